@@ -1,0 +1,52 @@
+# Mediation Hub — the two set-up commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := mediation_hub:create_app
+
+.PHONY: run test test-sqlite test-postgres install install-dev lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+install-dev: $(DEV_STAMP)
+
+## make run: install, migrate the SQLite database under instance/, load reference and demo data, serve.
+run: $(STAMP)
+	$(BIN)/mediation-hub db upgrade
+	$(BIN)/mediation-hub seed reference
+	$(BIN)/mediation-hub seed demo
+	@echo "Mediation Hub on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
+	MEDIATION_HUB_SCHEDULER_ENABLED=$${MEDIATION_HUB_SCHEDULER_ENABLED:-true} \
+	  $(BIN)/mediation-hub run --host $(HOST) --port $(PORT)
+
+## make test: install with the dev extra and run the suite on SQLite, then on PostgreSQL when
+## MEDIATION_HUB_TEST_DATABASE_URL is set.
+test: $(DEV_STAMP)
+	$(BIN)/python -m pytest -m "not postgres"
+	@if [ -n "$$MEDIATION_HUB_TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$MEDIATION_HUB_TEST_DATABASE_URL)"; \
+	  $(BIN)/python -m pytest -m "not browser" ; \
+	elif [ -n "$$CI" ]; then \
+	  echo "CI is set but MEDIATION_HUB_TEST_DATABASE_URL is not: PostgreSQL tests cannot be skipped" >&2; exit 1; \
+	fi
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance/*.db .pytest_cache

@@ -1,0 +1,110 @@
+"""Mediation Hub (调解协同中枢): cross-region mediation and legal-aid coordination."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from .config import Config
+
+MODEL_MODULES = (
+    "regions.models", "registry.models", "auth.models", "audit.models", "agreements.models",
+    "cases.models", "notifications.models", "core.calendar",
+)
+OPTIONAL_MODEL_MODULES = ("transfers.models", "legal_aid.models", "reporting.models", "core.jobs")
+
+
+def import_models() -> None:
+    """Import every model module so metadata (and Alembic) sees all tables."""
+    import importlib
+
+    from .core.modules import import_optional
+
+    for name in MODEL_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    for name in OPTIONAL_MODEL_MODULES:
+        import_optional(f"{__name__}.{name}")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment, overridden by ``config`` (tests)."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    settings = Config(app.instance_path)
+    app.config.from_object(settings)
+    if config:
+        app.config.update(config)
+    _ensure_instance_secrets(app)
+    settings.__dict__.update({k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI",)})
+    settings.validate()
+    logging.basicConfig(level=logging.INFO)
+
+    from . import extensions as ext
+    from .core.db import render_migration_item
+
+    import_models()
+    ext.db.init_app(app)
+    ext.migrate.init_app(app, ext.db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                         render_as_batch=True, compare_type=True, render_item=render_migration_item)
+    ext.csrf.init_app(app)
+    ext.limiter.init_app(app)
+    ext.login.init_app(app)
+    from .core.i18n import init_i18n
+
+    init_i18n(app)
+    _configure_sqlite(app)
+
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+    from .web import register_web
+
+    register_web(app)
+    from .api import register_api
+
+    register_api(app)
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _ensure_instance_secrets(app: Flask) -> None:
+    """Development keys generated once into ``instance/`` when the environment sets none."""
+    from .core.pii import generate_key
+
+    for setting, filename in (("SECRET_KEY", "secret_key"), ("PII_KEY", "pii.key"), ("LOOKUP_KEY", "lookup.key")):
+        if app.config.get(setting):
+            continue
+        path = Path(app.instance_path) / filename
+        if not path.exists():
+            path.write_text(generate_key())
+            path.chmod(0o600)
+        app.config[setting] = path.read_text().strip()
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """pysqlite's own transaction handling breaks SAVEPOINTs; let SQLAlchemy emit BEGIN itself,
+    and enforce foreign keys as PostgreSQL does."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    from .extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,91 @@
+"""The ``mediation-hub`` command: Flask's CLI (db upgrade, run …) plus seeding and accounts."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+@click.group("seed", help="Load reference or demo data (idempotent).")
+def seed_group():
+    pass
+
+
+@seed_group.command("reference")
+@with_appcontext
+def seed_reference_command():
+    """Regions (GB/T 2260 + 雄安新区), case categories and sources, agreements, working-day calendar."""
+    from .extensions import db
+    from .seed import seed_reference
+
+    counts = seed_reference()
+    db.session.commit()
+    click.echo("reference data loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@seed_group.command("demo")
+@with_appcontext
+def seed_demo_command():
+    """Demo organisations, mediators, studios and one account per role."""
+    from .extensions import db
+    from .seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
+
+    counts = seed_demo()
+    db.session.commit()
+    click.echo("demo data loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    click.echo(f"demo accounts (password for all: {DEMO_PASSWORD}):")
+    for username, display, role, _org, _region in DEMO_USERS:
+        click.echo(f"  {username:<16} {role.value:<18} {display}")
+
+
+@click.group("users", help="Manage accounts.")
+def users_group():
+    pass
+
+
+@users_group.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(
+    ["admin", "registry_admin", "mediator", "legal_aid_officer", "coordinator"]))
+@click.option("--organization", type=int, default=None, help="organisation id (mediators, legal-aid officers)")
+@click.option("--region", default=None, help="region code the account is scoped to")
+@click.option("--password-stdin", is_flag=True, required=True, help="read the password from standard input")
+@with_appcontext
+def users_create_command(name, role, organization, region, password_stdin):
+    """Create an account; the password is read from standard input, never from the command line."""
+    from .auth.service import create_user
+    from .core.actor import SYSTEM
+    from .errors import ValidationFailed
+    from .extensions import db
+
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        user = create_user(SYSTEM, username=name, password=password, role=role,
+                           organization_id=organization, region_code=region)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for field, messages in exc.errors.items():
+            click.echo(f"{field}: {'; '.join(messages)}", err=True)
+        raise SystemExit(2) from exc
+    db.session.commit()
+    click.echo(f"created user {user.username} (id {user.id}, role {user.role.value})")
+
+
+def register_cli(app) -> None:
+    app.cli.add_command(seed_group)
+    app.cli.add_command(users_group)
+
+
+cli = FlaskGroup(create_app=_create_app, help="Mediation Hub (调解协同中枢) command line.")
+
+
+def main() -> None:
+    cli(prog_name="mediation-hub")

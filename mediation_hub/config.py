@@ -1,0 +1,90 @@
+"""Settings read from the environment (``MEDIATION_HUB_*``), validated at start-up."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+PREFIX = "MEDIATION_HUB_"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the app refuses to start."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(PREFIX + name, default)
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+
+
+class Config:
+    """Production-shaped defaults; every value can be overridden from the environment."""
+
+    def __init__(self, instance_path: str | Path):
+        instance = Path(instance_path)
+        self.SECRET_KEY = _env("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or f"sqlite:///{instance / 'mediation_hub.db'}"
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.PII_KEY = _env("PII_KEY")
+        self.LOOKUP_KEY = _env("LOOKUP_KEY")
+        self.TOKEN_TTL = timedelta(hours=_int("TOKEN_TTL_HOURS", 12))
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", False)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SESSION_HOURS", 10))
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+        self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.BABEL_DEFAULT_LOCALE = _env("DEFAULT_LOCALE", "zh_Hans_CN")
+        self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+        self.LANGUAGES = ["zh_Hans_CN", "en"]
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", False)
+        self.DEFAULT_PAGE_SIZE = 20
+        self.MAX_PAGE_SIZE = 100
+        # flask-smorest / OpenAPI, served from the hub's own static files.
+        self.API_TITLE = "Mediation Hub API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api/v1"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.OPENAPI_SWAGGER_UI_PATH = "docs"
+        self.OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
+        self.API_SPEC_OPTIONS = {
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            },
+            "security": [{"bearerAuth": []}],
+            "info": {"description": "调解协同中枢 — see DESIGN.md for the domain rules."},
+        }
+        self.TESTING = False
+
+    def validate(self) -> None:
+        """Refuse to start with settings that cannot work."""
+        uri = self.SQLALCHEMY_DATABASE_URI
+        if not (uri.startswith("sqlite") or uri.startswith("postgresql")):
+            raise ConfigError(f"{PREFIX}DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")
+        if timedelta(0) >= self.TOKEN_TTL:
+            raise ConfigError(f"{PREFIX}TOKEN_TTL_HOURS must be positive")

@@ -1,0 +1,147 @@
+"""Personal data: validation of ID numbers, USCCs and phones, encryption at rest, masking, keyed look-up.
+
+python-stdnum does the check-digit work (``stdnum.cn.ric`` for resident ID numbers, which also checks
+the birth date and the region prefix against its own list of historical division codes;
+``stdnum.cn.uscc`` for unified social credit codes); ``phonenumbers`` validates mainland phones;
+``cryptography``'s Fernet encrypts; HMAC-SHA256 gives the keyed hash used for searching.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import date
+from functools import lru_cache
+
+import phonenumbers
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+
+from .shanghai import today_shanghai
+
+
+def normalise_id_number(value: str, *, today: date | None = None) -> str:
+    """Return the compact ID number or raise ValueError with a message a person can act on."""
+    try:
+        number = ric.compact(value or "").upper()
+        if len(number) != 18:
+            raise InvalidLength()
+        if number[-1] != ric.calc_check_digit(number):
+            raise InvalidChecksum()
+        born = ric.get_birth_date(number)
+        ric.get_birth_place(number)
+    except InvalidChecksum as exc:
+        raise ValueError("身份证号码校验位错误 (wrong check digit)") from exc
+    except InvalidLength as exc:
+        raise ValueError("身份证号码应为18位 (must be 18 characters)") from exc
+    except InvalidComponent as exc:
+        raise ValueError("身份证号码中的出生日期或地区代码无效 (invalid birth date or region prefix)") from exc
+    except ValidationError as exc:
+        raise ValueError("身份证号码格式错误 (malformed ID number)") from exc
+    if born > (today or today_shanghai()):
+        raise ValueError("身份证号码中的出生日期在未来 (birth date in the future)")
+    return number
+
+
+def normalise_uscc(value: str) -> str:
+    """Return the compact unified social credit code or raise ValueError."""
+    try:
+        return uscc.validate(value or "")
+    except InvalidChecksum as exc:
+        raise ValueError("统一社会信用代码校验位错误 (wrong check digit)") from exc
+    except ValidationError as exc:
+        raise ValueError("统一社会信用代码格式错误 (malformed USCC)") from exc
+
+
+def normalise_phone(value: str) -> str:
+    """Return a mainland number as digits (mobile: 11 digits; fixed line: area code + number)."""
+    try:
+        parsed = phonenumbers.parse(value or "", "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("电话号码格式错误 (not a phone number)") from exc
+    if parsed.country_code != 86 or not phonenumbers.is_valid_number(parsed):
+        raise ValueError("不是有效的中国大陆电话号码 (not a valid mainland number)")
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(ch for ch in national if ch.isdigit())
+
+
+def mask_id_number(number: str) -> str:
+    """110105********123X: region kept, birth date and sequence hidden, last four shown."""
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_uscc(code: str) -> str:
+    return code[:8] + "*" * (len(code) - 12) + code[-4:]
+
+
+def mask_phone(number: str) -> str:
+    """138****1234 for mobiles; fixed lines keep the area code and last four."""
+    if len(number) <= 7:
+        return "*" * (len(number) - 2) + number[-2:]
+    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+@lru_cache(maxsize=4)
+def _fernet(key: str) -> Fernet:
+    return Fernet(key.encode())
+
+
+def encrypt(value: str) -> str:
+    return _fernet(current_app.config["PII_KEY"]).encrypt(value.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet(current_app.config["PII_KEY"]).decrypt(token.encode()).decode()
+    except InvalidToken as exc:  # a wrong key is an operator error, not the caller's
+        raise RuntimeError("personal data could not be decrypted with the configured key") from exc
+
+
+def lookup_hash(kind: str, value: str) -> str:
+    """Keyed hash for searching (the plain value is never stored or compared)."""
+    key = base64.urlsafe_b64decode(current_app.config["LOOKUP_KEY"])
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def generate_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+class PersonalNumbersMixin:
+    """ID number (or USCC) and phone, kept encrypted with a masked copy and a keyed look-up hash."""
+
+    id_number_enc: Mapped[str | None] = mapped_column(Text)
+    id_number_masked: Mapped[str | None] = mapped_column(String(24))
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_enc: Mapped[str | None] = mapped_column(Text)
+    phone_masked: Mapped[str | None] = mapped_column(String(24))
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    def set_id_number(self, number: str | None, *, kind: str = "ric") -> None:
+        """Store an already-validated number (``kind`` 'ric' or 'uscc')."""
+        if not number:
+            self.id_number_enc = self.id_number_masked = self.id_number_hash = None
+            return
+        self.id_number_enc = encrypt(number)
+        self.id_number_masked = mask_uscc(number) if kind == "uscc" else mask_id_number(number)
+        self.id_number_hash = lookup_hash(kind, number)
+
+    def set_phone(self, number: str | None) -> None:
+        if not number:
+            self.phone_enc = self.phone_masked = self.phone_hash = None
+            return
+        self.phone_enc = encrypt(number)
+        self.phone_masked = mask_phone(number)
+        self.phone_hash = lookup_hash("phone", number)
+
+    def full_id_number(self) -> str | None:
+        """The clear value; call only from an audited reveal."""
+        return decrypt(self.id_number_enc) if self.id_number_enc else None
+
+    def full_phone(self) -> str | None:
+        return decrypt(self.phone_enc) if self.phone_enc else None

@@ -1,0 +1,120 @@
+"""Domain errors and how they become HTTP answers (JSON under /api, pages elsewhere)."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad Request"
+
+    def __init__(self, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class ValidationFailed(DomainError):
+    """Input broke one or more business rules; ``errors`` maps each field to its messages."""
+
+    status = 422
+    title = "Unprocessable Entity"
+
+    def __init__(self, errors: dict[str, list[str] | str], message: str | None = None):
+        normalised = {k: v if isinstance(v, list) else [v] for k, v in errors.items()}
+        super().__init__(message or "输入有误: " + ", ".join(sorted(normalised)), normalised)
+
+
+class StateConflict(DomainError):
+    """The record is not in a state that allows the action (or was changed meanwhile)."""
+
+    status = 409
+    title = "Conflict"
+
+
+class NotFound(DomainError):
+    """The record does not exist, or the actor may not know that it exists."""
+
+    status = 404
+    title = "Not Found"
+
+    def __init__(self, what: str = "record"):
+        super().__init__(f"{what} not found")
+
+
+class PermissionDenied(DomainError):
+    """The actor may see the record but not do this to it."""
+
+    status = 403
+    title = "Forbidden"
+
+
+class Unavailable(DomainError):
+    status = 503
+    title = "Service Unavailable"
+
+
+def collect(errors: dict[str, list[str]], field: str, message: str) -> None:
+    """Add a message for a field to an error dict being gathered before raising once."""
+    errors.setdefault(field, []).append(message)
+
+
+def raise_if(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_body(status: int, title: str, message: str, errors: dict | None = None) -> dict:
+    body = {"code": status, "status": title, "message": message}
+    if errors:
+        body["errors"] = {"json": errors}
+    return body
+
+
+def register_error_handlers(app: Flask) -> None:
+    from .extensions import db
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(exc: DomainError):
+        db.session.rollback()
+        if _wants_json():
+            return jsonify(error_body(exc.status, exc.title, exc.message, exc.errors)), exc.status
+        return (
+            render_template("error.html", status=exc.status, message=exc.message, errors=exc.errors),
+            exc.status,
+        )
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(exc: HTTPException):
+        db.session.rollback()
+        if _wants_json():
+            data = getattr(exc, "data", {}) or {}
+            errors = data.get("messages")
+            body = {"code": exc.code, "status": exc.name, "message": exc.description}
+            if errors:
+                body["errors"] = errors
+            response = jsonify(body)
+            response.status_code = exc.code
+            for key, value in (data.get("headers") or {}).items():
+                response.headers[key] = value
+            return response
+        return render_template("error.html", status=exc.code, message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        from sqlalchemy.exc import OperationalError
+
+        status, title, message = 500, "Internal Server Error", "内部错误，请稍后再试"
+        if isinstance(exc, OperationalError):
+            status, title, message = 503, "Service Unavailable", "数据库暂时不可用，请稍后再试"
+        if _wants_json():
+            return jsonify(error_body(status, title, message)), status
+        return render_template("error.html", status=status, message=message), status

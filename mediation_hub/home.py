@@ -1,0 +1,22 @@
+"""The landing page: each role goes to where its work is."""
+
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, url_for
+
+from .core.actor import Role
+from .web import current_user
+
+LANDING = {
+    Role.mediator: "cases.worklist",
+    Role.legal_aid_officer: "legal_aid.application_list",
+    Role.coordinator: "reporting.dashboard",
+    Role.registry_admin: "registry.organization_list",
+}
+
+
+def render_home():
+    endpoint = LANDING.get(current_user.role)
+    if endpoint and endpoint in current_app.view_functions:
+        return redirect(url_for(endpoint))
+    return render_template("home.html")

@@ -1,0 +1,321 @@
+"""Registry operations: organisations, mediators and studios, each scoped to the actor.
+
+A record outside the actor's scope is reported as not found, never as forbidden."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..audit import service as audit
+from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
+from ..core.pii import normalise_id_number, normalise_phone, normalise_uscc
+from ..errors import NotFound, PermissionDenied, ValidationFailed, collect
+from ..extensions import db
+from ..regions.models import Region
+from ..regions.service import subtree_condition
+from .models import MEDIATING_KINDS, Mediator, Organization, OrgKind, Studio
+
+REGISTRY_WRITERS = (Role.admin, Role.registry_admin)
+
+
+# --- scope -----------------------------------------------------------------------------------------
+
+def organization_scope(actor: Actor) -> sa.ColumnElement[bool]:
+    """SQL condition on Organization for what the actor may see."""
+    if actor.sees_everything:
+        return sa.true()
+    if actor.role in ORGANIZATION_SCOPED_ROLES:
+        return Organization.id == actor.organization_id
+    return subtree_condition(Organization.region_code, actor.region_code)
+
+
+def organizations_visible_to(actor: Actor) -> sa.Select:
+    return sa.select(Organization).where(organization_scope(actor))
+
+
+def visible_organization_ids(actor: Actor) -> sa.Select:
+    return sa.select(Organization.id).where(organization_scope(actor))
+
+
+def get_organization(actor: Actor, organization_id: int) -> Organization:
+    """The organisation if the actor may see it, else NotFound."""
+    org = db.session.scalar(organizations_visible_to(actor).where(Organization.id == organization_id))
+    if org is None:
+        raise NotFound("organization")
+    return org
+
+
+def can_edit_registry(actor: Actor) -> bool:
+    return actor.has_role(*REGISTRY_WRITERS)
+
+
+def _require_writer(actor: Actor) -> None:
+    if not can_edit_registry(actor):
+        raise PermissionDenied("登记信息只能由登记管理员修改 (only registry administrators change the registry)")
+
+
+def _in_actor_region(actor: Actor, region_code: str) -> bool:
+    if actor.sees_everything:
+        return True
+    return db.session.scalar(sa.select(sa.exists().where(
+        Region.code == region_code, subtree_condition(Region.code, actor.region_code)))) if actor.region_code \
+        else False
+
+
+# --- organisations -----------------------------------------------------------------------------------
+
+def list_organizations(actor: Actor, *, region_code: str | None = None, kind: OrgKind | None = None,
+                       q: str | None = None) -> sa.Select:
+    """Organisations the actor sees, filtered by region subtree, kind and a name fragment."""
+    stmt = organizations_visible_to(actor)
+    if region_code:
+        stmt = stmt.where(subtree_condition(Organization.region_code, region_code))
+    if kind:
+        stmt = stmt.where(Organization.kind == kind)
+    if q:
+        stmt = stmt.where(Organization.name.contains(q))
+    return stmt.order_by(Organization.region_code, Organization.name)
+
+
+def _check_organization(actor: Actor, data: dict, current: Organization | None = None) -> dict:
+    errors: dict[str, list[str]] = {}
+    region_code = data.get("region_code", current.region_code if current else None)
+    if "region_code" in data:
+        if db.session.get(Region, region_code) is None:
+            collect(errors, "region_code", "未知的行政区划代码 (unknown region code)")
+        elif not _in_actor_region(actor, region_code):
+            collect(errors, "region_code", "超出您的管辖范围 (outside your region)")
+    if data.get("uscc"):
+        try:
+            data["uscc"] = normalise_uscc(data["uscc"])
+        except ValueError as exc:
+            collect(errors, "uscc", str(exc))
+        else:
+            clash = db.session.scalar(sa.select(Organization.id).where(Organization.uscc == data["uscc"]))
+            if clash and (current is None or clash != current.id):
+                collect(errors, "uscc", "该统一社会信用代码已登记 (already registered)")
+    if data.get("parent_id") is not None:
+        parent = db.session.scalar(organizations_visible_to(actor).where(Organization.id == data["parent_id"]))
+        if parent is None:
+            collect(errors, "parent_id", "未知的上级组织 (unknown parent organisation)")
+        elif current is not None and _is_descendant(parent, current.id):
+            collect(errors, "parent_id", "上级组织不能是自身或下级 (would make a cycle)")
+    name = data.get("name", current.name if current else None)
+    if name and region_code and ("name" in data or "region_code" in data):
+        clash = db.session.scalar(sa.select(Organization.id).where(
+            Organization.name == name, Organization.region_code == region_code))
+        if clash and (current is None or clash != current.id):
+            collect(errors, "name", "该地区已有同名组织 (an organisation of that name exists in the region)")
+    if errors:
+        raise ValidationFailed(errors)
+    return data
+
+
+def _is_descendant(candidate: Organization, ancestor_id: int) -> bool:
+    node = candidate
+    while node is not None:
+        if node.id == ancestor_id:
+            return True
+        node = node.parent
+    return False
+
+
+def create_organization(actor: Actor, data: dict) -> Organization:
+    """Register an organisation (USCC checked when given, region within the actor's scope)."""
+    _require_writer(actor)
+    data = _check_organization(actor, dict(data))
+    org = Organization(**{k: v for k, v in data.items() if k in _ORG_FIELDS})
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+_ORG_FIELDS = {"name", "kind", "region_code", "uscc", "parent_id", "specialties", "address", "active"}
+
+
+def update_organization(actor: Actor, organization_id: int, data: dict) -> Organization:
+    """Change an organisation's fields."""
+    org = get_organization(actor, organization_id)
+    _require_writer(actor)
+    data = _check_organization(actor, dict(data), org)
+    for key, value in data.items():
+        if key in _ORG_FIELDS:
+            setattr(org, key, value)
+    db.session.flush()
+    return org
+
+
+# --- mediators ---------------------------------------------------------------------------------------
+
+def mediators_visible_to(actor: Actor) -> sa.Select:
+    return sa.select(Mediator).where(Mediator.organization_id.in_(visible_organization_ids(actor)))
+
+
+def list_mediators(actor: Actor, *, organization_id: int | None = None, region_code: str | None = None,
+                   q: str | None = None) -> sa.Select:
+    stmt = mediators_visible_to(actor)
+    if organization_id:
+        stmt = stmt.where(Mediator.organization_id == organization_id)
+    if region_code:
+        stmt = stmt.join(Organization, Organization.id == Mediator.organization_id).where(
+            subtree_condition(Organization.region_code, region_code))
+    if q:
+        stmt = stmt.where(Mediator.name.contains(q))
+    return stmt.order_by(Mediator.organization_id, Mediator.name)
+
+
+def get_mediator(actor: Actor, mediator_id: int) -> Mediator:
+    mediator = db.session.scalar(mediators_visible_to(actor).where(Mediator.id == mediator_id))
+    if mediator is None:
+        raise NotFound("mediator")
+    return mediator
+
+
+def validate_personal_numbers(data: dict, errors: dict, *, id_field: str = "id_number",
+                              phone_field: str = "phone", prefix: str = "") -> dict:
+    """Normalise an ID number and phone in ``data`` in place, collecting messages under ``prefix``."""
+    if data.get(id_field):
+        try:
+            data[id_field] = normalise_id_number(data[id_field])
+        except ValueError as exc:
+            collect(errors, prefix + id_field, str(exc))
+    if data.get(phone_field):
+        try:
+            data[phone_field] = normalise_phone(data[phone_field])
+        except ValueError as exc:
+            collect(errors, prefix + phone_field, str(exc))
+    return data
+
+
+def _check_mediator(actor: Actor, data: dict, current: Mediator | None = None) -> dict:
+    errors: dict[str, list[str]] = {}
+    if "organization_id" in data:
+        org = db.session.scalar(organizations_visible_to(actor).where(Organization.id == data["organization_id"]))
+        if org is None:
+            collect(errors, "organization_id", "未知的组织 (unknown organisation)")
+        elif org.kind not in MEDIATING_KINDS:
+            collect(errors, "organization_id", "调解员须隶属调解组织 (a mediator belongs to a mediation organisation)")
+    validate_personal_numbers(data, errors)
+    if data.get("id_number") and "id_number" not in errors:
+        from ..core.pii import lookup_hash
+
+        clash = db.session.scalar(sa.select(Mediator.id).where(
+            Mediator.id_number_hash == lookup_hash("ric", data["id_number"])))
+        if clash and (current is None or clash != current.id):
+            collect(errors, "id_number", "该身份证号码已登记为调解员 (already registered)")
+    if errors:
+        raise ValidationFailed(errors)
+    return data
+
+
+def _apply_mediator(mediator: Mediator, data: dict) -> None:
+    for key in ("name", "organization_id", "specialties", "active"):
+        if key in data:
+            setattr(mediator, key, data[key])
+    if "id_number" in data:
+        mediator.set_id_number(data["id_number"])
+    if "phone" in data:
+        mediator.set_phone(data["phone"])
+
+
+def create_mediator(actor: Actor, data: dict) -> Mediator:
+    """Register a mediator; ID number and phone are validated, encrypted and masked."""
+    _require_writer(actor)
+    data = _check_mediator(actor, dict(data))
+    mediator = Mediator(name=data["name"], organization_id=data["organization_id"])
+    _apply_mediator(mediator, data)
+    db.session.add(mediator)
+    db.session.flush()
+    return mediator
+
+
+def update_mediator(actor: Actor, mediator_id: int, data: dict) -> Mediator:
+    mediator = get_mediator(actor, mediator_id)
+    _require_writer(actor)
+    data = _check_mediator(actor, dict(data), mediator)
+    _apply_mediator(mediator, data)
+    db.session.flush()
+    return mediator
+
+
+def reveal_mediator_numbers(actor: Actor, mediator_id: int, *, remote_addr: str | None = None) -> dict:
+    """The full ID number and phone of a mediator, for a registry administrator; audited."""
+    mediator = get_mediator(actor, mediator_id)
+    _require_writer(actor)
+    audit.record(actor, "reveal_id_number", target_type="mediator", target_id=mediator.id,
+                 remote_addr=remote_addr)
+    return {"id_number": mediator.full_id_number(), "phone": mediator.full_phone()}
+
+
+# --- studios -----------------------------------------------------------------------------------------
+
+def studios_visible_to(actor: Actor) -> sa.Select:
+    return sa.select(Studio).where(Studio.organization_id.in_(visible_organization_ids(actor)))
+
+
+def list_studios(actor: Actor, *, organization_id: int | None = None, region_code: str | None = None) -> sa.Select:
+    stmt = studios_visible_to(actor)
+    if organization_id:
+        stmt = stmt.where(Studio.organization_id == organization_id)
+    if region_code:
+        stmt = stmt.join(Organization, Organization.id == Studio.organization_id).where(
+            subtree_condition(Organization.region_code, region_code))
+    return stmt.order_by(Studio.name)
+
+
+def get_studio(actor: Actor, studio_id: int) -> Studio:
+    studio = db.session.scalar(studios_visible_to(actor).where(Studio.id == studio_id))
+    if studio is None:
+        raise NotFound("studio")
+    return studio
+
+
+def _check_studio(actor: Actor, data: dict, current: Studio | None = None) -> dict:
+    errors: dict[str, list[str]] = {}
+    org_id = data.get("organization_id", current.organization_id if current else None)
+    if "organization_id" in data:
+        org = db.session.scalar(organizations_visible_to(actor).where(Organization.id == org_id))
+        if org is None:
+            collect(errors, "organization_id", "未知的组织 (unknown organisation)")
+        elif org.kind not in MEDIATING_KINDS:
+            collect(errors, "organization_id", "工作室须设在调解组织 (a studio is hosted by a mediation organisation)")
+    lead_id = data.get("lead_mediator_id", current.lead_mediator_id if current else None)
+    if "lead_mediator_id" in data or "organization_id" in data:
+        lead = db.session.get(Mediator, lead_id) if lead_id else None
+        if lead is None or lead.organization_id != org_id:
+            collect(errors, "lead_mediator_id", "领衔调解员须是该组织的调解员 (the lead mediator must belong to it)")
+    if data.get("named_by_id") is not None:
+        bureau = db.session.get(Organization, data["named_by_id"])
+        if bureau is None or bureau.kind != OrgKind.justice_bureau:
+            collect(errors, "named_by_id", "命名单位须为县级以上司法局 (named by a justice bureau)")
+    if "name" in data:
+        clash = db.session.scalar(sa.select(Studio.id).where(Studio.name == data["name"]))
+        if clash and (current is None or clash != current.id):
+            collect(errors, "name", "已有同名工作室 (a studio of that name exists)")
+    if errors:
+        raise ValidationFailed(errors)
+    return data
+
+
+_STUDIO_FIELDS = {"name", "organization_id", "lead_mediator_id", "named_by_id", "named_on", "specialties", "active"}
+
+
+def create_studio(actor: Actor, data: dict) -> Studio:
+    """Register a named mediator studio (个人调解品牌工作室)."""
+    _require_writer(actor)
+    data = _check_studio(actor, dict(data))
+    studio = Studio(**{k: v for k, v in data.items() if k in _STUDIO_FIELDS})
+    db.session.add(studio)
+    db.session.flush()
+    return studio
+
+
+def update_studio(actor: Actor, studio_id: int, data: dict) -> Studio:
+    studio = get_studio(actor, studio_id)
+    _require_writer(actor)
+    data = _check_studio(actor, dict(data), studio)
+    for key, value in data.items():
+        if key in _STUDIO_FIELDS:
+            setattr(studio, key, value)
+    db.session.flush()
+    return studio

@@ -1,0 +1,80 @@
+"""Server-rendered pages: sign-in, navigation by role, and each domain's views blueprint."""
+
+from __future__ import annotations
+
+from flask import Flask, g, redirect, request, url_for
+from flask_login import current_user
+
+from .core.actor import Role
+from .core.modules import import_optional
+from .extensions import db, login
+
+VIEW_MODULES = (
+    "auth.views", "registry.views", "regions.views", "agreements.views", "cases.views", "transfers.views",
+    "legal_aid.views", "reporting.views", "notifications.views", "core.calendar_views",
+)
+PUBLIC_ENDPOINTS = {"static", "auth.login", "api_docs.api_docs"}
+
+# (label, endpoint, roles allowed); the layout shows the entries whose endpoint exists.
+NAVIGATION = [
+    ("工作台", "home", None),
+    ("案件", "cases.case_list", (Role.mediator, Role.coordinator, Role.admin)),
+    ("登记纠纷", "cases.register_case", (Role.mediator, Role.admin)),
+    ("转办", "transfers.queue", (Role.mediator, Role.coordinator, Role.admin)),
+    ("法律援助", "legal_aid.application_list", (Role.legal_aid_officer, Role.coordinator, Role.admin)),
+    ("统计看板", "reporting.dashboard", (Role.coordinator, Role.admin)),
+    ("协议", "agreements.agreement_list", (Role.coordinator, Role.admin)),
+    ("组织机构", "registry.organization_list", (Role.registry_admin, Role.admin, Role.coordinator)),
+    ("调解员", "registry.mediator_list", (Role.registry_admin, Role.admin, Role.coordinator, Role.mediator)),
+    ("调解工作室", "registry.studio_list", None),
+    ("工作日历", "calendar.calendar_years", (Role.admin,)),
+]
+
+
+@login.user_loader
+def _load_user(user_id: str):
+    from .auth.models import User
+
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def _require_sign_in():
+    if request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+    g.actor = current_user.to_actor()
+    return None
+
+
+def navigation_for(app: Flask, role: Role) -> list[tuple[str, str]]:
+    endpoints = set(app.view_functions)
+    return [(label, endpoint) for label, endpoint, roles in NAVIGATION
+            if endpoint in endpoints and (roles is None or role in roles)]
+
+
+def register_web(app: Flask) -> None:
+    login.login_view = "auth.login"
+    login.session_protection = "strong"
+    for name in VIEW_MODULES:
+        module = import_optional(f"{__package__}.{name}")
+        if module is None:
+            continue
+        app.register_blueprint(module.bp)
+    app.before_request(_require_sign_in)
+
+    @app.get("/")
+    def home():
+        from .home import render_home
+
+        return render_home()
+
+    @app.context_processor
+    def _layout_context():
+        nav = navigation_for(app, current_user.role) if current_user.is_authenticated else []
+        return {"navigation": nav, "Role": Role}
+
+    from .core import filters
+
+    filters.register(app)
