@@ -1,0 +1,1 @@
+"""Factories for the cases domain (fixtures returning builder callables)."""

@@ -1,0 +1,1 @@
+"""Factories for the legal_aid domain (fixtures returning builder callables)."""

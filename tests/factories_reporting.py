@@ -1,0 +1,1 @@
+"""Factories for the reporting domain (fixtures returning builder callables)."""

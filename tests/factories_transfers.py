@@ -1,0 +1,1 @@
+"""Factories for the transfers domain (fixtures returning builder callables)."""
