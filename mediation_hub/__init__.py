@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -39,7 +38,11 @@ def create_app(config: dict | None = None) -> Flask:
     _ensure_instance_secrets(app)
     settings.__dict__.update({k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI",)})
     settings.validate()
-    logging.basicConfig(level=logging.INFO)
+    from .core.logs import configure_logging
+    from .core.security import init_security
+
+    configure_logging(app)
+    init_security(app)
 
     from . import extensions as ext
     from .core.db import render_migration_item
