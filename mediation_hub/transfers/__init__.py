@@ -1,0 +1,1 @@
+"""Cross-region transfers, joint mediation requests and routing of cases under agreements."""
