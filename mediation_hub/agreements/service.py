@@ -1,0 +1,253 @@
+"""Agreements between regions: reading them, keeping them, and finding the ones that cover a set of regions.
+
+Every signed-in role may read agreements (routing depends on them). Admins and coordinators keep them;
+a coordinator scoped to a region may only create or change an agreement one of whose members touches
+that region (the member lies in the coordinator's region, or the region lies in the member's subtree)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..core.actor import Actor, Role
+from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed, collect
+from ..extensions import db
+from ..regions.models import Region, RegionLevel
+from .models import Agreement, AgreementKind, AgreementMember, AgreementScope
+
+AGREEMENT_KEEPERS = (Role.admin, Role.coordinator)
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}$")
+# Which scopes each kind of agreement may carry: joint mediation is about mediation, 通办 about legal aid,
+# a city pairing may cover either or both.
+KIND_SCOPES = {
+    AgreementKind.joint_mediation: {AgreementScope.mediation},
+    AgreementKind.tongban: {AgreementScope.legal_aid},
+    AgreementKind.pairing: {AgreementScope.mediation, AgreementScope.legal_aid, AgreementScope.both},
+}
+# `active` is a two-state lifecycle: the states each transition may start from.
+ACTIVE_TRANSITIONS = {"deactivate": {True}, "reactivate": {False}}
+_EDITABLE = {"name", "kind", "scope", "response_working_days", "signed_on", "effective_from", "effective_to",
+             "note"}
+
+
+# --- coverage (used by routing and transfers) ---------------------------------------------------------
+
+def _region_paths(code: str, regions: dict[str, Region]) -> list[str] | None:
+    """The materialised paths a region stands for: its own, or its members' for a custom grouping."""
+    region = regions.get(code) or db.session.get(Region, code)
+    if region is None:
+        return None
+    regions[code] = region
+    if region.level == RegionLevel.custom:
+        paths = []
+        for member in region.member_codes:
+            paths.extend(_region_paths(member, regions) or [])
+        return paths or None
+    return [region.path]
+
+
+def _covers(agreement: Agreement, region_paths: list[list[str]], regions: dict[str, Region]) -> bool:
+    member_paths = [p for code in agreement.member_codes for p in (_region_paths(code, regions) or [])]
+    return all(any(path.startswith(m) for m in member_paths) for paths in region_paths for path in paths)
+
+
+def agreements_covering(region_codes: list[str], scope, on: date) -> list[Agreement]:
+    """Active agreements in force on ``on`` whose scope includes ``scope`` and whose members' subtrees
+    together contain every region in ``region_codes`` (a custom region such as 雄安新区 counts by its
+    member counties). An unknown region, or an empty list, is covered by nothing."""
+    scope = AgreementScope(scope)
+    regions: dict[str, Region] = {}
+    region_paths = [_region_paths(code, regions) for code in dict.fromkeys(region_codes)]
+    if not region_paths or any(p is None for p in region_paths):
+        return []
+    stmt = (sa.select(Agreement).options(selectinload(Agreement.members))
+            .where(Agreement.active.is_(True), Agreement.scope.in_([scope, AgreementScope.both]),
+                   Agreement.effective_from <= on,
+                   sa.or_(Agreement.effective_to.is_(None), Agreement.effective_to >= on))
+            .order_by(Agreement.code))
+    return [a for a in db.session.scalars(stmt) if _covers(a, region_paths, regions)]
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+def list_agreements(actor: Actor, *, scope: AgreementScope | None = None, kind: AgreementKind | None = None,
+                    region_code: str | None = None, active: bool | None = None) -> sa.Select:
+    """Agreements (visible to every signed-in role), filtered by scope, kind, active flag and a member region
+    (an agreement one of whose members contains ``region_code`` or lies within it)."""
+    stmt = sa.select(Agreement).options(selectinload(Agreement.members))
+    if scope is not None:
+        stmt = stmt.where(Agreement.scope.in_([scope, AgreementScope.both]))
+    if kind is not None:
+        stmt = stmt.where(Agreement.kind == kind)
+    if active is not None:
+        stmt = stmt.where(Agreement.active.is_(active))
+    if region_code:
+        region = db.session.get(Region, region_code)
+        if region is None:
+            return stmt.where(sa.false())
+        touching = (sa.select(AgreementMember.agreement_code)
+                    .join(Region, Region.code == AgreementMember.region_code)
+                    .where(sa.or_(Region.path.startswith(region.path),
+                                  sa.literal(region.path).startswith(Region.path))))
+        stmt = stmt.where(Agreement.code.in_(touching))
+    return stmt.order_by(Agreement.code)
+
+
+def get_agreement(actor: Actor, code: str) -> Agreement:
+    """The agreement with this code, or NotFound."""
+    agreement = db.session.get(Agreement, code)
+    if agreement is None:
+        raise NotFound("agreement")
+    return agreement
+
+
+def region_names(codes: list[str]) -> dict[str, str]:
+    """Full names of the given regions, for showing an agreement's members."""
+    rows = db.session.scalars(sa.select(Region).where(Region.code.in_(codes)))
+    return {r.code: r.full_name for r in rows}
+
+
+# --- permissions --------------------------------------------------------------------------------------
+
+def _touches_region(member_codes: list[str], region_code: str) -> bool:
+    regions: dict[str, Region] = {}
+    own = _region_paths(region_code, regions) or []
+    for code in member_codes:
+        for path in _region_paths(code, regions) or []:
+            if any(p.startswith(path) or path.startswith(p) for p in own):
+                return True
+    return False
+
+
+def can_keep_agreement(actor: Actor, member_codes: list[str] | None = None) -> bool:
+    """Whether the actor may create or change an agreement with these members."""
+    if not actor.has_role(*AGREEMENT_KEEPERS):
+        return False
+    if actor.sees_everything or member_codes is None:
+        return True
+    return actor.region_code is not None and _touches_region(member_codes, actor.region_code)
+
+
+def _require_keeper(actor: Actor, member_codes: list[str] | None) -> None:
+    if not can_keep_agreement(actor, member_codes):
+        raise PermissionDenied("只有管理员和协调人员可维护涉及其辖区的协议 "
+                               "(only admins and coordinators keep agreements touching their region)")
+
+
+# --- validation ---------------------------------------------------------------------------------------
+
+def _check_members(codes: list[str], errors: dict[str, list[str]]) -> None:
+    if len(codes) != len(set(codes)):
+        collect(errors, "member_codes", "成员区域重复 (a region is listed twice)")
+    codes = list(dict.fromkeys(codes))
+    if len(codes) < 2:
+        collect(errors, "member_codes", "协议至少需要两个成员区域 (an agreement needs at least two regions)")
+    regions: dict[str, Region] = {}
+    known = {}
+    for code in codes:
+        paths = _region_paths(code, regions)
+        if paths is None:
+            collect(errors, "member_codes", f"未知的行政区划代码 {code} (unknown region code)")
+        else:
+            known[code] = paths
+    for code, paths in known.items():
+        for other, other_paths in known.items():
+            if other != code and any(p.startswith(o) for p in paths for o in other_paths):
+                collect(errors, "member_codes", f"{code} 已包含在成员 {other} 之内 (already covered by {other})")
+
+
+def _check(data: dict, current: Agreement | None) -> None:
+    """Every business rule on the merged values; one ValidationFailed listing all failures."""
+    errors: dict[str, list[str]] = {}
+
+    def value(key):
+        return data[key] if key in data else getattr(current, key, None)
+
+    if current is None and not CODE_PATTERN.match(data.get("code") or ""):
+        collect(errors, "code", "编号只能由大写字母、数字和连字符组成 (A-Z, 0-9 and '-', 2-40 characters)")
+    if "member_codes" in data:
+        _check_members(list(data["member_codes"]), errors)
+    days = value("response_working_days")
+    if days is None or not 1 <= days <= 60:
+        collect(errors, "response_working_days", "答复时限须在 1 至 60 个工作日之间 (between 1 and 60 working days)")
+    signed, start, end = value("signed_on"), value("effective_from"), value("effective_to")
+    if start and signed and start < signed:
+        collect(errors, "effective_from", "生效日期不能早于签订日期 (cannot take effect before it is signed)")
+    if start and end and end < start:
+        collect(errors, "effective_to", "失效日期不能早于生效日期 (ends before it takes effect)")
+    kind, scope = value("kind"), value("scope")
+    if kind is not None and scope is not None and scope not in KIND_SCOPES[kind]:
+        allowed = ", ".join(sorted(s.value for s in KIND_SCOPES[kind]))
+        collect(errors, "scope", f"{kind.value} 协议的适用范围只能是 {allowed} (scope does not fit the kind)")
+    if errors:
+        raise ValidationFailed(errors)
+
+
+# --- keeping ------------------------------------------------------------------------------------------
+
+def create_agreement(actor: Actor, data: dict) -> Agreement:
+    """Record a new agreement with its member regions; effective from the signing date unless given."""
+    data = dict(data)
+    data.setdefault("effective_from", None)
+    if data["effective_from"] is None:
+        data["effective_from"] = data.get("signed_on")
+    data.setdefault("response_working_days", 3)
+    _require_keeper(actor, list(data.get("member_codes") or []))
+    _check(data, None)
+    if db.session.get(Agreement, data["code"]) is not None:
+        raise StateConflict(f"协议编号 {data['code']} 已存在 (an agreement with this code exists)")
+    agreement = Agreement(code=data["code"], active=True, **{k: data.get(k) for k in _EDITABLE})
+    agreement.members = [AgreementMember(region_code=c) for c in dict.fromkeys(data["member_codes"])]
+    db.session.add(agreement)
+    db.session.flush()
+    return agreement
+
+
+def update_agreement(actor: Actor, code: str, data: dict) -> Agreement:
+    """Change an agreement's terms or members; ``active`` goes through deactivate/reactivate."""
+    agreement = get_agreement(actor, code)
+    data = dict(data)
+    _require_keeper(actor, agreement.member_codes)
+    if "member_codes" in data:
+        _require_keeper(actor, list(data["member_codes"]))
+    _check(data, agreement)
+    active = data.pop("active", None)
+    for key in _EDITABLE & data.keys():
+        setattr(agreement, key, data[key])
+    if "member_codes" in data:
+        _replace_members(agreement, list(dict.fromkeys(data["member_codes"])))
+    if active is not None and active != agreement.active:
+        (reactivate_agreement if active else deactivate_agreement)(actor, code)
+    db.session.flush()
+    return agreement
+
+
+def _replace_members(agreement: Agreement, codes: list[str]) -> None:
+    keep = [m for m in agreement.members if m.region_code in codes]
+    have = {m.region_code for m in keep}
+    agreement.members = keep + [AgreementMember(region_code=c) for c in codes if c not in have]
+
+
+def _transition(actor: Actor, code: str, name: str, active: bool) -> Agreement:
+    agreement = get_agreement(actor, code)
+    _require_keeper(actor, agreement.member_codes)
+    if agreement.active not in ACTIVE_TRANSITIONS[name]:
+        state = "active" if agreement.active else "inactive"
+        allowed = "active" if True in ACTIVE_TRANSITIONS[name] else "inactive"
+        raise StateConflict(f"协议当前为 {state}，{name} 只能用于 {allowed} 的协议 (agreement is {state})")
+    agreement.active = active
+    db.session.flush()
+    return agreement
+
+
+def deactivate_agreement(actor: Actor, code: str) -> Agreement:
+    """Stop an agreement: no new routes or transfers under it (existing ones keep their history)."""
+    return _transition(actor, code, "deactivate", False)
+
+
+def reactivate_agreement(actor: Actor, code: str) -> Agreement:
+    """Put a deactivated agreement back in force."""
+    return _transition(actor, code, "reactivate", True)
