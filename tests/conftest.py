@@ -148,10 +148,18 @@ def signed_in(client, make_user):
     """``signed_in(user)``: the test client with a browser session for that user."""
 
     def build(user=None, **kwargs):
+        from flask_login.utils import _create_identifier
+
         user = user or make_user(**kwargs)
+        # Session protection is "strong": the session must carry the identifier of this client
+        # (its address and user agent), or Flask-Login drops it on the first request.
+        with client.application.test_request_context(environ_base=client.environ_base):
+            identifier = _create_identifier()
         with client.session_transaction() as sess:
             sess["_user_id"] = str(user.id)
             sess["_fresh"] = True
+            sess["_id"] = identifier
+        db.session.commit()  # an error page rolls back the session; keep what the test built before it
         return client
 
     return build
