@@ -319,3 +319,31 @@ def update_studio(actor: Actor, studio_id: int, data: dict) -> Studio:
             setattr(studio, key, value)
     db.session.flush()
     return studio
+
+
+# --- choices for the pages' selects ---------------------------------------------------------------------
+
+def organization_choices(actor: Actor, *, kinds: frozenset[OrgKind] | None = None) -> list[Organization]:
+    """Organisations the actor sees (optionally of some kinds), for a select on a form."""
+    stmt = organizations_visible_to(actor).where(Organization.active.is_(True))
+    if kinds:
+        stmt = stmt.where(Organization.kind.in_(kinds))
+    return list(db.session.scalars(stmt.order_by(Organization.region_code, Organization.name)))
+
+
+def mediator_choices(actor: Actor) -> list[Mediator]:
+    """Active mediators the actor sees, for choosing a studio's lead mediator."""
+    stmt = mediators_visible_to(actor).where(Mediator.active.is_(True))
+    return list(db.session.scalars(stmt.order_by(Mediator.organization_id, Mediator.name)))
+
+
+def naming_bureau_choices(actor: Actor) -> list[Organization]:
+    """Justice bureaus that may name a studio for this actor: those in its region and above it."""
+    stmt = sa.select(Organization).where(Organization.kind == OrgKind.justice_bureau)
+    if not actor.sees_everything:
+        above: list[str] = []
+        region = db.session.get(Region, actor.region_code) if actor.region_code else None
+        if region is not None:
+            above = region.path.strip("/").split("/")
+        stmt = stmt.where(sa.or_(organization_scope(actor), Organization.region_code.in_(above)))
+    return list(db.session.scalars(stmt.order_by(Organization.region_code, Organization.name)))
