@@ -1,0 +1,431 @@
+"""Transfers and joint-mediation requests: request, accept, decline, withdraw, and who sees what.
+
+Every answer changes the transfer with one conditional UPDATE (``WHERE id = :id AND status = 'pending'``),
+so whatever the number of concurrent answers exactly one wins and the others get a 409. Before it accepts,
+the receiving organisation sees only the minimum (case number, category, summary, dates, party names with
+masked numbers, regions); the case itself stays out of its scope until a transfer moves it there."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..agreements.models import Agreement, AgreementScope
+from ..cases.events import record_event
+from ..cases.models import Case, CaseStatus
+from ..core.actor import Actor, Role
+from ..core.calendar import add_working_days, working_days_between
+from ..core.db import utcnow
+from ..core.shanghai import SHANGHAI, today_shanghai
+from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed, collect
+from ..extensions import db
+from ..notifications.service import notify
+from ..regions.models import Region
+from ..regions.service import subtree_condition
+from ..registry.models import MEDIATING_KINDS, Mediator, Organization, Studio
+from . import routing
+from .models import CaseCoOrganization, DeclineReason, Transfer, TransferMode, TransferStatus
+
+# A case may be sent on only while it is being handled (DESIGN: accepted or in mediation).
+TRANSFERABLE_CASE_STATES = frozenset({CaseStatus.accepted, CaseStatus.in_mediation})
+# The one table of transitions: the states each may start from.
+TRANSITIONS = {
+    "accept": {TransferStatus.pending},
+    "decline": {TransferStatus.pending},
+    "withdraw": {TransferStatus.pending},
+    "expire": {TransferStatus.pending},
+}
+EVENT_SUFFIX = {TransferStatus.accepted: "accepted", TransferStatus.declined: "declined",
+                TransferStatus.expired: "expired", TransferStatus.withdrawn: "withdrawn"}
+
+
+def transfer_link(transfer_id: int) -> str:
+    return f"/transfers/{transfer_id}"
+
+
+def event_code(mode: TransferMode, outcome: str) -> str:
+    """``transfer_accepted``, ``joint_requested`` …: the registered case event for a step of a request."""
+    return f"{'joint' if mode == TransferMode.joint else 'transfer'}_{outcome}"
+
+
+# --- scope -----------------------------------------------------------------------------------------------
+
+def _region_scope(actor: Actor) -> sa.ColumnElement[bool]:
+    """Transfers touching the actor's region: either side's organisation lies in its subtree."""
+    in_region = sa.select(Organization.id).where(subtree_condition(Organization.region_code, actor.region_code))
+    return sa.or_(Transfer.from_organization_id.in_(in_region), Transfer.to_organization_id.in_(in_region))
+
+
+def transfer_scope(actor: Actor) -> sa.ColumnElement[bool]:
+    """SQL condition on Transfer for what the actor may see: its organisation's incoming and outgoing
+    requests; a coordinator those touching its region; admins and the system everything."""
+    if actor.sees_everything:
+        return sa.true()
+    if actor.organization_id is not None and actor.role != Role.coordinator:
+        return sa.or_(Transfer.from_organization_id == actor.organization_id,
+                      Transfer.to_organization_id == actor.organization_id)
+    if actor.region_code:
+        return _region_scope(actor)
+    return sa.false()
+
+
+def transfers_visible_to(actor: Actor) -> sa.Select:
+    return sa.select(Transfer).where(transfer_scope(actor))
+
+
+def get_transfer(actor: Actor, transfer_id: int) -> Transfer:
+    """The transfer if the actor may see it, else NotFound."""
+    transfer = db.session.scalar(transfers_visible_to(actor).where(Transfer.id == transfer_id))
+    if transfer is None:
+        raise NotFound("transfer")
+    return transfer
+
+
+def list_transfers(actor: Actor, *, direction: str | None = None, status: TransferStatus | None = None,
+                   case_id: int | None = None) -> sa.Select:
+    """Transfers the actor sees; ``direction`` incoming/outgoing is relative to its organisation (or,
+    for a coordinator, to its region); oldest answer-by date first for pending queues."""
+    stmt = transfers_visible_to(actor)
+    if direction in ("incoming", "outgoing"):
+        column = Transfer.to_organization_id if direction == "incoming" else Transfer.from_organization_id
+        if actor.organization_id is not None and actor.role != Role.coordinator:
+            stmt = stmt.where(column == actor.organization_id)
+        elif actor.region_code:
+            stmt = stmt.where(column.in_(sa.select(Organization.id).where(
+                subtree_condition(Organization.region_code, actor.region_code))))
+    if status is not None:
+        stmt = stmt.where(Transfer.status == status)
+    if case_id is not None:
+        stmt = stmt.where(Transfer.case_id == case_id)
+    return stmt.order_by(Transfer.status != TransferStatus.pending, Transfer.respond_by, Transfer.id.desc())
+
+
+def case_transfers(case_id: int) -> list[Transfer]:
+    """A case's transfer history (the caller has already checked the case is visible)."""
+    return list(db.session.scalars(sa.select(Transfer).where(Transfer.case_id == case_id)
+                                   .order_by(Transfer.requested_at.desc(), Transfer.id.desc())))
+
+
+def co_organizations(case_id: int) -> list[CaseCoOrganization]:
+    return list(db.session.scalars(sa.select(CaseCoOrganization).where(CaseCoOrganization.case_id == case_id)))
+
+
+# --- the minimum view ------------------------------------------------------------------------------------
+
+def minimum_case_view(case: Case) -> dict:
+    """What a receiving organisation needs to decide: never a full ID number or phone."""
+    involved = routing.involved_regions(case)
+    return {
+        "id": case.id, "number": case.number, "category": case.category.name, "summary": case.summary,
+        "received_on": case.received_on, "status": case.status.value, "major": case.major,
+        "occurred_region_code": case.occurred_region_code,
+        "occurred_region_name": involved[case.occurred_region_code].name
+        if case.occurred_region_code in involved else None,
+        "parties": [{"role": p.role.value, "kind": p.kind.value, "name": p.name,
+                     "id_number": p.id_number_masked, "phone": p.phone_masked, "region_code": p.region_code,
+                     "region_name": involved[p.region_code].name if p.region_code in involved else None}
+                    for p in case.parties],
+        "regions": [{"code": r.code, "name": r.name, "roles": r.roles} for r in involved.values()],
+    }
+
+
+def transfer_view(actor: Actor, transfer_id: int) -> dict:
+    """A transfer with its minimum case view, for either side or a coordinator of their regions."""
+    transfer = get_transfer(actor, transfer_id)
+    return {"transfer": transfer, "case": minimum_case_view(transfer.case)}
+
+
+# --- requesting ------------------------------------------------------------------------------------------
+
+def _check_date(value: date | None, earliest: date, field: str, errors: dict) -> date:
+    day = value or today_shanghai()
+    if day > today_shanghai():
+        collect(errors, field, "日期不能晚于今天 (cannot be in the future)")
+    if day < earliest:
+        collect(errors, field, f"日期不能早于上一步 {earliest.isoformat()} (before the previous step)")
+    return day
+
+
+def _check_agreement(code: str, case: Case, receiver: Organization | None, on: date, errors: dict) -> Agreement | None:
+    agreement = db.session.get(Agreement, code)
+    if agreement is None:
+        collect(errors, "agreement_code", "未知的协议 (unknown agreement)")
+        return None
+    if not agreement.active:
+        collect(errors, "agreement_code", "协议已停用 (the agreement is not active)")
+    elif not agreement.in_force_on(on):
+        collect(errors, "agreement_code", "协议在该日期不在有效期内 (the agreement is not in force on that date)")
+    if not agreement.covers_scope(AgreementScope.mediation):
+        collect(errors, "agreement_code", "协议不适用于调解 (the agreement does not cover mediation)")
+    involved = list(routing.involved_regions(case))
+    uncovered = [c for c in involved if not _covers(agreement, c, on)]
+    if uncovered:
+        collect(errors, "agreement_code", "协议未覆盖案件所涉地区 " + "、".join(uncovered)
+                + " (the agreement does not cover every region the case involves)")
+    if receiver is not None:
+        if not _covers(agreement, receiver.region_code, on):
+            collect(errors, "to_organization_id",
+                    "接收组织不在协议地区内 (the receiving organisation lies outside the agreement)")
+        elif not uncovered and not routing.is_partner_along(agreement, case, receiver.id):
+            collect(errors, "to_organization_id", "接收组织不在案件所涉的另一地区 "
+                    "(the receiving organisation is not in another region the case involves)")
+    return agreement
+
+
+def _covers(agreement: Agreement, region_code: str, on: date) -> bool:
+    """Whether the agreement's members contain the region (status and dates are checked separately)."""
+    return db.session.scalar(sa.select(sa.exists().where(
+        Region.code == region_code,
+        sa.or_(*(subtree_condition(Region.code, m) for m in agreement.member_codes)))))
+
+
+def _check_receiver(organization_id: int, case: Case, errors: dict) -> Organization | None:
+    receiver = db.session.get(Organization, organization_id)
+    if receiver is None:
+        collect(errors, "to_organization_id", "未知的组织 (unknown organisation)")
+        return None
+    if receiver.id == case.organization_id:
+        collect(errors, "to_organization_id", "不能转给本组织 (that is the handling organisation)")
+    if not receiver.active or receiver.kind not in MEDIATING_KINDS:
+        collect(errors, "to_organization_id", "接收方须为在册的调解组织 (must be an active mediation organisation)")
+    if db.session.get(CaseCoOrganization, (case.id, receiver.id)) is not None:
+        collect(errors, "to_organization_id", "该组织已参与联合调解 (already co-mediating this case)")
+    return receiver
+
+
+def request_transfer(actor: Actor, case_id: int, *, to_organization_id: int, agreement_code: str,
+                     mode: TransferMode | str = TransferMode.transfer, note: str | None = None,
+                     requested_on: date | None = None) -> Transfer:
+    """Send a case to a partner organisation (``transfer``) or ask it to co-mediate (``joint``), along a
+    route only; answer-by date = the agreement's working days after the request. 422 naming each rule that
+    failed; 409 when a request of that mode is already pending."""
+    from ..cases.service import get_case
+
+    mode = TransferMode(mode)
+    case = get_case(actor, case_id)
+    errors: dict[str, list[str]] = {}
+    if not actor.is_admin and actor.organization_id != case.organization_id:
+        collect(errors, "case_id", "只有承办组织可以转办或请求联合调解 (only the handling organisation may send it)")
+    if case.status not in TRANSFERABLE_CASE_STATES:
+        collect(errors, "case_id", f"案件状态为 {case.status.value}，只有已受理或调解中的案件可以转办 "
+                "(only an accepted or in-mediation case can be transferred)")
+    requested_on = _check_date(requested_on, case.last_step_on, "requested_on", errors)
+    receiver = _check_receiver(to_organization_id, case, errors)
+    agreement = _check_agreement(agreement_code, case, receiver, requested_on, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    _refuse_second_pending(case.id, mode)
+    transfer = Transfer(case_id=case.id, from_organization_id=case.organization_id, to_organization_id=receiver.id,
+                        agreement_code=agreement.code, mode=mode, status=TransferStatus.pending,
+                        requested_at=utcnow(), requested_on=requested_on, requested_by_id=actor.user_id, note=note,
+                        respond_by=add_working_days(requested_on, agreement.response_working_days, field="respond_by"))
+    db.session.add(transfer)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:  # a concurrent request of the same mode got in first
+        raise StateConflict(f"该案件已有待答复的{transfer.mode_label}请求 (a {mode.value} request is pending)") from exc
+    record_event(case, event_code(mode, "requested"), actor, requested_on,
+                 {"transfer_id": transfer.id, "to_organization_id": receiver.id, "agreement_code": agreement.code,
+                  "respond_by": transfer.respond_by.isoformat()})
+    notify(kind=event_code(mode, "requested"), organization_id=receiver.id, link=transfer_link(transfer.id),
+           message=f"{case.organization.name} 请求{transfer.mode_label}案件 {case.number}（{case.category.name}），"
+                   f"请于 {transfer.respond_by.isoformat()} 前答复")
+    return transfer
+
+
+def _refuse_second_pending(case_id: int, mode: TransferMode) -> None:
+    pending = db.session.scalar(sa.select(Transfer.id).where(
+        Transfer.case_id == case_id, Transfer.mode == mode, Transfer.status == TransferStatus.pending))
+    if pending is not None:
+        raise StateConflict(f"该案件已有待答复的请求 #{pending} (a {mode.value} request is pending; "
+                            "withdraw it or wait for the answer)")
+
+
+# --- answering -------------------------------------------------------------------------------------------
+
+def _close(transfer: Transfer, action: str, target: TransferStatus, values: dict) -> None:
+    """Move a pending transfer to ``target`` with one conditional UPDATE; 409 when another answer won."""
+    allowed = TRANSITIONS[action]
+    if transfer.status not in allowed:
+        raise StateConflict(_conflict_message(transfer.status, action))
+    result = db.session.execute(
+        sa.update(Transfer)
+        .where(Transfer.id == transfer.id, Transfer.status.in_(list(allowed)))
+        .values(status=target, version=Transfer.version + 1, **values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.expire(transfer)
+        raise StateConflict(_conflict_message(transfer.status, action))
+    db.session.refresh(transfer)
+
+
+def _conflict_message(status: TransferStatus, action: str) -> str:
+    allowed = ", ".join(s.value for s in TRANSITIONS[action])
+    return f"转办请求当前状态为 {status.value}，不能{action}（仅限 {allowed}）(transfer is {status.value}; " \
+           f"{action} needs {allowed})"
+
+
+def _answer_values(actor: Actor, transfer: Transfer, answered_on: date | None) -> dict:
+    errors: dict[str, list[str]] = {}
+    day = _check_date(answered_on, transfer.requested_on, "answered_on", errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return {"answered_at": utcnow(), "answered_on": day, "answered_by_id": actor.user_id,
+            "working_days_to_answer": working_days_between(transfer.requested_on, day, field="answered_on")}
+
+
+def _require_side(actor: Actor, transfer: Transfer, organization_id: int, who: str) -> None:
+    if not actor.is_admin and actor.organization_id != organization_id:
+        raise PermissionDenied(f"只有{who}可以这样做 (only the {'receiving' if who == '接收组织' else 'sending'} "
+                               "organisation may do this)")
+
+
+def accept_transfer(actor: Actor, transfer_id: int, *, answered_on: date | None = None) -> Transfer:
+    """The receiving organisation accepts. ``transfer``: the case's handling organisation becomes the
+    receiver (state, history and number kept). ``joint``: the receiver co-mediates, the sender leads."""
+    transfer = get_transfer(actor, transfer_id)
+    _require_side(actor, transfer, transfer.to_organization_id, "接收组织")
+    case = transfer.case
+    if transfer.status in TRANSITIONS["accept"]:
+        _require_case_still_with_sender(transfer, case)
+    values = _answer_values(actor, transfer, answered_on)
+    _close(transfer, "accept", TransferStatus.accepted, values)
+    if transfer.mode == TransferMode.transfer:
+        _move_case(actor, transfer, case)
+    else:
+        db.session.add(CaseCoOrganization(case_id=case.id, organization_id=transfer.to_organization_id,
+                                          since=transfer.answered_on, transfer_id=transfer.id))
+        record_event(case, "joint_accepted", actor, transfer.answered_on,
+                     {"transfer_id": transfer.id, "co_organization_id": transfer.to_organization_id})
+    notify(kind=event_code(transfer.mode, "accepted"), organization_id=transfer.from_organization_id,
+           link=transfer_link(transfer.id),
+           message=f"{transfer.to_organization.name} 已接收{transfer.mode_label}案件 {case.number}")
+    return transfer
+
+
+def _require_case_still_with_sender(transfer: Transfer, case: Case) -> None:
+    if case.organization_id != transfer.from_organization_id or case.status not in TRANSFERABLE_CASE_STATES:
+        raise StateConflict(f"案件已由其他组织承办或状态为 {case.status.value}，请求已失效 "
+                            "(the case has moved on since the request)")
+
+
+def _move_case(actor: Actor, transfer: Transfer, case: Case) -> None:
+    receiver = transfer.to_organization
+    record_event(case, "transfer_accepted", actor, transfer.answered_on,
+                 {"transfer_id": transfer.id, "to_organization_id": receiver.id})
+    removed = _drop_sender_assignments(case, receiver.id)
+    case.organization = receiver
+    record_event(case, "handling_organization_changed", actor, transfer.answered_on,
+                 {"transfer_id": transfer.id, "from_organization_id": transfer.from_organization_id,
+                  "to_organization_id": receiver.id, **removed})
+
+
+def _drop_sender_assignments(case: Case, receiver_id: int) -> dict:
+    """The sender's studio and mediators stop handling the case; the event keeps who they were."""
+    removed: dict = {}
+    if case.studio_id is not None:
+        studio = db.session.get(Studio, case.studio_id)
+        if studio is None or studio.organization_id != receiver_id:
+            removed["studio_id"] = case.studio_id
+            case.studio_id = None
+    gone = [cm for cm in case.mediators
+            if db.session.get(Mediator, cm.mediator_id).organization_id != receiver_id]
+    if gone:
+        removed["mediator_ids"] = [cm.mediator_id for cm in gone]
+        for cm in gone:
+            case.mediators.remove(cm)
+    return removed
+
+
+def decline_transfer(actor: Actor, transfer_id: int, *, reason_code: DeclineReason | str,
+                     reason_text: str | None = None, answered_on: date | None = None) -> Transfer:
+    """The receiving organisation declines with a reason from the list (``other`` needs a text)."""
+    transfer = get_transfer(actor, transfer_id)
+    _require_side(actor, transfer, transfer.to_organization_id, "接收组织")
+    errors: dict[str, list[str]] = {}
+    try:
+        reason_code = DeclineReason(reason_code)
+    except ValueError:
+        collect(errors, "reason_code", "未知的退回理由 (unknown reason code)")
+    reason_text = (reason_text or "").strip() or None
+    if reason_code == DeclineReason.other and not reason_text:
+        collect(errors, "reason_text", "选择“其他”时须说明理由 (a text is needed for 'other')")
+    if errors:
+        raise ValidationFailed(errors)
+    values = _answer_values(actor, transfer, answered_on)
+    _close(transfer, "decline", TransferStatus.declined, {**values, "reason_code": reason_code,
+                                                           "reason_text": reason_text})
+    record_event(transfer.case, event_code(transfer.mode, "declined"), actor, transfer.answered_on,
+                 {"transfer_id": transfer.id, "reason_code": reason_code.value})
+    notify(kind=event_code(transfer.mode, "declined"), organization_id=transfer.from_organization_id,
+           link=transfer_link(transfer.id),
+           message=f"{transfer.to_organization.name} 退回了{transfer.mode_label}案件 {transfer.case.number}："
+                   f"{transfer.reason_label}")
+    return transfer
+
+
+def withdraw_transfer(actor: Actor, transfer_id: int) -> Transfer:
+    """The sending organisation withdraws a request that has not been answered."""
+    transfer = get_transfer(actor, transfer_id)
+    _require_side(actor, transfer, transfer.from_organization_id, "发起组织")
+    today = today_shanghai()
+    _close(transfer, "withdraw", TransferStatus.withdrawn,
+           {"answered_at": utcnow(), "answered_on": max(today, transfer.requested_on),
+            "answered_by_id": actor.user_id})
+    record_event(transfer.case, event_code(transfer.mode, "withdrawn"), actor, transfer.answered_on,
+                 {"transfer_id": transfer.id})
+    notify(kind=event_code(transfer.mode, "withdrawn"), organization_id=transfer.to_organization_id,
+           link=transfer_link(transfer.id),
+           message=f"{transfer.from_organization.name} 撤回了{transfer.mode_label}案件 {transfer.case.number}")
+    return transfer
+
+
+# --- expiry and escalation -------------------------------------------------------------------------------
+
+def shanghai_date(now: datetime) -> date:
+    return now.astimezone(SHANGHAI).date()
+
+
+def expire_transfer(actor: Actor, transfer: Transfer, now: datetime) -> bool:
+    """Expire one overdue pending transfer and escalate it to both regions' coordinators; False when
+    another process answered or expired it first."""
+    today = shanghai_date(now)
+    try:
+        _close(transfer, "expire", TransferStatus.expired, {"answered_at": now, "answered_on": today})
+    except StateConflict:
+        return False
+    record_event(transfer.case, event_code(transfer.mode, "expired"), actor, today,
+                 {"transfer_id": transfer.id, "respond_by": transfer.respond_by.isoformat()})
+    escalate(transfer)
+    return True
+
+
+def escalate(transfer: Transfer) -> None:
+    """Notify the coordinators of the sender's and the receiver's province (once each) and the sender."""
+    case = transfer.case
+    message = (f"{transfer.mode_label}请求 #{transfer.id}（案件 {case.number}，{transfer.from_organization.name} → "
+               f"{transfer.to_organization.name}）未在 {transfer.respond_by.isoformat()} 前答复，已超期")
+    provinces = dict.fromkeys(p for p in (transfer.from_organization.region.province_code,
+                                          transfer.to_organization.region.province_code) if p)
+    for province in provinces:
+        notify(kind="transfer_escalated", region_code=province, message=message, link="/transfers/escalations",
+               dedupe_key=f"transfer-escalated:{transfer.id}:{province}")
+    notify(kind=event_code(transfer.mode, "expired"), organization_id=transfer.from_organization_id,
+           message=message, link=transfer_link(transfer.id), dedupe_key=f"transfer-expired:{transfer.id}")
+
+
+def escalations(actor: Actor, *, today: date | None = None) -> sa.Select:
+    """Expired transfers and still-pending overdue ones touching the coordinator's region (most overdue
+    first). Only coordinators and admins keep this list."""
+    if not actor.has_role(Role.coordinator):
+        raise PermissionDenied("只有协调人员可查看超期升级列表 (only coordinators see escalations)")
+    today = today or today_shanghai()
+    overdue = sa.or_(Transfer.status == TransferStatus.expired,
+                     sa.and_(Transfer.status == TransferStatus.pending, Transfer.respond_by < today))
+    stmt = sa.select(Transfer).where(overdue)
+    if not actor.sees_everything:
+        stmt = stmt.where(_region_scope(actor) if actor.region_code else sa.false())
+    return stmt.order_by(Transfer.respond_by, Transfer.id)
