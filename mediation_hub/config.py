@@ -38,6 +38,22 @@ def _bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{PREFIX}{name} must be true or false, got {raw!r}")
 
 
+def _days_by_kind(name: str, default: int) -> dict[str, int]:
+    """``"30"`` or ``"default=30,commercial_mediation=45"`` -> ``{"default": 30, "commercial_mediation": 45}``."""
+    raw = (_env(name) or "").strip()
+    result = {"default": default}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        key, sep, value = part.rpartition("=")
+        try:
+            days = int(value)
+        except ValueError as exc:
+            raise ConfigError(f"{PREFIX}{name}: {part!r} is not DAYS or KIND=DAYS") from exc
+        if not 1 <= days <= 366:
+            raise ConfigError(f"{PREFIX}{name}: {days} days is outside 1..366")
+        result[key.strip() if sep else "default"] = days
+    return result
+
+
 class Config:
     """Production-shaped defaults; every value can be overridden from the environment."""
 
@@ -63,6 +79,13 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         self.SCHEDULER_ENABLED = _bool("SCHEDULER_ENABLED", False)
         self.DEFAULT_PAGE_SIZE = 20
+        # Case time limits in calendar days (人民调解工作若干规定 art. 33: one month from acceptance), per
+        # organisation kind with a "default"; the judicial-confirmation window (People's Mediation Law art. 33)
+        # and when the follow-up visit falls due, both counted from the conclusion.
+        self.CASE_TIME_LIMIT_DAYS = _days_by_kind("CASE_TIME_LIMIT_DAYS", 30)
+        self.CASE_CONFIRMATION_WINDOW_DAYS = _int("CASE_CONFIRMATION_WINDOW_DAYS", 30)
+        self.CASE_FOLLOW_UP_DAYS = _int("CASE_FOLLOW_UP_DAYS", 30)
+        self.CASE_REMINDER_DAYS = _int("CASE_REMINDER_DAYS", 5)
         self.MAX_PAGE_SIZE = 100
         # flask-smorest / OpenAPI, served from the hub's own static files.
         self.API_TITLE = "Mediation Hub API"

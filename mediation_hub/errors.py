@@ -90,6 +90,14 @@ def register_error_handlers(app: Flask) -> None:
             exc.status,
         )
 
+    from sqlalchemy.orm.exc import StaleDataError
+
+    @app.errorhandler(StaleDataError)
+    def handle_stale_data(exc: StaleDataError):
+        # An optimistic-locking miss (a version_id_col row changed by another transaction) is a conflict.
+        message = "记录已被他人同时修改，请刷新后重试 (the record was changed concurrently)"
+        return handle_domain_error(StateConflict(message))
+
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException):
         db.session.rollback()

@@ -117,6 +117,9 @@ class Case(TimestampMixin, db.Model):
                                                 order_by="Party.position")
     mediators: Mapped[list[CaseMediator]] = relationship(cascade="all, delete-orphan")
     events: Mapped[list[CaseEvent]] = relationship(order_by="CaseEvent.id", viewonly=True)
+    sessions: Mapped[list[MediationSession]] = relationship(order_by="MediationSession.held_on, MediationSession.id",
+                                                            viewonly=True)
+    follow_ups: Mapped[list[FollowUp]] = relationship(order_by="FollowUp.visited_on, FollowUp.id", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -211,3 +214,19 @@ class CaseEvent(db.Model):
         sa.Index("ix_case_events_code_date", "code", "on_date"),
         sa.Index("ix_case_events_org_code_date", "organization_id", "code", "on_date"),
     )
+
+
+class CaseNumberCounter(db.Model):
+    """The last case number issued per organisation and year (see ``cases.numbering``).
+
+    Incremented with one ``UPDATE … RETURNING`` that locks the row, so concurrent registrations in one
+    organisation queue on it and never share a number."""
+
+    __tablename__ = "case_number_counters"
+
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+
+    __table_args__ = (sa.CheckConstraint("last_number >= 0", name="last_number_not_negative"),)

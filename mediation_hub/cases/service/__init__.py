@@ -1,0 +1,35 @@
+"""Case operations, each taking the acting user first; they flush and never commit.
+
+``from mediation_hub.cases import service`` gives the whole surface: scope (``cases_visible_to``,
+``get_case``, ``worklist``, ``search_cases``), ``register_case``, one function per transition, the audited
+``reveal_party_numbers``, and from ``cases.rules`` the table-driven ``allowed_actions`` and ``is_overdue``."""
+
+from ..rules import TRANSITIONS, allowed_actions, is_cross_region, is_overdue
+from .registration import possible_duplicates, register_case
+from .reveal import reveal_party_numbers
+from .scope import (
+    can_handle,
+    case_scope,
+    cases_visible_to,
+    get_case,
+    is_of_handling_organization,
+    search_cases,
+    worklist,
+)
+from .transitions import (
+    accept_case,
+    apply_for_confirmation,
+    conclude_case,
+    decline_case,
+    extend_time_limit,
+    record_confirmation_result,
+    record_follow_up,
+    record_session,
+)
+
+__all__ = [
+    "TRANSITIONS", "accept_case", "allowed_actions", "apply_for_confirmation", "can_handle", "case_scope",
+    "cases_visible_to", "conclude_case", "decline_case", "extend_time_limit", "get_case", "is_cross_region",
+    "is_of_handling_organization", "is_overdue", "possible_duplicates", "record_confirmation_result",
+    "record_follow_up", "record_session", "register_case", "reveal_party_numbers", "search_cases", "worklist",
+]

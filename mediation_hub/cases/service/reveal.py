@@ -1,0 +1,25 @@
+"""The one way to a party's full ID number: a user of the handling organisation, audited."""
+
+from __future__ import annotations
+
+from ...audit import service as audit
+from ...core.actor import Actor
+from ...core.shanghai import today_shanghai
+from ...errors import NotFound, PermissionDenied
+from ..events import record_event
+from .scope import get_case, is_of_handling_organization
+
+
+def reveal_party_numbers(actor: Actor, case_id: int, party_id: int, *, remote_addr: str | None = None) -> dict:
+    """The full ID number (or USCC) and phone of a party, for a user of the handling organisation only;
+    recorded in the audit log and as a case event (neither holds the number)."""
+    case = get_case(actor, case_id)
+    party = next((p for p in case.parties if p.id == party_id), None)
+    if party is None:
+        raise NotFound("party")
+    if not is_of_handling_organization(actor, case):
+        raise PermissionDenied("只有承办组织的工作人员可以查看完整证件号码 (only the handling organisation may see it)")
+    audit.record(actor, "reveal_id_number", target_type="party", target_id=party.id,
+                 detail={"case_id": case.id, "case_number": case.number}, remote_addr=remote_addr)
+    record_event(case, "party_number_revealed", actor, today_shanghai(), {"party_id": party.id})
+    return {"party_id": party.id, "id_number": party.full_id_number(), "phone": party.full_phone()}

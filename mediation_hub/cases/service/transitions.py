@@ -1,0 +1,256 @@
+"""The case lifecycle: one small function per transition, each checked against ``rules.TRANSITIONS`` before
+anything changes, each writing exactly one event. Every failure of the input is gathered into one 422."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from ...core.actor import Actor
+from ...core.calendar import add_calendar_days
+from ...core.db import utcnow
+from ...errors import StateConflict, ValidationFailed, collect
+from ...extensions import db
+from ...registry.models import Mediator
+from ..events import record_event
+from ..models import (
+    Case,
+    CaseMediator,
+    CaseStatus,
+    ConfirmationStatus,
+    FollowUp,
+    MediationSession,
+    Outcome,
+)
+from ..rules import (
+    case_due_on,
+    confirmation_deadline,
+    follow_up_due,
+    require_allowed,
+    step_date,
+    time_limit_days,
+)
+from .scope import get_case, require_handler
+
+MAX_EXTENSION_DAYS = 90
+OTHER_ROUTES_NOTE = ("调解不成，已告知当事人可以依法通过仲裁、行政、司法等途径维护自己的权利"
+                     " (People's Mediation Law art. 26: the parties were told of the other routes)")
+
+
+def _load(actor: Actor, case_id: int, action: str, version: int | None) -> Case:
+    """The case, checked in order: visible (404), the actor's to handle (403), not stale (409), and the
+    action allowed in its state (409)."""
+    case = get_case(actor, case_id)
+    require_handler(actor, case)
+    if version is not None and version != case.version:
+        raise StateConflict(f"案件已被他人修改 (the case changed meanwhile: version {version} is stale, "
+                            f"current version is {case.version})")
+    require_allowed(case, action)
+    return case
+
+
+def _date(value: date | None, field: str, case: Case, errors: dict) -> date | None:
+    try:
+        return step_date(value, field, not_before=case.last_step_on)
+    except ValidationFailed as exc:
+        for message in exc.errors[field]:
+            collect(errors, field, message)
+        return None
+
+
+def _raise(errors: dict) -> None:
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _check_mediator(case: Case, mediator_id: int | None, errors: dict) -> None:
+    if mediator_id is None:
+        return
+    mediator = db.session.get(Mediator, mediator_id)
+    if mediator is None or mediator.organization_id != case.organization_id or not mediator.active:
+        collect(errors, "mediator_id", "调解员须为承办组织在册调解员 (must be an active mediator of the organisation)")
+
+
+def _save(case: Case, day: date) -> None:
+    """Flush the changed case; a concurrent change (the version moved on) is a 409, not a 500."""
+    case.last_step_on = max(case.last_step_on, day)
+    case.updated_at = utcnow()  # every step bumps the version, even one that changes no other column
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise StateConflict("案件已被他人同时修改，请刷新后重试 (the case was changed concurrently)") from exc
+
+
+def _text(value: str | None, field: str, message: str, errors: dict) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        collect(errors, field, message)
+    return value or None
+
+
+def accept_case(actor: Actor, case_id: int, *, mediator_id: int | None = None, accepted_on: date | None = None,
+                version: int | None = None) -> Case:
+    """受理: registered → accepted; ``due_on`` is the organisation kind's time limit from acceptance."""
+    case = _load(actor, case_id, "accept", version)
+    errors: dict[str, list[str]] = {}
+    day = _date(accepted_on, "accepted_on", case, errors)
+    _check_mediator(case, mediator_id, errors)
+    _raise(errors)
+    due_on = case_due_on(day, case.organization.kind)
+    case.status, case.accepted_on, case.due_on = CaseStatus.accepted, day, due_on
+    if mediator_id is not None and mediator_id not in {m.mediator_id for m in case.mediators}:
+        case.mediators.append(CaseMediator(mediator_id=mediator_id, lead=not case.mediators))
+    _save(case, day)
+    record_event(case, "accepted", actor, day, {
+        "due_on": due_on.isoformat(), "time_limit_days": time_limit_days(case.organization.kind),
+        "mediator_id": mediator_id})
+    return case
+
+
+def decline_case(actor: Actor, case_id: int, *, reason: str, declined_on: date | None = None,
+                 version: int | None = None) -> Case:
+    """不予受理: registered → declined, with the reason."""
+    case = _load(actor, case_id, "decline", version)
+    errors: dict[str, list[str]] = {}
+    reason = _text(reason, "reason", "请填写不予受理的理由 (a reason is required)", errors)
+    day = _date(declined_on, "declined_on", case, errors)
+    _raise(errors)
+    case.status, case.declined_on, case.decline_reason = CaseStatus.declined, day, reason
+    _save(case, day)
+    record_event(case, "declined", actor, day, {"reason": reason})
+    return case
+
+
+def record_session(actor: Actor, case_id: int, *, held_on: date | None, summary: str,
+                   mediator_id: int | None = None, version: int | None = None) -> Case:
+    """调解记录: accepted → in_mediation; a further session keeps the state."""
+    case = _load(actor, case_id, "record_session", version)
+    errors: dict[str, list[str]] = {}
+    summary = _text(summary, "summary", "请填写调解情况 (a summary is required)", errors)
+    day = _date(held_on, "held_on", case, errors)
+    _check_mediator(case, mediator_id, errors)
+    _raise(errors)
+    session = MediationSession(case_id=case.id, held_on=day, summary=summary, mediator_id=mediator_id,
+                               recorded_by_id=actor.user_id)
+    db.session.add(session)
+    case.status = CaseStatus.in_mediation
+    _save(case, day)
+    record_event(case, "session_recorded", actor, day, {"session_id": session.id, "mediator_id": mediator_id})
+    return case
+
+
+def _check_conclusion(outcome, amount, terms, performed, errors: dict) -> Outcome | None:
+    try:
+        outcome = Outcome(outcome)
+    except ValueError:
+        collect(errors, "outcome", "未知的办结结果 (unknown outcome)")
+        return None
+    if outcome != Outcome.agreement:
+        for field, value in (("agreement_amount_yuan", amount), ("terms", terms), ("performed", performed)):
+            if value not in (None, ""):
+                collect(errors, field, "只有达成协议时填写 (only with an agreement)")
+    elif amount is not None and Decimal(amount) < 0:
+        collect(errors, "agreement_amount_yuan", "协议金额不能为负 (may not be negative)")
+    return outcome
+
+
+def conclude_case(actor: Actor, case_id: int, *, outcome, concluded_on: date | None = None,
+                  agreement_amount_yuan=None, terms: str | None = None, performed: bool | None = None,
+                  version: int | None = None) -> Case:
+    """办结: accepted or in_mediation → concluded. An agreement opens the 30-day judicial-confirmation window
+    and sets the follow-up date; a failed mediation records that the parties were told of other routes."""
+    case = _load(actor, case_id, "conclude", version)
+    errors: dict[str, list[str]] = {}
+    outcome = _check_conclusion(outcome, agreement_amount_yuan, terms, performed, errors)
+    day = _date(concluded_on, "concluded_on", case, errors)
+    _raise(errors)
+    data: dict = {"outcome": outcome.value}
+    if outcome == Outcome.agreement:
+        case.confirmation_deadline, case.follow_up_due_on = confirmation_deadline(day), follow_up_due(day)
+        case.agreement_amount_yuan = agreement_amount_yuan
+        case.agreement_terms = (terms or "").strip() or None
+        case.agreement_performed = performed
+        data.update(confirmation_deadline=case.confirmation_deadline.isoformat(),
+                    follow_up_due_on=case.follow_up_due_on.isoformat(),
+                    agreement_amount_yuan=str(agreement_amount_yuan) if agreement_amount_yuan is not None else None)
+    elif outcome in (Outcome.no_agreement, Outcome.referred):
+        data["note"] = OTHER_ROUTES_NOTE
+    case.status, case.outcome, case.concluded_on = CaseStatus.concluded, outcome, day
+    data["on_time"] = day <= case.due_on
+    _save(case, day)
+    record_event(case, "concluded", actor, day, data)
+    return case
+
+
+def extend_time_limit(actor: Actor, case_id: int, *, days: int, consent_note: str, extended_on: date | None = None,
+                      version: int | None = None) -> Case:
+    """延长期限 with the parties' consent: the new due date is ``days`` calendar days after the old one."""
+    case = _load(actor, case_id, "extend_time_limit", version)
+    errors: dict[str, list[str]] = {}
+    consent_note = _text(consent_note, "consent_note", "延长期限须经当事人同意，请记录同意情况 (the parties' consent is"
+                         " required)", errors)
+    if not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
+        collect(errors, "days", f"延长天数须在 1 至 {MAX_EXTENSION_DAYS} 天之间 (1..{MAX_EXTENSION_DAYS} days)")
+    day = _date(extended_on, "extended_on", case, errors)
+    _raise(errors)
+    old_due = case.due_on
+    case.due_on = add_calendar_days(old_due, days, field="days")
+    _save(case, day)
+    record_event(case, "time_limit_extended", actor, day, {
+        "days": days, "previous_due_on": old_due.isoformat(), "due_on": case.due_on.isoformat(),
+        "consent_note": consent_note})
+    return case
+
+
+def apply_for_confirmation(actor: Actor, case_id: int, *, applied_on: date | None = None, court: str | None = None,
+                           version: int | None = None) -> Case:
+    """申请司法确认: only for an agreement, within its window (People's Mediation Law art. 33)."""
+    case = _load(actor, case_id, "apply_for_confirmation", version)
+    errors: dict[str, list[str]] = {}
+    day = _date(applied_on, "applied_on", case, errors)
+    if day is not None and day > case.confirmation_deadline:
+        collect(errors, "applied_on", f"已超过司法确认申请期限 {case.confirmation_deadline.isoformat()}"
+                                      " (past the 30-day window for judicial confirmation)")
+    _raise(errors)
+    case.confirmation_status, case.confirmation_applied_on = ConfirmationStatus.applied, day
+    _save(case, day)
+    record_event(case, "confirmation_applied", actor, day, {"court": (court or "").strip() or None})
+    return case
+
+
+def record_confirmation_result(actor: Actor, case_id: int, *, confirmed: bool, decided_on: date | None = None,
+                               version: int | None = None) -> Case:
+    """司法确认结果: the court confirmed the agreement or rejected the application."""
+    case = _load(actor, case_id, "record_confirmation_result", version)
+    errors: dict[str, list[str]] = {}
+    if not isinstance(confirmed, bool):
+        collect(errors, "confirmed", "请选择是否确认 (confirmed must be true or false)")
+    day = _date(decided_on, "decided_on", case, errors)
+    _raise(errors)
+    case.confirmation_status = ConfirmationStatus.confirmed if confirmed else ConfirmationStatus.rejected
+    case.confirmation_decided_on = day
+    _save(case, day)
+    record_event(case, "confirmation_decided", actor, day, {"confirmed": confirmed})
+    return case
+
+
+def record_follow_up(actor: Actor, case_id: int, *, visited_on: date | None, summary: str,
+                     performed: bool | None = None, version: int | None = None) -> Case:
+    """回访 after the conclusion; for an agreement, whether it is being performed."""
+    case = _load(actor, case_id, "record_follow_up", version)
+    errors: dict[str, list[str]] = {}
+    summary = _text(summary, "summary", "请填写回访情况 (a summary is required)", errors)
+    day = _date(visited_on, "visited_on", case, errors)
+    if performed is not None and case.outcome != Outcome.agreement:
+        collect(errors, "performed", "只有达成协议的案件记录履行情况 (only an agreement is performed)")
+    _raise(errors)
+    follow_up = FollowUp(case_id=case.id, visited_on=day, summary=summary, performed=performed,
+                         recorded_by_id=actor.user_id)
+    db.session.add(follow_up)
+    if performed is not None:
+        case.agreement_performed = performed
+    _save(case, day)
+    record_event(case, "follow_up_recorded", actor, day, {"follow_up_id": follow_up.id, "performed": performed})
+    return case
