@@ -1,0 +1,1 @@
+"""Reporting: resolution rates, the officials dashboard, scheduled delivery to governance centres."""

@@ -1,0 +1,297 @@
+"""Reports for coordinators, administrators and mediators: rates, transfer flows, legal aid, overdue work.
+
+Scope rules: administrators (and the system) see everything; region-scoped roles (coordinators) only
+their region's subtree (a region outside it is "not found"); organisation-scoped roles (mediators,
+legal-aid officers) only their own organisation. The arithmetic is in ``queries``; this module decides
+the scope, names the groups and turns counts into rates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from ..cases.models import CaseCategory
+from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor
+from ..core.modules import import_optional
+from ..core.shanghai import today_shanghai
+from ..errors import NotFound, ValidationFailed, collect
+from ..extensions import db
+from ..regions.models import Region, RegionLevel
+from ..regions.service import children_of, get_region, is_within
+from ..registry.models import Organization, Studio
+from ..registry.service import visible_organization_ids
+from . import queries
+from .queries import COUNT_FIELDS, Scope
+
+GROUPINGS = ("month", "category", "region", "organization", "studio")
+# rate name -> (numerator count, denominator count)
+RATES = {
+    "success_rate": ("agreement", "concluded"),
+    "completion_rate": ("completed", "received"),
+    "on_time_rate": ("concluded_on_time", "concluded"),
+}
+PASS_THROUGH_LEVELS = ("市辖区", "县")  # 北京市 → 市辖区 → 朝阳区: skip the single pass-through level
+
+
+# --- scope -----------------------------------------------------------------------------------------------
+
+def region_within(code: str, ancestor_code: str) -> bool:
+    """Whether region ``code`` lies in ``ancestor_code``'s subtree; a custom region (雄安新区) does when
+    every member does."""
+    region = get_region(code)
+    if region.level == RegionLevel.custom and code != ancestor_code:
+        return bool(region.member_codes) and all(is_within(m, ancestor_code) for m in region.member_codes)
+    return is_within(code, ancestor_code)
+
+
+def resolve_scope(actor: Actor, *, region_code: str | None = None, organization_id: int | None = None,
+                  studio_id: int | None = None) -> Scope:
+    """The scope the actor asked for, narrowed to what the actor may see; NotFound outside it."""
+    if actor.role in ORGANIZATION_SCOPED_ROLES and not actor.sees_everything:
+        if region_code is not None:
+            raise NotFound("region")
+        if organization_id is not None and organization_id != actor.organization_id:
+            raise NotFound("organization")
+        organization_id = actor.organization_id
+    elif not actor.sees_everything:
+        if region_code is None:
+            region_code = actor.region_code
+        elif db.session.get(Region, region_code) is None or not region_within(region_code, actor.region_code):
+            raise NotFound("region")
+    if region_code is not None:
+        get_region(region_code)
+    if organization_id is not None and db.session.scalar(
+            visible_organization_ids(actor).where(Organization.id == organization_id)) is None:
+        raise NotFound("organization")
+    if studio_id is not None:
+        studio = db.session.get(Studio, studio_id)
+        if studio is None or db.session.scalar(
+                visible_organization_ids(actor).where(Organization.id == studio.organization_id)) is None:
+            raise NotFound("studio")
+    return Scope(region_code=region_code, organization_id=organization_id, studio_id=studio_id)
+
+
+def describe_scope(scope: Scope) -> dict:
+    """The scope with its names, for the report header."""
+    region = db.session.get(Region, scope.region_code) if scope.region_code else None
+    org = db.session.get(Organization, scope.organization_id) if scope.organization_id else None
+    studio = db.session.get(Studio, scope.studio_id) if scope.studio_id else None
+    return {"region_code": scope.region_code, "region_name": region.full_name if region else "全国",
+            "organization_id": scope.organization_id, "organization_name": org.name if org else None,
+            "studio_id": scope.studio_id, "studio_name": studio.name if studio else None}
+
+
+def region_children(code: str | None) -> list[Region]:
+    """The regions a report groups by: children (members for a custom region, provinces at the top),
+    skipping a single pass-through level such as Beijing's 市辖区."""
+    children = [r for r in db.session.scalars(children_of(code)) if code or r.level != RegionLevel.custom]
+    while len(children) == 1 and children[0].name in PASS_THROUGH_LEVELS:
+        children = list(db.session.scalars(children_of(children[0].code)))
+    return children
+
+
+def _check_period(date_from: date, date_to: date, as_of: date) -> None:
+    errors: dict[str, list[str]] = {}
+    if date_to < date_from:
+        collect(errors, "to", "结束日期不能早于开始日期 (to is before from)")
+    if as_of < date_from:
+        collect(errors, "as_of", "统计截止日不能早于开始日期 (as_of is before from)")
+    if errors:
+        raise ValidationFailed(errors)
+
+
+# --- rates -----------------------------------------------------------------------------------------------
+
+def fraction(numerator: int, denominator: int) -> float | None:
+    """A rate between 0 and 1, or None when there is nothing to divide by."""
+    return numerator / denominator if denominator else None
+
+
+def with_rates(counts: dict) -> dict:
+    """Counts plus each rate (null for a zero denominator) and its numerator and denominator."""
+    result = dict(counts)
+    result["rate_details"] = {}
+    for name, (top, bottom) in RATES.items():
+        result[name] = fraction(counts[top], counts[bottom])
+        result["rate_details"][name] = {"value": result[name], "numerator": counts[top],
+                                        "denominator": counts[bottom]}
+    return result
+
+
+def _counts(row) -> dict:
+    return {name: int(getattr(row, name) or 0) for name in COUNT_FIELDS}
+
+
+ZERO = dict.fromkeys(COUNT_FIELDS, 0)
+
+
+def rates_report(actor: Actor, *, region_code: str | None = None, organization_id: int | None = None,
+                 studio_id: int | None = None, date_from: date, date_to: date, as_of: date | None = None,
+                 group_by: str | None = None) -> dict:
+    """The rates report ``{scope, from, to, as_of, group_by, totals, groups}`` (DESIGN.md "Rates").
+
+    Each event counts where the case was handled when it happened; a rate is null when its denominator
+    is 0. ``as_of`` (default today in Asia/Shanghai) is the day whose state the report shows."""
+    as_of = as_of or today_shanghai()
+    _check_period(date_from, date_to, as_of)
+    if group_by is not None and group_by not in GROUPINGS:
+        raise ValidationFailed({"group_by": [f"one of {', '.join(GROUPINGS)}"]})
+    scope = resolve_scope(actor, region_code=region_code, organization_id=organization_id, studio_id=studio_id)
+    return report_for_scope(scope, date_from, date_to, as_of, group_by)
+
+
+def report_for_scope(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str | None) -> dict:
+    """The rates report for an already-checked scope (also used to freeze snapshots)."""
+    totals = queries.rate_counts(scope, date_from, date_to, as_of)[0]
+    groups = _groups(scope, date_from, date_to, as_of, group_by) if group_by else []
+    return {"scope": describe_scope(scope), "from": date_from, "to": date_to, "as_of": as_of,
+            "group_by": group_by, "totals": with_rates(_counts(totals)), "groups": groups}
+
+
+def _groups(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str) -> list[dict]:
+    children = region_children(scope.region_code) if group_by == "region" else None
+    grouping = queries.grouping_for(group_by, children=children, fallback_region=scope.region_code or "")
+    rows = {row.key: _counts(row) for row in queries.rate_counts(scope, date_from, date_to, as_of, grouping)}
+    if group_by == "month":
+        rows = {f"{key // 100:04d}-{key % 100:02d}": counts for key, counts in rows.items()}
+    keys_labels = _labels(group_by, rows, date_from, min(date_to, as_of), children, scope)
+    return [{"key": key, "label": label, **with_rates(rows.get(key, ZERO))} for key, label in keys_labels]
+
+
+def _labels(group_by: str, rows: dict, first: date, last: date, children, scope: Scope) -> list[tuple]:
+    """Groups in display order with their labels; every month and every child region is listed (zeros
+    included) so trends and comparisons have no holes."""
+    if group_by == "month":
+        return [(f"{y:04d}-{m:02d}", f"{y}年{m}月") for y, m in _months(first, last)] if first <= last else []
+    if group_by == "region":
+        listed = [(child.code, child.name) for child in children]
+        own = scope.region_code or ""
+        if rows.get(own):  # events at the chosen region itself (e.g. a province-level organisation)
+            region = db.session.get(Region, own)
+            listed.append((own, f"{region.name}本级" if region else "本级"))
+        return listed
+    if group_by == "category":
+        names = dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)
+                                        .order_by(CaseCategory.position)).all())
+        return [(code, name) for code, name in names.items() if code in rows]
+    model = Organization if group_by == "organization" else Studio
+    names = dict(db.session.execute(sa.select(model.id, model.name).where(model.id.in_(list(rows)))).all())
+    return sorted(((key, names.get(key, str(key))) for key in rows), key=lambda kv: kv[1])
+
+
+def _months(first: date, last: date):
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        yield year, month
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+# --- transfers, legal aid, overdue ------------------------------------------------------------------------
+
+def _flow_stats(counts, median) -> dict:
+    answered_or_expired = counts.accepted + counts.declined + counts.expired
+    return {"total": counts.total, **{name: getattr(counts, name) for name in queries.TRANSFER_OUTCOMES},
+            "acceptance_rate": fraction(counts.accepted, answered_or_expired),
+            "acceptance_rate_details": {"numerator": counts.accepted, "denominator": answered_or_expired},
+            "median_working_days": float(median) if median is not None else None}
+
+
+def flows_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | None:
+    """Transfers sent and received by the scope, and the flows between provinces; None without transfers."""
+    if import_optional("mediation_hub.transfers.models") is None:
+        return None
+    sides = {}
+    for side in ("sent", "received"):
+        counts = queries.transfer_flows(scope, date_from, date_to, side)[0]
+        median = queries.transfer_medians(scope, date_from, date_to, side)[0].median
+        sides[side] = _flow_stats(counts, median)
+    medians = {(r.from_province, r.to_province): r.median
+               for r in queries.transfer_medians(scope, date_from, date_to, by_province=True)}
+    names = dict(db.session.execute(sa.select(Region.code, Region.name)
+                                    .where(Region.level == RegionLevel.province)).all())
+    pairs = []
+    for row in queries.transfer_flows(scope, date_from, date_to, by_province=True):
+        key = (row.from_province, row.to_province)
+        pairs.append({"from_region_code": key[0], "from_region_name": names.get(key[0], key[0]),
+                      "to_region_code": key[1], "to_region_name": names.get(key[1], key[1]),
+                      **_flow_stats(row, medians.get(key))})
+    return {"sent": sides["sent"]["total"], "received": sides["received"]["total"], "outgoing": sides["sent"],
+            "incoming": sides["received"], "pairs": pairs}
+
+
+def transfer_flows_report(actor: Actor, *, region_code: str | None = None, organization_id: int | None = None,
+                          date_from: date, date_to: date) -> dict:
+    """Cross-region transfer figures for the actor's scope: sent, received, accepted, declined, expired,
+    acceptance rate and median working days to answer, overall and per pair of provinces."""
+    _check_period(date_from, date_to, date_to)
+    scope = resolve_scope(actor, region_code=region_code, organization_id=organization_id)
+    return {"scope": describe_scope(scope), "from": date_from, "to": date_to,
+            "flows": flows_for_scope(scope, date_from, date_to),
+            "legal_aid": legal_aid_for_scope(scope, date_from, date_to)}
+
+
+def legal_aid_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | None:
+    """Applications filed, decided within the 7-day limit ÷ decided, granted ÷ decided; None without the module."""
+    if import_optional("mediation_hub.legal_aid.models") is None or scope.studio_id:
+        return None
+    row = queries.legal_aid_counts(scope, date_from, date_to)
+    return {"applications": row.applications, "decided": row.decided, "decided_in_time": row.decided_in_time,
+            "granted": row.granted, "in_time_rate": fraction(row.decided_in_time, row.decided),
+            "grant_rate": fraction(row.granted, row.decided)}
+
+
+def overdue_for_scope(scope: Scope, as_of: date, limit: int = 50) -> dict:
+    """Open cases past their time limit (and pending transfers past their answer-by date) on ``as_of``."""
+    categories = dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)).all())
+    cases = [{"case_id": r.id, "number": r.number, "category": categories.get(r.category_code, r.category_code),
+              "status": r.status.value, "due_on": r.due_on, "days_overdue": (as_of - r.due_on).days,
+              "organization_id": r.organization_id, "organization_name": r.organization_name}
+             for r in queries.overdue_cases(scope, as_of, limit)]
+    transfers = []
+    if import_optional("mediation_hub.transfers.models") is not None and not scope.studio_id:
+        transfers = [{"transfer_id": r.id, "case_id": r.case_id, "respond_by": r.respond_by,
+                      "days_overdue": (as_of - r.respond_by).days, "mode": r.mode.value,
+                      "from_name": r.from_name, "to_name": r.to_name}
+                     for r in queries.overdue_transfers(scope, as_of, limit)]
+    return {"case_count": queries.overdue_case_count(scope, as_of), "cases": cases, "transfers": transfers}
+
+
+def overdue_report(actor: Actor, *, region_code: str | None = None, organization_id: int | None = None,
+                   as_of: date | None = None) -> dict:
+    """The overdue list for the actor's scope."""
+    scope = resolve_scope(actor, region_code=region_code, organization_id=organization_id)
+    as_of = as_of or today_shanghai()
+    return {"scope": describe_scope(scope), "as_of": as_of, **overdue_for_scope(scope, as_of)}
+
+
+def dashboard(actor: Actor, *, region_code: str | None, date_from: date, date_to: date,
+              as_of: date | None = None) -> dict:
+    """Everything the officials' dashboard shows, for one region and period."""
+    as_of = as_of or today_shanghai()
+    _check_period(date_from, date_to, as_of)
+    scope = resolve_scope(actor, region_code=region_code)
+    report = report_for_scope(scope, date_from, date_to, as_of, None)
+    return {
+        "scope": report["scope"], "from": date_from, "to": date_to, "as_of": as_of, "totals": report["totals"],
+        "by_category": _groups(scope, date_from, date_to, as_of, "category"),
+        "by_month": _groups(scope, date_from, date_to, as_of, "month"),
+        "by_region": _groups(scope, date_from, date_to, as_of, "region"),
+        "by_studio": _groups(scope, date_from, date_to, as_of, "studio"),
+        "flows": flows_for_scope(scope, date_from, date_to),
+        "legal_aid": legal_aid_for_scope(scope, date_from, date_to),
+        "overdue": overdue_for_scope(scope, as_of),
+    }
+
+
+def region_choices(actor: Actor) -> list[Region]:
+    """Regions the dashboard offers: the actor's own, its children, and custom regions inside it (雄安新区
+    for Hebei); for an administrator the provinces and the custom regions."""
+    own = actor.region_code if not actor.sees_everything else None
+    regions = [get_region(own)] if own else []
+    regions += region_children(own)
+    customs = db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.custom).order_by(Region.code))
+    for custom in customs:
+        if custom not in regions and (own is None or region_within(custom.code, own)):
+            regions.append(custom)
+    return regions
