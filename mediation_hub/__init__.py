@@ -71,6 +71,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    from . import scheduler
+
+    scheduler.init_app(app)
     return app
 
 

@@ -79,9 +79,35 @@ def users_create_command(name, role, organization, region, password_stdin):
     click.echo(f"created user {user.username} (id {user.id}, role {user.role.value})")
 
 
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="run every job whose slot is due once, then exit")
+@with_appcontext
+def scheduler_command(once):
+    """Run the periodic jobs (a dedicated process for deployments); each run is claimed in the database."""
+    from flask import current_app
+
+    from .scheduler import build_scheduler, new_scheduler, run_due_jobs
+
+    app = current_app._get_current_object()
+    if once:
+        outcome = run_due_jobs(app)
+        for job_id, status in outcome.items():
+            click.echo(f"{job_id:<24} {status}")
+        raise SystemExit(1 if "failed" in outcome.values() else 0)
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = build_scheduler(app, new_scheduler(BlockingScheduler))
+    click.echo("scheduler running: " + (", ".join(job.id for job in scheduler.get_jobs()) or "no jobs"))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
+
+
 def register_cli(app) -> None:
     app.cli.add_command(seed_group)
     app.cli.add_command(users_group)
+    app.cli.add_command(scheduler_command)
 
 
 cli = FlaskGroup(create_app=_create_app, help="Mediation Hub (调解协同中枢) command line.")
