@@ -37,6 +37,12 @@ def split_specialties(text: str | None) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def choice_field(label, *, required: bool) -> SelectField:
+    """A select whose value the service judges (so its message names the rule, not 'not a valid choice')."""
+    return SelectField(label, coerce=optional_int, validate_choice=False,
+                       validators=[DataRequired() if required else Optional()])
+
+
 def _check_specialties(_form, field) -> None:
     items = split_specialties(field.data)
     if len(items) > 20:
@@ -66,7 +72,7 @@ class OrganizationForm(RegistryForm):
                        validators=[DataRequired()])
     region_code = StringField(_l("行政区划代码"), validators=[DataRequired(), Length(min=2, max=12)])
     uscc = StringField(_l("统一社会信用代码"), validators=[Optional(), Length(max=30)])
-    parent_id = SelectField(_l("上级组织"), coerce=optional_int, validators=[Optional()])
+    parent_id = choice_field(_l("上级组织"), required=False)
     specialties = StringField(_l("专业领域"), validators=[_check_specialties],
                               description=_l("用逗号或顿号分隔"))
     address = StringField(_l("地址"), validators=[Optional(), Length(max=200)])
@@ -82,7 +88,7 @@ class OrganizationForm(RegistryForm):
 
 class MediatorForm(RegistryForm):
     name = StringField(_l("姓名"), validators=[DataRequired(), Length(min=1, max=60)])
-    organization_id = SelectField(_l("所属组织"), coerce=optional_int, validators=[DataRequired()])
+    organization_id = choice_field(_l("所属组织"), required=True)
     id_number = StringField(_l("身份证号码"), validators=[Optional(), Length(max=30)])
     phone = StringField(_l("手机号码"), validators=[Optional(), Length(max=30)])
     specialties = StringField(_l("专业领域"), validators=[_check_specialties],
@@ -101,9 +107,9 @@ class MediatorForm(RegistryForm):
 
 class StudioForm(RegistryForm):
     name = StringField(_l("工作室名称"), validators=[DataRequired(), Length(min=2, max=120)])
-    organization_id = SelectField(_l("所在组织"), coerce=optional_int, validators=[DataRequired()])
-    lead_mediator_id = SelectField(_l("领衔调解员"), coerce=optional_int, validators=[DataRequired()])
-    named_by_id = SelectField(_l("命名单位(司法局)"), coerce=optional_int, validators=[Optional()])
+    organization_id = choice_field(_l("所在组织"), required=True)
+    lead_mediator_id = choice_field(_l("领衔调解员"), required=True)
+    named_by_id = choice_field(_l("命名单位(司法局)"), required=False)
     named_on = DateField(_l("命名日期"), validators=[Optional()])
     specialties = StringField(_l("专业领域"), validators=[_check_specialties],
                               description=_l("用逗号或顿号分隔"))
