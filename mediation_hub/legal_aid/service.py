@@ -1,0 +1,507 @@
+"""Legal-aid operations: filing, the 通办 hand-over to the competent centre, and the art. 43 clocks.
+
+Competence (Legal Aid Law art. 38): an application belongs to the legal-aid centre of the place where the
+matter is (where the case-handling organ sits). A centre covers the matter when the matter's region lies in
+the centre's region subtree (a centre sitting in a custom grouping such as 雄安新区 covers its members'
+subtrees). Of the active centres covering the matter, the most specific ones are competent: a county centre
+before a custom grouping of counties, that before a prefecture centre, that before a province centre. If
+several centres sit in that same region, each of them is competent; ``competent_centre`` proposes the one
+registered first.
+
+Scope: a legal-aid officer sees what their centre holds, filed or ever passed on or received; a coordinator
+sees applications held or filed by centres in their region (read-only); admins and the system see all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..agreements.models import Agreement, AgreementKind, AgreementScope
+from ..agreements.service import agreements_covering
+from ..core.actor import Actor, Role
+from ..core.calendar import add_calendar_days
+from ..core.shanghai import today_shanghai
+from ..errors import NotFound, PermissionDenied, StateConflict, collect, raise_if
+from ..extensions import db
+from ..notifications.service import notify
+from ..regions.models import Region, RegionLevel, RegionMember
+from ..regions.service import subtree_condition
+from ..registry.models import Organization, OrgKind
+from ..registry.service import validate_personal_numbers
+from .events import record_event
+from .models import ApplicationStatus as S
+from .models import Hardship, LegalAidApplication, LegalAidHandover
+from .reference import ASSIGN_WITHIN_DAYS, DECIDE_WITHIN_DAYS, EXEMPT_GROUPS, MATTER_CATEGORIES, STATUS_LABELS
+
+# The one table of lifecycle transitions: action -> states it may start from.
+TRANSITIONS: dict[str, tuple[S, ...]] = {
+    "transfer": (S.filed, S.transferred),
+    "accept": (S.filed, S.transferred),
+    "decide": (S.accepted,),
+    "assign": (S.granted,),
+    "close": (S.assigned,),
+}
+ACTION_LABELS = {"transfer": "转交", "accept": "受理", "decide": "作出决定", "assign": "指派律师", "close": "结案"}
+OPEN_FOR_DECISION = (S.filed, S.transferred, S.accepted)
+
+
+# --- scope -----------------------------------------------------------------------------------------
+
+def _scope(actor: Actor) -> sa.ColumnElement[bool]:
+    A = LegalAidApplication
+    if actor.is_admin or actor.is_system:
+        return sa.true()
+    if actor.role == Role.legal_aid_officer:
+        org = actor.organization_id
+        touched = sa.select(LegalAidHandover.application_id).where(
+            sa.or_(LegalAidHandover.from_centre_id == org, LegalAidHandover.to_centre_id == org))
+        return sa.or_(A.centre_id == org, A.filed_centre_id == org, A.id.in_(touched))
+    if actor.role == Role.coordinator:
+        if actor.region_code is None:
+            return sa.true()
+        in_region = sa.select(Organization.id).where(subtree_condition(Organization.region_code, actor.region_code))
+        return sa.or_(A.centre_id.in_(in_region), A.filed_centre_id.in_(in_region))
+    return sa.false()
+
+
+def applications_visible_to(actor: Actor) -> sa.Select:
+    """Applications the actor may know about (a query; callers add filters and order)."""
+    return sa.select(LegalAidApplication).where(_scope(actor))
+
+
+def get_application(actor: Actor, application_id: int) -> LegalAidApplication:
+    """The application if the actor may see it, else NotFound."""
+    application = db.session.scalar(
+        applications_visible_to(actor).where(LegalAidApplication.id == application_id))
+    if application is None:
+        raise NotFound("legal-aid application")
+    return application
+
+
+def can_act_on(actor: Actor, application: LegalAidApplication) -> bool:
+    """Only the centre holding an application works on it (admins and the system may too)."""
+    if actor.is_admin or actor.is_system:
+        return True
+    return actor.role == Role.legal_aid_officer and actor.organization_id == application.centre_id
+
+
+def can_file(actor: Actor) -> bool:
+    return actor.is_admin or actor.is_system or actor.role == Role.legal_aid_officer
+
+
+def list_applications(actor: Actor, *, status: S | None = None, centre_id: int | None = None,
+                      overdue_on: date | None = None) -> sa.Select:
+    """Visible applications, optionally by status, holding centre, or overdue on a day; newest first."""
+    stmt = applications_visible_to(actor)
+    if status is not None:
+        stmt = stmt.where(LegalAidApplication.status == status)
+    if centre_id is not None:
+        stmt = stmt.where(LegalAidApplication.centre_id == centre_id)
+    if overdue_on is not None:
+        stmt = stmt.where(_overdue_condition(overdue_on))
+    return stmt.order_by(LegalAidApplication.id.desc())
+
+
+def queue_for(actor: Actor) -> sa.Select:
+    """The work queue: applications held by the actor's centre (all visible ones for admins and
+    coordinators), incoming transfers first, then by the clock that runs next, finished ones last."""
+    A = LegalAidApplication
+    stmt = applications_visible_to(actor)
+    if actor.role == Role.legal_aid_officer:
+        stmt = stmt.where(A.centre_id == actor.organization_id)
+    finished = A.status.in_((S.refused, S.closed, S.assigned))
+    clock = sa.case((A.status == S.granted, A.assign_by), else_=A.decide_by)
+    return stmt.order_by(
+        sa.case((A.status == S.transferred, 0), (finished, 2), else_=1),
+        clock.is_(None), clock, A.id)
+
+
+def passed_on_by(actor: Actor) -> sa.Select:
+    """Applications the actor's centre handed over to another centre (read-only for it now)."""
+    A = LegalAidApplication
+    if actor.role != Role.legal_aid_officer:
+        return sa.select(A).where(sa.false())
+    sent = sa.select(LegalAidHandover.application_id).where(
+        LegalAidHandover.from_centre_id == actor.organization_id)
+    return sa.select(A).where(A.id.in_(sent), A.centre_id != actor.organization_id).order_by(A.id.desc())
+
+
+def _overdue_condition(today: date) -> sa.ColumnElement[bool]:
+    A = LegalAidApplication
+    return sa.or_(
+        sa.and_(A.status.in_(OPEN_FOR_DECISION), A.decide_by.is_not(None), A.decide_by < today),
+        sa.and_(A.status == S.granted, A.assign_by < today),
+    )
+
+
+def overdue_applications(actor: Actor, today: date) -> sa.Select:
+    """Visible applications past ``decide_by`` without a decision, or past ``assign_by`` without a lawyer."""
+    return applications_visible_to(actor).where(_overdue_condition(today)).order_by(LegalAidApplication.id)
+
+
+# --- competence and 通办 ----------------------------------------------------------------------------
+
+def _covering_depths(matter_region_code: str) -> dict[str, float]:
+    """Region codes whose centres cover the matter, with how specific each is (larger = closer)."""
+    region = db.session.get(Region, matter_region_code)
+    if region is None:
+        return {}
+    ancestors = region.path.strip("/").split("/")
+    depths: dict[str, float] = {code: float(i) for i, code in enumerate(ancestors)}
+    groups = db.session.execute(
+        sa.select(RegionMember.group_code, RegionMember.member_code).where(RegionMember.member_code.in_(ancestors)))
+    for group, member in groups:
+        # A grouping of several counties is less specific than one of its counties, more than the prefecture.
+        depths[group] = max(depths.get(group, -1.0), depths[member] - 0.5)
+    return depths
+
+
+def competent_centres(matter_region_code: str) -> list[Organization]:
+    """The active legal-aid centres competent for a matter in this region (art. 38; rule in the module doc)."""
+    depths = _covering_depths(matter_region_code)
+    if not depths:
+        return []
+    centres = db.session.scalars(sa.select(Organization).where(
+        Organization.kind == OrgKind.legal_aid_centre, Organization.active,
+        Organization.region_code.in_(list(depths))).order_by(Organization.id)).all()
+    if not centres:
+        return []
+    best = max(depths[c.region_code] for c in centres)
+    return [c for c in centres if depths[c.region_code] == best]
+
+
+def competent_centre(matter_region_code: str) -> Organization | None:
+    """The legal-aid centre an application about a matter in this region should go to (None if none)."""
+    centres = competent_centres(matter_region_code)
+    return centres[0] if centres else None
+
+
+def is_competent(centre_id: int, matter_region_code: str) -> bool:
+    return any(c.id == centre_id for c in competent_centres(matter_region_code))
+
+
+def _tongban(agreements: list[Agreement]) -> list[Agreement]:
+    # Only a 通办 agreement carries legal-aid hand-overs (a city pairing does not make one centre competent
+    # to pass applications to another).
+    return [a for a in agreements if a.kind == AgreementKind.tongban]
+
+
+def tongban_agreements_in_force(on: date) -> list[Agreement]:
+    """Active legal-aid 通办 agreements in force on a day."""
+    rows = db.session.scalars(sa.select(Agreement).where(
+        Agreement.kind == AgreementKind.tongban, Agreement.active,
+        Agreement.scope.in_((AgreementScope.legal_aid, AgreementScope.both))).order_by(Agreement.code)).all()
+    return [a for a in rows if a.in_force_on(on)]
+
+
+def covering_agreement(region_codes: dict[str, str], on: date) -> tuple[Agreement | None, list[str]]:
+    """The 通办 agreement in force on ``on`` covering every region given (label -> code); else None and the
+    labels of the regions no such agreement covers (all of them covered one by one: none covers them together)."""
+    covering = _tongban(agreements_covering(list(region_codes.values()), AgreementScope.legal_aid, on))
+    if covering:
+        return covering[0], []
+    if not tongban_agreements_in_force(on):
+        return None, ["无有效的法律援助通办协议 (no 通办 agreement in force)"]
+    missing = [label for label, code in region_codes.items()
+               if not _tongban(agreements_covering([code], AgreementScope.legal_aid, on))]
+    return None, missing or ["没有一项协议同时覆盖上述各地 (no single agreement covers them all)"]
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+def _require_state(application: LegalAidApplication, action: str) -> None:
+    allowed = TRANSITIONS[action]
+    if application.status not in allowed:
+        names = ", ".join(s.value for s in allowed)
+        raise StateConflict(
+            f"申请当前为“{STATUS_LABELS[application.status.value]}”，不能{ACTION_LABELS[action]} "
+            f"(current state {application.status.value}; {action} is allowed only from: {names})")
+
+
+def _require_actor(actor: Actor, application: LegalAidApplication) -> None:
+    if not can_act_on(actor, application):
+        raise PermissionDenied("只有当前持有该申请的法律援助中心可以办理 (only the centre holding it can act)")
+
+
+def _step_date(value: date | None, application: LegalAidApplication | None, field: str,
+               errors: dict[str, list[str]], *, not_before: date | None = None) -> date:
+    """A transition's date: today by default, never in the future, never before the previous step."""
+    today = today_shanghai()
+    day = value or today
+    if day > today:
+        collect(errors, field, "日期不能晚于今天 (may not be in the future)")
+    floor = not_before or (application.last_step_on if application is not None else None)
+    if floor is not None and day < floor:
+        collect(errors, field, f"日期不能早于上一步骤 {floor.isoformat()} (may not be before the previous step)")
+    return day
+
+
+def _save(application: LegalAidApplication) -> None:
+    """Flush; a concurrent change to the same application (version mismatch) becomes a 409."""
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise StateConflict("该申请已被他人修改，请刷新后重试 (changed meanwhile; reload and retry)") from exc
+
+
+def _link(application: LegalAidApplication) -> str:
+    return f"/legal-aid/applications/{application.id}"
+
+
+def _legal_aid_centre(centre_id: int | None) -> Organization | None:
+    centre = db.session.get(Organization, centre_id) if centre_id is not None else None
+    if centre is None or centre.kind != OrgKind.legal_aid_centre or not centre.active:
+        return None
+    return centre
+
+
+# --- filing ------------------------------------------------------------------------------------------
+
+def _check_application(actor: Actor, data: dict, errors: dict[str, list[str]]) -> dict:
+    applicant = dict(data.get("applicant") or {})
+    if not (applicant.get("name") or "").strip():
+        collect(errors, "applicant.name", "请填写申请人姓名 (applicant name required)")
+    if not applicant.get("id_number"):
+        collect(errors, "applicant.id_number", "请填写申请人身份证号码 (ID number required)")
+    validate_personal_numbers(applicant, errors, prefix="applicant.")
+    if applicant.get("region_code") and db.session.get(Region, applicant["region_code"]) is None:
+        collect(errors, "applicant.region_code", "未知的行政区划代码 (unknown region code)")
+    matter_region = db.session.get(Region, data.get("matter_region_code") or "")
+    if matter_region is None:
+        collect(errors, "matter_region_code", "未知的行政区划代码 (unknown region code)")
+    elif matter_region.level == RegionLevel.custom:
+        collect(errors, "matter_region_code", "请选择具体的行政区划，而非区域分组 (a division, not a grouping)")
+    if data.get("matter_category") not in MATTER_CATEGORIES:
+        collect(errors, "matter_category", "未知的援助事项类别 (unknown matter category)")
+    try:
+        hardship = Hardship(data.get("hardship"))
+    except ValueError:
+        collect(errors, "hardship", "经济困难状况须为告知承诺、证明材料或免予核查 (declaration, proof or exempt)")
+        hardship = None
+    group = data.get("exempt_group") or None
+    if hardship == Hardship.exempt and group not in EXEMPT_GROUPS:
+        collect(errors, "exempt_group", "免予核查经济困难状况须选择法定人群 (exempt needs a group of arts. 32/42)")
+    elif hardship != Hardship.exempt and group is not None:
+        collect(errors, "exempt_group", "仅在免予核查时填写 (only for hardship 'exempt')")
+    if not (data.get("summary") or "").strip():
+        collect(errors, "summary", "请填写案情摘要 (summary required)")
+    return {"applicant": applicant, "hardship": hardship, "exempt_group": group}
+
+
+def file_application(actor: Actor, data: dict) -> LegalAidApplication:
+    """Record an application received at a legal-aid centre (the actor's own centre for an officer).
+
+    When the filing centre is itself competent the application is received there and its 7-day clock
+    starts; otherwise it waits to be handed over to the competent centre under 通办."""
+    if not can_file(actor):
+        raise PermissionDenied("只有法律援助中心工作人员可以登记申请 (only legal-aid officers file applications)")
+    errors: dict[str, list[str]] = {}
+    centre_id = data.get("centre_id") or (actor.organization_id if actor.role == Role.legal_aid_officer else None)
+    centre = _legal_aid_centre(centre_id)
+    if centre is None:
+        collect(errors, "centre_id", "受理机构须为法律援助中心 (must be an active legal-aid centre)")
+    elif actor.role == Role.legal_aid_officer and centre.id != actor.organization_id:
+        collect(errors, "centre_id", "只能以本中心名义登记申请 (you file for your own centre)")
+    checked = _check_application(actor, data, errors)
+    filed_on = _step_date(data.get("received_on"), None, "received_on", errors)
+    raise_if(errors)
+
+    applicant = checked["applicant"]
+    application = LegalAidApplication(
+        number=f"pending-{uuid.uuid4().hex}", status=S.filed, centre_id=centre.id, filed_centre_id=centre.id,
+        applicant_name=applicant["name"].strip(), applicant_region_code=applicant.get("region_code") or None,
+        matter_category=data["matter_category"], matter_region_code=data["matter_region_code"],
+        hardship=checked["hardship"], exempt_group=checked["exempt_group"], summary=data["summary"].strip(),
+        filed_on=filed_on, last_step_on=filed_on, filed_by_id=actor.user_id)
+    application.set_id_number(applicant["id_number"])
+    application.set_phone(applicant.get("phone"))
+    competent = is_competent(centre.id, application.matter_region_code)
+    if competent:
+        application.received_on = filed_on
+        application.decide_by = add_calendar_days(filed_on, DECIDE_WITHIN_DAYS, field="received_on")
+    db.session.add(application)
+    db.session.flush()
+    application.number = f"LA{filed_on.year}-{application.id:06d}"
+    _save(application)
+    suggested = competent_centre(application.matter_region_code)
+    record_event(application, "filed", actor, filed_on, {
+        "hardship": application.hardship.value, "exempt_group": application.exempt_group,
+        "competent": competent, "competent_centre_id": suggested.id if suggested else None})
+    return application
+
+
+# --- transitions ---------------------------------------------------------------------------------------
+
+def _transfer_rules(application: LegalAidApplication, target: Organization | None, on: date,
+                    errors: dict[str, list[str]]) -> Agreement | None:
+    field = "to_centre_id"
+    if target is None:
+        collect(errors, field, "目标机构不是有效的法律援助中心 [target_not_legal_aid_centre]")
+        return None
+    if target.id == application.centre_id:
+        collect(errors, field, "申请已在该中心 [same_centre]")
+    if not is_competent(target.id, application.matter_region_code):
+        proposed = competent_centre(application.matter_region_code)
+        hint = f"；有管辖权的是 {proposed.name}" if proposed else ""
+        collect(errors, field, f"目标中心对事项发生地没有管辖权 (法律援助法第三十八条){hint} [target_not_competent]")
+    passed_on = set(db.session.scalars(sa.select(LegalAidHandover.from_centre_id).where(
+        LegalAidHandover.application_id == application.id)))
+    if target.id in passed_on:
+        collect(errors, field, "通办申请不得退回已转出该申请的中心 [no_send_back]")
+    regions = {"受理申请的中心所在地": db.session.get(Organization, application.filed_centre_id).region_code}
+    if application.centre_id != application.filed_centre_id:
+        regions["当前持有中心所在地"] = db.session.get(Organization, application.centre_id).region_code
+    regions |= {"目标中心所在地": target.region_code, "事项发生地": application.matter_region_code}
+    agreement, missing = covering_agreement(regions, on)
+    if agreement is None:
+        collect(errors, field, f"法律援助通办协议未覆盖：{'、'.join(missing)} [not_covered_by_tongban]")
+    return agreement
+
+
+def transfer_application(actor: Actor, application_id: int, *, to_centre_id: int,
+                         transferred_on: date | None = None) -> LegalAidApplication:
+    """Hand an application over to the competent centre under a 通办 agreement (→ transferred).
+
+    The receiving centre receives it that day, so its 7-day clock starts; the hardship declaration (or
+    proof, or exempt group) travels with the application. Never back to a centre that passed it on."""
+    application = get_application(actor, application_id)
+    _require_actor(actor, application)
+    _require_state(application, "transfer")
+    errors: dict[str, list[str]] = {}
+    on = _step_date(transferred_on, application, "transferred_on", errors)
+    target = _legal_aid_centre(to_centre_id)
+    agreement = _transfer_rules(application, target, on, errors)
+    raise_if(errors)
+
+    decide_by = add_calendar_days(on, DECIDE_WITHIN_DAYS, field="transferred_on")
+    from_centre_id = application.centre_id
+    db.session.add(LegalAidHandover(application_id=application.id, from_centre_id=from_centre_id,
+                                    to_centre_id=target.id, agreement_code=agreement.code, on_date=on,
+                                    by_user_id=actor.user_id, by_name=actor.username))
+    application.centre_id, application.status = target.id, S.transferred
+    application.received_on, application.last_step_on, application.decide_by = on, on, decide_by
+    _save(application)
+    db.session.expire(application, ["handovers", "centre"])
+    record_event(application, "transferred", actor, on, {
+        "from_centre_id": from_centre_id, "to_centre_id": target.id, "agreement_code": agreement.code,
+        "hardship": application.hardship.value, "exempt_group": application.exempt_group,
+        "decide_by": application.decide_by.isoformat()})
+    notify(kind="legal_aid_incoming", organization_id=target.id, link=_link(application),
+           message=f"收到通办转交的法律援助申请 {application.number}（{application.matter_category_label}），"
+                   f"请于 {application.decide_by.isoformat()} 前作出是否给予法律援助的决定")
+    return application
+
+
+def accept_application(actor: Actor, application_id: int, *, received_on: date | None = None,
+                       accepted_on: date | None = None) -> LegalAidApplication:
+    """Accept an application at the competent centre (→ accepted); ``decide_by`` = 7 days after receipt.
+
+    ``received_on`` corrects the day the centre received it (default: the day it was filed there or the day
+    it was handed over); it may not precede that day nor follow the acceptance."""
+    application = get_application(actor, application_id)
+    _require_actor(actor, application)
+    _require_state(application, "accept")
+    errors: dict[str, list[str]] = {}
+    if not is_competent(application.centre_id, application.matter_region_code):
+        proposed = competent_centre(application.matter_region_code)
+        hint = f"，请转交 {proposed.name}" if proposed else ""
+        collect(errors, "centre_id", f"本中心对该事项没有管辖权 (法律援助法第三十八条){hint} [not_competent]")
+    received = _step_date(received_on or application.received_on or application.last_step_on, application,
+                          "received_on", errors)
+    accepted = _step_date(accepted_on, application, "accepted_on", errors, not_before=received)
+    raise_if(errors)
+    decide_by = add_calendar_days(received, DECIDE_WITHIN_DAYS, field="received_on")
+    application.received_on, application.accepted_on, application.decide_by = received, accepted, decide_by
+    application.status, application.last_step_on = S.accepted, accepted
+    _save(application)
+    record_event(application, "accepted", actor, accepted, {
+        "received_on": received.isoformat(), "decide_by": application.decide_by.isoformat()})
+    return application
+
+
+def decide_application(actor: Actor, application_id: int, *, granted: bool, reason: str | None = None,
+                       decided_on: date | None = None) -> LegalAidApplication:
+    """Grant (→ granted, lawyer to be assigned within 3 days) or refuse in writing with reasons (→ refused)."""
+    application = get_application(actor, application_id)
+    _require_actor(actor, application)
+    _require_state(application, "decide")
+    errors: dict[str, list[str]] = {}
+    reason = (reason or "").strip() or None
+    if not granted and reason is None:
+        collect(errors, "reason", "不予法律援助须书面说明理由 (a refusal needs written reasons)")
+    decided = _step_date(decided_on, application, "decided_on", errors)
+    raise_if(errors)
+    assign_by = add_calendar_days(decided, ASSIGN_WITHIN_DAYS, field="decided_on") if granted else None
+    application.granted, application.decided_on, application.last_step_on = granted, decided, decided
+    if granted:
+        application.status, application.assign_by = S.granted, assign_by
+    else:
+        application.status, application.refusal_reason = S.refused, reason
+    _save(application)
+    data = {"on_time": decided <= application.decide_by, "reason": reason}
+    if granted:
+        data["assign_by"] = application.assign_by.isoformat()
+    record_event(application, "granted" if granted else "refused", actor, decided, data)
+    return application
+
+
+def assign_lawyer(actor: Actor, application_id: int, *, lawyer_name: str,
+                  assigned_on: date | None = None) -> LegalAidApplication:
+    """Record the lawyer assigned to a granted application (→ assigned)."""
+    application = get_application(actor, application_id)
+    _require_actor(actor, application)
+    _require_state(application, "assign")
+    errors: dict[str, list[str]] = {}
+    name = (lawyer_name or "").strip()
+    if not name:
+        collect(errors, "lawyer_name", "请填写指派的律师 (lawyer name required)")
+    assigned = _step_date(assigned_on, application, "assigned_on", errors)
+    raise_if(errors)
+    application.lawyer_name, application.assigned_on = name, assigned
+    application.status, application.last_step_on = S.assigned, assigned
+    _save(application)
+    record_event(application, "lawyer_assigned", actor, assigned, {
+        "lawyer_name": name, "on_time": assigned <= application.assign_by})
+    return application
+
+
+def close_application(actor: Actor, application_id: int, *, closed_on: date | None = None,
+                      note: str | None = None) -> LegalAidApplication:
+    """Close an assigned application once the legal-aid matter is finished (→ closed)."""
+    application = get_application(actor, application_id)
+    _require_actor(actor, application)
+    _require_state(application, "close")
+    errors: dict[str, list[str]] = {}
+    closed = _step_date(closed_on, application, "closed_on", errors)
+    raise_if(errors)
+    application.closed_on, application.status, application.last_step_on = closed, S.closed, closed
+    _save(application)
+    record_event(application, "closed", actor, closed, {"note": (note or "").strip() or None})
+    return application
+
+
+def allowed_actions(actor: Actor, application: LegalAidApplication) -> list[str]:
+    """The transitions the actor may start now (for pages: which buttons to show)."""
+    if not can_act_on(actor, application):
+        return []
+    return [action for action, states in TRANSITIONS.items() if application.status in states]
+
+
+def transfer_targets(application: LegalAidApplication) -> list[Organization]:
+    """Centres worth offering for a hand-over: the competent ones first, then the other active centres in
+    the regions of the 通办 agreements in force (the service still checks every rule)."""
+    competent = competent_centres(application.matter_region_code)
+    members = {code for a in tongban_agreements_in_force(today_shanghai()) for code in a.member_codes}
+    others: list[Organization] = []
+    if members:
+        conds = [subtree_condition(Organization.region_code, code) for code in sorted(members)]
+        others = db.session.scalars(sa.select(Organization).where(
+            Organization.kind == OrgKind.legal_aid_centre, Organization.active, sa.or_(*conds),
+            Organization.id.not_in([c.id for c in competent] + [application.centre_id]))
+            .order_by(Organization.region_code, Organization.name).limit(200)).all()
+    return [c for c in competent if c.id != application.centre_id] + list(others)
+
