@@ -62,3 +62,128 @@ def test_inactive_or_out_of_force_agreements_are_excluded(kwargs, covered):
 def test_scope_must_match():
     _agreement("BJ-SH-TEST")
     assert agreements_covering(["110000", "310000"], AgreementScope.legal_aid, ON) == []
+
+
+# --- API ------------------------------------------------------------------------------------------------
+
+NEW = {
+    "code": "BJ-SD-TEST", "name": "京鲁调解协作(测试)", "kind": "joint_mediation", "scope": "mediation",
+    "member_codes": ["370000", "110000"], "response_working_days": 5, "signed_on": "2025-01-10",
+}
+
+
+def test_every_role_reads_agreements(api_as):
+    api = api_as(role="mediator")
+    body = api.get("/api/v1/agreements?per_page=100").get_json()
+    assert body["total"] == 5 and body["page"] == 1
+    jjj = api.get("/api/v1/agreements/JJJ-MEDIATION").get_json()
+    assert jjj == {
+        "code": "JJJ-MEDIATION", "name": "京津冀调解工作协同发展合作协议", "kind": "joint_mediation",
+        "scope": "mediation", "member_codes": ["110000", "120000", "130000"], "response_working_days": 3,
+        "signed_on": "2023-06-15", "effective_from": "2023-06-15", "effective_to": None, "active": True,
+        "note": jjj["note"]}
+    assert api.get("/api/v1/agreements/NOPE").status_code == 404
+
+
+@pytest.mark.parametrize(("query", "codes"), [
+    ("scope=legal_aid", ["GD-PAIR-FS", "GD-PAIR-GZ", "GD-PAIR-SZ-ST", "JJJ-LEGAL-AID"]),  # pairings are "both"
+    ("kind=pairing&region_code=441400", ["GD-PAIR-GZ"]),              # 梅州 is a member
+    ("region_code=130629", ["JJJ-LEGAL-AID", "JJJ-MEDIATION"]),       # 容城县 lies in member 130000
+    ("region_code=440000", ["GD-PAIR-FS", "GD-PAIR-GZ", "GD-PAIR-SZ-ST"]),  # members lie in 广东
+    ("region_code=310000", []),
+])
+def test_list_filters(api_as, query, codes):
+    body = api_as(role="coordinator").get(f"/api/v1/agreements?{query}").get_json()
+    assert [a["code"] for a in body["items"]] == codes
+
+
+def test_coordinator_creates_an_agreement_that_then_covers_its_regions(api_as):
+    response = api_as(role="coordinator").post("/api/v1/agreements", json=NEW)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["member_codes"] == ["110000", "370000"] and body["effective_from"] == "2025-01-10"
+    assert body["active"] is True and body["response_working_days"] == 5
+    # 济南 (370100) and 朝阳区 are now covered for mediation, not for legal aid.
+    assert _codes(agreements_covering(["370100", "110105"], "mediation", ON)) == ["BJ-SD-TEST"]
+    assert agreements_covering(["370100", "110105"], "legal_aid", ON) == []
+
+
+def test_every_broken_rule_is_reported_at_once(api_as):
+    data = {**NEW, "kind": "tongban", "scope": "mediation", "member_codes": ["110000", "110000", "999999"],
+            "response_working_days": 61, "effective_from": "2025-02-01", "effective_to": "2025-01-31",
+            "code": "bad code"}
+    response = api_as(role="admin").post("/api/v1/agreements", json=data)
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]["json"]
+    assert sorted(errors) == ["code", "effective_to", "member_codes", "response_working_days", "scope"]
+    assert len(errors["member_codes"]) == 2            # listed twice, and 999999 unknown
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"member_codes": ["130000", "130600"]}, "member_codes"),        # 保定 lies inside 河北
+    ({"member_codes": ["110000"]}, "member_codes"),                  # one region is no agreement
+    ({"response_working_days": 0}, "response_working_days"),
+    ({"effective_from": "2025-01-09"}, "effective_from"),            # before it was signed
+    ({"kind": "pairing", "scope": "both"}, None),                    # a pairing may cover both
+    ({"kind": "joint_mediation", "scope": "legal_aid"}, "scope"),
+])
+def test_single_rules(api_as, change, field):
+    response = api_as(role="admin").post("/api/v1/agreements", json={**NEW, **change})
+    if field is None:
+        assert response.status_code == 201
+    else:
+        assert response.status_code == 422 and list(response.get_json()["errors"]["json"]) == [field]
+
+
+def test_a_code_already_taken_is_a_conflict(api_as):
+    api = api_as(role="admin")
+    assert api.post("/api/v1/agreements", json=NEW).status_code == 201
+    response = api.post("/api/v1/agreements", json={**NEW, "name": "另一份协议"})
+    assert response.status_code == 409 and "BJ-SD-TEST" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("role", ["mediator", "legal_aid_officer", "registry_admin"])
+def test_only_admins_and_coordinators_keep_agreements(api_as, role):
+    api = api_as(role=role)
+    assert api.post("/api/v1/agreements", json=NEW).status_code == 403
+    assert api.patch("/api/v1/agreements/JJJ-MEDIATION", json={"note": "x"}).status_code == 403
+
+
+def test_a_region_coordinator_keeps_only_agreements_touching_the_region(api_as):
+    hebei = api_as(role="coordinator", region_code="130600")          # 保定 coordinator
+    assert hebei.patch("/api/v1/agreements/JJJ-MEDIATION", json={"response_working_days": 5}).status_code == 200
+    assert hebei.patch("/api/v1/agreements/GD-PAIR-GZ", json={"note": "x"}).status_code == 403
+    # may not hand an agreement over to regions that leave out its own
+    assert hebei.patch("/api/v1/agreements/JJJ-MEDIATION",
+                       json={"member_codes": ["110000", "120000"]}).status_code == 403
+    assert hebei.post("/api/v1/agreements", json=NEW).status_code == 403              # 北京 + 山东 only
+    ok = hebei.post("/api/v1/agreements", json={**NEW, "member_codes": ["130600", "370100"]})
+    assert ok.status_code == 201
+
+
+def test_patch_changes_terms_members_and_takes_an_agreement_out_of_force(api_as):
+    api = api_as(role="coordinator")
+    response = api.patch("/api/v1/agreements/GD-PAIR-GZ",
+                         json={"member_codes": ["440100", "441400"], "response_working_days": 7})
+    assert response.status_code == 200
+    assert response.get_json()["member_codes"] == ["440100", "441400"]
+    assert _codes(agreements_covering(["440100", "441800"], "mediation", ON)) == []   # 清远 no longer a member
+    response = api.patch("/api/v1/agreements/GD-PAIR-GZ", json={"active": False})
+    assert response.get_json()["active"] is False
+    assert agreements_covering(["440100", "441400"], "mediation", ON) == []
+    bad = api.patch("/api/v1/agreements/GD-PAIR-GZ", json={"effective_to": "2023-07-01"})  # before 2023-08-01
+    assert bad.status_code == 422 and list(bad.get_json()["errors"]["json"]) == ["effective_to"]
+    assert api.patch("/api/v1/agreements/GD-PAIR-GZ", json={"active": True}).get_json()["active"] is True
+
+
+def test_deactivating_twice_is_a_state_conflict():
+    from mediation_hub.agreements.service import deactivate_agreement, reactivate_agreement
+    from mediation_hub.core.actor import SYSTEM
+    from mediation_hub.errors import StateConflict
+
+    deactivate_agreement(SYSTEM, "JJJ-MEDIATION")
+    with pytest.raises(StateConflict, match="inactive"):
+        deactivate_agreement(SYSTEM, "JJJ-MEDIATION")
+    reactivate_agreement(SYSTEM, "JJJ-MEDIATION")
+    with pytest.raises(StateConflict):
+        reactivate_agreement(SYSTEM, "JJJ-MEDIATION")
