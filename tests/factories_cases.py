@@ -35,7 +35,9 @@ def person(role: str = "applicant", name: str | None = None, region_code: str = 
     party = {"role": role, "kind": "person", "name": name or f"当事人{next(_seq)}", "region_code": region_code,
              "phone": phone or valid_phone()}
     if with_number:
-        party["id_number"] = id_number or valid_id_number(region_code if len(region_code) == 6 else "110105")
+        # The ID number's prefix is where the person was first registered, not where they live now, and
+        # python-stdnum only accepts a prefix that existed at the birth date: 110105 (朝阳区) always did.
+        party["id_number"] = id_number or valid_id_number()
     return party
 
 

@@ -1,0 +1,153 @@
+"""Cases API: registration, the lifecycle transitions, the timeline and the audited reveal.
+
+Views translate; the service decides; each call commits once."""
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..auth.current import current_actor
+from ..core.pagination import paginate
+from ..extensions import db
+from . import service
+from .schemas import (
+    AcceptIn,
+    CaseCreatedOut,
+    CaseDetailOut,
+    CaseIn,
+    CasePage,
+    CaseQuery,
+    ConcludeIn,
+    ConfirmationIn,
+    ConfirmationResultIn,
+    DeclineIn,
+    EventList,
+    ExtendIn,
+    FollowUpIn,
+    PartyRevealOut,
+    SessionIn,
+)
+
+blp = Blueprint("cases_api", __name__, url_prefix="/api/v1", description="Dispute cases and their lifecycle")
+
+
+@blp.route("/cases")
+class Cases(MethodView):
+    @blp.arguments(CaseQuery, location="query")
+    @blp.response(200, CasePage)
+    def get(self, args):
+        """Cases in the caller's scope, filtered; parties masked."""
+        page, per_page = args.pop("page"), args.pop("per_page")
+        return paginate(service.search_cases(current_actor(), **args), page, per_page)
+
+    @blp.arguments(CaseIn)
+    @blp.response(201, CaseCreatedOut)
+    def post(self, data):
+        """Register a dispute; ``warnings`` lists open cases with the same parties (not a block)."""
+        case, warnings = service.register_case(current_actor(), data)
+        db.session.commit()
+        case.registration_warnings = warnings
+        return case
+
+
+@blp.route("/cases/<int:case_id>")
+class CaseItem(MethodView):
+    @blp.response(200, CaseDetailOut)
+    def get(self, case_id):
+        return service.get_case(current_actor(), case_id)
+
+
+def _transition(func, case_id: int, data: dict):
+    case = func(current_actor(), case_id, **data)
+    db.session.commit()
+    return case
+
+
+@blp.route("/cases/<int:case_id>/accept")
+class Accept(MethodView):
+    @blp.arguments(AcceptIn)
+    @blp.response(200, CaseDetailOut)
+    def post(self, data, case_id):
+        """受理: registered → accepted, with its due date."""
+        return _transition(service.accept_case, case_id, data)
+
+
+@blp.route("/cases/<int:case_id>/decline")
+class Decline(MethodView):
+    @blp.arguments(DeclineIn)
+    @blp.response(200, CaseDetailOut)
+    def post(self, data, case_id):
+        """不予受理: registered → declined."""
+        return _transition(service.decline_case, case_id, data)
+
+
+@blp.route("/cases/<int:case_id>/sessions")
+class Sessions(MethodView):
+    @blp.arguments(SessionIn)
+    @blp.response(201, CaseDetailOut)
+    def post(self, data, case_id):
+        """Record a mediation session: → in_mediation."""
+        return _transition(service.record_session, case_id, data)
+
+
+@blp.route("/cases/<int:case_id>/conclude")
+class Conclude(MethodView):
+    @blp.arguments(ConcludeIn)
+    @blp.response(200, CaseDetailOut)
+    def post(self, data, case_id):
+        """办结 with an outcome: → concluded."""
+        return _transition(service.conclude_case, case_id, data)
+
+
+@blp.route("/cases/<int:case_id>/extend")
+class Extend(MethodView):
+    @blp.arguments(ExtendIn)
+    @blp.response(200, CaseDetailOut)
+    def post(self, data, case_id):
+        """Extend the time limit with the parties' consent."""
+        return _transition(service.extend_time_limit, case_id, data)
+
+
+@blp.route("/cases/<int:case_id>/confirmation")
+class Confirmation(MethodView):
+    @blp.arguments(ConfirmationIn)
+    @blp.response(200, CaseDetailOut)
+    def post(self, data, case_id):
+        """Record the application for judicial confirmation (within 30 days of the agreement)."""
+        return _transition(service.apply_for_confirmation, case_id, data)
+
+
+@blp.route("/cases/<int:case_id>/confirmation-result")
+class ConfirmationResult(MethodView):
+    @blp.arguments(ConfirmationResultIn)
+    @blp.response(200, CaseDetailOut)
+    def post(self, data, case_id):
+        """Record the court's decision on judicial confirmation."""
+        return _transition(service.record_confirmation_result, case_id, data)
+
+
+@blp.route("/cases/<int:case_id>/follow-ups")
+class FollowUps(MethodView):
+    @blp.arguments(FollowUpIn)
+    @blp.response(201, CaseDetailOut)
+    def post(self, data, case_id):
+        """Record a follow-up visit on a concluded case."""
+        return _transition(service.record_follow_up, case_id, data)
+
+
+@blp.route("/cases/<int:case_id>/events")
+class Events(MethodView):
+    @blp.response(200, EventList)
+    def get(self, case_id):
+        """The case's timeline, oldest first."""
+        return {"items": service.get_case(current_actor(), case_id).events}
+
+
+@blp.route("/cases/<int:case_id>/parties/<int:party_id>/reveal")
+class PartyReveal(MethodView):
+    @blp.response(200, PartyRevealOut)
+    def post(self, case_id, party_id):
+        """A party's full ID number and phone, for the handling organisation only; audited."""
+        numbers = service.reveal_party_numbers(current_actor(), case_id, party_id, remote_addr=request.remote_addr)
+        db.session.commit()
+        return numbers
