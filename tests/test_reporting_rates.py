@@ -1,67 +1,13 @@
-"""Rates counted by hand from a small set of case histories (DESIGN.md "Rates").
-
-The period is March 2026. Organisations: bd 保定竞秀区 (130602), sjz 石家庄长安区 (130102), the three
-雄安 counties rc 容城 (130629), ax 安新 (130632), xx 雄县 (130638), bj 北京朝阳 (110105); nothing in Tianjin.
-
- #  org      registered accepted due    concluded        category     notes
- 1  bd       03-02      03-03    04-02  03-20 agreement  neighbour    on time, studio
- 2  bd       03-05      03-06    03-20  03-25 no_agr.    contract     late, studio
- 3  bd       03-10      declined 03-11                   neighbour
- 4  bd       02-20      02-21    03-21  03-15 agreement  neighbour    registered before the period
- 5  bd→bj    03-03      03-04    04-03  03-28 agreement  neighbour    moved to Beijing on 03-10
- 6  bd       03-25      03-26    04-25  04-10 withdrawn  neighbour    concluded after the period
- 7  rc       03-04      03-05    04-04  03-18 agreement  forest_land
- 8  ax       03-06      03-07    04-06  03-30 referred   forest_land
- 9  xx       03-08      03-09    03-20  (open)           neighbour    overdue
-10  sjz      03-12      03-13    03-14  03-16 agreement  labour       late
-11  bj       03-01      03-02    04-01  03-05 agreement  neighbour
-12  bd       04-02      (registered only)                neighbour    after the period
-"""
+"""Rates counted by hand from the case histories of ``reporting_cases`` (tests/factories_reporting.py)."""
 
 from __future__ import annotations
-
-from datetime import date
 
 import pytest
 
 from mediation_hub.core.actor import SYSTEM, Role
 from mediation_hub.errors import NotFound, ValidationFailed
 from mediation_hub.reporting.service import rates_report, region_choices
-
-MARCH = {"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)}
-END_OF_MARCH, END_OF_APRIL = date(2026, 3, 31), date(2026, 4, 30)
-
-
-def d(month: int, day: int) -> date:
-    return date(2026, month, day)
-
-
-@pytest.fixture
-def cases(make_org, make_studio, make_case_history):
-    orgs = {key: make_org(region_code=code) for key, code in (
-        ("bd", "130602"), ("sjz", "130102"), ("rc", "130629"), ("ax", "130632"), ("xx", "130638"),
-        ("bj", "110105"))}
-    studio = make_studio(organization=orgs["bd"], name="统计测试工作室")
-    h = make_case_history
-    bd = orgs["bd"]
-    h(bd, registered=d(3, 2), accepted=d(3, 3), due=d(4, 2), concluded=d(3, 20), outcome="agreement", studio=studio)
-    h(bd, registered=d(3, 5), accepted=d(3, 6), due=d(3, 20), concluded=d(3, 25), outcome="no_agreement",
-      category="contract", studio=studio)
-    h(bd, registered=d(3, 10), declined=d(3, 11))
-    h(bd, registered=d(2, 20), accepted=d(2, 21), due=d(3, 21), concluded=d(3, 15), outcome="agreement")
-    h(bd, registered=d(3, 3), accepted=d(3, 4), due=d(4, 3), concluded=d(3, 28), outcome="agreement",
-      moved=[(d(3, 10), orgs["bj"])])
-    h(bd, registered=d(3, 25), accepted=d(3, 26), due=d(4, 25), concluded=d(4, 10), outcome="withdrawn")
-    h(orgs["rc"], registered=d(3, 4), accepted=d(3, 5), due=d(4, 4), concluded=d(3, 18), outcome="agreement",
-      category="forest_land")
-    h(orgs["ax"], registered=d(3, 6), accepted=d(3, 7), due=d(4, 6), concluded=d(3, 30), outcome="referred",
-      category="forest_land")
-    h(orgs["xx"], registered=d(3, 8), accepted=d(3, 9), due=d(3, 20))
-    h(orgs["sjz"], registered=d(3, 12), accepted=d(3, 13), due=d(3, 14), concluded=d(3, 16), outcome="agreement",
-      category="labour")
-    h(orgs["bj"], registered=d(3, 1), accepted=d(3, 2), due=d(4, 1), concluded=d(3, 5), outcome="agreement")
-    h(bd, registered=d(4, 2))
-    return {**orgs, "studio": studio}
+from tests.factories_reporting import END_OF_APRIL, END_OF_MARCH, MARCH, d
 
 
 def counts(block: dict) -> dict:
@@ -70,7 +16,7 @@ def counts(block: dict) -> dict:
     return {k: block[k] for k in keys}
 
 
-def test_hebei_march_as_of_end_of_march(cases):
+def test_hebei_march_as_of_end_of_march(reporting_cases):
     report = rates_report(SYSTEM, region_code="130000", as_of=END_OF_MARCH, **MARCH)
     totals = report["totals"]
     # received: 1,2,3,5 (registered in bd before the move),6,7,8,9,10 = 9 (4 is February, 11 Beijing, 12 April)
@@ -89,7 +35,7 @@ def test_hebei_march_as_of_end_of_march(cases):
     assert (report["from"], report["to"], report["as_of"]) == (d(3, 1), d(3, 31), END_OF_MARCH)
 
 
-def test_case_concluded_after_the_period_counts_for_completion_once_as_of_passes_it(cases):
+def test_case_concluded_after_the_period_counts_for_completion_once_as_of_passes_it(reporting_cases):
     report = rates_report(SYSTEM, region_code="130000", as_of=END_OF_APRIL, **MARCH)
     totals = report["totals"]
     # case 6 (registered 03-25) concluded 04-10 <= 04-30: completed 7 + 1 = 8 of 9 received;
@@ -98,7 +44,7 @@ def test_case_concluded_after_the_period_counts_for_completion_once_as_of_passes
     assert totals["concluded"] == 6 and totals["withdrawn"] == 0
 
 
-def test_as_of_inside_the_period_sees_the_state_of_that_day(cases):
+def test_as_of_inside_the_period_sees_the_state_of_that_day(reporting_cases):
     report = rates_report(SYSTEM, region_code="130000", as_of=d(3, 15), **MARCH)
     totals = report["totals"]
     # events up to 03-15: registered 1,2,3,5,7,8,9,10 = 8 (6 registers 03-25); concluded 4 (03-15) = 1;
@@ -107,7 +53,7 @@ def test_as_of_inside_the_period_sees_the_state_of_that_day(cases):
     assert totals["completion_rate"] == 1 / 8
 
 
-def test_transferred_case_is_received_in_hebei_and_concluded_in_beijing(cases):
+def test_transferred_case_is_received_in_hebei_and_concluded_in_beijing(reporting_cases):
     beijing = rates_report(SYSTEM, region_code="110000", as_of=END_OF_MARCH, **MARCH)["totals"]
     # received 11 only; accepted 11 (5 was accepted in bd); concluded 11 and 5 (moved 03-10), both agreements
     # and on time; completed 11 of 1 received
@@ -115,12 +61,12 @@ def test_transferred_case_is_received_in_hebei_and_concluded_in_beijing(cases):
                                "no_agreement": 0, "withdrawn": 0, "referred": 0, "concluded_on_time": 2,
                                "completed": 1}
     assert (beijing["success_rate"], beijing["completion_rate"], beijing["on_time_rate"]) == (1.0, 1.0, 1.0)
-    bd = rates_report(SYSTEM, organization_id=cases["bd"].id, as_of=END_OF_MARCH, **MARCH)["totals"]
+    bd = rates_report(SYSTEM, organization_id=reporting_cases["bd"].id, as_of=END_OF_MARCH, **MARCH)["totals"]
     # bd: received 1,2,3,5,6 = 5; concluded 1,2,4 = 3 (5 concluded by bj)
     assert (bd["received"], bd["concluded"], bd["agreement"]) == (5, 3, 2)
 
 
-def test_zero_denominators_give_null_rates(cases):
+def test_zero_denominators_give_null_rates(reporting_cases):
     tianjin = rates_report(SYSTEM, region_code="120000", as_of=END_OF_MARCH, **MARCH)["totals"]
     assert tianjin["received"] == tianjin["concluded"] == 0
     assert tianjin["success_rate"] is None and tianjin["completion_rate"] is None
@@ -128,7 +74,7 @@ def test_zero_denominators_give_null_rates(cases):
     assert tianjin["rate_details"]["success_rate"] == {"value": None, "numerator": 0, "denominator": 0}
 
 
-def test_xiongan_sums_its_three_counties(cases):
+def test_xiongan_sums_its_three_counties(reporting_cases):
     report = rates_report(SYSTEM, region_code="XIONGAN", as_of=END_OF_MARCH, group_by="region", **MARCH)
     totals = report["totals"]
     # received 7,8,9 = 3; concluded 7 (agreement), 8 (referred), both on time; completed 7,8 = 2
@@ -143,7 +89,7 @@ def test_xiongan_sums_its_three_counties(cases):
     assert groups["130638"]["success_rate"] is None  # 雄县 concluded nothing: 0 ÷ 0
 
 
-def test_group_by_region_lists_every_prefecture_of_hebei(cases):
+def test_group_by_region_lists_every_prefecture_of_hebei(reporting_cases):
     report = rates_report(SYSTEM, region_code="130000", as_of=END_OF_MARCH, group_by="region", **MARCH)
     groups = {g["key"]: g for g in report["groups"]}
     assert len(groups) == 11  # Hebei's eleven prefecture-level cities, zeros included
@@ -154,7 +100,7 @@ def test_group_by_region_lists_every_prefecture_of_hebei(cases):
     assert groups["130200"]["received"] == 0 and groups["130200"]["completion_rate"] is None
 
 
-def test_group_by_month_fills_every_month(cases):
+def test_group_by_month_fills_every_month(reporting_cases):
     report = rates_report(SYSTEM, region_code="130000", date_from=d(2, 1), date_to=d(3, 31), as_of=END_OF_MARCH,
                           group_by="month")
     feb, mar = report["groups"]
@@ -166,7 +112,7 @@ def test_group_by_month_fills_every_month(cases):
     assert report["totals"]["received"] == 10
 
 
-def test_group_by_category(cases):
+def test_group_by_category(reporting_cases):
     report = rates_report(SYSTEM, region_code="130000", as_of=END_OF_MARCH, group_by="category", **MARCH)
     by = {g["key"]: g for g in report["groups"]}
     # neighbour: received 1,3,5,6,9 = 5, concluded 1,4 = 2 agreements; contract: 2; forest_land: 7,8; labour: 10
@@ -176,7 +122,7 @@ def test_group_by_category(cases):
     assert list(by) == ["neighbour", "contract", "forest_land", "labour"]  # national list order
 
 
-def test_group_by_organization_and_studio(cases):
+def test_group_by_organization_and_studio(reporting_cases):
     by_org = rates_report(SYSTEM, region_code="XIONGAN", as_of=END_OF_MARCH, group_by="organization", **MARCH)
     assert sorted(g["received"] for g in by_org["groups"]) == [1, 1, 1]
     by_studio = rates_report(SYSTEM, region_code="130000", as_of=END_OF_MARCH, group_by="studio", **MARCH)
@@ -184,18 +130,18 @@ def test_group_by_organization_and_studio(cases):
     [studio] = by_studio["groups"]
     assert (studio["label"], studio["received"], studio["concluded"], studio["success_rate"]) \
         == ("统计测试工作室", 2, 2, 0.5)
-    only = rates_report(SYSTEM, studio_id=cases["studio"].id, as_of=END_OF_MARCH, **MARCH)["totals"]
+    only = rates_report(SYSTEM, studio_id=reporting_cases["studio"].id, as_of=END_OF_MARCH, **MARCH)["totals"]
     assert (only["received"], only["on_time_rate"]) == (2, 0.5)
 
 
-def test_coordinator_sees_only_inside_their_region(cases, make_user):
+def test_coordinator_sees_only_inside_their_region(reporting_cases, make_user):
     hebei = make_user(role=Role.coordinator, region_code="130000").to_actor()
     assert rates_report(hebei, as_of=END_OF_MARCH, **MARCH)["totals"]["received"] == 9  # defaults to 河北
     assert rates_report(hebei, region_code="XIONGAN", as_of=END_OF_MARCH, **MARCH)["totals"]["received"] == 3
     with pytest.raises(NotFound):
         rates_report(hebei, region_code="110000", **MARCH)
     with pytest.raises(NotFound):
-        rates_report(hebei, organization_id=cases["bj"].id, **MARCH)
+        rates_report(hebei, organization_id=reporting_cases["bj"].id, **MARCH)
     baoding = make_user(role=Role.coordinator, region_code="130600").to_actor()
     assert rates_report(baoding, region_code="XIONGAN", as_of=END_OF_MARCH, **MARCH)["totals"]["received"] == 3
     with pytest.raises(NotFound):
@@ -206,17 +152,17 @@ def test_coordinator_sees_only_inside_their_region(cases, make_user):
                                                                          region_code="110000").to_actor())]
 
 
-def test_mediator_sees_only_their_organisation(cases, make_user):
-    mediator = make_user(role=Role.mediator, organization=cases["sjz"]).to_actor()
+def test_mediator_sees_only_their_organisation(reporting_cases, make_user):
+    mediator = make_user(role=Role.mediator, organization=reporting_cases["sjz"]).to_actor()
     totals = rates_report(mediator, as_of=END_OF_MARCH, **MARCH)["totals"]
     assert (totals["received"], totals["concluded"], totals["on_time_rate"]) == (1, 1, 0.0)
     with pytest.raises(NotFound):
-        rates_report(mediator, organization_id=cases["bd"].id, **MARCH)
+        rates_report(mediator, organization_id=reporting_cases["bd"].id, **MARCH)
     with pytest.raises(NotFound):
         rates_report(mediator, region_code="130000", **MARCH)
 
 
-def test_bad_period_and_grouping_are_one_422(cases):
+def test_bad_period_and_grouping_are_one_422(reporting_cases):
     with pytest.raises(ValidationFailed) as err:
         rates_report(SYSTEM, date_from=d(3, 31), date_to=d(3, 1), as_of=d(2, 1))
     assert set(err.value.errors) == {"to", "as_of"}

@@ -295,3 +295,9 @@ def region_choices(actor: Actor) -> list[Region]:
         if custom not in regions and (own is None or region_within(custom.code, own)):
             regions.append(custom)
     return regions
+
+
+def default_period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
+    """A missing end is today; a missing start is the first of January of the end's year."""
+    date_to = date_to or today_shanghai()
+    return date_from or date(date_to.year, 1, 1), date_to

@@ -1,0 +1,128 @@
+"""Reporting API: rates (JSON, xlsx, csv), transfer flows, overdue work, subscriptions, deliveries and
+the pull of frozen snapshots. Views translate; the services decide."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..auth.current import current_actor
+from ..core.pagination import paginate
+from ..extensions import db
+from . import service, subscriptions
+from .export import report_download
+from .models import ReportDelivery, ReportSnapshot, ReportSubscription
+from .schemas import (
+    DeliveryOut,
+    DeliveryPage,
+    DeliveryQuery,
+    FlowsOut,
+    FlowsQuery,
+    OverdueOut,
+    OverdueQuery,
+    RatesQuery,
+    RatesReportOut,
+    SnapshotOut,
+    SnapshotPage,
+    SubscriptionCreatedOut,
+    SubscriptionIn,
+    SubscriptionPage,
+    SubscriptionQuery,
+)
+
+blp = Blueprint("reporting_api", __name__, url_prefix="/api/v1", description="Rates, flows, report delivery")
+
+
+@blp.route("/reports/rates")
+class Rates(MethodView):
+    @blp.arguments(RatesQuery, location="query")
+    @blp.response(200, RatesReportOut)
+    @blp.alt_response(200, description="format=xlsx or csv: the same figures as a download",
+                      content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      success=True)
+    def get(self, args):
+        """Rates for a region subtree, an organisation or a studio over a period (DESIGN.md "Rates")."""
+        fmt = args.pop("format")
+        args["date_from"], args["date_to"] = service.default_period(args["date_from"], args["date_to"])
+        report = service.rates_report(current_actor(), **args)
+        return report_download(report, fmt) if fmt in ("xlsx", "csv") else report
+
+
+@blp.route("/reports/flows")
+class Flows(MethodView):
+    @blp.arguments(FlowsQuery, location="query")
+    @blp.response(200, FlowsOut)
+    def get(self, args):
+        """Cross-region transfers (sent, received, accepted, declined, expired, acceptance rate, median
+        working days to answer) and legal-aid figures for the caller's scope."""
+        args["date_from"], args["date_to"] = service.default_period(args["date_from"], args["date_to"])
+        return service.transfer_flows_report(current_actor(), **args)
+
+
+@blp.route("/reports/overdue")
+class Overdue(MethodView):
+    @blp.arguments(OverdueQuery, location="query")
+    @blp.response(200, OverdueOut)
+    def get(self, args):
+        """Open cases past their time limit and transfers past their answer-by date."""
+        return service.overdue_report(current_actor(), **args)
+
+
+@blp.route("/report-subscriptions")
+class Subscriptions(MethodView):
+    @blp.arguments(SubscriptionQuery, location="query")
+    @blp.response(200, SubscriptionPage)
+    def get(self, args):
+        """Subscriptions of the governance centres in the caller's scope."""
+        stmt = subscriptions.subscriptions_visible_to(current_actor()).order_by(ReportSubscription.id)
+        return paginate(stmt, args["page"], args["per_page"])
+
+    @blp.arguments(SubscriptionIn)
+    @blp.response(201, SubscriptionCreatedOut)
+    def post(self, data):
+        """Subscribe a governance centre; the answer carries the signing secret, once."""
+        sub, secret = subscriptions.create_subscription(current_actor(), data)
+        db.session.commit()
+        sub.secret_once = secret  # not a column: the clear secret only travels in this answer
+        return sub
+
+
+@blp.route("/report-deliveries")
+class Deliveries(MethodView):
+    @blp.arguments(DeliveryQuery, location="query")
+    @blp.response(200, DeliveryPage)
+    def get(self, args):
+        """Deliveries with their attempts, newest first."""
+        stmt = subscriptions.deliveries_visible_to(current_actor())
+        if args["status"]:
+            stmt = stmt.where(ReportDelivery.status == args["status"])
+        if args["subscription_id"]:
+            stmt = stmt.where(ReportSnapshot.subscription_id == args["subscription_id"])
+        return paginate(stmt.order_by(ReportDelivery.id.desc()), args["page"], args["per_page"])
+
+
+@blp.route("/report-deliveries/<int:delivery_id>/redeliver")
+class Redeliver(MethodView):
+    @blp.response(200, DeliveryOut)
+    def post(self, delivery_id):
+        """重新投递: a failed delivery goes back to the outbox."""
+        delivery = subscriptions.redeliver(current_actor(), delivery_id)
+        db.session.commit()
+        return delivery
+
+
+@blp.route("/reports/snapshots")
+class Snapshots(MethodView):
+    @blp.arguments(SubscriptionQuery, location="query")
+    @blp.response(200, SnapshotPage)
+    def get(self, args):
+        """Pull: the frozen reports of the caller's own governance centre (an administrator sees all)."""
+        stmt = subscriptions.snapshots_visible_to(current_actor()).order_by(ReportSnapshot.period_start.desc(),
+                                                                            ReportSnapshot.id.desc())
+        return paginate(stmt, args["page"], args["per_page"])
+
+
+@blp.route("/reports/snapshots/<int:snapshot_id>")
+class SnapshotItem(MethodView):
+    @blp.response(200, SnapshotOut)
+    def get(self, snapshot_id):
+        """One frozen report with its payload (the same JSON that was pushed)."""
+        return subscriptions.get_snapshot(current_actor(), snapshot_id)

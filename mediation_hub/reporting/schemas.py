@@ -1,0 +1,185 @@
+"""Shapes of report queries and answers, subscriptions, deliveries and snapshots."""
+
+from marshmallow import Schema, fields, validate
+
+from ..core.pagination import PageArgs, page_schema
+from .models import DeliveryStatus, Frequency
+from .service import GROUPINGS
+
+COUNTS = ("received", "accepted", "declined", "concluded", "agreement", "no_agreement", "withdrawn", "referred",
+          "concluded_on_time", "completed")
+RATE_NAMES = ("success_rate", "completion_rate", "on_time_rate")
+
+
+class PeriodArgs(Schema):
+    date_from = fields.Date(data_key="from", load_default=None)
+    date_to = fields.Date(data_key="to", load_default=None)
+
+
+class RatesQuery(PeriodArgs):
+    region_code = fields.String(load_default=None, validate=validate.Length(max=12))
+    organization_id = fields.Integer(load_default=None)
+    studio_id = fields.Integer(load_default=None)
+    as_of = fields.Date(load_default=None)
+    group_by = fields.String(load_default=None, validate=validate.OneOf(GROUPINGS))
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "xlsx", "csv")))
+
+
+class FlowsQuery(PeriodArgs):
+    region_code = fields.String(load_default=None, validate=validate.Length(max=12))
+    organization_id = fields.Integer(load_default=None)
+
+
+class OverdueQuery(Schema):
+    region_code = fields.String(load_default=None, validate=validate.Length(max=12))
+    organization_id = fields.Integer(load_default=None)
+    as_of = fields.Date(load_default=None)
+
+
+class RateDetail(Schema):
+    value = fields.Float(allow_none=True)
+    numerator = fields.Integer()
+    denominator = fields.Integer()
+
+
+RateBlock = Schema.from_dict({
+    **{name: fields.Integer() for name in COUNTS},
+    **{name: fields.Float(allow_none=True) for name in RATE_NAMES},
+    "rate_details": fields.Dict(keys=fields.String(), values=fields.Nested(RateDetail)),
+}, name="RateBlock")
+
+
+class RateGroup(RateBlock):
+    key = fields.Raw()
+    label = fields.String()
+
+
+class ReportScope(Schema):
+    region_code = fields.String(allow_none=True)
+    region_name = fields.String(allow_none=True)
+    organization_id = fields.Integer(allow_none=True)
+    organization_name = fields.String(allow_none=True)
+    studio_id = fields.Integer(allow_none=True)
+    studio_name = fields.String(allow_none=True)
+
+
+class RatesReportOut(Schema):
+    scope = fields.Nested(ReportScope)
+    from_ = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    as_of = fields.Date()
+    group_by = fields.String(allow_none=True)
+    totals = fields.Nested(RateBlock)
+    groups = fields.List(fields.Nested(RateGroup))
+
+
+class FlowsOut(Schema):
+    scope = fields.Nested(ReportScope)
+    from_ = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    flows = fields.Raw(allow_none=True, metadata={"description": "sent, received, outgoing, incoming, pairs"})
+    legal_aid = fields.Raw(allow_none=True)
+
+
+class OverdueCaseOut(Schema):
+    case_id = fields.Integer()
+    number = fields.String()
+    category = fields.String()
+    status = fields.String()
+    due_on = fields.Date()
+    days_overdue = fields.Integer()
+    organization_id = fields.Integer()
+    organization_name = fields.String()
+
+
+class OverdueTransferOut(Schema):
+    transfer_id = fields.Integer()
+    case_id = fields.Integer()
+    respond_by = fields.Date()
+    days_overdue = fields.Integer()
+    mode = fields.String()
+    from_name = fields.String()
+    to_name = fields.String()
+
+
+class OverdueOut(Schema):
+    scope = fields.Nested(ReportScope)
+    as_of = fields.Date()
+    case_count = fields.Integer()
+    cases = fields.List(fields.Nested(OverdueCaseOut))
+    transfers = fields.List(fields.Nested(OverdueTransferOut))
+
+
+class SubscriptionIn(Schema):
+    organization_id = fields.Integer(required=True)
+    region_code = fields.String(required=True, validate=validate.Length(max=12))
+    frequency = fields.String(required=True, validate=validate.OneOf([f.value for f in Frequency]))
+    endpoint_url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
+                              validate=validate.Length(max=500))
+    secret = fields.String(load_default=None, validate=validate.Length(max=200),
+                           metadata={"description": "whsec_<base64>; generated when omitted"})
+    active = fields.Boolean(load_default=True)
+
+
+class SubscriptionOut(Schema):
+    id = fields.Integer()
+    organization_id = fields.Integer()
+    organization_name = fields.Function(lambda s: s.organization.name)
+    region_code = fields.String()
+    region_name = fields.Function(lambda s: s.region.full_name)
+    frequency = fields.Function(lambda s: s.frequency.value)
+    endpoint_url = fields.String()
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class SubscriptionCreatedOut(SubscriptionOut):
+    secret = fields.String(attribute="secret_once", metadata={"description": "the signing secret, shown only now"})
+
+
+class SubscriptionQuery(PageArgs):
+    pass
+
+
+class AttemptOut(Schema):
+    at = fields.DateTime()
+    succeeded = fields.Boolean()
+    status_code = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    duration_ms = fields.Integer()
+
+
+class DeliveryOut(Schema):
+    id = fields.Integer()
+    snapshot_id = fields.Integer()
+    subscription_id = fields.Function(lambda d: d.snapshot.subscription_id)
+    period_start = fields.Function(lambda d: d.snapshot.period_start.isoformat())
+    period_end = fields.Function(lambda d: d.snapshot.period_end.isoformat())
+    status = fields.Function(lambda d: d.status.value)
+    attempts = fields.Integer()
+    next_attempt_at = fields.DateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    delivered_at = fields.DateTime(allow_none=True)
+    attempt_log = fields.List(fields.Nested(AttemptOut))
+
+
+class DeliveryQuery(PageArgs):
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in DeliveryStatus]))
+    subscription_id = fields.Integer(load_default=None)
+
+
+class SnapshotSummaryOut(Schema):
+    id = fields.Integer()
+    subscription_id = fields.Integer()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    created_at = fields.DateTime()
+
+
+class SnapshotOut(SnapshotSummaryOut):
+    payload = fields.Dict()
+
+
+SubscriptionPage = page_schema(SubscriptionOut, "ReportSubscriptionPage")
+DeliveryPage = page_schema(DeliveryOut, "ReportDeliveryPage")
+SnapshotPage = page_schema(SnapshotSummaryOut, "ReportSnapshotPage")
