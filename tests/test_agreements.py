@@ -187,3 +187,56 @@ def test_deactivating_twice_is_a_state_conflict():
     reactivate_agreement(SYSTEM, "JJJ-MEDIATION")
     with pytest.raises(StateConflict):
         reactivate_agreement(SYSTEM, "JJJ-MEDIATION")
+
+
+# --- pages ----------------------------------------------------------------------------------------------
+
+FORM = {"code": "bj-sd-page", "name": "京鲁调解协作(页面)", "kind": "joint_mediation", "scope": "mediation",
+        "member_codes": "110000，370000", "response_working_days": "4", "signed_on": "2025-01-10",
+        "effective_from": "", "effective_to": "", "note": ""}
+
+
+def test_list_and_detail_pages_show_members_by_name(signed_in, make_user):
+    client = signed_in(make_user(role="mediator"))
+    html = client.get("/agreements/").get_data(as_text=True)
+    assert "京津冀调解工作协同发展合作协议" in html and "广州市与梅州、湛江、清远结对提升" in html
+    assert "新建协议" not in html                                      # mediators only read
+    detail = client.get("/agreements/GD-PAIR-GZ").get_data(as_text=True)
+    assert "广东省 梅州市" in detail and "441400" in detail and "调解及法律援助" in detail
+    assert client.get("/agreements/new").status_code == 403
+    assert client.get("/agreements/NOPE").status_code == 404
+
+
+def test_coordinator_creates_an_agreement_through_the_form(signed_in, make_user):
+    client = signed_in(make_user(role="coordinator"))
+    response = client.post("/agreements/new", data=FORM)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/agreements/BJ-SD-PAGE")
+    html = client.get("/agreements/BJ-SD-PAGE").get_data(as_text=True)
+    assert "山东省" in html and "4 个工作日" in html and "2025-01-10 — 长期" in html
+    again = client.post("/agreements/new", data={**FORM, "name": "重复"})
+    assert again.status_code == 409 and "已存在" in again.get_data(as_text=True)
+
+
+def test_form_shows_the_service_messages_beside_the_fields(signed_in, make_user):
+    client = signed_in(make_user(role="coordinator"))
+    response = client.post("/agreements/new", data={**FORM, "member_codes": "110000 999999",
+                                                     "kind": "tongban", "effective_to": "2024-12-31"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "未知的行政区划代码 999999" in html and "失效日期不能早于生效日期" in html and "适用范围只能是" in html
+
+
+def test_edit_and_stop_an_agreement_from_its_page(signed_in, make_user):
+    client = signed_in(make_user(role="coordinator", region_code="441400"))     # 梅州 coordinator
+    form = client.get("/agreements/GD-PAIR-GZ/edit").get_data(as_text=True)
+    assert "440100 440800 441400 441800" in form
+    data = {**FORM, "name": "广州–梅州结对", "kind": "pairing", "scope": "both",
+            "member_codes": "440100 441400", "signed_on": "2023-08-01", "effective_from": "2023-08-01"}
+    assert client.post("/agreements/GD-PAIR-GZ/edit", data=data).status_code == 302
+    agreement = db.session.get(Agreement, "GD-PAIR-GZ")
+    assert agreement.name == "广州–梅州结对" and agreement.member_codes == ["440100", "441400"]
+    assert client.post("/agreements/GD-PAIR-GZ/deactivate").status_code == 302
+    assert db.session.get(Agreement, "GD-PAIR-GZ").active is False
+    assert "恢复执行" in client.get("/agreements/GD-PAIR-GZ").get_data(as_text=True)
+    assert client.post("/agreements/GD-PAIR-GZ/deactivate").status_code == 409
+    assert client.get("/agreements/JJJ-MEDIATION/edit").status_code == 403     # not 梅州's agreement
