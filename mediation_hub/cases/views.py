@@ -1,0 +1,395 @@
+"""Case pages: the mediator's worklist, registration, the case page with its allowed actions, the searchable
+list and its export. Views read the form, call one service function, commit once and redirect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from ..audit import service as audit
+from ..auth.current import current_actor
+from ..core.actor import Actor
+from ..core.pagination import paginate
+from ..core.shanghai import today_shanghai
+from ..errors import StateConflict, ValidationFailed
+from ..extensions import db
+from ..notifications.models import Notification
+from ..regions.models import Region
+from ..registry.models import MEDIATING_KINDS, Mediator, Organization, Studio
+from ..registry.service import studios_visible_to
+from . import service
+from .events import EVENT_CODES
+from .export import FORMATS, export_cases
+from .forms import (
+    ACTION_FORMS,
+    PARTY_KIND_LABELS,
+    PARTY_ROLE_LABELS,
+    CaseFilterForm,
+    RegisterCaseForm,
+    RevealForm,
+)
+from .models import Case, CaseCategory, CaseSource, ConfirmationStatus, Outcome
+from .rules import ACTION_LABELS, OUTCOME_LABELS, STATUS_LABELS
+
+bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
+
+CONFIRMATION_LABELS = {ConfirmationStatus.none: "未申请", ConfirmationStatus.applied: "已申请",
+                       ConfirmationStatus.confirmed: "已确认", ConfirmationStatus.rejected: "已驳回"}
+
+
+@bp.context_processor
+def _labels():
+    return {"status_labels": STATUS_LABELS, "outcome_labels": OUTCOME_LABELS, "action_labels": ACTION_LABELS,
+            "event_labels": EVENT_CODES, "party_role_labels": PARTY_ROLE_LABELS,
+            "party_kind_labels": PARTY_KIND_LABELS, "confirmation_labels": CONFIRMATION_LABELS,
+            "region_path": _region_path, "region_full_name": _region_full_name, "yuan": _yuan}
+
+
+def _yuan(value) -> str:
+    """An amount in yuan with two decimals (values may still be strings before a reload)."""
+    return "" if value is None else f"{Decimal(str(value)):.2f}"
+
+
+def _region_path(code: str | None) -> str:
+    region = db.session.get(Region, code) if code else None
+    return region.path if region else ""
+
+
+def _region_full_name(code: str | None) -> str:
+    region = db.session.get(Region, code) if code else None
+    return region.full_name if region else (code or "")
+
+
+def _page_number() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+# --- worklist ------------------------------------------------------------------------------------------
+
+def _unread_notifications(actor: Actor, limit: int = 5) -> tuple[list[Notification], int]:
+    addressed = [Notification.user_id == actor.user_id]
+    if actor.organization_id is not None:
+        addressed.append(Notification.organization_id == actor.organization_id)
+    condition = sa.and_(Notification.read_at.is_(None), sa.or_(*addressed))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(condition))
+    rows = db.session.scalars(sa.select(Notification).where(condition)
+                              .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
+    return rows, total
+
+
+@bp.get("/worklist")
+def worklist():
+    """Open cases of the user's organisation, nearest deadline first, overdue ones marked."""
+    actor = current_actor()
+    page = paginate(service.worklist(actor), _page_number(), 50)
+    notes, unread = _unread_notifications(actor)
+    notifications_url = next((url_for(e) for e in ("notifications.notification_list", "notifications.inbox")
+                              if e in current_app.view_functions), None)
+    today = today_shanghai()
+    rows = [{"case": c, "overdue": service.is_overdue(c, today),
+             "days_left": (c.due_on - today).days if c.due_on else None} for c in page["items"]]
+    return render_template("cases/worklist.html", page=page, rows=rows, notifications=notes, unread=unread,
+                           notifications_url=notifications_url)
+
+
+# --- registration --------------------------------------------------------------------------------------
+
+def _registration_choices(form: RegisterCaseForm, actor: Actor) -> None:
+    form.category.choices = [(c.code, c.name) for c in db.session.scalars(
+        sa.select(CaseCategory).order_by(CaseCategory.position))]
+    form.source.choices = [(s.code, s.name) for s in db.session.scalars(
+        sa.select(CaseSource).order_by(CaseSource.position))]
+    if actor.is_admin:
+        orgs = db.session.scalars(sa.select(Organization).where(
+            Organization.kind.in_(MEDIATING_KINDS), Organization.active).order_by(Organization.name)).all()
+        form.organization_id.choices = [("", "请选择")] + [(o.id, o.name) for o in orgs]
+        org_filter = sa.true()
+    else:
+        form.organization_id.choices = []
+        org_filter = Studio.organization_id == actor.organization_id
+    studios = db.session.scalars(sa.select(Studio).where(org_filter, Studio.active).order_by(Studio.name)).all()
+    form.studio_id.choices = [("", "无")] + [(s.id, s.name) for s in studios]
+    mediator_filter = sa.true() if actor.is_admin else Mediator.organization_id == actor.organization_id
+    mediators = db.session.scalars(sa.select(Mediator).where(mediator_filter, Mediator.active)
+                                   .order_by(Mediator.name)).all()
+    form.mediator_ids.choices = [(m.id, m.name) for m in mediators]
+
+
+def _attach_registration_errors(form: RegisterCaseForm, errors: dict, positions: list[int]) -> dict:
+    """Put each ``field`` / ``parties.N.field`` message next to its input; return the ones with no input."""
+    leftover: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        parts = key.split(".")
+        field = None
+        if parts[0] == "parties" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(positions):
+            party_form = form.parties.entries[positions[int(parts[1])]].form
+            name = "number" if parts[2] in ("id_number", "uscc") else parts[2]
+            field = party_form._fields.get(name)
+        elif key != "parties" and key in form:
+            field = form[key]
+        if field is None:
+            leftover[key] = messages
+        else:
+            field.errors = list(field.errors) + list(messages)
+    return leftover
+
+
+def _render_registration(form: RegisterCaseForm, actor: Actor, leftover: dict | None = None, status: int = 200):
+    own = db.session.get(Organization, actor.organization_id) if actor.organization_id else None
+    return render_template("cases/register.html", form=form, own_organization=own, leftover=leftover or {},
+                           choose_organization=actor.is_admin), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def register_case():
+    """One form for the dispute and its parties; duplicate warnings are shown after registering, never block."""
+    actor = current_actor()
+    if request.method == "GET":
+        form = RegisterCaseForm(data={"parties": [{"role": "applicant"}, {"role": "respondent"}]})
+        _registration_choices(form, actor)
+        return _render_registration(form, actor)
+    form = RegisterCaseForm()
+    _registration_choices(form, actor)
+    if not form.validate():
+        return _render_registration(form, actor, status=422)
+    data, positions = form.to_data()
+    try:
+        case, warnings = service.register_case(actor, data)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        leftover = _attach_registration_errors(form, exc.errors or {}, positions)
+        flash("登记未成功，请按提示修改 (please correct the marked fields)", "error")
+        return _render_registration(form, actor, leftover, status=422)
+    number, case_id = case.number, case.id
+    db.session.commit()
+    flash(f"已登记案件 {number}" + ("（跨区域纠纷）" if case.cross_region else ""), "success")
+    for warning in warnings:
+        if warning.get("visible"):
+            link = url_for("cases.case_detail", case_id=warning["case_id"])
+            flash(Markup('可能重复：未结案件 <a href="{}">{}</a> 的当事人及对方当事人相同，请核实。').format(
+                link, warning["number"]), "warning")
+        else:
+            flash(warning["message"], "warning")
+    return redirect(url_for("cases.case_detail", case_id=case_id))
+
+
+# --- the case page -------------------------------------------------------------------------------------
+
+def _mediator_choices(case: Case) -> list[tuple]:
+    mediators = db.session.scalars(sa.select(Mediator).where(
+        Mediator.organization_id == case.organization_id, Mediator.active).order_by(Mediator.name)).all()
+    return [("", "—")] + [(m.id, m.name) for m in mediators]
+
+
+def _action_forms(case: Case, actions: list[str], bound: tuple[str, object] | None) -> dict:
+    forms = {}
+    for action in actions:
+        if bound and bound[0] == action:
+            form = bound[1]
+        else:
+            form = ACTION_FORMS[action](prefix=action, formdata=None)
+            form.version.data = case.version
+        if action == "accept":
+            form.mediator_id.choices = _mediator_choices(case)
+        forms[action] = form
+    return forms
+
+
+def _reminders(case: Case) -> list[dict]:
+    """The judicial-confirmation window and the follow-up visit, while they are still to be done."""
+    today, reminders = today_shanghai(), []
+    if (case.outcome == Outcome.agreement and case.confirmation_status == ConfirmationStatus.none
+            and case.confirmation_deadline):
+        left = (case.confirmation_deadline - today).days
+        reminders.append({"kind": "confirmation", "late": left < 0, "text": (
+            f"司法确认申请截止 {case.confirmation_deadline.isoformat()}, "
+            + (f"剩余 {left} 天" if left >= 0 else f"已过期 {-left} 天"))})
+    if case.follow_up_due_on and not case.follow_ups:
+        left = (case.follow_up_due_on - today).days
+        reminders.append({"kind": "follow_up", "late": left < 0, "text": (
+            f"回访截止 {case.follow_up_due_on.isoformat()}, "
+            + (f"剩余 {left} 天" if left >= 0 else f"已过期 {-left} 天"))})
+    return reminders
+
+
+def _render_case(case_id: int, *, status: int = 200, error: str | None = None,
+                 bound: tuple[str, object] | None = None, revealed: dict | None = None):
+    actor = current_actor()
+    case = service.get_case(actor, case_id)
+    actions = service.allowed_actions(case) if service.can_handle(actor, case) else []
+    mediator_names = {m.mediator_id: m.mediator.name for m in case.mediators}
+    if case.sessions:
+        ids = {s.mediator_id for s in case.sessions if s.mediator_id} - set(mediator_names)
+        mediator_names.update({m.id: m.name for m in db.session.scalars(
+            sa.select(Mediator).where(Mediator.id.in_(ids)))} if ids else {})
+    response = render_template(
+        "cases/detail.html", case=case, actions=actions, forms=_action_forms(case, actions, bound),
+        events=case.events, reminders=_reminders(case), error=error, revealed=revealed or {},
+        can_reveal=service.is_of_handling_organization(actor, case), reveal_form=RevealForm(),
+        overdue=service.is_overdue(case, today_shanghai()), mediator_names=mediator_names)
+    return response, status
+
+
+@bp.get("/<int:case_id>")
+def case_detail(case_id: int):
+    """Facts, parties (masked), timeline, sessions, follow-ups and the actions allowed now."""
+    return _render_case(case_id)
+
+
+@bp.post("/<int:case_id>/parties/<int:party_id>/reveal")
+def reveal_party(case_id: int, party_id: int):
+    """Show one party's full numbers once, on this response only (audited by the service)."""
+    if not RevealForm().validate_on_submit():
+        abort(400)
+    revealed = service.reveal_party_numbers(current_actor(), case_id, party_id, remote_addr=request.remote_addr)
+    db.session.commit()
+    return _render_case(case_id, revealed={party_id: revealed})
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    """How one page action reaches its one service function."""
+
+    slug: str
+    call: Callable
+    done: str
+
+
+def _bool_or_none(value):
+    return value if isinstance(value, bool) else None
+
+
+CASE_ACTIONS: dict[str, CaseAction] = {
+    "accept": CaseAction("accept", lambda a, cid, f: service.accept_case(
+        a, cid, mediator_id=f.mediator_id.data, accepted_on=f.accepted_on.data, version=f.version_value()),
+        "已受理"),
+    "decline": CaseAction("decline", lambda a, cid, f: service.decline_case(
+        a, cid, reason=f.reason.data or "", declined_on=f.declined_on.data, version=f.version_value()),
+        "已决定不予受理"),
+    "record_session": CaseAction("sessions", lambda a, cid, f: service.record_session(
+        a, cid, held_on=f.held_on.data, summary=f.summary.data or "", version=f.version_value()),
+        "已记录调解情况"),
+    "conclude": CaseAction("conclude", lambda a, cid, f: service.conclude_case(
+        a, cid, outcome=f.outcome.data, concluded_on=f.concluded_on.data,
+        agreement_amount_yuan=f.agreement_amount_yuan.data, terms=(f.terms.data or "").strip() or None,
+        performed=_bool_or_none(f.performed.data), version=f.version_value()),
+        "已办结"),
+    "extend_time_limit": CaseAction("extend", lambda a, cid, f: service.extend_time_limit(
+        a, cid, days=f.days.data, consent_note=f.consent_note.data or "", version=f.version_value()),
+        "已延长办理期限"),
+    "apply_for_confirmation": CaseAction("confirmation", lambda a, cid, f: service.apply_for_confirmation(
+        a, cid, applied_on=f.applied_on.data, court=f.court.data, version=f.version_value()),
+        "已记录司法确认申请"),
+    "record_confirmation_result": CaseAction("confirmation-result", lambda a, cid, f:
+        service.record_confirmation_result(a, cid, confirmed=f.confirmed.data, decided_on=f.decided_on.data,
+                                           version=f.version_value()),
+        "已记录司法确认结果"),
+    "record_follow_up": CaseAction("follow-ups", lambda a, cid, f: service.record_follow_up(
+        a, cid, visited_on=f.visited_on.data, summary=f.summary.data or "",
+        performed=_bool_or_none(f.performed.data), version=f.version_value()),
+        "已记录回访"),
+}
+
+
+def _attach_action_errors(form, errors: dict) -> list[str]:
+    leftover = []
+    for key, messages in errors.items():
+        if key in form and key != "version":
+            form[key].errors = list(form[key].errors) + list(messages)
+        else:
+            leftover.extend(f"{key}: {m}" for m in messages)
+    return leftover
+
+
+def _perform(action: str, case_id: int):
+    """Read the action's form, call its service function, commit; a 409 or 422 shows the case page again."""
+    spec = CASE_ACTIONS[action]
+    form = ACTION_FORMS[action](prefix=action)
+    if action == "accept":
+        form.mediator_id.choices = [("", "—")]
+    if not form.validate_on_submit():
+        return _render_case(case_id, status=422, error="输入有误，请按提示修改", bound=(action, form))
+    try:
+        spec.call(current_actor(), case_id, form)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        leftover = _attach_action_errors(form, exc.errors or {})
+        message = "输入有误，请按提示修改" + (": " + "；".join(leftover) if leftover else "")
+        return _render_case(case_id, status=422, error=message, bound=(action, form))
+    except StateConflict as exc:
+        db.session.rollback()
+        return _render_case(case_id, status=409, error=exc.message)
+    db.session.commit()
+    flash(spec.done, "success")
+    return redirect(url_for("cases.case_detail", case_id=case_id) + f"#{action}-done")
+
+
+def _register_action_routes() -> None:
+    for action, spec in CASE_ACTIONS.items():
+        def view(case_id: int, _action=action):
+            return _perform(_action, case_id)
+
+        view.__name__ = action
+        view.__doc__ = f"{ACTION_LABELS[action]} ({action})."
+        bp.add_url_rule(f"/<int:case_id>/{spec.slug}", endpoint=action, view_func=view, methods=["POST"])
+
+
+_register_action_routes()
+
+
+# --- list, search, export ------------------------------------------------------------------------------
+
+def _filter_form(actor: Actor) -> CaseFilterForm:
+    form = CaseFilterForm(request.args)
+    form.category.choices = [("", "全部")] + [(c.code, c.name) for c in db.session.scalars(
+        sa.select(CaseCategory).order_by(CaseCategory.position))]
+    studios = db.session.scalars(studios_visible_to(actor).order_by(Studio.name)).all()
+    form.studio_id.choices = [("", "全部")] + [(s.id, s.name) for s in studios]
+    form.validate()
+    return form
+
+
+def _filtered_cases(actor: Actor, form: CaseFilterForm) -> sa.Select:
+    """The search for the form's filters; an unknown region is shown next to its field and ignored."""
+    filters = form.filters()
+    try:
+        return service.search_cases(actor, **filters)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for key, messages in (exc.errors or {}).items():
+            if key in form:
+                form[key].errors = list(form[key].errors) + list(messages)
+            filters[key] = None
+        return service.search_cases(actor, **filters)
+
+
+@bp.get("")
+def case_list():
+    """All cases the user may see, filtered and paginated, with export links carrying the same filters."""
+    actor = current_actor()
+    form = _filter_form(actor)
+    stmt = _filtered_cases(actor, form)
+    page = paginate(stmt, _page_number(), request.args.get("per_page", 20, type=int))
+    today = today_shanghai()
+    rows = [{"case": c, "overdue": service.is_overdue(c, today)} for c in page["items"]]
+    export_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page") and v}
+    return render_template("cases/list.html", form=form, page=page, rows=rows, export_args=export_args)
+
+
+@bp.get("/export.<fmt>")
+def export_case_list(fmt: str):
+    """The filtered list (same query string as the list page) as xlsx or csv, recorded in the audit log."""
+    if fmt not in FORMATS:
+        abort(404)
+    actor = current_actor()
+    form = _filter_form(actor)
+    stmt = _filtered_cases(actor, form)
+    audit.record(actor, "personal_data_exported", target_type="case_list", remote_addr=request.remote_addr,
+                 detail={"format": fmt, "filters": {k: str(v) for k, v in form.filters().items() if v is not None}})
+    db.session.commit()
+    return export_cases(stmt, fmt, today_shanghai())

@@ -1,0 +1,89 @@
+// Case pages. Registration: "添加当事人" adds a party fieldset (a clean copy of the last one, renumbered),
+// added ones can be removed again. Runs before region-picker.js so the copy is taken before the region
+// selects are built; a copy's picker is set up through window.HubRegionPicker when that script offers it,
+// otherwise the copy keeps the plain region-code input (which the server accepts as well).
+(function () {
+  "use strict";
+
+  var list = document.querySelector(".party-list");
+  var addButton = document.querySelector("button.add-party");
+  if (!list || !addButton) { return; }
+
+  var fieldsets = list.querySelectorAll("fieldset.party");
+  if (!fieldsets.length) { return; }
+  var pristine = fieldsets[fieldsets.length - 1].cloneNode(true);
+  var FIXED = 2;  // the applicant and respondent fieldsets the page always has
+
+  function clean(node) {
+    Array.prototype.forEach.call(node.querySelectorAll(".field-error, .region-name, .region-selects"), function (el) {
+      el.parentNode.removeChild(el);
+    });
+    Array.prototype.forEach.call(node.querySelectorAll(".has-error"), function (el) { el.classList.remove("has-error"); });
+    Array.prototype.forEach.call(node.querySelectorAll("input, select, textarea"), function (el) {
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+      el.hidden = false;
+      if (el.tagName === "SELECT") { el.selectedIndex = 0; } else { el.value = ""; }
+    });
+    Array.prototype.forEach.call(node.querySelectorAll(".region-picker"), function (el) {
+      el.setAttribute("data-path", "");
+      el.classList.remove("enhanced");
+    });
+  }
+  clean(pristine);
+
+  function indexOf(fieldset) {
+    return parseInt(fieldset.getAttribute("data-party-index"), 10) || 0;
+  }
+
+  function renumber(node, from, to) {
+    var pattern = new RegExp("^parties-" + from + "-");
+    var replacement = "parties-" + to + "-";
+    ["name", "id", "for"].forEach(function (attr) {
+      Array.prototype.forEach.call(node.querySelectorAll("[" + attr + "]"), function (el) {
+        el.setAttribute(attr, el.getAttribute(attr).replace(pattern, replacement));
+      });
+    });
+    node.setAttribute("data-party-index", String(to));
+  }
+
+  function relabel() {
+    var all = list.querySelectorAll("fieldset.party");
+    Array.prototype.forEach.call(all, function (fieldset, position) {
+      var number = fieldset.querySelector(".party-number");
+      if (number) { number.textContent = String(position + 1); }
+      var remove = fieldset.querySelector("button.remove-party");
+      if (remove) { remove.hidden = position < FIXED; }
+    });
+  }
+
+  function addParty() {
+    var all = list.querySelectorAll("fieldset.party");
+    var next = 0;
+    Array.prototype.forEach.call(all, function (fieldset) { next = Math.max(next, indexOf(fieldset) + 1); });
+    var copy = pristine.cloneNode(true);
+    renumber(copy, indexOf(pristine), next);
+    list.appendChild(copy);
+    relabel();
+    var picker = copy.querySelector(".region-picker");
+    if (picker && window.HubRegionPicker && typeof window.HubRegionPicker.setup === "function") {
+      window.HubRegionPicker.setup(picker);
+    }
+    var first = copy.querySelector("input[type=text], input:not([type]), select");
+    if (first) { first.focus(); }
+  }
+
+  list.addEventListener("click", function (event) {
+    var button = event.target.closest("button.remove-party");
+    if (!button) { return; }
+    var fieldset = button.closest("fieldset.party");
+    if (fieldset && list.querySelectorAll("fieldset.party").length > FIXED) {
+      list.removeChild(fieldset);
+      relabel();
+    }
+  });
+
+  addButton.hidden = false;
+  addButton.addEventListener("click", addParty);
+  relabel();
+})();
