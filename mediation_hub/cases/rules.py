@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 
@@ -98,6 +99,21 @@ def require_allowed(case: Case, action: str) -> None:
         raise StateConflict(
             f"案件状态为「{STATUS_LABELS[case.status]}」({case.status.value})，不能{ACTION_LABELS[action]}: {reason}"
             f" (action {action!r} in state {case.status.value!r})")
+
+
+def to_amount(value, field: str, errors: dict) -> Decimal | None:
+    """A non-negative yuan amount with two decimals, or None; a bad value is collected under ``field``."""
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        errors.setdefault(field, []).append("金额格式错误 (not an amount)")
+        return None
+    if amount < 0:
+        errors.setdefault(field, []).append("金额不能为负 (may not be negative)")
+        return None
+    return amount
 
 
 def step_date(value: date | None, field: str, *, not_before: date | None, today: date | None = None) -> date:

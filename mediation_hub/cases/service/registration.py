@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -18,7 +17,7 @@ from ...registry.models import MEDIATING_KINDS, Mediator, Organization, Studio
 from ..events import record_event
 from ..models import Case, CaseCategory, CaseMediator, CaseSource, Party, PartyKind, PartyRole
 from ..numbering import next_case_number
-from ..rules import OPEN_STATES, is_cross_region
+from ..rules import OPEN_STATES, is_cross_region, to_amount
 from .scope import CASE_HANDLER_ROLES, case_scope
 
 SIDES = (PartyRole.applicant, PartyRole.respondent)
@@ -64,9 +63,7 @@ def _check_case_fields(data: dict, org: Organization | None, errors: dict) -> No
     if received_on and received_on > today_shanghai():
         collect(errors, "received_on", "受理登记日期不能晚于今天 (may not be in the future)")
     _check_region(data.get("occurred_region_code"), "occurred_region_code", errors, required=True)
-    amount = data.get("amount_yuan")
-    if amount is not None and Decimal(amount) < 0:
-        collect(errors, "amount_yuan", "标的金额不能为负 (may not be negative)")
+    data["amount_yuan"] = to_amount(data.get("amount_yuan"), "amount_yuan", errors)
     if org is None:
         return
     if data.get("studio_id"):

@@ -31,6 +31,7 @@ from ..rules import (
     require_allowed,
     step_date,
     time_limit_days,
+    to_amount,
 )
 from .scope import get_case, require_handler
 
@@ -141,19 +142,18 @@ def record_session(actor: Actor, case_id: int, *, held_on: date | None, summary:
     return case
 
 
-def _check_conclusion(outcome, amount, terms, performed, errors: dict) -> Outcome | None:
+def _check_conclusion(outcome, amount, terms, performed, errors: dict) -> tuple[Outcome | None, Decimal | None]:
     try:
         outcome = Outcome(outcome)
     except ValueError:
         collect(errors, "outcome", "未知的办结结果 (unknown outcome)")
-        return None
+        return None, None
     if outcome != Outcome.agreement:
         for field, value in (("agreement_amount_yuan", amount), ("terms", terms), ("performed", performed)):
             if value not in (None, ""):
                 collect(errors, field, "只有达成协议时填写 (only with an agreement)")
-    elif amount is not None and Decimal(amount) < 0:
-        collect(errors, "agreement_amount_yuan", "协议金额不能为负 (may not be negative)")
-    return outcome
+        return outcome, None
+    return outcome, to_amount(amount, "agreement_amount_yuan", errors)
 
 
 def conclude_case(actor: Actor, case_id: int, *, outcome, concluded_on: date | None = None,
@@ -163,7 +163,7 @@ def conclude_case(actor: Actor, case_id: int, *, outcome, concluded_on: date | N
     and sets the follow-up date; a failed mediation records that the parties were told of other routes."""
     case = _load(actor, case_id, "conclude", version)
     errors: dict[str, list[str]] = {}
-    outcome = _check_conclusion(outcome, agreement_amount_yuan, terms, performed, errors)
+    outcome, agreement_amount_yuan = _check_conclusion(outcome, agreement_amount_yuan, terms, performed, errors)
     day = _date(concluded_on, "concluded_on", case, errors)
     _raise(errors)
     data: dict = {"outcome": outcome.value}
