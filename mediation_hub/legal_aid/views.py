@@ -1,0 +1,207 @@
+"""Legal-aid pages: the centre's queue, the filing form, and an application with its history and actions.
+
+Views translate form data, call the service and commit once; a broken rule comes back as messages."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from ..auth.current import current_actor
+from ..core.actor import Role
+from ..core.pagination import paginate
+from ..core.shanghai import today_shanghai
+from ..errors import PermissionDenied, StateConflict, ValidationFailed
+from ..extensions import db
+from ..regions.models import Region
+from ..registry.models import Organization, OrgKind
+from . import service
+from .events import EVENT_CODES
+from .forms import AcceptForm, AssignForm, CloseForm, DecideForm, FileApplicationForm, TransferForm
+from .models import ApplicationStatus
+
+bp = Blueprint("legal_aid", __name__, url_prefix="/legal-aid", template_folder="templates")
+
+# form field -> service field, so a service message lands beside the right input
+FILE_FIELDS = {
+    "centre_id": "centre_id", "applicant.name": "applicant_name", "applicant.id_number": "id_number",
+    "applicant.phone": "phone", "applicant.region_code": "applicant_region_code",
+    "matter_category": "matter_category", "matter_region_code": "matter_region_code", "hardship": "hardship",
+    "exempt_group": "exempt_group", "summary": "summary", "received_on": "received_on",
+}
+
+
+def _regions(codes) -> dict[str, Region]:
+    codes = {c for c in codes if c}
+    if not codes:
+        return {}
+    return {r.code: r for r in db.session.scalars(sa.select(Region).where(Region.code.in_(codes)))}
+
+
+def _region_names(codes) -> dict[str, str]:
+    return {code: region.full_name for code, region in _regions(codes).items()}
+
+
+def _centre_names(ids) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all())
+
+
+def _page_number() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+@bp.get("/applications")
+def application_list():
+    """The officer's queue (what the centre holds, incoming transfers first); everyone else's visible list."""
+    actor = current_actor()
+    page = paginate(service.queue_for(actor), _page_number(), 50)
+    passed_on = db.session.scalars(service.passed_on_by(actor).limit(50)).all()
+    rows = list(page["items"]) + list(passed_on)
+    return render_template(
+        "legal_aid/application_list.html", page=page, passed_on=passed_on, today=today_shanghai(),
+        centres=_centre_names([a.centre_id for a in rows] + [a.filed_centre_id for a in rows]),
+        regions=_region_names(a.matter_region_code for a in rows),
+        can_file=service.can_file(actor), is_officer=actor.role == Role.legal_aid_officer)
+
+
+def _centre_choices(actor) -> list[tuple[int, str]]:
+    stmt = sa.select(Organization).where(Organization.kind == OrgKind.legal_aid_centre, Organization.active)
+    if actor.role == Role.legal_aid_officer:
+        stmt = stmt.where(Organization.id == actor.organization_id)
+    return [(c.id, c.name) for c in db.session.scalars(stmt.order_by(Organization.region_code, Organization.name)
+                                                       .limit(500))]
+
+
+def _filing_data(form: FileApplicationForm) -> dict:
+    return {
+        "centre_id": form.centre_id.data or None,
+        "applicant": {"name": form.applicant_name.data, "id_number": (form.id_number.data or "").strip(),
+                      "phone": (form.phone.data or "").strip() or None,
+                      "region_code": (form.applicant_region_code.data or "").strip() or None},
+        "matter_category": form.matter_category.data,
+        "matter_region_code": (form.matter_region_code.data or "").strip(),
+        "hardship": form.hardship.data, "exempt_group": form.exempt_group.data or None,
+        "summary": form.summary.data, "received_on": form.received_on.data,
+    }
+
+
+@bp.route("/applications/new", methods=["GET", "POST"])
+def file_application():
+    """The filing form: an application received at the officer's centre."""
+    actor = current_actor()
+    if not service.can_file(actor):
+        raise PermissionDenied("只有法律援助中心工作人员可以登记申请")
+    form = FileApplicationForm()
+    form.centre_id.choices = _centre_choices(actor)
+    leftover: dict[str, list[str]] = {}
+    if form.validate_on_submit():
+        try:
+            application = service.file_application(actor, _filing_data(form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for field, messages in (exc.errors or {}).items():
+                target = getattr(form, FILE_FIELDS.get(field, ""), None)
+                if target is not None:
+                    target.errors = list(target.errors) + messages
+                else:
+                    leftover[field] = messages
+        else:
+            db.session.commit()
+            flash(f"已登记法律援助申请 {application.number}", "success")
+            return redirect(url_for(".application_detail", application_id=application.id))
+    status = 422 if request.method == "POST" else 200
+    regions = _regions([form.matter_region_code.data, form.applicant_region_code.data])
+    return render_template("legal_aid/application_form.html", form=form, leftover=leftover,
+                           regions={c: r.full_name for c, r in regions.items()},
+                           paths={c: r.path for c, r in regions.items()}), status
+
+
+def _action_forms(application) -> dict:
+    forms = {"transfer": TransferForm(prefix="transfer"), "accept": AcceptForm(prefix="accept"),
+             "decide": DecideForm(prefix="decide"), "assign": AssignForm(prefix="assign"),
+             "close": CloseForm(prefix="close")}
+    targets = service.transfer_targets(application)
+    forms["transfer"].to_centre_id.choices = [(c.id, f"{c.name}（{c.region.full_name}）") for c in targets]
+    suggested = service.competent_centre(application.matter_region_code)
+    if suggested is not None and suggested.id != application.centre_id:
+        forms["transfer"].to_centre_id.data = suggested.id
+    return forms
+
+
+@bp.get("/applications/<int:application_id>")
+def application_detail(application_id: int):
+    """One application: facts, clocks, hand-overs and events, and the actions the viewer may take now."""
+    actor = current_actor()
+    application = service.get_application(actor, application_id)
+    actions = service.allowed_actions(actor, application)
+    suggested = service.competent_centre(application.matter_region_code)
+    centre_ids = [application.centre_id, application.filed_centre_id] + \
+        [h.from_centre_id for h in application.handovers] + [h.to_centre_id for h in application.handovers] + \
+        [e.centre_id for e in application.events]
+    return render_template(
+        "legal_aid/application_detail.html", application=application, actions=actions,
+        forms=_action_forms(application) if actions else {}, today=today_shanghai(),
+        centres=_centre_names(centre_ids), event_labels=EVENT_CODES, suggested=suggested,
+        competent_here=service.is_competent(application.centre_id, application.matter_region_code),
+        regions=_region_names([application.matter_region_code, application.applicant_region_code]),
+        Status=ApplicationStatus)
+
+
+def _act(application_id: int, action: str, call):
+    """Run one transition from a posted form; broken rules and conflicts come back as messages."""
+    actor = current_actor()
+    service.get_application(actor, application_id)   # 404 before anything else
+    form = {"transfer": TransferForm, "accept": AcceptForm, "decide": DecideForm, "assign": AssignForm,
+            "close": CloseForm}[action](prefix=action)
+    if action == "transfer":
+        form.to_centre_id.choices = []
+    if not form.validate_on_submit():
+        for field, messages in form.errors.items():
+            label = getattr(form, field).label.text if hasattr(form, field) else field
+            flash(f"{label}：{'；'.join(messages)}", "error")
+        return redirect(url_for(".application_detail", application_id=application_id), code=303)
+    try:
+        application = call(actor, form)
+    except (ValidationFailed, StateConflict) as exc:
+        db.session.rollback()
+        messages = [m for msgs in (exc.errors or {}).values() for m in msgs] or [exc.message]
+        for message in messages:
+            flash(message, "error")
+    else:
+        db.session.commit()
+        flash(f"申请 {application.number}：{application.status_label}", "success")
+    return redirect(url_for(".application_detail", application_id=application_id), code=303)
+
+
+@bp.post("/applications/<int:application_id>/transfer")
+def transfer(application_id: int):
+    return _act(application_id, "transfer", lambda actor, form: service.transfer_application(
+        actor, application_id, to_centre_id=form.to_centre_id.data, transferred_on=form.transferred_on.data))
+
+
+@bp.post("/applications/<int:application_id>/accept")
+def accept(application_id: int):
+    return _act(application_id, "accept", lambda actor, form: service.accept_application(
+        actor, application_id, received_on=form.received_on.data, accepted_on=form.accepted_on.data))
+
+
+@bp.post("/applications/<int:application_id>/decide")
+def decide(application_id: int):
+    return _act(application_id, "decide", lambda actor, form: service.decide_application(
+        actor, application_id, granted=form.decision.data == "grant", reason=form.reason.data,
+        decided_on=form.decided_on.data))
+
+
+@bp.post("/applications/<int:application_id>/assign")
+def assign(application_id: int):
+    return _act(application_id, "assign", lambda actor, form: service.assign_lawyer(
+        actor, application_id, lawyer_name=form.lawyer_name.data, assigned_on=form.assigned_on.data))
+
+
+@bp.post("/applications/<int:application_id>/close")
+def close(application_id: int):
+    return _act(application_id, "close", lambda actor, form: service.close_application(
+        actor, application_id, closed_on=form.closed_on.data, note=form.note.data))
