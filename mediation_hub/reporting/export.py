@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Response
 
-from ..core.export import csv_response, xlsx_response
+from ..core.export import XLSX_MIMETYPE, _disposition, csv_response, safe_cell, xlsx_response
 
 COLUMNS = [
     ("key", "分组代码"), ("label", "分组"), ("received", "登记受理数 received"), ("accepted", "受理 accepted"),
@@ -41,3 +43,40 @@ def report_download(report: dict, fmt: str) -> Response:
     if fmt == "csv":
         return csv_response(filename(report, "csv"), header, report_rows(report))
     return xlsx_response(filename(report, "xlsx"), header, report_rows(report), sheet_title="rates")
+
+
+SECTIONS = (("by_category", "按纠纷类别"), ("by_month", "月度趋势"), ("by_region", "下级地区"),
+            ("by_studio", "调解工作室"))
+FLOW_COLUMNS = [("from_region_name", "转出地区"), ("to_region_name", "转入地区"), ("total", "转办数 sent"),
+                ("accepted", "接收 accepted"), ("declined", "退回 declined"), ("expired", "超期 expired"),
+                ("pending", "待答复 pending"), ("withdrawn", "撤回 withdrawn"),
+                ("acceptance_rate", "接收率 acceptance_rate"), ("median_working_days", "答复用时中位数(工作日)")]
+
+
+def _sheet(workbook, title: str, header: list[str], rows: list[list]) -> None:
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append([safe_cell(h) for h in header])
+    for row in rows:
+        sheet.append([safe_cell(v) for v in row])
+
+
+def dashboard_download(data: dict) -> Response:
+    """The dashboard's figures as one workbook: totals, each grouping, transfer flows, overdue cases."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    header = [title for _, title in COLUMNS]
+    _sheet(workbook, "合计", header, report_rows({"groups": [], "totals": data["totals"]}))
+    for key, title in SECTIONS:
+        _sheet(workbook, title, header, report_rows({"groups": data[key], "totals": data["totals"]})[:-1])
+    pairs = (data["flows"] or {}).get("pairs", [])
+    _sheet(workbook, "跨区域流转", [t for _, t in FLOW_COLUMNS],
+           [[NULL_RATE if p[k] is None else p[k] for k, _ in FLOW_COLUMNS] for p in pairs])
+    overdue = data["overdue"]["cases"]
+    _sheet(workbook, "超期案件", ["案件编号", "类别", "承办组织", "办理期限", "超期天数"],
+           [[c["number"], c["category"], c["organization_name"], c["due_on"], c["days_overdue"]] for c in overdue])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    name = filename({"scope": data["scope"], "from": data["from"], "to": data["to"]}, "xlsx")
+    return Response(buffer.getvalue(), mimetype=XLSX_MIMETYPE,
+                    headers={"Content-Disposition": _disposition(name), "Cache-Control": "no-store"})
