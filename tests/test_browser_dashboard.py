@@ -1,0 +1,65 @@
+"""A coordinator opens the dashboard: the figures match the API and the ECharts charts are drawn."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from mediation_hub.core.actor import Role
+from mediation_hub.extensions import db
+from tests.factories import PASSWORD
+from tests.factories_reporting import d
+
+CHARTS = ("chart-category", "chart-month", "chart-region", "chart-flows", "chart-studio")
+QUERY = "region_code=130000&from=2026-03-01&to=2026-03-31&as_of=2026-03-31"
+
+
+@pytest.mark.browser
+def test_coordinator_sees_the_api_figures_and_rendered_charts(page, sign_in, make_org, make_user,
+                                                                make_case_history, api_as):
+    tag = uuid.uuid4().hex[:8]
+    committee = make_org(name=f"容城测试调委会{tag}", region_code="130629")
+    other = make_org(name=f"竞秀测试调委会{tag}", region_code="130602")
+    # 3 registered in Hebei in March; concluded: 2 agreements, 1 no agreement -> success 2/3 = 66.7 %
+    make_case_history(committee, registered=d(3, 2), accepted=d(3, 3), concluded=d(3, 10), outcome="agreement")
+    make_case_history(committee, registered=d(3, 4), accepted=d(3, 5), concluded=d(3, 12), outcome="agreement",
+                      category="forest_land")
+    make_case_history(other, registered=d(3, 6), accepted=d(3, 7), concluded=d(3, 20), outcome="no_agreement")
+    coordinator = make_user(role=Role.coordinator, region_code="130000", username=f"coord-dash-{tag}")
+    username = coordinator.username
+    db.session.commit()
+    api_totals = api_as(coordinator).get(f"/api/v1/reports/rates?{QUERY}").json["totals"]
+    db.session.remove()  # hold no SQLite read lock while the live server works
+    assert (api_totals["agreement"], api_totals["concluded"]) == (2, 3)
+
+    sign_in(username, PASSWORD)
+    page.get_by_role("link", name="统计看板").first.click()
+    assert page.get_by_role("heading", name="统计看板 · 河北省").is_visible()
+    page.fill("#from", "2026-03-01")
+    page.fill("#to", "2026-03-31")
+    page.fill("#as_of", "2026-03-31")
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_load_state("networkidle")
+
+    success = page.locator("#kpi-success_rate")
+    assert success.locator(".value").inner_text() == f"{api_totals['success_rate'] * 100:.1f}%" == "66.7%"
+    assert success.locator(".numerator").inner_text() == str(api_totals["agreement"])
+    assert success.locator(".denominator").inner_text() == str(api_totals["concluded"])
+    assert page.locator("#kpi-received .value").inner_text() == str(api_totals["received"]) == "3"
+    assert page.locator("#table-category tbody tr").count() == 2  # 邻里 and 山林土地
+
+    for chart in CHARTS:
+        canvas = page.locator(f"#{chart} canvas").first
+        canvas.wait_for(state="attached")
+        box = canvas.bounding_box()
+        assert box is not None and box["width"] > 0 and box["height"] > 0, chart
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载 Excel (xlsx)").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the charts follow the width
+    page.wait_for_timeout(300)
+    box = page.locator("#chart-month canvas").first.bounding_box()
+    assert 0 < box["width"] <= 390
