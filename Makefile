@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := mediation_hub:create_app
 
-.PHONY: run test test-sqlite test-postgres install install-dev lint bench clean
+.PHONY: run test test-sqlite test-postgres install install-dev lint bench clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ test: $(DEV_STAMP)
 	elif [ -n "$$CI" ]; then \
 	  echo "CI is set but MEDIATION_HUB_TEST_DATABASE_URL is not: PostgreSQL tests cannot be skipped" >&2; exit 1; \
 	fi
+
+## make translations: re-extract the UI texts (Chinese source strings), merge them into the English
+## catalogue and compile it; translate any new empty msgstr in translations/en/LC_MESSAGES/messages.po.
+I18N := mediation_hub/translations
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k _l -k N_ --no-location --project "Mediation Hub" -o $(I18N)/messages.pot .
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) -l en --width 120
+	$(BIN)/pybabel compile -d $(I18N) --statistics
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

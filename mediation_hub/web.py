@@ -6,6 +6,7 @@ from flask import Flask, g, redirect, request, url_for
 from flask_login import current_user
 
 from .core.actor import Role
+from .core.i18n import N_
 from .core.modules import import_optional
 from .extensions import db, login
 
@@ -15,19 +16,20 @@ VIEW_MODULES = (
 )
 PUBLIC_ENDPOINTS = {"static", "auth.login", "api_docs.api_docs"}
 
-# (label, endpoint, roles allowed); the layout shows the entries whose endpoint exists.
+# (label, endpoint, roles allowed); the layout shows the entries whose endpoint exists, label translated.
 NAVIGATION = [
-    ("工作台", "home", None),
-    ("案件", "cases.case_list", (Role.mediator, Role.coordinator, Role.admin)),
-    ("登记纠纷", "cases.register_case", (Role.mediator, Role.admin)),
-    ("转办", "transfers.queue", (Role.mediator, Role.coordinator, Role.admin)),
-    ("法律援助", "legal_aid.application_list", (Role.legal_aid_officer, Role.coordinator, Role.admin)),
-    ("统计看板", "reporting.dashboard", (Role.coordinator, Role.admin)),
-    ("协议", "agreements.agreement_list", (Role.coordinator, Role.admin)),
-    ("组织机构", "registry.organization_list", (Role.registry_admin, Role.admin, Role.coordinator)),
-    ("调解员", "registry.mediator_list", (Role.registry_admin, Role.admin, Role.coordinator, Role.mediator)),
-    ("调解工作室", "registry.studio_list", None),
-    ("工作日历", "calendar.calendar_years", (Role.admin,)),
+    (N_("工作台"), "home", None),
+    (N_("案件"), "cases.case_list", (Role.mediator, Role.coordinator, Role.admin)),
+    (N_("登记纠纷"), "cases.register_case", (Role.mediator, Role.admin)),
+    (N_("转办"), "transfers.queue", (Role.mediator, Role.coordinator, Role.admin)),
+    (N_("法律援助"), "legal_aid.application_list", (Role.legal_aid_officer, Role.coordinator, Role.admin)),
+    (N_("统计看板"), "reporting.dashboard", (Role.coordinator, Role.admin)),
+    (N_("协议"), "agreements.agreement_list", (Role.coordinator, Role.admin)),
+    (N_("组织机构"), "registry.organization_list", (Role.registry_admin, Role.admin, Role.coordinator)),
+    (N_("调解员"), "registry.mediator_list", (Role.registry_admin, Role.admin, Role.coordinator, Role.mediator)),
+    (N_("调解工作室"), "registry.studio_list", None),
+    (N_("工作日历"), "calendar.calendar_years", (Role.admin,)),
+    (N_("通知"), "notifications.notification_list", None),
 ]
 
 

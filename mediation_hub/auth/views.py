@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -17,8 +19,8 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 class SignInForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired(), Length(max=60)])
-    password = PasswordField("密码", validators=[DataRequired(), Length(max=200)])
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=60)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=200)])
 
 
 def _safe_next(target: str | None) -> str:
@@ -38,7 +40,7 @@ def login():
         if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
-        flash("用户名或密码错误", "error")
+        flash(_("用户名或密码错误"), "error")
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 

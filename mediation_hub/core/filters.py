@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask
+from flask_babel import gettext
 
+from .i18n import N_
 from .shanghai import SHANGHAI
 
-ROLE_LABELS = {"admin": "系统管理员", "registry_admin": "登记管理员", "mediator": "调解员",
-               "legal_aid_officer": "法律援助工作人员", "coordinator": "协调官员"}
+ROLE_LABELS = {"admin": N_("系统管理员"), "registry_admin": N_("登记管理员"), "mediator": N_("调解员"),
+               "legal_aid_officer": N_("法律援助工作人员"), "coordinator": N_("协调官员")}
 
 
 def rate(value) -> str:
@@ -33,4 +35,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["rate"] = rate
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["iso_date"] = iso_date
-    app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    app.jinja_env.filters["role_label"] = lambda role: gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role
