@@ -49,7 +49,7 @@ test: $(DEV_STAMP)
 ## catalogue and compile it; translate any new empty msgstr in translations/en/LC_MESSAGES/messages.po.
 I18N := mediation_hub/translations
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k _l -k N_ --no-location --project "Mediation Hub" -o $(I18N)/messages.pot .
+	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k _l -k N_ --no-location --project "Mediation Hub" -o $(I18N)/messages.pot mediation_hub
 	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) -l en --width 120
 	$(BIN)/pybabel compile -d $(I18N) --statistics
 
