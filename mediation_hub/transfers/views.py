@@ -1,0 +1,200 @@
+"""Transfer pages: incoming and outgoing queues, the transfer page with the minimum view and the answer
+forms, the coordinators' escalation list, and the routes panel on the case page. Views read the form,
+call one service function, commit once and redirect."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from ..auth.current import current_actor
+from ..cases.models import Case
+from ..core.actor import Role
+from ..core.pagination import paginate
+from ..core.shanghai import today_shanghai
+from ..errors import NotFound, StateConflict, ValidationFailed
+from ..extensions import db
+from . import routing, service
+from .forms import AcceptTransferForm, DeclineTransferForm, RequestTransferForm, WithdrawTransferForm
+from .models import DECLINE_REASON_LABELS, MODE_LABELS, STATUS_LABELS, TransferMode, TransferStatus
+
+bp = Blueprint("transfers", __name__, url_prefix="/transfers", template_folder="templates")
+QUEUE_SIZE = 50
+
+
+@bp.context_processor
+def _labels():
+    return {"mode_labels": MODE_LABELS, "transfer_status_labels": STATUS_LABELS,
+            "decline_reason_labels": DECLINE_REASON_LABELS, "today": today_shanghai()}
+
+
+@bp.app_context_processor
+def _case_panel():
+    """``transfer_panel_for(case)`` for the case page's included panel (routes, forms, history)."""
+    return {"transfer_panel_for": transfer_panel_for}
+
+
+def transfer_panel_for(case: Case) -> dict:
+    """The data the case page's transfer panel shows to the current actor (the case is already visible)."""
+    actor = current_actor()
+    history = service.case_transfers(case.id)
+    can_send = (actor.is_admin or (actor.role == Role.mediator and actor.organization_id == case.organization_id)) \
+        and case.status in service.TRANSFERABLE_CASE_STATES
+    pending_modes = {t.mode.value for t in history if t.status == TransferStatus.pending}
+    return {"history": history, "co_organizations": service.co_organizations(case.id), "can_send": can_send,
+            "routing": routing.routes_for(case) if can_send else None, "pending_modes": pending_modes,
+            "modes": list(TransferMode), "today": today_shanghai(), "status_labels": STATUS_LABELS,
+            "mode_labels": MODE_LABELS}
+
+
+# --- queues ----------------------------------------------------------------------------------------------
+
+@bp.get("/")
+def queue():
+    """Incoming and outgoing requests, pending ones first by answer-by date, overdue ones marked."""
+    actor = current_actor()
+    status = request.args.get("status") or None
+    status = TransferStatus(status) if status in TransferStatus.__members__ else None
+    sections = []
+    for direction, title in (("incoming", "收到的请求"), ("outgoing", "发出的请求")):
+        page = paginate(service.list_transfers(actor, direction=direction, status=status), 1, QUEUE_SIZE)
+        sections.append({"direction": direction, "title": title, "page": page})
+    return render_template("transfers/queue.html", sections=sections, status=status,
+                           statuses=list(TransferStatus))
+
+
+@bp.get("/escalations")
+def escalations():
+    """Expired and overdue transfers touching the coordinator's region."""
+    page_number = request.args.get("page", 1, type=int) or 1
+    page = paginate(service.escalations(current_actor()), max(page_number, 1))
+    return render_template("transfers/escalations.html", page=page)
+
+
+# --- one transfer ----------------------------------------------------------------------------------------
+
+def _render_transfer(transfer_id: int, *, accept_form=None, decline_form=None, error: str | None = None,
+                     status: int = 200):
+    actor = current_actor()
+    view = service.transfer_view(actor, transfer_id)
+    transfer = view["transfer"]
+    pending = transfer.status == TransferStatus.pending
+    may_answer = pending and (actor.is_admin or actor.organization_id == transfer.to_organization_id)
+    may_withdraw = pending and (actor.is_admin or actor.organization_id == transfer.from_organization_id)
+    return render_template(
+        "transfers/detail.html", transfer=transfer, case_view=view["case"], error=error,
+        may_answer=may_answer, may_withdraw=may_withdraw, case_link=_case_link(actor, transfer.case_id),
+        accept_form=accept_form or AcceptTransferForm(), decline_form=decline_form or DeclineTransferForm(),
+        withdraw_form=WithdrawTransferForm(), overdue=transfer.overdue_on(today_shanghai())), status
+
+
+def _case_link(actor, case_id: int) -> str | None:
+    """The full case page, only when the actor may see the case (after acceptance, for the receiver)."""
+    from ..cases.service import get_case
+
+    try:
+        get_case(actor, case_id)
+    except NotFound:
+        return None
+    return url_for("cases.case_detail", case_id=case_id) if "cases.case_detail" in _endpoints() else None
+
+
+def _endpoints():
+    from flask import current_app
+
+    return current_app.view_functions
+
+
+@bp.get("/<int:transfer_id>")
+def transfer_detail(transfer_id: int):
+    """The request with the minimum view of its case and, for the receiver, the answer forms."""
+    return _render_transfer(transfer_id)
+
+
+def _errors_into(form, errors: dict) -> list[str]:
+    """Put field errors on the form's fields; return the ones no field shows."""
+    leftover = []
+    for name, messages in errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + list(messages)
+        else:
+            leftover.extend(messages)
+    return leftover
+
+
+@bp.post("/<int:transfer_id>/accept")
+def accept(transfer_id: int):
+    form = AcceptTransferForm()
+    if not form.validate_on_submit():
+        return _render_transfer(transfer_id, accept_form=form, status=422)
+    try:
+        transfer = service.accept_transfer(current_actor(), transfer_id, answered_on=form.answered_on.data)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        leftover = _errors_into(form, exc.errors)
+        return _render_transfer(transfer_id, accept_form=form, error="；".join(leftover) or None, status=422)
+    except StateConflict as exc:
+        db.session.rollback()
+        return _render_transfer(transfer_id, error=exc.message, status=409)
+    db.session.commit()
+    flash(f"已接收{transfer.mode_label}案件 {transfer.case.number}", "success")
+    return redirect(url_for("transfers.transfer_detail", transfer_id=transfer_id))
+
+
+@bp.post("/<int:transfer_id>/decline")
+def decline(transfer_id: int):
+    form = DeclineTransferForm()
+    if not form.validate_on_submit():
+        return _render_transfer(transfer_id, decline_form=form, status=422)
+    try:
+        service.decline_transfer(current_actor(), transfer_id, reason_code=form.reason_code.data,
+                                 reason_text=form.reason_text.data)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        leftover = _errors_into(form, exc.errors)
+        return _render_transfer(transfer_id, decline_form=form, error="；".join(leftover) or None, status=422)
+    except StateConflict as exc:
+        db.session.rollback()
+        return _render_transfer(transfer_id, error=exc.message, status=409)
+    db.session.commit()
+    flash("已退回该请求", "success")
+    return redirect(url_for("transfers.transfer_detail", transfer_id=transfer_id))
+
+
+@bp.post("/<int:transfer_id>/withdraw")
+def withdraw(transfer_id: int):
+    if not WithdrawTransferForm().validate_on_submit():
+        return _render_transfer(transfer_id, error="表单已失效，请重试", status=400)
+    try:
+        service.withdraw_transfer(current_actor(), transfer_id)
+    except StateConflict as exc:
+        db.session.rollback()
+        return _render_transfer(transfer_id, error=exc.message, status=409)
+    db.session.commit()
+    flash("已撤回该请求", "success")
+    return redirect(url_for("transfers.transfer_detail", transfer_id=transfer_id))
+
+
+# --- sending from the case page ------------------------------------------------------------------------
+
+@bp.post("/request")
+def request_transfer():
+    """A form of the case page's routes panel: send the case or ask for joint mediation."""
+    form = RequestTransferForm()
+    case_id = form.case_id.data
+    if not form.validate_on_submit() or case_id is None:
+        flash("请求无效，请从案件页重新选择 (invalid request)", "error")
+        return redirect(url_for("cases.case_detail", case_id=case_id) if case_id else url_for("transfers.queue"))
+    try:
+        transfer = service.request_transfer(current_actor(), case_id, to_organization_id=form.to_organization_id.data,
+                                            agreement_code=form.agreement_code.data, mode=form.mode.data,
+                                            note=form.note.data or None)
+    except (ValidationFailed, StateConflict) as exc:
+        db.session.rollback()
+        messages = [m for ms in (exc.errors or {}).values() for m in ms] or [exc.message]
+        flash("未能发出请求：" + "；".join(messages), "error")
+        return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="transfers"))
+    db.session.commit()
+    flash(f"已向 {transfer.to_organization.name} 发出{transfer.mode_label}请求，答复期限 "
+          f"{transfer.respond_by.isoformat()}", "success")
+    return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="transfers"))
