@@ -57,3 +57,9 @@ def test_default_is_chinese(signed_in, make_user):
     client = signed_in(make_user(role=Role.admin))
     html = client.get("/registry/studios").get_data(as_text=True)
     assert "调解工作室" in html and "系统管理员" in html and "Mediator studios" not in html
+
+
+def test_language_switch_keeps_the_filters(signed_in, make_user):
+    client = signed_in(make_user(role=Role.admin))
+    html = client.get("/registry/organizations?region_code=130600&kind=justice_bureau").get_data(as_text=True)
+    assert 'href="/registry/organizations?region_code=130600&amp;kind=justice_bureau&amp;lang=en"' in html
