@@ -1,0 +1,162 @@
+"""What a mediator does in the browser: register a dispute with its parties in one form (regions chosen in
+the picker), accept it, record a session, conclude it with an agreement and see the status, the timeline and
+the judicial-confirmation reminder; and see an overdue case marked on the worklist. Data is committed for
+real (browser tests), with unique names; the ``page`` fixture fails on any outside request or JS error."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+
+from mediation_hub.auth.service import create_user
+from mediation_hub.cases.models import Case, CaseStatus
+from mediation_hub.core.actor import SYSTEM, Role
+from mediation_hub.core.calendar import add_calendar_days
+from mediation_hub.core.shanghai import today_shanghai
+from mediation_hub.extensions import db
+from mediation_hub.registry import service as registry
+from mediation_hub.registry.models import OrgKind
+from tests.factories import valid_id_number
+
+pytestmark = pytest.mark.browser
+PASSWORD = "browser-pass-2026"
+
+
+def committed_mediator(tag: str) -> tuple[int, str, str]:
+    """An organisation in 朝阳区 with one registered mediator and a mediator account; committed."""
+    org = registry.create_organization(SYSTEM, {"name": f"浏览器测试调解委员会{tag}",
+                                                "kind": OrgKind.people_mediation_committee, "region_code": "110105"})
+    mediator = registry.create_mediator(SYSTEM, {"name": f"赵调解{tag}", "organization_id": org.id,
+                                                 "id_number": valid_id_number(), "phone": "13800002222"})
+    username = f"med-{tag}"
+    create_user(SYSTEM, username=username, password=PASSWORD, role=Role.mediator, organization_id=org.id,
+                mediator_id=mediator.id)
+    org_id, mediator_name = org.id, mediator.name
+    db.session.commit()  # read nothing afterwards: an open read would hold SQLite's lock against the server
+    return org_id, username, mediator_name
+
+
+def pick_region(page, scope: str, codes: list[str]) -> None:
+    """Choose province, prefecture, county in the cascading selects inside ``scope``, as a person would."""
+    for level, code in enumerate(codes):
+        selector = f"{scope} .region-picker select[data-level='{level}']"
+        page.wait_for_function(
+            "([sel, code]) => !!document.querySelector(sel + ' option[value=\"' + code + '\"]')",
+            arg=[selector, code])
+        page.select_option(selector, code)
+    page.wait_for_function("() => !document.querySelector('.region-picker[data-busy]')")
+
+
+def open_action(page, action: str):
+    """Open an action's panel on the case page (if closed) and return it."""
+    panel = page.locator(f"details#action-{action}")
+    if panel.get_attribute("open") is None:
+        panel.locator("summary").click()
+    return panel
+
+
+def test_mediator_registers_accepts_records_a_session_and_concludes_with_an_agreement(page, sign_in):
+    tag = uuid.uuid4().hex[:6]
+    _, username, mediator_name = committed_mediator(tag)
+    sign_in(username, PASSWORD)
+    assert page.url.endswith("/cases/worklist")  # a mediator lands on the worklist
+
+    page.click("nav.mainnav >> text=登记纠纷")
+    page.wait_for_selector("h1:has-text('登记纠纷')")
+    # "添加当事人" adds a third fieldset, which can be removed again
+    page.click("button.add-party")
+    assert page.locator("fieldset.party").count() == 3
+    assert page.locator("select[name='parties-2-role']").count() == 1
+    page.locator("fieldset.party").nth(2).locator("button.remove-party").click()
+    assert page.locator("fieldset.party").count() == 2
+
+    summary = f"楼上住户装修导致楼下漏水，协商赔偿未果 {tag}"
+    page.select_option("#category", "neighbour")
+    page.select_option("#source", "party_application")
+    page.fill("#summary", summary)
+    pick_region(page, "[data-field='occurred_region_code']", ["110000", "110100", "110105"])
+    applicant = page.locator("fieldset.party").nth(0)
+    applicant.locator("input[name='parties-0-name']").fill(f"张申请{tag}")
+    applicant.locator("input[name='parties-0-number']").fill(valid_id_number())
+    applicant.locator("input[name='parties-0-phone']").fill("13900001111")
+    pick_region(page, "fieldset[data-party-index='0']", ["110000", "110100", "110105"])
+    respondent = page.locator("fieldset.party").nth(1)
+    assert respondent.locator("select[name='parties-1-role']").input_value() == "respondent"
+    respondent.locator("input[name='parties-1-name']").fill(f"李被申{tag}")
+    pick_region(page, "fieldset[data-party-index='1']", ["130000", "130600", "130602"])
+    page.click("button[type=submit]:has-text('登记')")
+
+    page.wait_for_selector("h1 .case-number")
+    number = page.inner_text("h1 .case-number")
+    assert f"已登记案件 {number}" in page.inner_text("main")
+    assert "跨区域" in page.inner_text("h1")  # Beijing and Hebei parties
+    assert page.inner_text("h1 .case-status").startswith("已登记")
+    assert "139****1111" in page.inner_text("table.parties")
+
+    # accept, choosing the mediator
+    panel = open_action(page, "accept")
+    panel.locator("select[name='accept-mediator_id']").select_option(label=mediator_name)
+    panel.locator("button[type=submit]").click()
+    page.wait_for_selector("p.flash:has-text('已受理')")
+    assert page.inner_text("h1 .case-status").startswith("已受理")
+
+    # a session
+    panel = open_action(page, "record_session")
+    panel.locator("textarea[name='record_session-summary']").fill("双方到场，申请人要求赔偿维修费")
+    panel.locator("button[type=submit]").click()
+    page.wait_for_selector("p.flash:has-text('已记录调解情况')")
+    assert page.inner_text("h1 .case-status").startswith("调解中")
+    assert "双方到场，申请人要求赔偿维修费" in page.inner_text("table.sessions")
+
+    # concluded with an agreement
+    panel = open_action(page, "conclude")
+    panel.locator("select[name='conclude-outcome']").select_option("agreement")
+    panel.locator("input[name='conclude-agreement_amount_yuan']").fill("5200")
+    panel.locator("textarea[name='conclude-terms']").fill("被申请人一次性赔偿维修费5200元")
+    panel.locator("select[name='conclude-performed']").select_option("false")
+    panel.locator("button[type=submit]").click()
+    page.wait_for_selector("p.flash:has-text('已办结')")
+
+    assert page.inner_text("h1 .case-status").startswith("已办结 · 达成协议")
+    assert page.inner_text("dd.agreement-amount") == "5200.00 元"
+    timeline = page.locator("ol.timeline li strong").all_inner_texts()
+    assert timeline == ["登记", "受理", "调解记录", "办结"]
+    # the confirmation window: 30 days after today's agreement, moved past a closing rest day
+    deadline = add_calendar_days(today_shanghai(), 30)
+    left = (deadline - today_shanghai()).days
+    assert page.inner_text("p.reminder-confirmation") == f"司法确认申请截止 {deadline.isoformat()}, 剩余 {left} 天"
+    # the next steps are offered; the running-case ones are gone
+    actions = set(page.locator("details.action").evaluate_all("els => els.map(e => e.dataset.action)"))
+    assert actions == {"apply_for_confirmation", "record_follow_up"}
+    case = db.session.query(Case).filter_by(number=number).one()
+    assert case.status == CaseStatus.concluded
+
+
+def test_worklist_marks_the_overdue_case(page, sign_in, make_case):
+    tag = uuid.uuid4().hex[:6]
+    org_id, username, _ = committed_mediator(tag)
+    org = registry.get_organization(SYSTEM, org_id)
+    today = today_shanghai()
+    # accepted 2026-03-02: the 30-day limit ended 2026-04-01 (a Wednesday), so the case is overdue
+    late = make_case(org, CaseStatus.in_mediation, received_on=date(2026, 3, 2), accepted_on=date(2026, 3, 2))
+    fresh = make_case(org, CaseStatus.accepted, received_on=today, accepted_on=today)
+    late_id, late_number, fresh_id = late.id, late.number, fresh.id
+    db.session.commit()
+
+    sign_in(username, PASSWORD)
+    page.goto("/cases/worklist")
+    late_row = page.locator(f"tr[data-case-id='{late_id}']")
+    fresh_row = page.locator(f"tr[data-case-id='{fresh_id}']")
+    assert "overdue" in late_row.get_attribute("class").split()
+    assert "已超期" in late_row.inner_text()
+    assert "2026-04-01" in late_row.inner_text()
+    assert f"超期 {(today - date(2026, 4, 1)).days} 天" in late_row.inner_text()
+    assert "overdue" not in fresh_row.get_attribute("class").split()
+    assert "已超期" not in fresh_row.inner_text()
+    # nearest deadline first: the overdue case is listed above the fresh one
+    ids = page.locator("table.worklist tbody tr").evaluate_all("rows => rows.map(r => r.dataset.caseId)")
+    assert ids.index(str(late_id)) < ids.index(str(fresh_id))
+    page.click(f"a:has-text('{late_number}')")
+    page.wait_for_selector("dd.due-on.overdue")
