@@ -18,6 +18,7 @@ from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
 from ..errors import StateConflict, ValidationFailed
 from ..extensions import db
+from ..notifications import service as notifications
 from ..notifications.models import Notification
 from ..regions.models import Region
 from ..registry.models import MEDIATING_KINDS, Mediator, Organization, Studio
@@ -72,14 +73,9 @@ def _page_number() -> int:
 # --- worklist ------------------------------------------------------------------------------------------
 
 def _unread_notifications(actor: Actor, limit: int = 5) -> tuple[list[Notification], int]:
-    addressed = [Notification.user_id == actor.user_id]
-    if actor.organization_id is not None:
-        addressed.append(Notification.organization_id == actor.organization_id)
-    condition = sa.and_(Notification.read_at.is_(None), sa.or_(*addressed))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(condition))
-    rows = db.session.scalars(sa.select(Notification).where(condition)
-                              .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
-    return rows, total
+    """The newest unread notices addressed to the user (or their organisation), and how many there are."""
+    rows = db.session.scalars(notifications.notifications_for(actor, unread_only=True).limit(limit)).all()
+    return rows, notifications.unread_count(actor)
 
 
 @bp.get("/worklist")
@@ -88,8 +84,8 @@ def worklist():
     actor = current_actor()
     page = paginate(service.worklist(actor), _page_number(), 50)
     notes, unread = _unread_notifications(actor)
-    notifications_url = next((url_for(e) for e in ("notifications.notification_list", "notifications.inbox")
-                              if e in current_app.view_functions), None)
+    notifications_url = (url_for("notifications.notification_list")
+                         if "notifications.notification_list" in current_app.view_functions else None)
     today = today_shanghai()
     rows = [{"case": c, "overdue": service.is_overdue(c, today),
              "days_left": (c.due_on - today).days if c.due_on else None} for c in page["items"]]
