@@ -124,3 +124,25 @@ class DeliveryAttempt(db.Model):
     status_code: Mapped[int | None] = mapped_column(sa.Integer)
     error: Mapped[str | None] = mapped_column(sa.Text)
     duration_ms: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+
+# Indexes the report queries need on other domains' tables (declared here, next to the queries that use them,
+# so the migration picks them up): the completion test is a correlated EXISTS per case; region and studio
+# scopes filter events by handler; the flow report filters transfers by request date.
+from ..cases.models import CaseEvent  # noqa: E402 - after the models above, to attach the indexes
+
+sa.Index("ix_case_events_case_code_date", CaseEvent.case_id, CaseEvent.code, CaseEvent.on_date)
+sa.Index("ix_case_events_region_code_date", CaseEvent.region_code, CaseEvent.code, CaseEvent.on_date)
+sa.Index("ix_case_events_studio_code_date", CaseEvent.studio_id, CaseEvent.code, CaseEvent.on_date)
+
+
+def _index_transfers() -> None:
+    from ..core.modules import import_optional
+
+    transfers = import_optional("mediation_hub.transfers.models")
+    table = transfers.Transfer.__table__ if transfers is not None else None
+    if table is not None and "ix_transfers_requested_on" not in {index.name for index in table.indexes}:
+        sa.Index("ix_transfers_requested_on", table.c.requested_on)
+
+
+_index_transfers()

@@ -4,7 +4,7 @@ Every count is taken from ``case_events``, where each row carries the organisati
 studio) that handled the case when the event happened; so a case transferred from Hebei to Beijing is
 received in Hebei and concluded in Beijing. Nothing here loads cases into Python.
 
-Indexes these queries rely on (see ``INDEXES`` below; the lead adds them to the migration):
+Indexes these queries rely on (declared in ``reporting/models.py``, so the migration picks them up):
 ``case_events (code, on_date)`` and ``(organization_id, code, on_date)`` exist on the model; the
 completion test is a correlated EXISTS on ``case_events (case_id, code, on_date)``; region scope is a
 semi-join on ``case_events (region_code, code, on_date)``; studio scope on ``(studio_id, code, on_date)``.
@@ -29,13 +29,9 @@ COMPLETING_CODES = ("concluded", "declined")
 OUTCOMES = ("agreement", "no_agreement", "withdrawn", "referred")
 COUNT_FIELDS = ("received", "accepted", "declined", "concluded", *OUTCOMES, "concluded_on_time", "completed")
 
-# Extra indexes for the report queries (name, table, columns); the models' own indexes cover the rest.
-INDEXES = (
-    ("ix_case_events_case_code_date", "case_events", ("case_id", "code", "on_date")),
-    ("ix_case_events_region_code_date", "case_events", ("region_code", "code", "on_date")),
-    ("ix_case_events_studio_code_date", "case_events", ("studio_id", "code", "on_date")),
-    ("ix_transfers_requested_on", "transfers", ("requested_on",)),
-)
+# The extra indexes these queries need are declared in reporting/models.py (attached to case_events
+# and transfers).
+
 
 
 @dataclass(frozen=True)
