@@ -230,3 +230,16 @@ def test_overdue_but_not_yet_expired_transfers_show_on_the_escalation_list(scene
     coordinator = make_user(role=Role.coordinator, region_code="130000").to_actor()
     assert db.session.scalars(service.escalations(coordinator, today=date(2025, 10, 10))).all() == []
     assert db.session.scalars(service.escalations(coordinator, today=date(2025, 10, 11))).all() == [transfer]
+
+
+def test_a_co_mediator_may_take_the_case_over_but_not_be_asked_twice(scene, request_transfer_as):
+    joint = _send(scene, request_transfer_as, mode="joint")
+    service.accept_transfer(scene.receiver.to_actor(), joint.id)
+    with pytest.raises(ValidationFailed) as failure:
+        _send(scene, request_transfer_as, mode="joint")
+    assert "already co-mediating" in failure.value.errors["to_organization_id"][0]
+
+    handover = _send(scene, request_transfer_as, mode="transfer")
+    service.accept_transfer(scene.receiver.to_actor(), handover.id)
+    assert scene.case.organization_id == scene.beijing.id
+    assert db.session.get(CaseCoOrganization, (scene.case.id, scene.beijing.id)) is None

@@ -181,7 +181,7 @@ def _covers(agreement: Agreement, region_code: str, on: date) -> bool:
         sa.or_(*(subtree_condition(Region.code, m) for m in agreement.member_codes)))))
 
 
-def _check_receiver(organization_id: int, case: Case, errors: dict) -> Organization | None:
+def _check_receiver(organization_id: int, case: Case, mode: TransferMode, errors: dict) -> Organization | None:
     receiver = db.session.get(Organization, organization_id)
     if receiver is None:
         collect(errors, "to_organization_id", "未知的组织 (unknown organisation)")
@@ -190,7 +190,7 @@ def _check_receiver(organization_id: int, case: Case, errors: dict) -> Organizat
         collect(errors, "to_organization_id", "不能转给本组织 (that is the handling organisation)")
     if not receiver.active or receiver.kind not in MEDIATING_KINDS:
         collect(errors, "to_organization_id", "接收方须为在册的调解组织 (must be an active mediation organisation)")
-    if db.session.get(CaseCoOrganization, (case.id, receiver.id)) is not None:
+    if mode == TransferMode.joint and db.session.get(CaseCoOrganization, (case.id, receiver.id)) is not None:
         collect(errors, "to_organization_id", "该组织已参与联合调解 (already co-mediating this case)")
     return receiver
 
@@ -212,7 +212,7 @@ def request_transfer(actor: Actor, case_id: int, *, to_organization_id: int, agr
         collect(errors, "case_id", f"案件状态为 {case.status.value}，只有已受理或调解中的案件可以转办 "
                 "(only an accepted or in-mediation case can be transferred)")
     requested_on = _check_date(requested_on, case.last_step_on, "requested_on", errors)
-    receiver = _check_receiver(to_organization_id, case, errors)
+    receiver = _check_receiver(to_organization_id, case, mode, errors)
     agreement = _check_agreement(agreement_code, case, receiver, requested_on, errors)
     if errors:
         raise ValidationFailed(errors)
@@ -318,6 +318,10 @@ def _move_case(actor: Actor, transfer: Transfer, case: Case) -> None:
                  {"transfer_id": transfer.id, "to_organization_id": receiver.id})
     removed = _drop_sender_assignments(case, receiver.id)
     case.organization = receiver
+    # A co-mediating partner that takes the case over now leads it rather than co-mediating.
+    co = db.session.get(CaseCoOrganization, (case.id, receiver.id))
+    if co is not None:
+        db.session.delete(co)
     record_event(case, "handling_organization_changed", actor, transfer.answered_on,
                  {"transfer_id": transfer.id, "from_organization_id": transfer.from_organization_id,
                   "to_organization_id": receiver.id, **removed})

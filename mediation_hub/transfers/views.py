@@ -4,7 +4,7 @@ call one service function, commit once and redirect."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..auth.current import current_actor
 from ..cases.models import Case
@@ -95,13 +95,8 @@ def _case_link(actor, case_id: int) -> str | None:
         get_case(actor, case_id)
     except NotFound:
         return None
-    return url_for("cases.case_detail", case_id=case_id) if "cases.case_detail" in _endpoints() else None
-
-
-def _endpoints():
-    from flask import current_app
-
-    return current_app.view_functions
+    return url_for("cases.case_detail", case_id=case_id) if "cases.case_detail" in current_app.view_functions \
+        else None
 
 
 @bp.get("/<int:transfer_id>")
