@@ -1,7 +1,30 @@
-// Case pages. Registration: "添加当事人" adds a party fieldset (a clean copy of the last one, renumbered),
-// added ones can be removed again. Runs before region-picker.js so the copy is taken before the region
+// Case pages. Conclusion form: the agreement's amount, terms and performance are shown (and sent) only when
+// the outcome is an agreement. Registration: "添加当事人" adds a party fieldset (a clean copy of the last
+// one, renumbered); added ones can be removed again. Runs before region-picker.js so the copy is taken before the region
 // selects are built; a copy's picker is set up through window.HubRegionPicker when that script offers it,
 // otherwise the copy keeps the plain region-code input (which the server accepts as well).
+(function () {
+  "use strict";
+
+  var outcome = document.querySelector("select[name='conclude-outcome']");
+  if (outcome) {
+    var agreementOnly = ["agreement_amount_yuan", "terms", "performed"].map(function (name) {
+      return outcome.form.querySelector(".field[data-field='" + name + "']");
+    }).filter(Boolean);
+    var sync = function () {
+      var agreement = outcome.value === "agreement";
+      agreementOnly.forEach(function (field) {
+        field.hidden = !agreement;
+        Array.prototype.forEach.call(field.querySelectorAll("input, select, textarea"), function (el) {
+          el.disabled = !agreement;
+        });
+      });
+    };
+    outcome.addEventListener("change", sync);
+    sync();
+  }
+})();
+
 (function () {
   "use strict";
 
