@@ -69,6 +69,7 @@ def test_mediator_registers_accepts_records_a_session_and_concludes_with_an_agre
     page.click("button.add-party")
     assert page.locator("fieldset.party").count() == 3
     assert page.locator("select[name='parties-2-role']").count() == 1
+    assert page.locator("fieldset.party").nth(0).locator("button.remove-party").is_hidden()  # always two sides
     page.locator("fieldset.party").nth(2).locator("button.remove-party").click()
     assert page.locator("fieldset.party").count() == 2
 
@@ -112,7 +113,11 @@ def test_mediator_registers_accepts_records_a_session_and_concludes_with_an_agre
 
     # concluded with an agreement
     panel = open_action(page, "conclude")
+    amount_field = panel.locator(".field[data-field='agreement_amount_yuan']")
+    panel.locator("select[name='conclude-outcome']").select_option("no_agreement")
+    assert amount_field.is_hidden()  # agreement details only go with an agreement
     panel.locator("select[name='conclude-outcome']").select_option("agreement")
+    assert amount_field.is_visible()
     panel.locator("input[name='conclude-agreement_amount_yuan']").fill("5200")
     panel.locator("textarea[name='conclude-terms']").fill("被申请人一次性赔偿维修费5200元")
     panel.locator("select[name='conclude-performed']").select_option("false")
