@@ -61,7 +61,11 @@ def test_tianjin_hands_over_and_baoding_grants(page, sign_in):
     page.select_option("#matter_category", "labour_remuneration")
     pick_region(page, "#matter_region_code-field", ["130000", "130600", "130602"])
     assert page.input_value("#matter_region_code") == "130602"
+    # the exempt group (arts. 32, 42) is asked for only when the applicant is exempt from the means test
+    page.check("input[name=hardship][value=exempt]")
+    assert page.is_visible("#exempt_group")
     page.check("input[name=hardship][value=declaration]")
+    assert not page.is_visible("#exempt_group")
     page.fill("#summary", "在保定竞秀区工地务工，被拖欠工资三个月")
     page.fill("#received_on", "2025-09-24")
     page.click("button:has-text('登记')")
