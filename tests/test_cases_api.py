@@ -240,3 +240,18 @@ def test_list_filters(api_as, make_org, make_case, query, expected):
     names = {v.id: k for k, v in made.items()}
     found = {names[c["id"]] for c in api.get(f"/api/v1/cases?{query}&per_page=50").json["items"]}
     assert found == expected
+
+
+def test_a_stale_data_error_reaching_the_app_is_a_409_not_a_500(app):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    with app.test_request_context("/api/v1/cases/1/conclude", method="POST"):
+        response = app.make_response(app.handle_user_exception(StaleDataError("UPDATE matched 0 rows")))
+    assert response.status_code == 409 and response.json["code"] == 409
+    assert "concurrently" in response.json["message"]
+
+
+def test_list_with_an_unknown_region_is_a_422(mediator_api):
+    api, _ = mediator_api
+    response = api.get("/api/v1/cases?region_code=999999")
+    assert response.status_code == 422 and list(response.json["errors"]["json"]) == ["region_code"]

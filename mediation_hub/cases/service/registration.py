@@ -159,12 +159,14 @@ def possible_duplicates(actor: Actor, parties: list[dict], *, exclude_case_id: i
             .distinct().order_by(Case.id))
     if exclude_case_id is not None:
         stmt = stmt.where(Case.id != exclude_case_id)
-    visible = set(db.session.scalars(sa.select(Case.id).where(case_scope(actor))))
+    found = db.session.scalars(stmt).all()
+    visible = set(db.session.scalars(sa.select(Case.id).where(case_scope(actor),
+                                                               Case.id.in_([c.id for c in found]))))
     return [{"code": "possible_duplicate", "case_id": case.id, "number": case.number,
              "organization_id": case.organization_id, "visible": case.id in visible,
              "message": f"可能重复: {case.organization.name} 有一件未结案件 {case.number}，当事人及对方当事人相同"
                         f" (possible duplicate of open case {case.number})"}
-            for case in db.session.scalars(stmt)]
+            for case in found]
 
 
 def register_case(actor: Actor, data: dict) -> tuple[Case, list[dict]]:
