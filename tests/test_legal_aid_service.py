@@ -307,3 +307,14 @@ def test_every_transition_from_every_state(state, action, make_application, make
         assert f"current state {state.value}" in message
         assert all(s.value in message for s in service.TRANSITIONS[action])
         assert db.session.get(type(application), application.id).status == state
+
+
+def test_a_change_made_meanwhile_is_a_conflict_not_a_lost_update(make_application):
+    application, _t, _b = make_application(ApplicationStatus.accepted)
+    # another process decides first: the row's version moves on under the object this session holds
+    db.session.execute(sa.update(type(application)).where(type(application).id == application.id)
+                       .values(version=type(application).version + 1)
+                       .execution_options(synchronize_session=False))
+    with pytest.raises(StateConflict) as caught:
+        service.decide_application(SYSTEM, application.id, granted=True, decided_on=date(2025, 9, 15))
+    assert "changed meanwhile" in caught.value.message
