@@ -80,6 +80,9 @@ def test_accept_decide_assign_through_the_page(make_application, make_officer, s
     application, _t, baoding = make_application(ApplicationStatus.transferred)
     client = signed_in(make_officer(baoding))
     base = f"/legal-aid/applications/{application.id}"
+    page = client.get(base).get_data(as_text=True)
+    # the competent centre accepts; it is offered no hand-over (nobody else is competent, no send-back)
+    assert 'id="accept-form"' in page and 'id="transfer-form"' not in page
     client.post(f"{base}/accept", data={"accept-accepted_on": "2025-09-12"})
     html = client.post(f"{base}/decide", data={"decide-decision": "refuse"}, follow_redirects=True).get_data(
         as_text=True)

@@ -138,6 +138,11 @@ def application_detail(application_id: int):
     application = service.get_application(actor, application_id)
     actions = service.allowed_actions(actor, application)
     suggested = service.competent_centre(application.matter_region_code)
+    competent_here = service.is_competent(application.centre_id, application.matter_region_code)
+    if competent_here and not any(c.id != application.centre_id
+                                  for c in service.competent_centres(application.matter_region_code)):
+        # the competent centre has nobody to pass it on to (and may never send it back)
+        actions = [a for a in actions if a != "transfer"]
     centre_ids = [application.centre_id, application.filed_centre_id] + \
         [h.from_centre_id for h in application.handovers] + [h.to_centre_id for h in application.handovers] + \
         [e.centre_id for e in application.events]
@@ -145,7 +150,7 @@ def application_detail(application_id: int):
         "legal_aid/application_detail.html", application=application, actions=actions,
         forms=_action_forms(application) if actions else {}, today=today_shanghai(),
         centres=_centre_names(centre_ids), event_labels=EVENT_CODES, suggested=suggested,
-        competent_here=service.is_competent(application.centre_id, application.matter_region_code),
+        competent_here=competent_here,
         regions=_region_names([application.matter_region_code, application.applicant_region_code]),
         Status=ApplicationStatus)
 
