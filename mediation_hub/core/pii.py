@@ -34,7 +34,8 @@ def normalise_id_number(value: str, *, today: date | None = None) -> str:
         if number[-1] != ric.calc_check_digit(number):
             raise InvalidChecksum()
         born = ric.get_birth_date(number)
-        ric.get_birth_place(number)
+        if not _known_region_prefix(number[:6]):
+            raise InvalidComponent()
     except InvalidChecksum as exc:
         raise ValueError("身份证号码校验位错误 (wrong check digit)") from exc
     except InvalidLength as exc:
@@ -46,6 +47,18 @@ def normalise_id_number(value: str, *, today: date | None = None) -> str:
     if born > (today or today_shanghai()):
         raise ValueError("身份证号码中的出生日期在未来 (birth date in the future)")
     return number
+
+
+@lru_cache(maxsize=4096)
+def _known_region_prefix(prefix: str) -> bool:
+    """Whether the six-digit prefix is a division code that has existed at any time.
+
+    stdnum's ``get_birth_place`` also demands that the code existed in the birth year, which rejects real
+    numbers: an ID takes the code of the place where it was first issued, often years after birth (a
+    1980-born resident of 天河区 440106, a code created in 1985, holds a valid 440106… number)."""
+    from stdnum import numdb
+
+    return any(props for _part, props in numdb.get("cn/loc").info(prefix))
 
 
 def normalise_uscc(value: str) -> str:
