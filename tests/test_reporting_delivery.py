@@ -234,8 +234,11 @@ def test_subscriptions_api_creates_with_a_secret_shown_once(centre, api_as):
     listed = api.get("/api/v1/report-subscriptions").json
     assert [(s["region_code"], s["frequency"]) for s in listed["items"]] == [("XIONGAN", "quarterly")]
     assert "secret" not in listed["items"][0]
+    paused = api.patch(f"/api/v1/report-subscriptions/{created.json['id']}", json={"active": False})
+    assert paused.status_code == 200 and paused.json["active"] is False
     beijing = api_as(role=Role.coordinator, region_code="110000")
     assert beijing.get("/api/v1/report-subscriptions").json["total"] == 0
+    assert beijing.get(f"/api/v1/report-subscriptions/{created.json['id']}").status_code == 404
     refused = api.post("/api/v1/report-subscriptions", json={
         "organization_id": centre.id, "region_code": "110000", "frequency": "daily",
         "endpoint_url": "https://zz.example.cn/r", "secret": "not-a-secret"})

@@ -24,7 +24,9 @@ from .schemas import (
     SnapshotPage,
     SubscriptionCreatedOut,
     SubscriptionIn,
+    SubscriptionOut,
     SubscriptionPage,
+    SubscriptionPatch,
     SubscriptionQuery,
 )
 
@@ -82,6 +84,21 @@ class Subscriptions(MethodView):
         sub, secret = subscriptions.create_subscription(current_actor(), data)
         db.session.commit()
         sub.secret_once = secret  # not a column: the clear secret only travels in this answer
+        return sub
+
+
+@blp.route("/report-subscriptions/<int:subscription_id>")
+class SubscriptionItem(MethodView):
+    @blp.response(200, SubscriptionOut)
+    def get(self, subscription_id):
+        return subscriptions.get_subscription(current_actor(), subscription_id)
+
+    @blp.arguments(SubscriptionPatch)
+    @blp.response(200, SubscriptionOut)
+    def patch(self, data, subscription_id):
+        """Pause (``active: false``) or resume a subscription."""
+        sub = subscriptions.set_subscription_active(current_actor(), subscription_id, data["active"])
+        db.session.commit()
         return sub
 
 

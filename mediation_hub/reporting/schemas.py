@@ -121,6 +121,10 @@ class SubscriptionIn(Schema):
     active = fields.Boolean(load_default=True)
 
 
+class SubscriptionPatch(Schema):
+    active = fields.Boolean(required=True)
+
+
 class SubscriptionOut(Schema):
     id = fields.Integer()
     organization_id = fields.Integer()
