@@ -49,6 +49,15 @@ def test_dashboard_zero_denominators_show_a_dash(reporting_cases, make_user, sig
     assert _kpi(html, "success_rate") == ("—", "0", "0")
 
 
+def test_admin_dashboard_covers_the_country_by_province(reporting_cases, make_user, signed_in):
+    html = signed_in(make_user(role=Role.admin)).get("/reporting?from=2026-03-01&to=2026-03-31&as_of=2026-03-31")
+    html = html.get_data(as_text=True)
+    assert '<option value="" selected>全国</option>' in html
+    # the whole country: 9 received in Hebei + 1 in Beijing = 10
+    assert re.search(r'id="kpi-received".*?class="value">10<', html, re.S)
+    assert re.search(r'<tr data-key="130000">\s*<td>河北省</td><td class="num">9</td>', html)
+
+
 def test_dashboard_is_for_officials_only(reporting_cases, make_user, signed_in):
     mediator = make_user(role=Role.mediator, organization=reporting_cases["bd"])
     assert signed_in(mediator).get("/reporting").status_code == 403

@@ -81,7 +81,7 @@ def dashboard():
     args = _period_args()
     data = service.dashboard(actor, **args)
     return render_template("reporting/dashboard.html", data=data, charts=chart_data(data),
-                           regions=service.region_choices(actor), args=args,
+                           regions=service.region_choices(actor), args=args, national=actor.sees_everything,
                            case_link="cases.case_detail" in current_app.view_functions)
 
 
