@@ -60,6 +60,19 @@ FAILING = Job("test.fail", "tests.test_scheduler:failing_task", "interval", {"mi
 MISSING = Job("test.missing", "mediation_hub.no_such_module.tasks:nothing", "interval", {"minutes": 5})
 
 
+@pytest.fixture
+def scheduler_log(caplog):
+    """The scheduler's log records. The app's JSON logging stops them propagating to the root logger, and an
+    Alembic upgrade earlier in the session (its fileConfig) disables loggers that already exist."""
+    logger = logging.getLogger("mediation_hub.scheduler")
+    was_disabled, logger.disabled = logger.disabled, False
+    logger.addHandler(caplog.handler)
+    caplog.handler.setLevel(logging.DEBUG)
+    yield caplog
+    logger.removeHandler(caplog.handler)
+    logger.disabled = was_disabled
+
+
 def _runs(job_id):
     return db.session.scalars(sa.select(JobRun).where(JobRun.job_id == job_id).order_by(JobRun.slot)).all()
 
@@ -87,9 +100,8 @@ def test_run_commits_task_and_outcome_together_once_per_slot(app):
     assert db.session.scalar(sa.select(sa.func.count()).where(Notification.kind == "test")) == 2
 
 
-def test_failing_task_is_rolled_back_recorded_and_does_not_stop_the_others(app, caplog):
-    with caplog.at_level(logging.ERROR, logger="mediation_hub.scheduler"):
-        outcome = run_due_jobs(app, NOW, [FAILING, COUNTING])
+def test_failing_task_is_rolled_back_recorded_and_does_not_stop_the_others(app, scheduler_log):
+    outcome = run_due_jobs(app, NOW, [FAILING, COUNTING])
     assert outcome == {"test.fail": "failed", "test.count": "succeeded"}
     [run] = _runs("test.fail")
     assert run.status == RunStatus.failed and run.finished_at is not None
@@ -97,13 +109,12 @@ def test_failing_task_is_rolled_back_recorded_and_does_not_stop_the_others(app, 
     # The failed task's notification was rolled back; the succeeding one's was kept.
     assert db.session.scalars(sa.select(Notification.message).where(Notification.kind == "test")).all() == [
         "run at 01:37"]  # the task gets now in UTC
-    assert "job test.fail slot 2025-03-03T01:35:00Z failed" in caplog.text
+    assert "job test.fail slot 2025-03-03T01:35:00Z failed" in scheduler_log.text
 
 
-def test_a_job_whose_task_is_not_there_yet_is_skipped_with_a_warning(app, caplog):
-    with caplog.at_level(logging.WARNING, logger="mediation_hub.scheduler"):
-        assert run_due_jobs(app, NOW, [MISSING, COUNTING]) == {"test.count": "succeeded"}
-    assert "job test.missing skipped" in caplog.text
+def test_a_job_whose_task_is_not_there_yet_is_skipped_with_a_warning(app, scheduler_log):
+    assert run_due_jobs(app, NOW, [MISSING, COUNTING]) == {"test.count": "succeeded"}
+    assert "job test.missing skipped" in scheduler_log.text
     assert _runs("test.missing") == []
 
 
