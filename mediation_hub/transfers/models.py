@@ -103,6 +103,7 @@ class Transfer(db.Model):
         sa.Index("ix_transfers_to_status", "to_organization_id", "status"),
         sa.Index("ix_transfers_from_status", "from_organization_id", "status"),
         sa.Index("ix_transfers_status_respond_by", "status", "respond_by"),
+        sa.Index("ix_transfers_requested_on", "requested_on"),  # reports count requests by period
         # At most one open request per case and mode, whatever the number of concurrent requests.
         sa.Index("uq_transfers_one_pending", "case_id", "mode", unique=True,
                  sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'")),
