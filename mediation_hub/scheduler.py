@@ -120,6 +120,8 @@ JOBS: list[Job] = [
         description="向综治中心推送到期的统计报表"),
     Job("reporting.snapshots", "mediation_hub.reporting.tasks:freeze_due_snapshots", "interval", {"hours": 1},
         description="冻结到期的统计快照"),
+    Job("scheduler.prune", "mediation_hub.core.jobs:prune_job_runs", "cron", {"hour": 3, "minute": 30},
+        description="清理 30 天前的定时任务运行记录"),
 ]
 
 

@@ -91,6 +91,7 @@ def test_every_role_reads_agreements(api_as):
     ("region_code=130629", ["JJJ-LEGAL-AID", "JJJ-MEDIATION"]),       # 容城县 lies in member 130000
     ("region_code=440000", ["GD-PAIR-FS", "GD-PAIR-GZ", "GD-PAIR-SZ-ST"]),  # members lie in 广东
     ("region_code=310000", []),
+    ("region_code=XIONGAN", ["JJJ-LEGAL-AID", "JJJ-MEDIATION"]),      # 雄安新区 by its member counties
 ])
 def test_list_filters(api_as, query, codes):
     body = api_as(role="coordinator").get(f"/api/v1/agreements?{query}").get_json()

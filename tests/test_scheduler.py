@@ -159,7 +159,28 @@ def test_the_job_list_names_every_periodic_task():
         "cases.reminders": "mediation_hub.cases.tasks:send_case_reminders",
         "reporting.deliver": "mediation_hub.reporting.tasks:deliver_due_reports",
         "reporting.snapshots": "mediation_hub.reporting.tasks:freeze_due_snapshots",
+        "scheduler.prune": "mediation_hub.core.jobs:prune_job_runs",
     }
+
+
+def test_old_finished_runs_are_pruned(app):
+    from datetime import timedelta
+
+    from mediation_hub.core.jobs import prune_job_runs
+
+    def run(job_id, age_days, status):
+        db.session.add(JobRun(job_id=job_id, slot=f"s{age_days}", claimed_by="h:1", status=status,
+                              started_at=NOW - timedelta(days=age_days),
+                              finished_at=None if status == RunStatus.running else NOW - timedelta(days=age_days),
+                              error="boom" if status == RunStatus.failed else None))
+
+    run("old.ok", 31, RunStatus.succeeded)
+    run("old.failed", 40, RunStatus.failed)
+    run("old.stuck", 40, RunStatus.running)        # a process died mid-task: kept for inspection
+    run("recent.ok", 29, RunStatus.succeeded)
+    db.session.flush()
+    assert prune_job_runs(NOW) == 2
+    assert sorted(db.session.scalars(sa.select(JobRun.job_id))) == ["old.stuck", "recent.ok"]
 
 
 def test_disabled_jobs_are_not_scheduled(app, monkeypatch):

@@ -85,13 +85,13 @@ def list_agreements(actor: Actor, *, scope: AgreementScope | None = None, kind: 
     if active is not None:
         stmt = stmt.where(Agreement.active.is_(active))
     if region_code:
-        region = db.session.get(Region, region_code)
-        if region is None:
+        paths = _region_paths(region_code, {})  # a custom region counts by its members
+        if not paths:
             return stmt.where(sa.false())
         touching = (sa.select(AgreementMember.agreement_code)
                     .join(Region, Region.code == AgreementMember.region_code)
-                    .where(sa.or_(Region.path.startswith(region.path),
-                                  sa.literal(region.path).startswith(Region.path))))
+                    .where(sa.or_(*(sa.or_(Region.path.startswith(p), sa.literal(p).startswith(Region.path))
+                                    for p in paths))))
         stmt = stmt.where(Agreement.code.in_(touching))
     return stmt.order_by(Agreement.code)
 

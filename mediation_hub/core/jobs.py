@@ -136,3 +136,17 @@ def _claim_and_run(job: RunnableJob, now: datetime) -> RunStatus | None:
         return RunStatus.failed
     log.info("job %s slot %s succeeded (%s)", job.id, slot, count)
     return RunStatus.succeeded
+
+
+RUNS_KEPT_DAYS = 30
+
+
+def prune_job_runs(now: datetime) -> int:
+    """Delete finished runs older than RUNS_KEPT_DAYS (a 5-minute job alone records 288 runs a day).
+    Runs still marked running are kept: they show a process that died mid-task."""
+    from datetime import timedelta
+
+    cutoff = now - timedelta(days=RUNS_KEPT_DAYS)
+    result = db.session.execute(sa.delete(JobRun).where(JobRun.started_at < cutoff,
+                                                        JobRun.status != RunStatus.running))
+    return result.rowcount
