@@ -128,3 +128,29 @@ def revoke_presented_token(clear: str) -> None:
         token.revoked_at = utcnow()
         audit.record(token.user.to_actor(), "token_revoked", target_type="api_token", target_id=token.id)
         db.session.flush()
+
+
+def list_users(actor: Actor, *, q: str | None = None, role: Role | None = None) -> sa.Select:
+    """Accounts, for an administrator, filtered by a name fragment and a role."""
+    if not actor.has_role(Role.admin):
+        raise PermissionDenied("only an administrator manages accounts")
+    stmt = sa.select(User)
+    if q:
+        stmt = stmt.where(sa.or_(User.username.contains(q), User.display_name.contains(q)))
+    if role:
+        stmt = stmt.where(User.role == role)
+    return stmt.order_by(User.username)
+
+
+def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
+    """Switch an account on or off; a switched-off account cannot sign in and its tokens stop working."""
+    if not actor.has_role(Role.admin):
+        raise PermissionDenied("only an administrator manages accounts")
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("user")
+    if user.id == actor.user_id and not active:
+        raise ValidationFailed({"active": ["you cannot switch off your own account"]})
+    user.active = active
+    db.session.flush()
+    return user

@@ -73,7 +73,9 @@ def _save(form, action, template: str, done, **context):
     return render_template(template, form=form, leftover=leftover, **context), status
 
 
+@bp.app_template_filter("region_path")
 def _region_path(code: str | None) -> str:
+    """The ancestry of a region ('130000/130600/'), for the region picker to show the chosen levels."""
     region = db.session.get(Region, code) if code else None
     return region.path if region else ""
 
