@@ -220,3 +220,27 @@ def test_organisation_filter_by_region_subtree_and_kind(api_as, make_org):
     ids = {o["id"] for o in api.get(
         "/api/v1/organizations?region_code=130600&kind=justice_bureau&per_page=100").json["items"]}
     assert bureau.id in ids and in_baoding.id not in ids
+
+
+def test_studio_naming_date_may_not_be_in_the_future(registrar, make_org, make_mediator):
+    from mediation_hub.core.shanghai import today_shanghai
+
+    lead = make_mediator(organization=make_org())
+    db.session.commit()
+    base = {"organization_id": lead.organization_id, "lead_mediator_id": lead.id}
+    future = (today_shanghai() + timedelta(days=1)).isoformat()
+    bad = registrar.post("/api/v1/studios", json={**base, "name": "未来工作室", "named_on": future})
+    assert bad.status_code == 422 and list(bad.json["errors"]["json"]) == ["named_on"]
+    today = today_shanghai().isoformat()
+    good = registrar.post("/api/v1/studios", json={**base, "name": "今日工作室", "named_on": today})
+    assert good.status_code == 201
+
+
+def test_a_studio_lead_cannot_move_to_another_organisation(registrar, make_org, make_studio, make_mediator):
+    studio = make_studio()
+    other = make_org()
+    free = make_mediator(organization=studio.organization)
+    db.session.commit()
+    moved = registrar.patch(f"/api/v1/mediators/{studio.lead_mediator_id}", json={"organization_id": other.id})
+    assert moved.status_code == 422 and list(moved.json["errors"]["json"]) == ["organization_id"]
+    assert registrar.patch(f"/api/v1/mediators/{free.id}", json={"organization_id": other.id}).status_code == 200

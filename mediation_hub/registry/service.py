@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from ..audit import service as audit
 from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
 from ..core.pii import normalise_id_number, normalise_phone, normalise_uscc
+from ..core.shanghai import today_shanghai
 from ..errors import NotFound, PermissionDenied, ValidationFailed, collect
 from ..extensions import db
 from ..regions.models import Region
@@ -195,6 +196,11 @@ def _check_mediator(actor: Actor, data: dict, current: Mediator | None = None) -
             collect(errors, "organization_id", "未知的组织 (unknown organisation)")
         elif org.kind not in MEDIATING_KINDS:
             collect(errors, "organization_id", "调解员须隶属调解组织 (a mediator belongs to a mediation organisation)")
+    if current is not None and data.get("organization_id") not in (None, current.organization_id):
+        led = db.session.scalar(sa.select(Studio.name).where(Studio.lead_mediator_id == current.id).limit(1))
+        if led:
+            collect(errors, "organization_id",
+                    f"该调解员领衔工作室「{led}」，请先更换领衔调解员 (leads a studio of the current organisation)")
     validate_personal_numbers(data, errors)
     if data.get("id_number") and "id_number" not in errors:
         from ..core.pii import lookup_hash
@@ -288,6 +294,8 @@ def _check_studio(actor: Actor, data: dict, current: Studio | None = None) -> di
         bureau = db.session.get(Organization, data["named_by_id"])
         if bureau is None or bureau.kind != OrgKind.justice_bureau:
             collect(errors, "named_by_id", "命名单位须为县级以上司法局 (named by a justice bureau)")
+    if data.get("named_on") and data["named_on"] > today_shanghai():
+        collect(errors, "named_on", "命名日期不能在未来 (the naming date cannot be in the future)")
     if "name" in data:
         clash = db.session.scalar(sa.select(Studio.id).where(Studio.name == data["name"]))
         if clash and (current is None or clash != current.id):
