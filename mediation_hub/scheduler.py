@@ -197,6 +197,10 @@ def effective_jobs(app: Flask, jobs: Iterable[Job] | None = None, environ=None) 
     unknown = set(overrides) - {j.id for j in jobs}
     if unknown:
         raise ConfigError(f"SCHEDULER_JOBS names unknown jobs: {', '.join(sorted(unknown))}")
+    disabled = {j.strip() for j in environ.get(PREFIX + "JOBS_DISABLED", "").split(",") if j.strip()}
+    if disabled - {j.id for j in jobs}:
+        log.warning("%sJOBS_DISABLED names unknown jobs: %s", PREFIX,
+                    ", ".join(sorted(disabled - {j.id for j in jobs})))
     result = []
     for job in jobs:
         job = _override(job, _env_settings(job.id, environ), f"{PREFIX}JOB_{env_name(job.id)}_*")

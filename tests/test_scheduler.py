@@ -183,11 +183,12 @@ def test_old_finished_runs_are_pruned(app):
     assert sorted(db.session.scalars(sa.select(JobRun.job_id))) == ["old.stuck", "recent.ok"]
 
 
-def test_disabled_jobs_are_not_scheduled(app, monkeypatch):
+def test_disabled_jobs_are_not_scheduled(app, monkeypatch, scheduler_log):
     other = Job("test.other", "tests.test_scheduler:counting_task", "cron", {"hour": 8, "minute": 0})
     monkeypatch.setenv("MEDIATION_HUB_JOBS_DISABLED", "test.other, test.nothing")
     scheduler = build_scheduler(app, BackgroundScheduler(), [COUNTING, other, MISSING])
     assert [j.id for j in scheduler.get_jobs()] == ["test.count"]
+    assert "MEDIATION_HUB_JOBS_DISABLED names unknown jobs: test.nothing" in scheduler_log.text   # a typo shows
     monkeypatch.delenv("MEDIATION_HUB_JOBS_DISABLED")
     monkeypatch.setitem(app.config, "SCHEDULER_JOBS", {"test.count": {"enabled": False}})
     scheduler = build_scheduler(app, BackgroundScheduler(), [COUNTING, other])
