@@ -136,7 +136,8 @@ def test_registering_a_dispute_redirects_to_its_page(mediator_client):
 
 
 def test_a_failed_registration_is_422_keeps_the_values_and_names_the_party_fields(mediator_client):
-    bad_id = valid_id_number()[:-1] + ("0" if valid_id_number()[-1] != "0" else "1")
+    good_id = valid_id_number()
+    bad_id = good_id[:-1] + ("0" if good_id[-1] != "0" else "1")  # wrong check digit
     parties = [
         {"role": "applicant", "kind": "person", "name": "张三", "number": "110105198005171234",
          "phone": "12345", "region_code": "110105"},
