@@ -244,7 +244,8 @@ def reveal_party(case_id: int, party_id: int):
         abort(400)
     revealed = service.reveal_party_numbers(current_actor(), case_id, party_id, remote_addr=request.remote_addr)
     db.session.commit()
-    return _render_case(case_id, revealed={party_id: revealed})
+    body, status = _render_case(case_id, revealed={party_id: revealed})
+    return body, status, {"X-Personal-Data": "revealed"}  # marks the audited reveal (tests/pii_guard.py)
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class MediatorReveal(MethodView):
         """The full ID number and phone; recorded in the audit log."""
         numbers = service.reveal_mediator_numbers(current_actor(), mediator_id, remote_addr=request.remote_addr)
         db.session.commit()
-        return numbers
+        return numbers, {"X-Personal-Data": "revealed"}  # marks the audited reveal (tests/pii_guard.py)
 
 
 @blp.route("/studios")
