@@ -27,26 +27,29 @@ def format_number(region_code: str, organization_id: int, year: int, sequence: i
     return f"{PREFIX}-{region_code}-{organization_id}-{year}-{sequence:06d}"
 
 
-def _advance(organization_id: int, year: int) -> int | None:
+def _advance(organization_id: int, year: int, count: int = 1) -> int | None:
     table = CaseNumberCounter.__table__
     return db.session.execute(
         sa.update(table).where(table.c.organization_id == organization_id, table.c.year == year)
-        .values(last_number=table.c.last_number + 1).returning(table.c.last_number)
+        .values(last_number=table.c.last_number + count).returning(table.c.last_number)
     ).scalar()
 
 
-def next_sequence(organization_id: int, year: int) -> int:
-    """The next number in the organisation's sequence for ``year`` (the row stays locked until commit)."""
-    value = _advance(organization_id, year)
+def next_sequence(organization_id: int, year: int, count: int = 1) -> int:
+    """The next number in the organisation's sequence for ``year`` (the row stays locked until commit).
+
+    With ``count`` > 1 a whole run of numbers is reserved at once (the bulk import) and the last one is
+    returned: the run is ``last - count + 1 … last``."""
+    value = _advance(organization_id, year, count)
     if value is not None:
         return value
     try:
         with db.session.begin_nested():
             db.session.execute(sa.insert(CaseNumberCounter.__table__).values(
-                organization_id=organization_id, year=year, last_number=1))
-        return 1
+                organization_id=organization_id, year=year, last_number=count))
+        return count
     except IntegrityError:  # another registration created the row meanwhile: queue on it instead
-        value = _advance(organization_id, year)
+        value = _advance(organization_id, year, count)
         if value is None:
             raise
         return value

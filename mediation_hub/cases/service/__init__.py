@@ -5,7 +5,15 @@
 ``reveal_party_numbers``, and from ``cases.rules`` the table-driven ``allowed_actions`` and ``is_overdue``."""
 
 from ..rules import TRANSITIONS, allowed_actions, is_cross_region, is_overdue
-from .registration import possible_duplicates, register_case
+from .registration import (
+    case_columns,
+    check_case_data,
+    handling_organization_problem,
+    party_columns,
+    possible_duplicates,
+    register_case,
+    validate_case_data,
+)
 from .reveal import reveal_party_numbers
 from .scope import (
     can_handle,
@@ -19,6 +27,7 @@ from .scope import (
 from .transitions import (
     accept_case,
     apply_for_confirmation,
+    check_conclusion,
     conclude_case,
     decline_case,
     extend_time_limit,
@@ -28,7 +37,9 @@ from .transitions import (
 )
 
 __all__ = [
-    "TRANSITIONS", "accept_case", "allowed_actions", "apply_for_confirmation", "can_handle", "case_scope",
+    "TRANSITIONS", "accept_case", "allowed_actions", "apply_for_confirmation", "can_handle", "case_columns",
+    "case_scope", "check_case_data", "check_conclusion", "handling_organization_problem", "party_columns",
+    "validate_case_data",
     "cases_visible_to", "conclude_case", "decline_case", "extend_time_limit", "get_case", "is_cross_region",
     "is_of_handling_organization", "is_overdue", "possible_duplicates", "record_confirmation_result",
     "record_follow_up", "record_session", "register_case", "reveal_party_numbers", "search_cases", "worklist",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from ...core.actor import Actor
-from ...core.pii import lookup_hash, normalise_id_number, normalise_phone, normalise_uscc
+from ...core.pii import PersonalNumbersMixin, lookup_hash, normalise_id_number, normalise_phone, normalise_uscc
 from ...core.shanghai import today_shanghai
 from ...errors import PermissionDenied, ValidationFailed, collect
 from ...extensions import db
@@ -46,10 +47,18 @@ def _handling_organization(actor: Actor, data: dict, errors: dict) -> Organizati
     if org is None or not (actor.is_admin or actor.is_system or org.id == actor.organization_id):
         collect(errors, "organization_id", "只能为本组织登记案件 (you register cases for your own organisation)")
         return None
-    if org.kind not in MEDIATING_KINDS or not org.active:
-        collect(errors, "organization_id", "承办组织须为在册的调解组织 (must be an active mediation organisation)")
+    problem = handling_organization_problem(org)
+    if problem:
+        collect(errors, "organization_id", problem)
         return None
     return org
+
+
+def handling_organization_problem(org: Organization) -> str | None:
+    """Why ``org`` may not handle cases (not a mediation organisation, or inactive), or None."""
+    if org.kind not in MEDIATING_KINDS or not org.active:
+        return "承办组织须为在册的调解组织 (must be an active mediation organisation)"
+    return None
 
 
 def _check_case_fields(data: dict, org: Organization | None, errors: dict) -> None:
@@ -119,15 +128,22 @@ def _check_parties(parties: list[dict], errors: dict) -> list[dict]:
     return checked
 
 
-def _build_party(position: int, data: dict) -> Party:
-    party = Party(position=position, role=PartyRole(data["role"]), kind=PartyKind(data["kind"]),
-                  name=data["name"].strip(), region_code=data.get("region_code") or None)
-    if party.kind == PartyKind.person:
-        party.set_id_number(data.get("id_number") or None)
+def party_columns(position: int, data: dict) -> dict:
+    """The column values of a checked party: its numbers encrypted, masked and hashed exactly as
+    ``PersonalNumbersMixin`` stores them (registration builds the row from these; the bulk import inserts them)."""
+    kind = PartyKind(data["kind"])
+    numbers = SimpleNamespace()
+    if kind == PartyKind.person:
+        PersonalNumbersMixin.set_id_number(numbers, data.get("id_number") or None)
     else:
-        party.set_id_number(data.get("uscc") or None, kind="uscc")
-    party.set_phone(data.get("phone") or None)
-    return party
+        PersonalNumbersMixin.set_id_number(numbers, data.get("uscc") or None, kind="uscc")
+    PersonalNumbersMixin.set_phone(numbers, data.get("phone") or None)
+    return {"position": position, "role": PartyRole(data["role"]), "kind": kind, "name": data["name"].strip(),
+            "region_code": data.get("region_code") or None, **vars(numbers)}
+
+
+def _build_party(position: int, data: dict) -> Party:
+    return Party(**party_columns(position, data))
 
 
 def _party_hash(party: dict) -> str | None:
@@ -169,27 +185,50 @@ def possible_duplicates(actor: Actor, parties: list[dict], *, exclude_case_id: i
             for case in found]
 
 
+def check_case_data(data: dict, org: Organization | None, errors: dict) -> dict:
+    """The rules a registration's content must meet (case fields and parties, for an already chosen handling
+    organisation): every failure is collected into ``errors``; returns the data normalised (amount, numbers).
+
+    The one validator of a dispute's content, shared by the API, the pages and the bulk import."""
+    data = dict(data)
+    _check_case_fields(data, org, errors)
+    data["parties"] = _check_parties(data.get("parties") or [], errors)
+    return data
+
+
+def validate_case_data(actor: Actor, data: dict) -> tuple[Organization, dict]:
+    """Check a registration completely (who registers for which organisation, the fields, the parties) and
+    raise one ValidationFailed listing every failure; return the handling organisation and the normalised data."""
+    errors: dict[str, list[str]] = {}
+    org = _handling_organization(actor, data, errors)
+    data = check_case_data(data, org, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return org, data
+
+
+def case_columns(actor: Actor, org: Organization, data: dict) -> dict:
+    """The column values of a newly registered case from checked data (everything but its number)."""
+    received_on: date = data.get("received_on") or today_shanghai()
+    region_codes = [data["occurred_region_code"], *(p.get("region_code") for p in data["parties"])]
+    return {
+        "organization_id": org.id, "studio_id": data.get("studio_id") or None, "category_code": data["category"],
+        "source_code": data["source"], "summary": data["summary"].strip(), "received_on": received_on,
+        "occurred_region_code": data["occurred_region_code"], "amount_yuan": data.get("amount_yuan"),
+        "major": bool(data.get("major")), "cross_region": is_cross_region([c for c in region_codes if c], received_on),
+        "last_step_on": received_on, "registered_by_id": actor.user_id, "source_system": data.get("source_system"),
+        "source_number": data.get("source_number")}
+
+
 def register_case(actor: Actor, data: dict) -> tuple[Case, list[dict]]:
     """Register a dispute with its parties (validated all at once; one 422 listing every field at fault),
     give it its number, derive ``cross_region``, write the ``registered`` event, and return the case with
     the duplicate/conflict warnings."""
-    data = dict(data)
-    errors: dict[str, list[str]] = {}
-    org = _handling_organization(actor, data, errors)
-    _check_case_fields(data, org, errors)
-    parties = _check_parties(data.get("parties") or [], errors)
-    if errors:
-        raise ValidationFailed(errors)
-    received_on: date = data.get("received_on") or today_shanghai()
-    region_codes = [data["occurred_region_code"], *(p.get("region_code") for p in parties)]
-    case = Case(
-        number=next_case_number(org.id, org.region_code, received_on.year), organization_id=org.id,
-        studio_id=data.get("studio_id") or None, category_code=data["category"], source_code=data["source"],
-        summary=data["summary"].strip(), received_on=received_on, occurred_region_code=data["occurred_region_code"],
-        amount_yuan=data.get("amount_yuan"), major=bool(data.get("major")),
-        cross_region=is_cross_region([c for c in region_codes if c], received_on), last_step_on=received_on,
-        registered_by_id=actor.user_id, source_system=data.get("source_system"),
-        source_number=data.get("source_number"))
+    org, data = validate_case_data(actor, data)
+    parties = data["parties"]
+    columns = case_columns(actor, org, data)
+    received_on = columns["received_on"]
+    case = Case(number=next_case_number(org.id, org.region_code, received_on.year), **columns)
     case.parties = [_build_party(i, p) for i, p in enumerate(parties)]
     case.mediators = [CaseMediator(mediator_id=m, lead=i == 0)
                       for i, m in enumerate(dict.fromkeys(data.get("mediator_ids") or []))]

@@ -142,7 +142,8 @@ def record_session(actor: Actor, case_id: int, *, held_on: date | None, summary:
     return case
 
 
-def _check_conclusion(outcome, amount, terms, performed, errors: dict) -> tuple[Outcome | None, Decimal | None]:
+def check_conclusion(outcome, amount, terms, performed, errors: dict) -> tuple[Outcome | None, Decimal | None]:
+    """The outcome and the agreement-only fields of a conclusion (also used for imported history)."""
     try:
         outcome = Outcome(outcome)
     except ValueError:
@@ -163,7 +164,7 @@ def conclude_case(actor: Actor, case_id: int, *, outcome, concluded_on: date | N
     and sets the follow-up date; a failed mediation records that the parties were told of other routes."""
     case = _load(actor, case_id, "conclude", version)
     errors: dict[str, list[str]] = {}
-    outcome, agreement_amount_yuan = _check_conclusion(outcome, agreement_amount_yuan, terms, performed, errors)
+    outcome, agreement_amount_yuan = check_conclusion(outcome, agreement_amount_yuan, terms, performed, errors)
     day = _date(concluded_on, "concluded_on", case, errors)
     _raise(errors)
     data: dict = {"outcome": outcome.value}
