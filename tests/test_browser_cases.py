@@ -65,13 +65,16 @@ def test_mediator_registers_accepts_records_a_session_and_concludes_with_an_agre
 
     page.click("nav.mainnav >> text=登记纠纷")
     page.wait_for_selector("h1:has-text('登记纠纷')")
-    # "添加当事人" adds a third fieldset, which can be removed again
+    visible_parties = page.locator("fieldset.party:visible")
+    assert visible_parties.count() == 2
+    # "添加当事人" twice: the fourth is removed again, the third (a third party) is kept
     page.click("button.add-party")
-    assert page.locator("fieldset.party").count() == 3
-    assert page.locator("select[name='parties-2-role']").count() == 1
-    assert page.locator("fieldset.party").nth(0).locator("button.remove-party").is_hidden()  # always two sides
-    page.locator("fieldset.party").nth(2).locator("button.remove-party").click()
-    assert page.locator("fieldset.party").count() == 2
+    page.click("button.add-party")
+    assert visible_parties.count() == 4
+    assert visible_parties.nth(0).locator("button.remove-party").is_hidden()  # always the two sides
+    visible_parties.nth(3).locator("button.remove-party").click()
+    assert visible_parties.count() == 3
+    assert visible_parties.nth(2).locator(".party-number").inner_text() == "3"
 
     summary = f"楼上住户装修导致楼下漏水，协商赔偿未果 {tag}"
     page.select_option("#category", "neighbour")
@@ -87,6 +90,10 @@ def test_mediator_registers_accepts_records_a_session_and_concludes_with_an_agre
     assert respondent.locator("select[name='parties-1-role']").input_value() == "respondent"
     respondent.locator("input[name='parties-1-name']").fill(f"李被申{tag}")
     pick_region(page, "fieldset[data-party-index='1']", ["130000", "130600", "130602"])
+    third = page.locator("fieldset[data-party-index='2']")
+    third.locator("select[name='parties-2-role']").select_option("third_party")
+    third.locator("input[name='parties-2-name']").fill(f"王第三{tag}")
+    pick_region(page, "fieldset[data-party-index='2']", ["110000", "110100", "110108"])
     page.click("button[type=submit]:has-text('登记')")
 
     page.wait_for_selector("h1 .case-number")
@@ -94,7 +101,10 @@ def test_mediator_registers_accepts_records_a_session_and_concludes_with_an_agre
     assert f"已登记案件 {number}" in page.inner_text("main")
     assert "跨区域" in page.inner_text("h1")  # Beijing and Hebei parties
     assert page.inner_text("h1 .case-status").startswith("已登记")
-    assert "139****1111" in page.inner_text("table.parties")
+    parties_table = page.inner_text("table.parties")
+    assert "139****1111" in parties_table
+    assert f"王第三{tag}" in parties_table and "北京市 海淀区" in parties_table
+    assert page.locator("table.parties tbody tr").count() == 3
 
     # accept, choosing the mediator
     panel = open_action(page, "accept")

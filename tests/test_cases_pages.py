@@ -117,9 +117,12 @@ def registration_form(org_id=None, parties=None, **fields) -> dict:
 def test_registration_form_offers_two_party_fieldsets_and_the_region_picker(mediator_client):
     html = page_text(mediator_client.get("/cases/new"))
     assert 'name="parties-0-role"' in html and 'name="parties-1-role"' in html
-    assert 'name="parties-2-role"' not in html
+    # spare fieldsets for "添加当事人": hidden and disabled, so never sent without a click
+    for index in (2, 3, 4, 5):
+        assert f'<fieldset class="party card spare" data-party-index="{index}" hidden disabled>' in html
+    assert 'data-party-index="6"' not in html
     assert re.search(r'<option selected value="respondent">|<option value="respondent" selected>', html)
-    assert html.count('class="region-picker"') == 3  # occurrence place and each party's region
+    assert html.count('class="region-picker"') == 7  # occurrence place and each party's region
     assert "js/cases.js" in html and "js/region-picker.js" in html
     assert "朝阳区测试调解委员会" in html  # a mediator registers for their own organisation
 
@@ -481,3 +484,17 @@ def test_a_deadline_in_an_uncovered_year_is_shown_beside_the_date(mediator_clien
     assert re.search(r'id="accept-accepted_on-errors"><li>2026年的工作日历尚未载入', page_text(response))
     db.session.refresh(case)
     assert case.status == CaseStatus.registered
+
+
+def test_a_reshown_form_keeps_the_submitted_party_numbering(mediator_client):
+    parties = [{"role": "applicant", "kind": "person", "name": "甲", "number": "bad"},
+               {"role": "respondent", "kind": "person", "name": "乙"}]
+    form = registration_form(parties=parties)
+    for key in [k for k in form if k.startswith("parties-1-")]:
+        form[key.replace("parties-1-", "parties-4-")] = form.pop(key)  # the page had removed 1..3
+    response = mediator_client.post("/cases/new", data=form)
+    assert response.status_code == 422
+    html = page_text(response)
+    assert 'data-party-index="4"' in html and 'value="乙"' in html and 'name="parties-4-name"' in html
+    assert '<fieldset class="party card spare" data-party-index="5" hidden disabled>' in html
+    assert re.search(r'id="parties-0-number-errors"><li>', html)

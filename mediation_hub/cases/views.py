@@ -31,6 +31,7 @@ from .forms import (
     PARTY_KIND_LABELS,
     PARTY_ROLE_LABELS,
     CaseFilterForm,
+    PartyForm,
     RegisterCaseForm,
     RevealForm,
 )
@@ -135,10 +136,24 @@ def _attach_registration_errors(form: RegisterCaseForm, errors: dict, positions:
     return leftover
 
 
+SPARE_PARTY_FIELDSETS = 4
+
+
+def _party_slots(form: RegisterCaseForm) -> list[dict]:
+    """The party fieldsets with the index in their field names (a re-shown form keeps the submitted
+    numbering, gaps included), then spare ones numbered after them for "添加当事人"."""
+    slots = [{"form": entry.form, "index": int(entry.name.rsplit("-", 1)[1]), "spare": False}
+             for entry in form.parties.entries]
+    start = max(slot["index"] for slot in slots) + 1
+    for index in range(start, start + SPARE_PARTY_FIELDSETS):
+        slots.append({"form": PartyForm(prefix=f"{form.parties.name}-{index}-"), "index": index, "spare": True})
+    return slots
+
+
 def _render_registration(form: RegisterCaseForm, actor: Actor, leftover: dict | None = None, status: int = 200):
     own = db.session.get(Organization, actor.organization_id) if actor.organization_id else None
     return render_template("cases/register.html", form=form, own_organization=own, leftover=leftover or {},
-                           choose_organization=actor.is_admin), status
+                           choose_organization=actor.is_admin, party_slots=_party_slots(form)), status
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -32,23 +32,26 @@
   var addButton = document.querySelector("button.add-party");
   if (!list || !addButton) { return; }
 
-  var fieldsets = list.querySelectorAll("fieldset.party");
-  if (!fieldsets.length) { return; }
-  var pristine = fieldsets[fieldsets.length - 1].cloneNode(true);
   var FIXED = 2;  // the applicant and respondent fieldsets the page always has
+  var filled = list.querySelectorAll("fieldset.party:not(.spare)");
+  if (!filled.length) { return; }
+  // a clean copy for when the spare fieldsets run out (taken before region-picker.js builds selects)
+  var pristine = filled[filled.length - 1].cloneNode(true);
+
+  function each(nodes, fn) { Array.prototype.forEach.call(nodes, fn); }
 
   function clean(node) {
-    Array.prototype.forEach.call(node.querySelectorAll(".field-error, .region-name, .region-selects"), function (el) {
+    each(node.querySelectorAll(".field-error, .region-name, .region-selects"), function (el) {
       el.parentNode.removeChild(el);
     });
-    Array.prototype.forEach.call(node.querySelectorAll(".has-error"), function (el) { el.classList.remove("has-error"); });
-    Array.prototype.forEach.call(node.querySelectorAll("input, select, textarea"), function (el) {
+    each(node.querySelectorAll(".has-error"), function (el) { el.classList.remove("has-error"); });
+    each(node.querySelectorAll("input, select, textarea"), function (el) {
       el.removeAttribute("aria-invalid");
       el.removeAttribute("aria-describedby");
       el.hidden = false;
       if (el.tagName === "SELECT") { el.selectedIndex = 0; } else { el.value = ""; }
     });
-    Array.prototype.forEach.call(node.querySelectorAll(".region-picker"), function (el) {
+    each(node.querySelectorAll(".region-picker"), function (el) {
       el.setAttribute("data-path", "");
       el.classList.remove("enhanced");
     });
@@ -63,16 +66,19 @@
     var pattern = new RegExp("^parties-" + from + "-");
     var replacement = "parties-" + to + "-";
     ["name", "id", "for"].forEach(function (attr) {
-      Array.prototype.forEach.call(node.querySelectorAll("[" + attr + "]"), function (el) {
+      each(node.querySelectorAll("[" + attr + "]"), function (el) {
         el.setAttribute(attr, el.getAttribute(attr).replace(pattern, replacement));
       });
     });
     node.setAttribute("data-party-index", String(to));
   }
 
+  function shown() {
+    return Array.prototype.filter.call(list.querySelectorAll("fieldset.party"), function (f) { return !f.hidden; });
+  }
+
   function relabel() {
-    var all = list.querySelectorAll("fieldset.party");
-    Array.prototype.forEach.call(all, function (fieldset, position) {
+    shown().forEach(function (fieldset, position) {
       var number = fieldset.querySelector(".party-number");
       if (number) { number.textContent = String(position + 1); }
       var remove = fieldset.querySelector("button.remove-party");
@@ -80,19 +86,31 @@
     });
   }
 
-  function addParty() {
-    var all = list.querySelectorAll("fieldset.party");
+  function cloneParty() {
     var next = 0;
-    Array.prototype.forEach.call(all, function (fieldset) { next = Math.max(next, indexOf(fieldset) + 1); });
+    each(list.querySelectorAll("fieldset.party"), function (f) { next = Math.max(next, indexOf(f) + 1); });
     var copy = pristine.cloneNode(true);
     renumber(copy, indexOf(pristine), next);
     list.appendChild(copy);
-    relabel();
     var picker = copy.querySelector(".region-picker");
     if (picker && window.HubRegionPicker && typeof window.HubRegionPicker.setup === "function") {
       window.HubRegionPicker.setup(picker);
     }
-    var first = copy.querySelector("input[type=text], input:not([type]), select");
+    return copy;
+  }
+
+  function addParty() {
+    var party = list.querySelector("fieldset.party.spare[hidden]");
+    if (party) {
+      party.hidden = false;
+      party.disabled = false;
+      party.classList.remove("spare");
+      list.appendChild(party);  // after any party shown before it
+    } else {
+      party = cloneParty();
+    }
+    relabel();
+    var first = party.querySelector("select, input");
     if (first) { first.focus(); }
   }
 
@@ -100,7 +118,7 @@
     var button = event.target.closest("button.remove-party");
     if (!button) { return; }
     var fieldset = button.closest("fieldset.party");
-    if (fieldset && list.querySelectorAll("fieldset.party").length > FIXED) {
+    if (fieldset && shown().length > FIXED) {
       list.removeChild(fieldset);
       relabel();
     }
