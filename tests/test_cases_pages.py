@@ -498,3 +498,11 @@ def test_a_reshown_form_keeps_the_submitted_party_numbering(mediator_client):
     assert 'data-party-index="4"' in html and 'value="乙"' in html and 'name="parties-4-name"' in html
     assert '<fieldset class="party card spare" data-party-index="5" hidden disabled>' in html
     assert re.search(r'id="parties-0-number-errors"><li>', html)
+
+
+def test_unreadable_filters_are_ignored_not_an_error(mediator_client, listed_cases):
+    response = mediator_client.get("/cases?studio_id=abc&date_from=2026-13-40&status=bogus&overdue=maybe")
+    assert response.status_code == 200
+    html = page_text(response)
+    assert all(case.number in html for case in listed_cases.values())
+    assert mediator_client.get("/cases/export.csv?studio_id=abc&date_from=nope").status_code == 200

@@ -110,11 +110,15 @@ def _registration_choices(form: RegisterCaseForm, actor: Actor) -> None:
         form.organization_id.choices = []
         org_filter = Studio.organization_id == actor.organization_id
     studios = db.session.scalars(sa.select(Studio).where(org_filter, Studio.active).order_by(Studio.name)).all()
-    form.studio_id.choices = [("", "无")] + [(s.id, s.name) for s in studios]
     mediator_filter = sa.true() if actor.is_admin else Mediator.organization_id == actor.organization_id
     mediators = db.session.scalars(sa.select(Mediator).where(mediator_filter, Mediator.active)
-                                   .order_by(Mediator.name)).all()
-    form.mediator_ids.choices = [(m.id, m.name) for m in mediators]
+                                   .order_by(Mediator.organization_id, Mediator.name)).all()
+    if actor.is_admin:  # choices from every organisation: name the organisation too
+        form.studio_id.choices = [("", "无")] + [(s.id, f"{s.name}（{s.organization.name}）") for s in studios]
+        form.mediator_ids.choices = [(m.id, f"{m.name}（{m.organization.name}）") for m in mediators]
+    else:
+        form.studio_id.choices = [("", "无")] + [(s.id, s.name) for s in studios]
+        form.mediator_ids.choices = [(m.id, m.name) for m in mediators]
 
 
 def _attach_registration_errors(form: RegisterCaseForm, errors: dict, positions: list[int]) -> dict:
