@@ -10,51 +10,16 @@ from datetime import date
 
 import pytest
 
-from mediation_hub.auth.service import create_user
 from mediation_hub.cases.models import Case, CaseStatus
-from mediation_hub.core.actor import SYSTEM, Role
+from mediation_hub.core.actor import SYSTEM
 from mediation_hub.core.calendar import add_calendar_days
 from mediation_hub.core.shanghai import today_shanghai
 from mediation_hub.extensions import db
 from mediation_hub.registry import service as registry
-from mediation_hub.registry.models import OrgKind
+from tests.browser_steps import PASSWORD, committed_mediator, open_action, pick_region
 from tests.factories import valid_id_number
 
 pytestmark = pytest.mark.browser
-PASSWORD = "browser-pass-2026"
-
-
-def committed_mediator(tag: str) -> tuple[int, str, str]:
-    """An organisation in 朝阳区 with one registered mediator and a mediator account; committed."""
-    org = registry.create_organization(SYSTEM, {"name": f"浏览器测试调解委员会{tag}",
-                                                "kind": OrgKind.people_mediation_committee, "region_code": "110105"})
-    mediator = registry.create_mediator(SYSTEM, {"name": f"赵调解{tag}", "organization_id": org.id,
-                                                 "id_number": valid_id_number(), "phone": "13800002222"})
-    username = f"med-{tag}"
-    create_user(SYSTEM, username=username, password=PASSWORD, role=Role.mediator, organization_id=org.id,
-                mediator_id=mediator.id)
-    org_id, mediator_name = org.id, mediator.name
-    db.session.commit()  # read nothing afterwards: an open read would hold SQLite's lock against the server
-    return org_id, username, mediator_name
-
-
-def pick_region(page, scope: str, codes: list[str]) -> None:
-    """Choose province, prefecture, county in the cascading selects inside ``scope``, as a person would."""
-    for level, code in enumerate(codes):
-        selector = f"{scope} .region-picker select[data-level='{level}']"
-        page.wait_for_function(
-            "([sel, code]) => !!document.querySelector(sel + ' option[value=\"' + code + '\"]')",
-            arg=[selector, code])
-        page.select_option(selector, code)
-    page.wait_for_function("() => !document.querySelector('.region-picker[data-busy]')")
-
-
-def open_action(page, action: str):
-    """Open an action's panel on the case page (if closed) and return it."""
-    panel = page.locator(f"details#action-{action}")
-    if panel.get_attribute("open") is None:
-        panel.locator("summary").click()
-    return panel
 
 
 def test_mediator_registers_accepts_records_a_session_and_concludes_with_an_agreement(page, sign_in):

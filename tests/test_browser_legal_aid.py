@@ -10,35 +10,14 @@ from datetime import date
 
 import pytest
 
-from mediation_hub.auth.service import create_user
-from mediation_hub.core.actor import SYSTEM, Role
+from mediation_hub.core.actor import SYSTEM
 from mediation_hub.extensions import db
 from mediation_hub.registry import service as registry
 from mediation_hub.registry.models import OrgKind
+from tests.browser_steps import PASSWORD, committed_officer, pick_region
 from tests.factories import valid_id_number
 
 pytestmark = pytest.mark.browser
-PASSWORD = "browser-pass-2026"
-
-
-def committed_officer(centre_id: int) -> str:
-    username = f"la-{uuid.uuid4().hex[:8]}"
-    create_user(SYSTEM, username=username, password=PASSWORD, role=Role.legal_aid_officer,
-                organization_id=centre_id)
-    db.session.commit()
-    return username
-
-
-def pick_region(page, scope: str, codes: list[str]) -> None:
-    """Choose province, prefecture, county in one cascading region picker as a person would."""
-    for level, code in enumerate(codes):
-        selector = f"{scope} .region-picker select[data-level='{level}']"
-        page.locator(selector).wait_for()
-        page.wait_for_function(
-            "([sel, code]) => !!document.querySelector(sel + ' option[value=\"' + code + '\"]')",
-            arg=[selector, code])
-        page.select_option(selector, code)
-    page.wait_for_function("() => !document.querySelector('.region-picker[data-busy]')")
 
 
 def test_tianjin_hands_over_and_baoding_grants(page, sign_in):
