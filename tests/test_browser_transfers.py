@@ -17,7 +17,7 @@ _run = itertools.count(1)
 
 @pytest.mark.browser
 def test_send_a_transfer_and_accept_it(page, sign_in, make_org, make_user, make_routed_case):
-    tag = f"{int(time.time())}{next(_run)}"
+    tag = f"{int(time.time())}-{next(_run)}"  # not 11 digits in a row: that reads as a mobile number
     hebei = make_org(name=f"竞秀区浏览器测试调解委员会{tag}", region_code="130602")
     beijing = make_org(name=f"朝阳区浏览器测试调解委员会{tag}", region_code="110105")
     sender = make_user(organization=hebei, username=f"bd-mediator-{tag}")
