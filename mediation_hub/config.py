@@ -86,6 +86,9 @@ class Config:
         self.CASE_CONFIRMATION_WINDOW_DAYS = _int("CASE_CONFIRMATION_WINDOW_DAYS", 30)
         self.CASE_FOLLOW_UP_DAYS = _int("CASE_FOLLOW_UP_DAYS", 30)
         self.CASE_REMINDER_DAYS = _int("CASE_REMINDER_DAYS", 5)
+        # Personal data of a case concluded or declined (a legal-aid application closed or refused) this many
+        # years ago is erased by the privacy.retention job; the statistics stay.
+        self.RETENTION_YEARS = _int("RETENTION_YEARS", 3)
         self.MAX_PAGE_SIZE = 100
         # flask-smorest / OpenAPI, served from the hub's own static files.
         self.API_TITLE = "Mediation Hub API"
@@ -111,3 +114,5 @@ class Config:
             raise ConfigError(f"{PREFIX}DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")
         if timedelta(0) >= self.TOKEN_TTL:
             raise ConfigError(f"{PREFIX}TOKEN_TTL_HOURS must be positive")
+        if not 1 <= self.RETENTION_YEARS <= 100:
+            raise ConfigError(f"{PREFIX}RETENTION_YEARS must be between 1 and 100 years")

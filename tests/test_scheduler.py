@@ -160,6 +160,7 @@ def test_the_job_list_names_every_periodic_task():
         "reporting.deliver": "mediation_hub.reporting.tasks:deliver_due_reports",
         "reporting.snapshots": "mediation_hub.reporting.tasks:freeze_due_snapshots",
         "scheduler.prune": "mediation_hub.core.jobs:prune_job_runs",
+        "privacy.retention": "mediation_hub.privacy.tasks:erase_expired_personal_data",
     }
 
 
