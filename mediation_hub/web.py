@@ -57,9 +57,16 @@ def navigation_for(app: Flask, role: Role) -> list[tuple[str, str]]:
             if endpoint in endpoints and (roles is None or role in roles)]
 
 
+def _fresh_request_state():
+    """Per-request identity starts empty, even where requests share an application context (tests)."""
+    g.pop("_login_user", None)
+    g.pop("actor", None)
+
+
 def register_web(app: Flask) -> None:
     login.login_view = "auth.login"
     login.session_protection = "strong"
+    app.before_request(_fresh_request_state)
     for name in VIEW_MODULES:
         module = import_optional(f"{__package__}.{name}")
         if module is None:

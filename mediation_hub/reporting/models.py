@@ -146,3 +146,6 @@ def _index_transfers() -> None:
 
 
 _index_transfers()
+
+# The rate aggregates (daily/monthly stats, completion cohorts) and their maintenance hook on CaseEvent.
+from . import aggregates  # noqa: E402,F401 - their tables belong to the metadata and the hook must be installed

@@ -104,7 +104,10 @@ def grouping_for(group_by: str | None, *, children: list[Region] | None = None,
 
 def rate_counts(scope: Scope, date_from: date, date_to: date, as_of: date,
                 grouping: Grouping | None = None) -> list[sa.Row]:
-    """One row per group (or one row) with every count the rates need.
+    """One row per group (or one row) with every count the rates need, counted on the event log itself.
+
+    The reference implementation: reports read the same numbers from ``aggregates.rate_counts`` (daily and
+    monthly tables kept in step with this log), and tests/test_reporting_aggregates.py checks both agree.
 
     Events count when their business date lies in [date_from, min(date_to, as_of)]: a report as of an
     earlier day sees the cases as they stood that day. ``completed`` counts the cases registered in the

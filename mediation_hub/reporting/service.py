@@ -21,7 +21,7 @@ from ..regions.models import Region, RegionLevel
 from ..regions.service import children_of, get_region, is_within
 from ..registry.models import Organization, Studio
 from ..registry.service import visible_organization_ids
-from . import queries
+from . import aggregates, queries
 from .queries import COUNT_FIELDS, Scope
 
 GROUPINGS = ("month", "category", "region", "organization", "studio")
@@ -141,18 +141,35 @@ def rates_report(actor: Actor, *, region_code: str | None = None, organization_i
     return report_for_scope(scope, date_from, date_to, as_of, group_by)
 
 
-def report_for_scope(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str | None) -> dict:
-    """The rates report for an already-checked scope (also used to freeze snapshots)."""
-    totals = queries.rate_counts(scope, date_from, date_to, as_of)[0]
-    groups = _groups(scope, date_from, date_to, as_of, group_by) if group_by else []
+def report_for_scope(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str | None, *,
+                     source: str = "aggregates") -> dict:
+    """The rates report for an already-checked scope (also used to freeze snapshots).
+
+    ``source`` "aggregates" (the daily/monthly tables, fast) or "events" (the event log itself, the
+    reference the aggregates are tested against); both give the same numbers."""
+    totals = rate_rows(scope, date_from, date_to, as_of, None, source=source)[0]
+    groups = _groups(scope, date_from, date_to, as_of, group_by, source=source) if group_by else []
     return {"scope": describe_scope(scope), "from": date_from, "to": date_to, "as_of": as_of,
             "group_by": group_by, "totals": with_rates(_counts(totals)), "groups": groups}
 
 
-def _groups(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str) -> list[dict]:
+def rate_rows(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str | None, *,
+              children=None, fallback_region: str | None = None, source: str = "aggregates") -> list:
+    """The count rows of a rates report, from the aggregates or (``source="events"``) from the event log."""
+    if source == "events":
+        grouping = queries.grouping_for(group_by, children=children, fallback_region=fallback_region)
+        return queries.rate_counts(scope, date_from, date_to, as_of, grouping)
+    if source != "aggregates":
+        raise ValueError(f"unknown rates source {source!r}")
+    return aggregates.rate_counts(scope, date_from, date_to, as_of, group_by, children=children,
+                                  fallback_region=fallback_region)
+
+
+def _groups(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str, *,
+            source: str = "aggregates") -> list[dict]:
     children = region_children(scope.region_code) if group_by == "region" else None
-    grouping = queries.grouping_for(group_by, children=children, fallback_region=scope.region_code or "")
-    rows = {row.key: _counts(row) for row in queries.rate_counts(scope, date_from, date_to, as_of, grouping)}
+    rows = {row.key: _counts(row) for row in rate_rows(scope, date_from, date_to, as_of, group_by, children=children,
+                                                       fallback_region=scope.region_code or "", source=source)}
     if group_by == "month":
         rows = {f"{key // 100:04d}-{key % 100:02d}": counts for key, counts in rows.items()}
     keys_labels = _labels(group_by, rows, date_from, min(date_to, as_of), children, scope)

@@ -1,0 +1,462 @@
+"""Daily and monthly aggregates of the case event log, kept exactly in step with it, so rates stay fast.
+
+The rates (DESIGN.md "Rates") are defined on the append-only ``case_events`` log; ``queries.rate_counts``
+counts them there and stays the reference. At ten million cases that scan is seconds, so the report reads
+three small tables instead:
+
+``case_daily_stats``   one row per (day, organisation, region, studio, category) with the events of that day:
+                       received, accepted, declined, concluded by outcome, concluded on time, and
+                       ``completed`` = cases *registered* that day (under those keys) that were ever concluded
+                       or declined. Keys are the handler at the event, as in the log; the category is the case's.
+``case_monthly_stats`` the same, summed per calendar month (``month`` is the first day): a province-year is
+                       twelve months of rows instead of 365 days of them.
+``case_completion_cohorts``  (completion day, registration day, keys of the registration) → cases. It corrects
+                       ``completed`` for a report whose ``as_of`` lies before some completions:
+                       completed(period, as_of) = Σ completed over the period's registration rows
+                                                  − Σ cohort cases registered in the period, completed after as_of.
+                       For the usual as_of (today) the correction reads an empty index range.
+
+A period is cut into whole months (monthly table) and the odd days at either end (daily table); one UNION ALL
+statement sums the pieces. Scope and grouping use the same columns as the event query (region subtree through
+the regions' materialised path), so the numbers are identical; tests/test_reporting_aggregates.py checks
+that on generated histories.
+
+Maintenance: an ORM ``after_insert`` hook on ``CaseEvent`` upserts the affected rows (INSERT … ON CONFLICT DO
+UPDATE, on SQLite and PostgreSQL) in the same transaction as the event, whoever writes it
+(``cases.events.record_event``, the transfer service, factories). Bulk loads that bypass the ORM (COPY, Core
+inserts) call ``rebuild_daily_stats(from, to)`` afterwards (CLI: ``mediation-hub reports rebuild-aggregates``).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..cases.models import Case, CaseEvent
+from ..extensions import db
+from ..regions.models import Region
+
+RATE_CODES = ("registered", "accepted", "declined", "concluded")
+COMPLETING_CODES = ("concluded", "declined")
+OUTCOMES = ("agreement", "no_agreement", "withdrawn", "referred")
+STAT_FIELDS = ("received", "accepted", "declined", "concluded", *OUTCOMES, "concluded_on_time", "completed")
+KEY_FIELDS = ("organization_id", "region_code", "studio_id", "category_code")
+NO_STUDIO = 0  # studio_id is part of the primary key, so "no studio" is 0 rather than NULL
+
+
+def _count_column() -> Mapped[int]:
+    return mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
+
+
+class _StatRow:
+    """Key and count columns shared by the daily and the monthly table."""
+
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    category_code: Mapped[str] = mapped_column(sa.ForeignKey("case_categories.code"), primary_key=True)
+    received: Mapped[int] = _count_column()
+    accepted: Mapped[int] = _count_column()
+    declined: Mapped[int] = _count_column()
+    concluded: Mapped[int] = _count_column()
+    agreement: Mapped[int] = _count_column()
+    no_agreement: Mapped[int] = _count_column()
+    withdrawn: Mapped[int] = _count_column()
+    referred: Mapped[int] = _count_column()
+    concluded_on_time: Mapped[int] = _count_column()
+    completed: Mapped[int] = _count_column()
+
+
+class CaseDailyStat(_StatRow, db.Model):
+    """Rate events of one day under one (organisation, region, studio, category)."""
+
+    __tablename__ = "case_daily_stats"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("day", *KEY_FIELDS, name="pk_case_daily_stats"),
+        sa.Index("ix_case_daily_stats_region_day", "region_code", "day"),
+        sa.Index("ix_case_daily_stats_org_day", "organization_id", "day"),
+        sa.Index("ix_case_daily_stats_studio_day", "studio_id", "day"),
+    )
+
+
+class CaseMonthlyStat(_StatRow, db.Model):
+    """The daily rows of one calendar month summed (``month`` is its first day)."""
+
+    __tablename__ = "case_monthly_stats"
+
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("month", *KEY_FIELDS, name="pk_case_monthly_stats"),
+        sa.Index("ix_case_monthly_stats_region_month", "region_code", "month"),
+        sa.Index("ix_case_monthly_stats_org_month", "organization_id", "month"),
+        sa.Index("ix_case_monthly_stats_studio_month", "studio_id", "month"),
+    )
+
+
+class CaseCompletionCohort(db.Model):
+    """Cases registered on ``registered_on`` (under the registration's keys) first completed on ``completed_on``."""
+
+    __tablename__ = "case_completion_cohorts"
+
+    completed_on: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    registered_on: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), primary_key=True)
+    studio_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    category_code: Mapped[str] = mapped_column(sa.ForeignKey("case_categories.code"), primary_key=True)
+    cases: Mapped[int] = _count_column()
+
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("completed_on", "registered_on", *KEY_FIELDS, name="pk_case_completion_cohorts"),
+    )
+
+
+# Indexes other report queries need at ten million cases (declared here, next to the reason): the legal-aid
+# figures count applications filed or decided in the period.
+def _index_legal_aid() -> None:
+    from ..core.modules import import_optional
+
+    legal_aid = import_optional("mediation_hub.legal_aid.models")
+    if legal_aid is None:
+        return
+    table = legal_aid.LegalAidApplication.__table__
+    names = {index.name for index in table.indexes}
+    if "ix_legal_aid_applications_filed_on" not in names:
+        sa.Index("ix_legal_aid_applications_filed_on", table.c.filed_on)
+    if "ix_legal_aid_applications_decided_on" not in names:
+        sa.Index("ix_legal_aid_applications_decided_on", table.c.decided_on)
+
+
+_index_legal_aid()
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+# --- incremental maintenance ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Keys:
+    organization_id: int
+    region_code: str
+    studio_id: int
+    category_code: str
+
+    def values(self) -> dict:
+        return {name: getattr(self, name) for name in KEY_FIELDS}
+
+
+def _insert(connection, table):
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"report aggregates support SQLite and PostgreSQL, not {dialect}")
+
+
+def _upsert(connection, table, keys: dict, deltas: dict) -> None:
+    """Add ``deltas`` to the row with ``keys`` (created with zeros first if missing)."""
+    deltas = {name: value for name, value in deltas.items() if value}
+    if not deltas:
+        return
+    stmt = _insert(connection, table).values(**keys, **deltas)
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+                                      set_={name: table.c[name] + stmt.excluded[name] for name in deltas})
+    connection.execute(stmt)
+
+
+def _bump_stats(connection, day: date, keys: _Keys, deltas: dict) -> None:
+    _upsert(connection, CaseDailyStat.__table__, {"day": day, **keys.values()}, deltas)
+    _upsert(connection, CaseMonthlyStat.__table__, {"month": month_start(day), **keys.values()}, deltas)
+
+
+def _bump_cohort(connection, completed_on: date, registered_on: date, keys: _Keys, delta: int) -> None:
+    _upsert(connection, CaseCompletionCohort.__table__,
+            {"completed_on": completed_on, "registered_on": registered_on, **keys.values()}, {"cases": delta})
+
+
+def _first_completion(connection, case_id: int, before_id: int) -> date | None:
+    """The earliest completing event of the case among those already accounted for (smaller ids)."""
+    events = CaseEvent.__table__
+    return connection.execute(sa.select(sa.func.min(events.c.on_date)).where(
+        events.c.case_id == case_id, events.c.code.in_(COMPLETING_CODES), events.c.id < before_id)).scalar()
+
+
+def apply_event(connection, event: CaseEvent) -> None:
+    """Account for one newly inserted rate event in the aggregates (same connection, same transaction).
+
+    Events are applied in id order; each sees only the events of its case with smaller ids, so a
+    registration and its completion inserted in one flush are paired exactly once."""
+    if event.code not in RATE_CODES:
+        return
+    cases = Case.__table__
+    case = connection.execute(sa.select(cases.c.category_code, cases.c.due_on, cases.c.outcome)
+                              .where(cases.c.id == event.case_id)).one()
+    keys = _Keys(event.organization_id, event.region_code, event.studio_id or NO_STUDIO, case.category_code)
+    if event.code == "registered":
+        deltas = {"received": 1}
+        first = _first_completion(connection, event.case_id, event.id)
+        if first is not None:
+            deltas["completed"] = 1
+            _bump_cohort(connection, first, event.on_date, keys, 1)
+    elif event.code == "accepted":
+        deltas = {"accepted": 1}
+    else:
+        deltas = {event.code: 1}
+        if event.code == "concluded":
+            outcome = (event.data or {}).get("outcome")
+            outcome = getattr(case.outcome, "value", case.outcome) if outcome is None else outcome
+            if outcome in OUTCOMES:
+                deltas[outcome] = 1
+            if case.due_on is not None and event.on_date <= case.due_on:
+                deltas["concluded_on_time"] = 1
+        _move_completion(connection, event, case.category_code)
+    _bump_stats(connection, event.on_date, keys, deltas)
+
+
+def _move_completion(connection, event: CaseEvent, category_code: str) -> None:
+    """A completing event: the case's registrations now count as completed (or complete earlier)."""
+    prior = _first_completion(connection, event.case_id, event.id)
+    if prior is not None and prior <= event.on_date:
+        return
+    events = CaseEvent.__table__
+    registrations = connection.execute(
+        sa.select(events.c.on_date, events.c.organization_id, events.c.region_code, events.c.studio_id)
+        .where(events.c.case_id == event.case_id, events.c.code == "registered", events.c.id < event.id)).all()
+    for reg in registrations:
+        keys = _Keys(reg.organization_id, reg.region_code, reg.studio_id or NO_STUDIO, category_code)
+        if prior is None:
+            _bump_stats(connection, reg.on_date, keys, {"completed": 1})
+        else:
+            _bump_cohort(connection, prior, reg.on_date, keys, -1)
+        _bump_cohort(connection, event.on_date, reg.on_date, keys, 1)
+
+
+@sa.event.listens_for(CaseEvent, "after_insert")
+def _case_event_inserted(mapper, connection, target: CaseEvent) -> None:
+    apply_event(connection, target)
+
+
+# --- rebuild after bulk loads ----------------------------------------------------------------------------------
+
+def _first_done_subquery():
+    events = CaseEvent.__table__
+    return (sa.select(events.c.case_id, sa.func.min(events.c.on_date).label("first_done"))
+            .where(events.c.code.in_(COMPLETING_CODES)).group_by(events.c.case_id).subquery("first_done"))
+
+
+def _rebuild_range(date_from: date | None, date_to: date | None) -> tuple[date, date] | None:
+    """Whole months covering [from, to] and the registrations of cases completed in it."""
+    events = CaseEvent.__table__
+    bounds = sa.select(sa.func.min(events.c.on_date), sa.func.max(events.c.on_date)) \
+        .where(events.c.code.in_(RATE_CODES))
+    low, high = db.session.execute(bounds).one()
+    if low is None:
+        return None
+    date_from = max(date_from or low, low)
+    date_to = min(date_to or high, high)
+    if date_to < date_from:
+        return None
+    completed_in_range = (sa.select(events.c.case_id).where(events.c.code.in_(COMPLETING_CODES),
+                                                            events.c.on_date.between(date_from, date_to)))
+    earliest = db.session.scalar(sa.select(sa.func.min(events.c.on_date)).where(
+        events.c.code == "registered", events.c.case_id.in_(completed_in_range)))
+    if earliest is not None:
+        date_from = min(date_from, earliest)
+    return month_start(date_from), month_end(date_to)
+
+
+def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = None) -> dict:
+    """Recompute the aggregates for [from, to] (everything by default) from the event log; flush only.
+
+    The range widens to whole months and to the registration days of cases completed inside it, so the
+    result is exact. Returns the number of rows written per table."""
+    span = _rebuild_range(date_from, date_to)
+    if span is None:
+        return {"case_daily_stats": 0, "case_monthly_stats": 0, "case_completion_cohorts": 0}
+    low, high = span
+    daily, monthly, cohorts = CaseDailyStat.__table__, CaseMonthlyStat.__table__, CaseCompletionCohort.__table__
+    db.session.execute(daily.delete().where(daily.c.day.between(low, high)))
+    db.session.execute(monthly.delete().where(monthly.c.month.between(low, high)))
+    db.session.execute(cohorts.delete().where(cohorts.c.registered_on.between(low, high)))
+    written = {
+        "case_daily_stats": db.session.execute(daily.insert().from_select(
+            ["day", *KEY_FIELDS, *STAT_FIELDS], _daily_select(low, high))).rowcount,
+        "case_monthly_stats": db.session.execute(monthly.insert().from_select(
+            ["month", *KEY_FIELDS, *STAT_FIELDS], _monthly_select(low, high))).rowcount,
+        "case_completion_cohorts": db.session.execute(cohorts.insert().from_select(
+            ["completed_on", "registered_on", *KEY_FIELDS, "cases"], _cohort_select(low, high))).rowcount,
+    }
+    db.session.flush()
+    return written
+
+
+def _daily_select(low: date, high: date) -> sa.Select:
+    e, c = CaseEvent.__table__, Case.__table__
+    done = _first_done_subquery()
+    outcome = sa.func.coalesce(e.c.data["outcome"].as_string(), c.c.outcome)
+    concluded = e.c.code == "concluded"
+
+    def count_if(condition):
+        return sa.func.count().filter(condition)
+
+    studio = sa.func.coalesce(e.c.studio_id, NO_STUDIO)
+    keys = (e.c.on_date, e.c.organization_id, e.c.region_code, studio, c.c.category_code)
+    return (sa.select(*keys,
+                      count_if(e.c.code == "registered"), count_if(e.c.code == "accepted"),
+                      count_if(e.c.code == "declined"), count_if(concluded),
+                      *(count_if(sa.and_(concluded, outcome == name)) for name in OUTCOMES),
+                      count_if(sa.and_(concluded, c.c.due_on.is_not(None), e.c.on_date <= c.c.due_on)),
+                      count_if(sa.and_(e.c.code == "registered", done.c.first_done.is_not(None))))
+            .select_from(e.join(c, c.c.id == e.c.case_id).outerjoin(done, done.c.case_id == e.c.case_id))
+            .where(e.c.code.in_(RATE_CODES), e.c.on_date.between(low, high))
+            .group_by(*keys))
+
+
+def _month_of(column) -> sa.ColumnElement:
+    """The first day of the month of a date column (portable)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.func.date_trunc("month", column), sa.Date)
+    return sa.func.date(column, "start of month")
+
+
+def _monthly_select(low: date, high: date) -> sa.Select:
+    d = CaseDailyStat.__table__
+    keys = (_month_of(d.c.day), *(d.c[name] for name in KEY_FIELDS))
+    return (sa.select(*keys, *(sa.func.sum(d.c[name]) for name in STAT_FIELDS))
+            .where(d.c.day.between(low, high)).group_by(*keys))
+
+
+def _cohort_select(low: date, high: date) -> sa.Select:
+    e, c = CaseEvent.__table__, Case.__table__
+    done = _first_done_subquery()
+    keys = (done.c.first_done, e.c.on_date, e.c.organization_id, e.c.region_code,
+            sa.func.coalesce(e.c.studio_id, NO_STUDIO), c.c.category_code)
+    return (sa.select(*keys, sa.func.count())
+            .select_from(e.join(c, c.c.id == e.c.case_id).join(done, done.c.case_id == e.c.case_id))
+            .where(e.c.code == "registered", e.c.on_date.between(low, high))
+            .group_by(*keys))
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+
+def split_period(first: date, last: date) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
+    """[first, last] as odd days at either end (daily table) and a run of whole months (monthly table,
+    as (first month, last month))."""
+    whole_from = first if first.day == 1 else month_end(first) + timedelta(days=1)
+    whole_to = last if last == month_end(last) else month_start(last) - timedelta(days=1)
+    if whole_from > whole_to:
+        return [(first, last)], None
+    days = []
+    if first < whole_from:
+        days.append((first, whole_from - timedelta(days=1)))
+    if last > whole_to:
+        days.append((whole_to + timedelta(days=1), last))
+    return days, (whole_from, month_start(whole_to))
+
+
+def _key(table, date_column, group_by: str | None, children, fallback_region):
+    """The group key on an aggregate table (the same keys as ``queries.grouping_for`` on the log)."""
+    from .queries import month_key, region_child_key
+
+    if group_by is None:
+        return None
+    if group_by == "month":
+        return month_key(date_column)
+    if group_by == "category":
+        return table.c.category_code
+    if group_by == "region":
+        return region_child_key(children or [], fallback_region)
+    if group_by == "organization":
+        return table.c.organization_id
+    if group_by == "studio":
+        return table.c.studio_id
+    raise ValueError(f"unknown grouping {group_by!r}")
+
+
+def _scoped(stmt, table, scope, group_by: str | None):
+    from ..regions.service import subtree_condition
+
+    if scope.region_code:
+        stmt = stmt.where(subtree_condition(table.c.region_code, scope.region_code))
+    if scope.organization_id:
+        stmt = stmt.where(table.c.organization_id == scope.organization_id)
+    if scope.studio_id:
+        stmt = stmt.where(table.c.studio_id == scope.studio_id)
+    if group_by == "studio":
+        stmt = stmt.where(table.c.studio_id != NO_STUDIO)
+    if group_by == "region":
+        stmt = stmt.join(Region, Region.code == table.c.region_code)
+    return stmt
+
+
+def rate_counts(scope, date_from: date, date_to: date, as_of: date, group_by: str | None = None, *,
+                children=None, fallback_region: str | None = None) -> list[sa.Row]:
+    """The same rows as ``queries.rate_counts`` (one per group, or one), read from the aggregates."""
+    last = min(date_to, as_of)
+    if last < date_from:
+        return _empty(group_by)
+    day_ranges, months = split_period(date_from, last)
+    pieces = []
+
+    def piece(table, date_column, low, high, columns):
+        key = _key(table, date_column, group_by, children, fallback_region)
+        stmt = sa.select(*([key.label("key")] if key is not None else []), *columns).select_from(table)
+        stmt = _scoped(stmt.where(date_column.between(low, high)), table, scope, group_by)
+        pieces.append(stmt)
+
+    for table, column, ranges in ((CaseDailyStat.__table__, "day", day_ranges),
+                                  (CaseMonthlyStat.__table__, "month", [months] if months else [])):
+        for low, high in ranges:
+            piece(table, table.c[column], low, high, [table.c[name].label(name) for name in STAT_FIELDS])
+    cohorts = CaseCompletionCohort.__table__
+    correction = [sa.literal(0).label(name) for name in STAT_FIELDS[:-1]] + [(-cohorts.c.cases).label("completed")]
+    piece(cohorts, cohorts.c.registered_on, date_from, last, correction)
+    pieces[-1] = pieces[-1].where(cohorts.c.completed_on > as_of)
+    union = sa.union_all(*pieces).subquery("pieces")
+    sums = [sa.func.coalesce(sa.func.sum(union.c[name]), 0).label(name) for name in STAT_FIELDS]
+    if group_by is None:
+        return db.session.execute(sa.select(*sums)).all()
+    stmt = sa.select(union.c.key, *sums).group_by(union.c.key).order_by(union.c.key)
+    return [row for row in db.session.execute(stmt).all() if any(getattr(row, name) for name in STAT_FIELDS)]
+
+
+def _empty(group_by: str | None) -> list:
+    if group_by is not None:
+        return []
+    return db.session.execute(sa.select(*(sa.literal(0).label(name) for name in STAT_FIELDS))).all()
+
+
+# --- command line ----------------------------------------------------------------------------------------------
+
+@click.group("reports", help="Report aggregates.")
+def reports_group():
+    pass
+
+
+@reports_group.command("rebuild-aggregates")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="first day (YYYY-MM-DD)")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="last day (YYYY-MM-DD)")
+@with_appcontext
+def rebuild_aggregates_command(date_from, date_to):
+    """Recompute the daily/monthly rate aggregates from the case event log (after a bulk load or import)."""
+    written = rebuild_daily_stats(date_from.date() if date_from else None, date_to.date() if date_to else None)
+    db.session.commit()
+    click.echo("aggregates rebuilt: " + ", ".join(f"{k}={v}" for k, v in written.items()))
