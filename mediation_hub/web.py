@@ -12,7 +12,7 @@ from .extensions import db, login
 
 VIEW_MODULES = (
     "auth.views", "registry.views", "regions.views", "agreements.views", "cases.views", "transfers.views",
-    "legal_aid.views", "reporting.views", "notifications.views", "core.calendar_views",
+    "legal_aid.views", "reporting.views", "notifications.views", "core.calendar_views", "privacy.views",
 )
 PUBLIC_ENDPOINTS = {"static", "auth.login", "api_docs.api_docs"}
 
@@ -29,6 +29,7 @@ NAVIGATION = [
     (N_("调解员"), "registry.mediator_list", (Role.registry_admin, Role.admin, Role.coordinator, Role.mediator)),
     (N_("调解工作室"), "registry.studio_list", None),
     (N_("工作日历"), "calendar.calendar_years", (Role.admin,)),
+    (N_("个人信息请求"), "privacy.person_request", (Role.admin,)),
     (N_("账户"), "auth.user_list", (Role.admin,)),
     (N_("通知"), "notifications.notification_list", None),
 ]
