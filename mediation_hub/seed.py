@@ -126,4 +126,7 @@ def seed_demo() -> dict:
                                 organization_id=orgs[org_key].id if org_key else None, region_code=region,
                                 password_hash=hash_password(DEMO_PASSWORD)))
     db.session.flush()
-    return {"organizations": len(orgs), "mediators": len(mediators), "users": len(DEMO_USERS)}
+    from .demo import seed_demo_activity
+
+    activity = seed_demo_activity()
+    return {"organizations": len(orgs), "mediators": len(mediators), "users": len(DEMO_USERS), **activity}
