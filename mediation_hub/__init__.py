@@ -12,7 +12,7 @@ MODEL_MODULES = (
     "regions.models", "registry.models", "auth.models", "audit.models", "agreements.models",
     "cases.models", "notifications.models", "core.calendar",
 )
-OPTIONAL_MODEL_MODULES = ("transfers.models", "legal_aid.models", "reporting.models", "core.jobs")
+OPTIONAL_MODEL_MODULES = ("transfers.models", "legal_aid.models", "reporting.models", "core.jobs", "imports.models")
 
 
 def import_models() -> None:

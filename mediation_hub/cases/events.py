@@ -37,16 +37,23 @@ EVENT_CODES = {
 }
 
 
-def record_event(case: Case, code: str, actor: Actor, on_date: date, data: dict | None = None) -> CaseEvent:
-    """Append one event for ``case`` as it stands now (flush; the caller's unit of work commits)."""
+def event_values(case_id: int, organization, studio_id: int | None, code: str, actor: Actor, on_date: date,
+                 data: dict | None = None) -> dict:
+    """The columns of one event row for a case handled by ``organization`` (record_event writes one row; the
+    bulk import inserts many at once with exactly these values)."""
     if code not in EVENT_CODES:
         raise ValueError(f"unregistered case event code {code!r}")
+    return {"case_id": case_id, "code": code, "on_date": on_date, "organization_id": organization.id,
+            "region_code": organization.region_code, "studio_id": studio_id, "actor_user_id": actor.user_id,
+            "actor_name": actor.username, "data": data or {}}
+
+
+def record_event(case: Case, code: str, actor: Actor, on_date: date, data: dict | None = None) -> CaseEvent:
+    """Append one event for ``case`` as it stands now (flush; the caller's unit of work commits)."""
     from ..registry.models import Organization
 
     org = case.organization if case.organization is not None else db.session.get(Organization, case.organization_id)
-    event = CaseEvent(case_id=case.id, code=code, on_date=on_date, organization_id=org.id,
-                      region_code=org.region_code, studio_id=case.studio_id, actor_user_id=actor.user_id,
-                      actor_name=actor.username, data=data or {})
+    event = CaseEvent(**event_values(case.id, org, case.studio_id, code, actor, on_date, data))
     db.session.add(event)
     db.session.flush()
     return event

@@ -1,0 +1,179 @@
+"""Import jobs: an uploaded file imported in the background, its progress kept in ``import_jobs``.
+
+``create_job`` stores the upload under ``instance/imports/`` and checks its header at once (so a wrong file is
+refused on the spot); after the caller commits, ``start_job`` runs ``service.import_file`` in a thread of the
+same process with its own app context and database session, writing the progress after every batch. Any
+process can then answer the progress page or the API from the table, so this works with the embedded SQLite
+and with several gunicorn workers on PostgreSQL alike.
+
+Limits (see docs/IMPORT.md): the import runs in the process that received the upload; if that process stops
+(a deploy, a worker recycled), ``imports.tasks.fail_abandoned_imports`` marks the job failed once its heartbeat
+is older than ``IMPORT_STALE_MINUTES`` and the file can simply be uploaded again (rows already imported are
+skipped). With several hosts, ``instance/imports`` must be shared storage for the error reports."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from ..core.actor import SYSTEM, Actor, Role
+from ..core.db import utcnow
+from ..errors import DomainError, NotFound, StateConflict, ValidationFailed
+from ..extensions import db
+from ..registry.models import Organization
+from ..registry.service import organization_scope
+from .models import ImportJob, ImportStatus
+from .readers import SUFFIXES, UnusableFile
+from .service import ImportProgress, check_header, check_source_system, import_file, import_organization
+
+log = logging.getLogger("mediation_hub.imports")
+FILENAME_MAX = 255
+MESSAGE_MAX = 2000
+
+
+def imports_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# --- scope --------------------------------------------------------------------------------------------------
+
+def job_scope(actor: Actor) -> sa.ColumnElement[bool]:
+    """Jobs an actor sees: all for administrators; a registry administrator's region's; a mediator's own
+    organisation's; nobody else's."""
+    if actor.is_admin or actor.is_system:
+        return sa.true()
+    if actor.role == Role.mediator:
+        return ImportJob.organization_id == actor.organization_id
+    if actor.role == Role.registry_admin:
+        return ImportJob.organization_id.in_(sa.select(Organization.id).where(organization_scope(actor)))
+    return sa.false()
+
+
+def jobs_visible_to(actor: Actor) -> sa.Select:
+    return sa.select(ImportJob).where(job_scope(actor)).order_by(ImportJob.id.desc())
+
+
+def get_job(actor: Actor, job_id: int) -> ImportJob:
+    """The job if the actor may see it, else NotFound."""
+    job = db.session.scalar(jobs_visible_to(actor).where(ImportJob.id == job_id))
+    if job is None:
+        raise NotFound("import job")
+    return job
+
+
+def error_report_path(actor: Actor, job_id: int) -> Path:
+    """The error report of a finished job (a csv; only the header when no row failed)."""
+    job = get_job(actor, job_id)
+    if not job.finished:
+        raise StateConflict(f"导入尚未完成 (the import is {job.status.value}; the report exists once it is done)")
+    if not job.error_report or not Path(job.error_report).exists():
+        raise NotFound("error report")
+    return Path(job.error_report)
+
+
+# --- creating and running -------------------------------------------------------------------------------------
+
+def create_job(actor: Actor, *, organization_id: int | None, filename: str, upload: BinaryIO,
+               source_system: str | None = None) -> ImportJob:
+    """Queue an import of an uploaded csv/xlsx into an organisation: who may import there, the file's type and
+    header are checked now (one 422 naming the problem, e.g. the missing columns); flushes, never commits."""
+    org = import_organization(actor, organization_id)
+    source_system = check_source_system(source_system)
+    filename = Path(filename or "").name[-FILENAME_MAX:]
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ValidationFailed({"file": ["只支持 csv 和 xlsx 文件 (only .csv and .xlsx files can be imported)"]})
+    path = imports_dir() / f"upload-{uuid.uuid4().hex}{suffix}"
+    with open(path, "wb") as target:
+        shutil.copyfileobj(upload, target, 1024 * 1024)
+    try:
+        check_header(path)
+    except UnusableFile:
+        path.unlink(missing_ok=True)
+        raise
+    job = ImportJob(organization_id=org.id, source_system=source_system, filename=filename,
+                    status=ImportStatus.queued, upload_path=str(path), created_by_id=actor.user_id)
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def start_job(app: Flask, job_id: int) -> None:
+    """Run a committed job: in a background thread, or in the caller's thread when ``IMPORT_RUN_INLINE``
+    is set (tests that keep everything in one rolled-back transaction)."""
+    if app.config.get("IMPORT_RUN_INLINE"):
+        run_job(job_id)
+        return
+    thread = threading.Thread(target=_run_in_thread, args=(app, job_id), name=f"import-job-{job_id}", daemon=True)
+    thread.start()
+
+
+def _run_in_thread(app: Flask, job_id: int) -> None:
+    with app.app_context():
+        try:
+            run_job(job_id)
+        finally:
+            db.session.remove()
+
+
+def _claim(job_id: int) -> bool:
+    """queued → running, exactly once however many runners try (the UPDATE's condition decides)."""
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == ImportStatus.queued)
+        .values(status=ImportStatus.running, started_at=now, heartbeat_at=now)).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def _update(job_id: int, **values) -> None:
+    db.session.execute(sa.update(ImportJob).where(ImportJob.id == job_id).values(**values))
+    db.session.commit()
+
+
+def _actor_of(job: ImportJob) -> Actor:
+    return job.created_by.to_actor() if job.created_by is not None else SYSTEM
+
+
+def run_job(job_id: int) -> ImportStatus | None:
+    """Import a queued job's file, recording progress after every batch and the outcome at the end; the upload
+    is deleted afterwards (it holds personal data in clear). Returns the final status, or None when the job
+    was not queued (another runner has it)."""
+    if not _claim(job_id):
+        return None
+    job = db.session.get(ImportJob, job_id)
+    upload, actor = Path(job.upload_path), _actor_of(job)
+    errors_path = upload.with_name(f"errors-{job_id}-{uuid.uuid4().hex[:8]}.csv")
+
+    def progress(step: ImportProgress) -> None:
+        _update(job_id, processed_rows=step.processed_rows, progress=step.fraction, imported=step.imported,
+                skipped=step.skipped, failed=step.failed, heartbeat_at=utcnow())
+
+    try:
+        summary = import_file(upload, job.organization_id, actor, source_system=job.source_system,
+                              on_progress=progress, errors_path=errors_path, run=f"job-{job_id}",
+                              filename=job.filename)
+    except Exception as exc:  # the job must end recorded as failed, whatever stopped it
+        db.session.rollback()
+        message = exc.message if isinstance(exc, DomainError) else "导入过程中出现内部错误 (internal error)"
+        if not isinstance(exc, DomainError):
+            log.exception("import job %s failed", job_id)
+        _update(job_id, status=ImportStatus.failed, message=message[:MESSAGE_MAX], finished_at=utcnow(),
+                heartbeat_at=utcnow(), error_report=str(errors_path) if errors_path.exists() else None)
+        return ImportStatus.failed
+    finally:
+        upload.unlink(missing_ok=True)
+    _update(job_id, status=ImportStatus.done, total_rows=summary.total, processed_rows=summary.total, progress=1.0,
+            imported=summary.imported, skipped=summary.skipped, failed=summary.failed, error_report=str(errors_path),
+            upload_path=None, finished_at=utcnow(), heartbeat_at=utcnow(),
+            message=("忽略的列: " + "、".join(summary.ignored_columns)) if summary.ignored_columns else None)
+    return ImportStatus.done
