@@ -58,6 +58,7 @@ REQUIRED = "必填项为空 (required)"
 SOURCE_NUMBER_MAX = 60  # Case.source_number
 SOURCE_SYSTEM_MAX = 40
 SIDES = ("applicant", "respondent")
+MAX_PINNED_REGIONS = 20_000  # more than every division down to towns; codes a file invents are not kept forever
 
 # Which history columns belong to which state; a value in any other is an error (it would be lost).
 HISTORY_COLUMNS = ("accepted_on", "concluded_on", "outcome", "agreement_amount_yuan", "terms", "declined_on",
@@ -223,13 +224,14 @@ def import_file(path: str | Path, organization_id: int, actor: Actor, *, source_
 
 @contextmanager
 def _reference_data_pinned():
-    """Keep regions, categories and sources loaded for the whole import.
+    """Keep the reference rows the checks look up loaded for the whole import.
 
     The row checks look each code up with ``session.get``; the identity map holds objects only weakly and a
-    commit expires them, so without this every row would query the reference tables again. Reference data
-    does not change during an import; its size does not depend on the file."""
+    commit expires them, so without this every row would query the reference tables again. Categories and
+    sources are pinned at once, regions as rows name them (``_Importer.pin_regions``); none of this depends on
+    the size of the file, and reference data does not change during an import."""
     session = db.session()
-    pinned = [db.session.scalars(sa.select(model)).all() for model in (Region, CaseCategory, CaseSource)]
+    pinned = [db.session.scalars(sa.select(model)).all() for model in (CaseCategory, CaseSource)]
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
         yield pinned
@@ -287,6 +289,7 @@ class _Importer:
         self.categories = _code_index(CaseCategory)
         self.sources = _code_index(CaseSource)
         self.schema = CaseIn()
+        self.regions: dict[str, Region | None] = {}  # strong references: see _reference_data_pinned
         self._dates: dict[tuple, date | ValidationFailed] = {}
         self.first_day: date | None = None  # the span of the rate events written, for the report aggregates
         self.last_day: date | None = None
@@ -365,6 +368,7 @@ class _Importer:
         """Check one row completely; RowInvalid lists every failure, keyed by API field or column."""
         errors: dict[str, list[str]] = {}
         payload = self._payload(values, errors)
+        self.pin_regions(payload)
         try:
             data = self.schema.load(payload)
         except ValidationError as exc:
@@ -379,6 +383,13 @@ class _Importer:
             raise RowInvalid(errors)
         data.update(source_system=self.summary.source_system, source_number=source_number)
         return self._prepared(row, source_number, data, status, history)
+
+    def pin_regions(self, payload: dict) -> None:
+        """Hold the regions a row names, so the rules' look-ups find them in the session."""
+        codes = [payload.get("occurred_region_code"), *(p.get("region_code") for p in payload["parties"])]
+        for code in codes:
+            if code and code not in self.regions and len(self.regions) < MAX_PINNED_REGIONS:
+                self.regions[code] = db.session.get(Region, code)
 
     def _parse(self, values: dict, key: str, parse, errors: dict):
         try:
