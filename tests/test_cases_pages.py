@@ -337,6 +337,24 @@ def test_running_case_actions_through_the_page(mediator_client, make_case, actio
     assert check(case)
 
 
+def test_a_session_names_the_mediator_who_held_it(signed_in, make_user, make_org, make_mediator, make_case):
+    # the session form used to have no mediator, so the sessions table's 调解员 was always "—"
+    org = make_org()
+    own, colleague = make_mediator(organization=org, name="钱调解"), make_mediator(organization=org, name="孙调解")
+    client = as_user(signed_in, make_user(role=Role.mediator, organization=org, mediator_id=own.id))
+    case = make_case(org, CaseStatus.accepted, accepted_on=date(2026, 3, 2))
+    html = page_text(client.get(f"/cases/{case.id}"))
+    # the signed-in mediator's own record is preselected; a colleague can be chosen instead
+    assert f'<option selected value="{own.id}">钱调解</option>' in html and "孙调解" in html
+    response = client.post(f"/cases/{case.id}/sessions", data={
+        "record_session-held_on": "2026-03-03", "record_session-summary": "双方到场",
+        "record_session-mediator_id": str(colleague.id), "record_session-version": str(case.version)})
+    assert response.status_code == 302
+    db.session.refresh(case)
+    assert [s.mediator_id for s in case.sessions] == [colleague.id]
+    assert "<td>2026-03-03</td><td>孙调解</td>" in page_text(client.get(f"/cases/{case.id}"))
+
+
 def test_confirmation_and_follow_up_through_the_page(mediator_client, make_case):
     case = make_case(mediator_client.org, CaseStatus.concluded)
     day = case.concluded_on.isoformat()

@@ -117,6 +117,7 @@ class DeclineForm(ActionForm):
 
 class SessionForm(ActionForm):
     held_on = DateField("调解日期", validators=[Optional()], default=today_shanghai)
+    mediator_id = SelectField("主持调解员", coerce=optional_int, validate_choice=False)
     summary = TextAreaField("调解情况", validators=[Optional(), Length(max=4000)])
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from markupsafe import Markup
 
 from ..audit import service as audit
@@ -201,16 +202,30 @@ def _mediator_choices(case: Case) -> list[tuple]:
     return [("", "—")] + [(m.id, m.name) for m in mediators]
 
 
+def _session_mediator(case: Case, choices: list[tuple]) -> int | None:
+    """Who held the session, as first offered: the signed-in mediator when registered with the handling
+    organisation, otherwise the case's lead mediator."""
+    offered = {value for value, _label in choices}
+    lead = next((m.mediator_id for m in case.mediators if m.lead), None)
+    for candidate in (getattr(current_user, "mediator_id", None), lead):
+        if candidate in offered:
+            return candidate
+    return None
+
+
 def _action_forms(case: Case, actions: list[str], bound: tuple[str, object] | None) -> dict:
     forms = {}
     for action in actions:
-        if bound and bound[0] == action:
-            form = bound[1]
-        else:
+        fresh = not (bound and bound[0] == action)
+        if fresh:
             form = ACTION_FORMS[action](prefix=action, formdata=None)
             form.version.data = case.version
-        if action == "accept":
+        else:
+            form = bound[1]
+        if action in ("accept", "record_session"):
             form.mediator_id.choices = _mediator_choices(case)
+        if action == "record_session" and fresh:
+            form.mediator_id.data = _session_mediator(case, form.mediator_id.choices)
         forms[action] = form
     return forms
 
@@ -288,7 +303,8 @@ CASE_ACTIONS: dict[str, CaseAction] = {
         a, cid, reason=f.reason.data or "", declined_on=f.declined_on.data, version=f.version_value()),
         "已决定不予受理"),
     "record_session": CaseAction("sessions", lambda a, cid, f: service.record_session(
-        a, cid, held_on=f.held_on.data, summary=f.summary.data or "", version=f.version_value()),
+        a, cid, held_on=f.held_on.data, summary=f.summary.data or "", mediator_id=f.mediator_id.data,
+        version=f.version_value()),
         "已记录调解情况"),
     "conclude": CaseAction("conclude", lambda a, cid, f: service.conclude_case(
         a, cid, outcome=f.outcome.data, concluded_on=f.concluded_on.data,
@@ -326,7 +342,7 @@ def _perform(action: str, case_id: int):
     """Read the action's form, call its service function, commit; a 409 or 422 shows the case page again."""
     spec = CASE_ACTIONS[action]
     form = ACTION_FORMS[action](prefix=action)
-    if action == "accept":
+    if action in ("accept", "record_session"):
         form.mediator_id.choices = [("", "—")]
     if not form.validate_on_submit():
         return _render_case(case_id, status=422, error="输入有误，请按提示修改", bound=(action, form))
