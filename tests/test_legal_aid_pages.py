@@ -26,6 +26,18 @@ def test_queue_lists_incoming_transfers_first_with_overdue_clock(make_applicatio
     assert incoming.id_number_masked in html and incoming.full_id_number() not in html
 
 
+def test_queue_keeps_handled_applications_apart_from_the_waiting_ones(make_application, make_officer, signed_in):
+    # the page is the officer's 待办: an assigned application has nothing left due, so it is listed under 已办理
+    assigned, _tianjin, baoding = make_application(ApplicationStatus.assigned)
+    granted = service.file_application(SYSTEM, application_data(baoding.id, received_on=date(2025, 9, 1)))
+    service.accept_application(SYSTEM, granted.id, accepted_on=date(2025, 9, 2))
+    service.decide_application(SYSTEM, granted.id, granted=True, decided_on=date(2025, 9, 3))
+    html = signed_in(make_officer(baoding)).get("/legal-aid/applications").get_data(as_text=True)
+    waiting, handled = html.split('<table class="la-queue">')[1].split('<table class="la-done">')
+    assert granted.number in waiting and assigned.number not in waiting
+    assert assigned.number in handled and "张律师（2025-09-16）" in handled and granted.number not in handled
+
+
 def test_tianjin_queue_shows_what_it_passed_on(make_application, make_officer, signed_in):
     application, tianjin, baoding = make_application(ApplicationStatus.transferred)
     html = signed_in(make_officer(tianjin)).get("/legal-aid/applications").get_data(as_text=True)

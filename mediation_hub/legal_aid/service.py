@@ -47,6 +47,8 @@ TRANSITIONS: dict[str, tuple[S, ...]] = {
 }
 ACTION_LABELS = {"transfer": "转交", "accept": "受理", "decide": "作出决定", "assign": "指派律师", "close": "结案"}
 OPEN_FOR_DECISION = (S.filed, S.transferred, S.accepted)
+# Nothing left for the centre to do by a deadline: listed after the waiting work, apart from it.
+HANDLED = (S.refused, S.assigned, S.closed)
 
 
 # --- scope -----------------------------------------------------------------------------------------
@@ -113,7 +115,7 @@ def queue_for(actor: Actor) -> sa.Select:
     stmt = applications_visible_to(actor)
     if actor.role == Role.legal_aid_officer:
         stmt = stmt.where(A.centre_id == actor.organization_id)
-    finished = A.status.in_((S.refused, S.closed, S.assigned))
+    finished = A.status.in_(HANDLED)
     clock = sa.case((A.status == S.granted, A.assign_by), else_=A.decide_by)
     return stmt.order_by(
         sa.case((A.status == S.transferred, 0), (finished, 2), else_=1),

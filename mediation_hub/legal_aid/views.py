@@ -55,13 +55,17 @@ def _page_number() -> int:
 
 @bp.get("/applications")
 def application_list():
-    """The officer's queue (what the centre holds, incoming transfers first); everyone else's visible list."""
+    """The officer's queue (what the centre holds, incoming transfers first; refused, assigned and closed ones
+    apart, under 已办理); everyone else's visible list."""
     actor = current_actor()
     page = paginate(service.queue_for(actor), _page_number(), 50)
     passed_on = db.session.scalars(service.passed_on_by(actor).limit(50)).all()
     rows = list(page["items"]) + list(passed_on)
+    waiting = [a for a in page["items"] if a.status not in service.HANDLED]
+    handled = [a for a in page["items"] if a.status in service.HANDLED]
     return render_template(
-        "legal_aid/application_list.html", page=page, passed_on=passed_on, today=today_shanghai(),
+        "legal_aid/application_list.html", page=page, waiting=waiting, handled=handled, passed_on=passed_on,
+        today=today_shanghai(),
         centres=_centre_names([a.centre_id for a in rows] + [a.filed_centre_id for a in rows]),
         regions=_region_names(a.matter_region_code for a in rows),
         can_file=service.can_file(actor), is_officer=actor.role == Role.legal_aid_officer)
