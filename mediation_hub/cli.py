@@ -108,6 +108,9 @@ def register_cli(app) -> None:
     app.cli.add_command(seed_group)
     app.cli.add_command(users_group)
     app.cli.add_command(scheduler_command)
+    from .imports.cli import import_group
+
+    app.cli.add_command(import_group)
 
 
 cli = FlaskGroup(create_app=_create_app, help="Mediation Hub (调解协同中枢) command line.")
