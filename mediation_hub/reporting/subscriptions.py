@@ -274,7 +274,9 @@ def deliver_due(now: datetime, *, client: GovernanceReportClient | None = None, 
 
 def deliver(delivery_id: int, now: datetime, client: GovernanceReportClient) -> bool:
     """Claim one delivery, send it outside any transaction, record the attempt. False if not claimed."""
-    lease = timedelta(seconds=max(60.0, 3 * client.timeout))
+    # The lease outlives the call (3 timeouts, at least a minute) so no other worker sends it meanwhile; when
+    # this process dies after sending, the delivery is due again once the lease ends (same webhook-id).
+    lease = timedelta(seconds=setting("REPORT_DELIVERY_CLAIM_SECONDS", max(60.0, 3 * client.timeout)))
     claimed = db.session.execute(sa.update(ReportDelivery).where(ReportDelivery.id == delivery_id, _due(now))
                                  .values(claimed_until=now + lease)).rowcount
     if claimed != 1:
