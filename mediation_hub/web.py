@@ -13,6 +13,7 @@ from .extensions import db, login
 VIEW_MODULES = (
     "auth.views", "registry.views", "regions.views", "agreements.views", "cases.views", "transfers.views",
     "legal_aid.views", "reporting.views", "notifications.views", "core.calendar_views", "privacy.views",
+    "imports.views",
 )
 PUBLIC_ENDPOINTS = {"static", "auth.login", "api_docs.api_docs"}
 
@@ -21,6 +22,7 @@ NAVIGATION = [
     (N_("工作台"), "home", None),
     (N_("案件"), "cases.case_list", (Role.mediator, Role.coordinator, Role.admin)),
     (N_("登记纠纷"), "cases.register_case", (Role.mediator, Role.admin)),
+    (N_("导入案件"), "imports.import_upload", (Role.mediator, Role.registry_admin, Role.admin)),
     (N_("转办"), "transfers.queue", (Role.mediator, Role.coordinator, Role.admin)),
     (N_("法律援助"), "legal_aid.application_list", (Role.legal_aid_officer, Role.coordinator, Role.admin)),
     (N_("统计看板"), "reporting.dashboard", (Role.coordinator, Role.admin)),

@@ -39,7 +39,8 @@ MESSAGE_MAX = 2000
 
 
 def imports_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
+    """Where uploads wait and error reports stay: ``IMPORT_DIR``, by default ``instance/imports``."""
+    path = Path(current_app.config.get("IMPORT_DIR") or Path(current_app.instance_path) / "imports")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
