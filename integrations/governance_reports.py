@@ -90,6 +90,7 @@ class GovernanceReportClient:
             raise DeliveryError(f"connection failed: {exc.__class__.__name__}: {exc}") from exc
         duration_ms = int((time.monotonic() - started) * 1000)
         if not 200 <= response.status_code < 300:
-            raise DeliveryError(f"endpoint answered HTTP {response.status_code}: {response.text[:200]}",
+            detail = response.text[:200].strip()
+            raise DeliveryError(f"endpoint answered HTTP {response.status_code}" + (f": {detail}" if detail else ""),
                                 status_code=response.status_code)
         return DeliveryResult(status_code=response.status_code, duration_ms=duration_ms)

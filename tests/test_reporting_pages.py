@@ -38,6 +38,8 @@ def test_dashboard_shows_the_same_figures_as_the_api(reporting_cases, make_user,
     assert charts["category"]["labels"] == ["邻里", "合同", "山林土地", "劳动争议"]
     assert charts["category"]["received"] == [5, 1, 2, 1]
     assert charts["studio"]["labels"] == ["统计测试工作室"] and charts["studio"]["success_rate"] == [50.0]
+    # expired transfers leave the overdue table once the expiry job ran: the section leads on to the escalations
+    assert re.search(r'id="overdue".*href="/transfers/escalations">超期升级列表</a>', html, re.S)
     assert 'id="chart-month"' in html and "2026年3月" in html
     assert "雄安新区" in html  # offered in the region picker for Hebei
     assert "<script>" not in html  # only the JSON block and external files: no inline script
@@ -99,6 +101,22 @@ def test_subscriptions_page_lists_and_redelivers(make_org, make_user, signed_in)
     assert response.status_code == 302
     db.session.refresh(delivery)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.pending, 0)
+
+
+def test_a_delivered_report_shows_no_next_attempt(make_org, make_user, signed_in):
+    from datetime import UTC, datetime
+
+    centre = make_org(kind=OrgKind.governance_centre, region_code="130629")
+    subscriptions.create_subscription(SYSTEM, {"organization_id": centre.id, "region_code": "130629",
+                                               "frequency": "monthly", "endpoint_url": "http://127.0.0.1:9/r"})
+    subscriptions.freeze_due(datetime(2026, 4, 1, 8, tzinfo=UTC))
+    delivery = db.session.scalar(sa.select(ReportDelivery))
+    delivery.status, delivery.delivered_at, delivery.attempts = DeliveryStatus.delivered, delivery.next_attempt_at, 1
+    db.session.flush()
+    assert delivery.next_attempt_at is not None   # kept from the last attempt; not a time anything will happen
+    html = signed_in(make_user(role=Role.coordinator, region_code="130600")).get(
+        "/reporting/subscriptions").get_data(as_text=True)
+    assert re.search(rf'id="delivery-{delivery.id}".*?<td class="next-attempt">—</td>', html, re.S)
 
 
 def test_subscription_form_creates_and_shows_the_secret_once(make_org, make_user, signed_in):

@@ -43,7 +43,7 @@ COLUMNS: list[Column] = [
     Column("received_on", "登记日期", True, "收到纠纷、登记的日期", ("收案日期", "受理登记日期")),
     Column("category", "纠纷类型", True, "纠纷类别名称（如 婚姻家庭、邻里）或代码", ("纠纷类别",)),
     Column("source", "案件来源", True, "来源名称（如 当事人申请、法院委派/委托）或代码"),
-    Column("summary", "纠纷简要情况", True, "简要案情", ("简要案情",)),
+    Column("summary", "纠纷简要情况", True, "纠纷的简要情况（最多 5000 字）", ("简要案情",)),
     Column("occurred_region_code", "发生地行政区划代码", True, "纠纷发生地的行政区划代码（6 位）", ("发生地代码",)),
     Column("amount_yuan", "涉及金额(元)", False, "涉及金额，元，最多两位小数", ("涉及金额",)),
     Column("major", "重大纠纷", False, "是 / 否（空白为否）"),

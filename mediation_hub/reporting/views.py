@@ -82,7 +82,8 @@ def dashboard():
     data = service.dashboard(actor, **args)
     return render_template("reporting/dashboard.html", data=data, charts=chart_data(data),
                            regions=service.region_choices(actor), args=args, national=actor.sees_everything,
-                           case_link="cases.case_detail" in current_app.view_functions)
+                           case_link="cases.case_detail" in current_app.view_functions,
+                           escalations_link="transfers.escalations" in current_app.view_functions)
 
 
 @bp.get("/download.xlsx")
