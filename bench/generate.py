@@ -216,15 +216,31 @@ def person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
+NAMES = [person_name(random.Random(f"name:{i}")) for i in range(4096)]  # a fixed pool: names repeat, as in life
+
+
 # --- personal numbers ----------------------------------------------------------------------------------------
 
 RIC_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
 
+_REGION_SUM: dict[str, int] = {}
+_BORN: dict[date, tuple[str, int]] = {}
+_SEQUENCE = [(f"{n:03d}", sum(int(d) * w for d, w in zip(f"{n:03d}", RIC_WEIGHTS[14:], strict=True)))
+             for n in range(1000)]
+
+
 def ric_number(region: str, born: date, sequence: int) -> str:
-    body = f"{region}{born:%Y%m%d}{sequence:03d}"
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, RIC_WEIGHTS, strict=True)) % 11]
-    return body + check
+    """A resident ID number with a correct check digit (GB 11643), from cached partial weighted sums."""
+    region_sum = _REGION_SUM.get(region)
+    if region_sum is None:
+        region_sum = _REGION_SUM[region] = sum(int(d) * w for d, w in zip(region, RIC_WEIGHTS[:6], strict=True))
+    birth = _BORN.get(born)
+    if birth is None:
+        text = born.strftime("%Y%m%d")
+        birth = _BORN[born] = (text, sum(int(d) * w for d, w in zip(text, RIC_WEIGHTS[6:14], strict=True)))
+    seq_text, seq_sum = _SEQUENCE[sequence]
+    return f"{region}{birth[0]}{seq_text}" + "10X98765432"[(region_sum + birth[1] + seq_sum) % 11]
 
 
 class Pii:
@@ -241,7 +257,8 @@ class Pii:
                            for _ in range(PII_POOL)]
 
     def hash(self, kind: str, value: str) -> str:
-        return hmac.new(self.key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        """The same value as core.pii.lookup_hash (HMAC-SHA256), through OpenSSL's one-shot digest."""
+        return hmac.digest(self.key, f"{kind}:{value}".encode(), "sha256").hex()
 
     def id_columns(self, number: str, index: int) -> tuple:
         return (self.id_pool[index % PII_POOL], number[:6] + "********" + number[-4:], self.hash("ric", number))
@@ -309,22 +326,20 @@ class Spec:
 
 
 class CaseGenerator:
-    """Yields batches {table: [row tuples]} for ``spec.cases`` cases and their legal-aid applications."""
+    """Yields batches {table: [rows]} for ``spec.cases`` cases and their legal-aid applications.
+
+    Rows are tuples of COPY text values (``N`` for NULL, ISO dates, ``t``/``f``), ready for PostgreSQL's
+    COPY; ``CoreWriter`` parses them back by column type for other databases."""
 
     def __init__(self, spec: Spec, world: World, cal: WorkCalendar, pii: Pii, time_limits: dict[str, int],
                  *, first_case_id: int = 1, first_event_id: int = 1, first_party_id: int = 1,
                  first_transfer_id: int = 1, first_application_id: int = 1, first_la_event_id: int = 1,
                  first_handover_id: int = 1):
         self.spec, self.world, self.cal, self.pii, self.time_limits = spec, world, cal, pii, time_limits
-        self.case_ids = itertools.count(first_case_id)
-        self.event_ids = itertools.count(first_event_id)
-        self.party_ids = itertools.count(first_party_id)
-        self.transfer_ids = itertools.count(first_transfer_id)
-        self.app_ids = itertools.count(first_application_id)
-        self.la_event_ids = itertools.count(first_la_event_id)
-        self.handover_ids = itertools.count(first_handover_id)
+        self.first = {"case": first_case_id, "event": first_event_id, "party": first_party_id,
+                      "transfer": first_transfer_id, "application": first_application_id,
+                      "la_event": first_la_event_id, "handover": first_handover_id}
         self.counters: dict[tuple[int, int], int] = {}
-        self.la_counters: dict[int, int] = {}
         first, last = spec.start.toordinal(), spec.end.toordinal()
         self.days = list(range(first, last + 1))
         # Fewer disputes are registered on rest days.
@@ -334,39 +349,85 @@ class CaseGenerator:
         self.sources, self.source_cum = _cum(SOURCE_SHARES)
         self.outcomes, self.outcome_cum = _cum(OUTCOME_SHARES)
         self.answers, self.answer_cum = _cum(TRANSFER_ANSWERS)
-        self.dates = {o: date.fromordinal(o) for o in range(first - 5, cal.last + 1)}
+        span = range(first - 5, cal.last + 1)
+        self.iso: dict = {o: date.fromordinal(o).isoformat() for o in span}
+        self.iso[None] = N
+        self.stamp: dict = {o: f"{self.iso[o]} 02:00:00+00" for o in span}
+        self.stamp[None] = N
+        self.year = {o: date.fromordinal(o).year for o in span}
         self.end = last
         from mediation_hub.legal_aid.reference import EXEMPT_GROUPS, MATTER_CATEGORIES
 
         self.matters = list(MATTER_CATEGORIES)
         self.exempt_groups = list(EXEMPT_GROUPS)
 
+    @property
+    def chunks(self) -> int:
+        return (self.spec.cases + CHUNK - 1) // CHUNK
+
+    def plan(self, chunk: int) -> list[tuple[int, str, str, Org]]:
+        """Day, county, category and organisation of each case of a chunk, from the chunk's own stream.
+
+        Cheap enough to run for every chunk up front, which gives each chunk its case-number counters."""
+        rng = random.Random(f"{self.spec.seed}:{chunk}:plan")
+        size = min(CHUNK, self.spec.cases - chunk * CHUNK)
+        days = rng.choices(self.days, cum_weights=self.day_cum, k=size)
+        counties = rng.choices(self.world.counties, cum_weights=self.county_cum, k=size)
+        categories = rng.choices(self.categories, cum_weights=self.category_cum, k=size)
+        picks = [rng.random() for _ in range(size)]
+        mediating, cums = self.world.mediating, self.world.mediating_cum
+        return [(day, county, category, mediating[county][bisect_left(cums[county], pick * cums[county][-1])])
+                for day, county, category, pick in zip(days, counties, categories, picks, strict=True)]
+
+    def counters_before(self) -> list[dict]:
+        """The case-number counters at the start of each chunk (and after the last, for the table)."""
+        counters: dict[tuple[int, int], int] = {}
+        result = []
+        for chunk in range(self.chunks):
+            result.append(dict(counters))
+            for day, _county, _category, org in self.plan(chunk):
+                key = (org.id, self.year[day])
+                counters[key] = counters.get(key, 0) + 1
+        result.append(counters)
+        return result
+
+    def chunk_rows(self, chunk: int, counters: dict) -> dict[str, list[tuple]]:
+        """All rows of one chunk; ids come from the chunk's own blocks, so chunks are independent."""
+        rng = random.Random(f"{self.spec.seed}:{chunk}")
+        offset = chunk * CHUNK
+        f = self.first
+        self.counters = dict(counters)
+        self.case_ids = itertools.count(f["case"] + offset)
+        self.party_ids = itertools.count(f["party"] + 2 * offset)
+        self.event_ids = itertools.count(f["event"] + EVENTS_PER_CASE * offset)
+        self.transfer_ids = itertools.count(f["transfer"] + offset)
+        app_block = CHUNK // 10
+        self.app_ids = itertools.count(f["application"] + chunk * app_block)
+        self.la_event_ids = itertools.count(f["la_event"] + chunk * app_block * 6)
+        self.handover_ids = itertools.count(f["handover"] + chunk * app_block)
+        rows = {name: [] for name in BULK_TABLES}
+        planned = self.plan(chunk)
+        for day, county, category, org in planned:
+            self._case(rng, day, county, category, org, rows)
+        for _ in range(min(app_block, _poisson_count(rng, len(planned) * LEGAL_AID_PER_CASE))):
+            self._application(rng, rows)
+        return rows
+
     def batches(self):
-        n = self.spec.cases
-        for chunk, start in enumerate(range(0, n, CHUNK)):
-            rng = random.Random(f"{self.spec.seed}:{chunk}")
-            size = min(CHUNK, n - start)
-            rows = {name: [] for name in BULK_TABLES}
-            days = rng.choices(self.days, cum_weights=self.day_cum, k=size)
-            counties = rng.choices(self.world.counties, cum_weights=self.county_cum, k=size)
-            categories = rng.choices(self.categories, cum_weights=self.category_cum, k=size)
-            for i in range(size):
-                self._case(rng, days[i], counties[i], categories[i], rows)
-            for _ in range(_poisson_count(rng, size * LEGAL_AID_PER_CASE)):
-                self._application(rng, rows)
-            yield rows
+        counters = self.counters_before()
+        for chunk in range(self.chunks):
+            yield self.chunk_rows(chunk, counters[chunk])
+        self.counters = counters[-1]
 
     def counter_rows(self) -> list[tuple]:
-        return [(org, year, last) for (org, year), last in sorted(self.counters.items())]
+        return [(str(org), str(year), str(last)) for (org, year), last in sorted(self.counters.items())]
 
     # one case and everything that hangs off it
-    def _case(self, rng: random.Random, received: int, county: str, category: str, rows: dict) -> None:
-        world, cal = self.world, self.cal
-        cum = world.mediating_cum[county]
-        org = world.mediating[county][bisect_left(cum, rng.random() * cum[-1])]
+    def _case(self, rng: random.Random, received: int, county: str, category: str, org: Org, rows: dict) -> None:
+        world, cal, iso = self.world, self.cal, self.iso
         studio = world.studios.get(org.id) if org.id in world.studios and rng.random() < STUDIO_SHARE else None
         case_id = next(self.case_ids)
-        year = self.dates[received].year
+        year = self.year[received]
         seq = self.counters[(org.id, year)] = self.counters.get((org.id, year), 0) + 1
         number = f"MH-{org.region_code}-{org.id}-{year}-{seq:06d}"
         cross = rng.random() < CROSS_REGION_SHARE
@@ -380,82 +441,84 @@ class CaseGenerator:
         handler, handler_studio = org, studio
         status, outcome = "registered", None
         accepted = due = declined = concluded = None
-        events.append(("registered", received, handler, handler_studio, {"number": number, "cross_region": cross}))
-        steps = [received]
+        events.append(("registered", received, handler, handler_studio,
+                       f'{{"number": "{number}", "cross_region": {"true" if cross else "false"}}}'))
+        last_step = received
         if rng.random() < DECLINE_SHARE:
             day = received + rng.choice((0, 1, 1, 2))
             if day <= self.end:
                 status, declined = "declined", day
-                events.append(("declined", day, handler, handler_studio, {"reason": "不属于人民调解受理范围"}))
-                steps.append(day)
+                events.append(("declined", day, handler, handler_studio, f'{{"reason": "{DECLINE_REASON}"}}'))
+                last_step = day
         else:
             day = received + rng.choices((0, 1, 2, 3), (60, 25, 10, 5))[0]
             if day <= self.end:
-                status, accepted = "accepted", day
-                limit = self.time_limits.get(org.kind, 30)
-                due = cal.add_calendar(day, limit)
-                events.append(("accepted", day, handler, handler_studio, {"due_on": self.dates[due].isoformat()}))
-                steps.append(day)
+                status, accepted, last_step = "accepted", day, day
+                due = cal.add_calendar(day, self.time_limits.get(org.kind, 30))
+                events.append(("accepted", day, handler, handler_studio, f'{{"due_on": "{iso[due]}"}}'))
                 planned = day + min(int(rng.expovariate(1 / 9)) + 1, 120)
                 if cross and rng.random() < 0.5:
-                    handler, handler_studio, planned = self._transfer(rng, case_id, org, other_county, accepted,
-                                                                      planned, events, rows)
-                if planned > due and rng.random() < 0.5 and due - 2 > accepted and due - 2 <= self.end:
-                    extended_on = due - 2
-                    old_due, due = due, cal.add_calendar(due, 15)
+                    handler, handler_studio, planned = self._transfer(rng, case_id, org, studio, other_county,
+                                                                      accepted, planned, events, rows)
+                if planned > due and rng.random() < 0.5 and accepted < due - 2 <= self.end:
+                    extended_on, old_due = due - 2, due
+                    due = cal.add_calendar(due, 15)
                     events.append(("time_limit_extended", extended_on, handler, handler_studio,
-                                   {"days": 15, "previous_due_on": self.dates[old_due].isoformat(),
-                                    "due_on": self.dates[due].isoformat()}))
+                                   {"days": 15, "previous_due_on": iso[old_due], "due_on": iso[due]}))
                 if planned <= self.end:
-                    status, concluded = "concluded", planned
+                    status, concluded, last_step = "concluded", planned, planned
                     outcome = self.outcomes[bisect_left(self.outcome_cum, rng.random() * self.outcome_cum[-1])]
+                    on_time = "true" if planned <= due else "false"
                     events.append(("concluded", planned, handler, handler_studio,
-                                   {"outcome": outcome, "on_time": planned <= due}))
-                    steps.append(planned)
-        self._case_rows(rng, rows, case_id, number, handler, handler_studio, category, source, received, occurred,
-                        cross, status, outcome, accepted, due, declined, concluded, max(steps), len(events))
+                                   f'{{"outcome": "{outcome}", "on_time": {on_time}}}'))
+        self._case_row(rng, rows, case_id, number, handler, handler_studio, category, source, received, occurred,
+                       cross, status, outcome, accepted, due, declined, concluded, last_step, len(events))
         self._parties(rng, rows, case_id, county, other_county if cross else None)
         if accepted is not None:
             mediators = world.mediators[handler.id]
-            rows["case_mediators"].append((case_id, mediators[case_id % len(mediators)], True))
-        for code, day, at_org, at_studio, data in sorted(events, key=lambda e: e[1]):
-            rows["case_events"].append((next(self.event_ids), case_id, code, self.dates[day], stamp(self.dates[day]),
-                                        at_org.id, at_org.region_code, at_studio, ACTOR, data))
+            rows["case_mediators"].append((str(case_id), str(mediators[case_id % len(mediators)]), "t"))
+        events.sort(key=lambda e: e[1])
+        case_text = str(case_id)
+        for code, day, at_org, at_studio, data in events:
+            rows["case_events"].append((str(next(self.event_ids)), case_text, code, iso[day], self.stamp[day],
+                                        str(at_org.id), at_org.region_code, _text(at_studio), ACTOR,
+                                        data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)))
 
-    def _case_rows(self, rng, rows, case_id, number, handler, studio, category, source, received, occurred, cross,
-                   status, outcome, accepted, due, declined, concluded, last_step, n_events) -> None:
-        d = self.dates
-        amount = round(rng.uniform(500, 200_000), 2) if category in ("contract", "damages", "traffic", "labour") \
-            else None
-        agreement_amount = round(amount * rng.uniform(0.4, 1.0), 2) if amount and outcome == "agreement" else None
-        confirmation = follow_up = None
-        if outcome == "agreement":
-            confirmation = d[self.cal.add_calendar(concluded, 30)]
-            follow_up = d[self.cal.add_calendar(concluded, 30)]
+    def _case_row(self, rng, rows, case_id, number, handler, studio, category, source, received, occurred, cross,
+                  status, outcome, accepted, due, declined, concluded, last_step, n_events) -> None:
+        iso = self.iso
+        amount = agreement_amount = N
+        if category in ("contract", "damages", "traffic", "labour"):
+            value = rng.uniform(500, 200_000)
+            amount = f"{value:.2f}"
+            if outcome == "agreement":
+                agreement_amount = f"{value * rng.uniform(0.4, 1.0):.2f}"
+        confirmation = iso[self.cal.add_calendar(concluded, 30)] if outcome == "agreement" else N
         rows["cases"].append((
-            case_id, number, handler.id, studio, category, source, SUMMARIES[category], d[received], occurred,
-            amount, rng.random() < 0.005, cross, status, outcome, d.get(accepted), d.get(due), d.get(declined),
-            "不属于人民调解受理范围" if declined else None, d[last_step], d.get(concluded), agreement_amount, "none",
-            confirmation, follow_up, n_events, stamp(d[received]), stamp(d[last_step])))
+            str(case_id), number, str(handler.id), _text(studio), category, source, SUMMARIES[category], iso[received],
+            occurred, amount, "t" if rng.random() < 0.005 else "f", "t" if cross else "f", status, outcome or N,
+            iso[accepted], iso[due], iso[declined], DECLINE_REASON if declined else N, iso[last_step],
+            iso[concluded], agreement_amount, "none", confirmation, confirmation, str(n_events),
+            self.stamp[received], self.stamp[last_step]))
 
     def _parties(self, rng, rows, case_id, county, other_county) -> None:
-        pii = self.pii
+        pii, case_text = self.pii, str(case_id)
         for position, role in enumerate(("applicant", "respondent")):
             party_id = next(self.party_ids)
             region = other_county if (other_county and role == "respondent") else county
-            born = date(1950, 1, 1) + timedelta(days=rng.randrange(20_000))
-            number = ric_number(region, born, party_id % 1000)
+            number = ric_number(region, BIRTH_DAYS[rng.randrange(len(BIRTH_DAYS))], party_id % 1000)
             phone = f"13{rng.randrange(10**9):09d}" if rng.random() < 0.8 else None
-            rows["parties"].append((party_id, case_id, position, role, "person", person_name(rng), region,
+            rows["parties"].append((str(party_id), case_text, str(position), role, "person",
+                                    NAMES[rng.getrandbits(12)], region,
                                     *pii.id_columns(number, party_id),
-                                    *(pii.phone_columns(phone, party_id) if phone else (None, None, None))))
+                                    *(pii.phone_columns(phone, party_id) if phone else (N, N, N))))
 
-    def _transfer(self, rng, case_id, org, other_county, accepted, planned, events, rows):
-        """A request to a partner in the other province; returns the handler and conclusion day after it."""
-        cal = self.cal
+    def _transfer(self, rng, case_id, org, studio, other_county, accepted, planned, events, rows):
+        """A request to a partner in the other province; returns the handler, studio and conclusion day."""
+        cal, iso, stamp_of = self.cal, self.iso, self.stamp
         requested = accepted + rng.randint(1, 3)
         if requested > self.end or requested >= planned:
-            return org, events[0][3], planned
+            return org, studio, planned
         partner = self.world.mediating[other_county][0]
         mode = "transfer" if rng.random() < 0.8 else "joint"
         transfer_id = next(self.transfer_ids)
@@ -464,7 +527,7 @@ class CaseGenerator:
         answered = {"accepted": cal.add_working(requested, rng.randint(0, 3)),
                     "declined": cal.add_working(requested, rng.randint(0, 3)),
                     "expired": respond_by + 1, "withdrawn": requested + rng.randint(0, 1)}[answer]
-        handler, studio = org, events[0][3]
+        handler = org
         events.append((f"{mode}_requested", requested, org, studio, {"transfer_id": transfer_id}))
         if answered > self.end:
             answer, answered = "pending", None
@@ -476,19 +539,19 @@ class CaseGenerator:
                                {"transfer_id": transfer_id, "from_organization_id": org.id,
                                 "to_organization_id": partner.id}))
             elif answer == "accepted":
-                rows["case_co_organizations"].append((case_id, partner.id, self.dates[answered], transfer_id,
-                                                      stamp(self.dates[answered])))
+                rows["case_co_organizations"].append((str(case_id), str(partner.id), iso[answered], str(transfer_id),
+                                                      stamp_of[answered]))
             if planned < answered:
                 planned = answered + rng.randint(1, 15)
         working = cal.working_between(requested, answered) if answer in ("accepted", "declined") else None
         rows["transfers"].append((
-            transfer_id, case_id, org.id, partner.id, "JJJ-MEDIATION", mode, answer, stamp(self.dates[requested]),
-            self.dates[requested], self.dates[respond_by], stamp(self.dates[answered]) if answered else None,
-            self.dates.get(answered), "capacity" if answer == "declined" else None, working, 2 if answered else 1))
+            str(transfer_id), str(case_id), str(org.id), str(partner.id), "JJJ-MEDIATION", mode, answer,
+            stamp_of[requested], iso[requested], iso[respond_by], stamp_of[answered], iso[answered],
+            "capacity" if answer == "declined" else N, _text(working), "2" if answered else "1"))
         return handler, studio, planned
 
     def _application(self, rng: random.Random, rows: dict) -> None:
-        world, cal, d = self.world, self.cal, self.dates
+        world, cal, iso, stamp_of = self.world, self.cal, self.iso, self.stamp
         county = rng.choices(world.counties, cum_weights=self.county_cum)[0]
         filed = rng.choices(self.days, cum_weights=self.day_cum)[0]
         filed_centre = world.centres[county]
@@ -498,65 +561,66 @@ class CaseGenerator:
             matter_county = rng.choice(world.counties_by_province[rng.choice(provinces)])
         competent = world.centres[matter_county]
         app_id = next(self.app_ids)
-        year = d[filed].year
-        status, received, accepted, decided, granted, assign_by, assigned, closed = "filed", None, None, None, \
-            None, None, None, None
-        decide_by = None
-        events = [("filed", filed, filed_centre, {})]
+        status = "filed"
+        received = decide_by = accepted = decided = granted = assign_by = assigned = closed = None
+        events = [("filed", filed, filed_centre)]
         last = filed
         if competent is not filed_centre:
             on = filed + rng.randint(0, 2)
             if on <= self.end:
-                status, received = "transferred", on
+                status, received, last = "transferred", on, on
                 decide_by = cal.add_calendar(on, 7)
-                events.append(("transferred", on, competent, {"to_centre_id": competent.id}))
-                rows["legal_aid_handovers"].append((next(self.handover_ids), app_id, filed_centre.id, competent.id,
-                                                    "JJJ-LEGAL-AID", d[on], stamp(d[on]), ACTOR))
-                last = on
+                events.append(("transferred", on, competent))
+                rows["legal_aid_handovers"].append((str(next(self.handover_ids)), str(app_id), str(filed_centre.id),
+                                                    str(competent.id), "JJJ-LEGAL-AID", iso[on], stamp_of[on], ACTOR))
         else:
             received, decide_by = filed, cal.add_calendar(filed, 7)
-        start = received if received is not None else None
-        if start is not None and start + 1 <= self.end:
-            accepted = start + rng.randint(0, 1)
-            status = "accepted"
-            events.append(("accepted", accepted, competent, {}))
+        if received is not None and received + 1 <= self.end:
+            status, accepted = "accepted", received + rng.randint(0, 1)
+            events.append(("accepted", accepted, competent))
             last = accepted
             day = accepted + rng.choices((1, 2, 3, 4, 5, 6, 8, 10), (10, 20, 20, 15, 15, 10, 6, 4))[0]
             if day <= self.end:
-                decided, granted = day, rng.random() < 0.9
+                decided, granted, last = day, rng.random() < 0.9, day
                 status = "granted" if granted else "refused"
-                events.append((status, day, competent, {}))
-                last = day
+                events.append((status, day, competent))
                 if granted:
                     assign_by = cal.add_calendar(day, 3)
                     day = day + rng.choices((0, 1, 2, 3, 5), (30, 30, 20, 12, 8))[0]
                     if day <= self.end:
-                        status, assigned = "assigned", day
-                        events.append(("lawyer_assigned", day, competent, {}))
-                        last = day
+                        status, assigned, last = "assigned", day, day
+                        events.append(("lawyer_assigned", day, competent))
                         day = day + rng.randint(30, 240)
                         if day <= self.end:
-                            status, closed = "closed", day
-                            events.append(("closed", day, competent, {}))
-                            last = day
-        self.la_counters[year] = self.la_counters.get(year, 0) + 1
+                            status, closed, last = "closed", day, day
+                            events.append(("closed", day, competent))
         hardship = rng.choices(("declaration", "proof", "exempt"), (60, 25, 15))[0]
-        number = f"LA{year}-{app_id:06d}"
-        born = date(1950, 1, 1) + timedelta(days=rng.randrange(20_000))
-        id_number = ric_number(county, born, app_id % 1000)
+        id_number = ric_number(county, BIRTH_DAYS[rng.randrange(len(BIRTH_DAYS))], app_id % 1000)
         phone = f"13{rng.randrange(10**9):09d}"
         rows["legal_aid_applications"].append((
-            app_id, number, status, competent.id if received is not None else filed_centre.id, filed_centre.id,
-            person_name(rng), county, rng.choice(self.matters), matter_county, hardship,
-            rng.choice(self.exempt_groups) if hardship == "exempt" else None, "申请法律援助", d[filed], d.get(received),
-            d.get(decide_by), d.get(accepted), d.get(decided), granted,
-            "经审查不符合经济困难标准" if granted is False else None, d.get(assign_by), d.get(assigned),
-            f"{person_name(rng)}律师" if assigned else None, d.get(closed), d[last], len(events),
+            str(app_id), f"LA{self.year[filed]}-{app_id:06d}", status,
+            str(competent.id if received is not None else filed_centre.id), str(filed_centre.id),
+            NAMES[rng.getrandbits(12)],
+            county, rng.choice(self.matters), matter_county, hardship,
+            rng.choice(self.exempt_groups) if hardship == "exempt" else N, "申请法律援助", iso[filed], iso[received],
+            iso[decide_by], iso[accepted], iso[decided], N if granted is None else ("t" if granted else "f"),
+            "经审查不符合经济困难标准" if granted is False else N, iso[assign_by], iso[assigned],
+            f"{NAMES[rng.getrandbits(12)]}律师" if assigned else N, iso[closed], iso[last], str(len(events)),
             *self.pii.id_columns(id_number, app_id), *self.pii.phone_columns(phone, app_id),
-            stamp(d[filed]), stamp(d[last])))
-        for code, day, centre, data in events:
-            rows["legal_aid_events"].append((next(self.la_event_ids), app_id, code, d[day], stamp(d[day]), centre.id,
-                                             centre.region_code, ACTOR, data))
+            stamp_of[filed], stamp_of[last]))
+        for code, day, centre in events:
+            rows["legal_aid_events"].append((str(next(self.la_event_ids)), str(app_id), code, iso[day], stamp_of[day],
+                                             str(centre.id), centre.region_code, ACTOR, "{}"))
+
+
+N = "\\N"  # NULL in COPY text format
+EVENTS_PER_CASE = 8  # id block per case: a case writes at most 7 events
+DECLINE_REASON = "不属于人民调解受理范围"
+BIRTH_DAYS = [date(1950, 1, 1) + timedelta(days=i) for i in range(0, 20_000)]
+
+
+def _text(value) -> str:
+    return N if value is None else str(value)
 
 
 def _cum(shares: dict[str, float]) -> tuple[list[str], list[float]]:
@@ -572,37 +636,48 @@ def _poisson_count(rng: random.Random, mean: float) -> int:
 
 # --- writers ---------------------------------------------------------------------------------------------------
 
-def _copy_text(value) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False).replace("\\", "\\\\")
-    return str(value)
+def copy_text(rows: list[tuple]) -> str:
+    return "".join(["\t".join(row) + "\n" for row in rows])
 
 
 class CopyWriter:
-    """PostgreSQL: COPY … FROM STDIN through psycopg's ``cursor.copy()``, text format, written in blocks."""
+    """PostgreSQL: COPY … FROM STDIN (text format) through psycopg's ``cursor.copy()``."""
 
     def __init__(self, dbapi_connection):
         self.conn = dbapi_connection
 
     def write(self, table: str, rows: list[tuple]) -> None:
-        if not rows:
+        if rows:
+            self.write_text(table, copy_text(rows))
+
+    def write_text(self, table: str, text: str) -> None:
+        if not text:
             return
         columns = COLUMNS[table]
         with self.conn.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            block = []
-            for row in rows:
-                block.append("\t".join([_copy_text(v) for v in row]))
-                if len(block) >= 5000:
-                    copy.write("\n".join(block) + "\n")
-                    block = []
-            if block:
-                copy.write("\n".join(block) + "\n")
+            view = text.encode()
+            for offset in range(0, len(view), 1 << 20):
+                copy.write(view[offset:offset + (1 << 20)])
+
+
+def _parser(column: sa.Column):
+    """Turns a COPY text value back into the Python value the column type binds."""
+    kind = column.type.impl if isinstance(column.type, sa.types.TypeDecorator) else column.type
+    if isinstance(kind, sa.DateTime):
+        return lambda v: datetime.fromisoformat(v + ":00" if v[-3] in "+-" else v)
+    if isinstance(kind, sa.Date):
+        return date.fromisoformat
+    if isinstance(kind, sa.Boolean):
+        return lambda v: v == "t"
+    if isinstance(kind, sa.Numeric) and not isinstance(kind, sa.Integer | sa.Float):
+        from decimal import Decimal
+
+        return Decimal
+    if isinstance(kind, sa.Integer):
+        return int
+    if isinstance(kind, sa.JSON):
+        return json.loads
+    return str
 
 
 class CoreWriter:
@@ -612,13 +687,21 @@ class CoreWriter:
         self.connection = connection
 
     def write(self, table: str, rows: list[tuple]) -> None:
-        if not rows:
-            return
+        if rows:
+            from mediation_hub.extensions import db
+
+            self.connection.execute(db.metadata.tables[table].insert(), self.values(table, rows))
+
+    @staticmethod
+    def values(table: str, rows: list[tuple]) -> list[dict]:
+        """COPY text rows as dicts of Python values for the table's columns."""
         from mediation_hub.extensions import db
 
+        target = db.metadata.tables[table]
         columns = COLUMNS[table]
-        self.connection.execute(db.metadata.tables[table].insert(), [dict(zip(columns, row, strict=True))
-                                                                     for row in rows])
+        parsers = [_parser(target.c[name]) for name in columns]
+        return [{name: (None if v == N else parse(v)) for name, parse, v in zip(columns, parsers, row, strict=True)}
+                for row in rows]
 
 
 # --- driver ----------------------------------------------------------------------------------------------------
@@ -666,23 +749,26 @@ def prepare(session, spec: Spec) -> tuple[World, WorkCalendar, Pii, dict]:
 
 
 def world_rows(world: World, pii: Pii, day: date) -> dict[str, list[tuple]]:
-    now = stamp(day)
-    orgs = [(o.id, o.name, o.kind, o.region_code, [], True, now, now) for o in world.orgs]
+    now = f"{day.isoformat()} 02:00:00+00"
+    orgs = [(str(o.id), o.name, o.kind, o.region_code, "[]", "t", now, now) for o in world.orgs]
     region_of = {o.id: o.region_code for o in world.orgs}
     mediators = []
     for mediator_id, name, org_id, _position in world.mediator_rows:
         born = date(1970, 1, 1) + timedelta(days=mediator_id % 9000)
         number = ric_number(region_of[org_id], born, mediator_id % 1000)
         phone = f"138{mediator_id:08d}"
-        mediators.append((mediator_id, name, org_id, [], True, *pii.id_columns(number, mediator_id),
+        mediators.append((str(mediator_id), name, str(org_id), "[]", "t", *pii.id_columns(number, mediator_id),
                           *pii.phone_columns(phone, mediator_id), now, now))
-    studios = [(sid, name, host, lead, bureau, day, [], True, now, now)
+    studios = [(str(sid), name, str(host), str(lead), str(bureau), day.isoformat(), "[]", "t", now, now)
                for sid, name, host, lead, bureau in world.studio_rows]
     return {"organizations": orgs, "mediators": mediators, "studios": studios}
 
 
-def generate(session, spec: Spec, writer, *, progress=None) -> dict:
-    """Write the whole data set through ``writer``; returns row counts per table (caller commits)."""
+def generate(session, spec: Spec, writer, *, progress=None, workers: int = 0) -> dict:
+    """Write the whole data set through ``writer``; returns row counts per table (caller commits).
+
+    ``workers`` > 0 (PostgreSQL COPY only): chunks are generated by that many forked processes while this one
+    feeds COPY; the rows are the same as with none, chunk by chunk."""
     world, cal, pii, limits = prepare(session, spec)
     counts: dict[str, int] = {}
     for table, rows in world_rows(world, pii, spec.start).items():
@@ -695,17 +781,65 @@ def generate(session, spec: Spec, writer, *, progress=None) -> dict:
                               first_application_id=_next_id(session, "legal_aid_applications"),
                               first_la_event_id=_next_id(session, "legal_aid_events"),
                               first_handover_id=_next_id(session, "legal_aid_handovers"))
-    done = 0
-    for batch in generator.batches():
+    counters = generator.counters_before()
+    if workers and isinstance(writer, CopyWriter):
+        batches = _forked_batches(generator, counters, workers)
+    else:
+        batches = ({table: (None, rows) for table, rows in generator.chunk_rows(chunk, counters[chunk]).items()}
+                   for chunk in range(generator.chunks))
+    for batch in batches:
         for table in BULK_TABLES:
-            writer.write(table, batch[table])
-            counts[table] = counts.get(table, 0) + len(batch[table])
-        done += len(batch["cases"])
+            text, rows = batch[table]
+            if text is not None:
+                writer.write_text(table, text)
+                counts[table] = counts.get(table, 0) + text.count("\n")
+            else:
+                writer.write(table, rows)
+                counts[table] = counts.get(table, 0) + len(rows)
         if progress:
-            progress(done, spec.cases)
+            progress(counts["cases"], spec.cases)
+    generator.counters = counters[-1]
     writer.write("case_number_counters", generator.counter_rows())
     counts["case_number_counters"] = len(generator.counters)
     return counts
+
+
+def _forked_batches(generator: CaseGenerator, counters: list[dict], workers: int):
+    """Chunks generated by ``workers`` forked processes (chunk k by worker k mod n), yielded in chunk order
+    as COPY text."""
+    import multiprocessing
+    import os
+    import traceback
+
+    context = multiprocessing.get_context("fork")
+    queues = [context.Queue(maxsize=2) for _ in range(workers)]
+
+    def child(worker: int):
+        queue = queues[worker]
+        try:
+            for chunk in range(worker, generator.chunks, workers):
+                rows = generator.chunk_rows(chunk, counters[chunk])
+                queue.put(("batch", {table: copy_text(table_rows) for table, table_rows in rows.items()}))
+        except BaseException:  # noqa: BLE001 - reported to the parent, which raises
+            queue.put(("error", traceback.format_exc()))
+        queue.close()
+        queue.join_thread()
+        os._exit(0)  # no finalizers: the inherited database connection belongs to the parent
+
+    processes = [context.Process(target=child, args=(w,), daemon=True) for w in range(workers)]
+    for process in processes:
+        process.start()
+    try:
+        for chunk in range(generator.chunks):
+            kind, payload = queues[chunk % workers].get()
+            if kind != "batch":
+                raise RuntimeError("generator process failed:\n" + payload)
+            yield {table: (text, None) for table, text in payload.items()}
+    finally:
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
 
 
 def digest_rows(spec: Spec, region_rows: list[tuple], workdays: dict[date, bool], keys: dict) -> str:
@@ -787,7 +921,7 @@ def setup_database(app) -> None:
         db.session.commit()
 
 
-def run(database_url: str, spec: Spec, *, fast_load: bool = True, log=print) -> dict:
+def run(database_url: str, spec: Spec, *, fast_load: bool = True, workers: int = 2, log=print) -> dict:
     """Create the schema, generate, rebuild the aggregates, analyse; returns timings and counts."""
     from bench.common import bench_app
     from mediation_hub.extensions import db
@@ -814,7 +948,7 @@ def run(database_url: str, spec: Spec, *, fast_load: bool = True, log=print) -> 
                 rate = done / (time.perf_counter() - t0)
                 log(f"  {done:,}/{total:,} cases ({rate:,.0f}/s)")
 
-        counts = generate(db.session, spec, writer, progress=progress)
+        counts = generate(db.session, spec, writer, progress=progress, workers=workers if postgres else 0)
         db.session.commit()
         timings["generate_and_load_s"] = time.perf_counter() - t0
         if postgres:
@@ -851,6 +985,7 @@ def main(argv=None) -> int:
     parser.add_argument("--end", type=date.fromisoformat, default=date(2025, 12, 31))
     parser.add_argument("--smoke", action="store_true", help="1,000 cases, one year, SQLite unless a URL is given")
     parser.add_argument("--keep-indexes", action="store_true", help="PostgreSQL: load with indexes in place")
+    parser.add_argument("--workers", type=int, default=2, help="PostgreSQL: generator processes feeding COPY")
     args = parser.parse_args(argv)
     if args.smoke:
         args.cases = min(args.cases, 1000)
@@ -859,7 +994,7 @@ def main(argv=None) -> int:
     start = args.start or date(args.end.year - years + 1, 1, 1)
     spec = Spec(cases=args.cases, seed=args.seed, start=start, end=args.end)
     print(f"generating {spec.cases:,} cases {spec.start}..{spec.end} seed {spec.seed} into {url}")
-    result = run(url, spec, fast_load=not args.keep_indexes)
+    result = run(url, spec, fast_load=not args.keep_indexes, workers=args.workers)
     for table, count in result["counts"].items():
         print(f"  {table:<26} {count:>12,}")
     for name, seconds in result["timings"].items():

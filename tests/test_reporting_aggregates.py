@@ -36,8 +36,7 @@ class OrmEventWriter(CoreWriter):
     def write(self, table, rows):
         if table != "case_events":
             return super().write(table, rows)
-        columns = COLUMNS[table]
-        db.session.add_all(CaseEvent(**dict(zip(columns, row, strict=True))) for row in rows)
+        db.session.add_all(CaseEvent(**values) for values in self.values(table, rows))
         db.session.flush()
         return None
 

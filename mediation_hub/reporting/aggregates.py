@@ -56,12 +56,15 @@ def _count_column() -> Mapped[int]:
 
 
 class _StatRow:
-    """Key and count columns shared by the daily and the monthly table."""
+    """Key and count columns shared by the daily and the monthly table.
 
-    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
-    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), primary_key=True)
+    No foreign keys: the rows are derived from ``case_events``, whose keys are checked; a rebuild over
+    ten million cases writes tens of millions of rows, and a foreign-key check per row would triple its time."""
+
+    organization_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    region_code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
     studio_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
-    category_code: Mapped[str] = mapped_column(sa.ForeignKey("case_categories.code"), primary_key=True)
+    category_code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     received: Mapped[int] = _count_column()
     accepted: Mapped[int] = _count_column()
     declined: Mapped[int] = _count_column()
@@ -111,10 +114,10 @@ class CaseCompletionCohort(db.Model):
 
     completed_on: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     registered_on: Mapped[date] = mapped_column(sa.Date, primary_key=True)
-    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), primary_key=True)
-    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    region_code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
     studio_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
-    category_code: Mapped[str] = mapped_column(sa.ForeignKey("case_categories.code"), primary_key=True)
+    category_code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     cases: Mapped[int] = _count_column()
 
     __table_args__ = (
@@ -289,23 +292,35 @@ def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = No
     The range widens to whole months and to the registration days of cases completed inside it, so the
     result is exact. Returns the number of rows written per table."""
     span = _rebuild_range(date_from, date_to)
+    tables = (CaseDailyStat.__table__, CaseMonthlyStat.__table__, CaseCompletionCohort.__table__)
     if span is None:
-        return {"case_daily_stats": 0, "case_monthly_stats": 0, "case_completion_cohorts": 0}
+        return {table.name: 0 for table in tables}
     low, high = span
-    daily, monthly, cohorts = CaseDailyStat.__table__, CaseMonthlyStat.__table__, CaseCompletionCohort.__table__
-    db.session.execute(daily.delete().where(daily.c.day.between(low, high)))
-    db.session.execute(monthly.delete().where(monthly.c.month.between(low, high)))
-    db.session.execute(cohorts.delete().where(cohorts.c.registered_on.between(low, high)))
-    written = {
-        "case_daily_stats": db.session.execute(daily.insert().from_select(
-            ["day", *KEY_FIELDS, *STAT_FIELDS], _daily_select(low, high))).rowcount,
-        "case_monthly_stats": db.session.execute(monthly.insert().from_select(
-            ["month", *KEY_FIELDS, *STAT_FIELDS], _monthly_select(low, high))).rowcount,
-        "case_completion_cohorts": db.session.execute(cohorts.insert().from_select(
-            ["completed_on", "registered_on", *KEY_FIELDS, "cases"], _cohort_select(low, high))).rowcount,
-    }
+    daily, monthly, cohorts = tables
+    everything = date_from is None and date_to is None
+    if everything:  # a full rebuild after a bulk load: empty tables, indexes built once at the end (sorted)
+        for table in tables:
+            db.session.execute(table.delete())
+            for index in table.indexes:
+                index.drop(db.session.connection())
+    else:
+        db.session.execute(daily.delete().where(daily.c.day.between(low, high)))
+        db.session.execute(monthly.delete().where(monthly.c.month.between(low, high)))
+        db.session.execute(cohorts.delete().where(cohorts.c.registered_on.between(low, high)))
+    db.session.execute(daily.insert().from_select(["day", *KEY_FIELDS, *STAT_FIELDS], _daily_select(low, high)))
+    db.session.execute(monthly.insert().from_select(["month", *KEY_FIELDS, *STAT_FIELDS],
+                                                    _monthly_select(low, high)))
+    db.session.execute(cohorts.insert().from_select(["completed_on", "registered_on", *KEY_FIELDS, "cases"],
+                                                    _cohort_select(low, high)))
+    if everything:
+        for table in tables:
+            for index in table.indexes:
+                index.create(db.session.connection())
     db.session.flush()
-    return written
+    return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table)
+                                          .where(column.between(low, high)))
+            for table, column in ((daily, daily.c.day), (monthly, monthly.c.month),
+                                  (cohorts, cohorts.c.registered_on))}
 
 
 def _daily_select(low: date, high: date) -> sa.Select:
@@ -327,7 +342,7 @@ def _daily_select(low: date, high: date) -> sa.Select:
                       count_if(sa.and_(e.c.code == "registered", done.c.first_done.is_not(None))))
             .select_from(e.join(c, c.c.id == e.c.case_id).outerjoin(done, done.c.case_id == e.c.case_id))
             .where(e.c.code.in_(RATE_CODES), e.c.on_date.between(low, high))
-            .group_by(*keys))
+            .group_by(*keys).order_by(*keys))
 
 
 def _month_of(column) -> sa.ColumnElement:
@@ -341,7 +356,7 @@ def _monthly_select(low: date, high: date) -> sa.Select:
     d = CaseDailyStat.__table__
     keys = (_month_of(d.c.day), *(d.c[name] for name in KEY_FIELDS))
     return (sa.select(*keys, *(sa.func.sum(d.c[name]) for name in STAT_FIELDS))
-            .where(d.c.day.between(low, high)).group_by(*keys))
+            .where(d.c.day.between(low, high)).group_by(*keys).order_by(*keys))
 
 
 def _cohort_select(low: date, high: date) -> sa.Select:
@@ -352,7 +367,7 @@ def _cohort_select(low: date, high: date) -> sa.Select:
     return (sa.select(*keys, sa.func.count())
             .select_from(e.join(c, c.c.id == e.c.case_id).join(done, done.c.case_id == e.c.case_id))
             .where(e.c.code == "registered", e.c.on_date.between(low, high))
-            .group_by(*keys))
+            .group_by(*keys).order_by(*keys))
 
 
 # --- reading --------------------------------------------------------------------------------------------------
