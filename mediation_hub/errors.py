@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -116,13 +116,35 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # a connection that is gone may fail its rollback too; the answer below still stands
+            app.logger.warning("rollback failed after an error on %s %s", request.method, request.path)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        from sqlalchemy.exc import OperationalError
-
         status, title, message = 500, "Internal Server Error", "内部错误，请稍后再试"
-        if isinstance(exc, OperationalError):
+        headers = {}
+        if database_unavailable(exc):
             status, title, message = 503, "Service Unavailable", "数据库暂时不可用，请稍后再试"
+            headers["Retry-After"] = RETRY_AFTER_SECONDS
+            # The layout names the signed-in user, whose row the rollback has expired: reloading it would fail
+            # again (and turn this page into a 500), so the error page is drawn as for a signed-out visitor.
+            from .extensions import login
+
+            g._login_user = login.anonymous_user()
         if _wants_json():
-            return jsonify(error_body(status, title, message)), status
-        return render_template("error.html", status=status, message=message), status
+            return jsonify(error_body(status, title, message)), status, headers
+        return render_template("error.html", status=status, message=message), status, headers
+
+
+RETRY_AFTER_SECONDS = "5"
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """The database cannot be reached, dropped the connection (a restart, a failover) or has no free connection
+    in the pool: a 503 the client may retry, not a 500."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
