@@ -128,6 +128,7 @@ class Mediator(Person):
         super().__init__(f"mediator-{seed}", stop, seed)
         self.hub, self.accounts, self.answerable = hub, accounts, answerable
         self.transfers_sent = 0
+        self.created: list[int] = []  # ids of the cases the hub acknowledged (201)
 
     def step(self):
         account = self.rng.choice(self.accounts)
@@ -138,6 +139,7 @@ class Mediator(Person):
         if created is None:
             return
         case_id = created.json()["id"]
+        self.created.append(case_id)
         if self.hub.call("case_accept", "POST", f"/api/v1/cases/{case_id}/accept", json={}) is None:
             return
         if cross and self.send_along_a_route(case_id):
