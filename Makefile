@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := mediation_hub:create_app
 
-.PHONY: run test test-sqlite test-postgres install install-dev lint bench clean translations
+.PHONY: run test test-sqlite test-postgres install install-dev lint bench load clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,15 @@ translations: $(STAMP)
 	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k _l -k N_ --no-location --project "Mediation Hub" -o $(I18N)/messages.pot mediation_hub
 	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) -l en --width 120
 	$(BIN)/pybabel compile -d $(I18N) --statistics
+
+## make load: the full-length load and fault runs on 127.0.0.1 (docs/RESILIENCE.md): LOAD_SECONDS (60) of mixed
+## traffic against gunicorn on a new PostgreSQL database, the scheduler killed between sending a report and
+## recording it, and a throwaway PostgreSQL server restarted under traffic. `make test` runs them in short mode.
+LOAD_SECONDS ?= 60
+load: $(DEV_STAMP)
+	$(BIN)/python -m bench.load.mixed_traffic --duration $(LOAD_SECONDS)
+	$(BIN)/python -m bench.faults.scheduler_kill
+	$(BIN)/python -m bench.faults.postgres_restart --down 10 --after 20
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
