@@ -19,7 +19,7 @@ from mediation_hub.extensions import db
 
 pytest_plugins = [
     "tests.factories", "tests.factories_cases", "tests.factories_transfers", "tests.factories_legal_aid",
-    "tests.factories_reporting", "tests.browser",
+    "tests.factories_reporting", "tests.browser", "tests.pii_guard",
 ]
 
 PG_URL = os.environ.get("MEDIATION_HUB_TEST_DATABASE_URL")

@@ -200,6 +200,16 @@ def attach_log_handler() -> None:
             logger.addHandler(HANDLER)
 
 
+def enable_hub_loggers() -> None:
+    """Alembic's ``fileConfig`` (a migration test upgrading a database) disables every logger that exists at
+    that moment, which would silence the hub's loggers, and the guard's view of them, for the rest of the
+    session. A serving process never runs it; put them back as they are there."""
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and logger.disabled and (
+                name in HUB_LOGGERS or name.startswith(tuple(f"{hub}." for hub in HUB_LOGGERS))):
+            logger.disabled = False
+
+
 # --- installing the hooks ----------------------------------------------------------------------------------
 
 _original_call = Flask.__call__
@@ -275,6 +285,7 @@ def pytest_unconfigure(config):
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     GUARD.current_test = item.nodeid
+    enable_hub_loggers()
     yield
     GUARD.current_test = f"(after {item.nodeid})"
 
