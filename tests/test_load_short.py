@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# Every part of the mix must have happened, or "zero errors" would be cheap.
+# Every part of the mix must have happened, or "zero errors" would be cheap (the short run goes on until it has).
 REQUIRED_KINDS = {"case_register", "case_accept", "case_session", "case_conclude", "case_routes",
                   "transfer_request", "transfer_list", "dashboard_page", "rates_api", "page_login"}
 
