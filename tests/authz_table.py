@@ -150,6 +150,17 @@ CREATES_IN_REGISTRY = dict(admin=201, registry_admin=(201, 422), mediator=403, l
 ANSWERS_TRANSFER = dict(admin=200, registry_admin=(403, 404), mediator=(200, 404), legal_aid_officer=404,
                         coordinator=(403, 404))
 
+READS_IMPORT = dict(admin=200, registry_admin=(200, 404), mediator=(200, 404), legal_aid_officer=404,
+                    coordinator=404)
+
+
+def import_upload(v: Values) -> dict:
+    """A multipart upload: an import file with the layout's header and no rows."""
+    from tests.authz_world import import_file
+
+    return {"organization_id": str(v.org), "file": (import_file(), "历史案件.csv")}
+
+
 API_ROWS = [
     api("GET", "/api/v1/openapi.json", **everyone(200), anonymous=200),
     api("GET", "/api/v1/docs", **everyone(200), anonymous=200),
@@ -285,6 +296,13 @@ API_ROWS = [
     # ``in`` is a notice addressed to the caller itself; ``out`` one for a Hebei organisation.
     api("POST", "/api/v1/notifications/<int:notification_id>/read", "/api/v1/notifications/{notification}/read",
         **everyone((200, 404))),
+
+    # Bulk import of historical cases: administrators anywhere, registry administrators into their region, a
+    # mediator into its own organisation (another one is a 422 on organization_id); nobody else.
+    api("POST", "/api/v1/imports/cases", body=import_upload, admin=202, registry_admin=(202, 422),
+        mediator=(202, 422), legal_aid_officer=403, coordinator=403),
+    api("GET", "/api/v1/imports/<int:job_id>", "/api/v1/imports/{import_job}", **READS_IMPORT),
+    api("GET", "/api/v1/imports/<int:job_id>/errors", "/api/v1/imports/{import_job}/errors", **READS_IMPORT),
 
     # Personal-data requests of one person (PIPL): administrators only, wherever the person's cases are.
     api("POST", "/api/v1/privacy/person-export", body=lambda v: {"id_number": v.person_id_number},
@@ -476,6 +494,15 @@ PAGE_ROWS = [
     page("GET", "notifications.notification_list", "/notifications/", **everyone(200)),
     page("POST", "notifications.notification_read", "/notifications/{notification}/read", **everyone((302, 404))),
     page("POST", "notifications.notification_read_all", "/notifications/read-all", **everyone(302)),
+
+    page("GET", "imports.import_upload", "/imports/cases", **everyone(403, admin=200, registry_admin=200,
+                                                                     mediator=200)),
+    # An organisation outside the importer's choices fails the form: the page is shown again (200).
+    page("POST", "imports.import_upload", "/imports/cases", body=import_upload,
+         **everyone(403, admin=302, registry_admin=(302, 200), mediator=(302, 200))),
+    page("GET", "imports.import_job", "/imports/{import_job}", **READS_IMPORT),
+    page("GET", "imports.import_job_status", "/imports/{import_job}/status", **READS_IMPORT),
+    page("GET", "imports.import_errors", "/imports/{import_job}/errors.csv", **READS_IMPORT),
 
     page("GET", "privacy.person_request", "/privacy/person", **ADMIN_ONLY),
     page("POST", "privacy.person_request", "/privacy/person", body=lambda v: {"id_number": v.person_id_number},
