@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
+from apispec import BasePlugin
 from flask import Blueprint, Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from .core.modules import import_optional
-from .errors import error_body
+from .errors import ErrorSchema, error_body, handle_http_error
 from .extensions import api, csrf
 
 API_PREFIX = "/api/v1"
@@ -42,9 +46,38 @@ def _authenticate_api_request():
     return None
 
 
+class ErrorResponses(BasePlugin):
+    """Documents, on every operation, the error answers it can give, each with the one JSON error shape
+    (``errors.ErrorSchema``): a client (and the schemathesis run in tests/test_fuzz_api.py) can rely on the
+    list. flask-smorest already documents 422 for operations that take arguments and ``default``."""
+
+    EVERY_CALL = (HTTPStatus.SERVICE_UNAVAILABLE,)
+    SIGNED_IN = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND)
+    WRITES = (HTTPStatus.CONFLICT, HTTPStatus.UNPROCESSABLE_ENTITY)
+    WITH_BODY = (HTTPStatus.BAD_REQUEST,)  # a body that is not JSON at all
+    PUBLIC = (HTTPStatus.UNAUTHORIZED, HTTPStatus.TOO_MANY_REQUESTS)  # the token call: wrong password, throttled
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            public = operation.get("security") == []
+            statuses = [*self.EVERY_CALL, *(self.PUBLIC if public else self.SIGNED_IN)]
+            if method in ("post", "put", "patch", "delete") and not public:
+                statuses += self.WRITES
+            if "requestBody" in operation:
+                statuses += self.WITH_BODY
+            responses = operation.setdefault("responses", {})
+            for status in statuses:
+                # A name is a reference to the response flask-smorest registers for each status.
+                responses.setdefault(str(status.value), status.name)
+
+
 def register_api(app: Flask) -> None:
     app.config["OPENAPI_SWAGGER_UI_PATH"] = None  # our own offline page below, without inline script
-    api.init_app(app)
+    api.ERROR_SCHEMA = ErrorSchema  # the shape errors.error_body writes, for every documented error response
+    api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponses()]})
+    # flask-smorest has just put its own HTTPException handler in place of the hub's; its body has no message
+    # when the error carries none (webargs' 422) and it answered pages with JSON: the hub's answers again.
+    app.register_error_handler(HTTPException, handle_http_error)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for name in API_MODULES:
         module = import_optional(f"{__package__}.{name}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, render_template, request
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 
@@ -70,11 +71,42 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+class ErrorSchema(Schema):
+    """The one JSON error shape of the API, as documented in the OpenAPI (``error_body`` writes it)."""
+
+    code = fields.Integer(required=True, metadata={"description": "the HTTP status"})
+    status = fields.String(required=True, metadata={"description": "the HTTP status name"})
+    message = fields.String(required=True, metadata={"description": "what went wrong, for a person"})
+    errors = fields.Dict(keys=fields.String(), metadata={
+        "description": "422: the fields at fault by location, e.g. {\"json\": {\"field\": [\"message\"]}}"})
+
+
 def error_body(status: int, title: str, message: str, errors: dict | None = None) -> dict:
     body = {"code": status, "status": title, "message": message}
     if errors:
         body["errors"] = {"json": errors}
     return body
+
+
+def handle_http_error(exc: HTTPException):
+    """An HTTP error (a 404 for an unknown URL, webargs' 422 for a malformed request, …): the one JSON error
+    shape under /api, with a message and, for 422, the fields at fault by location; the error page elsewhere."""
+    from .extensions import db
+
+    db.session.rollback()
+    message = exc.description or exc.name
+    if _wants_json():
+        data = getattr(exc, "data", {}) or {}
+        errors = data.get("messages")
+        body = error_body(exc.code, exc.name, message)
+        if errors:
+            body["errors"] = errors
+        response = jsonify(body)
+        response.status_code = exc.code
+        for key, value in (data.get("headers") or {}).items():
+            response.headers[key] = value
+        return response
+    return render_template("error.html", status=exc.code, message=message), exc.code
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -98,21 +130,7 @@ def register_error_handlers(app: Flask) -> None:
         message = "记录已被他人同时修改，请刷新后重试 (the record was changed concurrently)"
         return handle_domain_error(StateConflict(message))
 
-    @app.errorhandler(HTTPException)
-    def handle_http_error(exc: HTTPException):
-        db.session.rollback()
-        if _wants_json():
-            data = getattr(exc, "data", {}) or {}
-            errors = data.get("messages")
-            body = {"code": exc.code, "status": exc.name, "message": exc.description}
-            if errors:
-                body["errors"] = errors
-            response = jsonify(body)
-            response.status_code = exc.code
-            for key, value in (data.get("headers") or {}).items():
-                response.headers[key] = value
-            return response
-        return render_template("error.html", status=exc.code, message=exc.description), exc.code
+    app.register_error_handler(HTTPException, handle_http_error)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
@@ -135,8 +153,27 @@ def register_error_handlers(app: Flask) -> None:
             return jsonify(error_body(status, title, message)), status, headers
         return render_template("error.html", status=status, message=message), status, headers
 
+    from sqlalchemy.exc import DataError
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def handle_number_out_of_range(exc: Exception):
+        # A number too large for the database (SQLite cannot bind it, PostgreSQL's integer column refuses it)
+        # or for a date: the request's fault, a 422, not a 500.
+        if not number_out_of_range(exc):
+            return handle_unexpected(exc)
+        return handle_domain_error(ValidationFailed({}, message=NUMBER_OUT_OF_RANGE))
+
 
 RETRY_AFTER_SECONDS = "5"
+NUMBER_OUT_OF_RANGE = "数值超出允许范围 (a number in the request is out of range)"
+
+
+def number_out_of_range(exc: Exception) -> bool:
+    """An OverflowError, or PostgreSQL's numeric_value_out_of_range (SQLSTATE 22003)."""
+    if isinstance(exc, OverflowError):
+        return True
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == "22003"
 
 
 def database_unavailable(exc: Exception) -> bool:

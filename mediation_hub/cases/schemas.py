@@ -10,8 +10,17 @@ from .rules import OUTCOME_LABELS, STATUS_LABELS, allowed_actions, is_overdue
 _date = {"load_default": None, "allow_none": True}
 _version = fields.Integer(load_default=None, allow_none=True,
                           metadata={"description": "the version the caller last read; a stale one is a 409"})
+# The minimum is stated as a number: from the validator apispec would write the Decimal "0.00", a string,
+# which makes the OpenAPI document invalid (schemathesis refused to generate bodies from it).
 _amount = fields.Decimal(places=2, load_default=None, allow_none=True, validate=validate.Range(min=0),
-                         metadata={"description": "yuan, two decimals"})
+                         metadata={"description": "yuan, two decimals", "minimum": 0})
+
+
+def _amount_out() -> fields.Decimal:
+    """An amount as it reads: a string with two decimals ("1200.00"), documented as such (not as a number)."""
+    return fields.Decimal(places=2, as_string=True, allow_none=True,
+                          metadata={"type": "string", "format": "decimal", "pattern": r"^-?\d+\.\d{2}$",
+                                    "description": "yuan, two decimals, as a string"})
 
 
 class PartyIn(Schema):
@@ -87,7 +96,7 @@ class CaseOut(Schema):
     summary = fields.String()
     received_on = fields.Date()
     occurred_region_code = fields.String()
-    amount_yuan = fields.Decimal(places=2, as_string=True, allow_none=True)
+    amount_yuan = _amount_out()
     accepted_on = fields.Date(allow_none=True)
     due_on = fields.Date(allow_none=True)
     declined_on = fields.Date(allow_none=True)
@@ -96,7 +105,7 @@ class CaseOut(Schema):
     cross_region = fields.Boolean()
     major = fields.Boolean()
     overdue = fields.Function(lambda c: is_overdue(c))
-    agreement_amount_yuan = fields.Decimal(places=2, as_string=True, allow_none=True)
+    agreement_amount_yuan = _amount_out()
     agreement_terms = fields.String(allow_none=True)
     agreement_performed = fields.Boolean(allow_none=True)
     confirmation_status = fields.Enum(ConfirmationStatus, by_value=True)

@@ -1,0 +1,151 @@
+"""Fuzzing the API with schemathesis, from the hub's own /api/v1/openapi.json.
+
+Every operation gets a bounded number of generated requests (schema-valid ones and deliberately invalid ones),
+sent through the WSGI app inside the test's rolled-back transaction, as an administrator and as a mediator.
+Path ids are steered to the records of the authorization matrix's world (cases in every state, transfers,
+applications, …) so most calls reach the real rules instead of a 404. Every answer must
+
+- not be a server error (500),
+- carry a status the operation documents explicitly (the catch-all ``default`` does not count: 401, 403,
+  404, 409 and 422 are documented centrally in mediation_hub/api.py),
+- match the documented schema of that status (success bodies and the one JSON error shape alike).
+
+Deterministic (``derandomize``), no example database, no deadline: the same requests on every run."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import schemathesis
+from flask import g
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.hooks import HookDispatcher, HookScope
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from mediation_hub.auth.models import User
+from mediation_hub.auth.service import issue_token
+from mediation_hub.extensions import db
+from tests import authz_table as table
+from tests import authz_world
+from tests.authz_world import World
+
+# The shared world (tests/authz_world.py): one outer transaction for this module, replacing conftest's.
+matrix_transaction = authz_world.matrix_transaction
+_rollback_per_test = authz_world._rollback_per_test
+world = authz_world.world
+
+EXAMPLES_PER_OPERATION = 12
+FUZZ_ROLES = ("admin", "mediator")
+STEERED_BELOW = 1000  # generated ids from 0 to 999 are steered to real records; others test the edges
+
+# Path parameter -> the world's records it is steered to.
+RECORDS = {
+    "case_id": ("case_registered", "case_accepted", "case_in_mediation", "case_concluded", "case_confirming",
+                "case_routable"),
+    "party_id": ("party",), "organization_id": ("org", "gc", "centre"), "mediator_id": ("mediator",),
+    "studio_id": ("studio",), "transfer_id": ("transfer_in", "transfer_out"),
+    "application_id": ("la_filed", "la_transferred", "la_accepted", "la_granted", "la_assigned"),
+    "subscription_id": ("subscription",), "delivery_id": ("delivery",), "snapshot_id": ("snapshot",),
+    "notification_id": ("notification",), "job_id": ("import_job",),
+    "code": ("matrix_agreement", "matrix_agreement_off", "agreement"),
+}
+
+
+def steer_path_parameters(world: World, role: str):
+    """A schemathesis ``map_path_parameters`` hook: a generated id picks one of the world's records of that
+    kind (by its value, so the run stays deterministic); a negative or a large id stays as generated."""
+    known = {name: [world.values(role, scope)[key] for scope in ("in", "out") for key in keys]
+             for name, keys in RECORDS.items()}
+
+    def map_path_parameters(ctx, path_parameters):
+        steered = dict(path_parameters or {})
+        for name, value in steered.items():
+            choices = known.get(name)
+            if not choices:
+                continue
+            if isinstance(value, int) and 0 <= value < STEERED_BELOW:
+                steered[name] = choices[value % len(choices)]
+            elif isinstance(value, str) and name == "code" and value.isascii():
+                steered[name] = choices[len(value) % len(choices)]
+        return steered
+
+    return map_path_parameters
+
+
+def _operations() -> list[tuple[str, str]]:
+    """(METHOD, OpenAPI path) of every documented call, from the authorization table (which has a row for
+    every /api/v1 call, see tests/test_authorization_matrix.py); the docs page and the spec are not operations."""
+    calls = {(row.method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", row.rule)) for row in table.API_ROWS}
+    return sorted(calls - {("GET", "/api/v1/docs"), ("GET", "/api/v1/openapi.json")}, key=lambda c: (c[1], c[0]))
+
+
+@pytest.fixture(scope="module")
+def openapi_schema(app):
+    """The hub's OpenAPI document as schemathesis reads it from the app, with the checks' settings."""
+    with app.app_context():
+        schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+                                    max_examples=EXAMPLES_PER_OPERATION, deterministic=True, database="none")
+    return schema
+
+
+@pytest.fixture
+def fuzz_savepoint(app, world):
+    """Whatever the fuzzing writes is rolled back after each test (the world stays for the next one)."""
+    connection = db.engines[None]
+    db.session.commit()
+    savepoint = connection.begin_nested()
+    yield
+    db.session.remove()
+    savepoint.rollback()
+
+
+def test_the_spec_documents_exactly_the_table_calls(openapi_schema):
+    documented = {(op.ok().method.upper(), op.ok().path) for op in openapi_schema.get_all_operations()}
+    assert documented == set(_operations())
+
+
+def explicitly_documented_status(ctx, response, case):
+    """The status is listed on the operation itself; the catch-all ``default`` response does not count."""
+    documented = {str(code) for code in case.operation.definition.raw.get("responses", {}) if code != "default"}
+    status = str(response.status_code)
+    if status not in documented:
+        raise AssertionError(f"{case.operation.label} answered {status}, which it does not document "
+                             f"(documents {sorted(documented)}): {response.text[:300]}")
+
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          explicitly_documented_status]
+
+
+@pytest.mark.parametrize("role", FUZZ_ROLES)
+@pytest.mark.parametrize(("method", "path"), _operations(), ids=[f"{m} {p}" for m, p in _operations()])
+def test_operation_answers_as_documented(openapi_schema, world, fuzz_savepoint, method, path, role):
+    operation = openapi_schema[path][method]
+    hooks = HookDispatcher(scope=HookScope.TEST)
+    hooks.register_hook_with_name(steer_path_parameters(world, role), "map_path_parameters")
+    strategy = st.one_of(*(operation.as_strategy(generation_mode=mode, hooks=hooks)
+                           for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)))
+    user = db.session.get(User, world.users[role])
+
+    @given(case=strategy)
+    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
+              phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
+    def fuzz(case):
+        for name in list(g):  # the test's app context is reused by every request: start each one afresh
+            g.pop(name)
+        token, _ = issue_token(user, timedelta(hours=1))  # afresh: a fuzzed DELETE /auth/token revokes it
+        db.session.flush()
+        response = case.call(headers={"Authorization": f"Bearer {token}"})
+        case.validate_response(response, checks=CHECKS)
+
+    fuzz()
