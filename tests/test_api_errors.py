@@ -70,14 +70,14 @@ def test_a_request_refused_by_its_schema_answers_the_one_error_shape(api_as):
     """webargs' 422 went through flask-smorest's own handler, whose body had no message."""
     response = api_as(role=Role.admin).post("/api/v1/cases", json={})
     assert response.status_code == 422
-    assert ERROR_KEYS <= set(response.json) and response.json["message"]
+    assert set(response.json) >= ERROR_KEYS and response.json["message"]
     assert "parties" in response.json["errors"]["json"]
 
 
 def test_a_body_that_is_not_json_is_a_400_with_the_one_error_shape(api_as):
     response = api_as(role=Role.admin).post("/api/v1/cases", data="{not json", content_type="application/json")
     assert response.status_code == 400
-    assert ERROR_KEYS <= set(response.json) and response.json["message"]
+    assert set(response.json) >= ERROR_KEYS and response.json["message"]
 
 
 def test_a_page_abort_renders_the_error_page_not_json(signed_in, make_user):
@@ -111,4 +111,4 @@ def test_an_id_beyond_the_database_range_in_a_body_is_a_422(api_as, make_case):
 def test_a_filter_beyond_the_database_range_is_a_422(api_as):
     response = api_as(role=Role.admin).get(f"/api/v1/cases?studio_id={HUGE}")
     assert response.status_code == 422
-    assert ERROR_KEYS <= set(response.json)
+    assert set(response.json) >= ERROR_KEYS
