@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -157,6 +158,8 @@ def wait_for(url: str, timeout: float = 60.0) -> None:
         try:
             with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - 127.0.0.1 only
                 return
+        except urllib.error.HTTPError:
+            return  # the server answered (an error status is an answer)
         except OSError:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"server at {url} did not start within {timeout} s") from None
@@ -247,3 +250,28 @@ def pg_database_exists(name: str) -> bool:
             return bool(conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}))
     finally:
         engine.dispose()
+
+
+BENCH_PASSWORD = "bench-password-2026"  # noqa: S105 - local benchmark accounts on throw-away databases
+
+
+def ensure_user(app, username: str, role: str, *, region_code: str | None = None,
+                organization_id: int | None = None):
+    """A bench account (created once) and a fresh bearer token for it."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from mediation_hub.auth.models import User
+    from mediation_hub.auth.service import create_user, issue_token
+    from mediation_hub.core.actor import SYSTEM
+    from mediation_hub.extensions import db
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        if user is None:
+            user = create_user(SYSTEM, username=username, password=BENCH_PASSWORD, role=role,
+                               region_code=region_code, organization_id=organization_id)
+        token, _ = issue_token(user, timedelta(hours=4), name="bench")
+        db.session.commit()
+        return token

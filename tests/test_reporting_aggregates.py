@@ -20,6 +20,8 @@ from mediation_hub.reporting.aggregates import (
     CaseCompletionCohort,
     CaseDailyStat,
     CaseMonthlyStat,
+    CaseRegionDailyStat,
+    CaseRegionMonthlyStat,
     rebuild_daily_stats,
     split_period,
 )
@@ -50,7 +52,7 @@ def generated(seed: int, cases: int = 250, writer_class=CoreWriter, label: str =
 def aggregate_rows() -> dict:
     """Every aggregate row (non-zero), for comparing the hook's result with a rebuild."""
     result = {}
-    for model in (CaseDailyStat, CaseMonthlyStat, CaseCompletionCohort):
+    for model in (CaseDailyStat, CaseMonthlyStat, CaseCompletionCohort, CaseRegionDailyStat, CaseRegionMonthlyStat):
         table = model.__table__
         keys = [c for c in table.primary_key.columns]
         counts = [c for c in table.columns if c not in keys]
@@ -115,6 +117,7 @@ def test_hook_maintains_the_same_rows_a_rebuild_writes_and_the_same_reports():
     generated(11, cases=200, writer_class=OrmEventWriter)
     maintained = aggregate_rows()
     assert maintained["case_daily_stats"] and maintained["case_completion_cohorts"]
+    assert maintained["case_region_monthly_stats"]
     assert_same_reports(11, samples=25)
     rebuild_daily_stats()
     assert aggregate_rows() == maintained

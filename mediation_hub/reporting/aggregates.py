@@ -107,6 +107,45 @@ class CaseMonthlyStat(_StatRow, db.Model):
     )
 
 
+class _RegionStatRow:
+    """Counts under one region *and all its ancestors*: an event in 容城县 adds to 容城县, 保定市 and 河北省."""
+
+    region_code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    category_code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    received: Mapped[int] = _count_column()
+    accepted: Mapped[int] = _count_column()
+    declined: Mapped[int] = _count_column()
+    concluded: Mapped[int] = _count_column()
+    agreement: Mapped[int] = _count_column()
+    no_agreement: Mapped[int] = _count_column()
+    withdrawn: Mapped[int] = _count_column()
+    referred: Mapped[int] = _count_column()
+    concluded_on_time: Mapped[int] = _count_column()
+    completed: Mapped[int] = _count_column()
+
+
+class CaseRegionDailyStat(_RegionStatRow, db.Model):
+    """The daily counts rolled up the region tree: a region's whole subtree is its own row."""
+
+    __tablename__ = "case_region_daily_stats"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+
+    __table_args__ = (sa.PrimaryKeyConstraint("region_code", "day", "category_code",
+                                              name="pk_case_region_daily_stats"),)
+
+
+class CaseRegionMonthlyStat(_RegionStatRow, db.Model):
+    """The monthly counts rolled up the region tree (a province-year is 12 × 15 rows)."""
+
+    __tablename__ = "case_region_monthly_stats"
+
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+
+    __table_args__ = (sa.PrimaryKeyConstraint("region_code", "month", "category_code",
+                                              name="pk_case_region_monthly_stats"),)
+
+
 class CaseCompletionCohort(db.Model):
     """Cases registered on ``registered_on`` (under the registration's keys) first completed on ``completed_on``."""
 
@@ -188,6 +227,17 @@ def _upsert(connection, table, keys: dict, deltas: dict) -> None:
 def _bump_stats(connection, day: date, keys: _Keys, deltas: dict) -> None:
     _upsert(connection, CaseDailyStat.__table__, {"day": day, **keys.values()}, deltas)
     _upsert(connection, CaseMonthlyStat.__table__, {"month": month_start(day), **keys.values()}, deltas)
+    for code in _ancestors(connection, keys.region_code):
+        rollup = {"region_code": code, "category_code": keys.category_code}
+        _upsert(connection, CaseRegionDailyStat.__table__, {**rollup, "day": day}, deltas)
+        _upsert(connection, CaseRegionMonthlyStat.__table__, {**rollup, "month": month_start(day)}, deltas)
+
+
+def _ancestors(connection, region_code: str) -> list[str]:
+    """The region and its ancestors, from its materialised path ('130000/130600/130629/')."""
+    path = connection.execute(sa.select(Region.__table__.c.path)
+                              .where(Region.__table__.c.code == region_code)).scalar()
+    return [code for code in (path or f"{region_code}/").split("/") if code]
 
 
 def _bump_cohort(connection, completed_on: date, registered_on: date, keys: _Keys, delta: int) -> None:
@@ -292,11 +342,12 @@ def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = No
     The range widens to whole months and to the registration days of cases completed inside it, so the
     result is exact. Returns the number of rows written per table."""
     span = _rebuild_range(date_from, date_to)
-    tables = (CaseDailyStat.__table__, CaseMonthlyStat.__table__, CaseCompletionCohort.__table__)
+    tables = (CaseDailyStat.__table__, CaseMonthlyStat.__table__, CaseCompletionCohort.__table__,
+              CaseRegionDailyStat.__table__, CaseRegionMonthlyStat.__table__)
     if span is None:
         return {table.name: 0 for table in tables}
     low, high = span
-    daily, monthly, cohorts = tables
+    daily, monthly, cohorts, region_daily, region_monthly = tables
     everything = date_from is None and date_to is None
     if everything:  # a full rebuild after a bulk load: empty tables, indexes built once at the end (sorted)
         for table in tables:
@@ -307,11 +358,16 @@ def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = No
         db.session.execute(daily.delete().where(daily.c.day.between(low, high)))
         db.session.execute(monthly.delete().where(monthly.c.month.between(low, high)))
         db.session.execute(cohorts.delete().where(cohorts.c.registered_on.between(low, high)))
+        db.session.execute(region_daily.delete().where(region_daily.c.day.between(low, high)))
+        db.session.execute(region_monthly.delete().where(region_monthly.c.month.between(low, high)))
     db.session.execute(daily.insert().from_select(["day", *KEY_FIELDS, *STAT_FIELDS], _daily_select(low, high)))
     db.session.execute(monthly.insert().from_select(["month", *KEY_FIELDS, *STAT_FIELDS],
                                                     _monthly_select(low, high)))
     db.session.execute(cohorts.insert().from_select(["completed_on", "registered_on", *KEY_FIELDS, "cases"],
                                                     _cohort_select(low, high)))
+    for rollup, source, column in ((region_daily, daily, "day"), (region_monthly, monthly, "month")):
+        db.session.execute(rollup.insert().from_select([column, "region_code", "category_code", *STAT_FIELDS],
+                                                       _rollup_select(source, column, low, high)))
     if everything:
         for table in tables:
             for index in table.indexes:
@@ -320,7 +376,8 @@ def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = No
     return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table)
                                           .where(column.between(low, high)))
             for table, column in ((daily, daily.c.day), (monthly, monthly.c.month),
-                                  (cohorts, cohorts.c.registered_on))}
+                                  (cohorts, cohorts.c.registered_on), (region_daily, region_daily.c.day),
+                                  (region_monthly, region_monthly.c.month))}
 
 
 def _daily_select(low: date, high: date) -> sa.Select:
@@ -357,6 +414,17 @@ def _monthly_select(low: date, high: date) -> sa.Select:
     keys = (_month_of(d.c.day), *(d.c[name] for name in KEY_FIELDS))
     return (sa.select(*keys, *(sa.func.sum(d.c[name]) for name in STAT_FIELDS))
             .where(d.c.day.between(low, high)).group_by(*keys).order_by(*keys))
+
+
+def _rollup_select(source: sa.Table, column: str, low: date, high: date) -> sa.Select:
+    """Organisation-level rows summed into every ancestor region (a prefix match on the materialised path)."""
+    region, ancestor = Region.__table__.alias("region"), Region.__table__.alias("ancestor")
+    keys = (source.c[column], ancestor.c.code, source.c.category_code)
+    return (sa.select(*keys, *(sa.func.sum(source.c[name]) for name in STAT_FIELDS))
+            .select_from(source.join(region, region.c.code == source.c.region_code)
+                         .join(ancestor, region.c.path.startswith(ancestor.c.path, autoescape=False)))
+            .where(source.c[column].between(low, high))
+            .group_by(*keys).order_by(ancestor.c.code, source.c[column], source.c.category_code))
 
 
 def _cohort_select(low: date, high: date) -> sa.Select:
@@ -423,34 +491,122 @@ def _scoped(stmt, table, scope, group_by: str | None):
 
 
 def rate_counts(scope, date_from: date, date_to: date, as_of: date, group_by: str | None = None, *,
-                children=None, fallback_region: str | None = None) -> list[sa.Row]:
-    """The same rows as ``queries.rate_counts`` (one per group, or one), read from the aggregates."""
+                children=None, fallback_region: str | None = None) -> list:
+    """The same rows as ``queries.rate_counts`` (one per group, or one), read from the aggregates.
+
+    A region-only scope (what officials ask for) reads the region rollups: a province-year is 12 monthly rows
+    per category. An organisation or studio scope, or a grouping by organisation or studio, reads the
+    organisation-level tables. Either way the completion correction comes from the cohorts."""
     last = min(date_to, as_of)
     if last < date_from:
         return _empty(group_by)
-    day_ranges, months = split_period(date_from, last)
-    pieces = []
+    if scope.organization_id or scope.studio_id or group_by in ("organization", "studio"):
+        return _organization_counts(scope, date_from, last, as_of, group_by, children, fallback_region)
+    return _region_counts(scope, date_from, last, as_of, group_by, children, fallback_region)
 
-    def piece(table, date_column, low, high, columns):
-        key = _key(table, date_column, group_by, children, fallback_region)
-        stmt = sa.select(*([key.label("key")] if key is not None else []), *columns).select_from(table)
-        stmt = _scoped(stmt.where(date_column.between(low, high)), table, scope, group_by)
-        pieces.append(stmt)
 
-    for table, column, ranges in ((CaseDailyStat.__table__, "day", day_ranges),
-                                  (CaseMonthlyStat.__table__, "month", [months] if months else [])):
-        for low, high in ranges:
-            piece(table, table.c[column], low, high, [table.c[name].label(name) for name in STAT_FIELDS])
+def _period_pieces(daily: sa.Table, monthly: sa.Table, first: date, last: date, select_for) -> list:
+    """One SELECT per piece of the period: odd days from ``daily``, whole months from ``monthly``."""
+    day_ranges, months = split_period(first, last)
+    pieces = [select_for(daily, daily.c.day, low, high) for low, high in day_ranges]
+    if months:
+        pieces.append(select_for(monthly, monthly.c.month, *months))
+    return pieces
+
+
+def _correction(scope, first: date, last: date, as_of: date, group_by, children, fallback_region) -> sa.Select:
+    """Cases registered in the period but completed only after ``as_of``: subtracted from ``completed``."""
     cohorts = CaseCompletionCohort.__table__
-    correction = [sa.literal(0).label(name) for name in STAT_FIELDS[:-1]] + [(-cohorts.c.cases).label("completed")]
-    piece(cohorts, cohorts.c.registered_on, date_from, last, correction)
-    pieces[-1] = pieces[-1].where(cohorts.c.completed_on > as_of)
+    key = _key(cohorts, cohorts.c.registered_on, group_by, children, fallback_region)
+    columns = [sa.literal(0).label(name) for name in STAT_FIELDS[:-1]] + [(-cohorts.c.cases).label("completed")]
+    stmt = sa.select(*([key.label("key")] if key is not None else []), *columns).select_from(cohorts)
+    return _scoped(stmt.where(cohorts.c.registered_on.between(first, last), cohorts.c.completed_on > as_of),
+                   cohorts, scope, group_by)
+
+
+def _summed(pieces: list, group_by: str | None) -> list:
     union = sa.union_all(*pieces).subquery("pieces")
     sums = [sa.func.coalesce(sa.func.sum(union.c[name]), 0).label(name) for name in STAT_FIELDS]
     if group_by is None:
         return db.session.execute(sa.select(*sums)).all()
     stmt = sa.select(union.c.key, *sums).group_by(union.c.key).order_by(union.c.key)
     return [row for row in db.session.execute(stmt).all() if any(getattr(row, name) for name in STAT_FIELDS)]
+
+
+def _organization_counts(scope, first, last, as_of, group_by, children, fallback_region) -> list:
+    def select_for(table, date_column, low, high):
+        key = _key(table, date_column, group_by, children, fallback_region)
+        stmt = sa.select(*([key.label("key")] if key is not None else []),
+                         *(table.c[name].label(name) for name in STAT_FIELDS)).select_from(table)
+        return _scoped(stmt.where(date_column.between(low, high)), table, scope, group_by)
+
+    pieces = _period_pieces(CaseDailyStat.__table__, CaseMonthlyStat.__table__, first, last, select_for)
+    pieces.append(_correction(scope, first, last, as_of, group_by, children, fallback_region))
+    return _summed(pieces, group_by)
+
+
+def _scope_regions(scope) -> list[str]:
+    """The rollup rows that add up to the scope: the region itself, a custom region's members, or every root."""
+    regions = Region.__table__
+    if scope.region_code is None:
+        return list(db.session.scalars(sa.select(regions.c.code).where(regions.c.parent_code.is_(None))))
+    region = db.session.get(Region, scope.region_code)
+    if region is not None and region.level == "custom":
+        return list(region.member_codes)
+    return [scope.region_code]
+
+
+def _region_counts(scope, first, last, as_of, group_by, children, fallback_region) -> list:
+    codes = _scope_regions(scope)
+    child_codes = [child.code for child in children or []] if group_by == "region" else []
+
+    def select_for(table, date_column, low, high):
+        if group_by == "region":
+            key = table.c.region_code
+        else:
+            key = _key(table, date_column, group_by, children, fallback_region)
+        stmt = sa.select(*([key.label("key")] if key is not None else []),
+                         *(table.c[name].label(name) for name in STAT_FIELDS)).select_from(table)
+        wanted = [*codes, *child_codes] if group_by == "region" else codes
+        return stmt.where(date_column.between(low, high), table.c.region_code.in_(wanted))
+
+    pieces = _period_pieces(CaseRegionDailyStat.__table__, CaseRegionMonthlyStat.__table__, first, last, select_for)
+    if group_by != "region":
+        pieces.append(_correction(scope, first, last, as_of, group_by, children, fallback_region))
+        return _summed(pieces, group_by)
+    # By region: each child's own rollup row; what the scope holds outside every child (events at the region
+    # itself) is the scope's total less the children's.
+    rows = {row.key: _as_counts(row) for row in _summed(pieces, "region")}
+    scope_total = _added(rows.get(code) for code in codes) if set(codes) - set(child_codes) else None
+    groups = {code: rows.get(code) for code in child_codes}
+    if scope_total is not None:
+        rest = {name: scope_total[name] - sum((groups[c] or {}).get(name, 0) for c in child_codes)
+                for name in STAT_FIELDS}
+        groups[fallback_region] = _added([groups.get(fallback_region), rest])
+    for row in _summed([_correction(scope, first, last, as_of, group_by, children, fallback_region)], "region"):
+        groups[row.key] = _added([groups.get(row.key), _as_counts(row)])
+    return [_Counts(key, counts) for key, counts in sorted(groups.items(), key=lambda kv: kv[0])
+            if counts and any(counts.values())]
+
+
+def _as_counts(row) -> dict:
+    return {name: int(getattr(row, name)) for name in STAT_FIELDS}
+
+
+def _added(parts) -> dict:
+    total = dict.fromkeys(STAT_FIELDS, 0)
+    for part in parts:
+        for name, value in (part or {}).items():
+            total[name] += value
+    return total
+
+
+class _Counts:
+    """A grouped row (``key`` plus the counts as attributes), like the rows of the SQL paths."""
+
+    def __init__(self, key, counts: dict):
+        self.key = key
+        self.__dict__.update(counts)
 
 
 def _empty(group_by: str | None) -> list:

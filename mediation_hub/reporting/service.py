@@ -31,7 +31,10 @@ RATES = {
     "completion_rate": ("completed", "received"),
     "on_time_rate": ("concluded_on_time", "concluded"),
 }
-PASS_THROUGH_LEVELS = ("市辖区", "县")  # 北京市 → 市辖区 → 朝阳区: skip the single pass-through level
+PASS_THROUGH_LEVELS = ("市辖区", "县")
+# Where rates are counted: "aggregates" (daily/monthly tables, the default) or "events" (the event log itself,
+# the reference; bench/dashboard.py switches to it to time the dashboard without the aggregates).
+RATES_SOURCE = "aggregates"  # 北京市 → 市辖区 → 朝阳区: skip the single pass-through level
 
 
 # --- scope -----------------------------------------------------------------------------------------------
@@ -142,7 +145,7 @@ def rates_report(actor: Actor, *, region_code: str | None = None, organization_i
 
 
 def report_for_scope(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str | None, *,
-                     source: str = "aggregates") -> dict:
+                     source: str | None = None) -> dict:
     """The rates report for an already-checked scope (also used to freeze snapshots).
 
     ``source`` "aggregates" (the daily/monthly tables, fast) or "events" (the event log itself, the
@@ -154,8 +157,9 @@ def report_for_scope(scope: Scope, date_from: date, date_to: date, as_of: date, 
 
 
 def rate_rows(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str | None, *,
-              children=None, fallback_region: str | None = None, source: str = "aggregates") -> list:
+              children=None, fallback_region: str | None = None, source: str | None = None) -> list:
     """The count rows of a rates report, from the aggregates or (``source="events"``) from the event log."""
+    source = source or RATES_SOURCE
     if source == "events":
         grouping = queries.grouping_for(group_by, children=children, fallback_region=fallback_region)
         return queries.rate_counts(scope, date_from, date_to, as_of, grouping)
@@ -166,7 +170,7 @@ def rate_rows(scope: Scope, date_from: date, date_to: date, as_of: date, group_b
 
 
 def _groups(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str, *,
-            source: str = "aggregates") -> list[dict]:
+            source: str | None = None) -> list[dict]:
     children = region_children(scope.region_code) if group_by == "region" else None
     rows = {row.key: _counts(row) for row in rate_rows(scope, date_from, date_to, as_of, group_by, children=children,
                                                        fallback_region=scope.region_code or "", source=source)}
