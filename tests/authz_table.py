@@ -234,10 +234,10 @@ API_ROWS = [
     api("GET", f"{CASE}/routes", "/api/v1/cases/{case_accepted}/routes", **READS_CASE),
 
     api("GET", "/api/v1/transfers", **everyone(200)),
-    # Only the handling organisation sends a case; officials who see the case get a 422 on case_id.
+    # Only the handling organisation sends a case; officials who see the case get a 403 (was a 422 on case_id).
     api("POST", "/api/v1/transfers", body=lambda v: {"case_id": v.case_routable, "to_organization_id":
                                                      v.tianjin_org, "agreement_code": "JJJ-MEDIATION"},
-        admin=201, registry_admin=(422, 404), mediator=(201, 404), legal_aid_officer=404, coordinator=(422, 404)),
+        admin=201, registry_admin=(403, 404), mediator=(201, 404), legal_aid_officer=404, coordinator=(403, 404)),
     api("GET", TRANSFER, "/api/v1/transfers/{transfer_in}", admin=200, registry_admin=(200, 404),
         mediator=(200, 404), legal_aid_officer=404, coordinator=(200, 404)),
     api("POST", f"{TRANSFER}/accept", "/api/v1/transfers/{transfer_in}/accept", body=lambda v: {},
@@ -458,11 +458,11 @@ PAGE_ROWS = [
          **PAGE_ANSWERS_TRANSFER),
     page("POST", "transfers.withdraw", "/transfers/{transfer_out}/withdraw", body=lambda v: {"confirm": "1"},
          **PAGE_ANSWERS_TRANSFER),
-    # Sent from the case page: every answer but a 404 is a redirect back to it (a refusal as a message).
+    # Sent from the case page: done, or a broken rule, is a redirect back to it (the refusal as a message).
     page("POST", "transfers.request_transfer", "/transfers/request",
          body=lambda v: {"case_id": v.case_routable, "to_organization_id": v.tianjin_org,
                          "agreement_code": "JJJ-MEDIATION", "mode": "transfer"},
-         admin=302, registry_admin=(302, 404), mediator=(302, 404), legal_aid_officer=404, coordinator=(302, 404)),
+         admin=302, registry_admin=(403, 404), mediator=(302, 404), legal_aid_officer=404, coordinator=(403, 404)),
 
     page("GET", "legal_aid.application_list", "/legal-aid/applications", **everyone(200)),
     page("GET", "legal_aid.file_application", "/legal-aid/applications/new",

@@ -205,9 +205,10 @@ def request_transfer(actor: Actor, case_id: int, *, to_organization_id: int, agr
 
     mode = TransferMode(mode)
     case = get_case(actor, case_id)
-    errors: dict[str, list[str]] = {}
     if not actor.is_admin and actor.organization_id != case.organization_id:
-        collect(errors, "case_id", "只有承办组织可以转办或请求联合调解 (only the handling organisation may send it)")
+        # A case the actor sees (a coordinator's region) but does not handle: forbidden, as its transitions are.
+        raise PermissionDenied("只有承办组织可以转办或请求联合调解 (only the handling organisation may send it)")
+    errors: dict[str, list[str]] = {}
     if case.status not in TRANSFERABLE_CASE_STATES:
         collect(errors, "case_id", f"案件状态为 {case.status.value}，只有已受理或调解中的案件可以转办 "
                 "(only an accepted or in-mediation case can be transferred)")
