@@ -35,7 +35,7 @@ def test_import_command_prints_progress_and_summary_and_writes_the_report(app, m
             ["6", "J005", "发生地行政区划代码"], ["7", "J001", "原系统案号"]]
     assert imported_numbers(org.id) == ["J001", "J002", "J006", "J007", "J008"]
 
-    again = invoke(app, path, "--organization", org.id, "--source-system", "county-x")
+    again = invoke(app, path, "--organization", org.id, "--source-system", "county-x", "--workers", "2")
     assert again.exit_code == 0
     assert "共 9 行: 导入 0, 跳过 6 (已导入过), 失败 3" in again.stdout
     assert imported_numbers(org.id) == ["J001", "J002", "J006", "J007", "J008"]

@@ -308,3 +308,23 @@ def test_progress_is_reported_after_each_batch(make_org, tmp_path):
     assert [(p.processed_rows, p.imported) for p in seen] == [(3, 3), (6, 6), (7, 7)]
     fractions = [p.fraction for p in seen]  # the share of the file read (a small csv is read in one go)
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_worker_processes_give_the_same_result(kind, make_org, tmp_path):
+    """Rows checked in two forked workers: the same failures and the same cases as in one process."""
+    one, two = make_org(), make_org()
+    rows = sample_rows() + [row(f"W{i}", 申请人证件号码=valid_id_number(sequence=i)) for i in range(30)]
+    path = WRITERS[kind](tmp_path / f"cases.{kind}", rows)
+    single = imports.import_file(path, one.id, SYSTEM, source_system="old", batch_size=16)
+    parallel = imports.import_file(path, two.id, SYSTEM, source_system="old", batch_size=16, workers=2)
+    assert (parallel.total, parallel.imported, parallel.skipped, parallel.failed) == (39, 35, 0, 4)
+    assert parallel.failures == single.failures
+
+    def content(org_id):
+        return {number: (c.status, c.received_on, c.due_on, c.number.rsplit("-", 1)[1],
+                         [(p.name, p.id_number_masked, p.phone_masked) for p in c.parties],
+                         [(e.code, e.on_date) for e in c.events])
+                for number, c in by_source(org_id).items()}
+
+    assert content(two.id) == content(one.id)

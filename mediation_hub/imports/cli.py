@@ -41,8 +41,10 @@ def _actor(username: str | None):
               help="write the failed rows here (csv: 行号, 原系统案号, 字段, 原因)")
 @click.option("--user", "username", default=None, help="record the import as this account (default: system)")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="check rows in this many processes (for machines with spare cores)")
 @with_appcontext
-def import_cases_command(file, organization_id, source_system, errors_path, username, batch_size):
+def import_cases_command(file, organization_id, source_system, errors_path, username, batch_size, workers):
     """Import the cases (with one applicant and one respondent per row) of a csv or xlsx file.
 
     The column layout is in docs/IMPORT.md. Rows already imported (same organisation, source system and
@@ -60,7 +62,7 @@ def import_cases_command(file, organization_id, source_system, errors_path, user
                 bar.update(max(int(step.fraction * BAR_STEPS) - bar.pos, 0), step)
 
             summary = import_file(file, organization_id, actor, source_system=source_system, on_progress=progress,
-                                  errors_path=errors_path, batch_size=batch_size)
+                                  errors_path=errors_path, batch_size=batch_size, workers=workers)
     except DomainError as exc:
         db.session.rollback()
         click.echo(f"无法导入 (cannot import): {exc.message}", err=True)

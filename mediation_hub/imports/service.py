@@ -25,27 +25,24 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
-from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..cases.events import event_values
-from ..cases.models import Case, CaseCategory, CaseEvent, CaseSource, CaseStatus, Outcome, Party, PartyKind
+from ..cases.models import Case, CaseEvent, Party
 from ..cases.numbering import format_number, next_sequence
-from ..cases.rules import case_due_on, confirmation_deadline, follow_up_due, step_date, time_limit_days
-from ..cases.schemas import CaseIn
-from ..cases.service import case_columns, check_case_data, check_conclusion, handling_organization_problem
+from ..cases.service import handling_organization_problem
 from ..core.actor import Actor, Role
 from ..core.export import safe_cell
 from ..core.modules import import_optional
 from ..core.shanghai import today_shanghai
-from ..errors import PermissionDenied, ValidationFailed, collect
+from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..regions.models import Region
 from ..registry.models import Organization
 from ..registry.service import organization_scope
 from . import layout
-from .layout import cell_text, column_label, parse_amount, parse_date, parse_party_kind, parse_status, parse_yes_no
+from .layout import cell_text, column_label
 from .readers import UnusableFile, open_sheet
+from .rows import REQUIRED, CheckSpec, PreparedCase, RowChecker, RowRejected
 
 log = logging.getLogger("mediation_hub.imports")
 
@@ -54,24 +51,8 @@ DEFAULT_BATCH_SIZE = 500
 KEPT_FAILURES = 100  # failures kept in the summary itself; the error report file has them all
 IMPORT_ROLES = (Role.admin, Role.registry_admin, Role.mediator)
 ERROR_REPORT_HEADER = ("行号", "原系统案号", "字段", "原因")
-REQUIRED = "必填项为空 (required)"
 SOURCE_NUMBER_MAX = 60  # Case.source_number
 SOURCE_SYSTEM_MAX = 40
-SIDES = ("applicant", "respondent")
-MAX_PINNED_REGIONS = 20_000  # more than every division down to towns; codes a file invents are not kept forever
-
-# Which history columns belong to which state; a value in any other is an error (it would be lost).
-HISTORY_COLUMNS = ("accepted_on", "concluded_on", "outcome", "agreement_amount_yuan", "terms", "declined_on",
-                   "decline_reason")
-STATUS_COLUMNS = {
-    CaseStatus.registered: set(),
-    CaseStatus.accepted: {"accepted_on"},
-    CaseStatus.in_mediation: {"accepted_on"},
-    CaseStatus.concluded: {"accepted_on", "concluded_on", "outcome", "agreement_amount_yuan", "terms"},
-    CaseStatus.declined: {"declined_on", "decline_reason"},
-}
-STATUS_NAMES = {CaseStatus.registered: "登记", CaseStatus.accepted: "受理", CaseStatus.in_mediation: "调解中",
-                CaseStatus.concluded: "办结", CaseStatus.declined: "不予受理"}
 
 
 @dataclass(frozen=True)
@@ -120,24 +101,6 @@ class ImportSummary:
         return {"total": self.total, "imported": self.imported, "skipped": self.skipped, "failed": self.failed,
                 "seconds": round(self.seconds, 3), "rows_per_second": round(self.rows_per_second, 1),
                 "ignored_columns": self.ignored_columns}
-
-
-class RowInvalid(Exception):
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("row invalid")
-        self.errors = errors
-
-
-@dataclass
-class PreparedCase:
-    """A checked row, ready to insert: the case's columns (its number comes at insert), its parties and the
-    events that tell its history."""
-
-    row: int
-    source_number: str
-    case: dict
-    parties: list[dict]
-    events: list[tuple[str, date, dict]]
 
 
 # --- who may import into which organisation ---------------------------------------------------------------
@@ -189,15 +152,18 @@ def _checked_header(header: list) -> layout.HeaderMap:
 
 def import_file(path: str | Path, organization_id: int, actor: Actor, *, source_system: str = DEFAULT_SOURCE_SYSTEM,
                 on_progress: Callable[[ImportProgress], None] | None = None, errors_path: str | Path | None = None,
-                batch_size: int = DEFAULT_BATCH_SIZE, run: str | None = None,
-                filename: str | None = None) -> ImportSummary:
+                batch_size: int = DEFAULT_BATCH_SIZE, run: str | None = None, filename: str | None = None,
+                workers: int = 1) -> ImportSummary:
     """Import the cases of a csv or xlsx file into an organisation; return the summary.
 
     Raises before anything is written when the actor may not import into the organisation (403/422) or the
     file cannot be used (``UnusableFile``: wrong type, encoding, or header — the missing columns are named).
     Afterwards every row is counted as imported, skipped (already imported earlier) or failed (with its
     reasons in the error report csv ``errors_path``: 行号, 原系统案号, 字段, 原因). ``on_progress`` is called
-    after every batch. Commits after every batch (see the module's docstring)."""
+    after every batch. Commits after every batch (see the module's docstring).
+
+    ``workers`` > 1 checks the rows of each batch in that many forked worker processes (``imports.parallel``;
+    for the command line and benchmarks, never from a multi-threaded web process); the result is the same."""
     started = time.monotonic()
     org = import_organization(actor, organization_id)
     source_system = check_source_system(source_system)
@@ -206,8 +172,9 @@ def import_file(path: str | Path, organization_id: int, actor: Actor, *, source_
         summary = ImportSummary(filename=filename or Path(path).name, organization_id=org.id,
                                 source_system=source_system, run=run or uuid.uuid4().hex,
                                 ignored_columns=mapped.ignored, errors_path=Path(errors_path) if errors_path else None)
-        with _ErrorReport(summary) as report, _reference_data_pinned():
-            importer = _Importer(org, actor, summary, report, mapped.positions)
+        spec = CheckSpec(org.id, org.kind, actor, today_shanghai(), summary.run, summary.filename, source_system)
+        with _ErrorReport(summary) as report, _reference_data_kept(), _row_checker(spec, workers) as checker:
+            importer = _Importer(org, summary, report, mapped.positions, checker)
             db.session.commit()  # the checks above read only; start each batch with a clean transaction
             try:
                 for batch in _batches(reader.rows(), batch_size):
@@ -223,18 +190,32 @@ def import_file(path: str | Path, organization_id: int, actor: Actor, *, source_
 
 
 @contextmanager
-def _reference_data_pinned():
+def _row_checker(spec: CheckSpec, workers: int):
+    if workers <= 1:
+        yield RowChecker(spec)
+        return
+    from .parallel import ParallelChecker
+
+    checker = ParallelChecker(spec, workers)
+    try:
+        yield checker
+    finally:
+        checker.close()
+
+
+@contextmanager
+def _reference_data_kept():
     """Keep the reference rows the checks look up loaded for the whole import.
 
     The row checks look each code up with ``session.get``; the identity map holds objects only weakly and a
-    commit expires them, so without this every row would query the reference tables again. Categories and
-    sources are pinned at once, regions as rows name them (``_Importer.pin_regions``); none of this depends on
-    the size of the file, and reference data does not change during an import."""
+    commit expires them, so without this every row would query the reference tables again. The checker holds
+    strong references (categories and sources at once, regions as rows name them) and commits here do not
+    expire them: none of this depends on the size of the file, and reference data does not change during an
+    import."""
     session = db.session()
-    pinned = [db.session.scalars(sa.select(model)).all() for model in (CaseCategory, CaseSource)]
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
     try:
-        yield pinned
+        yield
     finally:
         session.expire_on_commit = expire_on_commit
 
@@ -280,21 +261,14 @@ class _ErrorReport:
 # --- one batch -------------------------------------------------------------------------------------------------
 
 class _Importer:
-    def __init__(self, org: Organization, actor: Actor, summary: ImportSummary, report: _ErrorReport,
-                 positions: dict[str, int]):
-        self.org_id, self.org_region, self.org_kind = org.id, org.region_code, org.kind
+    def __init__(self, org: Organization, summary: ImportSummary, report: _ErrorReport, positions: dict[str, int],
+                 checker):
+        self.org_id, self.org_region = org.id, org.region_code
         self.org_ref = _OrgRef(org.id, org.region_code)
-        self.actor, self.summary, self.report, self.positions = actor, summary, report, positions
-        self.today = today_shanghai()
-        self.categories = _code_index(CaseCategory)
-        self.sources = _code_index(CaseSource)
-        self.schema = CaseIn()
-        self.regions: dict[str, Region | None] = {}  # strong references: see _reference_data_pinned
-        self._dates: dict[tuple, date | ValidationFailed] = {}
+        self.actor = checker.spec.actor
+        self.summary, self.report, self.positions, self.checker = summary, report, positions, checker
         self.first_day: date | None = None  # the span of the rate events written, for the report aggregates
         self.last_day: date | None = None
-
-    # bookkeeping
 
     def fail(self, row: int, source_number: str, errors: dict[str, list[str]]) -> None:
         self.summary.failed += 1
@@ -303,30 +277,32 @@ class _Importer:
                 self.report.add(RowFailure(row, source_number, column_label(name), message))
 
     def run_batch(self, batch: list[tuple[int, tuple]]) -> None:
+        """Skip the rows imported earlier, check the others, insert the good ones; the first row with a source
+        number claims it, a later one with the same number fails."""
         rows = [(number, self._values(cells)) for number, cells in batch]
         self.summary.total += len(rows)
         numbers = [cell_text(values.get("source_number")) for _, values in rows]
         earlier = self._already_imported({n for n in numbers if n})
-        prepared: list[PreparedCase] = []
-        claimed: dict[str, int] = {}
+        to_check = []
         for (row, values), source_number in zip(rows, numbers, strict=True):
-            problem = self._source_number_problem(source_number, earlier, claimed)
+            problem = self._source_number_problem(source_number, earlier)
             if problem == "skip":
                 self.summary.skipped += 1
-                continue
-            if problem:
+            elif problem:
                 self.fail(row, source_number, {"source_number": [problem]})
-                continue
-            try:
-                prepared.append(self.prepare(row, source_number, values))
-            except RowInvalid as exc:
-                self.fail(row, source_number, exc.errors)
-                continue
-            except Exception:  # a cell nobody foresaw must not stop the other rows
-                log.exception("import row %s could not be handled", row)
-                self.fail(row, source_number, {"file": ["无法处理此行 (this row could not be processed)"]})
-                continue
-            claimed[source_number] = row
+            else:
+                to_check.append((row, source_number, values))
+        prepared: list[PreparedCase] = []
+        claimed: dict[str, int] = {}
+        for result in self.checker.check(to_check):
+            first = claimed.get(result.source_number)
+            if first is not None:
+                self.fail(result.row, result.source_number, {"source_number": [_duplicate(first)]})
+            elif isinstance(result, RowRejected):
+                self.fail(result.row, result.source_number, result.errors)
+            else:
+                claimed[result.source_number] = result.row
+                prepared.append(result)
         if prepared:
             self._store(prepared)
 
@@ -348,204 +324,15 @@ class _Importer:
         return {number: (origin.get(case_id, {}).get("run"), origin.get(case_id, {}).get("row"))
                 for case_id, number in found.items()}
 
-    def _source_number_problem(self, number: str, earlier: dict, claimed: dict) -> str | None:
+    def _source_number_problem(self, number: str, earlier: dict) -> str | None:
         if not number:
             return REQUIRED
         if len(number) > SOURCE_NUMBER_MAX:
             return f"原系统案号不超过 {SOURCE_NUMBER_MAX} 个字符 (too long)"
-        if number in claimed:
-            return f"与第 {claimed[number]} 行的原系统案号重复 (duplicate source number in this file)"
         if number in earlier:
             run, first_row = earlier[number]
-            if run == self.summary.run:
-                return f"与第 {first_row} 行的原系统案号重复 (duplicate source number in this file)"
-            return "skip"
+            return _duplicate(first_row) if run == self.summary.run else "skip"
         return None
-
-    # checking one row
-
-    def prepare(self, row: int, source_number: str, values: dict) -> PreparedCase:
-        """Check one row completely; RowInvalid lists every failure, keyed by API field or column."""
-        errors: dict[str, list[str]] = {}
-        payload = self._payload(values, errors)
-        self.pin_regions(payload)
-        try:
-            data = self.schema.load(payload)
-        except ValidationError as exc:
-            _merge(errors, _flatten(exc.messages))
-            raise RowInvalid(errors) from None
-        rule_errors: dict[str, list[str]] = {}
-        data = check_case_data(data, _OrgForRules(self.org_id), rule_errors)
-        status = self._parse(values, "status", parse_status, errors)
-        history = self._history(status, values, data.get("received_on"), rule_errors) if status else None
-        _merge(errors, rule_errors)
-        if errors:
-            raise RowInvalid(errors)
-        data.update(source_system=self.summary.source_system, source_number=source_number)
-        return self._prepared(row, source_number, data, status, history)
-
-    def pin_regions(self, payload: dict) -> None:
-        """Hold the regions a row names, so the rules' look-ups find them in the session."""
-        codes = [payload.get("occurred_region_code"), *(p.get("region_code") for p in payload["parties"])]
-        for code in codes:
-            if code and code not in self.regions and len(self.regions) < MAX_PINNED_REGIONS:
-                self.regions[code] = db.session.get(Region, code)
-
-    def _parse(self, values: dict, key: str, parse, errors: dict):
-        try:
-            return parse(values.get(key))
-        except ValueError as exc:
-            collect(errors, key, str(exc))
-            return None
-
-    def _payload(self, values: dict, errors: dict) -> dict:
-        """The row in the API's shape (CaseIn), with spreadsheet conventions turned into API values."""
-        payload: dict = {"organization_id": self.org_id}
-        for key in ("category", "source", "summary", "occurred_region_code"):
-            text = cell_text(values.get(key))
-            if not text:
-                collect(errors, key, REQUIRED)
-                continue
-            index = {"category": self.categories, "source": self.sources}.get(key)
-            payload[key] = index.get(layout.label_key(text), text) if index else text
-        received_on = self._parse(values, "received_on", parse_date, errors)
-        if received_on is None and "received_on" not in errors:
-            collect(errors, "received_on", REQUIRED)
-        elif received_on is not None:
-            payload["received_on"] = received_on.isoformat()
-        amount = parse_amount(values.get("amount_yuan"))
-        if amount is not None:
-            payload["amount_yuan"] = amount
-        major = self._parse(values, "major", parse_yes_no, errors)
-        if major is not None:
-            payload["major"] = major
-        payload["parties"] = [self._party(side, values, errors) for side in SIDES]
-        return payload
-
-    def _party(self, side: str, values: dict, errors: dict) -> dict:
-        kind = self._parse(values, f"{side}_kind", parse_party_kind, errors) or PartyKind.person
-        party = {"role": side, "kind": kind.value, "name": cell_text(values.get(f"{side}_name"))}
-        if not party["name"]:
-            collect(errors, f"{side}_name", REQUIRED)
-        number = cell_text(values.get(f"{side}_id_number"))
-        if number:
-            party["id_number" if kind == PartyKind.person else "uscc"] = number
-        for key in ("phone", "region_code"):
-            text = cell_text(values.get(f"{side}_{key}"))
-            if text:
-                party[key] = text
-        return party
-
-    def _history(self, status: CaseStatus, values: dict, received_on: date | None, errors: dict) -> dict:
-        """The dates and outcome of a case that is past registration, checked with the transitions' rules:
-        no step in the future nor before the previous one, outcome fields as ``conclude_case`` allows, the
-        time limit from the same calendar (a year it does not cover fails the row)."""
-        for key in HISTORY_COLUMNS:
-            if key not in STATUS_COLUMNS[status] and cell_text(values.get(key)):
-                collect(errors, key, f"状态为「{STATUS_NAMES[status]}」时不填写此项 (only for another status)")
-        history: dict = {}
-        if received_on is None:
-            return history
-        if status in (CaseStatus.accepted, CaseStatus.in_mediation, CaseStatus.concluded):
-            accepted_on = self._step(values, "accepted_on", received_on, received_on, errors)
-            history["accepted_on"] = accepted_on
-            if accepted_on is not None:
-                history["due_on"] = self._calendar(case_due_on, accepted_on, self.org_kind, errors=errors)
-        if status == CaseStatus.concluded:
-            self._conclusion(values, history, errors)
-        if status == CaseStatus.declined:
-            history["declined_on"] = self._step(values, "declined_on", received_on, received_on, errors)
-            history["reason"] = cell_text(values.get("decline_reason"))
-            if not history["reason"]:
-                collect(errors, "decline_reason", "请填写不予受理的理由 (a reason is required)")
-        return history
-
-    def _conclusion(self, values: dict, history: dict, errors: dict) -> None:
-        accepted_on = history.get("accepted_on")
-        concluded_on = self._step(values, "concluded_on", None, accepted_on, errors)
-        if concluded_on is None and "concluded_on" not in errors:
-            collect(errors, "concluded_on", "办结的案件须填写办结日期 (the conclusion date is required)")
-        outcome = layout.parse_outcome(values.get("outcome"))
-        if outcome is None:
-            collect(errors, "outcome", "办结的案件须填写调解结果 (the outcome is required)")
-            return
-        outcome, amount = check_conclusion(outcome, parse_amount(values.get("agreement_amount_yuan")),
-                                           cell_text(values.get("terms")) or None, None, errors)
-        history.update(concluded_on=concluded_on, outcome=outcome, agreement_amount_yuan=amount,
-                       terms=cell_text(values.get("terms")) or None)
-        if outcome == Outcome.agreement and concluded_on is not None:
-            history["confirmation_deadline"] = self._calendar(confirmation_deadline, concluded_on, errors=errors)
-            history["follow_up_due_on"] = self._calendar(follow_up_due, concluded_on, errors=errors)
-
-    def _step(self, values: dict, key: str, default: date | None, not_before: date | None, errors: dict):
-        day = self._parse(values, key, parse_date, errors)
-        if key in errors:
-            return None
-        day = day or default
-        if day is None:
-            return None
-        try:
-            return step_date(day, key, not_before=not_before, today=self.today)
-        except ValidationFailed as exc:
-            _merge(errors, exc.errors)
-            return None
-
-    def _calendar(self, rule, day: date, *args, errors: dict) -> date | None:
-        """A deadline from the calendar rules, remembered per date (an import meets each date many times)."""
-        key = (rule.__name__, day, *args)
-        if key not in self._dates:
-            try:
-                self._dates[key] = rule(day, *args)
-            except ValidationFailed as exc:
-                self._dates[key] = exc
-        found = self._dates[key]
-        if isinstance(found, ValidationFailed):
-            _merge(errors, found.errors)
-            return None
-        return found
-
-    def _prepared(self, row: int, source_number: str, data: dict, status: CaseStatus, history: dict) -> PreparedCase:
-        case = case_columns(self.actor, _OrgForRules(self.org_id), data)
-        received_on = case["received_on"]
-        outcome = history.get("outcome")
-        follow_up = history.get("follow_up_due_on")
-        case.update(
-            status=status, outcome=outcome, accepted_on=history.get("accepted_on"), due_on=history.get("due_on"),
-            declined_on=history.get("declined_on"), decline_reason=history.get("reason"),
-            concluded_on=history.get("concluded_on"), agreement_amount_yuan=history.get("agreement_amount_yuan"),
-            agreement_terms=history.get("terms"), confirmation_deadline=history.get("confirmation_deadline"),
-            # a follow-up date already past at import is history nobody can act on: no reminder for it
-            follow_up_due_on=follow_up if follow_up is not None and follow_up >= self.today else None,
-            version=1)
-        steps = [d for d in (received_on, case["accepted_on"], case["declined_on"], case["concluded_on"]) if d]
-        case["last_step_on"] = max(steps)
-        parties = [_party_columns(i, p) for i, p in enumerate(data["parties"])]
-        return PreparedCase(row, source_number, case, parties, self._events(row, source_number, case))
-
-    def _events(self, row: int, source_number: str, case: dict) -> list[tuple[str, date, dict]]:
-        """The events a report counts, on the dates of the file, and the ``imported`` record of this run."""
-        events = [("registered", case["received_on"], {"cross_region": case["cross_region"],
-                                                         "possible_duplicates": [], "imported": True})]
-        if case["accepted_on"] is not None:
-            events.append(("accepted", case["accepted_on"], {
-                "due_on": case["due_on"].isoformat(), "time_limit_days": time_limit_days(self.org_kind),
-                "mediator_id": None}))
-        if case["declined_on"] is not None:
-            events.append(("declined", case["declined_on"], {"reason": case["decline_reason"]}))
-        if case["concluded_on"] is not None:
-            data = {"outcome": case["outcome"].value, "on_time": case["concluded_on"] <= case["due_on"]}
-            if case["outcome"] == Outcome.agreement:
-                amount = case["agreement_amount_yuan"]
-                data.update(confirmation_deadline=case["confirmation_deadline"].isoformat(),
-                            agreement_amount_yuan=str(amount) if amount is not None else None)
-            events.append(("concluded", case["concluded_on"], data))
-        events.append(("imported", self.today, {
-            "run": self.summary.run, "row": row, "file": self.summary.filename,
-            "source_system": self.summary.source_system, "source_number": source_number,
-            "status": case["status"].value}))
-        return events
-
-    # writing
 
     def _store(self, prepared: list[PreparedCase]) -> None:
         try:
@@ -628,6 +415,10 @@ class _Importer:
         db.session.execute(sa.insert(CaseEvent.__table__), events)
 
 
+def _duplicate(first_row: int | None) -> str:
+    return f"与第 {first_row} 行的原系统案号重复 (duplicate source number in this file)"
+
+
 @dataclass(frozen=True)
 class _OrgRef:
     """The handling organisation as an event row needs it (id and region), without a session-bound object."""
@@ -636,48 +427,3 @@ class _OrgRef:
     region_code: str
 
 
-@dataclass(frozen=True)
-class _OrgForRules:
-    """What ``check_case_data``/``case_columns`` read of the handling organisation (its id), so a batch does not
-    reload the organisation after each commit."""
-
-    id: int
-
-
-def _party_columns(position: int, party: dict) -> dict:
-    from ..cases.service import party_columns
-
-    return party_columns(position, party)
-
-
-def _code_index(model) -> dict[str, str]:
-    """Codes by code and by name (spaces and slashes ignored) for a reference table."""
-    index = {}
-    for code, name in db.session.execute(sa.select(model.code, model.name)):
-        index[layout.label_key(code)] = code
-        index[layout.label_key(name)] = code
-    return index
-
-
-_MARSHMALLOW_REQUIRED = {"Missing data for required field.", "Field may not be null.", "Shorter than minimum length 1."}
-
-
-def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested messages as {"parties.0.name": [...]}; its "required" messages in Chinese."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            for name, texts in _flatten(value, f"{prefix}{key}.").items():
-                flat.setdefault(name, []).extend(texts)
-        return flat
-    texts = messages if isinstance(messages, list) else [messages]
-    flat[prefix.rstrip(".")] = [REQUIRED if t in _MARSHMALLOW_REQUIRED else str(t) for t in texts]
-    return flat
-
-
-def _merge(errors: dict[str, list[str]], more: dict[str, list[str]]) -> None:
-    """Add ``more`` for the columns that have no error yet (one column, one explanation)."""
-    taken = {layout.FIELD_COLUMNS.get(name, name) for name in errors}
-    for name, messages in more.items():
-        if layout.FIELD_COLUMNS.get(name, name) not in taken:
-            errors.setdefault(name, []).extend(messages)
