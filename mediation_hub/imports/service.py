@@ -310,19 +310,24 @@ class _Importer:
         return {key: cells[index] if index < len(cells) else None for key, index in self.positions.items()}
 
     def _already_imported(self, numbers: set[str]) -> dict[str, tuple[str | None, int | None]]:
-        """Source numbers of this batch already in the database: {number: (run that imported it, its row)}."""
+        """Source numbers of this batch already in the database: {number: (run that imported it, its row)}.
+
+        Their dates widen the span of the report aggregates' rebuild, so running a file again also repairs
+        the aggregates of an import that was interrupted before its rebuild."""
         if not numbers:
             return {}
-        found = dict(db.session.execute(sa.select(Case.id, Case.source_number).where(
-            Case.organization_id == self.org_id, Case.source_system == self.summary.source_system,
-            Case.source_number.in_(numbers))).all())
+        found = {case_id: (number, first, last) for case_id, number, first, last in db.session.execute(
+            sa.select(Case.id, Case.source_number, Case.received_on, Case.last_step_on).where(
+                Case.organization_id == self.org_id, Case.source_system == self.summary.source_system,
+                Case.source_number.in_(numbers)))}
         if not found:
             return {}
+        self._widen([day for _, first, last in found.values() for day in (first, last)])
         origin = {case_id: (data or {}) for case_id, data in db.session.execute(
             sa.select(CaseEvent.case_id, CaseEvent.data).where(CaseEvent.case_id.in_(list(found)),
                                                                CaseEvent.code == "imported"))}
         return {number: (origin.get(case_id, {}).get("run"), origin.get(case_id, {}).get("row"))
-                for case_id, number in found.items()}
+                for case_id, (number, _, _) in found.items()}
 
     def _source_number_problem(self, number: str, earlier: dict) -> str | None:
         if not number:
@@ -366,14 +371,18 @@ class _Importer:
 
     def _written(self, items: list[PreparedCase]) -> None:
         self.summary.imported += len(items)
-        days = [day for item in items for code, day, _ in item.events if code != "imported"]
-        self.first_day = min([*days, self.first_day] if self.first_day else days)
-        self.last_day = max([*days, self.last_day] if self.last_day else days)
+        self._widen([day for item in items for code, day, _ in item.events if code != "imported"])
+
+    def _widen(self, days: list[date]) -> None:
+        if days:
+            self.first_day = min([*days, self.first_day] if self.first_day else days)
+            self.last_day = max([*days, self.last_day] if self.last_day else days)
 
     def refresh_report_aggregates(self) -> None:
         """Bring the report aggregates (``reporting.aggregates``, when the hub has them) in line with the events
-        this import wrote with bulk INSERTs, which bypass their per-event ORM hook: one rebuild over the span of
-        the imported dates, committed. The rates of that span lag behind until the import ends."""
+        imports wrote with bulk INSERTs, which bypass their per-event ORM hook: one rebuild over the span of
+        the dates of the file's cases (imported now or before), committed. The rates of that span lag behind
+        until the import ends."""
         if self.first_day is None:
             return
         aggregates = import_optional("mediation_hub.reporting.aggregates")
