@@ -157,23 +157,31 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OverflowError)
     @app.errorhandler(DataError)
-    def handle_number_out_of_range(exc: Exception):
-        # A number too large for the database (SQLite cannot bind it, PostgreSQL's integer column refuses it)
-        # or for a date: the request's fault, a 422, not a 500.
-        if not number_out_of_range(exc):
+    def handle_refused_value(exc: Exception):
+        # A value from the request the database (or a date) cannot hold: the request's fault, a 422, not a 500.
+        message = refused_value(exc)
+        if message is None:
             return handle_unexpected(exc)
-        return handle_domain_error(ValidationFailed({}, message=NUMBER_OUT_OF_RANGE))
+        return handle_domain_error(ValidationFailed({}, message=message))
 
 
 RETRY_AFTER_SECONDS = "5"
 NUMBER_OUT_OF_RANGE = "数值超出允许范围 (a number in the request is out of range)"
+NUL_IN_TEXT = "文字中不能含有空字符 (text may not contain NUL characters)"
 
 
-def number_out_of_range(exc: Exception) -> bool:
-    """An OverflowError, or PostgreSQL's numeric_value_out_of_range (SQLSTATE 22003)."""
+def refused_value(exc: Exception) -> str | None:
+    """Why a value sent by the client cannot be stored or compared, or None for any other error: a number too
+    large (SQLite cannot bind it: OverflowError; PostgreSQL: numeric_value_out_of_range, SQLSTATE 22003; a date
+    too far away: OverflowError), or a NUL character, which PostgreSQL's text columns refuse."""
     if isinstance(exc, OverflowError):
-        return True
-    return getattr(getattr(exc, "orig", None), "sqlstate", None) == "22003"
+        return NUMBER_OUT_OF_RANGE
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) == "22003":
+        return NUMBER_OUT_OF_RANGE
+    if "NUL (0x00)" in str(orig or ""):
+        return NUL_IN_TEXT
+    return None
 
 
 def database_unavailable(exc: Exception) -> bool:

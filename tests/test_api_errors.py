@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from mediation_hub.core.actor import Role
-from mediation_hub.errors import NUMBER_OUT_OF_RANGE
+from mediation_hub.errors import NUL_IN_TEXT, NUMBER_OUT_OF_RANGE, refused_value
+from mediation_hub.extensions import db
 
 ERROR_KEYS = {"code", "status", "message"}
 HUGE = 10**20  # beyond 64 bits: SQLite cannot bind it, PostgreSQL's int4 ids cannot hold it
@@ -112,3 +113,27 @@ def test_a_filter_beyond_the_database_range_is_a_422(api_as):
     response = api_as(role=Role.admin).get(f"/api/v1/cases?studio_id={HUGE}")
     assert response.status_code == 422
     assert set(response.json) >= ERROR_KEYS
+
+
+def test_a_nul_character_is_a_422_on_postgresql_and_an_unknown_value_on_sqlite(api_as):
+    """PostgreSQL refuses NUL in text (psycopg.DataError): a region filter of "'\\x00" was a 500 there."""
+    response = api_as(role=Role.admin).get("/api/v1/studios?region_code=%27%00p")
+    if db.engine.dialect.name == "postgresql":
+        assert (response.status_code, response.json["message"]) == (422, NUL_IN_TEXT)
+    else:
+        assert response.status_code == 404  # SQLite compares it: no such region
+
+
+def test_refused_values_are_told_apart_from_other_database_errors():
+    from sqlalchemy.exc import DataError
+
+    class Orig(Exception):
+        def __init__(self, message, sqlstate=None):
+            super().__init__(message)
+            self.sqlstate = sqlstate
+
+    assert refused_value(OverflowError("Python int too large")) == NUMBER_OUT_OF_RANGE
+    assert refused_value(DataError("x", {}, Orig("integer out of range", "22003"))) == NUMBER_OUT_OF_RANGE
+    assert refused_value(DataError("x", {}, Orig("PostgreSQL text fields cannot contain NUL (0x00) bytes"))) \
+        == NUL_IN_TEXT
+    assert refused_value(DataError("x", {}, Orig("invalid input syntax for type date", "22007"))) is None
