@@ -58,7 +58,7 @@ class Row:
 
     @property
     def id(self) -> str:
-        return f"{self.method} {self.path}"
+        return f"{self.method} {self.path}" + (f" ({self.note})" if self.note else "")
 
     def expected(self, role: str, scope: str) -> object:
         answer = self.answers[role]
@@ -67,23 +67,23 @@ class Row:
         return answer
 
 
-def _row(method: str, target: str, path: str, body, answers: dict, *, is_api: bool, anonymous) -> Row:
+def _row(method: str, target: str, path: str, body, answers: dict, *, is_api: bool, anonymous, note: str) -> Row:
     answers = dict(answers)
     answers.setdefault("anonymous", anonymous)
     missing = set(ROLES) - set(answers)
     if missing:
         raise ValueError(f"{method} {target}: no answer for {sorted(missing)}")
-    return Row(method, target, path, answers, body, is_api=is_api)
+    return Row(method, target, path, answers, body, note=note, is_api=is_api)
 
 
-def api(method: str, rule: str, path: str | None = None, body=None, **answers) -> Row:
+def api(method: str, rule: str, path: str | None = None, body=None, note: str = "", **answers) -> Row:
     """An API row; an anonymous caller gets 401 unless the row says otherwise."""
-    return _row(method, rule, path or rule, body, answers, is_api=True, anonymous=401)
+    return _row(method, rule, path or rule, body, answers, is_api=True, anonymous=401, note=note)
 
 
-def page(method: str, endpoint: str, path: str, body=None, **answers) -> Row:
+def page(method: str, endpoint: str, path: str, body=None, note: str = "", **answers) -> Row:
     """A page row; an anonymous visitor is sent to the sign-in page unless the row says otherwise."""
-    return _row(method, endpoint, path, body, answers, is_api=False, anonymous=LOGIN)
+    return _row(method, endpoint, path, body, answers, is_api=False, anonymous=LOGIN, note=note)
 
 
 def everyone(answer, **others) -> dict:
@@ -232,6 +232,22 @@ API_ROWS = [
     api("POST", f"{CASE}/parties/<int:party_id>/reveal", "/api/v1/cases/{case_accepted}/parties/{party}/reveal",
         admin=403, registry_admin=(403, 404), mediator=(200, 404), legal_aid_officer=404, coordinator=(403, 404)),
     api("GET", f"{CASE}/routes", "/api/v1/cases/{case_accepted}/routes", **READS_CASE),
+    # A Tianjin case the side's committee co-mediates: its mediators read it but never move it nor see its
+    # parties' numbers; Beijing's officials do not see it (it is handled in Tianjin).
+    api("GET", CASE, "/api/v1/cases/{case_co_mediated}", admin=200, registry_admin=404, mediator=(200, 404),
+        legal_aid_officer=404, coordinator=404),
+    api("POST", f"{CASE}/sessions", "/api/v1/cases/{case_co_mediated}/sessions",
+        body=lambda v: {"summary": "联合调解，双方到场"}, admin=201, registry_admin=404, mediator=(403, 404),
+        legal_aid_officer=404, coordinator=404),
+    api("POST", f"{CASE}/parties/<int:party_id>/reveal",
+        "/api/v1/cases/{case_co_mediated}/parties/{co_mediated_party}/reveal",
+        admin=403, registry_admin=404, mediator=(403, 404), legal_aid_officer=404, coordinator=404),
+    # … nor send it anywhere (the lead organisation sends; here the admin asks for the partner to take it over).
+    api("POST", "/api/v1/transfers", note="a co-mediated case",
+        body=lambda v: {"case_id": v.case_co_mediated, "to_organization_id": v.org, "agreement_code": "JJJ-MEDIATION"},
+        admin=201, registry_admin=404, mediator=(403, 404), legal_aid_officer=404, coordinator=404),
+    # A case the side's committee handed over to Tianjin (accepted there): gone from the side's scope.
+    api("GET", CASE, "/api/v1/cases/{case_moved_away}", **everyone(404, admin=200)),
 
     api("GET", "/api/v1/transfers", **everyone(200)),
     # Only the handling organisation sends a case; officials who see the case get a 403 (was a 422 on case_id).
@@ -264,6 +280,12 @@ API_ROWS = [
         body=lambda v: {"lawyer_name": "王律师"}, **MOVES_APPLICATION),
     api("POST", f"{APP}/close", "/api/v1/legal-aid/applications/{la_assigned}/close", body=lambda v: {},
         **MOVES_APPLICATION),
+    # An application the side's centre passed on to Tianjin: still readable there (and by the region's
+    # coordinator, where it was filed), but only the centre now holding it may act.
+    api("GET", APP, "/api/v1/legal-aid/applications/{la_passed_on}", admin=200, registry_admin=404, mediator=404,
+        legal_aid_officer=(200, 404), coordinator=(200, 404)),
+    api("POST", f"{APP}/accept", "/api/v1/legal-aid/applications/{la_passed_on}/accept", body=lambda v: {},
+        admin=200, registry_admin=404, mediator=404, legal_aid_officer=(403, 404), coordinator=(403, 404)),
 
     api("GET", "/api/v1/reports/rates", **everyone(200)),
     api("GET", "/api/v1/reports/flows", **everyone(200)),
@@ -430,6 +452,9 @@ PAGE_ROWS = [
     page("POST", "cases.register_case", "/cases/new", body=registration_form,
          admin=302, registry_admin=403, mediator=(302, 422), legal_aid_officer=422, coordinator=403),
     page("GET", "cases.case_detail", "/cases/{case_accepted}", **READS_CASE),
+    page("GET", "cases.case_detail", "/cases/{case_co_mediated}", admin=200, registry_admin=404,
+         mediator=(200, 404), legal_aid_officer=404, coordinator=404),
+    page("GET", "cases.case_detail", "/cases/{case_moved_away}", **everyone(404, admin=200)),
     page("POST", "cases.accept", "/cases/{case_registered}/accept", body=lambda v: {"accept-accepted_on": _today()},
          **PAGE_MOVES_CASE),
     page("POST", "cases.decline", "/cases/{case_registered}/decline",
@@ -471,6 +496,10 @@ PAGE_ROWS = [
          **everyone(403, admin=302, legal_aid_officer=(302, 422))),
     page("GET", "legal_aid.application_detail", "/legal-aid/applications/{la_accepted}",
          admin=200, registry_admin=404, mediator=404, legal_aid_officer=(200, 404), coordinator=(200, 404)),
+    page("GET", "legal_aid.application_detail", "/legal-aid/applications/{la_passed_on}",
+         admin=200, registry_admin=404, mediator=404, legal_aid_officer=(200, 404), coordinator=(200, 404)),
+    page("POST", "legal_aid.accept", "/legal-aid/applications/{la_passed_on}/accept",
+         **{**PAGE_MOVES_APPLICATION, "legal_aid_officer": (403, 404)}),
     page("POST", "legal_aid.transfer", "/legal-aid/applications/{la_filed}/transfer",
          body=lambda v: {"transfer-to_centre_id": v.tianjin_centre}, **PAGE_MOVES_APPLICATION),
     page("POST", "legal_aid.accept", "/legal-aid/applications/{la_transferred}/accept", **PAGE_MOVES_APPLICATION),

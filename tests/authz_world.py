@@ -30,7 +30,7 @@ from mediation_hub.notifications.service import notify
 from mediation_hub.registry.models import Organization, OrgKind
 from mediation_hub.reporting import subscriptions
 from mediation_hub.reporting.models import DeliveryStatus, ReportDelivery
-from mediation_hub.transfers.service import request_transfer
+from mediation_hub.transfers.service import accept_transfer, request_transfer
 from tests.factories_cases import person
 from tests.factories_legal_aid import application_data
 from tests.import_samples import HEADER
@@ -77,6 +77,14 @@ def _build_side(scope: str, f, tianjin_org, tianjin_centre, recent: date) -> dic
                                     agreement_code="JJJ-MEDIATION")
     transfer_in = request_transfer(SYSTEM, incoming_case.id, to_organization_id=org.id,
                                    agreement_code="JJJ-MEDIATION")
+    # Edges of a case's scope: one the side's organisation co-mediates (a Tianjin case, joint request
+    # accepted) and one it handed over to Tianjin (transfer accepted: no longer the side's case).
+    co_mediated = f.make_routed_case(tianjin_org, applicant=TIANJIN, respondent=county)
+    accept_transfer(SYSTEM, request_transfer(SYSTEM, co_mediated.id, to_organization_id=org.id,
+                                             agreement_code="JJJ-MEDIATION", mode="joint").id)
+    moved_away = f.make_routed_case(org, applicant=county, respondent=TIANJIN)
+    accept_transfer(SYSTEM, request_transfer(SYSTEM, moved_away.id, to_organization_id=tianjin_org.id,
+                                             agreement_code="JJJ-MEDIATION").id)
     applications = _applications(centre, tianjin_centre, county, recent)
     sub, _ = subscriptions.create_subscription(SYSTEM, {
         "organization_id": gc.id, "region_code": province, "frequency": "monthly",
@@ -97,6 +105,8 @@ def _build_side(scope: str, f, tianjin_org, tianjin_centre, recent: date) -> dic
         "case_confirming": confirming.id, "case_routable": routable.id,
         "party": accepted.parties[0].id, "person_id_number": person["id_number"],
         "transfer_in": transfer_in.id, "transfer_out": transfer_out.id,
+        "case_co_mediated": co_mediated.id, "co_mediated_party": co_mediated.parties[0].id,
+        "case_moved_away": moved_away.id,
         **{f"la_{status}": app.id for status, app in applications.items()},
         "subscription": sub.id, "snapshot": snapshot.id, "delivery": delivery.id,
         "user": other_user.id, "import_job": job.id, "notification": notice.id,
@@ -136,6 +146,9 @@ def _applications(centre, tianjin_centre, county: str, recent: date) -> dict:
     apps = {"filed": filed(centre, TIANJIN)}                       # not competent: to be passed to Tianjin
     handed = filed(tianjin_centre, county)
     apps["transferred"] = legal_aid.transfer_application(SYSTEM, handed.id, to_centre_id=centre.id)
+    # passed on: filed at the side's centre, handed over to the competent Tianjin centre (read-only here now)
+    apps["passed_on"] = legal_aid.transfer_application(SYSTEM, filed(centre, TIANJIN).id,
+                                                       to_centre_id=tianjin_centre.id)
     for status in ("accepted", "granted", "assigned"):
         app = legal_aid.accept_application(SYSTEM, filed(centre, county).id)
         if status in ("granted", "assigned"):
