@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -225,6 +226,7 @@ def run(database_url: str | None = None, workdir: Path | None = None, *, startup
         "receiver_stored": len(receiver.stored),
         "receiver_duplicates": receiver.duplicates,
         "recovery_s": round(recovered_s, 1),
+        "workdir": str(workdir),
     }
 
 
@@ -262,10 +264,13 @@ def main(argv=None) -> int:
     problems = failures(result)
     for problem in problems:
         print("FAIL:", problem, file=sys.stderr)
-    if not problems:
-        print(f"survived: the report was sent again under webhook-id {result['distinct_ids'][0]} and recorded "
-              f"delivered {result['recovery_s']} s after the kill")
-    return 1 if problems else 0
+    if problems:
+        print(f"database kept in {result['workdir']}", file=sys.stderr)
+        return 1
+    shutil.rmtree(result["workdir"], ignore_errors=True)
+    print(f"survived: the report was sent again under webhook-id {result['distinct_ids'][0]} and recorded "
+          f"delivered {result['recovery_s']} s after the kill")
+    return 0
 
 
 if __name__ == "__main__":
