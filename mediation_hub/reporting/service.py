@@ -45,12 +45,28 @@ def region_within(code: str, ancestor_code: str) -> bool:
     region = get_region(code)
     if region.level == RegionLevel.custom and code != ancestor_code:
         return bool(region.member_codes) and all(is_within(m, ancestor_code) for m in region.member_codes)
+    ancestor = db.session.get(Region, ancestor_code)
+    if ancestor is not None and ancestor.level != RegionLevel.custom:
+        return region.path.startswith(ancestor.path)  # the subtree is the path prefix: no query
     return is_within(code, ancestor_code)
+
+
+def _pin_regions(*codes: str | None) -> None:
+    """Keep the scope's regions in the session for the whole request.
+
+    The identity map holds objects weakly, so without a reference every ``get_region`` of the same code (scope
+    check, subtree, names, grouping) would query again; on a busy database each round trip costs more than
+    the rates query itself."""
+    pinned = db.session.info.setdefault("reporting_pinned_regions", {})
+    for code in codes:
+        if code and code not in pinned:
+            pinned[code] = db.session.get(Region, code)
 
 
 def resolve_scope(actor: Actor, *, region_code: str | None = None, organization_id: int | None = None,
                   studio_id: int | None = None) -> Scope:
     """The scope the actor asked for, narrowed to what the actor may see; NotFound outside it."""
+    _pin_regions(region_code, actor.region_code)
     if actor.role in ORGANIZATION_SCOPED_ROLES and not actor.sees_everything:
         if region_code is not None:
             raise NotFound("region")
