@@ -45,37 +45,44 @@ world = authz_world.world
 
 EXAMPLES_PER_OPERATION = 12
 FUZZ_ROLES = ("admin", "mediator")
-STEERED_BELOW = 1000  # generated ids from 0 to 999 are steered to real records; others test the edges
+STEERED_BELOW = 2**31  # ids the database can hold are steered to real records; others test the edges
 
-# Path parameter -> the world's records it is steered to.
+# Path parameter -> the world's records it is steered to (per side: both sides are used).
 RECORDS = {
     "case_id": ("case_registered", "case_accepted", "case_in_mediation", "case_concluded", "case_confirming",
-                "case_routable"),
-    "party_id": ("party",), "organization_id": ("org", "gc", "centre"), "mediator_id": ("mediator",),
-    "studio_id": ("studio",), "transfer_id": ("transfer_in", "transfer_out"),
-    "application_id": ("la_filed", "la_transferred", "la_accepted", "la_granted", "la_assigned"),
+                "case_routable", "case_co_mediated", "case_moved_away"),
+    "organization_id": ("org", "gc", "centre"), "mediator_id": ("mediator",), "studio_id": ("studio",),
+    "transfer_id": ("transfer_in", "transfer_out"),
+    "application_id": ("la_filed", "la_transferred", "la_accepted", "la_granted", "la_assigned", "la_passed_on"),
     "subscription_id": ("subscription",), "delivery_id": ("delivery",), "snapshot_id": ("snapshot",),
     "notification_id": ("notification",), "job_id": ("import_job",),
-    "code": ("matrix_agreement", "matrix_agreement_off", "agreement"),
 }
+CODES = {"/api/v1/regions/": ("county", "province"),
+         "/api/v1/agreements/": ("matrix_agreement", "matrix_agreement_off", "agreement")}
+# A party id only names a party of its own case: the two are steered together.
+CASE_PARTIES = (("case_accepted", "party"), ("case_co_mediated", "co_mediated_party"))
 
 
 def steer_path_parameters(world: World, role: str):
     """A schemathesis ``map_path_parameters`` hook: a generated id picks one of the world's records of that
-    kind (by its value, so the run stays deterministic); a negative or a large id stays as generated."""
-    known = {name: [world.values(role, scope)[key] for scope in ("in", "out") for key in keys]
-             for name, keys in RECORDS.items()}
+    kind (by its value, so the run stays deterministic); a negative id, or one beyond the database's integer
+    range, stays as generated, and so does a code that is not plain ASCII."""
+    sides = [world.values(role, scope) for scope in ("in", "out")]
+    known = {name: [side[key] for side in sides for key in keys] for name, keys in RECORDS.items()}
+    codes = {prefix: [side[key] for side in sides for key in keys] for prefix, keys in CODES.items()}
+    parties = [(side[case], side[party]) for side in sides for case, party in CASE_PARTIES]
 
     def map_path_parameters(ctx, path_parameters):
         steered = dict(path_parameters or {})
         for name, value in steered.items():
-            choices = known.get(name)
-            if not choices:
-                continue
-            if isinstance(value, int) and 0 <= value < STEERED_BELOW:
-                steered[name] = choices[value % len(choices)]
-            elif isinstance(value, str) and name == "code" and value.isascii():
+            if isinstance(value, int) and 0 <= value < STEERED_BELOW and known.get(name):
+                steered[name] = known[name][value % len(known[name])]
+            elif name == "code" and isinstance(value, str) and value.isascii():
+                choices = next(c for prefix, c in codes.items() if ctx.operation.path.startswith(prefix))
                 steered[name] = choices[len(value) % len(choices)]
+        party = steered.get("party_id")
+        if isinstance(party, int) and 0 <= party < STEERED_BELOW:
+            steered["case_id"], steered["party_id"] = parties[party % len(parties)]
         return steered
 
     return map_path_parameters

@@ -8,9 +8,11 @@ from marshmallow import Schema, fields, validate
 
 from ..extensions import db
 
+MAX_PAGE = 100_000  # ten million rows at the largest page size: anything beyond is no page a client needs
+
 
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
