@@ -558,4 +558,13 @@ LISTS = [
     ("/api/v1/reports/snapshots?per_page=100", "snapshot", "GET /api/v1/reports/snapshots/{snapshot}"),
     ("/api/v1/notifications?per_page=100", "notification", "POST /api/v1/notifications/{notification}/read"),
 ]
+# Pages that list records, checked the same way by what they show: (page URL, text naming the record,
+# item row id). A page never names a record its item call hides.
+PAGE_LISTS = [
+    ("/registry/organizations?per_page=100", "org_name", "GET /api/v1/organizations/{org}"),
+    ("/registry/mediators?per_page=100", "mediator_name", "GET /api/v1/mediators/{mediator}"),
+    ("/registry/studios?per_page=100", "studio_name", "GET /api/v1/studios/{studio}"),
+    ("/cases?per_page=100", "case_accepted_number", "GET /api/v1/cases/{case_accepted}"),
+    ("/legal-aid/applications", "la_accepted_number", "GET /api/v1/legal-aid/applications/{la_accepted}"),
+]
 ROWS_BY_ID = {row.id: row for row in ROWS}

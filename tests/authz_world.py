@@ -113,6 +113,7 @@ def _build_side(scope: str, f, tianjin_org, tianjin_centre, recent: date) -> dic
         "agreement": "JJJ-MEDIATION" if scope == "in" else "GD-PAIR-GZ",
         **_agreements(scope),
         "org_name": org.name, "mediator_name": mediator.name, "studio_name": studio.name,
+        "case_accepted_number": cases["accepted"].number, "la_accepted_number": applications["accepted"].number,
     }
 
 

@@ -16,6 +16,7 @@ answer. The completeness tests fail when the app has an /api/v1 call or a page t
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from flask import g
@@ -117,6 +118,24 @@ def test_list_shows_exactly_the_reachable_records(app, world, url, record, item,
         record_id = world.values(role, scope)[record]
         reachable = row.expected(role, scope) != 404
         assert (record_id in shown) == reachable, f"{scope} record {record}={record_id}: reachable={reachable}"
+
+
+PAGE_LIST_CELLS = [pytest.param(url, text, item, role, id=f"{url} | {role}")
+                   for url, text, item in table.PAGE_LISTS for role in table.ROLES if role != "anonymous"]
+
+
+@pytest.mark.parametrize(("url", "text", "item", "role"), PAGE_LIST_CELLS)
+def test_page_names_exactly_the_reachable_records(app, world, url, text, item, role):
+    """A list page never names a record its item call hides (404), and names the ones the caller reaches."""
+    row = table.ROWS_BY_ID[item]
+    response = run_cell(app, world, table.Row("GET", url, url, {}), role, "in")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    for scope in ("in", "out"):
+        name = world.values(role, scope)[text]
+        shown = re.search(rf"(?<![0-9]){re.escape(name)}(?![0-9])", html) is not None
+        reachable = row.expected(role, scope) != 404
+        assert shown == reachable, f"{scope} record {text}={name}: reachable={reachable}"
 
 
 def _api_calls(app) -> set[tuple[str, str]]:
