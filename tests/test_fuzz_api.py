@@ -10,7 +10,12 @@ applications, …) so most calls reach the real rules instead of a 404. Every an
   404, 409 and 422 are documented centrally in mediation_hub/api.py),
 - match the documented schema of that status (success bodies and the one JSON error shape alike).
 
-Deterministic (``derandomize``), no example database, no deadline: the same requests on every run."""
+Deterministic (``derandomize``), no example database, no deadline: the same requests on every run.
+
+The operations are parametrised from the authorization table (one test per operation and role, each in a
+SAVEPOINT of the module's transaction) and Hypothesis is driven directly with each operation's strategy:
+schemathesis' own lazy pytest integration (``schemathesis.pytest.from_fixture``) fails on pytest 9.2 (it sets
+``Function._nodeid``, which pytest 9 no longer has)."""
 
 from __future__ import annotations
 
