@@ -88,9 +88,9 @@ def case_body(organization_id: int, n: int, region: str) -> dict:
     return {"organization_id": organization_id, "category": "neighbour", "source": "party_application",
             "summary": f"压测登记纠纷 {n}", "received_on": date.today().isoformat(), "occurred_region_code": region,
             "parties": [
-                {"role": "applicant", "name": "压测申请人", "region_code": region, "phone": f"139{n % 10**8:08d}",
+                {"role": "applicant", "kind": "person", "name": "压测申请人", "region_code": region, "phone": f"139{n % 10**8:08d}",
                  "id_number": ric_number(region, date.fromordinal(day), n % 1000)},
-                {"role": "respondent", "name": "压测被申请人", "region_code": region,
+                {"role": "respondent", "kind": "person", "name": "压测被申请人", "region_code": region,
                  "id_number": ric_number(region, date.fromordinal(day + 7), (n + 500) % 1000)}]}
 
 

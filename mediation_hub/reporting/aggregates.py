@@ -416,15 +416,26 @@ def _monthly_select(low: date, high: date) -> sa.Select:
             .where(d.c.day.between(low, high)).group_by(*keys).order_by(*keys))
 
 
+def _ancestor_pairs():
+    """(code, ancestor) for every region and each of its ancestors, itself included: a recursive walk up
+    ``parent_code`` (the same chain as the materialised path), joined by equality rather than a LIKE per row."""
+    regions = Region.__table__
+    base = sa.select(regions.c.code.label("code"), regions.c.code.label("ancestor")).cte("ancestors", recursive=True)
+    parent = regions.alias("parent_region")
+    step = (sa.select(base.c.code, parent.c.parent_code)
+            .select_from(base.join(parent, parent.c.code == base.c.ancestor))
+            .where(parent.c.parent_code.is_not(None)))
+    return base.union_all(step)
+
+
 def _rollup_select(source: sa.Table, column: str, low: date, high: date) -> sa.Select:
-    """Organisation-level rows summed into every ancestor region (a prefix match on the materialised path)."""
-    region, ancestor = Region.__table__.alias("region"), Region.__table__.alias("ancestor")
-    keys = (source.c[column], ancestor.c.code, source.c.category_code)
+    """Organisation-level rows summed into every ancestor region of their region."""
+    pairs = _ancestor_pairs()
+    keys = (source.c[column], pairs.c.ancestor, source.c.category_code)
     return (sa.select(*keys, *(sa.func.sum(source.c[name]) for name in STAT_FIELDS))
-            .select_from(source.join(region, region.c.code == source.c.region_code)
-                         .join(ancestor, region.c.path.startswith(ancestor.c.path, autoescape=False)))
+            .select_from(source.join(pairs, pairs.c.code == source.c.region_code))
             .where(source.c[column].between(low, high))
-            .group_by(*keys).order_by(ancestor.c.code, source.c[column], source.c.category_code))
+            .group_by(*keys).order_by(pairs.c.ancestor, source.c[column], source.c.category_code))
 
 
 def _cohort_select(low: date, high: date) -> sa.Select:

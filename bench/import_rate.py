@@ -1,0 +1,201 @@
+"""Import rate (cases per second) and peak memory of the import at 100k and 1M rows, into PostgreSQL.
+
+    python -m bench.import_rate                       # 100,000 and 1,000,000 rows into a fresh mh_bench_import
+    python -m bench.import_rate --rows 100000 --rows 1000000 --database-url postgresql+psycopg://…/mh_bench_import
+    python -m bench.import_rate --smoke               # 300 and 1,000 rows into a temporary SQLite file
+
+A csv in the documented layout (docs/IMPORT.md, Chinese headers) is written first: one case per row with an
+applicant and a respondent (valid ID numbers, phones), most rows concluded, some declined or still open.
+Each import runs ``mediation_hub.imports.service.import_file`` in a child process of its own, so its peak
+resident memory (``ru_maxrss``) is the import's alone; the rate counts imported rows over the whole call
+(reading, checking, bulk inserts, commits per batch, the aggregate rebuild at the end). The baseline, in
+the same run and database: the same kind of rows registered one at a time through the cases service
+(``register_case`` + ``accept_case`` + ``conclude_case``), i.e. an import without batching.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from bench.common import (
+    ROOT,
+    bench_app,
+    create_pg_database,
+    drop_pg_database,
+    machine,
+    peak_rss_mb,
+    pg_version,
+    write_results,
+)
+from bench.generate import CATEGORY_SHARES, SOURCE_SHARES, ric_number
+
+COLUMNS = ["rows", "imported", "failed", "seconds", "cases_per_s", "peak_rss_mb", "target"]
+STATUS = (("办结", 0.93), ("不予受理", 0.02), ("受理", 0.05))
+OUTCOME = (("达成协议", 0.97), ("未达成协议", 0.02), ("撤回", 0.01))
+REGIONS = ("130602", "130606", "130607", "130681", "130629")
+
+
+def write_csv(path: Path, rows: int, seed: int, tag: str) -> None:
+    """``rows`` cases in the import layout, deterministic for the seed; source numbers carry ``tag``."""
+    from mediation_hub.imports.layout import COLUMNS as LAYOUT
+
+    rng = random.Random(seed)
+    headers = {column.key: column.header for column in LAYOUT}
+    keys = ["source_number", "received_on", "category", "source", "summary", "occurred_region_code", "status",
+            "accepted_on", "concluded_on", "outcome", "declined_on", "decline_reason", "applicant_name",
+            "applicant_id_number", "applicant_phone", "applicant_region_code", "respondent_name",
+            "respondent_id_number", "respondent_region_code"]
+    categories, sources = list(CATEGORY_SHARES), list(SOURCE_SHARES)
+    first = date(2024, 1, 1).toordinal()
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([headers[k] for k in keys])
+        for n in range(rows):
+            received = date.fromordinal(first + rng.randrange(330))
+            region = rng.choice(REGIONS)
+            status = rng.choices([s for s, _ in STATUS], [w for _, w in STATUS])[0]
+            accepted = received + timedelta(days=rng.randint(0, 2)) if status != "不予受理" else None
+            concluded = accepted + timedelta(days=rng.randint(1, 25)) if status == "办结" else None
+            outcome = rng.choices([o for o, _ in OUTCOME], [w for _, w in OUTCOME])[0] if concluded else ""
+            born = date(1950, 1, 1) + timedelta(days=rng.randrange(20_000))
+            writer.writerow([
+                f"{tag}-{n:08d}", received.isoformat(), rng.choice(categories), rng.choice(sources),
+                f"历史纠纷导入 {n}", region, status, accepted.isoformat() if accepted else "",
+                concluded.isoformat() if concluded else "", outcome,
+                received.isoformat() if status == "不予受理" else "",
+                "不属于人民调解受理范围" if status == "不予受理" else "",
+                f"申请人{n % 997}", ric_number(region, born, n % 1000), f"139{rng.randrange(10**8):08d}", region,
+                f"被申请人{n % 991}", ric_number(region, born + timedelta(days=400), (n + 7) % 1000), region])
+
+
+def prepare_database(url: str) -> int:
+    """Schema, reference data and the organisations; returns the id of the organisation imported into."""
+    from bench.generate import Spec, run
+
+    run(url, Spec(cases=0, start=date(2024, 1, 1), end=date(2024, 12, 31)), log=lambda *_: None)
+    app = bench_app(url)
+    with app.app_context():
+        import sqlalchemy as sa
+
+        from mediation_hub.extensions import db
+        from mediation_hub.registry.models import Organization
+
+        return db.session.scalar(sa.select(Organization.id).where(
+            Organization.region_code == REGIONS[0], Organization.kind == "people_mediation_committee")
+            .order_by(Organization.id).limit(1))
+
+
+def child(url: str, path: str, organization_id: int) -> None:
+    """Run one import in this process and print its figures as JSON (the parent reads the last line)."""
+    app = bench_app(url)
+    with app.app_context():
+        from mediation_hub.core.actor import SYSTEM
+        from mediation_hub.imports.service import import_file
+
+        summary = import_file(path, organization_id, SYSTEM, source_system="bench",
+                              errors_path=Path(path).with_suffix(".errors.csv"))
+    print(json.dumps({"rows": summary.total, "imported": summary.imported, "failed": summary.failed,
+                      "skipped": summary.skipped, "seconds": summary.seconds, "peak_rss_mb": peak_rss_mb(),
+                      "first_failures": [str(f) for f in summary.failures[:3]]}))
+
+
+def run_child(url: str, path: Path, organization_id: int) -> dict:
+    result = subprocess.run([sys.executable, "-m", "bench.import_rate", "--child", str(path), "--database-url", url,
+                             "--organization", str(organization_id)], cwd=str(ROOT), capture_output=True, text=True,
+                            check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"import failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def baseline(url: str, organization_id: int, rows: int) -> dict:
+    """The same rows through the cases service one at a time (register, accept, conclude; a commit each)."""
+    from bench.http_load import case_body
+
+    app = bench_app(url)
+    with app.app_context():
+        from mediation_hub.cases import service
+        from mediation_hub.core.actor import SYSTEM
+        from mediation_hub.extensions import db
+
+        started = time.perf_counter()
+        for n in range(rows):
+            body = case_body(organization_id, 900_000 + n, REGIONS[0])
+            body["received_on"] = date(2024, 3, 1) + timedelta(days=n % 200)
+            case, _ = service.register_case(SYSTEM, body)
+            service.accept_case(SYSTEM, case.id, accepted_on=body["received_on"])
+            service.conclude_case(SYSTEM, case.id, outcome="agreement",
+                                  concluded_on=body["received_on"] + timedelta(days=5))
+            db.session.commit()
+        seconds = time.perf_counter() - started
+    return {"rows": rows, "imported": rows, "failed": 0, "seconds": seconds, "cases_per_s": rows / seconds}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: a fresh PostgreSQL database mh_bench_import (dropped after)")
+    parser.add_argument("--rows", type=int, action="append", default=[])
+    parser.add_argument("--baseline-rows", type=int, default=2000)
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--organization", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.database_url, args.child, args.organization)
+        return 0
+    sizes = args.rows or ([300, 1000] if args.smoke else [100_000, 1_000_000])
+    work = Path(tempfile.mkdtemp(prefix="mh-bench-import-"))
+    url, own_database = args.database_url, False
+    if args.smoke:
+        url = url or f"sqlite:///{work / 'import.db'}"
+        args.baseline_rows = min(args.baseline_rows, 30)
+    elif not url:
+        url, own_database = create_pg_database("mh_bench_import"), True
+    started = time.perf_counter()
+    try:
+        organization_id = prepare_database(url)
+        rows = []
+        results = []
+        for index, size in enumerate(sizes):
+            path = work / f"cases-{size}.csv"
+            write_csv(path, size, seed=index, tag=f"R{index}")
+            result = run_child(url, path, organization_id)
+            result["cases_per_s"] = result["imported"] / result["seconds"] if result["seconds"] else None
+            results.append(result)
+            path.unlink()
+            rows.append({"rows": f"{size:,}", **{k: result[k] for k in ("imported", "failed", "seconds",
+                                                                          "cases_per_s", "peak_rss_mb")},
+                         "target": "met (≥5,000/s)" if (result["cases_per_s"] or 0) >= 5000 else "MISSED (<5,000/s)"})
+        if len(results) >= 2:
+            growth = results[-1]["peak_rss_mb"] / results[0]["peak_rss_mb"] - 1
+            rows.append({"rows": f"memory {sizes[-1]:,} vs {sizes[0]:,}", "peak_rss_mb": f"{growth:+.0%}",
+                         "target": "met (within 20%)" if abs(growth) <= 0.20 else "MISSED (>20%)"})
+        base = baseline(url, organization_id, args.baseline_rows)
+        rows.append({"rows": f"baseline: {base['rows']:,} via the service, one at a time", "imported": base["imported"],
+                     "failed": 0, "seconds": base["seconds"], "cases_per_s": base["cases_per_s"],
+                     "target": f"import is {results[-1]['cases_per_s'] / base['cases_per_s']:.0f}× faster"})
+        facts = {**machine(), "postgresql": pg_version(url), "wall_s": round(time.perf_counter() - started, 1)}
+        write_results("import_rate" + ("-smoke" if args.smoke else ""), "Import rate and peak memory", rows,
+                      columns=COLUMNS, facts=facts, out_dir=args.out, notes=[
+                          "import: mediation_hub.imports.service.import_file in its own process (csv, batches of "
+                          "500, commits per batch, aggregate rebuild at the end)",
+                          "peak_rss_mb: ru_maxrss of the import process",
+                          "first failures: " + "; ".join(results[-1].get("first_failures") or ["none"])])
+    finally:
+        if own_database:
+            drop_pg_database("mh_bench_import")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
