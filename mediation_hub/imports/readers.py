@@ -133,6 +133,8 @@ class XlsxReader(SheetReader):
                 yield self._number, cells
 
     def position(self) -> float:
+        """Rows read ÷ the sheet's stated size; 0 for a workbook that does not state it (some generators
+        omit the dimension; the page then shows the rows counted instead of a share)."""
         return min(self._number / self._max_row, 1.0) if self._max_row else 0.0
 
     def close(self) -> None:

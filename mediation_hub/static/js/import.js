@@ -15,9 +15,15 @@
 
   function show(job) {
     var value = Math.round((job.finished ? 1 : job.progress) * 100);
-    bar.value = value;
+    if (!job.finished && job.progress === 0 && job.processed_rows > 0) {
+      // a workbook that does not state its size: rows are moving but the share is unknown
+      bar.removeAttribute("value");
+      percent.textContent = job.processed_rows + " 行";
+    } else {
+      bar.value = value;
+      percent.textContent = value + "%";
+    }
     bar.textContent = value + "%";
-    percent.textContent = value + "%";
     status.textContent = job.status_label;
     counts.forEach(function (name) {
       var key = name === "processed" ? "processed_rows" : name;
