@@ -103,9 +103,11 @@ def main(argv=None) -> int:
     if args.smoke:
         from bench.generate import Spec, run
 
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='mh-bench-')) / 'dashboard.db'}"
-        run(url, Spec(cases=1000, start=YEAR[0], end=YEAR[1]), log=lambda *_: None)
-        urls, args.runs, args.baseline_runs = [url], min(args.runs, 5), min(args.baseline_runs, 2)
+        if not urls:
+            url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='mh-bench-')) / 'dashboard.db'}"
+            run(url, Spec(cases=1000, start=YEAR[0], end=YEAR[1]), log=lambda *_: None)
+            urls = [url]
+        args.runs, args.baseline_runs = min(args.runs, 3), 1
     if not urls:
         parser.error("give --database-url (a database filled by bench.generate) or --smoke")
     started = time.perf_counter()

@@ -88,7 +88,8 @@ def case_body(organization_id: int, n: int, region: str) -> dict:
     return {"organization_id": organization_id, "category": "neighbour", "source": "party_application",
             "summary": f"压测登记纠纷 {n}", "received_on": date.today().isoformat(), "occurred_region_code": region,
             "parties": [
-                {"role": "applicant", "kind": "person", "name": "压测申请人", "region_code": region, "phone": f"139{n % 10**8:08d}",
+                {"role": "applicant", "kind": "person", "name": "压测申请人", "region_code": region,
+                 "phone": f"139{n % 10**8:08d}",
                  "id_number": ric_number(region, date.fromordinal(day), n % 1000)},
                 {"role": "respondent", "kind": "person", "name": "压测被申请人", "region_code": region,
                  "id_number": ric_number(region, date.fromordinal(day + 7), (n + 500) % 1000)}]}
@@ -165,10 +166,11 @@ def main(argv=None) -> int:
     if args.smoke:
         from bench.generate import Spec, run
 
-        url = url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='mh-bench-')) / 'http.db'}"
-        run(url, Spec(cases=300, start=date(2025, 1, 1), end=date(2025, 12, 31)), log=lambda *_: None)
+        if not url:
+            url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='mh-bench-')) / 'http.db'}"
+            run(url, Spec(cases=300, start=date(2025, 1, 1), end=date(2025, 12, 31)), log=lambda *_: None)
         # SQLite takes one writer at a time: one client, so the smoke run measures requests, not lock waits
-        args.get, args.post, args.clients = min(args.get, 30), min(args.post, 10), 1
+        args.get, args.post, args.clients = min(args.get, 12), min(args.post, 3), 1
     if not url:
         parser.error("give --database-url (a database filled by bench.generate) or --smoke")
     started = time.perf_counter()

@@ -2,7 +2,7 @@
 
     python -m bench.import_rate                       # 100,000 and 1,000,000 rows into a fresh mh_bench_import
     python -m bench.import_rate --rows 100000 --rows 1000000 --database-url postgresql+psycopg://…/mh_bench_import
-    python -m bench.import_rate --smoke               # 300 and 1,000 rows into a temporary SQLite file
+    python -m bench.import_rate --smoke               # 50 and 200 rows into a temporary SQLite file
 
 A csv in the documented layout (docs/IMPORT.md, Chinese headers) is written first: one case per row with an
 applicant and a respondent (valid ID numbers, phones), most rows concluded, some declined or still open.
@@ -153,12 +153,12 @@ def main(argv=None) -> int:
     if args.child:
         child(args.database_url, args.child, args.organization)
         return 0
-    sizes = args.rows or ([300, 1000] if args.smoke else [100_000, 1_000_000])
+    sizes = args.rows or ([50, 200] if args.smoke else [100_000, 1_000_000])
     work = Path(tempfile.mkdtemp(prefix="mh-bench-import-"))
     url, own_database = args.database_url, False
     if args.smoke:
         url = url or f"sqlite:///{work / 'import.db'}"
-        args.baseline_rows = min(args.baseline_rows, 30)
+        args.baseline_rows = min(args.baseline_rows, 5)
     elif not url:
         url, own_database = create_pg_database("mh_bench_import"), True
     started = time.perf_counter()

@@ -138,9 +138,11 @@ def main(argv=None) -> int:
     if args.smoke:
         from bench.generate import Spec, run
 
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='mh-bench-')) / 'rates.db'}"
-        run(url, Spec(cases=1000, start=YEAR[0], end=YEAR[1]), log=lambda *_: None)
-        urls, args.requests = [url], min(args.requests, 10)
+        if not urls:
+            url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='mh-bench-')) / 'rates.db'}"
+            run(url, Spec(cases=1000, start=YEAR[0], end=YEAR[1]), log=lambda *_: None)
+            urls = [url]
+        args.requests = min(args.requests, 5)
     if not urls:
         parser.error("give --database-url (a database filled by bench.generate) or --smoke")
     started = time.perf_counter()

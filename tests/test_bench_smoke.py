@@ -1,0 +1,133 @@
+"""Every benchmark script runs in its smoke mode (tiny data, SQLite, a few requests) so none of them rots; and
+the data generator is deterministic for a seed.
+
+The scripts run as the documented commands (``python -m bench.<name> --smoke``), all four at once in
+subprocesses: they start gunicorn, sign in, import, and write their result tables; the assertions read those
+tables back."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bench.generate import BULK_TABLES, Spec, digest_rows, run
+from mediation_hub.core.calendar import CalendarDay
+from mediation_hub.extensions import db
+from mediation_hub.regions.models import Region
+
+ROOT = Path(__file__).resolve().parent.parent
+YEAR = date(2025, 1, 1), date(2025, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def smoke_database(tmp_path_factory):
+    """One small generated SQLite database that the HTTP smoke runs share (generating it is most of a run)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('bench') / 'smoke.db'}"
+    result = run(url, Spec(cases=300, seed=5, start=YEAR[0], end=YEAR[1]), log=lambda *_: None)
+    assert result["counts"]["cases"] == 300
+    return url
+
+
+SCRIPTS = ("rates", "dashboard", "http_load", "import_rate")
+
+
+@pytest.fixture(scope="module")
+def smoke_results(smoke_database, tmp_path_factory):
+    """Run the four benchmark scripts at once (each mostly waits: server start-up, child processes), then
+    read each one's result tables; {script: {table name: result}}."""
+    outs = {name: tmp_path_factory.mktemp(name) for name in SCRIPTS}
+    source = Path(smoke_database.removeprefix("sqlite:///"))
+
+    def own_copy(name: str) -> tuple[str, ...]:
+        """A copy of the database per script: SQLite takes one writer at a time."""
+        if name == "import_rate":  # builds its own, empty of cases
+            return ()
+        target = outs[name] / "smoke.db"
+        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)  # not a file copy: the database runs in WAL mode, recent pages sit in its -wal file
+        return ("--database-url", f"sqlite:///{target}")
+
+    processes = {name: subprocess.Popen(
+        [sys.executable, "-m", f"bench.{name}", "--smoke", "--out", str(outs[name]), *own_copy(name)],
+        cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in SCRIPTS}
+    results = {}
+    for name, process in processes.items():
+        try:
+            stdout, stderr = process.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+        results[name] = {"returncode": process.returncode, "stderr": stderr[-3000:], "stdout": stdout[-2000:],
+                         "out": outs[name],
+                         "tables": {path.name.split("-smoke")[0]: json.loads(path.read_text(encoding="utf-8"))
+                                    for path in sorted(outs[name].glob("*.json"))}}
+    return results
+
+
+def script_tables(smoke_results, name: str) -> dict:
+    result = smoke_results[name]
+    assert result["returncode"] == 0, result["stderr"]
+    assert result["tables"], result["stdout"]
+    return result["tables"]
+
+
+def test_rates_smoke(smoke_results):
+    result = script_tables(smoke_results, "rates")["rates"]
+    totals = result["rows"][0]
+    assert totals["api_p50_ms"] > 0 and totals["baseline_p50_ms"] > 0 and totals["received"] > 0
+    assert {row["query"] for row in result["rows"]} == {"rates 130000 2025", "rates 130000 2025 by month",
+                                                        "rates 130000 2025 by region"}
+    out = smoke_results["rates"]["out"]
+    assert next(out.glob("rates-smoke-*.md")).read_text(encoding="utf-8").startswith("# Rates")
+
+
+def test_dashboard_smoke(smoke_results):
+    rows = script_tables(smoke_results, "dashboard")["dashboard"]["rows"]
+    names = [row["what"].strip() for row in rows]
+    assert names[0] == "dashboard page (aggregates)" and "overdue list" in names and names[-1].startswith("baseline")
+    assert all(row["p50_ms"] > 0 for row in rows)
+
+
+def test_http_load_smoke(smoke_results):
+    results = script_tables(smoke_results, "http_load")
+    rows = results["http_load"]["rows"]
+    assert [row["endpoint"] for row in rows] == ["GET case", "POST case"]
+    assert all(row["errors"] == 0 and row["hub_rps"] > 0 and row["bare_rps"] > 0 for row in rows)
+    memory = results["worker_memory"]["rows"]
+    assert [row["workers"] for row in memory] == [2, 2] and all(row["rss_after_mb"] > 0 for row in memory)
+
+
+def test_import_rate_smoke(smoke_results):
+    rows = script_tables(smoke_results, "import_rate")["import_rate"]["rows"]
+    assert [row["imported"] for row in rows[:2]] == [50, 200] and rows[0]["failed"] == 0
+    assert rows[1]["peak_rss_mb"] > 0 and rows[-1]["rows"].startswith("baseline")
+
+
+def test_generator_smoke_command(tmp_path):
+    completed = subprocess.run([sys.executable, "-m", "bench.generate", "--smoke", "--cases", "200",
+                                "--database-url", f"sqlite:///{tmp_path / 'g.db'}"], cwd=str(ROOT),
+                               capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "cases                               200" in completed.stdout
+
+
+def test_generator_is_deterministic_for_a_seed(app):
+    regions = [(c, n, getattr(lv, "value", lv), p, pr) for c, n, lv, p, pr in db.session.execute(
+        sa.select(Region.code, Region.name, Region.level, Region.parent_code, Region.province_code))]
+    workdays = dict(db.session.execute(sa.select(CalendarDay.day, CalendarDay.is_workday)).all())
+    keys = {name: app.config[name] for name in ("PII_KEY", "LOOKUP_KEY")}
+
+    def digest(seed, cases=400):
+        return digest_rows(Spec(cases=cases, seed=seed, start=YEAR[0], end=YEAR[1]), regions, workdays, keys)
+
+    assert digest(3) == digest(3)
+    assert digest(3) != digest(4)
+    assert digest(3, cases=400) != digest(3, cases=401)
+    assert "cases" in BULK_TABLES
