@@ -147,3 +147,14 @@ def test_a_page_number_is_bounded(api_as):
     response = api.get("/api/v1/organizations?page=14981222620")
     assert response.status_code == 422
     assert "page" in response.json["errors"]["query"]
+
+
+def test_the_rates_downloads_are_documented(spec, api_as):
+    """GET /reports/rates?format=xlsx answered a content type its documentation did not list."""
+    content = spec["paths"]["/api/v1/reports/rates"]["get"]["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/csv",
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    api = api_as(role=Role.admin)
+    for fmt in ("xlsx", "csv"):
+        response = api.get(f"/api/v1/reports/rates?format={fmt}")
+        assert response.status_code == 200 and response.mimetype in content
