@@ -39,7 +39,7 @@ class ImportJobItem(MethodView):
 
 @blp.route("/imports/<int:job_id>/errors")
 class ImportErrors(MethodView):
-    @blp.response(200, content_type="text/csv")
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="text/csv")  # listed in the spec
     def get(self, job_id):
         """The failed rows of a finished job as csv (行号, 原系统案号, 字段, 原因); only the header when none failed."""
         path = jobs.error_report_path(current_actor(), job_id)
