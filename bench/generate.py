@@ -881,21 +881,22 @@ def create_secondary(connection, tables, log=print) -> None:
     from mediation_hub.extensions import db
 
     connection.execute(sa.text("SET maintenance_work_mem = '1GB'"))
+    existing = set(connection.execute(sa.text("SELECT conname FROM pg_constraint UNION SELECT indexname FROM "
+                                              "pg_indexes WHERE schemaname = current_schema()")).scalars())
     for name in tables:
         table = db.metadata.tables[name]
         indexes, constraints = _secondary(table)
-        for constraint in [c for c in constraints if isinstance(c, sa.UniqueConstraint)]:
+        uniques = [c for c in constraints if isinstance(c, sa.UniqueConstraint)]
+        foreign = [c for c in constraints if isinstance(c, sa.ForeignKeyConstraint)]
+        for item in [*uniques, *indexes, *foreign]:
+            if item.name in existing:
+                continue
             started = time.perf_counter()
-            connection.execute(sa.schema.AddConstraint(constraint))
-            log(f"  {constraint.name}: {time.perf_counter() - started:.0f} s")
-        for index in indexes:
-            started = time.perf_counter()
-            index.create(connection)
-            log(f"  {index.name}: {time.perf_counter() - started:.0f} s")
-        for constraint in [c for c in constraints if isinstance(c, sa.ForeignKeyConstraint)]:
-            started = time.perf_counter()
-            connection.execute(sa.schema.AddConstraint(constraint))
-            log(f"  {constraint.name}: {time.perf_counter() - started:.0f} s")
+            if isinstance(item, sa.Index):
+                item.create(connection)
+            else:
+                connection.execute(sa.schema.AddConstraint(item))
+            log(f"  {item.name}: {time.perf_counter() - started:.0f} s")
 
 
 def reset_sequences(connection, tables) -> None:
@@ -922,10 +923,9 @@ def setup_database(app) -> None:
 
 
 def run(database_url: str, spec: Spec, *, fast_load: bool = True, workers: int = 2, log=print) -> dict:
-    """Create the schema, generate, rebuild the aggregates, analyse; returns timings and counts."""
+    """Create the schema, generate, then ``finish`` (indexes, aggregates, analyse); returns timings and counts."""
     from bench.common import bench_app
     from mediation_hub.extensions import db
-    from mediation_hub.reporting.aggregates import rebuild_daily_stats
 
     app = bench_app(database_url)
     timings: dict[str, float] = {}
@@ -951,28 +951,43 @@ def run(database_url: str, spec: Spec, *, fast_load: bool = True, workers: int =
         counts = generate(db.session, spec, writer, progress=progress, workers=workers if postgres else 0)
         db.session.commit()
         timings["generate_and_load_s"] = time.perf_counter() - t0
+    result = finish(app, postgres=postgres, indexes=fast_load, log=log)
+    counts.update(result["counts"])
+    timings.update(result["timings"])
+    timings["total_s"] = time.perf_counter() - started
+    return {"counts": counts, "timings": timings}
+
+
+def finish(app, *, postgres: bool, indexes: bool = True, log=print) -> dict:
+    """After the rows are in: indexes and constraints (PostgreSQL fast load), sequences, the rate aggregates
+    (full rebuild), VACUUM ANALYZE. Each step commits, so a later failure keeps the earlier ones."""
+    from mediation_hub.extensions import db
+    from mediation_hub.reporting.aggregates import rebuild_daily_stats
+
+    timings: dict[str, float] = {}
+    with app.app_context():
         if postgres:
-            connection = db.session.connection()
             t1 = time.perf_counter()
-            if fast_load:
+            if indexes:
                 log("indexes and constraints:")
-                create_secondary(connection, BULK_TABLES, log)
-            reset_sequences(connection, LOAD_ORDER)
+                for name in BULK_TABLES:  # one transaction per table
+                    create_secondary(db.session.connection(), [name], log)
+                    db.session.commit()
+            reset_sequences(db.session.connection(), LOAD_ORDER)
             db.session.commit()
             timings["indexes_s"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         if postgres:
             db.session.execute(sa.text("SET work_mem = '256MB'"))
-        written = rebuild_daily_stats()
+        counts = rebuild_daily_stats()
         db.session.commit()
         timings["aggregates_s"] = time.perf_counter() - t2
-        counts.update(written)
+        log(f"aggregates: {counts} in {timings['aggregates_s']:.0f} s")
         if postgres:
             t3 = time.perf_counter()
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(sa.text("VACUUM ANALYZE"))
             timings["vacuum_analyze_s"] = time.perf_counter() - t3
-    timings["total_s"] = time.perf_counter() - started
     return {"counts": counts, "timings": timings}
 
 
@@ -986,6 +1001,8 @@ def main(argv=None) -> int:
     parser.add_argument("--smoke", action="store_true", help="1,000 cases, one year, SQLite unless a URL is given")
     parser.add_argument("--keep-indexes", action="store_true", help="PostgreSQL: load with indexes in place")
     parser.add_argument("--workers", type=int, default=2, help="PostgreSQL: generator processes feeding COPY")
+    parser.add_argument("--finish-only", action="store_true",
+                        help="the rows are already loaded: only build indexes, aggregates and statistics")
     args = parser.parse_args(argv)
     if args.smoke:
         args.cases = min(args.cases, 1000)
@@ -993,6 +1010,15 @@ def main(argv=None) -> int:
     years = max(1, min(10, round(args.cases / 1_000_000))) if not args.smoke else 1
     start = args.start or date(args.end.year - years + 1, 1, 1)
     spec = Spec(cases=args.cases, seed=args.seed, start=start, end=args.end)
+    if args.finish_only:
+        from bench.common import bench_app
+
+        started = time.perf_counter()
+        result = finish(bench_app(url), postgres=url.startswith("postgresql"), indexes=not args.keep_indexes)
+        result["timings"]["total_s"] = time.perf_counter() - started
+        for name, seconds in result["timings"].items():
+            print(f"  {name:<26} {seconds:>12.1f}")
+        return 0
     print(f"generating {spec.cases:,} cases {spec.start}..{spec.end} seed {spec.seed} into {url}")
     result = run(url, spec, fast_load=not args.keep_indexes, workers=args.workers)
     for table, count in result["counts"].items():
