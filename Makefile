@@ -62,6 +62,13 @@ load: $(DEV_STAMP)
 	$(BIN)/python -m bench.faults.scheduler_kill
 	$(BIN)/python -m bench.faults.postgres_restart --down 10 --after 20
 
+## make bench: the benchmarks of docs/PERFORMANCE.md on the local PostgreSQL (databases mh_bench_1m and
+## mh_bench_10m, dropped at the end; about 30 GB and an hour or more on a 2-core machine); tables in
+## bench/results/. `make test` runs every benchmark in smoke mode (tests/test_bench_smoke.py).
+BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench.run_all --pg $(BENCH_PG)
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -31,9 +32,13 @@ PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgr
 
 def bench_app(database_url: str, **extra):
     """The hub app on ``database_url`` with the bench keys."""
+    import logging
+
     from mediation_hub import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, **BENCH_KEYS, **extra})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **BENCH_KEYS, **extra})
+    logging.getLogger("mediation_hub").setLevel(logging.WARNING)  # no access line per in-process request
+    return app
 
 
 def server_env(database_url: str) -> dict:
@@ -41,8 +46,7 @@ def server_env(database_url: str) -> dict:
     env = dict(os.environ)
     env.update({"MEDIATION_HUB_DATABASE_URL": database_url, "MEDIATION_HUB_PII_KEY": BENCH_KEYS["PII_KEY"],
                 "MEDIATION_HUB_LOOKUP_KEY": BENCH_KEYS["LOOKUP_KEY"], "MEDIATION_HUB_SECRET_KEY": "bench-secret",
-                "MEDIATION_HUB_SCHEDULER_ENABLED": "false", "MEDIATION_HUB_LOG_LEVEL": "WARNING",
-                "PYTHONPATH": str(ROOT)})
+                "MEDIATION_HUB_SCHEDULER_ENABLED": "false", "PYTHONPATH": str(ROOT)})
     return env
 
 
@@ -179,14 +183,17 @@ def serve(app_spec: str, env: dict, *, workers: int = 2, server: str = "gunicorn
         cmd = [sys.executable, "-c", "import importlib,sys; from werkzeug.serving import run_simple; "
                "m,a=sys.argv[1].split(':'); app=getattr(importlib.import_module(m),a); "
                "run_simple('127.0.0.1', int(sys.argv[2]), app, threaded=True)", app_spec, str(port)]
-    proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log (a JSON line per request on stderr) goes to a file: a pipe nobody reads would fill up
+    # and block the workers mid-benchmark.
+    log = tempfile.NamedTemporaryFile(prefix="mh-bench-server-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         try:
             wait_for(base + ready_path, timeout=120)
         except RuntimeError:
             proc.terminate()
-            raise RuntimeError("server failed: " + proc.stderr.read().decode(errors="replace")[-2000:]) from None
+            raise RuntimeError("server failed: " + Path(log.name).read_text(errors="replace")[-2000:]) from None
         yield base, proc.pid
     finally:
         if proc.poll() is None:
@@ -196,6 +203,8 @@ def serve(app_spec: str, env: dict, *, workers: int = 2, server: str = "gunicorn
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        log.close()
+        Path(log.name).unlink(missing_ok=True)
 
 
 def http_json(method: str, url: str, *, token: str | None = None, body: dict | None = None,
