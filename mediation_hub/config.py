@@ -65,6 +65,9 @@ class Config:
         self.PII_KEY = _env("PII_KEY")
         self.LOOKUP_KEY = _env("LOOKUP_KEY")
         self.TOKEN_TTL = timedelta(hours=_int("TOKEN_TTL_HOURS", 12))
+        # argon2 cost; argon2-cffi's recommended defaults unless set (tests use a cheap one)
+        self.PASSWORD_HASH_TIME_COST = _int("PASSWORD_HASH_TIME_COST", 3)
+        self.PASSWORD_HASH_MEMORY_COST = _int("PASSWORD_HASH_MEMORY_KIB", 65536)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SECURE_COOKIES", False)

@@ -45,7 +45,9 @@ def app(tmp_path_factory):
     url = database_url(tmp_path_factory)
     application = create_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "1000 per minute", "SERVER_NAME": None, **TEST_KEYS,
+        "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "1000 per minute",
+        # cheap argon2 for the thousands of accounts tests make; production cost is tested in test_auth_*
+        "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 64, "SERVER_NAME": None, **TEST_KEYS,
     })
     with application.app_context():
         if url.startswith("postgresql"):

@@ -6,10 +6,12 @@ import contextlib
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
+from argon2 import DEFAULT_MEMORY_COST, DEFAULT_TIME_COST, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 
 from ..audit import service as audit
 from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
@@ -18,30 +20,46 @@ from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from .models import ApiToken, User
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not-a-password")
+
+@lru_cache(maxsize=4)
+def _hasher_for(time_cost: int, memory_cost: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+    return hasher, hasher.hash("not-a-password")
+
+
+def _hasher() -> PasswordHasher:
+    """argon2 with the configured cost (argon2-cffi's defaults unless the settings say otherwise)."""
+    return _hasher_for(*_hash_cost())[0]
+
+
+def _hash_cost() -> tuple[int, int]:
+    config = current_app.config if has_app_context() else {}
+    return (config.get("PASSWORD_HASH_TIME_COST", DEFAULT_TIME_COST),
+            config.get("PASSWORD_HASH_MEMORY_COST", DEFAULT_MEMORY_COST))
+
+
 MIN_PASSWORD_LENGTH = 10
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def authenticate(username: str, password: str, *, remote_addr: str | None = None) -> User | None:
     """The active user with this name and password, or None. Both outcomes are audited."""
     user = db.session.scalar(sa.select(User).where(User.username == username))
     try:
-        ok = user is not None and _hasher.verify(user.password_hash, password) and user.active
+        ok = user is not None and _hasher().verify(user.password_hash, password) and user.active
     except (VerificationError, InvalidHashError):
         ok = False
     if user is None:
         with contextlib.suppress(VerificationError):  # same time as a real check: names cannot be probed
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher().verify(_hasher_for(*_hash_cost())[1], password)
     if not ok:
         audit.record(None, "sign_in_failed", username=username[:60], remote_addr=remote_addr)
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
     audit.record(user.to_actor(), "sign_in", target_type="user", target_id=user.id, remote_addr=remote_addr)
     return user
 
