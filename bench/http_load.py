@@ -7,9 +7,11 @@ marshmallow endpoint doing the same read / insert (bench/bare_app.py); and the w
 Both apps run under gunicorn with 2 sync workers on 127.0.0.1 against the same database. A bounded number of
 requests (``--get`` and ``--post``) is sent by ``--clients`` client processes at once (Python's http.client,
 a new connection per request as gunicorn's sync workers close them; ``wrk`` is not used so GET and POST are
-driven the same way). Throughput = requests / wall time. The hub's calls carry a mediator's bearer token;
-GET reads cases of the mediator's organisation; POST registers a case with two parties (valid ID numbers,
-distinct per request). Worker memory: resident set of each gunicorn worker before and after the load.
+driven the same way). Both apps are up at once and the load alternates between them in ``--rounds``, so a
+change in the machine's background load hits both alike. Throughput = requests / wall time. The hub's calls
+carry a mediator's bearer token; GET reads cases of the mediator's organisation; POST registers a case with two
+parties (valid ID numbers, distinct per request). Worker memory: resident set of each gunicorn worker before
+and after the load.
 """
 
 from __future__ import annotations
@@ -70,19 +72,6 @@ def _send(job: tuple) -> tuple[list[float], int]:
     return latencies, errors
 
 
-def load(port: int, method: str, paths: list[str], bodies: list[dict] | None, token: str | None,
-         clients: int) -> dict:
-    """Send every request with ``clients`` processes at once; requests per second over the wall time."""
-    jobs = [(port, method, paths[i::clients], bodies[i::clients] if bodies else None, token) for i in range(clients)]
-    started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=clients) as pool:
-        results = list(pool.map(_send, jobs))
-    wall = time.perf_counter() - started
-    latencies = [ms for part, _ in results for ms in part]
-    return {"rps": len(paths) / wall, "p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95),
-            "errors": sum(errors for _, errors in results)}
-
-
 def case_body(organization_id: int, n: int, region: str) -> dict:
     day = date(1970, 1, 1).toordinal() + n % 15000
     return {"organization_id": organization_id, "category": "neighbour", "source": "party_application",
@@ -99,21 +88,50 @@ def workers_rss(master_pid: int) -> list[float]:
     return [rss_mb(pid) or 0.0 for pid in child_pids(master_pid)]
 
 
-def run_app(app_spec: str, env: dict, plan: dict, token: str | None) -> dict:
-    results = {}
-    with serve(app_spec, env, workers=2) as (base, master):
-        port = int(base.rsplit(":", 1)[1])
-        # warm both workers (imports, connection pools) before measuring
-        load(port, "GET", plan["get_paths"][:20], None, token, 2)
-        before = workers_rss(master)
-        results["GET"] = load(port, "GET", plan["get_paths"], None, token, plan["clients"])
-        results["POST"] = load(port, "POST", plan["post_paths"], plan["post_bodies"], token, plan["clients"])
-        after = workers_rss(master)
-    results["memory"] = {"workers": len(after), "before": sum(before), "after": sum(after)}
-    return results
+def _merge(parts: list[dict]) -> dict:
+    """Rounds of one kind of request: total requests over total wall time; latencies pooled."""
+    requests = sum(p["requests"] for p in parts)
+    latencies = [ms for p in parts for ms in p["latencies"]]
+    return {"rps": requests / sum(p["wall"] for p in parts), "p50": percentile(latencies, 0.5),
+            "p95": percentile(latencies, 0.95), "errors": sum(p["errors"] for p in parts)}
 
 
-def measure(database_url: str, gets: int, posts: int, clients: int, seed: int = 0) -> tuple[list[dict], list[dict]]:
+def _timed_load(port: int, method: str, paths: list[str], bodies, token, clients: int) -> dict:
+    jobs = [(port, method, paths[i::clients], bodies[i::clients] if bodies else None, token) for i in range(clients)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=clients) as pool:
+        results = list(pool.map(_send, jobs))
+    return {"requests": len(paths), "wall": time.perf_counter() - started,
+            "latencies": [ms for part, _ in results for ms in part], "errors": sum(e for _, e in results)}
+
+
+def run_both(database_url: str, plans: dict, rounds: int) -> dict:
+    """Both apps served at once; the load alternates between them in ``rounds`` so that a change in the
+    machine's background load affects both alike."""
+    env = server_env(database_url)
+    results = {name: {"GET": [], "POST": []} for name in plans}
+    with serve("wsgi:app", env, workers=2) as (hub_base, hub_pid), \
+            serve("bench.bare_app:app", env, workers=2) as (bare_base, bare_pid):
+        ports = {"hub": int(hub_base.rsplit(":", 1)[1]), "bare": int(bare_base.rsplit(":", 1)[1])}
+        masters = {"hub": hub_pid, "bare": bare_pid}
+        for name, plan in plans.items():  # warm both workers (imports, pools)
+            _timed_load(ports[name], "GET", plan["get_paths"][:20], None, plan["token"], 2)
+        before = {name: workers_rss(masters[name]) for name in plans}
+        for r in range(rounds):
+            for method in ("GET", "POST"):
+                for name, plan in plans.items():
+                    paths = plan["get_paths" if method == "GET" else "post_paths"][r::rounds]
+                    bodies = plan["post_bodies"][r::rounds] if method == "POST" else None
+                    results[name][method].append(_timed_load(ports[name], method, paths, bodies, plan["token"],
+                                                              plan["clients"]))
+        after = {name: workers_rss(masters[name]) for name in plans}
+    return {name: {"GET": _merge(results[name]["GET"]), "POST": _merge(results[name]["POST"]),
+                   "memory": {"workers": len(after[name]), "before": sum(before[name]), "after": sum(after[name])}}
+            for name in plans}
+
+
+def measure(database_url: str, gets: int, posts: int, clients: int, rounds: int = 4,
+            seed: int = 0) -> tuple[list[dict], list[dict]]:
     app = bench_app(database_url)
     with app.app_context():
         from mediation_hub.cases.models import Case
@@ -128,15 +146,15 @@ def measure(database_url: str, gets: int, posts: int, clients: int, seed: int = 
         db.session.remove()
     token = ensure_user(app, f"bench-mediator-{org_id}", "mediator", organization_id=org_id)
     run_tag = int(time.time()) % 100000 * 1000 + seed
-    plan = {"clients": clients,
-            "get_paths": [f"/api/v1/cases/{case_ids[i % len(case_ids)]}" for i in range(gets)],
-            "post_paths": ["/api/v1/cases"] * posts,
-            "post_bodies": [case_body(org_id, run_tag + i, region) for i in range(posts)]}
-    hub = run_app("wsgi:app", server_env(database_url), plan, token)
-    bare_plan = {**plan, "get_paths": [p.replace("/api/v1", "") for p in plan["get_paths"]],
+    hub_plan = {"clients": clients, "token": token,
+                "get_paths": [f"/api/v1/cases/{case_ids[i % len(case_ids)]}" for i in range(gets)],
+                "post_paths": ["/api/v1/cases"] * posts,
+                "post_bodies": [case_body(org_id, run_tag + i, region) for i in range(posts)]}
+    bare_plan = {**hub_plan, "token": None, "get_paths": [p.replace("/api/v1", "") for p in hub_plan["get_paths"]],
                  "post_paths": ["/cases"] * posts,
                  "post_bodies": [case_body(org_id, run_tag + posts + i, region) for i in range(posts)]}
-    bare = run_app("bench.bare_app:app", server_env(database_url), bare_plan, None)
+    measured = run_both(database_url, {"hub": hub_plan, "bare": bare_plan}, rounds)
+    hub, bare = measured["hub"], measured["bare"]
     rows = []
     for method, count, target in (("GET", gets, 0.70), ("POST", posts, 0.40)):
         ratio = hub[method]["rps"] / bare[method]["rps"]
@@ -159,6 +177,7 @@ def main(argv=None) -> int:
     parser.add_argument("--get", type=int, default=2000)
     parser.add_argument("--post", type=int, default=600)
     parser.add_argument("--clients", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=4, help="alternations between the two apps")
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -174,7 +193,7 @@ def main(argv=None) -> int:
     if not url:
         parser.error("give --database-url (a database filled by bench.generate) or --smoke")
     started = time.perf_counter()
-    rows, memory = measure(url, args.get, args.post, args.clients)
+    rows, memory = measure(url, args.get, args.post, args.clients, args.rounds if not args.smoke else 1)
     facts = {**machine(), "postgresql": pg_version(url), "wall_s": round(time.perf_counter() - started, 1)}
     notes = ["hub: wsgi:app (auth, scope, rules, numbering, duplicate check, aggregates, audit where due)",
              "bare: bench/bare_app.py (marshmallow + Flask-SQLAlchemy, same rows written/read, nothing else)",

@@ -232,36 +232,45 @@ def _insert(connection, table):
     raise RuntimeError(f"report aggregates support SQLite and PostgreSQL, not {dialect}")
 
 
-def _upsert(connection, table, keys: dict, deltas: dict) -> None:
-    """Add ``deltas`` to the row with ``keys`` (created with zeros first if missing)."""
+def _upsert(connection, table, keys: dict | list[dict], deltas: dict) -> None:
+    """Add ``deltas`` to the row(s) with ``keys`` (created with zeros first if missing); one statement."""
     deltas = {name: value for name, value in deltas.items() if value}
-    if not deltas:
+    rows = [keys] if isinstance(keys, dict) else keys
+    if not deltas or not rows:
         return
-    stmt = _insert(connection, table).values(**keys, **deltas)
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+    stmt = _insert(connection, table).values([{**row, **deltas} for row in rows])
+    stmt = stmt.on_conflict_do_update(index_elements=list(rows[0]),
                                       set_={name: table.c[name] + stmt.excluded[name] for name in deltas})
     connection.execute(stmt)
 
 
-def _bump_stats(connection, day: date, keys: _Keys, deltas: dict) -> None:
-    _upsert(connection, CaseDailyStat.__table__, {"day": day, **keys.values()}, deltas)
-    _upsert(connection, CaseMonthlyStat.__table__, {"month": month_start(day), **keys.values()}, deltas)
-    for code in _ancestors(connection, keys.region_code):
-        rollup = {"region_code": code, "category_code": keys.category_code}
-        _upsert(connection, CaseRegionDailyStat.__table__, {**rollup, "day": day}, deltas)
-        _upsert(connection, CaseRegionMonthlyStat.__table__, {**rollup, "month": month_start(day)}, deltas)
+@dataclass(frozen=True)
+class _At:
+    """Where a rate event counts: its day, keys, and the region's ancestors (itself included)."""
+
+    day: date
+    keys: _Keys
+    ancestors: tuple[str, ...]
 
 
-def _ancestors(connection, region_code: str) -> list[str]:
+def _ancestors(path: str | None, region_code: str) -> tuple[str, ...]:
     """The region and its ancestors, from its materialised path ('130000/130600/130629/')."""
-    path = connection.execute(sa.select(Region.__table__.c.path)
-                              .where(Region.__table__.c.code == region_code)).scalar()
-    return [code for code in (path or f"{region_code}/").split("/") if code]
+    return tuple(code for code in (path or f"{region_code}/").split("/") if code)
 
 
-def _bump_cohort(connection, completed_on: date, registered_on: date, keys: _Keys, delta: int) -> None:
+def _bump_stats(connection, at: _At, deltas: dict) -> None:
+    """Four statements: the organisation-level day and month rows, and the region rollups of every ancestor."""
+    keys, month = at.keys.values(), month_start(at.day)
+    _upsert(connection, CaseDailyStat.__table__, {"day": at.day, **keys}, deltas)
+    _upsert(connection, CaseMonthlyStat.__table__, {"month": month, **keys}, deltas)
+    rollups = [{"region_code": code, "category_code": at.keys.category_code} for code in at.ancestors]
+    _upsert(connection, CaseRegionDailyStat.__table__, [{**r, "day": at.day} for r in rollups], deltas)
+    _upsert(connection, CaseRegionMonthlyStat.__table__, [{**r, "month": month} for r in rollups], deltas)
+
+
+def _bump_cohort(connection, completed_on: date, at: _At, delta: int) -> None:
     _upsert(connection, CaseCompletionCohort.__table__,
-            {"completed_on": completed_on, "registered_on": registered_on, **keys.values()}, {"cases": delta})
+            {"completed_on": completed_on, "registered_on": at.day, **at.keys.values()}, {"cases": delta})
 
 
 def _first_completion(connection, case_id: int, before_id: int) -> date | None:
@@ -278,16 +287,18 @@ def apply_event(connection, event: CaseEvent) -> None:
     registration and its completion inserted in one flush are paired exactly once."""
     if event.code not in RATE_CODES:
         return
-    cases = Case.__table__
-    case = connection.execute(sa.select(cases.c.category_code, cases.c.due_on, cases.c.outcome)
+    cases, regions = Case.__table__, Region.__table__
+    path = sa.select(regions.c.path).where(regions.c.code == event.region_code).scalar_subquery()
+    case = connection.execute(sa.select(cases.c.category_code, cases.c.due_on, cases.c.outcome, path.label("path"))
                               .where(cases.c.id == event.case_id)).one()
-    keys = _Keys(event.organization_id, event.region_code, event.studio_id or NO_STUDIO, case.category_code)
+    at = _At(event.on_date, _Keys(event.organization_id, event.region_code, event.studio_id or NO_STUDIO,
+                                  case.category_code), _ancestors(case.path, event.region_code))
     if event.code == "registered":
         deltas = {"received": 1}
         first = _first_completion(connection, event.case_id, event.id)
         if first is not None:
             deltas["completed"] = 1
-            _bump_cohort(connection, first, event.on_date, keys, 1)
+            _bump_cohort(connection, first, at, 1)
     elif event.code == "accepted":
         deltas = {"accepted": 1}
     else:
@@ -300,7 +311,7 @@ def apply_event(connection, event: CaseEvent) -> None:
             if case.due_on is not None and event.on_date <= case.due_on:
                 deltas["concluded_on_time"] = 1
         _move_completion(connection, event, case.category_code)
-    _bump_stats(connection, event.on_date, keys, deltas)
+    _bump_stats(connection, at, deltas)
 
 
 def _move_completion(connection, event: CaseEvent, category_code: str) -> None:
@@ -308,17 +319,20 @@ def _move_completion(connection, event: CaseEvent, category_code: str) -> None:
     prior = _first_completion(connection, event.case_id, event.id)
     if prior is not None and prior <= event.on_date:
         return
-    events = CaseEvent.__table__
+    events, regions = CaseEvent.__table__, Region.__table__
     registrations = connection.execute(
-        sa.select(events.c.on_date, events.c.organization_id, events.c.region_code, events.c.studio_id)
+        sa.select(events.c.on_date, events.c.organization_id, events.c.region_code, events.c.studio_id,
+                  regions.c.path)
+        .select_from(events.outerjoin(regions, regions.c.code == events.c.region_code))
         .where(events.c.case_id == event.case_id, events.c.code == "registered", events.c.id < event.id)).all()
     for reg in registrations:
-        keys = _Keys(reg.organization_id, reg.region_code, reg.studio_id or NO_STUDIO, category_code)
+        at = _At(reg.on_date, _Keys(reg.organization_id, reg.region_code, reg.studio_id or NO_STUDIO, category_code),
+                 _ancestors(reg.path, reg.region_code))
         if prior is None:
-            _bump_stats(connection, reg.on_date, keys, {"completed": 1})
+            _bump_stats(connection, at, {"completed": 1})
         else:
-            _bump_cohort(connection, prior, reg.on_date, keys, -1)
-        _bump_cohort(connection, event.on_date, reg.on_date, keys, 1)
+            _bump_cohort(connection, prior, at, -1)
+        _bump_cohort(connection, event.on_date, at, 1)
 
 
 @sa.event.listens_for(CaseEvent, "after_insert")
