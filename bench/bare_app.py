@@ -4,8 +4,8 @@ them (no authentication, scope, rules, numbering counter, duplicate check, audit
 
     gunicorn -w 2 bench.bare_app:app     (reads MEDIATION_HUB_DATABASE_URL and the PII keys, like the hub)
 
-GET /cases/<id>  loads the case with its organisation, category, source and parties and dumps the same
-                 fields as the hub (parties masked).
+GET /cases/<id>  loads the case with its organisation, category, source, mediators, parties, sessions and
+                 follow-ups and dumps the same fields as the hub (parties masked).
 POST /cases      validates the same shape with marshmallow, then inserts the case, its parties (ID number and
                  phone encrypted, masked and hashed with the hub's own mixin) and the ``registered`` event.
 """
@@ -65,6 +65,20 @@ class PartyOut(Schema):
     region_code = fields.String(allow_none=True)
 
 
+class SessionOut(Schema):
+    id = fields.Integer()
+    held_on = fields.Date()
+    summary = fields.String()
+    mediator_id = fields.Integer(allow_none=True)
+
+
+class FollowUpOut(Schema):
+    id = fields.Integer()
+    visited_on = fields.Date()
+    summary = fields.String()
+    performed = fields.Boolean(allow_none=True)
+
+
 class CaseOut(Schema):
     id = fields.Integer()
     number = fields.String()
@@ -86,7 +100,10 @@ class CaseOut(Schema):
     concluded_on = fields.Date(allow_none=True)
     cross_region = fields.Boolean()
     major = fields.Boolean()
+    mediator_ids = fields.Function(lambda c: [m.mediator_id for m in c.mediators])
     parties = fields.List(fields.Nested(PartyOut))
+    sessions = fields.List(fields.Nested(SessionOut))
+    follow_ups = fields.List(fields.Nested(FollowUpOut))
     version = fields.Integer()
 
 

@@ -199,3 +199,55 @@ def test_split_period_into_odd_days_and_whole_months(first, last, days, months):
 def test_generated_tables_are_the_ones_the_generator_declares():
     assert set(BULK_TABLES) <= set(COLUMNS)
     assert {Organization.__tablename__, Studio.__tablename__} <= set(COLUMNS)
+
+
+@pytest.mark.postgres
+@pytest.mark.real_commits
+def test_concurrent_registrations_and_conclusions_neither_deadlock_nor_drift(app, make_org, make_case):
+    """Registrations and conclusions in one organisation on one day, four threads at once: they touch the same
+    day, month and region rows in opposite orders unless the hook orders its writes; every one must commit
+    and the aggregates must still equal the event log."""
+    import threading
+
+    from mediation_hub.cases import service
+    from mediation_hub.core.actor import SYSTEM
+    from tests.factories_cases import case_data
+
+    org = make_org(region_code="130602")
+    day = date(2025, 6, 10)
+    open_cases = [make_case(org, CaseStatus.accepted, received_on=day, accepted_on=day).id for _ in range(8)]
+    org_id = org.id  # read before the commit expires it: threads must not touch this thread's session
+    db.session.commit()
+    failures, barrier = [], threading.Barrier(4)
+
+    def work(i):
+        with app.app_context():
+            try:
+                barrier.wait()
+                for n in range(4):
+                    if i % 2:
+                        service.conclude_case(SYSTEM, open_cases[(i // 2) * 4 + n], outcome="agreement",
+                                              concluded_on=day)
+                    else:
+                        service.register_case(SYSTEM, case_data(org_id, received_on=day))
+                    db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - the test lists every failure
+                db.session.rollback()
+                failures.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    scope = Scope(organization_id=org_id)
+    for group_by in (None, "month", "region"):
+        fast = report_for_scope(scope, date(2025, 6, 1), date(2025, 6, 30), date(2025, 12, 31), group_by)
+        assert fast == report_for_scope(scope, date(2025, 6, 1), date(2025, 6, 30), date(2025, 12, 31), group_by,
+                                        source="events")
+    # registered that day: the 8 prepared cases and 2 threads × 4 new ones = 16; concluded: 2 threads × 4 = 8
+    totals = report_for_scope(Scope(region_code="130600"), day, day, date(2025, 12, 31), None)["totals"]
+    assert (totals["received"], totals["concluded"]) == (16, 8)

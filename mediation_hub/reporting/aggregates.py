@@ -232,18 +232,6 @@ def _insert(connection, table):
     raise RuntimeError(f"report aggregates support SQLite and PostgreSQL, not {dialect}")
 
 
-def _upsert(connection, table, keys: dict | list[dict], deltas: dict) -> None:
-    """Add ``deltas`` to the row(s) with ``keys`` (created with zeros first if missing); one statement."""
-    deltas = {name: value for name, value in deltas.items() if value}
-    rows = [keys] if isinstance(keys, dict) else keys
-    if not deltas or not rows:
-        return
-    stmt = _insert(connection, table).values([{**row, **deltas} for row in rows])
-    stmt = stmt.on_conflict_do_update(index_elements=list(rows[0]),
-                                      set_={name: table.c[name] + stmt.excluded[name] for name in deltas})
-    connection.execute(stmt)
-
-
 @dataclass(frozen=True)
 class _At:
     """Where a rate event counts: its day, keys, and the region's ancestors (itself included)."""
@@ -258,26 +246,58 @@ def _ancestors(path: str | None, region_code: str) -> tuple[str, ...]:
     return tuple(code for code in (path or f"{region_code}/").split("/") if code)
 
 
-def _bump_stats(connection, at: _At, deltas: dict) -> None:
-    """Four statements: the organisation-level day and month rows, and the region rollups of every ancestor."""
-    keys, month = at.keys.values(), month_start(at.day)
-    _upsert(connection, CaseDailyStat.__table__, {"day": at.day, **keys}, deltas)
-    _upsert(connection, CaseMonthlyStat.__table__, {"month": month, **keys}, deltas)
-    rollups = [{"region_code": code, "category_code": at.keys.category_code} for code in at.ancestors]
-    _upsert(connection, CaseRegionDailyStat.__table__, [{**r, "day": at.day} for r in rollups], deltas)
-    _upsert(connection, CaseRegionMonthlyStat.__table__, [{**r, "month": month} for r in rollups], deltas)
+class _Changes:
+    """The aggregate rows one event changes, summed per row, written in one fixed order.
+
+    Every transaction takes its row locks table by table (TABLE_ORDER) and key by key, so two events written
+    at once (a registration and a conclusion in the same organisation, day and month) queue rather than
+    deadlock; rows with the same key are merged first (a multi-row upsert may touch a row only once)."""
+
+    TABLE_ORDER = ("case_daily_stats", "case_monthly_stats", "case_region_daily_stats", "case_region_monthly_stats",
+                   "case_completion_cohorts")
+
+    def __init__(self):
+        self.rows: dict[str, dict[tuple, dict]] = {name: {} for name in self.TABLE_ORDER}
+
+    def add(self, table: str, key: dict, deltas: dict) -> None:
+        counts = self.rows[table].setdefault(tuple(key.items()), {})
+        for name, value in deltas.items():
+            counts[name] = counts.get(name, 0) + value
+
+    def stats(self, at: _At, deltas: dict) -> None:
+        keys, month = at.keys.values(), month_start(at.day)
+        self.add("case_daily_stats", {"day": at.day, **keys}, deltas)
+        self.add("case_monthly_stats", {"month": month, **keys}, deltas)
+        for code in at.ancestors:
+            rollup = {"region_code": code, "category_code": at.keys.category_code}
+            self.add("case_region_daily_stats", {"day": at.day, **rollup}, deltas)
+            self.add("case_region_monthly_stats", {"month": month, **rollup}, deltas)
+
+    def cohort(self, completed_on: date, at: _At, delta: int) -> None:
+        self.add("case_completion_cohorts", {"completed_on": completed_on, "registered_on": at.day,
+                                             **at.keys.values()}, {"cases": delta})
+
+    def write(self, connection) -> None:
+        """One INSERT … ON CONFLICT DO UPDATE per table, rows in key order."""
+        for name in self.TABLE_ORDER:
+            rows = {key: counts for key, counts in self.rows[name].items() if any(counts.values())}
+            if not rows:
+                continue
+            table = db.metadata.tables[name]
+            columns = sorted({column for counts in rows.values() for column in counts})
+            ordered = sorted(rows.items(), key=lambda item: tuple(str(v) for _k, v in item[0]))
+            stmt = _insert(connection, table).values(
+                [{**dict(key), **{c: counts.get(c, 0) for c in columns}} for key, counts in ordered])
+            stmt = stmt.on_conflict_do_update(index_elements=[k for k, _v in ordered[0][0]],
+                                              set_={c: table.c[c] + stmt.excluded[c] for c in columns})
+            connection.execute(stmt)
 
 
-def _bump_cohort(connection, completed_on: date, at: _At, delta: int) -> None:
-    _upsert(connection, CaseCompletionCohort.__table__,
-            {"completed_on": completed_on, "registered_on": at.day, **at.keys.values()}, {"cases": delta})
-
-
-def _first_completion(connection, case_id: int, before_id: int) -> date | None:
+def _first_completion(case_id: int, before_id: int) -> sa.ScalarSelect:
     """The earliest completing event of the case among those already accounted for (smaller ids)."""
     events = CaseEvent.__table__
-    return connection.execute(sa.select(sa.func.min(events.c.on_date)).where(
-        events.c.case_id == case_id, events.c.code.in_(COMPLETING_CODES), events.c.id < before_id)).scalar()
+    return sa.select(sa.func.min(events.c.on_date)).where(
+        events.c.case_id == case_id, events.c.code.in_(COMPLETING_CODES), events.c.id < before_id).scalar_subquery()
 
 
 def apply_event(connection, event: CaseEvent) -> None:
@@ -289,16 +309,17 @@ def apply_event(connection, event: CaseEvent) -> None:
         return
     cases, regions = Case.__table__, Region.__table__
     path = sa.select(regions.c.path).where(regions.c.code == event.region_code).scalar_subquery()
-    case = connection.execute(sa.select(cases.c.category_code, cases.c.due_on, cases.c.outcome, path.label("path"))
+    case = connection.execute(sa.select(cases.c.category_code, cases.c.due_on, cases.c.outcome, path.label("path"),
+                                        _first_completion(event.case_id, event.id).label("first_done"))
                               .where(cases.c.id == event.case_id)).one()
     at = _At(event.on_date, _Keys(event.organization_id, event.region_code, event.studio_id or NO_STUDIO,
                                   case.category_code), _ancestors(case.path, event.region_code))
+    changes = _Changes()
     if event.code == "registered":
         deltas = {"received": 1}
-        first = _first_completion(connection, event.case_id, event.id)
-        if first is not None:
+        if case.first_done is not None:
             deltas["completed"] = 1
-            _bump_cohort(connection, first, at, 1)
+            changes.cohort(case.first_done, at, 1)
     elif event.code == "accepted":
         deltas = {"accepted": 1}
     else:
@@ -310,13 +331,14 @@ def apply_event(connection, event: CaseEvent) -> None:
                 deltas[outcome] = 1
             if case.due_on is not None and event.on_date <= case.due_on:
                 deltas["concluded_on_time"] = 1
-        _move_completion(connection, event, case.category_code)
-    _bump_stats(connection, at, deltas)
+        _move_completion(connection, changes, event, case.category_code, case.first_done)
+    changes.stats(at, deltas)
+    changes.write(connection)
 
 
-def _move_completion(connection, event: CaseEvent, category_code: str) -> None:
+def _move_completion(connection, changes: _Changes, event: CaseEvent, category_code: str,
+                     prior: date | None) -> None:
     """A completing event: the case's registrations now count as completed (or complete earlier)."""
-    prior = _first_completion(connection, event.case_id, event.id)
     if prior is not None and prior <= event.on_date:
         return
     events, regions = CaseEvent.__table__, Region.__table__
@@ -329,10 +351,10 @@ def _move_completion(connection, event: CaseEvent, category_code: str) -> None:
         at = _At(reg.on_date, _Keys(reg.organization_id, reg.region_code, reg.studio_id or NO_STUDIO, category_code),
                  _ancestors(reg.path, reg.region_code))
         if prior is None:
-            _bump_stats(connection, at, {"completed": 1})
+            changes.stats(at, {"completed": 1})
         else:
-            _bump_cohort(connection, prior, at, -1)
-        _bump_cohort(connection, event.on_date, at, 1)
+            changes.cohort(prior, at, -1)
+        changes.cohort(event.on_date, at, 1)
 
 
 @sa.event.listens_for(CaseEvent, "after_insert")
@@ -386,7 +408,7 @@ def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = No
         for table in tables:
             db.session.execute(table.delete())
             for index in table.indexes:
-                index.drop(db.session.connection())
+                index.drop(db.session.connection(), checkfirst=True)
     else:
         db.session.execute(daily.delete().where(daily.c.day.between(low, high)))
         db.session.execute(monthly.delete().where(monthly.c.month.between(low, high)))
@@ -404,7 +426,7 @@ def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = No
     if everything:
         for table in tables:
             for index in table.indexes:
-                index.create(db.session.connection())
+                index.create(db.session.connection(), checkfirst=True)
     db.session.flush()
     return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table)
                                           .where(column.between(low, high)))
