@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest-xdist workers (each with a database of its own); 0 runs the suite in one process
+TEST_WORKERS ?= 2
 export FLASK_APP := mediation_hub:create_app
 
 .PHONY: run test test-sqlite test-postgres install install-dev lint bench load clean translations
@@ -37,10 +39,10 @@ run: $(STAMP)
 ## make test: install with the dev extra and run the suite on SQLite, then on PostgreSQL when
 ## MEDIATION_HUB_TEST_DATABASE_URL is set.
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -m "not postgres"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not postgres"
 	@if [ -n "$$MEDIATION_HUB_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$MEDIATION_HUB_TEST_DATABASE_URL)"; \
-	  $(BIN)/python -m pytest -m "not browser" ; \
+	  $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser" ; \
 	elif [ -n "$$CI" ]; then \
 	  echo "CI is set but MEDIATION_HUB_TEST_DATABASE_URL is not: PostgreSQL tests cannot be skipped" >&2; exit 1; \
 	fi

@@ -35,9 +35,25 @@ TEST_KEYS = {
 
 
 def database_url(tmp_path_factory) -> str:
-    if PG_URL:
+    """SQLite in the session's temporary folder, or PostgreSQL; under pytest-xdist each worker gets a
+    database of its own (``<name>_gw0`` …), created afresh."""
+    if not PG_URL:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'hub.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
         return PG_URL
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'hub.db'}"
+    base = sa.engine.make_url(PG_URL)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        pytest.exit(f"PostgreSQL at MEDIATION_HUB_TEST_DATABASE_URL is unreachable: {exc}", returncode=3)
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

@@ -290,19 +290,36 @@ def pytest_runtest_protocol(item, nextitem):
     GUARD.current_test = f"(after {item.nodeid})"
 
 
+# Findings made in pytest-xdist workers, described, handed to the controller when each worker finishes.
+WORKER_FINDINGS: list[str] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    output = getattr(node, "workeroutput", {}) or {}
+    WORKER_FINDINGS.extend(output.get("pii_findings", []))
+    for what, n in output.get("pii_counts", {}).items():
+        GUARD.counts[what] = GUARD.counts.get(what, 0) + n
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
-    if GUARD.findings and session.exitstatus == pytest.ExitCode.OK:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports and fails the run
+        workeroutput["pii_findings"] = [finding.describe() for finding in GUARD.findings]
+        workeroutput["pii_counts"] = dict(GUARD.counts)
+    if (GUARD.findings or WORKER_FINDINGS) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     counts = ", ".join(f"{n} {what}" for what, n in GUARD.counts.items())
-    if not GUARD.findings:
+    described = [finding.describe() for finding in GUARD.findings] + WORKER_FINDINGS
+    if not described:
         terminalreporter.write_line(f"personal-data guard: clean ({counts})")
         return
     terminalreporter.section("personal-data guard: unmasked personal numbers", sep="!", red=True, bold=True)
-    for finding in GUARD.findings:
-        terminalreporter.write_line(finding.describe())
-    terminalreporter.write_line(f"{len(GUARD.findings)} finding(s); scanned {counts}. Only an audited reveal "
+    for line in described:
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"{len(described)} finding(s); scanned {counts}. Only an audited reveal "
                                 f"(POST answered with '{REVEALED_HEADER}: revealed') may carry a full number.")
