@@ -49,7 +49,7 @@ def measure(database_url: str, runs: int, baseline_runs: int) -> list[dict]:
         from mediation_hub.reporting.queries import Scope
 
         cases = db.session.scalar(sa.text("SELECT count(*) FROM cases"))
-        label = f"{cases / 1e6:g}M" if cases >= 100_000 else f"{cases:,}"
+        label = f"{cases / 1e6:.1f}M" if cases >= 100_000 else f"{cases:,}"
         db.session.remove()
     client = signed_in_client(app, username)
 

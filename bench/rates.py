@@ -76,7 +76,7 @@ def measure(database_url: str, requests: int, label: str | None = None) -> list[
         from mediation_hub.reporting.service import report_for_scope
 
         cases = db.session.scalar(sa.text("SELECT count(*) FROM cases"))
-        label = label or f"{cases / 1e6:g}M" if cases >= 100_000 else f"{cases:,}"
+        label = label or (f"{cases / 1e6:.1f}M" if cases >= 100_000 else f"{cases:,}")
         as_of = date.today()
         scope = Scope(region_code=PROVINCE)
         # the reference and the baseline take seconds each at 10M: a few runs of each are enough
