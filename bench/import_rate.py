@@ -8,8 +8,8 @@ A csv in the documented layout (docs/IMPORT.md, Chinese headers) is written firs
 applicant and a respondent (valid ID numbers, phones), most rows concluded, some declined or still open.
 Each import runs ``mediation_hub.imports.service.import_file`` in a child process of its own, so its peak
 resident memory (``ru_maxrss``) is the import's alone; the rate counts imported rows over the whole call
-(reading, checking, bulk inserts, commits per batch, the aggregate rebuild at the end). While it runs, the
-tables are analysed every 20 s, as autovacuum would (it is off on the shared server). The baseline, in
+(reading, checking, bulk inserts, commits per batch, the statistics it refreshes as the tables grow, the
+aggregate rebuild at the end). The baseline, in
 the same run and database: the same kind of rows registered one at a time through the cases service
 (``register_case`` + ``accept_case`` + ``conclude_case``), i.e. an import without batching.
 """
@@ -23,7 +23,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -111,35 +110,12 @@ def child(url: str, path: str, organization_id: int) -> None:
 
 
 def run_child(url: str, path: Path, organization_id: int) -> dict:
-    stop = threading.Event()
-    analyser = threading.Thread(target=_analyse_while_importing, args=(url, stop), daemon=True)
-    analyser.start()
-    try:
-        result = subprocess.run([sys.executable, "-m", "bench.import_rate", "--child", str(path), "--database-url",
-                                 url, "--organization", str(organization_id)], cwd=str(ROOT), capture_output=True,
-                                text=True, check=False)
-    finally:
-        stop.set()
-        analyser.join(timeout=60)
+    result = subprocess.run([sys.executable, "-m", "bench.import_rate", "--child", str(path), "--database-url",
+                             url, "--organization", str(organization_id)], cwd=str(ROOT), capture_output=True,
+                            text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"import failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _analyse_while_importing(url: str, stop: threading.Event, every: float = 20.0) -> None:
-    """What autovacuum would do (it is switched off on the shared server this ran on): refresh the planner's
-    statistics of the tables the import fills, so its look-ups do not keep the plans made for empty tables."""
-    if not url.startswith("postgresql"):
-        return
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        while not stop.wait(every):
-            with engine.connect() as conn:
-                conn.execute(sa.text("ANALYZE cases, parties, case_events"))
-    finally:
-        engine.dispose()
 
 
 def baseline(url: str, organization_id: int, rows: int) -> dict:

@@ -347,3 +347,27 @@ def test_worker_processes_give_the_same_result(kind, make_org, tmp_path):
                 for number, c in by_source(org_id).items()}
 
     assert content(two.id) == content(one.id)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_duplicates_across_batches_are_found_while_the_next_batch_is_checked(workers, make_org, tmp_path):
+    """A batch is checked while the one before it is stored: a source number repeated in the next batch (not in
+    the database yet when that batch began) and one repeated two batches later (stored by then) both fail as
+    duplicates of their first row; a repeat of a row that failed its own checks goes in. Batches of two rows."""
+    org = make_org()
+    rows = [row(f"N{i}", 申请人证件号码=valid_id_number(sequence=i)) for i in range(8)]
+    rows[1] = row("N1", 申请人证件号码="110105199001011230")        # row 3, batch 1: refused (check digit)
+    rows[2] = row("N0", 申请人证件号码=valid_id_number(sequence=2))  # row 4, batch 2: repeats row 2 (batch 1)
+    rows[5] = row("N1", 申请人证件号码=valid_id_number(sequence=5))  # row 7, batch 3: the refused N1 again
+    rows[6] = row("N4", 申请人证件号码=valid_id_number(sequence=6))  # row 8, batch 4: repeats row 6 (batch 3)
+    rows[7] = row("N0", 申请人证件号码=valid_id_number(sequence=7))  # row 9, batch 4: repeats row 2 (batch 1)
+    summary = imports.import_file(write_csv(tmp_path / "d.csv", rows), org.id, SYSTEM, source_system="old",
+                                  batch_size=2, workers=workers)
+    assert [(f.row, f.source_number, f.column) for f in summary.failures] == [
+        (3, "N1", "申请人证件号码"), (4, "N0", "原系统案号"), (9, "N0", "原系统案号"), (8, "N4", "原系统案号")]
+    assert [f.reason for f in summary.failures][1:] == [
+        "与第 2 行的原系统案号重复 (duplicate source number in this file)",
+        "与第 2 行的原系统案号重复 (duplicate source number in this file)",
+        "与第 6 行的原系统案号重复 (duplicate source number in this file)"]
+    assert (summary.total, summary.imported, summary.failed) == (8, 4, 4)
+    assert sorted(by_source(org.id)) == ["N0", "N1", "N3", "N4"]

@@ -44,3 +44,32 @@ def test_masks():
     assert mask_id_number("11010519491231002X") == "110105********002X"
     assert mask_phone(normalise_phone("138 1234 5678")) == "138****5678"
     assert mask_phone(normalise_phone("010-62345678")) == "010****5678"
+
+
+def test_mobile_fast_path_agrees_with_the_full_parse():
+    """normalise_phone's shortcut for bare 11-digit mobiles gives the full parse's verdict and digits: a
+    sample across every 1xx prefix, valid and invalid alike."""
+    import random
+
+    import phonenumbers
+
+    def full_parse(value):
+        try:
+            parsed = phonenumbers.parse(value, "CN")
+        except phonenumbers.NumberParseException:
+            return None
+        if parsed.country_code != 86 or not phonenumbers.is_valid_number(parsed):
+            return None
+        national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return "".join(ch for ch in national if ch.isdigit())
+
+    rng = random.Random(11)
+    samples = [f"1{prefix:02d}{rng.randrange(10**8):08d}" for prefix in range(100) for _ in range(20)]
+    samples += [f"1{prefix:04d}{rng.randrange(10**6):06d}" for prefix in (6100, 6109, 7400, 7405, 7406, 7409)]
+    for value in samples:
+        expected = full_parse(value)
+        if expected is None:
+            with pytest.raises(ValueError):
+                normalise_phone(value)
+        else:
+            assert normalise_phone(value) == expected, value

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from datetime import date
 from functools import lru_cache
 
@@ -71,8 +72,21 @@ def normalise_uscc(value: str) -> str:
         raise ValueError("统一社会信用代码格式错误 (malformed USCC)") from exc
 
 
+@lru_cache(maxsize=1)
+def _mainland_mobile() -> re.Pattern:
+    """phonenumbers' own pattern of mainland mobile numbers (11 digits, from its CN metadata)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    return re.compile(metadata.mobile.national_number_pattern)
+
+
 def normalise_phone(value: str) -> str:
-    """Return a mainland number as digits (mobile: 11 digits; fixed line: area code + number)."""
+    """Return a mainland number as digits (mobile: 11 digits; fixed line: area code + number).
+
+    A bare 11-digit mobile number (most of what people type, and of every import) is checked against the
+    library's mobile pattern directly: the same verdict and the same digits as the full parse, in a fraction
+    of its time (the parse is a quarter of an import row's cost). Everything else takes the full parse."""
+    if value and len(value) == 11 and value.isascii() and value.isdigit() and _mainland_mobile().fullmatch(value):
+        return value
     try:
         parsed = phonenumbers.parse(value or "", "CN")
     except phonenumbers.NumberParseException as exc:

@@ -3,7 +3,8 @@
 The per-row work (the API's shape check, ID-number and phone validation, encryption and keyed hashes) is pure
 Python and bound to one core; the database work per batch is a few bulk statements. So the parent process
 keeps reading the file, deciding skips and duplicates, numbering and inserting, while ``N`` forked workers run
-``RowChecker.check`` on slices of each batch. A worker reads only reference data (regions, categories,
+``RowChecker.check`` on slices of each batch; the workers check the next batch while the parent stores the
+previous one. A worker reads only reference data (regions, categories,
 calendar, agreements) through its own database connections, never the parent's.
 
 Fork is used (Linux): the workers inherit the loaded application. Forking a process that runs other threads
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from ..extensions import db
-from .rows import CheckSpec, PreparedCase, RowChecker, RowRejected
+from .rows import Checked, CheckSpec, PreparedCase, RowChecker, RowRejected
 
 _APP: Flask | None = None  # the application the workers inherit through fork
 _CHECKER: RowChecker | None = None
@@ -42,6 +43,14 @@ def _check(items: list) -> list[PreparedCase | RowRejected]:
     return _CHECKER.check(items)
 
 
+class _Pending:
+    def __init__(self, result):
+        self._result = result
+
+    def get(self) -> list[PreparedCase | RowRejected]:
+        return [item for part in self._result.get() for item in part]
+
+
 class ParallelChecker:
     """``check(items)`` like ``RowChecker.check``, the items spread over ``workers`` processes, results in order."""
 
@@ -52,11 +61,15 @@ class ParallelChecker:
         self._pool = multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(spec,))
 
     def check(self, items: list) -> list[PreparedCase | RowRejected]:
+        return self.submit(items).get()
+
+    def submit(self, items: list) -> _Pending | Checked:
+        """Start checking ``items`` in the workers and return at once; ``.get()`` waits for the results."""
         if not items:
-            return []
+            return Checked([])
         size = -(-len(items) // self.workers)
         slices = [items[i:i + size] for i in range(0, len(items), size)]
-        return [result for part in self._pool.map(_check, slices) for result in part]
+        return _Pending(self._pool.map_async(_check, slices))
 
     def close(self) -> None:
         self._pool.close()
