@@ -5,7 +5,7 @@ them (no authentication, scope, rules, numbering counter, duplicate check, audit
     gunicorn -w 2 bench.bare_app:app     (reads MEDIATION_HUB_DATABASE_URL and the PII keys, like the hub)
 
 GET /cases/<id>  loads the case with its organisation, category, source, mediators, parties, sessions and
-                 follow-ups and dumps the same fields as the hub (parties masked).
+                 follow-ups (with the hub's own loader options) and dumps the same fields (parties masked).
 POST /cases      validates the same shape with marshmallow, then inserts the case, its parties (ID number and
                  phone encrypted, masked and hashed with the hub's own mixin) and the ``registered`` event.
 """
@@ -26,6 +26,7 @@ from mediation_hub.extensions import db
 import_models()
 
 from mediation_hub.cases.models import Case, CaseEvent, Party, PartyKind, PartyRole  # noqa: E402
+from mediation_hub.cases.service import DETAIL_LOADING  # noqa: E402
 from mediation_hub.reporting import aggregates  # noqa: E402
 
 # The bare app writes rows, nothing else: the hub's aggregate hook on case events is not part of it.
@@ -115,9 +116,12 @@ def create_bare_app() -> Flask:
     db.init_app(app)
     case_out, case_in = CaseOut(), CaseIn()
 
+    def load(case_id: int) -> Case | None:  # the same loading as the hub's case detail
+        return db.session.scalar(sa.select(Case).where(Case.id == case_id).options(*DETAIL_LOADING))
+
     @app.get("/cases/<int:case_id>")
     def get_case(case_id: int):
-        case = db.session.get(Case, case_id)
+        case = load(case_id)
         if case is None:
             abort(404)
         return case_out.dump(case)
@@ -145,7 +149,7 @@ def create_bare_app() -> Flask:
         db.session.add(CaseEvent(case_id=case.id, code="registered", on_date=received_on, organization_id=org.id,
                                  region_code=org.region_code, actor_name="bare", data={"number": case.number}))
         db.session.commit()
-        return case_out.dump(case), 201
+        return case_out.dump(load(case.id)), 201
 
     return app
 

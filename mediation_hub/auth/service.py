@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from argon2 import DEFAULT_MEMORY_COST, DEFAULT_TIME_COST, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
+from sqlalchemy.orm import joinedload
 
 from ..audit import service as audit
 from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
@@ -120,7 +121,8 @@ def issue_token(user: User, ttl: timedelta, *, name: str | None = None) -> tuple
 
 def user_for_token(clear: str, *, now: datetime | None = None) -> User | None:
     """The user a live token belongs to, or None for an unknown, expired or revoked token."""
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(clear)))
+    token = db.session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))
+                              .where(ApiToken.token_hash == _digest(clear)))
     now = now or utcnow()
     if token is None or token.revoked_at is not None or token.expires_at <= now or not token.user.active:
         return None

@@ -46,6 +46,7 @@ class Cases(MethodView):
         """Register a dispute; ``warnings`` lists open cases with the same parties (not a block)."""
         case, warnings = service.register_case(current_actor(), data)
         db.session.commit()
+        case = service.get_case(current_actor(), case.id, detail=True)  # reloaded (expired by the commit) at once
         case.registration_warnings = warnings
         return case
 
@@ -54,7 +55,7 @@ class Cases(MethodView):
 class CaseItem(MethodView):
     @blp.response(200, CaseDetailOut)
     def get(self, case_id):
-        return service.get_case(current_actor(), case_id)
+        return service.get_case(current_actor(), case_id, detail=True)
 
 
 def _transition(func, case_id: int, data: dict):

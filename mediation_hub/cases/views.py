@@ -250,7 +250,7 @@ def _reminders(case: Case) -> list[dict]:
 def _render_case(case_id: int, *, status: int = 200, error: str | None = None,
                  bound: tuple[str, object] | None = None, revealed: dict | None = None):
     actor = current_actor()
-    case = service.get_case(actor, case_id)
+    case = service.get_case(actor, case_id, detail=True)
     actions = service.allowed_actions(case) if service.can_handle(actor, case) else []
     mediator_names = {m.mediator_id: m.mediator.name for m in case.mediators}
     if case.sessions:

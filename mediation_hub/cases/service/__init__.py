@@ -16,6 +16,7 @@ from .registration import (
 )
 from .reveal import reveal_party_numbers
 from .scope import (
+    DETAIL_LOADING,
     can_handle,
     case_scope,
     cases_visible_to,
@@ -37,6 +38,7 @@ from .transitions import (
 )
 
 __all__ = [
+    "DETAIL_LOADING",
     "TRANSITIONS", "accept_case", "allowed_actions", "apply_for_confirmation", "can_handle", "case_columns",
     "case_scope", "check_case_data", "check_conclusion", "handling_organization_problem", "party_columns",
     "validate_case_data",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
 
 from ...core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
 from ...core.modules import import_optional
@@ -45,9 +46,19 @@ def cases_visible_to(actor: Actor) -> sa.Select:
     return sa.select(Case).where(case_scope(actor))
 
 
-def get_case(actor: Actor, case_id: int) -> Case:
-    """The case if the actor may see it, else NotFound."""
-    case = db.session.scalar(cases_visible_to(actor).where(Case.id == case_id))
+# What the case page and the API's case detail show, loaded with the case: its organisation, category and source
+# in the same query, its lists in one query each (instead of a lazy load per attribute as the schema reads it).
+DETAIL_LOADING = (
+    joinedload(Case.organization), joinedload(Case.category), joinedload(Case.source),
+    selectinload(Case.mediators), selectinload(Case.parties), selectinload(Case.sessions),
+    selectinload(Case.follow_ups),
+)
+
+
+def get_case(actor: Actor, case_id: int, *, detail: bool = False) -> Case:
+    """The case if the actor may see it, else NotFound; ``detail`` loads what the case detail shows with it."""
+    stmt = cases_visible_to(actor).where(Case.id == case_id)
+    case = db.session.scalar(stmt.options(*DETAIL_LOADING) if detail else stmt)
     if case is None:
         raise NotFound("case")
     return case
