@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from ..cases.models import Case, CaseEvent, CaseStatus
 from ..extensions import db
@@ -146,13 +146,36 @@ def rate_counts(scope: Scope, date_from: date, date_to: date, as_of: date,
 
 # --- cases past their time limit ------------------------------------------------------------------------
 
+def scope_organization_ids(region_code: str) -> list[int]:
+    """The organisations in a region's subtree, looked up once for the request's reports (until the session
+    writes again).
+
+    Report queries test a row's organisation against this list of values, which the planner can count. As a
+    subquery on the regions' path prefix it is estimated at one or two organisations whatever the region, and
+    the plans built on that misjudge every step after it (a province's overdue count went to nested loops over
+    1,520 organisations: 4 s at ten million cases)."""
+    cache = db.session.info.setdefault(_SCOPE_ORGS, {})
+    if region_code not in cache:
+        cache[region_code] = list(db.session.scalars(
+            sa.select(Organization.id).where(subtree_condition(Organization.region_code, region_code))
+            .order_by(Organization.id)))
+    return cache[region_code]
+
+
+_SCOPE_ORGS = "reporting_scope_organization_ids"
+
+
+@sa.event.listens_for(Session, "after_flush")
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_scope_organizations(session, *_args) -> None:
+    session.info.pop(_SCOPE_ORGS, None)
+
+
 def case_scope(scope: Scope) -> list[sa.ColumnElement[bool]]:
     """Conditions on the case's current handler (for lists of open cases, not for rates)."""
     conditions = []
     if scope.region_code:
-        handler_regions = sa.select(Organization.id).where(subtree_condition(Organization.region_code,
-                                                                              scope.region_code))
-        conditions.append(Case.organization_id.in_(handler_regions.scalar_subquery()))
+        conditions.append(Case.organization_id.in_(scope_organization_ids(scope.region_code)))
     if scope.organization_id:
         conditions.append(Case.organization_id == scope.organization_id)
     if scope.studio_id:
@@ -186,8 +209,7 @@ TRANSFER_OUTCOMES = ("accepted", "declined", "expired", "withdrawn", "pending")
 def _org_in_scope(org_id_column, scope: Scope) -> sa.ColumnElement[bool]:
     conditions = []
     if scope.region_code:
-        conditions.append(org_id_column.in_(sa.select(Organization.id).where(
-            subtree_condition(Organization.region_code, scope.region_code)).scalar_subquery()))
+        conditions.append(org_id_column.in_(scope_organization_ids(scope.region_code)))
     if scope.organization_id:
         conditions.append(org_id_column == scope.organization_id)
     return sa.and_(*conditions) if conditions else sa.true()
@@ -290,18 +312,22 @@ def overdue_transfers(scope: Scope, as_of: date, limit: int = 50) -> list[sa.Row
 
 def legal_aid_counts(scope: Scope, date_from: date, date_to: date) -> sa.Row:
     """Applications filed in the period at a centre in scope; decisions taken in the period by a centre in
-    scope, how many by their decide-by date (7 days after receipt) and how many granted."""
+    scope, how many by their decide-by date (7 days after receipt) and how many granted.
+
+    Two counts in one statement, each a range of its own index that holds every column it reads
+    (``ix_legal_aid_applications_filed_scope``, ``…_decided_scope``), so a province-year at ten years of data is
+    two index-only scans instead of a bitmap OR over both ranges and a visit to every row."""
     from ..legal_aid.models import LegalAidApplication as App
 
-    filed_in = sa.and_(App.filed_on >= date_from, App.filed_on <= date_to,
-                       _org_in_scope(App.filed_centre_id, scope))
-    decided_in = sa.and_(App.decided_on.is_not(None), App.decided_on >= date_from, App.decided_on <= date_to,
-                         _org_in_scope(App.centre_id, scope))
-    stmt = sa.select(
-        sa.func.count().filter(filed_in).label("applications"),
-        sa.func.count().filter(decided_in).label("decided"),
-        sa.func.count().filter(sa.and_(decided_in, App.decide_by.is_not(None), App.decided_on <= App.decide_by))
+    filed = (sa.select(sa.func.count()).select_from(App)
+             .where(App.filed_on >= date_from, App.filed_on <= date_to, _org_in_scope(App.filed_centre_id, scope))
+             .scalar_subquery())
+    stmt = (sa.select(
+        filed.label("applications"),
+        sa.func.count().label("decided"),
+        sa.func.count().filter(sa.and_(App.decide_by.is_not(None), App.decided_on <= App.decide_by))
         .label("decided_in_time"),
-        sa.func.count().filter(sa.and_(decided_in, App.granted.is_(True))).label("granted"),
-    ).where(sa.or_(filed_in, decided_in))
+        sa.func.count().filter(App.granted.is_(True)).label("granted"),
+    ).select_from(App).where(App.decided_on >= date_from, App.decided_on <= date_to,
+                             _org_in_scope(App.centre_id, scope)))
     return db.session.execute(stmt).one()
