@@ -238,13 +238,14 @@ def flows_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | None
     """Transfers sent and received by the scope, and the flows between provinces; None without transfers."""
     if import_optional("mediation_hub.transfers.models") is None:
         return None
+    in_counts = queries.median_in_counts()
     sides = {}
     for side in ("sent", "received"):
         counts = queries.transfer_flows(scope, date_from, date_to, side)[0]
-        median = queries.transfer_medians(scope, date_from, date_to, side)[0].median
+        median = counts.median if in_counts else queries.transfer_medians(scope, date_from, date_to, side)[0].median
         sides[side] = _flow_stats(counts, median)
-    medians = {(r.from_province, r.to_province): r.median
-               for r in queries.transfer_medians(scope, date_from, date_to, by_province=True)}
+    medians = {} if in_counts else {(r.from_province, r.to_province): r.median
+                                    for r in queries.transfer_medians(scope, date_from, date_to, by_province=True)}
     names = dict(db.session.execute(sa.select(Region.code, Region.name)
                                     .where(Region.level == RegionLevel.province)).all())
     pairs = []
@@ -252,7 +253,7 @@ def flows_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | None
         key = (row.from_province, row.to_province)
         pairs.append({"from_region_code": key[0], "from_region_name": names.get(key[0], key[0]),
                       "to_region_code": key[1], "to_region_name": names.get(key[1], key[1]),
-                      **_flow_stats(row, medians.get(key))})
+                      **_flow_stats(row, row.median if in_counts else medians.get(key))})
     return {"sent": sides["sent"]["total"], "received": sides["received"]["total"], "outgoing": sides["sent"],
             "incoming": sides["received"], "pairs": pairs}
 
