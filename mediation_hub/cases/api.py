@@ -45,8 +45,9 @@ class Cases(MethodView):
     def post(self, data):
         """Register a dispute; ``warnings`` lists open cases with the same parties (not a block)."""
         case, warnings = service.register_case(current_actor(), data)
+        case_id = case.id  # read before the commit expires it (reading it after would cost a query of its own)
         db.session.commit()
-        case = service.get_case(current_actor(), case.id, detail=True)  # reloaded (expired by the commit) at once
+        case = service.get_case(current_actor(), case_id, detail=True)  # what was committed, loaded at once
         case.registration_warnings = warnings
         return case
 

@@ -195,19 +195,21 @@ def check_case_data(data: dict, org: Organization | None, errors: dict) -> dict:
     The one validator of a dispute's content, shared by the API, the pages and the bulk import."""
     data = dict(data)
     parties = [p for p in data.get("parties") or [] if isinstance(p, dict)]
-    regions = _load_regions([data.get("occurred_region_code"), *(p.get("region_code") for p in parties)])
+    _load_regions([data.get("occurred_region_code"), *(p.get("region_code") for p in parties)])
     _check_case_fields(data, org, errors)
     data["parties"] = _check_parties(data.get("parties") or [], errors)
-    del regions  # held until the checks' session.get calls have found them
     return data
 
 
-def _load_regions(codes: list) -> list[Region]:
-    """The regions a registration names that the session does not hold yet, in one query (the checks then find
-    them in the identity map instead of one round trip each)."""
+def _load_regions(codes: list) -> None:
+    """Load the regions a registration names that the session does not hold yet, in one query, and keep them for
+    the session (reference data): the checks and the cross-region test then find them in the identity map
+    instead of a round trip each (the map holds objects weakly, so they are kept in ``session.info``)."""
     missing = {code for code in codes if isinstance(code, str) and code
                and identity_key(Region, code) not in db.session.identity_map}
-    return db.session.scalars(sa.select(Region).where(Region.code.in_(missing))).all() if missing else []
+    if missing:
+        found = db.session.scalars(sa.select(Region).where(Region.code.in_(missing))).all()
+        db.session.info.setdefault("registration_regions", []).extend(found)
 
 
 def validate_case_data(actor: Actor, data: dict) -> tuple[Organization, dict]:
