@@ -106,8 +106,8 @@ def test_http_load_smoke(smoke_results):
 
 def test_import_rate_smoke(smoke_results):
     rows = script_tables(smoke_results, "import_rate")["import_rate"]["rows"]
-    assert [row["imported"] for row in rows[:2]] == [50, 200] and rows[0]["failed"] == 0
-    assert rows[1]["peak_rss_mb"] > 0 and rows[-1]["rows"].startswith("baseline")
+    assert [(row["imported"], row["workers"]) for row in rows[:2]] == [(50, 1), (200, 2)] and rows[0]["failed"] == 0
+    assert rows[1]["peak_rss_mb"] > 0 and rows[1]["worker_rss_mb"] > 0 and rows[-1]["rows"].startswith("baseline")
 
 
 def test_generator_smoke_command(tmp_path):
