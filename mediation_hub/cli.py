@@ -7,6 +7,8 @@ import sys
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
+from .core.modules import import_optional
+
 
 def _create_app():
     from . import create_app
@@ -111,6 +113,9 @@ def register_cli(app) -> None:
     from .imports.cli import import_group
 
     app.cli.add_command(import_group)
+    reporting = import_optional("mediation_hub.reporting.aggregates")
+    if reporting is not None:
+        app.cli.add_command(reporting.reports_group)
 
 
 cli = FlaskGroup(create_app=_create_app, help="Mediation Hub (调解协同中枢) command line.")
