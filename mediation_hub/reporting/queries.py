@@ -147,6 +147,9 @@ def rate_counts(scope: Scope, date_from: date, date_to: date, as_of: date,
 
 # --- cases past their time limit ------------------------------------------------------------------------
 
+_SCOPE_ORGS = "reporting_scope_organization_ids"  # session.info key: {region code: [organisation ids]}
+
+
 def scope_organization_ids(region_code: str) -> list[int]:
     """The organisations in a region's subtree, looked up once for the request's reports (until the session
     writes again).
@@ -161,9 +164,6 @@ def scope_organization_ids(region_code: str) -> list[int]:
             sa.select(Organization.id).where(subtree_condition(Organization.region_code, region_code))
             .order_by(Organization.id)))
     return cache[region_code]
-
-
-_SCOPE_ORGS = "reporting_scope_organization_ids"
 
 
 def in_scope_organizations(column: sa.ColumnElement, region_code: str) -> sa.ColumnElement[bool]:
