@@ -131,8 +131,7 @@ def test_running_the_file_again_repairs_the_report_aggregates_of_an_interrupted_
     with monkeypatch.context() as patch:
         patch.setattr(aggregates, "rebuild_daily_stats", lambda *args, **kwargs: {})  # the process stops here
         imports.import_file(path, org.id, SYSTEM, source_system="old")
-        if rates_report(SYSTEM, **period)["totals"]["received"] != 0:
-            pytest.skip("the rates report does not read the aggregates")
+        assert rates_report(SYSTEM, **period)["totals"]["received"] == 0  # the aggregates lag behind
     again = imports.import_file(path, org.id, SYSTEM, source_system="old")
     assert (again.imported, again.skipped) == (0, 6)
     totals = rates_report(SYSTEM, **period)["totals"]
