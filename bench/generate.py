@@ -723,13 +723,11 @@ def load_calendar(session) -> WorkCalendar:
 
 
 def ensure_calendar(session, last_year: int) -> None:
-    """Deadlines of the last generated cases fall in the next year: cover it provisionally (weekends only)
-    when chinesecalendar does not know it yet, as the test suite does."""
-    from mediation_hub.core.calendar import CalendarYear, load_year
+    """Deadlines of the last generated cases fall in the next year: hold it (provisional from the holiday law
+    when no notice is loaded), as the hub itself does on demand."""
+    from mediation_hub.core.calendar import ensure_years
 
-    for year in range(last_year, last_year + 2):
-        if session.get(CalendarYear, year) is None:
-            load_year(year, [], [], source="bench: provisional, weekends only")
+    ensure_years(last_year, last_year + 1)
 
 
 def _next_id(session, table: str) -> int:

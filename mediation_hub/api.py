@@ -18,7 +18,7 @@ PUBLIC_API_CALLS = {("GET", f"{API_PREFIX}/openapi.json"), ("GET", f"{API_PREFIX
 # Each domain's api.py exposes ``blp``; a package that is not there yet is skipped.
 API_MODULES = (
     "auth.api", "regions.api", "registry.api", "agreements.api", "cases.api", "transfers.api",
-    "legal_aid.api", "reporting.api", "notifications.api", "privacy.api", "imports.api",
+    "legal_aid.api", "reporting.api", "notifications.api", "privacy.api", "imports.api", "calendars.api",
 )
 
 

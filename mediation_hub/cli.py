@@ -110,9 +110,11 @@ def register_cli(app) -> None:
     app.cli.add_command(seed_group)
     app.cli.add_command(users_group)
     app.cli.add_command(scheduler_command)
+    from .calendars.cli import calendar_group
     from .imports.cli import import_group
 
     app.cli.add_command(import_group)
+    app.cli.add_command(calendar_group)
     reporting = import_optional("mediation_hub.reporting.aggregates")
     if reporting is not None:
         app.cli.add_command(reporting.reports_group)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, url_for
 
+from .auth.current import current_actor
+from .calendars.views import provisional_banner
 from .core.actor import Role
 from .web import current_user
 
@@ -16,7 +18,8 @@ LANDING = {
 
 
 def render_home():
+    """Send each role to its work; the administrators' home also says which calendar year to load now."""
     endpoint = LANDING.get(current_user.role)
     if endpoint and endpoint in current_app.view_functions:
         return redirect(url_for(endpoint))
-    return render_template("home.html")
+    return render_template("home.html", calendar_banner=provisional_banner(current_actor()))

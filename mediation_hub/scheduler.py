@@ -124,6 +124,8 @@ JOBS: list[Job] = [
         description="清理 30 天前的定时任务运行记录"),
     Job("privacy.retention", "mediation_hub.privacy.tasks:erase_expired_personal_data", "cron",
         {"hour": 2, "minute": 30}, description="每日 02:30 删除超过保存期限的当事人个人信息"),
+    Job("calendar.watch", "mediation_hub.calendars.tasks:watch_calendar", "cron", {"hour": 6, "minute": 0},
+        description="每日 06:00 准备本年和下一年的工作日历（未公布的为暂定），自 10 月 1 日起提醒管理员载入下一年安排"),
     Job("imports.abandoned", "mediation_hub.imports.tasks:fail_abandoned_imports", "interval", {"minutes": 10},
         description="进程中断的案件导入标记为失败（可重新上传，已导入的行会跳过）"),
 ]

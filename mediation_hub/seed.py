@@ -12,20 +12,22 @@ from .auth.models import User
 from .auth.service import hash_password
 from .cases.reference import load_case_reference
 from .core.actor import Role
-from .core.calendar import seed_from_chinesecalendar
 from .extensions import db
 from .regions.service import load_divisions
 from .registry.models import Mediator, Organization, OrgKind, Studio
 
 
 def seed_reference() -> dict:
-    """Divisions, 雄安新区, categories, sources, agreements, and the working-day calendar."""
-    return {
-        "regions": load_divisions(),
-        "case_reference": load_case_reference(),
-        "agreements": load_agreements(),
-        "calendar_years": len(seed_from_chinesecalendar()),
-    }
+    """Divisions, 雄安新区, categories, sources, agreements, and the working-day calendar: every official year
+    the installed ``chinesecalendar`` knows (never over an administrator's correction), then this year and
+    next, provisional where no notice is loaded yet."""
+    from .calendars.service import prepare_years, sync_package_years
+    from .core.shanghai import today_shanghai
+
+    counts = {"regions": load_divisions(), "case_reference": load_case_reference(), "agreements": load_agreements(),
+              "calendar_years": len(sync_package_years())}
+    counts["provisional_years"] = len(prepare_years(today_shanghai()))
+    return counts
 
 
 DEMO_PASSWORD = "hub-demo-2026"  # noqa: S105 - demo accounts on a local SQLite file, printed by make run

@@ -12,7 +12,7 @@ from .extensions import db, login
 
 VIEW_MODULES = (
     "auth.views", "registry.views", "regions.views", "agreements.views", "cases.views", "transfers.views",
-    "legal_aid.views", "reporting.views", "notifications.views", "core.calendar_views", "privacy.views",
+    "legal_aid.views", "reporting.views", "notifications.views", "calendars.views", "privacy.views",
     "imports.views",
 )
 PUBLIC_ENDPOINTS = {"static", "auth.login", "api_docs.api_docs"}

@@ -319,6 +319,13 @@ API_ROWS = [
     api("POST", "/api/v1/notifications/<int:notification_id>/read", "/api/v1/notifications/{notification}/read",
         **everyone((200, 404))),
 
+    # The working-day calendar: every user may read which years are official or provisional; only an
+    # administrator loads a year (2099: far enough that no deadline of the world moves).
+    api("GET", "/api/v1/calendar/years", **everyone(200)),
+    api("PUT", "/api/v1/calendar/years/<int:year>", "/api/v1/calendar/years/2099",
+        body=lambda v: {"holidays": ["2099-01-01"], "workdays": [], "source": "authz"},
+        **everyone(403, admin=200)),
+
     # Bulk import of historical cases: administrators anywhere, registry administrators into their region, a
     # mediator into its own organisation (another one is a 422 on organization_id); nobody else.
     api("POST", "/api/v1/imports/cases", body=import_upload, admin=202, registry_admin=(202, 422),
@@ -397,7 +404,7 @@ PAGE_ROWS = [
          **everyone(403, admin=302)),
     page("GET", "calendar.calendar_years", "/calendar", **ADMIN_ONLY),
     page("POST", "calendar.load_calendar_year", "/calendar", body=lambda v: {"year": "2099"},
-         **everyone(403, admin=302)),
+         **everyone(403, admin=200)),  # without "confirm" the page previews the load: nothing is saved
     page("GET", "regions.region_children", "/regions/children?parent={province}", **everyone(200)),
 
     page("GET", "registry.organization_list", "/registry/organizations", **everyone(200)),

@@ -79,21 +79,9 @@ def app(tmp_path_factory):
         from mediation_hub.seed import seed_reference
 
         seed_reference()
-        load_provisional_calendar_years()
         db.session.commit()
         db.session.remove()
     return application
-
-
-def load_provisional_calendar_years() -> None:
-    """Tests that act "today" need deadlines up to a year ahead, but chinesecalendar only knows a year once
-    the State Council publishes it. For the test database only, cover the next years with weekends as rest
-    days (the product itself refuses an uncovered year; tests of that delete a year in their transaction)."""
-    from mediation_hub.core.calendar import CalendarYear, load_year
-
-    for year in range(date.today().year, date.today().year + 2):
-        if db.session.get(CalendarYear, year) is None:
-            load_year(year, [], [], source="tests: provisional, weekends only")
 
 
 @pytest.fixture(autouse=True)

@@ -74,23 +74,22 @@ def _forget_year(year: int) -> None:
     db.session.flush()
 
 
-def test_a_deadline_in_a_year_the_calendar_does_not_cover_is_a_422_and_changes_nothing(make_case):
-    case = make_case(received_on=date(2025, 9, 1))
-    _forget_year(2025)  # inside the test's transaction, rolled back afterwards
+def test_a_deadline_before_the_first_covered_year_is_a_422_and_changes_nothing(make_case):
+    # chinesecalendar starts in 2004: 2003 cannot be counted (later years are provisional, never refused)
+    case = make_case(received_on=date(2003, 9, 1))
     with pytest.raises(ValidationFailed) as caught:
-        service.accept_case(SYSTEM, case.id, accepted_on=date(2025, 9, 1))
-    assert "2025" in caught.value.errors["accepted_on"][0]
-    assert "calendar does not cover 2025" in caught.value.errors["accepted_on"][0]
+        service.accept_case(SYSTEM, case.id, accepted_on=date(2003, 9, 1))
+    assert "calendar does not cover 2003" in caught.value.errors["accepted_on"][0]
     db.session.expire_all()
     assert case.status == CaseStatus.registered and case.due_on is None
     assert [e.code for e in case.events] == ["registered"]
 
 
-def test_add_calendar_days_refuses_an_uncovered_year():
-    _forget_year(2024)
-    with pytest.raises(ValidationFailed) as caught:
-        add_calendar_days(date(2023, 12, 20), 30, field="accepted_on")
-    assert list(caught.value.errors) == ["accepted_on"]
+def test_a_missing_later_year_is_counted_provisionally_not_refused():
+    _forget_year(2027)
+    # 2026-12-20 + 30 days = Tue 2027-01-19, a working day of the provisional 2027
+    assert add_calendar_days(date(2026, 12, 20), 30, field="accepted_on") == date(2027, 1, 19)
+    assert db.session.get(CalendarYear, 2027).status.value == "provisional"
 
 
 # --- cross-region ----------------------------------------------------------------------------------------

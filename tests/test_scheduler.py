@@ -162,6 +162,7 @@ def test_the_job_list_names_every_periodic_task():
         "scheduler.prune": "mediation_hub.core.jobs:prune_job_runs",
         "privacy.retention": "mediation_hub.privacy.tasks:erase_expired_personal_data",
         "imports.abandoned": "mediation_hub.imports.tasks:fail_abandoned_imports",
+        "calendar.watch": "mediation_hub.calendars.tasks:watch_calendar",
     }
 
 

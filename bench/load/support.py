@@ -179,15 +179,11 @@ def seed_organizations() -> None:
 
 
 def cover_calendar_ahead() -> None:
-    """Deadlines a few weeks ahead need next year's working-day calendar, which chinesecalendar only knows once
-    the State Council publishes it; a bench database (like the test database) gets a provisional year, with
-    weekends as rest days, when the real one is missing."""
-    from mediation_hub.core.calendar import CalendarYear, load_year
-    from mediation_hub.extensions import db
+    """Deadlines a few weeks ahead reach next year: hold it now (provisional from the holiday law when no
+    notice is loaded), as ``seed reference`` does, so the first requests under load do not race to make it."""
+    from mediation_hub.core.calendar import ensure_years
 
-    for year in range(date.today().year, date.today().year + 2):
-        if db.session.get(CalendarYear, year) is None:
-            load_year(year, [], [], source="bench: provisional, weekends only")
+    ensure_years(date.today().year, date.today().year + 1)
 
 
 # --- gunicorn ---------------------------------------------------------------------------------------------

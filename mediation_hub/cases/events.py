@@ -34,6 +34,7 @@ EVENT_CODES = {
     "joint_withdrawn": "撤回联合调解",
     "handling_organization_changed": "承办组织变更",
     "imported": "导入",
+    "deadline_moved": "期限调整",
 }
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.db import TimestampMixin, UTCDateTime, enum_column, utcnow
+from ..core.db import TimestampMixin, UTCDateTime, enum_column, provisional_flag, utcnow
 from ..core.pii import PersonalNumbersMixin
 from ..extensions import db
 
@@ -90,6 +90,8 @@ class Case(TimestampMixin, db.Model):
     outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome, "case_outcome"))
     accepted_on: Mapped[date | None] = mapped_column(sa.Date)
     due_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    # Each deadline records whether it was counted over a day of a provisional calendar year (core.calendar).
+    due_on_provisional: Mapped[bool] = provisional_flag()
     declined_on: Mapped[date | None] = mapped_column(sa.Date)
     decline_reason: Mapped[str | None] = mapped_column(sa.Text)
     last_step_on: Mapped[date] = mapped_column(sa.Date, nullable=False)  # no later step may be dated before it
@@ -100,9 +102,11 @@ class Case(TimestampMixin, db.Model):
     confirmation_status: Mapped[ConfirmationStatus] = mapped_column(
         enum_column(ConfirmationStatus, "confirmation_status"), nullable=False, default=ConfirmationStatus.none)
     confirmation_deadline: Mapped[date | None] = mapped_column(sa.Date)
+    confirmation_deadline_provisional: Mapped[bool] = provisional_flag()
     confirmation_applied_on: Mapped[date | None] = mapped_column(sa.Date)
     confirmation_decided_on: Mapped[date | None] = mapped_column(sa.Date)
     follow_up_due_on: Mapped[date | None] = mapped_column(sa.Date)
+    follow_up_due_on_provisional: Mapped[bool] = provisional_flag()
 
     source_system: Mapped[str | None] = mapped_column(sa.String(40))
     source_number: Mapped[str | None] = mapped_column(sa.String(60))

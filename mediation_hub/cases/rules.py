@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 
-from ..core.calendar import add_calendar_days
+from ..core.calendar import Deadline, calendar_deadline
 from ..core.shanghai import today_shanghai
 from ..errors import StateConflict, ValidationFailed
 from .models import Case, CaseStatus, ConfirmationStatus, Outcome
@@ -137,20 +137,27 @@ def time_limit_days(org_kind: str | None) -> int:
     return int(table.get(kind, table.get("default", 30)))
 
 
-def case_due_on(accepted_on: date, org_kind: str | None) -> date:
+def case_due_on(accepted_on: date, org_kind: str | None) -> Deadline:
     """Due date counted from acceptance (Civil Code 201/203: from the next day, past a closing rest day)."""
-    return add_calendar_days(accepted_on, time_limit_days(org_kind), field="accepted_on")
+    return calendar_deadline(accepted_on, time_limit_days(org_kind), field="accepted_on")
 
 
-def confirmation_deadline(concluded_on: date) -> date:
+def confirmation_window_days() -> int:
+    return int(current_app.config.get("CASE_CONFIRMATION_WINDOW_DAYS", 30))
+
+
+def follow_up_days() -> int:
+    return int(current_app.config.get("CASE_FOLLOW_UP_DAYS", 30))
+
+
+def confirmation_deadline(concluded_on: date) -> Deadline:
     """Last day to apply for 司法确认: 30 days after the agreement takes effect (People's Mediation Law 33)."""
-    days = int(current_app.config.get("CASE_CONFIRMATION_WINDOW_DAYS", 30))
-    return add_calendar_days(concluded_on, days, field="concluded_on")
+    return calendar_deadline(concluded_on, confirmation_window_days(), field="concluded_on")
 
 
-def follow_up_due(concluded_on: date) -> date:
-    days = int(current_app.config.get("CASE_FOLLOW_UP_DAYS", 30))
-    return add_calendar_days(concluded_on, days, field="concluded_on")
+def follow_up_due(concluded_on: date) -> Deadline:
+    """When the follow-up visit (回访) of an agreement falls due."""
+    return calendar_deadline(concluded_on, follow_up_days(), field="concluded_on")
 
 
 def is_overdue(case: Case, today: date | None = None) -> bool:

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..calendars.schemas import provisional_field
 from ..core.pagination import PageArgs, page_schema
 from .events import EVENT_CODES
 from .models import CaseStatus, ConfirmationStatus, Outcome, PartyKind, PartyRole
@@ -99,6 +100,7 @@ class CaseOut(Schema):
     amount_yuan = _amount_out()
     accepted_on = fields.Date(allow_none=True)
     due_on = fields.Date(allow_none=True)
+    due_on_provisional = provisional_field()
     declined_on = fields.Date(allow_none=True)
     decline_reason = fields.String(allow_none=True)
     concluded_on = fields.Date(allow_none=True)
@@ -110,9 +112,11 @@ class CaseOut(Schema):
     agreement_performed = fields.Boolean(allow_none=True)
     confirmation_status = fields.Enum(ConfirmationStatus, by_value=True)
     confirmation_deadline = fields.Date(allow_none=True)
+    confirmation_deadline_provisional = provisional_field()
     confirmation_applied_on = fields.Date(allow_none=True)
     confirmation_decided_on = fields.Date(allow_none=True)
     follow_up_due_on = fields.Date(allow_none=True)
+    follow_up_due_on_provisional = provisional_field()
     allowed_actions = fields.Function(lambda c: allowed_actions(c))
     parties = fields.List(fields.Nested(PartyOut))
     version = fields.Integer()

@@ -52,6 +52,11 @@ class TimestampMixin:
     )
 
 
+def provisional_flag():
+    """Whether the deadline beside it was counted over a provisional calendar year (``core.calendar``)."""
+    return mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
+
+
 def enum_column(enum_cls: type[enum.Enum], name: str, **kwargs) -> sa.Enum:
     """A portable enum column stored as its value (a VARCHAR with a named CHECK constraint)."""
     return sa.Enum(

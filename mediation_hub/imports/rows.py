@@ -266,14 +266,20 @@ class RowChecker:
         case = case_columns(self.actor, _OrgForRules(self.org_id), data)
         received_on = case["received_on"]
         outcome = history.get("outcome")
+        due, confirmation = history.get("due_on"), history.get("confirmation_deadline")
         follow_up = history.get("follow_up_due_on")
+        # a follow-up date already past at import is history nobody can act on: no reminder for it
+        follow_up = follow_up if follow_up is not None and follow_up.day >= self.today else None
         case.update(
-            status=status, outcome=outcome, accepted_on=history.get("accepted_on"), due_on=history.get("due_on"),
+            status=status, outcome=outcome, accepted_on=history.get("accepted_on"),
+            due_on=due.day if due else None, due_on_provisional=bool(due and due.provisional),
             declined_on=history.get("declined_on"), decline_reason=history.get("reason"),
             concluded_on=history.get("concluded_on"), agreement_amount_yuan=history.get("agreement_amount_yuan"),
-            agreement_terms=history.get("terms"), confirmation_deadline=history.get("confirmation_deadline"),
-            # a follow-up date already past at import is history nobody can act on: no reminder for it
-            follow_up_due_on=follow_up if follow_up is not None and follow_up >= self.today else None,
+            agreement_terms=history.get("terms"),
+            confirmation_deadline=confirmation.day if confirmation else None,
+            confirmation_deadline_provisional=bool(confirmation and confirmation.provisional),
+            follow_up_due_on=follow_up.day if follow_up else None,
+            follow_up_due_on_provisional=bool(follow_up and follow_up.provisional),
             version=1)
         steps = [d for d in (received_on, case["accepted_on"], case["declined_on"], case["concluded_on"]) if d]
         case["last_step_on"] = max(steps)

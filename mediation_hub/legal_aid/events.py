@@ -16,6 +16,7 @@ EVENT_CODES = {
     "refused": "决定不予法律援助",
     "lawyer_assigned": "指派律师",
     "closed": "结案",
+    "deadline_moved": "期限调整",
 }
 
 

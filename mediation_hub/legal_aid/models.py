@@ -8,7 +8,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.db import TimestampMixin, UTCDateTime, enum_column, utcnow
+from ..core.db import TimestampMixin, UTCDateTime, enum_column, provisional_flag, utcnow
 from ..core.pii import PersonalNumbersMixin
 from ..extensions import db
 from .reference import EXEMPT_GROUPS, HARDSHIP_LABELS, MATTER_CATEGORIES, STATUS_LABELS
@@ -67,11 +67,13 @@ class LegalAidApplication(PersonalNumbersMixin, TimestampMixin, db.Model):
     filed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     received_on: Mapped[date | None] = mapped_column(sa.Date)
     decide_by: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    decide_by_provisional: Mapped[bool] = provisional_flag()  # counted over a provisional calendar year
     accepted_on: Mapped[date | None] = mapped_column(sa.Date)
     decided_on: Mapped[date | None] = mapped_column(sa.Date)
     granted: Mapped[bool | None] = mapped_column(sa.Boolean)
     refusal_reason: Mapped[str | None] = mapped_column(sa.Text)
     assign_by: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    assign_by_provisional: Mapped[bool] = provisional_flag()
     assigned_on: Mapped[date | None] = mapped_column(sa.Date)
     lawyer_name: Mapped[str | None] = mapped_column(sa.String(60))
     closed_on: Mapped[date | None] = mapped_column(sa.Date)

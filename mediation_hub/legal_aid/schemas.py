@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..calendars.schemas import provisional_field
 from ..core.pagination import PageArgs, page_schema
 from ..core.shanghai import today_shanghai
 from .models import ApplicationStatus, Hardship
@@ -75,11 +76,13 @@ class LegalAidApplicationOut(Schema):
     filed_on = fields.Date()
     received_on = fields.Date(allow_none=True)
     decide_by = fields.Date(allow_none=True)
+    decide_by_provisional = provisional_field()
     accepted_on = fields.Date(allow_none=True)
     decided_on = fields.Date(allow_none=True)
     granted = fields.Boolean(allow_none=True)
     refusal_reason = fields.String(allow_none=True)
     assign_by = fields.Date(allow_none=True)
+    assign_by_provisional = provisional_field()
     assigned_on = fields.Date(allow_none=True)
     lawyer_name = fields.String(allow_none=True)
     closed_on = fields.Date(allow_none=True)

@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..agreements.models import Agreement, AgreementKind, AgreementScope
 from ..agreements.service import agreements_covering
 from ..core.actor import Actor, Role
-from ..core.calendar import add_calendar_days
+from ..core.calendar import calendar_deadline
 from ..core.shanghai import today_shanghai
 from ..errors import NotFound, PermissionDenied, StateConflict, collect, raise_if
 from ..extensions import db
@@ -324,7 +324,8 @@ def file_application(actor: Actor, data: dict) -> LegalAidApplication:
     competent = is_competent(centre.id, application.matter_region_code)
     if competent:
         application.received_on = filed_on
-        application.decide_by = add_calendar_days(filed_on, DECIDE_WITHIN_DAYS, field="received_on")
+        application.decide_by, application.decide_by_provisional = calendar_deadline(
+            filed_on, DECIDE_WITHIN_DAYS, field="received_on")
     db.session.add(application)
     db.session.flush()
     application.number = f"LA{filed_on.year}-{application.id:06d}"
@@ -379,13 +380,14 @@ def transfer_application(actor: Actor, application_id: int, *, to_centre_id: int
     agreement = _transfer_rules(application, target, on, errors)
     raise_if(errors)
 
-    decide_by = add_calendar_days(on, DECIDE_WITHIN_DAYS, field="transferred_on")
+    decide_by = calendar_deadline(on, DECIDE_WITHIN_DAYS, field="transferred_on")
     from_centre_id = application.centre_id
     db.session.add(LegalAidHandover(application_id=application.id, from_centre_id=from_centre_id,
                                     to_centre_id=target.id, agreement_code=agreement.code, on_date=on,
                                     by_user_id=actor.user_id, by_name=actor.username))
     application.centre_id, application.status = target.id, S.transferred
-    application.received_on, application.last_step_on, application.decide_by = on, on, decide_by
+    application.received_on, application.last_step_on = on, on
+    application.decide_by, application.decide_by_provisional = decide_by
     _save(application)
     db.session.expire(application, ["handovers", "centre"])
     record_event(application, "transferred", actor, on, {
@@ -416,8 +418,9 @@ def accept_application(actor: Actor, application_id: int, *, received_on: date |
                           "received_on", errors)
     accepted = _step_date(accepted_on, application, "accepted_on", errors, not_before=received)
     raise_if(errors)
-    decide_by = add_calendar_days(received, DECIDE_WITHIN_DAYS, field="received_on")
-    application.received_on, application.accepted_on, application.decide_by = received, accepted, decide_by
+    decide_by = calendar_deadline(received, DECIDE_WITHIN_DAYS, field="received_on")
+    application.received_on, application.accepted_on = received, accepted
+    application.decide_by, application.decide_by_provisional = decide_by
     application.status, application.last_step_on = S.accepted, accepted
     _save(application)
     record_event(application, "accepted", actor, accepted, {
@@ -437,10 +440,11 @@ def decide_application(actor: Actor, application_id: int, *, granted: bool, reas
         collect(errors, "reason", "不予法律援助须书面说明理由 (a refusal needs written reasons)")
     decided = _step_date(decided_on, application, "decided_on", errors)
     raise_if(errors)
-    assign_by = add_calendar_days(decided, ASSIGN_WITHIN_DAYS, field="decided_on") if granted else None
+    assign_by = calendar_deadline(decided, ASSIGN_WITHIN_DAYS, field="decided_on") if granted else None
     application.granted, application.decided_on, application.last_step_on = granted, decided, decided
     if granted:
-        application.status, application.assign_by = S.granted, assign_by
+        application.status = S.granted
+        application.assign_by, application.assign_by_provisional = assign_by
     else:
         application.status, application.refusal_reason = S.refused, reason
     _save(application)

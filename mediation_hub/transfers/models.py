@@ -12,7 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.db import UTCDateTime, enum_column, utcnow
+from ..core.db import UTCDateTime, enum_column, provisional_flag, utcnow
 from ..extensions import db
 
 
@@ -70,6 +70,7 @@ class Transfer(db.Model):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     requested_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     respond_by: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    respond_by_provisional: Mapped[bool] = provisional_flag()  # counted over a provisional calendar year
     # When the request left ``pending`` (answered, expired or withdrawn); UTC and the Shanghai business date.
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answered_on: Mapped[date | None] = mapped_column(sa.Date)

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..calendars.schemas import provisional_field
 from ..core.pagination import PageArgs, page_schema
 from .models import DeclineReason, TransferMode, TransferStatus
 
@@ -56,6 +57,7 @@ class TransferOut(Schema):
     requested_at = fields.DateTime()
     requested_on = fields.Date()
     respond_by = fields.Date()
+    respond_by_provisional = provisional_field()
     answered_at = fields.DateTime(allow_none=True)
     answered_on = fields.Date(allow_none=True)
     reason_code = fields.Enum(DeclineReason, by_value=True, allow_none=True)

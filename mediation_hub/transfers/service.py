@@ -16,7 +16,7 @@ from ..agreements.models import Agreement, AgreementScope
 from ..cases.events import record_event
 from ..cases.models import Case, CaseStatus
 from ..core.actor import Actor, Role
-from ..core.calendar import add_working_days, working_days_between
+from ..core.calendar import working_days_between, working_deadline
 from ..core.db import utcnow
 from ..core.shanghai import SHANGHAI, today_shanghai
 from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed, collect
@@ -218,10 +218,11 @@ def request_transfer(actor: Actor, case_id: int, *, to_organization_id: int, agr
     if errors:
         raise ValidationFailed(errors)
     _refuse_second_pending(case.id, mode)
+    respond_by = working_deadline(requested_on, agreement.response_working_days, field="respond_by")
     transfer = Transfer(case_id=case.id, from_organization_id=case.organization_id, to_organization_id=receiver.id,
                         agreement_code=agreement.code, mode=mode, status=TransferStatus.pending,
                         requested_at=utcnow(), requested_on=requested_on, requested_by_id=actor.user_id, note=note,
-                        respond_by=add_working_days(requested_on, agreement.response_working_days, field="respond_by"))
+                        respond_by=respond_by.day, respond_by_provisional=respond_by.provisional)
     db.session.add(transfer)
     try:
         with db.session.begin_nested():
@@ -230,7 +231,7 @@ def request_transfer(actor: Actor, case_id: int, *, to_organization_id: int, agr
         raise StateConflict(f"该案件已有待答复的{transfer.mode_label}请求 (a {mode.value} request is pending)") from exc
     record_event(case, event_code(mode, "requested"), actor, requested_on,
                  {"transfer_id": transfer.id, "to_organization_id": receiver.id, "agreement_code": agreement.code,
-                  "respond_by": transfer.respond_by.isoformat()})
+                  "respond_by": transfer.respond_by.isoformat(), "working_days": agreement.response_working_days})
     notify(kind=event_code(mode, "requested"), organization_id=receiver.id, link=transfer_link(transfer.id),
            message=f"{case.organization.name} 请求{transfer.mode_label}案件 {case.number}（{case.category.name}），"
                    f"请于 {transfer.respond_by.isoformat()} 前答复")

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...core.actor import Actor
-from ...core.calendar import add_calendar_days
+from ...core.calendar import calendar_deadline
 from ...core.db import utcnow
 from ...errors import StateConflict, ValidationFailed, collect
 from ...extensions import db
@@ -99,14 +99,15 @@ def accept_case(actor: Actor, case_id: int, *, mediator_id: int | None = None, a
     day = _date(accepted_on, "accepted_on", case, errors)
     _check_mediator(case, mediator_id, errors)
     _raise(errors)
-    due_on = case_due_on(day, case.organization.kind)
-    case.status, case.accepted_on, case.due_on = CaseStatus.accepted, day, due_on
+    due = case_due_on(day, case.organization.kind)
+    case.status, case.accepted_on = CaseStatus.accepted, day
+    case.due_on, case.due_on_provisional = due
     if mediator_id is not None and mediator_id not in {m.mediator_id for m in case.mediators}:
         case.mediators.append(CaseMediator(mediator_id=mediator_id, lead=not case.mediators))
     _save(case, day)
     record_event(case, "accepted", actor, day, {
-        "due_on": due_on.isoformat(), "time_limit_days": time_limit_days(case.organization.kind),
-        "mediator_id": mediator_id})
+        "due_on": due.day.isoformat(), "time_limit_days": time_limit_days(case.organization.kind),
+        "mediator_id": mediator_id, "due_on_provisional": due.provisional})
     return case
 
 
@@ -169,7 +170,8 @@ def conclude_case(actor: Actor, case_id: int, *, outcome, concluded_on: date | N
     _raise(errors)
     data: dict = {"outcome": outcome.value}
     if outcome == Outcome.agreement:
-        case.confirmation_deadline, case.follow_up_due_on = confirmation_deadline(day), follow_up_due(day)
+        case.confirmation_deadline, case.confirmation_deadline_provisional = confirmation_deadline(day)
+        case.follow_up_due_on, case.follow_up_due_on_provisional = follow_up_due(day)
         case.agreement_amount_yuan = agreement_amount_yuan
         case.agreement_terms = (terms or "").strip() or None
         case.agreement_performed = performed
@@ -197,11 +199,11 @@ def extend_time_limit(actor: Actor, case_id: int, *, days: int, consent_note: st
     day = _date(extended_on, "extended_on", case, errors)
     _raise(errors)
     old_due = case.due_on
-    case.due_on = add_calendar_days(old_due, days, field="days")
+    case.due_on, case.due_on_provisional = calendar_deadline(old_due, days, field="days")
     _save(case, day)
     record_event(case, "time_limit_extended", actor, day, {
         "days": days, "previous_due_on": old_due.isoformat(), "due_on": case.due_on.isoformat(),
-        "consent_note": consent_note})
+        "due_on_provisional": case.due_on_provisional, "consent_note": consent_note})
     return case
 
 
