@@ -12,7 +12,7 @@ import pytest
 
 from mediation_hub.cases.models import Case, CaseStatus
 from mediation_hub.core.actor import SYSTEM
-from mediation_hub.core.calendar import add_calendar_days
+from mediation_hub.core.calendar import calendar_deadline
 from mediation_hub.core.shanghai import today_shanghai
 from mediation_hub.extensions import db
 from mediation_hub.registry import service as registry
@@ -104,9 +104,11 @@ def test_mediator_registers_accepts_records_a_session_and_concludes_with_an_agre
     timeline = page.locator("ol.timeline li strong").all_inner_texts()
     assert timeline == ["登记", "受理", "调解记录", "办结"]
     # the confirmation window: 30 days after today's agreement, moved past a closing rest day
-    deadline = add_calendar_days(today_shanghai(), 30)
-    left = (deadline - today_shanghai()).days
-    assert page.inner_text("p.reminder-confirmation") == f"司法确认申请截止 {deadline.isoformat()}, 剩余 {left} 天"
+    deadline = calendar_deadline(today_shanghai(), 30)
+    left = (deadline.day - today_shanghai()).days
+    mark = "（暂定）" if deadline.provisional else ""  # a window ending in a year whose notice is not out yet
+    assert page.inner_text("p.reminder-confirmation") == \
+        f"司法确认申请截止 {deadline.day.isoformat()}{mark}, 剩余 {left} 天"
     # the next steps are offered; the running-case ones are gone
     actions = set(page.locator("details.action").evaluate_all("els => els.map(e => e.dataset.action)"))
     assert actions == {"apply_for_confirmation", "record_follow_up"}

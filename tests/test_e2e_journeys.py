@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from mediation_hub.core.actor import SYSTEM, Role
-from mediation_hub.core.calendar import add_calendar_days
+from mediation_hub.core.calendar import Deadline, calendar_deadline
 from mediation_hub.core.db import utcnow
 from mediation_hub.core.shanghai import today_shanghai
 from mediation_hub.extensions import db
@@ -41,6 +41,11 @@ from tests.factories import valid_id_number
 from tests.factories_reporting import d
 
 pytestmark = pytest.mark.browser
+
+
+def shown(deadline: Deadline) -> str:
+    """A deadline as the pages show it: the date, marked （暂定） when counted over a provisional year."""
+    return deadline.day.isoformat() + ("（暂定）" if deadline.provisional else "")
 
 
 def nav(page, label: str) -> None:
@@ -136,8 +141,8 @@ def test_mediator_from_registration_to_follow_up(page, sign_in):
     # accepts it with the mediator: the one-month limit counts from the day after acceptance
     submit_action(page, "accept", {"accepted_on": accepted.isoformat()}, selects={"mediator_id": mediator_name})
     flash(page, "已受理")
-    due_on = add_calendar_days(accepted, 30)
-    assert page.inner_text("dd.due-on") == due_on.isoformat()
+    due_on = calendar_deadline(accepted, 30)
+    assert page.inner_text("dd.due-on") == shown(due_on)
 
     # two sessions
     submit_action(page, "record_session", {"held_on": first_session.isoformat(), "summary": "双方到场，陈述事实"})
@@ -153,8 +158,7 @@ def test_mediator_from_registration_to_follow_up(page, sign_in):
     # the parties agree to more time: 15 days on top of the old limit
     submit_action(page, "extend_time_limit", {"days": "15", "consent_note": "双方当事人电话确认同意延长十五天"})
     flash(page, "已延长办理期限")
-    extended = add_calendar_days(due_on, 15)
-    assert page.inner_text("dd.due-on") == extended.isoformat()
+    assert page.inner_text("dd.due-on") == shown(calendar_deadline(due_on.day, 15))
 
     # concluded with an agreement today
     submit_action(page, "conclude", {"agreement_amount_yuan": "5200", "terms": "被申请人一次性赔偿维修费5200元"},
@@ -162,9 +166,9 @@ def test_mediator_from_registration_to_follow_up(page, sign_in):
     flash(page, "已办结")
     assert page.inner_text("h1 .case-status").startswith("已办结 · 达成协议")
     assert page.inner_text("dd.agreement-amount") == "5200.00 元"
-    deadline = add_calendar_days(today, 30)
+    deadline = calendar_deadline(today, 30)
     assert page.inner_text("p.reminder-confirmation") == \
-        f"司法确认申请截止 {deadline.isoformat()}, 剩余 {(deadline - today).days} 天"
+        f"司法确认申请截止 {shown(deadline)}, 剩余 {(deadline.day - today).days} 天"
 
     # judicial confirmation: applied for (the reminder goes), then confirmed
     submit_action(page, "apply_for_confirmation", {"court": "北京市朝阳区人民法院"})
@@ -234,8 +238,8 @@ def test_legal_aid_officer_from_incoming_tongban_application_to_assignment(page,
     db.session.remove()
     id_number = valid_id_number("130602", date(1988, 8, 8))
     today = today_shanghai()
-    decide_by = add_calendar_days(today, 7)   # handed over today: 7 days, past a closing rest day
-    assign_by = add_calendar_days(today, 3)   # granted today: 3 days
+    decide_by = calendar_deadline(today, 7)   # handed over today: 7 days, past a closing rest day
+    assign_by = calendar_deadline(today, 3)   # granted today: 3 days
 
     # Tianjin: a worker from 保定 applies here about wages owed on a 保定 site; declaration of hardship
     sign_in(tj_user, PASSWORD)
@@ -261,7 +265,7 @@ def test_legal_aid_officer_from_incoming_tongban_application_to_assignment(page,
     form.locator("button:has-text('转交')").click()
     page.wait_for_selector("text=本页仅供查阅")
     assert baoding_name in page.inner_text(".la-centre")
-    assert page.inner_text("dd.la-decide-by") == decide_by.isoformat()
+    assert page.inner_text("dd.la-decide-by") == shown(decide_by)
     page.get_by_role("button", name="退出").click()
     page.wait_for_load_state("networkidle")
 
@@ -270,10 +274,10 @@ def test_legal_aid_officer_from_incoming_tongban_application_to_assignment(page,
     assert page.inner_text("a.notice-count") == "通知 (1)"
     row = page.locator(f"table.la-queue tr[data-number='{number}']")
     assert "通办转入" in row.inner_text() and tianjin_name in row.inner_text()
-    assert row.locator("td.la-decide-by").inner_text() == decide_by.isoformat()
+    assert row.locator("td.la-decide-by").inner_text() == shown(decide_by)
     page.click("a.notice-count")
     notice = page.locator("li.notification.unread", has_text=number)
-    assert f"请于 {decide_by.isoformat()} 前作出是否给予法律援助的决定" in notice.inner_text()
+    assert f"请于 {decide_by.day.isoformat()} 前作出是否给予法律援助的决定" in notice.inner_text()
     notice.get_by_role("button", name="查看").click()
     page.wait_for_selector(f"h1:has-text('{number}')")
     assert page.inner_text("a.notice-count") == "通知 (0)"
@@ -301,7 +305,7 @@ def test_legal_aid_officer_from_incoming_tongban_application_to_assignment(page,
     page.check("#decide-form input[value=grant]")
     page.click("#decide-form button:has-text('作出决定')")
     flash(page, f"申请 {number}：准予援助")
-    assert page.inner_text("dd.la-assign-by") == assign_by.isoformat()
+    assert page.inner_text("dd.la-assign-by") == shown(assign_by)
     page.fill("#assign-form input[name='assign-lawyer_name']", f"刘律师{tag}")
     page.click("#assign-form button:has-text('指派')")
     flash(page, f"申请 {number}：已指派")

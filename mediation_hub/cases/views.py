@@ -15,6 +15,7 @@ from markupsafe import Markup
 from ..audit import service as audit
 from ..auth.current import current_actor
 from ..core.actor import Actor
+from ..core.filters import provisional_mark
 from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
 from ..errors import StateConflict, ValidationFailed
@@ -237,12 +238,13 @@ def _reminders(case: Case) -> list[dict]:
             and case.confirmation_deadline):
         left = (case.confirmation_deadline - today).days
         reminders.append({"kind": "confirmation", "late": left < 0, "text": (
-            f"司法确认申请截止 {case.confirmation_deadline.isoformat()}, "
+            f"司法确认申请截止 {case.confirmation_deadline.isoformat()}"
+            f"{provisional_mark(case.confirmation_deadline_provisional)}, "
             + (f"剩余 {left} 天" if left >= 0 else f"已过期 {-left} 天"))})
     if case.follow_up_due_on and not case.follow_ups:
         left = (case.follow_up_due_on - today).days
         reminders.append({"kind": "follow_up", "late": left < 0, "text": (
-            f"回访截止 {case.follow_up_due_on.isoformat()}, "
+            f"回访截止 {case.follow_up_due_on.isoformat()}{provisional_mark(case.follow_up_due_on_provisional)}, "
             + (f"剩余 {left} 天" if left >= 0 else f"已过期 {-left} 天"))})
     return reminders
 

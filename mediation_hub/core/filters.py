@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from flask import Flask
 from flask_babel import gettext
+from markupsafe import Markup
 
 from .i18n import N_
 from .shanghai import SHANGHAI
@@ -31,8 +32,30 @@ def iso_date(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
+PROVISIONAL_TITLE = N_("按法定节假日暂定计算，国务院公布该年安排后可能顺延")
+
+
+def provisional_mark(provisional: bool) -> str:
+    """"（暂定）" for a deadline counted over a provisional calendar year (plain text: messages, exports)."""
+    return gettext("（暂定）") if provisional else ""
+
+
+def deadline(value: date | str | None, provisional: bool = False) -> Markup:
+    """A deadline as its ISO date (a ``date``, or the ISO text an event's data holds), followed by "（暂定）"
+    (with the reason as its title) when it was counted over a year whose State Council holiday notice is not
+    out yet; empty when there is no date."""
+    if not value:
+        return Markup("")
+    text = value if isinstance(value, str) else iso_date(value)
+    if not provisional:
+        return Markup.escape(text)
+    return Markup('{}<span class="provisional" title="{}">{}</span>').format(
+        text, gettext(PROVISIONAL_TITLE), provisional_mark(True))
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["rate"] = rate
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["iso_date"] = iso_date
+    app.jinja_env.filters["deadline"] = deadline
     app.jinja_env.filters["role_label"] = lambda role: gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role

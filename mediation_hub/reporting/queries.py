@@ -197,7 +197,7 @@ def case_scope(scope: Scope) -> list[sa.ColumnElement[bool]]:
 
 def overdue_cases(scope: Scope, as_of: date, limit: int = 50) -> list[sa.Row]:
     """Open cases (accepted or in mediation) whose time limit passed before ``as_of``, oldest first."""
-    stmt = (sa.select(Case.id, Case.number, Case.category_code, Case.status, Case.due_on,
+    stmt = (sa.select(Case.id, Case.number, Case.category_code, Case.status, Case.due_on, Case.due_on_provisional,
                       Case.organization_id, Organization.name.label("organization_name"))
             .join(Organization, Organization.id == Case.organization_id)
             .where(Case.status.in_((CaseStatus.accepted, CaseStatus.in_mediation)), Case.due_on < as_of,
@@ -318,8 +318,8 @@ def overdue_transfers(scope: Scope, as_of: date, limit: int = 50) -> list[sa.Row
     from ..transfers.models import Transfer
 
     sender, receiver = aliased(Organization), aliased(Organization)
-    stmt = (sa.select(Transfer.id, Transfer.case_id, Transfer.respond_by, Transfer.mode,
-                      sender.name.label("from_name"), receiver.name.label("to_name"))
+    stmt = (sa.select(Transfer.id, Transfer.case_id, Transfer.respond_by, Transfer.respond_by_provisional,
+                      Transfer.mode, sender.name.label("from_name"), receiver.name.label("to_name"))
             .join(sender, sender.id == Transfer.from_organization_id)
             .join(receiver, receiver.id == Transfer.to_organization_id)
             .where(Transfer.status == "pending", Transfer.respond_by < as_of,

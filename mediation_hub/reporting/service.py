@@ -283,12 +283,14 @@ def overdue_for_scope(scope: Scope, as_of: date, limit: int = 50) -> dict:
     """Open cases past their time limit (and pending transfers past their answer-by date) on ``as_of``."""
     categories = dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)).all())
     cases = [{"case_id": r.id, "number": r.number, "category": categories.get(r.category_code, r.category_code),
-              "status": r.status.value, "due_on": r.due_on, "days_overdue": (as_of - r.due_on).days,
+              "status": r.status.value, "due_on": r.due_on, "due_on_provisional": r.due_on_provisional,
+              "days_overdue": (as_of - r.due_on).days,
               "organization_id": r.organization_id, "organization_name": r.organization_name}
              for r in queries.overdue_cases(scope, as_of, limit)]
     transfers = []
     if import_optional("mediation_hub.transfers.models") is not None and not scope.studio_id:
         transfers = [{"transfer_id": r.id, "case_id": r.case_id, "respond_by": r.respond_by,
+                      "respond_by_provisional": r.respond_by_provisional,
                       "days_overdue": (as_of - r.respond_by).days, "mode": r.mode.value,
                       "from_name": r.from_name, "to_name": r.to_name}
                      for r in queries.overdue_transfers(scope, as_of, limit)]
