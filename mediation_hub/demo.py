@@ -2,8 +2,10 @@
 case pages, the transfer queues, the legal-aid queue and the officials' dashboard show something real.
 
 Everything goes through the same service functions a user's actions do (nothing is written around the
-rules), dated in the past so the clocks and rates are meaningful. Idempotent: it does nothing once the demo
-organisations have cases."""
+rules), laid relative to today (whatever day that is, next year included: a deadline in a year whose holiday
+notice is not out yet is counted on the provisional calendar), so on any day a new user meets a transfer
+still open for an answer, a legal-aid application inside its 7-day clock, cases due this week and overdue
+ones. Idempotent: it does nothing once the demo organisations have cases."""
 
 from __future__ import annotations
 
@@ -62,11 +64,8 @@ def _weighted(rng: random.Random, pairs: list[tuple[str, int]]) -> str:
     return rng.choices([k for k, _ in pairs], weights=[w for _, w in pairs])[0]
 
 
-def _run_case(rng: random.Random, org: Organization, mediator: Mediator | None, received: date, today: date,
-              cross_region: bool) -> Case:
+def _register(rng: random.Random, org: Organization, received: date, respondent_region: str) -> Case:
     category = _weighted(rng, CATEGORY_MIX)
-    other_region = "110105" if org.region_code[:2] != "11" else "130602"
-    respondent_region = other_region if cross_region else org.region_code
     data = {"organization_id": org.id, "category": category, "source": rng.choice(
                 ["party_application", "party_application", "grid_screening", "court_referral", "hotline_12348"]),
             "summary": SUMMARIES[category], "received_on": received, "occurred_region_code": org.region_code,
@@ -74,6 +73,13 @@ def _run_case(rng: random.Random, org: Organization, mediator: Mediator | None, 
             "parties": [_party(rng, "applicant", org.region_code, "110105"),
                         _party(rng, "respondent", respondent_region, "110105")]}
     case, _warnings = cases.register_case(SYSTEM, data)
+    return case
+
+
+def _run_case(rng: random.Random, org: Organization, mediator: Mediator | None, received: date, today: date,
+              cross_region: bool) -> Case:
+    other_region = "110105" if org.region_code[:2] != "11" else "130602"
+    case = _register(rng, org, received, other_region if cross_region else org.region_code)
     if rng.random() < 0.05:
         cases.decline_case(SYSTEM, case.id, reason="不属于人民调解受理范围，已告知当事人向有关部门申请",
                            declined_on=received + timedelta(days=1))
@@ -97,20 +103,10 @@ def _run_case(rng: random.Random, org: Organization, mediator: Mediator | None, 
     return case
 
 
-def _demo_today() -> date:
-    """Today, or, once the calendar has run out (chinesecalendar knows a year only when it is published), a
-    day far enough inside the last covered year that every demo deadline can still be counted."""
-    from .core.calendar import CalendarYear
-
-    last_year = db.session.scalar(sa.select(sa.func.max(CalendarYear.year)))
-    today = today_shanghai()
-    return today if last_year is None else min(today, date(last_year, 11, 15))
-
-
 def seed_demo_activity(today: date | None = None) -> dict:
     """Register and run a believable year of cases, one pending cross-region transfer, and a legal-aid
     application handed over under 通办. Returns counts; does nothing when demo cases already exist."""
-    today = today or _demo_today()
+    today = today or today_shanghai()
     orgs = {o.name: o for o in db.session.scalars(sa.select(Organization))}
     demo_ids = [orgs[name].id for name, _n, _x in DEMO_CASELOADS if name in orgs]
     if not demo_ids or db.session.scalar(sa.select(sa.func.count(Case.id)).where(Case.organization_id.in_(demo_ids))):
@@ -125,10 +121,34 @@ def seed_demo_activity(today: date | None = None) -> dict:
         for _ in range(count):
             received = today - timedelta(days=rng.randrange(1, 330))
             made.append(_run_case(rng, org, mediator, received, today, rng.random() < cross_share))
+    made += _demo_deadlines(rng, orgs, today)
     transfers = _demo_transfer(orgs, today)
     legal_aid = _demo_legal_aid(orgs, today)
     db.session.flush()
     return {"cases": len(made), "transfers": transfers, "legal_aid_applications": legal_aid}
+
+
+# (days before today the case was received and accepted, a session held?) for the first mediator's worklist:
+# due in 2 and 5 days (a 30-day limit), and past it by 10 and 3 days.
+DEMO_DEADLINES = [(28, False), (25, True), (40, True), (33, False)]
+
+
+def _demo_deadlines(rng: random.Random, orgs: dict[str, Organization], today: date) -> list[Case]:
+    """Open cases whose time limits fall this week or have passed, whatever today is."""
+    org = orgs.get(DEMO_CASELOADS[0][0])
+    if org is None:
+        return []
+    mediator = db.session.scalar(sa.select(Mediator).where(Mediator.organization_id == org.id))
+    made = []
+    for days_ago, with_session in DEMO_DEADLINES:
+        day = today - timedelta(days=days_ago)
+        case = _register(rng, org, day, org.region_code)
+        cases.accept_case(SYSTEM, case.id, mediator_id=mediator.id if mediator else None, accepted_on=day)
+        if with_session:
+            cases.record_session(SYSTEM, case.id, held_on=day + timedelta(days=3),
+                                 summary="分别听取双方意见，约定再次调解")
+        made.append(case)
+    return made
 
 
 def _demo_transfer(orgs: dict[str, Organization], today: date) -> int:
