@@ -58,10 +58,9 @@ class LoadYearForm(FlaskForm):
     year = IntegerField(_l("年份"), validators=[
         InputRequired(_l("请填写年份")),
         NumberRange(FIRST_LOADABLE_YEAR, LAST_COMPUTABLE_YEAR, _l("年份须在 %(min)s 至 %(max)s 之间"))])
-    source = StringField(_l("通知标题"), validators=[Optional(), Length(max=80, message=_l("不超过 80 个字"))],
-                         description=_l("如：国务院办公厅关于2027年部分节假日安排的通知"))
-    holidays = TextAreaField(_l("放假日期"), description=_l("每行一个日期或日期范围，如 2027-02-05..2027-02-11"))
-    workdays = TextAreaField(_l("调休上班日期"), description=_l("每行一个日期，如 2027-02-20"))
+    source = StringField(_l("通知标题"), validators=[Optional(), Length(max=80, message=_l("不超过 80 个字"))])
+    holidays = TextAreaField(_l("放假日期"))
+    workdays = TextAreaField(_l("调休上班日期"))
     file = FileField(_l("或上传通知文件（csv 或 json）"),
                      validators=[FileAllowed(["csv", "json"], _l("只支持 csv 和 json 文件"))],
                      description=_l("上传文件时，以文件中的日期为准"))
@@ -133,10 +132,18 @@ def load_calendar_year():
 def _render(form: LoadYearForm, *, shown: CalendarYear | None = None, preview: Preview | None = None,
             status: int = 200, leftover: list[str] | None = None):
     rest, workdays = _year_detail(shown) if shown is not None else ([], [])
+    _describe(form, form.year.data or today_shanghai().year + 1)
     return render_template(
         "calendar/years.html", form=form, years=years_held(), shown=shown, rest_days=rest, workdays=workdays,
         preview=preview, failed=status == 422, leftover=leftover or [],
         calendar_banner=provisional_banner(current_actor()), days_text=days_text), status
+
+
+def _describe(form: LoadYearForm, year: int) -> None:
+    """Hints whose examples lie in the year being loaded, so they never look out of date."""
+    form.source.description = _("如：国务院办公厅关于%(year)s年部分节假日安排的通知", year=year)
+    form.holidays.description = _("每行一个日期或日期范围，如 %(range)s", range=f"{year}-10-01..{year}-10-07")
+    form.workdays.description = _("每行一个日期，如 %(day)s", day=f"{year}-09-26")
 
 
 # --- reading the form -----------------------------------------------------------------------------------
