@@ -170,8 +170,10 @@ def conclude_case(actor: Actor, case_id: int, *, outcome, concluded_on: date | N
     _raise(errors)
     data: dict = {"outcome": outcome.value}
     if outcome == Outcome.agreement:
-        case.confirmation_deadline, case.confirmation_deadline_provisional = confirmation_deadline(day)
-        case.follow_up_due_on, case.follow_up_due_on_provisional = follow_up_due(day)
+        # both counted before the case changes: a query after a change would flush it outside _save's guard
+        window, follow_up = confirmation_deadline(day), follow_up_due(day)
+        case.confirmation_deadline, case.confirmation_deadline_provisional = window
+        case.follow_up_due_on, case.follow_up_due_on_provisional = follow_up
         case.agreement_amount_yuan = agreement_amount_yuan
         case.agreement_terms = (terms or "").strip() or None
         case.agreement_performed = performed
