@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
@@ -14,6 +15,16 @@ def _create_app():
     from . import create_app
 
     return create_app()
+
+
+def refuse(exc) -> NoReturn:
+    """A command's input broke the rules: undo, print each field's messages on standard error, exit 2."""
+    from .extensions import db
+
+    db.session.rollback()
+    for field, messages in exc.errors.items():
+        click.echo(f"{field}: {'; '.join(messages)}", err=True)
+    raise SystemExit(2) from exc
 
 
 @click.group("seed", help="Load reference or demo data (idempotent).")
@@ -73,10 +84,7 @@ def users_create_command(name, role, organization, region, password_stdin):
         user = create_user(SYSTEM, username=name, password=password, role=role,
                            organization_id=organization, region_code=region)
     except ValidationFailed as exc:
-        db.session.rollback()
-        for field, messages in exc.errors.items():
-            click.echo(f"{field}: {'; '.join(messages)}", err=True)
-        raise SystemExit(2) from exc
+        refuse(exc)
     db.session.commit()
     click.echo(f"created user {user.username} (id {user.id}, role {user.role.value})")
 

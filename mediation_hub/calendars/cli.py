@@ -38,6 +38,7 @@ def calendar_status_command():
 def calendar_load_command(year, file, source):
     """Make YEAR official from FILE (csv: a date or range and holiday/workday per row; json: {"holidays": [...],
     "workdays": [...], "source": "…"}); every open deadline that touches the year is counted again."""
+    from ..cli import refuse
     from ..core.actor import Actor, Role
     from ..errors import ValidationFailed
     from ..extensions import db
@@ -49,10 +50,7 @@ def calendar_load_command(year, file, source):
         change = publish_year(actor, year, notice.holidays, notice.workdays,
                               source=source or notice.source or file.name)
     except ValidationFailed as exc:
-        db.session.rollback()
-        for field, messages in exc.errors.items():
-            click.echo(f"{field}: {'; '.join(messages)}", err=True)
-        raise SystemExit(2) from exc
+        refuse(exc)
     db.session.commit()
     click.echo(f"{year} loaded: {len(notice.holidays)} holidays, {len(notice.workdays)} make-up workdays, "
                f"{len(change.days_changed)} days changed, {len(change.moved)} open deadlines moved")
