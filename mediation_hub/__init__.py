@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     import_models()
     ext.db.init_app(app)
+    _release_sessions_quietly(app)
     ext.migrate.init_app(app, ext.db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                          render_as_batch=True, compare_type=True, render_item=render_migration_item)
     ext.csrf.init_app(app)
@@ -78,6 +79,27 @@ def create_app(config: dict | None = None) -> Flask:
 
     scheduler.init_app(app)
     return app
+
+
+def _release_sessions_quietly(app: Flask) -> None:
+    """End the request's session before Flask-SQLAlchemy's own teardown does (teardowns run last registered
+    first). When the database went away after the answer was made (a restart, a failover), the rollback of
+    the ended session fails: that must not turn the answer into the WSGI server's bare 500. The broken
+    connection is already discarded; the next request gets a new one."""
+    from sqlalchemy.exc import DBAPIError
+
+    from .errors import database_unavailable
+    from .extensions import db
+
+    @app.teardown_appcontext
+    def _release_session(_exc):
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            if not database_unavailable(error):
+                raise
+            app.logger.warning("database gone while ending the session: %s", error.orig)
+            db.session.registry.clear()
 
 
 def _ensure_instance_secrets(app: Flask) -> None:

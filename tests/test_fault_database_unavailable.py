@@ -85,3 +85,31 @@ def test_signed_in_page_answers_the_503_page(signed_in, make_user, database_fail
     assert "<title>503 · " in page and "服务暂时不可用" in page and "数据库暂时不可用" in page
     assert "协调员甲" not in page  # drawn as for a signed-out visitor
     assert response.headers["Retry-After"] == "5"
+
+
+# a pool time-out happens on checkout, never while a session ends
+@pytest.mark.parametrize("kind", ["operational", "interface", "invalidated"])
+def test_a_database_gone_while_the_session_ends_is_no_500(app, monkeypatch, kind):
+    """The answer is made; then the database goes away and the session's closing rollback fails (seen under
+    a PostgreSQL restart as gunicorn's bare 500). The hub's own teardown, which runs before
+    Flask-SQLAlchemy's, logs it and drops the session instead."""
+    [release] = [f for f in app.teardown_appcontext_funcs if f.__name__ == "_release_session"]
+    assert app.teardown_appcontext_funcs.index(release) > max(
+        i for i, f in enumerate(app.teardown_appcontext_funcs) if f.__module__.startswith("flask_sqlalchemy"))
+
+    def gone():
+        raise DISCONNECTS[kind]()
+
+    monkeypatch.setattr(db.session, "remove", gone)
+    release(None)
+
+
+def test_a_programming_error_while_the_session_ends_still_raises(app, monkeypatch):
+    [release] = [f for f in app.teardown_appcontext_funcs if f.__name__ == "_release_session"]
+
+    def broken():
+        raise ProgrammingError("ROLLBACK", {}, ServerGone("a bug"))
+
+    monkeypatch.setattr(db.session, "remove", broken)
+    with pytest.raises(ProgrammingError):
+        release(None)
