@@ -20,6 +20,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.__hubCspViolation(event.violatedDirective + " " + (event.blockedURI || "") + " "
+                           + (event.sample || "") + " @" + (event.sourceFile || "") + ":" + event.lineNumber);
+});
+"""
+
+
 @pytest.fixture(scope="session")
 def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -49,6 +57,7 @@ def page(chromium, live_server):
     context = chromium.new_context(base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 900})
     outside: list[str] = []
     console_errors: list[str] = []
+    csp_violations: list[str] = []
 
     def guard(route):
         host = urlsplit(route.request.url).hostname
@@ -59,6 +68,10 @@ def page(chromium, live_server):
             route.abort()
 
     context.route("**/*", guard)
+    # Every Content-Security-Policy violation (an inline style set by a library, a blocked script) fails the
+    # test: the policy stays strict and the pages work under it.
+    context.expose_function("__hubCspViolation", lambda text: csp_violations.append(text))
+    context.add_init_script(CSP_LISTENER)
     pg = context.new_page()
     pg.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
     pg.on("pageerror", lambda exc: console_errors.append(str(exc)))
@@ -66,7 +79,8 @@ def page(chromium, live_server):
     yield pg
     context.close()
     assert not outside, f"the page tried to load from outside the hub: {outside}"
-    assert not console_errors, f"JavaScript errors on the page: {console_errors}"
+    assert not console_errors, f"JavaScript errors on the page: {console_errors[:3]} ({len(console_errors)})"
+    assert not csp_violations, f"Content-Security-Policy violations: {csp_violations[:5]} ({len(csp_violations)})"
 
 
 @pytest.fixture

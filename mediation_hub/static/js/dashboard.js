@@ -14,7 +14,9 @@
   function base(labels, rotate) {
     return {
       color: palette,
-      tooltip: { trigger: "axis" },
+      // Drawn by ECharts on the canvas: the HTML tooltip writes inline style attributes, which the hub's
+      // Content-Security-Policy (style-src 'self') refuses.
+      tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { top: 0 },
       grid: { left: 48, right: 48, top: 36, bottom: rotate ? 72 : 32, containLabel: true },
       xAxis: { type: "category", data: labels, axisLabel: { interval: 0, rotate: rotate ? 30 : 0 } }
