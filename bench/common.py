@@ -177,8 +177,8 @@ def serve(app_spec: str, env: dict, *, workers: int = 2, server: str = "gunicorn
     (base_url, master pid). The process is stopped by its own pid afterwards."""
     port = free_port()
     if server == "gunicorn":
-        cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
-               "warning", "--timeout", "120", app_spec]
+        cmd = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
+               "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120", app_spec]
     else:
         cmd = [sys.executable, "-c", "import importlib,sys; from werkzeug.serving import run_simple; "
                "m,a=sys.argv[1].split(':'); app=getattr(importlib.import_module(m),a); "

@@ -3,7 +3,11 @@
 Signatures follow Standard Webhooks (https://www.standardwebhooks.com): headers ``webhook-id`` (the same
 for every retry of one report, so the receiver can drop duplicates), ``webhook-timestamp`` (Unix seconds)
 and ``webhook-signature`` = ``v1,`` + base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")), where the key
-is the base64 part of the ``whsec_…`` secret. There are no retries here: the hub's outbox retries."""
+is the base64 part of the ``whsec_…`` secret. There are no retries here: the hub's outbox retries.
+
+The endpoint is checked by ``integrations.outbound`` at every send (after DNS resolution) and the request goes
+to the address that was checked; redirects are not followed. A failure carries a fixed message per kind and
+the status code, never the receiver's answer or the exception text (addresses, ports)."""
 
 from __future__ import annotations
 
@@ -14,17 +18,36 @@ import secrets
 import time
 from dataclasses import dataclass
 
-import requests
+from .outbound import REFUSALS, DestinationGuard, DestinationRefused, OutboundFailure, post
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format prefix, not a secret
 
 
 class DeliveryError(Exception):
-    """The endpoint did not accept the report (network error, timeout or a non-2xx answer)."""
+    """The endpoint did not accept the report (refused destination, network error, timeout or a non-2xx
+    answer). The message is one of the fixed texts below: safe to store and to show."""
 
     def __init__(self, message: str, status_code: int | None = None):
         super().__init__(message)
         self.status_code = status_code
+
+
+FAILURES = {
+    "connection": "连接失败 (connection failed)",
+    "tls": "TLS 证书校验失败 (TLS certificate check failed)",
+}
+
+
+def refused_message(reason: str) -> str:
+    """``目标地址不允许：… (destination refused: …)`` for a DestinationRefused reason."""
+    zh, en = REFUSALS[reason]
+    return f"目标地址不允许：{zh} (destination refused: {en})"
+
+
+def status_message(status_code: int) -> str:
+    if 300 <= status_code < 400:
+        return f"HTTP {status_code}：重定向不予跟随 (endpoint answered {status_code}; redirects are not followed)"
+    return f"HTTP {status_code}：接收方未接受 (endpoint answered {status_code})"
 
 
 def generate_secret() -> str:
@@ -66,31 +89,34 @@ class DeliveryResult:
 
 
 class GovernanceReportClient:
-    """POSTs one report snapshot (JSON bytes) to an endpoint, signed, within ``timeout`` seconds."""
+    """POSTs one report snapshot (JSON bytes) to an endpoint, signed, within ``timeout`` seconds, if ``guard``
+    (by default: public https destinations only) lets it through."""
 
-    def __init__(self, timeout: float = 10.0, session: requests.Session | None = None,
-                 user_agent: str = "mediation-hub/1 (report delivery)"):
+    def __init__(self, timeout: float = 10.0, guard: DestinationGuard | None = None,
+                 user_agent: str = "mediation-hub/1 (report delivery)", ca_certs: str | None = None):
         self.timeout = timeout
-        self.session = session or requests.Session()
+        self.guard = guard or DestinationGuard()
         self.user_agent = user_agent
+        self.ca_certs = ca_certs  # a CA bundle file; certifi's when None
 
     def send(self, url: str, secret: str, message_id: str, body: bytes) -> DeliveryResult:
         """Deliver; raise DeliveryError unless the endpoint answers 2xx."""
+        try:
+            destination = self.guard.check(url)
+        except DestinationRefused as exc:
+            raise DeliveryError(refused_message(exc.reason)) from None
         timestamp = int(time.time())
         headers = {"content-type": "application/json", "user-agent": self.user_agent,
                    "webhook-id": message_id, "webhook-timestamp": str(timestamp),
                    "webhook-signature": sign(secret, message_id, timestamp, body)}
         started = time.monotonic()
         try:
-            response = self.session.post(url, data=body, headers=headers, timeout=self.timeout,
-                                         allow_redirects=False)
-        except requests.Timeout as exc:
-            raise DeliveryError(f"no answer within {self.timeout:g}s: {exc.__class__.__name__}") from exc
-        except requests.RequestException as exc:
-            raise DeliveryError(f"connection failed: {exc.__class__.__name__}: {exc}") from exc
+            status_code = post(destination, body, headers, timeout=self.timeout, ca_certs=self.ca_certs)
+        except OutboundFailure as exc:
+            if exc.kind == "timeout":
+                raise DeliveryError(f"超时 (no answer within {self.timeout:g}s)") from None
+            raise DeliveryError(FAILURES[exc.kind]) from None
         duration_ms = int((time.monotonic() - started) * 1000)
-        if not 200 <= response.status_code < 300:
-            detail = response.text[:200].strip()
-            raise DeliveryError(f"endpoint answered HTTP {response.status_code}" + (f": {detail}" if detail else ""),
-                                status_code=response.status_code)
-        return DeliveryResult(status_code=response.status_code, duration_ms=duration_ms)
+        if not 200 <= status_code < 300:
+            raise DeliveryError(status_message(status_code), status_code=status_code)
+        return DeliveryResult(status_code=status_code, duration_ms=duration_ms)

@@ -10,7 +10,7 @@ from .config import Config
 
 MODEL_MODULES = (
     "regions.models", "registry.models", "auth.models", "audit.models", "agreements.models",
-    "cases.models", "notifications.models", "core.calendar",
+    "cases.models", "notifications.models", "core.calendar", "exports.models",
 )
 OPTIONAL_MODEL_MODULES = ("transfers.models", "legal_aid.models", "reporting.models", "core.jobs", "imports.models")
 
@@ -46,6 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     configure_logging(app)
     init_security(app)
+    from .core.limits import init_limits
+
+    init_limits(app)  # before CSRF and the input checks: no body is read before its size limit is set
 
     from . import extensions as ext
     from .core.db import render_migration_item
@@ -72,6 +75,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .api import register_api
 
     register_api(app)
+    from .core.inputs import init_inputs
+
+    init_inputs(app)  # after the sign-in and token checks: a caller without either still gets that answer first
     from .cli import register_cli
 
     register_cli(app)

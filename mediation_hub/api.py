@@ -19,6 +19,7 @@ PUBLIC_API_CALLS = {("GET", f"{API_PREFIX}/openapi.json"), ("GET", f"{API_PREFIX
 API_MODULES = (
     "auth.api", "regions.api", "registry.api", "agreements.api", "cases.api", "transfers.api",
     "legal_aid.api", "reporting.api", "notifications.api", "privacy.api", "imports.api", "calendars.api",
+    "audit.api", "exports.api",
 )
 
 
@@ -54,7 +55,8 @@ class ErrorResponses(BasePlugin):
     EVERY_CALL = (HTTPStatus.SERVICE_UNAVAILABLE,)
     SIGNED_IN = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND)
     WRITES = (HTTPStatus.CONFLICT, HTTPStatus.UNPROCESSABLE_ENTITY)
-    WITH_BODY = (HTTPStatus.BAD_REQUEST,)  # a body that is not JSON at all
+    # a body that is not JSON at all (or nested too deep), and one over the route's size limit (core/limits.py)
+    WITH_BODY = (HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     PUBLIC = (HTTPStatus.UNAUTHORIZED, HTTPStatus.TOO_MANY_REQUESTS)  # the token call: wrong password, throttled
 
     def operation_helper(self, path=None, operations=None, **kwargs):

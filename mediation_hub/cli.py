@@ -89,6 +89,30 @@ def users_create_command(name, role, organization, region, password_stdin):
     click.echo(f"created user {user.username} (id {user.id}, role {user.role.value})")
 
 
+@users_group.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, required=True, help="read the new password from standard input")
+@with_appcontext
+def users_set_password_command(name, password_stdin):
+    """An administrator's password reset from the server: the new password is read as one line from standard
+    input, never from the command line. Every API token and signed-in session of the account ends."""
+    from .auth.service import reset_password, user_by_username
+    from .core.actor import SYSTEM
+    from .errors import ValidationFailed
+    from .extensions import db
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    user = user_by_username(name)
+    if user is None:
+        refuse(ValidationFailed({"name": ["no account of that name"]}))
+    try:
+        reset_password(SYSTEM, user.id, password)
+    except ValidationFailed as exc:
+        refuse(exc)
+    db.session.commit()
+    click.echo(f"password of {name} reset; its API tokens and signed-in sessions are revoked")
+
+
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="run every job whose slot is due once, then exit")
 @with_appcontext

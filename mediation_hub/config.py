@@ -54,6 +54,16 @@ def _days_by_kind(name: str, default: int) -> dict[str, int]:
     return result
 
 
+def _allowed_hosts(name: str) -> tuple[str, ...]:
+    """``"gov-centre.local, 10.20.0.5, 10.30.0.0/16"`` -> the normalised entries (host names, IPs, CIDRs)."""
+    from integrations.outbound import AllowList
+
+    try:
+        return AllowList.parse(_env(name) or "").entries
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name}: {exc}") from exc
+
+
 class Config:
     """Production-shaped defaults; every value can be overridden from the environment."""
 
@@ -75,6 +85,13 @@ class Config:
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SESSION_HOURS", 10))
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
+        # Per-account sign-in throttle (auth/throttle.py): after LOGIN_LOCK_AFTER failures for one username the
+        # name is locked for LOGIN_LOCK_MINUTES, doubled at each further lock up to LOGIN_LOCK_MAX_MINUTES;
+        # failures and backoff are forgotten after a success or LOGIN_LOCK_MEMORY_HOURS.
+        self.LOGIN_LOCK_AFTER = _int("LOGIN_LOCK_AFTER", 5)
+        self.LOGIN_LOCK_MINUTES = _int("LOGIN_LOCK_MINUTES", 1)
+        self.LOGIN_LOCK_MAX_MINUTES = _int("LOGIN_LOCK_MAX_MINUTES", 30)
+        self.LOGIN_LOCK_MEMORY_HOURS = _int("LOGIN_LOCK_MEMORY_HOURS", 24)
         self.RATELIMIT_HEADERS_ENABLED = True
         self.BABEL_DEFAULT_LOCALE = _env("DEFAULT_LOCALE", "zh_Hans_CN")
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -92,7 +109,28 @@ class Config:
         # Personal data of a case concluded or declined (a legal-aid application closed or refused) this many
         # years ago is erased by the privacy.retention job; the statistics stay.
         self.RETENTION_YEARS = _int("RETENTION_YEARS", 3)
+        # Report subscriptions may only point at public https addresses; these host names, IPs and CIDR networks
+        # are allowed although private (and over http): a governance centre on a private network, tests.
+        self.WEBHOOK_ALLOWED_HOSTS = _allowed_hosts("WEBHOOK_ALLOWED_HOSTS")
+        # Request and upload sizes (core/limits.py, imports/limits.py; docs/IMPORT.md): a JSON or form body, an
+        # import upload, and what an uploaded workbook may hold: rows (Excel's own maximum) and columns of csv and
+        # xlsx, the bytes of an xlsx unpacked and its distinct texts (openpyxl keeps them all in memory).
+        self.MAX_JSON_KB = _int("MAX_JSON_KB", 1024)
+        self.MAX_UPLOAD_MB = _int("MAX_UPLOAD_MB", 20)
+        self.IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 1_048_576)
+        self.IMPORT_MAX_COLUMNS = _int("IMPORT_MAX_COLUMNS", 256)
+        self.XLSX_MAX_UNCOMPRESSED_MB = _int("XLSX_MAX_UNCOMPRESSED_MB", 500)
+        self.XLSX_MAX_SHARED_STRINGS = _int("XLSX_MAX_SHARED_STRINGS", 1_000_000)
         self.MAX_PAGE_SIZE = 100
+        # Case list exports (mediation_hub/exports): up to EXPORT_STREAM_ROWS cases the finished file is the answer
+        # (built in the request: about 1.3 s for 5,000 rows as csv, 3 s as xlsx); a longer list is written by a
+        # background job with a progress page. Its file stays downloadable EXPORT_KEEP_HOURS; a job without
+        # progress for EXPORT_STALE_MINUTES is given up. Files go to EXPORT_DIR (default instance/exports; shared
+        # storage when several hosts serve the hub).
+        self.EXPORT_STREAM_ROWS = _int("EXPORT_STREAM_ROWS", 5000)
+        self.EXPORT_KEEP_HOURS = _int("EXPORT_KEEP_HOURS", 24)
+        self.EXPORT_STALE_MINUTES = _int("EXPORT_STALE_MINUTES", 15)
+        self.EXPORT_DIR = _env("EXPORT_DIR") or None
         # flask-smorest / OpenAPI, served from the hub's own static files.
         self.API_TITLE = "Mediation Hub API"
         self.API_VERSION = "v1"
@@ -119,3 +157,16 @@ class Config:
             raise ConfigError(f"{PREFIX}TOKEN_TTL_HOURS must be positive")
         if not 1 <= self.RETENTION_YEARS <= 100:
             raise ConfigError(f"{PREFIX}RETENTION_YEARS must be between 1 and 100 years")
+        if min(self.MAX_JSON_KB, self.MAX_UPLOAD_MB, self.XLSX_MAX_UNCOMPRESSED_MB) < 1:
+            raise ConfigError(f"{PREFIX}MAX_JSON_KB, MAX_UPLOAD_MB and XLSX_MAX_UNCOMPRESSED_MB must be at least 1")
+        if self.IMPORT_MAX_ROWS < 2 or self.XLSX_MAX_SHARED_STRINGS < 1000:
+            raise ConfigError(f"{PREFIX}IMPORT_MAX_ROWS must be at least 2, XLSX_MAX_SHARED_STRINGS at least 1000")
+        if not 26 <= self.IMPORT_MAX_COLUMNS <= 16384:  # the import layout's 26 columns .. Excel's last column
+            raise ConfigError(f"{PREFIX}IMPORT_MAX_COLUMNS must be between 26 and 16384")
+        if self.EXPORT_STREAM_ROWS < 0 or min(self.EXPORT_KEEP_HOURS, self.EXPORT_STALE_MINUTES) < 1:
+            raise ConfigError(f"{PREFIX}EXPORT_STREAM_ROWS must be 0 or more, EXPORT_KEEP_HOURS and "
+                              "EXPORT_STALE_MINUTES at least 1")
+        if min(self.LOGIN_LOCK_AFTER, self.LOGIN_LOCK_MINUTES, self.LOGIN_LOCK_MEMORY_HOURS) < 1:
+            raise ConfigError(f"{PREFIX}LOGIN_LOCK_AFTER, _MINUTES and _MEMORY_HOURS must be at least 1")
+        if self.LOGIN_LOCK_MAX_MINUTES < self.LOGIN_LOCK_MINUTES:
+            raise ConfigError(f"{PREFIX}LOGIN_LOCK_MAX_MINUTES must not be below LOGIN_LOCK_MINUTES")

@@ -128,6 +128,10 @@ JOBS: list[Job] = [
         description="每日 06:00 准备本年和下一年的工作日历（未公布的为暂定），自 10 月 1 日起提醒管理员载入下一年安排"),
     Job("imports.abandoned", "mediation_hub.imports.tasks:fail_abandoned_imports", "interval", {"minutes": 10},
         description="进程中断的案件导入标记为失败（可重新上传，已导入的行会跳过）"),
+    Job("exports.cleanup", "mediation_hub.exports.tasks:clean_up_exports", "interval", {"minutes": 10},
+        description="删除过期的导出文件；进程中断的导出标记为失败"),
+    Job("auth.sessions", "mediation_hub.auth.tasks:prune_sessions", "cron", {"hour": 3, "minute": 40},
+        description="清理一天前已过期或已退出的登录会话"),
 ]
 
 

@@ -8,12 +8,12 @@ from flask_login import current_user
 from .core.actor import Role
 from .core.i18n import N_
 from .core.modules import import_optional
-from .extensions import db, login
+from .extensions import login
 
 VIEW_MODULES = (
     "auth.views", "registry.views", "regions.views", "agreements.views", "cases.views", "transfers.views",
     "legal_aid.views", "reporting.views", "notifications.views", "calendars.views", "privacy.views",
-    "imports.views",
+    "imports.views", "audit.views", "exports.views",
 )
 PUBLIC_ENDPOINTS = {"static", "auth.login", "api_docs.api_docs"}
 
@@ -33,16 +33,16 @@ NAVIGATION = [
     (N_("工作日历"), "calendar.calendar_years", (Role.admin,)),
     (N_("个人信息请求"), "privacy.person_request", (Role.admin,)),
     (N_("账户"), "auth.user_list", (Role.admin,)),
+    (N_("审计日志"), "audit.audit_log", (Role.admin,)),
     (N_("通知"), "notifications.notification_list", None),
 ]
 
 
 @login.user_loader
 def _load_user(user_id: str):
-    from .auth.models import User
+    from .auth.browser import load_user
 
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    return load_user(user_id)  # only while the browser's server-side session is live
 
 
 def _require_sign_in():
@@ -51,6 +51,9 @@ def _require_sign_in():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
     g.actor = current_user.to_actor()
+    from .auth.browser import note_activity
+
+    note_activity()
     return None
 
 
@@ -64,6 +67,7 @@ def _fresh_request_state():
     """Per-request identity starts empty, even where requests share an application context (tests)."""
     g.pop("_login_user", None)
     g.pop("actor", None)
+    g.pop("user_session", None)
 
 
 def register_web(app: Flask) -> None:

@@ -127,11 +127,16 @@ def subscription_body(v: Values) -> dict:
             "endpoint_url": "https://new.governance.example/reports"}
 
 
+def proposal_body(v: Values) -> dict:
+    return {**agreement_body(v), "code": f"PROP-{v.county}"}
+
+
 # --- the API ----------------------------------------------------------------------------------------------
 
 CASE = "/api/v1/cases/<int:case_id>"
 APP = "/api/v1/legal-aid/applications/<int:application_id>"
 TRANSFER = "/api/v1/transfers/<int:transfer_id>"
+PROPOSAL = "/api/v1/agreement-proposals/<int:proposal_id>"
 
 # A case transition: admin anywhere; the mediator of the handling organisation; others who see the case 403.
 MOVES_CASE = dict(admin=200, registry_admin=(403, 404), mediator=(200, 404), legal_aid_officer=404,
@@ -149,6 +154,10 @@ CREATES_IN_REGISTRY = dict(admin=201, registry_admin=(201, 422), mediator=403, l
 # Answering a transfer: the receiving (or, to withdraw, the sending) organisation's users and admin.
 ANSWERS_TRANSFER = dict(admin=200, registry_admin=(403, 404), mediator=(200, 404), legal_aid_officer=404,
                         coordinator=(403, 404))
+
+# Agreement proposals: an administrator anywhere; a coordinator for agreements touching the region.
+PROPOSES = dict(admin=201, registry_admin=403, mediator=403, legal_aid_officer=403, coordinator=(201, 403))
+SEES_PROPOSAL = dict(admin=200, registry_admin=404, mediator=404, legal_aid_officer=404, coordinator=(200, 404))
 
 READS_IMPORT = dict(admin=200, registry_admin=(200, 404), mediator=(200, 404), legal_aid_officer=404,
                     coordinator=404)
@@ -168,6 +177,12 @@ API_ROWS = [
     api("POST", "/api/v1/auth/token", body=lambda v: {"username": "nobody-here", "password": "wrong-password"},
         **everyone(401), anonymous=401),
     api("DELETE", "/api/v1/auth/token", **everyone(204)),
+    # Everyone changes their own password (tests.factories.PASSWORD); the cell is rolled back afterwards.
+    api("POST", "/api/v1/auth/password", body=lambda v: {"current_password": "correct-horse-battery",
+                                                        "new_password": "a-new-matrix-password-1"},
+        **everyone(204)),
+    # The audit log: administrators only, as the account pages.
+    api("GET", "/api/v1/audit-log", **everyone(403, admin=200)),
 
     api("GET", "/api/v1/regions", **everyone(200)),
     api("GET", "/api/v1/regions/<code>", "/api/v1/regions/{county}", **everyone(200)),
@@ -199,14 +214,32 @@ API_ROWS = [
         **EDITS_REGISTRY),
 
     api("GET", "/api/v1/agreements", **everyone(200)),
-    # Admins and coordinators keep agreements touching their region (the Hebei row's members are in Guangdong).
-    api("POST", "/api/v1/agreements", body=agreement_body, admin=201, registry_admin=403, mediator=403,
-        legal_aid_officer=403, coordinator=(201, 403)),
+    # An agreement binds every member: only an administrator creates or changes one directly; a coordinator
+    # proposes (below), for agreements touching their region (the Hebei row's members are in Guangdong).
+    api("POST", "/api/v1/agreements", body=agreement_body, **everyone(403, admin=201)),
     api("GET", "/api/v1/agreements/<code>", "/api/v1/agreements/{agreement}", **everyone(200)),
     api("PATCH", "/api/v1/agreements/<code>", "/api/v1/agreements/{agreement}", body=lambda v: {},
-        admin=200, registry_admin=403, mediator=403, legal_aid_officer=403, coordinator=(200, 403)),
+        **everyone(403, admin=200)),
+    # Agreement membership: proposing, confirming, declining, withdrawing, applying directly. ``proposal`` is a
+    # change no member region has confirmed yet, ``own_proposal`` one the caller made (the system's for the
+    # roles that cannot propose, and on the Hebei side); other roles never see a proposal (404).
+    api("GET", "/api/v1/agreement-proposals", **everyone(200)),
+    api("POST", "/api/v1/agreement-proposals", body=proposal_body, **PROPOSES),
+    api("POST", "/api/v1/agreements/<code>/proposals", "/api/v1/agreements/{matrix_agreement}/proposals",
+        body=lambda v: {"response_working_days": 5}, **PROPOSES),
+    api("GET", PROPOSAL, "/api/v1/agreement-proposals/{proposal}", **SEES_PROPOSAL),
+    # A confirmation speaks for a member region: its coordinators only (an administrator applies instead).
+    api("POST", f"{PROPOSAL}/confirm", "/api/v1/agreement-proposals/{proposal}/confirm",
+        **{**SEES_PROPOSAL, "admin": 403}),
+    api("POST", f"{PROPOSAL}/decline", "/api/v1/agreement-proposals/{proposal}/decline",
+        body=lambda v: {"reason": "本区域不同意调整答复时限"}, **SEES_PROPOSAL),
+    api("POST", f"{PROPOSAL}/withdraw", "/api/v1/agreement-proposals/{own_proposal}/withdraw",
+        **{**SEES_PROPOSAL, "admin": (200, 403)}),
+    api("POST", f"{PROPOSAL}/apply", "/api/v1/agreement-proposals/{proposal}/apply",
+        **{**SEES_PROPOSAL, "coordinator": (403, 404)}),
 
     api("GET", "/api/v1/cases", **everyone(200)),
+    api("POST", "/api/v1/cases/search", body=lambda v: {"q": v.person_id_number}, **everyone(200)),
     # Mediators register for their own organisation only (another one is a 422 on organization_id);
     # a legal-aid officer may register but not for a mediation committee; officials never register.
     api("POST", "/api/v1/cases", body=case_body, admin=201, registry_admin=403, mediator=(201, 422),
@@ -333,6 +366,13 @@ API_ROWS = [
     api("GET", "/api/v1/imports/<int:job_id>", "/api/v1/imports/{import_job}", **READS_IMPORT),
     api("GET", "/api/v1/imports/<int:job_id>/errors", "/api/v1/imports/{import_job}/errors", **READS_IMPORT),
 
+    # Case list exports: anyone who reads the list may export it (its own scope); a job and its file are its
+    # owner's alone ("in": the caller's own export, "out": another user's), administrators included.
+    api("POST", "/api/v1/cases/exports", body=lambda v: {"format": "csv", "filters": {}}, **everyone(202)),
+    api("GET", "/api/v1/exports/<int:export_id>", "/api/v1/exports/{export_job}", **everyone((200, 404))),
+    api("GET", "/api/v1/exports/<int:export_id>/file", "/api/v1/exports/{export_job}/file",
+        **everyone((200, 404))),
+
     # Personal-data requests of one person (PIPL): administrators only, wherever the person's cases are.
     api("POST", "/api/v1/privacy/person-export", body=lambda v: {"id_number": v.person_id_number},
         **everyone(403, admin=200)),
@@ -402,6 +442,15 @@ PAGE_ROWS = [
                          "password": "a-long-enough-password-1"}, **everyone(403, admin=302)),
     page("POST", "auth.user_active", "/accounts/{user}/active", body=lambda v: {"active": "0"},
          **everyone(403, admin=302)),
+    page("GET", "auth.user_edit", "/accounts/{user}/edit", **ADMIN_ONLY),
+    page("POST", "auth.user_edit", "/accounts/{user}/edit", body=lambda v: {"role": "coordinator",
+                                                                            "region": v.province},
+         **everyone(403, admin=302)),
+    page("GET", "auth.change_password", "/account/password", **everyone(200)),
+    page("POST", "auth.change_password", "/account/password", body=lambda v: {
+        "current_password": "correct-horse-battery", "new_password": "a-new-matrix-password-1",
+        "new_password_again": "a-new-matrix-password-1"}, **everyone(302)),
+    page("GET", "audit.audit_log", "/audit", **ADMIN_ONLY),
     page("GET", "calendar.calendar_years", "/calendar", **ADMIN_ONLY),
     page("POST", "calendar.load_calendar_year", "/calendar", body=lambda v: {"year": "2099"},
          **everyone(403, admin=200)),  # without "confirm" the page previews the load: nothing is saved
@@ -451,9 +500,22 @@ PAGE_ROWS = [
          **KEEPS_AGREEMENT),
     page("POST", "agreements.agreement_reactivate", "/agreements/{matrix_agreement_off}/reactivate",
          **KEEPS_AGREEMENT),
+    # (A coordinator's create, edit, deactivate and reactivate above are proposals: a redirect to the proposal.)
+    page("GET", "agreements.proposal_list", "/agreements/proposals", **everyone(200)),
+    page("GET", "agreements.proposal_detail", "/agreements/proposals/{proposal}", **SEES_PROPOSAL),
+    page("POST", "agreements.proposal_confirm", "/agreements/proposals/{proposal}/confirm",
+         **{**SEES_PROPOSAL, "admin": 403, "coordinator": (302, 404)}),
+    page("POST", "agreements.proposal_decline", "/agreements/proposals/{proposal}/decline",
+         body=lambda v: {"reason": "本区域不同意调整答复时限"},
+         **{**SEES_PROPOSAL, "admin": 302, "coordinator": (302, 404)}),
+    page("POST", "agreements.proposal_withdraw", "/agreements/proposals/{own_proposal}/withdraw",
+         **{**SEES_PROPOSAL, "admin": (302, 403), "coordinator": (302, 404)}),
+    page("POST", "agreements.proposal_apply", "/agreements/proposals/{proposal}/apply",
+         **{**SEES_PROPOSAL, "admin": 302, "coordinator": (403, 404)}),
 
     page("GET", "cases.worklist", "/cases/worklist", **everyone(200)),
     page("GET", "cases.case_list", "/cases", **everyone(200)),
+    page("POST", "cases.search_case_list", "/cases", body=lambda v: {"q": v.person_id_number}, **everyone(303)),
     page("GET", "cases.export_case_list", "/cases/export.csv", **everyone(200)),
     page("GET", "cases.register_case", "/cases/new", **everyone(200)),
     page("POST", "cases.register_case", "/cases/new", body=registration_form,
@@ -540,6 +602,10 @@ PAGE_ROWS = [
     page("GET", "imports.import_job_status", "/imports/{import_job}/status", **READS_IMPORT),
     page("GET", "imports.import_errors", "/imports/{import_job}/errors.csv", **READS_IMPORT),
 
+    page("GET", "exports.export_job", "/exports/{export_job}", **everyone((200, 404))),
+    page("GET", "exports.export_job_status", "/exports/{export_job}/status", **everyone((200, 404))),
+    page("GET", "exports.export_download", "/exports/{export_job}/file", **everyone((200, 404))),
+
     page("GET", "privacy.person_request", "/privacy/person", **ADMIN_ONLY),
     page("POST", "privacy.person_request", "/privacy/person", body=lambda v: {"id_number": v.person_id_number},
          **ADMIN_ONLY),
@@ -564,6 +630,7 @@ LISTS = [
     ("/api/v1/report-deliveries?per_page=100", "delivery", "POST /api/v1/report-deliveries/{delivery}/redeliver"),
     ("/api/v1/reports/snapshots?per_page=100", "snapshot", "GET /api/v1/reports/snapshots/{snapshot}"),
     ("/api/v1/notifications?per_page=100", "notification", "POST /api/v1/notifications/{notification}/read"),
+    ("/api/v1/agreement-proposals?per_page=100", "proposal", "GET /api/v1/agreement-proposals/{proposal}"),
 ]
 # Pages that list records, checked the same way by what they show: (page URL, text naming the record,
 # item row id). A page never names a record its item call hides.
@@ -573,5 +640,6 @@ PAGE_LISTS = [
     ("/registry/studios?per_page=100", "studio_name", "GET /api/v1/studios/{studio}"),
     ("/cases?per_page=100", "case_accepted_number", "GET /api/v1/cases/{case_accepted}"),
     ("/legal-aid/applications", "la_accepted_number", "GET /api/v1/legal-aid/applications/{la_accepted}"),
+    ("/agreements/proposals", "proposal_code", "GET /api/v1/agreement-proposals/{proposal}"),
 ]
 ROWS_BY_ID = {row.id: row for row in ROWS}

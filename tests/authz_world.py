@@ -17,12 +17,14 @@ from datetime import date, timedelta
 
 import pytest
 
+from mediation_hub.agreements import proposals as agreement_proposals
 from mediation_hub.agreements import service as agreements
 from mediation_hub.agreements.models import AgreementKind, AgreementScope
 from mediation_hub.auth.service import issue_token
 from mediation_hub.core.actor import SYSTEM, Role
 from mediation_hub.core.db import utcnow
 from mediation_hub.core.shanghai import today_shanghai
+from mediation_hub.exports import service as exports
 from mediation_hub.extensions import db
 from mediation_hub.imports import jobs as import_jobs
 from mediation_hub.legal_aid import service as legal_aid
@@ -95,6 +97,7 @@ def _build_side(scope: str, f, tianjin_org, tianjin_centre, recent: date) -> dic
     job = import_jobs.create_job(SYSTEM, organization_id=org.id, filename="历史案件.csv", upload=import_file())
     import_jobs.run_job(job.id)
     other_user = f.make_user(role=Role.mediator, organization=org)
+    export_job = export_of(other_user)
     notice = notify(kind="test", message=f"{label}的通知", organization_id=org.id, region_code=county)
     db.session.flush()
     accepted = db.session.get(type(cases["accepted"]), cases["accepted"].id)
@@ -109,12 +112,20 @@ def _build_side(scope: str, f, tianjin_org, tianjin_centre, recent: date) -> dic
         "case_moved_away": moved_away.id,
         **{f"la_{status}": app.id for status, app in applications.items()},
         "subscription": sub.id, "snapshot": snapshot.id, "delivery": delivery.id,
-        "user": other_user.id, "import_job": job.id, "notification": notice.id,
+        "user": other_user.id, "import_job": job.id, "export_job": export_job, "notification": notice.id,
         "agreement": "JJJ-MEDIATION" if scope == "in" else "GD-PAIR-GZ",
         **_agreements(scope),
+        **_proposals(scope),
         "org_name": org.name, "mediator_name": mediator.name, "studio_name": studio.name,
         "case_accepted_number": cases["accepted"].number, "la_accepted_number": applications["accepted"].number,
     }
+
+
+def export_of(user) -> int:
+    """A finished csv export of the case list asked for by ``user`` (only they may see it or its file)."""
+    job = exports.queue_case_list_export(user.to_actor(), fmt="csv", filters={}, audit_filters={})
+    exports.run_export(job.id)
+    return job.id
 
 
 def import_file() -> io.BytesIO:
@@ -136,6 +147,25 @@ def _agreements(scope: str) -> dict:
             agreements.deactivate_agreement(SYSTEM, code)
         codes[key] = code
     return {**codes, "agreement_members": members}
+
+
+def _proposals(scope: str) -> dict:
+    """A pending proposal no member region has confirmed yet (a change of an agreement kept for it, so the
+    agreement rows above stay free to propose), and a pending proposal of a new agreement, both by the
+    system: Beijing–Tianjin members for ``in``, Guangzhou–Qingyuan for ``out``."""
+    members = ["110105", TIANJIN] if scope == "in" else ["440100", "441800"]
+    code = f"MATRIX-{scope.upper()}-PROP"
+    agreements.create_agreement(SYSTEM, {"code": code, "name": f"矩阵测试协议{code}", "kind": AgreementKind.pairing,
+                                         "scope": AgreementScope.mediation, "member_codes": members,
+                                         "signed_on": date(2026, 1, 5)})
+    change = agreement_proposals.propose_change(SYSTEM, code, {"response_working_days": 7})
+    new = agreement_proposals.propose_agreement(SYSTEM, _new_agreement(f"MATRIX-{scope.upper()}-NEW", members))
+    return {"proposal": change.id, "proposal_code": code, "own_proposal": new.id}
+
+
+def _new_agreement(code: str, members: list[str]) -> dict:
+    return {"code": code, "name": f"矩阵测试提议{code}", "kind": AgreementKind.pairing,
+            "scope": AgreementScope.mediation, "member_codes": members, "signed_on": date(2026, 1, 5)}
 
 
 def _applications(centre, tianjin_centre, county: str, recent: date) -> dict:
@@ -174,10 +204,13 @@ class Factories:
 @pytest.fixture(scope="module")
 def matrix_transaction(app, tmp_path_factory):
     """One outer transaction for the whole module, rolled back at its end: the world is built once in it
-    (by the first test that asks for it) and every cell runs in a SAVEPOINT inside it. Imports run in the
-    request (a background thread would not see the transaction) and keep their files in a temporary folder."""
-    saved = {key: app.config.get(key) for key in ("IMPORT_RUN_INLINE", "IMPORT_DIR")}
-    app.config.update(IMPORT_RUN_INLINE=True, IMPORT_DIR=str(tmp_path_factory.mktemp("imports")))
+    (by the first test that asks for it) and every cell runs in a SAVEPOINT inside it. Imports and exports run
+    in the request (a background thread would not see the transaction) and keep their files in a temporary
+    folder."""
+    saved = {key: app.config.get(key)
+             for key in ("IMPORT_RUN_INLINE", "IMPORT_DIR", "EXPORT_RUN_INLINE", "EXPORT_DIR")}
+    app.config.update(IMPORT_RUN_INLINE=True, IMPORT_DIR=str(tmp_path_factory.mktemp("imports")),
+                      EXPORT_RUN_INLINE=True, EXPORT_DIR=str(tmp_path_factory.mktemp("exports")))
     with app.app_context():
         engine = db.engines[None]
         connection = engine.connect()
@@ -236,5 +269,9 @@ def build_world(f: Factories) -> World:
     for role, user in users.items():
         w.tokens[role], _ = issue_token(user, timedelta(hours=1))
         note = notify(kind="test", message=f"给{role}的通知", user_id=user.id)
-        w.per_role[role] = {"notification": note.id, "username": user.username}
+        w.per_role[role] = {"notification": note.id, "username": user.username, "export_job": export_of(user)}
+        if role in ("admin", "coordinator"):  # a proposal of their own, to withdraw (Beijing–Tianjin members)
+            own = agreement_proposals.propose_agreement(user.to_actor(), _new_agreement(
+                f"MATRIX-{role.upper()}-NEW", ["110105", TIANJIN]))
+            w.per_role[role]["own_proposal"] = own.id
     return w

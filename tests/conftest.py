@@ -32,6 +32,7 @@ TEST_KEYS = {
     "LOOKUP_KEY": "bG9va3VwLWtleS1mb3ItdGVzdHMtb25seS0wMTIzNDU=",
     "SECRET_KEY": "test-secret",
 }
+WEBHOOK_TEST_HOSTS = "127.0.0.1, zz.example.cn, new.governance.example, in.governance.example, out.governance.example"
 
 
 def database_url(tmp_path_factory) -> str:
@@ -62,8 +63,13 @@ def app(tmp_path_factory):
     application = create_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "1000 per minute",
+        # names such as "nobody-here" fail in many tests of one process; tests/test_auth_throttle.py sets its own
+        "LOGIN_LOCK_AFTER": 1000,
         # cheap argon2 for the thousands of accounts tests make; production cost is tested in test_auth_*
         "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 64, "SERVER_NAME": None, **TEST_KEYS,
+        # report receivers on 127.0.0.1, and made-up hosts of subscriptions that are saved, never called (they do
+        # not resolve); tests/test_security_ssrf.py checks the guard with an empty allow list
+        "WEBHOOK_ALLOWED_HOSTS": WEBHOOK_TEST_HOSTS,
     })
     with application.app_context():
         if url.startswith("postgresql"):
@@ -166,21 +172,31 @@ def signed_in(client, make_user):
     """``signed_in(user)``: the test client with a browser session for that user."""
 
     def build(user=None, **kwargs):
-        from flask_login.utils import _create_identifier
-
-        user = user or make_user(**kwargs)
-        # Session protection is "strong": the session must carry the identifier of this client
-        # (its address and user agent), or Flask-Login drops it on the first request.
-        with client.application.test_request_context(environ_base=client.environ_base):
-            identifier = _create_identifier()
-        with client.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
-            sess["_fresh"] = True
-            sess["_id"] = identifier
-        db.session.commit()  # an error page rolls back the session; keep what the test built before it
-        return client
+        return sign_in_client(client, user or make_user(**kwargs))
 
     return build
+
+
+def sign_in_client(client, user):
+    """Give the test client a browser session for ``user`` the way the sign-in page does: a live server-side
+    session row and its key in the cookie, beside Flask-Login's own keys."""
+    from flask_login.utils import _create_identifier
+
+    from mediation_hub.auth.browser import SESSION_KEY
+    from mediation_hub.auth.sessions import start_session
+
+    # Session protection is "strong": the session must carry the identifier of this client
+    # (its address and user agent), or Flask-Login drops it on the first request.
+    with client.application.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
+    key, _row = start_session(user, client.application.config["PERMANENT_SESSION_LIFETIME"])
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user.id)
+        sess["_fresh"] = True
+        sess["_id"] = identifier
+        sess[SESSION_KEY] = key
+    db.session.commit()  # an error page rolls back the session; keep what the test built before it
+    return client
 
 
 TODAY = date.today

@@ -11,7 +11,13 @@ Registered as a pytest plugin (tests/conftest.py). For the whole session it sees
   formatter masks it as a last line of defence: code must not log personal numbers in the first place.
 
 At the end of the session any finding fails the run (exit status 1) and is listed with the test id, the URL
-or logger and a masked excerpt. The one exception is an audited reveal: a ``POST`` answered 2xx with the
+or logger and a masked excerpt.
+
+It also reads what stays behind: ``dump_database`` writes the whole database as text (``pg_dump`` on
+PostgreSQL, the connection's ``iterdump()`` on SQLite) and ``scan_text`` finds in it, or in log lines, every
+number by structure and every number a test used, found verbatim (tests/test_pii_urls_and_dump.py runs the
+suite's personal-data journeys and scans the dump). Encrypted columns are ciphertext and keyed hashes are
+hex digests: neither holds a number. The one exception is an audited reveal: a ``POST`` answered 2xx with the
 header ``X-Personal-Data: revealed``, which only the reveal and personal-data export views set.
 
 What counts as a number, by structure (never by switching the check off):
@@ -31,9 +37,13 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
+import shutil
+import subprocess
 import threading
 import zipfile
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -78,6 +88,47 @@ def find_numbers(text: str, *, sent: str = "") -> list[tuple[str, int]]:
     found = [("ID number", m.start()) for m in ID_NUMBER.finditer(text) if is_id_number(m.group()) and counts(m)]
     found += [("mobile number", m.start()) for m in MOBILE.finditer(text) if counts(m)]
     return sorted(found, key=lambda f: f[1])
+
+
+def scan_text(text: str, used: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """``[(kind, masked excerpt)]`` of every personal number in ``text`` (a database dump, log lines): every
+    one found by structure (``find_numbers``), and every number of ``used`` (the ones a test worked with,
+    fixed-line phones included, which no pattern knows) found verbatim, wherever it stands."""
+    found = list(find_numbers(text))
+    lowered = text.lower()
+    for number in {n.lower() for n in used if n}:
+        start = lowered.find(number)
+        while start != -1:
+            found.append(("a number the test used", start))
+            start = lowered.find(number, start + 1)
+    return [(kind, " ".join(mask_known(text[max(0, at - EXCERPT):at + 18 + EXCERPT], used).split()))
+            for kind, at in sorted(set(found), key=lambda f: f[1])]
+
+
+def mask_known(text: str, used: Iterable[str] = ()) -> str:
+    """``mask`` and, in addition, each of the ``used`` numbers (fixed lines, odd forms) by its last four."""
+    text = mask(text)
+    for number in used:
+        if number and len(number) > 4:
+            text = re.sub(re.escape(number), "*" * (len(number) - 4) + number[-4:], text, flags=re.IGNORECASE)
+    return text
+
+
+def dump_database(connection) -> str:
+    """The whole database as text, as the hub's operators would copy it: ``pg_dump`` of a PostgreSQL database
+    (it sees what is committed), or the SQLite connection's ``iterdump()`` (it sees what this connection sees,
+    the test's open transaction included). ``connection``: a SQLAlchemy ``Connection`` of the database."""
+    url = connection.engine.url
+    if url.get_backend_name() == "sqlite":
+        return "\n".join(connection.connection.dbapi_connection.iterdump())
+    pg_dump = shutil.which("pg_dump") or "/usr/bin/pg_dump"
+    command = [pg_dump, "--no-owner", "--no-privileges", "--host", url.host or "127.0.0.1",
+               "--port", str(url.port or 5432), "--username", url.username or "postgres", url.database]
+    env = {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, check=False)  # noqa: S603
+    if done.returncode != 0:
+        raise RuntimeError(f"pg_dump failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
 
 
 @dataclass(frozen=True)

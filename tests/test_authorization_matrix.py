@@ -40,14 +40,12 @@ world = authz_world.world
 # --- running one cell ---------------------------------------------------------------------------------------
 
 def _signed_in_client(app, user_id: int | None):
-    from flask_login.utils import _create_identifier
+    from mediation_hub.auth.models import User
+    from tests.conftest import sign_in_client
 
     client = app.test_client()
     if user_id is not None:
-        with app.test_request_context(environ_base=client.environ_base):
-            identifier = _create_identifier()
-        with client.session_transaction() as sess:
-            sess["_user_id"], sess["_fresh"], sess["_id"] = str(user_id), True, identifier
+        sign_in_client(client, db.session.get(User, user_id))  # a server-side session, as sign-in makes
     return client
 
 

@@ -60,7 +60,8 @@ RECORDS = {
     "transfer_id": ("transfer_in", "transfer_out"),
     "application_id": ("la_filed", "la_transferred", "la_accepted", "la_granted", "la_assigned", "la_passed_on"),
     "subscription_id": ("subscription",), "delivery_id": ("delivery",), "snapshot_id": ("snapshot",),
-    "notification_id": ("notification",), "job_id": ("import_job",),
+    "notification_id": ("notification",), "job_id": ("import_job",), "export_id": ("export_job",),
+    "proposal_id": ("proposal", "own_proposal"),
 }
 CODES = {"/api/v1/regions/": ("county", "province"),
          "/api/v1/agreements/": ("matrix_agreement", "matrix_agreement_off", "agreement")}
@@ -161,3 +162,68 @@ def test_operation_answers_as_documented(openapi_schema, world, fuzz_savepoint, 
         case.validate_response(response, checks=CHECKS)
 
     fuzz()
+
+
+# --- explicit hostile requests ------------------------------------------------------------------------------
+# What the generated requests never hold (schemathesis draws valid UTF-8 without NUL, nested a few levels deep):
+# every documented call that takes a JSON body gets each of these bodies once, and every call with query
+# parameters a NUL in each of them. The answer is a 400 or a 422 the call documents, in the one error shape.
+
+HOSTILE_DEPTH = 100_000
+HOSTILE_BODIES = {
+    "nested 1000 deep": "[" * 1000 + "]" * 1000,
+    "nested 100000 deep": '{"a":' * HOSTILE_DEPTH + "1" + "}" * HOSTILE_DEPTH,
+    "lone surrogate": '{"name": "\\ud800", "summary": "x\\udfffy", "\\ud800": 1}',
+    "NUL": '{"name": "a\\u0000b", "summary": "\\u0000", "reason": "\\u0000"}',
+}
+# A deep body larger than a call takes (the anonymous token call: a few KB) is refused unread: 413.
+HOSTILE_STATUS = {"nested 1000 deep": (400, 413), "nested 100000 deep": (400, 413), "lone surrogate": (422,),
+                  "NUL": (422,)}
+
+
+def _answer_problem(operation, response, expected: tuple[int, ...]) -> str | None:
+    """Why ``response`` is not one of the documented refusals ``expected``, or None."""
+    documented = {str(code) for code in operation.definition.raw.get("responses", {}) if code != "default"}
+    body = response.get_json(silent=True) or {}
+    status = response.status_code
+    if status not in expected:
+        return f"answered {status}, not {expected}: {response.get_data(as_text=True)[:200]}"
+    if str(status) not in documented:
+        return f"does not document {status} (documents {sorted(documented)})"
+    if not {"code", "status", "message"} <= set(body) or body["code"] != status:
+        return f"answered {body} instead of the error shape"
+    return None
+
+
+@pytest.mark.parametrize("role", FUZZ_ROLES)
+def test_hostile_bodies_and_queries_are_refused_as_documented(openapi_schema, world, fuzz_savepoint, client, role):
+    user = db.session.get(User, world.users[role])
+    token, _ = issue_token(user, timedelta(hours=1))
+    db.session.commit()  # kept by the error answers' rollback (fuzz_savepoint undoes it at the end)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def send(url: str, method: str, **kwargs):
+        for name in list(g):  # the test's app context is reused by every request: start each one afresh
+            g.pop(name)
+        return client.open(url, method=method, headers=headers, **kwargs)
+
+    problems = []
+    for method, path in _operations():
+        if (method, path) == ("DELETE", "/api/v1/auth/token"):
+            continue  # it would revoke the token the other calls use
+        operation = openapi_schema[path][method]
+        raw = operation.definition.raw
+        url = re.sub(r"\{\w+\}", "1", path)  # refused at the edge, before any record is looked up
+        if "requestBody" in raw and "application/json" in raw["requestBody"].get("content", {}):
+            for name, text in HOSTILE_BODIES.items():
+                response = send(url, method, data=text.encode("utf-8"), content_type="application/json")
+                problem = _answer_problem(operation, response, HOSTILE_STATUS[name])
+                if problem:
+                    problems.append(f"{method} {path} with {name}: {problem}")
+        for parameter in raw.get("parameters", []):
+            if parameter.get("in") == "query":
+                response = send(f"{url}?{parameter['name']}=a%00b", method)
+                problem = _answer_problem(operation, response, (422,))
+                if problem:
+                    problems.append(f"{method} {path} with a NUL in {parameter['name']}: {problem}")
+    assert problems == []

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from integrations.governance_reports import GovernanceReportClient, sign, verify
+from integrations.outbound import DestinationGuard
 from mediation_hub.core.actor import SYSTEM, Role
 from mediation_hub.errors import StateConflict, ValidationFailed
 from mediation_hub.extensions import db
@@ -218,7 +219,8 @@ def test_client_raises_on_non_2xx():
     receiver = Receiver("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", [418])
     try:
         with pytest.raises(DeliveryError) as err:
-            GovernanceReportClient(timeout=2).send(receiver.url, receiver.secret, "m1", b"{}")
+            GovernanceReportClient(timeout=2, guard=DestinationGuard("127.0.0.1")).send(
+                receiver.url, receiver.secret, "m1", b"{}")
         assert err.value.status_code == 418
     finally:
         receiver.close()

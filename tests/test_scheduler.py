@@ -163,6 +163,8 @@ def test_the_job_list_names_every_periodic_task():
         "privacy.retention": "mediation_hub.privacy.tasks:erase_expired_personal_data",
         "imports.abandoned": "mediation_hub.imports.tasks:fail_abandoned_imports",
         "calendar.watch": "mediation_hub.calendars.tasks:watch_calendar",
+        "exports.cleanup": "mediation_hub.exports.tasks:clean_up_exports",
+        "auth.sessions": "mediation_hub.auth.tasks:prune_sessions",
     }
 
 

@@ -39,6 +39,7 @@ from bench.load.support import BIN, ROOT, bench_app, bench_keys, cover_calendar_
 SLOT_SECONDS = 2
 CLAIM_SECONDS = 5
 JOB_ID = "reporting.deliver"
+RECEIVER_HOSTS = "127.0.0.1"  # the receiver is local: the report delivery guard must allow it (WEBHOOK_ALLOWED_HOSTS)
 
 
 class Receiver(ThreadingHTTPServer):
@@ -172,6 +173,7 @@ def run(database_url: str | None = None, workdir: Path | None = None, *, startup
     url = database_url or f"sqlite:///{workdir / 'scheduler_kill.db'}"
     keys = bench_keys()
     app = bench_app(url, keys)
+    app.config["WEBHOOK_ALLOWED_HOSTS"] = RECEIVER_HOSTS
     receiver = Receiver()
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     first = second = None
@@ -182,7 +184,7 @@ def run(database_url: str | None = None, workdir: Path | None = None, *, startup
             "MEDIATION_HUB_JOBS_DISABLED": ",".join(j.id for j in JOBS if j.id != JOB_ID),
             "MEDIATION_HUB_JOB_REPORTING_DELIVER_SECONDS": str(SLOT_SECONDS),
             "MEDIATION_HUB_REPORT_DELIVERY_CLAIM_SECONDS": str(CLAIM_SECONDS),
-            "MEDIATION_HUB_REPORT_DELIVERY_TIMEOUT": "60"})
+            "MEDIATION_HUB_REPORT_DELIVERY_TIMEOUT": "60", "MEDIATION_HUB_WEBHOOK_ALLOWED_HOSTS": RECEIVER_HOSTS})
         first = scheduler_once(env)
         if not receiver.got_first.wait(timeout=startup_timeout):
             raise RuntimeError("the first scheduler run never posted the report: "

@@ -200,15 +200,17 @@ def hub_environment(url: str, keys: dict[str, str], **extra: str) -> dict[str, s
 
 
 class Gunicorn:
-    """``gunicorn -w N -b 127.0.0.1:PORT wsgi:app`` in its own process group, logging to a file."""
+    """``gunicorn -c gunicorn.conf.py -w N -b 127.0.0.1:PORT wsgi:app`` in its own process group, logging to a
+    file."""
 
     def __init__(self, url: str, keys: dict[str, str], *, workers: int = 2, port: int | None = None,
                  log_path: Path, timeout: int = 60):
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        self.command = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-                        "--timeout", str(timeout), "--graceful-timeout", "5", "wsgi:app"]
+        self.command = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
+                        "-b", f"127.0.0.1:{self.port}", "--timeout", str(timeout), "--graceful-timeout", "5",
+                        "wsgi:app"]
         self.env = hub_environment(url, keys)
         self.process: subprocess.Popen | None = None
 

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from .models import AgreementKind, AgreementScope
+from .models import AgreementKind, AgreementScope, ProposalAction, ProposalState
 
 KIND_LABELS = {
     AgreementKind.joint_mediation: _l("联合调解(调解协作)"),
@@ -20,6 +20,19 @@ SCOPE_LABELS = {
     AgreementScope.mediation: _l("调解"),
     AgreementScope.legal_aid: _l("法律援助"),
     AgreementScope.both: _l("调解及法律援助"),
+}
+PROPOSAL_STATE_LABELS = {
+    ProposalState.pending: _l("待确认"),
+    ProposalState.applied: _l("已生效"),
+    ProposalState.declined: _l("已拒绝"),
+    ProposalState.withdrawn: _l("已撤回"),
+}
+PROPOSAL_ACTION_LABELS = {ProposalAction.create: _l("新建协议"), ProposalAction.change: _l("修改协议")}
+# How a proposal's fields are named on its page.
+FIELD_LABELS = {
+    "code": _l("协议编号"), "name": _l("协议名称"), "kind": _l("类型"), "scope": _l("适用范围"),
+    "member_codes": _l("成员区域"), "response_working_days": _l("答复时限(工作日)"), "signed_on": _l("签订日期"),
+    "effective_from": _l("生效日期"), "effective_to": _l("失效日期"), "active": _l("状态"), "note": _l("备注"),
 }
 _CODE_SPLIT = re.compile(r"[,，、;；\s]+")
 
@@ -69,3 +82,21 @@ class AgreementForm(FlaskForm):
             else:
                 field.errors = [*field.errors, *messages]
         return unplaced
+
+
+class ProposalActionForm(FlaskForm):
+    """Confirm, withdraw or apply a proposal: nothing to fill in but the CSRF token."""
+
+
+class ProposalDeclineForm(FlaskForm):
+    reason = TextAreaField(_l("拒绝理由"), validators=[DataRequired(), Length(max=500)])
+
+    def attach_errors(self, errors: dict[str, list[str]]) -> list[str]:
+        """Put the service's messages on the reason (in place of the form's own); returns the others."""
+        leftover = []
+        for name, messages in errors.items():
+            if name == "reason":
+                self.reason.errors = list(messages)
+            else:
+                leftover.extend(messages)
+        return leftover

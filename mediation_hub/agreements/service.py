@@ -1,8 +1,9 @@
 """Agreements between regions: reading them, keeping them, and finding the ones that cover a set of regions.
 
-Every signed-in role may read agreements (routing depends on them). Admins and coordinators keep them;
-a coordinator scoped to a region may only create or change an agreement one of whose members touches
-that region (the member lies in the coordinator's region, or the region lies in the member's subtree)."""
+Every signed-in role may read agreements (routing depends on them). An agreement binds every member, so only
+an administrator creates or changes one directly (each change is an audit row). A coordinator proposes
+(``agreements.proposals``): a proposal touching the coordinator's region (a member lies in it, or it lies in a
+member's subtree) waits until a coordinator of every affected member region has confirmed it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from ..audit.service import record
 from ..core.actor import Actor, Role
+from ..core.business_dates import check_business_date
 from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed, collect
 from ..extensions import db
 from ..regions.models import Region, RegionLevel
@@ -122,8 +125,17 @@ def _touches_region(member_codes: list[str], region_code: str) -> bool:
     return False
 
 
+def lies_within(region_code: str, scope_code: str) -> bool:
+    """Whether the whole of region ``region_code`` (a custom region by its members) lies in ``scope_code``'s
+    subtree: a coordinator of ``scope_code`` is then a coordinator of that region."""
+    regions: dict[str, Region] = {}
+    scope, paths = _region_paths(scope_code, regions) or [], _region_paths(region_code, regions) or []
+    return bool(paths) and all(any(path.startswith(s) for s in scope) for path in paths)
+
+
 def can_keep_agreement(actor: Actor, member_codes: list[str] | None = None) -> bool:
-    """Whether the actor may create or change an agreement with these members."""
+    """Whether the actor may keep an agreement with these members: change it directly (an administrator) or
+    propose a change (a coordinator whose region the members touch)."""
     if not actor.has_role(*AGREEMENT_KEEPERS):
         return False
     if actor.sees_everything or member_codes is None:
@@ -131,10 +143,24 @@ def can_keep_agreement(actor: Actor, member_codes: list[str] | None = None) -> b
     return actor.region_code is not None and _touches_region(member_codes, actor.region_code)
 
 
-def _require_keeper(actor: Actor, member_codes: list[str] | None) -> None:
+def can_change_directly(actor: Actor) -> bool:
+    """Only an administrator (or the system) creates or changes an agreement without the members' consent."""
+    return actor.is_admin or actor.is_system
+
+
+def require_keeper(actor: Actor, member_codes: list[str] | None) -> None:
+    """PermissionDenied unless ``can_keep_agreement``."""
     if not can_keep_agreement(actor, member_codes):
         raise PermissionDenied("只有管理员和协调人员可维护涉及其辖区的协议 "
                                "(only admins and coordinators keep agreements touching their region)")
+
+
+def _require_direct(actor: Actor, member_codes: list[str] | None) -> None:
+    require_keeper(actor, member_codes)
+    if not can_change_directly(actor):
+        raise PermissionDenied("协议约束全体成员，协调人员只能提出提议，经各成员区域的协调人员确认后生效 "
+                               "(an agreement binds every member: coordinators propose, POST "
+                               "/api/v1/agreement-proposals or /api/v1/agreements/CODE/proposals)")
 
 
 # --- validation ---------------------------------------------------------------------------------------
@@ -159,7 +185,7 @@ def _check_members(codes: list[str], errors: dict[str, list[str]]) -> None:
                 collect(errors, "member_codes", f"{code} 已包含在成员 {other} 之内 (already covered by {other})")
 
 
-def _check(data: dict, current: Agreement | None) -> None:
+def check_terms(data: dict, current: Agreement | None) -> None:
     """Every business rule on the merged values; one ValidationFailed listing all failures."""
     errors: dict[str, list[str]] = {}
 
@@ -174,6 +200,9 @@ def _check(data: dict, current: Agreement | None) -> None:
     if days is None or not 1 <= days <= 60:
         collect(errors, "response_working_days", "答复时限须在 1 至 60 个工作日之间 (between 1 and 60 working days)")
     signed, start, end = value("signed_on"), value("effective_from"), value("effective_to")
+    for field in ("signed_on", "effective_from", "effective_to"):
+        if field in data:
+            check_business_date(data[field], field, errors)
     if start and signed and start < signed:
         collect(errors, "effective_from", "生效日期不能早于签订日期 (cannot take effect before it is signed)")
     if start and end and end < start:
@@ -186,42 +215,75 @@ def _check(data: dict, current: Agreement | None) -> None:
         raise ValidationFailed(errors)
 
 
+def new_agreement_terms(data: dict) -> dict:
+    """A new agreement's terms with their defaults (effective from the signing date, 3 working days),
+    members without repeats once checked. ValidationFailed listing every broken rule."""
+    data = dict(data)
+    if data.get("effective_from") is None:
+        data["effective_from"] = data.get("signed_on")
+    if data.get("response_working_days") is None:
+        data["response_working_days"] = 3
+    check_terms(data, None)
+    data["member_codes"] = list(dict.fromkeys(data["member_codes"]))
+    return data
+
+
+def refuse_taken_code(code: str) -> None:
+    if db.session.get(Agreement, code) is not None:
+        raise StateConflict(f"协议编号 {code} 已存在 (an agreement with this code exists)")
+
+
 # --- keeping ------------------------------------------------------------------------------------------
 
-def create_agreement(actor: Actor, data: dict) -> Agreement:
-    """Record a new agreement with its member regions; effective from the signing date unless given."""
-    data = dict(data)
-    data.setdefault("effective_from", None)
-    if data["effective_from"] is None:
-        data["effective_from"] = data.get("signed_on")
-    data.setdefault("response_working_days", 3)
-    _require_keeper(actor, list(data.get("member_codes") or []))
-    _check(data, None)
-    if db.session.get(Agreement, data["code"]) is not None:
-        raise StateConflict(f"协议编号 {data['code']} 已存在 (an agreement with this code exists)")
+def insert_agreement(data: dict) -> Agreement:
+    """Write a new agreement from checked terms (``new_agreement_terms``); 409 when the code is taken."""
+    refuse_taken_code(data["code"])
     agreement = Agreement(code=data["code"], active=True, **{k: data.get(k) for k in _EDITABLE})
-    agreement.members = [AgreementMember(region_code=c) for c in dict.fromkeys(data["member_codes"])]
+    agreement.members = [AgreementMember(region_code=c) for c in data["member_codes"]]
     db.session.add(agreement)
     db.session.flush()
     return agreement
 
 
-def update_agreement(actor: Actor, code: str, data: dict) -> Agreement:
-    """Change an agreement's terms or members; ``active`` goes through deactivate/reactivate."""
-    agreement = get_agreement(actor, code)
-    data = dict(data)
-    _require_keeper(actor, agreement.member_codes)
-    if "member_codes" in data:
-        _require_keeper(actor, list(data["member_codes"]))
-    _check(data, agreement)
-    active = data.pop("active", None)
+def write_changes(agreement: Agreement, data: dict) -> Agreement:
+    """Write checked changes (terms, members, ``active``) to an agreement."""
     for key in _EDITABLE & data.keys():
         setattr(agreement, key, data[key])
     if "member_codes" in data:
         _replace_members(agreement, list(dict.fromkeys(data["member_codes"])))
+    if "active" in data:
+        agreement.active = data["active"]
+    db.session.flush()
+    return agreement
+
+
+def create_agreement(actor: Actor, data: dict) -> Agreement:
+    """An administrator records a new agreement with its member regions; effective from the signing date
+    unless given. Coordinators propose instead (``proposals.propose_agreement``)."""
+    _require_direct(actor, list(data.get("member_codes") or []))
+    agreement = insert_agreement(new_agreement_terms(data))
+    record(actor, "agreement_created", target_type="agreement", target_id=agreement.code,
+           detail={"member_codes": agreement.member_codes})
+    return agreement
+
+
+def update_agreement(actor: Actor, code: str, data: dict) -> Agreement:
+    """An administrator changes an agreement's terms or members; ``active`` goes through deactivate/reactivate.
+    Coordinators propose instead (``proposals.propose_change``)."""
+    agreement = get_agreement(actor, code)
+    data = dict(data)
+    _require_direct(actor, agreement.member_codes)
+    check_terms(data, agreement)
+    active = data.pop("active", None)
+    old_members = agreement.member_codes
+    write_changes(agreement, data)
+    if data:
+        detail = {"fields": sorted(data)}
+        if "member_codes" in data:
+            detail.update(member_codes_before=old_members, member_codes=agreement.member_codes)
+        record(actor, "agreement_changed", target_type="agreement", target_id=code, detail=detail)
     if active is not None and active != agreement.active:
         (reactivate_agreement if active else deactivate_agreement)(actor, code)
-    db.session.flush()
     return agreement
 
 
@@ -231,15 +293,21 @@ def _replace_members(agreement: Agreement, codes: list[str]) -> None:
     agreement.members = keep + [AgreementMember(region_code=c) for c in codes if c not in have]
 
 
-def _transition(actor: Actor, code: str, name: str, active: bool) -> Agreement:
-    agreement = get_agreement(actor, code)
-    _require_keeper(actor, agreement.member_codes)
+def check_active_transition(agreement: Agreement, name: str) -> None:
+    """409 unless ``name`` (deactivate, reactivate) may start from the agreement's state (ACTIVE_TRANSITIONS)."""
     if agreement.active not in ACTIVE_TRANSITIONS[name]:
         state = "active" if agreement.active else "inactive"
         allowed = "active" if True in ACTIVE_TRANSITIONS[name] else "inactive"
         raise StateConflict(f"协议当前为 {state}，{name} 只能用于 {allowed} 的协议 (agreement is {state})")
+
+
+def _transition(actor: Actor, code: str, name: str, active: bool) -> Agreement:
+    agreement = get_agreement(actor, code)
+    _require_direct(actor, agreement.member_codes)
+    check_active_transition(agreement, name)
     agreement.active = active
     db.session.flush()
+    record(actor, f"agreement_{name}d", target_type="agreement", target_id=code)
     return agreement
 
 

@@ -1,4 +1,5 @@
-"""POST /api/v1/auth/token: a bearer token for a username and password."""
+"""POST /api/v1/auth/token: a bearer token for a username and password; POST /api/v1/auth/password: change
+the caller's own password."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from ..errors import DomainError
-from ..extensions import db, limiter
-from . import service
+from ..errors import DomainError, ValidationFailed
+from ..extensions import db
+from . import service, throttle
+from .current import current_actor
 
 blp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth", description="Bearer tokens")
 
@@ -32,14 +34,22 @@ class TokenResponse(Schema):
 
 @blp.route("/token")
 class Token(MethodView):
-    decorators = [limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])]
+    decorators = [throttle.sign_in_limit]  # one per-address budget with the /login page
 
     @blp.arguments(TokenRequest)
     @blp.response(201, TokenResponse)
     @blp.doc(security=[])
     def post(self, data):
-        """Exchange a username and password for a bearer token."""
-        user = service.authenticate(data["username"], data["password"], remote_addr=request.remote_addr)
+        """Exchange a username and password for a bearer token.
+
+        Attempts are limited per address (shared with the sign-in page) and per username: after several
+        failures the name is locked for a while that doubles with each further lock, and every attempt, even
+        with the right password, is answered 429 with Retry-After (seconds) until the lock ends."""
+        try:
+            user = service.authenticate(data["username"], data["password"], remote_addr=request.remote_addr)
+        except throttle.SignInThrottled as refused:
+            db.session.commit()  # keep the audit row of the refused attempt
+            raise refused.http_error() from None
         if user is None:
             db.session.commit()  # keep the audit row of the failed attempt
             raise Unauthorized("用户名或密码错误 (wrong username or password)")
@@ -51,4 +61,34 @@ class Token(MethodView):
     def delete(self):
         """Revoke the token used for this call."""
         service.revoke_presented_token(g.api_token)
+        db.session.commit()
+
+
+class PasswordChange(Schema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200),
+                                 metadata={"description": f"at least {service.MIN_PASSWORD_LENGTH} characters, "
+                                                          "neither the username nor the current password"})
+
+
+@blp.route("/password")
+class Password(MethodView):
+    decorators = [throttle.sign_in_limit]  # the current password is checked: the address's sign-in budget
+
+    @blp.arguments(PasswordChange)
+    @blp.response(204)
+    def post(self, data):
+        """Change the caller's own password. Every API token of the account — the one used for this call
+        too — and every signed-in browser session is revoked: ask for a new token with the new password.
+        A wrong current password is a 422 naming ``current_password`` and counts as a failed sign-in (the
+        account's sign-in throttle included: while it is locked the answer is 429 with Retry-After)."""
+        try:
+            service.change_password(current_actor(), data["current_password"], data["new_password"],
+                                    remote_addr=request.remote_addr)
+        except throttle.SignInThrottled as refused:
+            db.session.commit()  # keep the audit row of the refused attempt
+            raise refused.http_error() from None
+        except ValidationFailed:
+            db.session.commit()  # only the failed-attempt audit row is pending: keep it
+            raise
         db.session.commit()

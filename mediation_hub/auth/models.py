@@ -1,4 +1,4 @@
-"""Accounts and API tokens."""
+"""Accounts, their signed-in browser sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -60,3 +60,26 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """One signed-in browser: the Flask session cookie carries a random key, only its SHA-256 is stored here.
+
+    A page request is signed in only while its row is live (not revoked, not expired, the account active), so
+    signing out, a password change or a deactivation ends it on the server whatever cookie a browser keeps."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), nullable=False, index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
+    client: Mapped[str | None] = mapped_column(sa.String(60))  # "Chrome / Windows": the browser kind only
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("expires_at > created_at", name="expires_after_created"),)

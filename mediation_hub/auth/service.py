@@ -19,6 +19,7 @@ from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
 from ..core.db import utcnow
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
+from . import sessions
 from .models import ApiToken, User
 
 
@@ -47,7 +48,11 @@ def hash_password(password: str) -> str:
 
 
 def authenticate(username: str, password: str, *, remote_addr: str | None = None) -> User | None:
-    """The active user with this name and password, or None. Both outcomes are audited."""
+    """The active user with this name and password, or None. Both outcomes are audited. A name locked by the
+    sign-in throttle raises throttle.SignInThrottled before the password is looked at (even the right one)."""
+    from . import throttle
+
+    throttle.check(username, remote_addr=remote_addr)
     user = db.session.scalar(sa.select(User).where(User.username == username))
     try:
         ok = user is not None and _hasher().verify(user.password_hash, password) and user.active
@@ -58,7 +63,9 @@ def authenticate(username: str, password: str, *, remote_addr: str | None = None
             _hasher().verify(_hasher_for(*_hash_cost())[1], password)
     if not ok:
         audit.record(None, "sign_in_failed", username=username[:60], remote_addr=remote_addr)
+        throttle.failed(username, remote_addr=remote_addr)
         return None
+    throttle.succeeded(username)
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _hasher().hash(password)
     audit.record(user.to_actor(), "sign_in", target_type="user", target_id=user.id, remote_addr=remote_addr)
@@ -72,16 +79,31 @@ def create_user(actor: Actor, *, username: str, password: str, role: Role | str,
     if not actor.has_role(Role.admin):
         raise PermissionDenied("only an administrator creates accounts")
     errors: dict[str, list[str]] = {}
-    try:
-        role = Role(role)
-    except ValueError:
-        errors["role"] = [f"unknown role; one of {', '.join(r.value for r in Role)}"]
     if not username or len(username) > 60:
         errors["username"] = ["1 to 60 characters"]
     elif db.session.scalar(sa.select(User.id).where(User.username == username)):
         errors["username"] = ["already taken"]
     if len(password or "") < MIN_PASSWORD_LENGTH:
         errors["password"] = [f"at least {MIN_PASSWORD_LENGTH} characters"]
+    role = _check_role_and_scope(role, organization_id, region_code, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(username=username, password_hash=hash_password(password), role=role,
+                organization_id=organization_id, region_code=region_code, display_name=display_name,
+                mediator_id=mediator_id)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user_created", target_type="user", target_id=user.id, detail={"role": role.value})
+    return user
+
+
+def _check_role_and_scope(role: Role | str, organization_id: int | None, region_code: str | None,
+                          errors: dict[str, list[str]]) -> Role | str:
+    """The role as a ``Role``; what is wrong with the role, organisation and region is added to ``errors``."""
+    try:
+        role = Role(role)
+    except ValueError:
+        errors["role"] = [f"unknown role; one of {', '.join(r.value for r in Role)}"]
     if role in ORGANIZATION_SCOPED_ROLES and organization_id is None and "role" not in errors:
         errors["organization"] = ["this role works for an organisation; give --organization"]
     if organization_id is not None:
@@ -94,15 +116,7 @@ def create_user(actor: Actor, *, username: str, password: str, role: Role | str,
 
         if db.session.get(Region, region_code) is None:
             errors["region"] = ["unknown region code"]
-    if errors:
-        raise ValidationFailed(errors)
-    user = User(username=username, password_hash=hash_password(password), role=role,
-                organization_id=organization_id, region_code=region_code, display_name=display_name,
-                mediator_id=mediator_id)
-    db.session.add(user)
-    db.session.flush()
-    audit.record(actor, "user_created", target_type="user", target_id=user.id, detail={"role": role.value})
-    return user
+    return role
 
 
 def _digest(token: str) -> str:
@@ -162,15 +176,152 @@ def list_users(actor: Actor, *, q: str | None = None, role: Role | None = None) 
     return stmt.order_by(User.username)
 
 
-def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
-    """Switch an account on or off; a switched-off account cannot sign in and its tokens stop working."""
+def get_user(actor: Actor, user_id: int) -> User:
+    """One account, for an administrator."""
     if not actor.has_role(Role.admin):
         raise PermissionDenied("only an administrator manages accounts")
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("user")
+    return user
+
+
+def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
+    """Switch an account on or off; switching off revokes its tokens and signed-in sessions, and switching it
+    on again revives none of them (the person signs in afresh). Each change is audited."""
+    user = get_user(actor, user_id)
     if user.id == actor.user_id and not active:
         raise ValidationFailed({"active": ["you cannot switch off your own account"]})
+    was_active = user.active
     user.active = active
     db.session.flush()
+    revoked = {} if active else revoke_credentials(user.id)
+    if was_active != active:
+        audit.record(actor, "user_reactivated" if active else "user_deactivated", target_type="user",
+                     target_id=user.id, detail={"before": {"active": was_active}, "after": {"active": active},
+                                                **revoked})
     return user
+
+
+def revoke_credentials(user_id: int) -> dict[str, int]:
+    """Revoke every API token and every signed-in session of an account; how many of each (for the audit)."""
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session="fetch"))
+    db.session.flush()
+    return {"tokens_revoked": result.rowcount,
+            "sessions_revoked": sessions.revoke_user_sessions(user_id, now=now)}
+
+
+# --- passwords ---------------------------------------------------------------------------------------------
+
+def _new_password_errors(user: User, new_password: str, *, compare_current: bool = True) -> list[str]:
+    """What is wrong with ``new_password`` for this account (the rule every change and reset follows).
+    ``compare_current`` is off when the caller has not proved they know the current password: the answer
+    "same as the current one" would let them test guesses of it."""
+    errors = []
+    if len(new_password or "") < MIN_PASSWORD_LENGTH:
+        errors.append(f"至少 {MIN_PASSWORD_LENGTH} 个字符 (at least {MIN_PASSWORD_LENGTH} characters)")
+    if new_password and new_password.strip().casefold() == user.username.casefold():
+        errors.append("新密码不能与用户名相同 (must not be the username)")
+    elif new_password and compare_current and _password_matches(user, new_password):
+        errors.append("新密码不能与当前密码相同 (must differ from the current password)")
+    return errors
+
+
+def _password_matches(user: User, password: str) -> bool:
+    try:
+        return _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _set_password(user: User, new_password: str) -> dict[str, int]:
+    user.password_hash = hash_password(new_password)
+    db.session.flush()
+    return revoke_credentials(user.id)
+
+
+def change_password(actor: Actor, current_password: str, new_password: str, *,
+                    remote_addr: str | None = None) -> User:
+    """The signed-in person changes their own password. Every API token (the one used for the call too) and
+    every signed-in session of the account is revoked; the page that asked opens a fresh session itself.
+
+    A wrong current password is a failed sign-in: audited and counted by the sign-in throttle, which refuses
+    (``throttle.SignInThrottled``) while the account is locked. On either error the audit row is the only
+    thing written, so the caller commits it before answering."""
+    from . import throttle
+
+    user = db.session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None or not user.active:
+        raise PermissionDenied("only a signed-in account changes its own password")
+    throttle.check(user.username, remote_addr=remote_addr)
+    errors: dict[str, list[str]] = {}
+    knows_current = _password_matches(user, current_password or "")
+    if knows_current:
+        throttle.succeeded(user.username)
+    else:
+        errors["current_password"] = ["当前密码不正确 (the current password is wrong)"]
+        audit.record(None, "sign_in_failed", username=user.username, remote_addr=remote_addr,
+                     detail={"via": "password_change"})
+        throttle.failed(user.username, remote_addr=remote_addr)
+    if messages := _new_password_errors(user, new_password, compare_current=knows_current):
+        errors["new_password"] = messages
+    if errors:
+        raise ValidationFailed(errors)
+    revoked = _set_password(user, new_password)
+    audit.record(actor, "password_changed", target_type="user", target_id=user.id, remote_addr=remote_addr,
+                 detail=revoked)
+    return user
+
+
+def reset_password(actor: Actor, user_id: int, new_password: str) -> User:
+    """An administrator sets a new password for an account (``mediation-hub users set-password``); every API
+    token and signed-in session of the account is revoked. Audited."""
+    user = get_user(actor, user_id)
+    if messages := _new_password_errors(user, new_password):
+        raise ValidationFailed({"password": messages})
+    revoked = _set_password(user, new_password)
+    audit.record(actor, "password_reset", target_type="user", target_id=user.id, detail=revoked)
+    return user
+
+
+def user_by_username(username: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+# --- role and scope ----------------------------------------------------------------------------------------
+
+AUDITED_ACCOUNT_FIELDS = ("role", "organization_id", "region_code")
+EDITABLE_ACCOUNT_FIELDS = (*AUDITED_ACCOUNT_FIELDS, "display_name")
+
+
+def update_user(actor: Actor, user_id: int, data: dict) -> User:
+    """Change an account's role, organisation, region or display name (the keys of ``data`` that are given).
+    A change of role or scope is audited with the values before and after; an administrator cannot change
+    their own role (the hub would be left without one)."""
+    user = get_user(actor, user_id)
+    wanted = {name: data[name] for name in EDITABLE_ACCOUNT_FIELDS if name in data}
+    merged = {name: wanted.get(name, getattr(user, name)) for name in AUDITED_ACCOUNT_FIELDS}
+    errors: dict[str, list[str]] = {}
+    wanted["role"] = _check_role_and_scope(merged["role"], merged["organization_id"], merged["region_code"], errors)
+    if user.id == actor.user_id and wanted["role"] != user.role:
+        errors.setdefault("role", []).append("you cannot change your own role")
+    if errors:
+        raise ValidationFailed(errors)
+    changed = [name for name, value in wanted.items() if getattr(user, name) != value]
+    before = {name: _plain(getattr(user, name)) for name in changed if name in AUDITED_ACCOUNT_FIELDS}
+    for name in changed:
+        setattr(user, name, wanted[name])
+    db.session.flush()
+    if changed:
+        # the display name may be a person's name: the entry says it changed, never what it says
+        audit.record(actor, "user_updated", target_type="user", target_id=user.id, detail={
+            "changed": changed, "before": before,
+            "after": {name: _plain(getattr(user, name)) for name in before}})
+    return user
+
+
+def _plain(value):
+    return value.value if isinstance(value, Role) else value

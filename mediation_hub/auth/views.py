@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ..core.actor import Role
 from ..core.filters import ROLE_LABELS
 from ..core.pagination import paginate
 from ..errors import PermissionDenied, ValidationFailed
-from ..extensions import db, limiter
-from . import service
+from ..extensions import db
+from . import browser, service, throttle
 from .current import current_actor
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -36,14 +36,20 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@throttle.sign_in_limit  # one per-address budget with POST /api/v1/auth/token
 def login():
     form = SignInForm()
     if form.validate_on_submit():
-        user = service.authenticate(form.username.data, form.password.data, remote_addr=request.remote_addr)
+        try:
+            user = service.authenticate(form.username.data, form.password.data, remote_addr=request.remote_addr)
+        except throttle.SignInThrottled as refused:
+            db.session.commit()  # keep the audit row of the refused attempt
+            flash(refused.message, "error")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(refused.retry_after)}
         db.session.commit()
         if user is not None:
             login_user(user)
+            browser.begin(user)
             return redirect(_safe_next(request.args.get("next")))
         flash(_("用户名或密码错误"), "error")
     status = 422 if request.method == "POST" else 200
@@ -52,14 +58,69 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    browser.end()  # the server forgets this session: a copy of the cookie no longer signs anyone in
     logout_user()
+    db.session.commit()
     return redirect(url_for("auth.login"))
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("当前密码"), validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField(_l("新密码"), validators=[
+        DataRequired(), Length(min=service.MIN_PASSWORD_LENGTH, max=200,
+                               message=_l("至少 %(n)s 个字符", n=service.MIN_PASSWORD_LENGTH))],
+        description=_l("至少 %(n)s 个字符，不能与用户名或当前密码相同", n=service.MIN_PASSWORD_LENGTH))
+    new_password_again = PasswordField(_l("再次输入新密码"), validators=[
+        DataRequired(), EqualTo("new_password", message=_l("两次输入的新密码不一致"))])
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@throttle.sign_in_limit  # the current password is a password check: the sign-in budget of the address
+def change_password():
+    """The signed-in person changes their password; every other browser and every API token of the account
+    is signed out, this browser gets a fresh session."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            user = service.change_password(current_actor(), form.current_password.data, form.new_password.data,
+                                           remote_addr=request.remote_addr)
+        except throttle.SignInThrottled as refused:
+            db.session.commit()  # keep the audit row of the refused attempt
+            flash(refused.message, "error")
+            return _password_page(form, 429, {"Retry-After": str(refused.retry_after)})
+        except ValidationFailed as exc:
+            db.session.commit()  # only the failed-attempt audit row is pending: keep it
+            _show_errors(form, exc.errors)
+        else:
+            browser.begin(user)  # commits the change with the new session
+            flash(_("密码已修改；其他设备上的登录和全部访问令牌已失效"), "success")
+            return redirect(url_for("home"))
+    return _password_page(form, 422 if request.method == "POST" else 200)
+
+
+def _password_page(form: PasswordChangeForm, status: int, headers: dict | None = None):
+    for name in ("current_password", "new_password", "new_password_again"):
+        form[name].data = ""  # never echo a password back
+    return render_template("auth/password.html", form=form), status, headers or {}
+
+
+def _show_errors(form: FlaskForm, errors: dict[str, list[str]] | None) -> dict[str, list[str]]:
+    """Put a service's field messages beside the form's fields; the ones without a field are returned."""
+    leftover: dict[str, list[str]] = {}
+    for name, messages in (errors or {}).items():
+        field = form._fields.get(name)
+        if field is None:
+            leftover[name] = messages
+        else:
+            field.errors = [*field.errors, *messages]
+    return leftover
 
 
 # --- account administration (administrators) ------------------------------------------------------------
 
-class UserForm(FlaskForm):
-    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=60)])
+class UserEditForm(FlaskForm):
+    """What an administrator may change on an account."""
+
     display_name = StringField(_l("显示名称"), validators=[Optional(), Length(max=60)])
     role = SelectField(_l("角色"), choices=[(r.value, _l(ROLE_LABELS[r.value])) for r in Role],
                        validators=[DataRequired()])
@@ -67,6 +128,10 @@ class UserForm(FlaskForm):
                                validate_choice=False, validators=[Optional()],
                                description=_l("调解员和法律援助工作人员必填"))
     region = StringField(_l("管辖区域"), validators=[Optional(), Length(max=12)])
+
+
+class UserForm(UserEditForm):
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=60)])
     password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(max=200)],
                              description=_l("至少 %(n)s 个字符", n=service.MIN_PASSWORD_LENGTH))
 
@@ -105,12 +170,7 @@ def user_create():
                 display_name=(form.display_name.data or "").strip() or None)
         except ValidationFailed as exc:
             db.session.rollback()
-            for name, messages in exc.errors.items():
-                field = form._fields.get(name)
-                if field is None:
-                    leftover[name] = messages
-                else:
-                    field.errors = [*field.errors, *messages]
+            leftover = _show_errors(form, exc.errors)
         else:
             db.session.commit()
             flash(_("账户 %(name)s 已创建", name=user.username), "success")
@@ -118,6 +178,34 @@ def user_create():
     form.password.data = ""  # never echo a password back
     status = 422 if request.method == "POST" else 200
     return render_template("auth/user_form.html", form=form, leftover=leftover), status
+
+
+@bp.route("/accounts/<int:user_id>/edit", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    """Change an account's role, organisation, region or display name (audited)."""
+    actor = _admin()
+    user = service.get_user(actor, user_id)
+    form = UserEditForm(data={"display_name": user.display_name, "role": user.role.value,
+                              "organization": user.organization_id, "region": user.region_code})
+    from ..registry.service import organization_choices
+
+    form.organization.choices = [("", "—")] + [(o.id, o.name) for o in organization_choices(actor)]
+    leftover: dict[str, list[str]] = {}
+    if form.validate_on_submit():
+        try:
+            service.update_user(actor, user_id, {
+                "role": form.role.data, "organization_id": form.organization.data,
+                "region_code": (form.region.data or "").strip() or None,
+                "display_name": (form.display_name.data or "").strip() or None})
+        except ValidationFailed as exc:
+            db.session.rollback()
+            leftover = _show_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("账户 %(name)s 已更新", name=user.username), "success")
+            return redirect(url_for("auth.user_list"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/user_edit.html", form=form, user=user, leftover=leftover), status
 
 
 @bp.post("/accounts/<int:user_id>/active")

@@ -17,6 +17,7 @@ from .schemas import (
     CaseIn,
     CasePage,
     CaseQuery,
+    CaseSearchIn,
     ConcludeIn,
     ConfirmationIn,
     ConfirmationResultIn,
@@ -31,14 +32,22 @@ from .schemas import (
 blp = Blueprint("cases_api", __name__, url_prefix="/api/v1", description="Dispute cases and their lifecycle")
 
 
+def _page_of_cases(args: dict) -> dict:
+    page, per_page = args.pop("page"), args.pop("per_page")
+    return paginate(service.search_cases(current_actor(), **args), page, per_page)
+
+
 @blp.route("/cases")
 class Cases(MethodView):
     @blp.arguments(CaseQuery, location="query")
     @blp.response(200, CasePage)
     def get(self, args):
-        """Cases in the caller's scope, filtered; parties masked."""
-        page, per_page = args.pop("page"), args.pop("per_page")
-        return paginate(service.search_cases(current_actor(), **args), page, per_page)
+        """Cases in the caller's scope, filtered; parties masked.
+
+        A party's full ID number or phone never goes in the query string (it would stay in access logs, proxies
+        and browser history): ``q`` holding one is refused with a 422 naming ``q``. Search by it with
+        ``POST /api/v1/cases/search``, or pass its keyed hash as ``pid``."""
+        return _page_of_cases(args)
 
     @blp.arguments(CaseIn)
     @blp.response(201, CaseCreatedOut)
@@ -50,6 +59,17 @@ class Cases(MethodView):
         case = service.get_case(current_actor(), case_id, detail=True)  # what was committed, loaded at once
         case.registration_warnings = warnings
         return case
+
+
+@blp.route("/cases/search")
+class CaseSearch(MethodView):
+    @blp.arguments(CaseSearchIn)
+    @blp.response(200, CasePage)
+    def post(self, args):
+        """Cases in the caller's scope, with the filters of ``GET /cases`` (page and per_page too) in the
+        body: the way to search by a party's full ID number or phone (``q``), which never travels in a URL.
+        Read-only; parties masked."""
+        return _page_of_cases(args)
 
 
 @blp.route("/cases/<int:case_id>")

@@ -22,6 +22,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from ..core.shanghai import today_shanghai
 from .models import CaseStatus, PartyKind, PartyRole
 from .rules import OUTCOME_LABELS, STATUS_LABELS
+from .service.scope import PERSON_HASH, searched_number
 
 PARTY_ROLE_LABELS = {PartyRole.applicant: "申请人", PartyRole.respondent: "被申请人", PartyRole.third_party: "第三人"}
 PARTY_KIND_LABELS = {PartyKind.person: "自然人", PartyKind.organization: "法人或其他组织"}
@@ -155,7 +156,9 @@ class RevealForm(FlaskForm):
 
 
 class CaseFilterForm(Form):
-    """The case list's filters, read from the query string (no CSRF: a GET that changes nothing)."""
+    """The case list's filters, read from the query string (no CSRF: a GET that changes nothing). The form on
+    the page is posted, and answered with a redirect to the list's query string (``views.search_case_list``):
+    a full ID number or phone typed into ``q`` travels as its keyed hash ``pid``, ``q`` then shows it masked."""
 
     status = SelectField("状态", choices=[("", "全部")] + [(s.value, label) for s, label in STATUS_LABELS.items()],
                          validate_choice=False)
@@ -166,17 +169,29 @@ class CaseFilterForm(Form):
     studio_id = SelectField("工作室", coerce=optional_int, validate_choice=False)
     overdue = SelectField("超期", choices=[("", "全部"), ("1", "已超期"), ("0", "未超期")], validate_choice=False)
     q = StringField("关键词", validators=[Optional(), Length(max=60)])
+    pid = HiddenField()
+
+    def searched_hash(self) -> str | None:
+        """``pid`` if it is a keyed hash (anything else in it is ignored, never shown)."""
+        return self.pid.data if PERSON_HASH.fullmatch(self.pid.data or "") else None
 
     def filters(self) -> dict:
-        """Keyword arguments for ``search_cases`` from the fields that read correctly."""
+        """Keyword arguments for ``search_cases`` from the fields that read correctly. A full ID number or phone
+        is never among them (they go on to the audit log and to export jobs): it is passed as its keyed hash
+        ``person_hash``, and with a hash ``q`` is only the masked number shown in the box."""
         def ok(field):
             return field.data if not field.errors else None
 
         overdue = {"1": True, "0": False}.get(self.overdue.data or "")
         status = self.status.data if self.status.data in {s.value for s in CaseStatus} else None
+        q = (self.q.data or "").strip() or None
+        person_hash = self.searched_hash()
+        searched = None if person_hash else searched_number(q)
+        if person_hash or searched:
+            person_hash, q = person_hash or searched.hash, None
         return {"status": status, "category": self.category.data or None, "date_from": ok(self.date_from),
                 "date_to": ok(self.date_to), "region_code": (self.region_code.data or "").strip() or None,
-                "studio_id": self.studio_id.data, "overdue": overdue, "q": (self.q.data or "").strip() or None}
+                "studio_id": self.studio_id.data, "overdue": overdue, "q": q, "person_hash": person_hash}
 
 
 ACTION_FORMS = {

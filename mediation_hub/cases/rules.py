@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 
+from ..core.business_dates import too_early
 from ..core.calendar import Deadline, calendar_deadline
 from ..core.shanghai import today_shanghai
 from ..errors import StateConflict, ValidationFailed
@@ -101,27 +102,59 @@ def require_allowed(case: Case, action: str) -> None:
             f" (action {action!r} in state {case.status.value!r})")
 
 
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("999999999999.99")  # what the amount columns (NUMERIC(14, 2)) hold
+AMOUNT_DECIMALS = "金额最多两位小数 (at most two decimals)"
+
+
 def to_amount(value, field: str, errors: dict) -> Decimal | None:
-    """A non-negative yuan amount with two decimals, or None; a bad value is collected under ``field``."""
+    """A non-negative yuan amount of at most two decimals, or None; a bad value is collected under ``field``.
+
+    The one money rule of the API, the pages and the imports: a third decimal is refused, never rounded away
+    (``12.30`` and ``12.300`` are the same amount; ``12.305`` is not an amount in yuan)."""
     if value in (None, ""):
         return None
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+        amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite():
         errors.setdefault(field, []).append("金额格式错误 (not an amount)")
         return None
     if amount < 0:
         errors.setdefault(field, []).append("金额不能为负 (may not be negative)")
         return None
-    return amount
+    if amount > MAX_AMOUNT:
+        errors.setdefault(field, []).append(f"金额超出允许范围 (at most {MAX_AMOUNT})")
+        return None
+    if _decimals(amount) > 2:
+        errors.setdefault(field, []).append(AMOUNT_DECIMALS)
+        return None
+    return amount.quantize(CENT) + 0  # exact now; "+ 0" turns -0.00 into 0.00
+
+
+def _decimals(amount: Decimal) -> int:
+    """How many decimals ``amount`` really has (trailing zeros do not count), counted on its digits: no
+    arithmetic, which would round to the context's 28 digits."""
+    _sign, digits, exponent = amount.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0:
+        return 0
+    significant = len(digits)
+    while significant > 0 and digits[significant - 1] == 0:
+        significant -= 1
+    if significant == 0:  # zero, however many decimals it is written with
+        return 0
+    return max(-exponent - (len(digits) - significant), 0)
 
 
 def step_date(value: date | None, field: str, *, not_before: date | None, today: date | None = None) -> date:
-    """The date of a step: today when not given, never in the future, never before ``not_before``."""
+    """The date of a step: today when not given, never in the future, never before 1990 nor ``not_before``."""
     today = today or today_shanghai()
     day = value or today
     if day > today:
         raise ValidationFailed({field: [f"日期不能晚于今天 {today.isoformat()} (a date may not be in the future)"]})
+    if too_early(day):
+        raise ValidationFailed({field: [too_early(day)]})
     if not_before is not None and day < not_before:
         raise ValidationFailed({field: [f"日期不能早于上一步骤日期 {not_before.isoformat()}"
                                         f" (may not be before the previous step)"]})

@@ -1,20 +1,23 @@
 """Shapes of case input and output (business rules live in the service). Personal numbers go out masked."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ..calendars.schemas import provisional_field
 from ..core.pagination import PageArgs, page_schema
 from .events import EVENT_CODES
 from .models import CaseStatus, ConfirmationStatus, Outcome, PartyKind, PartyRole
 from .rules import OUTCOME_LABELS, STATUS_LABELS, allowed_actions, is_overdue
+from .service.scope import PERSON_HASH, carries_personal_number
 
 _date = {"load_default": None, "allow_none": True}
 _version = fields.Integer(load_default=None, allow_none=True,
                           metadata={"description": "the version the caller last read; a stale one is a 409"})
 # The minimum is stated as a number: from the validator apispec would write the Decimal "0.00", a string,
 # which makes the OpenAPI document invalid (schemathesis refused to generate bodies from it).
-_amount = fields.Decimal(places=2, load_default=None, allow_none=True, validate=validate.Range(min=0),
-                         metadata={"description": "yuan, two decimals", "minimum": 0})
+# No ``places``: marshmallow would round the value before the service's rule (rules.to_amount) could refuse it.
+_amount = fields.Decimal(load_default=None, allow_none=True, validate=validate.Range(min=0),
+                         metadata={"description": "yuan, at most two decimals (more are refused, never rounded)",
+                                   "minimum": 0})
 
 
 def _amount_out() -> fields.Decimal:
@@ -140,7 +143,18 @@ class CaseCreatedOut(CaseDetailOut):
     warnings = fields.List(fields.Nested(WarningOut), attribute="registration_warnings")
 
 
-class CaseQuery(PageArgs):
+NUMBER_IN_URL = ("身份证号码和电话号码不能放在网址中，请改用 POST /api/v1/cases/search 在请求体中查询 "
+                 "(an ID number or phone may not travel in a URL: send it in the body of POST /api/v1/cases/search)")
+
+
+def _not_a_personal_number(value: str) -> None:
+    if carries_personal_number(value):
+        raise ValidationError(NUMBER_IN_URL)
+
+
+class CaseFilters(PageArgs):
+    """The case list's filters and page, the same in a query string and in a search body."""
+
     status = fields.Enum(CaseStatus, by_value=True, load_default=None)
     category = fields.String(load_default=None, validate=validate.Length(max=40))
     date_from = fields.Date(load_default=None)
@@ -149,7 +163,24 @@ class CaseQuery(PageArgs):
     studio_id = fields.Integer(load_default=None)
     organization_id = fields.Integer(load_default=None)
     overdue = fields.Boolean(load_default=None, allow_none=True)
-    q = fields.String(load_default=None, validate=validate.Length(max=60))
+    q = fields.String(load_default=None, validate=validate.Length(max=60), metadata={
+        "description": "a fragment of the case number, summary or a party's name; or a party's full ID number, "
+                       "phone or USCC (matched through the keyed hash)"})
+    person_hash = fields.String(
+        data_key="pid", load_default=None, validate=validate.Regexp(rf"^{PERSON_HASH.pattern}$"),
+        metadata={"description": "the keyed hash of a party's ID number or phone, as the list page's links "
+                                 "carry it instead of the number"})
+
+
+class CaseQuery(CaseFilters):
+    q = fields.String(load_default=None, validate=[validate.Length(max=60), _not_a_personal_number], metadata={
+        "description": "a fragment of the case number, summary or a party's name, or a USCC. A full ID number or "
+                       "phone is refused here (422 naming q): it would be written into access logs and browser "
+                       "history; search by it with POST /api/v1/cases/search"})
+
+
+class CaseSearchIn(CaseFilters):
+    """The list's filters in a request body, where a full ID number or phone in ``q`` may be sent."""
 
 
 class AcceptIn(Schema):

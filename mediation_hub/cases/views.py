@@ -12,13 +12,15 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..audit import service as audit
 from ..auth.current import current_actor
 from ..core.actor import Actor
+from ..core.export import file_response
 from ..core.filters import provisional_mark
 from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
 from ..errors import StateConflict, ValidationFailed
+from ..exports import service as exports
+from ..exports.models import ExportJob
 from ..extensions import db
 from ..notifications import service as notifications
 from ..notifications.models import Notification
@@ -27,7 +29,7 @@ from ..registry.models import MEDIATING_KINDS, Mediator, Organization, Studio
 from ..registry.service import studios_visible_to
 from . import service
 from .events import EVENT_CODES
-from .export import FORMATS, export_cases
+from .export import FORMATS, audit_filters
 from .forms import (
     ACTION_FORMS,
     PARTY_KIND_LABELS,
@@ -39,6 +41,7 @@ from .forms import (
 )
 from .models import Case, CaseCategory, CaseSource, ConfirmationStatus, Outcome
 from .rules import ACTION_LABELS, OUTCOME_LABELS, STATUS_LABELS
+from .service.scope import PERSON_HASH
 
 bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
 
@@ -402,6 +405,53 @@ def _filtered_cases(actor: Actor, form: CaseFilterForm) -> sa.Select:
         return service.search_cases(actor, **filters)
 
 
+# The query-string names of the list's filters (the form's fields); ``q`` and ``pid`` are handled apart.
+LIST_FILTERS = ("status", "category", "date_from", "date_to", "region_code", "studio_id", "overdue")
+LISTS_BY_QUERY = ("cases.case_list", "cases.export_case_list")
+
+
+def _list_args(data, *, signed_in: bool = True) -> dict:
+    """The list's query string for filters read from ``data`` (a posted form or a query string), with a full
+    ID number or phone in ``q`` replaced by its keyed hash ``pid`` and shown masked in ``q``. A ``pid`` already
+    there is kept while ``q`` still shows a masked number (the box left as the last search filled it); a number
+    in any other filter is no filter value and is left out."""
+    args = {name: data[name] for name in LIST_FILTERS
+            if data.get(name) and not service.carries_personal_number(data[name])}
+    q, pid = (data.get("q") or "").strip(), (data.get("pid") or "").strip()
+    searched = service.searched_number(q)
+    if searched and not signed_in:  # the keyed hash is computed for signed-in users only: no oracle for others
+        return args
+    if searched:
+        args.update(q=searched.masked, pid=searched.hash)
+    elif q:
+        args["q"] = service.masked_text(q)
+        if "*" in q and PERSON_HASH.fullmatch(pid):
+            args["pid"] = pid
+    return args
+
+
+@bp.before_app_request
+def _no_personal_number_in_list_urls():
+    """A list or export URL with a full ID number or phone in ``q`` (an old link, a typed address) is answered
+    with a redirect to the same URL carrying the keyed hash instead, before anything else sees it: not the
+    sign-in redirect's ``next``, the page, its links, the audit log or an export job. (The web server's own
+    access log has already written the address once.)"""
+    if request.method != "GET" or request.endpoint not in LISTS_BY_QUERY:
+        return None
+    if not any(service.carries_personal_number(value) for value in request.args.values()):
+        return None
+    args = _list_args(request.args, signed_in=current_user.is_authenticated)
+    args.update({name: request.args[name] for name in ("page", "per_page") if request.args.get(name, "").isdigit()})
+    return redirect(url_for(request.endpoint, **(request.view_args or {}), **args), 303)
+
+
+@bp.post("")
+def search_case_list():
+    """The filter form, posted so that an ID number or phone typed into it never enters a URL: answered with
+    a redirect (303) to the list, bookmarkable, where the number is its keyed hash and shows masked."""
+    return redirect(url_for("cases.case_list", **_list_args(request.form)), 303)
+
+
 @bp.get("")
 def case_list():
     """All cases the user may see, filtered and paginated, with export links carrying the same filters."""
@@ -411,19 +461,37 @@ def case_list():
     page = paginate(stmt, _page_number(), request.args.get("per_page", 20, type=int))
     today = today_shanghai()
     rows = [{"case": c, "overdue": service.is_overdue(c, today)} for c in page["items"]]
-    export_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page") and v}
+    export_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page", "pid") and v}
+    if form.searched_hash():
+        export_args["pid"] = form.searched_hash()
     return render_template("cases/list.html", form=form, page=page, rows=rows, export_args=export_args)
+
+
+def _export_filters(actor: Actor, form: CaseFilterForm) -> dict:
+    """The filters as the list passes them to the search (``_filtered_cases``): one the search refuses (an
+    unknown region) left out, as the list leaves it out."""
+    filters = form.filters()
+    try:
+        service.search_cases(actor, **filters)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        filters.update(dict.fromkeys(exc.errors or {}, None))
+    return filters
 
 
 @bp.get("/export.<fmt>")
 def export_case_list(fmt: str):
-    """The filtered list (same query string as the list page) as xlsx or csv, recorded in the audit log."""
+    """The filtered list (same query string as the list page) as xlsx or csv, recorded in the audit log once
+    the file is complete. Up to ``EXPORT_STREAM_ROWS`` cases the finished file is the answer; a longer list is
+    written by a background job, and the answer is a redirect to its progress page (the download once done)."""
     if fmt not in FORMATS:
         abort(404)
     actor = current_actor()
-    form = _filter_form(actor)
-    stmt = _filtered_cases(actor, form)
-    audit.record(actor, "personal_data_exported", target_type="case_list", remote_addr=request.remote_addr,
-                 detail={"format": fmt, "filters": {k: str(v) for k, v in form.filters().items() if v is not None}})
+    filters = _export_filters(actor, _filter_form(actor))
+    export = exports.export_case_list(actor, fmt=fmt, filters=filters, audit_filters=audit_filters(filters),
+                                      remote_addr=request.remote_addr)
     db.session.commit()
-    return export_cases(stmt, fmt, today_shanghai())
+    if isinstance(export, ExportJob):
+        exports.start(current_app._get_current_object(), export.id)
+        return redirect(url_for("exports.export_job", export_id=export.id), 303)
+    return file_response(export.file, export.filename, export.mimetype)

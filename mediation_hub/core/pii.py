@@ -114,6 +114,23 @@ def mask_phone(number: str) -> str:
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
 
 
+_ID_NUMBER_RUN = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+_MOBILE_RUN = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def mask_numbers_in_text(text: str) -> str:
+    """``text`` with every valid ID number or mobile number written inside it masked ("王一 13812345678" becomes
+    "王一 138****5678"): for free text that may hold a number typed by someone (a search box, a username typed
+    at sign-in) and is going somewhere numbers may not (a URL, the audit log)."""
+    def id_number(match: re.Match) -> str:
+        try:
+            return mask_id_number(normalise_id_number(match.group()))
+        except ValueError:  # 18 digits that are no ID number (an all-digit USCC): left as they are
+            return match.group()
+
+    return _MOBILE_RUN.sub(lambda m: mask_phone(m.group()), _ID_NUMBER_RUN.sub(id_number, text))
+
+
 @lru_cache(maxsize=4)
 def _fernet(key: str) -> Fernet:
     return Fernet(key.encode())

@@ -23,7 +23,7 @@ class ImportCases(MethodView):
         upload = files["file"]
         job = jobs.create_job(current_actor(), organization_id=form["organization_id"], filename=upload.filename,
                               upload=upload.stream, source_system=form["source_system"])
-        db.session.commit()
+        jobs.commit_new_job(job)
         jobs.start_job(current_app._get_current_object(), job.id)
         db.session.refresh(job)
         return job

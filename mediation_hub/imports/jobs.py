@@ -14,8 +14,6 @@ skipped). With several hosts, ``instance/imports`` must be shared storage for th
 from __future__ import annotations
 
 import logging
-import shutil
-import threading
 import uuid
 from pathlib import Path
 from typing import BinaryIO
@@ -23,8 +21,10 @@ from typing import BinaryIO
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from ..core import background
 from ..core.actor import SYSTEM, Actor, Role
 from ..core.db import utcnow
+from ..core.limits import shown_size, upload_limit
 from ..errors import DomainError, NotFound, StateConflict, ValidationFailed
 from ..extensions import db
 from ..registry.models import Organization
@@ -36,6 +36,7 @@ from .service import ImportProgress, check_header, check_source_system, import_f
 log = logging.getLogger("mediation_hub.imports")
 FILENAME_MAX = 255
 MESSAGE_MAX = 2000
+COPY_CHUNK = 1024 * 1024
 
 
 def imports_dir() -> Path:
@@ -85,8 +86,9 @@ def error_report_path(actor: Actor, job_id: int) -> Path:
 
 def create_job(actor: Actor, *, organization_id: int | None, filename: str, upload: BinaryIO,
                source_system: str | None = None) -> ImportJob:
-    """Queue an import of an uploaded csv/xlsx into an organisation: who may import there, the file's type and
-    header are checked now (one 422 naming the problem, e.g. the missing columns); flushes, never commits."""
+    """Queue an import of an uploaded csv/xlsx into an organisation: who may import there, the file's type, size
+    and header are checked now (one 422 naming the problem, e.g. the missing columns or the limit the file is
+    beyond); flushes, never commits. A refused upload leaves no file behind (nor one that fails otherwise)."""
     org = import_organization(actor, organization_id)
     source_system = check_source_system(source_system)
     filename = Path(filename or "").name[-FILENAME_MAX:]
@@ -94,36 +96,46 @@ def create_job(actor: Actor, *, organization_id: int | None, filename: str, uplo
     if suffix not in SUFFIXES:
         raise ValidationFailed({"file": ["只支持 csv 和 xlsx 文件 (only .csv and .xlsx files can be imported)"]})
     path = imports_dir() / f"upload-{uuid.uuid4().hex}{suffix}"
-    with open(path, "wb") as target:
-        shutil.copyfileobj(upload, target, 1024 * 1024)
     try:
+        _store_upload(upload, path, upload_limit(current_app.config))
         check_header(path)
-    except UnusableFile:
+        job = ImportJob(organization_id=org.id, source_system=source_system, filename=filename,
+                        status=ImportStatus.queued, upload_path=str(path), created_by_id=actor.user_id)
+        db.session.add(job)
+        db.session.flush()
+    except BaseException:
         path.unlink(missing_ok=True)
         raise
-    job = ImportJob(organization_id=org.id, source_system=source_system, filename=filename,
-                    status=ImportStatus.queued, upload_path=str(path), created_by_id=actor.user_id)
-    db.session.add(job)
-    db.session.flush()
     return job
+
+
+def _store_upload(upload: BinaryIO, path: Path, limit: int) -> None:
+    """Copy the upload to ``path``, refusing one larger than ``limit`` bytes (the request's own limit stops a
+    larger body first; this holds for any caller)."""
+    written = 0
+    with open(path, "wb") as target:
+        while chunk := upload.read(COPY_CHUNK):
+            written += len(chunk)
+            if written > limit:
+                raise UnusableFile(f"文件超过 {shown_size(limit)} (the file is larger than {shown_size(limit)})")
+            target.write(chunk)
+
+
+def commit_new_job(job: ImportJob) -> None:
+    """Commit a job ``create_job`` made (the caller's unit of work); when the commit fails its stored upload is
+    deleted before the error goes on."""
+    stored = Path(job.upload_path)
+    try:
+        db.session.commit()
+    except BaseException:
+        stored.unlink(missing_ok=True)
+        raise
 
 
 def start_job(app: Flask, job_id: int) -> None:
     """Run a committed job: in a background thread, or in the caller's thread when ``IMPORT_RUN_INLINE``
     is set (tests that keep everything in one rolled-back transaction)."""
-    if app.config.get("IMPORT_RUN_INLINE"):
-        run_job(job_id)
-        return
-    thread = threading.Thread(target=_run_in_thread, args=(app, job_id), name=f"import-job-{job_id}", daemon=True)
-    thread.start()
-
-
-def _run_in_thread(app: Flask, job_id: int) -> None:
-    with app.app_context():
-        try:
-            run_job(job_id)
-        finally:
-            db.session.remove()
+    background.start(app, run_job, job_id, name="import-job", inline=bool(app.config.get("IMPORT_RUN_INLINE")))
 
 
 def _claim(job_id: int) -> bool:

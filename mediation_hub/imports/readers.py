@@ -6,28 +6,35 @@ through the file it is (0..1) for the progress bars. Completely blank rows are s
 the numbering, so the numbers match what Excel or WPS shows.
 
 csv: UTF-8 with or without a byte-order mark, or GB18030 (which includes GBK/GB2312) when the start of the
-file is not valid UTF-8. xlsx: the first worksheet, through openpyxl's read-only mode (which parses the
-sheet as a stream; only its shared-strings table is held in memory, as the format requires)."""
+file is not valid UTF-8. xlsx: the first worksheet, through openpyxl's read-only parser (the sheet parsed as a
+stream; the shared strings read as far as the cells ask for them).
+
+Both stop with ``UnusableFile`` at the limits of ``limits.FileLimits`` (rows, columns, a csv line's length); an
+xlsx is first checked by ``limits.check_workbook`` before openpyxl opens it."""
 
 from __future__ import annotations
 
 import codecs
 import csv
 import io
+import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import ValidationFailed
+from .limits import (
+    CSV_MAX_LINE,
+    FileLimits,
+    UnusableFile,
+    check_workbook,
+    line_too_long,
+    too_many_columns,
+    too_many_rows,
+)
 
 SNIFF_BYTES = 256 * 1024
 SUFFIXES = (".csv", ".xlsx")
-
-
-class UnusableFile(ValidationFailed):
-    """The file cannot be imported at all (format, encoding, header); no row was looked at."""
-
-    def __init__(self, message: str):
-        super().__init__({"file": [message]}, message=message)
+__all__ = ["SUFFIXES", "FileLimits", "SheetReader", "UnusableFile", "detect_encoding", "open_sheet"]
 
 
 def detect_encoding(head: bytes) -> str:
@@ -72,27 +79,49 @@ def _blank(cells) -> bool:
 
 
 class CsvReader(SheetReader):
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, limits: FileLimits):
         self._raw = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._limits = limits
         self._size = max(Path(path).stat().st_size, 1)
-        self.encoding = detect_encoding(self._raw.read(SNIFF_BYTES))
-        self._raw.seek(0)
-        self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, newline="")
-        self._reader = csv.reader(self._text)
         try:
+            self.encoding = detect_encoding(self._raw.read(SNIFF_BYTES))
+            self._raw.seek(0)
+            self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, newline="")
+            self._reader = csv.reader(self._lines())
             self.header = next(self._reader)
+            self._check_width(self.header)
         except StopIteration as exc:
             self.close()
             raise UnusableFile("文件为空 (the file is empty)") from exc
         except (UnicodeDecodeError, csv.Error) as exc:
             self.close()
             raise UnusableFile(f"无法读取 csv 表头 (unreadable csv header: {exc})") from exc
+        except UnusableFile:
+            self.close()
+            raise
+
+    def _lines(self) -> Iterator[str]:
+        """The text's lines, none longer than ``CSV_MAX_LINE`` characters: a file without line breaks is refused,
+        not read into memory whole."""
+        number = 0
+        while line := self._text.readline(CSV_MAX_LINE + 2):  # room for the line break, \r\n
+            number += 1
+            if len(line) > CSV_MAX_LINE and len(line.rstrip("\r\n")) > CSV_MAX_LINE:
+                raise line_too_long(number)
+            yield line
+
+    def _check_width(self, record: list) -> None:
+        if len(record) > self._limits.max_columns:
+            raise too_many_columns(self._limits.max_columns)
 
     def rows(self) -> Iterator[tuple[int, tuple]]:
         number = 1
         try:
             for record in self._reader:
                 number += 1
+                if number > self._limits.max_rows:
+                    raise too_many_rows(self._limits.max_rows)
+                self._check_width(record)
                 if not _blank(record):
                     yield number, tuple(record)
         except UnicodeDecodeError as exc:
@@ -108,29 +137,61 @@ class CsvReader(SheetReader):
 
 
 class XlsxReader(SheetReader):
-    def __init__(self, path: Path):
-        from openpyxl import load_workbook
+    """The first worksheet, row by row (``xlsx.Workbook``), once ``check_workbook`` has looked at the zip."""
 
+    def __init__(self, path: Path, limits: FileLimits):
+        from .xlsx import Workbook
+
+        check_workbook(path, limits)
+        self._limits = limits
+        self._workbook = Workbook(path, limits)
         try:
-            self._book = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # zipfile/XML errors of every kind: the file is not a workbook
-            raise UnusableFile(f"无法打开 xlsx 文件 (not a readable xlsx workbook: {type(exc).__name__})") from exc
-        sheet = self._book.worksheets[0]
-        self._max_row = sheet.max_row or 0
-        self._rows = sheet.iter_rows(values_only=True)
-        self._number = 0
-        try:
-            self.header = list(next(self._rows))
-            self._number = 1
-        except StopIteration as exc:
+            sheet = self._workbook.first_sheet()
+            self._max_row = sheet.max_row or 0
+            if self._max_row > limits.max_rows:  # as the sheet states its size
+                raise too_many_rows(limits.max_rows)
+            if (sheet.max_column or 0) > limits.max_columns:
+                raise too_many_columns(limits.max_columns)
+            self._rows = self._limited(self._workbook.rows(sheet))
+            self._number = 0
+            self.header, self._first = self._read_header()
+        except BaseException:
             self.close()
+            raise
+
+    def _read_header(self) -> tuple[list, tuple[int, tuple] | None]:
+        """Row 1; an empty header when the sheet starts further down (that row is kept for ``rows``)."""
+        try:
+            number, cells = next(self._rows)
+        except StopIteration as exc:
             raise UnusableFile("工作表为空 (the first worksheet is empty)") from exc
+        return (list(cells), None) if number == 1 else ([], (number, cells))
+
+    def _limited(self, rows: Iterator[tuple[int, tuple]]) -> Iterator[tuple[int, tuple]]:
+        """The sheet's rows in order, each checked against the limits on its own row and column numbers (before
+        a gap of missing rows is counted out or a row is filled up to a cell far to the right)."""
+        try:
+            for number, cells in rows:
+                if number <= self._number:  # out of order: skipped, as openpyxl's own reader skips it
+                    continue
+                if number > self._limits.max_rows:
+                    raise too_many_rows(self._limits.max_rows)
+                self._number = number
+                yield number, cells
+        except IndexError as exc:  # a cell pointing past the shared strings
+            raise UnusableFile(f"第 {self._number + 1} 行附近的单元格引用了不存在的共享字符串 "
+                               f"(a cell refers to a missing shared string)") from exc
+        except (SyntaxError, ValueError, KeyError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            # SyntaxError: xml.etree's ParseError; ValueError: a row or cell number that is not one
+            raise UnusableFile(f"第 {self._number + 1} 行附近的 xlsx 内容无法读取 "
+                               f"(unreadable worksheet: {type(exc).__name__})") from exc
 
     def rows(self) -> Iterator[tuple[int, tuple]]:
-        for cells in self._rows:
-            self._number += 1
+        if self._first is not None and not _blank(self._first[1]):
+            yield self._first
+        for number, cells in self._rows:
             if not _blank(cells):
-                yield self._number, cells
+                yield number, cells
 
     def position(self) -> float:
         """Rows read ÷ the sheet's stated size; 0 for a workbook that does not state it (some generators
@@ -138,15 +199,16 @@ class XlsxReader(SheetReader):
         return min(self._number / self._max_row, 1.0) if self._max_row else 0.0
 
     def close(self) -> None:
-        self._book.close()
+        self._workbook.close()
 
 
-def open_sheet(path: str | Path) -> SheetReader:
-    """A streaming reader for a .csv or .xlsx file (by its suffix); UnusableFile for anything else."""
+def open_sheet(path: str | Path, limits: FileLimits) -> SheetReader:
+    """A streaming reader for a .csv or .xlsx file (by its suffix) within ``limits``; UnusableFile for anything
+    else or beyond them."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return CsvReader(path)
+        return CsvReader(path, limits)
     if suffix == ".xlsx":
-        return XlsxReader(path)
+        return XlsxReader(path, limits)
     raise UnusableFile(f"只支持 csv 和 xlsx 文件 (only .csv and .xlsx files can be imported, not {suffix or 'this'})")

@@ -41,7 +41,7 @@ from ..registry.models import Organization
 from ..registry.service import organization_scope
 from . import layout
 from .layout import cell_text, column_label
-from .readers import UnusableFile, open_sheet
+from .readers import FileLimits, UnusableFile, open_sheet
 from .rows import REQUIRED, CheckSpec, PreparedCase, RowChecker, RowRejected
 
 log = logging.getLogger("mediation_hub.imports")
@@ -131,9 +131,10 @@ def check_source_system(source_system: str | None) -> str:
     return source_system
 
 
-def check_header(path: str | Path) -> layout.HeaderMap:
-    """Open the file and check its header; UnusableFile names the missing (or repeated) columns."""
-    with open_sheet(path) as reader:
+def check_header(path: str | Path, limits: FileLimits | None = None) -> layout.HeaderMap:
+    """Open the file and check its header; UnusableFile names the missing (or repeated) columns, or the limit the
+    file is beyond (``limits``, by default the settings')."""
+    with open_sheet(path, limits or FileLimits.configured()) as reader:
         return _checked_header(reader.header)
 
 
@@ -154,11 +155,13 @@ def _checked_header(header: list) -> layout.HeaderMap:
 def import_file(path: str | Path, organization_id: int, actor: Actor, *, source_system: str = DEFAULT_SOURCE_SYSTEM,
                 on_progress: Callable[[ImportProgress], None] | None = None, errors_path: str | Path | None = None,
                 batch_size: int = DEFAULT_BATCH_SIZE, run: str | None = None, filename: str | None = None,
-                workers: int = 1) -> ImportSummary:
+                workers: int = 1, limits: FileLimits | None = None) -> ImportSummary:
     """Import the cases of a csv or xlsx file into an organisation; return the summary.
 
     Raises before anything is written when the actor may not import into the organisation (403/422) or the
-    file cannot be used (``UnusableFile``: wrong type, encoding, or header — the missing columns are named).
+    file cannot be used (``UnusableFile``: wrong type, encoding, or header — the missing columns are named —, or
+    beyond ``limits``, by default the settings'). A row or column limit that a sheet does not state up front stops
+    the import where it is reached (``UnusableFile``); the batches before it stay imported.
     Afterwards every row is counted as imported, skipped (already imported earlier) or failed (with its
     reasons in the error report csv ``errors_path``: 行号, 原系统案号, 字段, 原因). ``on_progress`` is called
     after every batch. Commits after every batch (see the module's docstring).
@@ -168,7 +171,7 @@ def import_file(path: str | Path, organization_id: int, actor: Actor, *, source_
     started = time.monotonic()
     org = import_organization(actor, organization_id)
     source_system = check_source_system(source_system)
-    with open_sheet(path) as reader:
+    with open_sheet(path, limits or FileLimits.configured()) as reader:
         mapped = _checked_header(reader.header)
         summary = ImportSummary(filename=filename or Path(path).name, organization_id=org.id,
                                 source_system=source_system, run=run or uuid.uuid4().hex,

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, se
 
 from ..auth.current import current_actor
 from ..core.actor import Actor
+from ..core.limits import shown_size, upload_limit
 from ..core.pagination import paginate
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
@@ -54,11 +55,12 @@ def import_upload():
                 field = getattr(form, name, form.file)
                 field.errors = [*field.errors, *messages]
         else:
-            db.session.commit()
+            jobs.commit_new_job(job)
             jobs.start_job(current_app._get_current_object(), job.id)
             return redirect(url_for("imports.import_job", job_id=job.id))
     recent = paginate(jobs.jobs_visible_to(actor), 1, 20)
-    return render_template("imports/upload.html", form=form, recent=recent["items"], columns=layout.COLUMNS)
+    return render_template("imports/upload.html", form=form, recent=recent["items"], columns=layout.COLUMNS,
+                           upload_size=shown_size(upload_limit(current_app.config)))
 
 
 def _first_failures(job) -> list[list[str]]:

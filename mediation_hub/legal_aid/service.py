@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..agreements.models import Agreement, AgreementKind, AgreementScope
 from ..agreements.service import agreements_covering
 from ..core.actor import Actor, Role
+from ..core.business_dates import check_business_date
 from ..core.calendar import calendar_deadline
 from ..core.shanghai import today_shanghai
 from ..errors import NotFound, PermissionDenied, StateConflict, collect, raise_if
@@ -231,11 +232,12 @@ def _require_actor(actor: Actor, application: LegalAidApplication) -> None:
 
 def _step_date(value: date | None, application: LegalAidApplication | None, field: str,
                errors: dict[str, list[str]], *, not_before: date | None = None) -> date:
-    """A transition's date: today by default, never in the future, never before the previous step."""
+    """A transition's date: today by default, never in the future, never before 1990 nor the previous step."""
     today = today_shanghai()
     day = value or today
     if day > today:
         collect(errors, field, "日期不能晚于今天 (may not be in the future)")
+    check_business_date(day, field, errors)
     floor = not_before or (application.last_step_on if application is not None else None)
     if floor is not None and day < floor:
         collect(errors, field, f"日期不能早于上一步骤 {floor.isoformat()} (may not be before the previous step)")

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from ..audit import service as audit
 from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
+from ..core.business_dates import check_business_date
 from ..core.pii import normalise_id_number, normalise_phone, normalise_uscc
 from ..core.shanghai import today_shanghai
 from ..errors import NotFound, PermissionDenied, ValidationFailed, collect
@@ -296,6 +297,7 @@ def _check_studio(actor: Actor, data: dict, current: Studio | None = None) -> di
             collect(errors, "named_by_id", "命名单位须为县级以上司法局 (named by a justice bureau)")
     if data.get("named_on") and data["named_on"] > today_shanghai():
         collect(errors, "named_on", "命名日期不能在未来 (the naming date cannot be in the future)")
+    check_business_date(data.get("named_on"), "named_on", errors)
     if "name" in data:
         clash = db.session.scalar(sa.select(Studio.id).where(Studio.name == data["name"]))
         if clash and (current is None or clash != current.id):

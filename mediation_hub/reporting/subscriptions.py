@@ -4,7 +4,10 @@
 ON CONFLICT DO NOTHING on (subscription, period_start), so any number of processes produce one snapshot.
 ``deliver`` claims a due delivery with a conditional UPDATE (a lease), commits, makes the HTTP call with
 no transaction open, then records the attempt: success, a retry later (exponential backoff over hours),
-or — at the attempt cap — failed, until someone presses 重新投递 (``redeliver``)."""
+or — at the attempt cap — failed, until someone presses 重新投递 (``redeliver``).
+
+Endpoint URLs are checked against ``integrations.outbound`` (public https addresses, or what the setting
+WEBHOOK_ALLOWED_HOSTS allows) when a subscription is saved, and again by the client at every send."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from integrations.governance_reports import SECRET_PREFIX, DeliveryError, GovernanceReportClient, generate_secret
+from integrations.outbound import DestinationGuard, DestinationRefused
 
 from ..core.actor import Actor, Role
 from ..core.db import utcnow
@@ -49,6 +53,11 @@ def setting(name: str, default):
     if isinstance(default, tuple):
         return tuple(int(v) for v in (value.split(",") if isinstance(value, str) else value))
     return type(default)(value)
+
+
+def destination_guard() -> DestinationGuard:
+    """The check of endpoint URLs, with the allow list of the setting WEBHOOK_ALLOWED_HOSTS."""
+    return DestinationGuard(current_app.config.get("WEBHOOK_ALLOWED_HOSTS"))
 
 
 def backoff_after(attempts: int) -> timedelta:
@@ -105,8 +114,7 @@ def create_subscription(actor: Actor, data: dict) -> tuple[ReportSubscription, s
     elif not actor.sees_everything and not service.region_within(region_code, actor.region_code or ""):
         collect(errors, "region_code", "超出您的管辖范围 (outside your region)")
     url = (data.get("endpoint_url") or "").strip()
-    if not url.startswith(("https://", "http://")):
-        collect(errors, "endpoint_url", "须为 http(s) 地址 (an http or https URL)")
+    _check_endpoint_url(url, errors)
     secret = data.get("secret") or generate_secret()
     if not _valid_secret(secret):
         collect(errors, "secret", "签名密钥格式为 whsec_ 加 base64 (whsec_ followed by base64)")
@@ -122,6 +130,14 @@ def create_subscription(actor: Actor, data: dict) -> tuple[ReportSubscription, s
     db.session.add(sub)
     db.session.flush()
     return sub, secret
+
+
+def _check_endpoint_url(url: str, errors: dict[str, list[str]]) -> None:
+    """Only destinations the guard allows (it resolves the host now); the reason goes to ``endpoint_url``."""
+    try:
+        destination_guard().vet(url)
+    except DestinationRefused as exc:
+        collect(errors, "endpoint_url", exc.message)
 
 
 def _valid_secret(secret: str) -> bool:
@@ -265,7 +281,8 @@ def _due(now: datetime):
 
 def deliver_due(now: datetime, *, client: GovernanceReportClient | None = None, limit: int = 50) -> int:
     """Attempt every due delivery once; returns the number of attempts made. Commits (claim, then result)."""
-    client = client or GovernanceReportClient(timeout=setting("REPORT_DELIVERY_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
+    client = client or GovernanceReportClient(timeout=setting("REPORT_DELIVERY_TIMEOUT", DEFAULT_TIMEOUT_SECONDS),
+                                              guard=destination_guard())
     ids = db.session.scalars(sa.select(ReportDelivery.id).where(_due(now))
                              .order_by(ReportDelivery.next_attempt_at, ReportDelivery.id).limit(limit)).all()
     db.session.commit()
@@ -293,7 +310,7 @@ def deliver(delivery_id: int, now: datetime, client: GovernanceReportClient) -> 
     try:
         result = client.send(url, secret, message_id, body)
         outcome = {"succeeded": True, "status_code": result.status_code, "error": None}
-    except DeliveryError as exc:
+    except DeliveryError as exc:  # a fixed message and the status code: never the receiver's answer
         outcome = {"succeeded": False, "status_code": exc.status_code, "error": str(exc)[:2000]}
     duration_ms = int((time.monotonic() - started) * 1000)
     _record_attempt(delivery_id, now, duration_ms=duration_ms, **outcome)

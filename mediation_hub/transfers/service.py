@@ -16,6 +16,7 @@ from ..agreements.models import Agreement, AgreementScope
 from ..cases.events import record_event
 from ..cases.models import Case, CaseStatus
 from ..core.actor import Actor, Role
+from ..core.business_dates import check_business_date
 from ..core.calendar import working_days_between, working_deadline
 from ..core.db import utcnow
 from ..core.shanghai import SHANGHAI, today_shanghai
@@ -143,6 +144,7 @@ def _check_date(value: date | None, earliest: date, field: str, errors: dict) ->
     day = value or today_shanghai()
     if day > today_shanghai():
         collect(errors, field, "日期不能晚于今天 (cannot be in the future)")
+    check_business_date(day, field, errors)
     if day < earliest:
         collect(errors, field, f"日期不能早于上一步 {earliest.isoformat()} (before the previous step)")
     return day

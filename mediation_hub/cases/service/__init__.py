@@ -17,12 +17,16 @@ from .registration import (
 from .reveal import reveal_party_numbers
 from .scope import (
     DETAIL_LOADING,
+    SearchedNumber,
     can_handle,
+    carries_personal_number,
     case_scope,
     cases_visible_to,
     get_case,
     is_of_handling_organization,
+    masked_text,
     search_cases,
+    searched_number,
     worklist,
 )
 from .transitions import (
@@ -45,4 +49,5 @@ __all__ = [
     "cases_visible_to", "conclude_case", "decline_case", "extend_time_limit", "get_case", "is_cross_region",
     "is_of_handling_organization", "is_overdue", "possible_duplicates", "record_confirmation_result",
     "record_follow_up", "record_session", "register_case", "reveal_party_numbers", "search_cases", "worklist",
+    "SearchedNumber", "carries_personal_number", "masked_text", "searched_number",
 ]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import identity_key
 
 from ...core.actor import Actor
+from ...core.business_dates import check_business_date
 from ...core.pii import PersonalNumbersMixin, lookup_hash, normalise_id_number, normalise_phone, normalise_uscc
 from ...core.shanghai import today_shanghai
 from ...errors import PermissionDenied, ValidationFailed, collect
@@ -72,6 +73,7 @@ def _check_case_fields(data: dict, org: Organization | None, errors: dict) -> No
     received_on = data.get("received_on")
     if received_on and received_on > today_shanghai():
         collect(errors, "received_on", "受理登记日期不能晚于今天 (may not be in the future)")
+    check_business_date(received_on, "received_on", errors)
     _check_region(data.get("occurred_region_code"), "occurred_region_code", errors, required=True)
     data["amount_yuan"] = to_amount(data.get("amount_yuan"), "amount_yuan", errors)
     if org is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -9,7 +11,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ...core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
 from ...core.modules import import_optional
-from ...core.pii import lookup_hash, normalise_id_number
+from ...core.pii import (
+    lookup_hash,
+    mask_id_number,
+    mask_numbers_in_text,
+    mask_phone,
+    normalise_id_number,
+    normalise_phone,
+)
 from ...core.shanghai import today_shanghai
 from ...errors import NotFound, PermissionDenied, ValidationFailed
 from ...extensions import db
@@ -98,18 +107,68 @@ def overdue_condition(today: date | None = None) -> sa.ColumnElement[bool]:
     return sa.and_(Case.status.in_(RUNNING_STATES), Case.due_on < today)
 
 
+# The keyed hash of a searched ID number or phone, as links carry it instead of the number (``pid``).
+PERSON_HASH = re.compile(r"[0-9a-f]{64}")
+# A phone number as typed into a search box: digits with the usual separators, and either an 11-digit mobile
+# (1…), a fixed line with its area code (0…) or an international form (+86 …). Without that anchor a fragment
+# of a case number ("2026-000007") would read as a fixed line in 广州 (020).
+_PHONE_LIKE = re.compile(r"\+[0-9 ()\-]{6,23}|\(?0[0-9 ()\-]{6,23}|1[0-9 \-]{10,14}")
+
+
+@dataclass(frozen=True)
+class SearchedNumber:
+    """A party's full ID number or phone typed into a search, in the forms that may travel: the keyed hash
+    (``hash``, what a link carries and the search compares) and the masked number (what the page shows)."""
+
+    kind: str  # "ric" or "phone", as in ``lookup_hash``
+    hash: str
+    masked: str
+
+
+def searched_number(q: str | None) -> SearchedNumber | None:
+    """The personal number a search text is, if it is one: a valid resident ID number or a mainland phone
+    number (mobile or fixed line). Anything else (a case number, a name, a USCC) is None."""
+    text = (q or "").strip()
+    if not text:
+        return None
+    try:  # typed in groups ("110105 19800105 123X") it is the same number
+        number = normalise_id_number(re.sub(r"[\s\-]", "", text))
+    except ValueError:  # not an ID number (stdnum's own ValueErrors for non-digits included)
+        pass
+    else:
+        return SearchedNumber("ric", lookup_hash("ric", number), mask_id_number(number))
+    if not _PHONE_LIKE.fullmatch(text):
+        return None
+    try:
+        number = normalise_phone(text)
+    except ValueError:
+        return None
+    return SearchedNumber("phone", lookup_hash("phone", number), mask_phone(number))
+
+
+masked_text = mask_numbers_in_text  # the search box's text as it may travel: numbers inside it masked
+
+
+def carries_personal_number(q: str | None) -> bool:
+    """Whether a search text is, or contains, a full ID number or phone (so it may not be put in a URL)."""
+    return bool(q) and (searched_number(q) is not None or masked_text(q) != q)
+
+
+def _party_number_condition(person_hash: str) -> sa.ColumnElement[bool]:
+    """Cases with a party whose ID number or phone has this keyed hash (the kind is part of what is hashed,
+    so an ID number's hash never equals a phone's)."""
+    return Case.id.in_(sa.select(Party.case_id).where(
+        sa.or_(Party.id_number_hash == person_hash, Party.phone_hash == person_hash)))
+
+
 def _text_condition(q: str) -> sa.ColumnElement[bool]:
-    """Number, summary or a party's name; a valid ID number or USCC is matched through the keyed hash."""
+    """Number, summary or a party's name; a valid ID number, phone or USCC is matched through the keyed hash."""
     q = q.strip()
     party_match = sa.select(Party.case_id).where(Party.name.contains(q))
     conditions = [Case.number.contains(q), Case.summary.contains(q), Case.id.in_(party_match)]
-    try:
-        number = normalise_id_number(q)
-    except ValueError:
-        number = None
-    if number:
-        conditions.append(Case.id.in_(sa.select(Party.case_id).where(
-            Party.id_number_hash == lookup_hash("ric", number))))
+    searched = searched_number(q)
+    if searched:
+        conditions.append(_party_number_condition(searched.hash))
     elif len(q) == 18:
         conditions.append(Case.id.in_(sa.select(Party.case_id).where(
             Party.id_number_hash == lookup_hash("uscc", q.upper()))))
@@ -118,10 +177,12 @@ def _text_condition(q: str) -> sa.ColumnElement[bool]:
 
 def search_cases(actor: Actor, *, status=None, category=None, date_from: date | None = None,
                  date_to: date | None = None, region_code: str | None = None, studio_id: int | None = None,
-                 overdue: bool | None = None, q: str | None = None, organization_id: int | None = None) -> sa.Select:
+                 overdue: bool | None = None, q: str | None = None, organization_id: int | None = None,
+                 person_hash: str | None = None) -> sa.Select:
     """Cases in the actor's scope filtered by status, category, received date range, the handling
-    organisation's region subtree, studio, overdue, and text (number, summary, party name or ID number);
-    the most recently received first."""
+    organisation's region subtree, studio, overdue, text (number, summary, party name, ID number or phone)
+    and ``person_hash``, the keyed hash of a party's ID number or phone (``searched_number(...).hash``: how
+    a link names the number without carrying it); the most recently received first."""
     stmt = cases_visible_to(actor)
     if status:
         stmt = stmt.where(Case.status == CaseStatus(status))
@@ -146,4 +207,6 @@ def search_cases(actor: Actor, *, status=None, category=None, date_from: date | 
         stmt = stmt.where(sa.not_(overdue_condition()))
     if q and q.strip():
         stmt = stmt.where(_text_condition(q))
+    if person_hash:
+        stmt = stmt.where(_party_number_condition(person_hash))
     return stmt.order_by(Case.received_on.desc(), Case.id.desc())

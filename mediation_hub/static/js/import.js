@@ -1,5 +1,5 @@
-// Import progress page: poll the job's status once a second, move the progress bar and the counts, and when
-// the import has finished reload the page, which then shows the summary, the failed rows and the report link.
+// Import progress page: move the progress bar and the counts as the job advances (job-progress.js polls and
+// reloads the page when the import has finished, which then shows the summary, the failed rows and the report).
 (function () {
   "use strict";
 
@@ -31,26 +31,5 @@
     });
   }
 
-  function poll() {
-    fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("status " + response.status);
-        }
-        return response.json();
-      })
-      .then(function (job) {
-        show(job);
-        if (job.finished) {
-          window.setTimeout(function () { window.location.reload(); }, 400);
-        } else {
-          window.setTimeout(poll, 1000);
-        }
-      })
-      .catch(function () {
-        window.setTimeout(poll, 3000);  // a passing network error: try again a little later
-      });
-  }
-
-  window.setTimeout(poll, 300);
+  window.hubPollJob(url, show);
 })();
