@@ -112,6 +112,8 @@ class Config:
         # Report subscriptions may only point at public https addresses; these host names, IPs and CIDR networks
         # are allowed although private (and over http): a governance centre on a private network, tests.
         self.WEBHOOK_ALLOWED_HOSTS = _allowed_hosts("WEBHOOK_ALLOWED_HOSTS")
+        # A PEM bundle of the CAs that sign receivers' certificates, when a governance centre uses its own CA.
+        self.WEBHOOK_CA_BUNDLE = _env("WEBHOOK_CA_BUNDLE") or None
         # Request and upload sizes (core/limits.py, imports/limits.py; docs/IMPORT.md): a JSON or form body, an
         # import upload, and what an uploaded workbook may hold: rows (Excel's own maximum) and columns of csv and
         # xlsx, the bytes of an xlsx unpacked and its distinct texts (openpyxl keeps them all in memory).
@@ -155,6 +157,8 @@ class Config:
             raise ConfigError(f"{PREFIX}DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL")
         if timedelta(0) >= self.TOKEN_TTL:
             raise ConfigError(f"{PREFIX}TOKEN_TTL_HOURS must be positive")
+        if self.WEBHOOK_CA_BUNDLE and not Path(self.WEBHOOK_CA_BUNDLE).is_file():
+            raise ConfigError(f"{PREFIX}WEBHOOK_CA_BUNDLE: no file at {self.WEBHOOK_CA_BUNDLE}")
         if not 1 <= self.RETENTION_YEARS <= 100:
             raise ConfigError(f"{PREFIX}RETENTION_YEARS must be between 1 and 100 years")
         if min(self.MAX_JSON_KB, self.MAX_UPLOAD_MB, self.XLSX_MAX_UNCOMPRESSED_MB) < 1:

@@ -448,3 +448,22 @@ def test_tls_names_and_verifies_the_host_while_connecting_to_the_checked_address
             client.send(url, "whsec_" + "A" * 32, "m1", b"{}")
         assert str(failed.value) == outcome and server.requests == []
     assert server_names == ["receiver.example.cn"]
+
+
+def test_a_governance_centres_own_ca_is_a_setting(app, tmp_path, monkeypatch):
+    """WEBHOOK_CA_BUNDLE names the CA bundle the delivery client verifies receivers with (a governance centre
+    with its own CA); a bundle that is not there stops the start; unset, certifi's bundle is used."""
+    from mediation_hub.reporting import subscriptions
+
+    bundle = tmp_path / "centre-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("MEDIATION_HUB_WEBHOOK_CA_BUNDLE", str(bundle))
+    Config(tmp_path).validate()
+    monkeypatch.setenv("MEDIATION_HUB_WEBHOOK_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    with pytest.raises(ConfigError, match="MEDIATION_HUB_WEBHOOK_CA_BUNDLE"):
+        Config(tmp_path).validate()
+
+    monkeypatch.setitem(app.config, "WEBHOOK_CA_BUNDLE", str(bundle))
+    assert subscriptions.report_client().ca_certs == str(bundle)
+    monkeypatch.setitem(app.config, "WEBHOOK_CA_BUNDLE", None)
+    assert subscriptions.report_client().ca_certs is None

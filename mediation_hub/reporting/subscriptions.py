@@ -279,10 +279,17 @@ def _due(now: datetime):
                    sa.or_(ReportDelivery.claimed_until.is_(None), ReportDelivery.claimed_until < now))
 
 
+def report_client() -> GovernanceReportClient:
+    """The delivery client as the settings make it: timeout, the destination check, and the CA bundle that
+    verifies the receivers' certificates (WEBHOOK_CA_BUNDLE for a governance centre's own CA; certifi's
+    otherwise)."""
+    return GovernanceReportClient(timeout=setting("REPORT_DELIVERY_TIMEOUT", DEFAULT_TIMEOUT_SECONDS),
+                                  guard=destination_guard(), ca_certs=current_app.config.get("WEBHOOK_CA_BUNDLE"))
+
+
 def deliver_due(now: datetime, *, client: GovernanceReportClient | None = None, limit: int = 50) -> int:
     """Attempt every due delivery once; returns the number of attempts made. Commits (claim, then result)."""
-    client = client or GovernanceReportClient(timeout=setting("REPORT_DELIVERY_TIMEOUT", DEFAULT_TIMEOUT_SECONDS),
-                                              guard=destination_guard())
+    client = client or report_client()
     ids = db.session.scalars(sa.select(ReportDelivery.id).where(_due(now))
                              .order_by(ReportDelivery.next_attempt_at, ReportDelivery.id).limit(limit)).all()
     db.session.commit()
