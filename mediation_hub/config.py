@@ -93,6 +93,9 @@ class Config:
         self.LOGIN_LOCK_MAX_MINUTES = _int("LOGIN_LOCK_MAX_MINUTES", 30)
         self.LOGIN_LOCK_MEMORY_HOURS = _int("LOGIN_LOCK_MEMORY_HOURS", 24)
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Redis out of reach: the per-address limits go on counting in this process's memory instead of failing
+        # every sign-in (the per-account lock answers 503 until the storage is back: auth/throttle.py).
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.BABEL_DEFAULT_LOCALE = _env("DEFAULT_LOCALE", "zh_Hans_CN")
         self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
         self.LANGUAGES = ["zh_Hans_CN", "en"]

@@ -278,7 +278,7 @@ def two_workers(app, tmp_path):
         url = f"sqlite:///{tmp_path / 'workers.db'}"
         config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_STORAGE_URI": storage_uri,
                   "LOGIN_LOCK_AFTER": 5, "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 64,
-                  **TEST_KEYS}
+                  "WTF_CSRF_ENABLED": False, **TEST_KEYS}
         apps = [create_app(config), create_app(config)]
         with apps[0].app_context():
             db.create_all()
@@ -286,7 +286,7 @@ def two_workers(app, tmp_path):
         return apps
 
     yield build
-    if made and made[0].config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+    if made and made[0].config["RATELIMIT_STORAGE_URI"] == REDIS_URL:
         limiter.reset()  # the per-address counters this test wrote to Redis database 15
     limiter.init_app(app)
     for worker in made:
@@ -376,3 +376,15 @@ def test_lock_settings_that_cannot_work_refuse_to_start(tmp_path, monkeypatch, e
         monkeypatch.setenv(f"MEDIATION_HUB_{key}", value)
     with pytest.raises(ConfigError, match=message):
         Config(tmp_path).validate()
+
+
+def test_redis_out_of_reach_is_a_503_on_both_sign_in_doors_never_a_500(two_workers):
+    """With the rate-limit storage unreachable, the per-address limit falls back to the process's memory
+    (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) and the per-account lock answers 503: the page and the token call
+    tell the user to retry, never a bare 500."""
+    worker, _ = two_workers("redis://127.0.0.1:1/15?socket_connect_timeout=1")
+    browser = worker.test_client()
+    page = browser.post("/login", data={"username": "nobody-here", "password": "wrong-password-1"})
+    api = browser.post("/api/v1/auth/token", json={"username": "nobody-here", "password": "wrong-password-1"})
+    assert (page.status_code, api.status_code) == (503, 503)
+    assert api.json["code"] == 503
