@@ -68,3 +68,32 @@ def test_administrator_filters_the_audit_log(page, sign_in):
     assert "共 1 条" in page.inner_text(".pager")
     page.set_viewport_size({"width": 390, "height": 844})  # on a phone the table scrolls, not the page
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_administrator_changes_an_accounts_role_and_finds_it_in_the_audit_log(page, sign_in):
+    """An administrator opens an account from the list, gives it another role, and the change is in the audit
+    log under that account, with what it was before."""
+    tag = uuid.uuid4().hex[:6]
+    _org, mediator, _name = committed_mediator(tag)
+    admin = f"admin-{tag}"
+    create_user(SYSTEM, username=admin, password=PASSWORD, role=Role.admin)
+    db.session.commit()
+
+    sign_in(admin, PASSWORD)
+    page.get_by_role("navigation").get_by_role("link", name="账户").click()
+    page.fill("input[name=q]", mediator)
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("row", name=mediator).get_by_role("link", name="编辑").click()
+    page.select_option("#role", label="法律援助工作人员")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_load_state("networkidle")
+    assert f"账户 {mediator} 已更新" in page.inner_text("main")
+
+    page.get_by_role("row", name=mediator).get_by_role("link", name="编辑").click()
+    assert page.locator("#role").input_value() == "legal_aid_officer"
+    page.get_by_role("link", name="查看该账户的审计记录").click()
+    page.wait_for_load_state("networkidle")
+    rows = page.locator("table.audit-log tbody tr[data-action=user_updated]")
+    assert rows.count() == 1
+    assert "mediator" in rows.first.inner_text() and "legal_aid_officer" in rows.first.inner_text()
