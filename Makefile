@@ -39,7 +39,7 @@ run: $(STAMP)
 ## make test: install with the dev extra and run the suite on SQLite, then on PostgreSQL when
 ## MEDIATION_HUB_TEST_DATABASE_URL is set.
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not postgres"
+	env -u MEDIATION_HUB_TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not postgres"
 	@if [ -n "$$MEDIATION_HUB_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$MEDIATION_HUB_TEST_DATABASE_URL)"; \
 	  $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser" ; \
