@@ -51,7 +51,7 @@ test: $(DEV_STAMP)
 ## catalogue and compile it; translate any new empty msgstr in translations/en/LC_MESSAGES/messages.po.
 I18N := mediation_hub/translations
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k _l -k N_ --no-location --project "Mediation Hub" -o $(I18N)/messages.pot mediation_hub
+	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k _l -k N_ -k coded:2 --no-location --project "Mediation Hub" -o $(I18N)/messages.pot mediation_hub
 	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) -l en --width 120
 	$(BIN)/pybabel compile -d $(I18N) --statistics
 
@@ -61,6 +61,8 @@ translations: $(STAMP)
 LOAD_SECONDS ?= 60
 load: $(DEV_STAMP)
 	$(BIN)/python -m bench.load.mixed_traffic --duration $(LOAD_SECONDS)
+	$(BIN)/python -m bench.load.mixed_traffic --duration $(LOAD_SECONDS) --sqlite --workers 4 \
+	  --mediators 12 --officers 4 --officials 4 --results bench/results/load-sqlite-$$(date +%F).md
 	$(BIN)/python -m bench.faults.scheduler_kill
 	$(BIN)/python -m bench.faults.postgres_restart --down 10 --after 20
 

@@ -123,14 +123,19 @@ def _ensure_instance_secrets(app: Flask) -> None:
 
 
 def _configure_sqlite(app: Flask) -> None:
-    """pysqlite's own transaction handling breaks SAVEPOINTs; let SQLAlchemy emit BEGIN itself,
-    and enforce foreign keys as PostgreSQL does."""
+    """pysqlite's own transaction handling breaks SAVEPOINTs: SQLAlchemy emits BEGIN itself — BEGIN IMMEDIATE for
+    a transaction that may write, so writers queue for the lock instead of failing (``core.db``); foreign keys
+    enforced as PostgreSQL does; WAL so readers never wait for the writer; a busy timeout long enough for a queue
+    of an office's writers."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
 
+    from .core.db import check_sqlite_write, sqlite_begin_statement
     from .extensions import db
 
+    busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    strict = bool(app.config.get("SQLITE_STRICT_WRITES"))
     with app.app_context():
         engine = db.engine
 
@@ -139,11 +144,16 @@ def _configure_sqlite(app: Flask) -> None:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            # WAL: readers never block the writer (web workers, the embedded scheduler, an open read)
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.execute("PRAGMA journal_mode=WAL")
+            # WAL is safe against corruption with synchronous=NORMAL; a power cut may lose the last commits only
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql(sqlite_begin_statement())
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _on_execute(_conn, _cursor, statement, _parameters, _context, _executemany):
+            check_sqlite_write(statement, strict=strict)

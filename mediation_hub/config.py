@@ -72,6 +72,10 @@ class Config:
         self.SECRET_KEY = _env("SECRET_KEY")
         self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or f"sqlite:///{instance / 'mediation_hub.db'}"
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # SQLite only: how long a writer waits its turn for the write lock before the request fails with 503
+        self.SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 20000)
+        # SQLite only: refuse (instead of logging) a write in a GET request that did not declare it (tests set it)
+        self.SQLITE_STRICT_WRITES = False
         self.PII_KEY = _env("PII_KEY")
         self.LOOKUP_KEY = _env("LOOKUP_KEY")
         self.TOKEN_TTL = timedelta(hours=_int("TOKEN_TTL_HOURS", 12))
@@ -84,7 +88,10 @@ class Config:
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SESSION_HOURS", 10))
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+        # Sign-in budgets (auth/throttle.py): per account and address together, and a generous ceiling per address
+        # (an office behind one NAT address signs in together; one person's mistakes spend only their own budget).
         self.LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute")
+        self.LOGIN_ADDRESS_RATE_LIMIT = _env("LOGIN_ADDRESS_RATE_LIMIT", "100 per minute")
         # Per-account sign-in throttle (auth/throttle.py): after LOGIN_LOCK_AFTER failures for one username the
         # name is locked for LOGIN_LOCK_MINUTES, doubled at each further lock up to LOGIN_LOCK_MAX_MINUTES;
         # failures and backoff are forgotten after a success or LOGIN_LOCK_MEMORY_HOURS.

@@ -62,7 +62,7 @@ def app(tmp_path_factory):
     url = database_url(tmp_path_factory)
     application = create_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "1000 per minute",
+        "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "1000 per minute", "LOGIN_ADDRESS_RATE_LIMIT": "1000 per minute",
         # names such as "nobody-here" fail in many tests of one process; tests/test_auth_throttle.py sets its own
         "LOGIN_LOCK_AFTER": 1000,
         # cheap argon2 for the thousands of accounts tests make; production cost is tested in test_auth_*
@@ -70,6 +70,8 @@ def app(tmp_path_factory):
         # report receivers on 127.0.0.1, and made-up hosts of subscriptions that are saved, never called (they do
         # not resolve); tests/test_security_ssrf.py checks the guard with an empty allow list
         "WEBHOOK_ALLOWED_HOSTS": WEBHOOK_TEST_HOSTS,
+        # a GET that writes without core.db.writing() fails the test (on SQLite it could fail under load)
+        "SQLITE_STRICT_WRITES": True,
     })
     with application.app_context():
         if url.startswith("postgresql"):

@@ -17,11 +17,18 @@ REQUIRED_KINDS = {"case_register", "case_accept", "case_session", "case_conclude
                   "transfer_request", "transfer_list", "dashboard_page", "rates_api", "page_login"}
 
 
+# The default run (PostgreSQL when a server answers), and the embedded default as an office uses it: 20 people
+# (12 mediators, 4 officers, 4 officials) on a SQLite file served by gunicorn -w 4 (issue 13, point 0).
+RUNS = {"default": [], "sqlite-20-people-4-workers": ["--sqlite", "--workers", "4", "--mediators", "12",
+                                                     "--officers", "4", "--officials", "4"]}
+
+
 @pytest.mark.load
-def test_short_mixed_load_has_no_errors_and_no_half_written_case(tmp_path):
+@pytest.mark.parametrize("extra", RUNS.values(), ids=RUNS.keys())
+def test_short_mixed_load_has_no_errors_and_no_half_written_case(tmp_path, extra):
     summary_path = tmp_path / "summary.json"
     done = subprocess.run([sys.executable, "-m", "bench.load.mixed_traffic", "--short", "--hard-limit", "150",
-                           "--results", str(tmp_path / "load.md"), "--json", str(summary_path)],
+                           "--results", str(tmp_path / "load.md"), "--json", str(summary_path), *extra],
                           cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     summary = json.loads(summary_path.read_text())

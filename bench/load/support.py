@@ -193,7 +193,8 @@ def hub_environment(url: str, keys: dict[str, str], **extra: str) -> dict[str, s
     sign-in limit the bench's few page sign-ins cannot trip."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATION_HUB_")}
     env.update({"MEDIATION_HUB_DATABASE_URL": url, "MEDIATION_HUB_SCHEDULER_ENABLED": "false",
-                "MEDIATION_HUB_LOGIN_RATE_LIMIT": "600 per minute", "PYTHONPATH": str(ROOT)})
+                "MEDIATION_HUB_LOGIN_RATE_LIMIT": "600 per minute",
+                "MEDIATION_HUB_LOGIN_ADDRESS_RATE_LIMIT": "600 per minute", "PYTHONPATH": str(ROOT)})
     env.update({f"MEDIATION_HUB_{k}": v for k, v in keys.items()})
     env.update(extra)
     return env
@@ -252,6 +253,17 @@ class Gunicorn:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class FlaskRun(Gunicorn):
+    """``mediation-hub run`` (what ``make run`` starts: Flask's threaded server) on 127.0.0.1, in its own process
+    group, logging to a file."""
+
+    def __init__(self, url: str, keys: dict[str, str], *, port: int | None = None, log_path: Path, **_ignored):
+        super().__init__(url, keys, port=port, log_path=log_path)
+        self.command = [str(BIN / "mediation-hub"), "run", "--host", "127.0.0.1", "--port", str(self.port),
+                        "--no-reload", "--no-debugger"]
+        self.env["FLASK_APP"] = "mediation_hub:create_app"
 
 
 # --- recording --------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request, session
 
+from ..core.db import writing
 from ..extensions import db
 from . import sessions
 from .models import User
@@ -40,5 +41,8 @@ def note_activity() -> None:
     """Record that this browser's session is in use (at most once a minute). Runs before the view, so the
     only write it commits is its own."""
     row = g.get("user_session")
-    if row is not None and sessions.touch_session(row):
-        db.session.commit()
+    if row is None or not sessions.touch_due(row):
+        return
+    with writing():
+        if sessions.touch_session(row):
+            db.session.commit()

@@ -77,10 +77,15 @@ def live_session(clear: str | None, user_id: str | None, *, now: datetime | None
     return row if row.user.active else None
 
 
+def touch_due(row: UserSession, *, now: datetime | None = None) -> bool:
+    """Whether the browser's "still in use" stamp is older than ``TOUCH_INTERVAL`` (no write needed otherwise)."""
+    return (now or utcnow()) - row.last_seen_at >= TOUCH_INTERVAL
+
+
 def touch_session(row: UserSession, *, now: datetime | None = None) -> bool:
     """Note that the browser is still in use, at most once per ``TOUCH_INTERVAL``; True when written."""
     now = now or utcnow()
-    if now - row.last_seen_at < TOUCH_INTERVAL:
+    if not touch_due(row, now=now):
         return False
     # Conditional: of two requests of one browser arriving together only one writes.
     result = db.session.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -76,3 +77,86 @@ def render_migration_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+# --- SQLite: writers queue instead of failing ------------------------------------------------------------------
+#
+# SQLite has one writer at a time. A transaction that begins as a reader (plain BEGIN) and then writes must
+# upgrade its lock, and when another connection wrote meanwhile the upgrade fails at once with "database is
+# locked" (SQLITE_BUSY_SNAPSHOT: the busy timeout cannot help, the reader's snapshot is stale). So a transaction
+# that may write begins with BEGIN IMMEDIATE: it takes the write lock first and waits its turn (busy_timeout),
+# exactly as a row lock waits on PostgreSQL, and every request gets its real answer (201, 409), never a 503.
+# Readers stay plain BEGIN: with WAL they never wait for the writer.
+#
+# Which is which: requests with an unsafe method (POST, PUT, PATCH, DELETE), jobs and commands write; GET, HEAD
+# and OPTIONS requests read. A reading request that must write (the once-a-minute "session still in use" stamp)
+# says so with ``writing()``; a write without it is refused in tests (``SQLITE_STRICT_WRITES``) and logged in
+# production, so no such write goes unnoticed.
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITE_WORDS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _reading_request() -> bool:
+    """True inside a GET/HEAD/OPTIONS request that has not declared a write."""
+    from flask import g, has_request_context, request
+
+    return has_request_context() and request.method in SAFE_METHODS and not g.get("_write_intent", False)
+
+
+# A thread that only looks (a browser test checking what the page saved, while the server it drives writes) reads
+# outside any request; it says so here, or its first SELECT would take the write lock and hold the server up.
+_THREAD_READS = ContextVar("sqlite_thread_reads", default=False)
+
+
+def thread_reads(value: bool = True) -> None:
+    """Make this thread's transactions outside requests plain (deferred) on SQLite: for a thread that reads."""
+    _THREAD_READS.set(value)
+
+
+def sqlite_begin_statement() -> str:
+    from flask import has_request_context
+
+    if _reading_request() or (not has_request_context() and _THREAD_READS.get()):
+        return "BEGIN"
+    return "BEGIN IMMEDIATE"
+
+
+class WriteInReadingRequest(RuntimeError):
+    """A GET (or HEAD, OPTIONS) request wrote without ``writing()``: on SQLite that write can fail under load."""
+
+
+def check_sqlite_write(statement: str, *, strict: bool) -> None:
+    if not _reading_request() or not statement.lstrip().upper().startswith(_WRITE_WORDS):
+        return
+    from flask import current_app, request
+
+    message = f"{request.method} {request.path} writes without writing(): {statement.split(None, 3)[:3]}"
+    if strict:
+        raise WriteInReadingRequest(message)
+    current_app.logger.warning(message)
+
+
+class writing:  # noqa: N801 - used as a context manager, like a function
+    """Declare that a reading request writes now: on SQLite the read transaction ends first, so the writing one
+    begins IMMEDIATE and queues behind other writers. The caller commits inside the block. Elsewhere (no
+    request, an unsafe method, PostgreSQL) it changes nothing."""
+
+    def __enter__(self):
+        from flask import g, has_request_context
+
+        from ..extensions import db
+
+        self._set = has_request_context() and not g.get("_write_intent", False)
+        if self._set:
+            if db.engine.dialect.name == "sqlite" and db.session().in_transaction():
+                db.session.commit()  # nothing written yet: this only ends the reading transaction
+            g._write_intent = True
+        return self
+
+    def __exit__(self, *exc):
+        if self._set:
+            from flask import g
+
+            g._write_intent = False
+        return False

@@ -18,6 +18,7 @@ import multiprocessing
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from ..core.db import thread_reads
 from ..extensions import db
 from .rows import Checked, CheckSpec, PreparedCase, RowChecker, RowRejected
 
@@ -30,6 +31,7 @@ def _start_worker(spec: CheckSpec) -> None:
     connections, inherited by fork, are left alone: using them from two processes would corrupt them)."""
     global _CHECKER
     _APP.app_context().push()
+    thread_reads(True)  # a worker only reads: on SQLite it must not queue for the write lock the parent holds
     engines = db.engines
     bind = engines[None]
     if isinstance(bind, sa.engine.Engine):
