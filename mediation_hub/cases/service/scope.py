@@ -1,4 +1,10 @@
-"""Which cases an actor sees and may work on, and the lists built on that scope (worklist, search)."""
+"""Which cases an actor sees and may work on, and the lists built on that scope (worklist, search).
+
+Two scopes: what an actor *sees* in its lists (``case_scope``: the cases its organisation handles or
+co-mediates, or its region's) and what it may *read* (``readable_by``: that, plus the cases its organisation
+handed over by an accepted transfer, which the sender keeps as a read-only view, DESIGN "Lifecycles").
+``only_reads`` tells the one from the other for a case; ``require_may_act`` refuses (403) any action to an
+actor that only reads the case."""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from ...core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
-from ...core.modules import import_optional
+from ...core.messages import coded
 from ...core.pii import (
     lookup_hash,
     mask_id_number,
@@ -25,28 +31,57 @@ from ...extensions import db
 from ...regions.models import Region
 from ...regions.service import subtree_condition
 from ...registry.models import Organization
+from ...transfers.models import (
+    Transfer,
+    TransferMode,
+    TransferStatus,
+    co_mediated_case_ids,
+    transferred_out_case_ids,
+)
 from ..models import Case, CaseStatus, Party
 from ..rules import OPEN_STATES, RUNNING_STATES
 
 CASE_HANDLER_ROLES = (Role.mediator, Role.legal_aid_officer)
 
 
-def _co_mediated_case_ids(organization_id: int | None) -> sa.Select | None:
-    transfers = import_optional("mediation_hub.transfers.models")
-    helper = getattr(transfers, "co_mediated_case_ids", None) if transfers else None
-    return helper(organization_id) if helper else None
-
-
 def case_scope(actor: Actor) -> sa.ColumnElement[bool]:
-    """SQL condition on Case for what the actor may see."""
+    """SQL condition on Case for what the actor sees in its lists (and may work on, role permitting)."""
     if actor.sees_everything:
         return sa.true()
     if actor.role in ORGANIZATION_SCOPED_ROLES:
         own = Case.organization_id == actor.organization_id
-        co_mediated = _co_mediated_case_ids(actor.organization_id)
-        return own if co_mediated is None else sa.or_(own, Case.id.in_(co_mediated))
-    org_ids = sa.select(Organization.id).where(subtree_condition(Organization.region_code, actor.region_code))
-    return Case.organization_id.in_(org_ids)
+        return sa.or_(own, Case.id.in_(co_mediated_case_ids(actor.organization_id)))
+    return Case.organization_id.in_(_organizations_in_region(actor))
+
+
+def _organizations_in_region(actor: Actor) -> sa.Select:
+    return sa.select(Organization.id).where(subtree_condition(Organization.region_code, actor.region_code))
+
+
+def _sends_cases(actor: Actor) -> bool:
+    """A user of an organisation that may hand cases over (and so keep reading them afterwards)."""
+    return actor.role in ORGANIZATION_SCOPED_ROLES and actor.organization_id is not None and not actor.is_system
+
+
+def readable_by(actor: Actor) -> sa.ColumnElement[bool]:
+    """SQL condition on Case for what the actor may read: its scope, and for a user of an organisation the
+    cases that organisation handed over by an accepted transfer (mode transfer; onward transfers by the
+    receiver do not take the view away). A declined, expired or withdrawn request changes nothing."""
+    scope = case_scope(actor)
+    if not _sends_cases(actor):
+        return scope
+    return sa.or_(scope, Case.id.in_(transferred_out_case_ids(actor.organization_id)))
+
+
+def transferred_out_condition(actor: Actor) -> sa.ColumnElement[bool]:
+    """SQL condition on Case for the "已转出" list: the cases the actor's organisation handed over by an
+    accepted transfer and no longer handles. For actors without an organisation: the cases in their scope
+    handed over by an organisation of their region (admins: by any organisation)."""
+    if _sends_cases(actor):
+        return sa.and_(Case.id.in_(transferred_out_case_ids(actor.organization_id)),
+                       sa.not_(case_scope(actor)))
+    senders = None if actor.sees_everything else _organizations_in_region(actor)
+    return sa.and_(case_scope(actor), Case.id.in_(transferred_out_case_ids(senders)))
 
 
 def cases_visible_to(actor: Actor) -> sa.Select:
@@ -65,12 +100,60 @@ DETAIL_LOADING = (
 
 
 def get_case(actor: Actor, case_id: int, *, detail: bool = False) -> Case:
-    """The case if the actor may see it, else NotFound; ``detail`` loads what the case detail shows with it."""
-    stmt = cases_visible_to(actor).where(Case.id == case_id)
+    """The case if the actor may read it (``readable_by``), else NotFound; ``detail`` loads what the case
+    detail shows with it. Whether the actor may also act on it is checked by each action."""
+    stmt = sa.select(Case).where(readable_by(actor), Case.id == case_id)
     case = db.session.scalar(stmt.options(*DETAIL_LOADING) if detail else stmt)
     if case is None:
         raise NotFound("case")
     return case
+
+
+def read_only_ids(actor: Actor, case_ids: list[int]) -> set[int]:
+    """Of these readable cases, the ones the actor reads only as a sender (outside its scope): one query."""
+    if not case_ids or not _sends_cases(actor):
+        return set()
+    in_scope = set(db.session.scalars(sa.select(Case.id).where(Case.id.in_(case_ids), case_scope(actor))))
+    return set(case_ids) - in_scope
+
+
+def only_reads(actor: Actor, case: Case) -> bool:
+    """Whether the actor's organisation sent this case away and now only reads it (no action of any kind)."""
+    return case.id in read_only_ids(actor, [case.id])
+
+
+def require_may_act(actor: Actor, case: Case) -> None:
+    """403 for an actor that only reads the case (its organisation handed it over)."""
+    if only_reads(actor, case):
+        raise PermissionDenied(coded("case_read_only", "该案件已转出，本机构仅可查看"))
+
+
+@dataclass(frozen=True)
+class Handover:
+    """How a case left the organisation that reads it now: the accepted transfer, its receiver and date."""
+
+    transfer_id: int
+    to_organization_id: int
+    to_organization_name: str
+    accepted_on: date
+
+
+def handovers(actor: Actor, case_ids: list[int]) -> dict[int, Handover]:
+    """For each case, its latest accepted transfer (mode transfer) sent by the actor's organisation (by any
+    organisation for actors without one): the receiver and the day it accepted. Cases never handed over are
+    absent."""
+    if not case_ids:
+        return {}
+    stmt = (sa.select(Transfer).options(joinedload(Transfer.to_organization))
+            .where(Transfer.case_id.in_(case_ids), Transfer.status == TransferStatus.accepted,
+                   Transfer.mode == TransferMode.transfer)
+            .order_by(Transfer.answered_at, Transfer.id))
+    if _sends_cases(actor):
+        stmt = stmt.where(Transfer.from_organization_id == actor.organization_id)
+    found: dict[int, Handover] = {}
+    for t in db.session.scalars(stmt):  # oldest first: the latest of each case stays
+        found[t.case_id] = Handover(t.id, t.to_organization_id, t.to_organization.name, t.answered_on)
+    return found
 
 
 def can_handle(actor: Actor, case: Case) -> bool:
@@ -83,7 +166,7 @@ def can_handle(actor: Actor, case: Case) -> bool:
 
 def require_handler(actor: Actor, case: Case) -> None:
     if not can_handle(actor, case):
-        raise PermissionDenied("只有承办组织的调解员可以办理该案件 (only the handling organisation works on a case)")
+        raise PermissionDenied(coded("not_handling_organization", "只有承办组织的调解员可以办理该案件"))
 
 
 def is_of_handling_organization(actor: Actor, case: Case) -> bool:
@@ -178,12 +261,13 @@ def _text_condition(q: str) -> sa.ColumnElement[bool]:
 def search_cases(actor: Actor, *, status=None, category=None, date_from: date | None = None,
                  date_to: date | None = None, region_code: str | None = None, studio_id: int | None = None,
                  overdue: bool | None = None, q: str | None = None, organization_id: int | None = None,
-                 person_hash: str | None = None) -> sa.Select:
+                 person_hash: str | None = None, transferred_out: bool | None = None) -> sa.Select:
     """Cases in the actor's scope filtered by status, category, received date range, the handling
     organisation's region subtree, studio, overdue, text (number, summary, party name, ID number or phone)
     and ``person_hash``, the keyed hash of a party's ID number or phone (``searched_number(...).hash``: how
-    a link names the number without carrying it); the most recently received first."""
-    stmt = cases_visible_to(actor)
+    a link names the number without carrying it); the most recently received first. ``transferred_out``
+    lists instead the cases the actor's organisation handed over ("已转出", ``transferred_out_condition``)."""
+    stmt = sa.select(Case).where(transferred_out_condition(actor)) if transferred_out else cases_visible_to(actor)
     if status:
         stmt = stmt.where(Case.status == CaseStatus(status))
     if category:
@@ -194,7 +278,7 @@ def search_cases(actor: Actor, *, status=None, category=None, date_from: date | 
         stmt = stmt.where(Case.received_on <= date_to)
     if region_code:
         if db.session.get(Region, region_code) is None:
-            raise ValidationFailed({"region_code": ["未知的行政区划代码 (unknown region code)"]})
+            raise ValidationFailed({"region_code": [coded("unknown_region", "未知的行政区划代码")]})
         stmt = stmt.where(Case.organization_id.in_(
             sa.select(Organization.id).where(subtree_condition(Organization.region_code, region_code))))
     if studio_id:
