@@ -56,7 +56,7 @@ def write_csv(path: Path, rows: int, seed: int, tag: str) -> None:
     rng = random.Random(seed)
     headers = {column.key: column.header for column in LAYOUT}
     keys = ["source_number", "received_on", "category", "source", "summary", "occurred_region_code", "status",
-            "accepted_on", "concluded_on", "outcome", "declined_on", "decline_reason", "applicant_name",
+            "accepted_on", "concluded_on", "outcome", "terms", "declined_on", "decline_reason", "applicant_name",
             "applicant_id_number", "applicant_phone", "applicant_region_code", "respondent_name",
             "respondent_id_number", "respondent_region_code"]
     categories, sources = list(CATEGORY_SHARES), list(SOURCE_SHARES)
@@ -76,6 +76,7 @@ def write_csv(path: Path, rows: int, seed: int, tag: str) -> None:
                 f"{tag}-{n:08d}", received.isoformat(), rng.choice(categories), rng.choice(sources),
                 f"历史纠纷导入 {n}", region, status, accepted.isoformat() if accepted else "",
                 concluded.isoformat() if concluded else "", outcome,
+                "被申请人赔偿维修费" if outcome == "达成协议" else "",  # an agreement needs its terms
                 received.isoformat() if status == "不予受理" else "",
                 "不属于人民调解受理范围" if status == "不予受理" else "",
                 f"申请人{n % 997}", ric_number(region, born, n % 1000), f"139{rng.randrange(10**8):08d}", region,
@@ -140,7 +141,7 @@ def baseline(url: str, organization_id: int, rows: int) -> dict:
             body["received_on"] = date(2024, 3, 1) + timedelta(days=n % 200)
             case, _ = service.register_case(SYSTEM, body)
             service.accept_case(SYSTEM, case.id, accepted_on=body["received_on"])
-            service.conclude_case(SYSTEM, case.id, outcome="agreement",
+            service.conclude_case(SYSTEM, case.id, outcome="agreement", terms="被申请人赔偿维修费",
                                   concluded_on=body["received_on"] + timedelta(days=5))
             db.session.commit()
         seconds = time.perf_counter() - started

@@ -8,6 +8,7 @@ from apispec import BasePlugin
 from flask import Blueprint, Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .core.messages import coded
 from .core.modules import import_optional
 from .errors import ErrorSchema, error_body, handle_http_error
 from .extensions import api, csrf
@@ -19,7 +20,7 @@ PUBLIC_API_CALLS = {("GET", f"{API_PREFIX}/openapi.json"), ("GET", f"{API_PREFIX
 API_MODULES = (
     "auth.api", "regions.api", "registry.api", "agreements.api", "cases.api", "transfers.api",
     "legal_aid.api", "reporting.api", "notifications.api", "privacy.api", "imports.api", "calendars.api",
-    "audit.api", "exports.api",
+    "audit.api", "exports.api", "reference.api",
 )
 
 
@@ -37,7 +38,7 @@ def _authenticate_api_request():
     token = _bearer_token()
     user = user_for_token(token) if token else None
     if user is None:
-        body = error_body(401, "Unauthorized", "需要有效的访问令牌 (a valid bearer token is required)")
+        body = error_body(401, "Unauthorized", coded("token_required", "需要有效的访问令牌"))
         response = jsonify(body)
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Bearer realm="mediation-hub"'

@@ -104,7 +104,7 @@ def users_set_password_command(name, password_stdin):
     password = sys.stdin.readline().rstrip("\r\n")
     user = user_by_username(name)
     if user is None:
-        refuse(ValidationFailed({"name": ["no account of that name"]}))
+        refuse(ValidationFailed({"name": ["没有该用户名的账户"]}))
     try:
         reset_password(SYSTEM, user.id, password)
     except ValidationFailed as exc:

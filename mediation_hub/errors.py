@@ -6,15 +6,27 @@ from flask import Flask, g, jsonify, render_template, request
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
+from .core.framework_messages import CSRF_FAILED, http_code, http_message, translate_field_messages
+from .core.i18n import N_
+from .core.messages import Coded, LazyCoded, code_of, coded, codes_of
+
 
 class DomainError(Exception):
+    """A refusal a person can act on. ``message`` is in the request's language; when it is a ``Coded`` its code is
+    the error's machine code (``error`` in the JSON body), else the class's ``code``."""
+
     status = 400
     title = "Bad Request"
+    code = "bad_request"
 
     def __init__(self, message: str, errors: dict | None = None):
         super().__init__(message)
         self.message = message
         self.errors = errors
+
+    @property
+    def error_code(self) -> str:
+        return code_of(self.message, self.code)
 
 
 class ValidationFailed(DomainError):
@@ -22,10 +34,11 @@ class ValidationFailed(DomainError):
 
     status = 422
     title = "Unprocessable Entity"
+    code = "validation_failed"
 
     def __init__(self, errors: dict[str, list[str] | str], message: str | None = None):
         normalised = {k: v if isinstance(v, list) else [v] for k, v in errors.items()}
-        super().__init__(message or "输入有误: " + ", ".join(sorted(normalised)), normalised)
+        super().__init__(message or coded("validation_failed", "输入有误，请改正标出的项目"), normalised)
 
 
 class StateConflict(DomainError):
@@ -33,6 +46,7 @@ class StateConflict(DomainError):
 
     status = 409
     title = "Conflict"
+    code = "state_conflict"
 
 
 class NotFound(DomainError):
@@ -40,9 +54,13 @@ class NotFound(DomainError):
 
     status = 404
     title = "Not Found"
+    code = "not_found"
 
     def __init__(self, what: str = "record"):
-        super().__init__(f"{what} not found")
+        """``what`` is a noun of ``NOT_FOUND`` (``NotFound("case")``: 未找到该案件, code ``case_not_found``), or a
+        message of its own (a ``Coded`` keeps its code)."""
+        self.what = what
+        super().__init__(not_found_message(what))
 
 
 class PermissionDenied(DomainError):
@@ -50,11 +68,61 @@ class PermissionDenied(DomainError):
 
     status = 403
     title = "Forbidden"
+    code = "permission_denied"
 
 
 class Unavailable(DomainError):
     status = 503
     title = "Service Unavailable"
+    code = "service_unavailable"
+
+
+# What NotFound(noun) says: the noun's code and text (translated when raised).
+NOT_FOUND = {
+    "record": ("not_found", N_("未找到该记录")),
+    "case": ("case_not_found", N_("未找到该案件")),
+    "party": ("party_not_found", N_("未找到该当事人")),
+    "session": ("session_not_found", N_("未找到该调解记录")),
+    "follow-up": ("follow_up_not_found", N_("未找到该回访记录")),
+    "document": ("document_not_found", N_("未找到该文书")),
+    "region": ("region_not_found", N_("未找到该行政区划")),
+    "organization": ("organization_not_found", N_("未找到该组织")),
+    "studio": ("studio_not_found", N_("未找到该调解工作室")),
+    "mediator": ("mediator_not_found", N_("未找到该调解员")),
+    "transfer": ("transfer_not_found", N_("未找到该转办")),
+    "application": ("application_not_found", N_("未找到该申请")),
+    "legal-aid application": ("legal_aid_application_not_found", N_("未找到该法律援助申请")),
+    "user": ("user_not_found", N_("未找到该账户")),
+    "token": ("token_not_found", N_("未找到该访问令牌")),
+    "agreement": ("agreement_not_found", N_("未找到该协议")),
+    "proposal": ("proposal_not_found", N_("未找到该协议提议")),
+    "agreement proposal": ("agreement_proposal_not_found", N_("未找到该协议提议")),
+    "subscription": ("subscription_not_found", N_("未找到该报送订阅")),
+    "report subscription": ("subscription_not_found", N_("未找到该报送订阅")),
+    "report delivery": ("report_delivery_not_found", N_("未找到该报送记录")),
+    "report snapshot": ("report_snapshot_not_found", N_("未找到该报表快照")),
+    "report": ("report_not_found", N_("未找到该报表")),
+    "export": ("export_not_found", N_("未找到该导出")),
+    "export file": ("export_file_not_found", N_("未找到该导出文件")),
+    "import": ("import_not_found", N_("未找到该导入")),
+    "import job": ("import_not_found", N_("未找到该导入任务")),
+    "error report": ("error_report_not_found", N_("未找到该错误报告")),
+    "notification": ("notification_not_found", N_("未找到该通知")),
+    "personal data for this ID number": ("personal_data_not_found", N_("未找到与该身份证号码相关的个人信息")),
+    "calendar year": ("calendar_year_not_found", N_("未找到该年度的工作日历")),
+}
+
+
+def not_found_message(what) -> Coded:
+    """The message of ``NotFound(what)``: a noun of ``NOT_FOUND``, a ``Coded`` as it is, or another message."""
+    if isinstance(what, Coded):
+        return what
+    entry = NOT_FOUND.get(str(what))
+    if entry is not None:
+        return coded(*entry)
+    if str(what).isascii():  # a noun nobody put in the table yet: a Chinese message all the same
+        return coded(str(what).replace("-", "_").replace(" ", "_") + "_not_found", NOT_FOUND["record"][1])
+    return Coded("not_found", str(what))
 
 
 def collect(errors: dict[str, list[str]], field: str, message: str) -> None:
@@ -76,15 +144,33 @@ class ErrorSchema(Schema):
 
     code = fields.Integer(required=True, metadata={"description": "the HTTP status"})
     status = fields.String(required=True, metadata={"description": "the HTTP status name"})
-    message = fields.String(required=True, metadata={"description": "what went wrong, for a person"})
+    error = fields.String(required=True, metadata={
+        "description": "one stable snake_case machine code for the whole error, e.g. validation_failed, "
+                       "state_conflict, not_found, case_not_found, permission_denied, rate_limited, "
+                       "payload_too_large, method_not_allowed; branch on it, never on the message",
+        "example": "case_not_found"})
+    message = fields.String(required=True, metadata={
+        "description": "what went wrong, for a person, in the language asked for (Accept-Language or ?lang=; "
+                       "Chinese by default)"})
     errors = fields.Dict(keys=fields.String(), metadata={
         "description": "422: the fields at fault by location, e.g. {\"json\": {\"field\": [\"message\"]}}"})
+    error_codes = fields.Dict(keys=fields.String(), metadata={
+        "description": "the same shape as errors, with a stable machine code in place of each message, e.g. "
+                       "{\"json\": {\"terms\": [\"terms_required\"], \"category\": [\"not_one_of\"]}}; codes of "
+                       "the framework's checks: required, null, unknown_field, invalid_type, invalid_date, "
+                       "not_one_of, length, too_long, too_short, out_of_range, pattern, invalid"})
 
 
-def error_body(status: int, title: str, message: str, errors: dict | None = None) -> dict:
-    body = {"code": status, "status": title, "message": message}
+def error_body(status: int, title: str, message: str, errors: dict | None = None, *, error: str | None = None,
+               located: bool = False) -> dict:
+    """The one JSON error shape: ``errors`` maps a field to its messages (by location ``json`` unless
+    ``located``), ``error_codes`` the same fields to the messages' codes, ``error`` the whole error's code."""
+    body = {"code": status, "status": title, "error": error or code_of(message, http_code(status)),
+            "message": message}
     if errors:
-        body["errors"] = {"json": errors}
+        located_errors = translate_field_messages(errors if located else {"json": errors})
+        body["errors"] = located_errors
+        body["error_codes"] = codes_of(located_errors)
     return body
 
 
@@ -94,29 +180,88 @@ def handle_http_error(exc: HTTPException):
     from .extensions import db
 
     db.session.rollback()
-    message = exc.description or exc.name
+    message = _http_error_message(exc)
+    data = getattr(exc, "data", {}) or {}
+    headers = dict(data.get("headers") or {})
+    if exc.code == 429 and "Retry-After" not in headers and getattr(exc, "retry_after", None):
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+        headers.setdefault("Allow", ", ".join(exc.valid_methods))
     if _wants_json():
-        data = getattr(exc, "data", {}) or {}
-        errors = data.get("messages")
-        body = error_body(exc.code, exc.name, message)
-        if errors:
-            body["errors"] = errors
+        body = error_body(exc.code, exc.name, message, data.get("messages"), located=True)
         response = jsonify(body)
         response.status_code = exc.code
-        for key, value in (data.get("headers") or {}).items():
+        for key, value in headers.items():
             response.headers[key] = value
         return response
-    return render_template("error.html", status=exc.code, message=message), exc.code
+    return render_template("error.html", status=exc.code, message=message), exc.code, headers
+
+
+def _http_error_message(exc: HTTPException) -> Coded:
+    """The message of an HTTP error in the request's language: the hub's own, or the status's for a framework's
+    English description; a rate limit says when to retry, a failed CSRF check what to do."""
+    from flask_limiter import RateLimitExceeded
+    from flask_wtf.csrf import CSRFError
+
+    if isinstance(exc, RateLimitExceeded):
+        return _rate_limited_message(exc)
+    if isinstance(exc, CSRFError):
+        return coded(*CSRF_FAILED)
+    return http_message(exc.code, exc.description)
+
+
+def _rate_limited_message(exc) -> Coded:
+    """Flask-Limiter's refusal ("10 per 1 minute") said as when to try again; ``exc.retry_after`` seconds."""
+    import math
+    import time
+
+    from .extensions import limiter
+
+    current = limiter.current_limit
+    reset_at = getattr(current, "reset_at", None)
+    seconds = max(1, math.ceil(reset_at - time.time())) if reset_at else 60
+    exc.retry_after = seconds
+    if seconds < 60:
+        return coded("rate_limited", "尝试过于频繁，请 %(seconds)s 秒后再试", seconds=seconds)
+    return coded("rate_limited", "尝试过于频繁，请 %(minutes)s 分钟后再试", minutes=math.ceil(seconds / 60))
+
+
+# How the error page names a field at fault (a field without a label is shown by its messages alone).
+FIELD_LABELS = {
+    "name": N_("名称"), "id_number": N_("身份证号码"), "phone": N_("电话"), "uscc": N_("统一社会信用代码"),
+    "region_code": N_("行政区划"), "organization_id": N_("组织"), "parent_id": N_("上级组织"),
+    "lead_mediator_id": N_("领衔调解员"), "named_by_id": N_("命名单位"), "named_on": N_("命名日期"),
+    "username": N_("用户名"), "password": N_("密码"), "current_password": N_("当前密码"),
+    "new_password": N_("新密码"), "role": N_("角色"), "organization": N_("组织"), "region": N_("行政区划"),
+    "year": N_("年份"), "holidays": N_("放假日期"), "workdays": N_("调休上班日期"), "file": N_("文件"),
+    "date_from": N_("开始日期"), "date_to": N_("结束日期"), "action": N_("操作类型"), "format": N_("格式"),
+    "category": N_("纠纷类别"), "source": N_("案件来源"), "summary": N_("纠纷概要"), "terms": N_("协议内容"),
+    "received_on": N_("登记日期"), "reason": N_("理由"), "status": N_("状态"),
+}
+
+
+def field_label(field: str) -> str | None:
+    """The label of a field for the error page, translated, or None."""
+    from flask_babel import gettext
+
+    label = FIELD_LABELS.get(str(field))
+    return gettext(label) if label else None
 
 
 def register_error_handlers(app: Flask) -> None:
     from .extensions import db
 
+    app.jinja_env.globals["field_label"] = field_label
+
     @app.errorhandler(DomainError)
     def handle_domain_error(exc: DomainError):
         db.session.rollback()
         if _wants_json():
-            return jsonify(error_body(exc.status, exc.title, exc.message, exc.errors)), exc.status
+            # ``details``: more members of the body that an error documents itself (e.g. the candidates of a
+            # possible duplicate registration, cases/api.py), set by the API view that raises it
+            body = {**error_body(exc.status, exc.title, exc.message, exc.errors),
+                    **(getattr(exc, "details", None) or {})}
+            return jsonify(body), exc.status
         return (
             render_template("error.html", status=exc.status, message=exc.message, errors=exc.errors),
             exc.status,
@@ -127,8 +272,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def handle_stale_data(exc: StaleDataError):
         # An optimistic-locking miss (a version_id_col row changed by another transaction) is a conflict.
-        message = "记录已被他人同时修改，请刷新后重试 (the record was changed concurrently)"
-        return handle_domain_error(StateConflict(message))
+        return handle_domain_error(StateConflict(coded("changed_concurrently", "记录已被他人同时修改，请刷新后重试")))
 
     app.register_error_handler(HTTPException, handle_http_error)
 
@@ -139,10 +283,11 @@ def register_error_handlers(app: Flask) -> None:
         except Exception:  # a connection that is gone may fail its rollback too; the answer below still stands
             app.logger.warning("rollback failed after an error on %s %s", request.method, request.path)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        status, title, message = 500, "Internal Server Error", "内部错误，请稍后再试"
+        status, title, message = 500, "Internal Server Error", coded("internal_error", "内部错误，请稍后再试")
         headers = {}
         if database_unavailable(exc):
-            status, title, message = 503, "Service Unavailable", "数据库暂时不可用，请稍后再试"
+            status, title = 503, "Service Unavailable"
+            message = coded("database_unavailable", "数据库暂时不可用，请稍后再试")
             headers["Retry-After"] = RETRY_AFTER_SECONDS
             # The layout names the signed-in user, whose row the rollback has expired: reloading it would fail
             # again (and turn this page into a 500), so the error page is drawn as for a signed-out visitor.
@@ -162,15 +307,17 @@ def register_error_handlers(app: Flask) -> None:
         message = refused_value(exc)
         if message is None:
             return handle_unexpected(exc)
-        return handle_domain_error(ValidationFailed({}, message=message))
+        return handle_domain_error(ValidationFailed({}, message=message()))
 
 
 RETRY_AFTER_SECONDS = "5"
-NUMBER_OUT_OF_RANGE = "数值超出允许范围 (a number in the request is out of range)"
-NUL_IN_TEXT = "文字中不能含有空字符 (text may not contain NUL characters)"
 
 
-def refused_value(exc: Exception) -> str | None:
+NUMBER_OUT_OF_RANGE = LazyCoded("number_out_of_range", N_("数值超出允许范围"))
+NUL_IN_TEXT = LazyCoded("nul_in_text", N_("文字中不能含有空字符"))
+
+
+def refused_value(exc: Exception) -> LazyCoded | None:
     """Why a value sent by the client cannot be stored or compared, or None for any other error: a number too
     large (SQLite cannot bind it: OverflowError; PostgreSQL: numeric_value_out_of_range, SQLSTATE 22003; a date
     too far away: OverflowError), or a NUL character, which PostgreSQL's text columns refuse."""

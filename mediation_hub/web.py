@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, g, redirect, request, send_from_directory, url_for
 from flask_login import current_user
 
 from .core.actor import Role
@@ -15,7 +15,7 @@ VIEW_MODULES = (
     "legal_aid.views", "reporting.views", "notifications.views", "calendars.views", "privacy.views",
     "imports.views", "audit.views", "exports.views",
 )
-PUBLIC_ENDPOINTS = {"static", "auth.login", "api_docs.api_docs"}
+PUBLIC_ENDPOINTS = {"static", "favicon", "auth.login", "api_docs.api_docs"}
 
 # (label, endpoint, roles allowed); the layout shows the entries whose endpoint exists, label translated.
 NAVIGATION = [
@@ -91,6 +91,12 @@ def register_web(app: Flask) -> None:
     def _layout_context():
         nav = navigation_for(app, current_user.role) if current_user.is_authenticated else []
         return {"navigation": nav, "Role": Role}
+
+    @app.get("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico whatever the page links: the icon, not a 404 in every log."""
+        return send_from_directory(app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                                   max_age=7 * 24 * 3600)
 
     from .core import filters
 

@@ -143,6 +143,20 @@ MOVES_CASE = dict(admin=200, registry_admin=(403, 404), mediator=(200, 404), leg
                   coordinator=(403, 404))
 READS_CASE = dict(admin=200, registry_admin=(200, 404), mediator=(200, 404), legal_aid_officer=404,
                   coordinator=(200, 404))
+# A case the side's committee handed over (transfer accepted in Tianjin): its mediator reads it, acts on nothing.
+SENDER_READS = dict(admin=200, registry_admin=404, mediator=(200, 404), legal_aid_officer=404, coordinator=404)
+SENDER_ACTS = {**SENDER_READS, "mediator": (403, 404)}
+# (action, a valid body, the admin's answer: the handed-over case is accepted, so some steps are a 409)
+SENDER_ACTIONS = [
+    ("accept", lambda v: {}, 409),
+    ("decline", lambda v: {"reason": "不属于人民调解受理范围"}, 409),
+    ("sessions", lambda v: {"summary": "双方到场，陈述事实"}, 201),
+    ("conclude", lambda v: {"outcome": "withdrawn"}, 200),
+    ("extend", lambda v: {"days": 15, "consent_note": "双方同意延长"}, 200),
+    ("confirmation", lambda v: {"court": "人民法院"}, 409),
+    ("confirmation-result", lambda v: {"confirmed": True}, 409),
+    ("follow-ups", lambda v: {"summary": "当事人已履行"}, 409),
+]
 # A legal-aid transition: admin anywhere; the officer of the centre holding it; a coordinator sees it (403).
 MOVES_APPLICATION = dict(admin=200, registry_admin=404, mediator=404, legal_aid_officer=(200, 404),
                          coordinator=(403, 404))
@@ -184,6 +198,7 @@ API_ROWS = [
     # The audit log: administrators only, as the account pages.
     api("GET", "/api/v1/audit-log", **everyone(403, admin=200)),
 
+    api("GET", "/api/v1/reference/<list_name>", "/api/v1/reference/case-categories", **everyone(200)),
     api("GET", "/api/v1/regions", **everyone(200)),
     api("GET", "/api/v1/regions/<code>", "/api/v1/regions/{county}", **everyone(200)),
 
@@ -244,6 +259,10 @@ API_ROWS = [
     # a legal-aid officer may register but not for a mediation committee; officials never register.
     api("POST", "/api/v1/cases", body=case_body, admin=201, registry_admin=403, mediator=(201, 422),
         legal_aid_officer=422, coordinator=403),
+    # Asking what a registration would warn of: whoever may register (officials never register).
+    api("POST", "/api/v1/cases/check-duplicates",
+        body=lambda v: {"parties": [{"role": "applicant", "name": "某人", "id_number": v.person_id_number}]},
+        admin=200, registry_admin=403, mediator=200, legal_aid_officer=200, coordinator=403),
     api("GET", CASE, "/api/v1/cases/{case_accepted}", **READS_CASE),
     api("GET", f"{CASE}/events", "/api/v1/cases/{case_accepted}/events", **READS_CASE),
     api("POST", f"{CASE}/accept", "/api/v1/cases/{case_registered}/accept", body=lambda v: {}, **MOVES_CASE),
@@ -279,8 +298,19 @@ API_ROWS = [
     api("POST", "/api/v1/transfers", note="a co-mediated case",
         body=lambda v: {"case_id": v.case_co_mediated, "to_organization_id": v.org, "agreement_code": "JJJ-MEDIATION"},
         admin=201, registry_admin=404, mediator=(403, 404), legal_aid_officer=404, coordinator=404),
-    # A case the side's committee handed over to Tianjin (accepted there): gone from the side's scope.
-    api("GET", CASE, "/api/v1/cases/{case_moved_away}", **everyone(404, admin=200)),
+    # A case the side's committee handed over to Tianjin (accepted there): the committee keeps a read-only view
+    # (detail, timeline; parties masked) and may do nothing to it (403); Beijing's officials no longer see it.
+    api("GET", CASE, "/api/v1/cases/{case_moved_away}", **SENDER_READS),
+    api("GET", f"{CASE}/events", "/api/v1/cases/{case_moved_away}/events", **SENDER_READS),
+    *[api("POST", f"{CASE}/{action}", f"/api/v1/cases/{{case_moved_away}}/{action}", body=body,
+          **{**SENDER_ACTS, "admin": admin})
+      for action, body, admin in SENDER_ACTIONS],
+    api("POST", f"{CASE}/parties/<int:party_id>/reveal",
+        "/api/v1/cases/{case_moved_away}/parties/{moved_away_party}/reveal", **{**SENDER_ACTS, "admin": 403}),
+    api("GET", f"{CASE}/routes", "/api/v1/cases/{case_moved_away}/routes", **{**SENDER_ACTS, "admin": 200}),
+    api("POST", "/api/v1/transfers", note="a case handed over",
+        body=lambda v: {"case_id": v.case_moved_away, "to_organization_id": v.org, "agreement_code": "JJJ-MEDIATION"},
+        **{**SENDER_ACTS, "admin": 201}),
 
     api("GET", "/api/v1/transfers", **everyone(200)),
     # Only the handling organisation sends a case; officials who see the case get a 403 (was a 422 on case_id).
@@ -432,6 +462,7 @@ PAGE_ROWS = [
     # Each role lands where its work is; the administrator has a home page.
     page("GET", "home", "/", **everyone(302, admin=200)),
     page("GET", "auth.login", "/login", **everyone(200), anonymous=200),
+    page("GET", "favicon", "/favicon.ico", **everyone(200), anonymous=200),
     page("POST", "auth.login", "/login", body=lambda v: {"username": "nobody-here", "password": "wrong"},
          **everyone(422), anonymous=422),
     page("POST", "auth.logout", "/logout", **everyone(LOGIN)),
@@ -523,7 +554,16 @@ PAGE_ROWS = [
     page("GET", "cases.case_detail", "/cases/{case_accepted}", **READS_CASE),
     page("GET", "cases.case_detail", "/cases/{case_co_mediated}", admin=200, registry_admin=404,
          mediator=(200, 404), legal_aid_officer=404, coordinator=404),
-    page("GET", "cases.case_detail", "/cases/{case_moved_away}", **everyone(404, admin=200)),
+    page("GET", "cases.case_detail", "/cases/{case_moved_away}", **SENDER_READS),
+    page("POST", "cases.record_session", "/cases/{case_moved_away}/sessions",
+         body=lambda v: {"record_session-summary": "双方到场，陈述事实"}, **{**SENDER_ACTS, "admin": 302}),
+    page("POST", "cases.conclude", "/cases/{case_moved_away}/conclude",
+         body=lambda v: {"conclude-outcome": "withdrawn"}, **{**SENDER_ACTS, "admin": 302}),
+    page("POST", "cases.reveal_party", "/cases/{case_moved_away}/parties/{moved_away_party}/reveal",
+         **{**SENDER_ACTS, "admin": 403}),
+    page("POST", "transfers.request_transfer", "/transfers/request", note="a case handed over",
+         body=lambda v: {"case_id": v.case_moved_away, "to_organization_id": v.org, "agreement_code": "JJJ-MEDIATION",
+                         "mode": "transfer"}, **{**SENDER_ACTS, "admin": 302}),
     page("POST", "cases.accept", "/cases/{case_registered}/accept", body=lambda v: {"accept-accepted_on": _today()},
          **PAGE_MOVES_CASE),
     page("POST", "cases.decline", "/cases/{case_registered}/decline",

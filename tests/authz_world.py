@@ -80,7 +80,8 @@ def _build_side(scope: str, f, tianjin_org, tianjin_centre, recent: date) -> dic
     transfer_in = request_transfer(SYSTEM, incoming_case.id, to_organization_id=org.id,
                                    agreement_code="JJJ-MEDIATION")
     # Edges of a case's scope: one the side's organisation co-mediates (a Tianjin case, joint request
-    # accepted) and one it handed over to Tianjin (transfer accepted: no longer the side's case).
+    # accepted) and one it handed over to Tianjin (transfer accepted: no longer the side's case to work on,
+    # only to read).
     co_mediated = f.make_routed_case(tianjin_org, applicant=TIANJIN, respondent=county)
     accept_transfer(SYSTEM, request_transfer(SYSTEM, co_mediated.id, to_organization_id=org.id,
                                              agreement_code="JJJ-MEDIATION", mode="joint").id)
@@ -109,7 +110,7 @@ def _build_side(scope: str, f, tianjin_org, tianjin_centre, recent: date) -> dic
         "party": accepted.parties[0].id, "person_id_number": person["id_number"],
         "transfer_in": transfer_in.id, "transfer_out": transfer_out.id,
         "case_co_mediated": co_mediated.id, "co_mediated_party": co_mediated.parties[0].id,
-        "case_moved_away": moved_away.id,
+        "case_moved_away": moved_away.id, "moved_away_party": moved_away.parties[0].id,
         **{f"la_{status}": app.id for status, app in applications.items()},
         "subscription": sub.id, "snapshot": snapshot.id, "delivery": delivery.id,
         "user": other_user.id, "import_job": job.id, "export_job": export_job, "notification": notice.id,

@@ -69,6 +69,14 @@ def open_action(page, action: str):
     return panel
 
 
+ASKING_ACTIONS = ("conclude", "decline")  # the case page's steps that cannot be undone: they ask first
+
+
+def confirm_step(page) -> None:
+    """Answer yes in the confirmation an irreversible step (办结, 不予受理, 退回) opens."""
+    page.locator("dialog.confirm-dialog[open] button.confirm-yes").click()
+
+
 def screenshot(page, name: str) -> Path:
     """A full-page screenshot under test-artifacts/ (for a person to look at; never compared)."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from mediation_hub.agreements import proposals
+from mediation_hub.agreements.forms import PROPOSAL_STATE_LABELS
 from mediation_hub.agreements.models import Agreement, AgreementKind, AgreementProposal, AgreementScope, ProposalState
 from mediation_hub.agreements.service import agreements_covering, create_agreement
 from mediation_hub.audit.models import AuditEntry
@@ -273,8 +274,9 @@ def test_each_transition_starts_only_from_the_states_its_table_lists(proposal_in
         assert proposal.state == target       # confirm by 北京 leaves 天津 to confirm: still pending
         assert _terms("JJJ-MEDIATION")["days"] == (5 if target == ProposalState.applied else 3)
     else:
-        with pytest.raises(StateConflict, match=state.value):
+        with pytest.raises(StateConflict, match=f"「{PROPOSAL_STATE_LABELS[state]}」") as caught:
             act(actors[who], proposal.id)
+        assert caught.value.message.code == "proposal_state_conflict"
         assert proposal.state == state and _terms("JJJ-MEDIATION")["days"] == days
 
 

@@ -187,8 +187,9 @@ def test_deactivating_twice_is_a_state_conflict():
     from mediation_hub.errors import StateConflict
 
     deactivate_agreement(SYSTEM, "JJJ-MEDIATION")
-    with pytest.raises(StateConflict, match="inactive"):
+    with pytest.raises(StateConflict, match="停用状态") as caught:
         deactivate_agreement(SYSTEM, "JJJ-MEDIATION")
+    assert caught.value.message.code == "agreement_already_inactive"
     reactivate_agreement(SYSTEM, "JJJ-MEDIATION")
     with pytest.raises(StateConflict):
         reactivate_agreement(SYSTEM, "JJJ-MEDIATION")

@@ -8,7 +8,7 @@ import pytest
 from mediation_hub.core.actor import Role
 from mediation_hub.errors import NUL_IN_TEXT, NUMBER_OUT_OF_RANGE, refused_value
 
-ERROR_KEYS = {"code", "status", "message"}
+ERROR_KEYS = {"code", "status", "error", "message"}
 HUGE = 10**20  # beyond 64 bits: SQLite cannot bind it, PostgreSQL's int4 ids cannot hold it
 
 
@@ -105,7 +105,7 @@ def test_an_id_beyond_the_database_range_in_a_body_is_a_422(api_as, make_case):
     response = api_as(role=Role.admin).post(f"/api/v1/cases/{case.id}/sessions",
                                             json={"summary": "双方到场", "mediator_id": HUGE})
     assert response.status_code == 422
-    assert response.json["message"] == NUMBER_OUT_OF_RANGE
+    assert response.json["error"] == NUMBER_OUT_OF_RANGE.code == "number_out_of_range"
 
 
 def test_a_filter_beyond_the_database_range_is_a_422(api_as):

@@ -131,7 +131,7 @@ def test_the_api_refuses_bad_filters_naming_the_field(api_as, entries, query, lo
 @pytest.mark.parametrize(("query", "message", "shown"), [
     # the end before the start: the end is dropped, alice's entries from 03-03 on remain (e4)
     ("user={alice}&date_from=2020-03-03&date_to=2020-03-01", "结束日期不能早于开始日期", 1),
-    ("user={alice}&date_from=2020-13-45", "Not a valid date value", 4),
+    ("user={alice}&date_from=2020-13-45", "请按 年-月-日 填写日期", 4),
 ])
 def test_the_page_shows_a_bad_filter_beside_its_field_and_drops_it(signed_in, entries, query, message, shown):
     response = signed_in(entries["admin"]).get(f"/audit?{fill(query, entries)}")

@@ -32,8 +32,7 @@ def test_bad_account_form_names_the_fields_and_keeps_no_password(admin_client):
         "username": "acct-admin", "role": "mediator", "region": "999999", "password": "short-pw"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    for message in ("already taken", "at least 10 characters", "unknown region code",
-                    "this role works for an organisation"):
+    for message in ("该用户名已被使用", "至少 10 个字符", "未知的行政区划代码", "该角色须隶属一个组织"):
         assert message in html, message
     assert "short-pw" not in html
 

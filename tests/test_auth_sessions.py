@@ -248,10 +248,10 @@ def test_a_wrong_current_password_changes_nothing_and_counts_as_a_failed_sign_in
 
 @pytest.mark.parametrize(("current", "new", "field", "message"), [
     (PASSWORD, "short-pw", "new_password", "至少 10 个字符"),
-    (PASSWORD, "{username}", "new_password", "must not be the username"),
-    (PASSWORD, PASSWORD, "new_password", "must differ from the current password"),
+    (PASSWORD, "{username}", "new_password", "新密码不能与用户名相同"),
+    (PASSWORD, PASSWORD, "new_password", "新密码不能与当前密码相同"),
     # without the current password the answer must not tell whether a guess is the current one
-    ("a-wrong-guess-1", PASSWORD, "current_password", "the current password is wrong"),
+    ("a-wrong-guess-1", PASSWORD, "current_password", "当前密码不正确"),
 ])
 @pytest.mark.parametrize("via", ["page", "api"])
 def test_the_new_password_rules(app, account_in_use, via, current, new, field, message):
@@ -262,7 +262,7 @@ def test_the_new_password_rules(app, account_in_use, via, current, new, field, m
         assert list(errors) == [field] and message in errors[field][0]
     else:
         assert message in errors
-    assert "must differ" not in str(errors) or current == PASSWORD
+    assert "新密码不能与当前密码相同" not in str(errors) or current == PASSWORD
 
 
 def test_the_page_refuses_two_different_new_passwords(account_in_use):
@@ -278,8 +278,8 @@ def test_the_layout_links_the_password_page(signed_in, make_user):
 
 
 @pytest.mark.parametrize(("name", "stdin", "message"), [
-    ("nobody-at-all", NEW_PASSWORD + "\n", "name: no account of that name"),
-    ("{user}", "short\n", "password: 至少 10 个字符 (at least 10 characters)"),
+    ("nobody-at-all", NEW_PASSWORD + "\n", "name: 没有该用户名的账户"),
+    ("{user}", "short\n", "password: 至少 10 个字符"),
 ])
 def test_set_password_refuses_clearly(app, make_user, name, stdin, message):
     user = make_user()
@@ -364,8 +364,8 @@ def test_a_display_name_change_is_audited_without_the_name(admin_browser, make_u
 
 
 @pytest.mark.parametrize(("form", "message"), [
-    ({"role": "mediator", "organization": ""}, "this role works for an organisation"),
-    ({"role": "coordinator", "region": "999999"}, "unknown region code"),
+    ({"role": "mediator", "organization": ""}, "该角色须隶属一个组织"),
+    ({"role": "coordinator", "region": "999999"}, "未知的行政区划代码"),
     ({"role": "no-such-role"}, "不是有效的选择"),
 ])
 def test_a_refused_edit_changes_nothing(admin_browser, make_user, form, message):
@@ -382,7 +382,8 @@ def test_an_administrator_cannot_change_their_own_role(make_user):
     admin = make_user(role=Role.admin)
     with pytest.raises(ValidationFailed) as refused:
         update_user(admin.to_actor(), admin.id, {"role": "coordinator"})
-    assert refused.value.errors == {"role": ["you cannot change your own role"]}
+    assert refused.value.errors == {"role": ["不能更改自己的角色"]}
+    assert refused.value.errors["role"][0].code == "cannot_change_own_role"
 
 
 @pytest.mark.parametrize("role", [Role.registry_admin, Role.coordinator, Role.mediator])

@@ -109,10 +109,10 @@ def test_users_create_reads_the_password_from_stdin(app, make_org):
 
 
 @pytest.mark.parametrize(("args", "stdin", "message"), [
-    (["--role", "registry_admin"], "short\n", "password: at least 10 characters"),
-    (["--role", "mediator", "--organization", "999999"], "a-long-password-1\n", "organization: unknown organisation"),
+    (["--role", "registry_admin"], "short\n", "password: 至少 10 个字符"),
+    (["--role", "mediator", "--organization", "999999"], "a-long-password-1\n", "organization: 未知的组织"),
     (["--role", "mediator"], "a-long-password-1\n", "organization:"),
-    (["--role", "coordinator", "--region", "999999"], "a-long-password-1\n", "region: unknown region code"),
+    (["--role", "coordinator", "--region", "999999"], "a-long-password-1\n", "region: 未知的行政区划代码"),
 ])
 def test_users_create_fails_clearly(app, args, stdin, message):
     result = run_cli(app, ["users", "create", "cli-bad", *args, "--password-stdin"], stdin)

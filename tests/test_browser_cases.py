@@ -97,6 +97,7 @@ def test_mediator_registers_accepts_records_a_session_and_concludes_with_an_agre
     panel.locator("textarea[name='conclude-terms']").fill("被申请人一次性赔偿维修费5200元")
     panel.locator("select[name='conclude-performed']").select_option("false")
     panel.locator("button[type=submit]").click()
+    page.locator("dialog.confirm-dialog").get_by_role("button", name="确认办结").click()  # 办结 asks first
     page.wait_for_selector("p.flash:has-text('已办结')")
 
     assert page.inner_text("h1 .case-status").startswith("已办结 · 达成协议")
@@ -108,7 +109,7 @@ def test_mediator_registers_accepts_records_a_session_and_concludes_with_an_agre
     left = (deadline.day - today_shanghai()).days
     mark = "（暂定）" if deadline.provisional else ""  # a window ending in a year whose notice is not out yet
     assert page.inner_text("p.reminder-confirmation") == \
-        f"司法确认申请截止 {deadline.day.isoformat()}{mark}, 剩余 {left} 天"
+        f"司法确认申请截止 {deadline.day.isoformat()}{mark}，剩余 {left} 天"
     # the next steps are offered; the running-case ones are gone
     actions = set(page.locator("details.action").evaluate_all("els => els.map(e => e.dataset.action)"))
     assert actions == {"apply_for_confirmation", "record_follow_up"}

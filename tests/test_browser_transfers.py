@@ -35,7 +35,8 @@ def test_send_a_transfer_and_accept_it(page, sign_in, make_org, make_user, make_
     page.goto(f"/cases/{case_id}")
     route = page.locator(".route", has_text=beijing_name)
     assert route.is_visible()
-    assert "同在朝阳区" in route.inner_text() and "JJJ-MEDIATION" in route.inner_text()
+    reasons = route.inner_text()  # in words, not a score (issue 13 point 6)
+    assert "同在朝阳区" in reasons and "同在京津冀调解工作协同发展合作协议内" in reasons and "得分" not in reasons
     route.get_by_role("button", name="转办").click()
     page.wait_for_load_state("networkidle")
     assert f"已向 {beijing_name} 发出转办请求" in page.inner_text("main")

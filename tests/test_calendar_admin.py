@@ -94,7 +94,7 @@ def test_admin_sees_each_years_status_source_and_who_loaded_it(admin_client, pro
     db.session.commit()
     page = admin_client.get("/calendar").get_data(as_text=True)
     row = _row(page, 2025)
-    assert "官方" in row and "chinesecalendar" in row and "自动同步" in row
+    assert "官方" in row and "国务院办公厅通知（随软件包同步）" in row and "自动同步" in row
     row = _row(page, 2027)
     assert 'data-status="provisional"' in row and "暂定" in row and PROVISIONAL_BASIS in row
     row = _row(page, 2028)
@@ -232,17 +232,17 @@ def test_an_uploaded_notice_fills_the_dates_and_is_previewed(admin_client, accep
 # --- refusals --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("data", "field", "message"), [
-    ({"year": "2031", "holidays": "2031-01-01\n2031-13-01"}, "holidays", "不是有效日期: 2031-13-01"),
-    ({"year": "2031", "workdays": "2030-12-30"}, "workdays", "日期不在 2031 年内: 2030-12-30"),
+    ({"year": "2031", "holidays": "2031-01-01\n2031-13-01"}, "holidays", "不是有效日期：2031-13-01"),
+    ({"year": "2031", "workdays": "2030-12-30"}, "workdays", "日期不在 2031 年内：2030-12-30"),
     ({"year": "2031", "holidays": "2031-02-01", "workdays": "2031-02-01"}, "workdays",
-     "同一天不能既是节假日又是调休上班日: 2031-02-01"),
+     "同一天不能既是节假日又是调休上班日：2031-02-01"),
     ({"year": "2031", "holidays": "2031-02-10..2031-02-01"}, "holidays", "日期范围有误"),
     ({"year": "1999"}, "year", "年份须在 2000 至 2099 之间"),
     ({"year": "二〇三一"}, "year", "不是有效的整数"),
     ({"year": ""}, "year", "请填写年份"),
-    ({"year": "2031", "file": (b"[1, 2]", "notice.json")}, "file", "不是有效的 JSON 对象"),
+    ({"year": "2031", "file": (b"[1, 2]", "notice.json")}, "file", "不是有效的通知文件"),
     ({"year": "2031", "file": (b'{"holidays": ["2031-02-30"]}', "notice.json")}, "file",
-     "放假日期：不是有效日期: 2031-02-30"),
+     "放假日期：不是有效日期：2031-02-30"),
     ({"year": "2031", "file": (b"2031-02-03,maybe\n", "notice.csv")}, "file", "类型应为"),
     ({"year": "2031", "file": (b"2031-02-03", "notice.txt")}, "file", "只支持 csv 和 json 文件"),
 ])

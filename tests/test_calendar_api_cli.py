@@ -118,5 +118,5 @@ def test_calendar_load_refuses_a_bad_file_and_changes_nothing(app, tmp_path):
     path.write_text("2027-01-01,休\n2026-12-31,休\nsoon,休\n", encoding="utf-8")
     result = cli(app, "load", 2027, path)
     assert result.exit_code == 2
-    assert "不是有效日期 (not an ISO date): soon" in result.output
+    assert "不是有效日期：soon" in result.output
     assert db.session.get(CalendarYear, 2027).status == YearStatus.provisional

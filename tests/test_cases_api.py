@@ -9,6 +9,7 @@ import pytest
 from mediation_hub.audit.models import AuditEntry
 from mediation_hub.cases.models import Case, CaseStatus
 from mediation_hub.core.actor import Role
+from mediation_hub.core.shanghai import today_shanghai
 from mediation_hub.extensions import db
 from tests.factories import valid_id_number
 from tests.factories_cases import organization_party, person
@@ -61,7 +62,7 @@ def test_register_reports_every_field_at_fault_by_its_path(mediator_api):
     assert response.status_code == 422
     fields = response.json["errors"]["json"]
     assert set(fields) == {"parties.0.id_number", "parties.0.phone", "parties", "category", "received_on"}
-    assert "check digit" in fields["parties.0.id_number"][0]
+    assert "校验位" in fields["parties.0.id_number"][0]
     assert db.session.query(Case).filter_by(organization_id=org.id).count() == 0
 
 
@@ -147,7 +148,8 @@ def test_a_refused_transition_is_a_409_naming_both(mediator_api):
     cid = api.post("/api/v1/cases", json=_payload(org)).json["id"]
     response = api.post(f"/api/v1/cases/{cid}/conclude", json={"outcome": "agreement"})
     assert response.status_code == 409
-    assert "registered" in response.json["message"] and "conclude" in response.json["message"]
+    assert response.json["error"] == "action_not_allowed"
+    assert "「已登记」" in response.json["message"] and "不能办结" in response.json["message"]
     assert db.session.get(Case, cid).status == CaseStatus.registered
 
 
@@ -156,7 +158,7 @@ def test_a_stale_version_is_a_409(mediator_api):
     case = api.post("/api/v1/cases", json=_payload(org)).json
     assert api.post(f"/api/v1/cases/{case['id']}/accept", json={"version": case["version"]}).status_code == 200
     again = api.post(f"/api/v1/cases/{case['id']}/decline", json={"reason": "x", "version": case["version"]})
-    assert again.status_code == 409 and "version" in again.json["message"]
+    assert again.status_code == 409 and again.json["error"] == "stale_version"
 
 
 def test_a_future_date_is_a_422_naming_the_field(mediator_api):
@@ -204,15 +206,21 @@ def test_reveal_for_the_handling_organisation_is_audited(mediator_api):
     _assert_masked(api.get(f"/api/v1/cases/{case['id']}/events"))
 
 
-def test_duplicate_warning_on_registration(mediator_api):
+def test_a_possible_duplicate_is_a_409_until_confirmed(mediator_api):
+    """The same applicant in an open case registered today: 409 possible_duplicate with the candidate; sent again
+    with confirm_duplicate it registers and names it in ``warnings`` (tests/test_registration_day.py has the rest)."""
     api, org = mediator_api
     applicant = person("applicant", name="李雷")
-    first = api.post("/api/v1/cases", json=_payload(org, parties=[applicant, person("respondent", name="韩梅梅",
-                                                                                     with_number=False)])).json
-    again = api.post("/api/v1/cases", json=_payload(org, parties=[applicant, person("respondent", name="韩梅梅",
-                                                                                     with_number=False)]))
-    assert again.status_code == 201
-    [warning] = again.json["warnings"]
+    today = today_shanghai().isoformat()
+    body = _payload(org, received_on=today, parties=[applicant, person("respondent", name="韩梅梅",
+                                                                       with_number=False)])
+    first = api.post("/api/v1/cases", json=body).json
+    again = api.post("/api/v1/cases", json=body)
+    assert again.status_code == 409
+    assert [c["number"] for c in again.json["duplicates"]["candidates"]] == [first["number"]]
+    confirmed = api.post("/api/v1/cases", json={**body, "confirm_duplicate": True})
+    assert confirmed.status_code == 201
+    [warning] = confirmed.json["warnings"]
     assert (warning["code"], warning["case_id"], warning["number"], warning["visible"]) == \
         ("possible_duplicate", first["id"], first["number"], True)
 
@@ -248,7 +256,7 @@ def test_a_stale_data_error_reaching_the_app_is_a_409_not_a_500(app):
     with app.test_request_context("/api/v1/cases/1/conclude", method="POST"):
         response = app.make_response(app.handle_user_exception(StaleDataError("UPDATE matched 0 rows")))
     assert response.status_code == 409 and response.json["code"] == 409
-    assert "concurrently" in response.json["message"]
+    assert "同时修改" in response.json["message"]
 
 
 def test_list_with_an_unknown_region_is_a_422(mediator_api):

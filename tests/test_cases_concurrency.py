@@ -49,7 +49,8 @@ def test_two_concurrent_conclusions_exactly_one_wins(app, make_case):
         def conclude(i, barrier, case_id=case_id):
             service.get_case(SYSTEM, case_id)  # both read the case as it stands before either writes
             barrier.wait()
-            case = service.conclude_case(SYSTEM, case_id, outcome=outcomes[i], concluded_on=date(2026, 3, 5))
+            case = service.conclude_case(SYSTEM, case_id, outcome=outcomes[i], concluded_on=date(2026, 3, 5),
+                                         terms="被申请人赔偿维修费" if outcomes[i] == "agreement" else None)
             db.session.commit()
             return case.outcome.value
 

@@ -187,17 +187,24 @@ def test_an_added_empty_party_fieldset_is_ignored_and_a_third_party_is_kept(medi
         ("applicant", "person", "甲"), ("respondent", "organization", "某物业公司"), ("third_party", "person", "丙")]
 
 
-def test_a_possible_duplicate_is_a_warning_with_a_link_not_a_block(mediator_client):
+def test_a_possible_duplicate_is_shown_before_saving_and_registering_anyway_saves(mediator_client):
     applicant_id = valid_id_number()
     parties = [{"role": "applicant", "kind": "person", "name": "张三", "number": applicant_id},
                {"role": "respondent", "kind": "person", "name": "李四", "number": ""}]
     first = mediator_client.post("/cases/new", data=registration_form(parties=parties))
     first_id = int(first.headers["Location"].rsplit("/", 1)[1])
-    second = mediator_client.post("/cases/new", data=registration_form(parties=parties), follow_redirects=True)
-    assert second.status_code == 200
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
+    second = mediator_client.post("/cases/new", data=registration_form(parties=parties))
+    assert second.status_code == 409  # nothing saved: the form comes back with the candidate
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == count
     html = page_text(second)
-    assert 'class="flash warning"' in html
-    assert f'href="/cases/{first_id}"' in html
+    assert 'id="duplicate-warning"' in html and f'href="/cases/{first_id}"' in html
+    assert applicant_id not in html.split('id="duplicate-warning"')[1].split("</section>")[0]
+    third = mediator_client.post("/cases/new", data=registration_form(parties=parties, confirm_duplicate="y"),
+                                 follow_redirects=True)
+    assert third.status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == count + 1
+    assert 'class="flash warning"' in page_text(third) and f'href="/cases/{first_id}"' in page_text(third)
 
 
 def test_an_admin_chooses_the_handling_organisation(signed_in, make_org):
@@ -316,7 +323,7 @@ def test_concluding_with_an_agreement_shows_the_confirmation_reminder(mediator_c
     html = page_text(response)
     left = (case.confirmation_deadline - today_shanghai()).days
     wording = f"剩余 {left} 天" if left >= 0 else f"已过期 {-left} 天"
-    assert f"司法确认申请截止 {case.confirmation_deadline.isoformat()}, {wording}" in html
+    assert f"司法确认申请截止 {case.confirmation_deadline.isoformat()}，{wording}" in html
     assert f"回访截止 {case.follow_up_due_on.isoformat()}" in html
     assert "8000.00 元" in html
 

@@ -54,7 +54,7 @@ def test_agreement_opens_the_confirmation_window_and_sets_the_follow_up(make_cas
 def test_no_agreement_sets_no_confirmation_window(make_case):
     case = make_case(status=CaseStatus.concluded, outcome=Outcome.no_agreement)
     assert case.confirmation_deadline is None and case.follow_up_due_on is None
-    assert "art. 26" in case.events[-1].data["note"]
+    assert "已告知当事人" in case.events[-1].data["note"]  # People's Mediation Law art. 26
 
 
 def test_extension_counts_from_the_old_due_date(make_case):
@@ -79,7 +79,7 @@ def test_a_deadline_before_the_first_covered_year_is_a_422_and_changes_nothing(m
     case = make_case(received_on=date(2003, 9, 1))
     with pytest.raises(ValidationFailed) as caught:
         service.accept_case(SYSTEM, case.id, accepted_on=date(2003, 9, 1))
-    assert "calendar does not cover 2003" in caught.value.errors["accepted_on"][0]
+    assert "2003年的工作日历尚未载入" in caught.value.errors["accepted_on"][0]
     db.session.expire_all()
     assert case.status == CaseStatus.registered and case.due_on is None
     assert [e.code for e in case.events] == ["registered"]

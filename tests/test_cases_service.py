@@ -99,36 +99,43 @@ def test_numbers_run_per_organisation_and_year(make_org, make_case):
 
 # --- duplicates -----------------------------------------------------------------------------------------------
 
-def test_same_party_and_same_counterpart_in_an_open_case_warns(make_org, make_case):
-    org = make_org()
+# The rule itself (90 days, open states, scope, confirmation) is tested in tests/test_registration_day.py.
+
+def test_the_same_party_in_a_recent_open_case_warns_in_either_role(make_org, make_case):
+    org, today = make_org(), today_shanghai()
     applicant = person("applicant", name="张伟")
-    existing = make_case(org, CaseStatus.in_mediation, parties=[applicant, person("respondent", name="刘洋")])
-    # Roles swapped, counterpart matched by name only (the earlier applicant is now the respondent).
-    swapped = [person("applicant", name="刘洋", with_number=False), dict(applicant, role="respondent")]
-    swapped[0]["id_number"] = valid_id_number()
-    case, warnings = service.register_case(SYSTEM, case_data(org.id, parties=swapped))
+    existing = make_case(org, CaseStatus.in_mediation, parties=[applicant, person("respondent", name="刘洋")],
+                         received_on=today - timedelta(days=5))
+    # the earlier applicant is now the respondent: the same person by the keyed hash of the ID number
+    swapped = [person("applicant", name="刘洋"), dict(applicant, role="respondent")]
+    case, warnings = service.register_case(SYSTEM, case_data(org.id, parties=swapped, received_on=today))
     assert [(w["code"], w["case_id"], w["number"]) for w in warnings] == \
         [("possible_duplicate", existing.id, existing.number)]
     assert case.events[0].data["possible_duplicates"] == [existing.id]
 
 
-def test_no_warning_for_another_counterpart_or_a_closed_case(make_org, make_case):
-    org = make_org()
+def test_no_warning_for_a_closed_case_or_the_same_name_alone(make_org, make_case):
+    org, today = make_org(), today_shanghai()
     applicant = person("applicant", name="张伟")
-    make_case(org, CaseStatus.concluded, parties=[applicant, person("respondent", name="刘洋")])
-    make_case(org, parties=[applicant, person("respondent", name="陈静")])
-    _, warnings = service.register_case(SYSTEM, case_data(org.id, parties=[applicant,
-                                                                          person("respondent", name="刘洋")]))
+    make_case(org, CaseStatus.concluded, parties=[applicant, person("respondent", name="刘洋")],
+              received_on=today - timedelta(days=10))
+    make_case(org, parties=[person("applicant", name="陈静"), person("respondent", name="刘洋")],
+              received_on=today - timedelta(days=3))
+    _, warnings = service.register_case(SYSTEM, case_data(org.id, received_on=today, parties=[
+        applicant, person("respondent", name="刘洋"), person("third_party", name="陈静")]))
     assert warnings == []
 
 
-def test_a_duplicate_in_another_organisation_warns_without_a_usable_link(make_org, make_case, make_user):
+def test_a_duplicate_in_another_organisation_is_only_counted(make_org, make_case, make_user):
     applicant, respondent = person("applicant"), person("respondent")
-    elsewhere = make_case(make_org(), parties=[applicant, respondent])
+    elsewhere = make_case(make_org(), parties=[applicant, respondent], received_on=today_shanghai())
     own = make_org()
     actor = make_user(role=Role.mediator, organization=own).to_actor()
-    _, [warning] = service.register_case(actor, case_data(own.id, parties=[applicant, respondent]))
-    assert warning["case_id"] == elsewhere.id and warning["visible"] is False
+    _, [warning] = service.register_case(actor, case_data(own.id, parties=[applicant, respondent],
+                                                          received_on=today_shanghai()))
+    assert (warning["code"], warning["case_id"], warning["number"], warning["visible"]) == \
+        ("possible_duplicate_elsewhere", None, None, False)
+    assert elsewhere.number not in warning["message"]
 
 
 # --- scope ------------------------------------------------------------------------------------------------------
@@ -239,6 +246,6 @@ def test_reveal_only_for_the_handling_organisation(make_org, make_case, make_use
 
 def test_conclusion_outcomes_record_what_the_law_asks(make_case):
     referred = make_case(status=CaseStatus.concluded, outcome=Outcome.referred)
-    assert referred.outcome == Outcome.referred and "art. 26" in referred.events[-1].data["note"]
+    assert referred.outcome == Outcome.referred and "已告知当事人" in referred.events[-1].data["note"]
     agreed = make_case(status=CaseStatus.concluded)
     assert agreed.agreement_amount_yuan == 1200 and agreed.events[-1].data["on_time"] is True

@@ -9,8 +9,9 @@ import pytest
 
 from mediation_hub.cases import service
 from mediation_hub.cases.models import CaseEvent, CaseStatus, ConfirmationStatus, Outcome
-from mediation_hub.cases.rules import TARGET_STATE, TRANSITIONS
+from mediation_hub.cases.rules import ACTION_LABELS, STATUS_LABELS, TARGET_STATE, TRANSITIONS
 from mediation_hub.core.actor import SYSTEM
+from mediation_hub.core.messages import code_of
 from mediation_hub.core.shanghai import today_shanghai
 from mediation_hub.errors import StateConflict, ValidationFailed
 from mediation_hub.extensions import db
@@ -102,8 +103,11 @@ def test_refused_transition_is_a_conflict_naming_both_and_changes_nothing(make_c
     before = _snapshot(case)
     with pytest.raises(StateConflict) as caught:
         CALLS[action](case.id)
-    assert case.status.value in caught.value.message
-    assert action in caught.value.message
+    assert f"案件状态为「{STATUS_LABELS[case.status]}」" in caught.value.message
+    assert f"不能{ACTION_LABELS[action]}" in caught.value.message
+    # the state refuses it, or (for a concluded case) the confirmation's own rule, each with its code
+    assert code_of(caught.value.message) in {"action_not_allowed", "confirmation_needs_agreement",
+                                             "confirmation_already_applied", "confirmation_not_applied"}
     assert not db.session.dirty and not db.session.new  # refused before anything was touched
     db.session.rollback()
     assert _snapshot(case) == before
@@ -138,12 +142,12 @@ def test_step_dates_may_be_neither_in_the_future_nor_before_the_previous_step(ma
     }[action]
     func = getattr(service, {"accept": "accept_case", "decline": "decline_case", "conclude": "conclude_case"}
                    .get(action, action))
-    for day, words in ((today_shanghai() + timedelta(days=1), "future"),
-                       (case.last_step_on - timedelta(days=1), "previous step")):
+    for day, code in ((today_shanghai() + timedelta(days=1), "date_in_future"),
+                      (case.last_step_on - timedelta(days=1), "before_previous_step")):
         with pytest.raises(ValidationFailed) as caught:
             func(SYSTEM, case.id, **{field: day}, **kwargs)
         assert list(caught.value.errors) == [field]
-        assert words in caught.value.errors[field][0]
+        assert code_of(caught.value.errors[field][0]) == code
     assert [e.code for e in case.events][-1] != EVENT_OF[action]
 
 
@@ -169,7 +173,8 @@ def test_confirmation_of_a_case_without_agreement_is_a_conflict(make_case):
     case = make_case(status=CaseStatus.concluded, outcome=Outcome.no_agreement)
     with pytest.raises(StateConflict) as caught:
         service.apply_for_confirmation(SYSTEM, case.id, applied_on=STEP_DAY)
-    assert "concluded" in caught.value.message and "apply_for_confirmation" in caught.value.message
+    assert "「已办结」" in caught.value.message and "不能申请司法确认" in caught.value.message
+    assert code_of(caught.value.message) == "confirmation_needs_agreement"
 
 
 # --- input rules -------------------------------------------------------------------------------------------
@@ -213,7 +218,7 @@ def test_a_stale_version_is_a_conflict(make_case):
     stale = case.version - 1
     with pytest.raises(StateConflict) as caught:
         service.conclude_case(SYSTEM, case.id, outcome="withdrawn", concluded_on=STEP_DAY, version=stale)
-    assert f"version {stale}" in caught.value.message
+    assert code_of(caught.value.message) == "stale_version" and f"您的版本 {stale}" in caught.value.message
     service.conclude_case(SYSTEM, case.id, outcome="withdrawn", concluded_on=STEP_DAY, version=case.version)
     assert case.status == CaseStatus.concluded
 
@@ -229,4 +234,4 @@ def test_a_change_behind_the_sessions_back_is_a_conflict_not_a_crash(make_case):
                        .values(version=Case.__table__.c.version + 1))
     with pytest.raises(StateConflict) as caught:
         service.conclude_case(SYSTEM, case.id, outcome="withdrawn", concluded_on=STEP_DAY)
-    assert "concurrently" in caught.value.message
+    assert code_of(caught.value.message) == "concurrent_change"

@@ -35,7 +35,16 @@ from mediation_hub.reporting.models import DeliveryStatus, ReportDelivery, Repor
 from mediation_hub.reporting.tasks import deliver_due_reports, freeze_due_snapshots
 from mediation_hub.transfers.models import TransferStatus
 from mediation_hub.transfers.tasks import expire_overdue_transfers
-from tests.browser_steps import PASSWORD, committed_mediator, committed_officer, open_action, pick_region, screenshot
+from tests.browser_steps import (
+    ASKING_ACTIONS,
+    PASSWORD,
+    committed_mediator,
+    committed_officer,
+    confirm_step,
+    open_action,
+    pick_region,
+    screenshot,
+)
 from tests.factories import PASSWORD as FACTORY_PASSWORD
 from tests.factories import valid_id_number
 from tests.factories_reporting import d
@@ -67,13 +76,15 @@ def submit_action(page, action: str, fields: dict[str, str], *, selects: dict[st
     for name, value in fields.items():
         panel.locator(f"[name='{action}-{name}']").fill(value)
     panel.locator("button[type=submit]").click()
+    if action in ASKING_ACTIONS:
+        confirm_step(page)
     page.wait_for_load_state("networkidle")
 
 
 # --- 1. the mediator ------------------------------------------------------------------------------------
 
 def register_dispute(page, tag: str, summary: str, applicant_id: str, respondent_id: str,
-                     received_on: date | None = None) -> str:
+                     received_on: date | None = None, duplicate_of: str | None = None) -> str:
     """The registration form, as the mediator fills it: a 朝阳区 applicant and a 保定竞秀区 respondent."""
     nav(page, "登记纠纷")
     if received_on:
@@ -94,6 +105,11 @@ def register_dispute(page, tag: str, summary: str, applicant_id: str, respondent
     respondent.locator("input[name='parties-1-phone']").fill("13700002222")
     pick_region(page, "fieldset[data-party-index='1']", ["130000", "130600", "130602"])
     page.click("button[type=submit]:has-text('登记')")
+    if duplicate_of:  # warned before saving, with the open case; registered anyway
+        warning = page.locator("#duplicate-warning")
+        warning.wait_for()
+        assert duplicate_of in warning.inner_text()
+        warning.locator("button.confirm-duplicate").click()
     page.wait_for_selector("h1 .case-number")
     return page.inner_text("h1 .case-number")
 
@@ -123,10 +139,11 @@ def test_mediator_from_registration_to_follow_up(page, sign_in):
     assert "139****1111" in parties and applicant_id not in page.content()
 
     # the same two parties again: registered, with a warning naming the open case (never a block)
-    duplicate = register_dispute(page, tag, f"同一漏水纠纷再次来访 {tag}", applicant_id, respondent_id)
+    duplicate = register_dispute(page, tag, f"同一漏水纠纷再次来访 {tag}", applicant_id, respondent_id,
+                                 duplicate_of=number)
     assert duplicate != number
     warning = flash(page, "可能重复")
-    assert warning.inner_text() == f"可能重复：未结案件 {number} 的当事人及对方当事人相同，请核实。"
+    assert warning.inner_text() == f"可能重复：未结案件 {number} 涉及同一当事人，请核实。"
     assert page.locator("p.flash.warning a").inner_text() == number
     # the mediator declines the duplicate, then picks the first case from the worklist
     submit_action(page, "decline", {"reason": f"与案件 {number} 重复，在该案中一并办理"})
@@ -168,7 +185,7 @@ def test_mediator_from_registration_to_follow_up(page, sign_in):
     assert page.inner_text("dd.agreement-amount") == "5200.00 元"
     deadline = calendar_deadline(today, 30)
     assert page.inner_text("p.reminder-confirmation") == \
-        f"司法确认申请截止 {shown(deadline)}, 剩余 {(deadline.day - today).days} 天"
+        f"司法确认申请截止 {shown(deadline)}，剩余 {(deadline.day - today).days} 天"
 
     # judicial confirmation: applied for (the reminder goes), then confirmed
     submit_action(page, "apply_for_confirmation", {"court": "北京市朝阳区人民法院"})

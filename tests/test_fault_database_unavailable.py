@@ -58,7 +58,7 @@ def test_api_answers_503_json_when_the_database_is_gone(api_as, database_fails, 
     database_fails(DISCONNECTS[error])
     response = api.get("/api/v1/cases")
     assert response.status_code == 503
-    assert response.get_json() == {"code": 503, "status": "Service Unavailable",
+    assert response.get_json() == {"code": 503, "status": "Service Unavailable", "error": "database_unavailable",
                                    "message": "数据库暂时不可用，请稍后再试"}
     assert response.headers["Retry-After"] == "5"
 

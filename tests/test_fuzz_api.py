@@ -66,7 +66,8 @@ RECORDS = {
 CODES = {"/api/v1/regions/": ("county", "province"),
          "/api/v1/agreements/": ("matrix_agreement", "matrix_agreement_off", "agreement")}
 # A party id only names a party of its own case: the two are steered together.
-CASE_PARTIES = (("case_accepted", "party"), ("case_co_mediated", "co_mediated_party"))
+CASE_PARTIES = (("case_accepted", "party"), ("case_co_mediated", "co_mediated_party"),
+                ("case_moved_away", "moved_away_party"))
 
 
 def steer_path_parameters(world: World, role: str):

@@ -27,7 +27,7 @@ def generate(path, count: int, prefix: str):
         for i in range(count):
             body = f"11010519800517{i % 1000:03d}"
             data = row(f"{prefix}{i:06d}", 状态="办结", 受理日期="2025-03-04", 办结日期="2025-03-20",
-                       调解结果="达成协议", 纠纷简要情况=f"第{i}号：" + LONG_SUMMARY,
+                       调解结果="达成协议", 协议内容="被申请人赔偿维修费", 纠纷简要情况=f"第{i}号：" + LONG_SUMMARY,
                        申请人证件号码=body + ric.calc_check_digit(body + "0"), 被申请人电话="13800138000")
             writer.writerow([data.get(name, "") for name in HEADER])
     return path

@@ -67,7 +67,7 @@ def test_api_refuses_a_file_without_the_layout_at_once(api_as, make_org, tmp_pat
     response = upload(api, tmp_path, make_org().id, content)
     assert response.status_code == 422
     assert response.json["errors"]["json"] == {"file": [
-        "缺少必需的列: 原系统案号 (the header does not match the import layout; see docs/IMPORT.md)"]}
+        "缺少必需的列：原系统案号（表头与导入格式不符，见导入说明）"]}
     assert db.session.query(ImportJob).count() == 0
     assert upload(api, tmp_path, make_org().id, b"x", name="cases.pdf").status_code == 422
 
@@ -105,7 +105,7 @@ def test_upload_page_runs_the_import_and_shows_the_summary(signed_in, make_user,
     job_page = client.get(response.headers["Location"])
     html = job_page.get_data(as_text=True)
     assert "导入完成：共 9 行，导入 5 行，跳过 0 行，失败 4 行。" in html
-    assert "<td>4</td><td>J003</td><td>申请人证件号码</td><td>身份证号码校验位错误 (wrong check digit)</td>" in html
+    assert "<td>4</td><td>J003</td><td>申请人证件号码</td><td>身份证号码校验位错误</td>" in html
     assert "下载错误报告" in html and "js/import.js" not in html  # finished: no polling
 
     job = db.session.query(ImportJob).one()
@@ -125,7 +125,7 @@ def test_upload_page_shows_a_wrong_header_beside_the_file(signed_in, make_user, 
                                                    "file": (io.BytesIO(content), "a.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 200
-    assert "缺少必需的列: 纠纷类型、案件来源" in response.get_data(as_text=True)
+    assert "缺少必需的列：纠纷类型、案件来源" in response.get_data(as_text=True)
     assert db.session.query(ImportJob).count() == 0
 
 
@@ -161,7 +161,7 @@ def test_a_job_whose_file_vanished_fails_with_a_message(make_org, tmp_path):
     Path(job.upload_path).unlink()
     assert jobs.run_job(job.id) == ImportStatus.failed
     db.session.refresh(job)
-    assert (job.status, job.message) == (ImportStatus.failed, "导入过程中出现内部错误 (internal error)")
+    assert (job.status, job.message) == (ImportStatus.failed, "导入过程中出现内部错误")
     assert job.finished_at is not None
 
 

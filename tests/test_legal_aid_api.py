@@ -64,7 +64,7 @@ def test_tianjin_hands_over_and_baoding_decides(centres):
     # 保定 tries to send it back: 422 naming the rule
     response = bd.post(f"{BASE}/{app['id']}/transfer", json={"to_centre_id": tianjin.id})
     assert response.status_code == 422
-    assert any("[no_send_back]" in m for m in response.json["errors"]["json"]["to_centre_id"])
+    assert "no_send_back" in response.json["error_codes"]["json"]["to_centre_id"]
 
     # Tianjin still sees it (it passed it on) but may no longer act on it
     assert tj.get(f"{BASE}/{app['id']}").status_code == 200
@@ -93,7 +93,7 @@ def test_transfer_to_shanghai_centre_is_422(centres, make_centre):
     app = centres["tj"].post(BASE, json=filing()).json
     response = centres["tj"].post(f"{BASE}/{app['id']}/transfer", json={"to_centre_id": shanghai.id})
     assert response.status_code == 422
-    assert any("[not_covered_by_tongban]" in m for m in response.json["errors"]["json"]["to_centre_id"])
+    assert "not_covered_by_tongban" in response.json["error_codes"]["json"]["to_centre_id"]
 
 
 def test_state_conflict_names_both_states(make_application, api_as, make_officer):
@@ -101,8 +101,9 @@ def test_state_conflict_names_both_states(make_application, api_as, make_officer
     api = api_as(make_officer(baoding))
     response = api.post(f"{BASE}/{application.id}/accept", json={})
     assert response.status_code == 409
-    assert "current state granted" in response.json["message"]
-    assert "filed" in response.json["message"] and "transferred" in response.json["message"]
+    assert response.json["error"] == "action_not_allowed"
+    assert "申请当前为“准予援助”" in response.json["message"]
+    assert "已申请" in response.json["message"] and "已转交" in response.json["message"]
 
 
 def test_scope_other_centre_404_coordinators_read_only(make_application, api_as, make_officer, make_centre,

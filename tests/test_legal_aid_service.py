@@ -9,11 +9,13 @@ import sqlalchemy as sa
 
 from mediation_hub.agreements.models import Agreement
 from mediation_hub.core.actor import SYSTEM
+from mediation_hub.core.messages import code_of
 from mediation_hub.core.shanghai import today_shanghai
 from mediation_hub.errors import PermissionDenied, StateConflict, ValidationFailed
 from mediation_hub.extensions import db
 from mediation_hub.legal_aid import service
 from mediation_hub.legal_aid.models import ApplicationStatus, LegalAidEvent, LegalAidHandover
+from mediation_hub.legal_aid.reference import STATUS_LABELS
 from mediation_hub.notifications.models import Notification
 from mediation_hub.registry.models import OrgKind
 from tests.factories_legal_aid import application_data
@@ -92,7 +94,7 @@ def test_competent_centre_cannot_send_it_back(make_application, make_officer):
         service.transfer_application(actor_of(make_officer(baoding)), application.id, to_centre_id=tianjin.id,
                                      transferred_on=date(2025, 9, 12))
     messages = caught.value.errors["to_centre_id"]
-    assert any("[no_send_back]" in m for m in messages)
+    assert any(code_of(m) == "no_send_back" for m in messages)
     assert db.session.get(type(application), application.id).centre_id == baoding.id
 
 
@@ -109,7 +111,7 @@ def test_onward_hand_over_to_an_equally_competent_centre_is_allowed(make_applica
         with pytest.raises(ValidationFailed) as caught:
             service.transfer_application(SYSTEM, application.id, to_centre_id=earlier.id,
                                          transferred_on=date(2025, 9, 12))
-        assert any("[no_send_back]" in m for m in caught.value.errors["to_centre_id"])
+        assert any(code_of(m) == "no_send_back" for m in caught.value.errors["to_centre_id"])
 
 
 def test_transfer_outside_tongban_is_refused(make_application, make_centre):
@@ -119,8 +121,8 @@ def test_transfer_outside_tongban_is_refused(make_application, make_centre):
         service.transfer_application(SYSTEM, application.id, to_centre_id=shanghai.id,
                                      transferred_on=date(2025, 9, 11))
     messages = caught.value.errors["to_centre_id"]
-    assert any("[not_covered_by_tongban]" in m and "目标中心所在地" in m for m in messages)
-    assert any("[target_not_competent]" in m for m in messages)
+    assert any(code_of(m) == "not_covered_by_tongban" and "目标中心所在地" in m for m in messages)
+    assert any(code_of(m) == "target_not_competent" for m in messages)
 
 
 def test_competent_centre_outside_tongban_is_refused_for_that_rule_alone(tongban_pair, make_centre):
@@ -131,7 +133,7 @@ def test_competent_centre_outside_tongban_is_refused_for_that_rule_alone(tongban
         service.transfer_application(SYSTEM, application.id, to_centre_id=shanghai.id,
                                      transferred_on=date(2025, 9, 11))
     messages = caught.value.errors["to_centre_id"]
-    assert len(messages) == 1 and "[not_covered_by_tongban]" in messages[0]
+    assert len(messages) == 1 and code_of(messages[0]) == "not_covered_by_tongban"
     assert "事项发生地" in messages[0] and "目标中心所在地" in messages[0]
 
 
@@ -142,8 +144,8 @@ def test_inactive_tongban_agreement_allows_no_hand_over(make_application):
     with pytest.raises(ValidationFailed) as caught:
         service.transfer_application(SYSTEM, application.id, to_centre_id=baoding.id,
                                      transferred_on=date(2025, 9, 11))
-    assert caught.value.errors["to_centre_id"] == [
-        "法律援助通办协议未覆盖：无有效的法律援助通办协议 (no 通办 agreement in force) [not_covered_by_tongban]"]
+    assert caught.value.errors["to_centre_id"] == ["法律援助通办协议未覆盖：无有效的法律援助通办协议"]
+    assert code_of(caught.value.errors["to_centre_id"][0]) == "not_covered_by_tongban"
 
 
 def test_transfer_to_a_mediation_committee_is_refused(make_application, make_org):
@@ -151,14 +153,14 @@ def test_transfer_to_a_mediation_committee_is_refused(make_application, make_org
     committee = make_org(kind=OrgKind.people_mediation_committee, region_code="130602")
     with pytest.raises(ValidationFailed) as caught:
         service.transfer_application(SYSTEM, application.id, to_centre_id=committee.id)
-    assert any("[target_not_legal_aid_centre]" in m for m in caught.value.errors["to_centre_id"])
+    assert any(code_of(m) == "target_not_legal_aid_centre" for m in caught.value.errors["to_centre_id"])
 
 
 def test_non_competent_centre_cannot_accept(make_application, make_officer):
     application, tianjin, baoding = make_application(ApplicationStatus.filed)
     with pytest.raises(ValidationFailed) as caught:
         service.accept_application(actor_of(make_officer(tianjin)), application.id, accepted_on=date(2025, 9, 10))
-    assert any("[not_competent]" in m and baoding.name in m for m in caught.value.errors["centre_id"])
+    assert any(code_of(m) == "not_competent" and baoding.name in m for m in caught.value.errors["centre_id"])
 
 
 def test_competent_filing_centre_accepts_straight_from_filed(make_centre, make_officer):
@@ -304,8 +306,9 @@ def test_every_transition_from_every_state(state, action, make_application, make
         with pytest.raises(StateConflict) as caught:
             _run(action, application, target)
         message = caught.value.message
-        assert f"current state {state.value}" in message
-        assert all(s.value in message for s in service.TRANSITIONS[action])
+        assert code_of(message) == "action_not_allowed"
+        assert f"申请当前为“{STATUS_LABELS[state.value]}”" in message
+        assert all(STATUS_LABELS[s.value] in message for s in service.TRANSITIONS[action])
         assert db.session.get(type(application), application.id).status == state
 
 
@@ -317,4 +320,4 @@ def test_a_change_made_meanwhile_is_a_conflict_not_a_lost_update(make_applicatio
                        .execution_options(synchronize_session=False))
     with pytest.raises(StateConflict) as caught:
         service.decide_application(SYSTEM, application.id, granted=True, decided_on=date(2025, 9, 15))
-    assert "changed meanwhile" in caught.value.message
+    assert code_of(caught.value.message) == "concurrent_change"

@@ -401,16 +401,27 @@ def test_after_the_personal_data_journeys_the_database_dump_and_the_logs_hold_no
         pytest.skip(f"the {dialect} dump runs on the {dialect} test database")
     numbers = _journey_numbers(810 if dialect == "sqlite" else 850)
     lines = _LogLines()
-    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in HUB_LOGGERS]
+    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in (*HUB_LOGGERS, "mediation_hub.access")]
+    # Whatever an earlier test in this process did to logging (a global disable, a logger switched off or raised to
+    # WARNING), the journeys are logged as a serving process logs them; put back afterwards.
+    saved = [(logger, logger.level, logger.disabled) for logger in loggers]
+    was_disabled = logging.root.manager.disable
+    logging.disable(logging.NOTSET)
     for logger in loggers:
         logger.addHandler(lines)
+        logger.disabled = False
+        if logger.name != "root" and (logger.level == logging.NOTSET or logger.level > logging.INFO):
+            logger.setLevel(logging.INFO)
     try:
         with GUARD.expect() as caught:  # the session-wide guard sees the same answers; it must find nothing
             _journeys(numbers, signed_in=signed_in, api_as=api_as, make_user=make_user, make_org=make_org,
                       make_centre=make_centre, make_officer=make_officer)
     finally:
-        for logger in loggers:
+        for logger, level, disabled in saved:
             logger.removeHandler(lines)
+            logger.setLevel(level)
+            logger.disabled = disabled
+        logging.disable(was_disabled)
     assert [f.describe() for f in caught] == []
     assert len(lines.texts) > 10  # the access log of every request at least
     assert scan_text("\n".join(lines.texts), numbers.values()) == []

@@ -108,8 +108,9 @@ def test_erasure_clears_the_person_everywhere_and_keeps_everything_else(held):
 def test_an_active_mediator_is_not_erased_until_deactivated(held):
     held["mediator"].active = True
     db.session.flush()
-    with pytest.raises(service.StateConflict, match="active"):
+    with pytest.raises(service.StateConflict, match="仍是在用的调解员") as refused:
         service.erase_person(SYSTEM, NUMBER)
+    assert refused.value.error_code == "active_mediator"
     assert not service.locate_person(SYSTEM, NUMBER).empty  # all or nothing: the parties are kept too
     assert _audit("personal_data_erased") == []
 
@@ -139,13 +140,14 @@ def test_api_erase_of_an_active_mediator_is_a_409(api_as, held):
     held["mediator"].active = True
     db.session.commit()
     answer = api_as(role=Role.admin).post("/api/v1/privacy/person-erase", json={"id_number": NUMBER})
-    assert answer.status_code == 409 and "inactive" in answer.json["message"]
+    assert answer.status_code == 409 and answer.json["error"] == "active_mediator"
+    assert "请先在登记中停用" in answer.json["message"]
 
 
 @pytest.mark.parametrize(("body", "field_message"), [
     ({"id_number": NUMBER[:-1] + ("0" if NUMBER[-1] != "0" else "1")}, "校验位"),
     ({"id_number": "12345"}, "18"),
-    ({}, "Missing"),
+    ({}, "此项为必填项"),
 ])
 def test_api_refuses_a_malformed_number_with_422(api_as, body, field_message):
     answer = api_as(role=Role.admin).post("/api/v1/privacy/person-export", json=body)

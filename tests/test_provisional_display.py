@@ -181,19 +181,21 @@ def _application(fx, status, field, flag):
 def legal_aid_queue_decide_by(fx, flag):
     application, _, baoding = _application(fx, ApplicationStatus.transferred, "decide_by", flag)
     return Seen(sign_in(fx("signed_in"), fx("make_officer")(baoding)), "/legal-aid/applications",
-                rf'data-number="{application.number}">.*?<td class="la-decide-by">(.*?)</td>', application.decide_by)
+                rf'data-number="{application.number}">.*?<td class="la-decide-by[^>]*>(.*?)</td>',
+                application.decide_by)
 
 
 def legal_aid_queue_assign_by(fx, flag):
     application, _, baoding = _application(fx, ApplicationStatus.granted, "assign_by", flag)
     return Seen(sign_in(fx("signed_in"), fx("make_officer")(baoding)), "/legal-aid/applications",
-                rf'data-number="{application.number}">.*?<td class="la-assign-by">(.*?)</td>', application.assign_by)
+                rf'data-number="{application.number}">.*?<td class="la-assign-by[^>]*>(.*?)</td>',
+                application.assign_by)
 
 
 def legal_aid_passed_on(fx, flag):
     application, tianjin, _ = _application(fx, ApplicationStatus.transferred, "decide_by", flag)
     return Seen(sign_in(fx("signed_in"), fx("make_officer")(tianjin)), "/legal-aid/applications",
-                r'<table class="la-passed-on">(.*?)</table>', application.decide_by)
+                r'<table class="la-passed-on[^"]*">(.*?)</table>', application.decide_by)
 
 
 def legal_aid_page_decide_by(fx, flag):

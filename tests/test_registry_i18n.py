@@ -35,7 +35,7 @@ def test_registry_pages_and_layout_in_english(signed_in, make_user, make_org):
     assert "登记组织" not in html and "组织机构" not in html
     html = client.get("/registry/mediators/new").get_data(as_text=True)
     assert "Register a mediator" in html and "ID number" in html
-    assert "Page or record not found" in client.get("/registry/studios/999999").get_data(as_text=True)
+    assert "Mediator studio not found" in client.get("/registry/studios/999999").get_data(as_text=True)
     back = client.get("/registry/organizations?lang=zh_Hans_CN").get_data(as_text=True)
     assert "登记组织" in back and "Register an organisation" not in back
 

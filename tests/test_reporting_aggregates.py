@@ -227,7 +227,7 @@ def test_concurrent_registrations_and_conclusions_neither_deadlock_nor_drift(app
                 for n in range(4):
                     if i % 2:
                         service.conclude_case(SYSTEM, open_cases[(i // 2) * 4 + n], outcome="agreement",
-                                              concluded_on=day)
+                                              concluded_on=day, terms="双方互不追究")
                     else:
                         service.register_case(SYSTEM, case_data(org_id, received_on=day))
                     db.session.commit()

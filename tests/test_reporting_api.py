@@ -34,7 +34,7 @@ def test_rates_api_scope_is_404_outside_the_region(reporting_cases, api_as):
     xiongan = api.get("/api/v1/reports/rates?region_code=XIONGAN&from=2026-03-01&to=2026-03-31&as_of=2026-03-31")
     assert xiongan.json["totals"]["received"] == 3
     bad = api.get("/api/v1/reports/rates?from=2026-03-31&to=2026-03-01&as_of=2026-03-31")
-    assert bad.status_code == 422 and "to" in bad.json["errors"]["json"]
+    assert bad.status_code == 422 and "to" in bad.json["errors"]["query"]  # a query parameter, not a json body
     assert api.get("/api/v1/reports/rates?group_by=weekday").status_code == 422
 
 
@@ -46,25 +46,24 @@ def test_xlsx_download_has_the_same_figures(reporting_cases, api_as):
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
-    by_key = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
-    assert set(by_key) == {"neighbour", "contract", "forest_land", "labour", "total"}
-    total = by_key["total"]
-    assert (total["分组"], total["登记受理数 received"], total["办结 concluded"], total["达成协议 agreement"]) \
-        == ("合计", 9, 6, 4)
-    assert total["调解成功率 success_rate"] == 4 / 6
-    assert by_key["forest_land"]["登记受理数 received"] == 2
+    by_name = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert set(by_name) == {"邻里", "合同", "山林土地", "劳动争议", "合计"}  # names, not internal codes
+    total = by_name["合计"]
+    assert (total["纠纷类别"], total["登记数"], total["办结数"], total["达成协议数"]) == ("合计", 9, 6, 4)
+    assert total["调解成功率"] == 4 / 6
+    assert by_name["山林土地"]["登记数"] == 2
     # 不予受理 only happened in the neighbour group; contract's single conclusion was no agreement
-    assert by_key["contract"]["调解成功率 success_rate"] == 0
+    assert by_name["合同"]["调解成功率"] == 0
 
 
-def test_csv_download_writes_null_rates_as_a_dash(reporting_cases, api_as):
+def test_csv_download_writes_null_rates_as_empty_fields(reporting_cases, api_as):
     api = api_as(role=Role.admin)
     response = api.get("/api/v1/reports/rates?region_code=120000&from=2026-03-01&to=2026-03-31&format=csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     total = dict(zip(rows[0], rows[-1], strict=True))
-    assert total["登记受理数 received"] == "0"
-    assert total["调解成功率 success_rate"] == "—"
+    assert total["登记数"] == "0"
+    assert total["调解成功率"] == ""  # no denominator: empty, never "—" text or 0 in a column of numbers
 
 
 def test_mediator_report_is_their_own_organisation(reporting_cases, api_as, make_user):

@@ -45,10 +45,10 @@ def test_baoding_to_beijing_routes_under_jjj_ranked_with_reasons(baoding, make_o
     # chaoyang: same county as the respondent 3 - 2 open cases x 0.1 = 2.8
     assert [r["score"] for r in routes] == [5.0, 4.0, 2.8]
     assert routes[0]["region_code"] == "110108"
-    assert any("组织专长" in r and "specialises" in r for r in routes[0]["reasons"])
-    assert any("调解员" in r for r in routes[1]["reasons"])
-    assert any("同在朝阳区" in r and "same county as the respondent" in r for r in routes[2]["reasons"])
-    assert any("在办案件 2 件" in r for r in routes[2]["reasons"])
+    assert "擅长医疗纠纷" in routes[0]["reasons"]
+    assert "有擅长医疗纠纷的调解员" in routes[1]["reasons"]
+    assert "与被申请人同在朝阳区（同一区县）" in routes[2]["reasons"]
+    assert "目前在办案件 2 件" in routes[2]["reasons"]
 
 
 def test_guangzhou_to_meizhou_routes_under_the_pairing(make_org, make_user, make_routed_case):
@@ -74,14 +74,16 @@ def test_beijing_to_shanghai_has_no_agreement(make_org, make_user, make_routed_c
     make_org(name="黄浦测试人民调解委员会", region_code="310101")
     case = make_routed_case(beijing, applicant="110101", respondent="310101")
 
-    assert routes_for_case(user.to_actor(), case.id) == {"routes": [], "reason": NO_AGREEMENT}
+    assert routes_for_case(user.to_actor(), case.id) == {"routes": [], "reason": NO_AGREEMENT,
+                                                         "reason_code": "no_agreement"}
 
 
 def test_covered_regions_without_a_partner_say_so(baoding, make_routed_case):
     hebei_org, hebei_user = baoding
     case = make_routed_case(hebei_org, applicant="130602", respondent="120119")  # 蓟州区, no organisation there
 
-    assert routes_for_case(hebei_user.to_actor(), case.id) == {"routes": [], "reason": NO_PARTNER}
+    assert routes_for_case(hebei_user.to_actor(), case.id) == {"routes": [], "reason": NO_PARTNER,
+                                                               "reason_code": "no_partner"}
 
 
 @pytest.mark.parametrize("respondent", ["130606", "130102"])  # same city; another Hebei city, no pairing
@@ -90,7 +92,8 @@ def test_a_case_within_one_province_is_not_cross_region(baoding, make_org, make_
     make_org(name="长安测试人民调解委员会", region_code="130102")
     case = make_routed_case(hebei_org, applicant="130602", respondent=respondent)
 
-    assert routes_for_case(hebei_user.to_actor(), case.id) == {"routes": [], "reason": NOT_CROSS_REGION}
+    assert routes_for_case(hebei_user.to_actor(), case.id) == {"routes": [], "reason": NOT_CROSS_REGION,
+                                                               "reason_code": "not_cross_region"}
 
 
 def test_routes_api_and_scope(baoding, make_org, make_routed_case, api_as):

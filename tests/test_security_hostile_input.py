@@ -26,11 +26,11 @@ from tests.factories_legal_aid import application_data
 from tests.import_samples import row, write_csv
 
 ERROR_KEYS = {"code", "status", "message"}
-AMOUNT_DECIMALS = "金额最多两位小数 (at most two decimals)"
-NUL = "不能含有空字符 (NUL characters are not allowed)"
-SURROGATE = "不能含有不成对的代理字符 (lone surrogates are not valid text)"
-NOT_JSON_DEEP = "请求内容不是有效的 JSON (nested too deep)"
-TOO_EARLY = "日期不能早于 1990-01-01 (a business date may not be before 1990)"
+AMOUNT_DECIMALS = "金额最多两位小数"
+NUL = "不能含有空字符"
+SURROGATE = "不能含有不成对的代理字符"
+NOT_JSON_DEEP = "请求内容不是有效的 JSON：嵌套层数过多"
+TOO_EARLY = "日期不能早于 1990-01-01"
 JUST_TOO_DEEP = 33  # one level past core.inputs.MAX_JSON_DEPTH: refused before the decoder's recursion runs out
 
 
@@ -214,7 +214,7 @@ def test_an_amount_of_more_than_two_decimals_is_refused_not_rounded(routes, amou
 
 
 @pytest.mark.parametrize(("amount", "stored"), [("12.30", "12.30"), ("12.3", "12.30"), (12.3, "12.30"),
-                                                ("12.300", "12.30"), ("0", "0.00"), (1200, "1200.00")])
+                                                ("12.300", "12.30"), ("3，500。00", "3500.00"), (1200, "1200.00")])
 def test_an_amount_of_two_decimals_or_fewer_is_taken_as_it_is(routes, amount, stored):
     api, method, url, body = routes["register"]
     response = api.post(url, json={**body, "amount_yuan": amount})
@@ -266,7 +266,7 @@ def _import_failures(make_org, tmp_path, **fields) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("fields", "expected"), [
     ({"涉及金额(元)": "1.005"}, [("涉及金额(元)", AMOUNT_DECIMALS)]),
     ({"状态": "办结", "受理日期": "2025-03-03", "办结日期": "2025-03-10", "调解结果": "达成协议",
-      "协议金额(元)": "12.3456"}, [("协议金额(元)", AMOUNT_DECIMALS)]),
+      "协议内容": "被申请人赔偿维修费", "协议金额(元)": "12.3456"}, [("协议金额(元)", AMOUNT_DECIMALS)]),
     ({"登记日期": "0001-01-01"}, [("登记日期", TOO_EARLY)]),
     ({"登记日期": "1989-12-31"}, [("登记日期", TOO_EARLY)]),
     ({"涉及金额(元)": "12.30"}, []),

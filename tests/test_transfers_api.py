@@ -76,7 +76,8 @@ def test_the_receiver_sees_only_the_minimum_before_accepting(parties):
     after = receiver.get(f"/api/v1/cases/{case_id}")
     assert after.status_code == 200
     assert after.get_json()["organization_id"] == parties["beijing"].id
-    assert parties["sender"].get(f"/api/v1/cases/{case_id}").status_code == 404
+    sender_view = parties["sender"].get(f"/api/v1/cases/{case_id}")  # read-only now (tests/test_sender_view.py)
+    assert sender_view.status_code == 200 and sender_view.get_json()["read_only"] is True
 
 
 def test_decline_and_conflicts_over_the_api(parties):

@@ -46,7 +46,7 @@ def test_an_off_route_request_from_the_page_says_why(scene, signed_in, make_org)
         "case_id": scene["case"].id, "to_organization_id": shanghai.id, "agreement_code": "JJJ-MEDIATION",
         "mode": "transfer"}, follow_redirects=True)
     assert "未能发出请求" in response.get_data(as_text=True)
-    assert "outside the agreement" in response.get_data(as_text=True)
+    assert "接收组织不在协议地区内" in response.get_data(as_text=True)
 
 
 def test_a_case_without_route_shows_the_reason(signed_in, make_org, make_user, make_routed_case):

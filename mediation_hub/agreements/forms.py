@@ -6,9 +6,10 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..core.dates import DateField
 from .models import AgreementKind, AgreementScope, ProposalAction, ProposalState
 
 KIND_LABELS = {

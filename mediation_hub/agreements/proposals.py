@@ -14,6 +14,7 @@ audit row; the regions whose confirmation is needed are notified."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,6 +22,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..audit.service import record
 from ..core.actor import Actor, Role
 from ..core.db import utcnow
+from ..core.i18n import N_
+from ..core.messages import coded
 from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
 from ..extensions import db
 from ..notifications.service import notify
@@ -72,6 +75,9 @@ def can_withdraw(actor: Actor, proposal: AgreementProposal) -> bool:
     return actor.is_system or (actor.user_id is not None and actor.user_id == proposal.proposed_by_id)
 
 
+TRANSITION_LABELS = {"confirm": N_("确认"), "decline": N_("拒绝"), "withdraw": N_("撤回"), "apply": N_("直接生效")}
+
+
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
@@ -80,9 +86,13 @@ def _require(allowed: bool, message: str) -> None:
 def _require_state(proposal: AgreementProposal, transition: str) -> None:
     allowed = PROPOSAL_TRANSITIONS[transition]
     if proposal.state not in allowed:
-        names = ", ".join(s.value for s in allowed)
-        raise StateConflict(f"提议当前为 {proposal.state.value}，不能{transition}（仅限 {names}）"
-                            f"(proposal is {proposal.state.value}; {transition} needs {names})")
+        from .forms import PROPOSAL_STATE_LABELS
+
+        names = "、".join(str(PROPOSAL_STATE_LABELS[s]) for s in allowed)
+        raise StateConflict(coded("proposal_state_conflict",
+                                  "提议当前为「%(state)s」，不能%(action)s（仅限%(allowed)s）",
+                                  state=PROPOSAL_STATE_LABELS[proposal.state],
+                                  action=gettext(TRANSITION_LABELS[transition]), allowed=names))
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -157,7 +167,7 @@ def propose_change(actor: Actor, code: str, data: dict) -> AgreementProposal:
     service.check_terms(data, agreement)
     changes = _differences(agreement, data)
     if not changes:
-        raise ValidationFailed({"_schema": ["提议没有修改任何内容 (the proposal changes nothing)"]})
+        raise ValidationFailed({"_schema": [coded("proposal_changes_nothing", "提议没有修改任何内容")]})
     before = {key: _current(agreement, key) for key in changes}
     regions = list(dict.fromkeys([*agreement.member_codes, *changes.get("member_codes", [])]))
     return _open(actor, agreement.code, ProposalAction.change, changes, before, regions)
@@ -191,7 +201,7 @@ def _open(actor: Actor, code: str, action: ProposalAction, changes: dict, before
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:  # a concurrent proposal for the same agreement got in first
-        raise StateConflict(f"协议 {code} 已有待确认的提议 (a proposal is pending)") from exc
+        raise StateConflict(coded("proposal_pending", "协议 %(agreement)s 已有待确认的提议", agreement=code)) from exc
     own = _confirm_regions(actor, proposal)
     record(actor, "agreement_proposed", target_type="agreement_proposal", target_id=proposal.id,
            detail={"agreement_code": code, "action": action.value, "fields": sorted(changes),
@@ -207,8 +217,9 @@ def _refuse_second_pending(code: str) -> None:
     pending = db.session.scalar(sa.select(AgreementProposal.id).where(
         AgreementProposal.agreement_code == code, AgreementProposal.state == ProposalState.pending))
     if pending is not None:
-        raise StateConflict(f"协议 {code} 已有待确认的提议 #{pending}，请待其确认、拒绝或撤回后再提 "
-                            "(a proposal for this agreement is pending)")
+        raise StateConflict(coded("proposal_pending",
+                                  "协议 %(agreement)s 已有待确认的提议 #%(id)s，请待其确认、拒绝或撤回后再提",
+                                  agreement=code, id=pending))
 
 
 def _ask_for_confirmation(proposal: AgreementProposal) -> None:
@@ -237,7 +248,7 @@ def _flush_answer() -> None:
     try:
         db.session.flush()
     except StaleDataError as exc:
-        raise StateConflict("提议已被他人同时处理，请刷新后重试 (the proposal was answered concurrently)") from exc
+        raise StateConflict(coded("concurrent_change", "提议已被他人同时处理，请刷新后重试")) from exc
 
 
 def _close(actor: Actor, proposal: AgreementProposal, state: ProposalState, reason: str | None = None) -> None:
@@ -251,12 +262,11 @@ def confirm_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
     """A coordinator confirms for the member regions within their region; the last confirmation applies it."""
     proposal = get_proposal(actor, proposal_id)
     _require(any(answers_for(actor, r.region_code) for r in proposal.regions),
-             "只有成员区域的协调人员可以确认提议；管理员可直接使其生效 "
-             "(only a coordinator of a member region confirms; an administrator applies)")
+             coded("not_member_coordinator", "只有成员区域的协调人员可以确认提议；管理员可直接使其生效"))
     _require_state(proposal, "confirm")
     confirmed = _confirm_regions(actor, proposal)
     if not confirmed:
-        raise StateConflict("本辖区的成员区域已确认该提议 (your member region has already confirmed)")
+        raise StateConflict(coded("already_confirmed", "本辖区的成员区域已确认该提议"))
     proposal.updated_at = utcnow()  # the proposal's version moves: two last confirmations cannot both miss
     _flush_answer()                 # each other and leave it pending with every region confirmed
     record(actor, "agreement_proposal_confirmed", target_type="agreement_proposal", target_id=proposal.id,
@@ -269,12 +279,13 @@ def confirm_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
 def decline_proposal(actor: Actor, proposal_id: int, *, reason: str | None) -> AgreementProposal:
     """A coordinator of an affected member region (or an administrator) declines, with a reason."""
     proposal = get_proposal(actor, proposal_id)
-    _require(can_decline(actor, proposal), "只有成员区域的协调人员或管理员可以拒绝提议 "
-                                           "(only a member region's coordinator or an administrator declines)")
+    _require(can_decline(actor, proposal),
+             coded("not_member_coordinator", "只有成员区域的协调人员或管理员可以拒绝提议"))
     _require_state(proposal, "decline")
     reason = (reason or "").strip()
     if not reason or len(reason) > REASON_MAX:
-        raise ValidationFailed({"reason": [f"请说明拒绝的理由（不超过 {REASON_MAX} 字）(a reason is needed)"]})
+        raise ValidationFailed({"reason": [coded("reason_required", "请说明拒绝的理由（不超过 %(max)s 字）",
+                                                 max=REASON_MAX)]})
     _close(actor, proposal, ProposalState.declined, reason)
     record(actor, "agreement_proposal_declined", target_type="agreement_proposal", target_id=proposal.id,
            detail={"agreement_code": proposal.agreement_code})
@@ -285,7 +296,7 @@ def decline_proposal(actor: Actor, proposal_id: int, *, reason: str | None) -> A
 def withdraw_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
     """The proposer takes a pending proposal back."""
     proposal = get_proposal(actor, proposal_id)
-    _require(can_withdraw(actor, proposal), "只有提议人可以撤回提议 (only the proposer withdraws)")
+    _require(can_withdraw(actor, proposal), coded("not_proposer", "只有提议人可以撤回提议"))
     _require_state(proposal, "withdraw")
     _close(actor, proposal, ProposalState.withdrawn)
     record(actor, "agreement_proposal_withdrawn", target_type="agreement_proposal", target_id=proposal.id,
@@ -296,7 +307,7 @@ def withdraw_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
 def apply_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
     """An administrator applies a pending proposal at once, whatever confirmations are missing."""
     proposal = get_proposal(actor, proposal_id)
-    _require(service.can_change_directly(actor), "只有管理员可以直接使提议生效 (only an administrator applies)")
+    _require(service.can_change_directly(actor), coded("admins_only", "只有管理员可以直接使提议生效"))
     _require_state(proposal, "apply")
     _apply(actor, proposal)
     return proposal

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from ..audit.service import record
 from ..core.actor import Actor, Role
 from ..core.business_dates import check_business_date
+from ..core.messages import coded
 from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed, collect
 from ..extensions import db
 from ..regions.models import Region, RegionLevel
@@ -151,38 +152,38 @@ def can_change_directly(actor: Actor) -> bool:
 def require_keeper(actor: Actor, member_codes: list[str] | None) -> None:
     """PermissionDenied unless ``can_keep_agreement``."""
     if not can_keep_agreement(actor, member_codes):
-        raise PermissionDenied("只有管理员和协调人员可维护涉及其辖区的协议 "
-                               "(only admins and coordinators keep agreements touching their region)")
+        raise PermissionDenied(coded("not_agreement_keeper", "只有管理员和协调人员可维护涉及其辖区的协议"))
 
 
 def _require_direct(actor: Actor, member_codes: list[str] | None) -> None:
     require_keeper(actor, member_codes)
     if not can_change_directly(actor):
-        raise PermissionDenied("协议约束全体成员，协调人员只能提出提议，经各成员区域的协调人员确认后生效 "
-                               "(an agreement binds every member: coordinators propose, POST "
-                               "/api/v1/agreement-proposals or /api/v1/agreements/CODE/proposals)")
+        raise PermissionDenied(coded("proposal_required",
+                                     "协议约束全体成员，协调人员只能提出提议，经各成员区域的协调人员确认后生效"
+                                     "（POST /api/v1/agreement-proposals 或 /api/v1/agreements/CODE/proposals）"))
 
 
 # --- validation ---------------------------------------------------------------------------------------
 
 def _check_members(codes: list[str], errors: dict[str, list[str]]) -> None:
     if len(codes) != len(set(codes)):
-        collect(errors, "member_codes", "成员区域重复 (a region is listed twice)")
+        collect(errors, "member_codes", coded("duplicate_member", "成员区域重复"))
     codes = list(dict.fromkeys(codes))
     if len(codes) < 2:
-        collect(errors, "member_codes", "协议至少需要两个成员区域 (an agreement needs at least two regions)")
+        collect(errors, "member_codes", coded("too_few_members", "协议至少需要两个成员区域"))
     regions: dict[str, Region] = {}
     known = {}
     for code in codes:
         paths = _region_paths(code, regions)
         if paths is None:
-            collect(errors, "member_codes", f"未知的行政区划代码 {code} (unknown region code)")
+            collect(errors, "member_codes", coded("unknown_region", "未知的行政区划代码 %(region)s", region=code))
         else:
             known[code] = paths
     for code, paths in known.items():
         for other, other_paths in known.items():
             if other != code and any(p.startswith(o) for p in paths for o in other_paths):
-                collect(errors, "member_codes", f"{code} 已包含在成员 {other} 之内 (already covered by {other})")
+                collect(errors, "member_codes", coded("member_within_member", "%(region)s 已包含在成员 %(other)s 之内",
+                                                      region=code, other=other))
 
 
 def check_terms(data: dict, current: Agreement | None) -> None:
@@ -193,24 +194,29 @@ def check_terms(data: dict, current: Agreement | None) -> None:
         return data[key] if key in data else getattr(current, key, None)
 
     if current is None and not CODE_PATTERN.match(data.get("code") or ""):
-        collect(errors, "code", "编号只能由大写字母、数字和连字符组成 (A-Z, 0-9 and '-', 2-40 characters)")
+        collect(errors, "code", coded("invalid_agreement_code",
+                                      "编号只能由大写字母、数字和连字符组成，长 2 至 40 个字符"))
     if "member_codes" in data:
         _check_members(list(data["member_codes"]), errors)
     days = value("response_working_days")
     if days is None or not 1 <= days <= 60:
-        collect(errors, "response_working_days", "答复时限须在 1 至 60 个工作日之间 (between 1 and 60 working days)")
+        collect(errors, "response_working_days",
+                coded("response_days_out_of_range", "答复时限须在 1 至 60 个工作日之间"))
     signed, start, end = value("signed_on"), value("effective_from"), value("effective_to")
     for field in ("signed_on", "effective_from", "effective_to"):
         if field in data:
             check_business_date(data[field], field, errors)
     if start and signed and start < signed:
-        collect(errors, "effective_from", "生效日期不能早于签订日期 (cannot take effect before it is signed)")
+        collect(errors, "effective_from", coded("effective_before_signed", "生效日期不能早于签订日期"))
     if start and end and end < start:
-        collect(errors, "effective_to", "失效日期不能早于生效日期 (ends before it takes effect)")
+        collect(errors, "effective_to", coded("ends_before_effective", "失效日期不能早于生效日期"))
     kind, scope = value("kind"), value("scope")
     if kind is not None and scope is not None and scope not in KIND_SCOPES[kind]:
-        allowed = ", ".join(sorted(s.value for s in KIND_SCOPES[kind]))
-        collect(errors, "scope", f"{kind.value} 协议的适用范围只能是 {allowed} (scope does not fit the kind)")
+        from .forms import KIND_LABELS, SCOPE_LABELS
+
+        allowed = "、".join(str(SCOPE_LABELS[s]) for s in sorted(KIND_SCOPES[kind], key=lambda s: s.value))
+        collect(errors, "scope", coded("scope_does_not_fit_kind", "%(kind)s协议的适用范围只能是%(allowed)s",
+                                       kind=KIND_LABELS[kind], allowed=allowed))
     if errors:
         raise ValidationFailed(errors)
 
@@ -230,7 +236,7 @@ def new_agreement_terms(data: dict) -> dict:
 
 def refuse_taken_code(code: str) -> None:
     if db.session.get(Agreement, code) is not None:
-        raise StateConflict(f"协议编号 {code} 已存在 (an agreement with this code exists)")
+        raise StateConflict(coded("agreement_code_taken", "协议编号 %(agreement)s 已存在", agreement=code))
 
 
 # --- keeping ------------------------------------------------------------------------------------------
@@ -296,9 +302,9 @@ def _replace_members(agreement: Agreement, codes: list[str]) -> None:
 def check_active_transition(agreement: Agreement, name: str) -> None:
     """409 unless ``name`` (deactivate, reactivate) may start from the agreement's state (ACTIVE_TRANSITIONS)."""
     if agreement.active not in ACTIVE_TRANSITIONS[name]:
-        state = "active" if agreement.active else "inactive"
-        allowed = "active" if True in ACTIVE_TRANSITIONS[name] else "inactive"
-        raise StateConflict(f"协议当前为 {state}，{name} 只能用于 {allowed} 的协议 (agreement is {state})")
+        if agreement.active:
+            raise StateConflict(coded("agreement_already_active", "协议当前为启用状态，不能再启用"))
+        raise StateConflict(coded("agreement_already_inactive", "协议当前为停用状态，不能再停用"))
 
 
 def _transition(actor: Actor, code: str, name: str, active: bool) -> Agreement:

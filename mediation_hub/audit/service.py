@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ..core.actor import Actor, Role
 from ..core.i18n import N_
+from ..core.messages import coded
 from ..core.pii import mask_numbers_in_text, mask_phone, normalise_phone
 from ..core.shanghai import SHANGHAI
 from ..errors import PermissionDenied, collect, raise_if
@@ -82,12 +83,12 @@ def list_entries(actor: Actor, *, user: str | None = None, action: str | None = 
     the sign-ins tried under that name, and the changes made to that account. ``date_from`` and ``date_to``
     are Asia/Shanghai calendar dates, both included."""
     if not actor.has_role(Role.admin):
-        raise PermissionDenied("只有系统管理员可以查看审计日志 (administrators only)")
+        raise PermissionDenied(coded("admins_only", "只有系统管理员可以查看审计日志"))
     errors: dict[str, list[str]] = {}
     if action is not None and action not in ACTIONS:
-        collect(errors, "action", "未知的操作类型 (unknown action)")
+        collect(errors, "action", coded("unknown_action", "未知的操作类型"))
     if date_from and date_to and date_to < date_from:
-        collect(errors, "date_to", "结束日期不能早于开始日期 (before the start date)")
+        collect(errors, "date_to", coded("date_to_before_date_from", "结束日期不能早于开始日期"))
     raise_if(errors)
     stmt = sa.select(AuditEntry)
     if user:

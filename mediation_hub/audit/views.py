@@ -6,11 +6,13 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, Form, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from ..auth.current import current_actor
 from ..core.actor import Role
+from ..core.dates import DateField
+from ..core.forms import TranslatedForm
 from ..core.pagination import paginate
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
@@ -21,7 +23,7 @@ bp = Blueprint("audit", __name__, template_folder="templates")
 PER_PAGE = 50
 
 
-class AuditFilterForm(Form):
+class AuditFilterForm(TranslatedForm):
     """The filters, read from the query string (no CSRF: a GET that changes nothing)."""
 
     user = StringField(_l("用户名"), validators=[Optional(), Length(max=60)])

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from ..core.messages import coded
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db
 from . import service, throttle
@@ -34,7 +35,7 @@ class TokenResponse(Schema):
 
 @blp.route("/token")
 class Token(MethodView):
-    decorators = [throttle.sign_in_limit]  # one per-address budget with the /login page
+    decorators = [throttle.sign_in_limit]  # per account and address, and per address: shared with /login
 
     @blp.arguments(TokenRequest)
     @blp.response(201, TokenResponse)
@@ -42,7 +43,8 @@ class Token(MethodView):
     def post(self, data):
         """Exchange a username and password for a bearer token.
 
-        Attempts are limited per address (shared with the sign-in page) and per username: after several
+        Attempts are limited per username and address together, under a ceiling per address (both shared
+        with the sign-in page; 429 with Retry-After), and per username: after several
         failures the name is locked for a while that doubles with each further lock, and every attempt, even
         with the right password, is answered 429 with Retry-After (seconds) until the lock ends."""
         try:
@@ -52,7 +54,7 @@ class Token(MethodView):
             raise refused.http_error() from None
         if user is None:
             db.session.commit()  # keep the audit row of the failed attempt
-            raise Unauthorized("用户名或密码错误 (wrong username or password)")
+            raise Unauthorized(coded("wrong_credentials", "用户名或密码错误"))
         clear, token = service.issue_token(user, current_app.config["TOKEN_TTL"], name="api")
         db.session.commit()
         return {"access_token": clear, "token_type": "Bearer", "expires_at": token.expires_at}
@@ -73,7 +75,7 @@ class PasswordChange(Schema):
 
 @blp.route("/password")
 class Password(MethodView):
-    decorators = [throttle.sign_in_limit]  # the current password is checked: the address's sign-in budget
+    decorators = [throttle.sign_in_limit]  # the current password is checked: the sign-in budgets
 
     @blp.arguments(PasswordChange)
     @blp.response(204)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from ..audit import service as audit
 from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
 from ..core.db import utcnow
+from ..core.messages import coded
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from . import sessions
@@ -77,14 +78,14 @@ def create_user(actor: Actor, *, username: str, password: str, role: Role | str,
                 display_name: str | None = None, mediator_id: int | None = None) -> User:
     """Create an account; organisation-scoped roles need an organisation."""
     if not actor.has_role(Role.admin):
-        raise PermissionDenied("only an administrator creates accounts")
+        raise PermissionDenied(coded("admins_only", "只有系统管理员可以管理账户"))
     errors: dict[str, list[str]] = {}
     if not username or len(username) > 60:
-        errors["username"] = ["1 to 60 characters"]
+        errors["username"] = [coded("username_length", "用户名须为 1 至 60 个字符")]
     elif db.session.scalar(sa.select(User.id).where(User.username == username)):
-        errors["username"] = ["already taken"]
+        errors["username"] = [coded("username_taken", "该用户名已被使用")]
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"at least {MIN_PASSWORD_LENGTH} characters"]
+        errors["password"] = [coded("password_too_short", "至少 %(min)s 个字符", min=MIN_PASSWORD_LENGTH)]
     role = _check_role_and_scope(role, organization_id, region_code, errors)
     if errors:
         raise ValidationFailed(errors)
@@ -103,19 +104,19 @@ def _check_role_and_scope(role: Role | str, organization_id: int | None, region_
     try:
         role = Role(role)
     except ValueError:
-        errors["role"] = [f"unknown role; one of {', '.join(r.value for r in Role)}"]
+        errors["role"] = [coded("unknown_role", "未知的角色，可选：%(roles)s", roles=", ".join(r.value for r in Role))]
     if role in ORGANIZATION_SCOPED_ROLES and organization_id is None and "role" not in errors:
-        errors["organization"] = ["this role works for an organisation; give --organization"]
+        errors["organization"] = [coded("organization_required", "该角色须隶属一个组织")]
     if organization_id is not None:
         from ..registry.models import Organization
 
         if db.session.get(Organization, organization_id) is None:
-            errors["organization"] = ["unknown organisation"]
+            errors["organization"] = [coded("unknown_organization", "未知的组织")]
     if region_code is not None:
         from ..regions.models import Region
 
         if db.session.get(Region, region_code) is None:
-            errors["region"] = ["unknown region code"]
+            errors["region"] = [coded("unknown_region", "未知的行政区划代码")]
     return role
 
 
@@ -167,7 +168,7 @@ def revoke_presented_token(clear: str) -> None:
 def list_users(actor: Actor, *, q: str | None = None, role: Role | None = None) -> sa.Select:
     """Accounts, for an administrator, filtered by a name fragment and a role."""
     if not actor.has_role(Role.admin):
-        raise PermissionDenied("only an administrator manages accounts")
+        raise PermissionDenied(coded("admins_only", "只有系统管理员可以管理账户"))
     stmt = sa.select(User)
     if q:
         stmt = stmt.where(sa.or_(User.username.contains(q), User.display_name.contains(q)))
@@ -179,7 +180,7 @@ def list_users(actor: Actor, *, q: str | None = None, role: Role | None = None) 
 def get_user(actor: Actor, user_id: int) -> User:
     """One account, for an administrator."""
     if not actor.has_role(Role.admin):
-        raise PermissionDenied("only an administrator manages accounts")
+        raise PermissionDenied(coded("admins_only", "只有系统管理员可以管理账户"))
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("user")
@@ -191,7 +192,7 @@ def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
     on again revives none of them (the person signs in afresh). Each change is audited."""
     user = get_user(actor, user_id)
     if user.id == actor.user_id and not active:
-        raise ValidationFailed({"active": ["you cannot switch off your own account"]})
+        raise ValidationFailed({"active": [coded("cannot_deactivate_self", "不能停用自己的账户")]})
     was_active = user.active
     user.active = active
     db.session.flush()
@@ -222,11 +223,11 @@ def _new_password_errors(user: User, new_password: str, *, compare_current: bool
     "same as the current one" would let them test guesses of it."""
     errors = []
     if len(new_password or "") < MIN_PASSWORD_LENGTH:
-        errors.append(f"至少 {MIN_PASSWORD_LENGTH} 个字符 (at least {MIN_PASSWORD_LENGTH} characters)")
+        errors.append(coded("password_too_short", "至少 %(min)s 个字符", min=MIN_PASSWORD_LENGTH))
     if new_password and new_password.strip().casefold() == user.username.casefold():
-        errors.append("新密码不能与用户名相同 (must not be the username)")
+        errors.append(coded("password_is_username", "新密码不能与用户名相同"))
     elif new_password and compare_current and _password_matches(user, new_password):
-        errors.append("新密码不能与当前密码相同 (must differ from the current password)")
+        errors.append(coded("password_unchanged", "新密码不能与当前密码相同"))
     return errors
 
 
@@ -255,14 +256,14 @@ def change_password(actor: Actor, current_password: str, new_password: str, *,
 
     user = db.session.get(User, actor.user_id) if actor.user_id is not None else None
     if user is None or not user.active:
-        raise PermissionDenied("only a signed-in account changes its own password")
+        raise PermissionDenied(coded("sign_in_required", "请先登录再修改密码"))
     throttle.check(user.username, remote_addr=remote_addr)
     errors: dict[str, list[str]] = {}
     knows_current = _password_matches(user, current_password or "")
     if knows_current:
         throttle.succeeded(user.username)
     else:
-        errors["current_password"] = ["当前密码不正确 (the current password is wrong)"]
+        errors["current_password"] = [coded("wrong_current_password", "当前密码不正确")]
         audit.record(None, "sign_in_failed", username=user.username, remote_addr=remote_addr,
                      detail={"via": "password_change"})
         throttle.failed(user.username, remote_addr=remote_addr)
@@ -307,7 +308,7 @@ def update_user(actor: Actor, user_id: int, data: dict) -> User:
     errors: dict[str, list[str]] = {}
     wanted["role"] = _check_role_and_scope(merged["role"], merged["organization_id"], merged["region_code"], errors)
     if user.id == actor.user_id and wanted["role"] != user.role:
-        errors.setdefault("role", []).append("you cannot change your own role")
+        errors.setdefault("role", []).append(coded("cannot_change_own_role", "不能更改自己的角色"))
     if errors:
         raise ValidationFailed(errors)
     changed = [name for name, value in wanted.items() if getattr(user, name) != value]

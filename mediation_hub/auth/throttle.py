@@ -1,5 +1,7 @@
-"""Brute-force protection of sign-in: a per-account throttle with doubling backoff, and the per-address limit
-that ``/login`` and ``POST /api/v1/auth/token`` share.
+"""Brute-force protection of sign-in: a per-account throttle with doubling backoff, and two budgets that
+``/login`` and ``POST /api/v1/auth/token`` share: ``LOGIN_RATE_LIMIT`` per account and address together, and a
+generous ``LOGIN_ADDRESS_RATE_LIMIT`` ceiling per address (issue 13: an office behind one NAT address must not
+lock itself out because one person mistypes). Every refusal says when to try again.
 
 Per account: after ``LOGIN_LOCK_AFTER`` failed attempts for one username (from any address, whether the account
 exists or not, so the answers cannot tell names apart) the name is locked for ``LOGIN_LOCK_MINUTES``; each
@@ -22,17 +24,21 @@ import hashlib
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app, has_request_context
-from flask_babel import lazy_gettext as _l
+from flask import Flask, current_app, g, request
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
 from ..audit import service as audit
 from ..core.actor import Role
+from ..core.messages import Coded, coded
+from ..core.shanghai import SHANGHAI
 from ..errors import DomainError, Unavailable
 from ..extensions import db, limiter
 
@@ -41,9 +47,54 @@ KEY_PREFIX = "mh-sign-in"
 NOTICE_LINK = "/audit?action=sign_in_throttled"
 _storage_lock = threading.Lock()
 
-# The per-address budget (LOGIN_RATE_LIMIT) is one for the page and the token endpoint: one scope.
-sign_in_limit = limiter.shared_limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], scope="sign-in",
-                                     methods=["POST"])
+
+def _attempted_username() -> str:
+    """The account a sign-in attempt is for: the form's or the JSON body's ``username``; for a password change
+    (no username sent) the signed-in account or the bearer token's."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        name = body.get("username") if isinstance(body, dict) else None
+    else:
+        name = request.form.get("username")
+    if isinstance(name, str) and name:
+        return name
+    actor = g.get("actor") if g.get("api_token") else None  # a bearer call: the token's account
+    if actor is not None:
+        return f"#{actor.user_id}"
+    return f"#{current_user.get_id()}" if current_user and current_user.is_authenticated else ""
+
+
+def account_and_address() -> str:
+    """The key of the per-account-and-address budget: the address and a digest of the account (no name is
+    stored), so one person's mistakes spend their own budget, not the whole office's behind one address."""
+    return f"{get_remote_address()}/{_digest(_attempted_username())}"
+
+
+# Two budgets, shared by /login, POST /api/v1/auth/token and the password changes (one scope each):
+# LOGIN_RATE_LIMIT per account and address together, and LOGIN_ADDRESS_RATE_LIMIT per address, a generous
+# ceiling against one address spraying many names. The per-account lock below stays per account whatever the
+# address (80 guesses from 8 addresses must not get through): it locks the person who failed, never the others.
+_per_account_and_address = limiter.shared_limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], scope="sign-in",
+                                                key_func=account_and_address, methods=["POST"])
+_per_address = limiter.shared_limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"],
+                                    scope="sign-in-address", methods=["POST"])
+
+
+def sign_in_limit(view: Callable) -> Callable:
+    """Both sign-in budgets on a view (Flask-Limiter evaluates stacked limits once, from the inner one)."""
+    return _per_address(_per_account_and_address(view))
+
+
+def locked_message(seconds: int) -> Coded:
+    """When a locked account may try again: in N seconds under a minute, else the time of day (Asia/Shanghai,
+    rounded up to the minute) with the minutes left."""
+    if seconds < 60:
+        return coded("sign_in_locked", "登录失败次数过多，该账号已暂时锁定，请 %(seconds)s 秒后再试", seconds=seconds)
+    until = datetime.now(SHANGHAI) + timedelta(seconds=seconds)
+    if until.second or until.microsecond:
+        until = until.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return coded("sign_in_locked", "登录失败次数过多，该账号已暂时锁定，请在 %(time)s 后再试（约 %(minutes)s 分钟）",
+                 time=until.strftime("%H:%M"), minutes=math.ceil(seconds / 60))
 
 
 class SignInThrottled(DomainError):
@@ -55,13 +106,11 @@ class SignInThrottled(DomainError):
     def __init__(self, retry_after: int):
         self.retry_after = max(1, retry_after)
         self.minutes = math.ceil(self.retry_after / 60)
-        message = _l("登录失败次数过多，请 %(minutes)s 分钟后再试", minutes=self.minutes)
-        # in the request's language; outside a request (a script) it stays lazy until it is shown
-        super().__init__(str(message) if has_request_context() else message)
+        super().__init__(locked_message(self.retry_after))
 
     def http_error(self) -> TooManyRequests:
         """The refusal as an HTTP 429 with Retry-After (the one JSON error shape under /api)."""
-        error = TooManyRequests(description=str(self.message))
+        error = TooManyRequests(description=self.message)  # a Coded: its code sign_in_locked is kept
         error.data = {"headers": {"Retry-After": str(self.retry_after)}}
         return error
 
@@ -138,10 +187,14 @@ class _Keys:
     """Storage keys of one username: hashed, so any name typed is a short, safe key and none is stored."""
 
     def __init__(self, username: str):
-        digest = hashlib.sha256(username.encode()).hexdigest()[:32]
+        digest = _digest(username)
         self.failures = f"{KEY_PREFIX}/{digest}/failures"
         self.level = f"{KEY_PREFIX}/{digest}/level"
         self.lock = f"{KEY_PREFIX}/{digest}/lock"
+
+
+def _digest(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:32]
 
 
 def _memory_seconds() -> int:
@@ -156,7 +209,7 @@ def _storage() -> Iterator[Storage]:
         yield storage_for(current_app)
     except StorageError as exc:
         current_app.logger.warning("sign-in throttle storage unavailable: %s", type(exc.storage_error).__name__)
-        raise Unavailable("登录保护暂时不可用，请稍后再试 (sign-in protection unavailable; try again later)") from None
+        raise Unavailable(coded("sign_in_protection_unavailable", "登录保护暂时不可用，请稍后再试")) from None
 
 
 def storage_for(app: Flask) -> Storage:

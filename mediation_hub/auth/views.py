@@ -23,6 +23,14 @@ from .current import current_actor
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 
+@bp.app_context_processor
+def _people():
+    """``person_of(user_id)`` for every page: who did something, by name and organisation (auth/people.py)."""
+    from .people import person_for_user
+
+    return {"person_of": person_for_user}
+
+
 class SignInForm(FlaskForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=60)])
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=200)])
@@ -36,7 +44,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@throttle.sign_in_limit  # one per-address budget with POST /api/v1/auth/token
+@throttle.sign_in_limit  # per account and address, and per address: shared with POST /api/v1/auth/token
 def login():
     form = SignInForm()
     if form.validate_on_submit():
@@ -75,7 +83,7 @@ class PasswordChangeForm(FlaskForm):
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@throttle.sign_in_limit  # the current password is a password check: the sign-in budget of the address
+@throttle.sign_in_limit  # the current password is a password check: the sign-in budgets
 def change_password():
     """The signed-in person changes their password; every other browser and every API token of the account
     is signed out, this browser gets a fresh session."""

@@ -31,6 +31,7 @@ from ..core.calendar import (
     year_days,
     year_statuses,
 )
+from ..core.messages import coded
 from ..errors import PermissionDenied, ValidationFailed, collect
 from ..extensions import db
 
@@ -56,7 +57,7 @@ class YearChange:
 
 def require_admin(actor: Actor) -> None:
     if not actor.is_admin:
-        raise PermissionDenied("只有系统管理员可以维护工作日历 (administrators only)")
+        raise PermissionDenied(coded("admins_only", "只有系统管理员可以维护工作日历"))
 
 
 def calendar_years() -> list[CalendarYear]:
@@ -66,8 +67,8 @@ def calendar_years() -> list[CalendarYear]:
 
 def check_loadable(year: int) -> None:
     if not FIRST_LOADABLE_YEAR <= year <= LAST_COMPUTABLE_YEAR:
-        raise ValidationFailed({"year": [f"年份须在 {FIRST_LOADABLE_YEAR} 至 {LAST_COMPUTABLE_YEAR} 之间"
-                                         f" (a year from {FIRST_LOADABLE_YEAR} to {LAST_COMPUTABLE_YEAR})"]})
+        raise ValidationFailed({"year": [coded("year_out_of_range", "年份须在 %(first)s 至 %(last)s 之间",
+                                               first=FIRST_LOADABLE_YEAR, last=LAST_COMPUTABLE_YEAR)]})
 
 
 def publish_year(actor: Actor, year: int, holidays: list[date], workdays: list[date], *, source: str,
@@ -178,10 +179,11 @@ def _parse_entry(entry: str, field_name: str, errors: dict[str, list[str]]) -> l
             return [date.fromisoformat(entry)]
         first, last = date.fromisoformat(match[1]), date.fromisoformat(match[2])
     except ValueError:
-        collect(errors, field_name, f"不是有效日期 (not an ISO date): {entry[:30]}")
+        collect(errors, field_name, coded("invalid_date", "不是有效日期：%(entry)s", entry=entry[:30]))
         return []
     if not 0 <= (last - first).days < MAX_RANGE_DAYS:
-        collect(errors, field_name, f"日期范围有误 (a range runs forward, within a year): {entry[:30]}")
+        collect(errors, field_name, coded("invalid_range", "日期范围有误（须从前往后，且在一年之内）：%(entry)s",
+                                          entry=entry[:30]))
         return []
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
@@ -216,12 +218,13 @@ def _read_json(text: str, errors: dict[str, list[str]]) -> Notice:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise ValidationFailed({"file": ["不是有效的 JSON 对象 (not a JSON object with holidays and workdays)"]})
+        raise ValidationFailed({"file": [coded("invalid_notice_json",
+                                               "不是有效的通知文件：应为含放假日期和调休上班日期的 JSON 对象")]})
     lists = {}
     for name in ("holidays", "workdays"):
         value = data.get(name) or []
         if not isinstance(value, list):
-            collect(errors, name, "须为日期列表 (must be a list of ISO dates)")
+            collect(errors, name, coded("not_a_date_list", "须为日期列表"))
             value = []
         lists[name] = parse_days(value, name, errors)
     return Notice(lists["holidays"], lists["workdays"], str(data.get("source") or "")[:80])
@@ -240,7 +243,8 @@ def _read_csv(text: str, errors: dict[str, list[str]]) -> Notice:
         elif kind in HOLIDAY_WORDS or not kind:
             target = holidays
         else:
-            collect(errors, "file", f"第{number}行的类型应为 holiday/休 或 workday/班 (unknown kind): {kind[:20]}")
+            collect(errors, "file", coded("unknown_day_kind", "第%(number)s行的类型应为「休」或「班」：%(kind)s",
+                                          number=number, kind=kind[:20]))
             continue
         target.extend(parse_days([cells[0]], "file", errors))
     return Notice(sorted(set(holidays)), sorted(set(workdays)))

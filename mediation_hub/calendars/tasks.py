@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..auth.models import User
 from ..core.actor import Role
@@ -21,9 +22,10 @@ CALENDAR_LINK = "/calendar"
 
 
 def provisional_year_message(year: int) -> str:
-    return (f"{year} 年的节假日安排尚未载入：涉及该年的期限暂按法定节假日计算，标注「暂定」。国务院办公厅通知"
-            f"发布后，请在「工作日历」页面粘贴通知中的放假和调休上班日期（或上传 csv/json 文件）预览后载入；"
-            f"已显示的期限只会顺延，不会提前。")
+    """In the language of the request (a page), Chinese in a job (the notice stored for the administrators)."""
+    return _("%(year)s 年的节假日安排尚未载入：涉及该年的期限暂按法定节假日计算，标注「暂定」。国务院办公厅通知"
+             "发布后，请在「工作日历」页面粘贴通知中的放假和调休上班日期（或上传 csv/json 文件）预览后载入；"
+             "已显示的期限只会顺延，不会提前。", year=year)
 
 
 def watch_calendar(now: datetime) -> int:

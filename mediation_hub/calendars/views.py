@@ -4,7 +4,6 @@ the hub counts deadlines from this calendar."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -30,6 +29,7 @@ from ..core.calendar import (
     planned_days,
     year_statuses,
 )
+from ..core.messages import Coded, code_of
 from ..core.shanghai import today_shanghai
 from ..errors import ValidationFailed, raise_if
 from ..extensions import db
@@ -47,10 +47,6 @@ from .service import calendar_years as years_held  # the view below takes the en
 from .tasks import provisional_year_message
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar", template_folder="templates")
-
-# The services append an English gloss in ASCII parentheses for the API; the Chinese page leaves it out.
-_ENGLISH_GLOSS = re.compile(r"\s*\([\x20-\x7e]*[A-Za-z][\x20-\x7e]*\)")
-
 
 class LoadYearForm(FlaskForm):
     """A year's notice: pasted dates and ranges, or a csv/json file. Shape only; the service checks the rest."""
@@ -171,7 +167,7 @@ def _read_upload(filename: str, content: bytes) -> Notice:
         return read_notice(filename, content)
     except ValidationFailed as exc:
         names = {"holidays": _("放假日期"), "workdays": _("调休上班日期")}
-        raise ValidationFailed({"file": [f"{names[key]}：{m}" if key in names else m
+        raise ValidationFailed({"file": [Coded(code_of(m), f"{names[key]}：{m}") if key in names else m
                                          for key, messages in exc.errors.items() for m in messages]}) from exc
 
 
@@ -179,7 +175,6 @@ def _attach_errors(form: LoadYearForm, errors: dict[str, list[str]]) -> list[str
     """Put each message beside its field; return those no field of the form takes."""
     leftover = []
     for key, messages in errors.items():
-        messages = [_ENGLISH_GLOSS.sub("", m) for m in messages]
         if key in form:
             form[key].errors = list(form[key].errors) + messages
         else:

@@ -22,6 +22,9 @@ from .schemas import (
     ConfirmationIn,
     ConfirmationResultIn,
     DeclineIn,
+    DuplicateCheckIn,
+    DuplicateCheckOut,
+    DuplicateConflict,
     EventList,
     ExtendIn,
     FollowUpIn,
@@ -32,9 +35,24 @@ from .schemas import (
 blp = Blueprint("cases_api", __name__, url_prefix="/api/v1", description="Dispute cases and their lifecycle")
 
 
+def _as_read_by(actor, cases: list, *, transferred_out: bool = False) -> list:
+    """Mark the cases the caller only reads (its organisation handed them over: ``read_only``, no
+    ``allowed_actions``) and name where they went (``transferred_to``); the "已转出" list names it for all."""
+    ids = [case.id for case in cases]
+    read_only = service.read_only_ids(actor, ids)
+    wanted = ids if transferred_out else [i for i in ids if i in read_only]
+    handed = service.handovers(actor, wanted)
+    for case in cases:
+        case.read_only, case.handover = case.id in read_only, handed.get(case.id)
+    return cases
+
+
 def _page_of_cases(args: dict) -> dict:
     page, per_page = args.pop("page"), args.pop("per_page")
-    return paginate(service.search_cases(current_actor(), **args), page, per_page)
+    actor = current_actor()
+    result = paginate(service.search_cases(actor, **args), page, per_page)
+    _as_read_by(actor, list(result["items"]), transferred_out=bool(args.get("transferred_out")))
+    return result
 
 
 @blp.route("/cases")
@@ -51,14 +69,37 @@ class Cases(MethodView):
 
     @blp.arguments(CaseIn)
     @blp.response(201, CaseCreatedOut)
+    @blp.alt_response(409, schema=DuplicateConflict, description="a possible duplicate, not confirmed")
     def post(self, data):
-        """Register a dispute; ``warnings`` lists open cases with the same parties (not a block)."""
-        case, warnings = service.register_case(current_actor(), data)
+        """Register a dispute.
+
+        When one of the parties (same ID number or USCC) is a party of an open case registered in the last 90
+        days, nothing is registered: the answer is 409 with ``error`` ``possible_duplicate`` and ``duplicates``
+        (the candidates the caller may see, and a count of other organisations' cases). Sent again with
+        ``"confirm_duplicate": true`` it registers, and ``warnings`` names those cases. To ask before sending,
+        ``POST /api/v1/cases/check-duplicates``."""
+        confirmed = data.pop("confirm_duplicate", False)
+        try:
+            case, warnings = service.register_case(current_actor(), data, stop_on_duplicate=not confirmed)
+        except service.PossibleDuplicate as exc:
+            exc.details = {"duplicates": DuplicateCheckOut().dump(exc.check)}
+            raise
         case_id = case.id  # read before the commit expires it (reading it after would cost a query of its own)
         db.session.commit()
         case = service.get_case(current_actor(), case_id, detail=True)  # what was committed, loaded at once
         case.registration_warnings = warnings
         return case
+
+
+@blp.route("/cases/check-duplicates")
+class CheckDuplicates(MethodView):
+    @blp.arguments(DuplicateCheckIn)
+    @blp.response(200, DuplicateCheckOut)
+    def post(self, data):
+        """What registering these parties would warn of, registering nothing: the open cases of the last 90 days
+        with one of them (same ID number or USCC) that the caller may see, parties masked, and how many more
+        other organisations handle. Numbers travel in the body, never in a URL."""
+        return service.check_for_duplicates(current_actor(), data["parties"])
 
 
 @blp.route("/cases/search")
@@ -76,7 +117,10 @@ class CaseSearch(MethodView):
 class CaseItem(MethodView):
     @blp.response(200, CaseDetailOut)
     def get(self, case_id):
-        return service.get_case(current_actor(), case_id, detail=True)
+        """The case with its parties (masked), sessions and follow-ups. An organisation that handed the case
+        over by an accepted transfer still reads it: ``read_only`` true, ``transferred_to`` set, no actions."""
+        actor = current_actor()
+        return _as_read_by(actor, [service.get_case(actor, case_id, detail=True)])[0]
 
 
 def _transition(func, case_id: int, data: dict):

@@ -7,34 +7,36 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
+
 from ..core.actor import Actor
 from ..extensions import db
 from .models import Case, CaseEvent
 
 EVENT_CODES = {
-    "registered": "登记",
-    "accepted": "受理",
-    "declined": "不予受理",
-    "session_recorded": "调解记录",
-    "concluded": "办结",
-    "time_limit_extended": "延长期限",
-    "confirmation_applied": "申请司法确认",
-    "confirmation_decided": "司法确认结果",
-    "follow_up_recorded": "回访",
-    "party_number_revealed": "查看完整证件号码",
-    "transfer_requested": "发起转办",
-    "transfer_accepted": "转办接收",
-    "transfer_declined": "转办退回",
-    "transfer_expired": "转办超期",
-    "transfer_withdrawn": "撤回转办",
-    "joint_requested": "请求联合调解",
-    "joint_accepted": "联合调解接收",
-    "joint_declined": "联合调解退回",
-    "joint_expired": "联合调解超期",
-    "joint_withdrawn": "撤回联合调解",
-    "handling_organization_changed": "承办组织变更",
-    "imported": "导入",
-    "deadline_moved": "期限调整",
+    "registered": _l("登记"),
+    "accepted": _l("受理"),
+    "declined": _l("不予受理"),
+    "session_recorded": _l("调解记录"),
+    "concluded": _l("办结"),
+    "time_limit_extended": _l("延长期限"),
+    "confirmation_applied": _l("申请司法确认"),
+    "confirmation_decided": _l("司法确认结果"),
+    "follow_up_recorded": _l("回访"),
+    "party_number_revealed": _l("查看完整证件号码"),
+    "transfer_requested": _l("发起转办"),
+    "transfer_accepted": _l("转办接收"),
+    "transfer_declined": _l("转办退回"),
+    "transfer_expired": _l("转办超期"),
+    "transfer_withdrawn": _l("撤回转办"),
+    "joint_requested": _l("请求联合调解"),
+    "joint_accepted": _l("联合调解接收"),
+    "joint_declined": _l("联合调解退回"),
+    "joint_expired": _l("联合调解超期"),
+    "joint_withdrawn": _l("撤回联合调解"),
+    "handling_organization_changed": _l("承办组织变更"),
+    "imported": _l("导入"),
+    "deadline_moved": _l("期限调整"),
 }
 
 
@@ -58,3 +60,11 @@ def record_event(case: Case, code: str, actor: Actor, on_date: date, data: dict 
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def event_actor(event: CaseEvent):
+    """Who recorded the event as people read it: name and organisation (``auth.people.Person``), never the
+    login name ``actor_name`` keeps for the record."""
+    from ..auth.people import person_for_user
+
+    return person_for_user(event.actor_user_id)

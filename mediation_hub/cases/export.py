@@ -38,7 +38,7 @@ def _party_cell(case: Case) -> str:
     parts = []
     for party in case.parties:
         numbers = ", ".join(n for n in (party.id_number_masked, party.phone_masked) if n)
-        label = PARTY_ROLE_LABELS.get(party.role, str(party.role))
+        label = str(PARTY_ROLE_LABELS.get(party.role, party.role.value))
         parts.append(f"{label} {party.name}" + (f" ({numbers})" if numbers else ""))
     return "; ".join(parts)
 
@@ -49,8 +49,8 @@ def _yes_no(value: bool) -> str:
 
 def _row(case: Case, today: date) -> list:
     return [
-        case.number, STATUS_LABELS.get(case.status, str(case.status)),
-        OUTCOME_LABELS.get(case.outcome, "") if case.outcome else "",
+        case.number, str(STATUS_LABELS.get(case.status, case.status.value)),
+        str(OUTCOME_LABELS.get(case.outcome, "")) if case.outcome else "",
         case.category.name, case.source.name, case.organization.name, case.received_on, case.accepted_on,
         case.due_on, case.concluded_on, _yes_no(is_overdue(case, today)),
         _yes_no(case.due_on_provisional) if case.due_on else "", _yes_no(case.cross_region), _yes_no(case.major),

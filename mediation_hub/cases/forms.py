@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -17,16 +15,19 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import Length, Optional
 
+from ..core.dates import DateField
+from ..core.forms import TranslatedForm
 from ..core.shanghai import today_shanghai
 from .models import CaseStatus, PartyKind, PartyRole
-from .rules import OUTCOME_LABELS, STATUS_LABELS
+from .rules import OUTCOME_LABELS, STATUS_LABELS, SUMMARY_MAX_LENGTH
 from .service.scope import PERSON_HASH, searched_number
 
-PARTY_ROLE_LABELS = {PartyRole.applicant: "申请人", PartyRole.respondent: "被申请人", PartyRole.third_party: "第三人"}
-PARTY_KIND_LABELS = {PartyKind.person: "自然人", PartyKind.organization: "法人或其他组织"}
-YES_NO_UNKNOWN = [("", "未知"), ("true", "是"), ("false", "否")]
+PARTY_ROLE_LABELS = {PartyRole.applicant: _l("申请人"), PartyRole.respondent: _l("被申请人"),
+                     PartyRole.third_party: _l("第三人")}
+PARTY_KIND_LABELS = {PartyKind.person: _l("自然人"), PartyKind.organization: _l("法人或其他组织")}
+YES_NO_UNKNOWN = [("", _l("未知")), ("true", _l("是")), ("false", _l("否"))]
 
 
 def optional_int(value):
@@ -42,15 +43,15 @@ def optional_bool(value):
     return {"true": True, "false": False}.get(value)
 
 
-class PartyForm(Form):
+class PartyForm(TranslatedForm):
     """One party fieldset (no CSRF of its own: it lives inside the registration form)."""
 
-    role = SelectField("角色", choices=[(r.value, label) for r, label in PARTY_ROLE_LABELS.items()])
-    kind = SelectField("类型", choices=[(k.value, label) for k, label in PARTY_KIND_LABELS.items()])
-    name = StringField("姓名或名称", validators=[Optional(), Length(max=120)])
-    number = StringField("身份证号码 / 统一社会信用代码", validators=[Optional(), Length(max=30)])
-    phone = StringField("联系电话", validators=[Optional(), Length(max=30)])
-    region_code = StringField("所在地区", validators=[Optional(), Length(max=12)])
+    role = SelectField(_l("角色"), choices=[(r.value, label) for r, label in PARTY_ROLE_LABELS.items()])
+    kind = SelectField(_l("类型"), choices=[(k.value, label) for k, label in PARTY_KIND_LABELS.items()])
+    name = StringField(_l("姓名或名称"), validators=[Optional(), Length(max=120)])
+    number = StringField(_l("身份证号码 / 统一社会信用代码"), validators=[Optional(), Length(max=30)])
+    phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=30)])
+    region_code = StringField(_l("所在地区"), validators=[Optional(), Length(max=12)])
 
     def is_blank(self) -> bool:
         return not any((f.data or "").strip() for f in (self.name, self.number, self.phone, self.region_code))
@@ -63,16 +64,24 @@ class PartyForm(Form):
 
 
 class RegisterCaseForm(FlaskForm):
-    organization_id = SelectField("承办组织", coerce=optional_int, validate_choice=False)
-    category = SelectField("纠纷类别")
-    source = SelectField("案件来源")
-    summary = TextAreaField("纠纷简要情况", validators=[Optional(), Length(max=4000)])
-    received_on = DateField("登记日期", validators=[Optional()], default=today_shanghai)
-    occurred_region_code = StringField("纠纷发生地", validators=[Optional(), Length(max=12)])
-    amount_yuan = DecimalField("涉及金额 (元)", places=2, validators=[Optional(), NumberRange(min=0)])
-    major = BooleanField("重大矛盾纠纷")
-    studio_id = SelectField("调解工作室", coerce=optional_int)
-    mediator_ids = SelectMultipleField("承办调解员", coerce=int)
+    organization_id = SelectField(_l("承办组织"), coerce=optional_int, validate_choice=False)
+    category = SelectField(_l("纠纷类别"))
+    source = SelectField(_l("案件来源"))
+    # no length validator: the service counts against SUMMARY_MAX_LENGTH and says so in Chinese with a code;
+    # data-max-length drives the counter (static/js/char-counter.js)
+    summary = TextAreaField(_l("纠纷简要情况"), validators=[Optional()],
+                            render_kw={"data-max-length": SUMMARY_MAX_LENGTH,
+                                       "data-counter": _l("已输入 {count} / {max} 字"),
+                                       "data-counter-over": _l("已输入 {count} / {max} 字，超出 {over} 字")})
+    received_on = DateField(_l("登记日期"), validators=[Optional()], default=today_shanghai)
+    occurred_region_code = StringField(_l("纠纷发生地"), validators=[Optional(), Length(max=12)])
+    # text, read by the one money rule (rules.to_amount): "3，500。00", "３５００", "￥3500" are amounts too
+    amount_yuan = StringField(_l("涉及金额 (元)"), validators=[Optional()],
+                              render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    confirm_duplicate = BooleanField(_l("仍然登记"))
+    major = BooleanField(_l("重大矛盾纠纷"))
+    studio_id = SelectField(_l("调解工作室"), coerce=optional_int)
+    mediator_ids = SelectMultipleField(_l("承办调解员"), coerce=int)
     parties = FieldList(FormField(PartyForm), min_entries=2)
 
     def to_data(self) -> tuple[dict, list[int]]:
@@ -83,10 +92,11 @@ class RegisterCaseForm(FlaskForm):
                 continue  # an extra fieldset added and left empty
             parties.append(entry.form.to_data())
             positions.append(index)
-        data = {"category": self.category.data, "source": self.source.data, "summary": self.summary.data or "",
+        summary = (self.summary.data or "").replace("\r\n", "\n")  # a browser sends CRLF; count a line break once
+        data = {"category": self.category.data, "source": self.source.data, "summary": summary,
                 "received_on": self.received_on.data,
                 "occurred_region_code": (self.occurred_region_code.data or "").strip() or None,
-                "amount_yuan": self.amount_yuan.data, "major": bool(self.major.data),
+                "amount_yuan": (self.amount_yuan.data or "").strip() or None, "major": bool(self.major.data),
                 "studio_id": self.studio_id.data, "mediator_ids": list(self.mediator_ids.data or []),
                 "parties": parties}
         if self.organization_id.data is not None:
@@ -107,68 +117,75 @@ class ActionForm(FlaskForm):
 
 
 class AcceptForm(ActionForm):
-    mediator_id = SelectField("承办调解员", coerce=optional_int, validate_choice=False)
-    accepted_on = DateField("受理日期", validators=[Optional()], default=today_shanghai)
+    mediator_id = SelectField(_l("承办调解员"), coerce=optional_int, validate_choice=False)
+    accepted_on = DateField(_l("受理日期"), validators=[Optional()], default=today_shanghai)
 
 
 class DeclineForm(ActionForm):
-    reason = TextAreaField("不予受理理由", validators=[Optional(), Length(max=2000)])
-    declined_on = DateField("日期", validators=[Optional()], default=today_shanghai)
+    reason = TextAreaField(_l("不予受理理由"), validators=[Optional(), Length(max=2000)])
+    declined_on = DateField(_l("不予受理日期"), validators=[Optional()], default=today_shanghai)
 
 
 class SessionForm(ActionForm):
-    held_on = DateField("调解日期", validators=[Optional()], default=today_shanghai)
-    mediator_id = SelectField("主持调解员", coerce=optional_int, validate_choice=False)
-    summary = TextAreaField("调解情况", validators=[Optional(), Length(max=4000)])
+    held_on = DateField(_l("调解日期"), validators=[Optional()], default=today_shanghai)
+    mediator_id = SelectField(_l("主持调解员"), coerce=optional_int, validate_choice=False)
+    summary = TextAreaField(_l("调解情况"), validators=[Optional(), Length(max=4000)])
 
 
 class ConcludeForm(ActionForm):
-    outcome = SelectField("办结结果", choices=[(o.value, label) for o, label in OUTCOME_LABELS.items()])
-    concluded_on = DateField("办结日期", validators=[Optional()], default=today_shanghai)
-    agreement_amount_yuan = DecimalField("协议金额 (元)", places=2, validators=[Optional()])
-    terms = TextAreaField("协议内容", validators=[Optional(), Length(max=4000)])
-    performed = SelectField("是否已履行", choices=YES_NO_UNKNOWN, coerce=optional_bool)
+    outcome = SelectField(_l("办结结果"), choices=[(o.value, label) for o, label in OUTCOME_LABELS.items()])
+    concluded_on = DateField(_l("办结日期"), validators=[Optional()], default=today_shanghai)
+    agreement_amount_yuan = StringField(_l("协议金额 (元)"), validators=[Optional()],
+                                         description=_l("没有金钱给付的协议可不填"),
+                                         render_kw={"inputmode": "decimal", "data-unit": _l("元"),
+                                                    "data-confirm-label": _l("协议金额")})
+    # required with an agreement (the service says so, code terms_required); cases.js marks it on the page
+    terms = TextAreaField(_l("协议内容"), validators=[Optional(), Length(max=4000)], description=_l("达成协议时必填"))
+    performed = SelectField(_l("是否已履行"), choices=YES_NO_UNKNOWN, coerce=optional_bool)
 
 
 class ExtendForm(ActionForm):
-    days = IntegerField("延长天数", validators=[Optional()])
-    consent_note = TextAreaField("当事人同意情况", validators=[Optional(), Length(max=2000)])
+    days = IntegerField(_l("延长天数"), validators=[Optional()])
+    consent_note = TextAreaField(_l("当事人同意情况"), validators=[Optional(), Length(max=2000)])
 
 
 class ApplyConfirmationForm(ActionForm):
-    applied_on = DateField("申请日期", validators=[Optional()], default=today_shanghai)
-    court = StringField("受理法院", validators=[Optional(), Length(max=120)])
+    applied_on = DateField(_l("申请日期"), validators=[Optional()], default=today_shanghai)
+    court = StringField(_l("受理法院"), validators=[Optional(), Length(max=120)])
 
 
 class ConfirmationResultForm(ActionForm):
-    confirmed = SelectField("司法确认结果", choices=[("true", "确认有效"), ("false", "驳回申请")], coerce=optional_bool)
-    decided_on = DateField("裁定日期", validators=[Optional()], default=today_shanghai)
+    confirmed = SelectField(_l("司法确认结果"), choices=[("true", _l("确认有效")), ("false", _l("驳回申请"))],
+                            coerce=optional_bool)
+    decided_on = DateField(_l("裁定日期"), validators=[Optional()], default=today_shanghai)
 
 
 class FollowUpForm(ActionForm):
-    visited_on = DateField("回访日期", validators=[Optional()], default=today_shanghai)
-    summary = TextAreaField("回访情况", validators=[Optional(), Length(max=4000)])
-    performed = SelectField("协议履行情况", choices=YES_NO_UNKNOWN, coerce=optional_bool)
+    visited_on = DateField(_l("回访日期"), validators=[Optional()], default=today_shanghai)
+    summary = TextAreaField(_l("回访情况"), validators=[Optional(), Length(max=4000)])
+    performed = SelectField(_l("协议履行情况"), choices=YES_NO_UNKNOWN, coerce=optional_bool)
 
 
 class RevealForm(FlaskForm):
     """Only the CSRF token: revealing is a POST so it cannot be triggered by a link."""
 
 
-class CaseFilterForm(Form):
+class CaseFilterForm(TranslatedForm):
     """The case list's filters, read from the query string (no CSRF: a GET that changes nothing). The form on
     the page is posted, and answered with a redirect to the list's query string (``views.search_case_list``):
     a full ID number or phone typed into ``q`` travels as its keyed hash ``pid``, ``q`` then shows it masked."""
 
-    status = SelectField("状态", choices=[("", "全部")] + [(s.value, label) for s, label in STATUS_LABELS.items()],
+    status = SelectField(_l("状态"),
+                         choices=[("", _l("全部"))] + [(s.value, label) for s, label in STATUS_LABELS.items()],
                          validate_choice=False)
-    category = SelectField("类别", validate_choice=False)
-    date_from = DateField("登记日期自", validators=[Optional()])
-    date_to = DateField("至", validators=[Optional()])
-    region_code = StringField("地区", validators=[Optional(), Length(max=12)])
-    studio_id = SelectField("工作室", coerce=optional_int, validate_choice=False)
-    overdue = SelectField("超期", choices=[("", "全部"), ("1", "已超期"), ("0", "未超期")], validate_choice=False)
-    q = StringField("关键词", validators=[Optional(), Length(max=60)])
+    category = SelectField(_l("类别"), validate_choice=False)
+    date_from = DateField(_l("登记日期自"), validators=[Optional()])
+    date_to = DateField(_l("至"), validators=[Optional()])
+    region_code = StringField(_l("地区"), validators=[Optional(), Length(max=12)])
+    studio_id = SelectField(_l("工作室"), coerce=optional_int, validate_choice=False)
+    overdue = SelectField(_l("超期"), choices=[("", _l("全部")), ("1", _l("已超期")), ("0", _l("未超期"))],
+                          validate_choice=False)
+    q = StringField(_l("关键词"), validators=[Optional(), Length(max=60)])
     pid = HiddenField()
 
     def searched_hash(self) -> str | None:

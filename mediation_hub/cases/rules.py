@@ -8,14 +8,19 @@ Action names (used by ``allowed_actions`` and the pages): ``accept``, ``decline`
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from ..core.business_dates import too_early
 from ..core.calendar import Deadline, calendar_deadline
+from ..core.i18n import N_
+from ..core.messages import code_of, coded
 from ..core.shanghai import today_shanghai
 from ..errors import StateConflict, ValidationFailed
 from .models import Case, CaseStatus, ConfirmationStatus, Outcome
@@ -42,34 +47,35 @@ TARGET_STATE: dict[str, CaseStatus | None] = {
     "record_confirmation_result": None, "record_follow_up": None,
 }
 
+# Labels for people: lazy, so each is translated where it is shown (str() it where a plain string is needed).
 ACTION_LABELS = {
-    "accept": "受理", "decline": "不予受理", "record_session": "记录调解", "conclude": "办结",
-    "extend_time_limit": "延长期限", "apply_for_confirmation": "申请司法确认",
-    "record_confirmation_result": "记录司法确认结果", "record_follow_up": "回访",
+    "accept": _l("受理"), "decline": _l("不予受理"), "record_session": _l("记录调解"), "conclude": _l("办结"),
+    "extend_time_limit": _l("延长期限"), "apply_for_confirmation": _l("申请司法确认"),
+    "record_confirmation_result": _l("记录司法确认结果"), "record_follow_up": _l("回访"),
 }
 
 STATUS_LABELS = {
-    CaseStatus.registered: "已登记", CaseStatus.accepted: "已受理", CaseStatus.in_mediation: "调解中",
-    CaseStatus.concluded: "已办结", CaseStatus.declined: "不予受理",
+    CaseStatus.registered: _l("已登记"), CaseStatus.accepted: _l("已受理"), CaseStatus.in_mediation: _l("调解中"),
+    CaseStatus.concluded: _l("已办结"), CaseStatus.declined: _l("不予受理"),
 }
 
 OUTCOME_LABELS = {
-    Outcome.agreement: "达成协议", Outcome.no_agreement: "未达成协议", Outcome.withdrawn: "撤回",
-    Outcome.referred: "转诉讼/仲裁",
+    Outcome.agreement: _l("达成协议"), Outcome.no_agreement: _l("未达成协议"), Outcome.withdrawn: _l("撤回"),
+    Outcome.referred: _l("转诉讼/仲裁"),
 }
 
 
 def _confirmation_guard(case: Case) -> str | None:
     if case.outcome != Outcome.agreement:
-        return "只有达成调解协议的案件可以申请司法确认 (only an agreement can be confirmed)"
+        return coded("confirmation_needs_agreement", "只有达成调解协议的案件可以申请司法确认")
     if case.confirmation_status != ConfirmationStatus.none:
-        return f"已申请司法确认 (confirmation already {case.confirmation_status.value})"
+        return coded("confirmation_already_applied", "已申请司法确认")
     return None
 
 
 def _confirmation_result_guard(case: Case) -> str | None:
     if case.confirmation_status != ConfirmationStatus.applied:
-        return f"尚未申请司法确认或已有结果 (confirmation is {case.confirmation_status.value}, not applied)"
+        return coded("confirmation_not_applied", "尚未申请司法确认或已有结果")
     return None
 
 
@@ -90,47 +96,103 @@ def require_allowed(case: Case, action: str) -> None:
     """Raise StateConflict (409) naming the current state and the action when ``action`` is not allowed."""
     states = TRANSITIONS[action]
     if case.status not in states:
-        allowed = ", ".join(sorted(s.value for s in states))
-        raise StateConflict(
-            f"案件状态为「{STATUS_LABELS[case.status]}」({case.status.value})，不能{ACTION_LABELS[action]}"
-            f" (action {action!r} is not allowed in state {case.status.value!r}; allowed from: {allowed})")
+        raise StateConflict(coded("action_not_allowed", "案件状态为「%(status)s」，不能%(action)s",
+                                  status=STATUS_LABELS[case.status], action=ACTION_LABELS[action]))
     guard = GUARDS.get(action)
     reason = guard(case) if guard else None
     if reason:
-        raise StateConflict(
-            f"案件状态为「{STATUS_LABELS[case.status]}」({case.status.value})，不能{ACTION_LABELS[action]}: {reason}"
-            f" (action {action!r} in state {case.status.value!r})")
+        raise StateConflict(coded(code_of(reason, "action_not_allowed"),
+                                  "案件状态为「%(status)s」，不能%(action)s：%(reason)s",
+                                  status=STATUS_LABELS[case.status], action=ACTION_LABELS[action], reason=reason))
 
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # what the amount columns (NUMERIC(14, 2)) hold
-AMOUNT_DECIMALS = "金额最多两位小数 (at most two decimals)"
+AMOUNT_DECIMALS = N_("金额最多两位小数")
+
+# One limit for a dispute's summary, everywhere it is written: the page (with its counter), the API, the import.
+SUMMARY_MAX_LENGTH = 5000
+# A registration warns of an open case with one of its parties registered this many calendar days back or fewer.
+DUPLICATE_WINDOW_DAYS = 90
+
+# What people type for money: full-width digits and signs, Chinese punctuation (3，500。00), a currency sign in
+# front or 元 behind. NFKC turns full-width forms into ASCII; these are the ones it leaves alone.
+_AMOUNT_CHARS = str.maketrans({"。": ".", "．": ".", "，": ",", "、": ",", "−": "-", "－": "-", "﹣": "-"})
+_CURRENCY_PREFIX = re.compile(r"^(?:人民币|RMB|CNY|¥)")
+_CURRENCY_SUFFIX = re.compile(r"(?:元整|元|块|圆)$")
+_WELL_FORMED = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:E[-+]?\d{1,3})?")
+_GROUPED = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+
+
+def _amount_text(value) -> str:
+    """The amount as plain ASCII: full-width and Chinese forms folded, spaces, currency and 元 dropped."""
+    text = unicodedata.normalize("NFKC", str(value)).translate(_AMOUNT_CHARS)
+    text = re.sub(r"\s+", "", text).upper()
+    text = _CURRENCY_SUFFIX.sub("", _CURRENCY_PREFIX.sub("", text))
+    return text
+
+
+def _amount_problem(text: str) -> tuple[str, str] | None:
+    """Why ``text`` (from ``_amount_text``) is not a number of yuan: (code, message), or None."""
+    if text.count(".") > 1:
+        return "amount_two_points", N_("金额只能有一个小数点")
+    if "," in text and not _GROUPED.fullmatch(text):
+        return "amount_bad_grouping", N_("金额中的逗号只能作千位分隔符（如 3,500.00）")
+    if not _WELL_FORMED.fullmatch(text.replace(",", "")):
+        return "invalid_amount", N_("金额只能填写数字，如 3500 或 3500.00")
+    return None
+
+
+def parse_amount(value) -> Decimal:
+    """The number written in ``value`` (not checked against the money rules), or ValueError(Coded) saying what is
+    wrong with how it is written. ``3，500。00``, ``３５００``, ``3,500.00``, ``￥3500``, ``3500元`` all read 3500."""
+    if isinstance(value, bool):
+        raise ValueError(coded("invalid_amount", "金额只能填写数字，如 3500 或 3500.00"))
+    if isinstance(value, (int, Decimal)):
+        amount = Decimal(value)
+    elif isinstance(value, float):  # a JSON number: its shortest repr is what the client wrote
+        amount = Decimal(repr(value))
+    else:
+        text = _amount_text(value)
+        problem = _amount_problem(text)
+        if problem:
+            raise ValueError(coded(*problem))
+        amount = Decimal(text.replace(",", ""))
+    if not amount.is_finite():
+        raise ValueError(coded("invalid_amount", "金额只能填写数字，如 3500 或 3500.00"))
+    return amount
 
 
 def to_amount(value, field: str, errors: dict) -> Decimal | None:
-    """A non-negative yuan amount of at most two decimals, or None; a bad value is collected under ``field``.
+    """A yuan amount greater than 0 with at most two decimals, or None; a bad value is collected under ``field``
+    with a message saying exactly what is wrong (and a code: ``amount_two_points``, ``amount_bad_grouping``,
+    ``invalid_amount``, ``negative_amount``, ``amount_not_positive``, ``amount_too_large``, ``too_many_decimals``).
 
     The one money rule of the API, the pages and the imports: a third decimal is refused, never rounded away
-    (``12.30`` and ``12.300`` are the same amount; ``12.305`` is not an amount in yuan)."""
-    if value in (None, ""):
+    (``12.30`` and ``12.300`` are the same amount; ``12.305`` is not an amount in yuan). Blank is no amount."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        amount = None
-    if amount is None or not amount.is_finite():
-        errors.setdefault(field, []).append("金额格式错误 (not an amount)")
+        amount = parse_amount(value)
+    except (ValueError, InvalidOperation) as exc:
+        message = exc.args[0] if exc.args and hasattr(exc.args[0], "code") else coded(
+            "invalid_amount", "金额只能填写数字，如 3500 或 3500.00")
+        errors.setdefault(field, []).append(message)
         return None
     if amount < 0:
-        errors.setdefault(field, []).append("金额不能为负 (may not be negative)")
+        errors.setdefault(field, []).append(coded("negative_amount", "金额不能为负数"))
+        return None
+    if amount == 0:
+        errors.setdefault(field, []).append(coded("amount_not_positive", "金额须大于 0；没有金额请留空"))
         return None
     if amount > MAX_AMOUNT:
-        errors.setdefault(field, []).append(f"金额超出允许范围 (at most {MAX_AMOUNT})")
+        errors.setdefault(field, []).append(coded("amount_too_large", "金额超出允许范围（最多 %(max)s 元）",
+                                                  max=MAX_AMOUNT))
         return None
     if _decimals(amount) > 2:
-        errors.setdefault(field, []).append(AMOUNT_DECIMALS)
+        errors.setdefault(field, []).append(coded("too_many_decimals", AMOUNT_DECIMALS))
         return None
-    return amount.quantize(CENT) + 0  # exact now; "+ 0" turns -0.00 into 0.00
+    return amount.quantize(CENT)
 
 
 def _decimals(amount: Decimal) -> int:
@@ -152,12 +214,13 @@ def step_date(value: date | None, field: str, *, not_before: date | None, today:
     today = today or today_shanghai()
     day = value or today
     if day > today:
-        raise ValidationFailed({field: [f"日期不能晚于今天 {today.isoformat()} (a date may not be in the future)"]})
+        raise ValidationFailed({field: [coded("date_in_future", "日期不能晚于今天 %(today)s",
+                                              today=today.isoformat())]})
     if too_early(day):
         raise ValidationFailed({field: [too_early(day)]})
     if not_before is not None and day < not_before:
-        raise ValidationFailed({field: [f"日期不能早于上一步骤日期 {not_before.isoformat()}"
-                                        f" (may not be before the previous step)"]})
+        raise ValidationFailed({field: [coded("before_previous_step", "日期不能早于上一步骤日期 %(day)s",
+                                              day=not_before.isoformat())]})
     return day
 
 

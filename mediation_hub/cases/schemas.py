@@ -3,21 +3,37 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..calendars.schemas import provisional_field
+from ..core.i18n import N_
+from ..core.messages import coded
 from ..core.pagination import PageArgs, page_schema
-from .events import EVENT_CODES
+from ..errors import ErrorSchema
+from ..reference.fields import CodeOrName
+from .events import EVENT_CODES, event_actor
 from .models import CaseStatus, ConfirmationStatus, Outcome, PartyKind, PartyRole
-from .rules import OUTCOME_LABELS, STATUS_LABELS, allowed_actions, is_overdue
+from .rules import OUTCOME_LABELS, STATUS_LABELS, SUMMARY_MAX_LENGTH, allowed_actions, is_overdue
 from .service.scope import PERSON_HASH, carries_personal_number
 
 _date = {"load_default": None, "allow_none": True}
 _version = fields.Integer(load_default=None, allow_none=True,
                           metadata={"description": "the version the caller last read; a stale one is a 409"})
-# The minimum is stated as a number: from the validator apispec would write the Decimal "0.00", a string,
-# which makes the OpenAPI document invalid (schemathesis refused to generate bodies from it).
-# No ``places``: marshmallow would round the value before the service's rule (rules.to_amount) could refuse it.
-_amount = fields.Decimal(load_default=None, allow_none=True, validate=validate.Range(min=0),
-                         metadata={"description": "yuan, at most two decimals (more are refused, never rounded)",
-                                   "minimum": 0})
+
+
+class AmountIn(fields.Field):
+    """A yuan amount as a JSON number or as text the way people write it (``"3,500.00"``, ``"3，500。00"``,
+    ``"￥3500"``, ``"3500元"``, full-width digits): passed on as given, so that the one money rule
+    (``rules.to_amount``: greater than 0, at most two decimals, never rounded) reads it and says exactly what is
+    wrong. The bounds are stated as numbers (apispec would write a Decimal as a string: an invalid document)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValidationError(coded("invalid_amount", "金额只能填写数字，如 3500 或 3500.00"))
+        return value
+
+
+_amount = AmountIn(load_default=None, allow_none=True, metadata={
+    "description": "yuan, greater than 0, at most two decimals (more are refused, never rounded); a number or "
+                   "a string such as \"3,500.00\", \"3，500。00\", \"￥3500\" or \"3500元\"",
+    "minimum": 0, "exclusiveMinimum": True, "example": "3500.00"})
 
 
 def _amount_out() -> fields.Decimal:
@@ -42,9 +58,9 @@ class PartyIn(Schema):
 class CaseIn(Schema):
     organization_id = fields.Integer(load_default=None, allow_none=True,
                                      metadata={"description": "defaults to the caller's organisation"})
-    category = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    source = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    category = CodeOrName("case-categories", required=True, validate=validate.Length(min=1, max=40))
+    source = CodeOrName("case-sources", required=True, validate=validate.Length(min=1, max=40))
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=SUMMARY_MAX_LENGTH))
     received_on = fields.Date(**_date)
     occurred_region_code = fields.String(required=True, validate=validate.Length(min=2, max=12))
     amount_yuan = _amount
@@ -52,6 +68,10 @@ class CaseIn(Schema):
     studio_id = fields.Integer(load_default=None, allow_none=True)
     mediator_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=10))
     parties = fields.List(fields.Nested(PartyIn), required=True, validate=validate.Length(min=1, max=50))
+    confirm_duplicate = fields.Boolean(load_default=False, metadata={
+        "description": "register even though an open case registered in the last 90 days has one of the parties "
+                       "(same ID number or USCC). Without it such a registration is answered 409 with error "
+                       "possible_duplicate and the candidates in duplicates (see POST /api/v1/cases/check-duplicates)"})
 
 
 class PartyOut(Schema):
@@ -82,13 +102,20 @@ class FollowUpOut(Schema):
     performed = fields.Boolean(allow_none=True)
 
 
+class HandoverOut(Schema):
+    transfer_id = fields.Integer()
+    to_organization_id = fields.Integer()
+    to_organization_name = fields.String()
+    accepted_on = fields.Date()
+
+
 class CaseOut(Schema):
     id = fields.Integer()
     number = fields.String()
     status = fields.Enum(CaseStatus, by_value=True)
-    status_label = fields.Function(lambda c: STATUS_LABELS[c.status])
+    status_label = fields.Function(lambda c: str(STATUS_LABELS[c.status]))
     outcome = fields.Enum(Outcome, by_value=True, allow_none=True)
-    outcome_label = fields.Function(lambda c: OUTCOME_LABELS.get(c.outcome) if c.outcome else None)
+    outcome_label = fields.Function(lambda c: str(OUTCOME_LABELS[c.outcome]) if c.outcome else None)
     organization_id = fields.Integer()
     organization_name = fields.Function(lambda c: c.organization.name)
     studio_id = fields.Integer(allow_none=True)
@@ -120,7 +147,12 @@ class CaseOut(Schema):
     confirmation_decided_on = fields.Date(allow_none=True)
     follow_up_due_on = fields.Date(allow_none=True)
     follow_up_due_on_provisional = provisional_field()
-    allowed_actions = fields.Function(lambda c: allowed_actions(c))
+    allowed_actions = fields.Function(lambda c: [] if getattr(c, "read_only", False) else allowed_actions(c))
+    read_only = fields.Boolean(dump_default=False, metadata={
+        "description": "the caller's organisation handed this case over by an accepted transfer: it may read it "
+                       "(parties masked), never act on it"})
+    transferred_to = fields.Nested(HandoverOut, attribute="handover", allow_none=True, dump_default=None, metadata={
+        "description": "for a case the caller's organisation handed over: to whom, and when it was accepted"})
     parties = fields.List(fields.Nested(PartyOut))
     version = fields.Integer()
 
@@ -131,38 +163,72 @@ class CaseDetailOut(CaseOut):
 
 
 class WarningOut(Schema):
-    code = fields.String()
-    case_id = fields.Integer()
-    number = fields.String()
-    organization_id = fields.Integer()
+    code = fields.String(metadata={"description": "possible_duplicate (a case the caller may open) or "
+                                                  "possible_duplicate_elsewhere (a count of others' cases)"})
+    case_id = fields.Integer(allow_none=True)
+    number = fields.String(allow_none=True)
+    organization_id = fields.Integer(allow_none=True)
     visible = fields.Boolean(metadata={"description": "whether the caller may open that case"})
     message = fields.String()
+
+
+class DuplicateCandidateOut(Schema):
+    """An open case with one of the parties, as the registering person may see it (parties masked)."""
+
+    case_id = fields.Integer(attribute="id")
+    number = fields.String()
+    received_on = fields.Date()
+    status = fields.Enum(CaseStatus, by_value=True)
+    status_label = fields.Function(lambda c: str(STATUS_LABELS[c.status]))
+    organization_id = fields.Integer()
+    organization_name = fields.Function(lambda c: c.organization.name)
+    parties = fields.List(fields.Nested(PartyOut))
+
+
+class DuplicateCheckOut(Schema):
+    candidates = fields.List(fields.Nested(DuplicateCandidateOut), metadata={
+        "description": "open cases registered in the last 90 days with one of the parties (same ID number or "
+                       "USCC) that the caller may see, newest first"})
+    elsewhere = fields.Integer(metadata={
+        "description": "how many more such cases other organisations handle (not shown to the caller)"})
+
+
+class DuplicateCheckIn(Schema):
+    parties = fields.List(fields.Nested(PartyIn), required=True, validate=validate.Length(min=1, max=50))
+
+
+class DuplicateConflict(ErrorSchema):
+    """The 409 of a possible duplicate registration: the one error shape, with the candidates."""
+
+    duplicates = fields.Nested(DuplicateCheckOut)
 
 
 class CaseCreatedOut(CaseDetailOut):
     warnings = fields.List(fields.Nested(WarningOut), attribute="registration_warnings")
 
 
-NUMBER_IN_URL = ("身份证号码和电话号码不能放在网址中，请改用 POST /api/v1/cases/search 在请求体中查询 "
-                 "(an ID number or phone may not travel in a URL: send it in the body of POST /api/v1/cases/search)")
+NUMBER_IN_URL = N_("身份证号码和电话号码不能放在网址中，请改用 POST /api/v1/cases/search 在请求体中查询")
 
 
 def _not_a_personal_number(value: str) -> None:
     if carries_personal_number(value):
-        raise ValidationError(NUMBER_IN_URL)
+        raise ValidationError(coded("number_in_url", NUMBER_IN_URL))
 
 
 class CaseFilters(PageArgs):
     """The case list's filters and page, the same in a query string and in a search body."""
 
     status = fields.Enum(CaseStatus, by_value=True, load_default=None)
-    category = fields.String(load_default=None, validate=validate.Length(max=40))
+    category = CodeOrName("case-categories", load_default=None, validate=validate.Length(max=40))
     date_from = fields.Date(load_default=None)
     date_to = fields.Date(load_default=None)
     region_code = fields.String(load_default=None, validate=validate.Length(max=12))
     studio_id = fields.Integer(load_default=None)
     organization_id = fields.Integer(load_default=None)
     overdue = fields.Boolean(load_default=None, allow_none=True)
+    transferred_out = fields.Boolean(load_default=None, allow_none=True, metadata={
+        "description": "已转出: instead of the caller's cases, the ones its organisation handed over by an "
+                       "accepted transfer (read-only), with ``transferred_to``"})
     q = fields.String(load_default=None, validate=validate.Length(max=60), metadata={
         "description": "a fragment of the case number, summary or a party's name; or a party's full ID number, "
                        "phone or USCC (matched through the keyed hash)"})
@@ -206,7 +272,9 @@ class ConcludeIn(Schema):
     outcome = fields.Enum(Outcome, by_value=True, required=True)
     concluded_on = fields.Date(**_date)
     agreement_amount_yuan = _amount
-    terms = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    terms = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000), metadata={
+        "description": "the agreement's terms: required (not blank) when outcome is agreement, else 422 with "
+                       "code terms_required; only with an agreement"})
     performed = fields.Boolean(load_default=None, allow_none=True)
     version = _version
 
@@ -241,13 +309,20 @@ class FollowUpIn(Schema):
 class EventOut(Schema):
     id = fields.Integer()
     code = fields.String()
-    label = fields.Function(lambda e: EVENT_CODES.get(e.code, e.code))
+    label = fields.Function(lambda e: str(EVENT_CODES.get(e.code, e.code)))
     on_date = fields.Date()
     at = fields.DateTime()
     organization_id = fields.Integer()
     region_code = fields.String()
     studio_id = fields.Integer(allow_none=True)
-    actor_name = fields.String()
+    actor_user_id = fields.Integer(allow_none=True, metadata={"description": "the account; null for the system"})
+    actor_name = fields.Function(lambda e: event_actor(e).name, metadata={
+        "type": "string",
+        "description": "the person who recorded it (display name, else the linked mediator's name, else the "
+                       "account's role; 系统 for the system), never a login name"})
+    actor_organization = fields.Function(lambda e: event_actor(e).organization, allow_none=True, metadata={
+        "type": "string", "nullable": True,
+        "description": "the organisation (or, for an account without one, the region) of that person"})
     data = fields.Dict()
 
 

@@ -9,13 +9,17 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..auth.current import current_actor
 from ..core.actor import Actor
+from ..core.db import writing
 from ..core.export import file_response
 from ..core.filters import provisional_mark
+from ..core.i18n import N_
 from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
 from ..errors import StateConflict, ValidationFailed
@@ -28,7 +32,7 @@ from ..regions.models import Region
 from ..registry.models import MEDIATING_KINDS, Mediator, Organization, Studio
 from ..registry.service import studios_visible_to
 from . import service
-from .events import EVENT_CODES
+from .events import EVENT_CODES, event_actor
 from .export import FORMATS, audit_filters
 from .forms import (
     ACTION_FORMS,
@@ -40,19 +44,20 @@ from .forms import (
     RevealForm,
 )
 from .models import Case, CaseCategory, CaseSource, ConfirmationStatus, Outcome
-from .rules import ACTION_LABELS, OUTCOME_LABELS, STATUS_LABELS
+from .rules import ACTION_LABELS, DUPLICATE_WINDOW_DAYS, OUTCOME_LABELS, STATUS_LABELS
 from .service.scope import PERSON_HASH
+from .service.transitions import unavailable_actions
 
 bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
 
-CONFIRMATION_LABELS = {ConfirmationStatus.none: "未申请", ConfirmationStatus.applied: "已申请",
-                       ConfirmationStatus.confirmed: "已确认", ConfirmationStatus.rejected: "已驳回"}
+CONFIRMATION_LABELS = {ConfirmationStatus.none: _l("未申请"), ConfirmationStatus.applied: _l("已申请"),
+                       ConfirmationStatus.confirmed: _l("已确认"), ConfirmationStatus.rejected: _l("已驳回")}
 
 
 @bp.context_processor
 def _labels():
     return {"status_labels": STATUS_LABELS, "outcome_labels": OUTCOME_LABELS, "action_labels": ACTION_LABELS,
-            "event_labels": EVENT_CODES, "party_role_labels": PARTY_ROLE_LABELS,
+            "event_labels": EVENT_CODES, "event_actor": event_actor, "party_role_labels": PARTY_ROLE_LABELS,
             "party_kind_labels": PARTY_KIND_LABELS, "confirmation_labels": CONFIRMATION_LABELS,
             "region_path": _region_path, "region_full_name": _region_full_name, "yuan": _yuan}
 
@@ -109,7 +114,7 @@ def _registration_choices(form: RegisterCaseForm, actor: Actor) -> None:
     if actor.is_admin:
         orgs = db.session.scalars(sa.select(Organization).where(
             Organization.kind.in_(MEDIATING_KINDS), Organization.active).order_by(Organization.name)).all()
-        form.organization_id.choices = [("", "请选择")] + [(o.id, o.name) for o in orgs]
+        form.organization_id.choices = [("", _("请选择"))] + [(o.id, o.name) for o in orgs]
         org_filter = sa.true()
     else:
         form.organization_id.choices = []
@@ -119,10 +124,10 @@ def _registration_choices(form: RegisterCaseForm, actor: Actor) -> None:
     mediators = db.session.scalars(sa.select(Mediator).where(mediator_filter, Mediator.active)
                                    .order_by(Mediator.organization_id, Mediator.name)).all()
     if actor.is_admin:  # choices from every organisation: name the organisation too
-        form.studio_id.choices = [("", "无")] + [(s.id, f"{s.name}（{s.organization.name}）") for s in studios]
+        form.studio_id.choices = [("", _("无"))] + [(s.id, f"{s.name}（{s.organization.name}）") for s in studios]
         form.mediator_ids.choices = [(m.id, f"{m.name}（{m.organization.name}）") for m in mediators]
     else:
-        form.studio_id.choices = [("", "无")] + [(s.id, s.name) for s in studios]
+        form.studio_id.choices = [("", _("无"))] + [(s.id, s.name) for s in studios]
         form.mediator_ids.choices = [(m.id, m.name) for m in mediators]
 
 
@@ -159,15 +164,18 @@ def _party_slots(form: RegisterCaseForm) -> list[dict]:
     return slots
 
 
-def _render_registration(form: RegisterCaseForm, actor: Actor, leftover: dict | None = None, status: int = 200):
+def _render_registration(form: RegisterCaseForm, actor: Actor, leftover: dict | None = None, status: int = 200,
+                         duplicates: service.DuplicateCheck | None = None):
     own = db.session.get(Organization, actor.organization_id) if actor.organization_id else None
     return render_template("cases/register.html", form=form, own_organization=own, leftover=leftover or {},
-                           choose_organization=actor.is_admin, party_slots=_party_slots(form)), status
+                           choose_organization=actor.is_admin, party_slots=_party_slots(form),
+                           duplicates=duplicates, duplicate_days=DUPLICATE_WINDOW_DAYS), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def register_case():
-    """One form for the dispute and its parties; duplicate warnings are shown after registering, never block."""
+    """One form for the dispute and its parties. A possible duplicate (an open case of the last 90 days with one
+    of the parties) is shown before anything is saved (409, the form kept), with "仍然登记" to go on."""
     actor = current_actor()
     if request.method == "GET":
         form = RegisterCaseForm(data={"parties": [{"role": "applicant"}, {"role": "respondent"}]})
@@ -179,20 +187,25 @@ def register_case():
         return _render_registration(form, actor, status=422)
     data, positions = form.to_data()
     try:
-        case, warnings = service.register_case(actor, data)
+        case, warnings = service.register_case(actor, data, stop_on_duplicate=not form.confirm_duplicate.data)
+    except service.PossibleDuplicate as exc:
+        db.session.rollback()
+        return _render_registration(form, actor, status=409, duplicates=exc.check)
     except ValidationFailed as exc:
         db.session.rollback()
         leftover = _attach_registration_errors(form, exc.errors or {}, positions)
-        flash("登记未成功，请按提示修改 (please correct the marked fields)", "error")
+        flash(_("登记未成功，请按提示修改"), "error")
         return _render_registration(form, actor, leftover, status=422)
     number, case_id = case.number, case.id
     db.session.commit()
-    flash(f"已登记案件 {number}" + ("（跨区域纠纷）" if case.cross_region else ""), "success")
+    flash(_("已登记案件 %(number)s", number=number) + (_("（跨区域纠纷）") if case.cross_region else ""), "success")
     for warning in warnings:
         if warning.get("visible"):
             link = url_for("cases.case_detail", case_id=warning["case_id"])
-            flash(Markup('可能重复：未结案件 <a href="{}">{}</a> 的当事人及对方当事人相同，请核实。').format(
-                link, warning["number"]), "warning")
+            number_link = Markup('<a href="{}">{}</a>').format(link, warning["number"])
+            # the translated sentence is escaped, then the link (built safely above) takes its number's place
+            flash(escape(_("可能重复：未结案件 %(number)s 涉及同一当事人，请核实。", number="\x00"))
+                  .replace("\x00", number_link), "warning")
         else:
             flash(warning["message"], "warning")
     return redirect(url_for("cases.case_detail", case_id=case_id))
@@ -241,14 +254,15 @@ def _reminders(case: Case) -> list[dict]:
             and case.confirmation_deadline):
         left = (case.confirmation_deadline - today).days
         reminders.append({"kind": "confirmation", "late": left < 0, "text": (
-            f"司法确认申请截止 {case.confirmation_deadline.isoformat()}"
-            f"{provisional_mark(case.confirmation_deadline_provisional)}, "
-            + (f"剩余 {left} 天" if left >= 0 else f"已过期 {-left} 天"))})
+            _("司法确认申请截止 %(day)s%(mark)s，", day=case.confirmation_deadline.isoformat(),
+              mark=provisional_mark(case.confirmation_deadline_provisional))
+            + (_("剩余 %(days)s 天", days=left) if left >= 0 else _("已过期 %(days)s 天", days=-left)))})
     if case.follow_up_due_on and not case.follow_ups:
         left = (case.follow_up_due_on - today).days
         reminders.append({"kind": "follow_up", "late": left < 0, "text": (
-            f"回访截止 {case.follow_up_due_on.isoformat()}{provisional_mark(case.follow_up_due_on_provisional)}, "
-            + (f"剩余 {left} 天" if left >= 0 else f"已过期 {-left} 天"))})
+            _("回访截止 %(day)s%(mark)s，", day=case.follow_up_due_on.isoformat(),
+              mark=provisional_mark(case.follow_up_due_on_provisional))
+            + (_("剩余 %(days)s 天", days=left) if left >= 0 else _("已过期 %(days)s 天", days=-left)))})
     return reminders
 
 
@@ -256,6 +270,9 @@ def _render_case(case_id: int, *, status: int = 200, error: str | None = None,
                  bound: tuple[str, object] | None = None, revealed: dict | None = None):
     actor = current_actor()
     case = service.get_case(actor, case_id, detail=True)
+    # An organisation that handed the case over reads it only: a banner, no actions, no reminders of work.
+    read_only = service.only_reads(actor, case)
+    handover = service.handovers(actor, [case.id]).get(case.id) if read_only else None
     actions = service.allowed_actions(case) if service.can_handle(actor, case) else []
     mediator_names = {m.mediator_id: m.mediator.name for m in case.mediators}
     if case.sessions:
@@ -264,9 +281,11 @@ def _render_case(case_id: int, *, status: int = 200, error: str | None = None,
             sa.select(Mediator).where(Mediator.id.in_(ids)))} if ids else {})
     response = render_template(
         "cases/detail.html", case=case, actions=actions, forms=_action_forms(case, actions, bound),
-        events=case.events, reminders=_reminders(case), error=error, revealed=revealed or {},
+        events=case.events, reminders=[] if read_only else _reminders(case), error=error, revealed=revealed or {},
+        read_only=read_only, handover=handover,
         can_reveal=service.is_of_handling_organization(actor, case), reveal_form=RevealForm(),
-        overdue=service.is_overdue(case, today_shanghai()), mediator_names=mediator_names)
+        overdue=service.is_overdue(case, today_shanghai()), mediator_names=mediator_names,
+        unavailable=unavailable_actions(case) if actions else [])
     return response, status
 
 
@@ -303,33 +322,33 @@ def _bool_or_none(value):
 CASE_ACTIONS: dict[str, CaseAction] = {
     "accept": CaseAction("accept", lambda a, cid, f: service.accept_case(
         a, cid, mediator_id=f.mediator_id.data, accepted_on=f.accepted_on.data, version=f.version_value()),
-        "已受理"),
+        N_("已受理")),
     "decline": CaseAction("decline", lambda a, cid, f: service.decline_case(
         a, cid, reason=f.reason.data or "", declined_on=f.declined_on.data, version=f.version_value()),
-        "已决定不予受理"),
+        N_("已决定不予受理")),
     "record_session": CaseAction("sessions", lambda a, cid, f: service.record_session(
         a, cid, held_on=f.held_on.data, summary=f.summary.data or "", mediator_id=f.mediator_id.data,
         version=f.version_value()),
-        "已记录调解情况"),
+        N_("已记录调解情况")),
     "conclude": CaseAction("conclude", lambda a, cid, f: service.conclude_case(
         a, cid, outcome=f.outcome.data, concluded_on=f.concluded_on.data,
         agreement_amount_yuan=f.agreement_amount_yuan.data, terms=(f.terms.data or "").strip() or None,
         performed=_bool_or_none(f.performed.data), version=f.version_value()),
-        "已办结"),
+        N_("已办结")),
     "extend_time_limit": CaseAction("extend", lambda a, cid, f: service.extend_time_limit(
         a, cid, days=f.days.data, consent_note=f.consent_note.data or "", version=f.version_value()),
-        "已延长办理期限"),
+        N_("已延长办理期限")),
     "apply_for_confirmation": CaseAction("confirmation", lambda a, cid, f: service.apply_for_confirmation(
         a, cid, applied_on=f.applied_on.data, court=f.court.data, version=f.version_value()),
-        "已记录司法确认申请"),
+        N_("已记录司法确认申请")),
     "record_confirmation_result": CaseAction("confirmation-result", lambda a, cid, f:
         service.record_confirmation_result(a, cid, confirmed=f.confirmed.data, decided_on=f.decided_on.data,
                                            version=f.version_value()),
-        "已记录司法确认结果"),
+        N_("已记录司法确认结果")),
     "record_follow_up": CaseAction("follow-ups", lambda a, cid, f: service.record_follow_up(
         a, cid, visited_on=f.visited_on.data, summary=f.summary.data or "",
         performed=_bool_or_none(f.performed.data), version=f.version_value()),
-        "已记录回访"),
+        N_("已记录回访")),
 }
 
 
@@ -350,19 +369,19 @@ def _perform(action: str, case_id: int):
     if action in ("accept", "record_session"):
         form.mediator_id.choices = [("", "—")]
     if not form.validate_on_submit():
-        return _render_case(case_id, status=422, error="输入有误，请按提示修改", bound=(action, form))
+        return _render_case(case_id, status=422, error=_("输入有误，请按提示修改"), bound=(action, form))
     try:
         spec.call(current_actor(), case_id, form)
     except ValidationFailed as exc:
         db.session.rollback()
         leftover = _attach_action_errors(form, exc.errors or {})
-        message = "输入有误，请按提示修改" + (": " + "；".join(leftover) if leftover else "")
+        message = _("输入有误，请按提示修改") + ("：" + "；".join(leftover) if leftover else "")
         return _render_case(case_id, status=422, error=message, bound=(action, form))
     except StateConflict as exc:
         db.session.rollback()
         return _render_case(case_id, status=409, error=exc.message)
     db.session.commit()
-    flash(spec.done, "success")
+    flash(_(spec.done), "success")
     return redirect(url_for("cases.case_detail", case_id=case_id) + f"#{action}-done")
 
 
@@ -383,17 +402,26 @@ _register_action_routes()
 
 def _filter_form(actor: Actor) -> CaseFilterForm:
     form = CaseFilterForm(request.args)
-    form.category.choices = [("", "全部")] + [(c.code, c.name) for c in db.session.scalars(
+    form.category.choices = [("", _("全部"))] + [(c.code, c.name) for c in db.session.scalars(
         sa.select(CaseCategory).order_by(CaseCategory.position))]
     studios = db.session.scalars(studios_visible_to(actor).order_by(Studio.name)).all()
-    form.studio_id.choices = [("", "全部")] + [(s.id, s.name) for s in studios]
+    form.studio_id.choices = [("", _("全部"))] + [(s.id, s.name) for s in studios]
     form.validate()
     return form
 
 
+def _transferred_out() -> bool:
+    """The "已转出" tab: the cases the user's organisation handed over (``transferred_out=1``)."""
+    return request.args.get("transferred_out") in ("1", "true")
+
+
+def _list_filters(form: CaseFilterForm) -> dict:
+    return {**form.filters(), "transferred_out": _transferred_out() or None}
+
+
 def _filtered_cases(actor: Actor, form: CaseFilterForm) -> sa.Select:
     """The search for the form's filters; an unknown region is shown next to its field and ignored."""
-    filters = form.filters()
+    filters = _list_filters(form)
     try:
         return service.search_cases(actor, **filters)
     except ValidationFailed as exc:
@@ -406,7 +434,8 @@ def _filtered_cases(actor: Actor, form: CaseFilterForm) -> sa.Select:
 
 
 # The query-string names of the list's filters (the form's fields); ``q`` and ``pid`` are handled apart.
-LIST_FILTERS = ("status", "category", "date_from", "date_to", "region_code", "studio_id", "overdue")
+LIST_FILTERS = ("status", "category", "date_from", "date_to", "region_code", "studio_id", "overdue",
+                "transferred_out")
 LISTS_BY_QUERY = ("cases.case_list", "cases.export_case_list")
 
 
@@ -460,17 +489,21 @@ def case_list():
     stmt = _filtered_cases(actor, form)
     page = paginate(stmt, _page_number(), request.args.get("per_page", 20, type=int))
     today = today_shanghai()
-    rows = [{"case": c, "overdue": service.is_overdue(c, today)} for c in page["items"]]
+    transferred_out = _transferred_out()
+    handed = service.handovers(actor, [c.id for c in page["items"]]) if transferred_out else {}
+    rows = [{"case": c, "overdue": service.is_overdue(c, today), "handover": handed.get(c.id)}
+            for c in page["items"]]
     export_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page", "pid") and v}
     if form.searched_hash():
         export_args["pid"] = form.searched_hash()
-    return render_template("cases/list.html", form=form, page=page, rows=rows, export_args=export_args)
+    return render_template("cases/list.html", form=form, page=page, rows=rows, export_args=export_args,
+                           transferred_out=transferred_out)
 
 
 def _export_filters(actor: Actor, form: CaseFilterForm) -> dict:
     """The filters as the list passes them to the search (``_filtered_cases``): one the search refuses (an
     unknown region) left out, as the list leaves it out."""
-    filters = form.filters()
+    filters = _list_filters(form)
     try:
         service.search_cases(actor, **filters)
     except ValidationFailed as exc:
@@ -488,10 +521,12 @@ def export_case_list(fmt: str):
         abort(404)
     actor = current_actor()
     filters = _export_filters(actor, _filter_form(actor))
-    export = exports.export_case_list(actor, fmt=fmt, filters=filters, audit_filters=audit_filters(filters),
-                                      remote_addr=request.remote_addr)
-    db.session.commit()
+    with writing():  # a GET that writes: the audit row (or the queued job, and its run when run inline)
+        export = exports.export_case_list(actor, fmt=fmt, filters=filters, audit_filters=audit_filters(filters),
+                                          remote_addr=request.remote_addr)
+        db.session.commit()
+        if isinstance(export, ExportJob):
+            exports.start(current_app._get_current_object(), export.id)
     if isinstance(export, ExportJob):
-        exports.start(current_app._get_current_object(), export.id)
         return redirect(url_for("exports.export_job", export_id=export.id), 303)
     return file_response(export.file, export.filename, export.mimetype)

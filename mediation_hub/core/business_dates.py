@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from datetime import date
 
+from .i18n import N_
+from .messages import Coded, coded
+
 # People's mediation and legal aid as the hub records them start well after this; a year 1 or a typo such as
 # 0202-03-05 is a mistake, never history (and the working-day calendar starts in 2004 anyway).
 EARLIEST_BUSINESS_DATE = date(1990, 1, 1)
-TOO_EARLY = f"日期不能早于 {EARLIEST_BUSINESS_DATE.isoformat()} (a business date may not be before 1990)"
+TOO_EARLY = N_("日期不能早于 %(date)s")
 
 
-def too_early(day: date | None) -> str | None:
-    """Why ``day`` is too early to be a business date, or None (also for no date)."""
+def too_early(day: date | None) -> Coded | None:
+    """Why ``day`` is too early to be a business date (code ``date_too_early``), or None (also for no date)."""
     if day is not None and day < EARLIEST_BUSINESS_DATE:
-        return TOO_EARLY
+        return coded("date_too_early", TOO_EARLY, date=EARLIEST_BUSINESS_DATE.isoformat())
     return None
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..errors import ValidationFailed
 from ..extensions import db
 from .db import UTCDateTime, enum_column, utcnow
+from .messages import coded
 
 # The holiday law a provisional year is computed from (国务院令第 795 号, in force 2025-01-01).
 PROVISIONAL_BASIS = "全国年节及纪念日放假办法 (2024 年修订)"
@@ -115,9 +116,9 @@ class CalendarNotCovered(ValidationFailed):
 
     def __init__(self, year: int, field: str = "date"):
         super().__init__(
-            {field: [f"{year}年的工作日历尚未载入 (the working-day calendar does not cover {year}); "
-                     "请管理员载入该年节假日安排"]},
-            message=f"working-day calendar does not cover {year}",
+            {field: [coded("calendar_not_covered", "%(year)s年的工作日历尚未载入，请管理员载入该年节假日安排",
+                           year=year)]},
+            message=coded("calendar_not_covered", "%(year)s年的工作日历尚未载入", year=year),
         )
         self.year = year
 
@@ -246,11 +247,12 @@ def check_year(year: int, holidays: Iterable[date], workdays: Iterable[date]) ->
     for name, days in (("holidays", holidays), ("workdays", workdays)):
         wrong = sorted(d.isoformat() for d in days if d.year != year)
         if wrong:
-            errors[name] = [f"日期不在 {year} 年内 (dates outside {year}): {', '.join(wrong)}"]
+            errors[name] = [coded("date_outside_year", "日期不在 %(year)s 年内：%(dates)s", year=year,
+                                  dates="、".join(wrong))]
     both = holidays & workdays
     if both:
-        errors["workdays"] = [f"同一天不能既是节假日又是调休上班日 (also listed as holidays): "
-                              f"{', '.join(sorted(d.isoformat() for d in both))}"]
+        errors["workdays"] = [coded("holiday_and_workday", "同一天不能既是节假日又是调休上班日：%(dates)s",
+                                    dates="、".join(sorted(d.isoformat() for d in both)))]
     if errors:
         raise ValidationFailed(errors)
 

@@ -21,22 +21,22 @@ from typing import Any
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
-from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, NotFound, UnprocessableEntity
 
 from .i18n import N_
+from .messages import LazyCoded
 
 MAX_JSON_DEPTH = 32  # the deepest document the API takes is 3 levels (a case, its parties, a party)
 MAX_NAMED = 20  # a body full of bad strings is answered naming the first ones
 MAX_NAME_LENGTH = 80
 FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
-NOT_JSON = N_("请求内容不是有效的 JSON (not valid JSON)")
-JSON_TOO_DEEP = N_("请求内容不是有效的 JSON (nested too deep)")
-NUL_CHARACTER = N_("不能含有空字符 (NUL characters are not allowed)")
-LONE_SURROGATE = N_("不能含有不成对的代理字符 (lone surrogates are not valid text)")
-REFUSED = N_("请求中以下参数含有不允许的字符: %(names)s (NUL or lone surrogate characters)")
-NO_SUCH_PATH = N_("地址中含有不允许的字符 (the address names no record)")
+NOT_JSON = LazyCoded("invalid_json", N_("请求内容不是有效的 JSON"))
+JSON_TOO_DEEP = LazyCoded("json_too_deep", N_("请求内容不是有效的 JSON：嵌套层数过多"))
+NUL_CHARACTER = LazyCoded("nul_character", N_("不能含有空字符"))
+LONE_SURROGATE = LazyCoded("lone_surrogate", N_("不能含有不成对的代理字符"))
+REFUSED = LazyCoded("refused_characters", N_("请求中以下参数含有不允许的字符：%(names)s"))
+NO_SUCH_PATH = LazyCoded("not_found", N_("地址中含有不允许的字符，找不到该记录"))
 
 
 class JSONTooDeep(ValueError):
@@ -59,7 +59,7 @@ class HubJSONProvider(DefaultJSONProvider):
         return loads(s, **kwargs)
 
 
-def character_problem(text: str) -> str | None:
+def character_problem(text: str) -> LazyCoded | None:
     """Why ``text`` cannot be taken (a NUL, a lone surrogate), untranslated; None when it can."""
     if "\x00" in text:
         return NUL_CHARACTER
@@ -84,10 +84,10 @@ class _Findings:
         self.by_location: dict[str, dict[str, list[str]]] = {}
         self.count = 0
 
-    def add(self, location: str, name: str, problem: str) -> None:
+    def add(self, location: str, name: str, problem: LazyCoded) -> None:
         self.count += 1
         if self.count <= MAX_NAMED:
-            self.by_location.setdefault(location, {}).setdefault(printable(name), []).append(_(problem))
+            self.by_location.setdefault(location, {}).setdefault(printable(name), []).append(problem())
 
     def check(self, location: str, name: str, value: str) -> None:
         problem = character_problem(name) or character_problem(value)
@@ -108,9 +108,9 @@ def _json_body() -> Any:
     try:
         return loads(data.decode("utf-8"))
     except JSONTooDeep:
-        raise BadRequest(_(JSON_TOO_DEEP)) from None
+        raise BadRequest(JSON_TOO_DEEP()) from None
     except ValueError:  # JSONDecodeError, UnicodeDecodeError, an integer of more than 4300 digits
-        raise BadRequest(_(NOT_JSON)) from None
+        raise BadRequest(NOT_JSON()) from None
 
 
 def _check_json(found: _Findings, body: Any) -> None:
@@ -124,7 +124,7 @@ def _check_json(found: _Findings, body: Any) -> None:
         if not isinstance(value, dict | list):
             continue
         if depth >= MAX_JSON_DEPTH:
-            raise BadRequest(_(JSON_TOO_DEEP))
+            raise BadRequest(JSON_TOO_DEEP())
         items = value.items() if isinstance(value, dict) else enumerate(value)
         for key, item in items:
             name = f"{path}.{key}" if path else str(key)
@@ -138,7 +138,7 @@ def refuse_hostile_input() -> None:
     """A before-request check of everything a request carries as text (see the module's docstring)."""
     for value in (request.view_args or {}).values():
         if isinstance(value, str) and character_problem(value):
-            raise NotFound(_(NO_SUCH_PATH))
+            raise NotFound(NO_SUCH_PATH())
     found = _Findings()
     _check_pairs(found, "query", request.args.items(multi=True))
     if request.mimetype in FORM_MIMETYPES:
@@ -151,7 +151,7 @@ def refuse_hostile_input() -> None:
             _check_json(found, body)
     if found.count:
         names = ", ".join(name for location in found.by_location.values() for name in location)
-        error = UnprocessableEntity(_(REFUSED, names=names))
+        error = UnprocessableEntity(REFUSED(names=names))
         error.data = {"messages": found.by_location}  # the shape handle_http_error answers (as webargs' 422)
         raise error
 

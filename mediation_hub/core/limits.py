@@ -15,11 +15,11 @@ from __future__ import annotations
 import tempfile
 
 from flask import Flask, current_app, g, request
-from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import handle_http_error
 from .i18n import N_
+from .messages import coded
 
 KB = 1024
 MB = 1024 * KB
@@ -32,9 +32,8 @@ CHUNK_BYTES = 64 * KB
 UPLOAD_ENDPOINTS = frozenset({"imports.import_upload", "imports_api.ImportCases"})
 ANONYMOUS_ENDPOINTS = frozenset({"auth.login", "auth_api.Token"})
 
-TOO_LARGE = N_("请求内容过大（上限 %(limit)s）(request body too large)")
-FORM_TOO_LARGE = N_("表单的字段过大或过多（每个字段上限 %(limit)s，最多 %(parts)s 个字段）"
-                    "(a form field is too large, or there are too many)")
+TOO_LARGE = N_("请求内容过大（上限 %(limit)s）")
+FORM_TOO_LARGE = N_("表单的字段过大或过多（每个字段上限 %(limit)s，最多 %(parts)s 个字段）")
 
 
 class BodyTooLarge(RequestEntityTooLarge):
@@ -70,7 +69,7 @@ def shown_size(size: int) -> str:
 
 def too_large() -> BodyTooLarge:
     limit = nominal_limit(current_app.config, request.endpoint)
-    return BodyTooLarge(_(TOO_LARGE, limit=shown_size(limit)))
+    return BodyTooLarge(coded("payload_too_large", TOO_LARGE, limit=shown_size(limit)))
 
 
 def limit_request_body() -> None:
@@ -112,8 +111,9 @@ def answer_too_large(exc: RequestEntityTooLarge):
     """A 413 in the hub's answer shape, naming the limit: the body's (raised above), or, raised by werkzeug while
     it parses a form, a field's (MAX_FORM_MEMORY_SIZE) and the number of fields (MAX_FORM_PARTS)."""
     if not isinstance(exc, BodyTooLarge):
-        exc = RequestEntityTooLarge(_(FORM_TOO_LARGE, limit=shown_size(request.max_form_memory_size or 0),
-                                      parts=request.max_form_parts or current_app.config["MAX_FORM_PARTS"]))
+        exc = RequestEntityTooLarge(coded("payload_too_large", FORM_TOO_LARGE,
+                                          limit=shown_size(request.max_form_memory_size or 0),
+                                          parts=request.max_form_parts or current_app.config["MAX_FORM_PARTS"]))
     return handle_http_error(exc)
 
 

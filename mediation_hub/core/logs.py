@@ -12,6 +12,7 @@ import uuid
 
 from flask import Flask, g, has_request_context, request
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colour and cursor codes (werkzeug colours status codes)
 ID_NUMBER = re.compile(r"(?<![0-9])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9])")
 MOBILE = re.compile(r"(?<![0-9])(1[3-9]\d)\d{4}(\d{4})(?![0-9])")
 
@@ -22,13 +23,18 @@ def scrub(text: str) -> str:
     return MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
 
 
+def plain(text: str) -> str:
+    """``text`` without ANSI escape codes: a log line is read by tools and people, not drawn on a terminal."""
+    return ANSI_ESCAPE.sub("", text) if "\x1b" in text else text
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": scrub(record.getMessage()),
+            "message": scrub(plain(record.getMessage())),
         }
         if has_request_context():
             entry["request_id"] = getattr(g, "request_id", None)
@@ -38,13 +44,32 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
-            entry["exception"] = scrub(self.formatException(record.exc_info))
+            entry["exception"] = scrub(plain(self.formatException(record.exc_info)))
         return json.dumps(entry, ensure_ascii=False)
 
 
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        return False
+
+
+def colour_only_on_a_terminal(stream) -> None:
+    """werkzeug's development server colours its request lines (a 404 yellow, a 500 magenta) unless told not to:
+    tell it so when ``stream`` is not a terminal (a service manager, a pipe, a file, CI)."""
+    if not _is_terminal(stream):
+        import werkzeug.serving
+
+        werkzeug.serving._log_add_style = False
+
+
 def configure_logging(app: Flask) -> None:
-    """JSON lines on stderr for the app's and the server's loggers; an id per request."""
+    """JSON lines on stderr for the app's and the server's loggers; an id per request. No colour codes: the JSON
+    lines strip them, and werkzeug's development server is told not to colour its lines when stderr is not a
+    terminal (its own banner and warnings then come out plain too)."""
     handler = logging.StreamHandler(sys.stderr)
+    colour_only_on_a_terminal(sys.stderr)
     handler.setFormatter(JsonFormatter())
     for name in (app.logger.name, "mediation_hub", "werkzeug", "gunicorn.error"):
         logger = logging.getLogger(name)

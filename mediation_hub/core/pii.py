@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
 
+from .messages import coded
 from .shanghai import today_shanghai
 
 
@@ -38,15 +39,15 @@ def normalise_id_number(value: str, *, today: date | None = None) -> str:
         if not _known_region_prefix(number[:6]):
             raise InvalidComponent()
     except InvalidChecksum as exc:
-        raise ValueError("身份证号码校验位错误 (wrong check digit)") from exc
+        raise ValueError(coded("id_number_check_digit", "身份证号码校验位错误")) from exc
     except InvalidLength as exc:
-        raise ValueError("身份证号码应为18位 (must be 18 characters)") from exc
+        raise ValueError(coded("id_number_length", "身份证号码应为18位")) from exc
     except InvalidComponent as exc:
-        raise ValueError("身份证号码中的出生日期或地区代码无效 (invalid birth date or region prefix)") from exc
+        raise ValueError(coded("id_number_invalid_part", "身份证号码中的出生日期或地区代码无效")) from exc
     except ValidationError as exc:
-        raise ValueError("身份证号码格式错误 (malformed ID number)") from exc
+        raise ValueError(coded("id_number_malformed", "身份证号码格式错误")) from exc
     if born > (today or today_shanghai()):
-        raise ValueError("身份证号码中的出生日期在未来 (birth date in the future)")
+        raise ValueError(coded("id_number_born_in_future", "身份证号码中的出生日期在未来"))
     return number
 
 
@@ -67,9 +68,9 @@ def normalise_uscc(value: str) -> str:
     try:
         return uscc.validate(value or "")
     except InvalidChecksum as exc:
-        raise ValueError("统一社会信用代码校验位错误 (wrong check digit)") from exc
+        raise ValueError(coded("uscc_check_digit", "统一社会信用代码校验位错误")) from exc
     except ValidationError as exc:
-        raise ValueError("统一社会信用代码格式错误 (malformed USCC)") from exc
+        raise ValueError(coded("uscc_malformed", "统一社会信用代码格式错误")) from exc
 
 
 @lru_cache(maxsize=1)
@@ -91,9 +92,9 @@ def normalise_phone(value: str) -> str:
     try:
         parsed = phonenumbers.parse(value or "", "CN")
     except phonenumbers.NumberParseException as exc:
-        raise ValueError("电话号码格式错误 (not a phone number)") from exc
+        raise ValueError(coded("phone_malformed", "电话号码格式错误")) from exc
     if parsed.country_code != 86 or not phonenumbers.is_valid_number(parsed):
-        raise ValueError("不是有效的中国大陆电话号码 (not a valid mainland number)")
+        raise ValueError(coded("phone_not_mainland", "不是有效的中国大陆电话号码"))
     national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return "".join(ch for ch in national if ch.isdigit())
 

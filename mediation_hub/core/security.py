@@ -25,7 +25,7 @@ def _set_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if not request.path.startswith("/static/"):
+    if not request.path.startswith("/static/") and request.path != "/favicon.ico":
         # pages and API answers may carry personal data: never stored by browsers or proxies
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"

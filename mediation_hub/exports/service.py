@@ -34,6 +34,8 @@ from ..core import background
 from ..core.actor import Actor
 from ..core.db import utcnow
 from ..core.export import MIMETYPES, XLSX_MAX_ROWS, spooled_file
+from ..core.i18n import N_
+from ..core.messages import coded
 from ..core.pii import decrypt, encrypt
 from ..core.shanghai import SHANGHAI, today_shanghai
 from ..errors import DomainError, NotFound, StateConflict, ValidationFailed
@@ -47,7 +49,7 @@ PROGRESS_EVERY = 500  # rows between two progress records (one short write each)
 MAX_UNFINISHED_PER_USER = 3
 MESSAGE_MAX = 2000
 DATE_FILTERS = ("date_from", "date_to")
-INTERNAL_ERROR = "导出过程中出现内部错误，请重新导出 (internal error; please export again)"
+INTERNAL_ERROR = N_("导出过程中出现内部错误，请重新导出")  # stored on the job; the page translates it
 
 
 def exports_dir() -> Path:
@@ -100,9 +102,9 @@ def _case_search(actor: Actor, filters: dict, *, field_prefix: str = "") -> sa.S
 
 def _check_size(fmt: str, rows: int) -> None:
     if fmt == ExportFormat.xlsx and rows > XLSX_MAX_ROWS:
-        raise ValidationFailed({"format": [
-            f"xlsx 文件最多容纳 {XLSX_MAX_ROWS:,} 行，本次有 {rows:,} 行：请导出 csv 或缩小筛选范围"
-            f" (an xlsx sheet holds at most {XLSX_MAX_ROWS:,} rows; export csv or narrow the filters)"]})
+        raise ValidationFailed({"format": [coded(
+            "xlsx_too_many_rows", "xlsx 文件最多容纳 %(max)s 行，本次有 %(rows)s 行：请导出 csv 或缩小筛选范围",
+            max=f"{XLSX_MAX_ROWS:,}", rows=f"{rows:,}")]})
 
 
 # --- deciding and queueing -----------------------------------------------------------------------------------
@@ -156,13 +158,13 @@ def queue_case_list_export(actor: Actor, *, fmt: str, filters: dict, audit_filte
 def _queue(actor: Actor, *, fmt: str, filters: dict, audit_filters: dict, remote_addr: str | None,
            rows_expected: int) -> ExportJob:
     if actor.user_id is None:
-        raise StateConflict("导出属于提出它的用户 (an export belongs to the user who asks for it)")
+        raise StateConflict(coded("export_needs_user", "导出属于提出它的用户"))
     unfinished = db.session.scalar(sa.select(sa.func.count()).select_from(ExportJob).where(
         ExportJob.created_by_id == actor.user_id,
         ExportJob.status.in_((ExportStatus.queued, ExportStatus.running))))
     if unfinished >= MAX_UNFINISHED_PER_USER:
-        raise StateConflict(f"您已有 {unfinished} 个导出正在生成，请等其完成后再导出"
-                            f" (you have {unfinished} exports in progress; wait for them to finish)")
+        raise StateConflict(coded("exports_in_progress", "您已有 %(count)s 个导出正在生成，请等其完成后再导出",
+                                  count=unfinished))
     job = ExportJob(kind=ExportKind.case_list, format=ExportFormat(fmt), status=ExportStatus.queued,
                     filters_sealed=_seal(filters), audit_filters=audit_filters, rows_expected=rows_expected,
                     filename=export_filename(fmt, today_shanghai()), remote_addr=remote_addr,
@@ -203,7 +205,7 @@ def open_download(actor: Actor, export_id: int) -> tuple[BinaryIO, str, str]:
     has expired (or for anyone but the user who asked)."""
     job = get_export(actor, export_id)
     if job.status != ExportStatus.done:
-        raise StateConflict(f"导出尚未完成 (the export is {job.status.value}; the file exists once it is done)")
+        raise StateConflict(coded("export_not_done", "导出尚未完成，完成后才能下载"))
     if job.expires_at <= utcnow():
         raise NotFound("export file")
     try:
@@ -234,7 +236,7 @@ def _update(export_id: int, **values) -> None:
 def _owner(job: ExportJob) -> Actor:
     user = db.session.get(User, job.created_by_id)
     if user is None or not user.active:
-        raise StateConflict("提出导出的账户已停用 (the account that asked for this export is no longer active)")
+        raise StateConflict(coded("export_owner_inactive", "提出导出的账户已停用"))
     return user.to_actor()
 
 
@@ -288,7 +290,7 @@ def _finish(export_id: int, actor: Actor, *, fmt: str, rows: int, path: Path, au
         .values(status=ExportStatus.done, rows_written=rows, file_path=str(path), file_size=path.stat().st_size,
                 finished_at=now, heartbeat_at=now, expires_at=now + keep_for())).rowcount
     if finished != 1:
-        raise StateConflict("导出已被放弃 (the export was given up while it ran)")
+        raise StateConflict(coded("export_abandoned", "导出已被放弃"))
     _record_export(actor, fmt=fmt, rows=rows, audit_filters=audit_filters, remote_addr=remote_addr,
                    export_id=export_id)
     db.session.commit()

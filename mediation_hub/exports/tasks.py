@@ -11,12 +11,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
+from ..core.i18n import N_
 from ..extensions import db
 from .models import ExportJob, ExportStatus
 from .service import FINAL_PREFIX, PARTIAL_PREFIX, exports_dir, keep_for
 
 log = logging.getLogger("mediation_hub.exports")
-ABANDONED_MESSAGE = "导出进程已中断，请重新导出 (the process writing this export stopped; please export again)"
+ABANDONED_MESSAGE = N_("导出进程已中断，请重新导出")  # stored on the job; the page translates it
 _JOB_OF_FILE = re.compile(r"^(?:" + re.escape(PARTIAL_PREFIX) + "|" + re.escape(FINAL_PREFIX) + r")(\d+)-")
 
 

@@ -20,11 +20,13 @@ from typing import BinaryIO
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask_babel import force_locale
 
 from ..core import background
 from ..core.actor import SYSTEM, Actor, Role
 from ..core.db import utcnow
 from ..core.limits import shown_size, upload_limit
+from ..core.messages import coded
 from ..errors import DomainError, NotFound, StateConflict, ValidationFailed
 from ..extensions import db
 from ..registry.models import Organization
@@ -76,7 +78,8 @@ def error_report_path(actor: Actor, job_id: int) -> Path:
     """The error report of a finished job (a csv; only the header when no row failed)."""
     job = get_job(actor, job_id)
     if not job.finished:
-        raise StateConflict(f"导入尚未完成 (the import is {job.status.value}; the report exists once it is done)")
+        raise StateConflict(coded("import_not_finished", "导入尚未完成（当前状态：%(status)s），完成后才有错误报告",
+                                  status=job.status_label))
     if not job.error_report or not Path(job.error_report).exists():
         raise NotFound("error report")
     return Path(job.error_report)
@@ -94,7 +97,7 @@ def create_job(actor: Actor, *, organization_id: int | None, filename: str, uplo
     filename = Path(filename or "").name[-FILENAME_MAX:]
     suffix = Path(filename).suffix.lower()
     if suffix not in SUFFIXES:
-        raise ValidationFailed({"file": ["只支持 csv 和 xlsx 文件 (only .csv and .xlsx files can be imported)"]})
+        raise ValidationFailed({"file": [coded("unsupported_file_type", "只支持 csv 和 xlsx 文件")]})
     path = imports_dir() / f"upload-{uuid.uuid4().hex}{suffix}"
     try:
         _store_upload(upload, path, upload_limit(current_app.config))
@@ -117,7 +120,7 @@ def _store_upload(upload: BinaryIO, path: Path, limit: int) -> None:
         while chunk := upload.read(COPY_CHUNK):
             written += len(chunk)
             if written > limit:
-                raise UnusableFile(f"文件超过 {shown_size(limit)} (the file is larger than {shown_size(limit)})")
+                raise UnusableFile(coded("file_too_large", "文件超过 %(size)s", size=shown_size(limit)))
             target.write(chunk)
 
 
@@ -160,7 +163,15 @@ def _actor_of(job: ImportJob) -> Actor:
 def run_job(job_id: int) -> ImportStatus | None:
     """Import a queued job's file, recording progress after every batch and the outcome at the end; the upload
     is deleted afterwards (it holds personal data in clear). Returns the final status, or None when the job
-    was not queued (another runner has it)."""
+    was not queued (another runner has it).
+
+    The row errors and the job's message are stored and read later by anyone, so they are written in the default
+    language (Chinese), also when the job runs inside the request of someone reading English."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return _run_job(job_id)
+
+
+def _run_job(job_id: int) -> ImportStatus | None:
     if not _claim(job_id):
         return None
     job = db.session.get(ImportJob, job_id)
@@ -177,7 +188,7 @@ def run_job(job_id: int) -> ImportStatus | None:
                               filename=job.filename)
     except Exception as exc:  # the job must end recorded as failed, whatever stopped it
         db.session.rollback()
-        message = exc.message if isinstance(exc, DomainError) else "导入过程中出现内部错误 (internal error)"
+        message = exc.message if isinstance(exc, DomainError) else coded("internal_error", "导入过程中出现内部错误")
         if not isinstance(exc, DomainError):
             log.exception("import job %s failed", job_id)
         _update(job_id, status=ImportStatus.failed, message=message[:MESSAGE_MAX], finished_at=utcnow(),

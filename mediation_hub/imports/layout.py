@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ..cases.models import CaseStatus, Outcome, PartyKind
+from ..core.messages import coded
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ COLUMNS: list[Column] = [
     Column("concluded_on", "办结日期", False, "办结日期（状态为办结时必填）", ("结案日期",)),
     Column("outcome", "调解结果", False, "达成协议 / 未达成协议 / 撤回 / 转诉讼仲裁（状态为办结时必填）"),
     Column("agreement_amount_yuan", "协议金额(元)", False, "调解协议涉及金额（仅达成协议时）", ("协议金额",)),
-    Column("terms", "协议内容", False, "调解协议主要内容（仅达成协议时）"),
+    Column("terms", "协议内容", False, "调解协议主要内容（达成协议时必填）"),
     Column("declined_on", "不予受理日期", False, "不予受理的日期（空白取登记日期）"),
     Column("decline_reason", "不予受理理由", False, "不予受理的理由（状态为不予受理时必填）"),
     *_party_columns("applicant", "申请人"),
@@ -155,11 +156,11 @@ def parse_date(value) -> date | None:
     text = re.split(r"[ T]", text, maxsplit=1)[0]
     match = _DATE.match(text) or _COMPACT_DATE.match(text)
     if not match:
-        raise ValueError(f"日期格式错误：{text}（应为 2024-03-05 或 2024/3/5）(not a date)")
+        raise ValueError(coded("invalid_date", "日期格式错误：%(value)s（应为 2024-03-05 或 2024/3/5）", value=text))
     try:
         return date(*(int(part) for part in match.groups()))
     except ValueError as exc:
-        raise ValueError(f"日期不存在：{text} (no such date)") from exc
+        raise ValueError(coded("no_such_date", "日期不存在：%(value)s", value=text)) from exc
 
 
 _YES = {"是", "y", "yes", "true", "1", "重大"}
@@ -172,7 +173,7 @@ def parse_yes_no(value) -> bool:
         return True
     if text in _NO:
         return False
-    raise ValueError(f"应填写 是 或 否，而不是「{cell_text(value)}」(yes or no)")
+    raise ValueError(coded("yes_or_no", "应填写 是 或 否，而不是「%(value)s」", value=cell_text(value)))
 
 
 def label_key(text: str) -> str:
@@ -205,7 +206,8 @@ def parse_status(value) -> CaseStatus:
     try:
         return STATUS_LABELS[label_key(text)]
     except KeyError:
-        raise ValueError(f"未知的状态「{text}」，应为 登记/受理/调解中/办结/不予受理 (unknown status)") from None
+        raise ValueError(coded("unknown_status", "未知的状态「%(value)s」，应为 登记/受理/调解中/办结/不予受理",
+                               value=text)) from None
 
 
 def parse_outcome(value) -> str | None:
@@ -224,7 +226,8 @@ def parse_party_kind(value) -> PartyKind:
     try:
         return PARTY_KIND_LABELS[label_key(text)]
     except KeyError:
-        raise ValueError(f"未知的当事人类型「{text}」，应为 个人 或 单位 (person or organisation)") from None
+        raise ValueError(coded("unknown_party_kind", "未知的当事人类型「%(value)s」，应为 个人 或 单位",
+                               value=text)) from None
 
 
 def parse_amount(value) -> str | None:

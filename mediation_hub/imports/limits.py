@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from ..core.limits import shown_size
+from ..core.messages import coded
 from ..errors import ValidationFailed
 
 MB = 1024 * 1024
@@ -71,28 +72,30 @@ class FileLimits:
         return cls.from_config(current_app.config)
 
 
-# --- messages (UnusableFile: the imports package's Chinese, with an English gloss) -----------------------------
+# --- messages (UnusableFile: Chinese through the catalogue, each with its code) ---------------------------------
 
 def too_many_rows(limit: int) -> UnusableFile:
-    return UnusableFile(f"工作表超过 {limit:,} 行，请拆分文件 (the sheet has more than {limit:,} rows)")
+    return UnusableFile(coded("too_many_rows", "工作表超过 %(limit)s 行，请拆分文件", limit=f"{limit:,}"))
 
 
 def too_many_columns(limit: int) -> UnusableFile:
-    return UnusableFile(f"工作表超过 {limit:,} 列 (the sheet has more than {limit:,} columns)")
+    return UnusableFile(coded("too_many_columns", "工作表超过 %(limit)s 列", limit=f"{limit:,}"))
 
 
 def too_many_strings(limit: int) -> UnusableFile:
-    return UnusableFile(f"工作簿中不同的文字超过 {limit:,} 个（共享字符串），请拆分文件或另存为 csv "
-                        f"(more than {limit:,} shared strings)")
+    return UnusableFile(coded("too_many_strings",
+                              "工作簿中不同的文字超过 %(limit)s 个（共享字符串），请拆分文件或另存为 csv",
+                              limit=f"{limit:,}"))
 
 
 def line_too_long(line: int) -> UnusableFile:
-    return UnusableFile(f"第 {line} 行过长（超过 {CSV_MAX_LINE:,} 个字符）(line {line} is too long)")
+    return UnusableFile(coded("line_too_long", "第 %(line)s 行过长（超过 %(limit)s 个字符）", line=line,
+                              limit=f"{CSV_MAX_LINE:,}"))
 
 
 def _unpacked_too_large(limit: int) -> UnusableFile:
-    return UnusableFile(f"xlsx 文件解压后超过 {shown_size(limit)}，请拆分文件或另存为 csv "
-                        f"(the workbook is larger than {shown_size(limit)} unpacked)")
+    return UnusableFile(coded("unpacked_too_large", "xlsx 文件解压后超过 %(size)s，请拆分文件或另存为 csv",
+                              size=shown_size(limit)))
 
 
 # --- the zip of an xlsx -------------------------------------------------------------------------------------------
@@ -111,14 +114,14 @@ def check_workbook(path: str | Path, limits: FileLimits) -> None:
                     _check_part(archive, part, limits)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
         # not a zip, damaged, encrypted or packed with a method zipfile does not know
-        raise UnusableFile(f"无法打开 xlsx 文件 (not a readable xlsx workbook: {type(exc).__name__})") from exc
+        raise UnusableFile(coded("unreadable_xlsx", "无法打开 xlsx 文件")) from exc
 
 
 def _check_sizes(parts: list[zipfile.ZipInfo], limits: FileLimits) -> None:
     """From the zip's directory alone. zipfile never unpacks more than a part's stated size (a part that holds
     more fails its CRC check), so the stated sizes bound the work."""
     if len(parts) > MAX_PARTS:
-        raise UnusableFile(f"xlsx 文件包含超过 {MAX_PARTS} 个部件 (the workbook has more than {MAX_PARTS} parts)")
+        raise UnusableFile(coded("too_many_parts", "xlsx 文件包含超过 %(limit)s 个部件", limit=MAX_PARTS))
     if sum(part.file_size for part in parts) > limits.max_uncompressed:
         raise _unpacked_too_large(limits.max_uncompressed)
 
@@ -135,17 +138,17 @@ def _check_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo, limits: FileLim
             if stated and int(stated.group(1)) > limits.max_shared_strings:
                 raise too_many_strings(limits.max_shared_strings)
         if part.file_size > RATIO_FROM and part.file_size > MAX_RATIO * max(part.compress_size, 1):
-            raise UnusableFile(f"xlsx 文件中有部件的压缩比超过 {MAX_RATIO}:1（大量重复的内容，如成片的空行），"
-                               f"请删除多余的行后重新保存 (a part of the workbook is compressed more than {MAX_RATIO} "
-                               f"to 1)")
+            raise UnusableFile(coded("compression_ratio_too_high",
+                                     "xlsx 文件中有部件的压缩比超过 %(ratio)s:1（大量重复的内容，如成片的空行），"
+                                     "请删除多余的行后重新保存", ratio=MAX_RATIO))
         if kind == b"sst":
             _count_shared_strings(stream, head, limits.max_shared_strings)
         elif kind == b"worksheet":
             if part.file_size > FIRST_ROW_WITHIN:
                 _check_first_row(stream, head)
         elif part.file_size > MAX_OTHER_PART:
-            raise UnusableFile(f"xlsx 文件中有部件解压后超过 {shown_size(MAX_OTHER_PART)} "
-                               f"(a part of the workbook is larger than {shown_size(MAX_OTHER_PART)})")
+            raise UnusableFile(coded("part_too_large", "xlsx 文件中有部件解压后超过 %(size)s",
+                                     size=shown_size(MAX_OTHER_PART)))
 
 
 def _count_shared_strings(stream: IO[bytes], head: bytes, limit: int) -> None:
@@ -178,8 +181,8 @@ def _check_first_row(stream: IO[bytes], head: bytes) -> None:
     data = head
     while not _FIRST_ROW_END.search(data):
         if len(data) >= FIRST_ROW_WITHIN:
-            raise UnusableFile(f"工作表的第一行不在工作表开头 {shown_size(FIRST_ROW_WITHIN)} 之内 "
-                               f"(the sheet's first row is not within its first {shown_size(FIRST_ROW_WITHIN)})")
+            raise UnusableFile(coded("first_row_too_far", "工作表的第一行不在工作表开头 %(size)s 之内",
+                                     size=shown_size(FIRST_ROW_WITHIN)))
         chunk = stream.read(CHUNK)
         if not chunk:
             return

@@ -6,9 +6,11 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, enum_column, utcnow
+from ..core.i18n import N_
 from ..extensions import db
 
 
@@ -19,8 +21,8 @@ class ImportStatus(enum.StrEnum):
     failed = "failed"
 
 
-IMPORT_STATUS_LABELS = {ImportStatus.queued: "排队中", ImportStatus.running: "导入中", ImportStatus.done: "已完成",
-                        ImportStatus.failed: "失败"}
+IMPORT_STATUS_LABELS = {ImportStatus.queued: N_("排队中"), ImportStatus.running: N_("导入中"),
+                        ImportStatus.done: N_("已完成"), ImportStatus.failed: N_("失败")}
 
 
 class ImportJob(db.Model):
@@ -66,7 +68,7 @@ class ImportJob(db.Model):
 
     @property
     def status_label(self) -> str:
-        return IMPORT_STATUS_LABELS[self.status]
+        return gettext(IMPORT_STATUS_LABELS[self.status])
 
     @property
     def finished(self) -> bool:

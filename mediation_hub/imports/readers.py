@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..core.messages import coded
 from .limits import (
     CSV_MAX_LINE,
     FileLimits,
@@ -50,7 +51,7 @@ def detect_encoding(head: bytes) -> str:
         codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
         return "gb18030"
     except UnicodeDecodeError as exc:
-        raise UnusableFile("文件编码无法识别，请另存为 UTF-8 或 GB18030 编码的 csv (unknown text encoding)") from exc
+        raise UnusableFile(coded("unknown_encoding", "文件编码无法识别，请另存为 UTF-8 或 GB18030 编码的 csv")) from exc
 
 
 class SheetReader:
@@ -92,10 +93,10 @@ class CsvReader(SheetReader):
             self._check_width(self.header)
         except StopIteration as exc:
             self.close()
-            raise UnusableFile("文件为空 (the file is empty)") from exc
+            raise UnusableFile(coded("empty_file", "文件为空")) from exc
         except (UnicodeDecodeError, csv.Error) as exc:
             self.close()
-            raise UnusableFile(f"无法读取 csv 表头 (unreadable csv header: {exc})") from exc
+            raise UnusableFile(coded("unreadable_header", "无法读取 csv 表头")) from exc
         except UnusableFile:
             self.close()
             raise
@@ -125,9 +126,11 @@ class CsvReader(SheetReader):
                 if not _blank(record):
                     yield number, tuple(record)
         except UnicodeDecodeError as exc:
-            raise UnusableFile(f"第 {number + 1} 行附近的文字编码与文件开头不一致 ({self.encoding}): {exc}") from exc
+            raise UnusableFile(coded("inconsistent_encoding",
+                                     "第 %(row)s 行附近的文字编码与文件开头（%(encoding)s）不一致",
+                                     row=number + 1, encoding=self.encoding)) from exc
         except csv.Error as exc:
-            raise UnusableFile(f"第 {number + 1} 行附近的 csv 格式错误: {exc}") from exc
+            raise UnusableFile(coded("malformed_csv", "第 %(row)s 行附近的 csv 格式错误", row=number + 1)) from exc
 
     def position(self) -> float:
         return min(self._raw.tell() / self._size, 1.0)
@@ -164,7 +167,7 @@ class XlsxReader(SheetReader):
         try:
             number, cells = next(self._rows)
         except StopIteration as exc:
-            raise UnusableFile("工作表为空 (the first worksheet is empty)") from exc
+            raise UnusableFile(coded("empty_sheet", "工作表为空")) from exc
         return (list(cells), None) if number == 1 else ([], (number, cells))
 
     def _limited(self, rows: Iterator[tuple[int, tuple]]) -> Iterator[tuple[int, tuple]]:
@@ -179,12 +182,12 @@ class XlsxReader(SheetReader):
                 self._number = number
                 yield number, cells
         except IndexError as exc:  # a cell pointing past the shared strings
-            raise UnusableFile(f"第 {self._number + 1} 行附近的单元格引用了不存在的共享字符串 "
-                               f"(a cell refers to a missing shared string)") from exc
+            raise UnusableFile(coded("missing_shared_string", "第 %(row)s 行附近的单元格引用了不存在的共享字符串",
+                                     row=self._number + 1)) from exc
         except (SyntaxError, ValueError, KeyError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
             # SyntaxError: xml.etree's ParseError; ValueError: a row or cell number that is not one
-            raise UnusableFile(f"第 {self._number + 1} 行附近的 xlsx 内容无法读取 "
-                               f"(unreadable worksheet: {type(exc).__name__})") from exc
+            raise UnusableFile(coded("unreadable_worksheet", "第 %(row)s 行附近的 xlsx 内容无法读取",
+                                     row=self._number + 1)) from exc
 
     def rows(self) -> Iterator[tuple[int, tuple]]:
         if self._first is not None and not _blank(self._first[1]):
@@ -211,4 +214,4 @@ def open_sheet(path: str | Path, limits: FileLimits) -> SheetReader:
         return CsvReader(path, limits)
     if suffix == ".xlsx":
         return XlsxReader(path, limits)
-    raise UnusableFile(f"只支持 csv 和 xlsx 文件 (only .csv and .xlsx files can be imported, not {suffix or 'this'})")
+    raise UnusableFile(coded("unsupported_file_type", "只支持 csv 和 xlsx 文件"))

@@ -17,15 +17,25 @@ from ..cases.rules import case_due_on, confirmation_deadline, follow_up_due, ste
 from ..cases.schemas import CaseIn
 from ..cases.service import case_columns, check_case_data, check_conclusion, party_columns
 from ..core.actor import Actor
+from ..core.framework_messages import translate_field_message
+from ..core.i18n import N_
+from ..core.messages import coded, message_of
 from ..errors import ValidationFailed, collect
 from ..extensions import db
 from ..regions.models import Region
 from . import layout
-from .layout import cell_text, parse_amount, parse_date, parse_party_kind, parse_status, parse_yes_no
+from .layout import cell_text, parse_date, parse_party_kind, parse_status, parse_yes_no
 
 log = logging.getLogger("mediation_hub.imports")
 
-REQUIRED = "必填项为空 (required)"
+REQUIRED = N_("必填项为空")
+
+
+def required_message() -> str:
+    """The message of an empty required cell, with its code."""
+    return coded("required", REQUIRED)
+
+
 SIDES = ("applicant", "respondent")
 MAX_PINNED_REGIONS = 20_000  # more than every division down to towns; codes a file invents are not kept forever
 
@@ -54,6 +64,12 @@ class CheckSpec:
     run: str
     filename: str
     source_system: str
+
+
+def _amount_text(value) -> str | None:
+    """An amount cell as written ("3,500.00", "3，500。00", "￥3500", "3500元"): the cases' money rule
+    (``rules.to_amount``) reads it and says what is wrong, as for the page and the API."""
+    return cell_text(value) or None
 
 
 class RowInvalid(Exception):
@@ -115,7 +131,7 @@ class RowChecker:
             except Exception:
                 log.exception("import row %s could not be handled", row)
                 results.append(RowRejected(row, source_number,
-                                           {"file": ["无法处理此行 (this row could not be processed)"]}))
+                                           {"file": [coded("row_failed", "无法处理此行")]}))
         return results
 
     def submit(self, items: list[tuple[int, str, dict]]) -> Checked:
@@ -153,7 +169,7 @@ class RowChecker:
         try:
             return parse(values.get(key))
         except ValueError as exc:
-            collect(errors, key, str(exc))
+            collect(errors, key, message_of(exc))
             return None
 
     def _payload(self, values: dict, errors: dict) -> dict:
@@ -162,16 +178,16 @@ class RowChecker:
         for key in ("category", "source", "summary", "occurred_region_code"):
             text = cell_text(values.get(key))
             if not text:
-                collect(errors, key, REQUIRED)
+                collect(errors, key, required_message())
                 continue
             index = {"category": self.categories, "source": self.sources}.get(key)
             payload[key] = index.get(layout.label_key(text), text) if index else text
         received_on = self._parse(values, "received_on", parse_date, errors)
         if received_on is None and "received_on" not in errors:
-            collect(errors, "received_on", REQUIRED)
+            collect(errors, "received_on", required_message())
         elif received_on is not None:
             payload["received_on"] = received_on.isoformat()
-        amount = parse_amount(values.get("amount_yuan"))
+        amount = _amount_text(values.get("amount_yuan"))
         if amount is not None:
             payload["amount_yuan"] = amount
         major = self._parse(values, "major", parse_yes_no, errors)
@@ -184,7 +200,7 @@ class RowChecker:
         kind = self._parse(values, f"{side}_kind", parse_party_kind, errors) or PartyKind.person
         party = {"role": side, "kind": kind.value, "name": cell_text(values.get(f"{side}_name"))}
         if not party["name"]:
-            collect(errors, f"{side}_name", REQUIRED)
+            collect(errors, f"{side}_name", required_message())
         number = cell_text(values.get(f"{side}_id_number"))
         if number:
             party["id_number" if kind == PartyKind.person else "uscc"] = number
@@ -200,7 +216,8 @@ class RowChecker:
         time limit from the same calendar (a year it does not cover fails the row)."""
         for key in HISTORY_COLUMNS:
             if key not in STATUS_COLUMNS[status] and cell_text(values.get(key)):
-                collect(errors, key, f"状态为「{STATUS_NAMES[status]}」时不填写此项 (only for another status)")
+                collect(errors, key, coded("not_for_status", "状态为「%(status)s」时不填写此项",
+                                            status=STATUS_NAMES[status]))
         history: dict = {}
         if received_on is None:
             return history
@@ -215,19 +232,19 @@ class RowChecker:
             history["declined_on"] = self._step(values, "declined_on", received_on, received_on, errors)
             history["reason"] = cell_text(values.get("decline_reason"))
             if not history["reason"]:
-                collect(errors, "decline_reason", "请填写不予受理的理由 (a reason is required)")
+                collect(errors, "decline_reason", coded("reason_required", "请填写不予受理的理由"))
         return history
 
     def _conclusion(self, values: dict, history: dict, errors: dict) -> None:
         accepted_on = history.get("accepted_on")
         concluded_on = self._step(values, "concluded_on", None, accepted_on, errors)
         if concluded_on is None and "concluded_on" not in errors:
-            collect(errors, "concluded_on", "办结的案件须填写办结日期 (the conclusion date is required)")
+            collect(errors, "concluded_on", coded("concluded_on_required", "办结的案件须填写办结日期"))
         outcome = layout.parse_outcome(values.get("outcome"))
         if outcome is None:
-            collect(errors, "outcome", "办结的案件须填写调解结果 (the outcome is required)")
+            collect(errors, "outcome", coded("outcome_required", "办结的案件须填写调解结果"))
             return
-        outcome, amount = check_conclusion(outcome, parse_amount(values.get("agreement_amount_yuan")),
+        outcome, amount = check_conclusion(outcome, _amount_text(values.get("agreement_amount_yuan")),
                                            cell_text(values.get("terms")) or None, None, errors)
         history.update(concluded_on=concluded_on, outcome=outcome, agreement_amount_yuan=amount,
                        terms=cell_text(values.get("terms")) or None)
@@ -343,7 +360,8 @@ def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
                 flat.setdefault(name, []).extend(texts)
         return flat
     texts = messages if isinstance(messages, list) else [messages]
-    flat[prefix.rstrip(".")] = [REQUIRED if t in _MARSHMALLOW_REQUIRED else str(t) for t in texts]
+    flat[prefix.rstrip(".")] = [required_message() if t in _MARSHMALLOW_REQUIRED else translate_field_message(t)
+                                for t in texts]
     return flat
 
 

@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..cases.events import event_values
@@ -33,6 +34,7 @@ from ..cases.numbering import format_number, next_sequence
 from ..cases.service import handling_organization_problem
 from ..core.actor import Actor, Role
 from ..core.export import safe_cell
+from ..core.messages import coded
 from ..core.modules import import_optional
 from ..core.shanghai import today_shanghai
 from ..errors import PermissionDenied, ValidationFailed
@@ -42,7 +44,7 @@ from ..registry.service import organization_scope
 from . import layout
 from .layout import cell_text, column_label
 from .readers import FileLimits, UnusableFile, open_sheet
-from .rows import REQUIRED, CheckSpec, PreparedCase, RowChecker, RowRejected
+from .rows import CheckSpec, PreparedCase, RowChecker, RowRejected, required_message
 
 log = logging.getLogger("mediation_hub.imports")
 
@@ -110,14 +112,14 @@ def import_organization(actor: Actor, organization_id: int | None) -> Organizati
     """The organisation the actor may import cases into: any for administrators, those of their region for
     registry administrators, their own for mediators; it must be an active mediation organisation."""
     if not (actor.is_system or actor.role in IMPORT_ROLES):
-        raise PermissionDenied("只有管理员、登记管理员和调解组织工作人员可以导入案件 (you may not import cases)")
+        raise PermissionDenied(coded("may_not_import", "只有管理员、登记管理员和调解组织工作人员可以导入案件"))
     org = db.session.get(Organization, organization_id) if organization_id else None
     if org is None:
-        raise ValidationFailed({"organization_id": ["请选择承办组织 (an existing organisation is required)"]})
+        raise ValidationFailed({"organization_id": [coded("organization_required", "请选择承办组织")]})
     if actor.role == Role.mediator and org.id != actor.organization_id:
-        raise ValidationFailed({"organization_id": ["只能为本组织导入案件 (you import into your own organisation)"]})
+        raise ValidationFailed({"organization_id": [coded("not_own_organization", "只能为本组织导入案件")]})
     if not db.session.scalar(sa.select(sa.exists().where(Organization.id == org.id, organization_scope(actor)))):
-        raise ValidationFailed({"organization_id": ["该组织不在您的管辖范围内 (outside your region)"]})
+        raise ValidationFailed({"organization_id": [coded("outside_region", "该组织不在您的管辖范围内")]})
     problem = handling_organization_problem(org)
     if problem:
         raise ValidationFailed({"organization_id": [problem]})
@@ -127,7 +129,8 @@ def import_organization(actor: Actor, organization_id: int | None) -> Organizati
 def check_source_system(source_system: str | None) -> str:
     source_system = (source_system or "").strip() or DEFAULT_SOURCE_SYSTEM
     if len(source_system) > SOURCE_SYSTEM_MAX:
-        raise ValidationFailed({"source_system": [f"来源系统名称不超过 {SOURCE_SYSTEM_MAX} 个字符"]})
+        raise ValidationFailed({"source_system": [coded("too_long", "来源系统名称不超过 %(max)s 个字符",
+                                                         max=SOURCE_SYSTEM_MAX)]})
     return source_system
 
 
@@ -142,11 +145,12 @@ def _checked_header(header: list) -> layout.HeaderMap:
     mapped = layout.map_header(header)
     problems = []
     if mapped.missing:
-        problems.append("缺少必需的列: " + "、".join(mapped.missing))
+        problems.append(gettext("缺少必需的列：%(columns)s", columns="、".join(mapped.missing)))
     if mapped.duplicated:
-        problems.append("列重复: " + "、".join(mapped.duplicated))
+        problems.append(gettext("列重复：%(columns)s", columns="、".join(mapped.duplicated)))
     if problems:
-        raise UnusableFile("；".join(problems) + " (the header does not match the import layout; see docs/IMPORT.md)")
+        raise UnusableFile(coded("header_mismatch", "%(problems)s（表头与导入格式不符，见导入说明）",
+                                 problems="；".join(problems)))
     return mapped
 
 
@@ -370,9 +374,9 @@ class _Importer:
 
     def _source_number_problem(self, number: str, earlier: dict) -> str | None:
         if not number:
-            return REQUIRED
+            return required_message()
         if len(number) > SOURCE_NUMBER_MAX:
-            return f"原系统案号不超过 {SOURCE_NUMBER_MAX} 个字符 (too long)"
+            return coded("too_long", "原系统案号不超过 %(max)s 个字符", max=SOURCE_NUMBER_MAX)
         if number in earlier:
             run, first_row = earlier[number]
             return _duplicate(first_row) if run == self.summary.run else "skip"
@@ -401,12 +405,12 @@ class _Importer:
             if self._already_imported({item.source_number}):  # imported meanwhile by a concurrent run
                 self.summary.skipped += 1
                 return
-            self.fail(item.row, item.source_number, {"file": [f"数据库拒绝写入 (refused by the database: "
-                                                              f"{type(exc.orig).__name__})"]})
-        except SQLAlchemyError as exc:
+            log.warning("import row %s refused by the database: %s", item.row, type(exc.orig).__name__)
+            self.fail(item.row, item.source_number, {"file": [coded("refused_by_database", "数据库拒绝写入")]})
+        except SQLAlchemyError:
             db.session.rollback()
             log.exception("import row %s refused by the database", item.row)
-            self.fail(item.row, item.source_number, {"file": [f"数据库错误 (database error: {type(exc).__name__})"]})
+            self.fail(item.row, item.source_number, {"file": [coded("database_error", "数据库错误")]})
 
     def _written(self, items: list[PreparedCase]) -> None:
         self.summary.imported += len(items)
@@ -488,7 +492,7 @@ def _estimated_rows(table: str) -> int:
 
 
 def _duplicate(first_row: int | None) -> str:
-    return f"与第 {first_row} 行的原系统案号重复 (duplicate source number in this file)"
+    return coded("duplicate_source_number", "与第 %(row)s 行的原系统案号重复", row=first_row)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, se
 from ..auth.current import current_actor
 from ..core.actor import Actor
 from ..core.limits import shown_size, upload_limit
+from ..core.messages import coded
 from ..core.pagination import paginate
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
@@ -29,7 +30,7 @@ SHOWN_FAILURES = 20
 
 def _require_importer(actor: Actor) -> None:
     if not (actor.is_system or actor.role in IMPORT_ROLES):
-        raise PermissionDenied("只有管理员、登记管理员和调解组织工作人员可以导入案件 (you may not import cases)")
+        raise PermissionDenied(coded("may_not_import", "只有管理员、登记管理员和调解组织工作人员可以导入案件"))
 
 
 def _organization_choices(actor: Actor) -> list[tuple[int, str]]:

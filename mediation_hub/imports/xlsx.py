@@ -23,6 +23,7 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
+from ..core.messages import coded
 from .limits import FileLimits, UnusableFile, too_many_columns, too_many_strings
 
 STRING_TAG = f"{{{SHEET_MAIN_NS}}}si"
@@ -121,12 +122,12 @@ class Workbook:
             raise
         except Exception as exc:  # zipfile/XML errors of every kind: the file is not a workbook
             self.close()
-            raise UnusableFile(f"无法打开 xlsx 文件 (not a readable xlsx workbook: {type(exc).__name__})") from exc
+            raise UnusableFile(coded("unreadable_xlsx", "无法打开 xlsx 文件")) from exc
         self._book = self._reader.wb
 
     def first_sheet(self) -> ReadOnlyWorksheet:
         if not self._book.worksheets:
-            raise UnusableFile("工作簿中没有工作表 (the workbook has no worksheet)")
+            raise UnusableFile(coded("no_worksheet", "工作簿中没有工作表"))
         return self._book.worksheets[0]
 
     def rows(self, sheet: ReadOnlyWorksheet) -> Iterator[tuple[int, tuple]]:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
+
 from ..core.actor import Actor
 from ..extensions import db
 from .models import LegalAidApplication, LegalAidEvent
 
 EVENT_CODES = {
-    "filed": "收到申请",
-    "transferred": "通办转交",
-    "accepted": "受理",
-    "granted": "决定给予法律援助",
-    "refused": "决定不予法律援助",
-    "lawyer_assigned": "指派律师",
-    "closed": "结案",
-    "deadline_moved": "期限调整",
+    "filed": _l("收到申请"),
+    "transferred": _l("通办转交"),
+    "accepted": _l("受理"),
+    "granted": _l("决定给予法律援助"),
+    "refused": _l("决定不予法律援助"),
+    "lawyer_assigned": _l("指派律师"),
+    "closed": _l("结案"),
+    "deadline_moved": _l("期限调整"),
 }
 
 

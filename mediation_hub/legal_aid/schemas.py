@@ -2,9 +2,11 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..auth.people import person_for_user
 from ..calendars.schemas import provisional_field
 from ..core.pagination import PageArgs, page_schema
 from ..core.shanghai import today_shanghai
+from ..reference.fields import CodeOrName
 from .models import ApplicationStatus, Hardship
 
 
@@ -19,7 +21,7 @@ class LegalAidApplicationIn(Schema):
     centre_id = fields.Integer(load_default=None, allow_none=True,
                                metadata={"description": "the legal-aid centre where it was filed (default: yours)"})
     applicant = fields.Nested(LegalAidApplicantIn, required=True)
-    matter_category = fields.String(required=True, validate=validate.Length(max=40))
+    matter_category = CodeOrName("legal-aid-matters", required=True, validate=validate.Length(max=40))
     matter_region_code = fields.String(required=True, validate=validate.Length(max=12),
                                        metadata={"description": "where the matter is; decides competence (art. 38)"})
     hardship = fields.Enum(Hardship, by_value=True, required=True)
@@ -98,7 +100,10 @@ class LegalAidHandoverOut(Schema):
     agreement_code = fields.String()
     on_date = fields.Date()
     at = fields.DateTime()
-    by = fields.String(attribute="by_name")
+    by = fields.Function(lambda h: person_for_user(h.by_user_id).name, metadata={
+        "type": "string", "description": "the person who passed it on (name, never a login name)"})
+    by_organization = fields.Function(lambda h: person_for_user(h.by_user_id).organization, allow_none=True,
+                                      metadata={"type": "string", "nullable": True})
 
 
 class LegalAidEventOut(Schema):
@@ -106,7 +111,10 @@ class LegalAidEventOut(Schema):
     on_date = fields.Date()
     at = fields.DateTime()
     centre_id = fields.Integer()
-    actor = fields.String(attribute="actor_name")
+    actor = fields.Function(lambda e: person_for_user(e.actor_user_id).name, metadata={
+        "type": "string", "description": "the person who recorded it (name, never a login name; 系统 for the system)"})
+    actor_organization = fields.Function(lambda e: person_for_user(e.actor_user_id).organization, allow_none=True,
+                                         metadata={"type": "string", "nullable": True})
 
 
 class LegalAidApplicationDetailOut(LegalAidApplicationOut):

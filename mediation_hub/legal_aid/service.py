@@ -18,6 +18,7 @@ import uuid
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..agreements.models import Agreement, AgreementKind, AgreementScope
@@ -25,6 +26,8 @@ from ..agreements.service import agreements_covering
 from ..core.actor import Actor, Role
 from ..core.business_dates import check_business_date
 from ..core.calendar import calendar_deadline
+from ..core.i18n import N_
+from ..core.messages import coded
 from ..core.shanghai import today_shanghai
 from ..errors import NotFound, PermissionDenied, StateConflict, collect, raise_if
 from ..extensions import db
@@ -46,7 +49,8 @@ TRANSITIONS: dict[str, tuple[S, ...]] = {
     "assign": (S.granted,),
     "close": (S.assigned,),
 }
-ACTION_LABELS = {"transfer": "转交", "accept": "受理", "decide": "作出决定", "assign": "指派律师", "close": "结案"}
+ACTION_LABELS = {"transfer": N_("转交"), "accept": N_("受理"), "decide": N_("作出决定"), "assign": N_("指派律师"),
+                 "close": N_("结案")}
 OPEN_FOR_DECISION = (S.filed, S.transferred, S.accepted)
 # Nothing left for the centre to do by a deadline: listed after the waiting work, apart from it.
 HANDLED = (S.refused, S.assigned, S.closed)
@@ -208,10 +212,10 @@ def covering_agreement(region_codes: dict[str, str], on: date) -> tuple[Agreemen
     if covering:
         return covering[0], []
     if not tongban_agreements_in_force(on):
-        return None, ["无有效的法律援助通办协议 (no 通办 agreement in force)"]
+        return None, [gettext("无有效的法律援助通办协议")]
     missing = [label for label, code in region_codes.items()
                if not _tongban(agreements_covering([code], AgreementScope.legal_aid, on))]
-    return None, missing or ["没有一项协议同时覆盖上述各地 (no single agreement covers them all)"]
+    return None, missing or [gettext("没有一项协议同时覆盖上述各地")]
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -219,15 +223,15 @@ def covering_agreement(region_codes: dict[str, str], on: date) -> tuple[Agreemen
 def _require_state(application: LegalAidApplication, action: str) -> None:
     allowed = TRANSITIONS[action]
     if application.status not in allowed:
-        names = ", ".join(s.value for s in allowed)
-        raise StateConflict(
-            f"申请当前为“{STATUS_LABELS[application.status.value]}”，不能{ACTION_LABELS[action]} "
-            f"(current state {application.status.value}; {action} is allowed only from: {names})")
+        names = "、".join(gettext(STATUS_LABELS[s.value]) for s in allowed)
+        raise StateConflict(coded("action_not_allowed", "申请当前为“%(status)s”，不能%(action)s（仅限%(allowed)s状态）",
+                                  status=gettext(STATUS_LABELS[application.status.value]),
+                                  action=gettext(ACTION_LABELS[action]), allowed=names))
 
 
 def _require_actor(actor: Actor, application: LegalAidApplication) -> None:
     if not can_act_on(actor, application):
-        raise PermissionDenied("只有当前持有该申请的法律援助中心可以办理 (only the centre holding it can act)")
+        raise PermissionDenied(coded("not_holding_centre", "只有当前持有该申请的法律援助中心可以办理"))
 
 
 def _step_date(value: date | None, application: LegalAidApplication | None, field: str,
@@ -236,11 +240,11 @@ def _step_date(value: date | None, application: LegalAidApplication | None, fiel
     today = today_shanghai()
     day = value or today
     if day > today:
-        collect(errors, field, "日期不能晚于今天 (may not be in the future)")
+        collect(errors, field, coded("date_in_future", "日期不能晚于今天"))
     check_business_date(day, field, errors)
     floor = not_before or (application.last_step_on if application is not None else None)
     if floor is not None and day < floor:
-        collect(errors, field, f"日期不能早于上一步骤 {floor.isoformat()} (may not be before the previous step)")
+        collect(errors, field, coded("before_previous_step", "日期不能早于上一步骤 %(day)s", day=floor.isoformat()))
     return day
 
 
@@ -249,7 +253,7 @@ def _save(application: LegalAidApplication) -> None:
     try:
         db.session.flush()
     except StaleDataError as exc:
-        raise StateConflict("该申请已被他人修改，请刷新后重试 (changed meanwhile; reload and retry)") from exc
+        raise StateConflict(coded("concurrent_change", "该申请已被他人修改，请刷新后重试")) from exc
 
 
 def _link(application: LegalAidApplication) -> str:
@@ -268,31 +272,31 @@ def _legal_aid_centre(centre_id: int | None) -> Organization | None:
 def _check_application(actor: Actor, data: dict, errors: dict[str, list[str]]) -> dict:
     applicant = dict(data.get("applicant") or {})
     if not (applicant.get("name") or "").strip():
-        collect(errors, "applicant.name", "请填写申请人姓名 (applicant name required)")
+        collect(errors, "applicant.name", coded("name_required", "请填写申请人姓名"))
     if not applicant.get("id_number"):
-        collect(errors, "applicant.id_number", "请填写申请人身份证号码 (ID number required)")
+        collect(errors, "applicant.id_number", coded("id_number_required", "请填写申请人身份证号码"))
     validate_personal_numbers(applicant, errors, prefix="applicant.")
     if applicant.get("region_code") and db.session.get(Region, applicant["region_code"]) is None:
-        collect(errors, "applicant.region_code", "未知的行政区划代码 (unknown region code)")
+        collect(errors, "applicant.region_code", coded("unknown_region", "未知的行政区划代码"))
     matter_region = db.session.get(Region, data.get("matter_region_code") or "")
     if matter_region is None:
-        collect(errors, "matter_region_code", "未知的行政区划代码 (unknown region code)")
+        collect(errors, "matter_region_code", coded("unknown_region", "未知的行政区划代码"))
     elif matter_region.level == RegionLevel.custom:
-        collect(errors, "matter_region_code", "请选择具体的行政区划，而非区域分组 (a division, not a grouping)")
+        collect(errors, "matter_region_code", coded("custom_region_not_allowed", "请选择具体的行政区划，而非区域分组"))
     if data.get("matter_category") not in MATTER_CATEGORIES:
-        collect(errors, "matter_category", "未知的援助事项类别 (unknown matter category)")
+        collect(errors, "matter_category", coded("unknown_matter_category", "未知的援助事项类别"))
     try:
         hardship = Hardship(data.get("hardship"))
     except ValueError:
-        collect(errors, "hardship", "经济困难状况须为告知承诺、证明材料或免予核查 (declaration, proof or exempt)")
+        collect(errors, "hardship", coded("unknown_hardship", "经济困难状况须为告知承诺、证明材料或免予核查"))
         hardship = None
     group = data.get("exempt_group") or None
     if hardship == Hardship.exempt and group not in EXEMPT_GROUPS:
-        collect(errors, "exempt_group", "免予核查经济困难状况须选择法定人群 (exempt needs a group of arts. 32/42)")
+        collect(errors, "exempt_group", coded("exempt_group_required", "免予核查经济困难状况须选择法定人群"))
     elif hardship != Hardship.exempt and group is not None:
-        collect(errors, "exempt_group", "仅在免予核查时填写 (only for hardship 'exempt')")
+        collect(errors, "exempt_group", coded("exempt_group_only_when_exempt", "仅在免予核查时填写"))
     if not (data.get("summary") or "").strip():
-        collect(errors, "summary", "请填写案情摘要 (summary required)")
+        collect(errors, "summary", coded("summary_required", "请填写案情摘要"))
     return {"applicant": applicant, "hardship": hardship, "exempt_group": group}
 
 
@@ -302,14 +306,14 @@ def file_application(actor: Actor, data: dict) -> LegalAidApplication:
     When the filing centre is itself competent the application is received there and its 7-day clock
     starts; otherwise it waits to be handed over to the competent centre under 通办."""
     if not can_file(actor):
-        raise PermissionDenied("只有法律援助中心工作人员可以登记申请 (only legal-aid officers file applications)")
+        raise PermissionDenied(coded("not_legal_aid_officer", "只有法律援助中心工作人员可以登记申请"))
     errors: dict[str, list[str]] = {}
     centre_id = data.get("centre_id") or (actor.organization_id if actor.role == Role.legal_aid_officer else None)
     centre = _legal_aid_centre(centre_id)
     if centre is None:
-        collect(errors, "centre_id", "受理机构须为法律援助中心 (must be an active legal-aid centre)")
+        collect(errors, "centre_id", coded("not_legal_aid_centre", "受理机构须为法律援助中心"))
     elif actor.role == Role.legal_aid_officer and centre.id != actor.organization_id:
-        collect(errors, "centre_id", "只能以本中心名义登记申请 (you file for your own centre)")
+        collect(errors, "centre_id", coded("not_own_centre", "只能以本中心名义登记申请"))
     checked = _check_application(actor, data, errors)
     filed_on = _step_date(data.get("received_on"), None, "received_on", errors)
     raise_if(errors)
@@ -345,25 +349,27 @@ def _transfer_rules(application: LegalAidApplication, target: Organization | Non
                     errors: dict[str, list[str]]) -> Agreement | None:
     field = "to_centre_id"
     if target is None:
-        collect(errors, field, "目标机构不是有效的法律援助中心 [target_not_legal_aid_centre]")
+        collect(errors, field, coded("target_not_legal_aid_centre", "目标机构不是有效的法律援助中心"))
         return None
     if target.id == application.centre_id:
-        collect(errors, field, "申请已在该中心 [same_centre]")
+        collect(errors, field, coded("same_centre", "申请已在该中心"))
     if not is_competent(target.id, application.matter_region_code):
         proposed = competent_centre(application.matter_region_code)
-        hint = f"；有管辖权的是 {proposed.name}" if proposed else ""
-        collect(errors, field, f"目标中心对事项发生地没有管辖权 (法律援助法第三十八条){hint} [target_not_competent]")
+        hint = gettext("；有管辖权的是 %(centre)s", centre=proposed.name) if proposed else ""
+        collect(errors, field, coded("target_not_competent",
+                                     "目标中心对事项发生地没有管辖权（法律援助法第三十八条）%(hint)s", hint=hint))
     passed_on = set(db.session.scalars(sa.select(LegalAidHandover.from_centre_id).where(
         LegalAidHandover.application_id == application.id)))
     if target.id in passed_on:
-        collect(errors, field, "通办申请不得退回已转出该申请的中心 [no_send_back]")
-    regions = {"受理申请的中心所在地": db.session.get(Organization, application.filed_centre_id).region_code}
+        collect(errors, field, coded("no_send_back", "通办申请不得退回已转出该申请的中心"))
+    regions = {gettext("受理申请的中心所在地"): db.session.get(Organization, application.filed_centre_id).region_code}
     if application.centre_id != application.filed_centre_id:
-        regions["当前持有中心所在地"] = db.session.get(Organization, application.centre_id).region_code
-    regions |= {"目标中心所在地": target.region_code, "事项发生地": application.matter_region_code}
+        regions[gettext("当前持有中心所在地")] = db.session.get(Organization, application.centre_id).region_code
+    regions |= {gettext("目标中心所在地"): target.region_code, gettext("事项发生地"): application.matter_region_code}
     agreement, missing = covering_agreement(regions, on)
     if agreement is None:
-        collect(errors, field, f"法律援助通办协议未覆盖：{'、'.join(missing)} [not_covered_by_tongban]")
+        collect(errors, field, coded("not_covered_by_tongban", "法律援助通办协议未覆盖：%(places)s",
+                                     places="、".join(missing)))
     return agreement
 
 
@@ -414,8 +420,9 @@ def accept_application(actor: Actor, application_id: int, *, received_on: date |
     errors: dict[str, list[str]] = {}
     if not is_competent(application.centre_id, application.matter_region_code):
         proposed = competent_centre(application.matter_region_code)
-        hint = f"，请转交 {proposed.name}" if proposed else ""
-        collect(errors, "centre_id", f"本中心对该事项没有管辖权 (法律援助法第三十八条){hint} [not_competent]")
+        hint = gettext("，请转交 %(centre)s", centre=proposed.name) if proposed else ""
+        collect(errors, "centre_id", coded("not_competent", "本中心对该事项没有管辖权（法律援助法第三十八条）%(hint)s",
+                                           hint=hint))
     received = _step_date(received_on or application.received_on or application.last_step_on, application,
                           "received_on", errors)
     accepted = _step_date(accepted_on, application, "accepted_on", errors, not_before=received)
@@ -439,7 +446,7 @@ def decide_application(actor: Actor, application_id: int, *, granted: bool, reas
     errors: dict[str, list[str]] = {}
     reason = (reason or "").strip() or None
     if not granted and reason is None:
-        collect(errors, "reason", "不予法律援助须书面说明理由 (a refusal needs written reasons)")
+        collect(errors, "reason", coded("reason_required", "不予法律援助须书面说明理由"))
     decided = _step_date(decided_on, application, "decided_on", errors)
     raise_if(errors)
     assign_by = calendar_deadline(decided, ASSIGN_WITHIN_DAYS, field="decided_on") if granted else None
@@ -466,7 +473,7 @@ def assign_lawyer(actor: Actor, application_id: int, *, lawyer_name: str,
     errors: dict[str, list[str]] = {}
     name = (lawyer_name or "").strip()
     if not name:
-        collect(errors, "lawyer_name", "请填写指派的律师 (lawyer name required)")
+        collect(errors, "lawyer_name", coded("lawyer_name_required", "请填写指派的律师"))
     assigned = _step_date(assigned_on, application, "assigned_on", errors)
     raise_if(errors)
     application.lawyer_name, application.assigned_on = name, assigned

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..auth.current import current_actor
 from ..core.actor import Role
+from ..core.messages import coded
 from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
 from ..errors import PermissionDenied, StateConflict, ValidationFailed
@@ -97,7 +99,7 @@ def file_application():
     """The filing form: an application received at the officer's centre."""
     actor = current_actor()
     if not service.can_file(actor):
-        raise PermissionDenied("只有法律援助中心工作人员可以登记申请")
+        raise PermissionDenied(coded("not_legal_aid_officer", "只有法律援助中心工作人员可以登记申请"))
     form = FileApplicationForm()
     form.centre_id.choices = _centre_choices(actor)
     leftover: dict[str, list[str]] = {}
@@ -114,7 +116,7 @@ def file_application():
                     leftover[field] = messages
         else:
             db.session.commit()
-            flash(f"已登记法律援助申请 {application.number}", "success")
+            flash(_("已登记法律援助申请 %(number)s", number=application.number), "success")
             return redirect(url_for(".application_detail", application_id=application.id))
     status = 422 if request.method == "POST" else 200
     regions = _regions([form.matter_region_code.data, form.applicant_region_code.data])
@@ -181,7 +183,8 @@ def _act(application_id: int, action: str, call):
             flash(message, "error")
     else:
         db.session.commit()
-        flash(f"申请 {application.number}：{application.status_label}", "success")
+        flash(_("申请 %(number)s：%(status)s", number=application.number, status=_(application.status_label)),
+              "success")
     return redirect(url_for(".application_detail", application_id=application_id), code=303)
 
 

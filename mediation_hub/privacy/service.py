@@ -29,6 +29,7 @@ from ..audit import service as audit
 from ..cases.models import Case, CaseStatus, Party
 from ..core.actor import Actor
 from ..core.db import utcnow
+from ..core.messages import coded, message_of
 from ..core.pii import lookup_hash, normalise_id_number
 from ..core.shanghai import SHANGHAI
 from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
@@ -47,7 +48,7 @@ CLEARED_NUMBERS = {
 
 def _require_admin(actor: Actor) -> None:
     if not actor.is_admin:
-        raise PermissionDenied("只有系统管理员可以处理个人信息请求 (administrators only)")
+        raise PermissionDenied(coded("admins_only", "只有系统管理员可以处理个人信息请求"))
 
 
 # --- retention -----------------------------------------------------------------------------------------
@@ -166,7 +167,7 @@ def _normalised(id_number: str) -> str:
     try:
         return normalise_id_number((id_number or "").strip())
     except ValueError as exc:
-        raise ValidationFailed({"id_number": [str(exc)]}) from exc
+        raise ValidationFailed({"id_number": [message_of(exc)]}) from exc
 
 
 def locate_person(actor: Actor, id_number: str) -> PersonRecords:
@@ -260,9 +261,9 @@ def erase_person(actor: Actor, id_number: str, *, now: datetime | None = None,
     records = _found(actor, id_number)
     active = [m.id for m in records.mediators if m.active]
     if active:
-        raise StateConflict(
-            "此人仍是在用的调解员 (mediator #" + ", #".join(map(str, active)) + ": active)；"
-            "请先在登记中停用后再删除 (allowed only when inactive)")
+        raise StateConflict(coded("active_mediator",
+                                  "此人仍是在用的调解员（调解员编号 %(ids)s）；请先在登记中停用后再删除",
+                                  ids="、".join(map(str, active))))
     counts = records.counts()
     parties, _cases = _erase_parties(Party.id.in_([p.id for p in records.parties]), now or utcnow())
     applications = _erase_applications(LegalAidApplication.id.in_([a.id for a in records.applications]))

@@ -11,12 +11,14 @@ from urllib.parse import quote
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..auth.current import current_actor
 from ..cases.forms import PARTY_ROLE_LABELS
 from ..cases.rules import STATUS_LABELS as CASE_STATUS_LABELS
 from ..core.actor import Actor
 from ..core.export import xlsx_response
+from ..core.messages import coded
 from ..core.pii import mask_id_number
 from ..core.shanghai import today_shanghai
 from ..errors import PermissionDenied, StateConflict, ValidationFailed
@@ -35,7 +37,7 @@ SECTIONS = (("parties", "当事人"), ("mediators", "调解员"), ("legal_aid_ap
 def _require_admin() -> Actor:
     actor = current_actor()
     if not actor.is_admin:
-        raise PermissionDenied("只有系统管理员可以处理个人信息请求 (administrators only)")
+        raise PermissionDenied(coded("admins_only", "只有系统管理员可以处理个人信息请求"))
     return actor
 
 
@@ -56,7 +58,7 @@ def unseal(token: str | None) -> str | None:
 
 
 def _expired():
-    flash("查询已过期，请重新输入身份证号码查询", "warning")
+    flash(_("查询已过期，请重新输入身份证号码查询"), "warning")
     return redirect(url_for("privacy.person_request"))
 
 
@@ -131,7 +133,7 @@ def person_erase():
         return _expired()
     records = service.locate_person(actor, number)
     if records.empty:
-        flash("未找到与该身份证号码相关的个人信息（可能已删除）", "warning")
+        flash(_("未找到与该身份证号码相关的个人信息（可能已删除）"), "warning")
         return redirect(url_for("privacy.person_request"))
     status, error = 200, None
     if request.form.get("stage") == "confirm":
@@ -142,9 +144,11 @@ def person_erase():
                 status, error = 409, exc.message
             else:
                 db.session.commit()
-                flash(f"已删除 {mask_id_number(number)} 的个人信息：当事人 {counts['parties']} 条"
-                      f"（{counts['cases']} 件案件）、调解员 {counts['mediators']} 条、"
-                      f"法律援助申请 {counts['legal_aid_applications']} 条。案件与统计数据保留。", "success")
+                flash(_("已删除 %(masked)s 的个人信息：当事人 %(parties)s 条（%(cases)s 件案件）、"
+                        "调解员 %(mediators)s 条、法律援助申请 %(applications)s 条。案件与统计数据保留。",
+                        masked=mask_id_number(number), parties=counts["parties"], cases=counts["cases"],
+                        mediators=counts["mediators"],
+                        applications=counts["legal_aid_applications"]), "success")
                 return redirect(url_for("privacy.person_request"))
         else:
             status = 422

@@ -76,12 +76,14 @@ def add_local_region(code: str, name: str, parent_code: str, level: RegionLevel)
     """Add a town under a county or a village under a town (for 镇/村 综治中心)."""
     parent = get_region(parent_code)
     expected = {RegionLevel.town: RegionLevel.county, RegionLevel.village: RegionLevel.town}
+    from ..core.messages import coded
     from ..errors import ValidationFailed
 
     if expected.get(level) != parent.level:
-        raise ValidationFailed({"parent_code": [f"a {level.value} must sit under a {expected.get(level, '?')}"]})
+        raise ValidationFailed({"parent_code": [
+            coded("wrong_parent_level", "镇（街道）须在县级区划之下，村（社区）须在镇之下")]})
     if db.session.get(Region, code) is not None:
-        raise ValidationFailed({"code": ["code already exists"]})
+        raise ValidationFailed({"code": [coded("region_code_taken", "该区划代码已存在")]})
     region = Region(code=code, name=name, level=level, parent_code=parent.code, path=f"{parent.path}{code}/",
                     province_code=parent.province_code, prefecture_code=parent.prefecture_code)
     db.session.add(region)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from ..audit import service as audit
 from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
 from ..core.business_dates import check_business_date
+from ..core.messages import coded, message_of
 from ..core.pii import normalise_id_number, normalise_phone, normalise_uscc
 from ..core.shanghai import today_shanghai
 from ..errors import NotFound, PermissionDenied, ValidationFailed, collect
@@ -53,7 +54,7 @@ def can_edit_registry(actor: Actor) -> bool:
 
 def _require_writer(actor: Actor) -> None:
     if not can_edit_registry(actor):
-        raise PermissionDenied("登记信息只能由登记管理员修改 (only registry administrators change the registry)")
+        raise PermissionDenied(coded("registry_writers_only", "登记信息只能由登记管理员修改"))
 
 
 def _in_actor_region(actor: Actor, region_code: str) -> bool:
@@ -84,30 +85,30 @@ def _check_organization(actor: Actor, data: dict, current: Organization | None =
     region_code = data.get("region_code", current.region_code if current else None)
     if "region_code" in data:
         if db.session.get(Region, region_code) is None:
-            collect(errors, "region_code", "未知的行政区划代码 (unknown region code)")
+            collect(errors, "region_code", coded("unknown_region", "未知的行政区划代码"))
         elif not _in_actor_region(actor, region_code):
-            collect(errors, "region_code", "超出您的管辖范围 (outside your region)")
+            collect(errors, "region_code", coded("outside_region", "超出您的管辖范围"))
     if data.get("uscc"):
         try:
             data["uscc"] = normalise_uscc(data["uscc"])
         except ValueError as exc:
-            collect(errors, "uscc", str(exc))
+            collect(errors, "uscc", message_of(exc))
         else:
             clash = db.session.scalar(sa.select(Organization.id).where(Organization.uscc == data["uscc"]))
             if clash and (current is None or clash != current.id):
-                collect(errors, "uscc", "该统一社会信用代码已登记 (already registered)")
+                collect(errors, "uscc", coded("uscc_registered", "该统一社会信用代码已登记"))
     if data.get("parent_id") is not None:
         parent = db.session.scalar(organizations_visible_to(actor).where(Organization.id == data["parent_id"]))
         if parent is None:
-            collect(errors, "parent_id", "未知的上级组织 (unknown parent organisation)")
+            collect(errors, "parent_id", coded("unknown_parent", "未知的上级组织"))
         elif current is not None and _is_descendant(parent, current.id):
-            collect(errors, "parent_id", "上级组织不能是自身或下级 (would make a cycle)")
+            collect(errors, "parent_id", coded("parent_cycle", "上级组织不能是自身或下级"))
     name = data.get("name", current.name if current else None)
     if name and region_code and ("name" in data or "region_code" in data):
         clash = db.session.scalar(sa.select(Organization.id).where(
             Organization.name == name, Organization.region_code == region_code))
         if clash and (current is None or clash != current.id):
-            collect(errors, "name", "该地区已有同名组织 (an organisation of that name exists in the region)")
+            collect(errors, "name", coded("organization_name_taken", "该地区已有同名组织"))
     if errors:
         raise ValidationFailed(errors)
     return data
@@ -180,12 +181,12 @@ def validate_personal_numbers(data: dict, errors: dict, *, id_field: str = "id_n
         try:
             data[id_field] = normalise_id_number(data[id_field])
         except ValueError as exc:
-            collect(errors, prefix + id_field, str(exc))
+            collect(errors, prefix + id_field, message_of(exc))
     if data.get(phone_field):
         try:
             data[phone_field] = normalise_phone(data[phone_field])
         except ValueError as exc:
-            collect(errors, prefix + phone_field, str(exc))
+            collect(errors, prefix + phone_field, message_of(exc))
     return data
 
 
@@ -194,14 +195,14 @@ def _check_mediator(actor: Actor, data: dict, current: Mediator | None = None) -
     if "organization_id" in data:
         org = db.session.scalar(organizations_visible_to(actor).where(Organization.id == data["organization_id"]))
         if org is None:
-            collect(errors, "organization_id", "未知的组织 (unknown organisation)")
+            collect(errors, "organization_id", coded("unknown_organization", "未知的组织"))
         elif org.kind not in MEDIATING_KINDS:
-            collect(errors, "organization_id", "调解员须隶属调解组织 (a mediator belongs to a mediation organisation)")
+            collect(errors, "organization_id", coded("not_mediation_org", "调解员须隶属调解组织"))
     if current is not None and data.get("organization_id") not in (None, current.organization_id):
         led = db.session.scalar(sa.select(Studio.name).where(Studio.lead_mediator_id == current.id).limit(1))
         if led:
             collect(errors, "organization_id",
-                    f"该调解员领衔工作室「{led}」，请先更换领衔调解员 (leads a studio of the current organisation)")
+                    coded("leads_studio", "该调解员领衔工作室「%(studio)s」，请先更换领衔调解员", studio=led))
     validate_personal_numbers(data, errors)
     if data.get("id_number") and "id_number" not in errors:
         from ..core.pii import lookup_hash
@@ -209,7 +210,7 @@ def _check_mediator(actor: Actor, data: dict, current: Mediator | None = None) -
         clash = db.session.scalar(sa.select(Mediator.id).where(
             Mediator.id_number_hash == lookup_hash("ric", data["id_number"])))
         if clash and (current is None or clash != current.id):
-            collect(errors, "id_number", "该身份证号码已登记为调解员 (already registered)")
+            collect(errors, "id_number", coded("mediator_registered", "该身份证号码已登记为调解员"))
     if errors:
         raise ValidationFailed(errors)
     return data
@@ -283,25 +284,25 @@ def _check_studio(actor: Actor, data: dict, current: Studio | None = None) -> di
     if "organization_id" in data:
         org = db.session.scalar(organizations_visible_to(actor).where(Organization.id == org_id))
         if org is None:
-            collect(errors, "organization_id", "未知的组织 (unknown organisation)")
+            collect(errors, "organization_id", coded("unknown_organization", "未知的组织"))
         elif org.kind not in MEDIATING_KINDS:
-            collect(errors, "organization_id", "工作室须设在调解组织 (a studio is hosted by a mediation organisation)")
+            collect(errors, "organization_id", coded("studio_not_mediation_org", "工作室须设在调解组织"))
     lead_id = data.get("lead_mediator_id", current.lead_mediator_id if current else None)
     if "lead_mediator_id" in data or "organization_id" in data:
         lead = db.session.get(Mediator, lead_id) if lead_id else None
         if lead is None or lead.organization_id != org_id:
-            collect(errors, "lead_mediator_id", "领衔调解员须是该组织的调解员 (the lead mediator must belong to it)")
+            collect(errors, "lead_mediator_id", coded("lead_not_member", "领衔调解员须是该组织的调解员"))
     if data.get("named_by_id") is not None:
         bureau = db.session.get(Organization, data["named_by_id"])
         if bureau is None or bureau.kind != OrgKind.justice_bureau:
-            collect(errors, "named_by_id", "命名单位须为县级以上司法局 (named by a justice bureau)")
+            collect(errors, "named_by_id", coded("named_by_not_bureau", "命名单位须为县级以上司法局"))
     if data.get("named_on") and data["named_on"] > today_shanghai():
-        collect(errors, "named_on", "命名日期不能在未来 (the naming date cannot be in the future)")
+        collect(errors, "named_on", coded("named_on_future", "命名日期不能在未来"))
     check_business_date(data.get("named_on"), "named_on", errors)
     if "name" in data:
         clash = db.session.scalar(sa.select(Studio.id).where(Studio.name == data["name"]))
         if clash and (current is None or clash != current.id):
-            collect(errors, "name", "已有同名工作室 (a studio of that name exists)")
+            collect(errors, "name", coded("studio_name_taken", "已有同名工作室"))
     if errors:
         raise ValidationFailed(errors)
     return data

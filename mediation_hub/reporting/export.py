@@ -1,34 +1,75 @@
-"""The rates report as spreadsheet rows (xlsx or csv through ``core.export``), the same figures as the JSON."""
+"""The rates report and the dashboard as spreadsheets (xlsx or csv), the same figures as the JSON and the page.
+
+Headers are Chinese and say exactly what a column counts (the definitions are in ``definitions.py`` and on the
+xlsx's 说明 sheet); groups are shown by name (婚姻家庭, 保定市, an organisation's name, 合计), never by internal code.
+In the xlsx counts are numbers, rates are percentage cells holding the fraction (number format ``0.0%``) and a
+rate without a denominator is an empty cell; the csv has the same headers, the fraction and an empty field."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 from flask import Response
+from flask_babel import gettext
 
-from ..core.export import XLSX_MIMETYPE, _disposition, csv_response, safe_cell, xlsx_response
+from ..core.export import CSV_MIMETYPE, XLSX_MIMETYPE, file_response, safe_cell, write_csv
+from ..core.i18n import N_
+from .definitions import basis_note, definitions, null_rate_note
 
-COLUMNS = [
-    ("key", "分组代码"), ("label", "分组"), ("received", "登记受理数 received"), ("accepted", "受理 accepted"),
-    ("declined", "不予受理 declined"), ("concluded", "办结 concluded"), ("agreement", "达成协议 agreement"),
-    ("no_agreement", "未达成协议 no_agreement"), ("withdrawn", "撤回 withdrawn"), ("referred", "转其他途径 referred"),
-    ("concluded_on_time", "按期办结 concluded_on_time"), ("completed", "已办结或不予受理 completed"),
-    ("success_rate", "调解成功率 success_rate"), ("completion_rate", "调处办结率 completion_rate"),
-    ("on_time_rate", "按期办结率 on_time_rate"),
-]
+PERCENT = "0.0%"
+DECIMAL = "0.0"
+ISO_DATE = "yyyy-mm-dd"
+
+RATE_COLUMNS = ("received", "accepted", "declined", "concluded", "agreement", "no_agreement", "withdrawn",
+                "referred", "concluded_on_time", "completed", "success_rate", "completion_rate", "on_time_rate")
 RATE_KEYS = {"success_rate", "completion_rate", "on_time_rate"}
-NULL_RATE = "—"
+TITLES = {
+    "received": N_("登记数"), "accepted": N_("受理数"), "declined": N_("不予受理数"), "concluded": N_("办结数"),
+    "agreement": N_("达成协议数"), "no_agreement": N_("未达成协议数"), "withdrawn": N_("撤回数"),
+    "referred": N_("转其他途径数"), "concluded_on_time": N_("按期办结数"), "completed": N_("已办结或不予受理数"),
+    "success_rate": N_("调解成功率"), "completion_rate": N_("调处办结率"), "on_time_rate": N_("按期办结率"),
+}
+# A month row counts what happened in that month, except the completion cohort: the completion rate and its
+# numerator are of the cases registered in that month, concluded or declined by the as-of date (queries.py).
+MONTH_TITLES = {
+    "received": N_("本月登记数"), "accepted": N_("本月受理数"), "declined": N_("本月不予受理数"),
+    "concluded": N_("本月办结数"), "agreement": N_("本月达成协议数"), "no_agreement": N_("本月未达成协议数"),
+    "withdrawn": N_("本月撤回数"), "referred": N_("本月转其他途径数"), "concluded_on_time": N_("本月按期办结数"),
+    "completed": N_("本月登记的案件中已办结或不予受理数"), "success_rate": N_("调解成功率（本月办结的案件）"),
+    "completion_rate": N_("调处办结率（按登记月份）"), "on_time_rate": N_("按期办结率（本月办结的案件）"),
+}
+GROUP_TITLES = {"month": N_("月份"), "category": N_("纠纷类别"), "region": N_("地区"), "organization": N_("组织"),
+                "studio": N_("工作室"), None: N_("范围")}
+TOTAL_LABEL = N_("合计")
 
 
-def report_rows(report: dict) -> list[list]:
-    """One row per group, then the totals; a null rate is written as "—" (never 0)."""
-    def row(block: dict, key, label) -> list:
-        values = {**block, "key": key, "label": label}
-        return [NULL_RATE if name in RATE_KEYS and values[name] is None else values[name] for name, _ in COLUMNS]
+@dataclass(frozen=True)
+class Column:
+    """A spreadsheet column: the key of the value in a row dict, its header and how its cells are written
+    (``text``, ``count``, ``rate``, ``decimal`` or ``date``)."""
 
-    rows = [row(group, group["key"], group["label"]) for group in report["groups"]]
-    rows.append(row(report["totals"], "total", "合计"))
-    return rows
+    key: str
+    title: str
+    kind: str = "count"
+
+
+def rate_columns(group_by: str | None) -> list[Column]:
+    """The columns of a rates table: the group's name, then every count and rate (month rows labelled so)."""
+    titles = MONTH_TITLES if group_by == "month" else TITLES
+    return [Column("label", gettext(GROUP_TITLES[group_by]), "text")] + [
+        Column(name, gettext(titles[name]), "rate" if name in RATE_KEYS else "count") for name in RATE_COLUMNS]
+
+
+def column_titles(group_by: str | None) -> dict[str, str]:
+    """The translated header of each count and rate, as the page shows it (the same words as the xlsx)."""
+    titles = MONTH_TITLES if group_by == "month" else TITLES
+    return {name: gettext(text) for name, text in titles.items()}
+
+
+def report_rows(report: dict) -> list[dict]:
+    """One row per group, then the totals (labelled 合计)."""
+    return [*report["groups"], {**report["totals"], "label": gettext(TOTAL_LABEL)}]
 
 
 def filename(report: dict, extension: str) -> str:
@@ -37,49 +78,123 @@ def filename(report: dict, extension: str) -> str:
     return f"调解统计_{name}_{report['from']:%Y%m%d}-{report['to']:%Y%m%d}.{extension}"
 
 
-def report_download(report: dict, fmt: str) -> Response:
-    """The report as an xlsx or csv download."""
-    header = [title for _, title in COLUMNS]
-    if fmt == "csv":
-        return csv_response(filename(report, "csv"), header, report_rows(report))
-    return xlsx_response(filename(report, "xlsx"), header, report_rows(report), sheet_title="rates")
+# --- writing -----------------------------------------------------------------------------------------------
+
+FORMATS = {"rate": PERCENT, "decimal": DECIMAL, "date": ISO_DATE}
 
 
-SECTIONS = (("by_category", "按纠纷类别"), ("by_month", "月度趋势"), ("by_region", "下级地区"),
-            ("by_studio", "调解工作室"))
-FLOW_COLUMNS = [("from_region_name", "转出地区"), ("to_region_name", "转入地区"), ("total", "转办数 sent"),
-                ("accepted", "接收 accepted"), ("declined", "退回 declined"), ("expired", "超期 expired"),
-                ("pending", "待答复 pending"), ("withdrawn", "撤回 withdrawn"),
-                ("acceptance_rate", "接收率 acceptance_rate"), ("median_working_days", "答复用时中位数(工作日)")]
+def _cell(sheet, value, kind: str):
+    from openpyxl.cell import WriteOnlyCell
+
+    if value is None:  # an empty cell: never "—" or 0 in a column of numbers
+        return WriteOnlyCell(sheet, value=None)
+    cell = WriteOnlyCell(sheet, value=safe_cell(value) if kind == "text" else value)
+    if kind in FORMATS:
+        cell.number_format = FORMATS[kind]
+    return cell
 
 
-def _sheet(workbook, title: str, header: list[str], rows: list[list]) -> None:
+def _sheet(workbook, title: str, columns: list[Column], rows: list[dict]) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([safe_cell(h) for h in header])
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = 22 if column.kind == "text" else 14
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=safe_cell(column.title))
+        cell.font, cell.alignment = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+        header.append(cell)
+    sheet.append(header)
     for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+        sheet.append([_cell(sheet, row.get(column.key), column.kind) for column in columns])
 
 
-def dashboard_download(data: dict) -> Response:
-    """The dashboard's figures as one workbook: totals, each grouping, transfer flows, overdue cases."""
+def _notes_sheet(workbook, report: dict) -> None:
+    """说明: the scope, period and as-of date, the counting basis, and every figure's definition."""
+    sheet = workbook.create_sheet(title=gettext("说明"))
+    for letter, width in zip("ABCDE", (18, 28, 40, 40, 50), strict=True):
+        sheet.column_dimensions[letter].width = width
+    scope = report["scope"]
+    counted_to = min(report["to"], report["as_of"])
+    sheet.append([gettext("统计范围"), scope.get("studio_name") or scope.get("organization_name")
+                  or scope.get("region_name")])
+    sheet.append([gettext("统计期间"), f"{report['from']:%Y-%m-%d} — {report['to']:%Y-%m-%d}"])
+    sheet.append([gettext("统计截止日"), f"{report['as_of']:%Y-%m-%d}"])
+    sheet.append([gettext("统计截至"), f"{counted_to:%Y-%m-%d}"])
+    sheet.append([gettext("统计口径"), basis_note()])
+    sheet.append([])
+    sheet.append([gettext("指标"), gettext("计算方法"), gettext("分子"), gettext("分母"), gettext("说明")])
+    for item in definitions().values():
+        sheet.append([item.label, item.formula, item.numerator, item.denominator, item.note])
+    sheet.append([])
+    sheet.append([null_rate_note()])
+
+
+def _workbook_response(build, name: str) -> Response:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    header = [title for _, title in COLUMNS]
-    _sheet(workbook, "合计", header, report_rows({"groups": [], "totals": data["totals"]}))
-    for key, title in SECTIONS:
-        _sheet(workbook, title, header, report_rows({"groups": data[key], "totals": data["totals"]})[:-1])
-    pairs = (data["flows"] or {}).get("pairs", [])
-    _sheet(workbook, "跨区域流转", [t for _, t in FLOW_COLUMNS],
-           [[NULL_RATE if p[k] is None else p[k] for k, _ in FLOW_COLUMNS] for p in pairs])
-    overdue = data["overdue"]["cases"]
-    # 期限暂定: the 办理期限 was counted over a year whose holiday notice is not out yet (a column of its own, so
-    # 办理期限 stays a date cell; the same as the case list export)
-    _sheet(workbook, "超期案件", ["案件编号", "类别", "承办组织", "办理期限", "超期天数", "期限暂定"],
-           [[c["number"], c["category"], c["organization_name"], c["due_on"], c["days_overdue"],
-             "是" if c.get("due_on_provisional") else "否"] for c in overdue])
+    build(workbook)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    name = filename({"scope": data["scope"], "from": data["from"], "to": data["to"]}, "xlsx")
-    return Response(buffer.getvalue(), mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": _disposition(name), "Cache-Control": "no-store"})
+    return file_response(buffer, name, XLSX_MIMETYPE)
+
+
+def report_download(report: dict, fmt: str) -> Response:
+    """The rates report as an xlsx (a sheet of figures and the 说明 sheet) or a csv download."""
+    columns = rate_columns(report["group_by"])
+    rows = report_rows(report)
+    if fmt == "csv":
+        buffer = io.BytesIO()
+        write_csv(buffer, [c.title for c in columns], [[row.get(c.key) for c in columns] for row in rows])
+        return file_response(buffer, filename(report, "csv"), CSV_MIMETYPE)
+
+    def build(workbook):
+        _sheet(workbook, gettext("调解统计"), columns, rows)
+        _notes_sheet(workbook, report)
+
+    return _workbook_response(build, filename(report, "xlsx"))
+
+
+SECTIONS = (("by_category", N_("按纠纷类别"), "category"), ("by_month", N_("月度趋势"), "month"),
+            ("by_region", N_("下级地区"), "region"), ("by_studio", N_("调解工作室"), "studio"))
+FLOW_COLUMNS = (("from_region_name", N_("转出地区"), "text"), ("to_region_name", N_("转入地区"), "text"),
+                ("total", N_("转办数"), "count"), ("accepted", N_("接收数"), "count"),
+                ("declined", N_("退回数"), "count"), ("expired", N_("超期数"), "count"),
+                ("pending", N_("待答复数"), "count"), ("withdrawn", N_("撤回数"), "count"),
+                ("acceptance_rate", N_("接收率"), "rate"),
+                ("median_working_days", N_("答复用时中位数（工作日）"), "decimal"))
+LEGAL_AID_COLUMNS = (("applications", N_("申请数"), "count"), ("decided", N_("作出决定数"), "count"),
+                     ("decided_in_time", N_("7日内决定数"), "count"), ("in_time_rate", N_("按期决定率"), "rate"),
+                     ("granted", N_("给予援助数"), "count"), ("grant_rate", N_("给予率"), "rate"))
+OVERDUE_COLUMNS = (("number", N_("案件编号"), "text"), ("category", N_("纠纷类别"), "text"),
+                   ("organization_name", N_("承办组织"), "text"), ("due_on", N_("办理期限"), "date"),
+                   ("days_overdue", N_("超期天数"), "count"), ("provisional", N_("期限暂定"), "text"))
+
+
+def _columns(spec) -> list[Column]:
+    return [Column(key, gettext(title), kind) for key, title, kind in spec]
+
+
+def dashboard_download(data: dict) -> Response:
+    """The dashboard's figures as one workbook: totals, each grouping, transfer flows, legal aid, overdue cases,
+    and the 说明 sheet with the definitions."""
+    def build(workbook):
+        _sheet(workbook, gettext("合计"), rate_columns(None), [{**data["totals"], "label": gettext(TOTAL_LABEL)}])
+        for key, title, group_by in SECTIONS:
+            _sheet(workbook, gettext(title), rate_columns(group_by), data[key])
+        _sheet(workbook, gettext("跨区域流转"), _columns(FLOW_COLUMNS), (data["flows"] or {}).get("pairs", []))
+        if data.get("legal_aid"):
+            _sheet(workbook, gettext("法律援助"), _columns(LEGAL_AID_COLUMNS), [data["legal_aid"]])
+        # 期限暂定: the 办理期限 was counted over a year whose holiday notice is not out yet (a column of its own,
+        # so 办理期限 stays a date cell; the same as the case list export)
+        overdue = [{**c, "provisional": gettext("是") if c.get("due_on_provisional") else gettext("否")}
+                   for c in data["overdue"]["cases"]]
+        _sheet(workbook, gettext("超期案件"), _columns(OVERDUE_COLUMNS), overdue)
+        _notes_sheet(workbook, data)
+
+    report = {"scope": data["scope"], "from": data["from"], "to": data["to"]}
+    return _workbook_response(build, filename(report, "xlsx"))

@@ -9,9 +9,11 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, enum_column, utcnow
+from ..core.i18n import N_
 from ..extensions import db
 
 
@@ -21,7 +23,7 @@ class Frequency(enum.StrEnum):
     quarterly = "quarterly"
 
 
-FREQUENCY_LABELS = {Frequency.weekly: "每周", Frequency.monthly: "每月", Frequency.quarterly: "每季度"}
+FREQUENCY_LABELS = {Frequency.weekly: N_("每周"), Frequency.monthly: N_("每月"), Frequency.quarterly: N_("每季度")}
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -30,8 +32,8 @@ class DeliveryStatus(enum.StrEnum):
     failed = "failed"
 
 
-DELIVERY_STATUS_LABELS = {DeliveryStatus.pending: "待投递", DeliveryStatus.delivered: "已投递",
-                          DeliveryStatus.failed: "投递失败"}
+DELIVERY_STATUS_LABELS = {DeliveryStatus.pending: N_("待投递"), DeliveryStatus.delivered: N_("已投递"),
+                          DeliveryStatus.failed: N_("投递失败")}
 
 
 class ReportSubscription(db.Model):
@@ -54,7 +56,7 @@ class ReportSubscription(db.Model):
 
     @property
     def frequency_label(self) -> str:
-        return FREQUENCY_LABELS[self.frequency]
+        return gettext(FREQUENCY_LABELS[self.frequency])
 
 
 class ReportSnapshot(db.Model):
@@ -109,7 +111,7 @@ class ReportDelivery(db.Model):
 
     @property
     def status_label(self) -> str:
-        return DELIVERY_STATUS_LABELS[self.status]
+        return gettext(DELIVERY_STATUS_LABELS[self.status])
 
 
 class DeliveryAttempt(db.Model):

@@ -1,10 +1,12 @@
 """Shapes of report queries and answers, subscriptions, deliveries and snapshots."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ..core.messages import coded
 from ..core.pagination import PageArgs, page_schema
+from ..core.shanghai import today_shanghai
 from .models import DeliveryStatus, Frequency
-from .service import GROUPINGS
+from .service import GROUPINGS, default_period
 
 COUNTS = ("received", "accepted", "declined", "concluded", "agreement", "no_agreement", "withdrawn", "referred",
           "concluded_on_time", "completed")
@@ -15,6 +17,15 @@ class PeriodArgs(Schema):
     date_from = fields.Date(data_key="from", load_default=None)
     date_to = fields.Date(data_key="to", load_default=None)
 
+    @validates_schema
+    def _period_in_order(self, data, **_kwargs):
+        """A period that ends before it starts is the query's fault: a 422 filed under ``query``, field ``to``
+        (the defaults filled in as the report fills them: to = today, from = 1 January of to's year)."""
+        date_from, date_to = default_period(data.get("date_from"), data.get("date_to"))
+        if date_to < date_from:
+            raise ValidationError({"to": [coded("period_reversed", "结束日期 %(end)s 早于开始日期 %(start)s",
+                                                end=date_to.isoformat(), start=date_from.isoformat())]})
+
 
 class RatesQuery(PeriodArgs):
     region_code = fields.String(load_default=None, validate=validate.Length(max=12))
@@ -23,6 +34,15 @@ class RatesQuery(PeriodArgs):
     as_of = fields.Date(load_default=None)
     group_by = fields.String(load_default=None, validate=validate.OneOf(GROUPINGS))
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "xlsx", "csv")))
+
+    @validates_schema
+    def _as_of_not_before_the_period(self, data, **_kwargs):
+        """``as_of`` (default today) before the period's start: a 422 filed under ``query``, field ``as_of``."""
+        date_from, _date_to = default_period(data.get("date_from"), data.get("date_to"))
+        as_of = data.get("as_of") or today_shanghai()
+        if as_of < date_from:
+            raise ValidationError({"as_of": [coded("as_of_before_from", "统计截止日 %(as_of)s 早于开始日期 %(start)s",
+                                                   as_of=as_of.isoformat(), start=date_from.isoformat())]})
 
 
 class FlowsQuery(PeriodArgs):

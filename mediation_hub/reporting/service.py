@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from ..cases.models import CaseCategory
 from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor
+from ..core.messages import coded
 from ..core.modules import import_optional
 from ..core.shanghai import today_shanghai
 from ..errors import NotFound, ValidationFailed, collect
@@ -113,9 +114,9 @@ def region_children(code: str | None) -> list[Region]:
 def _check_period(date_from: date, date_to: date, as_of: date) -> None:
     errors: dict[str, list[str]] = {}
     if date_to < date_from:
-        collect(errors, "to", "结束日期不能早于开始日期 (to is before from)")
+        collect(errors, "to", coded("period_reversed", "结束日期不能早于开始日期"))
     if as_of < date_from:
-        collect(errors, "as_of", "统计截止日不能早于开始日期 (as_of is before from)")
+        collect(errors, "as_of", coded("as_of_before_from", "统计截止日不能早于开始日期"))
     if errors:
         raise ValidationFailed(errors)
 

@@ -24,6 +24,7 @@ from integrations.outbound import DestinationGuard, DestinationRefused
 
 from ..core.actor import Actor, Role
 from ..core.db import utcnow
+from ..core.messages import coded
 from ..core.pii import decrypt, encrypt
 from ..core.shanghai import SHANGHAI
 from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed, collect
@@ -100,28 +101,28 @@ def create_subscription(actor: Actor, data: dict) -> tuple[ReportSubscription, s
     """Subscribe a governance centre to a region's report. Returns the subscription and its signing secret
     (``whsec_…``, given or generated), which is shown once and stored encrypted."""
     if not actor.has_role(*MANAGERS):
-        raise PermissionDenied("只有协调人员或管理员可以管理报表订阅 (coordinators and administrators only)")
+        raise PermissionDenied(coded("officials_only", "只有协调人员或管理员可以管理报表订阅"))
     errors: dict[str, list[str]] = {}
     org = db.session.scalar(sa.select(Organization).where(
         Organization.id == data.get("organization_id"), Organization.id.in_(visible_organization_ids(actor))))
     if org is None:
-        collect(errors, "organization_id", "未知的组织 (unknown organisation)")
+        collect(errors, "organization_id", coded("unknown_organization", "未知的组织"))
     elif org.kind != OrgKind.governance_centre:
-        collect(errors, "organization_id", "报表只推送给综治中心 (reports go to governance centres)")
+        collect(errors, "organization_id", coded("not_governance_centre", "报表只推送给综治中心"))
     region_code = data.get("region_code")
     if db.session.get(Region, region_code or "") is None:
-        collect(errors, "region_code", "未知的行政区划代码 (unknown region code)")
+        collect(errors, "region_code", coded("unknown_region", "未知的行政区划代码"))
     elif not actor.sees_everything and not service.region_within(region_code, actor.region_code or ""):
-        collect(errors, "region_code", "超出您的管辖范围 (outside your region)")
+        collect(errors, "region_code", coded("outside_region", "超出您的管辖范围"))
     url = (data.get("endpoint_url") or "").strip()
     _check_endpoint_url(url, errors)
     secret = data.get("secret") or generate_secret()
     if not _valid_secret(secret):
-        collect(errors, "secret", "签名密钥格式为 whsec_ 加 base64 (whsec_ followed by base64)")
+        collect(errors, "secret", coded("invalid_secret", "签名密钥格式为 whsec_ 加 base64 编码"))
     try:
         frequency = Frequency(data.get("frequency"))
     except ValueError:
-        collect(errors, "frequency", "每周、每月或每季度 (weekly, monthly or quarterly)")
+        collect(errors, "frequency", coded("unknown_frequency", "频率须为每周、每月或每季度"))
     if errors:
         raise ValidationFailed(errors)
     sub = ReportSubscription(organization_id=org.id, region_code=region_code, frequency=frequency, endpoint_url=url,
@@ -156,7 +157,7 @@ def set_subscription_active(actor: Actor, subscription_id: int, active: bool) ->
     """Pause or resume a subscription (snapshots already frozen are still delivered)."""
     sub = get_subscription(actor, subscription_id)
     if not actor.has_role(*MANAGERS):
-        raise PermissionDenied("只有协调人员或管理员可以管理报表订阅 (coordinators and administrators only)")
+        raise PermissionDenied(coded("officials_only", "只有协调人员或管理员可以管理报表订阅"))
     sub.active = active
     db.session.flush()
     return sub
@@ -263,7 +264,7 @@ def redeliver(actor: Actor, delivery_id: int) -> ReportDelivery:
     """重新投递: put a failed delivery back in the outbox for a fresh round of attempts (the history stays)."""
     delivery = get_delivery(actor, delivery_id)
     if not actor.has_role(*MANAGERS):
-        raise PermissionDenied("只有协调人员或管理员可以重新投递 (coordinators and administrators only)")
+        raise PermissionDenied(coded("officials_only", "只有协调人员或管理员可以重新投递"))
     if delivery.status not in ALLOWED_FROM["redeliver"]:
         allowed = ", ".join(s.value for s in ALLOWED_FROM["redeliver"])
         raise StateConflict(f"投递状态为 {delivery.status.value}，只有 {allowed} 可以重新投递 "

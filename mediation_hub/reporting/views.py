@@ -6,18 +6,25 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth.current import current_actor
 from ..core.actor import Actor, Role
-from ..errors import PermissionDenied, ValidationFailed
+from ..core.dates import parse_date
+from ..core.messages import coded
+from ..core.shanghai import today_shanghai
+from ..errors import NotFound, PermissionDenied, ValidationFailed, collect
 from ..extensions import db
+from ..regions.models import Region
 from ..registry.models import Organization, OrgKind
 from ..registry.service import organizations_visible_to
 from . import service, subscriptions
-from .export import dashboard_download
+from .definitions import basis_note, definitions, null_rate_note
+from .export import column_titles, dashboard_download
 from .models import FREQUENCY_LABELS, ReportDelivery, ReportSubscription
 
 bp = Blueprint("reporting", __name__, url_prefix="/reporting", template_folder="templates")
@@ -27,29 +34,66 @@ DASHBOARD_ROLES = (Role.coordinator, Role.admin)
 def _require_official() -> Actor:
     actor = current_actor()
     if not actor.has_role(*DASHBOARD_ROLES):
-        raise PermissionDenied("统计看板供协调人员和管理员使用 (coordinators and administrators only)")
+        raise PermissionDenied(coded("officials_only", "统计看板供协调人员和管理员使用"))
     return actor
 
 
+FILTER_FIELDS = ("region_code", "from", "to", "as_of")
+
+
 def _date_arg(name: str, errors: dict) -> date | None:
-    raw = request.args.get(name) or None
+    raw = (request.args.get(name) or "").strip() or None
     if raw is None:
         return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors.setdefault(name, []).append("日期格式应为 YYYY-MM-DD")
+        return parse_date(raw)  # 2026-12-07, also 20261207 or 2026/12/7 from a phone's numeric keyboard
+    except ValueError as exc:
+        collect(errors, name, exc.args[0])  # coded Chinese, "请按 年-月-日 填写日期"
         return None
 
 
-def _period_args() -> dict:
+def _filters() -> tuple[dict, dict[str, list[str]]]:
+    """The dashboard's filters from the query string (a missing end is today, a missing start the first of January
+    of the end's year, a missing as-of date today), and every problem with them by form field, found at once."""
     errors: dict[str, list[str]] = {}
-    values = {name: _date_arg(name, errors) for name in ("from", "to", "as_of")}
+    dates = {name: _date_arg(name, errors) for name in ("from", "to", "as_of")}
+    region_code = (request.args.get("region_code") or "").strip() or None
+    if region_code is not None and db.session.get(Region, region_code) is None:
+        collect(errors, "region_code", coded("unknown_region", "没有这个地区，请从列表中选择"))
+    date_from, date_to = service.default_period(dates["from"], dates["to"])
+    if not errors.keys() & {"from", "to"} and date_to < date_from:
+        collect(errors, "to", coded("period_reversed", "结束日期 %(end)s 早于开始日期 %(start)s",
+                                    end=date_to.isoformat(), start=date_from.isoformat()))
+    as_of = dates["as_of"] or today_shanghai()
+    if not errors.keys() & {"from", "as_of"} and as_of < date_from:
+        collect(errors, "as_of", coded("as_of_before_from", "统计截止日 %(as_of)s 早于开始日期 %(start)s",
+                                       as_of=as_of.isoformat(), start=date_from.isoformat()))
+    return {"region_code": region_code, "date_from": date_from, "date_to": date_to, "as_of": dates["as_of"]}, errors
+
+
+def _dashboard_data(actor: Actor) -> tuple[dict | None, dict[str, list[str]], int]:
+    """The dashboard's figures, or the filter errors by field and the status to answer them with: 422 for a
+    filter that cannot be right, 404 for a region outside the actor's scope (convention 9: the same status as the
+    API), both shown beside the field on the dashboard's form rather than on an error page."""
+    args, errors = _filters()
     if errors:
-        raise ValidationFailed(errors)
-    date_from, date_to = service.default_period(values["from"], values["to"])
-    return {"region_code": request.args.get("region_code") or None, "date_from": date_from, "date_to": date_to,
-            "as_of": values["as_of"]}
+        return None, errors, 422
+    try:
+        return service.dashboard(actor, **args), {}, 200
+    except NotFound:
+        if args["region_code"] is None:
+            raise
+        return None, {"region_code": [coded("region_outside_scope", "该地区不在您的统计范围内，请从列表中选择")]}, 404
+    except ValidationFailed as exc:  # the service's own checks of the period, should a case slip past ours
+        return None, {name if name in FILTER_FIELDS else "form": list(msgs) for name, msgs in exc.errors.items()}, 422
+
+
+def _filter_values(data: dict | None) -> dict:
+    """What the form shows: the figures' own scope and period, or after an error what the person typed."""
+    if data is None:
+        return {name: request.args.get(name, "") for name in FILTER_FIELDS}
+    return {"region_code": data["scope"]["region_code"] or "", "from": data["from"].isoformat(),
+            "to": data["to"].isoformat(), "as_of": data["as_of"].isoformat()}
 
 
 def _series(groups: list[dict]) -> dict:
@@ -71,36 +115,65 @@ def chart_data(data: dict) -> dict:
         "region": _series(data["by_region"]), "studio": _series(data["by_studio"]),
         "flows": {"labels": [f"{p['from_region_name']}→{p['to_region_name']}" for p in pairs],
                   **{k: [p[k] for p in pairs] for k in ("total", "accepted", "declined", "expired", "pending")}},
+        "names": chart_names(),
     }
+
+
+def chart_names() -> dict:
+    """Series and axis names for the charts, in the page's language (the same words as the tables)."""
+    titles, month = column_titles(None), column_titles("month")
+    names = {"received": titles["received"], "concluded": titles["concluded"], "agreement": titles["agreement"],
+             "success_rate": _("调解成功率 %"), "month_received": month["received"],
+             "month_concluded": month["concluded"], "month_agreement": month["agreement"],
+             "month_success_rate": _("调解成功率 %（本月办结的案件）"), "cases": _("件"), "percent": "%",
+             "accepted": _("接收数"), "declined": _("退回数"), "expired": _("超期数"), "pending": _("待答复数")}
+    short = {"received": _("登记"), "concluded": _("办结"), "agreement": _("协议"), "success_rate": _("成功率 %"),
+             "accepted": _("接收"), "declined": _("退回"), "expired": _("超期"), "pending": _("待答复")}
+    # a phone's legend: the same series in short words (full names stay in the tooltip and the tables)
+    names["short"] = {names[key]: short[key.removeprefix("month_")] for key in names
+                      if key.removeprefix("month_") in short}
+    return names
+
+
+def _render_dashboard(actor: Actor, data: dict | None, errors: dict[str, list[str]], status: int):
+    return render_template("reporting/dashboard.html", data=data, charts=chart_data(data) if data else None,
+                           errors=errors, values=_filter_values(data), regions=service.region_choices(actor),
+                           national=actor.sees_everything, definitions=definitions(), basis_note=basis_note(),
+                           null_rate_note=null_rate_note(), titles=column_titles(None),
+                           month_titles=column_titles("month"),
+                           case_link="cases.case_detail" in current_app.view_functions,
+                           escalations_link="transfers.escalations" in current_app.view_functions), status
 
 
 @bp.get("")
 def dashboard():
-    """统计看板 for the user's region (or a region inside it), over a period."""
+    """统计看板 for the user's region (or a region inside it), over a period; a bad filter re-shows the form with
+    its message beside the field."""
     actor = _require_official()
-    args = _period_args()
-    data = service.dashboard(actor, **args)
-    return render_template("reporting/dashboard.html", data=data, charts=chart_data(data),
-                           regions=service.region_choices(actor), args=args, national=actor.sees_everything,
-                           case_link="cases.case_detail" in current_app.view_functions,
-                           escalations_link="transfers.escalations" in current_app.view_functions)
+    data, errors, status = _dashboard_data(actor)
+    return _render_dashboard(actor, data, errors, status)
 
 
 @bp.get("/download.xlsx")
 def dashboard_download_xlsx():
-    """The dashboard's figures as a workbook (one sheet per table)."""
+    """The dashboard's figures as a workbook (one sheet per table, and the definitions); a bad filter shows the
+    dashboard's form with its message, as the dashboard does."""
     actor = _require_official()
-    return dashboard_download(service.dashboard(actor, **_period_args()))
+    data, errors, status = _dashboard_data(actor)
+    if data is None:
+        return _render_dashboard(actor, data, errors, status)
+    return dashboard_download(data)
 
 
 # --- subscriptions -------------------------------------------------------------------------------------
 
 class SubscriptionForm(FlaskForm):
-    organization_id = SelectField("综治中心", coerce=int, validators=[DataRequired()])
-    region_code = SelectField("统计地区", validators=[DataRequired()])
-    frequency = SelectField("频率", choices=list(FREQUENCY_LABELS.items()), validators=[DataRequired()])
-    endpoint_url = StringField("接收地址 (https://…)", validators=[DataRequired(), Length(max=500)])
-    secret = StringField("签名密钥 (留空自动生成)", validators=[Optional(), Length(max=200)])
+    organization_id = SelectField(_l("综治中心"), coerce=int, validators=[DataRequired()])
+    region_code = SelectField(_l("统计地区"), validators=[DataRequired()])
+    frequency = SelectField(_l("频率"), choices=[(f, _l(label)) for f, label in FREQUENCY_LABELS.items()],
+                            validators=[DataRequired()])
+    endpoint_url = StringField(_l("接收地址（https://…）"), validators=[DataRequired(), Length(max=500)])
+    secret = StringField(_l("签名密钥（留空自动生成）"), validators=[Optional(), Length(max=200)])
 
 
 def _subscription_form(actor: Actor, formdata=None) -> SubscriptionForm:
@@ -118,7 +191,7 @@ def _render_subscriptions(actor: Actor, form: SubscriptionForm, status: int = 20
     deliveries = db.session.scalars(subscriptions.deliveries_visible_to(actor)
                                     .order_by(ReportDelivery.id.desc()).limit(100)).all()
     return render_template("reporting/subscriptions.html", subscriptions=subs, deliveries=deliveries, form=form,
-                           frequency_labels=FREQUENCY_LABELS), status
+                           frequency_labels={f: _(label) for f, label in FREQUENCY_LABELS.items()}), status
 
 
 @bp.get("/subscriptions")
@@ -143,7 +216,7 @@ def create_subscription():
             getattr(form, field, form.endpoint_url).errors = list(messages)
         return _render_subscriptions(actor, form, 422)
     db.session.commit()
-    flash(f"订阅已创建。签名密钥只显示这一次，请交给综治中心保存：{secret}", "warning")
+    flash(_("订阅已创建。签名密钥只显示这一次，请交给综治中心保存：%(secret)s", secret=secret), "warning")
     return redirect(url_for("reporting.subscription_list"))
 
 
@@ -153,5 +226,5 @@ def redeliver(delivery_id: int):
     actor = _require_official()  # the CSRF token is checked app-wide (CSRFProtect) before this runs
     subscriptions.redeliver(actor, delivery_id)
     db.session.commit()
-    flash("已重新加入投递队列 (queued for delivery again)")
+    flash(_("已重新加入投递队列"))
     return redirect(url_for("reporting.subscription_list"))

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, enum_column, provisional_flag, utcnow
+from ..core.i18n import N_
 from ..extensions import db
 
 
@@ -38,18 +39,19 @@ class DeclineReason(enum.StrEnum):
     other = "other"
 
 
-MODE_LABELS = {TransferMode.transfer: "转办", TransferMode.joint: "联合调解"}
+# Labels as stored and written into notifications (Chinese); translate them with gettext where they are shown.
+MODE_LABELS = {TransferMode.transfer: N_("转办"), TransferMode.joint: N_("联合调解")}
 STATUS_LABELS = {
-    TransferStatus.pending: "待答复", TransferStatus.accepted: "已接收", TransferStatus.declined: "已退回",
-    TransferStatus.expired: "已超期", TransferStatus.withdrawn: "已撤回",
+    TransferStatus.pending: N_("待答复"), TransferStatus.accepted: N_("已接收"), TransferStatus.declined: N_("已退回"),
+    TransferStatus.expired: N_("已超期"), TransferStatus.withdrawn: N_("已撤回"),
 }
 DECLINE_REASON_LABELS = {
-    DeclineReason.outside_competence: "不属本组织受理范围",
-    DeclineReason.wrong_region: "地区不符",
-    DeclineReason.conflict_of_interest: "存在利益冲突",
-    DeclineReason.capacity: "力量不足，无法承接",
-    DeclineReason.duplicate: "重复转办",
-    DeclineReason.other: "其他(须说明)",
+    DeclineReason.outside_competence: N_("不属本组织受理范围"),
+    DeclineReason.wrong_region: N_("地区不符"),
+    DeclineReason.conflict_of_interest: N_("存在利益冲突"),
+    DeclineReason.capacity: N_("力量不足，无法承接"),
+    DeclineReason.duplicate: N_("重复转办"),
+    DeclineReason.other: N_("其他（须说明）"),
 }
 ANSWERED_STATUSES = (TransferStatus.accepted, TransferStatus.declined)
 
@@ -144,3 +146,15 @@ class CaseCoOrganization(db.Model):
 def co_mediated_case_ids(organization_id: int | None) -> sa.Select:
     """Ids of the cases an organisation co-mediates (for ``cases_visible_to``: ``Case.id.in_(...)``)."""
     return sa.select(CaseCoOrganization.case_id).where(CaseCoOrganization.organization_id == organization_id)
+
+
+def transferred_out_case_ids(organization_ids: sa.Select | int | None = None) -> sa.Select:
+    """Ids of the cases handed over by an accepted transfer (mode ``transfer``) from the organisation
+    ``organization_ids`` (an id, or a select of ids; None for any sender): the cases its users keep reading."""
+    stmt = sa.select(Transfer.case_id).where(Transfer.status == TransferStatus.accepted,
+                                             Transfer.mode == TransferMode.transfer)
+    if isinstance(organization_ids, sa.Select):
+        return stmt.where(Transfer.from_organization_id.in_(organization_ids))
+    if organization_ids is not None:
+        return stmt.where(Transfer.from_organization_id == organization_ids)
+    return stmt

@@ -4,24 +4,40 @@ from marshmallow import Schema, fields, validate
 
 from ..calendars.schemas import provisional_field
 from ..core.pagination import PageArgs, page_schema
+from ..reference.fields import CodeOrName
 from .models import DeclineReason, TransferMode, TransferStatus
+
+ROUTE_REASON_CODES = ["agreement_covers", "specialty_match", "general_organization", "off_specialty",
+                      "mediator_specialty", "same_county", "same_city", "same_province", "open_cases"]
 
 
 class RouteOut(Schema):
+    """A partner organisation a case may go to (ranking rule: ``transfers.routing``)."""
+
     organization_id = fields.Integer()
     organization_name = fields.String()
     region_code = fields.String()
     region_name = fields.String()
     agreement_code = fields.String()
     agreement_name = fields.String()
-    score = fields.Float()
+    score = fields.Float(metadata={"description": "specialty fit + closeness - load; the list is sorted by it"})
+    specialty_fit = fields.String(metadata={
+        "enum": ["match", "general", "off_specialty"],
+        "description": "match: the organisation specialises in the case's category; general: it declares no "
+                       "specialty; off_specialty: its specialties are all other categories (ranked last)"})
     open_cases = fields.Integer()
-    reasons = fields.List(fields.String())
+    reasons = fields.List(fields.String(), metadata={
+        "description": "why it is suggested, one sentence each, in the request's language"})
+    reason_codes = fields.List(fields.String(metadata={"enum": ROUTE_REASON_CODES}), metadata={
+        "description": "the machine code of each reason, in the same order as ``reasons``"})
 
 
 class RoutesOut(Schema):
     routes = fields.List(fields.Nested(RouteOut))
-    reason = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "why ``routes`` is empty"})
+    reason_code = fields.String(allow_none=True, metadata={
+        "enum": ["not_cross_region", "no_agreement", "no_partner"],
+        "description": "the machine code of ``reason``"})
 
 
 class CaseTransferIn(Schema):
@@ -38,7 +54,7 @@ class TransferAcceptIn(Schema):
 
 
 class TransferDeclineIn(Schema):
-    reason_code = fields.Enum(DeclineReason, by_value=True, required=True)
+    reason_code = CodeOrName("decline-reasons", required=True, validate=validate.Length(max=40))
     reason_text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     answered_on = fields.Date(load_default=None, allow_none=True)
 

@@ -10,15 +10,19 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 
 from ..agreements.models import Agreement, AgreementScope
 from ..cases.events import record_event
 from ..cases.models import Case, CaseStatus
+from ..cases.rules import STATUS_LABELS as CASE_STATUS_LABELS
 from ..core.actor import Actor, Role
 from ..core.business_dates import check_business_date
 from ..core.calendar import working_days_between, working_deadline
 from ..core.db import utcnow
+from ..core.i18n import N_
+from ..core.messages import coded
 from ..core.shanghai import SHANGHAI, today_shanghai
 from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed, collect
 from ..extensions import db
@@ -27,7 +31,15 @@ from ..regions.models import Region
 from ..regions.service import subtree_condition
 from ..registry.models import MEDIATING_KINDS, Mediator, Organization, Studio
 from . import routing
-from .models import CaseCoOrganization, DeclineReason, Transfer, TransferMode, TransferStatus
+from .models import (
+    MODE_LABELS,
+    STATUS_LABELS,
+    CaseCoOrganization,
+    DeclineReason,
+    Transfer,
+    TransferMode,
+    TransferStatus,
+)
 
 # A case may be sent on only while it is being handled (DESIGN: accepted or in mediation).
 TRANSFERABLE_CASE_STATES = frozenset({CaseStatus.accepted, CaseStatus.in_mediation})
@@ -143,36 +155,36 @@ def transfer_view(actor: Actor, transfer_id: int) -> dict:
 def _check_date(value: date | None, earliest: date, field: str, errors: dict) -> date:
     day = value or today_shanghai()
     if day > today_shanghai():
-        collect(errors, field, "日期不能晚于今天 (cannot be in the future)")
+        collect(errors, field, coded("date_in_future", "日期不能晚于今天"))
     check_business_date(day, field, errors)
     if day < earliest:
-        collect(errors, field, f"日期不能早于上一步 {earliest.isoformat()} (before the previous step)")
+        collect(errors, field, coded("before_previous_step", "日期不能早于上一步 %(day)s", day=earliest.isoformat()))
     return day
 
 
 def _check_agreement(code: str, case: Case, receiver: Organization | None, on: date, errors: dict) -> Agreement | None:
     agreement = db.session.get(Agreement, code)
     if agreement is None:
-        collect(errors, "agreement_code", "未知的协议 (unknown agreement)")
+        collect(errors, "agreement_code", coded("unknown_agreement", "未知的协议"))
         return None
     if not agreement.active:
-        collect(errors, "agreement_code", "协议已停用 (the agreement is not active)")
+        collect(errors, "agreement_code", coded("agreement_inactive", "协议已停用"))
     elif not agreement.in_force_on(on):
-        collect(errors, "agreement_code", "协议在该日期不在有效期内 (the agreement is not in force on that date)")
+        collect(errors, "agreement_code", coded("agreement_not_in_force", "协议在该日期不在有效期内"))
     if not agreement.covers_scope(AgreementScope.mediation):
-        collect(errors, "agreement_code", "协议不适用于调解 (the agreement does not cover mediation)")
+        collect(errors, "agreement_code", coded("agreement_not_for_mediation", "协议不适用于调解"))
     involved = list(routing.involved_regions(case))
     uncovered = [c for c in involved if not _covers(agreement, c, on)]
     if uncovered:
-        collect(errors, "agreement_code", "协议未覆盖案件所涉地区 " + "、".join(uncovered)
-                + " (the agreement does not cover every region the case involves)")
+        collect(errors, "agreement_code", coded("agreement_does_not_cover_regions",
+                                                "协议未覆盖案件所涉地区 %(regions)s", regions="、".join(uncovered)))
     if receiver is not None:
         if not _covers(agreement, receiver.region_code, on):
             collect(errors, "to_organization_id",
-                    "接收组织不在协议地区内 (the receiving organisation lies outside the agreement)")
+                    coded("receiver_outside_agreement", "接收组织不在协议地区内"))
         elif not uncovered and not routing.is_partner_along(agreement, case, receiver.id):
-            collect(errors, "to_organization_id", "接收组织不在案件所涉的另一地区 "
-                    "(the receiving organisation is not in another region the case involves)")
+            collect(errors, "to_organization_id",
+                    coded("receiver_not_in_other_region", "接收组织不在案件所涉的另一地区"))
     return agreement
 
 
@@ -186,14 +198,14 @@ def _covers(agreement: Agreement, region_code: str, on: date) -> bool:
 def _check_receiver(organization_id: int, case: Case, mode: TransferMode, errors: dict) -> Organization | None:
     receiver = db.session.get(Organization, organization_id)
     if receiver is None:
-        collect(errors, "to_organization_id", "未知的组织 (unknown organisation)")
+        collect(errors, "to_organization_id", coded("unknown_organization", "未知的组织"))
         return None
     if receiver.id == case.organization_id:
-        collect(errors, "to_organization_id", "不能转给本组织 (that is the handling organisation)")
+        collect(errors, "to_organization_id", coded("receiver_is_sender", "不能转给本组织"))
     if not receiver.active or receiver.kind not in MEDIATING_KINDS:
-        collect(errors, "to_organization_id", "接收方须为在册的调解组织 (must be an active mediation organisation)")
+        collect(errors, "to_organization_id", coded("not_mediation_organization", "接收方须为在册的调解组织"))
     if mode == TransferMode.joint and db.session.get(CaseCoOrganization, (case.id, receiver.id)) is not None:
-        collect(errors, "to_organization_id", "该组织已参与联合调解 (already co-mediating this case)")
+        collect(errors, "to_organization_id", coded("already_co_mediating", "该组织已参与联合调解"))
     return receiver
 
 
@@ -209,11 +221,12 @@ def request_transfer(actor: Actor, case_id: int, *, to_organization_id: int, agr
     case = get_case(actor, case_id)
     if not actor.is_admin and actor.organization_id != case.organization_id:
         # A case the actor sees (a coordinator's region) but does not handle: forbidden, as its transitions are.
-        raise PermissionDenied("只有承办组织可以转办或请求联合调解 (only the handling organisation may send it)")
+        raise PermissionDenied(coded("not_handling_organization", "只有承办组织可以转办或请求联合调解"))
     errors: dict[str, list[str]] = {}
     if case.status not in TRANSFERABLE_CASE_STATES:
-        collect(errors, "case_id", f"案件状态为 {case.status.value}，只有已受理或调解中的案件可以转办 "
-                "(only an accepted or in-mediation case can be transferred)")
+        collect(errors, "case_id", coded("case_not_transferable",
+                                         "案件状态为「%(status)s」，只有已受理或调解中的案件可以转办",
+                                         status=CASE_STATUS_LABELS[case.status]))
     requested_on = _check_date(requested_on, case.last_step_on, "requested_on", errors)
     receiver = _check_receiver(to_organization_id, case, mode, errors)
     agreement = _check_agreement(agreement_code, case, receiver, requested_on, errors)
@@ -230,7 +243,8 @@ def request_transfer(actor: Actor, case_id: int, *, to_organization_id: int, agr
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:  # a concurrent request of the same mode got in first
-        raise StateConflict(f"该案件已有待答复的{transfer.mode_label}请求 (a {mode.value} request is pending)") from exc
+        raise StateConflict(coded("transfer_pending", "该案件已有待答复的%(mode)s请求",
+                                  mode=gettext(MODE_LABELS[mode]))) from exc
     record_event(case, event_code(mode, "requested"), actor, requested_on,
                  {"transfer_id": transfer.id, "to_organization_id": receiver.id, "agreement_code": agreement.code,
                   "respond_by": transfer.respond_by.isoformat(), "working_days": agreement.response_working_days})
@@ -244,8 +258,8 @@ def _refuse_second_pending(case_id: int, mode: TransferMode) -> None:
     pending = db.session.scalar(sa.select(Transfer.id).where(
         Transfer.case_id == case_id, Transfer.mode == mode, Transfer.status == TransferStatus.pending))
     if pending is not None:
-        raise StateConflict(f"该案件已有待答复的请求 #{pending} (a {mode.value} request is pending; "
-                            "withdraw it or wait for the answer)")
+        raise StateConflict(coded("transfer_pending", "该案件已有待答复的%(mode)s请求 #%(id)s，请撤回或等待答复",
+                                  mode=gettext(MODE_LABELS[mode]), id=pending))
 
 
 # --- answering -------------------------------------------------------------------------------------------
@@ -266,10 +280,13 @@ def _close(transfer: Transfer, action: str, target: TransferStatus, values: dict
     db.session.refresh(transfer)
 
 
+ACTION_LABELS = {"accept": N_("接收"), "decline": N_("退回"), "withdraw": N_("撤回"), "expire": N_("超期处理")}
+
+
 def _conflict_message(status: TransferStatus, action: str) -> str:
-    allowed = ", ".join(s.value for s in TRANSITIONS[action])
-    return f"转办请求当前状态为 {status.value}，不能{action}（仅限 {allowed}）(transfer is {status.value}; " \
-           f"{action} needs {allowed})"
+    allowed = "、".join(gettext(STATUS_LABELS[s]) for s in TRANSITIONS[action])
+    return coded("transfer_state_conflict", "转办请求当前状态为「%(status)s」，不能%(action)s（仅限%(allowed)s状态）",
+                 status=gettext(STATUS_LABELS[status]), action=gettext(ACTION_LABELS[action]), allowed=allowed)
 
 
 def _answer_values(actor: Actor, transfer: Transfer, answered_on: date | None) -> dict:
@@ -283,8 +300,9 @@ def _answer_values(actor: Actor, transfer: Transfer, answered_on: date | None) -
 
 def _require_side(actor: Actor, transfer: Transfer, organization_id: int, who: str) -> None:
     if not actor.is_admin and actor.organization_id != organization_id:
-        raise PermissionDenied(f"只有{who}可以这样做 (only the {'receiving' if who == '接收组织' else 'sending'} "
-                               "organisation may do this)")
+        if who == "接收组织":
+            raise PermissionDenied(coded("not_receiving_organization", "只有接收组织可以这样做"))
+        raise PermissionDenied(coded("not_sending_organization", "只有发起组织可以这样做"))
 
 
 def accept_transfer(actor: Actor, transfer_id: int, *, answered_on: date | None = None) -> Transfer:
@@ -312,8 +330,8 @@ def accept_transfer(actor: Actor, transfer_id: int, *, answered_on: date | None 
 
 def _require_case_still_with_sender(transfer: Transfer, case: Case) -> None:
     if case.organization_id != transfer.from_organization_id or case.status not in TRANSFERABLE_CASE_STATES:
-        raise StateConflict(f"案件已由其他组织承办或状态为 {case.status.value}，请求已失效 "
-                            "(the case has moved on since the request)")
+        raise StateConflict(coded("transfer_obsolete", "案件已由其他组织承办或状态为「%(status)s」，请求已失效",
+                                  status=CASE_STATUS_LABELS[case.status]))
 
 
 def _move_case(actor: Actor, transfer: Transfer, case: Case) -> None:
@@ -357,10 +375,10 @@ def decline_transfer(actor: Actor, transfer_id: int, *, reason_code: DeclineReas
     try:
         reason_code = DeclineReason(reason_code)
     except ValueError:
-        collect(errors, "reason_code", "未知的退回理由 (unknown reason code)")
+        collect(errors, "reason_code", coded("unknown_reason", "未知的退回理由"))
     reason_text = (reason_text or "").strip() or None
     if reason_code == DeclineReason.other and not reason_text:
-        collect(errors, "reason_text", "选择“其他”时须说明理由 (a text is needed for 'other')")
+        collect(errors, "reason_text", coded("reason_text_required", "选择“其他”时须说明理由"))
     if errors:
         raise ValidationFailed(errors)
     values = _answer_values(actor, transfer, answered_on)
@@ -412,7 +430,8 @@ def expire_transfer(actor: Actor, transfer: Transfer, now: datetime) -> bool:
 
 
 def escalate(transfer: Transfer) -> None:
-    """Notify the coordinators of the sender's and the receiver's province (once each) and the sender."""
+    """Notify the coordinators of the sender's and the receiver's province (once each) and both sides (once
+    each: ``expired_notices``)."""
     case = transfer.case
     message = (f"{transfer.mode_label}请求 #{transfer.id}（案件 {case.number}，{transfer.from_organization.name} → "
                f"{transfer.to_organization.name}）未在 {transfer.respond_by.isoformat()} 前答复，已超期")
@@ -421,15 +440,29 @@ def escalate(transfer: Transfer) -> None:
     for province in provinces:
         notify(kind="transfer_escalated", region_code=province, message=message, link="/transfers/escalations",
                dedupe_key=f"transfer-escalated:{transfer.id}:{province}")
-    notify(kind=event_code(transfer.mode, "expired"), organization_id=transfer.from_organization_id,
-           message=message, link=transfer_link(transfer.id), dedupe_key=f"transfer-expired:{transfer.id}")
+    expired_notices(transfer)
+
+
+def expired_notices(transfer: Transfer) -> None:
+    """Tell the sending and the receiving organisation, once each, that the request expired unanswered: the
+    sender keeps the case and may send it elsewhere; the receiver can no longer answer."""
+    case, kind, link = transfer.case, event_code(transfer.mode, "expired"), transfer_link(transfer.id)
+    day = transfer.respond_by.isoformat()
+    notify(kind=kind, organization_id=transfer.from_organization_id, link=link,
+           dedupe_key=f"transfer-expired:{transfer.id}",
+           message=f"您发往{transfer.to_organization.name}的{transfer.mode_label}请求 #{transfer.id}（案件 "
+                   f"{case.number}）未在 {day} 前得到答复，已超期失效；案件仍由本组织承办，可另选组织发送。")
+    notify(kind=kind, organization_id=transfer.to_organization_id, link=link,
+           dedupe_key=f"transfer-expired:{transfer.id}:receiver",
+           message=f"{transfer.from_organization.name}发来的{transfer.mode_label}请求 #{transfer.id}（案件 "
+                   f"{case.number}）未在 {day} 前答复，已超期失效，不能再接收或退回；已报双方协调人员。")
 
 
 def escalations(actor: Actor, *, today: date | None = None) -> sa.Select:
     """Expired transfers and still-pending overdue ones touching the coordinator's region (most overdue
     first). Only coordinators and admins keep this list."""
     if not actor.has_role(Role.coordinator):
-        raise PermissionDenied("只有协调人员可查看超期升级列表 (only coordinators see escalations)")
+        raise PermissionDenied(coded("coordinators_only", "只有协调人员可查看超期升级列表"))
     today = today or today_shanghai()
     overdue = sa.or_(Transfer.status == TransferStatus.expired,
                      sa.and_(Transfer.status == TransferStatus.pending, Transfer.respond_by < today))

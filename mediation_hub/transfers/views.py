@@ -5,6 +5,7 @@ call one service function, commit once and redirect."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..auth.current import current_actor
 from ..cases.models import Case
@@ -23,8 +24,12 @@ QUEUE_SIZE = 50
 
 @bp.context_processor
 def _labels():
-    return {"mode_labels": MODE_LABELS, "transfer_status_labels": STATUS_LABELS,
-            "decline_reason_labels": DECLINE_REASON_LABELS, "today": today_shanghai()}
+    return {"mode_labels": _translated(MODE_LABELS), "transfer_status_labels": _translated(STATUS_LABELS),
+            "decline_reason_labels": _translated(DECLINE_REASON_LABELS), "today": today_shanghai()}
+
+
+def _translated(labels: dict) -> dict:
+    return {key: _(label) for key, label in labels.items()}
 
 
 @bp.app_context_processor
@@ -55,7 +60,7 @@ def queue():
     status = request.args.get("status") or None
     status = TransferStatus(status) if status in TransferStatus.__members__ else None
     sections = []
-    for direction, title in (("incoming", "收到的请求"), ("outgoing", "发出的请求")):
+    for direction, title in (("incoming", _("收到的请求")), ("outgoing", _("发出的请求"))):
         page = paginate(service.list_transfers(actor, direction=direction, status=status), 1, QUEUE_SIZE)
         sections.append({"direction": direction, "title": title, "page": page})
     return render_template("transfers/queue.html", sections=sections, status=status,
@@ -132,7 +137,7 @@ def accept(transfer_id: int):
         db.session.rollback()
         return _render_transfer(transfer_id, error=exc.message, status=409)
     db.session.commit()
-    flash(f"已接收{transfer.mode_label}案件 {transfer.case.number}", "success")
+    flash(_("已接收%(mode)s案件 %(number)s", mode=_(transfer.mode_label), number=transfer.case.number), "success")
     return redirect(url_for("transfers.transfer_detail", transfer_id=transfer_id))
 
 
@@ -152,21 +157,21 @@ def decline(transfer_id: int):
         db.session.rollback()
         return _render_transfer(transfer_id, error=exc.message, status=409)
     db.session.commit()
-    flash("已退回该请求", "success")
+    flash(_("已退回该请求"), "success")
     return redirect(url_for("transfers.transfer_detail", transfer_id=transfer_id))
 
 
 @bp.post("/<int:transfer_id>/withdraw")
 def withdraw(transfer_id: int):
     if not WithdrawTransferForm().validate_on_submit():
-        return _render_transfer(transfer_id, error="表单已失效，请重试", status=400)
+        return _render_transfer(transfer_id, error=_("表单已失效，请重试"), status=400)
     try:
         service.withdraw_transfer(current_actor(), transfer_id)
     except StateConflict as exc:
         db.session.rollback()
         return _render_transfer(transfer_id, error=exc.message, status=409)
     db.session.commit()
-    flash("已撤回该请求", "success")
+    flash(_("已撤回该请求"), "success")
     return redirect(url_for("transfers.transfer_detail", transfer_id=transfer_id))
 
 
@@ -178,7 +183,7 @@ def request_transfer():
     form = RequestTransferForm()
     case_id = form.case_id.data
     if not form.validate_on_submit() or case_id is None:
-        flash("请求无效，请从案件页重新选择 (invalid request)", "error")
+        flash(_("请求无效，请从案件页重新选择"), "error")
         return redirect(url_for("cases.case_detail", case_id=case_id) if case_id else url_for("transfers.queue"))
     try:
         transfer = service.request_transfer(current_actor(), case_id, to_organization_id=form.to_organization_id.data,
@@ -187,9 +192,9 @@ def request_transfer():
     except (ValidationFailed, StateConflict) as exc:
         db.session.rollback()
         messages = [m for ms in (exc.errors or {}).values() for m in ms] or [exc.message]
-        flash("未能发出请求：" + "；".join(messages), "error")
+        flash(_("未能发出请求：") + "；".join(messages), "error")
         return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="transfers"))
     db.session.commit()
-    flash(f"已向 {transfer.to_organization.name} 发出{transfer.mode_label}请求，答复期限 "
-          f"{transfer.respond_by.isoformat()}", "success")
+    flash(_("已向 %(organization)s 发出%(mode)s请求，答复期限 %(day)s", organization=transfer.to_organization.name,
+            mode=_(transfer.mode_label), day=transfer.respond_by.isoformat()), "success")
     return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="transfers"))

@@ -6,8 +6,11 @@
 
 from ..rules import TRANSITIONS, allowed_actions, is_cross_region, is_overdue
 from .registration import (
+    DuplicateCheck,
+    PossibleDuplicate,
     case_columns,
     check_case_data,
+    check_for_duplicates,
     handling_organization_problem,
     party_columns,
     possible_duplicates,
@@ -17,16 +20,23 @@ from .registration import (
 from .reveal import reveal_party_numbers
 from .scope import (
     DETAIL_LOADING,
+    Handover,
     SearchedNumber,
     can_handle,
     carries_personal_number,
     case_scope,
     cases_visible_to,
     get_case,
+    handovers,
     is_of_handling_organization,
     masked_text,
+    only_reads,
+    read_only_ids,
+    readable_by,
+    require_may_act,
     search_cases,
     searched_number,
+    transferred_out_condition,
     worklist,
 )
 from .transitions import (
@@ -50,4 +60,7 @@ __all__ = [
     "is_of_handling_organization", "is_overdue", "possible_duplicates", "record_confirmation_result",
     "record_follow_up", "record_session", "register_case", "reveal_party_numbers", "search_cases", "worklist",
     "SearchedNumber", "carries_personal_number", "masked_text", "searched_number",
+    "Handover", "handovers", "only_reads", "read_only_ids", "readable_by", "require_may_act",
+    "transferred_out_condition",
+    "DuplicateCheck", "PossibleDuplicate", "check_for_duplicates",
 ]

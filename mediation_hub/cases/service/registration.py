@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import identity_key
 
 from ...core.actor import Actor
 from ...core.business_dates import check_business_date
+from ...core.messages import coded
 from ...core.pii import PersonalNumbersMixin, lookup_hash, normalise_id_number, normalise_phone, normalise_uscc
 from ...core.shanghai import today_shanghai
-from ...errors import PermissionDenied, ValidationFailed, collect
+from ...errors import PermissionDenied, StateConflict, ValidationFailed, collect
 from ...extensions import db
 from ...regions.models import Region
 from ...registry.models import MEDIATING_KINDS, Mediator, Organization, Studio
 from ..events import record_event
 from ..models import Case, CaseCategory, CaseMediator, CaseSource, Party, PartyKind, PartyRole
 from ..numbering import next_case_number
-from ..rules import OPEN_STATES, is_cross_region, to_amount
+from ..rules import DUPLICATE_WINDOW_DAYS, OPEN_STATES, SUMMARY_MAX_LENGTH, is_cross_region, to_amount
 from .scope import CASE_HANDLER_ROLES, case_scope
 
 SIDES = (PartyRole.applicant, PartyRole.respondent)
@@ -29,25 +30,25 @@ SIDES = (PartyRole.applicant, PartyRole.respondent)
 def _check_region(code: str | None, field: str, errors: dict, *, required: bool) -> None:
     if not code:
         if required:
-            collect(errors, field, "请选择行政区划 (a region is required)")
+            collect(errors, field, coded("region_required", "请选择行政区划"))
         return
     region = db.session.get(Region, code)
     if region is None:
-        collect(errors, field, f"未知的行政区划代码 {code} (unknown region code)")
+        collect(errors, field, coded("unknown_region", "未知的行政区划代码 %(region)s", region=code))
     elif region.province_code is None:
-        collect(errors, field, "请选择具体的行政区划，而不是自定义区域 (choose a division, not a custom grouping)")
+        collect(errors, field, coded("custom_region_not_allowed", "请选择具体的行政区划，而不是自定义区域"))
 
 
 def _handling_organization(actor: Actor, data: dict, errors: dict) -> Organization | None:
     if not (actor.is_admin or actor.is_system or actor.role in CASE_HANDLER_ROLES):
-        raise PermissionDenied("只有调解组织的工作人员可以登记案件 (only mediation staff register cases)")
+        raise PermissionDenied(coded("not_mediation_staff", "只有调解组织的工作人员可以登记案件"))
     org_id = data.get("organization_id") or actor.organization_id
     if org_id is None:
-        collect(errors, "organization_id", "请选择承办组织 (the handling organisation is required)")
+        collect(errors, "organization_id", coded("organization_required", "请选择承办组织"))
         return None
     org = db.session.get(Organization, org_id)
     if org is None or not (actor.is_admin or actor.is_system or org.id == actor.organization_id):
-        collect(errors, "organization_id", "只能为本组织登记案件 (you register cases for your own organisation)")
+        collect(errors, "organization_id", coded("not_own_organization", "只能为本组织登记案件"))
         return None
     problem = handling_organization_problem(org)
     if problem:
@@ -59,20 +60,23 @@ def _handling_organization(actor: Actor, data: dict, errors: dict) -> Organizati
 def handling_organization_problem(org: Organization) -> str | None:
     """Why ``org`` may not handle cases (not a mediation organisation, or inactive), or None."""
     if org.kind not in MEDIATING_KINDS or not org.active:
-        return "承办组织须为在册的调解组织 (must be an active mediation organisation)"
+        return coded("not_mediation_organization", "承办组织须为在册的调解组织")
     return None
 
 
 def _check_case_fields(data: dict, org: Organization | None, errors: dict) -> None:
     if not (data.get("summary") or "").strip():
-        collect(errors, "summary", "请填写纠纷简要情况 (a summary is required)")
+        collect(errors, "summary", coded("summary_required", "请填写纠纷简要情况"))
+    elif len(data["summary"]) > SUMMARY_MAX_LENGTH:
+        collect(errors, "summary", coded("summary_too_long", "纠纷简要情况最多 %(max)s 字，现有 %(count)s 字",
+                                         max=SUMMARY_MAX_LENGTH, count=len(data["summary"])))
     if not data.get("category") or db.session.get(CaseCategory, data["category"]) is None:
-        collect(errors, "category", "未知的纠纷类别 (unknown category)")
+        collect(errors, "category", coded("unknown_category", "未知的纠纷类别"))
     if not data.get("source") or db.session.get(CaseSource, data["source"]) is None:
-        collect(errors, "source", "未知的案件来源 (unknown source)")
+        collect(errors, "source", coded("unknown_source", "未知的案件来源"))
     received_on = data.get("received_on")
     if received_on and received_on > today_shanghai():
-        collect(errors, "received_on", "受理登记日期不能晚于今天 (may not be in the future)")
+        collect(errors, "received_on", coded("date_in_future", "受理登记日期不能晚于今天"))
     check_business_date(received_on, "received_on", errors)
     _check_region(data.get("occurred_region_code"), "occurred_region_code", errors, required=True)
     data["amount_yuan"] = to_amount(data.get("amount_yuan"), "amount_yuan", errors)
@@ -81,44 +85,46 @@ def _check_case_fields(data: dict, org: Organization | None, errors: dict) -> No
     if data.get("studio_id"):
         studio = db.session.get(Studio, data["studio_id"])
         if studio is None or studio.organization_id != org.id or not studio.active:
-            collect(errors, "studio_id", "工作室须属于承办组织 (the studio must belong to the handling organisation)")
+            collect(errors, "studio_id", coded("studio_not_of_organization", "工作室须属于承办组织"))
     for mediator_id in data.get("mediator_ids") or []:
         mediator = db.session.get(Mediator, mediator_id)
         if mediator is None or mediator.organization_id != org.id or not mediator.active:
-            collect(errors, "mediator_ids", f"调解员 {mediator_id} 不属于承办组织 (not a mediator of the organisation)")
+            collect(errors, "mediator_ids", coded("mediator_not_of_organization", "调解员 %(id)s 不属于承办组织",
+                                                     id=mediator_id))
 
 
 def _check_party(index: int, party: dict, errors: dict) -> dict:
     """Normalise one party in place; messages go under ``parties.<index>.<field>``."""
     prefix = f"parties.{index}."
     if not (party.get("name") or "").strip():
-        collect(errors, prefix + "name", "请填写当事人名称 (a name is required)")
+        collect(errors, prefix + "name", coded("name_required", "请填写当事人名称"))
     role, kind = PartyRole(party["role"]), PartyKind(party["kind"])
     if kind == PartyKind.person:
         if party.get("uscc"):
-            collect(errors, prefix + "uscc", "自然人当事人填写身份证号码 (a person has an ID number, not a USCC)")
+            collect(errors, prefix + "uscc", coded("uscc_not_for_person", "自然人当事人填写身份证号码"))
         if party.get("id_number"):
             try:
                 party["id_number"] = normalise_id_number(party["id_number"])
             except ValueError as exc:
-                collect(errors, prefix + "id_number", str(exc))
+                collect(errors, prefix + "id_number", exc.args[0])
         elif role == PartyRole.applicant:
-            collect(errors, prefix + "id_number", "申请人须提供身份证号码 (an applicant's ID number is required)")
+            collect(errors, prefix + "id_number", coded("id_number_required", "申请人须提供身份证号码"))
     else:
         if party.get("id_number"):
-            collect(errors, prefix + "id_number", "组织当事人填写统一社会信用代码 (an organisation has a USCC)")
+            collect(errors, prefix + "id_number",
+                    coded("id_number_not_for_organization", "组织当事人填写统一社会信用代码"))
         if party.get("uscc"):
             try:
                 party["uscc"] = normalise_uscc(party["uscc"])
             except ValueError as exc:
-                collect(errors, prefix + "uscc", str(exc))
+                collect(errors, prefix + "uscc", exc.args[0])
         elif role == PartyRole.applicant:
-            collect(errors, prefix + "uscc", "申请人须提供统一社会信用代码 (an applicant's USCC is required)")
+            collect(errors, prefix + "uscc", coded("uscc_required", "申请人须提供统一社会信用代码"))
     if party.get("phone"):
         try:
             party["phone"] = normalise_phone(party["phone"])
         except ValueError as exc:
-            collect(errors, prefix + "phone", str(exc))
+            collect(errors, prefix + "phone", exc.args[0])
     _check_region(party.get("region_code"), prefix + "region_code", errors, required=False)
     return party
 
@@ -127,7 +133,7 @@ def _check_parties(parties: list[dict], errors: dict) -> list[dict]:
     checked = [_check_party(i, dict(p), errors) for i, p in enumerate(parties)]
     roles = {PartyRole(p["role"]) for p in checked}
     if PartyRole.applicant not in roles or PartyRole.respondent not in roles:
-        collect(errors, "parties", "至少需要一名申请人和一名被申请人 (at least one applicant and one respondent)")
+        collect(errors, "parties", coded("applicant_and_respondent_required", "至少需要一名申请人和一名被申请人"))
     return checked
 
 
@@ -155,39 +161,78 @@ def _party_hash(party: dict) -> str | None:
     return lookup_hash("uscc", party["uscc"]) if party.get("uscc") else None
 
 
-def possible_duplicates(actor: Actor, parties: list[dict], *, exclude_case_id: int | None = None) -> list[dict]:
-    """Open cases where one of ``parties`` (same keyed hash) meets the same counterpart (the other side
-    matching by hash or by name, roles swapped or not): warnings, never a block."""
-    sides = {role: [p for p in parties if PartyRole(p["role"]) == role] for role in SIDES}
-    same, other = aliased(Party), aliased(Party)
-    pairs = []
-    for role in SIDES:
-        counter_role = SIDES[1 - SIDES.index(role)]
-        hashes = [h for h in (_party_hash(p) for p in sides[role]) if h]
-        counter_hashes = [h for h in (_party_hash(p) for p in sides[counter_role]) if h]
-        counter_names = [p["name"].strip() for p in sides[counter_role] if (p.get("name") or "").strip()]
-        counterpart = ([other.id_number_hash.in_(counter_hashes)] if counter_hashes else []) + \
-            ([other.name.in_(counter_names)] if counter_names else [])
-        if hashes and counterpart:
-            pairs.append(sa.and_(same.id_number_hash.in_(hashes), sa.or_(*counterpart)))
-    if not pairs:
-        return []
-    stmt = (sa.select(Case).join(same, same.case_id == Case.id).join(other, other.case_id == Case.id)
-            .where(Case.status.in_(OPEN_STATES), same.role.in_(SIDES), other.role.in_(SIDES),
-                   same.role != other.role, sa.or_(*pairs))
-            .distinct().order_by(Case.id))
+@dataclass
+class DuplicateCheck:
+    """Open cases (not concluded nor declined) registered in the last ``DUPLICATE_WINDOW_DAYS`` days with one of
+    a registration's parties (same keyed hash of the ID number or USCC): the ones the actor may see, and how many
+    others (another organisation's, shown only as a count)."""
+
+    candidates: list[Case] = field(default_factory=list)
+    elsewhere: int = 0
+    case_ids: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.case_ids)
+
+    def warnings(self) -> list[dict]:
+        """The check as registration warnings: one per case the actor may see, one for the count of others."""
+        items = [{"code": "possible_duplicate", "case_id": case.id, "number": case.number,
+                  "organization_id": case.organization_id, "visible": True,
+                  "message": coded("possible_duplicate", "可能重复：未结案件 %(number)s 涉及同一当事人，请核实",
+                                   number=case.number)}
+                 for case in self.candidates]
+        if self.elsewhere:
+            items.append({"code": "possible_duplicate_elsewhere", "case_id": None, "number": None,
+                          "organization_id": None, "visible": False,
+                          "message": coded("possible_duplicate_elsewhere",
+                                           "其他组织有 %(count)s 件涉及同一当事人的未结案件", count=self.elsewhere)})
+        return items
+
+
+class PossibleDuplicate(StateConflict):
+    """A registration names a party of an open recent case, and the caller has not confirmed it is another
+    dispute (409 ``possible_duplicate``); ``check`` holds what was found."""
+
+    def __init__(self, check: DuplicateCheck):
+        super().__init__(coded("possible_duplicate",
+                               "可能重复登记：同一当事人近 %(days)s 天内有未结案件。请核实；确属另一纠纷的，"
+                               "可以仍然登记", days=DUPLICATE_WINDOW_DAYS))
+        self.check = check
+
+
+def possible_duplicates(actor: Actor, parties: list[dict], *, exclude_case_id: int | None = None,
+                        today: date | None = None) -> DuplicateCheck:
+    """Open cases registered in the last ``DUPLICATE_WINDOW_DAYS`` calendar days (Asia/Shanghai) where one of
+    ``parties`` (checked: numbers normalised) is a party too, matched by the keyed hash of its ID number or USCC
+    (a name alone never matches). Cases the actor may see are returned; the others are only counted."""
+    hashes = sorted({h for h in (_party_hash(p) for p in parties if isinstance(p, dict)) if h})
+    if not hashes:
+        return DuplicateCheck()
+    since = (today or today_shanghai()) - timedelta(days=DUPLICATE_WINDOW_DAYS)
+    matching = sa.select(Party.case_id).where(Party.id_number_hash.in_(hashes))
+    stmt = sa.select(Case.id).where(Case.id.in_(matching), Case.status.in_(OPEN_STATES), Case.received_on >= since)
     if exclude_case_id is not None:
         stmt = stmt.where(Case.id != exclude_case_id)
-    found = db.session.scalars(stmt).all()
-    if not found:
-        return []
-    visible = set(db.session.scalars(sa.select(Case.id).where(case_scope(actor),
-                                                               Case.id.in_([c.id for c in found]))))
-    return [{"code": "possible_duplicate", "case_id": case.id, "number": case.number,
-             "organization_id": case.organization_id, "visible": case.id in visible,
-             "message": f"可能重复: {case.organization.name} 有一件未结案件 {case.number}，当事人及对方当事人相同"
-                        f" (possible duplicate of open case {case.number})"}
-            for case in found]
+    case_ids = list(db.session.scalars(stmt.order_by(Case.received_on.desc(), Case.id.desc())))
+    if not case_ids:
+        return DuplicateCheck()
+    visible = db.session.scalars(sa.select(Case).where(Case.id.in_(case_ids), case_scope(actor))
+                                 .order_by(Case.received_on.desc(), Case.id.desc())).all()
+    return DuplicateCheck(list(visible), len(case_ids) - len(visible), case_ids)
+
+
+def check_for_duplicates(actor: Actor, parties: list[dict]) -> DuplicateCheck:
+    """What registering ``parties`` would warn of, without registering anything (the API's check-duplicates and
+    the page's warning). Numbers that do not read as valid are left out: registration itself reports them."""
+    if not (actor.is_admin or actor.is_system or actor.role in CASE_HANDLER_ROLES):
+        raise PermissionDenied(coded("not_mediation_staff", "只有调解组织的工作人员可以登记案件"))
+    checked = []
+    for party in parties:
+        errors: dict[str, list[str]] = {}
+        normalised = _check_party(0, dict(party, name=party.get("name") or "-"), errors)
+        if not any(key.endswith(("id_number", "uscc")) for key in errors):
+            checked.append(normalised)
+    return possible_duplicates(actor, checked)
 
 
 def check_case_data(data: dict, org: Organization | None, errors: dict) -> dict:
@@ -238,12 +283,19 @@ def case_columns(actor: Actor, org: Organization, data: dict) -> dict:
         "source_number": data.get("source_number")}
 
 
-def register_case(actor: Actor, data: dict) -> tuple[Case, list[dict]]:
+def register_case(actor: Actor, data: dict, *, stop_on_duplicate: bool = False) -> tuple[Case, list[dict]]:
     """Register a dispute with its parties (validated all at once; one 422 listing every field at fault),
     give it its number, derive ``cross_region``, write the ``registered`` event, and return the case with
-    the duplicate/conflict warnings."""
+    the duplicate warnings.
+
+    A possible duplicate (``possible_duplicates``) is a warning; with ``stop_on_duplicate`` (the page and the
+    API, until the person confirms it is another dispute) it raises ``PossibleDuplicate`` (409) before anything
+    is written. The bulk import and the seeds register with warnings only."""
     org, data = validate_case_data(actor, data)
     parties = data["parties"]
+    duplicates = possible_duplicates(actor, parties)
+    if duplicates and stop_on_duplicate:
+        raise PossibleDuplicate(duplicates)
     columns = case_columns(actor, org, data)
     received_on = columns["received_on"]
     case = Case(number=next_case_number(org.id, org.region_code, received_on.year), **columns)
@@ -252,8 +304,7 @@ def register_case(actor: Actor, data: dict) -> tuple[Case, list[dict]]:
                       for i, m in enumerate(dict.fromkeys(data.get("mediator_ids") or []))]
     db.session.add(case)
     db.session.flush()
-    warnings = possible_duplicates(actor, parties, exclude_case_id=case.id)
     record_event(case, "registered", actor, received_on, data={
         "number": case.number, "cross_region": case.cross_region,
-        "possible_duplicates": [w["case_id"] for w in warnings]})
-    return case, warnings
+        "possible_duplicates": duplicates.case_ids})
+    return case, duplicates.warnings()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...audit import service as audit
 from ...core.actor import Actor
+from ...core.messages import coded
 from ...core.shanghai import today_shanghai
 from ...errors import NotFound, PermissionDenied
 from ..events import record_event
@@ -18,7 +19,7 @@ def reveal_party_numbers(actor: Actor, case_id: int, party_id: int, *, remote_ad
     if party is None:
         raise NotFound("party")
     if not is_of_handling_organization(actor, case):
-        raise PermissionDenied("只有承办组织的工作人员可以查看完整证件号码 (only the handling organisation may see it)")
+        raise PermissionDenied(coded("not_handling_organization", "只有承办组织的工作人员可以查看完整证件号码"))
     audit.record(actor, "reveal_id_number", target_type="party", target_id=party.id,
                  detail={"case_id": case.id, "case_number": case.number}, remote_addr=remote_addr)
     record_event(case, "party_number_revealed", actor, today_shanghai(), {"party_id": party.id})

@@ -6,14 +6,18 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...core.actor import Actor
 from ...core.calendar import calendar_deadline
 from ...core.db import utcnow
+from ...core.i18n import N_
+from ...core.messages import coded
 from ...errors import StateConflict, ValidationFailed, collect
 from ...extensions import db
 from ...registry.models import Mediator
+from ...transfers.feedback import notify_senders_of_conclusion
 from ..events import record_event
 from ..models import (
     Case,
@@ -36,8 +40,8 @@ from ..rules import (
 from .scope import get_case, require_handler
 
 MAX_EXTENSION_DAYS = 90
-OTHER_ROUTES_NOTE = ("调解不成，已告知当事人可以依法通过仲裁、行政、司法等途径维护自己的权利"
-                     " (People's Mediation Law art. 26: the parties were told of the other routes)")
+# People's Mediation Law art. 26: the parties of a failed mediation are told of the other routes.
+OTHER_ROUTES_NOTE = N_("调解不成，已告知当事人可以依法通过仲裁、行政、司法等途径维护自己的权利")
 
 
 def _load(actor: Actor, case_id: int, action: str, version: int | None) -> Case:
@@ -46,8 +50,9 @@ def _load(actor: Actor, case_id: int, action: str, version: int | None) -> Case:
     case = get_case(actor, case_id)
     require_handler(actor, case)
     if version is not None and version != case.version:
-        raise StateConflict(f"案件已被他人修改 (the case changed meanwhile: version {version} is stale, "
-                            f"current version is {case.version})")
+        raise StateConflict(coded("stale_version",
+                                  "案件已被他人修改（您的版本 %(version)s，当前版本 %(current)s），请刷新后重试",
+                                  version=version, current=case.version))
     require_allowed(case, action)
     return case
 
@@ -71,7 +76,7 @@ def _check_mediator(case: Case, mediator_id: int | None, errors: dict) -> None:
         return
     mediator = db.session.get(Mediator, mediator_id)
     if mediator is None or mediator.organization_id != case.organization_id or not mediator.active:
-        collect(errors, "mediator_id", "调解员须为承办组织在册调解员 (must be an active mediator of the organisation)")
+        collect(errors, "mediator_id", coded("mediator_not_of_organization", "调解员须为承办组织在册调解员"))
 
 
 def _save(case: Case, day: date) -> None:
@@ -81,7 +86,7 @@ def _save(case: Case, day: date) -> None:
     try:
         db.session.flush()
     except StaleDataError as exc:
-        raise StateConflict("案件已被他人同时修改，请刷新后重试 (the case was changed concurrently)") from exc
+        raise StateConflict(coded("concurrent_change", "案件已被他人同时修改，请刷新后重试")) from exc
 
 
 def _text(value: str | None, field: str, message: str, errors: dict) -> str | None:
@@ -116,7 +121,7 @@ def decline_case(actor: Actor, case_id: int, *, reason: str, declined_on: date |
     """不予受理: registered → declined, with the reason."""
     case = _load(actor, case_id, "decline", version)
     errors: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", "请填写不予受理的理由 (a reason is required)", errors)
+    reason = _text(reason, "reason", coded("reason_required", "请填写不予受理的理由"), errors)
     day = _date(declined_on, "declined_on", case, errors)
     _raise(errors)
     case.status, case.declined_on, case.decline_reason = CaseStatus.declined, day, reason
@@ -130,7 +135,7 @@ def record_session(actor: Actor, case_id: int, *, held_on: date | None, summary:
     """调解记录: accepted → in_mediation; a further session keeps the state."""
     case = _load(actor, case_id, "record_session", version)
     errors: dict[str, list[str]] = {}
-    summary = _text(summary, "summary", "请填写调解情况 (a summary is required)", errors)
+    summary = _text(summary, "summary", coded("summary_required", "请填写调解情况"), errors)
     day = _date(held_on, "held_on", case, errors)
     _check_mediator(case, mediator_id, errors)
     _raise(errors)
@@ -148,13 +153,15 @@ def check_conclusion(outcome, amount, terms, performed, errors: dict) -> tuple[O
     try:
         outcome = Outcome(outcome)
     except ValueError:
-        collect(errors, "outcome", "未知的办结结果 (unknown outcome)")
+        collect(errors, "outcome", coded("unknown_outcome", "未知的办结结果"))
         return None, None
     if outcome != Outcome.agreement:
         for field, value in (("agreement_amount_yuan", amount), ("terms", terms), ("performed", performed)):
             if value not in (None, ""):
-                collect(errors, field, "只有达成协议时填写 (only with an agreement)")
+                collect(errors, field, coded("only_with_agreement", "只有达成协议时填写"))
         return outcome, None
+    if not (terms or "").strip():  # an agreement is its terms; the amount may be none (a non-money settlement)
+        collect(errors, "terms", coded("terms_required", "达成协议的须填写协议内容"))
     return outcome, to_amount(amount, "agreement_amount_yuan", errors)
 
 
@@ -186,6 +193,7 @@ def conclude_case(actor: Actor, case_id: int, *, outcome, concluded_on: date | N
     data["on_time"] = day <= case.due_on
     _save(case, day)
     record_event(case, "concluded", actor, day, data)
+    notify_senders_of_conclusion(case)  # 联防联调: the organisations that handed it over hear the result
     return case
 
 
@@ -194,10 +202,11 @@ def extend_time_limit(actor: Actor, case_id: int, *, days: int, consent_note: st
     """延长期限 with the parties' consent: the new due date is ``days`` calendar days after the old one."""
     case = _load(actor, case_id, "extend_time_limit", version)
     errors: dict[str, list[str]] = {}
-    consent_note = _text(consent_note, "consent_note", "延长期限须经当事人同意，请记录同意情况 (the parties' consent is"
-                         " required)", errors)
+    consent_note = _text(consent_note, "consent_note",
+                         coded("consent_required", "延长期限须经当事人同意，请记录同意情况"), errors)
     if not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
-        collect(errors, "days", f"延长天数须在 1 至 {MAX_EXTENSION_DAYS} 天之间 (1..{MAX_EXTENSION_DAYS} days)")
+        collect(errors, "days", coded("extension_days_out_of_range", "延长天数须在 1 至 %(max)s 天之间",
+                                      max=MAX_EXTENSION_DAYS))
     day = _date(extended_on, "extended_on", case, errors)
     _raise(errors)
     old_due = case.due_on
@@ -216,8 +225,8 @@ def apply_for_confirmation(actor: Actor, case_id: int, *, applied_on: date | Non
     errors: dict[str, list[str]] = {}
     day = _date(applied_on, "applied_on", case, errors)
     if day is not None and day > case.confirmation_deadline:
-        collect(errors, "applied_on", f"已超过司法确认申请期限 {case.confirmation_deadline.isoformat()}"
-                                      " (past the 30-day window for judicial confirmation)")
+        collect(errors, "applied_on", coded("confirmation_window_passed", "已超过司法确认申请期限 %(day)s",
+                                            day=case.confirmation_deadline.isoformat()))
     _raise(errors)
     case.confirmation_status, case.confirmation_applied_on = ConfirmationStatus.applied, day
     _save(case, day)
@@ -231,7 +240,7 @@ def record_confirmation_result(actor: Actor, case_id: int, *, confirmed: bool, d
     case = _load(actor, case_id, "record_confirmation_result", version)
     errors: dict[str, list[str]] = {}
     if not isinstance(confirmed, bool):
-        collect(errors, "confirmed", "请选择是否确认 (confirmed must be true or false)")
+        collect(errors, "confirmed", coded("confirmed_required", "请选择是否确认"))
     day = _date(decided_on, "decided_on", case, errors)
     _raise(errors)
     case.confirmation_status = ConfirmationStatus.confirmed if confirmed else ConfirmationStatus.rejected
@@ -246,10 +255,10 @@ def record_follow_up(actor: Actor, case_id: int, *, visited_on: date | None, sum
     """回访 after the conclusion; for an agreement, whether it is being performed."""
     case = _load(actor, case_id, "record_follow_up", version)
     errors: dict[str, list[str]] = {}
-    summary = _text(summary, "summary", "请填写回访情况 (a summary is required)", errors)
+    summary = _text(summary, "summary", coded("summary_required", "请填写回访情况"), errors)
     day = _date(visited_on, "visited_on", case, errors)
     if performed is not None and case.outcome != Outcome.agreement:
-        collect(errors, "performed", "只有达成协议的案件记录履行情况 (only an agreement is performed)")
+        collect(errors, "performed", coded("only_with_agreement", "只有达成协议的案件记录履行情况"))
     _raise(errors)
     follow_up = FollowUp(case_id=case.id, visited_on=day, summary=summary, performed=performed,
                          recorded_by_id=actor.user_id)
@@ -259,3 +268,18 @@ def record_follow_up(actor: Actor, case_id: int, *, visited_on: date | None, sum
     _save(case, day)
     record_event(case, "follow_up_recorded", actor, day, {"follow_up_id": follow_up.id, "performed": performed})
     return case
+
+
+def unavailable_actions(case: Case) -> list[tuple[str, str]]:
+    """The steps a mediator looks for on the case page that cannot be taken yet, each with why in words: the
+    page shows them as greyed-out buttons with the reason beside them (text, not only a tooltip)."""
+    blocked: list[tuple[str, str]] = []
+    if case.status == CaseStatus.registered:
+        blocked.append(("conclude", gettext("须先受理，受理后才能记录调解和办结")))
+    if case.status == CaseStatus.concluded and case.outcome == Outcome.agreement:
+        if case.confirmation_status == ConfirmationStatus.none:
+            blocked.append(("record_confirmation_result", gettext("尚未申请司法确认，申请后才能记录裁定结果")))
+        elif case.confirmation_applied_on is not None:
+            blocked.append(("apply_for_confirmation", gettext(
+                "已于 %(day)s 申请司法确认", day=case.confirmation_applied_on.isoformat())))
+    return blocked

@@ -11,6 +11,7 @@
     var agreementOnly = ["agreement_amount_yuan", "terms", "performed"].map(function (name) {
       return outcome.form.querySelector(".field[data-field='" + name + "']");
     }).filter(Boolean);
+    var terms = outcome.form.querySelector(".field[data-field='terms']");
     var sync = function () {
       var agreement = outcome.value === "agreement";
       agreementOnly.forEach(function (field) {
@@ -19,10 +20,31 @@
           el.disabled = !agreement;
         });
       });
+      if (terms) {  // an agreement needs its terms: marked required (the form is novalidate: the server says why)
+        terms.classList.toggle("is-required", agreement);
+        var box = terms.querySelector("textarea");
+        if (box) { box.setAttribute("aria-required", agreement ? "true" : "false"); }
+      }
     };
     outcome.addEventListener("change", sync);
     sync();
   }
+})();
+
+// The case page's actions: one form open at a time. The <details> share a name (exclusive where the browser
+// knows it); for the others, opening one closes the rest here.
+(function () {
+  "use strict";
+
+  var panels = document.querySelectorAll(".case-actions details.action");
+  Array.prototype.forEach.call(panels, function (panel) {
+    panel.addEventListener("toggle", function () {
+      if (!panel.open) { return; }
+      Array.prototype.forEach.call(panels, function (other) {
+        if (other !== panel && other.open) { other.open = false; }
+      });
+    });
+  });
 })();
 
 (function () {

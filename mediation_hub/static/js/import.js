@@ -8,6 +8,7 @@
     return;
   }
   var url = box.getAttribute("data-status-url");
+  var rowsUnit = box.getAttribute("data-rows-unit") || "";  // "行", translated by the page
   var bar = document.getElementById("import-bar");
   var percent = document.getElementById("import-percent");
   var status = document.getElementById("import-status");
@@ -18,7 +19,7 @@
     if (!job.finished && job.progress === 0 && job.processed_rows > 0) {
       // a workbook that does not state its size: rows are moving but the share is unknown
       bar.removeAttribute("value");
-      percent.textContent = job.processed_rows + " 行";
+      percent.textContent = job.processed_rows + " " + rowsUnit;
     } else {
       bar.value = value;
       percent.textContent = value + "%";
