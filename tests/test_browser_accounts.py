@@ -20,7 +20,7 @@ NEW_PASSWORD = "browser-new-pass-2027"
 
 
 def test_mediator_changes_their_password_and_signs_in_with_the_new_one(app, page, sign_in):
-    _org, username, _name = committed_mediator(uuid.uuid4().hex[:6])
+    _org, username, name = committed_mediator(uuid.uuid4().hex[:6])
     sign_in(username, PASSWORD)
 
     page.locator(".user").get_by_role("link", name="修改密码").click()
@@ -31,7 +31,7 @@ def test_mediator_changes_their_password_and_signs_in_with_the_new_one(app, page
     page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert "密码已修改" in page.inner_text("main")
-    assert username in page.inner_text(".user")  # still signed in, in a fresh session
+    assert name in page.inner_text(".user")  # still signed in, in a fresh session (the header names the person)
 
     page.locator(".user").get_by_role("button", name="退出").click()
     page.wait_for_load_state("networkidle")
@@ -40,7 +40,7 @@ def test_mediator_changes_their_password_and_signs_in_with_the_new_one(app, page
     refused = app.test_client().post("/login", data={"username": username, "password": PASSWORD})
     assert refused.status_code == 422
     sign_in(username, NEW_PASSWORD)
-    assert username in page.inner_text(".user")
+    assert name in page.inner_text(".user") and username not in page.inner_text(".user")
 
 
 def test_administrator_filters_the_audit_log(page, sign_in):

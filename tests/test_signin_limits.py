@@ -118,3 +118,48 @@ def test_the_address_ceiling_still_stops_spraying(client, make_user, production_
     assert statuses == [401] * 100
     assert attempt(client, "api", user.username, PASSWORD).status_code == 429
     assert attempt(client, "api", user.username, PASSWORD, address="10.20.30.41").status_code == 201
+
+
+@pytest.mark.parametrize("budget", ["account_and_address", "address"])
+def test_a_spent_budget_shows_the_sign_in_form_again(client, make_user, production_limits, clock, app,
+                                                       monkeypatch, budget):
+    """The page's answer to a spent budget is the sign-in form again (429, Retry-After), the username kept and
+    the Chinese message saying when to retry: not the generic error page."""
+    monkeypatch.setitem(app.config, "LOGIN_LOCK_AFTER", 1000)  # the account lock set aside: the budgets only
+    user = make_user()
+    db.session.commit()
+    if budget == "account_and_address":  # ten a minute for one account from one address
+        spent = [attempt(client, "page", user.username, "wrong").status_code for _ in range(10)]
+    else:  # a hundred a minute from one address, whatever the names
+        spent = [attempt(client, "page", f"sprayed-{n}", "password1").status_code for n in range(100)]
+    assert set(spent) == {422}
+    clock.shift(20)
+    refused = attempt(client, "page", user.username, PASSWORD)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    # the window opened at 09:00:00 ends a minute later (the limiter counts one second more): 40 or 41 s left
+    assert refused.headers["Retry-After"] in ("40", "41")
+    assert ("尝试过于频繁，请 40 秒后再试" in page) or ("尝试过于频繁，请 41 秒后再试" in page)
+    assert 'action="/login"' in page or '<form method="post" class="form"' in page
+    assert f'value="{user.username}"' in page   # the username kept
+    assert 'name="password"' in page and "password1" not in page and PASSWORD not in page
+    assert "10 per" not in page and "100 per" not in page
+
+
+def test_the_password_change_page_shows_its_form_again_when_the_budget_is_spent(
+        client, make_user, production_limits, clock, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LOCK_AFTER", 1000)
+    user = make_user()
+    db.session.commit()
+    assert attempt(client, "page", user.username, PASSWORD).status_code == 302
+    # a password change counts under the signed-in account (no username is sent): ten wrong ones spend it
+    form = {"current_password": "wrong", "new_password": "a-new-password-1", "new_password_again": "a-new-password-1"}
+    environ = {"REMOTE_ADDR": OFFICE}
+    statuses = [client.post("/account/password", data=form, environ_base=environ).status_code for _ in range(10)]
+    assert statuses == [422] * 10
+    refused = client.post("/account/password", data=form, environ_base=environ)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] in ("60", "61")
+    minutes = {"60": 1, "61": 2}[refused.headers["Retry-After"]]  # a minute or more is said in whole minutes
+    assert f"尝试过于频繁，请 {minutes} 分钟后再试" in page
+    assert 'name="current_password"' in page

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter import RateLimitExceeded
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
@@ -15,7 +16,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from ..core.actor import Role
 from ..core.filters import ROLE_LABELS
 from ..core.pagination import paginate
-from ..errors import PermissionDenied, ValidationFailed
+from ..errors import PermissionDenied, ValidationFailed, handle_http_error
 from ..extensions import db
 from . import browser, service, throttle
 from .current import current_actor
@@ -62,6 +63,23 @@ def login():
         flash(_("用户名或密码错误"), "error")
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _sign_in_budget_spent(exc: RateLimitExceeded):
+    """A sign-in budget (per account and address, or per address) is spent: the same form again with the
+    username kept, a 429 with Retry-After and the Chinese message saying when to retry, not a dead-end page."""
+    from ..errors import _rate_limited_message
+
+    if request.endpoint not in ("auth.login", "auth.change_password"):
+        return handle_http_error(exc)
+    db.session.rollback()
+    message = _rate_limited_message(exc)  # also sets exc.retry_after
+    headers = {"Retry-After": str(exc.retry_after)}
+    flash(message, "error")
+    if request.endpoint == "auth.change_password":
+        return _password_page(PasswordChangeForm(), 429, headers)
+    return render_template("auth/login.html", form=SignInForm()), 429, headers
 
 
 @bp.post("/logout")
