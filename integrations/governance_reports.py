@@ -7,7 +7,9 @@ is the base64 part of the ``whsec_…`` secret. There are no retries here: the h
 
 The endpoint is checked by ``integrations.outbound`` at every send (after DNS resolution) and the request goes
 to the address that was checked; redirects are not followed. A failure carries a fixed message per kind and
-the status code, never the receiver's answer or the exception text (addresses, ports)."""
+the status code, never the receiver's answer or the exception text (addresses, ports). The fixed messages are
+Chinese only (they are stored and shown); ``DeliveryError.code`` names the kind, and the hub's pages translate a
+stored message with ``mediation_hub.reporting.delivery_errors``."""
 
 from __future__ import annotations
 
@@ -27,27 +29,32 @@ class DeliveryError(Exception):
     """The endpoint did not accept the report (refused destination, network error, timeout or a non-2xx
     answer). The message is one of the fixed texts below: safe to store and to show."""
 
-    def __init__(self, message: str, status_code: int | None = None):
+    def __init__(self, message: str, status_code: int | None = None, code: str = "delivery_failed"):
         super().__init__(message)
         self.status_code = status_code
+        self.code = code
 
 
 FAILURES = {
-    "connection": "连接失败 (connection failed)",
-    "tls": "TLS 证书校验失败 (TLS certificate check failed)",
+    "connection": "连接失败",
+    "tls": "安全连接证书校验失败",
 }
 
 
 def refused_message(reason: str) -> str:
-    """``目标地址不允许：… (destination refused: …)`` for a DestinationRefused reason."""
-    zh, en = REFUSALS[reason]
-    return f"目标地址不允许：{zh} (destination refused: {en})"
+    """``目标地址不允许：…`` for a DestinationRefused reason."""
+    zh, _en = REFUSALS[reason]
+    return f"目标地址不允许：{zh}"
 
 
 def status_message(status_code: int) -> str:
     if 300 <= status_code < 400:
-        return f"HTTP {status_code}：重定向不予跟随 (endpoint answered {status_code}; redirects are not followed)"
-    return f"HTTP {status_code}：接收方未接受 (endpoint answered {status_code})"
+        return f"HTTP {status_code}：重定向不予跟随"
+    return f"HTTP {status_code}：接收方未接受"
+
+
+def timeout_message(timeout: float) -> str:
+    return f"超时：{timeout:g} 秒内无应答"
 
 
 def generate_secret() -> str:
@@ -104,7 +111,7 @@ class GovernanceReportClient:
         try:
             destination = self.guard.check(url)
         except DestinationRefused as exc:
-            raise DeliveryError(refused_message(exc.reason)) from None
+            raise DeliveryError(refused_message(exc.reason), code=f"destination_{exc.reason}") from None
         timestamp = int(time.time())
         headers = {"content-type": "application/json", "user-agent": self.user_agent,
                    "webhook-id": message_id, "webhook-timestamp": str(timestamp),
@@ -114,9 +121,10 @@ class GovernanceReportClient:
             status_code = post(destination, body, headers, timeout=self.timeout, ca_certs=self.ca_certs)
         except OutboundFailure as exc:
             if exc.kind == "timeout":
-                raise DeliveryError(f"超时 (no answer within {self.timeout:g}s)") from None
-            raise DeliveryError(FAILURES[exc.kind]) from None
+                raise DeliveryError(timeout_message(self.timeout), code="timeout") from None
+            raise DeliveryError(FAILURES[exc.kind], code=f"{exc.kind}_failed") from None
         duration_ms = int((time.monotonic() - started) * 1000)
         if not 200 <= status_code < 300:
-            raise DeliveryError(status_message(status_code), status_code=status_code)
+            code = "redirect_refused" if 300 <= status_code < 400 else "answer_rejected"
+            raise DeliveryError(status_message(status_code), status_code=status_code, code=code)
         return DeliveryResult(status_code=status_code, duration_ms=duration_ms)

@@ -200,8 +200,9 @@ def test_a_possible_duplicate_is_shown_before_saving_and_registering_anyway_save
     html = page_text(second)
     assert 'id="duplicate-warning"' in html and f'href="/cases/{first_id}"' in html
     assert applicant_id not in html.split('id="duplicate-warning"')[1].split("</section>")[0]
-    third = mediator_client.post("/cases/new", data=registration_form(parties=parties, confirm_duplicate="y"),
-                                 follow_redirects=True)
+    seen = re.search(r'name="duplicates_seen" value="(\w+)"', html).group(1)  # what the warning showed
+    third = mediator_client.post("/cases/new", follow_redirects=True,
+                                 data=registration_form(parties=parties, confirm_duplicate="y", duplicates_seen=seen))
     assert third.status_code == 200
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == count + 1
     assert 'class="flash warning"' in page_text(third) and f'href="/cases/{first_id}"' in page_text(third)

@@ -15,6 +15,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+import sqlalchemy as sa
 
 from mediation_hub.cases.models import CaseStatus
 from mediation_hub.core.actor import Role
@@ -126,9 +127,44 @@ def world(make_org, make_user, make_case, make_mediator, make_studio, make_route
     }
     transfer = request_transfer_as(users[Role.mediator], routed, beijing)
     db.session.commit()
+    failed_report_delivery(make_org)
     return {"users": users, "cases": cases, "transfer": transfer, "application": application,
             "organization": baoding, "mediator": mediator, "studio": studio, "agreement": "JJJ-MEDIATION",
             "user": users[Role.mediator]}
+
+
+class RefusingReceiver:
+    """A governance centre's endpoint that answers 500: the delivery fails with the fixed message."""
+
+    timeout = 1.0
+
+    def send(self, url, secret, message_id, body):
+        from integrations.governance_reports import DeliveryError, status_message
+
+        raise DeliveryError(status_message(500), status_code=500, code="answer_rejected")
+
+
+def failed_report_delivery(make_org):
+    """A 保定 governance centre's monthly subscription whose March report failed (an attempt with its error), so
+    the subscriptions page shows a subscription, a failed delivery, its attempts and the redeliver button."""
+    import datetime as dt
+
+    from mediation_hub.core.actor import SYSTEM
+    from mediation_hub.registry.models import OrgKind
+    from mediation_hub.reporting import subscriptions
+    from mediation_hub.reporting.models import DeliveryStatus, ReportDelivery
+
+    centre = make_org(name="保定市综治中心", kind=OrgKind.governance_centre, region_code="130602")
+    subscriptions.create_subscription(SYSTEM, {"organization_id": centre.id, "region_code": "130602",
+                                               "frequency": "monthly", "endpoint_url": "http://127.0.0.1:9/r"})
+    now = dt.datetime(2026, 4, 1, 8, tzinfo=dt.UTC)
+    subscriptions.freeze_due(now)
+    db.session.commit()
+    delivery = db.session.scalar(sa.select(ReportDelivery))
+    assert subscriptions.deliver(delivery.id, now, RefusingReceiver())
+    delivery = db.session.get(ReportDelivery, delivery.id)
+    delivery.status, delivery.next_attempt_at = DeliveryStatus.failed, None
+    db.session.commit()
 
 
 def detail_values(world) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -15,7 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from ..core.dates import DateField
 from ..core.forms import TranslatedForm
@@ -28,6 +29,21 @@ PARTY_ROLE_LABELS = {PartyRole.applicant: _l("申请人"), PartyRole.respondent:
                      PartyRole.third_party: _l("第三人")}
 PARTY_KIND_LABELS = {PartyKind.person: _l("自然人"), PartyKind.organization: _l("法人或其他组织")}
 YES_NO_UNKNOWN = [("", _l("未知")), ("true", _l("是")), ("false", _l("否"))]
+
+
+def counted_text() -> dict:
+    """A text limited to SUMMARY_MAX_LENGTH (the API's limit) with its counter under it
+    (static/js/char-counter.js, loaded by the page): "已输入 120 / 5000 字"."""
+    return {"data-max-length": SUMMARY_MAX_LENGTH, "data-counter": _l("已输入 {count} / {max} 字"),
+            "data-counter-over": _l("已输入 {count} / {max} 字，超出 {over} 字")}
+
+
+def at_most_summary_length(form, field) -> None:
+    """At most SUMMARY_MAX_LENGTH characters, counted as the counter counts them (a line break is one, whether
+    the browser sends CRLF or LF)."""
+    count = len((field.data or "").replace("\r\n", "\n"))
+    if count > SUMMARY_MAX_LENGTH:
+        raise ValidationError(_("最多 %(max)s 字，现有 %(count)s 字", max=SUMMARY_MAX_LENGTH, count=count))
 
 
 def optional_int(value):
@@ -69,10 +85,7 @@ class RegisterCaseForm(FlaskForm):
     source = SelectField(_l("案件来源"))
     # no length validator: the service counts against SUMMARY_MAX_LENGTH and says so in Chinese with a code;
     # data-max-length drives the counter (static/js/char-counter.js)
-    summary = TextAreaField(_l("纠纷简要情况"), validators=[Optional()],
-                            render_kw={"data-max-length": SUMMARY_MAX_LENGTH,
-                                       "data-counter": _l("已输入 {count} / {max} 字"),
-                                       "data-counter-over": _l("已输入 {count} / {max} 字，超出 {over} 字")})
+    summary = TextAreaField(_l("纠纷简要情况"), validators=[Optional()], render_kw=counted_text())
     received_on = DateField(_l("登记日期"), validators=[Optional()], default=today_shanghai)
     occurred_region_code = StringField(_l("纠纷发生地"), validators=[Optional(), Length(max=12)])
     # text, read by the one money rule (rules.to_amount): "3，500。00", "３５００", "￥3500" are amounts too
@@ -129,7 +142,7 @@ class DeclineForm(ActionForm):
 class SessionForm(ActionForm):
     held_on = DateField(_l("调解日期"), validators=[Optional()], default=today_shanghai)
     mediator_id = SelectField(_l("主持调解员"), coerce=optional_int, validate_choice=False)
-    summary = TextAreaField(_l("调解情况"), validators=[Optional(), Length(max=4000)])
+    summary = TextAreaField(_l("调解情况"), validators=[Optional(), at_most_summary_length], render_kw=counted_text())
 
 
 class ConcludeForm(ActionForm):
@@ -140,7 +153,8 @@ class ConcludeForm(ActionForm):
                                          render_kw={"inputmode": "decimal", "data-unit": _l("元"),
                                                     "data-confirm-label": _l("协议金额")})
     # required with an agreement (the service says so, code terms_required); cases.js marks it on the page
-    terms = TextAreaField(_l("协议内容"), validators=[Optional(), Length(max=4000)], description=_l("达成协议时必填"))
+    terms = TextAreaField(_l("协议内容"), validators=[Optional(), at_most_summary_length], render_kw=counted_text(),
+                          description=_l("达成协议时必填"))
     performed = SelectField(_l("是否已履行"), choices=YES_NO_UNKNOWN, coerce=optional_bool)
 
 
@@ -162,7 +176,7 @@ class ConfirmationResultForm(ActionForm):
 
 class FollowUpForm(ActionForm):
     visited_on = DateField(_l("回访日期"), validators=[Optional()], default=today_shanghai)
-    summary = TextAreaField(_l("回访情况"), validators=[Optional(), Length(max=4000)])
+    summary = TextAreaField(_l("回访情况"), validators=[Optional(), at_most_summary_length], render_kw=counted_text())
     performed = SelectField(_l("协议履行情况"), choices=YES_NO_UNKNOWN, coerce=optional_bool)
 
 

@@ -263,7 +263,7 @@ class DeclineIn(Schema):
 
 class SessionIn(Schema):
     held_on = fields.Date(**_date)
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=SUMMARY_MAX_LENGTH))
     mediator_id = fields.Integer(load_default=None, allow_none=True)
     version = _version
 
@@ -272,9 +272,10 @@ class ConcludeIn(Schema):
     outcome = fields.Enum(Outcome, by_value=True, required=True)
     concluded_on = fields.Date(**_date)
     agreement_amount_yuan = _amount
-    terms = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000), metadata={
-        "description": "the agreement's terms: required (not blank) when outcome is agreement, else 422 with "
-                       "code terms_required; only with an agreement"})
+    terms = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=SUMMARY_MAX_LENGTH),
+                          metadata={"description": "the agreement's terms: required (not blank) when outcome is "
+                                                   "agreement, else 422 with code terms_required; only with an "
+                                                   "agreement"})
     performed = fields.Boolean(load_default=None, allow_none=True)
     version = _version
 
@@ -301,7 +302,7 @@ class ConfirmationResultIn(Schema):
 
 class FollowUpIn(Schema):
     visited_on = fields.Date(**_date)
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=SUMMARY_MAX_LENGTH))
     performed = fields.Boolean(load_default=None, allow_none=True)
     version = _version
 

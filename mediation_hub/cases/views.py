@@ -3,6 +3,8 @@ list and its export. Views read the form, call one service function, commit once
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -106,6 +108,11 @@ def worklist():
 
 # --- registration --------------------------------------------------------------------------------------
 
+def _with_organization(name: str, organization: Organization) -> str:
+    """老王调解工作室（保定市竞秀区人民调解委员会）: a choice named with its organisation."""
+    return _("%(name)s（%(organization)s）", name=name, organization=organization.name)
+
+
 def _registration_choices(form: RegisterCaseForm, actor: Actor) -> None:
     form.category.choices = [(c.code, c.name) for c in db.session.scalars(
         sa.select(CaseCategory).order_by(CaseCategory.position))]
@@ -124,8 +131,8 @@ def _registration_choices(form: RegisterCaseForm, actor: Actor) -> None:
     mediators = db.session.scalars(sa.select(Mediator).where(mediator_filter, Mediator.active)
                                    .order_by(Mediator.organization_id, Mediator.name)).all()
     if actor.is_admin:  # choices from every organisation: name the organisation too
-        form.studio_id.choices = [("", _("无"))] + [(s.id, f"{s.name}（{s.organization.name}）") for s in studios]
-        form.mediator_ids.choices = [(m.id, f"{m.name}（{m.organization.name}）") for m in mediators]
+        form.studio_id.choices = [("", _("无"))] + [(s.id, _with_organization(s.name, s.organization)) for s in studios]
+        form.mediator_ids.choices = [(m.id, _with_organization(m.name, m.organization)) for m in mediators]
     else:
         form.studio_id.choices = [("", _("无"))] + [(s.id, s.name) for s in studios]
         form.mediator_ids.choices = [(m.id, m.name) for m in mediators]
@@ -165,17 +172,40 @@ def _party_slots(form: RegisterCaseForm) -> list[dict]:
 
 
 def _render_registration(form: RegisterCaseForm, actor: Actor, leftover: dict | None = None, status: int = 200,
-                         duplicates: service.DuplicateCheck | None = None):
+                         duplicates: service.DuplicateCheck | None = None, duplicates_changed: bool = False):
     own = db.session.get(Organization, actor.organization_id) if actor.organization_id else None
     return render_template("cases/register.html", form=form, own_organization=own, leftover=leftover or {},
                            choose_organization=actor.is_admin, party_slots=_party_slots(form),
-                           duplicates=duplicates, duplicate_days=DUPLICATE_WINDOW_DAYS), status
+                           duplicates=duplicates, duplicate_days=DUPLICATE_WINDOW_DAYS,
+                           duplicates_seen=_duplicates_digest(duplicates) if duplicates else "",
+                           duplicates_changed=duplicates_changed), status
+
+
+def _duplicates_digest(check: service.DuplicateCheck) -> str:
+    """What the duplicate warning showed, as the page carries it back with "仍然登记": a keyed digest of the
+    candidate case ids (another organisation's included, which the page only counts; keyed, so the digest does
+    not tell those ids)."""
+    ids = ",".join(str(case_id) for case_id in sorted(check.case_ids))
+    return hmac.new(current_app.secret_key.encode(), f"duplicates:{ids}".encode(), hashlib.sha256).hexdigest()
+
+
+def _register(actor: Actor, data: dict, seen: str | None) -> tuple[Case, list[dict]]:
+    """Register, stopping at a possible duplicate unless ``seen`` (the digest the person confirmed with
+    "仍然登记") names exactly the candidates found now: a candidate that appeared (or went) meanwhile shows the
+    warning again. The stop happens before anything is written, so registering after it is the same attempt."""
+    try:
+        return service.register_case(actor, data, stop_on_duplicate=True)
+    except service.PossibleDuplicate as exc:
+        if not seen or not hmac.compare_digest(seen, _duplicates_digest(exc.check)):
+            raise
+    return service.register_case(actor, data)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def register_case():
     """One form for the dispute and its parties. A possible duplicate (an open case of the last 90 days with one
-    of the parties) is shown before anything is saved (409, the form kept), with "仍然登记" to go on."""
+    of the parties) is shown before anything is saved (409, the form kept), with "仍然登记" to go on for the
+    candidates shown: if they changed meanwhile, the warning is shown again."""
     actor = current_actor()
     if request.method == "GET":
         form = RegisterCaseForm(data={"parties": [{"role": "applicant"}, {"role": "respondent"}]})
@@ -186,11 +216,12 @@ def register_case():
     if not form.validate():
         return _render_registration(form, actor, status=422)
     data, positions = form.to_data()
+    seen = (request.form.get("duplicates_seen") or "").strip() if form.confirm_duplicate.data else None
     try:
-        case, warnings = service.register_case(actor, data, stop_on_duplicate=not form.confirm_duplicate.data)
+        case, warnings = _register(actor, data, seen)
     except service.PossibleDuplicate as exc:
         db.session.rollback()
-        return _render_registration(form, actor, status=409, duplicates=exc.check)
+        return _render_registration(form, actor, status=409, duplicates=exc.check, duplicates_changed=bool(seen))
     except ValidationFailed as exc:
         db.session.rollback()
         leftover = _attach_registration_errors(form, exc.errors or {}, positions)
@@ -375,7 +406,7 @@ def _perform(action: str, case_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         leftover = _attach_action_errors(form, exc.errors or {})
-        message = _("输入有误，请按提示修改") + ("：" + "；".join(leftover) if leftover else "")
+        message = _("输入有误，请按提示修改") + (_("：") + _("；").join(leftover) if leftover else "")
         return _render_case(case_id, status=422, error=message, bound=(action, form))
     except StateConflict as exc:
         db.session.rollback()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ..cases.models import CaseStatus, Outcome, PartyKind
+from ..core.i18n import N_
 from ..core.messages import coded
 
 
@@ -20,42 +21,43 @@ class Column:
     key: str
     header: str
     required: bool
-    description: str
+    description: str  # N_(): shown through the catalogue
     aliases: tuple[str, ...] = ()
 
 
 def _party_columns(prefix: str, label: str) -> list[Column]:
     return [
-        Column(f"{prefix}_name", f"{label}姓名", True, f"{label}姓名或单位名称"),
-        Column(f"{prefix}_kind", f"{label}类型", False, "个人 / 单位（空白为个人）", (f"{label}类别",)),
+        Column(f"{prefix}_name", f"{label}姓名", True,
+               N_("申请人姓名或单位名称") if prefix == "applicant" else N_("被申请人姓名或单位名称")),
+        Column(f"{prefix}_kind", f"{label}类型", False, N_("个人 / 单位（空白为个人）"), (f"{label}类别",)),
         Column(f"{prefix}_id_number", f"{label}证件号码", False,
-               "个人：18 位居民身份证号码；单位：统一社会信用代码"
-               + ("（申请人必填）" if prefix == "applicant" else ""),
+               N_("个人：18 位居民身份证号码；单位：统一社会信用代码（申请人必填）") if prefix == "applicant"
+               else N_("个人：18 位居民身份证号码；单位：统一社会信用代码"),
                (f"{label}身份证号码", f"{label}证件号")),
-        Column(f"{prefix}_phone", f"{label}电话", False, "手机或固定电话", (f"{label}联系电话",)),
-        Column(f"{prefix}_region_code", f"{label}地区代码", False, "住所地行政区划代码（6 位）",
+        Column(f"{prefix}_phone", f"{label}电话", False, N_("手机或固定电话"), (f"{label}联系电话",)),
+        Column(f"{prefix}_region_code", f"{label}地区代码", False, N_("住所地行政区划代码（6 位）"),
                (f"{label}行政区划代码",)),
     ]
 
 
 COLUMNS: list[Column] = [
     Column("source_number", "原系统案号", True,
-           "原系统中的案件编号；同一组织、同一来源系统内唯一（重复导入时据此跳过）"),
-    Column("received_on", "登记日期", True, "收到纠纷、登记的日期", ("收案日期", "受理登记日期")),
-    Column("category", "纠纷类型", True, "纠纷类别名称（如 婚姻家庭、邻里）或代码", ("纠纷类别",)),
-    Column("source", "案件来源", True, "来源名称（如 当事人申请、法院委派/委托）或代码"),
-    Column("summary", "纠纷简要情况", True, "纠纷的简要情况（最多 5000 字）", ("简要案情",)),
-    Column("occurred_region_code", "发生地行政区划代码", True, "纠纷发生地的行政区划代码（6 位）", ("发生地代码",)),
-    Column("amount_yuan", "涉及金额(元)", False, "涉及金额，元，最多两位小数", ("涉及金额",)),
-    Column("major", "重大纠纷", False, "是 / 否（空白为否）"),
-    Column("status", "状态", False, "登记 / 受理 / 调解中 / 办结 / 不予受理（空白为登记）", ("案件状态",)),
-    Column("accepted_on", "受理日期", False, "受理日期（状态为受理、调解中、办结时；空白取登记日期）"),
-    Column("concluded_on", "办结日期", False, "办结日期（状态为办结时必填）", ("结案日期",)),
-    Column("outcome", "调解结果", False, "达成协议 / 未达成协议 / 撤回 / 转诉讼仲裁（状态为办结时必填）"),
-    Column("agreement_amount_yuan", "协议金额(元)", False, "调解协议涉及金额（仅达成协议时）", ("协议金额",)),
-    Column("terms", "协议内容", False, "调解协议主要内容（达成协议时必填）"),
-    Column("declined_on", "不予受理日期", False, "不予受理的日期（空白取登记日期）"),
-    Column("decline_reason", "不予受理理由", False, "不予受理的理由（状态为不予受理时必填）"),
+           N_("原系统中的案件编号；同一组织、同一来源系统内唯一（重复导入时据此跳过）")),
+    Column("received_on", "登记日期", True, N_("收到纠纷、登记的日期"), ("收案日期", "受理登记日期")),
+    Column("category", "纠纷类型", True, N_("纠纷类别名称（如 婚姻家庭、邻里）或代码"), ("纠纷类别",)),
+    Column("source", "案件来源", True, N_("来源名称（如 当事人申请、法院委派/委托）或代码")),
+    Column("summary", "纠纷简要情况", True, N_("纠纷的简要情况（最多 5000 字）"), ("简要案情",)),
+    Column("occurred_region_code", "发生地行政区划代码", True, N_("纠纷发生地的行政区划代码（6 位）"), ("发生地代码",)),
+    Column("amount_yuan", "涉及金额(元)", False, N_("涉及金额，元，最多两位小数"), ("涉及金额",)),
+    Column("major", "重大纠纷", False, N_("是 / 否（空白为否）")),
+    Column("status", "状态", False, N_("登记 / 受理 / 调解中 / 办结 / 不予受理（空白为登记）"), ("案件状态",)),
+    Column("accepted_on", "受理日期", False, N_("受理日期（状态为受理、调解中、办结时；空白取登记日期）")),
+    Column("concluded_on", "办结日期", False, N_("办结日期（状态为办结时必填）"), ("结案日期",)),
+    Column("outcome", "调解结果", False, N_("达成协议 / 未达成协议 / 撤回 / 转诉讼仲裁（状态为办结时必填）")),
+    Column("agreement_amount_yuan", "协议金额(元)", False, N_("调解协议涉及金额（仅达成协议时）"), ("协议金额",)),
+    Column("terms", "协议内容", False, N_("调解协议主要内容（达成协议时必填）")),
+    Column("declined_on", "不予受理日期", False, N_("不予受理的日期（空白取登记日期）")),
+    Column("decline_reason", "不予受理理由", False, N_("不予受理的理由（状态为不予受理时必填）")),
     *_party_columns("applicant", "申请人"),
     *_party_columns("respondent", "被申请人"),
 ]

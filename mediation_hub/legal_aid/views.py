@@ -172,7 +172,7 @@ def _act(application_id: int, action: str, call):
     if not form.validate_on_submit():
         for field, messages in form.errors.items():
             label = getattr(form, field).label.text if hasattr(form, field) else field
-            flash(f"{label}：{'；'.join(messages)}", "error")
+            flash(_("%(label)s：%(messages)s", label=label, messages=_("；").join(messages)), "error")
         return redirect(url_for(".application_detail", application_id=application_id), code=303)
     try:
         application = call(actor, form)

@@ -220,7 +220,8 @@ def _studio_form(actor, obj=None) -> StudioForm:
     form.organization_id.choices = [("", "—")] + [(o.id, o.name) for o in orgs]
     mediators = service.mediator_choices(actor)
     form.lead_mediator_id.choices = [("", "—")] + [
-        (m.id, f"{m.name}（{m.organization.name}）", {"data-organization": m.organization_id}) for m in mediators]
+        (m.id, _("%(name)s（%(organization)s）", name=m.name, organization=m.organization.name),
+         {"data-organization": m.organization_id}) for m in mediators]
     form.named_by_id.choices = [("", "—")] + [(o.id, o.name) for o in service.naming_bureau_choices(actor)]
     if request.method == "GET":
         if obj is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..cases.models import CaseCategory
 from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor
@@ -201,13 +202,14 @@ def _labels(group_by: str, rows: dict, first: date, last: date, children, scope:
     """Groups in display order with their labels; every month and every child region is listed (zeros
     included) so trends and comparisons have no holes."""
     if group_by == "month":
-        return [(f"{y:04d}-{m:02d}", f"{y}年{m}月") for y, m in _months(first, last)] if first <= last else []
+        return ([(f"{y:04d}-{m:02d}", _("%(year)s年%(month)s月", year=y, month=m)) for y, m in _months(first, last)]
+                if first <= last else [])
     if group_by == "region":
         listed = [(child.code, child.name) for child in children]
         own = scope.region_code or ""
         if rows.get(own):  # events at the chosen region itself (e.g. a province-level organisation)
             region = db.session.get(Region, own)
-            listed.append((own, f"{region.name}本级" if region else "本级"))
+            listed.append((own, _("%(region)s本级", region=region.name) if region else _("本级")))
         return listed
     if group_by == "category":
         names = dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)

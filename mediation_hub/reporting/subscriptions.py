@@ -33,6 +33,7 @@ from ..regions.models import Region
 from ..registry.models import Organization, OrgKind
 from ..registry.service import visible_organization_ids
 from . import service
+from .delivery_errors import REFUSAL_REASONS
 from .models import DeliveryAttempt, DeliveryStatus, Frequency, ReportDelivery, ReportSnapshot, ReportSubscription
 from .queries import Scope
 
@@ -138,7 +139,7 @@ def _check_endpoint_url(url: str, errors: dict[str, list[str]]) -> None:
     try:
         destination_guard().vet(url)
     except DestinationRefused as exc:
-        collect(errors, "endpoint_url", exc.message)
+        collect(errors, "endpoint_url", coded(f"destination_{exc.reason}", REFUSAL_REASONS[exc.reason]))
 
 
 def _valid_secret(secret: str) -> bool:
@@ -266,9 +267,8 @@ def redeliver(actor: Actor, delivery_id: int) -> ReportDelivery:
     if not actor.has_role(*MANAGERS):
         raise PermissionDenied(coded("officials_only", "只有协调人员或管理员可以重新投递"))
     if delivery.status not in ALLOWED_FROM["redeliver"]:
-        allowed = ", ".join(s.value for s in ALLOWED_FROM["redeliver"])
-        raise StateConflict(f"投递状态为 {delivery.status.value}，只有 {allowed} 可以重新投递 "
-                            f"(delivery is {delivery.status.value}; redelivery needs {allowed})")
+        raise StateConflict(coded("redelivery_needs_failed", "投递状态为%(status)s，只有投递失败的可以重新投递",
+                                  status=delivery.status_label))
     delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.pending, 0, utcnow()
     delivery.claimed_until = None
     db.session.flush()

@@ -24,6 +24,7 @@ from ..registry.models import Organization, OrgKind
 from ..registry.service import organizations_visible_to
 from . import service, subscriptions
 from .definitions import basis_note, definitions, null_rate_note
+from .delivery_errors import shown_delivery_error
 from .export import column_titles, dashboard_download
 from .models import FREQUENCY_LABELS, ReportDelivery, ReportSubscription
 
@@ -191,7 +192,8 @@ def _render_subscriptions(actor: Actor, form: SubscriptionForm, status: int = 20
     deliveries = db.session.scalars(subscriptions.deliveries_visible_to(actor)
                                     .order_by(ReportDelivery.id.desc()).limit(100)).all()
     return render_template("reporting/subscriptions.html", subscriptions=subs, deliveries=deliveries, form=form,
-                           frequency_labels={f: _(label) for f, label in FREQUENCY_LABELS.items()}), status
+                           frequency_labels={f: _(label) for f, label in FREQUENCY_LABELS.items()},
+                           shown_error=shown_delivery_error), status
 
 
 @bp.get("/subscriptions")

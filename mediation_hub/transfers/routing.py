@@ -179,7 +179,7 @@ def _closeness(org_region: Region, involved: dict[str, InvolvedRegion]) -> tuple
         for county in inv.counties:
             level = _closeness_level(org_region, county)
             if level is not None and CLOSENESS_POINTS[level] > best[0]:
-                who = "、".join(_(role) for role in inv.roles)
+                who = _("、").join(_(role) for role in inv.roles)
                 place = _place_name(county, level)
                 best = (CLOSENESS_POINTS[level],
                         Reason(f"same_{level}", _(CLOSENESS_TEXTS[level], who=who, place=place)))

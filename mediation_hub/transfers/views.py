@@ -132,7 +132,7 @@ def accept(transfer_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         leftover = _errors_into(form, exc.errors)
-        return _render_transfer(transfer_id, accept_form=form, error="；".join(leftover) or None, status=422)
+        return _render_transfer(transfer_id, accept_form=form, error=_("；").join(leftover) or None, status=422)
     except StateConflict as exc:
         db.session.rollback()
         return _render_transfer(transfer_id, error=exc.message, status=409)
@@ -152,7 +152,7 @@ def decline(transfer_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         leftover = _errors_into(form, exc.errors)
-        return _render_transfer(transfer_id, decline_form=form, error="；".join(leftover) or None, status=422)
+        return _render_transfer(transfer_id, decline_form=form, error=_("；").join(leftover) or None, status=422)
     except StateConflict as exc:
         db.session.rollback()
         return _render_transfer(transfer_id, error=exc.message, status=409)
@@ -192,7 +192,7 @@ def request_transfer():
     except (ValidationFailed, StateConflict) as exc:
         db.session.rollback()
         messages = [m for ms in (exc.errors or {}).values() for m in ms] or [exc.message]
-        flash(_("未能发出请求：") + "；".join(messages), "error")
+        flash(_("未能发出请求：") + _("；").join(messages), "error")
         return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="transfers"))
     db.session.commit()
     flash(_("已向 %(organization)s 发出%(mode)s请求，答复期限 %(day)s", organization=transfer.to_organization.name,
