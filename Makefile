@@ -10,7 +10,7 @@ PORT ?= 5000
 TEST_WORKERS ?= 2
 export FLASK_APP := mediation_hub:create_app
 
-.PHONY: run test test-sqlite test-postgres install install-dev lint bench load clean translations
+.PHONY: run test test-sqlite test-postgres install install-dev lint bench load clean translations fonts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,20 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(STAMP)
 
+## fonts: the documents' typeface (documents/render.py embeds Noto CJK in every PDF): Debian's fonts-noto-cjk,
+## installed here when missing and this is root on Debian; elsewhere say how (the hub answers 503 without it).
+fonts:
+	@dpkg -s fonts-noto-cjk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "== installing fonts-noto-cjk (the documents' typeface)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; \
+	  else echo "documents need a CJK font: sudo apt-get install fonts-noto-cjk (or fonts-wqy-zenhei)" >&2; fi; }
+
 install: $(STAMP)
 install-dev: $(DEV_STAMP)
 
 ## make run: install, migrate the SQLite database under instance/, load reference and demo data, serve.
-run: $(STAMP)
+run: $(STAMP) fonts
 	$(BIN)/mediation-hub db upgrade
 	$(BIN)/mediation-hub seed reference
 	$(BIN)/mediation-hub seed demo
@@ -38,7 +47,7 @@ run: $(STAMP)
 
 ## make test: install with the dev extra and run the suite on SQLite, then on PostgreSQL when
 ## MEDIATION_HUB_TEST_DATABASE_URL is set.
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) fonts
 	env -u MEDIATION_HUB_TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not postgres"
 	@if [ -n "$$MEDIATION_HUB_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$MEDIATION_HUB_TEST_DATABASE_URL)"; \

@@ -10,7 +10,7 @@ from .config import Config
 
 MODEL_MODULES = (
     "regions.models", "registry.models", "auth.models", "audit.models", "agreements.models",
-    "cases.models", "notifications.models", "core.calendar", "exports.models",
+    "cases.models", "notifications.models", "core.calendar", "exports.models", "documents.models",
 )
 OPTIONAL_MODEL_MODULES = ("transfers.models", "legal_aid.models", "reporting.models", "core.jobs", "imports.models")
 

@@ -20,7 +20,7 @@ PUBLIC_API_CALLS = {("GET", f"{API_PREFIX}/openapi.json"), ("GET", f"{API_PREFIX
 API_MODULES = (
     "auth.api", "regions.api", "registry.api", "agreements.api", "cases.api", "transfers.api",
     "legal_aid.api", "reporting.api", "notifications.api", "privacy.api", "imports.api", "calendars.api",
-    "audit.api", "exports.api", "reference.api",
+    "audit.api", "exports.api", "reference.api", "documents.api",
 )
 
 

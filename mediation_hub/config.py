@@ -143,6 +143,10 @@ class Config:
         self.EXPORT_KEEP_HOURS = _int("EXPORT_KEEP_HOURS", 24)
         self.EXPORT_STALE_MINUTES = _int("EXPORT_STALE_MINUTES", 15)
         self.EXPORT_DIR = _env("EXPORT_DIR") or None
+        # The documents (mediation_hub/documents): the folders, colon-separated, the typesetter takes its fonts from
+        # (nothing else on the system is used, so the same content prints the same bytes on every host)
+        self.DOCUMENT_FONT_PATHS = _env("DOCUMENT_FONT_PATHS",
+                                        "/usr/share/fonts/opentype/noto:/usr/share/fonts/truetype/wqy")
         # flask-smorest / OpenAPI, served from the hub's own static files.
         self.API_TITLE = "Mediation Hub API"
         self.API_VERSION = "v1"

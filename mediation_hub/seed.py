@@ -57,6 +57,13 @@ DEMO_ORGANIZATIONS = [
     ("lf_committee", "三河市燕郊镇人民调解委员会", OrgKind.people_mediation_committee, "131082", None),
 ]
 
+# 文书代字 of the demo organisations that print documents: （2026）保竞调字第 1 号
+DEMO_DOCUMENT_CODES = {
+    "bj_committee": "朝劲", "bj_medical": "京医", "bj_traffic": "海交", "bj_legal_aid": "朝", "tj_committee": "滨塘",
+    "tj_labour": "津劳", "tj_legal_aid": "和", "bd_committee": "保竞", "bd_property": "保物", "bd_legal_aid": "保",
+    "rc_committee": "容城", "sjz_committee": "长建", "sjz_legal_aid": "长", "lf_committee": "三燕",
+}
+
 # (name, org key, birth date, sequence, specialties)
 DEMO_MEDIATORS = [
     ("王建国", "bj_committee", date(1962, 3, 14), "021", ["邻里", "婚姻家庭"]),
@@ -106,6 +113,8 @@ def seed_demo() -> dict:
                                parent_id=orgs[parent].id if parent else None, specialties=[])
             db.session.add(org)
             db.session.flush()
+        if org.document_code is None and key in DEMO_DOCUMENT_CODES:
+            org.document_code = DEMO_DOCUMENT_CODES[key]
         orgs[key] = org
     mediators: dict[str, Mediator] = {}
     for index, (name, org_key, born, seq, specialties) in enumerate(DEMO_MEDIATORS):

@@ -13,7 +13,7 @@ from .extensions import login
 VIEW_MODULES = (
     "auth.views", "registry.views", "regions.views", "agreements.views", "cases.views", "transfers.views",
     "legal_aid.views", "reporting.views", "notifications.views", "calendars.views", "privacy.views",
-    "imports.views", "audit.views", "exports.views",
+    "imports.views", "audit.views", "exports.views", "documents.views",
 )
 PUBLIC_ENDPOINTS = {"static", "favicon", "auth.login", "api_docs.api_docs"}
 

@@ -284,6 +284,20 @@ API_ROWS = [
     api("POST", f"{CASE}/parties/<int:party_id>/reveal", "/api/v1/cases/{case_accepted}/parties/{party}/reveal",
         admin=403, registry_admin=(403, 404), mediator=(200, 404), legal_aid_officer=404, coordinator=(403, 404)),
     api("GET", f"{CASE}/routes", "/api/v1/cases/{case_accepted}/routes", **READS_CASE),
+    # The paperwork: whoever reads the case reads its documents (full ID numbers in the agreement only for the
+    # handling organisation's users, masked for everyone else: tests/test_documents_api.py); a paper not
+    # available yet is a 409 for everyone who may read the case.
+    api("GET", f"{CASE}/documents", "/api/v1/cases/{case_accepted}/documents", **READS_CASE),
+    api("GET", f"{CASE}/documents/<kind>", "/api/v1/cases/{case_concluded}/documents/agreement", **READS_CASE),
+    api("GET", f"{CASE}/documents/<kind>", "/api/v1/cases/{case_accepted}/documents/agreement",
+        note="not available yet", **{**READS_CASE, "admin": 409, "registry_admin": (409, 404),
+                                     "mediator": (409, 404), "coordinator": (409, 404)}),
+    api("GET", f"{CASE}/documents/<kind>", "/api/v1/cases/{case_moved_away}/documents/application",
+        **SENDER_READS),
+    api("GET", f"{CASE}/documents/<kind>", "/api/v1/cases/{case_co_mediated}/documents/application",
+        admin=200, registry_admin=404, mediator=(200, 404), legal_aid_officer=404, coordinator=404),
+    api("GET", "/api/v1/documents/by-digest", "/api/v1/documents/by-digest?digest=" + "0" * 64,
+        note="no such paper", **everyone(404)),
     # A Tianjin case the side's committee co-mediates: its mediators read it but never move it nor see its
     # parties' numbers; Beijing's officials do not see it (it is handled in Tianjin).
     api("GET", CASE, "/api/v1/cases/{case_co_mediated}", admin=200, registry_admin=404, mediator=(200, 404),
@@ -333,6 +347,13 @@ API_ROWS = [
         mediator=403, legal_aid_officer=(201, 422), coordinator=403),
     api("GET", APP, "/api/v1/legal-aid/applications/{la_accepted}", admin=200, registry_admin=404, mediator=404,
         legal_aid_officer=(200, 404), coordinator=(200, 404)),
+    api("GET", f"{APP}/documents", "/api/v1/legal-aid/applications/{la_accepted}/documents", admin=200,
+        registry_admin=404, mediator=404, legal_aid_officer=(200, 404), coordinator=(200, 404)),
+    api("GET", f"{APP}/documents/<kind>", "/api/v1/legal-aid/applications/{la_granted}/documents/decision",
+        admin=200, registry_admin=404, mediator=404, legal_aid_officer=(200, 404), coordinator=(200, 404)),
+    api("GET", f"{APP}/documents/<kind>", "/api/v1/legal-aid/applications/{la_accepted}/documents/decision",
+        note="not decided yet", admin=409, registry_admin=404, mediator=404, legal_aid_officer=(409, 404),
+        coordinator=(409, 404)),
     api("POST", f"{APP}/transfer", "/api/v1/legal-aid/applications/{la_filed}/transfer",
         body=lambda v: {"to_centre_id": v.tianjin_centre}, **MOVES_APPLICATION),
     api("POST", f"{APP}/accept", "/api/v1/legal-aid/applications/{la_transferred}/accept", body=lambda v: {},
@@ -343,6 +364,11 @@ API_ROWS = [
         body=lambda v: {"lawyer_name": "王律师"}, **MOVES_APPLICATION),
     api("POST", f"{APP}/close", "/api/v1/legal-aid/applications/{la_assigned}/close", body=lambda v: {},
         **MOVES_APPLICATION),
+    api("POST", f"{APP}/supplement-request", "/api/v1/legal-aid/applications/{la_accepted}/supplement-request",
+        body=lambda v: {"items": "身份证明"}, **MOVES_APPLICATION),
+    # nothing was asked for yet: whoever may act is told so (409), the others as for any transition
+    api("POST", f"{APP}/supplement-received", "/api/v1/legal-aid/applications/{la_accepted}/supplement-received",
+        body=lambda v: {}, **{**MOVES_APPLICATION, "admin": 409, "legal_aid_officer": (409, 404)}),
     # An application the side's centre passed on to Tianjin: still readable there (and by the region's
     # coordinator, where it was filed), but only the centre now holding it may act.
     api("GET", APP, "/api/v1/legal-aid/applications/{la_passed_on}", admin=200, registry_admin=404, mediator=404,
@@ -555,6 +581,8 @@ PAGE_ROWS = [
     page("GET", "cases.case_detail", "/cases/{case_co_mediated}", admin=200, registry_admin=404,
          mediator=(200, 404), legal_aid_officer=404, coordinator=404),
     page("GET", "cases.case_detail", "/cases/{case_moved_away}", **SENDER_READS),
+    page("GET", "documents.case_document", "/cases/{case_concluded}/documents/agreement", **READS_CASE),
+    page("GET", "documents.case_document", "/cases/{case_moved_away}/documents/application", **SENDER_READS),
     page("POST", "cases.record_session", "/cases/{case_moved_away}/sessions",
          body=lambda v: {"record_session-summary": "双方到场，陈述事实"}, **{**SENDER_ACTS, "admin": 302}),
     page("POST", "cases.conclude", "/cases/{case_moved_away}/conclude",
@@ -605,6 +633,8 @@ PAGE_ROWS = [
          **everyone(403, admin=302, legal_aid_officer=(302, 422))),
     page("GET", "legal_aid.application_detail", "/legal-aid/applications/{la_accepted}",
          admin=200, registry_admin=404, mediator=404, legal_aid_officer=(200, 404), coordinator=(200, 404)),
+    page("GET", "documents.application_document", "/legal-aid/applications/{la_accepted}/documents/application_form",
+         admin=200, registry_admin=404, mediator=404, legal_aid_officer=(200, 404), coordinator=(200, 404)),
     page("GET", "legal_aid.application_detail", "/legal-aid/applications/{la_passed_on}",
          admin=200, registry_admin=404, mediator=404, legal_aid_officer=(200, 404), coordinator=(200, 404)),
     page("POST", "legal_aid.accept", "/legal-aid/applications/{la_passed_on}/accept",
@@ -617,6 +647,10 @@ PAGE_ROWS = [
     page("POST", "legal_aid.assign", "/legal-aid/applications/{la_granted}/assign",
          body=lambda v: {"assign-lawyer_name": "王律师"}, **PAGE_MOVES_APPLICATION),
     page("POST", "legal_aid.close", "/legal-aid/applications/{la_assigned}/close", **PAGE_MOVES_APPLICATION),
+    page("POST", "legal_aid.request_supplement", "/legal-aid/applications/{la_accepted}/supplement-request",
+         body=lambda v: {"request_supplement-items": "身份证明"}, **PAGE_MOVES_APPLICATION),
+    page("POST", "legal_aid.receive_supplement", "/legal-aid/applications/{la_accepted}/supplement-received",
+         **PAGE_MOVES_APPLICATION),
 
     page("GET", "reporting.dashboard", "/reporting", **OFFICIALS),
     page("GET", "reporting.dashboard", "/reporting?region_code={county}", **{**OFFICIALS, "coordinator": (200, 404)}),

@@ -69,7 +69,7 @@ def make_case(make_org):
 
     def build(org=None, status=CaseStatus.registered, *, outcome=Outcome.agreement, confirmation=None,
               actor=None, parties=None, received_on=RECEIVED_ON, accepted_on=None, held_on=None,
-              concluded_on=None, with_session=True, **fields):
+              concluded_on=None, with_session=True, agreement_form=None, **fields):
         org = org or make_org()
         actor = actor or SYSTEM
         status, outcome = CaseStatus(status), Outcome(outcome)
@@ -87,7 +87,7 @@ def make_case(make_org):
         if status == CaseStatus.concluded:
             amount = "1200.00" if outcome == Outcome.agreement else None
             service.conclude_case(actor, case.id, outcome=outcome, concluded_on=concluded_on,
-                                  agreement_amount_yuan=amount,
+                                  agreement_amount_yuan=amount, agreement_form=agreement_form,
                                   terms="被申请人赔偿维修费" if outcome == Outcome.agreement else None)
         if confirmation is not None:
             confirmation = ConfirmationStatus(confirmation)

@@ -18,7 +18,9 @@ PostgreSQL, the connection's ``iterdump()`` on SQLite) and ``scan_text`` finds i
 number by structure and every number a test used, found verbatim (tests/test_pii_urls_and_dump.py runs the
 suite's personal-data journeys and scans the dump). Encrypted columns are ciphertext and keyed hashes are
 hex digests: neither holds a number. The one exception is an audited reveal: a ``POST`` answered 2xx with the
-header ``X-Personal-Data: revealed``, which only the reveal and personal-data export views set.
+header ``X-Personal-Data: revealed``, which only the reveal and personal-data export views set, or the ``GET`` of
+one of the documents the law needs full numbers in (``DOCUMENT_DOWNLOAD``), answered 2xx with that header by the
+documents' download, which audits it. A PDF is read as text (pypdf), so every other document is scanned too.
 
 What counts as a number, by structure (never by switching the check off):
 
@@ -55,6 +57,9 @@ ID_NUMBER = re.compile(r"(?<![0-9])\d{17}[\dXx](?![0-9])")
 MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9])")
 LONG_TOKEN = re.compile(r"[0-9A-Za-z]{32,}")
 REVEALED_HEADER = "X-Personal-Data"
+# The documents the law needs full numbers in (the agreement, the 司法确认 application, the file that holds them)
+# are downloaded by GET (DESIGN "Documents") and audited like a reveal; every other document is read as text.
+DOCUMENT_DOWNLOAD = re.compile(r"/documents/(agreement|confirmation_application|file)$")
 HUB_LOGGERS = ("mediation_hub", "werkzeug", "gunicorn.error")
 SCANNED_HEADERS = ("Location", "Content-Disposition")
 BINARY_TYPES = ("image/", "font/", "audio/", "video/")
@@ -149,7 +154,7 @@ class PiiGuard:
     def __init__(self):
         self.findings: list[Finding] = []
         self.current_test = "(session set-up)"
-        self.counts = {"responses": 0, "revealed": 0, "xlsx": 0, "log records": 0}
+        self.counts = {"responses": 0, "revealed": 0, "xlsx": 0, "pdf": 0, "log records": 0}
         self._lock = threading.Lock()
         self._sinks: list[list[Finding]] = []
 
@@ -191,10 +196,11 @@ class PiiGuard:
         where = f"{method} {environ.get('PATH_INFO', '')}" + (f"?{query}" if query else "") + f" → {status}"
         header_map = {k.lower(): v for k, v in headers}
         revealed = header_map.get(REVEALED_HEADER.lower(), "").strip().lower() == "revealed"
-        if revealed and method == "POST" and status.startswith("2"):
+        document = method == "GET" and DOCUMENT_DOWNLOAD.search(environ.get("PATH_INFO", "")) is not None
+        if revealed and (method == "POST" or document) and status.startswith("2"):
             self._count("revealed")  # an audited reveal: the one answer that may carry a full number
             return
-        if revealed:  # a GET (or a failed call) marked as a reveal would hide a leak: a finding in itself
+        if revealed:  # any other GET (or a failed call) marked as a reveal would hide a leak: a finding in itself
             self._add("header", where, f"'{REVEALED_HEADER}: revealed' outside a successful POST", "")
         for name in SCANNED_HEADERS:
             if name.lower() in header_map:
@@ -203,7 +209,10 @@ class PiiGuard:
         self.check_body(where, header_map.get("content-type", ""), body, echo)
 
     def check_body(self, where: str, content_type: str, body: bytes, echo: str = "") -> None:
-        if body.startswith(b"PK\x03\x04"):
+        if body.startswith(b"%PDF-"):
+            self._count("pdf")
+            self._report("response", where, pdf_text(body), echo)
+        elif body.startswith(b"PK\x03\x04"):
             self._count("xlsx")
             self.check_archive(where, body)
         elif not content_type.startswith(BINARY_TYPES):
@@ -361,6 +370,13 @@ def pytest_sessionfinish(session, exitstatus):
         workeroutput["pii_counts"] = dict(GUARD.counts)
     if (GUARD.findings or WORKER_FINDINGS) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pdf_text(body: bytes) -> str:
+    """The text of every page of a PDF (a document): where its numbers are, once the streams are unpacked."""
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(body)).pages)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -80,7 +80,8 @@ def test_the_mediator_concludes_after_seeing_what_will_be_recorded(page, sign_in
     assert dialog.is_visible()
     assert dialog.locator("h2").inner_text() == "确认办结"
     assert dialog_rows(page) == {"办结结果": "达成协议", "办结日期": today, "协议金额": "3500.00 元",
-                                 "协议内容": "被申请人于十五日内一次性赔偿维修费3500元", "是否已履行": "未知"}
+                                 "协议内容": "被申请人于十五日内一次性赔偿维修费3500元", "是否已履行": "未知",
+                                 "协议形式": "书面协议"}
     box = dialog.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= SCREENS[screen]["width"]  # the dialog fits the screen
     assert nothing_runs_off(page)

@@ -46,6 +46,8 @@ LEFT_OUT = {
     "exports.export_job_status": "JSON polled by the page's script",
     "imports.import_job_status": "JSON polled by the page's script",
     "imports.import_errors": "a csv download",
+    "documents.case_document": "a PDF/docx download (its text: tests/test_documents_*.py)",
+    "documents.application_document": "a PDF/docx download (its text: tests/test_documents_*.py)",
     "regions.region_children": "JSON for the region picker",
     "exports.export_job": "needs an export job; its page is walked by tests/test_exports_background.py",
     "imports.import_job": "needs an import job; its page is walked by tests/test_import_web.py",

@@ -119,7 +119,10 @@ def case_page_data(case) -> set[str]:
 
 
 def _category_names() -> set[str]:
-    return {c.name for c in db.session.scalars(db.select(CaseCategory))}
+    """Reference names the hub keeps in Chinese only: the statistics categories and the 56 民族 (GB 3304)."""
+    from mediation_hub.reference.lists import items
+
+    return {c.name for c in db.session.scalars(db.select(CaseCategory))} | {name for _, name in items("ethnicities")}
 
 
 def list_filter_data(world) -> set[str]:

@@ -294,7 +294,7 @@ def _run(action, application, target):
 
 
 @pytest.mark.parametrize("state", list(ApplicationStatus))
-@pytest.mark.parametrize("action", list(service.TRANSITIONS))
+@pytest.mark.parametrize("action", list(EXPECTED))   # the 补充材料 steps: tests/test_legal_aid_supplement.py
 def test_every_transition_from_every_state(state, action, make_application, make_centre):
     # A filed application is accepted where it was filed, so file it where the matter is (天津和平区).
     overrides = {"matter_region_code": "120101"} if (state, action) == (ApplicationStatus.filed, "accept") else {}

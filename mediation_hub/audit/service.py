@@ -25,7 +25,7 @@ ACTIONS = frozenset({
     "password_changed", "password_reset", "user_deactivated", "user_reactivated", "user_updated",
     "agreement_created", "agreement_changed", "agreement_deactivated", "agreement_reactivated",
     "agreement_proposed", "agreement_proposal_confirmed", "agreement_proposal_declined",
-    "agreement_proposal_withdrawn", "agreement_proposal_applied",
+    "agreement_proposal_withdrawn", "agreement_proposal_applied", "document_with_numbers",
 })
 
 # What the audit-log page calls each action; an action without a label here is shown by its code.
@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "agreement_proposed": N_("提议新建或修改协议"), "agreement_proposal_confirmed": N_("确认协议提议"),
     "agreement_proposal_declined": N_("拒绝协议提议"), "agreement_proposal_withdrawn": N_("撤回协议提议"),
     "agreement_proposal_applied": N_("协议提议生效"),
+    "document_with_numbers": N_("出具含完整证件号码的文书"),
 }
 
 

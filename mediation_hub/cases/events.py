@@ -24,6 +24,7 @@ EVENT_CODES = {
     "confirmation_decided": _l("司法确认结果"),
     "follow_up_recorded": _l("回访"),
     "party_number_revealed": _l("查看完整证件号码"),
+    "document_with_numbers": _l("出具含完整证件号码的文书"),
     "transfer_requested": _l("发起转办"),
     "transfer_accepted": _l("转办接收"),
     "transfer_declined": _l("转办退回"),

@@ -21,8 +21,16 @@ from wtforms.validators import Length, Optional, ValidationError
 from ..core.dates import DateField
 from ..core.forms import TranslatedForm
 from ..core.shanghai import today_shanghai
+from ..reference.lists import ETHNICITIES
 from .models import CaseStatus, PartyKind, PartyRole
-from .rules import OUTCOME_LABELS, STATUS_LABELS, SUMMARY_MAX_LENGTH
+from .rules import (
+    AGREEMENT_FORM_LABELS,
+    FOLLOW_UP_METHOD_LABELS,
+    GENDER_LABELS,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+    SUMMARY_MAX_LENGTH,
+)
 from .service.scope import PERSON_HASH, searched_number
 
 PARTY_ROLE_LABELS = {PartyRole.applicant: _l("申请人"), PartyRole.respondent: _l("被申请人"),
@@ -44,6 +52,11 @@ def at_most_summary_length(form, field) -> None:
     count = len((field.data or "").replace("\r\n", "\n"))
     if count > SUMMARY_MAX_LENGTH:
         raise ValidationError(_("最多 %(max)s 字，现有 %(count)s 字", max=SUMMARY_MAX_LENGTH, count=count))
+
+
+def labelled_choices(labels: dict, blank=None) -> list[tuple]:
+    """A select's choices from an enum's labels, after an empty choice labelled ``blank`` when given."""
+    return ([("", blank)] if blank is not None else []) + [(value.value, label) for value, label in labels.items()]
 
 
 def optional_int(value):
@@ -68,15 +81,27 @@ class PartyForm(TranslatedForm):
     number = StringField(_l("身份证号码 / 统一社会信用代码"), validators=[Optional(), Length(max=30)])
     phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=30)])
     region_code = StringField(_l("所在地区"), validators=[Optional(), Length(max=12)])
+    # The particulars the documents print (optional, shown folded): 性别, 民族, 职业 for a person, 法定代表人 for
+    # an organisation, the address for both. cases.js shows only the ones of the chosen kind.
+    gender = SelectField(_l("性别"), choices=labelled_choices(GENDER_LABELS, blank=_l("不填")), validate_choice=False)
+    ethnicity = SelectField(_l("民族"), validate_choice=False,
+                            choices=[("", _l("不填"))] + [(name, name) for _code, name in ETHNICITIES])
+    occupation = StringField(_l("职业或工作单位"), validators=[Optional(), Length(max=60)])
+    address = StringField(_l("住址或住所地"), validators=[Optional(), Length(max=200)])
+    representative = StringField(_l("法定代表人或主要负责人"), validators=[Optional(), Length(max=60)])
+
+    PARTICULARS = ("gender", "ethnicity", "occupation", "address", "representative")
 
     def is_blank(self) -> bool:
-        return not any((f.data or "").strip() for f in (self.name, self.number, self.phone, self.region_code))
+        typed = (self.name, self.number, self.phone, self.region_code, *(self[key] for key in self.PARTICULARS))
+        return not any((f.data or "").strip() for f in typed)
 
     def to_data(self) -> dict:
         number_key = "id_number" if self.kind.data == PartyKind.person.value else "uscc"
         return {"role": self.role.data, "kind": self.kind.data, "name": (self.name.data or "").strip(),
                 number_key: (self.number.data or "").strip() or None, "phone": (self.phone.data or "").strip() or None,
-                "region_code": (self.region_code.data or "").strip() or None}
+                "region_code": (self.region_code.data or "").strip() or None,
+                **{key: (self[key].data or "").strip() or None for key in self.PARTICULARS}}
 
 
 class RegisterCaseForm(FlaskForm):
@@ -143,6 +168,13 @@ class SessionForm(ActionForm):
     held_on = DateField(_l("调解日期"), validators=[Optional()], default=today_shanghai)
     mediator_id = SelectField(_l("主持调解员"), coerce=optional_int, validate_choice=False)
     summary = TextAreaField(_l("调解情况"), validators=[Optional(), at_most_summary_length], render_kw=counted_text())
+    place = StringField(_l("调解地点"), validators=[Optional(), Length(max=200)])
+    attendees = TextAreaField(_l("参加人员"), validators=[Optional(), Length(max=2000)],
+                              description=_l("每行一人，如：申请人 张三"))
+    recorder = StringField(_l("记录人"), validators=[Optional(), Length(max=60)])
+
+    # shown folded under "更多调解记录信息（制作文书用）"
+    DOCUMENT_FACTS = ("place", "attendees", "recorder")
 
 
 class ConcludeForm(ActionForm):
@@ -156,6 +188,8 @@ class ConcludeForm(ActionForm):
     terms = TextAreaField(_l("协议内容"), validators=[Optional(), at_most_summary_length], render_kw=counted_text(),
                           description=_l("达成协议时必填"))
     performed = SelectField(_l("是否已履行"), choices=YES_NO_UNKNOWN, coerce=optional_bool)
+    agreement_form = SelectField(_l("协议形式"), choices=labelled_choices(AGREEMENT_FORM_LABELS), validate_choice=False,
+                                 description=_l("口头协议由调解员填写口头协议登记表"))
 
 
 class ExtendForm(ActionForm):
@@ -178,6 +212,10 @@ class FollowUpForm(ActionForm):
     visited_on = DateField(_l("回访日期"), validators=[Optional()], default=today_shanghai)
     summary = TextAreaField(_l("回访情况"), validators=[Optional(), at_most_summary_length], render_kw=counted_text())
     performed = SelectField(_l("协议履行情况"), choices=YES_NO_UNKNOWN, coerce=optional_bool)
+    method = SelectField(_l("回访方式"), choices=labelled_choices(FOLLOW_UP_METHOD_LABELS, blank=_l("不填")),
+                         validate_choice=False)
+    # prefilled with the signed-in person's name (cases/views.py _action_forms)
+    visitor = StringField(_l("回访人"), validators=[Optional(), Length(max=60)])
 
 
 class RevealForm(FlaskForm):

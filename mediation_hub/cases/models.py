@@ -60,6 +60,33 @@ class PartyKind(enum.StrEnum):
     organization = "organization"
 
 
+class Gender(enum.StrEnum):
+    """性别 of a natural-person party (labels 男/女)."""
+
+    male = "male"
+    female = "female"
+
+
+class AgreementForm(enum.StrEnum):
+    """How an agreement was made: a signed 人民调解协议书, or orally, recorded by the mediator (人民调解法 art. 28)."""
+
+    written = "written"
+    oral = "oral"
+
+
+class FollowUpMethod(enum.StrEnum):
+    """回访方式: 上门回访, 电话回访 or 其他."""
+
+    visit = "visit"
+    phone = "phone"
+    other = "other"
+
+
+def _one_of(column: str, values: type[enum.StrEnum]) -> str:
+    """The CHECK text that ``column`` is NULL or one of ``values`` (spelled out: migrations carry the same text)."""
+    return f"{column} IS NULL OR {column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
 class ConfirmationStatus(enum.StrEnum):
     """司法确认: none yet, applied for, confirmed by the court, or rejected."""
 
@@ -107,6 +134,7 @@ class Case(TimestampMixin, db.Model):
     confirmation_decided_on: Mapped[date | None] = mapped_column(sa.Date)
     follow_up_due_on: Mapped[date | None] = mapped_column(sa.Date)
     follow_up_due_on_provisional: Mapped[bool] = provisional_flag()
+    agreement_form: Mapped[str | None] = mapped_column(sa.String(10))  # AgreementForm, only with an agreement
 
     source_system: Mapped[str | None] = mapped_column(sa.String(40))
     source_number: Mapped[str | None] = mapped_column(sa.String(60))
@@ -137,13 +165,18 @@ class Case(TimestampMixin, db.Model):
         sa.CheckConstraint("(status = 'declined') = (declined_on IS NOT NULL)", name="declined_has_date"),
         sa.CheckConstraint("outcome = 'agreement' OR agreement_amount_yuan IS NULL", name="amount_needs_agreement"),
         sa.CheckConstraint("amount_yuan IS NULL OR amount_yuan >= 0", name="amount_not_negative"),
+        sa.CheckConstraint("agreement_form IS NULL OR outcome = 'agreement'", name="agreement_form_needs_agreement"),
+        sa.CheckConstraint(_one_of("agreement_form", AgreementForm), name="agreement_form_known"),
         sa.UniqueConstraint("organization_id", "source_system", "source_number", name="uq_cases_source_number"),
         sa.Index("ix_cases_org_status", "organization_id", "status"),
     )
 
 
 class Party(PersonalNumbersMixin, db.Model):
-    """当事人. ``id_number_*`` holds a resident ID number for a person, a USCC for an organisation."""
+    """当事人. ``id_number_*`` holds a resident ID number for a person, a USCC for an organisation.
+
+    The particulars a document prints (性别, 民族, 职业, 住址; an organisation's 法定代表人) are optional: a paper
+    leaves a blank for one not recorded. The address is no personal number: documents show it in full."""
 
     __tablename__ = "parties"
 
@@ -154,9 +187,21 @@ class Party(PersonalNumbersMixin, db.Model):
     kind: Mapped[PartyKind] = mapped_column(enum_column(PartyKind, "party_kind"), nullable=False)
     name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
     region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"))
+    gender: Mapped[str | None] = mapped_column(sa.String(8))  # Gender; a person's only
+    ethnicity: Mapped[str | None] = mapped_column(sa.String(20))  # 民族 as its Chinese name (reference "ethnicities")
+    occupation: Mapped[str | None] = mapped_column(sa.String(60))  # 职业或工作单位
+    address: Mapped[str | None] = mapped_column(sa.String(200))  # 住址 / 住所地
+    representative: Mapped[str | None] = mapped_column(sa.String(60))  # 法定代表人或主要负责人; an organisation's only
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     case: Mapped[Case] = relationship(back_populates="parties")
+
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("gender", Gender), name="gender_known"),
+        sa.CheckConstraint("gender IS NULL OR kind = 'person'", name="gender_only_for_person"),
+        sa.CheckConstraint("representative IS NULL OR kind = 'organization'",
+                           name="representative_only_for_organization"),
+    )
 
 
 class CaseMediator(db.Model):
@@ -177,6 +222,9 @@ class MediationSession(db.Model):
     held_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     summary: Mapped[str] = mapped_column(sa.Text, nullable=False)
     mediator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("mediators.id"))
+    place: Mapped[str | None] = mapped_column(sa.String(200))  # 调解地点
+    attendees: Mapped[str | None] = mapped_column(sa.Text)  # 参加人员, one per line
+    recorder: Mapped[str | None] = mapped_column(sa.String(60))  # 记录人, as named on the record
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
@@ -191,8 +239,12 @@ class FollowUp(db.Model):
     visited_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     summary: Mapped[str] = mapped_column(sa.Text, nullable=False)
     performed: Mapped[bool | None] = mapped_column(sa.Boolean)
+    method: Mapped[str | None] = mapped_column(sa.String(20))  # FollowUpMethod
+    visitor: Mapped[str | None] = mapped_column(sa.String(60))  # 回访人, as named on the record
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    __table_args__ = (sa.CheckConstraint(_one_of("method", FollowUpMethod), name="method_known"),)
 
 
 class CaseEvent(db.Model):

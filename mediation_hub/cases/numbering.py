@@ -6,18 +6,13 @@ organisation's id (which makes the number unique even when two organisations sha
 the dispute was received, and the organisation's running number for that year, zero-padded to six digits.
 A number never changes, even when the case is later transferred to another organisation.
 
-The sequence lives in ``case_number_counters``. It is advanced by a single ``UPDATE … RETURNING`` that
-takes the row lock on PostgreSQL, so concurrent registrations in one organisation queue on that row
-and each gets the next value; the first registration of a year inserts the row inside a savepoint and
-retries the update if another transaction inserted it first.
+The sequence lives in ``case_number_counters``, advanced by ``core.counters.next_value`` (one
+``UPDATE … RETURNING`` that queues concurrent registrations of one organisation on the row).
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-
-from ..extensions import db
+from ..core.counters import next_value
 from .models import CaseNumberCounter
 
 PREFIX = "MH"
@@ -27,32 +22,12 @@ def format_number(region_code: str, organization_id: int, year: int, sequence: i
     return f"{PREFIX}-{region_code}-{organization_id}-{year}-{sequence:06d}"
 
 
-def _advance(organization_id: int, year: int, count: int = 1) -> int | None:
-    table = CaseNumberCounter.__table__
-    return db.session.execute(
-        sa.update(table).where(table.c.organization_id == organization_id, table.c.year == year)
-        .values(last_number=table.c.last_number + count).returning(table.c.last_number)
-    ).scalar()
-
-
 def next_sequence(organization_id: int, year: int, count: int = 1) -> int:
     """The next number in the organisation's sequence for ``year`` (the row stays locked until commit).
 
     With ``count`` > 1 a whole run of numbers is reserved at once (the bulk import) and the last one is
     returned: the run is ``last - count + 1 … last``."""
-    value = _advance(organization_id, year, count)
-    if value is not None:
-        return value
-    try:
-        with db.session.begin_nested():
-            db.session.execute(sa.insert(CaseNumberCounter.__table__).values(
-                organization_id=organization_id, year=year, last_number=count))
-        return count
-    except IntegrityError:  # another registration created the row meanwhile: queue on it instead
-        value = _advance(organization_id, year, count)
-        if value is None:
-            raise
-        return value
+    return next_value(CaseNumberCounter.__table__, {"organization_id": organization_id, "year": year}, count)
 
 
 def next_case_number(organization_id: int, region_code: str, year: int) -> str:

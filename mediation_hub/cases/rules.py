@@ -23,7 +23,7 @@ from ..core.i18n import N_
 from ..core.messages import code_of, coded
 from ..core.shanghai import today_shanghai
 from ..errors import StateConflict, ValidationFailed
-from .models import Case, CaseStatus, ConfirmationStatus, Outcome
+from .models import AgreementForm, Case, CaseStatus, ConfirmationStatus, FollowUpMethod, Gender, Outcome
 
 OPEN_STATES = frozenset({CaseStatus.registered, CaseStatus.accepted, CaseStatus.in_mediation})
 RUNNING_STATES = frozenset({CaseStatus.accepted, CaseStatus.in_mediation})
@@ -63,6 +63,11 @@ OUTCOME_LABELS = {
     Outcome.agreement: _l("达成协议"), Outcome.no_agreement: _l("未达成协议"), Outcome.withdrawn: _l("撤回"),
     Outcome.referred: _l("转诉讼/仲裁"),
 }
+
+GENDER_LABELS = {Gender.male: _l("男"), Gender.female: _l("女")}
+AGREEMENT_FORM_LABELS = {AgreementForm.written: _l("书面协议"), AgreementForm.oral: _l("口头协议")}
+FOLLOW_UP_METHOD_LABELS = {FollowUpMethod.visit: _l("上门回访"), FollowUpMethod.phone: _l("电话回访"),
+                           FollowUpMethod.other: _l("其他")}
 
 
 def _confirmation_guard(case: Case) -> str | None:

@@ -1,5 +1,7 @@
 """Shapes of case input and output (business rules live in the service). Personal numbers go out masked."""
 
+import enum
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..calendars.schemas import provisional_field
@@ -9,7 +11,16 @@ from ..core.pagination import PageArgs, page_schema
 from ..errors import ErrorSchema
 from ..reference.fields import CodeOrName
 from .events import EVENT_CODES, event_actor
-from .models import CaseStatus, ConfirmationStatus, Outcome, PartyKind, PartyRole
+from .models import (
+    AgreementForm,
+    CaseStatus,
+    ConfirmationStatus,
+    FollowUpMethod,
+    Gender,
+    Outcome,
+    PartyKind,
+    PartyRole,
+)
 from .rules import OUTCOME_LABELS, STATUS_LABELS, SUMMARY_MAX_LENGTH, allowed_actions, is_overdue
 from .service.scope import PERSON_HASH, carries_personal_number
 
@@ -28,6 +39,16 @@ class AmountIn(fields.Field):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ValidationError(coded("invalid_amount", "金额只能填写数字，如 3500 或 3500.00"))
         return value
+
+
+class ChoiceIn(fields.String):
+    """One value of ``choices``, documented as their enum. A value not among them is passed on, so that the
+    service refuses it with its own message in Chinese naming the choices, as the page shows it."""
+
+    def __init__(self, choices: type[enum.Enum], **kwargs):
+        metadata = dict(kwargs.pop("metadata", {}) or {})
+        metadata.setdefault("enum", [choice.value for choice in choices])
+        super().__init__(metadata=metadata, **kwargs)
 
 
 _amount = AmountIn(load_default=None, allow_none=True, metadata={
@@ -53,6 +74,20 @@ class PartyIn(Schema):
                          metadata={"description": "unified social credit code of an organisation"})
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
     region_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=12))
+    gender = ChoiceIn(Gender, load_default=None, allow_none=True,
+                      metadata={"description": "性别 of a person: male (男) or female (女); not for an "
+                                               "organisation"})
+    ethnicity = CodeOrName("ethnicities", load_default=None, allow_none=True, validate=validate.Length(max=20),
+                           metadata={"description": "民族 of a person, returned as its Chinese name (e.g. 汉族); "
+                                                    "not for an organisation"})
+    occupation = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                               metadata={"description": "职业或工作单位 of a person; not for an organisation"})
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                            metadata={"description": "住址 of a person, 住所地 of an organisation; printed in full on "
+                                                     "the documents"})
+    representative = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                                   metadata={"description": "法定代表人或主要负责人 of an organisation (a name); "
+                                                            "not for a person"})
 
 
 class CaseIn(Schema):
@@ -86,6 +121,12 @@ class PartyOut(Schema):
                            metadata={"description": "masked"})
     phone = fields.String(attribute="phone_masked", allow_none=True, metadata={"description": "masked"})
     region_code = fields.String(allow_none=True)
+    gender = fields.String(allow_none=True, metadata={"enum": [g.value for g in Gender],
+                                                      "description": "male (男) or female (女)"})
+    ethnicity = fields.String(allow_none=True, metadata={"description": "民族, its Chinese name"})
+    occupation = fields.String(allow_none=True)
+    address = fields.String(allow_none=True, metadata={"description": "in full (no personal number)"})
+    representative = fields.String(allow_none=True, metadata={"description": "法定代表人或主要负责人"})
 
 
 class SessionOut(Schema):
@@ -93,6 +134,9 @@ class SessionOut(Schema):
     held_on = fields.Date()
     summary = fields.String()
     mediator_id = fields.Integer(allow_none=True)
+    place = fields.String(allow_none=True, metadata={"description": "调解地点"})
+    attendees = fields.String(allow_none=True, metadata={"description": "参加人员, one per line"})
+    recorder = fields.String(allow_none=True, metadata={"description": "记录人"})
 
 
 class FollowUpOut(Schema):
@@ -100,6 +144,9 @@ class FollowUpOut(Schema):
     visited_on = fields.Date()
     summary = fields.String()
     performed = fields.Boolean(allow_none=True)
+    method = fields.String(allow_none=True, metadata={"enum": [m.value for m in FollowUpMethod],
+                                                      "description": "visit (上门回访), phone (电话回访) or other"})
+    visitor = fields.String(allow_none=True, metadata={"description": "回访人"})
 
 
 class HandoverOut(Schema):
@@ -140,6 +187,9 @@ class CaseOut(Schema):
     agreement_amount_yuan = _amount_out()
     agreement_terms = fields.String(allow_none=True)
     agreement_performed = fields.Boolean(allow_none=True)
+    agreement_form = fields.String(allow_none=True, metadata={
+        "enum": [f.value for f in AgreementForm],
+        "description": "written (书面协议) or oral (口头协议, recorded by the mediator); only with an agreement"})
     confirmation_status = fields.Enum(ConfirmationStatus, by_value=True)
     confirmation_deadline = fields.Date(allow_none=True)
     confirmation_deadline_provisional = provisional_field()
@@ -265,6 +315,12 @@ class SessionIn(Schema):
     held_on = fields.Date(**_date)
     summary = fields.String(required=True, validate=validate.Length(min=1, max=SUMMARY_MAX_LENGTH))
     mediator_id = fields.Integer(load_default=None, allow_none=True)
+    place = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                          metadata={"description": "调解地点"})
+    attendees = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
+                              metadata={"description": "参加人员: free text, one per line"})
+    recorder = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                             metadata={"description": "记录人 (a name)"})
     version = _version
 
 
@@ -277,6 +333,10 @@ class ConcludeIn(Schema):
                                                    "agreement, else 422 with code terms_required; only with an "
                                                    "agreement"})
     performed = fields.Boolean(load_default=None, allow_none=True)
+    agreement_form = ChoiceIn(AgreementForm, load_default=None, allow_none=True, metadata={
+        "description": "written (书面协议, the default with an agreement) or oral (口头协议: recorded by the "
+                       "mediator, 人民调解法 art. 28); only with an agreement, else 422 with code "
+                       "only_with_agreement"})
     version = _version
 
 
@@ -304,6 +364,10 @@ class FollowUpIn(Schema):
     visited_on = fields.Date(**_date)
     summary = fields.String(required=True, validate=validate.Length(min=1, max=SUMMARY_MAX_LENGTH))
     performed = fields.Boolean(load_default=None, allow_none=True)
+    method = ChoiceIn(FollowUpMethod, load_default=None, allow_none=True,
+                      metadata={"description": "回访方式: visit (上门回访), phone (电话回访) or other (其他)"})
+    visitor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                            metadata={"description": "回访人 (a name)"})
     version = _version
 
 

@@ -24,6 +24,7 @@ from ..core.filters import provisional_mark
 from ..core.i18n import N_
 from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
+from ..documents import service as documents
 from ..errors import StateConflict, ValidationFailed
 from ..exports import service as exports
 from ..exports.models import ExportJob
@@ -46,7 +47,15 @@ from .forms import (
     RevealForm,
 )
 from .models import Case, CaseCategory, CaseSource, ConfirmationStatus, Outcome
-from .rules import ACTION_LABELS, DUPLICATE_WINDOW_DAYS, OUTCOME_LABELS, STATUS_LABELS
+from .rules import (
+    ACTION_LABELS,
+    AGREEMENT_FORM_LABELS,
+    DUPLICATE_WINDOW_DAYS,
+    FOLLOW_UP_METHOD_LABELS,
+    GENDER_LABELS,
+    OUTCOME_LABELS,
+    STATUS_LABELS,
+)
 from .service.scope import PERSON_HASH
 from .service.transitions import unavailable_actions
 
@@ -61,7 +70,9 @@ def _labels():
     return {"status_labels": STATUS_LABELS, "outcome_labels": OUTCOME_LABELS, "action_labels": ACTION_LABELS,
             "event_labels": EVENT_CODES, "event_actor": event_actor, "party_role_labels": PARTY_ROLE_LABELS,
             "party_kind_labels": PARTY_KIND_LABELS, "confirmation_labels": CONFIRMATION_LABELS,
-            "region_path": _region_path, "region_full_name": _region_full_name, "yuan": _yuan}
+            "region_path": _region_path, "region_full_name": _region_full_name, "yuan": _yuan,
+            "gender_labels": GENDER_LABELS, "agreement_form_labels": AGREEMENT_FORM_LABELS,
+            "follow_up_method_labels": FOLLOW_UP_METHOD_LABELS}
 
 
 def _yuan(value) -> str:
@@ -261,6 +272,18 @@ def _session_mediator(case: Case, choices: list[tuple]) -> int | None:
     return None
 
 
+def _signed_in_name() -> str | None:
+    """The signed-in person's name as the 回访记录 names them (回访人), offered on the form to keep or change:
+    the account's display name, else the name of the mediator it is linked to; None when it names nobody."""
+    if not current_user.is_authenticated:
+        return None
+    name = (current_user.display_name or "").strip()
+    if not name and current_user.mediator_id:
+        mediator = db.session.get(Mediator, current_user.mediator_id)
+        name = mediator.name if mediator is not None else ""
+    return name or None
+
+
 def _action_forms(case: Case, actions: list[str], bound: tuple[str, object] | None) -> dict:
     forms = {}
     for action in actions:
@@ -274,6 +297,8 @@ def _action_forms(case: Case, actions: list[str], bound: tuple[str, object] | No
             form.mediator_id.choices = _mediator_choices(case)
         if action == "record_session" and fresh:
             form.mediator_id.data = _session_mediator(case, form.mediator_id.choices)
+        if action == "record_follow_up" and fresh:
+            form.visitor.data = _signed_in_name()
         forms[action] = form
     return forms
 
@@ -316,7 +341,8 @@ def _render_case(case_id: int, *, status: int = 200, error: str | None = None,
         read_only=read_only, handover=handover,
         can_reveal=service.is_of_handling_organization(actor, case), reveal_form=RevealForm(),
         overdue=service.is_overdue(case, today_shanghai()), mediator_names=mediator_names,
-        unavailable=unavailable_actions(case) if actions else [])
+        unavailable=unavailable_actions(case) if actions else [],
+        documents=documents.list_documents(actor, documents.CASE, case.id))
     return response, status
 
 
@@ -350,6 +376,12 @@ def _bool_or_none(value):
     return value if isinstance(value, bool) else None
 
 
+def _agreement_form(form) -> str | None:
+    """The conclusion form's 协议形式, read only with an agreement: the select always holds a choice (书面 first),
+    and cases.js hides it for another outcome, but a page without scripts still sends it."""
+    return (form.agreement_form.data or None) if form.outcome.data == Outcome.agreement.value else None
+
+
 CASE_ACTIONS: dict[str, CaseAction] = {
     "accept": CaseAction("accept", lambda a, cid, f: service.accept_case(
         a, cid, mediator_id=f.mediator_id.data, accepted_on=f.accepted_on.data, version=f.version_value()),
@@ -359,12 +391,12 @@ CASE_ACTIONS: dict[str, CaseAction] = {
         N_("已决定不予受理")),
     "record_session": CaseAction("sessions", lambda a, cid, f: service.record_session(
         a, cid, held_on=f.held_on.data, summary=f.summary.data or "", mediator_id=f.mediator_id.data,
-        version=f.version_value()),
+        place=f.place.data, attendees=f.attendees.data, recorder=f.recorder.data, version=f.version_value()),
         N_("已记录调解情况")),
     "conclude": CaseAction("conclude", lambda a, cid, f: service.conclude_case(
         a, cid, outcome=f.outcome.data, concluded_on=f.concluded_on.data,
         agreement_amount_yuan=f.agreement_amount_yuan.data, terms=(f.terms.data or "").strip() or None,
-        performed=_bool_or_none(f.performed.data), version=f.version_value()),
+        performed=_bool_or_none(f.performed.data), agreement_form=_agreement_form(f), version=f.version_value()),
         N_("已办结")),
     "extend_time_limit": CaseAction("extend", lambda a, cid, f: service.extend_time_limit(
         a, cid, days=f.days.data, consent_note=f.consent_note.data or "", version=f.version_value()),
@@ -378,7 +410,8 @@ CASE_ACTIONS: dict[str, CaseAction] = {
         N_("已记录司法确认结果")),
     "record_follow_up": CaseAction("follow-ups", lambda a, cid, f: service.record_follow_up(
         a, cid, visited_on=f.visited_on.data, summary=f.summary.data or "",
-        performed=_bool_or_none(f.performed.data), version=f.version_value()),
+        performed=_bool_or_none(f.performed.data), method=f.method.data or None, visitor=f.visitor.data,
+        version=f.version_value()),
         N_("已记录回访")),
 }
 

@@ -50,7 +50,7 @@ def safe_cell(value):
     return text
 
 
-def _disposition(filename: str) -> str:
+def content_disposition(filename: str) -> str:
     ascii_name = filename.encode("ascii", "ignore").decode() or "export"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
@@ -161,7 +161,7 @@ def file_response(handle: BinaryIO, filename: str, mimetype: str) -> Response:
             handle.close()
 
     response = Response(generate(), content_type=mimetype,
-                        headers={"Content-Disposition": _disposition(filename), "Content-Length": str(size),
+                        headers={"Content-Disposition": content_disposition(filename), "Content-Length": str(size),
                                  "Cache-Control": "no-store"})
     response.call_on_close(handle.close)
     return response

@@ -148,6 +148,18 @@ def decrypt(token: str) -> str:
         raise RuntimeError("personal data could not be decrypted with the configured key") from exc
 
 
+def encrypt_bytes(value: bytes) -> bytes:
+    """Bytes that hold personal numbers (a document with full ID numbers), encrypted at rest like the numbers."""
+    return _fernet(current_app.config["PII_KEY"]).encrypt(value)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet(current_app.config["PII_KEY"]).decrypt(token)
+    except InvalidToken as exc:
+        raise RuntimeError("personal data could not be decrypted with the configured key") from exc
+
+
 def lookup_hash(kind: str, value: str) -> str:
     """Keyed hash for searching (the plain value is never stored or compared)."""
     key = base64.urlsafe_b64decode(current_app.config["LOOKUP_KEY"])

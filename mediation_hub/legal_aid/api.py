@@ -17,11 +17,19 @@ from .schemas import (
     LegalAidAssignIn,
     LegalAidCloseIn,
     LegalAidDecideIn,
+    LegalAidSupplementReceivedIn,
+    LegalAidSupplementRequestIn,
     LegalAidTransferIn,
 )
 
 blp = Blueprint("legal_aid_api", __name__, url_prefix="/api/v1/legal-aid",
                 description="Legal-aid applications and the 通办 hand-over to the competent centre")
+
+
+def _detail(application):
+    """The application as the caller sees it, with the actions the caller may start now (``allowed_actions``)."""
+    application.allowed_actions = service.allowed_actions(current_actor(), application)
+    return application
 
 
 @blp.route("/applications")
@@ -40,7 +48,7 @@ class Applications(MethodView):
         """File an application at a legal-aid centre (yours, for an officer)."""
         application = service.file_application(current_actor(), data)
         db.session.commit()
-        return application
+        return _detail(application)
 
 
 @blp.route("/applications/<int:application_id>")
@@ -48,7 +56,7 @@ class ApplicationItem(MethodView):
     @blp.response(200, LegalAidApplicationDetailOut)
     def get(self, application_id):
         """One application with its hand-overs and events."""
-        return service.get_application(current_actor(), application_id)
+        return _detail(service.get_application(current_actor(), application_id))
 
 
 @blp.route("/applications/<int:application_id>/transfer")
@@ -59,7 +67,7 @@ class TransferApplication(MethodView):
         """Hand over to the competent centre under 通办 (never back to a centre that passed it on)."""
         application = service.transfer_application(current_actor(), application_id, **data)
         db.session.commit()
-        return application
+        return _detail(application)
 
 
 @blp.route("/applications/<int:application_id>/accept")
@@ -70,7 +78,7 @@ class AcceptApplication(MethodView):
         """Accept at the competent centre; decide_by is 7 days after receipt (art. 43)."""
         application = service.accept_application(current_actor(), application_id, **data)
         db.session.commit()
-        return application
+        return _detail(application)
 
 
 @blp.route("/applications/<int:application_id>/decide")
@@ -81,7 +89,7 @@ class DecideApplication(MethodView):
         """Grant (assign_by 3 days later) or refuse with written reasons."""
         application = service.decide_application(current_actor(), application_id, **data)
         db.session.commit()
-        return application
+        return _detail(application)
 
 
 @blp.route("/applications/<int:application_id>/assign")
@@ -92,7 +100,7 @@ class AssignLawyer(MethodView):
         """Record the assigned lawyer."""
         application = service.assign_lawyer(current_actor(), application_id, **data)
         db.session.commit()
-        return application
+        return _detail(application)
 
 
 @blp.route("/applications/<int:application_id>/close")
@@ -103,4 +111,26 @@ class CloseApplication(MethodView):
         """Close an assigned application."""
         application = service.close_application(current_actor(), application_id, **data)
         db.session.commit()
-        return application
+        return _detail(application)
+
+
+@blp.route("/applications/<int:application_id>/supplement-request")
+class RequestSupplement(MethodView):
+    @blp.arguments(LegalAidSupplementRequestIn)
+    @blp.response(200, LegalAidApplicationDetailOut)
+    def post(self, data, application_id):
+        """Tell the applicant once which materials to supplement or what to explain (art. 43 para. 2)."""
+        application = service.request_supplement(current_actor(), application_id, **data)
+        db.session.commit()
+        return _detail(application)
+
+
+@blp.route("/applications/<int:application_id>/supplement-received")
+class SupplementReceived(MethodView):
+    @blp.arguments(LegalAidSupplementReceivedIn)
+    @blp.response(200, LegalAidApplicationDetailOut)
+    def post(self, data, application_id):
+        """Record that the materials arrived; decide_by moves later by the days the applicant took."""
+        application = service.record_supplement_received(current_actor(), application_id, **data)
+        db.session.commit()
+        return _detail(application)

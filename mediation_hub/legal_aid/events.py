@@ -19,6 +19,8 @@ EVENT_CODES = {
     "lawyer_assigned": _l("指派律师"),
     "closed": _l("结案"),
     "deadline_moved": _l("期限调整"),
+    "supplement_requested": _l("一次性告知补充材料"),
+    "supplement_received": _l("收到补充材料"),
 }
 
 

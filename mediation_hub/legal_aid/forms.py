@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.dates import DateField
 from ..core.shanghai import today_shanghai
-from .reference import EXEMPT_GROUPS, HARDSHIP_LABELS, MATTER_CATEGORIES
+from ..reference.lists import ETHNICITIES
+from .reference import EXEMPT_GROUPS, GENDER_LABELS, HARDSHIP_LABELS, MATTER_CATEGORIES
 
 
 def _choices(labels: dict[str, str]) -> list[tuple]:
@@ -23,6 +24,13 @@ class FileApplicationForm(FlaskForm):
     id_number = StringField(_l("身份证号码"), validators=[DataRequired(), Length(max=30)])
     phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=30)])
     applicant_region_code = StringField(_l("申请人住所地"), validators=[Optional(), Length(max=12)])
+    # optional particulars the 申请表 prints (never invented on the paper when left blank)
+    applicant_gender = SelectField(_l("性别"), choices=[("", _l("不填"))] + _choices(GENDER_LABELS),
+                                   validate_choice=False)
+    applicant_ethnicity = SelectField(_l("民族"), validate_choice=False,
+                                      choices=[("", _l("不填"))] + [(name, name) for _code, name in ETHNICITIES])
+    applicant_address = StringField(_l("住址"), validators=[Optional(), Length(max=200)])
+    applicant_occupation = StringField(_l("工作单位或职业"), validators=[Optional(), Length(max=60)])
     matter_category = SelectField(_l("援助事项"), choices=_choices(MATTER_CATEGORIES),
                                   validate_choice=False)
     matter_region_code = StringField(_l("事项发生地 / 办案机关所在地"), validators=[DataRequired(), Length(max=12)],
@@ -62,3 +70,16 @@ class AssignForm(FlaskForm):
 class CloseForm(FlaskForm):
     closed_on = DateField(_l("结案日期"), validators=[Optional()], default=today_shanghai)
     note = TextAreaField(_l("结案说明"), validators=[Optional(), Length(max=2000)])
+
+
+class SupplementRequestForm(FlaskForm):
+    items = TextAreaField(_l("需要补充的材料或需要说明的事项"), validators=[DataRequired(), Length(max=4000)],
+                          description=_l("每行一项；法律援助机构应当一次性告知（法律援助法第四十三条第二款）"))
+    requested_on = DateField(_l("告知日期"), validators=[Optional()], default=today_shanghai)
+    due_on = DateField(_l("请于此日前补充"), validators=[Optional()],
+                       description=_l("可不填；补充材料、作出说明所需的时间不计入审查期限"))
+
+
+class SupplementReceivedForm(FlaskForm):
+    received_on = DateField(_l("收到补充材料日期"), validators=[Optional()], default=today_shanghai,
+                            description=_l("审查决定期限顺延自告知之日至收到之日的天数"))

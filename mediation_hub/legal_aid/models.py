@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.db import TimestampMixin, UTCDateTime, enum_column, provisional_flag, utcnow
 from ..core.pii import PersonalNumbersMixin
 from ..extensions import db
-from .reference import EXEMPT_GROUPS, HARDSHIP_LABELS, MATTER_CATEGORIES, STATUS_LABELS
+from .reference import EXEMPT_GROUPS, GENDER_LABELS, HARDSHIP_LABELS, MATTER_CATEGORIES, STATUS_LABELS
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -29,6 +29,9 @@ class Hardship(enum.StrEnum):
     proof = "proof"               # proof / information sharing (art. 41)
     exempt = "exempt"             # no means test (arts. 32, 42)
 
+
+# The states before the decision: the 7-day review clock runs (Legal Aid Law art. 43).
+OPEN_FOR_DECISION = (ApplicationStatus.filed, ApplicationStatus.transferred, ApplicationStatus.accepted)
 
 RECEIVED = ("transferred", "accepted", "granted", "refused", "assigned", "closed")
 ACCEPTED = ("accepted", "granted", "refused", "assigned", "closed")
@@ -77,6 +80,17 @@ class LegalAidApplication(PersonalNumbersMixin, TimestampMixin, db.Model):
     assigned_on: Mapped[date | None] = mapped_column(sa.Date)
     lawyer_name: Mapped[str | None] = mapped_column(sa.String(60))
     closed_on: Mapped[date | None] = mapped_column(sa.Date)
+    # The applicant's particulars the 申请表 and the notices print (optional: never invented on paper).
+    applicant_gender: Mapped[str | None] = mapped_column(sa.String(8))        # "male" | "female"
+    applicant_ethnicity: Mapped[str | None] = mapped_column(sa.String(20))    # 民族, e.g. 汉族
+    applicant_address: Mapped[str | None] = mapped_column(sa.String(200))     # 住址
+    applicant_occupation: Mapped[str | None] = mapped_column(sa.String(60))   # 工作单位或职业
+    # The one request for further materials (一次性告知, 程序规定): what to supplement or explain, one per line;
+    # the days from the request to the reply do not count toward the decision period.
+    supplement_items: Mapped[str | None] = mapped_column(sa.Text)
+    supplement_requested_on: Mapped[date | None] = mapped_column(sa.Date)
+    supplement_due_on: Mapped[date | None] = mapped_column(sa.Date)           # reply asked for by (optional)
+    supplement_received_on: Mapped[date | None] = mapped_column(sa.Date)
     last_step_on: Mapped[date] = mapped_column(sa.Date, nullable=False)  # no later step may be dated before it
 
     filed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -108,6 +122,16 @@ class LegalAidApplication(PersonalNumbersMixin, TimestampMixin, db.Model):
         sa.CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_has_date"),
         sa.CheckConstraint("received_on IS NULL OR received_on >= filed_on", name="received_after_filing"),
         sa.CheckConstraint("decide_by IS NULL OR decide_by > received_on", name="decide_by_after_receipt"),
+        sa.CheckConstraint("applicant_gender IS NULL OR applicant_gender IN ('male', 'female')",
+                           name="applicant_gender_known"),
+        sa.CheckConstraint("(supplement_requested_on IS NULL) = (supplement_items IS NULL)",
+                           name="supplement_request_has_items"),
+        sa.CheckConstraint("supplement_due_on IS NULL OR (supplement_requested_on IS NOT NULL "
+                           "AND supplement_due_on >= supplement_requested_on)",
+                           name="supplement_due_after_request"),
+        sa.CheckConstraint("supplement_received_on IS NULL OR (supplement_requested_on IS NOT NULL "
+                           "AND supplement_received_on >= supplement_requested_on)",
+                           name="supplement_received_after_request"),
         sa.Index("ix_legal_aid_applications_centre_status", "centre_id", "status"),
     )
 
@@ -127,9 +151,24 @@ class LegalAidApplication(PersonalNumbersMixin, TimestampMixin, db.Model):
     def matter_category_label(self) -> str:
         return MATTER_CATEGORIES.get(self.matter_category, self.matter_category)
 
+    @property
+    def applicant_gender_label(self) -> str | None:
+        return GENDER_LABELS.get(self.applicant_gender) if self.applicant_gender else None
+
+    @property
+    def supplement_item_list(self) -> list[str]:
+        """The materials to supplement or points to explain, one per line as recorded."""
+        return [line for line in (self.supplement_items or "").splitlines() if line.strip()]
+
+    @property
+    def awaiting_supplement(self) -> bool:
+        """Asked for further materials and not yet received: the review clock stands still meanwhile."""
+        return self.supplement_requested_on is not None and self.supplement_received_on is None
+
     def decide_overdue(self, today: date) -> bool:
-        """Past the art. 43 decision deadline without a decision (the deadline day itself is on time)."""
-        return (self.status in (ApplicationStatus.filed, ApplicationStatus.transferred, ApplicationStatus.accepted)
+        """Past the art. 43 decision deadline without a decision (the deadline day itself is on time); never while
+        the applicant is supplementing materials, whose time does not count toward the review period."""
+        return (self.status in OPEN_FOR_DECISION and not self.awaiting_supplement
                 and self.decide_by is not None and today > self.decide_by)
 
     def assign_overdue(self, today: date) -> bool:

@@ -52,6 +52,9 @@ STATUS_LABELS = {
     "closed": N_("已结案"),
 }
 
+# The applicant's gender as the 申请表 prints it.
+GENDER_LABELS = {"male": N_("男"), "female": N_("女")}
+
 # Art. 43: decide within 7 days of receipt; assign within 3 days of granting.
 DECIDE_WITHIN_DAYS = 7
 ASSIGN_WITHIN_DAYS = 3

@@ -8,6 +8,7 @@ from ..core.pagination import PageArgs, page_schema
 from ..core.shanghai import today_shanghai
 from ..reference.fields import CodeOrName
 from .models import ApplicationStatus, Hardship
+from .reference import GENDER_LABELS
 
 
 class LegalAidApplicantIn(Schema):
@@ -15,6 +16,14 @@ class LegalAidApplicantIn(Schema):
     id_number = fields.String(required=True, validate=validate.Length(max=30))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
     region_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=12))
+    gender = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(list(GENDER_LABELS)),
+                           metadata={"description": "male or female (optional)"})
+    ethnicity = CodeOrName("ethnicities", load_default=None, allow_none=True, validate=validate.Length(max=20),
+                           metadata={"description": "民族, e.g. 汉族 (optional; stored and shown as the Chinese name)"})
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+                            metadata={"description": "住址 (optional)"})
+    occupation = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                               metadata={"description": "工作单位或职业 (optional)"})
 
 
 class LegalAidApplicationIn(Schema):
@@ -52,6 +61,20 @@ class LegalAidAssignIn(Schema):
     assigned_on = fields.Date(load_default=None, allow_none=True)
 
 
+class LegalAidSupplementRequestIn(Schema):
+    items = fields.String(required=True, validate=validate.Length(min=1, max=4000), metadata={
+        "description": "the materials to supplement or the points to explain, one per line"})
+    requested_on = fields.Date(load_default=None, allow_none=True,
+                               metadata={"description": "the day the applicant is told (default today)"})
+    due_on = fields.Date(load_default=None, allow_none=True,
+                         metadata={"description": "the day the applicant is asked to reply by (optional)"})
+
+
+class LegalAidSupplementReceivedIn(Schema):
+    received_on = fields.Date(load_default=None, allow_none=True,
+                              metadata={"description": "the day the materials arrived (default today)"})
+
+
 class LegalAidCloseIn(Schema):
     closed_on = fields.Date(load_default=None, allow_none=True)
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
@@ -62,6 +85,10 @@ class LegalAidApplicantOut(Schema):
     id_number = fields.String(attribute="id_number_masked", allow_none=True)
     phone = fields.String(attribute="phone_masked", allow_none=True)
     region_code = fields.String(attribute="applicant_region_code", allow_none=True)
+    gender = fields.String(attribute="applicant_gender", allow_none=True)
+    ethnicity = fields.String(attribute="applicant_ethnicity", allow_none=True)
+    address = fields.String(attribute="applicant_address", allow_none=True)
+    occupation = fields.String(attribute="applicant_occupation", allow_none=True)
 
 
 class LegalAidApplicationOut(Schema):
@@ -88,6 +115,12 @@ class LegalAidApplicationOut(Schema):
     assigned_on = fields.Date(allow_none=True)
     lawyer_name = fields.String(allow_none=True)
     closed_on = fields.Date(allow_none=True)
+    supplement_items = fields.String(allow_none=True)
+    supplement_requested_on = fields.Date(allow_none=True)
+    supplement_due_on = fields.Date(allow_none=True)
+    supplement_received_on = fields.Date(allow_none=True)
+    awaiting_supplement = fields.Boolean(metadata={
+        "description": "asked for further materials, not yet received: the review clock stands still"})
     decide_overdue = fields.Function(lambda a: a.decide_overdue(today_shanghai()))
     assign_overdue = fields.Function(lambda a: a.assign_overdue(today_shanghai()))
     applicant = fields.Function(lambda a: LegalAidApplicantOut().dump(a))
@@ -118,6 +151,9 @@ class LegalAidEventOut(Schema):
 
 
 class LegalAidApplicationDetailOut(LegalAidApplicationOut):
+    allowed_actions = fields.List(fields.String(), dump_default=[], metadata={
+        "description": "the actions the caller may start now: transfer, accept, decide, assign, close, "
+                       "request_supplement, receive_supplement"})
     handovers = fields.List(fields.Nested(LegalAidHandoverOut))
     events = fields.List(fields.Nested(LegalAidEventOut))
 

@@ -32,14 +32,16 @@ from ..core.shanghai import today_shanghai
 from ..errors import NotFound, PermissionDenied, StateConflict, collect, raise_if
 from ..extensions import db
 from ..notifications.service import notify
+from ..reference.lists import name_of
 from ..regions.models import Region, RegionLevel, RegionMember
 from ..regions.service import subtree_condition
 from ..registry.models import Organization, OrgKind
 from ..registry.service import validate_personal_numbers
+from .deadlines import decision_deadline, supplement_pause_days
 from .events import record_event
+from .models import OPEN_FOR_DECISION, Hardship, LegalAidApplication, LegalAidHandover
 from .models import ApplicationStatus as S
-from .models import Hardship, LegalAidApplication, LegalAidHandover
-from .reference import ASSIGN_WITHIN_DAYS, DECIDE_WITHIN_DAYS, EXEMPT_GROUPS, MATTER_CATEGORIES, STATUS_LABELS
+from .reference import ASSIGN_WITHIN_DAYS, EXEMPT_GROUPS, GENDER_LABELS, MATTER_CATEGORIES, STATUS_LABELS
 
 # The one table of lifecycle transitions: action -> states it may start from.
 TRANSITIONS: dict[str, tuple[S, ...]] = {
@@ -48,10 +50,13 @@ TRANSITIONS: dict[str, tuple[S, ...]] = {
     "decide": (S.accepted,),
     "assign": (S.granted,),
     "close": (S.assigned,),
+    # further materials: asked for once by the centre holding it, before the decision (art. 43 para. 2)
+    "request_supplement": OPEN_FOR_DECISION,
+    "receive_supplement": OPEN_FOR_DECISION,
 }
 ACTION_LABELS = {"transfer": N_("转交"), "accept": N_("受理"), "decide": N_("作出决定"), "assign": N_("指派律师"),
-                 "close": N_("结案")}
-OPEN_FOR_DECISION = (S.filed, S.transferred, S.accepted)
+                 "close": N_("结案"), "request_supplement": N_("通知补充材料"),
+                 "receive_supplement": N_("登记收到补充材料")}
 # Nothing left for the centre to do by a deadline: listed after the waiting work, apart from it.
 HANDLED = (S.refused, S.assigned, S.closed)
 
@@ -139,8 +144,10 @@ def passed_on_by(actor: Actor) -> sa.Select:
 
 def _overdue_condition(today: date) -> sa.ColumnElement[bool]:
     A = LegalAidApplication
+    # while the applicant supplements materials the review clock stands still (see deadlines.py)
+    awaiting = sa.and_(A.supplement_requested_on.is_not(None), A.supplement_received_on.is_(None))
     return sa.or_(
-        sa.and_(A.status.in_(OPEN_FOR_DECISION), A.decide_by.is_not(None), A.decide_by < today),
+        sa.and_(A.status.in_(OPEN_FOR_DECISION), A.decide_by.is_not(None), A.decide_by < today, sa.not_(awaiting)),
         sa.and_(A.status == S.granted, A.assign_by < today),
     )
 
@@ -269,6 +276,28 @@ def _legal_aid_centre(centre_id: int | None) -> Organization | None:
 
 # --- filing ------------------------------------------------------------------------------------------
 
+# The applicant's optional particulars (for the 申请表): free-text field -> longest text the column holds.
+PARTICULAR_LENGTHS = {"address": 200, "occupation": 60}
+
+
+def _check_particulars(applicant: dict, errors: dict[str, list[str]]) -> None:
+    """Normalised in place (blank is None): gender male/female; 民族 from the reference list "ethnicities", stored
+    as its Chinese name (its code is taken too); address and occupation within their lengths."""
+    for field in ("gender", "ethnicity", *PARTICULAR_LENGTHS):
+        value = applicant.get(field)
+        applicant[field] = (value.strip() or None) if isinstance(value, str) else value
+    if applicant["gender"] is not None and applicant["gender"] not in GENDER_LABELS:
+        collect(errors, "applicant.gender", coded("unknown_gender", "性别须为 男 或 女"))
+    if applicant["ethnicity"] is not None:
+        name = name_of("ethnicities", str(applicant["ethnicity"]))
+        if name is None:
+            collect(errors, "applicant.ethnicity", coded("unknown_ethnicity", "未知的民族，请从民族列表中选择"))
+        applicant["ethnicity"] = name
+    for field, longest in PARTICULAR_LENGTHS.items():
+        if applicant[field] is not None and len(applicant[field]) > longest:
+            collect(errors, f"applicant.{field}", coded("too_long", "不能超过 %(max)s 个字符", max=longest))
+
+
 def _check_application(actor: Actor, data: dict, errors: dict[str, list[str]]) -> dict:
     applicant = dict(data.get("applicant") or {})
     if not (applicant.get("name") or "").strip():
@@ -278,6 +307,7 @@ def _check_application(actor: Actor, data: dict, errors: dict[str, list[str]]) -
     validate_personal_numbers(applicant, errors, prefix="applicant.")
     if applicant.get("region_code") and db.session.get(Region, applicant["region_code"]) is None:
         collect(errors, "applicant.region_code", coded("unknown_region", "未知的行政区划代码"))
+    _check_particulars(applicant, errors)
     matter_region = db.session.get(Region, data.get("matter_region_code") or "")
     if matter_region is None:
         collect(errors, "matter_region_code", coded("unknown_region", "未知的行政区划代码"))
@@ -322,6 +352,8 @@ def file_application(actor: Actor, data: dict) -> LegalAidApplication:
     application = LegalAidApplication(
         number=f"pending-{uuid.uuid4().hex}", status=S.filed, centre_id=centre.id, filed_centre_id=centre.id,
         applicant_name=applicant["name"].strip(), applicant_region_code=applicant.get("region_code") or None,
+        applicant_gender=applicant["gender"], applicant_ethnicity=applicant["ethnicity"],
+        applicant_address=applicant["address"], applicant_occupation=applicant["occupation"],
         matter_category=data["matter_category"], matter_region_code=data["matter_region_code"],
         hardship=checked["hardship"], exempt_group=checked["exempt_group"], summary=data["summary"].strip(),
         filed_on=filed_on, last_step_on=filed_on, filed_by_id=actor.user_id)
@@ -330,8 +362,7 @@ def file_application(actor: Actor, data: dict) -> LegalAidApplication:
     competent = is_competent(centre.id, application.matter_region_code)
     if competent:
         application.received_on = filed_on
-        application.decide_by, application.decide_by_provisional = calendar_deadline(
-            filed_on, DECIDE_WITHIN_DAYS, field="received_on")
+        application.decide_by, application.decide_by_provisional = decision_deadline(application)
     db.session.add(application)
     db.session.flush()
     application.number = f"LA{filed_on.year}-{application.id:06d}"
@@ -388,7 +419,7 @@ def transfer_application(actor: Actor, application_id: int, *, to_centre_id: int
     agreement = _transfer_rules(application, target, on, errors)
     raise_if(errors)
 
-    decide_by = calendar_deadline(on, DECIDE_WITHIN_DAYS, field="transferred_on")
+    decide_by = decision_deadline(application, on, field="transferred_on")
     from_centre_id = application.centre_id
     db.session.add(LegalAidHandover(application_id=application.id, from_centre_id=from_centre_id,
                                     to_centre_id=target.id, agreement_code=agreement.code, on_date=on,
@@ -427,7 +458,7 @@ def accept_application(actor: Actor, application_id: int, *, received_on: date |
                           "received_on", errors)
     accepted = _step_date(accepted_on, application, "accepted_on", errors, not_before=received)
     raise_if(errors)
-    decide_by = calendar_deadline(received, DECIDE_WITHIN_DAYS, field="received_on")
+    decide_by = decision_deadline(application, received)
     application.received_on, application.accepted_on = received, accepted
     application.decide_by, application.decide_by_provisional = decide_by
     application.status, application.last_step_on = S.accepted, accepted
@@ -499,11 +530,95 @@ def close_application(actor: Actor, application_id: int, *, closed_on: date | No
     return application
 
 
+# --- further materials (补充材料) ---------------------------------------------------------------------------
+
+def _supplement_items(items: str | list[str] | None) -> list[str]:
+    lines = items.splitlines() if isinstance(items, str) else list(items or [])
+    return [line.strip() for line in lines if line and line.strip()]
+
+
+def request_supplement(actor: Actor, application_id: int, *, items: str | list[str] | None,
+                       requested_on: date | None = None, due_on: date | None = None) -> LegalAidApplication:
+    """Tell the applicant, once, which materials to supplement or what to explain (Legal Aid Law art. 43 para. 2).
+
+    ``items`` are the materials or points, one per line; ``due_on`` the day the applicant is asked to reply by
+    (optional). The review clock stands still from the request until the materials arrive
+    (``record_supplement_received``)."""
+    application = get_application(actor, application_id)
+    _require_actor(actor, application)
+    _require_state(application, "request_supplement")
+    if application.supplement_requested_on is not None:
+        raise StateConflict(coded(
+            "supplement_already_requested",
+            "已于 %(day)s 一次性告知申请人需要补充的材料，不能再次通知（法律援助法第四十三条第二款）",
+            day=application.supplement_requested_on.isoformat()))
+    errors: dict[str, list[str]] = {}
+    lines = _supplement_items(items)
+    if not lines:
+        collect(errors, "items", coded("supplement_items_required", "请逐项列明需要补充的材料或需要说明的事项"))
+    requested = _step_date(requested_on, application, "requested_on", errors)
+    if due_on is not None:
+        check_business_date(due_on, "due_on", errors)
+        if due_on < requested:
+            collect(errors, "due_on", coded("due_before_request", "答复期限不能早于通知日期"))
+    raise_if(errors)
+    application.supplement_items, application.supplement_requested_on = "\n".join(lines), requested
+    application.supplement_due_on = due_on
+    _save(application)
+    record_event(application, "supplement_requested", actor, requested, {
+        "items": len(lines), "due_on": due_on.isoformat() if due_on else None})
+    return application
+
+
+def record_supplement_received(actor: Actor, application_id: int, *,
+                               received_on: date | None = None) -> LegalAidApplication:
+    """Record the day the requested materials or explanation arrived (once, after the request).
+
+    The days from the request to this day do not count toward the review period, so ``decide_by`` moves later by
+    them (counted in ``deadlines.decision_deadline``), never earlier. Before the competent centre received the
+    application there is no clock yet: the day is only recorded."""
+    application = get_application(actor, application_id)
+    _require_actor(actor, application)
+    _require_state(application, "receive_supplement")
+    if application.supplement_requested_on is None:
+        raise StateConflict(coded("supplement_not_requested", "尚未通知申请人补充材料，不能登记收到补充材料"))
+    if application.supplement_received_on is not None:
+        raise StateConflict(coded("supplement_already_received", "已于 %(day)s 登记收到补充材料",
+                                  day=application.supplement_received_on.isoformat()))
+    errors: dict[str, list[str]] = {}
+    received = _step_date(received_on, application, "received_on", errors,
+                          not_before=application.supplement_requested_on)
+    raise_if(errors)
+    application.supplement_received_on = received
+    previous = application.decide_by
+    if previous is not None:
+        fresh = decision_deadline(application)
+        if fresh.day > previous:
+            application.decide_by, application.decide_by_provisional = fresh
+    _save(application)
+    record_event(application, "supplement_received", actor, received, {
+        "requested_on": application.supplement_requested_on.isoformat(),
+        "paused_days": supplement_pause_days(application),
+        "previous": previous.isoformat() if previous else None,
+        "decide_by": application.decide_by.isoformat() if application.decide_by else None})
+    return application
+
+
+def _supplement_step_open(action: str, application: LegalAidApplication) -> bool:
+    """Beyond the state: a request only once, a receipt only after the request and only once."""
+    if action == "request_supplement":
+        return application.supplement_requested_on is None
+    if action == "receive_supplement":
+        return application.awaiting_supplement
+    return True
+
+
 def allowed_actions(actor: Actor, application: LegalAidApplication) -> list[str]:
     """The transitions the actor may start now (for pages: which buttons to show)."""
     if not can_act_on(actor, application):
         return []
-    return [action for action, states in TRANSITIONS.items() if application.status in states]
+    return [action for action, states in TRANSITIONS.items()
+            if application.status in states and _supplement_step_open(action, application)]
 
 
 def transfer_targets(application: LegalAidApplication) -> list[Organization]:

@@ -13,13 +13,23 @@ from ..core.actor import Role
 from ..core.messages import coded
 from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
+from ..documents import service as documents
 from ..errors import PermissionDenied, StateConflict, ValidationFailed
 from ..extensions import db
 from ..regions.models import Region
 from ..registry.models import Organization, OrgKind
 from . import service
 from .events import EVENT_CODES
-from .forms import AcceptForm, AssignForm, CloseForm, DecideForm, FileApplicationForm, TransferForm
+from .forms import (
+    AcceptForm,
+    AssignForm,
+    CloseForm,
+    DecideForm,
+    FileApplicationForm,
+    SupplementReceivedForm,
+    SupplementRequestForm,
+    TransferForm,
+)
 from .models import ApplicationStatus
 
 bp = Blueprint("legal_aid", __name__, url_prefix="/legal-aid", template_folder="templates")
@@ -28,6 +38,8 @@ bp = Blueprint("legal_aid", __name__, url_prefix="/legal-aid", template_folder="
 FILE_FIELDS = {
     "centre_id": "centre_id", "applicant.name": "applicant_name", "applicant.id_number": "id_number",
     "applicant.phone": "phone", "applicant.region_code": "applicant_region_code",
+    "applicant.gender": "applicant_gender", "applicant.ethnicity": "applicant_ethnicity",
+    "applicant.address": "applicant_address", "applicant.occupation": "applicant_occupation",
     "matter_category": "matter_category", "matter_region_code": "matter_region_code", "hardship": "hardship",
     "exempt_group": "exempt_group", "summary": "summary", "received_on": "received_on",
 }
@@ -86,7 +98,9 @@ def _filing_data(form: FileApplicationForm) -> dict:
         "centre_id": form.centre_id.data or None,
         "applicant": {"name": form.applicant_name.data, "id_number": (form.id_number.data or "").strip(),
                       "phone": (form.phone.data or "").strip() or None,
-                      "region_code": (form.applicant_region_code.data or "").strip() or None},
+                      "region_code": (form.applicant_region_code.data or "").strip() or None,
+                      "gender": form.applicant_gender.data or None, "ethnicity": form.applicant_ethnicity.data,
+                      "address": form.applicant_address.data, "occupation": form.applicant_occupation.data},
         "matter_category": form.matter_category.data,
         "matter_region_code": (form.matter_region_code.data or "").strip(),
         "hardship": form.hardship.data, "exempt_group": form.exempt_group.data or None,
@@ -125,10 +139,14 @@ def file_application():
                            paths={c: r.path for c, r in regions.items()}), status
 
 
+# action -> its form class; each posts with the action as its field prefix
+ACTION_FORMS = {"transfer": TransferForm, "accept": AcceptForm, "decide": DecideForm, "assign": AssignForm,
+                "close": CloseForm, "request_supplement": SupplementRequestForm,
+                "receive_supplement": SupplementReceivedForm}
+
+
 def _action_forms(application) -> dict:
-    forms = {"transfer": TransferForm(prefix="transfer"), "accept": AcceptForm(prefix="accept"),
-             "decide": DecideForm(prefix="decide"), "assign": AssignForm(prefix="assign"),
-             "close": CloseForm(prefix="close")}
+    forms = {action: form(prefix=action) for action, form in ACTION_FORMS.items()}
     targets = service.transfer_targets(application)
     forms["transfer"].to_centre_id.choices = [(c.id, f"{c.name}（{c.region.full_name}）") for c in targets]
     suggested = service.competent_centre(application.matter_region_code)
@@ -158,15 +176,14 @@ def application_detail(application_id: int):
         centres=_centre_names(centre_ids), event_labels=EVENT_CODES, suggested=suggested,
         competent_here=competent_here,
         regions=_region_names([application.matter_region_code, application.applicant_region_code]),
-        Status=ApplicationStatus)
+        Status=ApplicationStatus, documents=documents.list_documents(actor, documents.LEGAL_AID, application.id))
 
 
 def _act(application_id: int, action: str, call):
     """Run one transition from a posted form; broken rules and conflicts come back as messages."""
     actor = current_actor()
     service.get_application(actor, application_id)   # 404 before anything else
-    form = {"transfer": TransferForm, "accept": AcceptForm, "decide": DecideForm, "assign": AssignForm,
-            "close": CloseForm}[action](prefix=action)
+    form = ACTION_FORMS[action](prefix=action)
     if action == "transfer":
         form.to_centre_id.choices = []
     if not form.validate_on_submit():
@@ -217,3 +234,15 @@ def assign(application_id: int):
 def close(application_id: int):
     return _act(application_id, "close", lambda actor, form: service.close_application(
         actor, application_id, closed_on=form.closed_on.data, note=form.note.data))
+
+
+@bp.post("/applications/<int:application_id>/supplement-request")
+def request_supplement(application_id: int):
+    return _act(application_id, "request_supplement", lambda actor, form: service.request_supplement(
+        actor, application_id, items=form.items.data, requested_on=form.requested_on.data, due_on=form.due_on.data))
+
+
+@bp.post("/applications/<int:application_id>/supplement-received")
+def receive_supplement(application_id: int):
+    return _act(application_id, "receive_supplement", lambda actor, form: service.record_supplement_received(
+        actor, application_id, received_on=form.received_on.data))

@@ -32,6 +32,7 @@ from ..core.db import utcnow
 from ..core.messages import coded, message_of
 from ..core.pii import lookup_hash, normalise_id_number
 from ..core.shanghai import SHANGHAI
+from ..documents import service as documents
 from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
 from ..extensions import db
 from ..legal_aid.models import ApplicationStatus, LegalAidApplication
@@ -44,6 +45,10 @@ CLEARED_NUMBERS = {
     "id_number_enc": None, "id_number_masked": None, "id_number_hash": None,
     "phone_enc": None, "phone_masked": None, "phone_hash": None,
 }
+# a party's particulars recorded for the documents (性别, 民族, 职业, 住址, 法定代表人) go with the name
+CLEARED_PARTICULARS = {"gender": None, "ethnicity": None, "occupation": None, "address": None, "representative": None}
+CLEARED_APPLICANT = {"applicant_gender": None, "applicant_ethnicity": None, "applicant_occupation": None,
+                     "applicant_address": None}
 
 
 def _require_admin(actor: Actor) -> None:
@@ -94,9 +99,11 @@ def _erase_parties(condition: sa.ColumnElement[bool], now: datetime) -> tuple[in
         if not rows:
             return parties, len(cases)
         db.session.execute(sa.update(Party).where(Party.id.in_([r.id for r in rows]))
-                           .values(name=PLACEHOLDER, erased_at=now, **CLEARED_NUMBERS))
+                           .values(name=PLACEHOLDER, erased_at=now, **CLEARED_NUMBERS, **CLEARED_PARTICULARS))
         parties += len(rows)
         cases.update(r.case_id for r in rows)
+        # the papers printed with their names go too (what was handed out stays matched by its digest)
+        documents.forget_files(documents.CASE, sorted({r.case_id for r in rows}))
 
 
 def _erase_applications(condition: sa.ColumnElement[bool]) -> int:
@@ -109,7 +116,8 @@ def _erase_applications(condition: sa.ColumnElement[bool]) -> int:
             return erased
         # the version moves on, so a page holding the application before the erasure cannot save over it
         db.session.execute(sa.update(app).where(app.id.in_(ids)).values(
-            applicant_name=PLACEHOLDER, version=app.version + 1, **CLEARED_NUMBERS))
+            applicant_name=PLACEHOLDER, version=app.version + 1, **CLEARED_NUMBERS, **CLEARED_APPLICANT))
+        documents.forget_files(documents.LEGAL_AID, list(ids))
         erased += len(ids)
 
 
@@ -205,6 +213,8 @@ def _party_entry(party: Party) -> dict:
         "declined_on": _iso(case.declined_on), "organization": case.organization.name,
         "role": party.role.value, "kind": party.kind.value, "name": party.name,
         "id_number": party.full_id_number(), "phone": party.full_phone(), "region_code": party.region_code,
+        "gender": party.gender, "ethnicity": party.ethnicity, "occupation": party.occupation,
+        "address": party.address, "representative": party.representative,
     }
 
 
@@ -219,7 +229,9 @@ def _application_entry(application: LegalAidApplication) -> dict:
         "application_id": application.id, "number": application.number, "status": application.status.value,
         "centre": application.centre.name, "name": application.applicant_name,
         "id_number": application.full_id_number(), "phone": application.full_phone(),
-        "region_code": application.applicant_region_code, "matter_category": application.matter_category,
+        "region_code": application.applicant_region_code, "gender": application.applicant_gender,
+        "ethnicity": application.applicant_ethnicity, "occupation": application.applicant_occupation,
+        "address": application.applicant_address, "matter_category": application.matter_category,
         "matter_region_code": application.matter_region_code, "summary": application.summary,
         "filed_on": _iso(application.filed_on), "decided_on": _iso(application.decided_on),
         "granted": application.granted, "closed_on": _iso(application.closed_on),

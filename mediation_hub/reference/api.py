@@ -1,4 +1,4 @@
-"""GET /api/v1/reference/{case-categories,case-sources,legal-aid-matters,decline-reasons} (every role)."""
+"""GET /api/v1/reference/{case-categories,case-sources,legal-aid-matters,decline-reasons,ethnicities} (every role)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ class ReferenceList(Schema):
 class Reference(MethodView):
     @blp.response(200, ReferenceList)
     def get(self, list_name):
-        """One reference list in its display order: ``case-categories``, ``case-sources``, ``legal-aid-matters``
-        or ``decline-reasons``."""
+        """One reference list in its display order: ``case-categories``, ``case-sources``, ``legal-aid-matters``,
+        ``decline-reasons`` or ``ethnicities`` (民族, GB/T 3304 codes; stored and printed as the Chinese name)."""
         if list_name not in LISTS:
             raise NotFound("reference list")
         return {"items": [{"code": code, "name": name} for code, name in items(list_name)]}

@@ -77,6 +77,9 @@ class OrganizationForm(RegistryForm):
     specialties = StringField(_l("专业领域"), validators=[_check_specialties],
                               description=_l("用逗号或顿号分隔"))
     address = StringField(_l("地址"), validators=[Optional(), Length(max=200)])
+    document_code = StringField(_l("文书代字"), validators=[Optional(), Length(max=12)],
+                                description=_l("文书编号中的简称，如（2026）保竞调字第 12 号中的“保竞”；"
+                                               "不填则取名称前两字"))
 
     def to_data(self) -> dict:
         return {
@@ -84,6 +87,7 @@ class OrganizationForm(RegistryForm):
             "region_code": self.region_code.data.strip(), "uscc": (self.uscc.data or "").strip() or None,
             "parent_id": self.parent_id.data, "specialties": split_specialties(self.specialties.data),
             "address": (self.address.data or "").strip() or None,
+            "document_code": (self.document_code.data or "").strip() or None,
         }
 
 

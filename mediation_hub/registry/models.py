@@ -52,6 +52,8 @@ class Organization(TimestampMixin, db.Model):
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     specialties: Mapped[list[str]] = mapped_column(sa.JSON, default=list, nullable=False)
     address: Mapped[str | None] = mapped_column(sa.String(200))
+    # 文书代字: the short name in the organisation's document numbers, "保竞" in （2026）保竞调字第 12 号
+    document_code: Mapped[str | None] = mapped_column(sa.String(12))
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
 
     region: Mapped[Region] = relationship()

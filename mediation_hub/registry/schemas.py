@@ -18,6 +18,10 @@ class OrganizationIn(Schema):
     parent_id = fields.Integer(load_default=None, allow_none=True)
     specialties = _specialties
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    document_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=12),
+                                  metadata={"description": "文书代字: the short name in the organisation's document "
+                                                           "numbers, 保竞 in （2026）保竞调字第 12 号 (default: the "
+                                                           "first two characters of the name)"})
 
 
 class OrganizationPatch(Schema):
@@ -28,6 +32,7 @@ class OrganizationPatch(Schema):
     parent_id = fields.Integer(allow_none=True)
     specialties = fields.List(fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20))
     address = fields.String(allow_none=True, validate=validate.Length(max=200))
+    document_code = fields.String(allow_none=True, validate=validate.Length(max=12))
     active = fields.Boolean()
 
 
@@ -42,6 +47,7 @@ class OrganizationOut(Schema):
     parent_id = fields.Integer(allow_none=True)
     specialties = fields.List(fields.String())
     address = fields.String(allow_none=True)
+    document_code = fields.String(allow_none=True)
     active = fields.Boolean()
 
 

@@ -4,6 +4,8 @@ A record outside the actor's scope is reported as not found, never as forbidden.
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from ..audit import service as audit
@@ -80,6 +82,9 @@ def list_organizations(actor: Actor, *, region_code: str | None = None, kind: Or
     return stmt.order_by(Organization.region_code, Organization.name)
 
 
+DOCUMENT_CODE = re.compile(r"[\u4e00-\u9fff]{1,6}")  # 文书代字: Chinese characters, 保竞
+
+
 def _check_organization(actor: Actor, data: dict, current: Organization | None = None) -> dict:
     errors: dict[str, list[str]] = {}
     region_code = data.get("region_code", current.region_code if current else None)
@@ -103,6 +108,10 @@ def _check_organization(actor: Actor, data: dict, current: Organization | None =
             collect(errors, "parent_id", coded("unknown_parent", "未知的上级组织"))
         elif current is not None and _is_descendant(parent, current.id):
             collect(errors, "parent_id", coded("parent_cycle", "上级组织不能是自身或下级"))
+    if "document_code" in data:
+        data["document_code"] = (data["document_code"] or "").strip() or None
+        if data["document_code"] and not DOCUMENT_CODE.fullmatch(data["document_code"]):
+            collect(errors, "document_code", coded("document_code_invalid", "文书代字应为一至六个汉字"))
     name = data.get("name", current.name if current else None)
     if name and region_code and ("name" in data or "region_code" in data):
         clash = db.session.scalar(sa.select(Organization.id).where(
@@ -133,7 +142,8 @@ def create_organization(actor: Actor, data: dict) -> Organization:
     return org
 
 
-_ORG_FIELDS = {"name", "kind", "region_code", "uscc", "parent_id", "specialties", "address", "active"}
+_ORG_FIELDS = {"name", "kind", "region_code", "uscc", "parent_id", "specialties", "address", "document_code",
+               "active"}
 
 
 def update_organization(actor: Actor, organization_id: int, data: dict) -> Organization:

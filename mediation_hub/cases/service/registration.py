@@ -16,10 +16,11 @@ from ...core.pii import PersonalNumbersMixin, lookup_hash, normalise_id_number, 
 from ...core.shanghai import today_shanghai
 from ...errors import PermissionDenied, StateConflict, ValidationFailed, collect
 from ...extensions import db
+from ...reference.lists import name_of
 from ...regions.models import Region
 from ...registry.models import MEDIATING_KINDS, Mediator, Organization, Studio
 from ..events import record_event
-from ..models import Case, CaseCategory, CaseMediator, CaseSource, Party, PartyKind, PartyRole
+from ..models import Case, CaseCategory, CaseMediator, CaseSource, Gender, Party, PartyKind, PartyRole
 from ..numbering import next_case_number
 from ..rules import DUPLICATE_WINDOW_DAYS, OPEN_STATES, SUMMARY_MAX_LENGTH, is_cross_region, to_amount
 from .scope import CASE_HANDLER_ROLES, case_scope
@@ -126,7 +127,37 @@ def _check_party(index: int, party: dict, errors: dict) -> dict:
         except ValueError as exc:
             collect(errors, prefix + "phone", exc.args[0])
     _check_region(party.get("region_code"), prefix + "region_code", errors, required=False)
+    _check_particulars(prefix, kind, party, errors)
     return party
+
+
+PERSON_PARTICULARS = ("gender", "ethnicity", "occupation")
+PARTICULARS = (*PERSON_PARTICULARS, "address", "representative")
+
+
+def _check_particulars(prefix: str, kind: PartyKind, party: dict, errors: dict) -> None:
+    """The optional particulars a document prints, normalised in place (blank is None, 民族 as its Chinese
+    name): 性别, 民族 and 职业 only for a natural person, 法定代表人 only for an organisation."""
+    for key in PARTICULARS:
+        value = party.get(key)
+        party[key] = (value.strip() or None) if isinstance(value, str) else value
+    if kind == PartyKind.organization:
+        for key in PERSON_PARTICULARS:
+            if party[key] is not None:
+                collect(errors, prefix + key, coded("only_for_person", "只有自然人当事人填写此项"))
+    elif party["representative"] is not None:
+        collect(errors, prefix + "representative",
+                coded("representative_only_for_organization", "只有组织当事人填写法定代表人或主要负责人"))
+    if party["gender"] is not None:
+        try:
+            party["gender"] = Gender(party["gender"]).value
+        except ValueError:
+            collect(errors, prefix + "gender", coded("unknown_gender", "性别须为 男 或 女"))
+    if party["ethnicity"] is not None:
+        name = name_of("ethnicities", str(party["ethnicity"]))
+        if name is None:
+            collect(errors, prefix + "ethnicity", coded("unknown_ethnicity", "未知的民族，请从民族列表中选择"))
+        party["ethnicity"] = name
 
 
 def _check_parties(parties: list[dict], errors: dict) -> list[dict]:
@@ -147,8 +178,9 @@ def party_columns(position: int, data: dict) -> dict:
     else:
         PersonalNumbersMixin.set_id_number(numbers, data.get("uscc") or None, kind="uscc")
     PersonalNumbersMixin.set_phone(numbers, data.get("phone") or None)
+    particulars = {key: data.get(key) or None for key in PARTICULARS}
     return {"position": position, "role": PartyRole(data["role"]), "kind": kind, "name": data["name"].strip(),
-            "region_code": data.get("region_code") or None, **vars(numbers)}
+            "region_code": data.get("region_code") or None, **particulars, **vars(numbers)}
 
 
 def _build_party(position: int, data: dict) -> Party:

@@ -3,6 +3,7 @@ anything changes, each writing exactly one event. Every failure of the input is 
 
 from __future__ import annotations
 
+import enum
 from datetime import date
 from decimal import Decimal
 
@@ -20,11 +21,13 @@ from ...registry.models import Mediator
 from ...transfers.feedback import notify_senders_of_conclusion
 from ..events import record_event
 from ..models import (
+    AgreementForm,
     Case,
     CaseMediator,
     CaseStatus,
     ConfirmationStatus,
     FollowUp,
+    FollowUpMethod,
     MediationSession,
     Outcome,
 )
@@ -96,6 +99,23 @@ def _text(value: str | None, field: str, message: str, errors: dict) -> str | No
     return value or None
 
 
+def _optional(value: str | None) -> str | None:
+    """An optional text as kept: stripped, blank is None (line breaks inside are kept)."""
+    return (value or "").strip().replace("\r\n", "\n") or None
+
+
+def _one_of(kind: type[enum.StrEnum], value, field: str, message: str, errors: dict) -> str | None:
+    """An optional value of ``kind`` as stored (its value), None when not given; a value not of ``kind`` is
+    refused with ``message`` naming ``field``."""
+    if value in (None, ""):
+        return None
+    try:
+        return kind(value).value
+    except ValueError:
+        collect(errors, field, message)
+        return None
+
+
 def accept_case(actor: Actor, case_id: int, *, mediator_id: int | None = None, accepted_on: date | None = None,
                 version: int | None = None) -> Case:
     """受理: registered → accepted; ``due_on`` is the organisation kind's time limit from acceptance."""
@@ -131,8 +151,10 @@ def decline_case(actor: Actor, case_id: int, *, reason: str, declined_on: date |
 
 
 def record_session(actor: Actor, case_id: int, *, held_on: date | None, summary: str,
-                   mediator_id: int | None = None, version: int | None = None) -> Case:
-    """调解记录: accepted → in_mediation; a further session keeps the state."""
+                   mediator_id: int | None = None, place: str | None = None, attendees: str | None = None,
+                   recorder: str | None = None, version: int | None = None) -> Case:
+    """调解记录: accepted → in_mediation; a further session keeps the state. The place, the attendees (one per
+    line) and the recorder are optional: the 调解记录 leaves them blank when not given."""
     case = _load(actor, case_id, "record_session", version)
     errors: dict[str, list[str]] = {}
     summary = _text(summary, "summary", coded("summary_required", "请填写调解情况"), errors)
@@ -140,6 +162,7 @@ def record_session(actor: Actor, case_id: int, *, held_on: date | None, summary:
     _check_mediator(case, mediator_id, errors)
     _raise(errors)
     session = MediationSession(case_id=case.id, held_on=day, summary=summary, mediator_id=mediator_id,
+                               place=_optional(place), attendees=_optional(attendees), recorder=_optional(recorder),
                                recorded_by_id=actor.user_id)
     db.session.add(session)
     case.status = CaseStatus.in_mediation
@@ -165,14 +188,28 @@ def check_conclusion(outcome, amount, terms, performed, errors: dict) -> tuple[O
     return outcome, to_amount(amount, "agreement_amount_yuan", errors)
 
 
+def check_agreement_form(outcome: Outcome | None, agreement_form, errors: dict) -> str | None:
+    """How an agreement was made: written unless said to be oral (人民调解法 art. 28: an oral agreement is
+    recorded by the mediator); nothing for another outcome, where giving one is refused."""
+    form = _one_of(AgreementForm, agreement_form, "agreement_form",
+                   coded("unknown_agreement_form", "协议形式须为 书面协议 或 口头协议"), errors)
+    if outcome is None or outcome == Outcome.agreement:
+        return form or AgreementForm.written.value
+    if form is not None:
+        collect(errors, "agreement_form", coded("only_with_agreement", "只有达成协议时填写"))
+    return None
+
+
 def conclude_case(actor: Actor, case_id: int, *, outcome, concluded_on: date | None = None,
                   agreement_amount_yuan=None, terms: str | None = None, performed: bool | None = None,
-                  version: int | None = None) -> Case:
+                  agreement_form: str | None = None, version: int | None = None) -> Case:
     """办结: accepted or in_mediation → concluded. An agreement opens the 30-day judicial-confirmation window
-    and sets the follow-up date; a failed mediation records that the parties were told of other routes."""
+    and sets the follow-up date, and is written unless ``agreement_form`` says oral; a failed mediation records
+    that the parties were told of other routes."""
     case = _load(actor, case_id, "conclude", version)
     errors: dict[str, list[str]] = {}
     outcome, agreement_amount_yuan = check_conclusion(outcome, agreement_amount_yuan, terms, performed, errors)
+    agreement_form = check_agreement_form(outcome, agreement_form, errors)
     day = _date(concluded_on, "concluded_on", case, errors)
     _raise(errors)
     data: dict = {"outcome": outcome.value}
@@ -184,7 +221,8 @@ def conclude_case(actor: Actor, case_id: int, *, outcome, concluded_on: date | N
         case.agreement_amount_yuan = agreement_amount_yuan
         case.agreement_terms = (terms or "").strip() or None
         case.agreement_performed = performed
-        data.update(confirmation_deadline=case.confirmation_deadline.isoformat(),
+        case.agreement_form = agreement_form
+        data.update(agreement_form=agreement_form, confirmation_deadline=case.confirmation_deadline.isoformat(),
                     follow_up_due_on=case.follow_up_due_on.isoformat(),
                     agreement_amount_yuan=str(agreement_amount_yuan) if agreement_amount_yuan is not None else None)
     elif outcome in (Outcome.no_agreement, Outcome.referred):
@@ -251,17 +289,21 @@ def record_confirmation_result(actor: Actor, case_id: int, *, confirmed: bool, d
 
 
 def record_follow_up(actor: Actor, case_id: int, *, visited_on: date | None, summary: str,
-                     performed: bool | None = None, version: int | None = None) -> Case:
-    """回访 after the conclusion; for an agreement, whether it is being performed."""
+                     performed: bool | None = None, method: str | None = None, visitor: str | None = None,
+                     version: int | None = None) -> Case:
+    """回访 after the conclusion; for an agreement, whether it is being performed. How it was made (上门, 电话,
+    其他) and who made it are optional: the 回访记录 leaves them blank when not given."""
     case = _load(actor, case_id, "record_follow_up", version)
     errors: dict[str, list[str]] = {}
     summary = _text(summary, "summary", coded("summary_required", "请填写回访情况"), errors)
     day = _date(visited_on, "visited_on", case, errors)
     if performed is not None and case.outcome != Outcome.agreement:
         collect(errors, "performed", coded("only_with_agreement", "只有达成协议的案件记录履行情况"))
+    method = _one_of(FollowUpMethod, method, "method",
+                     coded("unknown_follow_up_method", "回访方式须为 上门回访、电话回访 或 其他"), errors)
     _raise(errors)
-    follow_up = FollowUp(case_id=case.id, visited_on=day, summary=summary, performed=performed,
-                         recorded_by_id=actor.user_id)
+    follow_up = FollowUp(case_id=case.id, visited_on=day, summary=summary, performed=performed, method=method,
+                         visitor=_optional(visitor), recorded_by_id=actor.user_id)
     db.session.add(follow_up)
     if performed is not None:
         case.agreement_performed = performed

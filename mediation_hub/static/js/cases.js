@@ -8,7 +8,7 @@
 
   var outcome = document.querySelector("select[name='conclude-outcome']");
   if (outcome) {
-    var agreementOnly = ["agreement_amount_yuan", "terms", "performed"].map(function (name) {
+    var agreementOnly = ["agreement_amount_yuan", "terms", "performed", "agreement_form"].map(function (name) {
       return outcome.form.querySelector(".field[data-field='" + name + "']");
     }).filter(Boolean);
     var terms = outcome.form.querySelector(".field[data-field='terms']");
@@ -77,6 +77,7 @@
       el.setAttribute("data-path", "");
       el.classList.remove("enhanced");
     });
+    each(node.querySelectorAll("details.party-more"), function (el) { el.open = false; });
   }
   clean(pristine);
 
@@ -149,4 +150,36 @@
   addButton.hidden = false;
   addButton.addEventListener("click", addParty);
   relabel();
+})();
+
+// Registration: a party's particulars for the documents are of one kind only: 性别, 民族 and 职业 for a natural
+// person, 法定代表人 for an organisation. The others are hidden and disabled (so not sent) for the chosen kind;
+// without scripts all are shown, and the server says which one does not fit.
+(function () {
+  "use strict";
+
+  var list = document.querySelector(".party-list");
+  if (!list) { return; }
+  var ONLY = {gender: "person", ethnicity: "person", occupation: "person", representative: "organization"};
+
+  function sync(fieldset) {
+    var kind = fieldset.querySelector("select[name$='-kind']");
+    if (!kind) { return; }
+    Object.keys(ONLY).forEach(function (name) {
+      var field = fieldset.querySelector(".party-more .field[data-field='" + name + "']");
+      if (!field) { return; }
+      var fits = kind.value === ONLY[name];
+      field.hidden = !fits;
+      Array.prototype.forEach.call(field.querySelectorAll("input, select"), function (el) { el.disabled = !fits; });
+    });
+  }
+
+  Array.prototype.forEach.call(list.querySelectorAll("fieldset.party"), sync);
+  list.addEventListener("change", function (event) {
+    if (event.target.matches("select[name$='-kind']")) { sync(event.target.closest("fieldset.party")); }
+  });
+  // a fieldset shown or copied by "添加当事人" is set up too
+  new MutationObserver(function () {
+    Array.prototype.forEach.call(list.querySelectorAll("fieldset.party"), sync);
+  }).observe(list, {childList: true});
 })();
