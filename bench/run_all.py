@@ -4,7 +4,8 @@
 
 Creates the dedicated databases mh_bench_<size> on the local PostgreSQL, fills them with bench.generate, runs
 bench.rates (every size), bench.dashboard (the largest), bench.http_load (the smallest), bench.import_rate
-(its own database), writes the tables to bench/results/, and drops the databases unless ``--keep``.
+(its own database), bench.documents (its own SQLite file), writes the tables to bench/results/, and drops the
+databases unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main(argv=None) -> int:
         step("bench.dashboard", "--database-url", urls[max(sizes)])
         step("bench.http_load", "--database-url", urls[min(sizes)])
         step("bench.import_rate")
+        step("bench.documents")
     finally:
         if not args.keep:
             for name in names.values():

@@ -110,6 +110,24 @@ def test_import_rate_smoke(smoke_results):
     assert rows[1]["peak_rss_mb"] > 0 and rows[1]["worker_rss_mb"] > 0 and rows[-1]["rows"].startswith("baseline")
 
 
+def test_documents_smoke(tmp_path):
+    """bench.documents on its own (it builds its SQLite database through the services): agreements and 卷宗
+    issued and printed, beside the plain-text baselines."""
+    completed = subprocess.run([sys.executable, "-m", "bench.documents", "--smoke", "--out", str(tmp_path)],
+                               cwd=str(ROOT), capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    result = json.loads(next(tmp_path.glob("documents-smoke-*.json")).read_text(encoding="utf-8"))
+    assert [(row["document"], row["measure"]) for row in result["rows"]] == [
+        ("agreement (人民调解协议书)", "issue (full path)"), ("agreement (人民调解协议书)", "render only"),
+        ("baseline: plain text like the agreement", "render only"),
+        ("file (卷宗)", "issue (full path)"), ("file (卷宗)", "render only"),
+        ("baseline: plain text like the file", "render only")]
+    assert all(row["p50_ms"] > 0 and row["docs"] > 0 for row in result["rows"])
+    assert all(row["pages"] >= 2 for row in result["rows"] if "file" in row["document"])
+    assert result["rows"][0]["target"].startswith("p95 ≤ 300 ms: ")
+    assert next(tmp_path.glob("documents-smoke-*.md")).read_text(encoding="utf-8").startswith("# Documents")
+
+
 def test_generator_smoke_command(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "bench.generate", "--smoke", "--cases", "200",
                                 "--database-url", f"sqlite:///{tmp_path / 'g.db'}"], cwd=str(ROOT),
