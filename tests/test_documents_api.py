@@ -283,3 +283,34 @@ def test_without_a_chinese_font_the_answer_says_so(world, app, monkeypatch, tmp_
     response = world["api"].get(f"/api/v1/cases/{world['case'].id}/documents/application")
     assert response.status_code == 503
     assert response.get_json()["error"] == "document_font_missing"
+
+
+def test_the_page_prints_the_file_with_the_retention_left_to_write_by_hand(world, signed_in):
+    client = signed_in(world["api"].user)
+    response = client.get(f"/cases/{world['case'].id}/documents/file?retention=&format=pdf")
+    pages = PdfReader(io.BytesIO(response.data)).pages
+    assert response.status_code == 200 and "保管期限：" in pages[0].extract_text().replace(" ", "")
+    assert client.get(f"/cases/{world['case'].id}/documents/file?retention=十年").status_code == 422
+    assert client.get(f"/cases/{world['case'].id}/documents/agreement?retention=长期").status_code == 422
+
+
+@pytest.mark.parametrize(("status", "title", "lines"), [
+    ("refused", "不予法律援助决定书", ["不符合经济困难标准"]),
+    ("assigned", "给予法律援助决定书", []),
+])
+def test_the_legal_aid_decision_is_numbered_by_the_deciding_centre(make_application, make_officer, api_as,
+                                                                   status, title, lines):
+    from mediation_hub.legal_aid.models import ApplicationStatus
+
+    application, _tianjin, baoding = make_application(ApplicationStatus(status))
+    baoding.document_code = "保"
+    officer = api_as(make_officer(baoding))
+    listing = officer.get(f"/api/v1/legal-aid/applications/{application.id}/documents").get_json()["items"]
+    available = {item["kind"] for item in listing if item["available"]}
+    assert available == {"application_form", "decision"} | ({"assignment_notice"} if status == "assigned" else set())
+    text = flat(pdf_text(officer.get(f"/api/v1/legal-aid/applications/{application.id}/documents/decision")))
+    assert title in text and "李秀英" in text and application.number in text
+    assert "（2025）保法援决字第1号" in text  # the year it was decided (2025-09-15), the centre that decided
+    assert all(line in text for line in lines)
+    notice = officer.get(f"/api/v1/legal-aid/applications/{application.id}/documents/supplement_notice")
+    assert notice.status_code == 409 and notice.get_json()["error"] == "document_needs_supplement_request"

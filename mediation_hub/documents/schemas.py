@@ -13,8 +13,9 @@ class DocumentQuery(Schema):
         "description": "session_record: which session (default: the latest)"})
     follow_up_id = fields.Integer(load_default=None, metadata={
         "description": "follow_up: which follow-up (default: the latest)"})
-    retention = fields.String(load_default=None, validate=validate.OneOf(RETENTION_PERIODS), metadata={
-        "description": "file: the 保管期限 printed on the cover (永久, 长期 or 短期); blank when not given"})
+    retention = fields.String(load_default=None, validate=validate.OneOf(("", *RETENTION_PERIODS)), metadata={
+        "description": "file: the 保管期限 printed on the cover (永久, 长期 or 短期); empty or not given: a blank to "
+                       "write by hand"})
 
 
 class ItemOut(Schema):
