@@ -58,7 +58,16 @@ def pick_region(page, scope: str, codes: list[str]) -> None:
             "([sel, code]) => !!document.querySelector(sel + ' option[value=\"' + code + '\"]')",
             arg=[selector, code])
         page.select_option(selector, code)
-    page.wait_for_function("() => !document.querySelector('.region-picker[data-busy]')")
+    wait_for_region_pickers(page)
+
+
+def wait_for_region_pickers(page) -> None:
+    """Until every region picker on the page is set up (its script has run) and none is loading a level:
+    a picker not yet set up has no data-busy either, so "none busy" alone passes on a half-loaded page."""
+    page.wait_for_function(
+        "() => Array.prototype.every.call(document.querySelectorAll('.region-picker'),"
+        " p => !p.querySelector('input.region-code')"
+        " || (p.hasAttribute('data-picker-ready') && !p.hasAttribute('data-busy')))")
 
 
 def open_action(page, action: str):

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from mediation_hub.agreements.models import Agreement, AgreementKind, AgreementScope
 from mediation_hub.agreements.service import create_agreement
@@ -34,8 +35,8 @@ def test_admin_creates_an_agreement_and_sees_it_listed(page, sign_in, make_user,
     sign_in(username, PASSWORD)
 
     page.get_by_role("link", name="协议").first.click()
-    assert page.get_by_role("heading", name="区域协作协议").is_visible()
-    assert page.get_by_role("link", name="京津冀调解工作协同发展合作协议").is_visible()
+    expect(page.get_by_role("heading", name="区域协作协议")).to_be_visible()
+    expect(page.get_by_role("link", name="京津冀调解工作协同发展合作协议")).to_be_visible()
 
     page.get_by_role("link", name="新建协议").click()
     page.get_by_label("协议编号").fill(agreement_code)
@@ -47,14 +48,14 @@ def test_admin_creates_an_agreement_and_sees_it_listed(page, sign_in, make_user,
     page.get_by_label("签订日期").fill("2025-01-10")
     page.get_by_role("button", name="保存").click()
 
-    assert page.get_by_role("status").filter(has_text="协议已保存").is_visible()
-    assert page.get_by_role("heading", name="京鲁调解协作协议(浏览器测试)").is_visible()
-    assert page.get_by_text("山东省").first.is_visible()
-    assert page.get_by_text("5 个工作日").is_visible()
+    expect(page.get_by_role("status").filter(has_text="协议已保存")).to_be_visible()
+    expect(page.get_by_role("heading", name="京鲁调解协作协议(浏览器测试)")).to_be_visible()
+    expect(page.get_by_text("山东省").first).to_be_visible()
+    expect(page.get_by_text("5 个工作日")).to_be_visible()
 
     page.get_by_role("link", name="返回协议列表").click()
     row = page.get_by_role("row").filter(has_text="京鲁调解协作协议(浏览器测试)")
-    assert row.is_visible()
+    expect(row).to_be_visible()
     assert "北京市" in row.inner_text() and "山东省" in row.inner_text() and agreement_code in row.inner_text()
 
 
@@ -85,29 +86,30 @@ def test_hebei_proposes_a_member_and_beijing_and_tianjin_confirm(page, sign_in, 
     page.get_by_role("link", name="协议").first.click()
     page.get_by_role("link", name="京津保调解协作(浏览器测试)").click()
     page.get_by_role("link", name="提议修改").click()
-    assert page.get_by_role("note").filter(has_text="将成为提议").is_visible()
+    expect(page.get_by_role("note").filter(has_text="将成为提议")).to_be_visible()
     page.get_by_label("成员区域").fill("110000 120000 130600 130100")
     page.get_by_role("button", name="提交提议").click()
-    assert page.get_by_role("status").filter(has_text="已提交提议").is_visible()
+    expect(page.get_by_role("status").filter(has_text="已提交提议")).to_be_visible()
     regions = page.locator("table.proposal-regions")
-    assert regions.get_by_role("row").filter(has_text="河北省 石家庄市").filter(has_text="已确认").is_visible()
-    assert regions.get_by_role("row").filter(has_text="北京市").filter(has_text="待确认").is_visible()
+    expect(regions.get_by_role("row").filter(has_text="河北省 石家庄市").filter(has_text="已确认")).to_be_visible()
+    expect(regions.get_by_role("row").filter(has_text="北京市").filter(has_text="待确认")).to_be_visible()
 
     _switch_user(page, sign_in, beijing)
     _open_pending_proposal(page, agreement_code)
-    assert page.get_by_role("button", name="拒绝").is_visible()
+    expect(page.get_by_role("button", name="拒绝")).to_be_visible()
     page.get_by_role("button", name="确认").click()
-    assert page.get_by_role("status").filter(has_text="尚待其他成员区域确认").is_visible()
-    assert regions.get_by_role("row").filter(has_text="北京市").filter(has_text=beijing).is_visible()
+    expect(page.get_by_role("status").filter(has_text="尚待其他成员区域确认")).to_be_visible()
+    expect(regions.get_by_role("row").filter(has_text="北京市").filter(has_text=beijing)).to_be_visible()
 
     _switch_user(page, sign_in, tianjin)
     _open_pending_proposal(page, agreement_code)
     page.get_by_role("button", name="确认").click()
-    assert page.get_by_role("status").filter(has_text="协议已生效").is_visible()
-    assert page.locator(".facts .badge").filter(has_text="已生效").is_visible()
-    assert regions.get_by_role("row").filter(has_text="天津市").filter(has_text=tianjin).is_visible()
+    expect(page.get_by_role("status").filter(has_text="协议已生效")).to_be_visible()
+    expect(page.locator(".facts .badge").filter(has_text="已生效")).to_be_visible()
+    expect(regions.get_by_role("row").filter(has_text="天津市").filter(has_text=tianjin)).to_be_visible()
 
     page.get_by_role("link", name="京津保调解协作(浏览器测试)").click()
     members = page.locator("ul.agreement-members")
-    assert members.get_by_text("河北省 石家庄市").is_visible() and members.get_by_text("北京市").is_visible()
-    assert page.get_by_text("执行中").is_visible()
+    expect(members.get_by_text("河北省 石家庄市")).to_be_visible()
+    expect(members.get_by_text("北京市")).to_be_visible()
+    expect(page.get_by_text("执行中")).to_be_visible()

@@ -10,6 +10,7 @@ import uuid
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from mediation_hub.cases.models import Case, CaseStatus, Outcome
 from mediation_hub.core.actor import SYSTEM
@@ -77,7 +78,7 @@ def test_the_mediator_concludes_after_seeing_what_will_be_recorded(page, sign_in
     panel.locator("button[type=submit]").click()
 
     dialog = page.locator("dialog.confirm-dialog")
-    assert dialog.is_visible()
+    expect(dialog).to_be_visible()
     assert dialog.locator("h2").inner_text() == "确认办结"
     assert dialog_rows(page) == {"办结结果": "达成协议", "办结日期": today, "协议金额": "3500.00 元",
                                  "协议内容": "被申请人于十五日内一次性赔偿维修费3500元", "是否已履行": "未知",
@@ -89,7 +90,7 @@ def test_the_mediator_concludes_after_seeing_what_will_be_recorded(page, sign_in
 
     # 返回修改: nothing is recorded, the form keeps what was typed
     dialog.get_by_role("button", name="返回修改").click()
-    assert not dialog.is_visible()
+    expect(dialog).to_be_hidden()
     assert panel.locator("textarea[name='conclude-terms']").input_value().startswith("被申请人于十五日内")
     assert status_of(case_id) == (CaseStatus.in_mediation, None)
 
@@ -131,7 +132,7 @@ def test_declining_a_case_asks_too(page, sign_in, make_case, screen):
     assert dialog_rows(page) == {"不予受理理由": "已向人民法院起诉，不属于人民调解受理范围",
                                  "不予受理日期": today_shanghai().isoformat()}
     page.keyboard.press("Escape")  # the same as 返回修改
-    assert not dialog.is_visible()
+    expect(dialog).to_be_hidden()
     assert status_of(case_id) == (CaseStatus.registered, None)
 
     panel.locator("button[type=submit]").click()
@@ -163,7 +164,7 @@ def test_a_step_not_possible_yet_is_greyed_out_with_its_reason(page, sign_in, ma
     blocked = page.locator(".action-unavailable li[data-unavailable='conclude']")
     assert blocked.get_by_role("button", name="办结").is_disabled()
     assert blocked.locator(".why").inner_text() == "须先受理，受理后才能记录调解和办结"
-    assert blocked.locator(".why").is_visible()  # words on the page, not a tooltip
+    expect(blocked.locator(".why")).to_be_visible()  # words on the page, not a tooltip
     assert nothing_runs_off(page)
 
 

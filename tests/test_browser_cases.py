@@ -9,6 +9,7 @@ import uuid
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from mediation_hub.cases.models import Case, CaseStatus
 from mediation_hub.core.actor import SYSTEM
@@ -92,7 +93,7 @@ def test_mediator_registers_accepts_records_a_session_and_concludes_with_an_agre
     panel.locator("select[name='conclude-outcome']").select_option("no_agreement")
     assert amount_field.is_hidden()  # agreement details only go with an agreement
     panel.locator("select[name='conclude-outcome']").select_option("agreement")
-    assert amount_field.is_visible()
+    expect(amount_field).to_be_visible()
     panel.locator("input[name='conclude-agreement_amount_yuan']").fill("5200")
     panel.locator("textarea[name='conclude-terms']").fill("被申请人一次性赔偿维修费5200元")
     panel.locator("select[name='conclude-performed']").select_option("false")

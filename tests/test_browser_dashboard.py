@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 
 from mediation_hub.core.actor import Role
 from mediation_hub.extensions import db
@@ -35,7 +36,7 @@ def test_coordinator_sees_the_api_figures_and_rendered_charts(page, sign_in, mak
 
     sign_in(username, PASSWORD)
     page.get_by_role("link", name="统计看板").first.click()
-    assert page.get_by_role("heading", name="统计看板 · 河北省").is_visible()
+    expect(page.get_by_role("heading", name="统计看板 · 河北省")).to_be_visible()
     page.fill("#from", "2026-03-01")
     page.fill("#to", "2026-03-31")
     page.fill("#as_of", "2026-03-31")

@@ -7,6 +7,7 @@ import uuid
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from mediation_hub.core.actor import Role
 from mediation_hub.extensions import db
@@ -132,7 +133,7 @@ def test_coordinator_taps_a_rate_and_reads_its_definition(screen, coordinator):
 
     success = page.locator("#kpi-success_rate")
     definition = success.locator(".rate-def")
-    assert not definition.is_visible()  # closed until asked for
+    expect(definition).to_be_hidden()  # closed until asked for
     _press(name, success.locator("details.rate-info > summary"))
     definition.wait_for(state="visible")
     text = definition.inner_text()
@@ -146,7 +147,7 @@ def test_coordinator_taps_a_rate_and_reads_its_definition(screen, coordinator):
     _press(name, completion.locator("details.rate-info > summary"))
     completion.locator(".rate-def").wait_for(state="visible")
     assert "到统计截止日已办结或不予受理" in completion.locator(".rate-def").inner_text()
-    assert not definition.is_visible()
+    expect(definition).to_be_hidden()
 
     # the same definition beside the month table's completion column, whose header says it is by registration month
     month_head = page.locator("#table-month thead")
@@ -161,7 +162,7 @@ def test_coordinator_taps_a_rate_and_reads_its_definition(screen, coordinator):
         height = page.viewport_size["height"]
         assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1 and box["y"] + box["height"] <= height + 1
     _press(name, cohort.get_by_role("button", name="关闭"))
-    assert not cohort_definition.is_visible()
+    expect(cohort_definition).to_be_hidden()
     screenshot(page, f"dashboard-definitions-{name}")  # test-artifacts/, for a person to look at
 
 
@@ -217,7 +218,8 @@ def test_a_bad_filter_is_shown_beside_its_field(screen, coordinator):
         _press(name, page.get_by_role("button", name="查看"))
     page.wait_for_load_state("networkidle")
     error = page.locator("#to-errors")
-    assert error.is_visible() and "结束日期 2026-03-01 早于开始日期 2026-03-31" in error.inner_text()
+    expect(error).to_be_visible()
+    assert "结束日期 2026-03-01 早于开始日期 2026-03-31" in error.inner_text()
     assert page.locator("#to").get_attribute("aria-invalid") == "true"
     assert page.input_value("#from") == "2026-03-31"
     # corrected, the figures come back
@@ -225,4 +227,5 @@ def test_a_bad_filter_is_shown_beside_its_field(screen, coordinator):
     with page.expect_navigation():
         _press(name, page.get_by_role("button", name="查看"))
     page.wait_for_load_state("networkidle")
-    assert page.locator("#kpi-success_rate").is_visible() and page.locator("#to-errors").count() == 0
+    expect(page.locator("#kpi-success_rate")).to_be_visible()
+    assert page.locator("#to-errors").count() == 0

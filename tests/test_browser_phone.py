@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
+from playwright.sync_api import expect
 
 from mediation_hub.cases.models import CaseStatus, Outcome
 from mediation_hub.core.actor import Role
@@ -282,7 +283,7 @@ def test_phone_transfer_queue_says_how_long_is_left_to_answer(world, browse):
     # requested Monday 2026-12-07, answered within 3 working days: Thursday 2026-12-10
     assert "2026-12-10" in card.inner_text()
     assert card.locator(".days-left").inner_text() == "剩余 3 天 · 即将到期"
-    assert card.locator(".days-left").is_visible()
+    expect(card.locator(".days-left")).to_be_visible()
 
 
 def test_case_list_cards_show_the_days_left_only_on_a_phone(world, browse):
@@ -292,5 +293,5 @@ def test_case_list_cards_show_the_days_left_only_on_a_phone(world, browse):
     desktop = browse(DESKTOP, world.mediator)
     desktop.goto("/cases")
     assert desktop.locator(f"tr[data-case-id='{world.soon}'] .days-left").is_hidden()
-    assert desktop.locator("table.case-list thead").is_visible()
+    expect(desktop.locator("table.case-list thead")).to_be_visible()
 

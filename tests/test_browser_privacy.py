@@ -9,6 +9,7 @@ import uuid
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from mediation_hub.auth.service import create_user
 from mediation_hub.cases.models import CaseStatus
@@ -64,7 +65,7 @@ def test_admin_exports_then_erases_one_persons_data(page, sign_in, make_org, mak
     assert masked in page.inner_text("h1") and case_number in page.inner_text("#records-parties")
     page.click("#erase-confirm")  # not ticked: the browser itself holds the form back
     assert page.evaluate("document.querySelector('#confirm').validity.valueMissing")
-    assert page.locator("h1:has-text('确认删除')").is_visible()
+    expect(page.locator("h1:has-text('确认删除')")).to_be_visible()
     page.check("#confirm")
     page.click("#erase-confirm")
     page.wait_for_selector(".flash.success")

@@ -14,7 +14,7 @@ from mediation_hub.cases.models import Case
 from mediation_hub.core.actor import SYSTEM
 from mediation_hub.core.shanghai import today_shanghai
 from mediation_hub.extensions import db
-from tests.browser_steps import PASSWORD, committed_mediator, pick_region, screenshot
+from tests.browser_steps import PASSWORD, committed_mediator, pick_region, screenshot, wait_for_region_pickers
 from tests.factories import valid_id_number
 from tests.factories_cases import case_data, person
 
@@ -45,7 +45,7 @@ def _fill_registration(page, tag: str, applicant_id: str, *, summary: str | None
 def _chosen_names(page, scope: str) -> list[str]:
     """The names selected in a region picker's cascading selects, the raw code box being hidden."""
     picker = page.locator(f"{scope} .region-picker")
-    page.wait_for_function("() => !document.querySelector('.region-picker[data-busy]')")
+    wait_for_region_pickers(page)
     assert picker.locator("input.region-code").is_hidden()
     selects = picker.locator("select")
     return [selects.nth(i).evaluate("s => s.options[s.selectedIndex].text") for i in range(selects.count())

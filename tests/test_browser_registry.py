@@ -8,12 +8,14 @@ import uuid
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from mediation_hub.auth.service import create_user
 from mediation_hub.core.actor import SYSTEM, Role
 from mediation_hub.extensions import db
 from mediation_hub.registry import service
 from mediation_hub.registry.models import OrgKind
+from tests.browser_steps import wait_for_region_pickers
 from tests.factories import valid_id_number
 
 pytestmark = pytest.mark.browser
@@ -36,7 +38,7 @@ def pick_region(page, codes: list[str], scope: str = "") -> None:
             "([sel, code]) => !!document.querySelector(sel + ' option[value=\"' + code + '\"]')",
             arg=[f"{scope} .region-picker select[data-level='{level}']", code])
         select.select_option(code)
-    page.wait_for_function("() => !document.querySelector('.region-picker[data-busy]')")
+    wait_for_region_pickers(page)
 
 
 def test_registrar_registers_an_organisation_mediator_and_studio(page, sign_in):
@@ -114,14 +116,14 @@ def test_phone_width_shows_the_menu_toggle_and_a_readable_list(page, sign_in):
     sign_in(committed_registrar(), PASSWORD)
     page.goto("/registry/organizations")
     toggle = page.locator("label.nav-toggle-label")
-    assert toggle.is_visible()
-    assert not page.locator("nav.mainnav").is_visible()
+    expect(toggle).to_be_visible()
+    expect(page.locator("nav.mainnav")).to_be_hidden()
     toggle.click()
-    assert page.locator("nav.mainnav a:has-text('调解工作室')").is_visible()
+    expect(page.locator("nav.mainnav a:has-text('调解工作室')")).to_be_visible()
     # the page itself does not scroll sideways; a wide table scrolls inside its wrapper
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
-    assert page.locator(".table-wrap table").is_visible()
-    assert page.locator(".region-picker select[data-level='0']").is_visible()
+    expect(page.locator(".table-wrap table")).to_be_visible()
+    expect(page.locator(".region-picker select[data-level='0']")).to_be_visible()
 
 
 def test_every_registry_page_loads_without_outside_requests(page, sign_in):

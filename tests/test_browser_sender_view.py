@@ -7,6 +7,7 @@ import itertools
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from mediation_hub.core.actor import SYSTEM
 from mediation_hub.extensions import db
@@ -41,7 +42,7 @@ def test_the_sender_reads_a_case_handed_over(page, sign_in, viewport, make_org, 
     page.get_by_role("link", name="已转出").click()
     page.wait_for_load_state("networkidle")
     row = page.locator(f"tr[data-case-id='{case_id}']")
-    assert row.is_visible()
+    expect(row).to_be_visible()
     assert beijing_name in row.inner_text() and "已受理" in row.inner_text()
     row.get_by_role("link", name=number).click()
     page.wait_for_load_state("networkidle")

@@ -6,6 +6,7 @@ import itertools
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from mediation_hub.core.calendar import add_working_days
 from mediation_hub.core.shanghai import today_shanghai
@@ -34,7 +35,7 @@ def test_send_a_transfer_and_accept_it(page, sign_in, make_org, make_user, make_
     sign_in(sender_name, PASSWORD)
     page.goto(f"/cases/{case_id}")
     route = page.locator(".route", has_text=beijing_name)
-    assert route.is_visible()
+    expect(route).to_be_visible()
     reasons = route.inner_text()  # in words, not a score (issue 13 point 6)
     assert "同在朝阳区" in reasons and "同在京津冀调解工作协同发展合作协议内" in reasons and "得分" not in reasons
     route.get_by_role("button", name="转办").click()
