@@ -15,10 +15,12 @@ def per_worker_warning(workers: int, storage_uri: str | None) -> str | None:
     uri = storage_uri or "memory://"
     if workers <= 1 or not uri.startswith("memory://"):
         return None
-    return (f"RATELIMIT_STORAGE_URI is {uri} and {workers} workers run: the sign-in limits (LOGIN_RATE_LIMIT per "
-            f"account and address, LOGIN_ADDRESS_RATE_LIMIT per address, LOGIN_LOCK_AFTER per account) are "
-            f"counted per worker, so up to {workers} times as many "
-            f"attempts get through; set {STORAGE_SETTING}=redis://… to share them")
+    return (
+        f"RATELIMIT_STORAGE_URI is {uri} and {workers} workers run: the sign-in limits (LOGIN_RATE_LIMIT per "
+        f"account and address, LOGIN_ADDRESS_RATE_LIMIT per address, LOGIN_LOCK_AFTER per account) are "
+        f"counted per worker, so up to {workers} times as many "
+        f"attempts get through; set {STORAGE_SETTING}=redis://… to share them"
+    )
 
 
 def when_ready(server):

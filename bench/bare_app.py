@@ -110,9 +110,12 @@ class CaseOut(Schema):
 
 def create_bare_app() -> Flask:
     app = Flask(__name__)
-    app.config.update(SQLALCHEMY_DATABASE_URI=os.environ["MEDIATION_HUB_DATABASE_URL"],
-                      PII_KEY=os.environ["MEDIATION_HUB_PII_KEY"], LOOKUP_KEY=os.environ["MEDIATION_HUB_LOOKUP_KEY"],
-                      SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True})
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=os.environ["MEDIATION_HUB_DATABASE_URL"],
+        PII_KEY=os.environ["MEDIATION_HUB_PII_KEY"],
+        LOOKUP_KEY=os.environ["MEDIATION_HUB_LOOKUP_KEY"],
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+    )
     db.init_app(app)
     case_out, case_in = CaseOut(), CaseIn()
 
@@ -133,21 +136,43 @@ def create_bare_app() -> Flask:
         except ValidationError as exc:
             return {"errors": exc.messages}, 422
         received_on = data["received_on"] or date.today()
-        case = Case(number=f"BARE-{uuid.uuid4().hex[:20]}", organization_id=data["organization_id"],
-                    category_code=data["category"], source_code=data["source"], summary=data["summary"],
-                    received_on=received_on, occurred_region_code=data["occurred_region_code"],
-                    amount_yuan=data["amount_yuan"], major=data["major"], last_step_on=received_on)
+        case = Case(
+            number=f"BARE-{uuid.uuid4().hex[:20]}",
+            organization_id=data["organization_id"],
+            category_code=data["category"],
+            source_code=data["source"],
+            summary=data["summary"],
+            received_on=received_on,
+            occurred_region_code=data["occurred_region_code"],
+            amount_yuan=data["amount_yuan"],
+            major=data["major"],
+            last_step_on=received_on,
+        )
         for position, values in enumerate(data["parties"]):
-            party = Party(position=position, role=values["role"], kind=values["kind"], name=values["name"],
-                          region_code=values["region_code"])
+            party = Party(
+                position=position,
+                role=values["role"],
+                kind=values["kind"],
+                name=values["name"],
+                region_code=values["region_code"],
+            )
             party.set_id_number(values["id_number"])
             party.set_phone(values["phone"])
             case.parties.append(party)
         db.session.add(case)
         db.session.flush()
         org = case.organization
-        db.session.add(CaseEvent(case_id=case.id, code="registered", on_date=received_on, organization_id=org.id,
-                                 region_code=org.region_code, actor_name="bare", data={"number": case.number}))
+        db.session.add(
+            CaseEvent(
+                case_id=case.id,
+                code="registered",
+                on_date=received_on,
+                organization_id=org.id,
+                region_code=org.region_code,
+                actor_name="bare",
+                data={"number": case.number},
+            )
+        )
         db.session.commit()
         return case_out.dump(load(case.id)), 201
 

@@ -44,9 +44,16 @@ def bench_app(database_url: str, **extra):
 def server_env(database_url: str) -> dict:
     """Environment for a gunicorn/werkzeug process serving the bench app."""
     env = dict(os.environ)
-    env.update({"MEDIATION_HUB_DATABASE_URL": database_url, "MEDIATION_HUB_PII_KEY": BENCH_KEYS["PII_KEY"],
-                "MEDIATION_HUB_LOOKUP_KEY": BENCH_KEYS["LOOKUP_KEY"], "MEDIATION_HUB_SECRET_KEY": "bench-secret",
-                "MEDIATION_HUB_SCHEDULER_ENABLED": "false", "PYTHONPATH": str(ROOT)})
+    env.update(
+        {
+            "MEDIATION_HUB_DATABASE_URL": database_url,
+            "MEDIATION_HUB_PII_KEY": BENCH_KEYS["PII_KEY"],
+            "MEDIATION_HUB_LOOKUP_KEY": BENCH_KEYS["LOOKUP_KEY"],
+            "MEDIATION_HUB_SECRET_KEY": "bench-secret",
+            "MEDIATION_HUB_SCHEDULER_ENABLED": "false",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     return env
 
 
@@ -73,8 +80,12 @@ def timed(fn, repeat: int, warmup: int = 1) -> list[float]:
 
 def machine() -> dict:
     """The facts a reader needs to weigh the figures: cores, memory, load, PostgreSQL version."""
-    facts = {"nproc": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-             "load_average": os.getloadavg()}
+    facts = {
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average": os.getloadavg(),
+    }
     try:
         mem = Path("/proc/meminfo").read_text().split("\n")[0].split()
         facts["memory_gb"] = round(int(mem[1]) / 1024 / 1024, 1)
@@ -96,8 +107,16 @@ def pg_version(database_url: str) -> str | None:
         engine.dispose()
 
 
-def write_results(name: str, title: str, rows: list[dict], *, columns: list[str], facts: dict,
-                  notes: list[str] = (), out_dir: Path | None = None) -> Path:
+def write_results(
+    name: str,
+    title: str,
+    rows: list[dict],
+    *,
+    columns: list[str],
+    facts: dict,
+    notes: list[str] = (),
+    out_dir: Path | None = None,
+) -> Path:
     """Print the table and write it as markdown and JSON under bench/results/ (or ``out_dir``)."""
     out_dir = out_dir or RESULTS
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -112,9 +131,15 @@ def write_results(name: str, title: str, rows: list[dict], *, columns: list[str]
     print(text)
     path = out_dir / f"{name}-{stamp}.md"
     path.write_text(text, encoding="utf-8")
-    (out_dir / f"{name}-{stamp}.json").write_text(json.dumps(
-        {"name": name, "title": title, "rows": rows, "machine": facts, "notes": list(notes)},
-        ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    (out_dir / f"{name}-{stamp}.json").write_text(
+        json.dumps(
+            {"name": name, "title": title, "rows": rows, "machine": facts, "notes": list(notes)},
+            ensure_ascii=False,
+            indent=2,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -171,18 +196,39 @@ def wait_for(url: str, timeout: float = 60.0) -> None:
 
 
 @contextmanager
-def serve(app_spec: str, env: dict, *, workers: int = 2, server: str = "gunicorn",
-          ready_path: str = "/api/v1/openapi.json"):
+def serve(
+    app_spec: str, env: dict, *, workers: int = 2, server: str = "gunicorn", ready_path: str = "/api/v1/openapi.json"
+):
     """Serve ``module:app`` on 127.0.0.1 with gunicorn (``workers``) or werkzeug (threaded); yields
     (base_url, master pid). The process is stopped by its own pid afterwards."""
     port = free_port()
     if server == "gunicorn":
-        cmd = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
-               "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120", app_spec]
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "120",
+            app_spec,
+        ]
     else:
-        cmd = [sys.executable, "-c", "import importlib,sys; from werkzeug.serving import run_simple; "
-               "m,a=sys.argv[1].split(':'); app=getattr(importlib.import_module(m),a); "
-               "run_simple('127.0.0.1', int(sys.argv[2]), app, threaded=True)", app_spec, str(port)]
+        cmd = [
+            sys.executable,
+            "-c",
+            "import importlib,sys; from werkzeug.serving import run_simple; "
+            "m,a=sys.argv[1].split(':'); app=getattr(importlib.import_module(m),a); "
+            "run_simple('127.0.0.1', int(sys.argv[2]), app, threaded=True)",
+            app_spec,
+            str(port),
+        ]
     # The server's log (a JSON line per request on stderr) goes to a file: a pipe nobody reads would fill up
     # and block the workers mid-benchmark.
     log = tempfile.NamedTemporaryFile(prefix="mh-bench-server-", suffix=".log", delete=False)  # noqa: SIM115
@@ -207,8 +253,9 @@ def serve(app_spec: str, env: dict, *, workers: int = 2, server: str = "gunicorn
         Path(log.name).unlink(missing_ok=True)
 
 
-def http_json(method: str, url: str, *, token: str | None = None, body: dict | None = None,
-              timeout: float = 60.0) -> tuple[int, dict | bytes]:
+def http_json(
+    method: str, url: str, *, token: str | None = None, body: dict | None = None, timeout: float = 60.0
+) -> tuple[int, dict | bytes]:
     """One request with urllib (no extra dependency); returns (status, parsed JSON or bytes)."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - 127.0.0.1 only
@@ -264,8 +311,7 @@ def pg_database_exists(name: str) -> bool:
 BENCH_PASSWORD = "bench-password-2026"  # noqa: S105 - local benchmark accounts on throw-away databases
 
 
-def ensure_user(app, username: str, role: str, *, region_code: str | None = None,
-                organization_id: int | None = None):
+def ensure_user(app, username: str, role: str, *, region_code: str | None = None, organization_id: int | None = None):
     """A bench account (created once) and a fresh bearer token for it."""
     from datetime import timedelta
 
@@ -279,8 +325,14 @@ def ensure_user(app, username: str, role: str, *, region_code: str | None = None
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == username))
         if user is None:
-            user = create_user(SYSTEM, username=username, password=BENCH_PASSWORD, role=role,
-                               region_code=region_code, organization_id=organization_id)
+            user = create_user(
+                SYSTEM,
+                username=username,
+                password=BENCH_PASSWORD,
+                role=role,
+                region_code=region_code,
+                organization_id=organization_id,
+            )
         token, _ = issue_token(user, timedelta(hours=4), name="bench")
         db.session.commit()
         return token

@@ -59,9 +59,16 @@ def measure(database_url: str, runs: int, baseline_runs: int) -> list[dict]:
             raise RuntimeError(f"dashboard answered {response.status_code}")
 
     page_ms = timed(page, repeat=runs, warmup=2)
-    rows.append({"cases": label, "what": "dashboard page (aggregates)", "runs": runs,
-                 "p50_ms": percentile(page_ms, 0.5), "p95_ms": percentile(page_ms, 0.95),
-                 "target": "met (≤150)" if percentile(page_ms, 0.95) <= 150 else "MISSED (>150)"})
+    rows.append(
+        {
+            "cases": label,
+            "what": "dashboard page (aggregates)",
+            "runs": runs,
+            "p50_ms": percentile(page_ms, 0.5),
+            "p95_ms": percentile(page_ms, 0.95),
+            "target": "met (≤150)" if percentile(page_ms, 0.95) <= 150 else "MISSED (>150)",
+        }
+    )
     with app.app_context():
         scope = Scope(region_code=PROVINCE)
         as_of = date.today()
@@ -77,17 +84,31 @@ def measure(database_url: str, runs: int, baseline_runs: int) -> list[dict]:
         }
         for name, fn in parts.items():
             ms = timed(fn, repeat=max(3, runs // 3))
-            rows.append({"cases": label, "what": name, "runs": len(ms), "p50_ms": percentile(ms, 0.5),
-                         "p95_ms": percentile(ms, 0.95)})
+            rows.append(
+                {
+                    "cases": label,
+                    "what": name,
+                    "runs": len(ms),
+                    "p50_ms": percentile(ms, 0.5),
+                    "p95_ms": percentile(ms, 0.95),
+                }
+            )
         db.session.remove()
     service.RATES_SOURCE = "events"
     try:
         baseline_ms = timed(page, repeat=baseline_runs, warmup=1)
     finally:
         service.RATES_SOURCE = "aggregates"
-    rows.append({"cases": label, "what": "baseline: same page, rates from the event log", "runs": baseline_runs,
-                 "p50_ms": percentile(baseline_ms, 0.5), "p95_ms": percentile(baseline_ms, 0.95),
-                 "target": f"page is {percentile(baseline_ms, 0.5) / percentile(page_ms, 0.5):.0f}× faster"})
+    rows.append(
+        {
+            "cases": label,
+            "what": "baseline: same page, rates from the event log",
+            "runs": baseline_runs,
+            "p50_ms": percentile(baseline_ms, 0.5),
+            "p95_ms": percentile(baseline_ms, 0.95),
+            "target": f"page is {percentile(baseline_ms, 0.5) / percentile(page_ms, 0.5):.0f}× faster",
+        }
+    )
     return rows
 
 
@@ -115,11 +136,19 @@ def main(argv=None) -> int:
     for url in urls:
         rows += measure(url, args.runs, args.baseline_runs)
     facts = {**machine(), "postgresql": pg_version(urls[0]), "wall_s": round(time.perf_counter() - started, 1)}
-    write_results("dashboard" + ("-smoke" if args.smoke else ""), "Dashboard page server time, province-year",
-                  rows, columns=COLUMNS, facts=facts, out_dir=args.out, notes=[
-                      "server time: Flask test client in-process (routing, services, template), no network",
-                      "indented rows: each part of the dashboard timed alone through the service",
-                      "baseline: the same page with RATES_SOURCE='events' (the event-log query)"])
+    write_results(
+        "dashboard" + ("-smoke" if args.smoke else ""),
+        "Dashboard page server time, province-year",
+        rows,
+        columns=COLUMNS,
+        facts=facts,
+        out_dir=args.out,
+        notes=[
+            "server time: Flask test client in-process (routing, services, template), no network",
+            "indented rows: each part of the dashboard timed alone through the service",
+            "baseline: the same page with RATES_SOURCE='events' (the event-log query)",
+        ],
+    )
     return 0
 
 

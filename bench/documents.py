@@ -49,8 +49,19 @@ import typst
 from bench.common import BENCH_PASSWORD, bench_app, machine, percentile, pg_version, write_results
 from bench.generate import person_name, ric_number, setup_database
 
-COLUMNS = ["document", "measure", "docs", "pages", "pages_range", "chars", "p50_ms", "p95_ms", "max_ms",
-           "pages_per_s", "target"]
+COLUMNS = [
+    "document",
+    "measure",
+    "docs",
+    "pages",
+    "pages_range",
+    "chars",
+    "p50_ms",
+    "p95_ms",
+    "max_ms",
+    "pages_per_s",
+    "target",
+]
 TARGET_P95_MS = 300.0
 REGION = "130602"  # 保定市竞秀区: the bench organisation's county
 ID_REGION = "110105"  # ID numbers with a prefix that existed at every birth date (see tests/factories.py)
@@ -60,8 +71,18 @@ OCCUPATIONS = ("教师", "个体经营", "退休", "工人", "农民", "职员",
 MEDIATORS = ("王建华", "李秀英", "赵德明")
 PLACES = ("本委员会调解室", "先锋街道综治中心调解室", "纠纷现场", "申请人家中", "社区党群服务中心")
 STREETS = ("东风中路", "朝阳北大街", "裕华西路", "七一东路", "长城南大街", "乐凯北大街", "五四中路", "复兴中路")
-CATEGORIES = ("neighbour", "marriage_family", "housing_homestead", "contract", "damages", "labour",
-              "property_management", "traffic", "consumer", "other")
+CATEGORIES = (
+    "neighbour",
+    "marriage_family",
+    "housing_homestead",
+    "contract",
+    "damages",
+    "labour",
+    "property_management",
+    "traffic",
+    "consumer",
+    "other",
+)
 # The pieces a dispute's story is told with; {a} the applicant, {b} the respondent, {n} a sum, {d} a date.
 FACTS = (
     "{d}，{b}家卫生间防水层老化，导致楼下{a}家厨房顶棚及墙面大面积渗水、霉变",
@@ -138,8 +159,13 @@ class Story:
 
     def fill(self, piece: str, **extra) -> str:
         day = FIRST_DAY + timedelta(days=self.rng.randrange(-400, 200))
-        return piece.format(a=self.a, b=self.b, n=f"{self.rng.randrange(8, 900) * 100:,}",
-                            d=f"{day.year}年{day.month}月{day.day}日", **extra)
+        return piece.format(
+            a=self.a,
+            b=self.b,
+            n=f"{self.rng.randrange(8, 900) * 100:,}",
+            d=f"{day.year}年{day.month}月{day.day}日",
+            **extra,
+        )
 
     def sentences(self, pieces: tuple[str, ...], count: int, **extra) -> list[str]:
         return [self.fill(piece, **extra) for piece in self.rng.sample(pieces, min(count, len(pieces)))]
@@ -164,8 +190,11 @@ class Story:
         """Where the session was held, who attended and who kept the record."""
         rng = self.rng
         others = rng.sample(("社区网格员", "村委会委员", "双方亲属"), rng.randint(0, 2))
-        return {"place": rng.choice(PLACES), "recorder": rng.choice(MEDIATORS),
-                "attendees": "、".join([self.a, self.b, *others])}
+        return {
+            "place": rng.choice(PLACES),
+            "recorder": rng.choice(MEDIATORS),
+            "attendees": "、".join([self.a, self.b, *others]),
+        }
 
     def follow_up(self) -> str:
         return "。".join(self.sentences(FOLLOW_UP_SAYS, self.rng.randint(2, 4))) + "。"
@@ -173,12 +202,18 @@ class Story:
     def party(self, role: str, name: str) -> dict:
         rng = self.rng
         born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 50))
-        party = {"role": role, "kind": "person", "name": name, "region_code": REGION,
-                 "id_number": ric_number(ID_REGION, born, rng.randrange(1000)),
-                 "phone": f"139{rng.randrange(10**8):08d}", "gender": rng.choice(("male", "female")),
-                 "occupation": rng.choice(OCCUPATIONS),
-                 "address": f"河北省保定市竞秀区{rng.choice(STREETS)}{rng.randint(1, 300)}号{rng.randint(1, 30)}栋"
-                            f"{rng.randint(1, 6)}单元{rng.randint(101, 1802)}室"}
+        party = {
+            "role": role,
+            "kind": "person",
+            "name": name,
+            "region_code": REGION,
+            "id_number": ric_number(ID_REGION, born, rng.randrange(1000)),
+            "phone": f"139{rng.randrange(10**8):08d}",
+            "gender": rng.choice(("male", "female")),
+            "occupation": rng.choice(OCCUPATIONS),
+            "address": f"河北省保定市竞秀区{rng.choice(STREETS)}{rng.randint(1, 300)}号{rng.randint(1, 30)}栋"
+            f"{rng.randint(1, 6)}单元{rng.randint(101, 1802)}室",
+        }
         if rng.random() < 0.8:
             party["ethnicity"] = "汉族"
         return party
@@ -192,19 +227,41 @@ def prepare(tag: str):
     from mediation_hub.extensions import db
     from mediation_hub.registry.service import create_mediator, create_organization
 
-    org = create_organization(SYSTEM, {"name": f"竞秀区文书测试人民调解委员会{tag}", "region_code": REGION,
-                                       "kind": "people_mediation_committee", "document_code": "保竞"})
-    mediators = [create_mediator(SYSTEM, {"name": name, "organization_id": org.id,
-                                          "id_number": ric_number(ID_REGION, date(1972, 3, 1 + i), 100 + i)})
-                 for i, name in enumerate(MEDIATORS)]
-    user = create_user(SYSTEM, username=f"bench-documents-{tag}", password=BENCH_PASSWORD, role="mediator",
-                       organization_id=org.id, mediator_id=mediators[0].id)
+    org = create_organization(
+        SYSTEM,
+        {
+            "name": f"竞秀区文书测试人民调解委员会{tag}",
+            "region_code": REGION,
+            "kind": "people_mediation_committee",
+            "document_code": "保竞",
+        },
+    )
+    mediators = [
+        create_mediator(
+            SYSTEM,
+            {
+                "name": name,
+                "organization_id": org.id,
+                "id_number": ric_number(ID_REGION, date(1972, 3, 1 + i), 100 + i),
+            },
+        )
+        for i, name in enumerate(MEDIATORS)
+    ]
+    user = create_user(
+        SYSTEM,
+        username=f"bench-documents-{tag}",
+        password=BENCH_PASSWORD,
+        role="mediator",
+        organization_id=org.id,
+        mediator_id=mediators[0].id,
+    )
     db.session.commit()
     return org.id, [m.id for m in mediators], user.to_actor()
 
 
-def register(story: Story, organization_id: int, mediator_ids: list[int], received_on: date, *,
-             most_facts: int = 9) -> int:
+def register(
+    story: Story, organization_id: int, mediator_ids: list[int], received_on: date, *, most_facts: int = 9
+) -> int:
     """Register the story's dispute (two or three parties with their particulars) and accept it."""
     from mediation_hub.cases import service as cases
     from mediation_hub.core.actor import SYSTEM
@@ -213,11 +270,21 @@ def register(story: Story, organization_id: int, mediator_ids: list[int], receiv
     parties = [story.party("applicant", story.a), story.party("respondent", story.b)]
     if rng.random() < 0.2:
         parties.append(story.party("respondent", story.name()))
-    case, _ = cases.register_case(SYSTEM, {
-        "organization_id": organization_id, "category": rng.choice(CATEGORIES), "source": "party_application",
-        "summary": story.summary(most_facts), "received_on": received_on, "occurred_region_code": REGION,
-        "amount_yuan": f"{rng.randrange(5, 500) * 100}.00", "major": False,
-        "mediator_ids": rng.sample(mediator_ids, rng.randint(1, 2)), "parties": parties})
+    case, _ = cases.register_case(
+        SYSTEM,
+        {
+            "organization_id": organization_id,
+            "category": rng.choice(CATEGORIES),
+            "source": "party_application",
+            "summary": story.summary(most_facts),
+            "received_on": received_on,
+            "occurred_region_code": REGION,
+            "amount_yuan": f"{rng.randrange(5, 500) * 100}.00",
+            "major": False,
+            "mediator_ids": rng.sample(mediator_ids, rng.randint(1, 2)),
+            "parties": parties,
+        },
+    )
     cases.accept_case(SYSTEM, case.id, accepted_on=received_on)
     return case.id
 
@@ -231,10 +298,17 @@ def agreement_case(n: int, organization_id: int, mediator_ids: list[int]) -> int
     story = Story(random.Random(f"agreement:{n}"))
     received = FIRST_DAY + timedelta(days=n % 300)
     case_id = register(story, organization_id, mediator_ids, received)
-    cases.record_session(SYSTEM, case_id, held_on=received + timedelta(days=1), summary=story.session(300),
-                         **story.session_particulars())
-    cases.conclude_case(SYSTEM, case_id, outcome="agreement", concluded_on=received + timedelta(days=3),
-                        terms=story.terms(), agreement_amount_yuan=f"{story.rng.randrange(5, 900) * 100}.00")
+    cases.record_session(
+        SYSTEM, case_id, held_on=received + timedelta(days=1), summary=story.session(300), **story.session_particulars()
+    )
+    cases.conclude_case(
+        SYSTEM,
+        case_id,
+        outcome="agreement",
+        concluded_on=received + timedelta(days=3),
+        terms=story.terms(),
+        agreement_amount_yuan=f"{story.rng.randrange(5, 900) * 100}.00",
+    )
     db.session.commit()
     return case_id
 
@@ -257,21 +331,33 @@ def file_case(n: int, organization_id: int, mediator_ids: list[int]) -> int:
     for _ in range(sessions):
         day += timedelta(days=rng.randint(2, 5))
         length = rng.randint(2000, 2600) // sessions
-        cases.record_session(SYSTEM, case_id, held_on=day, summary=story.session(length),
-                             **story.session_particulars())
+        cases.record_session(SYSTEM, case_id, held_on=day, summary=story.session(length), **story.session_particulars())
     day += timedelta(days=1)
-    cases.conclude_case(SYSTEM, case_id, outcome="agreement", concluded_on=day, terms=story.terms(),
-                        agreement_amount_yuan=f"{rng.randrange(5, 900) * 100}.00")
+    cases.conclude_case(
+        SYSTEM,
+        case_id,
+        outcome="agreement",
+        concluded_on=day,
+        terms=story.terms(),
+        agreement_amount_yuan=f"{rng.randrange(5, 900) * 100}.00",
+    )
     for _ in range(rng.randint(2, 3) if sessions == 4 else 2):
         day += timedelta(days=rng.randint(7, 20))
-        cases.record_follow_up(SYSTEM, case_id, visited_on=day, summary=story.follow_up(),
-                               performed=rng.random() < 0.9, method=rng.choice(("visit", "phone")),
-                               visitor=rng.choice(MEDIATORS))
+        cases.record_follow_up(
+            SYSTEM,
+            case_id,
+            visited_on=day,
+            summary=story.follow_up(),
+            performed=rng.random() < 0.9,
+            method=rng.choice(("visit", "phone")),
+            visitor=rng.choice(MEDIATORS),
+        )
     db.session.commit()
     return case_id
 
 
 # -- measuring ---------------------------------------------------------------------------------------------
+
 
 class Issued:
     """What one issue handed out, and what is needed to print the same document again."""
@@ -331,8 +417,15 @@ class PlainText:
     def __init__(self):
         from mediation_hub.documents import mediation
 
-        text = "".join([mediation.NOTICE_EFFECT, mediation.AGREEMENT_EFFECT, mediation.CONFIRMATION_DECLARATIONS,
-                        *FACTS, *SESSION_SAYS])
+        text = "".join(
+            [
+                mediation.NOTICE_EFFECT,
+                mediation.AGREEMENT_EFFECT,
+                mediation.CONFIRMATION_DECLARATIONS,
+                *FACTS,
+                *SESSION_SAYS,
+            ]
+        )
         self.alphabet = [c for c in dict.fromkeys(text) if "\u4e00" <= c <= "\u9fff"]
         self.pages_of: dict[tuple[str, int], int] = {}
 
@@ -340,8 +433,10 @@ class PlainText:
         """``length`` characters: random ones of the alphabet, a comma, a full stop or a line break at fixed
         places (a paragraph of about seven lines), so that every text of one length breaks into the same lines
         and pages."""
-        return "".join("\n" if i % 240 == 239 else "。" if i % 60 == 59 else "，" if i % 20 == 19
-                       else rng.choice(self.alphabet) for i in range(length))
+        return "".join(
+            "\n" if i % 240 == 239 else "。" if i % 60 == 59 else "，" if i % 20 == 19 else rng.choice(self.alphabet)
+            for i in range(length)
+        )
 
     def doc(self, like, text: str):
         from mediation_hub.documents.blocks import Doc, para
@@ -391,10 +486,16 @@ def spacers(plain: PlainText, count: int) -> None:
 
 def stats(times: list[float], pages: list[int], chars: list[int]) -> dict:
     total_s = sum(times) / 1000
-    return {"docs": len(times), "pages": round(sum(pages) / len(pages), 1),
-            "pages_range": f"{min(pages)}–{max(pages)}" if min(pages) != max(pages) else str(pages[0]),
-            "chars": round(sum(chars) / len(chars)), "p50_ms": percentile(times, 0.50),
-            "p95_ms": percentile(times, 0.95), "max_ms": max(times), "pages_per_s": sum(pages) / total_s}
+    return {
+        "docs": len(times),
+        "pages": round(sum(pages) / len(pages), 1),
+        "pages_range": f"{min(pages)}–{max(pages)}" if min(pages) != max(pages) else str(pages[0]),
+        "chars": round(sum(chars) / len(chars)),
+        "p50_ms": percentile(times, 0.50),
+        "p95_ms": percentile(times, 0.95),
+        "max_ms": max(times),
+        "pages_per_s": sum(pages) / total_s,
+    }
 
 
 def issue_all(actor, kind: str, case_ids: list[int], log) -> list[Issued]:
@@ -425,8 +526,10 @@ def baseline(kind: str, issued: list[Issued], docs: list, plain: PlainText) -> t
     text of its own, so none is answered from the calibration's cache."""
     from mediation_hub.documents import render
 
-    lengths = [plain.length_for(doc, printed_chars(doc.content()["blocks"]), one.pages, one.digest)
-               for one, doc in zip(issued, docs, strict=True)]
+    lengths = [
+        plain.length_for(doc, printed_chars(doc.content()["blocks"]), one.pages, one.digest)
+        for one, doc in zip(issued, docs, strict=True)
+    ]
     times, pages = [], []
     for n, (one, doc, length) in enumerate(zip(issued, docs, lengths, strict=True)):
         twin = plain.doc(doc, plain.text(random.Random(f"{kind}:twin:{n}"), length))
@@ -453,15 +556,23 @@ def rows_for(kind: str, label: str, issued: list[Issued], rendered: tuple, twins
     twin_times, twin_pages, lengths = twins
     chars = [printed_chars(doc.content()["blocks"]) for doc in docs]
     pages = [one.pages for one in issued]
-    issue_row = {"document": f"{kind} ({label})", "measure": "issue (full path)",
-                 **stats([one.ms for one in issued], pages, chars)}
+    issue_row = {
+        "document": f"{kind} ({label})",
+        "measure": "issue (full path)",
+        **stats([one.ms for one in issued], pages, chars),
+    }
     if kind == "agreement":
         met = issue_row["p95_ms"] <= TARGET_P95_MS
         issue_row["target"] = f"p95 ≤ {TARGET_P95_MS:.0f} ms: {'met' if met else 'not met'}"
-    return [issue_row,
-            {"document": f"{kind} ({label})", "measure": "render only", **stats(render_times, pages, chars)},
-            {"document": f"baseline: plain text like the {kind}", "measure": "render only",
-             **stats(twin_times, twin_pages, lengths)}]
+    return [
+        issue_row,
+        {"document": f"{kind} ({label})", "measure": "render only", **stats(render_times, pages, chars)},
+        {
+            "document": f"baseline: plain text like the {kind}",
+            "measure": "render only",
+            **stats(twin_times, twin_pages, lengths),
+        },
+    ]
 
 
 def run(url: str, agreements: int, files: int, log=print) -> tuple[list[dict], list[str], dict]:
@@ -487,14 +598,21 @@ def run(url: str, agreements: int, files: int, log=print) -> tuple[list[dict], l
         rows, notes = [], []
         for kind, label in kinds:
             rows += rows_for(kind, label, issued[kind], rendered[kind], twins[kind])
-            notes.append(f"{kind}: first document of the process {first[kind]:,.0f} ms (fonts loaded, not counted); "
-                         f"printed again byte for byte as issued: {rendered[kind][2]}/{len(issued[kind])}")
+            notes.append(
+                f"{kind}: first document of the process {first[kind]:,.0f} ms (fonts loaded, not counted); "
+                f"printed again byte for byte as issued: {rendered[kind][2]}/{len(issued[kind])}"
+            )
             differ = sum(a != b.pages for a, b in zip(twins[kind][1], issued[kind], strict=True))
             if differ:
                 notes.append(f"{kind}: {differ} plain twins have another page count than their document")
-        facts = {**machine(), "load_average_at_start": load_at_start, "database": url.split(":", 1)[0],
-                 "postgresql": pg_version(url), "typst": typst.__version__,
-                 "wall_s": round(time.perf_counter() - started, 1)}
+        facts = {
+            **machine(),
+            "load_average_at_start": load_at_start,
+            "database": url.split(":", 1)[0],
+            "postgresql": pg_version(url),
+            "typst": typst.__version__,
+            "wall_s": round(time.perf_counter() - started, 1),
+        }
         db.session.remove()
     return rows, notes, facts
 
@@ -512,16 +630,24 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="mh-bench-documents-") as work:
         url = args.database_url or f"sqlite:///{Path(work) / 'documents.db'}"
         rows, notes, facts = run(url, agreements, files)
-    write_results("documents" + ("-smoke" if args.smoke else ""), "Documents: agreements and 卷宗", rows,
-                  columns=COLUMNS, facts=facts, out_dir=args.out, notes=[
-                      "issue: documents.service.issue(actor, 'case', id, kind) + commit by a mediator of the handling "
-                      "organisation (number, build, render, bytes kept encrypted, audited reveal); in-process, no HTTP",
-                      "render only: render.pdf(doc, digest) for the same documents, rebuilt as issued",
-                      "baseline: the same renderer, the same title/number/footer, one para of plain text as long as "
-                      "the document's printed characters, or the nearest length with the same page count",
-                      "pages/s: pages printed over the summed time of the documents; chars: printed characters "
-                      "per document (the baseline's: its text's length)",
-                      *notes])
+    write_results(
+        "documents" + ("-smoke" if args.smoke else ""),
+        "Documents: agreements and 卷宗",
+        rows,
+        columns=COLUMNS,
+        facts=facts,
+        out_dir=args.out,
+        notes=[
+            "issue: documents.service.issue(actor, 'case', id, kind) + commit by a mediator of the handling "
+            "organisation (number, build, render, bytes kept encrypted, audited reveal); in-process, no HTTP",
+            "render only: render.pdf(doc, digest) for the same documents, rebuilt as issued",
+            "baseline: the same renderer, the same title/number/footer, one para of plain text as long as "
+            "the document's printed characters, or the nearest length with the same page count",
+            "pages/s: pages printed over the summed time of the documents; chars: printed characters "
+            "per document (the baseline's: its text's length)",
+            *notes,
+        ],
+    )
     return 0
 
 

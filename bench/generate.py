@@ -59,21 +59,47 @@ PII_POOL = 512
 CROSS_REGION_SHARE = 0.04
 DECLINE_SHARE = 0.02
 LEGAL_AID_PER_CASE = 0.08
-STUDIO_SHARE = 0.4          # of the cases of an organisation that has a studio
+STUDIO_SHARE = 0.4  # of the cases of an organisation that has a studio
 PROVINCES = ("110000", "120000", "130000")
 POPULATION_M = {"110000": 21.89, "120000": 13.87}
 HEBEI_PREFECTURES_M = {
-    "130100": 11.24, "130200": 7.72, "130300": 3.14, "130400": 9.41, "130500": 7.11, "130600": 11.54,
-    "130700": 4.12, "130800": 3.35, "130900": 7.30, "131000": 5.46, "131100": 4.21,
+    "130100": 11.24,
+    "130200": 7.72,
+    "130300": 3.14,
+    "130400": 9.41,
+    "130500": 7.11,
+    "130600": 11.54,
+    "130700": 4.12,
+    "130800": 3.35,
+    "130900": 7.30,
+    "131000": 5.46,
+    "131100": 4.21,
 }
 CATEGORY_SHARES = {
-    "marriage_family": 0.20, "neighbour": 0.21, "housing_homestead": 0.07, "contract": 0.06, "business": 0.03,
-    "damages": 0.08, "forest_land": 0.035, "land_expropriation": 0.015, "environment": 0.01, "labour": 0.05,
-    "consumer": 0.02, "medical": 0.01, "traffic": 0.06, "property_management": 0.03, "other": 0.10,
+    "marriage_family": 0.20,
+    "neighbour": 0.21,
+    "housing_homestead": 0.07,
+    "contract": 0.06,
+    "business": 0.03,
+    "damages": 0.08,
+    "forest_land": 0.035,
+    "land_expropriation": 0.015,
+    "environment": 0.01,
+    "labour": 0.05,
+    "consumer": 0.02,
+    "medical": 0.01,
+    "traffic": 0.06,
+    "property_management": 0.03,
+    "other": 0.10,
 }
 SOURCE_SHARES = {
-    "party_application": 0.46, "proactive": 0.18, "grid_screening": 0.14, "police_referral": 0.08,
-    "court_referral": 0.07, "government_assignment": 0.03, "hotline_12348": 0.04,
+    "party_application": 0.46,
+    "proactive": 0.18,
+    "grid_screening": 0.14,
+    "police_referral": 0.08,
+    "court_referral": 0.07,
+    "government_assignment": 0.03,
+    "hotline_12348": 0.04,
 }
 OUTCOME_SHARES = {"agreement": 0.970, "no_agreement": 0.018, "withdrawn": 0.008, "referred": 0.004}
 TRANSFER_ANSWERS = {"accepted": 0.70, "declined": 0.15, "expired": 0.10, "withdrawn": 0.05}
@@ -89,17 +115,27 @@ OTHER_ORGS = (("justice_bureau", "司法局"), ("legal_aid_centre", "法律援�
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰建国志红文海波宁晨浩宇欣怡子轩梓涵"
 SUMMARIES = {
-    "marriage_family": "离婚后子女抚养费给付纠纷", "neighbour": "相邻通行及排水纠纷",
+    "marriage_family": "离婚后子女抚养费给付纠纷",
+    "neighbour": "相邻通行及排水纠纷",
     "housing_homestead": "宅基地界址争议",
-    "contract": "买卖合同货款给付纠纷", "business": "合伙经营利润分配纠纷", "damages": "人身损害赔偿纠纷",
-    "forest_land": "承包地边界纠纷", "land_expropriation": "征收补偿款分配纠纷", "environment": "噪声扰民纠纷",
-    "labour": "拖欠劳动报酬纠纷", "consumer": "商品质量退换纠纷", "medical": "诊疗损害赔偿纠纷",
-    "traffic": "道路交通事故赔偿纠纷", "property_management": "物业服务费纠纷", "other": "其他民间纠纷",
+    "contract": "买卖合同货款给付纠纷",
+    "business": "合伙经营利润分配纠纷",
+    "damages": "人身损害赔偿纠纷",
+    "forest_land": "承包地边界纠纷",
+    "land_expropriation": "征收补偿款分配纠纷",
+    "environment": "噪声扰民纠纷",
+    "labour": "拖欠劳动报酬纠纷",
+    "consumer": "商品质量退换纠纷",
+    "medical": "诊疗损害赔偿纠纷",
+    "traffic": "道路交通事故赔偿纠纷",
+    "property_management": "物业服务费纠纷",
+    "other": "其他民间纠纷",
 }
 ACTOR = "bench"
 
 
 # --- calendar -------------------------------------------------------------------------------------------------
+
 
 class WorkCalendar:
     """The hub's working-day calendar in memory (ordinals), for deadlines computed like core.calendar."""
@@ -107,8 +143,10 @@ class WorkCalendar:
     def __init__(self, workdays: dict[date, bool]):
         self.first = min(workdays).toordinal()
         self.last = max(workdays).toordinal()
-        self.work = [workdays.get(date.fromordinal(o), date.fromordinal(o).weekday() < 5)
-                     for o in range(self.first, self.last + 1)]
+        self.work = [
+            workdays.get(date.fromordinal(o), date.fromordinal(o).weekday() < 5)
+            for o in range(self.first, self.last + 1)
+        ]
         self.cum = list(itertools.accumulate(int(w) for w in self.work))  # working days up to and including
         self.work_ordinals = [o for o in range(self.first, self.last + 1) if self.work[o - self.first]]
 
@@ -131,6 +169,7 @@ class WorkCalendar:
 
 # --- the world: organisations, mediators, studios -------------------------------------------------------------
 
+
 @dataclass
 class Org:
     id: int
@@ -147,11 +186,11 @@ class World:
     county_weights: list[float]
     province_of: dict[str, str]
     orgs: list[Org]
-    mediating: dict[str, list[Org]]          # county -> mediating organisations
+    mediating: dict[str, list[Org]]  # county -> mediating organisations
     mediating_cum: dict[str, list[float]]
-    centres: dict[str, Org]                  # county -> legal-aid centre
-    mediators: dict[int, list[int]]          # org id -> mediator ids
-    studios: dict[int, int]                  # org id -> studio id
+    centres: dict[str, Org]  # county -> legal-aid centre
+    mediators: dict[int, list[int]]  # org id -> mediator ids
+    studios: dict[int, int]  # org id -> studio id
     studio_rows: list[tuple]
     mediator_rows: list[tuple]
     counties_by_province: dict[str, list[str]] = field(default_factory=dict)
@@ -159,8 +198,11 @@ class World:
 
 def county_regions(rows: list[tuple]) -> tuple[list[str], list[float], dict[str, str], dict[str, str]]:
     """京津冀 counties (code, name, level, parent, province) with their population weights."""
-    counties = [(code, name, parent, province) for code, name, level, parent, province in rows
-                if level == "county" and province in PROVINCES and name != "市辖区"]
+    counties = [
+        (code, name, parent, province)
+        for code, name, level, parent, province in rows
+        if level == "county" and province in PROVINCES and name != "市辖区"
+    ]
     counties.sort()
     by_group: dict[str, list[str]] = {}
     for code, _name, parent, province in counties:
@@ -175,14 +217,24 @@ def county_regions(rows: list[tuple]) -> tuple[list[str], list[float], dict[str,
     return codes, [weights[c] for c in codes], {c: p for c, _n, _p, p in counties}, names
 
 
-def build_world(region_rows: list[tuple], seed: int, *, first_org_id: int = 1, first_mediator_id: int = 1,
-                first_studio_id: int = 1, label: str = "") -> World:
+def build_world(
+    region_rows: list[tuple],
+    seed: int,
+    *,
+    first_org_id: int = 1,
+    first_mediator_id: int = 1,
+    first_studio_id: int = 1,
+    label: str = "",
+) -> World:
     rng = random.Random(f"{seed}:world")
     codes, weights, province_of, names = county_regions(region_rows)
     orgs, mediating, mediating_cum, centres, mediators, studios = [], {}, {}, {}, {}, {}
     mediator_rows, studio_rows = [], []
-    org_ids, mediator_ids, studio_ids = itertools.count(first_org_id), itertools.count(first_mediator_id), \
-        itertools.count(first_studio_id)
+    org_ids, mediator_ids, studio_ids = (
+        itertools.count(first_org_id),
+        itertools.count(first_mediator_id),
+        itertools.count(first_studio_id),
+    )
     for county in codes:
         local = []
         for kind, suffix, share in MEDIATING_ORGS:
@@ -204,13 +256,32 @@ def build_world(region_rows: list[tuple], seed: int, *, first_org_id: int = 1, f
             studio_id = next(studio_ids)
             studios[host.id] = studio_id
             bureau = next(o for o in orgs if o.region_code == county and o.kind == "justice_bureau")
-            studio_rows.append((studio_id, f"{person_name(rng)}调解工作室({names[county]}){label}", host.id,
-                                mediators[host.id][0], bureau.id))
+            studio_rows.append(
+                (
+                    studio_id,
+                    f"{person_name(rng)}调解工作室({names[county]}){label}",
+                    host.id,
+                    mediators[host.id][0],
+                    bureau.id,
+                )
+            )
     by_province: dict[str, list[str]] = {}
     for county in codes:
         by_province.setdefault(province_of[county], []).append(county)
-    return World(codes, weights, province_of, orgs, mediating, mediating_cum, centres, mediators, studios,
-                 studio_rows, mediator_rows, by_province)
+    return World(
+        codes,
+        weights,
+        province_of,
+        orgs,
+        mediating,
+        mediating_cum,
+        centres,
+        mediators,
+        studios,
+        studio_rows,
+        mediator_rows,
+        by_province,
+    )
 
 
 def person_name(rng: random.Random) -> str:
@@ -227,8 +298,9 @@ RIC_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
 _REGION_SUM: dict[str, int] = {}
 _BORN: dict[date, tuple[str, int]] = {}
-_SEQUENCE = [(f"{n:03d}", sum(int(d) * w for d, w in zip(f"{n:03d}", RIC_WEIGHTS[14:], strict=True)))
-             for n in range(1000)]
+_SEQUENCE = [
+    (f"{n:03d}", sum(int(d) * w for d, w in zip(f"{n:03d}", RIC_WEIGHTS[14:], strict=True))) for n in range(1000)
+]
 
 
 def ric_number(region: str, born: date, sequence: int) -> str:
@@ -252,10 +324,11 @@ class Pii:
 
         fernet = Fernet(pii_key.encode())
         self.key = base64.urlsafe_b64decode(lookup_key)
-        self.id_pool = [fernet.encrypt(ric_number("110105", date(1980, 1, 1) + timedelta(days=i), i % 1000)
-                                       .encode()).decode() for i in range(PII_POOL)]
-        self.phone_pool = [fernet.encrypt(f"139{rng.randrange(10**8):08d}".encode()).decode()
-                           for _ in range(PII_POOL)]
+        self.id_pool = [
+            fernet.encrypt(ric_number("110105", date(1980, 1, 1) + timedelta(days=i), i % 1000).encode()).decode()
+            for i in range(PII_POOL)
+        ]
+        self.phone_pool = [fernet.encrypt(f"139{rng.randrange(10**8):08d}".encode()).decode() for _ in range(PII_POOL)]
 
     def hash(self, kind: str, value: str) -> str:
         """The same value as core.pii.lookup_hash (HMAC-SHA256), through OpenSSL's one-shot digest."""
@@ -272,41 +345,179 @@ class Pii:
 
 COLUMNS = {
     "organizations": ("id", "name", "kind", "region_code", "specialties", "active", "created_at", "updated_at"),
-    "mediators": ("id", "name", "organization_id", "specialties", "active", "id_number_enc", "id_number_masked",
-                  "id_number_hash", "phone_enc", "phone_masked", "phone_hash", "created_at", "updated_at"),
-    "studios": ("id", "name", "organization_id", "lead_mediator_id", "named_by_id", "named_on", "specialties",
-                "active", "created_at", "updated_at"),
-    "cases": ("id", "number", "organization_id", "studio_id", "category_code", "source_code", "summary",
-              "received_on", "occurred_region_code", "amount_yuan", "major", "cross_region", "status", "outcome",
-              "accepted_on", "due_on", "declined_on", "decline_reason", "last_step_on", "concluded_on",
-              "agreement_amount_yuan", "confirmation_status", "confirmation_deadline", "follow_up_due_on",
-              "version", "created_at", "updated_at"),
-    "parties": ("id", "case_id", "position", "role", "kind", "name", "region_code", "id_number_enc",
-                "id_number_masked", "id_number_hash", "phone_enc", "phone_masked", "phone_hash"),
+    "mediators": (
+        "id",
+        "name",
+        "organization_id",
+        "specialties",
+        "active",
+        "id_number_enc",
+        "id_number_masked",
+        "id_number_hash",
+        "phone_enc",
+        "phone_masked",
+        "phone_hash",
+        "created_at",
+        "updated_at",
+    ),
+    "studios": (
+        "id",
+        "name",
+        "organization_id",
+        "lead_mediator_id",
+        "named_by_id",
+        "named_on",
+        "specialties",
+        "active",
+        "created_at",
+        "updated_at",
+    ),
+    "cases": (
+        "id",
+        "number",
+        "organization_id",
+        "studio_id",
+        "category_code",
+        "source_code",
+        "summary",
+        "received_on",
+        "occurred_region_code",
+        "amount_yuan",
+        "major",
+        "cross_region",
+        "status",
+        "outcome",
+        "accepted_on",
+        "due_on",
+        "declined_on",
+        "decline_reason",
+        "last_step_on",
+        "concluded_on",
+        "agreement_amount_yuan",
+        "confirmation_status",
+        "confirmation_deadline",
+        "follow_up_due_on",
+        "version",
+        "created_at",
+        "updated_at",
+    ),
+    "parties": (
+        "id",
+        "case_id",
+        "position",
+        "role",
+        "kind",
+        "name",
+        "region_code",
+        "id_number_enc",
+        "id_number_masked",
+        "id_number_hash",
+        "phone_enc",
+        "phone_masked",
+        "phone_hash",
+    ),
     "case_mediators": ("case_id", "mediator_id", "lead"),
-    "case_events": ("id", "case_id", "code", "on_date", "at", "organization_id", "region_code", "studio_id",
-                    "actor_name", "data"),
-    "transfers": ("id", "case_id", "from_organization_id", "to_organization_id", "agreement_code", "mode",
-                  "status", "requested_at", "requested_on", "respond_by", "answered_at", "answered_on",
-                  "reason_code", "working_days_to_answer", "version"),
+    "case_events": (
+        "id",
+        "case_id",
+        "code",
+        "on_date",
+        "at",
+        "organization_id",
+        "region_code",
+        "studio_id",
+        "actor_name",
+        "data",
+    ),
+    "transfers": (
+        "id",
+        "case_id",
+        "from_organization_id",
+        "to_organization_id",
+        "agreement_code",
+        "mode",
+        "status",
+        "requested_at",
+        "requested_on",
+        "respond_by",
+        "answered_at",
+        "answered_on",
+        "reason_code",
+        "working_days_to_answer",
+        "version",
+    ),
     "case_co_organizations": ("case_id", "organization_id", "since", "transfer_id", "created_at"),
-    "legal_aid_applications": ("id", "number", "status", "centre_id", "filed_centre_id", "applicant_name",
-                               "applicant_region_code", "matter_category", "matter_region_code", "hardship",
-                               "exempt_group", "summary", "filed_on", "received_on", "decide_by", "accepted_on",
-                               "decided_on", "granted", "refusal_reason", "assign_by", "assigned_on", "lawyer_name",
-                               "closed_on", "last_step_on", "version", "id_number_enc", "id_number_masked",
-                               "id_number_hash", "phone_enc", "phone_masked", "phone_hash", "created_at",
-                               "updated_at"),
-    "legal_aid_events": ("id", "application_id", "code", "on_date", "at", "centre_id", "region_code", "actor_name",
-                         "data"),
-    "legal_aid_handovers": ("id", "application_id", "from_centre_id", "to_centre_id", "agreement_code", "on_date",
-                            "at", "by_name"),
+    "legal_aid_applications": (
+        "id",
+        "number",
+        "status",
+        "centre_id",
+        "filed_centre_id",
+        "applicant_name",
+        "applicant_region_code",
+        "matter_category",
+        "matter_region_code",
+        "hardship",
+        "exempt_group",
+        "summary",
+        "filed_on",
+        "received_on",
+        "decide_by",
+        "accepted_on",
+        "decided_on",
+        "granted",
+        "refusal_reason",
+        "assign_by",
+        "assigned_on",
+        "lawyer_name",
+        "closed_on",
+        "last_step_on",
+        "version",
+        "id_number_enc",
+        "id_number_masked",
+        "id_number_hash",
+        "phone_enc",
+        "phone_masked",
+        "phone_hash",
+        "created_at",
+        "updated_at",
+    ),
+    "legal_aid_events": (
+        "id",
+        "application_id",
+        "code",
+        "on_date",
+        "at",
+        "centre_id",
+        "region_code",
+        "actor_name",
+        "data",
+    ),
+    "legal_aid_handovers": (
+        "id",
+        "application_id",
+        "from_centre_id",
+        "to_centre_id",
+        "agreement_code",
+        "on_date",
+        "at",
+        "by_name",
+    ),
     "case_number_counters": ("organization_id", "year", "last_number"),
 }
 # Tables in load order (foreign keys first).
 LOAD_ORDER = tuple(COLUMNS)
-BULK_TABLES = ("cases", "parties", "case_mediators", "case_events", "transfers", "case_co_organizations",
-               "legal_aid_applications", "legal_aid_events", "legal_aid_handovers")
+BULK_TABLES = (
+    "cases",
+    "parties",
+    "case_mediators",
+    "case_events",
+    "transfers",
+    "case_co_organizations",
+    "legal_aid_applications",
+    "legal_aid_events",
+    "legal_aid_handovers",
+)
 
 
 def stamp(day: date) -> datetime:
@@ -314,6 +525,7 @@ def stamp(day: date) -> datetime:
 
 
 # --- cases -----------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Spec:
@@ -323,7 +535,7 @@ class Spec:
     seed: int = 2026
     start: date = date(2016, 1, 1)
     end: date = date(2025, 12, 31)
-    label: str = ""   # appended to organisation and studio names, for a second data set in one database
+    label: str = ""  # appended to organisation and studio names, for a second data set in one database
 
 
 class CaseGenerator:
@@ -332,14 +544,32 @@ class CaseGenerator:
     Rows are tuples of COPY text values (``N`` for NULL, ISO dates, ``t``/``f``), ready for PostgreSQL's
     COPY; ``CoreWriter`` parses them back by column type for other databases."""
 
-    def __init__(self, spec: Spec, world: World, cal: WorkCalendar, pii: Pii, time_limits: dict[str, int],
-                 *, first_case_id: int = 1, first_event_id: int = 1, first_party_id: int = 1,
-                 first_transfer_id: int = 1, first_application_id: int = 1, first_la_event_id: int = 1,
-                 first_handover_id: int = 1):
+    def __init__(
+        self,
+        spec: Spec,
+        world: World,
+        cal: WorkCalendar,
+        pii: Pii,
+        time_limits: dict[str, int],
+        *,
+        first_case_id: int = 1,
+        first_event_id: int = 1,
+        first_party_id: int = 1,
+        first_transfer_id: int = 1,
+        first_application_id: int = 1,
+        first_la_event_id: int = 1,
+        first_handover_id: int = 1,
+    ):
         self.spec, self.world, self.cal, self.pii, self.time_limits = spec, world, cal, pii, time_limits
-        self.first = {"case": first_case_id, "event": first_event_id, "party": first_party_id,
-                      "transfer": first_transfer_id, "application": first_application_id,
-                      "la_event": first_la_event_id, "handover": first_handover_id}
+        self.first = {
+            "case": first_case_id,
+            "event": first_event_id,
+            "party": first_party_id,
+            "transfer": first_transfer_id,
+            "application": first_application_id,
+            "la_event": first_la_event_id,
+            "handover": first_handover_id,
+        }
         self.counters: dict[tuple[int, int], int] = {}
         first, last = spec.start.toordinal(), spec.end.toordinal()
         self.days = list(range(first, last + 1))
@@ -377,8 +607,10 @@ class CaseGenerator:
         categories = rng.choices(self.categories, cum_weights=self.category_cum, k=size)
         picks = [rng.random() for _ in range(size)]
         mediating, cums = self.world.mediating, self.world.mediating_cum
-        return [(day, county, category, mediating[county][bisect_left(cums[county], pick * cums[county][-1])])
-                for day, county, category, pick in zip(days, counties, categories, picks, strict=True)]
+        return [
+            (day, county, category, mediating[county][bisect_left(cums[county], pick * cums[county][-1])])
+            for day, county, category, pick in zip(days, counties, categories, picks, strict=True)
+        ]
 
     def days_of_chunk(self, rng: random.Random, chunk: int, size: int) -> list[int]:
         """``size`` days from the chunk's slice of the period, in order: chunk k holds the k-th stretch of time,
@@ -448,12 +680,19 @@ class CaseGenerator:
             other_county = rng.choice(world.counties_by_province[rng.choice(provinces)])
         occurred = other_county if cross and rng.random() < 0.3 else county
         source = self.sources[bisect_left(self.source_cum, rng.random() * self.source_cum[-1])]
-        events: list[tuple] = []   # (code, ordinal, org, studio_id, data)
+        events: list[tuple] = []  # (code, ordinal, org, studio_id, data)
         handler, handler_studio = org, studio
         status, outcome = "registered", None
         accepted = due = declined = concluded = None
-        events.append(("registered", received, handler, handler_studio,
-                       f'{{"number": "{number}", "cross_region": {"true" if cross else "false"}}}'))
+        events.append(
+            (
+                "registered",
+                received,
+                handler,
+                handler_studio,
+                f'{{"number": "{number}", "cross_region": {"true" if cross else "false"}}}',
+            )
+        )
         last_step = received
         if rng.random() < DECLINE_SHARE:
             day = received + rng.choice((0, 1, 1, 2))
@@ -469,21 +708,55 @@ class CaseGenerator:
                 events.append(("accepted", day, handler, handler_studio, f'{{"due_on": "{iso[due]}"}}'))
                 planned = day + min(int(rng.expovariate(1 / 9)) + 1, 120)
                 if cross and rng.random() < 0.5:
-                    handler, handler_studio, planned = self._transfer(rng, case_id, org, studio, other_county,
-                                                                      accepted, planned, events, rows)
+                    handler, handler_studio, planned = self._transfer(
+                        rng, case_id, org, studio, other_county, accepted, planned, events, rows
+                    )
                 if planned > due and rng.random() < 0.5 and accepted < due - 2 <= self.end:
                     extended_on, old_due = due - 2, due
                     due = cal.add_calendar(due, 15)
-                    events.append(("time_limit_extended", extended_on, handler, handler_studio,
-                                   {"days": 15, "previous_due_on": iso[old_due], "due_on": iso[due]}))
+                    events.append(
+                        (
+                            "time_limit_extended",
+                            extended_on,
+                            handler,
+                            handler_studio,
+                            {"days": 15, "previous_due_on": iso[old_due], "due_on": iso[due]},
+                        )
+                    )
                 if planned <= self.end:
                     status, concluded, last_step = "concluded", planned, planned
                     outcome = self.outcomes[bisect_left(self.outcome_cum, rng.random() * self.outcome_cum[-1])]
                     on_time = "true" if planned <= due else "false"
-                    events.append(("concluded", planned, handler, handler_studio,
-                                   f'{{"outcome": "{outcome}", "on_time": {on_time}}}'))
-        self._case_row(rng, rows, case_id, number, handler, handler_studio, category, source, received, occurred,
-                       cross, status, outcome, accepted, due, declined, concluded, last_step, len(events))
+                    events.append(
+                        (
+                            "concluded",
+                            planned,
+                            handler,
+                            handler_studio,
+                            f'{{"outcome": "{outcome}", "on_time": {on_time}}}',
+                        )
+                    )
+        self._case_row(
+            rng,
+            rows,
+            case_id,
+            number,
+            handler,
+            handler_studio,
+            category,
+            source,
+            received,
+            occurred,
+            cross,
+            status,
+            outcome,
+            accepted,
+            due,
+            declined,
+            concluded,
+            last_step,
+            len(events),
+        )
         self._parties(rng, rows, case_id, county, other_county if cross else None)
         if accepted is not None:
             mediators = world.mediators[handler.id]
@@ -491,12 +764,43 @@ class CaseGenerator:
         events.sort(key=lambda e: e[1])
         case_text = str(case_id)
         for code, day, at_org, at_studio, data in events:
-            rows["case_events"].append((str(next(self.event_ids)), case_text, code, iso[day], self.stamp[day],
-                                        str(at_org.id), at_org.region_code, _text(at_studio), ACTOR,
-                                        data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)))
+            rows["case_events"].append(
+                (
+                    str(next(self.event_ids)),
+                    case_text,
+                    code,
+                    iso[day],
+                    self.stamp[day],
+                    str(at_org.id),
+                    at_org.region_code,
+                    _text(at_studio),
+                    ACTOR,
+                    data if isinstance(data, str) else json.dumps(data, ensure_ascii=False),
+                )
+            )
 
-    def _case_row(self, rng, rows, case_id, number, handler, studio, category, source, received, occurred, cross,
-                  status, outcome, accepted, due, declined, concluded, last_step, n_events) -> None:
+    def _case_row(
+        self,
+        rng,
+        rows,
+        case_id,
+        number,
+        handler,
+        studio,
+        category,
+        source,
+        received,
+        occurred,
+        cross,
+        status,
+        outcome,
+        accepted,
+        due,
+        declined,
+        concluded,
+        last_step,
+        n_events,
+    ) -> None:
         iso = self.iso
         amount = agreement_amount = N
         if category in ("contract", "damages", "traffic", "labour"):
@@ -505,12 +809,37 @@ class CaseGenerator:
             if outcome == "agreement":
                 agreement_amount = f"{value * rng.uniform(0.4, 1.0):.2f}"
         confirmation = iso[self.cal.add_calendar(concluded, 30)] if outcome == "agreement" else N
-        rows["cases"].append((
-            str(case_id), number, str(handler.id), _text(studio), category, source, SUMMARIES[category], iso[received],
-            occurred, amount, "t" if rng.random() < 0.005 else "f", "t" if cross else "f", status, outcome or N,
-            iso[accepted], iso[due], iso[declined], DECLINE_REASON if declined else N, iso[last_step],
-            iso[concluded], agreement_amount, "none", confirmation, confirmation, str(n_events),
-            self.stamp[received], self.stamp[last_step]))
+        rows["cases"].append(
+            (
+                str(case_id),
+                number,
+                str(handler.id),
+                _text(studio),
+                category,
+                source,
+                SUMMARIES[category],
+                iso[received],
+                occurred,
+                amount,
+                "t" if rng.random() < 0.005 else "f",
+                "t" if cross else "f",
+                status,
+                outcome or N,
+                iso[accepted],
+                iso[due],
+                iso[declined],
+                DECLINE_REASON if declined else N,
+                iso[last_step],
+                iso[concluded],
+                agreement_amount,
+                "none",
+                confirmation,
+                confirmation,
+                str(n_events),
+                self.stamp[received],
+                self.stamp[last_step],
+            )
+        )
 
     def _parties(self, rng, rows, case_id, county, other_county) -> None:
         pii, case_text = self.pii, str(case_id)
@@ -519,10 +848,19 @@ class CaseGenerator:
             region = other_county if (other_county and role == "respondent") else county
             number = ric_number(region, BIRTH_DAYS[rng.randrange(len(BIRTH_DAYS))], party_id % 1000)
             phone = f"13{rng.randrange(10**9):09d}" if rng.random() < 0.8 else None
-            rows["parties"].append((str(party_id), case_text, str(position), role, "person",
-                                    NAMES[rng.getrandbits(12)], region,
-                                    *pii.id_columns(number, party_id),
-                                    *(pii.phone_columns(phone, party_id) if phone else (N, N, N))))
+            rows["parties"].append(
+                (
+                    str(party_id),
+                    case_text,
+                    str(position),
+                    role,
+                    "person",
+                    NAMES[rng.getrandbits(12)],
+                    region,
+                    *pii.id_columns(number, party_id),
+                    *(pii.phone_columns(phone, party_id) if phone else (N, N, N)),
+                )
+            )
 
     def _transfer(self, rng, case_id, org, studio, other_county, accepted, planned, events, rows):
         """A request to a partner in the other province; returns the handler, studio and conclusion day."""
@@ -535,9 +873,12 @@ class CaseGenerator:
         transfer_id = next(self.transfer_ids)
         respond_by = cal.add_working(requested, 3)
         answer = self.answers[bisect_left(self.answer_cum, rng.random() * self.answer_cum[-1])]
-        answered = {"accepted": cal.add_working(requested, rng.randint(0, 3)),
-                    "declined": cal.add_working(requested, rng.randint(0, 3)),
-                    "expired": respond_by + 1, "withdrawn": requested + rng.randint(0, 1)}[answer]
+        answered = {
+            "accepted": cal.add_working(requested, rng.randint(0, 3)),
+            "declined": cal.add_working(requested, rng.randint(0, 3)),
+            "expired": respond_by + 1,
+            "withdrawn": requested + rng.randint(0, 1),
+        }[answer]
         handler = org
         events.append((f"{mode}_requested", requested, org, studio, {"transfer_id": transfer_id}))
         if answered > self.end:
@@ -546,19 +887,41 @@ class CaseGenerator:
             events.append((f"{mode}_{answer}", answered, org, studio, {"transfer_id": transfer_id}))
             if answer == "accepted" and mode == "transfer":
                 handler, studio = partner, None
-                events.append(("handling_organization_changed", answered, handler, None,
-                               {"transfer_id": transfer_id, "from_organization_id": org.id,
-                                "to_organization_id": partner.id}))
+                events.append(
+                    (
+                        "handling_organization_changed",
+                        answered,
+                        handler,
+                        None,
+                        {"transfer_id": transfer_id, "from_organization_id": org.id, "to_organization_id": partner.id},
+                    )
+                )
             elif answer == "accepted":
-                rows["case_co_organizations"].append((str(case_id), str(partner.id), iso[answered], str(transfer_id),
-                                                      stamp_of[answered]))
+                rows["case_co_organizations"].append(
+                    (str(case_id), str(partner.id), iso[answered], str(transfer_id), stamp_of[answered])
+                )
             if planned < answered:
                 planned = answered + rng.randint(1, 15)
         working = cal.working_between(requested, answered) if answer in ("accepted", "declined") else None
-        rows["transfers"].append((
-            str(transfer_id), str(case_id), str(org.id), str(partner.id), "JJJ-MEDIATION", mode, answer,
-            stamp_of[requested], iso[requested], iso[respond_by], stamp_of[answered], iso[answered],
-            "capacity" if answer == "declined" else N, _text(working), "2" if answered else "1"))
+        rows["transfers"].append(
+            (
+                str(transfer_id),
+                str(case_id),
+                str(org.id),
+                str(partner.id),
+                "JJJ-MEDIATION",
+                mode,
+                answer,
+                stamp_of[requested],
+                iso[requested],
+                iso[respond_by],
+                stamp_of[answered],
+                iso[answered],
+                "capacity" if answer == "declined" else N,
+                _text(working),
+                "2" if answered else "1",
+            )
+        )
         return handler, studio, planned
 
     def _application(self, rng: random.Random, rows: dict, filed: int) -> None:
@@ -581,8 +944,18 @@ class CaseGenerator:
                 status, received, last = "transferred", on, on
                 decide_by = cal.add_calendar(on, 7)
                 events.append(("transferred", on, competent))
-                rows["legal_aid_handovers"].append((str(next(self.handover_ids)), str(app_id), str(filed_centre.id),
-                                                    str(competent.id), "JJJ-LEGAL-AID", iso[on], stamp_of[on], ACTOR))
+                rows["legal_aid_handovers"].append(
+                    (
+                        str(next(self.handover_ids)),
+                        str(app_id),
+                        str(filed_centre.id),
+                        str(competent.id),
+                        "JJJ-LEGAL-AID",
+                        iso[on],
+                        stamp_of[on],
+                        ACTOR,
+                    )
+                )
         else:
             received, decide_by = filed, cal.add_calendar(filed, 7)
         if received is not None and received + 1 <= self.end:
@@ -607,20 +980,53 @@ class CaseGenerator:
         hardship = rng.choices(("declaration", "proof", "exempt"), (60, 25, 15))[0]
         id_number = ric_number(county, BIRTH_DAYS[rng.randrange(len(BIRTH_DAYS))], app_id % 1000)
         phone = f"13{rng.randrange(10**9):09d}"
-        rows["legal_aid_applications"].append((
-            str(app_id), f"LA{self.year[filed]}-{app_id:06d}", status,
-            str(competent.id if received is not None else filed_centre.id), str(filed_centre.id),
-            NAMES[rng.getrandbits(12)],
-            county, rng.choice(self.matters), matter_county, hardship,
-            rng.choice(self.exempt_groups) if hardship == "exempt" else N, "申请法律援助", iso[filed], iso[received],
-            iso[decide_by], iso[accepted], iso[decided], N if granted is None else ("t" if granted else "f"),
-            "经审查不符合经济困难标准" if granted is False else N, iso[assign_by], iso[assigned],
-            f"{NAMES[rng.getrandbits(12)]}律师" if assigned else N, iso[closed], iso[last], str(len(events)),
-            *self.pii.id_columns(id_number, app_id), *self.pii.phone_columns(phone, app_id),
-            stamp_of[filed], stamp_of[last]))
+        rows["legal_aid_applications"].append(
+            (
+                str(app_id),
+                f"LA{self.year[filed]}-{app_id:06d}",
+                status,
+                str(competent.id if received is not None else filed_centre.id),
+                str(filed_centre.id),
+                NAMES[rng.getrandbits(12)],
+                county,
+                rng.choice(self.matters),
+                matter_county,
+                hardship,
+                rng.choice(self.exempt_groups) if hardship == "exempt" else N,
+                "申请法律援助",
+                iso[filed],
+                iso[received],
+                iso[decide_by],
+                iso[accepted],
+                iso[decided],
+                N if granted is None else ("t" if granted else "f"),
+                "经审查不符合经济困难标准" if granted is False else N,
+                iso[assign_by],
+                iso[assigned],
+                f"{NAMES[rng.getrandbits(12)]}律师" if assigned else N,
+                iso[closed],
+                iso[last],
+                str(len(events)),
+                *self.pii.id_columns(id_number, app_id),
+                *self.pii.phone_columns(phone, app_id),
+                stamp_of[filed],
+                stamp_of[last],
+            )
+        )
         for code, day, centre in events:
-            rows["legal_aid_events"].append((str(next(self.la_event_ids)), str(app_id), code, iso[day], stamp_of[day],
-                                             str(centre.id), centre.region_code, ACTOR, "{}"))
+            rows["legal_aid_events"].append(
+                (
+                    str(next(self.la_event_ids)),
+                    str(app_id),
+                    code,
+                    iso[day],
+                    stamp_of[day],
+                    str(centre.id),
+                    centre.region_code,
+                    ACTOR,
+                    "{}",
+                )
+            )
 
 
 N = "\\N"  # NULL in COPY text format
@@ -646,6 +1052,7 @@ def _poisson_count(rng: random.Random, mean: float) -> int:
 
 # --- writers ---------------------------------------------------------------------------------------------------
 
+
 def copy_text(rows: list[tuple]) -> str:
     return "".join(["\t".join(row) + "\n" for row in rows])
 
@@ -667,7 +1074,7 @@ class CopyWriter:
         with self.conn.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             view = text.encode()
             for offset in range(0, len(view), 1 << 20):
-                copy.write(view[offset:offset + (1 << 20)])
+                copy.write(view[offset : offset + (1 << 20)])
 
 
 def _parser(column: sa.Column):
@@ -710,11 +1117,14 @@ class CoreWriter:
         target = db.metadata.tables[table]
         columns = COLUMNS[table]
         parsers = [_parser(target.c[name]) for name in columns]
-        return [{name: (None if v == N else parse(v)) for name, parse, v in zip(columns, parsers, row, strict=True)}
-                for row in rows]
+        return [
+            {name: (None if v == N else parse(v)) for name, parse, v in zip(columns, parsers, row, strict=True)}
+            for row in rows
+        ]
 
 
 # --- driver ----------------------------------------------------------------------------------------------------
+
 
 def load_calendar(session) -> WorkCalendar:
     from mediation_hub.core.calendar import CalendarDay
@@ -744,12 +1154,18 @@ def prepare(session, spec: Spec) -> tuple[World, WorkCalendar, Pii, dict]:
     from mediation_hub.regions.models import Region
 
     ensure_calendar(session, spec.end.year)
-    regions = session.execute(sa.select(Region.code, Region.name, Region.level, Region.parent_code,
-                                        Region.province_code)).all()
+    regions = session.execute(
+        sa.select(Region.code, Region.name, Region.level, Region.parent_code, Region.province_code)
+    ).all()
     rows = [(c, n, getattr(lv, "value", lv), p, pr) for c, n, lv, p, pr in regions]
-    world = build_world(rows, spec.seed, first_org_id=_next_id(session, "organizations"),
-                        first_mediator_id=_next_id(session, "mediators"),
-                        first_studio_id=_next_id(session, "studios"), label=spec.label)
+    world = build_world(
+        rows,
+        spec.seed,
+        first_org_id=_next_id(session, "organizations"),
+        first_mediator_id=_next_id(session, "mediators"),
+        first_studio_id=_next_id(session, "studios"),
+        label=spec.label,
+    )
     pii = Pii(current_app.config["PII_KEY"], current_app.config["LOOKUP_KEY"], random.Random(f"{spec.seed}:pii"))
     limits = current_app.config.get("CASE_TIME_LIMIT_DAYS") or {}
     time_limits = {o.kind: int(limits.get(o.kind, limits.get("default", 30))) for o in world.orgs}
@@ -765,10 +1181,23 @@ def world_rows(world: World, pii: Pii, day: date) -> dict[str, list[tuple]]:
         born = date(1970, 1, 1) + timedelta(days=mediator_id % 9000)
         number = ric_number(region_of[org_id], born, mediator_id % 1000)
         phone = f"138{mediator_id:08d}"
-        mediators.append((str(mediator_id), name, str(org_id), "[]", "t", *pii.id_columns(number, mediator_id),
-                          *pii.phone_columns(phone, mediator_id), now, now))
-    studios = [(str(sid), name, str(host), str(lead), str(bureau), day.isoformat(), "[]", "t", now, now)
-               for sid, name, host, lead, bureau in world.studio_rows]
+        mediators.append(
+            (
+                str(mediator_id),
+                name,
+                str(org_id),
+                "[]",
+                "t",
+                *pii.id_columns(number, mediator_id),
+                *pii.phone_columns(phone, mediator_id),
+                now,
+                now,
+            )
+        )
+    studios = [
+        (str(sid), name, str(host), str(lead), str(bureau), day.isoformat(), "[]", "t", now, now)
+        for sid, name, host, lead, bureau in world.studio_rows
+    ]
     return {"organizations": orgs, "mediators": mediators, "studios": studios}
 
 
@@ -782,19 +1211,28 @@ def generate(session, spec: Spec, writer, *, progress=None, workers: int = 0) ->
     for table, rows in world_rows(world, pii, spec.start).items():
         writer.write(table, rows)
         counts[table] = len(rows)
-    generator = CaseGenerator(spec, world, cal, pii, limits, first_case_id=_next_id(session, "cases"),
-                              first_event_id=_next_id(session, "case_events"),
-                              first_party_id=_next_id(session, "parties"),
-                              first_transfer_id=_next_id(session, "transfers"),
-                              first_application_id=_next_id(session, "legal_aid_applications"),
-                              first_la_event_id=_next_id(session, "legal_aid_events"),
-                              first_handover_id=_next_id(session, "legal_aid_handovers"))
+    generator = CaseGenerator(
+        spec,
+        world,
+        cal,
+        pii,
+        limits,
+        first_case_id=_next_id(session, "cases"),
+        first_event_id=_next_id(session, "case_events"),
+        first_party_id=_next_id(session, "parties"),
+        first_transfer_id=_next_id(session, "transfers"),
+        first_application_id=_next_id(session, "legal_aid_applications"),
+        first_la_event_id=_next_id(session, "legal_aid_events"),
+        first_handover_id=_next_id(session, "legal_aid_handovers"),
+    )
     counters = generator.counters_before()
     if workers and isinstance(writer, CopyWriter):
         batches = _forked_batches(generator, counters, workers)
     else:
-        batches = ({table: (None, rows) for table, rows in generator.chunk_rows(chunk, counters[chunk]).items()}
-                   for chunk in range(generator.chunks))
+        batches = (
+            {table: (None, rows) for table, rows in generator.chunk_rows(chunk, counters[chunk]).items()}
+            for chunk in range(generator.chunks)
+        )
     for batch in batches:
         for table in BULK_TABLES:
             text, rows = batch[table]
@@ -866,6 +1304,7 @@ def digest_rows(spec: Spec, region_rows: list[tuple], workdays: dict[date, bool]
 
 # --- PostgreSQL bulk-load helpers ------------------------------------------------------------------------------
 
+
 def _secondary(table: sa.Table):
     indexes = list(table.indexes)
     constraints = [c for c in table.constraints if isinstance(c, sa.ForeignKeyConstraint | sa.UniqueConstraint)]
@@ -889,8 +1328,14 @@ def create_secondary(connection, tables, log=print) -> None:
     from mediation_hub.extensions import db
 
     connection.execute(sa.text("SET maintenance_work_mem = '1GB'"))
-    existing = set(connection.execute(sa.text("SELECT conname FROM pg_constraint UNION SELECT indexname FROM "
-                                              "pg_indexes WHERE schemaname = current_schema()")).scalars())
+    existing = set(
+        connection.execute(
+            sa.text(
+                "SELECT conname FROM pg_constraint UNION SELECT indexname FROM "
+                "pg_indexes WHERE schemaname = current_schema()"
+            )
+        ).scalars()
+    )
     for name in tables:
         table = db.metadata.tables[name]
         indexes, constraints = _secondary(table)
@@ -913,11 +1358,15 @@ def reset_sequences(connection, tables) -> None:
     for name in tables:
         table = db.metadata.tables[name]
         if "id" in table.c and table.c.id.primary_key:
-            connection.execute(sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), COALESCE((SELECT max(id) FROM {name}), 1))"))
+            connection.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), COALESCE((SELECT max(id) FROM {name}), 1))"
+                )
+            )
 
 
 # --- command line ----------------------------------------------------------------------------------------------
+
 
 def setup_database(app) -> None:
     """Schema from the models (the aggregate tables have no migration yet) and the reference data."""
@@ -1009,8 +1458,11 @@ def main(argv=None) -> int:
     parser.add_argument("--smoke", action="store_true", help="1,000 cases, one year, SQLite unless a URL is given")
     parser.add_argument("--keep-indexes", action="store_true", help="PostgreSQL: load with indexes in place")
     parser.add_argument("--workers", type=int, default=2, help="PostgreSQL: generator processes feeding COPY")
-    parser.add_argument("--finish-only", action="store_true",
-                        help="the rows are already loaded: only build indexes, aggregates and statistics")
+    parser.add_argument(
+        "--finish-only",
+        action="store_true",
+        help="the rows are already loaded: only build indexes, aggregates and statistics",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.cases = min(args.cases, 1000)

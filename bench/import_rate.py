@@ -42,8 +42,7 @@ from bench.common import (
 )
 from bench.generate import CATEGORY_SHARES, SOURCE_SHARES, ric_number
 
-COLUMNS = ["rows", "workers", "imported", "failed", "seconds", "cases_per_s", "peak_rss_mb", "worker_rss_mb",
-           "target"]
+COLUMNS = ["rows", "workers", "imported", "failed", "seconds", "cases_per_s", "peak_rss_mb", "worker_rss_mb", "target"]
 STATUS = (("办结", 0.93), ("不予受理", 0.02), ("受理", 0.05))
 OUTCOME = (("达成协议", 0.97), ("未达成协议", 0.02), ("撤回", 0.01))
 REGIONS = ("130602", "130606", "130607", "130681", "130629")
@@ -55,10 +54,28 @@ def write_csv(path: Path, rows: int, seed: int, tag: str) -> None:
 
     rng = random.Random(seed)
     headers = {column.key: column.header for column in LAYOUT}
-    keys = ["source_number", "received_on", "category", "source", "summary", "occurred_region_code", "status",
-            "accepted_on", "concluded_on", "outcome", "terms", "declined_on", "decline_reason", "applicant_name",
-            "applicant_id_number", "applicant_phone", "applicant_region_code", "respondent_name",
-            "respondent_id_number", "respondent_region_code"]
+    keys = [
+        "source_number",
+        "received_on",
+        "category",
+        "source",
+        "summary",
+        "occurred_region_code",
+        "status",
+        "accepted_on",
+        "concluded_on",
+        "outcome",
+        "terms",
+        "declined_on",
+        "decline_reason",
+        "applicant_name",
+        "applicant_id_number",
+        "applicant_phone",
+        "applicant_region_code",
+        "respondent_name",
+        "respondent_id_number",
+        "respondent_region_code",
+    ]
     categories, sources = list(CATEGORY_SHARES), list(SOURCE_SHARES)
     first = date(2024, 1, 1).toordinal()
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -72,15 +89,30 @@ def write_csv(path: Path, rows: int, seed: int, tag: str) -> None:
             concluded = accepted + timedelta(days=rng.randint(1, 25)) if status == "办结" else None
             outcome = rng.choices([o for o, _ in OUTCOME], [w for _, w in OUTCOME])[0] if concluded else ""
             born = date(1950, 1, 1) + timedelta(days=rng.randrange(20_000))
-            writer.writerow([
-                f"{tag}-{n:08d}", received.isoformat(), rng.choice(categories), rng.choice(sources),
-                f"历史纠纷导入 {n}", region, status, accepted.isoformat() if accepted else "",
-                concluded.isoformat() if concluded else "", outcome,
-                "被申请人赔偿维修费" if outcome == "达成协议" else "",  # an agreement needs its terms
-                received.isoformat() if status == "不予受理" else "",
-                "不属于人民调解受理范围" if status == "不予受理" else "",
-                f"申请人{n % 997}", ric_number(region, born, n % 1000), f"139{rng.randrange(10**8):08d}", region,
-                f"被申请人{n % 991}", ric_number(region, born + timedelta(days=400), (n + 7) % 1000), region])
+            writer.writerow(
+                [
+                    f"{tag}-{n:08d}",
+                    received.isoformat(),
+                    rng.choice(categories),
+                    rng.choice(sources),
+                    f"历史纠纷导入 {n}",
+                    region,
+                    status,
+                    accepted.isoformat() if accepted else "",
+                    concluded.isoformat() if concluded else "",
+                    outcome,
+                    "被申请人赔偿维修费" if outcome == "达成协议" else "",  # an agreement needs its terms
+                    received.isoformat() if status == "不予受理" else "",
+                    "不属于人民调解受理范围" if status == "不予受理" else "",
+                    f"申请人{n % 997}",
+                    ric_number(region, born, n % 1000),
+                    f"139{rng.randrange(10**8):08d}",
+                    region,
+                    f"被申请人{n % 991}",
+                    ric_number(region, born + timedelta(days=400), (n + 7) % 1000),
+                    region,
+                ]
+            )
 
 
 def prepare_database(url: str) -> int:
@@ -95,9 +127,12 @@ def prepare_database(url: str) -> int:
         from mediation_hub.extensions import db
         from mediation_hub.registry.models import Organization
 
-        return db.session.scalar(sa.select(Organization.id).where(
-            Organization.region_code == REGIONS[0], Organization.kind == "people_mediation_committee")
-            .order_by(Organization.id).limit(1))
+        return db.session.scalar(
+            sa.select(Organization.id)
+            .where(Organization.region_code == REGIONS[0], Organization.kind == "people_mediation_committee")
+            .order_by(Organization.id)
+            .limit(1)
+        )
 
 
 def child(url: str, path: str, organization_id: int, workers: int) -> None:
@@ -107,19 +142,51 @@ def child(url: str, path: str, organization_id: int, workers: int) -> None:
         from mediation_hub.core.actor import SYSTEM
         from mediation_hub.imports.service import import_file
 
-        summary = import_file(path, organization_id, SYSTEM, source_system="bench",
-                              errors_path=Path(path).with_suffix(".errors.csv"), workers=workers)
+        summary = import_file(
+            path,
+            organization_id,
+            SYSTEM,
+            source_system="bench",
+            errors_path=Path(path).with_suffix(".errors.csv"),
+            workers=workers,
+        )
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if workers > 1 else None
-    print(json.dumps({"rows": summary.total, "imported": summary.imported, "failed": summary.failed,
-                      "skipped": summary.skipped, "seconds": summary.seconds, "peak_rss_mb": peak_rss_mb(),
-                      "worker_rss_mb": children,
-                      "first_failures": [str(f) for f in summary.failures[:3]]}))
+    print(
+        json.dumps(
+            {
+                "rows": summary.total,
+                "imported": summary.imported,
+                "failed": summary.failed,
+                "skipped": summary.skipped,
+                "seconds": summary.seconds,
+                "peak_rss_mb": peak_rss_mb(),
+                "worker_rss_mb": children,
+                "first_failures": [str(f) for f in summary.failures[:3]],
+            }
+        )
+    )
 
 
 def run_child(url: str, path: Path, organization_id: int, workers: int) -> dict:
-    result = subprocess.run([sys.executable, "-m", "bench.import_rate", "--child", str(path), "--database-url",
-                             url, "--organization", str(organization_id), "--workers", str(workers)],
-                            cwd=str(ROOT), capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.import_rate",
+            "--child",
+            str(path),
+            "--database-url",
+            url,
+            "--organization",
+            str(organization_id),
+            "--workers",
+            str(workers),
+        ],
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"import failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -141,8 +208,13 @@ def baseline(url: str, organization_id: int, rows: int) -> dict:
             body["received_on"] = date(2024, 3, 1) + timedelta(days=n % 200)
             case, _ = service.register_case(SYSTEM, body)
             service.accept_case(SYSTEM, case.id, accepted_on=body["received_on"])
-            service.conclude_case(SYSTEM, case.id, outcome="agreement", terms="被申请人赔偿维修费",
-                                  concluded_on=body["received_on"] + timedelta(days=5))
+            service.conclude_case(
+                SYSTEM,
+                case.id,
+                outcome="agreement",
+                terms="被申请人赔偿维修费",
+                concluded_on=body["received_on"] + timedelta(days=5),
+            )
             db.session.commit()
         seconds = time.perf_counter() - started
     return {"rows": rows, "imported": rows, "failed": 0, "seconds": seconds, "cases_per_s": rows / seconds}
@@ -151,8 +223,13 @@ def baseline(url: str, organization_id: int, rows: int) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: a fresh PostgreSQL database mh_bench_import (dropped after)")
-    parser.add_argument("--run", action="append", default=[], metavar="ROWS:WORKERS",
-                        help="an import of ROWS rows checked in WORKERS processes (repeatable)")
+    parser.add_argument(
+        "--run",
+        action="append",
+        default=[],
+        metavar="ROWS:WORKERS",
+        help="an import of ROWS rows checked in WORKERS processes (repeatable)",
+    )
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--baseline-rows", type=int, default=2000)
     parser.add_argument("--smoke", action="store_true")
@@ -164,7 +241,8 @@ def main(argv=None) -> int:
         child(args.database_url, args.child, args.organization, args.workers)
         return 0
     runs = [tuple(int(part) for part in run.split(":")) for run in args.run] or (
-        [(50, 1), (200, 2)] if args.smoke else [(100_000, 1), (100_000, 2), (1_000_000, 2)])
+        [(50, 1), (200, 2)] if args.smoke else [(100_000, 1), (100_000, 2), (1_000_000, 2)]
+    )
     work = Path(tempfile.mkdtemp(prefix="mh-bench-import-"))
     url, own_database = args.database_url, False
     if args.smoke:
@@ -185,33 +263,63 @@ def main(argv=None) -> int:
             result["workers"] = workers
             results.append(result)
             path.unlink()
-            rows.append({"rows": f"{size:,}", "workers": workers,
-                         **{k: result[k] for k in ("imported", "failed", "seconds", "cases_per_s", "peak_rss_mb",
-                                                   "worker_rss_mb")},
-                         "target": "met (≥5,000/s)" if (result["cases_per_s"] or 0) >= 5000 else "MISSED (<5,000/s)"})
+            rows.append(
+                {
+                    "rows": f"{size:,}",
+                    "workers": workers,
+                    **{
+                        k: result[k]
+                        for k in ("imported", "failed", "seconds", "cases_per_s", "peak_rss_mb", "worker_rss_mb")
+                    },
+                    "target": "met (≥5,000/s)" if (result["cases_per_s"] or 0) >= 5000 else "MISSED (<5,000/s)",
+                }
+            )
         # memory: the smallest and the largest import made with the same number of workers
         for workers in sorted({w for _, w in runs}):
             same = sorted((size, result) for (size, w), result in zip(runs, results, strict=True) if w == workers)
             if len(same) >= 2 and same[0][0] < same[-1][0]:
                 (small, first), (large, last) = same[0], same[-1]
-                growth = max(last["peak_rss_mb"], last["worker_rss_mb"] or 0) / max(
-                    first["peak_rss_mb"], first["worker_rss_mb"] or 0) - 1
-                rows.append({"rows": f"memory {large:,} vs {small:,}", "workers": workers,
-                             "peak_rss_mb": f"{growth:+.0%}",
-                             "target": "met (within 20%)" if abs(growth) <= 0.20 else "MISSED (>20%)"})
+                growth = (
+                    max(last["peak_rss_mb"], last["worker_rss_mb"] or 0)
+                    / max(first["peak_rss_mb"], first["worker_rss_mb"] or 0)
+                    - 1
+                )
+                rows.append(
+                    {
+                        "rows": f"memory {large:,} vs {small:,}",
+                        "workers": workers,
+                        "peak_rss_mb": f"{growth:+.0%}",
+                        "target": "met (within 20%)" if abs(growth) <= 0.20 else "MISSED (>20%)",
+                    }
+                )
         base = baseline(url, organization_id, args.baseline_rows)
-        rows.append({"rows": f"baseline: {base['rows']:,} via the service, one at a time", "imported": base["imported"],
-                     "failed": 0, "seconds": base["seconds"], "cases_per_s": base["cases_per_s"],
-                     "target": f"import is {results[-1]['cases_per_s'] / base['cases_per_s']:.0f}× faster"})
+        rows.append(
+            {
+                "rows": f"baseline: {base['rows']:,} via the service, one at a time",
+                "imported": base["imported"],
+                "failed": 0,
+                "seconds": base["seconds"],
+                "cases_per_s": base["cases_per_s"],
+                "target": f"import is {results[-1]['cases_per_s'] / base['cases_per_s']:.0f}× faster",
+            }
+        )
         facts = {**machine(), "postgresql": pg_version(url), "wall_s": round(time.perf_counter() - started, 1)}
-        write_results("import_rate" + ("-smoke" if args.smoke else ""), "Import rate and peak memory", rows,
-                      columns=COLUMNS, facts=facts, out_dir=args.out, notes=[
-                          "import: mediation_hub.imports.service.import_file in its own process (csv, batches of "
-                          "500, commits per batch, aggregate rebuild at the end); workers: processes checking rows",
-                          "peak_rss_mb: ru_maxrss of the import process; worker_rss_mb: the largest worker's",
-                          "memory row: growth of the larger of the two peaks between the smallest and the largest "
-                          "import with the same workers",
-                          "first failures: " + "; ".join(results[-1].get("first_failures") or ["none"])])
+        write_results(
+            "import_rate" + ("-smoke" if args.smoke else ""),
+            "Import rate and peak memory",
+            rows,
+            columns=COLUMNS,
+            facts=facts,
+            out_dir=args.out,
+            notes=[
+                "import: mediation_hub.imports.service.import_file in its own process (csv, batches of "
+                "500, commits per batch, aggregate rebuild at the end); workers: processes checking rows",
+                "peak_rss_mb: ru_maxrss of the import process; worker_rss_mb: the largest worker's",
+                "memory row: growth of the larger of the two peaks between the smallest and the largest "
+                "import with the same workers",
+                "first failures: " + "; ".join(results[-1].get("first_failures") or ["none"]),
+            ],
+        )
     finally:
         if own_database:
             drop_pg_database("mh_bench_import")

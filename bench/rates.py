@@ -62,8 +62,9 @@ GROUP BY c.category_code
 
 
 def baseline_totals(connection, as_of: date) -> dict:
-    rows = connection.execute(sa.text(BASELINE_SQL), {"f": YEAR[0], "t": YEAR[1], "as_of": as_of,
-                                                       "path": f"{PROVINCE}/%"}).all()
+    rows = connection.execute(
+        sa.text(BASELINE_SQL), {"f": YEAR[0], "t": YEAR[1], "as_of": as_of, "path": f"{PROVINCE}/%"}
+    ).all()
     return {name: sum(getattr(r, name) for r in rows) for name in ("received", "concluded", "agreement", "completed")}
 
 
@@ -98,19 +99,30 @@ def measure(database_url: str, requests: int, label: str | None = None) -> list[
             if status != 200:
                 raise RuntimeError(f"rates API answered {status}: {body}")
             api_ms = timed(lambda url=url: _ok(http_json("GET", url, token=token)), repeat=requests, warmup=3)
-            row = {"cases": label, "query": f"rates {PROVINCE} 2025" + (f" by {group_by}" if group_by else ""),
-                   "api_p50_ms": percentile(api_ms, 0.5), "api_p95_ms": percentile(api_ms, 0.95),
-                   "api_mean_ms": statistics.fmean(api_ms), "requests": requests}
+            row = {
+                "cases": label,
+                "query": f"rates {PROVINCE} 2025" + (f" by {group_by}" if group_by else ""),
+                "api_p50_ms": percentile(api_ms, 0.5),
+                "api_p95_ms": percentile(api_ms, 0.95),
+                "api_mean_ms": statistics.fmean(api_ms),
+                "requests": requests,
+            }
             if group_by is None:
                 speedup = percentile(baseline_ms, 0.5) / row["api_p50_ms"]
-                row.update({
-                    "baseline_p50_ms": percentile(baseline_ms, 0.5), "baseline_p95_ms": percentile(baseline_ms, 0.95),
-                    "speedup_p50": speedup, "event_log_p50_ms": percentile(events_ms, 0.5),
-                    "received": body["totals"]["received"], "baseline_received": baseline["received"],
-                    "success_rate": body["totals"]["success_rate"],
-                    "completion_rate": body["totals"]["completion_rate"],
-                    "target_p95_50ms": "met" if row["api_p95_ms"] <= 50 else "MISSED",
-                    "target_20x": "met" if speedup >= 20 else "MISSED"})
+                row.update(
+                    {
+                        "baseline_p50_ms": percentile(baseline_ms, 0.5),
+                        "baseline_p95_ms": percentile(baseline_ms, 0.95),
+                        "speedup_p50": speedup,
+                        "event_log_p50_ms": percentile(events_ms, 0.5),
+                        "received": body["totals"]["received"],
+                        "baseline_received": baseline["received"],
+                        "success_rate": body["totals"]["success_rate"],
+                        "completion_rate": body["totals"]["completion_rate"],
+                        "target_p95_50ms": "met" if row["api_p95_ms"] <= 50 else "MISSED",
+                        "target_20x": "met" if speedup >= 20 else "MISSED",
+                    }
+                )
                 assert body["totals"] == event_totals, "aggregates and event log disagree"
             rows.append(row)
     return rows
@@ -122,9 +134,23 @@ def _ok(result):
         raise RuntimeError(f"rates API answered {status}: {body}")
 
 
-COLUMNS = ["cases", "query", "requests", "api_p50_ms", "api_p95_ms", "baseline_p50_ms", "baseline_p95_ms",
-           "speedup_p50", "event_log_p50_ms", "received", "baseline_received", "success_rate", "completion_rate",
-           "target_p95_50ms", "target_20x"]
+COLUMNS = [
+    "cases",
+    "query",
+    "requests",
+    "api_p50_ms",
+    "api_p95_ms",
+    "baseline_p50_ms",
+    "baseline_p95_ms",
+    "speedup_p50",
+    "event_log_p50_ms",
+    "received",
+    "baseline_received",
+    "success_rate",
+    "completion_rate",
+    "target_p95_50ms",
+    "target_20x",
+]
 
 
 def main(argv=None) -> int:
@@ -150,13 +176,21 @@ def main(argv=None) -> int:
     for url in urls:
         rows += measure(url, args.requests)
     facts = {**machine(), "postgresql": pg_version(urls[0]), "wall_s": round(time.perf_counter() - started, 1)}
-    write_results("rates" + ("-smoke" if args.smoke else ""), "Rates API for a province-year vs the plain GROUP BY",
-                  rows, columns=COLUMNS, facts=facts, out_dir=args.out, notes=[
-                      "api: GET over HTTP to gunicorn (2 workers) on 127.0.0.1 with a coordinator's bearer token",
-                      "baseline: one GROUP BY over cases joined to the handler's region, psycopg in-process",
-                      "event_log: the reference query over case_events that the aggregates replaced, in-process",
-                      "baseline counts each case under its current handler; the API counts each event where it "
-                      "happened (DESIGN.md), so 'received' can differ by the transferred cases"])
+    write_results(
+        "rates" + ("-smoke" if args.smoke else ""),
+        "Rates API for a province-year vs the plain GROUP BY",
+        rows,
+        columns=COLUMNS,
+        facts=facts,
+        out_dir=args.out,
+        notes=[
+            "api: GET over HTTP to gunicorn (2 workers) on 127.0.0.1 with a coordinator's bearer token",
+            "baseline: one GROUP BY over cases joined to the handler's region, psycopg in-process",
+            "event_log: the reference query over case_events that the aggregates replaced, in-process",
+            "baseline counts each case under its current handler; the API counts each event where it "
+            "happened (DESIGN.md), so 'received' can differ by the transferred cases",
+        ],
+    )
     return 0
 
 

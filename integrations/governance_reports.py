@@ -65,7 +65,7 @@ def generate_secret() -> str:
 def _key(secret: str) -> bytes:
     if not secret.startswith(SECRET_PREFIX):
         raise ValueError("a signing secret starts with whsec_")
-    return base64.b64decode(secret[len(SECRET_PREFIX):])
+    return base64.b64decode(secret[len(SECRET_PREFIX) :])
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -99,8 +99,13 @@ class GovernanceReportClient:
     """POSTs one report snapshot (JSON bytes) to an endpoint, signed, within ``timeout`` seconds, if ``guard``
     (by default: public https destinations only) lets it through."""
 
-    def __init__(self, timeout: float = 10.0, guard: DestinationGuard | None = None,
-                 user_agent: str = "mediation-hub/1 (report delivery)", ca_certs: str | None = None):
+    def __init__(
+        self,
+        timeout: float = 10.0,
+        guard: DestinationGuard | None = None,
+        user_agent: str = "mediation-hub/1 (report delivery)",
+        ca_certs: str | None = None,
+    ):
         self.timeout = timeout
         self.guard = guard or DestinationGuard()
         self.user_agent = user_agent
@@ -113,9 +118,13 @@ class GovernanceReportClient:
         except DestinationRefused as exc:
             raise DeliveryError(refused_message(exc.reason), code=f"destination_{exc.reason}") from None
         timestamp = int(time.time())
-        headers = {"content-type": "application/json", "user-agent": self.user_agent,
-                   "webhook-id": message_id, "webhook-timestamp": str(timestamp),
-                   "webhook-signature": sign(secret, message_id, timestamp, body)}
+        headers = {
+            "content-type": "application/json",
+            "user-agent": self.user_agent,
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(secret, message_id, timestamp, body),
+        }
         started = time.monotonic()
         try:
             status_code = post(destination, body, headers, timeout=self.timeout, ca_certs=self.ca_certs)

@@ -30,12 +30,15 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Not globally routable although ``is_global`` says so on some Python versions.
-NEVER_PUBLIC = tuple(ipaddress.ip_network(n) for n in (
-    "100.64.0.0/10",   # shared address space (carrier-grade NAT)
-    "192.0.0.0/24",    # IETF protocol assignments
-    "198.18.0.0/15",   # benchmarking
-    "64:ff9b:1::/48",  # local-use NAT64
-))
+NEVER_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "100.64.0.0/10",  # shared address space (carrier-grade NAT)
+        "192.0.0.0/24",  # IETF protocol assignments
+        "198.18.0.0/15",  # benchmarking
+        "64:ff9b:1::/48",  # local-use NAT64
+    )
+)
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _LABEL = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?"
 _HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
@@ -47,8 +50,10 @@ REFUSALS = {
     "scheme": ("只允许 https 地址", "https only"),
     "credentials": ("地址中不能包含用户名或密码", "no user:password@ in the URL"),
     "unresolvable": ("无法解析主机名", "cannot resolve the host name"),
-    "private": ("不允许本机、内网、链路本地、组播或保留地址",
-                "private address: loopback, private, link-local, multicast or reserved"),
+    "private": (
+        "不允许本机、内网、链路本地、组播或保留地址",
+        "private address: loopback, private, link-local, multicast or reserved",
+    ),
 }
 
 
@@ -80,8 +85,12 @@ def is_public(address: IPAddress) -> bool:
             return False
         if address.is_site_local:
             return False
-    return (address.is_global and not address.is_multicast and not address.is_reserved
-            and not any(address in network for network in NEVER_PUBLIC))
+    return (
+        address.is_global
+        and not address.is_multicast
+        and not address.is_reserved
+        and not any(address in network for network in NEVER_PUBLIC)
+    )
 
 
 def _normalise_host(host: str) -> str:
@@ -203,8 +212,12 @@ class DestinationGuard:
         if port == 0:
             raise DestinationRefused("malformed")
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        return {"scheme": parts.scheme, "host": host, "port": port or (443 if parts.scheme == "https" else 80),
-                "target": target}
+        return {
+            "scheme": parts.scheme,
+            "host": host,
+            "port": port or (443 if parts.scheme == "https" else 80),
+            "target": target,
+        }
 
     @staticmethod
     def resolve(host: str, port: int) -> list[IPAddress]:
@@ -223,17 +236,25 @@ class DestinationGuard:
         return addresses
 
 
-def post(destination: Destination, body: bytes, headers: dict[str, str], *, timeout: float,
-         ca_certs: str | None = None) -> int:
+def post(
+    destination: Destination, body: bytes, headers: dict[str, str], *, timeout: float, ca_certs: str | None = None
+) -> int:
     """POST ``body`` to a vetted destination and return the status code, without following a redirect or
     reading the answer's body. Connects only to the vetted addresses, in turn while one refuses the
     connection; raises OutboundFailure (timeout, tls or connection) when none answers."""
     for address in destination.addresses:
         pool = _pool(destination, address, timeout, ca_certs)
         try:
-            response = pool.urlopen("POST", destination.target, body=body,
-                                    headers={**headers, "Host": destination.host_header}, redirect=False,
-                                    retries=False, preload_content=False, assert_same_host=False)
+            response = pool.urlopen(
+                "POST",
+                destination.target,
+                body=body,
+                headers={**headers, "Host": destination.host_header},
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                assert_same_host=False,
+            )
             status = response.status
             response.close()  # the body stays unread: nothing of it is kept or shown
             return status
@@ -250,12 +271,18 @@ def post(destination: Destination, body: bytes, headers: dict[str, str], *, time
     raise OutboundFailure("connection")
 
 
-def _pool(destination: Destination, address: str, timeout: float,
-          ca_certs: str | None) -> urllib3.HTTPConnectionPool:
+def _pool(destination: Destination, address: str, timeout: float, ca_certs: str | None) -> urllib3.HTTPConnectionPool:
     limits = urllib3.Timeout(connect=timeout, read=timeout)
     if destination.scheme == "https":
         # TLS speaks to the vetted address but names (SNI) and verifies the certificate for the URL's host.
-        return urllib3.HTTPSConnectionPool(address, destination.port, timeout=limits, retries=False, maxsize=1,
-                                           server_hostname=destination.host, cert_reqs="CERT_REQUIRED",
-                                           ca_certs=ca_certs or certifi.where())
+        return urllib3.HTTPSConnectionPool(
+            address,
+            destination.port,
+            timeout=limits,
+            retries=False,
+            maxsize=1,
+            server_hostname=destination.host,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_certs or certifi.where(),
+        )
     return urllib3.HTTPConnectionPool(address, destination.port, timeout=limits, retries=False, maxsize=1)

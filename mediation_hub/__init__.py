@@ -9,8 +9,16 @@ from flask import Flask
 from .config import Config
 
 MODEL_MODULES = (
-    "regions.models", "registry.models", "auth.models", "audit.models", "agreements.models",
-    "cases.models", "notifications.models", "core.calendar", "exports.models", "documents.models",
+    "regions.models",
+    "registry.models",
+    "auth.models",
+    "audit.models",
+    "agreements.models",
+    "cases.models",
+    "notifications.models",
+    "core.calendar",
+    "exports.models",
+    "documents.models",
 )
 OPTIONAL_MODEL_MODULES = ("transfers.models", "legal_aid.models", "reporting.models", "core.jobs", "imports.models")
 
@@ -56,8 +64,14 @@ def create_app(config: dict | None = None) -> Flask:
     import_models()
     ext.db.init_app(app)
     _release_sessions_quietly(app)
-    ext.migrate.init_app(app, ext.db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
-                         render_as_batch=True, compare_type=True, render_item=render_migration_item)
+    ext.migrate.init_app(
+        app,
+        ext.db,
+        directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_item,
+    )
     ext.csrf.init_app(app)
     ext.limiter.init_app(app)
     ext.login.init_app(app)

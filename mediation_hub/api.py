@@ -14,13 +14,30 @@ from .errors import ErrorSchema, error_body, handle_http_error
 from .extensions import api, csrf
 
 API_PREFIX = "/api/v1"
-PUBLIC_API_CALLS = {("GET", f"{API_PREFIX}/openapi.json"), ("GET", f"{API_PREFIX}/docs"),
-                    ("HEAD", f"{API_PREFIX}/openapi.json"), ("POST", f"{API_PREFIX}/auth/token")}
+PUBLIC_API_CALLS = {
+    ("GET", f"{API_PREFIX}/openapi.json"),
+    ("GET", f"{API_PREFIX}/docs"),
+    ("HEAD", f"{API_PREFIX}/openapi.json"),
+    ("POST", f"{API_PREFIX}/auth/token"),
+}
 # Each domain's api.py exposes ``blp``; a package that is not there yet is skipped.
 API_MODULES = (
-    "auth.api", "regions.api", "registry.api", "agreements.api", "cases.api", "transfers.api",
-    "legal_aid.api", "reporting.api", "notifications.api", "privacy.api", "imports.api", "calendars.api",
-    "audit.api", "exports.api", "reference.api", "documents.api",
+    "auth.api",
+    "regions.api",
+    "registry.api",
+    "agreements.api",
+    "cases.api",
+    "transfers.api",
+    "legal_aid.api",
+    "reporting.api",
+    "notifications.api",
+    "privacy.api",
+    "imports.api",
+    "calendars.api",
+    "audit.api",
+    "exports.api",
+    "reference.api",
+    "documents.api",
 )
 
 

@@ -66,8 +66,11 @@ def users_group():
 
 @users_group.command("create")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(
-    ["admin", "registry_admin", "mediator", "legal_aid_officer", "coordinator"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "registry_admin", "mediator", "legal_aid_officer", "coordinator"]),
+)
 @click.option("--organization", type=int, default=None, help="organisation id (mediators, legal-aid officers)")
 @click.option("--region", default=None, help="region code the account is scoped to")
 @click.option("--password-stdin", is_flag=True, required=True, help="read the password from standard input")
@@ -81,8 +84,9 @@ def users_create_command(name, role, organization, region, password_stdin):
 
     password = sys.stdin.readline().rstrip("\n")
     try:
-        user = create_user(SYSTEM, username=name, password=password, role=role,
-                           organization_id=organization, region_code=region)
+        user = create_user(
+            SYSTEM, username=name, password=password, role=role, organization_id=organization, region_code=region
+        )
     except ValidationFailed as exc:
         refuse(exc)
     db.session.commit()

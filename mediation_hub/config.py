@@ -145,8 +145,9 @@ class Config:
         self.EXPORT_DIR = _env("EXPORT_DIR") or None
         # The documents (mediation_hub/documents): the folders, colon-separated, the typesetter takes its fonts from
         # (nothing else on the system is used, so the same content prints the same bytes on every host)
-        self.DOCUMENT_FONT_PATHS = _env("DOCUMENT_FONT_PATHS",
-                                        "/usr/share/fonts/opentype/noto:/usr/share/fonts/truetype/wqy")
+        self.DOCUMENT_FONT_PATHS = _env(
+            "DOCUMENT_FONT_PATHS", "/usr/share/fonts/opentype/noto:/usr/share/fonts/truetype/wqy"
+        )
         # flask-smorest / OpenAPI, served from the hub's own static files.
         self.API_TITLE = "Mediation Hub API"
         self.API_VERSION = "v1"
@@ -182,8 +183,9 @@ class Config:
         if not 26 <= self.IMPORT_MAX_COLUMNS <= 16384:  # the import layout's 26 columns .. Excel's last column
             raise ConfigError(f"{PREFIX}IMPORT_MAX_COLUMNS must be between 26 and 16384")
         if self.EXPORT_STREAM_ROWS < 0 or min(self.EXPORT_KEEP_HOURS, self.EXPORT_STALE_MINUTES) < 1:
-            raise ConfigError(f"{PREFIX}EXPORT_STREAM_ROWS must be 0 or more, EXPORT_KEEP_HOURS and "
-                              "EXPORT_STALE_MINUTES at least 1")
+            raise ConfigError(
+                f"{PREFIX}EXPORT_STREAM_ROWS must be 0 or more, EXPORT_KEEP_HOURS and EXPORT_STALE_MINUTES at least 1"
+            )
         if min(self.LOGIN_LOCK_AFTER, self.LOGIN_LOCK_MINUTES, self.LOGIN_LOCK_MEMORY_HOURS) < 1:
             raise ConfigError(f"{PREFIX}LOGIN_LOCK_AFTER, _MINUTES and _MEMORY_HOURS must be at least 1")
         if self.LOGIN_LOCK_MAX_MINUTES < self.LOGIN_LOCK_MINUTES:

@@ -33,15 +33,30 @@ DEMO_CASELOADS = [
     ("滨海新区塘沽街道人民调解委员会", 14, 0.1),
     ("天津市劳动争议人民调解委员会", 10, 0.0),
 ]
-CATEGORY_MIX = [("marriage_family", 24), ("neighbour", 22), ("housing_homestead", 8), ("contract", 8),
-                ("damages", 8), ("labour", 7), ("property_management", 6), ("traffic", 5), ("consumer", 4),
-                ("medical", 3), ("other", 5)]
+CATEGORY_MIX = [
+    ("marriage_family", 24),
+    ("neighbour", 22),
+    ("housing_homestead", 8),
+    ("contract", 8),
+    ("damages", 8),
+    ("labour", 7),
+    ("property_management", 6),
+    ("traffic", 5),
+    ("consumer", 4),
+    ("medical", 3),
+    ("other", 5),
+]
 SUMMARIES = {
-    "marriage_family": "夫妻因子女抚养费支付发生争执", "neighbour": "楼上漏水导致楼下墙面受损，双方协商未果",
-    "housing_homestead": "相邻宅基地界址争议", "contract": "装修合同工期延误引发纠纷",
-    "damages": "宠物犬咬伤路人，赔偿数额有争议", "labour": "拖欠三个月工资",
+    "marriage_family": "夫妻因子女抚养费支付发生争执",
+    "neighbour": "楼上漏水导致楼下墙面受损，双方协商未果",
+    "housing_homestead": "相邻宅基地界址争议",
+    "contract": "装修合同工期延误引发纠纷",
+    "damages": "宠物犬咬伤路人，赔偿数额有争议",
+    "labour": "拖欠三个月工资",
     "property_management": "物业费收取标准争议",
-    "traffic": "电动车与行人碰撞，医疗费承担争议", "consumer": "预付卡退费纠纷", "medical": "术后并发症责任争议",
+    "traffic": "电动车与行人碰撞，医疗费承担争议",
+    "consumer": "预付卡退费纠纷",
+    "medical": "术后并发症责任争议",
     "other": "集体土地收益分配意见不一",
 }
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
@@ -56,8 +71,14 @@ def _id_number(rng: random.Random, region: str) -> str:
 
 
 def _party(rng: random.Random, role: str, region: str, id_region: str) -> dict:
-    return {"role": role, "kind": "person", "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "region_code": region,
-            "id_number": _id_number(rng, id_region), "phone": f"13{rng.randrange(0, 10)}{rng.randrange(10**8):08d}"}
+    return {
+        "role": role,
+        "kind": "person",
+        "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+        "region_code": region,
+        "id_number": _id_number(rng, id_region),
+        "phone": f"13{rng.randrange(0, 10)}{rng.randrange(10**8):08d}",
+    }
 
 
 def _weighted(rng: random.Random, pairs: list[tuple[str, int]]) -> str:
@@ -66,23 +87,38 @@ def _weighted(rng: random.Random, pairs: list[tuple[str, int]]) -> str:
 
 def _register(rng: random.Random, org: Organization, received: date, respondent_region: str) -> Case:
     category = _weighted(rng, CATEGORY_MIX)
-    data = {"organization_id": org.id, "category": category, "source": rng.choice(
-                ["party_application", "party_application", "grid_screening", "court_referral", "hotline_12348"]),
-            "summary": SUMMARIES[category], "received_on": received, "occurred_region_code": org.region_code,
-            "amount_yuan": rng.choice([None, 800, 3500, 12000]), "major": False,
-            "parties": [_party(rng, "applicant", org.region_code, "110105"),
-                        _party(rng, "respondent", respondent_region, "110105")]}
+    data = {
+        "organization_id": org.id,
+        "category": category,
+        "source": rng.choice(
+            ["party_application", "party_application", "grid_screening", "court_referral", "hotline_12348"]
+        ),
+        "summary": SUMMARIES[category],
+        "received_on": received,
+        "occurred_region_code": org.region_code,
+        "amount_yuan": rng.choice([None, 800, 3500, 12000]),
+        "major": False,
+        "parties": [
+            _party(rng, "applicant", org.region_code, "110105"),
+            _party(rng, "respondent", respondent_region, "110105"),
+        ],
+    }
     case, _warnings = cases.register_case(SYSTEM, data)
     return case
 
 
-def _run_case(rng: random.Random, org: Organization, mediator: Mediator | None, received: date, today: date,
-              cross_region: bool) -> Case:
+def _run_case(
+    rng: random.Random, org: Organization, mediator: Mediator | None, received: date, today: date, cross_region: bool
+) -> Case:
     other_region = "110105" if org.region_code[:2] != "11" else "130602"
     case = _register(rng, org, received, other_region if cross_region else org.region_code)
     if rng.random() < 0.05:
-        cases.decline_case(SYSTEM, case.id, reason="不属于人民调解受理范围，已告知当事人向有关部门申请",
-                           declined_on=received + timedelta(days=1))
+        cases.decline_case(
+            SYSTEM,
+            case.id,
+            reason="不属于人民调解受理范围，已告知当事人向有关部门申请",
+            declined_on=received + timedelta(days=1),
+        )
         return case
     accepted = received + timedelta(days=rng.choice([0, 1, 2]))
     if accepted > today or rng.random() < 0.04:
@@ -98,8 +134,14 @@ def _run_case(rng: random.Random, org: Organization, mediator: Mediator | None, 
     roll = rng.random()
     outcome = "agreement" if roll < 0.93 else "no_agreement" if roll < 0.97 else "withdrawn"
     amount = rng.choice([1000, 2600, 5000, 8800]) if outcome == "agreement" else None
-    cases.conclude_case(SYSTEM, case.id, outcome=outcome, concluded_on=concluded, agreement_amount_yuan=amount,
-                        terms="被申请人于十五日内一次性支付" if amount else None)
+    cases.conclude_case(
+        SYSTEM,
+        case.id,
+        outcome=outcome,
+        concluded_on=concluded,
+        agreement_amount_yuan=amount,
+        terms="被申请人于十五日内一次性支付" if amount else None,
+    )
     return case
 
 
@@ -145,8 +187,9 @@ def _demo_deadlines(rng: random.Random, orgs: dict[str, Organization], today: da
         case = _register(rng, org, day, org.region_code)
         cases.accept_case(SYSTEM, case.id, mediator_id=mediator.id if mediator else None, accepted_on=day)
         if with_session:
-            cases.record_session(SYSTEM, case.id, held_on=day + timedelta(days=3),
-                                 summary="分别听取双方意见，约定再次调解")
+            cases.record_session(
+                SYSTEM, case.id, held_on=day + timedelta(days=3), summary="分别听取双方意见，约定再次调解"
+            )
         made.append(case)
     return made
 
@@ -158,13 +201,26 @@ def _demo_transfer(orgs: dict[str, Organization], today: date) -> int:
     sender, receiver = orgs.get("竞秀区先锋街道人民调解委员会"), orgs.get("朝阳区劲松街道人民调解委员会")
     if sender is None or receiver is None:
         return 0
-    case = db.session.scalar(sa.select(Case).where(
-        Case.organization_id == sender.id, Case.cross_region.is_(True),
-        Case.status.in_(["accepted", "in_mediation"])).order_by(Case.received_on.desc()))
+    case = db.session.scalar(
+        sa.select(Case)
+        .where(
+            Case.organization_id == sender.id,
+            Case.cross_region.is_(True),
+            Case.status.in_(["accepted", "in_mediation"]),
+        )
+        .order_by(Case.received_on.desc())
+    )
     if case is None:
         return 0
-    request_transfer(SYSTEM, case.id, to_organization_id=receiver.id, agreement_code="JJJ-MEDIATION",
-                     mode="transfer", note="被申请人常住北京朝阳，请求接收", requested_on=today)
+    request_transfer(
+        SYSTEM,
+        case.id,
+        to_organization_id=receiver.id,
+        agreement_code="JJJ-MEDIATION",
+        mode="transfer",
+        note="被申请人常住北京朝阳，请求接收",
+        requested_on=today,
+    )
     return 1
 
 
@@ -176,10 +232,18 @@ def _demo_legal_aid(orgs: dict[str, Organization], today: date) -> int:
     if tianjin is None or baoding is None:
         return 0
     rng = random.Random(38)
-    application = file_application(SYSTEM, {
-        "centre_id": tianjin.id, "applicant": _party(rng, "applicant", "120101", "110105"),
-        "matter_category": "labour_remuneration", "matter_region_code": "130602", "hardship": "exempt",
-        "exempt_group": "migrant_worker_wages_injury", "summary": "在保定工地务工，被拖欠工资四个月",
-        "received_on": today - timedelta(days=1)})
+    application = file_application(
+        SYSTEM,
+        {
+            "centre_id": tianjin.id,
+            "applicant": _party(rng, "applicant", "120101", "110105"),
+            "matter_category": "labour_remuneration",
+            "matter_region_code": "130602",
+            "hardship": "exempt",
+            "exempt_group": "migrant_worker_wages_injury",
+            "summary": "在保定工地务工，被拖欠工资四个月",
+            "received_on": today - timedelta(days=1),
+        },
+    )
     transfer_application(SYSTEM, application.id, to_centre_id=baoding.id, transferred_on=today)
     return 1

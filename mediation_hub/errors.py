@@ -144,29 +144,49 @@ class ErrorSchema(Schema):
 
     code = fields.Integer(required=True, metadata={"description": "the HTTP status"})
     status = fields.String(required=True, metadata={"description": "the HTTP status name"})
-    error = fields.String(required=True, metadata={
-        "description": "one stable snake_case machine code for the whole error, e.g. validation_failed, "
-                       "state_conflict, not_found, case_not_found, permission_denied, rate_limited, "
-                       "payload_too_large, method_not_allowed; branch on it, never on the message",
-        "example": "case_not_found"})
-    message = fields.String(required=True, metadata={
-        "description": "what went wrong, for a person, in the language asked for (Accept-Language or ?lang=; "
-                       "Chinese by default)"})
-    errors = fields.Dict(keys=fields.String(), metadata={
-        "description": "422: the fields at fault by location, e.g. {\"json\": {\"field\": [\"message\"]}}"})
-    error_codes = fields.Dict(keys=fields.String(), metadata={
-        "description": "the same shape as errors, with a stable machine code in place of each message, e.g. "
-                       "{\"json\": {\"terms\": [\"terms_required\"], \"category\": [\"not_one_of\"]}}; codes of "
-                       "the framework's checks: required, null, unknown_field, invalid_type, invalid_date, "
-                       "not_one_of, length, too_long, too_short, out_of_range, pattern, invalid"})
+    error = fields.String(
+        required=True,
+        metadata={
+            "description": "one stable snake_case machine code for the whole error, e.g. validation_failed, "
+            "state_conflict, not_found, case_not_found, permission_denied, rate_limited, "
+            "payload_too_large, method_not_allowed; branch on it, never on the message",
+            "example": "case_not_found",
+        },
+    )
+    message = fields.String(
+        required=True,
+        metadata={
+            "description": "what went wrong, for a person, in the language asked for (Accept-Language or ?lang=; "
+            "Chinese by default)"
+        },
+    )
+    errors = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": '422: the fields at fault by location, e.g. {"json": {"field": ["message"]}}'},
+    )
+    error_codes = fields.Dict(
+        keys=fields.String(),
+        metadata={
+            "description": "the same shape as errors, with a stable machine code in place of each message, e.g. "
+            '{"json": {"terms": ["terms_required"], "category": ["not_one_of"]}}; codes of '
+            "the framework's checks: required, null, unknown_field, invalid_type, invalid_date, "
+            "not_one_of, length, too_long, too_short, out_of_range, pattern, invalid"
+        },
+    )
 
 
-def error_body(status: int, title: str, message: str, errors: dict | None = None, *, error: str | None = None,
-               located: bool = False) -> dict:
+def error_body(
+    status: int,
+    title: str,
+    message: str,
+    errors: dict | None = None,
+    *,
+    error: str | None = None,
+    located: bool = False,
+) -> dict:
     """The one JSON error shape: ``errors`` maps a field to its messages (by location ``json`` unless
     ``located``), ``error_codes`` the same fields to the messages' codes, ``error`` the whole error's code."""
-    body = {"code": status, "status": title, "error": error or code_of(message, http_code(status)),
-            "message": message}
+    body = {"code": status, "status": title, "error": error or code_of(message, http_code(status)), "message": message}
     if errors:
         located_errors = translate_field_messages(errors if located else {"json": errors})
         body["errors"] = located_errors
@@ -228,15 +248,38 @@ def _rate_limited_message(exc) -> Coded:
 
 # How the error page names a field at fault (a field without a label is shown by its messages alone).
 FIELD_LABELS = {
-    "name": N_("名称"), "id_number": N_("身份证号码"), "phone": N_("电话"), "uscc": N_("统一社会信用代码"),
-    "region_code": N_("行政区划"), "organization_id": N_("组织"), "parent_id": N_("上级组织"),
-    "lead_mediator_id": N_("领衔调解员"), "named_by_id": N_("命名单位"), "named_on": N_("命名日期"),
-    "username": N_("用户名"), "password": N_("密码"), "current_password": N_("当前密码"),
-    "new_password": N_("新密码"), "role": N_("角色"), "organization": N_("组织"), "region": N_("行政区划"),
-    "year": N_("年份"), "holidays": N_("放假日期"), "workdays": N_("调休上班日期"), "file": N_("文件"),
-    "date_from": N_("开始日期"), "date_to": N_("结束日期"), "action": N_("操作类型"), "format": N_("格式"),
-    "category": N_("纠纷类别"), "source": N_("案件来源"), "summary": N_("纠纷概要"), "terms": N_("协议内容"),
-    "received_on": N_("登记日期"), "reason": N_("理由"), "status": N_("状态"),
+    "name": N_("名称"),
+    "id_number": N_("身份证号码"),
+    "phone": N_("电话"),
+    "uscc": N_("统一社会信用代码"),
+    "region_code": N_("行政区划"),
+    "organization_id": N_("组织"),
+    "parent_id": N_("上级组织"),
+    "lead_mediator_id": N_("领衔调解员"),
+    "named_by_id": N_("命名单位"),
+    "named_on": N_("命名日期"),
+    "username": N_("用户名"),
+    "password": N_("密码"),
+    "current_password": N_("当前密码"),
+    "new_password": N_("新密码"),
+    "role": N_("角色"),
+    "organization": N_("组织"),
+    "region": N_("行政区划"),
+    "year": N_("年份"),
+    "holidays": N_("放假日期"),
+    "workdays": N_("调休上班日期"),
+    "file": N_("文件"),
+    "date_from": N_("开始日期"),
+    "date_to": N_("结束日期"),
+    "action": N_("操作类型"),
+    "format": N_("格式"),
+    "category": N_("纠纷类别"),
+    "source": N_("案件来源"),
+    "summary": N_("纠纷概要"),
+    "terms": N_("协议内容"),
+    "received_on": N_("登记日期"),
+    "reason": N_("理由"),
+    "status": N_("状态"),
 }
 
 
@@ -259,8 +302,10 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             # ``details``: more members of the body that an error documents itself (e.g. the candidates of a
             # possible duplicate registration, cases/api.py), set by the API view that raises it
-            body = {**error_body(exc.status, exc.title, exc.message, exc.errors),
-                    **(getattr(exc, "details", None) or {})}
+            body = {
+                **error_body(exc.status, exc.title, exc.message, exc.errors),
+                **(getattr(exc, "details", None) or {}),
+            }
             return jsonify(body), exc.status
         return (
             render_template("error.html", status=exc.status, message=exc.message, errors=exc.errors),

@@ -87,8 +87,14 @@ def crontab_trigger(expression: str) -> CronTrigger:
     if len(fields) != 5:
         raise ValueError(f"a crontab line has 5 fields, got {len(fields)}")
     minute, hour, day, month, weekday = fields
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month,
-                       day_of_week=",".join(_weekday_part(p) for p in weekday.split(",")), timezone=SHANGHAI)
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=",".join(_weekday_part(p) for p in weekday.split(",")),
+        timezone=SHANGHAI,
+    )
 
 
 def _weekday_part(part: str) -> str:
@@ -110,28 +116,83 @@ def _weekday_part(part: str) -> str:
 
 
 JOBS: list[Job] = [
-    Job("transfers.expire", "mediation_hub.transfers.tasks:expire_overdue_transfers", "interval", {"minutes": 15},
-        description="到期未答复的转办：置为过期并上报两地协调人员"),
-    Job("legal_aid.overdue", "mediation_hub.legal_aid.tasks:flag_overdue_legal_aid", "interval", {"hours": 1},
-        description="法律援助 7 日审查 / 3 日指派期限逾期标记"),
-    Job("cases.reminders", "mediation_hub.cases.tasks:send_case_reminders", "cron", {"hour": 8, "minute": 0},
-        description="每日 08:00 案件期限提醒"),
-    Job("reporting.deliver", "mediation_hub.reporting.tasks:deliver_due_reports", "interval", {"minutes": 5},
-        description="向综治中心推送到期的统计报表"),
-    Job("reporting.snapshots", "mediation_hub.reporting.tasks:freeze_due_snapshots", "interval", {"hours": 1},
-        description="冻结到期的统计快照"),
-    Job("scheduler.prune", "mediation_hub.core.jobs:prune_job_runs", "cron", {"hour": 3, "minute": 30},
-        description="清理 30 天前的定时任务运行记录"),
-    Job("privacy.retention", "mediation_hub.privacy.tasks:erase_expired_personal_data", "cron",
-        {"hour": 2, "minute": 30}, description="每日 02:30 删除超过保存期限的当事人个人信息"),
-    Job("calendar.watch", "mediation_hub.calendars.tasks:watch_calendar", "cron", {"hour": 6, "minute": 0},
-        description="每日 06:00 准备本年和下一年的工作日历（未公布的为暂定），自 10 月 1 日起提醒管理员载入下一年安排"),
-    Job("imports.abandoned", "mediation_hub.imports.tasks:fail_abandoned_imports", "interval", {"minutes": 10},
-        description="进程中断的案件导入标记为失败（可重新上传，已导入的行会跳过）"),
-    Job("exports.cleanup", "mediation_hub.exports.tasks:clean_up_exports", "interval", {"minutes": 10},
-        description="删除过期的导出文件；进程中断的导出标记为失败"),
-    Job("auth.sessions", "mediation_hub.auth.tasks:prune_sessions", "cron", {"hour": 3, "minute": 40},
-        description="清理一天前已过期或已退出的登录会话"),
+    Job(
+        "transfers.expire",
+        "mediation_hub.transfers.tasks:expire_overdue_transfers",
+        "interval",
+        {"minutes": 15},
+        description="到期未答复的转办：置为过期并上报两地协调人员",
+    ),
+    Job(
+        "legal_aid.overdue",
+        "mediation_hub.legal_aid.tasks:flag_overdue_legal_aid",
+        "interval",
+        {"hours": 1},
+        description="法律援助 7 日审查 / 3 日指派期限逾期标记",
+    ),
+    Job(
+        "cases.reminders",
+        "mediation_hub.cases.tasks:send_case_reminders",
+        "cron",
+        {"hour": 8, "minute": 0},
+        description="每日 08:00 案件期限提醒",
+    ),
+    Job(
+        "reporting.deliver",
+        "mediation_hub.reporting.tasks:deliver_due_reports",
+        "interval",
+        {"minutes": 5},
+        description="向综治中心推送到期的统计报表",
+    ),
+    Job(
+        "reporting.snapshots",
+        "mediation_hub.reporting.tasks:freeze_due_snapshots",
+        "interval",
+        {"hours": 1},
+        description="冻结到期的统计快照",
+    ),
+    Job(
+        "scheduler.prune",
+        "mediation_hub.core.jobs:prune_job_runs",
+        "cron",
+        {"hour": 3, "minute": 30},
+        description="清理 30 天前的定时任务运行记录",
+    ),
+    Job(
+        "privacy.retention",
+        "mediation_hub.privacy.tasks:erase_expired_personal_data",
+        "cron",
+        {"hour": 2, "minute": 30},
+        description="每日 02:30 删除超过保存期限的当事人个人信息",
+    ),
+    Job(
+        "calendar.watch",
+        "mediation_hub.calendars.tasks:watch_calendar",
+        "cron",
+        {"hour": 6, "minute": 0},
+        description="每日 06:00 准备本年和下一年的工作日历（未公布的为暂定），自 10 月 1 日起提醒管理员载入下一年安排",
+    ),
+    Job(
+        "imports.abandoned",
+        "mediation_hub.imports.tasks:fail_abandoned_imports",
+        "interval",
+        {"minutes": 10},
+        description="进程中断的案件导入标记为失败（可重新上传，已导入的行会跳过）",
+    ),
+    Job(
+        "exports.cleanup",
+        "mediation_hub.exports.tasks:clean_up_exports",
+        "interval",
+        {"minutes": 10},
+        description="删除过期的导出文件；进程中断的导出标记为失败",
+    ),
+    Job(
+        "auth.sessions",
+        "mediation_hub.auth.tasks:prune_sessions",
+        "cron",
+        {"hour": 3, "minute": 40},
+        description="清理一天前已过期或已退出的登录会话",
+    ),
 ]
 
 
@@ -159,6 +220,7 @@ def previous_fire_time(trigger: BaseTrigger, now: datetime) -> datetime:
 
 
 # --- settings ---------------------------------------------------------------------------------------------
+
 
 def env_name(job_id: str) -> str:
     """``transfers.expire`` -> ``TRANSFERS_EXPIRE`` (the <ID> in MEDIATION_HUB_JOB_<ID>_CRON)."""
@@ -217,8 +279,9 @@ def effective_jobs(app: Flask, jobs: Iterable[Job] | None = None, environ=None) 
         raise ConfigError(f"SCHEDULER_JOBS names unknown jobs: {', '.join(sorted(unknown))}")
     disabled = {j.strip() for j in environ.get(PREFIX + "JOBS_DISABLED", "").split(",") if j.strip()}
     if disabled - {j.id for j in jobs}:
-        log.warning("%sJOBS_DISABLED names unknown jobs: %s", PREFIX,
-                    ", ".join(sorted(disabled - {j.id for j in jobs})))
+        log.warning(
+            "%sJOBS_DISABLED names unknown jobs: %s", PREFIX, ", ".join(sorted(disabled - {j.id for j in jobs}))
+        )
     result = []
     for job in jobs:
         job = _override(job, _env_settings(job.id, environ), f"{PREFIX}JOB_{env_name(job.id)}_*")
@@ -233,6 +296,7 @@ def enabled_jobs(app: Flask, jobs: Iterable[Job] | None = None) -> list[Job]:
 
 
 # --- running ----------------------------------------------------------------------------------------------
+
 
 def run_due_jobs(app: Flask, now: datetime | None = None, jobs: Iterable[Job] | None = None) -> dict[str, str]:
     """Run, once, every enabled job for the slot ``now`` falls in (skipping slots claimed elsewhere).
@@ -250,8 +314,14 @@ def run_due_jobs(app: Flask, now: datetime | None = None, jobs: Iterable[Job] | 
 def build_scheduler(app: Flask, scheduler: BaseScheduler, jobs: Iterable[Job] | None = None) -> BaseScheduler:
     """Add one APScheduler job per enabled job; each fire calls run_job, which claims the slot."""
     for job in enabled_jobs(app, jobs):
-        scheduler.add_job(run_job, trigger=job.build_trigger(), args=(app, job), id=job.id,
-                          name=job.description or job.id, replace_existing=True)
+        scheduler.add_job(
+            run_job,
+            trigger=job.build_trigger(),
+            args=(app, job),
+            id=job.id,
+            name=job.description or job.id,
+            replace_existing=True,
+        )
     return scheduler
 
 

@@ -24,8 +24,12 @@ def seed_reference() -> dict:
     from .calendars.service import prepare_years, sync_package_years
     from .core.shanghai import today_shanghai
 
-    counts = {"regions": load_divisions(), "case_reference": load_case_reference(), "agreements": load_agreements(),
-              "calendar_years": len(sync_package_years())}
+    counts = {
+        "regions": load_divisions(),
+        "case_reference": load_case_reference(),
+        "agreements": load_agreements(),
+        "calendar_years": len(sync_package_years()),
+    }
     counts["provisional_years"] = len(prepare_years(today_shanghai()))
     return counts
 
@@ -59,9 +63,20 @@ DEMO_ORGANIZATIONS = [
 
 # 文书代字 of the demo organisations that print documents: （2026）保竞调字第 1 号
 DEMO_DOCUMENT_CODES = {
-    "bj_committee": "朝劲", "bj_medical": "京医", "bj_traffic": "海交", "bj_legal_aid": "朝", "tj_committee": "滨塘",
-    "tj_labour": "津劳", "tj_legal_aid": "和", "bd_committee": "保竞", "bd_property": "保物", "bd_legal_aid": "保",
-    "rc_committee": "容城", "sjz_committee": "长建", "sjz_legal_aid": "长", "lf_committee": "三燕",
+    "bj_committee": "朝劲",
+    "bj_medical": "京医",
+    "bj_traffic": "海交",
+    "bj_legal_aid": "朝",
+    "tj_committee": "滨塘",
+    "tj_labour": "津劳",
+    "tj_legal_aid": "和",
+    "bd_committee": "保竞",
+    "bd_property": "保物",
+    "bd_legal_aid": "保",
+    "rc_committee": "容城",
+    "sjz_committee": "长建",
+    "sjz_legal_aid": "长",
+    "lf_committee": "三燕",
 }
 
 # (name, org key, birth date, sequence, specialties)
@@ -109,8 +124,9 @@ def seed_demo() -> dict:
     for key, name, kind, region, parent in DEMO_ORGANIZATIONS:
         org = db.session.scalar(sa.select(Organization).where(Organization.name == name))
         if org is None:
-            org = Organization(name=name, kind=kind, region_code=region,
-                               parent_id=orgs[parent].id if parent else None, specialties=[])
+            org = Organization(
+                name=name, kind=kind, region_code=region, parent_id=orgs[parent].id if parent else None, specialties=[]
+            )
             db.session.add(org)
             db.session.flush()
         if org.document_code is None and key in DEMO_DOCUMENT_CODES:
@@ -118,8 +134,9 @@ def seed_demo() -> dict:
         orgs[key] = org
     mediators: dict[str, Mediator] = {}
     for index, (name, org_key, born, seq, specialties) in enumerate(DEMO_MEDIATORS):
-        mediator = db.session.scalar(sa.select(Mediator).where(
-            Mediator.name == name, Mediator.organization_id == orgs[org_key].id))
+        mediator = db.session.scalar(
+            sa.select(Mediator).where(Mediator.name == name, Mediator.organization_id == orgs[org_key].id)
+        )
         if mediator is None:
             mediator = Mediator(name=name, organization_id=orgs[org_key].id, specialties=specialties)
             mediator.set_id_number(demo_id_number(orgs[org_key].region_code, born, seq))
@@ -129,13 +146,28 @@ def seed_demo() -> dict:
         mediators[name] = mediator
     for name, org_key, lead, bureau, specialties in DEMO_STUDIOS:
         if db.session.scalar(sa.select(Studio.id).where(Studio.name == name)) is None:
-            db.session.add(Studio(name=name, organization_id=orgs[org_key].id, lead_mediator_id=mediators[lead].id,
-                                  named_by_id=orgs[bureau].id, named_on=date(2024, 3, 1), specialties=specialties))
+            db.session.add(
+                Studio(
+                    name=name,
+                    organization_id=orgs[org_key].id,
+                    lead_mediator_id=mediators[lead].id,
+                    named_by_id=orgs[bureau].id,
+                    named_on=date(2024, 3, 1),
+                    specialties=specialties,
+                )
+            )
     for username, display, role, org_key, region in DEMO_USERS:
         if db.session.scalar(sa.select(User.id).where(User.username == username)) is None:
-            db.session.add(User(username=username, display_name=display, role=role,
-                                organization_id=orgs[org_key].id if org_key else None, region_code=region,
-                                password_hash=hash_password(DEMO_PASSWORD)))
+            db.session.add(
+                User(
+                    username=username,
+                    display_name=display,
+                    role=role,
+                    organization_id=orgs[org_key].id if org_key else None,
+                    region_code=region,
+                    password_hash=hash_password(DEMO_PASSWORD),
+                )
+            )
     db.session.flush()
     from .demo import seed_demo_activity
 

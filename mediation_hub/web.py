@@ -11,9 +11,21 @@ from .core.modules import import_optional
 from .extensions import login
 
 VIEW_MODULES = (
-    "auth.views", "registry.views", "regions.views", "agreements.views", "cases.views", "transfers.views",
-    "legal_aid.views", "reporting.views", "notifications.views", "calendars.views", "privacy.views",
-    "imports.views", "audit.views", "exports.views", "documents.views",
+    "auth.views",
+    "registry.views",
+    "regions.views",
+    "agreements.views",
+    "cases.views",
+    "transfers.views",
+    "legal_aid.views",
+    "reporting.views",
+    "notifications.views",
+    "calendars.views",
+    "privacy.views",
+    "imports.views",
+    "audit.views",
+    "exports.views",
+    "documents.views",
 )
 PUBLIC_ENDPOINTS = {"static", "favicon", "auth.login", "api_docs.api_docs"}
 
@@ -59,8 +71,11 @@ def _require_sign_in():
 
 def navigation_for(app: Flask, role: Role) -> list[tuple[str, str]]:
     endpoints = set(app.view_functions)
-    return [(label, endpoint) for label, endpoint, roles in NAVIGATION
-            if endpoint in endpoints and (roles is None or role in roles)]
+    return [
+        (label, endpoint)
+        for label, endpoint, roles in NAVIGATION
+        if endpoint in endpoints and (roles is None or role in roles)
+    ]
 
 
 def _fresh_request_state():
@@ -95,8 +110,9 @@ def register_web(app: Flask) -> None:
     @app.get("/favicon.ico")
     def favicon():
         """Browsers ask for /favicon.ico whatever the page links: the icon, not a 404 in every log."""
-        return send_from_directory(app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
-                                   max_age=7 * 24 * 3600)
+        return send_from_directory(
+            app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=7 * 24 * 3600
+        )
 
     from .core import filters
 

@@ -39,10 +39,11 @@ from tests.import_samples import HEADER
 
 # --- the world --------------------------------------------------------------------------------------------
 
+
 @dataclass
 class World:
-    sides: dict[str, dict]                              # "in" (Beijing) and "out" (Hebei): name -> id or code
-    per_role: dict[str, dict] = field(default_factory=dict)   # role -> names whose record depends on the role
+    sides: dict[str, dict]  # "in" (Beijing) and "out" (Hebei): name -> id or code
+    per_role: dict[str, dict] = field(default_factory=dict)  # role -> names whose record depends on the role
     users: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -67,31 +68,49 @@ def _build_side(scope: str, f, tianjin_org, tianjin_centre, recent: date) -> dic
     spare_mediator = f.make_mediator(organization=org)
     studio = f.make_studio(organization=org, lead=mediator)
     person = f.person("applicant", region_code=county)
-    cases = {status: f.make_case(org, status, received_on=recent, occurred_region_code=county,
-                                 parties=[dict(person) if status == "accepted" else f.person("applicant"),
-                                          f.person("respondent")])
-             for status in ("registered", "accepted", "in_mediation", "concluded")}
+    cases = {
+        status: f.make_case(
+            org,
+            status,
+            received_on=recent,
+            occurred_region_code=county,
+            parties=[dict(person) if status == "accepted" else f.person("applicant"), f.person("respondent")],
+        )
+        for status in ("registered", "accepted", "in_mediation", "concluded")
+    }
     confirming = f.make_case(org, "concluded", received_on=recent, confirmation="applied")
     routable = f.make_routed_case(org, applicant=county, respondent=TIANJIN)
     outgoing_case = f.make_routed_case(org, applicant=county, respondent=TIANJIN)
     incoming_case = f.make_routed_case(tianjin_org, applicant=TIANJIN, respondent=county)
-    transfer_out = request_transfer(SYSTEM, outgoing_case.id, to_organization_id=tianjin_org.id,
-                                    agreement_code="JJJ-MEDIATION")
-    transfer_in = request_transfer(SYSTEM, incoming_case.id, to_organization_id=org.id,
-                                   agreement_code="JJJ-MEDIATION")
+    transfer_out = request_transfer(
+        SYSTEM, outgoing_case.id, to_organization_id=tianjin_org.id, agreement_code="JJJ-MEDIATION"
+    )
+    transfer_in = request_transfer(SYSTEM, incoming_case.id, to_organization_id=org.id, agreement_code="JJJ-MEDIATION")
     # Edges of a case's scope: one the side's organisation co-mediates (a Tianjin case, joint request
     # accepted) and one it handed over to Tianjin (transfer accepted: no longer the side's case to work on,
     # only to read).
     co_mediated = f.make_routed_case(tianjin_org, applicant=TIANJIN, respondent=county)
-    accept_transfer(SYSTEM, request_transfer(SYSTEM, co_mediated.id, to_organization_id=org.id,
-                                             agreement_code="JJJ-MEDIATION", mode="joint").id)
+    accept_transfer(
+        SYSTEM,
+        request_transfer(
+            SYSTEM, co_mediated.id, to_organization_id=org.id, agreement_code="JJJ-MEDIATION", mode="joint"
+        ).id,
+    )
     moved_away = f.make_routed_case(org, applicant=county, respondent=TIANJIN)
-    accept_transfer(SYSTEM, request_transfer(SYSTEM, moved_away.id, to_organization_id=tianjin_org.id,
-                                             agreement_code="JJJ-MEDIATION").id)
+    accept_transfer(
+        SYSTEM,
+        request_transfer(SYSTEM, moved_away.id, to_organization_id=tianjin_org.id, agreement_code="JJJ-MEDIATION").id,
+    )
     applications = _applications(centre, tianjin_centre, county, recent)
-    sub, _ = subscriptions.create_subscription(SYSTEM, {
-        "organization_id": gc.id, "region_code": province, "frequency": "monthly",
-        "endpoint_url": f"https://{scope}.governance.example/reports"})
+    sub, _ = subscriptions.create_subscription(
+        SYSTEM,
+        {
+            "organization_id": gc.id,
+            "region_code": province,
+            "frequency": "monthly",
+            "endpoint_url": f"https://{scope}.governance.example/reports",
+        },
+    )
     snapshot = subscriptions.freeze_snapshot(sub, date(2026, 1, 1), date(2026, 1, 31), utcnow())
     delivery = db.session.scalar(db.select(ReportDelivery).where(ReportDelivery.snapshot_id == snapshot.id))
     delivery.status, delivery.attempts = DeliveryStatus.failed, 5
@@ -103,22 +122,41 @@ def _build_side(scope: str, f, tianjin_org, tianjin_centre, recent: date) -> dic
     db.session.flush()
     accepted = db.session.get(type(cases["accepted"]), cases["accepted"].id)
     return {
-        "county": county, "province": province, "org": org.id, "gc": gc.id, "centre": centre.id,
-        "mediator": mediator.id, "spare_mediator": spare_mediator.id, "studio": studio.id,
+        "county": county,
+        "province": province,
+        "org": org.id,
+        "gc": gc.id,
+        "centre": centre.id,
+        "mediator": mediator.id,
+        "spare_mediator": spare_mediator.id,
+        "studio": studio.id,
         **{f"case_{status}": case.id for status, case in cases.items()},
-        "case_confirming": confirming.id, "case_routable": routable.id,
-        "party": accepted.parties[0].id, "person_id_number": person["id_number"],
-        "transfer_in": transfer_in.id, "transfer_out": transfer_out.id,
-        "case_co_mediated": co_mediated.id, "co_mediated_party": co_mediated.parties[0].id,
-        "case_moved_away": moved_away.id, "moved_away_party": moved_away.parties[0].id,
+        "case_confirming": confirming.id,
+        "case_routable": routable.id,
+        "party": accepted.parties[0].id,
+        "person_id_number": person["id_number"],
+        "transfer_in": transfer_in.id,
+        "transfer_out": transfer_out.id,
+        "case_co_mediated": co_mediated.id,
+        "co_mediated_party": co_mediated.parties[0].id,
+        "case_moved_away": moved_away.id,
+        "moved_away_party": moved_away.parties[0].id,
         **{f"la_{status}": app.id for status, app in applications.items()},
-        "subscription": sub.id, "snapshot": snapshot.id, "delivery": delivery.id,
-        "user": other_user.id, "import_job": job.id, "export_job": export_job, "notification": notice.id,
+        "subscription": sub.id,
+        "snapshot": snapshot.id,
+        "delivery": delivery.id,
+        "user": other_user.id,
+        "import_job": job.id,
+        "export_job": export_job,
+        "notification": notice.id,
         "agreement": "JJJ-MEDIATION" if scope == "in" else "GD-PAIR-GZ",
         **_agreements(scope),
         **_proposals(scope),
-        "org_name": org.name, "mediator_name": mediator.name, "studio_name": studio.name,
-        "case_accepted_number": cases["accepted"].number, "la_accepted_number": applications["accepted"].number,
+        "org_name": org.name,
+        "mediator_name": mediator.name,
+        "studio_name": studio.name,
+        "case_accepted_number": cases["accepted"].number,
+        "la_accepted_number": applications["accepted"].number,
     }
 
 
@@ -141,9 +179,17 @@ def _agreements(scope: str) -> dict:
     codes = {}
     for key, active in (("matrix_agreement", True), ("matrix_agreement_off", False)):
         code = f"MATRIX-{scope.upper()}-{'ON' if active else 'OFF'}"
-        agreements.create_agreement(SYSTEM, {"code": code, "name": f"矩阵测试协议{code}", "kind": AgreementKind.pairing,
-                                             "scope": AgreementScope.mediation, "member_codes": members,
-                                             "signed_on": date(2026, 1, 5)})
+        agreements.create_agreement(
+            SYSTEM,
+            {
+                "code": code,
+                "name": f"矩阵测试协议{code}",
+                "kind": AgreementKind.pairing,
+                "scope": AgreementScope.mediation,
+                "member_codes": members,
+                "signed_on": date(2026, 1, 5),
+            },
+        )
         if not active:
             agreements.deactivate_agreement(SYSTEM, code)
         codes[key] = code
@@ -156,31 +202,48 @@ def _proposals(scope: str) -> dict:
     system: Beijing–Tianjin members for ``in``, Guangzhou–Qingyuan for ``out``."""
     members = ["110105", TIANJIN] if scope == "in" else ["440100", "441800"]
     code = f"MATRIX-{scope.upper()}-PROP"
-    agreements.create_agreement(SYSTEM, {"code": code, "name": f"矩阵测试协议{code}", "kind": AgreementKind.pairing,
-                                         "scope": AgreementScope.mediation, "member_codes": members,
-                                         "signed_on": date(2026, 1, 5)})
+    agreements.create_agreement(
+        SYSTEM,
+        {
+            "code": code,
+            "name": f"矩阵测试协议{code}",
+            "kind": AgreementKind.pairing,
+            "scope": AgreementScope.mediation,
+            "member_codes": members,
+            "signed_on": date(2026, 1, 5),
+        },
+    )
     change = agreement_proposals.propose_change(SYSTEM, code, {"response_working_days": 7})
     new = agreement_proposals.propose_agreement(SYSTEM, _new_agreement(f"MATRIX-{scope.upper()}-NEW", members))
     return {"proposal": change.id, "proposal_code": code, "own_proposal": new.id}
 
 
 def _new_agreement(code: str, members: list[str]) -> dict:
-    return {"code": code, "name": f"矩阵测试提议{code}", "kind": AgreementKind.pairing,
-            "scope": AgreementScope.mediation, "member_codes": members, "signed_on": date(2026, 1, 5)}
+    return {
+        "code": code,
+        "name": f"矩阵测试提议{code}",
+        "kind": AgreementKind.pairing,
+        "scope": AgreementScope.mediation,
+        "member_codes": members,
+        "signed_on": date(2026, 1, 5),
+    }
 
 
 def _applications(centre, tianjin_centre, county: str, recent: date) -> dict:
     """Legal-aid applications held by the side's centre in each state a transition starts from."""
-    def filed(at, matter):
-        return legal_aid.file_application(SYSTEM, application_data(at.id, matter_region_code=matter,
-                                                                   received_on=recent))
 
-    apps = {"filed": filed(centre, TIANJIN)}                       # not competent: to be passed to Tianjin
+    def filed(at, matter):
+        return legal_aid.file_application(
+            SYSTEM, application_data(at.id, matter_region_code=matter, received_on=recent)
+        )
+
+    apps = {"filed": filed(centre, TIANJIN)}  # not competent: to be passed to Tianjin
     handed = filed(tianjin_centre, county)
     apps["transferred"] = legal_aid.transfer_application(SYSTEM, handed.id, to_centre_id=centre.id)
     # passed on: filed at the side's centre, handed over to the competent Tianjin centre (read-only here now)
-    apps["passed_on"] = legal_aid.transfer_application(SYSTEM, filed(centre, TIANJIN).id,
-                                                       to_centre_id=tianjin_centre.id)
+    apps["passed_on"] = legal_aid.transfer_application(
+        SYSTEM, filed(centre, TIANJIN).id, to_centre_id=tianjin_centre.id
+    )
     for status in ("accepted", "granted", "assigned"):
         app = legal_aid.accept_application(SYSTEM, filed(centre, county).id)
         if status in ("granted", "assigned"):
@@ -208,10 +271,13 @@ def matrix_transaction(app, tmp_path_factory):
     (by the first test that asks for it) and every cell runs in a SAVEPOINT inside it. Imports and exports run
     in the request (a background thread would not see the transaction) and keep their files in a temporary
     folder."""
-    saved = {key: app.config.get(key)
-             for key in ("IMPORT_RUN_INLINE", "IMPORT_DIR", "EXPORT_RUN_INLINE", "EXPORT_DIR")}
-    app.config.update(IMPORT_RUN_INLINE=True, IMPORT_DIR=str(tmp_path_factory.mktemp("imports")),
-                      EXPORT_RUN_INLINE=True, EXPORT_DIR=str(tmp_path_factory.mktemp("exports")))
+    saved = {key: app.config.get(key) for key in ("IMPORT_RUN_INLINE", "IMPORT_DIR", "EXPORT_RUN_INLINE", "EXPORT_DIR")}
+    app.config.update(
+        IMPORT_RUN_INLINE=True,
+        IMPORT_DIR=str(tmp_path_factory.mktemp("imports")),
+        EXPORT_RUN_INLINE=True,
+        EXPORT_DIR=str(tmp_path_factory.mktemp("exports")),
+    )
     with app.app_context():
         engine = db.engines[None]
         connection = engine.connect()
@@ -239,8 +305,7 @@ def _rollback_per_test(app, matrix_transaction):
 
 
 @pytest.fixture
-def world(matrix_transaction, make_org, make_user, make_mediator, make_studio, make_case,
-          make_routed_case) -> World:
+def world(matrix_transaction, make_org, make_user, make_mediator, make_studio, make_case, make_routed_case) -> World:
     if "world" not in matrix_transaction:
         f = Factories(make_org, make_user, make_mediator, make_studio, make_case, make_routed_case, person)
         matrix_transaction["world"] = build_world(f)
@@ -259,12 +324,15 @@ def build_world(f: Factories) -> World:
     users = {
         "admin": f.make_user(role=Role.admin),
         "registry_admin": f.make_user(role=Role.registry_admin, region_code="110000"),
-        "mediator": f.make_user(role=Role.mediator, organization=db.session.get(Organization, bj["org"]),
-                                mediator_id=bj["mediator"]),
-        "legal_aid_officer": f.make_user(role=Role.legal_aid_officer,
-                                         organization=db.session.get(Organization, bj["centre"])),
-        "coordinator": f.make_user(role=Role.coordinator, region_code="110000",
-                                   organization=db.session.get(Organization, bj["gc"])),
+        "mediator": f.make_user(
+            role=Role.mediator, organization=db.session.get(Organization, bj["org"]), mediator_id=bj["mediator"]
+        ),
+        "legal_aid_officer": f.make_user(
+            role=Role.legal_aid_officer, organization=db.session.get(Organization, bj["centre"])
+        ),
+        "coordinator": f.make_user(
+            role=Role.coordinator, region_code="110000", organization=db.session.get(Organization, bj["gc"])
+        ),
     }
     w = World(sides=sides, users={role: user.id for role, user in users.items()})
     for role, user in users.items():
@@ -272,7 +340,8 @@ def build_world(f: Factories) -> World:
         note = notify(kind="test", message=f"给{role}的通知", user_id=user.id)
         w.per_role[role] = {"notification": note.id, "username": user.username, "export_job": export_of(user)}
         if role in ("admin", "coordinator"):  # a proposal of their own, to withdraw (Beijing–Tianjin members)
-            own = agreement_proposals.propose_agreement(user.to_actor(), _new_agreement(
-                f"MATRIX-{role.upper()}-NEW", ["110105", TIANJIN]))
+            own = agreement_proposals.propose_agreement(
+                user.to_actor(), _new_agreement(f"MATRIX-{role.upper()}-NEW", ["110105", TIANJIN])
+            )
             w.per_role[role]["own_proposal"] = own.id
     return w

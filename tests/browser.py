@@ -15,8 +15,14 @@ from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("MEDIATION_HUB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 
 
@@ -80,8 +86,14 @@ def page(chromium, live_server):
     # A form sent back with its messages is a page answered 422 (or 409 when it asks to confirm): Chromium logs
     # "Failed to load resource" for it, which is no error of the page. Only such documents are let through.
     refused_forms: set[str] = set()
-    pg.on("response", lambda response: refused_forms.add(response.url)
-          if response.request.resource_type == "document" and response.status in (409, 422) else None)
+    pg.on(
+        "response",
+        lambda response: (
+            refused_forms.add(response.url)
+            if response.request.resource_type == "document" and response.status in (409, 422)
+            else None
+        ),
+    )
 
     def on_console(msg):
         if msg.type != "error":

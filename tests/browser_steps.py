@@ -20,17 +20,27 @@ PASSWORD = "browser-pass-2026"
 
 # --- the starting world (committed: the live server reads it from its own connections) --------------------
 
+
 def committed_mediator(tag: str, region_code: str = "110105") -> tuple[int, str, str]:
     """An organisation (朝阳区 by default) with one registered mediator and a mediator account; committed.
     Returns (organisation id, username, mediator name)."""
-    org = registry.create_organization(SYSTEM, {"name": f"浏览器测试调解委员会{tag}",
-                                                "kind": OrgKind.people_mediation_committee,
-                                                "region_code": region_code})
-    mediator = registry.create_mediator(SYSTEM, {"name": f"赵调解{tag}", "organization_id": org.id,
-                                                 "id_number": valid_id_number(), "phone": "13800002222"})
+    org = registry.create_organization(
+        SYSTEM,
+        {"name": f"浏览器测试调解委员会{tag}", "kind": OrgKind.people_mediation_committee, "region_code": region_code},
+    )
+    mediator = registry.create_mediator(
+        SYSTEM,
+        {"name": f"赵调解{tag}", "organization_id": org.id, "id_number": valid_id_number(), "phone": "13800002222"},
+    )
     username = f"med-{tag}"
-    create_user(SYSTEM, username=username, password=PASSWORD, role=Role.mediator, organization_id=org.id,
-                mediator_id=mediator.id)
+    create_user(
+        SYSTEM,
+        username=username,
+        password=PASSWORD,
+        role=Role.mediator,
+        organization_id=org.id,
+        mediator_id=mediator.id,
+    )
     org_id, mediator_name = org.id, mediator.name
     db.session.commit()  # read nothing afterwards: an open read would hold SQLite's lock against the server
     return org_id, username, mediator_name
@@ -39,8 +49,7 @@ def committed_mediator(tag: str, region_code: str = "110105") -> tuple[int, str,
 def committed_officer(centre_id: int) -> str:
     """A legal-aid officer account of a centre; committed. Returns the username."""
     username = f"la-{uuid.uuid4().hex[:8]}"
-    create_user(SYSTEM, username=username, password=PASSWORD, role=Role.legal_aid_officer,
-                organization_id=centre_id)
+    create_user(SYSTEM, username=username, password=PASSWORD, role=Role.legal_aid_officer, organization_id=centre_id)
     db.session.commit()
     return username
 
@@ -55,8 +64,8 @@ def pick_region(page, scope: str, codes: list[str]) -> None:
         selector = f"{scope} .region-picker select[data-level='{level}']"
         page.locator(selector).wait_for()
         page.wait_for_function(
-            "([sel, code]) => !!document.querySelector(sel + ' option[value=\"' + code + '\"]')",
-            arg=[selector, code])
+            "([sel, code]) => !!document.querySelector(sel + ' option[value=\"' + code + '\"]')", arg=[selector, code]
+        )
         page.select_option(selector, code)
     wait_for_region_pickers(page)
 
@@ -67,7 +76,8 @@ def wait_for_region_pickers(page) -> None:
     page.wait_for_function(
         "() => Array.prototype.every.call(document.querySelectorAll('.region-picker'),"
         " p => !p.querySelector('input.region-code')"
-        " || (p.hasAttribute('data-picker-ready') && !p.hasAttribute('data-busy')))")
+        " || (p.hasAttribute('data-picker-ready') && !p.hasAttribute('data-busy')))"
+    )
 
 
 def open_action(page, action: str):

@@ -18,14 +18,27 @@ from mediation_hub.core.actor import Role
 from mediation_hub.extensions import db
 
 pytest_plugins = [
-    "tests.factories", "tests.factories_cases", "tests.factories_transfers", "tests.factories_legal_aid",
-    "tests.factories_reporting", "tests.browser", "tests.pii_guard",
+    "tests.factories",
+    "tests.factories_cases",
+    "tests.factories_transfers",
+    "tests.factories_legal_aid",
+    "tests.factories_reporting",
+    "tests.browser",
+    "tests.pii_guard",
 ]
 
 PG_URL = os.environ.get("MEDIATION_HUB_TEST_DATABASE_URL")
 REFERENCE_TABLES = {
-    "regions", "region_members", "reference_sources", "case_categories", "case_sources", "agreements",
-    "agreement_members", "calendar_days", "calendar_years", "alembic_version",
+    "regions",
+    "region_members",
+    "reference_sources",
+    "case_categories",
+    "case_sources",
+    "agreements",
+    "agreement_members",
+    "calendar_days",
+    "calendar_years",
+    "alembic_version",
 }
 TEST_KEYS = {
     "PII_KEY": "0nrfQ6F3I2xq0Z0kq6b2lN0a2u8vZyZ8nWmZ5v0r3Xk=",
@@ -60,19 +73,28 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     url = database_url(tmp_path_factory)
-    application = create_app({
-        "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "1000 per minute", "LOGIN_ADDRESS_RATE_LIMIT": "1000 per minute",
-        # names such as "nobody-here" fail in many tests of one process; tests/test_auth_throttle.py sets its own
-        "LOGIN_LOCK_AFTER": 1000,
-        # cheap argon2 for the thousands of accounts tests make; production cost is tested in test_auth_*
-        "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 64, "SERVER_NAME": None, **TEST_KEYS,
-        # report receivers on 127.0.0.1, and made-up hosts of subscriptions that are saved, never called (they do
-        # not resolve); tests/test_security_ssrf.py checks the guard with an empty allow list
-        "WEBHOOK_ALLOWED_HOSTS": WEBHOOK_TEST_HOSTS,
-        # a GET that writes without core.db.writing() fails the test (on SQLite it could fail under load)
-        "SQLITE_STRICT_WRITES": True,
-    })
+    application = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "LOGIN_RATE_LIMIT": "1000 per minute",
+            "LOGIN_ADDRESS_RATE_LIMIT": "1000 per minute",
+            # names such as "nobody-here" fail in many tests of one process; tests/test_auth_throttle.py sets its own
+            "LOGIN_LOCK_AFTER": 1000,
+            # cheap argon2 for the thousands of accounts tests make; production cost is tested in test_auth_*
+            "PASSWORD_HASH_TIME_COST": 1,
+            "PASSWORD_HASH_MEMORY_COST": 64,
+            "SERVER_NAME": None,
+            **TEST_KEYS,
+            # report receivers on 127.0.0.1, and made-up hosts of subscriptions that are saved, never called (they do
+            # not resolve); tests/test_security_ssrf.py checks the guard with an empty allow list
+            "WEBHOOK_ALLOWED_HOSTS": WEBHOOK_TEST_HOSTS,
+            # a GET that writes without core.db.writing() fails the test (on SQLite it could fail under load)
+            "SQLITE_STRICT_WRITES": True,
+        }
+    )
     with application.app_context():
         if url.startswith("postgresql"):
             try:

@@ -31,8 +31,13 @@ def valid_phone() -> str:
 @pytest.fixture
 def make_org():
     def build(name=None, kind=OrgKind.people_mediation_committee, region_code="110105", **kwargs):
-        org = Organization(name=name or f"测试调解委员会{next(_seq)}", kind=kind, region_code=region_code,
-                           specialties=kwargs.pop("specialties", []), **kwargs)
+        org = Organization(
+            name=name or f"测试调解委员会{next(_seq)}",
+            kind=kind,
+            region_code=region_code,
+            specialties=kwargs.pop("specialties", []),
+            **kwargs,
+        )
         db.session.add(org)
         db.session.flush()
         return org
@@ -47,8 +52,14 @@ def make_user(make_org):
         if organization is None and role in (Role.mediator, Role.legal_aid_officer):
             kind = OrgKind.legal_aid_centre if role == Role.legal_aid_officer else OrgKind.people_mediation_committee
             organization = make_org(kind=kind)
-        user = User(username=username or f"user{next(_seq)}", role=role, password_hash=hash_password(password),
-                    organization_id=organization.id if organization else None, region_code=region_code, **kw)
+        user = User(
+            username=username or f"user{next(_seq)}",
+            role=role,
+            password_hash=hash_password(password),
+            organization_id=organization.id if organization else None,
+            region_code=region_code,
+            **kw,
+        )
         db.session.add(user)
         db.session.flush()
         return user
@@ -60,8 +71,9 @@ def make_user(make_org):
 def make_mediator(make_org):
     def build(organization=None, name=None, id_number=None, phone=None, specialties=None):
         organization = organization or make_org()
-        mediator = Mediator(name=name or f"调解员{next(_seq)}", organization_id=organization.id,
-                            specialties=specialties or [])
+        mediator = Mediator(
+            name=name or f"调解员{next(_seq)}", organization_id=organization.id, specialties=specialties or []
+        )
         mediator.set_id_number(id_number or valid_id_number())
         mediator.set_phone(phone or valid_phone())
         db.session.add(mediator)
@@ -75,8 +87,12 @@ def make_mediator(make_org):
 def make_studio(make_mediator):
     def build(organization=None, name=None, lead=None, specialties=None):
         lead = lead or make_mediator(organization=organization)
-        studio = Studio(name=name or f"测试工作室{next(_seq)}", organization_id=lead.organization_id,
-                        lead_mediator_id=lead.id, specialties=specialties or [])
+        studio = Studio(
+            name=name or f"测试工作室{next(_seq)}",
+            organization_id=lead.organization_id,
+            lead_mediator_id=lead.id,
+            specialties=specialties or [],
+        )
         db.session.add(studio)
         db.session.flush()
         return studio

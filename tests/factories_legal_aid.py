@@ -34,8 +34,12 @@ def make_centre(make_org):
     """A legal-aid centre in a region (default 保定市竞秀区 130602)."""
 
     def build(region_code="130602", name=None, **kwargs):
-        return make_org(name=name or f"测试法律援助中心{next(_seq)}", kind=OrgKind.legal_aid_centre,
-                        region_code=region_code, **kwargs)
+        return make_org(
+            name=name or f"测试法律援助中心{next(_seq)}",
+            kind=OrgKind.legal_aid_centre,
+            region_code=region_code,
+            **kwargs,
+        )
 
     return build
 
@@ -50,15 +54,28 @@ def make_officer(make_user):
     return build
 
 
-def application_data(centre_id=None, *, matter_region_code="130602", hardship="declaration", exempt_group=None,
-                     received_on=FILED_ON, **overrides) -> dict:
+def application_data(
+    centre_id=None,
+    *,
+    matter_region_code="130602",
+    hardship="declaration",
+    exempt_group=None,
+    received_on=FILED_ON,
+    **overrides,
+) -> dict:
     """A valid filing payload (API shape) for an applicant from 保定."""
     data = {
         "centre_id": centre_id,
-        "applicant": {"name": "李秀英", "id_number": valid_id_number("130602", date(1990, 4, 2)),
-                      "phone": valid_phone(), "region_code": "130602"},
-        "matter_category": "labour_remuneration", "matter_region_code": matter_region_code,
-        "hardship": hardship, "exempt_group": exempt_group,
+        "applicant": {
+            "name": "李秀英",
+            "id_number": valid_id_number("130602", date(1990, 4, 2)),
+            "phone": valid_phone(),
+            "region_code": "130602",
+        },
+        "matter_category": "labour_remuneration",
+        "matter_region_code": matter_region_code,
+        "hardship": hardship,
+        "exempt_group": exempt_group,
         "summary": "在天津务工被拖欠工资，用人单位在保定竞秀区，拟申请仲裁",
         "received_on": received_on,
     }
@@ -71,8 +88,9 @@ def tongban_pair(make_centre):
     """A Tianjin centre (和平区 120101) that receives applications and the competent 保定 centre (130602)."""
 
     def build():
-        return make_centre("120101", name=f"天津市和平区法律援助中心{next(_seq)}"), \
-            make_centre("130602", name=f"保定市竞秀区法律援助中心{next(_seq)}")
+        return make_centre("120101", name=f"天津市和平区法律援助中心{next(_seq)}"), make_centre(
+            "130602", name=f"保定市竞秀区法律援助中心{next(_seq)}"
+        )
 
     return build
 
@@ -86,14 +104,17 @@ def make_application(tongban_pair):
         tianjin, baoding = tongban_pair()
         application = service.file_application(SYSTEM, application_data(tianjin.id, **data_overrides))
         steps = {
-            "transfer": lambda a: service.transfer_application(SYSTEM, a.id, to_centre_id=baoding.id,
-                                                               transferred_on=date(2025, 9, 11)),
+            "transfer": lambda a: service.transfer_application(
+                SYSTEM, a.id, to_centre_id=baoding.id, transferred_on=date(2025, 9, 11)
+            ),
             "accept": lambda a: service.accept_application(SYSTEM, a.id, accepted_on=date(2025, 9, 12)),
             "grant": lambda a: service.decide_application(SYSTEM, a.id, granted=True, decided_on=date(2025, 9, 15)),
-            "refuse": lambda a: service.decide_application(SYSTEM, a.id, granted=False, reason="不符合经济困难标准",
-                                                           decided_on=date(2025, 9, 15)),
-            "assign": lambda a: service.assign_lawyer(SYSTEM, a.id, lawyer_name="张律师",
-                                                      assigned_on=date(2025, 9, 16)),
+            "refuse": lambda a: service.decide_application(
+                SYSTEM, a.id, granted=False, reason="不符合经济困难标准", decided_on=date(2025, 9, 15)
+            ),
+            "assign": lambda a: service.assign_lawyer(
+                SYSTEM, a.id, lawyer_name="张律师", assigned_on=date(2025, 9, 16)
+            ),
             "close": lambda a: service.close_application(SYSTEM, a.id, closed_on=date(2025, 12, 1)),
         }
         for step in PATHS[ApplicationStatus(status)]:

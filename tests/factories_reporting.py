@@ -19,9 +19,18 @@ _seq = itertools.count(1)
 
 
 def _event(case: Case, code: str, on: date, org: Organization, studio_id: int | None, data: dict | None = None):
-    db.session.add(CaseEvent(case_id=case.id, code=code, on_date=on, organization_id=org.id,
-                             region_code=org.region_code, studio_id=studio_id, actor_name="factory",
-                             data=data or {}))
+    db.session.add(
+        CaseEvent(
+            case_id=case.id,
+            code=code,
+            on_date=on,
+            organization_id=org.id,
+            region_code=org.region_code,
+            studio_id=studio_id,
+            actor_name="factory",
+            data=data or {},
+        )
+    )
 
 
 @pytest.fixture
@@ -31,21 +40,50 @@ def make_case_history():
 
     ``moved`` lists transfers accepted by another organisation; events after a move count for it."""
 
-    def build(org: Organization, *, registered: date, accepted: date | None = None, due: date | None = None,
-              concluded: date | None = None, outcome: str | None = None, declined: date | None = None,
-              moved: list[tuple[date, Organization]] = (), category: str = "neighbour", studio=None):
+    def build(
+        org: Organization,
+        *,
+        registered: date,
+        accepted: date | None = None,
+        due: date | None = None,
+        concluded: date | None = None,
+        outcome: str | None = None,
+        declined: date | None = None,
+        moved: list[tuple[date, Organization]] = (),
+        category: str = "neighbour",
+        studio=None,
+    ):
         n = next(_seq)
         final_org = moved[-1][1] if moved else org
-        status = (CaseStatus.concluded if concluded else CaseStatus.declined if declined
-                  else CaseStatus.accepted if accepted else CaseStatus.registered)
+        status = (
+            CaseStatus.concluded
+            if concluded
+            else CaseStatus.declined
+            if declined
+            else CaseStatus.accepted
+            if accepted
+            else CaseStatus.registered
+        )
         if accepted and due is None:
             due = accepted + timedelta(days=30)
         last = max(d for d in (registered, accepted, concluded, declined) if d)
-        case = Case(number=f"RP-{n:06d}", organization_id=final_org.id, category_code=category,
-                    source_code="party_application", summary=f"统计测试纠纷{n}", received_on=registered,
-                    occurred_region_code=org.region_code, status=status, accepted_on=accepted, due_on=due,
-                    declined_on=declined, concluded_on=concluded, outcome=Outcome(outcome) if outcome else None,
-                    last_step_on=last, studio_id=studio.id if studio else None)
+        case = Case(
+            number=f"RP-{n:06d}",
+            organization_id=final_org.id,
+            category_code=category,
+            source_code="party_application",
+            summary=f"统计测试纠纷{n}",
+            received_on=registered,
+            occurred_region_code=org.region_code,
+            status=status,
+            accepted_on=accepted,
+            due_on=due,
+            declined_on=declined,
+            concluded_on=concluded,
+            outcome=Outcome(outcome) if outcome else None,
+            last_step_on=last,
+            studio_id=studio.id if studio else None,
+        )
         db.session.add(case)
         db.session.flush()
         studio_id = studio.id if studio else None
@@ -57,8 +95,12 @@ def make_case_history():
                     current = new_org
             return current
 
-        steps = [("registered", registered, None), ("accepted", accepted, None), ("declined", declined, None),
-                 ("concluded", concluded, {"outcome": outcome})]
+        steps = [
+            ("registered", registered, None),
+            ("accepted", accepted, None),
+            ("declined", declined, None),
+            ("concluded", concluded, {"outcome": outcome}),
+        ]
         steps += [("transfer_accepted", moved_on, {"to_organization_id": new.id}) for moved_on, new in moved]
         for code, on, data in sorted((s for s in steps if s[1]), key=lambda s: (s[1], s[0] != "registered")):
             _event(case, code, on, handler_on(on), studio_id, data)
@@ -103,27 +145,71 @@ def reporting_cases(make_org, make_studio, make_case_history):
     11  bj       03-01      03-02    04-01  03-05 agreement  neighbour
     12  bd       04-02      (registered only)                neighbour    after the period
     """
-    orgs = {key: make_org(region_code=code) for key, code in (
-        ("bd", "130602"), ("sjz", "130102"), ("rc", "130629"), ("ax", "130632"), ("xx", "130638"),
-        ("bj", "110105"))}
+    orgs = {
+        key: make_org(region_code=code)
+        for key, code in (
+            ("bd", "130602"),
+            ("sjz", "130102"),
+            ("rc", "130629"),
+            ("ax", "130632"),
+            ("xx", "130638"),
+            ("bj", "110105"),
+        )
+    }
     studio = make_studio(organization=orgs["bd"], name="统计测试工作室")
     h = make_case_history
     bd = orgs["bd"]
     h(bd, registered=d(3, 2), accepted=d(3, 3), due=d(4, 2), concluded=d(3, 20), outcome="agreement", studio=studio)
-    h(bd, registered=d(3, 5), accepted=d(3, 6), due=d(3, 20), concluded=d(3, 25), outcome="no_agreement",
-      category="contract", studio=studio)
+    h(
+        bd,
+        registered=d(3, 5),
+        accepted=d(3, 6),
+        due=d(3, 20),
+        concluded=d(3, 25),
+        outcome="no_agreement",
+        category="contract",
+        studio=studio,
+    )
     h(bd, registered=d(3, 10), declined=d(3, 11))
     h(bd, registered=d(2, 20), accepted=d(2, 21), due=d(3, 21), concluded=d(3, 15), outcome="agreement")
-    h(bd, registered=d(3, 3), accepted=d(3, 4), due=d(4, 3), concluded=d(3, 28), outcome="agreement",
-      moved=[(d(3, 10), orgs["bj"])])
+    h(
+        bd,
+        registered=d(3, 3),
+        accepted=d(3, 4),
+        due=d(4, 3),
+        concluded=d(3, 28),
+        outcome="agreement",
+        moved=[(d(3, 10), orgs["bj"])],
+    )
     h(bd, registered=d(3, 25), accepted=d(3, 26), due=d(4, 25), concluded=d(4, 10), outcome="withdrawn")
-    h(orgs["rc"], registered=d(3, 4), accepted=d(3, 5), due=d(4, 4), concluded=d(3, 18), outcome="agreement",
-      category="forest_land")
-    h(orgs["ax"], registered=d(3, 6), accepted=d(3, 7), due=d(4, 6), concluded=d(3, 30), outcome="referred",
-      category="forest_land")
+    h(
+        orgs["rc"],
+        registered=d(3, 4),
+        accepted=d(3, 5),
+        due=d(4, 4),
+        concluded=d(3, 18),
+        outcome="agreement",
+        category="forest_land",
+    )
+    h(
+        orgs["ax"],
+        registered=d(3, 6),
+        accepted=d(3, 7),
+        due=d(4, 6),
+        concluded=d(3, 30),
+        outcome="referred",
+        category="forest_land",
+    )
     h(orgs["xx"], registered=d(3, 8), accepted=d(3, 9), due=d(3, 20))
-    h(orgs["sjz"], registered=d(3, 12), accepted=d(3, 13), due=d(3, 14), concluded=d(3, 16), outcome="agreement",
-      category="labour")
+    h(
+        orgs["sjz"],
+        registered=d(3, 12),
+        accepted=d(3, 13),
+        due=d(3, 14),
+        concluded=d(3, 16),
+        outcome="agreement",
+        category="labour",
+    )
     h(orgs["bj"], registered=d(3, 1), accepted=d(3, 2), due=d(4, 1), concluded=d(3, 5), outcome="agreement")
     h(bd, registered=d(4, 2))
     return {**orgs, "studio": studio}

@@ -23,18 +23,37 @@ _seq = itertools.count(1)
 def make_routed_case(make_org):
     """``make_routed_case(org, applicant="130602", respondent="110105", occurred="130602", ...)``."""
 
-    def build(organization=None, *, applicant="130602", respondent="110105", occurred=None, category="medical",
-              status=CaseStatus.accepted, received_on=date(2025, 9, 1), summary=None, studio_id=None,
-              third_party=None):
+    def build(
+        organization=None,
+        *,
+        applicant="130602",
+        respondent="110105",
+        occurred=None,
+        category="medical",
+        status=CaseStatus.accepted,
+        received_on=date(2025, 9, 1),
+        summary=None,
+        studio_id=None,
+        third_party=None,
+    ):
         organization = organization or make_org(region_code=applicant, kind=OrgKind.people_mediation_committee)
         n = next(_seq)
         accepted = status in (CaseStatus.accepted, CaseStatus.in_mediation, CaseStatus.concluded)
-        case = Case(number=f"TR-{n:06d}", organization_id=organization.id, category_code=category,
-                    source_code="party_application", summary=summary or f"跨区域纠纷{n}", received_on=received_on,
-                    occurred_region_code=occurred or applicant, cross_region=True, status=status,
-                    accepted_on=received_on if accepted else None,
-                    due_on=received_on + timedelta(days=30) if accepted else None,
-                    last_step_on=received_on, studio_id=studio_id)
+        case = Case(
+            number=f"TR-{n:06d}",
+            organization_id=organization.id,
+            category_code=category,
+            source_code="party_application",
+            summary=summary or f"跨区域纠纷{n}",
+            received_on=received_on,
+            occurred_region_code=occurred or applicant,
+            cross_region=True,
+            status=status,
+            accepted_on=received_on if accepted else None,
+            due_on=received_on + timedelta(days=30) if accepted else None,
+            last_step_on=received_on,
+            studio_id=studio_id,
+        )
         if status == CaseStatus.concluded:
             case.outcome, case.concluded_on = Outcome.agreement, received_on
         if status == CaseStatus.declined:
@@ -43,8 +62,9 @@ def make_routed_case(make_org):
         if third_party:
             sides.append((PartyRole.third_party, third_party))
         for position, (role, region) in enumerate(sides):
-            party = Party(position=position, role=role, kind=PartyKind.person, name=f"当事人{n}-{position}",
-                          region_code=region)
+            party = Party(
+                position=position, role=role, kind=PartyKind.person, name=f"当事人{n}-{position}", region_code=region
+            )
             party.set_id_number(valid_id_number(region if region[2:] != "0000" else "110105"))
             party.set_phone(valid_phone())
             case.parties.append(party)
@@ -61,7 +81,8 @@ def request_transfer_as():
     from mediation_hub.transfers.service import request_transfer
 
     def build(user, case, to_org, agreement_code="JJJ-MEDIATION", mode="transfer", **kwargs):
-        return request_transfer(user.to_actor(), case.id, to_organization_id=to_org.id,
-                                agreement_code=agreement_code, mode=mode, **kwargs)
+        return request_transfer(
+            user.to_actor(), case.id, to_organization_id=to_org.id, agreement_code=agreement_code, mode=mode, **kwargs
+        )
 
     return build

@@ -106,8 +106,10 @@ def scan_text(text: str, used: Iterable[str] = ()) -> list[tuple[str, str]]:
         while start != -1:
             found.append(("a number the test used", start))
             start = lowered.find(number, start + 1)
-    return [(kind, " ".join(mask_known(text[max(0, at - EXCERPT):at + 18 + EXCERPT], used).split()))
-            for kind, at in sorted(set(found), key=lambda f: f[1])]
+    return [
+        (kind, " ".join(mask_known(text[max(0, at - EXCERPT) : at + 18 + EXCERPT], used).split()))
+        for kind, at in sorted(set(found), key=lambda f: f[1])
+    ]
 
 
 def mask_known(text: str, used: Iterable[str] = ()) -> str:
@@ -127,8 +129,18 @@ def dump_database(connection) -> str:
     if url.get_backend_name() == "sqlite":
         return "\n".join(connection.connection.dbapi_connection.iterdump())
     pg_dump = shutil.which("pg_dump") or "/usr/bin/pg_dump"
-    command = [pg_dump, "--no-owner", "--no-privileges", "--host", url.host or "127.0.0.1",
-               "--port", str(url.port or 5432), "--username", url.username or "postgres", url.database]
+    command = [
+        pg_dump,
+        "--no-owner",
+        "--no-privileges",
+        "--host",
+        url.host or "127.0.0.1",
+        "--port",
+        str(url.port or 5432),
+        "--username",
+        url.username or "postgres",
+        url.database,
+    ]
     env = {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, check=False)  # noqa: S603
     if done.returncode != 0:
@@ -183,12 +195,13 @@ class PiiGuard:
     def _report(self, source: str, where: str, text: str, sent: str = "") -> None:
         for kind, position in find_numbers(text, sent=sent):
             start = max(0, position - EXCERPT)
-            self._add(source, where, kind, " ".join(mask(text[start:position + 18 + EXCERPT]).split()))
+            self._add(source, where, kind, " ".join(mask(text[start : position + 18 + EXCERPT]).split()))
 
     # --- responses --------------------------------------------------------------------------------------
 
-    def check_response(self, environ: dict, status: str, headers: list[tuple[str, str]], body: bytes,
-                       sent: bytes = b"") -> None:
+    def check_response(
+        self, environ: dict, status: str, headers: list[tuple[str, str]], body: bytes, sent: bytes = b""
+    ) -> None:
         """``sent``: the request's body; what it holds may come back in a refused (4xx) answer."""
         self._count("responses")
         method = environ.get("REQUEST_METHOD", "GET")
@@ -265,8 +278,11 @@ def enable_hub_loggers() -> None:
     that moment, which would silence the hub's loggers, and the guard's view of them, for the rest of the
     session. A serving process never runs it; put them back as they are there."""
     for name, logger in list(logging.Logger.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger) and logger.disabled and (
-                name in HUB_LOGGERS or name.startswith(tuple(f"{hub}." for hub in HUB_LOGGERS))):
+        if (
+            isinstance(logger, logging.Logger)
+            and logger.disabled
+            and (name in HUB_LOGGERS or name.startswith(tuple(f"{hub}." for hub in HUB_LOGGERS)))
+        ):
             logger.disabled = False
 
 
@@ -314,6 +330,7 @@ def _install() -> None:
     Flask.__call__ = _guarded_call
     original_configure = logs.configure_logging
     if not getattr(original_configure, "pii_guarded", False):
+
         def configure_logging(app):
             original_configure(app)  # replaces the hub loggers' handlers: put the guard's back
             attach_log_handler()
@@ -388,5 +405,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.section("personal-data guard: unmasked personal numbers", sep="!", red=True, bold=True)
     for line in described:
         terminalreporter.write_line(line)
-    terminalreporter.write_line(f"{len(described)} finding(s); scanned {counts}. Only an audited reveal "
-                                f"(POST answered with '{REVEALED_HEADER}: revealed') may carry a full number.")
+    terminalreporter.write_line(
+        f"{len(described)} finding(s); scanned {counts}. Only an audited reveal "
+        f"(POST answered with '{REVEALED_HEADER}: revealed') may carry a full number."
+    )

@@ -54,10 +54,17 @@ def _the_demo_has_live_clocks(today: date) -> None:
 
 def _a_mediator_registers_and_accepts(api_as, today: date) -> None:
     mediator = api_as(_user("mediator"))
-    body = {"organization_id": mediator.user.organization_id, "category": "neighbour",
-            "source": "party_application", "summary": "邻居装修噪音扰民", "received_on": today.isoformat(),
-            "occurred_region_code": "130602", "amount_yuan": None, "major": False,
-            "parties": [person("applicant", region_code="130602"), person("respondent", region_code="130602")]}
+    body = {
+        "organization_id": mediator.user.organization_id,
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "邻居装修噪音扰民",
+        "received_on": today.isoformat(),
+        "occurred_region_code": "130602",
+        "amount_yuan": None,
+        "major": False,
+        "parties": [person("applicant", region_code="130602"), person("respondent", region_code="130602")],
+    }
     registered = mediator.post("/api/v1/cases", json=body)
     assert registered.status_code == 201, registered.get_json()
     accepted = mediator.post(f"/api/v1/cases/{registered.get_json()['id']}/accept", json={})

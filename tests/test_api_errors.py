@@ -88,8 +88,9 @@ def test_a_page_abort_renders_the_error_page_not_json(signed_in, make_user):
     assert response.mimetype == "text/html"
 
 
-@pytest.mark.parametrize("url", [f"/api/v1/cases/{HUGE}", f"/api/v1/mediators/{HUGE}", f"/cases/{HUGE}",
-                                 f"/api/v1/cases/{2**31}/events"])
+@pytest.mark.parametrize(
+    "url", [f"/api/v1/cases/{HUGE}", f"/api/v1/mediators/{HUGE}", f"/cases/{HUGE}", f"/api/v1/cases/{2**31}/events"]
+)
 def test_an_id_beyond_the_database_range_is_not_found(api_as, signed_in, make_user, url):
     """A path id of 20 digits reached SQLite, which cannot bind it: a 500."""
     if url.startswith("/api/"):
@@ -102,8 +103,9 @@ def test_an_id_beyond_the_database_range_is_not_found(api_as, signed_in, make_us
 def test_an_id_beyond_the_database_range_in_a_body_is_a_422(api_as, make_case):
     """``mediator_id`` of 20 digits in a session record was a 500 (OverflowError binding it)."""
     case = make_case(status="accepted")
-    response = api_as(role=Role.admin).post(f"/api/v1/cases/{case.id}/sessions",
-                                            json={"summary": "双方到场", "mediator_id": HUGE})
+    response = api_as(role=Role.admin).post(
+        f"/api/v1/cases/{case.id}/sessions", json={"summary": "双方到场", "mediator_id": HUGE}
+    )
     assert response.status_code == 422
     assert response.json["error"] == NUMBER_OUT_OF_RANGE.code == "number_out_of_range"
 
@@ -132,8 +134,9 @@ def test_refused_values_are_told_apart_from_other_database_errors():
 
     assert refused_value(OverflowError("Python int too large")) == NUMBER_OUT_OF_RANGE
     assert refused_value(DataError("x", {}, Orig("integer out of range", "22003"))) == NUMBER_OUT_OF_RANGE
-    assert refused_value(DataError("x", {}, Orig("PostgreSQL text fields cannot contain NUL (0x00) bytes"))) \
-        == NUL_IN_TEXT
+    assert (
+        refused_value(DataError("x", {}, Orig("PostgreSQL text fields cannot contain NUL (0x00) bytes"))) == NUL_IN_TEXT
+    )
     assert refused_value(DataError("x", {}, Orig("invalid input syntax for type date", "22007"))) is None
 
 
@@ -150,8 +153,11 @@ def test_a_page_number_is_bounded(api_as):
 def test_the_rates_downloads_are_documented(spec, api_as):
     """GET /reports/rates?format=xlsx answered a content type its documentation did not list."""
     content = spec["paths"]["/api/v1/reports/rates"]["get"]["responses"]["200"]["content"]
-    assert set(content) == {"application/json", "text/csv",
-                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    assert set(content) == {
+        "application/json",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
     api = api_as(role=Role.admin)
     for fmt in ("xlsx", "csv"):
         response = api.get(f"/api/v1/reports/rates?format={fmt}")
@@ -160,8 +166,12 @@ def test_the_rates_downloads_are_documented(spec, api_as):
 
 def test_every_success_answer_documents_its_content(spec):
     """A download declared without a body schema was left out of the spec (the import error report's csv)."""
-    bare = [f"{method.upper()} {path} {status}" for path, operations in spec["paths"].items()
-            for method, operation in operations.items() if method != "parameters"
-            for status, response in operation["responses"].items()
-            if status.startswith("2") and status != "204" and "content" not in response]
+    bare = [
+        f"{method.upper()} {path} {status}"
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if method != "parameters"
+        for status, response in operation["responses"].items()
+        if status.startswith("2") and status != "204" and "content" not in response
+    ]
     assert bare == []

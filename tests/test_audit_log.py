@@ -34,8 +34,13 @@ def entries(make_user):
     admin = make_user(role=Role.admin, username=f"admin-{tag}")
 
     def entry(user, action, at, username=None, **kwargs):
-        row = AuditEntry(user_id=user.id if user else None, username=username or user.username, action=action,
-                         at=datetime(2020, *at, tzinfo=UTC), **kwargs)
+        row = AuditEntry(
+            user_id=user.id if user else None,
+            username=username or user.username,
+            action=action,
+            at=datetime(2020, *at, tzinfo=UTC),
+            **kwargs,
+        )
         db.session.add(row)
         return row
 
@@ -43,9 +48,14 @@ def entries(make_user):
         "e1": entry(alice, "sign_in", (3, 1, 1), remote_addr="10.0.0.1"),
         "e2": entry(alice, "reveal_id_number", (3, 1, 17), target_type="party", target_id="7"),
         "e3": entry(None, "sign_in_failed", (3, 2, 3), username=alice.username),
-        "e4": entry(admin, "user_deactivated", (3, 3, 2), target_type="user", target_id=str(alice.id),
-                    detail={"before": {"active": True}, "after": {"active": False}, "tokens_revoked": 1,
-                            "sessions_revoked": 0}),
+        "e4": entry(
+            admin,
+            "user_deactivated",
+            (3, 3, 2),
+            target_type="user",
+            target_id=str(alice.id),
+            detail={"before": {"active": True}, "after": {"active": False}, "tokens_revoked": 1, "sessions_revoked": 0},
+        ),
         "e5": entry(bob, "personal_data_exported", (3, 2, 5), target_type="case_list"),
         "e6": entry(bob, "sign_in", (3, 4, 0)),
     }
@@ -81,8 +91,14 @@ def test_the_api_filters(api_as, entries, query, expected):
 
 @pytest.mark.parametrize(("query", "expected"), FILTERS)
 def test_the_page_filters(signed_in, entries, query, expected):
-    actions = {"e1": "sign_in", "e2": "reveal_id_number", "e3": "sign_in_failed", "e4": "user_deactivated",
-               "e5": "personal_data_exported", "e6": "sign_in"}
+    actions = {
+        "e1": "sign_in",
+        "e2": "reveal_id_number",
+        "e3": "sign_in_failed",
+        "e4": "user_deactivated",
+        "e5": "personal_data_exported",
+        "e6": "sign_in",
+    }
     html = signed_in(entries["admin"]).get(f"/audit?{fill(query, entries)}").get_data(as_text=True)
     assert re.findall(r'<tr data-action="([a-z_]+)">', html) == [actions[e] for e in expected]
     assert f"共 {len(expected)} 条" in html
@@ -92,11 +108,17 @@ def test_an_entry_as_the_api_gives_it(api_as, entries):
     body = api_as(entries["admin"]).get(f"/api/v1/audit-log?user={entries['alice']}&action=user_deactivated").json
     [item] = body["items"]
     assert item == {
-        "id": item["id"], "at": "2020-03-03T02:00:00+00:00", "user_id": entries["admin"].id,
-        "username": entries["admin"].username, "action": "user_deactivated", "action_label": "停用账户",
-        "target_type": "user", "target_id": item["target_id"], "remote_addr": None,
-        "detail": {"before": {"active": True}, "after": {"active": False}, "tokens_revoked": 1,
-                   "sessions_revoked": 0}}
+        "id": item["id"],
+        "at": "2020-03-03T02:00:00+00:00",
+        "user_id": entries["admin"].id,
+        "username": entries["admin"].username,
+        "action": "user_deactivated",
+        "action_label": "停用账户",
+        "target_type": "user",
+        "target_id": item["target_id"],
+        "remote_addr": None,
+        "detail": {"before": {"active": True}, "after": {"active": False}, "tokens_revoked": 1, "sessions_revoked": 0},
+    }
 
 
 def test_the_page_shows_labels_local_times_accounts_and_changes(signed_in, entries):
@@ -117,22 +139,28 @@ def test_pages_of_the_log(api_as, signed_in, entries):
     assert entries["ids"][second["items"][0]["id"]] == "e1"
 
 
-@pytest.mark.parametrize(("query", "location", "field"), [
-    ("date_from=2020-03-04&date_to=2020-03-01", "json", "date_to"),
-    ("action=no_such_action", "query", "action"),
-    ("date_from=2020-13-45", "query", "date_from"),
-])
+@pytest.mark.parametrize(
+    ("query", "location", "field"),
+    [
+        ("date_from=2020-03-04&date_to=2020-03-01", "json", "date_to"),
+        ("action=no_such_action", "query", "action"),
+        ("date_from=2020-13-45", "query", "date_from"),
+    ],
+)
 def test_the_api_refuses_bad_filters_naming_the_field(api_as, entries, query, location, field):
     response = api_as(entries["admin"]).get(f"/api/v1/audit-log?{query}")
     assert response.status_code == 422
     assert list(response.json["errors"][location]) == [field]
 
 
-@pytest.mark.parametrize(("query", "message", "shown"), [
-    # the end before the start: the end is dropped, alice's entries from 03-03 on remain (e4)
-    ("user={alice}&date_from=2020-03-03&date_to=2020-03-01", "结束日期不能早于开始日期", 1),
-    ("user={alice}&date_from=2020-13-45", "请按 年-月-日 填写日期", 4),
-])
+@pytest.mark.parametrize(
+    ("query", "message", "shown"),
+    [
+        # the end before the start: the end is dropped, alice's entries from 03-03 on remain (e4)
+        ("user={alice}&date_from=2020-03-03&date_to=2020-03-01", "结束日期不能早于开始日期", 1),
+        ("user={alice}&date_from=2020-13-45", "请按 年-月-日 填写日期", 4),
+    ],
+)
 def test_the_page_shows_a_bad_filter_beside_its_field_and_drops_it(signed_in, entries, query, message, shown):
     response = signed_in(entries["admin"]).get(f"/audit?{fill(query, entries)}")
     html = response.get_data(as_text=True)
@@ -160,19 +188,23 @@ def test_administrators_find_the_log_in_the_navigation(signed_in, entries):
     assert 'href="/audit"' in html and "审计日志" in html
 
 
-@pytest.mark.parametrize("typed, kept", [
-    ("13812345678", "138****5678"),
-    (valid_id_number(sequence=123), None),  # an ID number typed as the name: never kept whole
-    ("王一13812345678", "王一138****5678"),
-    ("010-65123456", "010****3456"),  # a fixed line typed whole
-    ("alice", "alice"),
-])
+@pytest.mark.parametrize(
+    "typed, kept",
+    [
+        ("13812345678", "138****5678"),
+        (valid_id_number(sequence=123), None),  # an ID number typed as the name: never kept whole
+        ("王一13812345678", "王一138****5678"),
+        ("010-65123456", "010****3456"),  # a fixed line typed whole
+        ("alice", "alice"),
+    ],
+)
 def test_a_number_typed_as_the_username_is_audited_masked(client, typed, kept):
     """Whatever is typed as the username of a failed sign-in is kept in the audit log, but an ID number or a
     phone number typed there (someone's own, by mistake) is kept masked."""
     client.post("/login", data={"username": typed, "password": "wrong-password-1"})
-    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "sign_in_failed")
-                               .order_by(AuditEntry.id.desc())).first()
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "sign_in_failed").order_by(AuditEntry.id.desc())
+    ).first()
     assert entry is not None and "13812345678" not in entry.username and "19800517" not in entry.username
     if kept is not None:
         assert entry.username == kept

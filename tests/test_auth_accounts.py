@@ -16,9 +16,16 @@ def admin_client(signed_in, make_user):
 
 
 def test_admin_creates_a_region_scoped_registrar(admin_client):
-    response = admin_client.post("/accounts/new", data={
-        "username": "hebei-registrar", "display_name": "河北登记", "role": "registry_admin", "region": "130000",
-        "password": "a-long-password-1"})
+    response = admin_client.post(
+        "/accounts/new",
+        data={
+            "username": "hebei-registrar",
+            "display_name": "河北登记",
+            "role": "registry_admin",
+            "region": "130000",
+            "password": "a-long-password-1",
+        },
+    )
     assert response.status_code == 302
     user = db.session.scalar(sa.select(User).where(User.username == "hebei-registrar"))
     assert user.role == Role.registry_admin and user.region_code == "130000"
@@ -28,8 +35,9 @@ def test_admin_creates_a_region_scoped_registrar(admin_client):
 
 
 def test_bad_account_form_names_the_fields_and_keeps_no_password(admin_client):
-    response = admin_client.post("/accounts/new", data={
-        "username": "acct-admin", "role": "mediator", "region": "999999", "password": "short-pw"})
+    response = admin_client.post(
+        "/accounts/new", data={"username": "acct-admin", "role": "mediator", "region": "999999", "password": "short-pw"}
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     for message in ("该用户名已被使用", "至少 10 个字符", "未知的行政区划代码", "该角色须隶属一个组织"):

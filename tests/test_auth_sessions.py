@@ -59,6 +59,7 @@ def audit_rows(action: str, **where) -> list[AuditEntry]:
 
 # --- signing out ------------------------------------------------------------------------------------------
 
+
 def test_logout_kills_a_captured_cookie_but_not_the_other_browsers(app, make_user):
     user = make_user()
     db.session.commit()
@@ -74,8 +75,9 @@ def test_logout_kills_a_captured_cookie_but_not_the_other_browsers(app, make_use
     assert other_browser.get(PAGE).status_code == 200  # signing out one browser leaves the others
     [entry] = audit_rows("sign_out", user_id=user.id)
     assert entry.target_id == str(user.id)
-    rows = db.session.scalars(sa.select(UserSession).where(UserSession.user_id == user.id)
-                              .order_by(UserSession.id)).all()
+    rows = db.session.scalars(
+        sa.select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.id)
+    ).all()
     assert [row.revoked_at is not None for row in rows] == [True, False]
 
 
@@ -94,7 +96,8 @@ def test_the_session_row_holds_a_hash_and_the_browser_kind_only(app, make_user):
     db.session.commit()
     browser = app.test_client()
     browser.environ_base["HTTP_USER_AGENT"] = (
-        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36")
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+    )
     browser.post("/login", data={"username": user.username, "password": PASSWORD})
     with browser.session_transaction() as cookie:
         key = cookie[SESSION_KEY]
@@ -150,6 +153,7 @@ def test_last_seen_is_written_at_most_once_a_minute(client, make_user):
 
 # --- password changes and resets --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def account_in_use(app, make_user):
     """A mediator signed in in two browsers (A and B) with two API tokens."""
@@ -163,32 +167,40 @@ def account_in_use(app, make_user):
 
 
 def change_by_page(app, user, browsers, tokens):
-    response = browsers[0].post("/account/password", data={
-        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD})
+    response = browsers[0].post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
 def change_by_api(app, user, browsers, tokens):
-    response = app.test_client().post("/api/v1/auth/password", headers=bearer(tokens[0]), json={
-        "current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    response = app.test_client().post(
+        "/api/v1/auth/password",
+        headers=bearer(tokens[0]),
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    )
     assert response.status_code == 204, response.get_data(as_text=True)
     assert response.get_data() == b""
 
 
 def reset_by_cli(app, user, browsers, tokens):
-    result = app.test_cli_runner().invoke(args=["users", "set-password", user.username, "--password-stdin"],
-                                          input=NEW_PASSWORD + "\n")
+    result = app.test_cli_runner().invoke(
+        args=["users", "set-password", user.username, "--password-stdin"], input=NEW_PASSWORD + "\n"
+    )
     assert result.exit_code == 0, result.output
     assert NEW_PASSWORD not in result.output
 
 
-@pytest.mark.parametrize(("change", "action", "by_the_user"), [
-    (change_by_page, "password_changed", True),
-    (change_by_api, "password_changed", True),
-    (reset_by_cli, "password_reset", False),
-])
-def test_a_password_change_ends_every_other_session_and_every_token(app, account_in_use, change, action,
-                                                                     by_the_user):
+@pytest.mark.parametrize(
+    ("change", "action", "by_the_user"),
+    [
+        (change_by_page, "password_changed", True),
+        (change_by_api, "password_changed", True),
+        (reset_by_cli, "password_reset", False),
+    ],
+)
+def test_a_password_change_ends_every_other_session_and_every_token(app, account_in_use, change, action, by_the_user):
     user, browsers, tokens = account_in_use
     change(app, user, browsers, tokens)
 
@@ -204,25 +216,35 @@ def test_a_password_change_ends_every_other_session_and_every_token(app, account
     assert entry.detail == {"tokens_revoked": 2, "sessions_revoked": 2}
     assert entry.user_id == (user.id if by_the_user else None)
     assert PASSWORD not in repr(entry.detail) and NEW_PASSWORD not in repr(entry.detail)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))) == 0
-    live = db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(
-        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)))
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        )
+        == 0
+    )
+    live = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    )
     assert live == (1 if change is change_by_page else 0)
     # the new password signs in, the old one no more
-    assert app.test_client().post("/login", data={"username": user.username, "password": PASSWORD}
-                                  ).status_code == 422
+    assert app.test_client().post("/login", data={"username": user.username, "password": PASSWORD}).status_code == 422
     sign_in_by_form(app, user.username, NEW_PASSWORD)
 
 
 def send_change(app, user, browsers, tokens, current, new, *, via):
     if via == "api":
-        response = app.test_client().post("/api/v1/auth/password", headers=bearer(tokens[0]),
-                                          json={"current_password": current, "new_password": new})
+        response = app.test_client().post(
+            "/api/v1/auth/password", headers=bearer(tokens[0]), json={"current_password": current, "new_password": new}
+        )
         assert response.status_code == 422
         return response.json["errors"]["json"]
-    response = browsers[0].post("/account/password", data={
-        "current_password": current, "new_password": new, "new_password_again": new})
+    response = browsers[0].post(
+        "/account/password", data={"current_password": current, "new_password": new, "new_password_again": new}
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert current not in html and new not in html  # never echoed back
@@ -246,13 +268,16 @@ def test_a_wrong_current_password_changes_nothing_and_counts_as_a_failed_sign_in
     sign_in_by_form(app, user.username, PASSWORD)
 
 
-@pytest.mark.parametrize(("current", "new", "field", "message"), [
-    (PASSWORD, "short-pw", "new_password", "至少 10 个字符"),
-    (PASSWORD, "{username}", "new_password", "新密码不能与用户名相同"),
-    (PASSWORD, PASSWORD, "new_password", "新密码不能与当前密码相同"),
-    # without the current password the answer must not tell whether a guess is the current one
-    ("a-wrong-guess-1", PASSWORD, "current_password", "当前密码不正确"),
-])
+@pytest.mark.parametrize(
+    ("current", "new", "field", "message"),
+    [
+        (PASSWORD, "short-pw", "new_password", "至少 10 个字符"),
+        (PASSWORD, "{username}", "new_password", "新密码不能与用户名相同"),
+        (PASSWORD, PASSWORD, "new_password", "新密码不能与当前密码相同"),
+        # without the current password the answer must not tell whether a guess is the current one
+        ("a-wrong-guess-1", PASSWORD, "current_password", "当前密码不正确"),
+    ],
+)
 @pytest.mark.parametrize("via", ["page", "api"])
 def test_the_new_password_rules(app, account_in_use, via, current, new, field, message):
     user, browsers, tokens = account_in_use
@@ -267,8 +292,10 @@ def test_the_new_password_rules(app, account_in_use, via, current, new, field, m
 
 def test_the_page_refuses_two_different_new_passwords(account_in_use):
     _user, browsers, _tokens = account_in_use
-    response = browsers[0].post("/account/password", data={
-        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD + "x"})
+    response = browsers[0].post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "new_password_again": NEW_PASSWORD + "x"},
+    )
     assert response.status_code == 422 and "两次输入的新密码不一致" in response.get_data(as_text=True)
 
 
@@ -277,15 +304,19 @@ def test_the_layout_links_the_password_page(signed_in, make_user):
     assert 'href="/account/password"' in html
 
 
-@pytest.mark.parametrize(("name", "stdin", "message"), [
-    ("nobody-at-all", NEW_PASSWORD + "\n", "name: 没有该用户名的账户"),
-    ("{user}", "short\n", "password: 至少 10 个字符"),
-])
+@pytest.mark.parametrize(
+    ("name", "stdin", "message"),
+    [
+        ("nobody-at-all", NEW_PASSWORD + "\n", "name: 没有该用户名的账户"),
+        ("{user}", "short\n", "password: 至少 10 个字符"),
+    ],
+)
 def test_set_password_refuses_clearly(app, make_user, name, stdin, message):
     user = make_user()
     db.session.commit()
     result = app.test_cli_runner().invoke(
-        args=["users", "set-password", name.format(user=user.username), "--password-stdin"], input=stdin)
+        args=["users", "set-password", name.format(user=user.username), "--password-stdin"], input=stdin
+    )
     assert result.exit_code == 2 and message in result.output
     assert audit_rows("password_reset", target_id=str(user.id)) == []
 
@@ -298,6 +329,7 @@ def test_set_password_never_takes_the_password_as_an_argument(app, make_user):
 
 
 # --- deactivation and reactivation ------------------------------------------------------------------------
+
 
 @pytest.fixture
 def admin_browser(app, make_user):
@@ -322,8 +354,12 @@ def test_deactivation_ends_tokens_and_sessions_and_reactivation_revives_none(app
     sign_in_by_form(app, user.username)  # the person signs in afresh
 
     [off] = audit_rows("user_deactivated", target_id=str(user.id))
-    assert off.detail == {"before": {"active": True}, "after": {"active": False},
-                          "tokens_revoked": 2, "sessions_revoked": 2}
+    assert off.detail == {
+        "before": {"active": True},
+        "after": {"active": False},
+        "tokens_revoked": 2,
+        "sessions_revoked": 2,
+    }
     [on] = audit_rows("user_reactivated", target_id=str(user.id))
     assert on.detail == {"before": {"active": False}, "after": {"active": True}}
     assert off.user_id == on.user_id == admin_browser.admin.id
@@ -331,16 +367,33 @@ def test_deactivation_ends_tokens_and_sessions_and_reactivation_revives_none(app
 
 # --- role and scope ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("start", "form", "before", "after"), [
-    ({"role": Role.coordinator}, {"role": "coordinator", "region": "130000"},
-     {"region_code": None}, {"region_code": "130000"}),
-    ({"role": Role.coordinator, "region_code": "110000"}, {"role": "registry_admin", "region": "110000"},
-     {"role": "coordinator"}, {"role": "registry_admin"}),
-    ({"role": Role.mediator}, {"role": "mediator", "organization": "{other_org}"},
-     {"organization_id": "{org}"}, {"organization_id": "{other_org}"}),
-])
-def test_role_and_scope_changes_are_audited_with_before_and_after(admin_browser, make_user, make_org, start, form,
-                                                                   before, after):
+
+@pytest.mark.parametrize(
+    ("start", "form", "before", "after"),
+    [
+        (
+            {"role": Role.coordinator},
+            {"role": "coordinator", "region": "130000"},
+            {"region_code": None},
+            {"region_code": "130000"},
+        ),
+        (
+            {"role": Role.coordinator, "region_code": "110000"},
+            {"role": "registry_admin", "region": "110000"},
+            {"role": "coordinator"},
+            {"role": "registry_admin"},
+        ),
+        (
+            {"role": Role.mediator},
+            {"role": "mediator", "organization": "{other_org}"},
+            {"organization_id": "{org}"},
+            {"organization_id": "{other_org}"},
+        ),
+    ],
+)
+def test_role_and_scope_changes_are_audited_with_before_and_after(
+    admin_browser, make_user, make_org, start, form, before, after
+):
     org, other_org = make_org(), make_org()
     ids = {"{org}": org.id, "{other_org}": other_org.id}
     user = make_user(organization=org if start["role"] == Role.mediator else None, **start)
@@ -363,11 +416,14 @@ def test_a_display_name_change_is_audited_without_the_name(admin_browser, make_u
     assert db.session.get(User, user.id).display_name == "张三丰"
 
 
-@pytest.mark.parametrize(("form", "message"), [
-    ({"role": "mediator", "organization": ""}, "该角色须隶属一个组织"),
-    ({"role": "coordinator", "region": "999999"}, "未知的行政区划代码"),
-    ({"role": "no-such-role"}, "不是有效的选择"),
-])
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"role": "mediator", "organization": ""}, "该角色须隶属一个组织"),
+        ({"role": "coordinator", "region": "999999"}, "未知的行政区划代码"),
+        ({"role": "no-such-role"}, "不是有效的选择"),
+    ],
+)
 def test_a_refused_edit_changes_nothing(admin_browser, make_user, form, message):
     user = make_user(role=Role.coordinator)
     db.session.commit()
@@ -402,8 +458,10 @@ def test_ended_sessions_are_pruned_a_day_later(make_user):
 
     user = make_user()
     now = utcnow()
-    rows = {name: sessions.start_session(user, timedelta(hours=10))[1]
-            for name in ("live", "expired_2d", "expired_1h", "revoked_2d", "revoked_1h")}
+    rows = {
+        name: sessions.start_session(user, timedelta(hours=10))[1]
+        for name in ("live", "expired_2d", "expired_1h", "revoked_2d", "revoked_1h")
+    }
     for name, ended in (("expired_2d", timedelta(days=2)), ("expired_1h", timedelta(hours=1))):
         rows[name].created_at = rows[name].last_seen_at = now - ended - timedelta(hours=10)
         rows[name].expires_at = now - ended

@@ -17,8 +17,9 @@ from tests.factories import PASSWORD
 
 
 def audit_rows(action: str, username: str) -> list[AuditEntry]:
-    return list(db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.action == action, AuditEntry.username == username)))
+    return list(
+        db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action, AuditEntry.username == username))
+    )
 
 
 def test_sign_in_through_the_page_is_audited(client, make_user):
@@ -90,30 +91,40 @@ def test_sign_in_attempts_are_rate_limited(client, make_user, strict_login_limit
 
 # --- the command line -----------------------------------------------------------------------------------
 
+
 def run_cli(app, args, stdin=""):
     return app.test_cli_runner().invoke(args=args, input=stdin)
 
 
 def test_users_create_reads_the_password_from_stdin(app, make_org):
     org = make_org()
-    result = run_cli(app, ["users", "create", "cli-mediator", "--role", "mediator", "--organization", str(org.id),
-                           "--password-stdin"], "a-long-password-1\n")
+    result = run_cli(
+        app,
+        ["users", "create", "cli-mediator", "--role", "mediator", "--organization", str(org.id), "--password-stdin"],
+        "a-long-password-1\n",
+    )
     assert result.exit_code == 0, result.output
     assert "created user cli-mediator" in result.output
     user = db.session.scalar(sa.select(User).where(User.username == "cli-mediator"))
     assert user.role == Role.mediator and user.organization_id == org.id
     assert user.password_hash.startswith("$argon2")
-    result = run_cli(app, ["users", "create", "cli-registrar", "--role", "registry_admin", "--region", "130000",
-                           "--password-stdin"], "a-long-password-2\n")
+    result = run_cli(
+        app,
+        ["users", "create", "cli-registrar", "--role", "registry_admin", "--region", "130000", "--password-stdin"],
+        "a-long-password-2\n",
+    )
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize(("args", "stdin", "message"), [
-    (["--role", "registry_admin"], "short\n", "password: 至少 10 个字符"),
-    (["--role", "mediator", "--organization", "999999"], "a-long-password-1\n", "organization: 未知的组织"),
-    (["--role", "mediator"], "a-long-password-1\n", "organization:"),
-    (["--role", "coordinator", "--region", "999999"], "a-long-password-1\n", "region: 未知的行政区划代码"),
-])
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["--role", "registry_admin"], "short\n", "password: 至少 10 个字符"),
+        (["--role", "mediator", "--organization", "999999"], "a-long-password-1\n", "organization: 未知的组织"),
+        (["--role", "mediator"], "a-long-password-1\n", "organization:"),
+        (["--role", "coordinator", "--region", "999999"], "a-long-password-1\n", "region: 未知的行政区划代码"),
+    ],
+)
 def test_users_create_fails_clearly(app, args, stdin, message):
     result = run_cli(app, ["users", "create", "cli-bad", *args, "--password-stdin"], stdin)
     assert result.exit_code == 2

@@ -43,8 +43,12 @@ TOKEN_URL = "/api/v1/auth/token"
 @pytest.fixture
 def lock_rules(app, monkeypatch):
     """The production defaults of the account lock (the suite's app sets LOGIN_LOCK_AFTER high)."""
-    for key, value in {"LOGIN_LOCK_AFTER": 5, "LOGIN_LOCK_MINUTES": 1, "LOGIN_LOCK_MAX_MINUTES": 30,
-                       "LOGIN_LOCK_MEMORY_HOURS": 24}.items():
+    for key, value in {
+        "LOGIN_LOCK_AFTER": 5,
+        "LOGIN_LOCK_MINUTES": 1,
+        "LOGIN_LOCK_MAX_MINUTES": 30,
+        "LOGIN_LOCK_MEMORY_HOURS": 24,
+    }.items():
         monkeypatch.setitem(app.config, key, value)
 
 
@@ -83,14 +87,20 @@ def waits(response, seconds: int) -> bool:
 
 
 def audit_count(action: str, username: str, **detail) -> int:
-    rows = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action,
-                                                          AuditEntry.username == username)).all()
+    rows = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == action, AuditEntry.username == username)
+    ).all()
     return sum(all(row.detail.get(k) == v for k, v in detail.items()) for row in rows)
 
 
 def lock_notices(admin) -> list[str]:
-    return list(db.session.scalars(sa.select(Notification.message).where(
-        Notification.user_id == admin.id, Notification.kind == "sign_in_throttled").order_by(Notification.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Notification.message)
+            .where(Notification.user_id == admin.id, Notification.kind == "sign_in_throttled")
+            .order_by(Notification.id)
+        )
+    )
 
 
 FAILED = {"page": 422, "api": 401}
@@ -99,7 +109,8 @@ SIGNED_IN = {"page": 302, "api": 201}
 
 @pytest.mark.parametrize("via", ["page", "api"])
 def test_eighty_wrong_passwords_from_eight_addresses_then_the_right_one_is_refused(
-        client, make_user, lock_rules, clock, via):
+    client, make_user, lock_rules, clock, via
+):
     user = make_user()
     db.session.commit()
     statuses = [attempt(client, via, user.username, f"guess-{n}", ADDRESSES[n % 8]).status_code for n in range(80)]
@@ -113,8 +124,7 @@ def test_eighty_wrong_passwords_from_eight_addresses_then_the_right_one_is_refus
         assert set(right.json) == {"code", "status", "error", "message"} and right.json["code"] == 429
         assert right.json["error"] == "sign_in_locked"
         assert "access_token" not in text
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == user.id)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id)) == 0
     assert client.get("/registry/studios").status_code == 302  # no session either
     assert audit_count("sign_in", user.username) == 0
     assert audit_count("sign_in_failed", user.username) == 81  # every attempt, the 76 refused ones marked
@@ -137,8 +147,11 @@ def test_each_further_lock_doubles_up_to_the_cap(client, make_user, lock_rules, 
         last_second = attempt(client, "api", user.username, PASSWORD)
         assert last_second.status_code == 429 and last_second.json["message"] == refused_for(1)
         clock.shift(1)
-    locks = db.session.scalars(sa.select(AuditEntry.detail).where(
-        AuditEntry.action == "sign_in_throttled", AuditEntry.username == user.username).order_by(AuditEntry.id))
+    locks = db.session.scalars(
+        sa.select(AuditEntry.detail)
+        .where(AuditEntry.action == "sign_in_throttled", AuditEntry.username == user.username)
+        .order_by(AuditEntry.id)
+    )
     assert [d["locked_minutes"] for d in locks] == [1, 2, 4, 8, 16, 30, 30]
     # the right password after the last lock: accepted, and the backoff starts again at 1 minute
     assert attempt(client, "api", user.username, PASSWORD).status_code == 201
@@ -175,9 +188,11 @@ def test_login_page_and_token_endpoint_share_one_ceiling_per_address(client, mak
     try:
         names = [make_user().username for _ in range(5)]
         db.session.commit()
-        first = [attempt(client, "page", names[0], "wrong-1", "127.0.2.1").status_code,
-                 attempt(client, "api", names[1], "wrong-2", "127.0.2.1").status_code,
-                 attempt(client, "page", names[2], "wrong-3", "127.0.2.1").status_code]
+        first = [
+            attempt(client, "page", names[0], "wrong-1", "127.0.2.1").status_code,
+            attempt(client, "api", names[1], "wrong-2", "127.0.2.1").status_code,
+            attempt(client, "page", names[2], "wrong-3", "127.0.2.1").status_code,
+        ]
         assert first == [422, 401, 422]
         over = attempt(client, last, names[3], PASSWORD, "127.0.2.1")
         assert over.status_code == 429 and int(over.headers["Retry-After"]) > 0
@@ -218,8 +233,9 @@ def test_a_name_nobody_has_is_audited_but_not_announced(client, make_user, lock_
 
 
 @pytest.mark.parametrize("via", ["page", "api"])
-def test_an_unknown_name_gets_the_same_answers_and_the_same_work(client, make_user, lock_rules, clock,
-                                                                 monkeypatch, via):
+def test_an_unknown_name_gets_the_same_answers_and_the_same_work(
+    client, make_user, lock_rules, clock, monkeypatch, via
+):
     """Same statuses, bodies and Retry-After for a real account and a made-up name, and the same number of
     argon2 verifications (the timing): five checked attempts, none while locked."""
     verifications = []
@@ -271,11 +287,11 @@ def test_an_unreachable_storage_refuses_with_503_not_500(client, app, make_user,
     monkeypatch.setitem(app.extensions, throttle.EXTENSION, dead)
     response = attempt(client, "api", user.username, PASSWORD)
     assert response.status_code == 503 and response.json["code"] == 503
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == user.id)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id)) == 0
 
 
 # --- shared storage: two app instances (two workers) ----------------------------------------------------
+
 
 @pytest.fixture
 def two_workers(app, tmp_path):
@@ -286,9 +302,16 @@ def two_workers(app, tmp_path):
 
     def build(storage_uri: str):
         url = f"sqlite:///{tmp_path / 'workers.db'}"
-        config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_STORAGE_URI": storage_uri,
-                  "LOGIN_LOCK_AFTER": 5, "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 64,
-                  "WTF_CSRF_ENABLED": False, **TEST_KEYS}
+        config = {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_STORAGE_URI": storage_uri,
+            "LOGIN_LOCK_AFTER": 5,
+            "PASSWORD_HASH_TIME_COST": 1,
+            "PASSWORD_HASH_MEMORY_COST": 64,
+            "WTF_CSRF_ENABLED": False,
+            **TEST_KEYS,
+        }
         apps = [create_app(config), create_app(config)]
         with apps[0].app_context():
             db.create_all()
@@ -314,8 +337,10 @@ def test_the_count_is_shared_by_workers_on_redis_only(two_workers, storage_uri, 
         assert statuses == [401] * 5
         # the fifth failure (two in one worker, three in the other) locked the name for both, or for none
         expected = 429 if shared else 401
-        assert [attempt(a, "api", name, "wrong").status_code, attempt(b, "api", name, "wrong").status_code] \
-            == [expected, expected]
+        assert [attempt(a, "api", name, "wrong").status_code, attempt(b, "api", name, "wrong").status_code] == [
+            expected,
+            expected,
+        ]
     finally:
         for worker in (first, second):
             with worker.app_context():
@@ -340,9 +365,25 @@ def gunicorn_log(tmp_path, *args: str, env_extra: dict[str, str]) -> str:
     env.update({"PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]), **env_extra})
     log_path = tmp_path / f"gunicorn-{uuid.uuid4().hex[:6]}.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-                                    "-b", "127.0.0.1:0", "--log-level", "info", *args, "tiny_wsgi:app"],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "gunicorn.conf.py"),
+                "-b",
+                "127.0.0.1:0",
+                "--log-level",
+                "info",
+                *args,
+                "tiny_wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 60
             while "Booting worker" not in log_path.read_text() and time.monotonic() < deadline:
@@ -358,12 +399,15 @@ def gunicorn_log(tmp_path, *args: str, env_extra: dict[str, str]) -> str:
     return log_path.read_text()
 
 
-@pytest.mark.parametrize(("args", "env", "warning"), [
-    ((), {"WEB_CONCURRENCY": "2"}, "memory:// and 2 workers run"),  # the default storage; workers from the env
-    (("-w", "3"), {"MEDIATION_HUB_RATELIMIT_STORAGE_URI": "memory://"}, "memory:// and 3 workers run"),
-    (("-w", "1"), {}, None),  # one process counts for the whole hub (make run's is not even gunicorn)
-    (("-w", "3"), {"MEDIATION_HUB_RATELIMIT_STORAGE_URI": REDIS_URL}, None),  # shared by every worker
-])
+@pytest.mark.parametrize(
+    ("args", "env", "warning"),
+    [
+        ((), {"WEB_CONCURRENCY": "2"}, "memory:// and 2 workers run"),  # the default storage; workers from the env
+        (("-w", "3"), {"MEDIATION_HUB_RATELIMIT_STORAGE_URI": "memory://"}, "memory:// and 3 workers run"),
+        (("-w", "1"), {}, None),  # one process counts for the whole hub (make run's is not even gunicorn)
+        (("-w", "3"), {"MEDIATION_HUB_RATELIMIT_STORAGE_URI": REDIS_URL}, None),  # shared by every worker
+    ],
+)
 def test_gunicorn_warns_at_start_when_workers_would_count_alone(tmp_path, args, env, warning):
     log = gunicorn_log(tmp_path, *args, env_extra=env)
     assert "Booting worker" in log  # the hook runs before the first worker starts
@@ -377,10 +421,14 @@ def test_gunicorn_warns_at_start_when_workers_would_count_alone(tmp_path, args, 
 
 # --- settings ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"LOGIN_LOCK_AFTER": "0"}, "must be at least 1"),
-    ({"LOGIN_LOCK_MINUTES": "10", "LOGIN_LOCK_MAX_MINUTES": "5"}, "LOGIN_LOCK_MAX_MINUTES must not be below"),
-])
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"LOGIN_LOCK_AFTER": "0"}, "must be at least 1"),
+        ({"LOGIN_LOCK_MINUTES": "10", "LOGIN_LOCK_MAX_MINUTES": "5"}, "LOGIN_LOCK_MAX_MINUTES must not be below"),
+    ],
+)
 def test_lock_settings_that_cannot_work_refuse_to_start(tmp_path, monkeypatch, env, message):
     for key, value in env.items():
         monkeypatch.setenv(f"MEDIATION_HUB_{key}", value)

@@ -36,8 +36,9 @@ def test_password_gives_a_token_that_works(client, make_user):
     assert timedelta(hours=11, minutes=59) < expires - before <= timedelta(hours=12, minutes=1)  # TOKEN_TTL 12 h
     ok = client.get("/api/v1/organizations", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert ok.status_code == 200
-    entry = db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.action == "token_issued", AuditEntry.user_id == user.id)).one()
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "token_issued", AuditEntry.user_id == user.id)
+    ).one()
     assert entry.username == user.username and before - timedelta(seconds=5) <= entry.at <= datetime.now(UTC)
     assert entry.at.utcoffset() == timedelta(0)
     assert body["access_token"] not in repr(entry.detail)
@@ -48,8 +49,14 @@ def test_wrong_password_gives_401_and_an_audited_failure(client, make_user):
     db.session.commit()
     response = client.post("/api/v1/auth/token", json={"username": user.username, "password": "not-the-password"})
     assert_401(response, challenge=False)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "sign_in_failed", AuditEntry.username == user.username)) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "sign_in_failed", AuditEntry.username == user.username)
+        )
+        == 1
+    )
 
 
 def _token_for(make_user, ttl=timedelta(hours=1)):
@@ -90,8 +97,14 @@ def test_delete_revokes_the_presented_token(client, make_user):
     assert_401(client.get("/api/v1/studios", headers=headers))
     db.session.refresh(token)
     assert token.revoked_at is not None
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "token_revoked", AuditEntry.target_id == str(token.id))) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "token_revoked", AuditEntry.target_id == str(token.id))
+        )
+        == 1
+    )
 
 
 def test_tokens_are_stored_hashed(make_user):

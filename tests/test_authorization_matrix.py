@@ -39,6 +39,7 @@ world = authz_world.world
 
 # --- running one cell ---------------------------------------------------------------------------------------
 
+
 def _signed_in_client(app, user_id: int | None):
     from mediation_hub.auth.models import User
     from tests.conftest import sign_in_client
@@ -87,8 +88,12 @@ def answer_of(response) -> object:
 
 # --- the tests ------------------------------------------------------------------------------------------
 
-CELLS = [pytest.param(row, role, scope, id=f"{row.id} | {role} | {scope}")
-         for row in table.ROWS for role in table.ROLES for scope in ("in", "out")]
+CELLS = [
+    pytest.param(row, role, scope, id=f"{row.id} | {role} | {scope}")
+    for row in table.ROWS
+    for role in table.ROLES
+    for scope in ("in", "out")
+]
 
 
 @pytest.mark.parametrize(("row", "role", "scope"), CELLS)
@@ -99,8 +104,12 @@ def test_cell(app, world, row, role, scope):
     assert answer_of(response) == expected, response.get_data(as_text=True)[:500]
 
 
-LIST_CELLS = [pytest.param(url, record, item, role, id=f"{url} | {role}")
-              for url, record, item in table.LISTS for role in table.ROLES if role != "anonymous"]
+LIST_CELLS = [
+    pytest.param(url, record, item, role, id=f"{url} | {role}")
+    for url, record, item in table.LISTS
+    for role in table.ROLES
+    if role != "anonymous"
+]
 
 
 @pytest.mark.parametrize(("url", "record", "item", "role"), LIST_CELLS)
@@ -118,8 +127,12 @@ def test_list_shows_exactly_the_reachable_records(app, world, url, record, item,
         assert (record_id in shown) == reachable, f"{scope} record {record}={record_id}: reachable={reachable}"
 
 
-PAGE_LIST_CELLS = [pytest.param(url, text, item, role, id=f"{url} | {role}")
-                   for url, text, item in table.PAGE_LISTS for role in table.ROLES if role != "anonymous"]
+PAGE_LIST_CELLS = [
+    pytest.param(url, text, item, role, id=f"{url} | {role}")
+    for url, text, item in table.PAGE_LISTS
+    for role in table.ROLES
+    if role != "anonymous"
+]
 
 
 @pytest.mark.parametrize(("url", "text", "item", "role"), PAGE_LIST_CELLS)
@@ -137,14 +150,21 @@ def test_page_names_exactly_the_reachable_records(app, world, url, text, item, r
 
 
 def _api_calls(app) -> set[tuple[str, str]]:
-    return {(method, rule.rule) for rule in app.url_map.iter_rules() if rule.rule.startswith(API_PREFIX + "/")
-            for method in rule.methods - IGNORED_METHODS}
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(API_PREFIX + "/")
+        for method in rule.methods - IGNORED_METHODS
+    }
 
 
 def _page_calls(app) -> set[tuple[str, str]]:
-    return {(method, rule.endpoint) for rule in app.url_map.iter_rules()
-            if not rule.rule.startswith(API_PREFIX + "/") and rule.endpoint not in NOT_PAGES
-            for method in rule.methods - IGNORED_METHODS}
+    return {
+        (method, rule.endpoint)
+        for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith(API_PREFIX + "/") and rule.endpoint not in NOT_PAGES
+        for method in rule.methods - IGNORED_METHODS
+    }
 
 
 def test_every_api_call_has_a_row(app):
@@ -162,6 +182,7 @@ def test_every_page_has_a_row(app):
 def test_every_row_names_a_real_call(app):
     """A row for a call that no longer exists is stale (it would pass while proving nothing)."""
     api, pages = _api_calls(app), _page_calls(app)
-    stale = [row.id for row in table.ROWS
-             if (row.method, row.rule) not in api and (row.method, row.endpoint) not in pages]
+    stale = [
+        row.id for row in table.ROWS if (row.method, row.rule) not in api and (row.method, row.endpoint) not in pages
+    ]
     assert not stale, stale

@@ -54,9 +54,16 @@ def smoke_results(smoke_database, tmp_path_factory):
             src.backup(dst)  # not a file copy: the database runs in WAL mode, recent pages sit in its -wal file
         return ("--database-url", f"sqlite:///{target}")
 
-    processes = {name: subprocess.Popen(
-        [sys.executable, "-m", f"bench.{name}", "--smoke", "--out", str(outs[name]), *own_copy(name)],
-        cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in SCRIPTS}
+    processes = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", f"bench.{name}", "--smoke", "--out", str(outs[name]), *own_copy(name)],
+            cwd=str(ROOT),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in SCRIPTS
+    }
     results = {}
     for name, process in processes.items():
         try:
@@ -64,10 +71,16 @@ def smoke_results(smoke_database, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             stdout, stderr = process.communicate()
-        results[name] = {"returncode": process.returncode, "stderr": stderr[-3000:], "stdout": stdout[-2000:],
-                         "out": outs[name],
-                         "tables": {path.name.split("-smoke")[0]: json.loads(path.read_text(encoding="utf-8"))
-                                    for path in sorted(outs[name].glob("*.json"))}}
+        results[name] = {
+            "returncode": process.returncode,
+            "stderr": stderr[-3000:],
+            "stdout": stdout[-2000:],
+            "out": outs[name],
+            "tables": {
+                path.name.split("-smoke")[0]: json.loads(path.read_text(encoding="utf-8"))
+                for path in sorted(outs[name].glob("*.json"))
+            },
+        }
     return results
 
 
@@ -82,8 +95,11 @@ def test_rates_smoke(smoke_results):
     result = script_tables(smoke_results, "rates")["rates"]
     totals = result["rows"][0]
     assert totals["api_p50_ms"] > 0 and totals["baseline_p50_ms"] > 0 and totals["received"] > 0
-    assert {row["query"] for row in result["rows"]} == {"rates 130000 2025", "rates 130000 2025 by month",
-                                                        "rates 130000 2025 by region"}
+    assert {row["query"] for row in result["rows"]} == {
+        "rates 130000 2025",
+        "rates 130000 2025 by month",
+        "rates 130000 2025 by region",
+    }
     out = smoke_results["rates"]["out"]
     assert next(out.glob("rates-smoke-*.md")).read_text(encoding="utf-8").startswith("# Rates")
 
@@ -113,15 +129,24 @@ def test_import_rate_smoke(smoke_results):
 def test_documents_smoke(tmp_path):
     """bench.documents on its own (it builds its SQLite database through the services): agreements and 卷宗
     issued and printed, beside the plain-text baselines."""
-    completed = subprocess.run([sys.executable, "-m", "bench.documents", "--smoke", "--out", str(tmp_path)],
-                               cwd=str(ROOT), capture_output=True, text=True, timeout=300, check=False)
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.documents", "--smoke", "--out", str(tmp_path)],
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     result = json.loads(next(tmp_path.glob("documents-smoke-*.json")).read_text(encoding="utf-8"))
     assert [(row["document"], row["measure"]) for row in result["rows"]] == [
-        ("agreement (人民调解协议书)", "issue (full path)"), ("agreement (人民调解协议书)", "render only"),
+        ("agreement (人民调解协议书)", "issue (full path)"),
+        ("agreement (人民调解协议书)", "render only"),
         ("baseline: plain text like the agreement", "render only"),
-        ("file (卷宗)", "issue (full path)"), ("file (卷宗)", "render only"),
-        ("baseline: plain text like the file", "render only")]
+        ("file (卷宗)", "issue (full path)"),
+        ("file (卷宗)", "render only"),
+        ("baseline: plain text like the file", "render only"),
+    ]
     assert all(row["p50_ms"] > 0 and row["docs"] > 0 for row in result["rows"])
     assert all(row["pages"] >= 2 for row in result["rows"] if "file" in row["document"])
     assert result["rows"][0]["target"].startswith("p95 ≤ 300 ms: ")
@@ -129,16 +154,34 @@ def test_documents_smoke(tmp_path):
 
 
 def test_generator_smoke_command(tmp_path):
-    completed = subprocess.run([sys.executable, "-m", "bench.generate", "--smoke", "--cases", "200",
-                                "--database-url", f"sqlite:///{tmp_path / 'g.db'}"], cwd=str(ROOT),
-                               capture_output=True, text=True, timeout=300, check=False)
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.generate",
+            "--smoke",
+            "--cases",
+            "200",
+            "--database-url",
+            f"sqlite:///{tmp_path / 'g.db'}",
+        ],
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "cases                               200" in completed.stdout
 
 
 def test_generator_is_deterministic_for_a_seed(app):
-    regions = [(c, n, getattr(lv, "value", lv), p, pr) for c, n, lv, p, pr in db.session.execute(
-        sa.select(Region.code, Region.name, Region.level, Region.parent_code, Region.province_code))]
+    regions = [
+        (c, n, getattr(lv, "value", lv), p, pr)
+        for c, n, lv, p, pr in db.session.execute(
+            sa.select(Region.code, Region.name, Region.level, Region.parent_code, Region.province_code)
+        )
+    ]
     workdays = dict(db.session.execute(sa.select(CalendarDay.day, CalendarDay.is_workday)).all())
     keys = {name: app.config[name] for name in ("PII_KEY", "LOOKUP_KEY")}
 

@@ -74,12 +74,22 @@ def _open_pending_proposal(page, code: str) -> None:
 def test_hebei_proposes_a_member_and_beijing_and_tianjin_confirm(page, sign_in, make_user, agreement_code):
     """河北 adds 石家庄 to a 北京–天津–保定 agreement: it is a proposal until 北京 and 天津 have confirmed
     (河北 coordinates both 保定 and 石家庄, so its own confirmation is given by proposing)."""
-    create_agreement(SYSTEM, {"code": agreement_code, "name": "京津保调解协作(浏览器测试)",
-                              "kind": AgreementKind.pairing, "scope": AgreementScope.mediation,
-                              "member_codes": ["110000", "120000", "130600"], "signed_on": date(2025, 1, 10)})
+    create_agreement(
+        SYSTEM,
+        {
+            "code": agreement_code,
+            "name": "京津保调解协作(浏览器测试)",
+            "kind": AgreementKind.pairing,
+            "scope": AgreementScope.mediation,
+            "member_codes": ["110000", "120000", "130600"],
+            "signed_on": date(2025, 1, 10),
+        },
+    )
     tag = agreement_code.lower()
-    hebei, beijing, tianjin = (make_user(role="coordinator", region_code=region, username=f"{name}-{tag}").username
-                               for name, region in (("hb", "130000"), ("bj", "110000"), ("tj", "120000")))
+    hebei, beijing, tianjin = (
+        make_user(role="coordinator", region_code=region, username=f"{name}-{tag}").username
+        for name, region in (("hb", "130000"), ("bj", "110000"), ("tj", "120000"))
+    )
     db.session.commit()  # and touch no loaded object afterwards: a read would hold SQLite's shared lock
 
     sign_in(hebei, PASSWORD)

@@ -55,10 +55,20 @@ def provisional_2027():
     """2027 provisional for the test, whatever the installed package knows; afterwards the rows it had."""
     record = db.session.get(CalendarYear, YEAR)
     saved_year = {c.key: getattr(record, c.key) for c in CalendarYear.__table__.columns} if record else None
-    saved_days = [row._asdict() for row in db.session.execute(
-        sa.select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.note).where(_days_of(YEAR)))]
-    write_year(YEAR, provisional_holidays(YEAR), [], status=YearStatus.provisional, source=PROVISIONAL_BASIS,
-               source_version="holidays")
+    saved_days = [
+        row._asdict()
+        for row in db.session.execute(
+            sa.select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.note).where(_days_of(YEAR))
+        )
+    ]
+    write_year(
+        YEAR,
+        provisional_holidays(YEAR),
+        [],
+        status=YearStatus.provisional,
+        source=PROVISIONAL_BASIS,
+        source_version="holidays",
+    )
     db.session.commit()
     yield
     db.session.rollback()
@@ -71,8 +81,9 @@ def provisional_2027():
     db.session.commit()
 
 
-def test_administrator_previews_and_loads_the_notice_for_next_year(provisional_2027, page, sign_in, make_case,
-                                                                     make_org):
+def test_administrator_previews_and_loads_the_notice_for_next_year(
+    provisional_2027, page, sign_in, make_case, make_org
+):
     tag = uuid.uuid4().hex[:6]
     # Accepted 2026-12-07: 30 days after is Wednesday 2027-01-06, a working day of the provisional 2027.
     with time_machine.travel(datetime(2026, 12, 7, 10, tzinfo=SHANGHAI), tick=False):
@@ -97,10 +108,18 @@ def test_administrator_previews_and_loads_the_notice_for_next_year(provisional_2
     preview = page.locator("section.calendar-preview")
     preview.wait_for()
     assert "尚未保存" in preview.inner_text()
-    changed = {row.get_attribute("data-day"): row.inner_text()
-               for row in preview.locator("table.days-changed tbody tr").all()}
-    assert sorted(changed) == ["2027-01-06", "2027-02-11", "2027-02-20", "2027-05-05", "2027-10-06",
-                               "2027-10-07", "2027-10-09"]
+    changed = {
+        row.get_attribute("data-day"): row.inner_text() for row in preview.locator("table.days-changed tbody tr").all()
+    }
+    assert sorted(changed) == [
+        "2027-01-06",
+        "2027-02-11",
+        "2027-02-20",
+        "2027-05-05",
+        "2027-10-06",
+        "2027-10-07",
+        "2027-10-09",
+    ]
     assert re.sub(r"\s+", " ", changed["2027-01-06"]) == "2027-01-06（周三） 工作日 → 休息日"
     assert re.sub(r"\s+", " ", changed["2027-02-20"]) == "2027-02-20（周六） 休息日 → 工作日"
     assert preview.locator("dd.days-changed-count").inner_text() == "7 天"

@@ -59,8 +59,7 @@ def nothing_runs_off(page) -> bool:
 
 def dialog_rows(page) -> dict[str, str]:
     rows = page.locator("dialog.confirm-dialog[open] .confirm-row")
-    return {rows.nth(i).locator("dt").inner_text(): rows.nth(i).locator("dd").inner_text()
-            for i in range(rows.count())}
+    return {rows.nth(i).locator("dt").inner_text(): rows.nth(i).locator("dd").inner_text() for i in range(rows.count())}
 
 
 @screens
@@ -80,9 +79,14 @@ def test_the_mediator_concludes_after_seeing_what_will_be_recorded(page, sign_in
     dialog = page.locator("dialog.confirm-dialog")
     expect(dialog).to_be_visible()
     assert dialog.locator("h2").inner_text() == "确认办结"
-    assert dialog_rows(page) == {"办结结果": "达成协议", "办结日期": today, "协议金额": "3500.00 元",
-                                 "协议内容": "被申请人于十五日内一次性赔偿维修费3500元", "是否已履行": "未知",
-                                 "协议形式": "书面协议"}
+    assert dialog_rows(page) == {
+        "办结结果": "达成协议",
+        "办结日期": today,
+        "协议金额": "3500.00 元",
+        "协议内容": "被申请人于十五日内一次性赔偿维修费3500元",
+        "是否已履行": "未知",
+        "协议形式": "书面协议",
+    }
     box = dialog.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= SCREENS[screen]["width"]  # the dialog fits the screen
     assert nothing_runs_off(page)
@@ -129,8 +133,10 @@ def test_declining_a_case_asks_too(page, sign_in, make_case, screen):
 
     dialog = page.locator("dialog.confirm-dialog")
     assert dialog.locator("h2").inner_text() == "确认不予受理"
-    assert dialog_rows(page) == {"不予受理理由": "已向人民法院起诉，不属于人民调解受理范围",
-                                 "不予受理日期": today_shanghai().isoformat()}
+    assert dialog_rows(page) == {
+        "不予受理理由": "已向人民法院起诉，不属于人民调解受理范围",
+        "不予受理日期": today_shanghai().isoformat(),
+    }
     page.keyboard.press("Escape")  # the same as 返回修改
     expect(dialog).to_be_hidden()
     assert status_of(case_id) == (CaseStatus.registered, None)
@@ -209,8 +215,9 @@ def test_declining_a_transfer_asks_first(page, sign_in, make_org, make_user, mak
 def test_without_javascript_the_forms_still_open_and_submit(chromium, live_server, make_case):
     """Progressive enhancement: no script, no dialog; the <details> buttons still open the forms and 办结 records."""
     case_id, username = committed_case(CaseStatus.in_mediation, make_case)
-    context = chromium.new_context(base_url=live_server, locale="zh-CN", java_script_enabled=False,
-                                   viewport=SCREENS["phone"])
+    context = chromium.new_context(
+        base_url=live_server, locale="zh-CN", java_script_enabled=False, viewport=SCREENS["phone"]
+    )
     try:
         page = context.new_page()
         page.set_default_timeout(10_000)

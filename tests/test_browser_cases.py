@@ -109,8 +109,10 @@ def test_mediator_registers_accepts_records_a_session_and_concludes_with_an_agre
     deadline = calendar_deadline(today_shanghai(), 30)
     left = (deadline.day - today_shanghai()).days
     mark = "（暂定）" if deadline.provisional else ""  # a window ending in a year whose notice is not out yet
-    assert page.inner_text("p.reminder-confirmation") == \
-        f"司法确认申请截止 {deadline.day.isoformat()}{mark}，剩余 {left} 天"
+    assert (
+        page.inner_text("p.reminder-confirmation")
+        == f"司法确认申请截止 {deadline.day.isoformat()}{mark}，剩余 {left} 天"
+    )
     # the next steps are offered; the running-case ones are gone
     actions = set(page.locator("details.action").evaluate_all("els => els.map(e => e.dataset.action)"))
     assert actions == {"apply_for_confirmation", "record_follow_up"}

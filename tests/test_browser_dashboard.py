@@ -17,15 +17,17 @@ QUERY = "region_code=130000&from=2026-03-01&to=2026-03-31&as_of=2026-03-31"
 
 
 @pytest.mark.browser
-def test_coordinator_sees_the_api_figures_and_rendered_charts(page, sign_in, make_org, make_user,
-                                                                make_case_history, api_as):
+def test_coordinator_sees_the_api_figures_and_rendered_charts(
+    page, sign_in, make_org, make_user, make_case_history, api_as
+):
     tag = uuid.uuid4().hex[:8]
     committee = make_org(name=f"容城测试调委会{tag}", region_code="130629")
     other = make_org(name=f"竞秀测试调委会{tag}", region_code="130602")
     # 3 registered in Hebei in March; concluded: 2 agreements, 1 no agreement -> success 2/3 = 66.7 %
     make_case_history(committee, registered=d(3, 2), accepted=d(3, 3), concluded=d(3, 10), outcome="agreement")
-    make_case_history(committee, registered=d(3, 4), accepted=d(3, 5), concluded=d(3, 12), outcome="agreement",
-                      category="forest_land")
+    make_case_history(
+        committee, registered=d(3, 4), accepted=d(3, 5), concluded=d(3, 12), outcome="agreement", category="forest_land"
+    )
     make_case_history(other, registered=d(3, 6), accepted=d(3, 7), concluded=d(3, 20), outcome="no_agreement")
     coordinator = make_user(role=Role.coordinator, region_code="130000", username=f"coord-dash-{tag}")
     username = coordinator.username
@@ -82,14 +84,17 @@ def test_chart_tooltips_show_under_the_strict_style_policy(page, sign_in, make_o
     sign_in(username, PASSWORD)
     page.goto(f"/reporting?{QUERY}")
     page.wait_for_load_state("networkidle")
-    shown = page.evaluate("""(ids) => {
+    shown = page.evaluate(
+        """(ids) => {
         window.__tips = {};
         for (const id of ids) {
             const chart = window.echarts.getInstanceByDom(document.getElementById(id));
             chart.on("showTip", () => { window.__tips[id] = true; });
         }
         return true;
-    }""", list(CHARTS))
+    }""",
+        list(CHARTS),
+    )
     assert shown
     for chart in CHARTS:
         page.locator(f"#{chart}").scroll_into_view_if_needed()

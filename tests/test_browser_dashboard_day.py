@@ -20,12 +20,25 @@ CHARTS = ("chart-category", "chart-month", "chart-region", "chart-flows", "chart
 QUERY = "region_code=130000&from=2026-01-01&to=2026-03-31&as_of=2026-03-31"
 SCREENS = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-              "device_scale_factor": 2},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
 }
 # Nine categories (long names among them) and a studio with a long name: a crowded axis on a phone.
-CATEGORIES = ("neighbour", "marriage_family", "contract", "labour", "forest_land", "housing_homestead", "traffic",
-              "land_expropriation", "property_management")
+CATEGORIES = (
+    "neighbour",
+    "marriage_family",
+    "contract",
+    "labour",
+    "forest_land",
+    "housing_homestead",
+    "traffic",
+    "land_expropriation",
+    "property_management",
+)
 
 
 @pytest.fixture(params=list(SCREENS))
@@ -72,9 +85,15 @@ def coordinator(make_org, make_studio, make_user, make_case_history):
     committee = make_org(name=f"竞秀看板调委会{tag}", region_code="130602")
     studio = make_studio(organization=committee, name=f"王大姐婚姻家庭纠纷调解工作室（竞秀区）{tag}")
     for index, category in enumerate(CATEGORIES):
-        make_case_history(committee, registered=d(2 + index % 2, 2 + index), accepted=d(2 + index % 2, 3 + index),
-                          concluded=d(3, 15 + index), outcome="agreement" if index % 3 else "no_agreement",
-                          category=category, studio=studio if index < 4 else None)
+        make_case_history(
+            committee,
+            registered=d(2 + index % 2, 2 + index),
+            accepted=d(2 + index % 2, 3 + index),
+            concluded=d(3, 15 + index),
+            outcome="agreement" if index % 3 else "no_agreement",
+            category=category,
+            studio=studio if index < 4 else None,
+        )
     user = make_user(role=Role.coordinator, region_code="130000", username=f"coord-day-{tag}")
     username = user.username
     db.session.commit()
@@ -114,13 +133,21 @@ LAYOUT = """(ids) => ids.map((id) => {
 
 
 def _intersect(a: dict, b: dict) -> bool:
-    return (a["x"] < b["x"] + b["width"] - 0.5 and b["x"] < a["x"] + a["width"] - 0.5
-            and a["y"] < b["y"] + b["height"] - 0.5 and b["y"] < a["y"] + a["height"] - 0.5)
+    return (
+        a["x"] < b["x"] + b["width"] - 0.5
+        and b["x"] < a["x"] + a["width"] - 0.5
+        and a["y"] < b["y"] + b["height"] - 0.5
+        and b["y"] < a["y"] + a["height"] - 0.5
+    )
 
 
 def _inside(box: dict, width: float, height: float) -> bool:
-    return box["x"] >= -1 and box["y"] >= -1 and box["x"] + box["width"] <= width + 1 \
+    return (
+        box["x"] >= -1
+        and box["y"] >= -1
+        and box["x"] + box["width"] <= width + 1
         and box["y"] + box["height"] <= height + 1
+    )
 
 
 @pytest.mark.browser
@@ -184,8 +211,9 @@ def test_chart_legends_and_labels_do_not_overlap(screen, coordinator):
         for axis in layout["axes"]:
             assert _inside(axis, layout["width"], layout["height"]), (chart, axis)
             assert not _intersect(legend, axis), (chart, legend, axis)
-    option = page.evaluate("() => window.echarts.getInstanceByDom(document.getElementById('chart-category'))"
-                           ".getOption()")
+    option = page.evaluate(
+        "() => window.echarts.getInstanceByDom(document.getElementById('chart-category')).getOption()"
+    )
     assert option["legend"][0]["type"] == "scroll" and option["legend"][0]["bottom"] == 0
     label = option["xAxis"][0]["axisLabel"]
     assert label["overflow"] == "truncate"
@@ -200,8 +228,10 @@ def test_phone_turned_to_desktop_width_redraws_the_charts(screen, coordinator):
     _sign_in(page, coordinator)
     page.goto(f"/reporting?{QUERY}")
     page.wait_for_load_state("networkidle")
-    rotate = "() => window.echarts.getInstanceByDom(document.getElementById('chart-category')).getOption()" \
-             ".xAxis[0].axisLabel.rotate"
+    rotate = (
+        "() => window.echarts.getInstanceByDom(document.getElementById('chart-category')).getOption()"
+        ".xAxis[0].axisLabel.rotate"
+    )
     assert page.evaluate(rotate) == 45
     page.set_viewport_size({"width": 1100, "height": 800})
     page.wait_for_function(f"() => ({rotate})() === 30")

@@ -54,8 +54,9 @@ def test_mediator_downloads_the_agreement_and_prints_the_file(page, sign_in, mak
     assert number in text and f"王甲{tag}" in text and f"赵乙{tag}" in text and "被申请人赔偿维修费" in text
     assert "（2026）浏测调字第1号" in text
     assert applicant["id_number"] in text  # the paper the parties sign carries the full numbers
-    audited = db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.action == "document_with_numbers", AuditEntry.target_id == str(case_id))).all()
+    audited = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "document_with_numbers", AuditEntry.target_id == str(case_id))
+    ).all()
     assert [entry.detail["kind"] for entry in audited] == ["agreement"]
     db.session.remove()
 

@@ -21,7 +21,8 @@ CASES = 25
 
 
 def test_mediator_exports_a_long_list_watches_the_progress_and_downloads_the_file(
-        page, sign_in, app, make_case, monkeypatch, tmp_path):
+    page, sign_in, app, make_case, monkeypatch, tmp_path
+):
     monkeypatch.setitem(app.config, "EXPORT_STREAM_ROWS", 10)
     monkeypatch.setitem(app.config, "EXPORT_DIR", str(tmp_path / "exports"))
     monkeypatch.setattr(exports, "PROGRESS_EVERY", 5)
@@ -47,7 +48,8 @@ def test_mediator_exports_a_long_list_watches_the_progress_and_downloads_the_fil
     assert "/exports/" in page.url
     page.wait_for_function(  # the bar moves while the file is written (polled by js/export.js)
         "() => Number(document.getElementById('export-rows').textContent) > 0"
-        " && document.getElementById('export-bar').value < 100")
+        " && document.getElementById('export-bar').value < 100"
+    )
     assert page.locator("#export-status").inner_text() == "生成中"
     assert page.locator("#export-download").count() == 0
 
@@ -57,8 +59,7 @@ def test_mediator_exports_a_long_list_watches_the_progress_and_downloads_the_fil
     assert f"文件已生成：共 {CASES} 行。" in page.locator("#export-ready").inner_text()
     with page.expect_download() as download:
         page.click("#export-download")
-    assert download.value.suggested_filename.startswith("cases-") and download.value.suggested_filename.endswith(
-        ".csv")
+    assert download.value.suggested_filename.startswith("cases-") and download.value.suggested_filename.endswith(".csv")
     lines = download.value.path().read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("案件编号,") and len(lines) == CASES + 1
     assert {line.split(",")[0] for line in lines[1:]} == numbers

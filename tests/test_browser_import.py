@@ -23,17 +23,21 @@ pytestmark = pytest.mark.browser
 EXTRA_ROWS = 1200  # several batches, so the page polls a running import before it ends
 
 
-def test_administrator_uploads_a_file_and_sees_progress_summary_and_failed_rows(page, sign_in, app, monkeypatch,
-                                                                               tmp_path):
+def test_administrator_uploads_a_file_and_sees_progress_summary_and_failed_rows(
+    page, sign_in, app, monkeypatch, tmp_path
+):
     monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
     tag = uuid.uuid4().hex[:6]
-    org = registry.create_organization(SYSTEM, {"name": f"导入测试调解委员会{tag}", "region_code": "110105",
-                                                "kind": OrgKind.people_mediation_committee})
+    org = registry.create_organization(
+        SYSTEM,
+        {"name": f"导入测试调解委员会{tag}", "region_code": "110105", "kind": OrgKind.people_mediation_committee},
+    )
     org_id, username = org.id, f"admin-{tag}"
     create_user(SYSTEM, username=username, password=PASSWORD, role=Role.admin)
     db.session.commit()
     rows = sample_rows(prefix=f"{tag}-J") + [
-        row(f"{tag}-X{i:05d}", 申请人证件号码=valid_id_number(sequence=i % 1000)) for i in range(EXTRA_ROWS)]
+        row(f"{tag}-X{i:05d}", 申请人证件号码=valid_id_number(sequence=i % 1000)) for i in range(EXTRA_ROWS)
+    ]
     path = write_xlsx(tmp_path / f"去年案件-{tag}.xlsx", rows)
 
     sign_in(username, PASSWORD)
@@ -53,8 +57,7 @@ def test_administrator_uploads_a_file_and_sees_progress_summary_and_failed_rows(
     assert f"导入完成：共 {total} 行，导入 {total - 4} 行，跳过 0 行，失败 4 行。" in summary
     failed = page.locator("table.import-failures tbody tr")
     assert failed.count() == 4
-    assert failed.nth(0).inner_text().split("\t") == [
-        "4", f"{tag}-J003", "申请人证件号码", "身份证号码校验位错误"]
+    assert failed.nth(0).inner_text().split("\t") == ["4", f"{tag}-J003", "申请人证件号码", "身份证号码校验位错误"]
     assert failed.nth(3).inner_text().split("\t")[:3] == ["7", f"{tag}-J001", "原系统案号"]
 
     with page.expect_download() as download:

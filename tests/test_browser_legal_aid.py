@@ -22,10 +22,12 @@ pytestmark = pytest.mark.browser
 
 def test_tianjin_hands_over_and_baoding_grants(page, sign_in):
     tag = uuid.uuid4().hex[:6]
-    tianjin = registry.create_organization(SYSTEM, {"name": f"天津市和平区法律援助中心{tag}",
-                                                    "kind": OrgKind.legal_aid_centre, "region_code": "120101"})
-    baoding = registry.create_organization(SYSTEM, {"name": f"保定市竞秀区法律援助中心{tag}",
-                                                    "kind": OrgKind.legal_aid_centre, "region_code": "130602"})
+    tianjin = registry.create_organization(
+        SYSTEM, {"name": f"天津市和平区法律援助中心{tag}", "kind": OrgKind.legal_aid_centre, "region_code": "120101"}
+    )
+    baoding = registry.create_organization(
+        SYSTEM, {"name": f"保定市竞秀区法律援助中心{tag}", "kind": OrgKind.legal_aid_centre, "region_code": "130602"}
+    )
     db.session.commit()
     baoding_name = baoding.name
     tj_user, bd_user = committed_officer(tianjin.id), committed_officer(baoding.id)
@@ -73,7 +75,7 @@ def test_tianjin_hands_over_and_baoding_grants(page, sign_in):
     assert "通办转入" in row.inner_text()
     row.locator(f"a:has-text('{number}')").click()
 
-    page.fill("#accept-form input[name='accept-accepted_on']", "2025-09-25")   # recorded after the fact
+    page.fill("#accept-form input[name='accept-accepted_on']", "2025-09-25")  # recorded after the fact
     page.locator("#accept-form button:has-text('受理')").click()
     page.wait_for_selector("#decide-form")
     page.check("#decide-form input[value=grant]")

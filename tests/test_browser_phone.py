@@ -73,9 +73,15 @@ def browse(chromium, live_server):
 
     def open_page(viewport: dict, username: str):
         phone = viewport["width"] < 700
-        context = chromium.new_context(base_url=live_server, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                       viewport=viewport, is_mobile=phone, has_touch=phone,
-                                       device_scale_factor=2 if phone else 1)
+        context = chromium.new_context(
+            base_url=live_server,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            viewport=viewport,
+            is_mobile=phone,
+            has_touch=phone,
+            device_scale_factor=2 if phone else 1,
+        )
         contexts.append(context)
 
         def guard(route):
@@ -111,62 +117,112 @@ class World:
     mediator: str
     coordinator: str
     officer: str
-    late: int          # accepted 2026-03-02: due 2026-04-01, 250 days overdue on 2026-12-07
-    waiting: int       # registered 2026-12-05, not accepted yet: no deadline
-    due_today: int     # accepted Saturday 2026-11-07: due Monday 2026-12-07
-    soon: int          # accepted 2026-11-09: due Wednesday 2026-12-09, 2 days left
-    fresh: int         # accepted 2026-12-07: due Wednesday 2027-01-06, 30 days left
-    transfer: int      # from 保定 to this committee on 2026-12-07, to be answered by 2026-12-10
+    late: int  # accepted 2026-03-02: due 2026-04-01, 250 days overdue on 2026-12-07
+    waiting: int  # registered 2026-12-05, not accepted yet: no deadline
+    due_today: int  # accepted Saturday 2026-11-07: due Monday 2026-12-07
+    soon: int  # accepted 2026-11-09: due Wednesday 2026-12-09, 2 days left
+    fresh: int  # accepted 2026-12-07: due Wednesday 2027-01-06, 30 days left
+    transfer: int  # from 保定 to this committee on 2026-12-07, to be answered by 2026-12-10
 
 
 @pytest.fixture
-def world(frozen, make_org, make_user, make_case, make_routed_case, request_transfer_as, make_application,
-          make_officer):
+def world(
+    frozen, make_org, make_user, make_case, make_routed_case, request_transfer_as, make_application, make_officer
+):
     """A village-scale day in 朝阳区: one committee with five open cases (overdue, not yet accepted, due today, due
     in 2 days, just accepted) and two concluded ones, a transfer coming in from 保定, a 通办 application waiting in
     保定, and the accounts of a mediator, the Beijing coordinator and a 保定 legal-aid officer. Committed."""
     committee = make_org(name="朝阳区六里屯街道人民调解委员会", region_code="110105")
-    mediator = make_user(role=Role.mediator, organization=committee, username="wang-guilan",
-                         display_name="王桂兰")
-    coordinator = make_user(role=Role.coordinator, region_code="110000", username="beijing-coordinator",
-                            display_name="北京市司法局 刘协调")
+    mediator = make_user(role=Role.mediator, organization=committee, username="wang-guilan", display_name="王桂兰")
+    coordinator = make_user(
+        role=Role.coordinator, region_code="110000", username="beijing-coordinator", display_name="北京市司法局 刘协调"
+    )
 
     def open_case(status, received, accepted, applicant, respondent, category, summary):
         parties = [person("applicant", applicant), person("respondent", respondent)]
-        return make_case(committee, status, received_on=received, accepted_on=accepted, parties=parties,
-                         category=category, summary=summary).id
+        return make_case(
+            committee,
+            status,
+            received_on=received,
+            accepted_on=accepted,
+            parties=parties,
+            category=category,
+            summary=summary,
+        ).id
 
     ids = {
-        "late": open_case(CaseStatus.in_mediation, date(2026, 3, 2), date(2026, 3, 2), "张桂芳", "李建国",
-                          "neighbour", "楼上漏水导致楼下墙面受损，双方协商未果"),
-        "waiting": open_case(CaseStatus.registered, date(2026, 12, 5), None, "赵淑兰", "北京某物业服务有限公司",
-                             "property_management", "物业费争议，业主认为服务不到位拒交物业费"),
-        "due_today": open_case(CaseStatus.in_mediation, date(2026, 11, 6), date(2026, 11, 7), "陈秀英", "周志强",
-                               "marriage_family", "离婚后子女抚养费支付发生争执"),
-        "soon": open_case(CaseStatus.in_mediation, date(2026, 11, 9), date(2026, 11, 9), "刘玉梅", "孙国华",
-                          "housing_homestead", "院墙翻建占用相邻通道，双方各执一词"),
-        "fresh": open_case(CaseStatus.accepted, date(2026, 12, 7), date(2026, 12, 7), "杨丽娟", "吴海涛",
-                           "consumer", "装修公司延期交付并拒绝退还部分款项"),
+        "late": open_case(
+            CaseStatus.in_mediation,
+            date(2026, 3, 2),
+            date(2026, 3, 2),
+            "张桂芳",
+            "李建国",
+            "neighbour",
+            "楼上漏水导致楼下墙面受损，双方协商未果",
+        ),
+        "waiting": open_case(
+            CaseStatus.registered,
+            date(2026, 12, 5),
+            None,
+            "赵淑兰",
+            "北京某物业服务有限公司",
+            "property_management",
+            "物业费争议，业主认为服务不到位拒交物业费",
+        ),
+        "due_today": open_case(
+            CaseStatus.in_mediation,
+            date(2026, 11, 6),
+            date(2026, 11, 7),
+            "陈秀英",
+            "周志强",
+            "marriage_family",
+            "离婚后子女抚养费支付发生争执",
+        ),
+        "soon": open_case(
+            CaseStatus.in_mediation,
+            date(2026, 11, 9),
+            date(2026, 11, 9),
+            "刘玉梅",
+            "孙国华",
+            "housing_homestead",
+            "院墙翻建占用相邻通道，双方各执一词",
+        ),
+        "fresh": open_case(
+            CaseStatus.accepted,
+            date(2026, 12, 7),
+            date(2026, 12, 7),
+            "杨丽娟",
+            "吴海涛",
+            "consumer",
+            "装修公司延期交付并拒绝退还部分款项",
+        ),
     }
     for received, outcome in ((date(2026, 10, 12), Outcome.agreement), (date(2026, 10, 19), Outcome.no_agreement)):
         make_case(committee, CaseStatus.concluded, received_on=received, outcome=outcome)
 
     baoding = make_org(name="保定市竞秀区人民调解委员会", region_code="130602")
     sender = make_user(role=Role.mediator, organization=baoding)
-    routed = make_routed_case(baoding, applicant="130602", respondent="110105", category="contract",
-                              received_on=date(2026, 11, 30))
+    routed = make_routed_case(
+        baoding, applicant="130602", respondent="110105", category="contract", received_on=date(2026, 11, 30)
+    )
     transfer = request_transfer_as(sender, routed, committee, note="被申请人常住北京朝阳区，请求协助调解")
 
     _application, _tianjin, baoding_centre = make_application(ApplicationStatus.transferred)
     officer = make_officer(baoding_centre, username="baoding-legal-aid")
-    built = World(mediator=mediator.username, coordinator=coordinator.username, officer=officer.username,
-                  transfer=transfer.id, **ids)
+    built = World(
+        mediator=mediator.username,
+        coordinator=coordinator.username,
+        officer=officer.username,
+        transfer=transfer.id,
+        **ids,
+    )
     db.session.commit()  # read nothing afterwards: an open read would hold SQLite's lock against the server
     db.session.remove()
     return built
 
 
 # --- the worklist ---------------------------------------------------------------------------------------------
+
 
 def test_phone_worklist_shows_the_days_left_first_in_words_and_colour(world, browse):
     page = browse(PHONE, world.mediator)
@@ -177,10 +233,10 @@ def test_phone_worklist_shows_the_days_left_first_in_words_and_colour(world, bro
     assert page.locator("table.worklist thead").bounding_box()["height"] <= 1  # column names moved into the cards
 
     expected = {  # (what the card says first, its colour)
-        world.late: ("超期 250 天", RED),                 # 2026-04-01 → 2026-12-07
+        world.late: ("超期 250 天", RED),  # 2026-04-01 → 2026-12-07
         world.due_today: ("今天到期", AMBER),
-        world.soon: ("剩余 2 天 · 即将到期", AMBER),     # 2026-12-09
-        world.fresh: ("剩余 30 天", GREEN),               # 2027-01-06: 24 days of December + 6 of January
+        world.soon: ("剩余 2 天 · 即将到期", AMBER),  # 2026-12-09
+        world.fresh: ("剩余 30 天", GREEN),  # 2027-01-06: 24 days of December + 6 of January
     }
     for case_id, (words, colour) in expected.items():
         card = page.locator(f"tr[data-case-id='{case_id}']")
@@ -209,11 +265,15 @@ def test_desktop_worklist_stays_a_table(world, browse):
     assert headers == ["案件编号", "状态", "类别", "当事人", "受理日期", "办理期限", "剩余天数"]
     row = page.locator(f"tr[data-case-id='{world.soon}']")
     assert row.evaluate("el => getComputedStyle(el).display") == "table-row"
-    assert [cell.strip() for cell in row.locator("td").all_inner_texts()][4:] == \
-        ["2026-11-09", "2026-12-09", "剩余 2 天 · 即将到期"]
+    assert [cell.strip() for cell in row.locator("td").all_inner_texts()][4:] == [
+        "2026-11-09",
+        "2026-12-09",
+        "剩余 2 天 · 即将到期",
+    ]
 
 
 # --- the case page and the coordinator's dashboard --------------------------------------------------------------
+
 
 def test_phone_case_page_keeps_the_parties_on_the_screen(world, browse):
     page = browse(PHONE, world.mediator)
@@ -256,13 +316,17 @@ def test_phone_dashboard_fits_the_screen(world, browse):
 
 # --- every list on a phone ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("who", "url", "table"), [
-    ("mediator", "/cases/worklist", "table.worklist"),
-    ("mediator", "/cases", "table.case-list"),
-    ("mediator", "/transfers/", "table.transfers-incoming"),
-    ("mediator", "/notifications/", None),
-    ("officer", "/legal-aid/applications", "table.la-queue"),
-])
+
+@pytest.mark.parametrize(
+    ("who", "url", "table"),
+    [
+        ("mediator", "/cases/worklist", "table.worklist"),
+        ("mediator", "/cases", "table.case-list"),
+        ("mediator", "/transfers/", "table.transfers-incoming"),
+        ("mediator", "/notifications/", None),
+        ("officer", "/legal-aid/applications", "table.la-queue"),
+    ],
+)
 def test_every_list_fits_a_phone(world, browse, who, url, table):
     page = browse(PHONE, getattr(world, who))
     page.goto(url)
@@ -294,4 +358,3 @@ def test_case_list_cards_show_the_days_left_only_on_a_phone(world, browse):
     desktop.goto("/cases")
     assert desktop.locator(f"tr[data-case-id='{world.soon}'] .days-left").is_hidden()
     expect(desktop.locator("table.case-list thead")).to_be_visible()
-

@@ -28,10 +28,15 @@ def test_admin_exports_then_erases_one_persons_data(page, sign_in, make_org, mak
     number = valid_id_number("130602", date(1985, 6, 1), sequence=random.randrange(1000))  # noqa: S311
     masked = number[:6] + "********" + number[-4:]
     name = f"浏览器当事人{tag}"
-    case = make_case(make_org(), CaseStatus.concluded,
-                     parties=[person("applicant", name, id_number=number, phone="13655556666"), person("respondent")])
-    application, *_ = make_application(ApplicationStatus.refused, applicant={
-        "name": name, "id_number": number, "phone": "13655556666", "region_code": "130602"})
+    case = make_case(
+        make_org(),
+        CaseStatus.concluded,
+        parties=[person("applicant", name, id_number=number, phone="13655556666"), person("respondent")],
+    )
+    application, *_ = make_application(
+        ApplicationStatus.refused,
+        applicant={"name": name, "id_number": number, "phone": "13655556666", "region_code": "130602"},
+    )
     username = f"admin-{tag}"
     create_user(SYSTEM, username=username, password=PASSWORD, role=Role.admin)
     db.session.commit()
@@ -70,7 +75,8 @@ def test_admin_exports_then_erases_one_persons_data(page, sign_in, make_org, mak
     page.click("#erase-confirm")
     page.wait_for_selector(".flash.success")
     assert f"已删除 {masked} 的个人信息：当事人 1 条（1 件案件）、调解员 0 条、法律援助申请 1 条" in page.inner_text(
-        ".flash.success")
+        ".flash.success"
+    )
 
     # nothing is found any more; the case is still there, its applicant shown as erased
     page.fill("#id_number", number)

@@ -48,8 +48,11 @@ def _chosen_names(page, scope: str) -> list[str]:
     wait_for_region_pickers(page)
     assert picker.locator("input.region-code").is_hidden()
     selects = picker.locator("select")
-    return [selects.nth(i).evaluate("s => s.options[s.selectedIndex].text") for i in range(selects.count())
-            if selects.nth(i).input_value()]
+    return [
+        selects.nth(i).evaluate("s => s.options[s.selectedIndex].text")
+        for i in range(selects.count())
+        if selects.nth(i).input_value()
+    ]
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=list(VIEWPORTS))
@@ -57,8 +60,17 @@ def test_a_possible_duplicate_is_shown_before_saving_and_registering_anyway_save
     tag = uuid.uuid4().hex[:6]
     org_id, username, _ = committed_mediator(tag)
     applicant_id = valid_id_number("110105", sequence=int(uuid.uuid4().int % 1000))
-    earlier, _ = service.register_case(SYSTEM, case_data(org_id, received_on=today_shanghai(), parties=[
-        person("applicant", name=f"张申请{tag}", id_number=applicant_id), person("respondent", name="某物业")]))
+    earlier, _ = service.register_case(
+        SYSTEM,
+        case_data(
+            org_id,
+            received_on=today_shanghai(),
+            parties=[
+                person("applicant", name=f"张申请{tag}", id_number=applicant_id),
+                person("respondent", name="某物业"),
+            ],
+        ),
+    )
     earlier_number = earlier.number
     db.session.commit()
     page.set_viewport_size(VIEWPORTS[viewport])

@@ -36,18 +36,20 @@ def pick_region(page, codes: list[str], scope: str = "") -> None:
         select.wait_for()
         page.wait_for_function(
             "([sel, code]) => !!document.querySelector(sel + ' option[value=\"' + code + '\"]')",
-            arg=[f"{scope} .region-picker select[data-level='{level}']", code])
+            arg=[f"{scope} .region-picker select[data-level='{level}']", code],
+        )
         select.select_option(code)
     wait_for_region_pickers(page)
 
 
 def test_registrar_registers_an_organisation_mediator_and_studio(page, sign_in):
     tag = uuid.uuid4().hex[:6]
-    bureau = service.create_organization(SYSTEM, {"name": f"保定市测试司法局{tag}", "kind": OrgKind.justice_bureau,
-                                                  "region_code": "130600"})
-    beijing = service.create_organization(SYSTEM, {"name": f"北京对照委员会{tag}",
-                                                   "kind": OrgKind.people_mediation_committee,
-                                                   "region_code": "110105"})
+    bureau = service.create_organization(
+        SYSTEM, {"name": f"保定市测试司法局{tag}", "kind": OrgKind.justice_bureau, "region_code": "130600"}
+    )
+    beijing = service.create_organization(
+        SYSTEM, {"name": f"北京对照委员会{tag}", "kind": OrgKind.people_mediation_committee, "region_code": "110105"}
+    )
     db.session.commit()
     bureau_name, beijing_name = bureau.name, beijing.name
     sign_in(committed_registrar(), PASSWORD)
@@ -109,8 +111,14 @@ def test_registrar_registers_an_organisation_mediator_and_studio(page, sign_in):
 
 
 def test_phone_width_shows_the_menu_toggle_and_a_readable_list(page, sign_in):
-    service.create_organization(SYSTEM, {"name": f"手机测试委员会{uuid.uuid4().hex[:6]}",
-                                         "kind": OrgKind.people_mediation_committee, "region_code": "110105"})
+    service.create_organization(
+        SYSTEM,
+        {
+            "name": f"手机测试委员会{uuid.uuid4().hex[:6]}",
+            "kind": OrgKind.people_mediation_committee,
+            "region_code": "110105",
+        },
+    )
     db.session.commit()
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(committed_registrar(), PASSWORD)
@@ -128,18 +136,38 @@ def test_phone_width_shows_the_menu_toggle_and_a_readable_list(page, sign_in):
 
 def test_every_registry_page_loads_without_outside_requests(page, sign_in):
     tag = uuid.uuid4().hex[:6]
-    org = service.create_organization(SYSTEM, {"name": f"巡检委员会{tag}", "kind": OrgKind.people_mediation_committee,
-                                               "region_code": "110105"})
-    mediator = service.create_mediator(SYSTEM, {"name": f"巡检调解员{tag}", "organization_id": org.id,
-                                                "id_number": valid_id_number(sequence=333), "phone": "13912340000"})
-    studio = service.create_studio(SYSTEM, {"name": f"巡检工作室{tag}", "organization_id": org.id,
-                                            "lead_mediator_id": mediator.id})
+    org = service.create_organization(
+        SYSTEM, {"name": f"巡检委员会{tag}", "kind": OrgKind.people_mediation_committee, "region_code": "110105"}
+    )
+    mediator = service.create_mediator(
+        SYSTEM,
+        {
+            "name": f"巡检调解员{tag}",
+            "organization_id": org.id,
+            "id_number": valid_id_number(sequence=333),
+            "phone": "13912340000",
+        },
+    )
+    studio = service.create_studio(
+        SYSTEM, {"name": f"巡检工作室{tag}", "organization_id": org.id, "lead_mediator_id": mediator.id}
+    )
     db.session.commit()
-    urls = ["/registry/organizations", f"/registry/organizations/{org.id}", "/registry/organizations/new",
-            f"/registry/organizations/{org.id}/edit", "/registry/mediators", f"/registry/mediators/{mediator.id}",
-            "/registry/mediators/new", f"/registry/mediators/{mediator.id}/edit", "/registry/studios",
-            f"/registry/studios/{studio.id}", "/registry/studios/new", f"/registry/studios/{studio.id}/edit",
-            "/?lang=en", "/registry/organizations?lang=zh_Hans_CN"]
+    urls = [
+        "/registry/organizations",
+        f"/registry/organizations/{org.id}",
+        "/registry/organizations/new",
+        f"/registry/organizations/{org.id}/edit",
+        "/registry/mediators",
+        f"/registry/mediators/{mediator.id}",
+        "/registry/mediators/new",
+        f"/registry/mediators/{mediator.id}/edit",
+        "/registry/studios",
+        f"/registry/studios/{studio.id}",
+        "/registry/studios/new",
+        f"/registry/studios/{studio.id}/edit",
+        "/?lang=en",
+        "/registry/organizations?lang=zh_Hans_CN",
+    ]
     sign_in(committed_registrar(), PASSWORD)
     for url in urls:
         response = page.goto(url)
@@ -150,10 +178,12 @@ def test_every_registry_page_loads_without_outside_requests(page, sign_in):
 def test_region_filter_works_without_javascript(chromium, live_server):
     """Progressive enhancement: with scripts off, the region is typed as a code into the plain input."""
     tag = uuid.uuid4().hex[:6]
-    service.create_organization(SYSTEM, {"name": f"无脚本保定委员会{tag}", "kind": OrgKind.people_mediation_committee,
-                                         "region_code": "130602"})
-    service.create_organization(SYSTEM, {"name": f"无脚本北京委员会{tag}", "kind": OrgKind.people_mediation_committee,
-                                         "region_code": "110105"})
+    service.create_organization(
+        SYSTEM, {"name": f"无脚本保定委员会{tag}", "kind": OrgKind.people_mediation_committee, "region_code": "130602"}
+    )
+    service.create_organization(
+        SYSTEM, {"name": f"无脚本北京委员会{tag}", "kind": OrgKind.people_mediation_committee, "region_code": "110105"}
+    )
     db.session.commit()
     username = committed_registrar()
     context = chromium.new_context(base_url=live_server, java_script_enabled=False, locale="zh-CN")

@@ -27,8 +27,9 @@ def test_the_sender_reads_a_case_handed_over(page, sign_in, viewport, make_org, 
     beijing = make_org(name=f"朝阳区转出浏览器测试调解委员会{tag}", region_code="110105")
     sender = make_user(organization=baoding, username=f"bd-sender-{tag}")
     case = make_routed_case(baoding, applicant="130602", respondent="110105")
-    transfer = transfers.request_transfer(SYSTEM, case.id, to_organization_id=beijing.id,
-                                          agreement_code="JJJ-MEDIATION")
+    transfer = transfers.request_transfer(
+        SYSTEM, case.id, to_organization_id=beijing.id, agreement_code="JJJ-MEDIATION"
+    )
     transfers.accept_transfer(SYSTEM, transfer.id)
     case_id, number, beijing_name, username = case.id, case.number, beijing.name, sender.username
     accepted_on = transfer.answered_on.isoformat()

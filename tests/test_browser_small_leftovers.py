@@ -16,11 +16,15 @@ from tests.browser_steps import PASSWORD, committed_mediator, open_action
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize(("status", "action", "field"), [
-    (CaseStatus.in_mediation, "record_session", "summary"),
-    (CaseStatus.in_mediation, "conclude", "terms"),
-    (CaseStatus.concluded, "record_follow_up", "summary"),
-], ids=["session", "terms", "follow_up"])
+@pytest.mark.parametrize(
+    ("status", "action", "field"),
+    [
+        (CaseStatus.in_mediation, "record_session", "summary"),
+        (CaseStatus.in_mediation, "conclude", "terms"),
+        (CaseStatus.concluded, "record_follow_up", "summary"),
+    ],
+    ids=["session", "terms", "follow_up"],
+)
 def test_the_case_page_counts_characters(page, sign_in, make_case, status, action, field):
     org_id, username, _ = committed_mediator(uuid.uuid4().hex[:6])
     case = make_case(registry.get_organization(SYSTEM, org_id), status)
@@ -34,7 +38,7 @@ def test_the_case_page_counts_characters(page, sign_in, make_case, status, actio
     assert counter.inner_text() == "已输入 0 / 5000 字"
     area = panel.locator(f"textarea[name='{action}-{field}']")
     area.fill("双方当面协商\n达成一致")
-    assert counter.inner_text() == "已输入 11 / 5000 字"   # 6 + the line break + 4
+    assert counter.inner_text() == "已输入 11 / 5000 字"  # 6 + the line break + 4
     area.fill("字" * 5001)
     assert counter.inner_text() == "已输入 5001 / 5000 字，超出 1 字"
     assert "over" in counter.get_attribute("class")

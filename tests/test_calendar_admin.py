@@ -38,8 +38,16 @@ def frozen(day: date, hour: int = 10):
 def official_2027(*extra_holidays: date) -> str:
     """The 2027 rest days the law fixes (so nothing changes but ``extra_holidays``), as an administrator pastes
     them: ranges for the runs of days."""
-    lines = ["2027-01-01", "2027-02-05..2027-02-10", "2027-04-05", "2027-05-01..2027-05-04", "2027-06-09",
-             "2027-09-15", "2027-10-01..2027-10-05", *(d.isoformat() for d in extra_holidays)]
+    lines = [
+        "2027-01-01",
+        "2027-02-05..2027-02-10",
+        "2027-04-05",
+        "2027-05-01..2027-05-04",
+        "2027-06-09",
+        "2027-09-15",
+        "2027-10-01..2027-10-05",
+        *(d.isoformat() for d in extra_holidays),
+    ]
     return "\n".join(lines)
 
 
@@ -47,15 +55,23 @@ def confirmation_of(page: str) -> dict[str, str]:
     """The hidden fields the preview's 确认载入 button posts."""
     form = re.search(r'<form[^>]*class="[^"]*confirm-form[^"]*".*?</form>', page, re.S)
     assert form, "the preview has no confirmation form"
-    return {name: unescape(value) for name, value in
-            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(0))}
+    return {
+        name: unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(0))
+    }
 
 
 @pytest.fixture
 def provisional_2027():
     """2027 as the hub holds it until the State Council's notice is out (whatever the installed package knows)."""
-    write_year(2027, provisional_holidays(2027), [], status=YearStatus.provisional, source=PROVISIONAL_BASIS,
-               source_version="holidays")
+    write_year(
+        2027,
+        provisional_holidays(2027),
+        [],
+        status=YearStatus.provisional,
+        source=PROVISIONAL_BASIS,
+        source_version="holidays",
+    )
 
 
 @pytest.fixture
@@ -76,6 +92,7 @@ def accepted_on_7_december(make_case, make_org, provisional_2027):
 
 # --- who sees what ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", [Role.mediator, Role.coordinator, Role.registry_admin, Role.legal_aid_officer])
 def test_calendar_page_is_for_administrators_only(signed_in, role):
     client = signed_in(role=role)
@@ -89,8 +106,13 @@ def test_calendar_page_is_for_administrators_only(signed_in, role):
 
 def test_admin_sees_each_years_status_source_and_who_loaded_it(admin_client, provisional_2027, make_user):
     with frozen(date(2026, 12, 7)):
-        publish_year(make_user(role=Role.admin, username="li-admin").to_actor(), 2028, [date(2028, 1, 3)], [],
-                     source="国务院办公厅关于2028年部分节假日安排的通知")
+        publish_year(
+            make_user(role=Role.admin, username="li-admin").to_actor(),
+            2028,
+            [date(2028, 1, 3)],
+            [],
+            source="国务院办公厅关于2028年部分节假日安排的通知",
+        )
     db.session.commit()
     page = admin_client.get("/calendar").get_data(as_text=True)
     row = _row(page, 2025)
@@ -129,10 +151,18 @@ def test_a_provisional_year_lists_its_rest_days_with_their_names(admin_client, p
 
 # --- loading: preview first, then confirm ---------------------------------------------------------------
 
+
 def test_a_load_is_previewed_first_and_nothing_is_saved(admin_client, accepted_on_7_december):
     case = accepted_on_7_december
-    response = admin_client.post("/calendar", data={
-        "year": "2027", "source": "国务院办公厅通知", "holidays": official_2027(date(2027, 1, 6)), "workdays": ""})
+    response = admin_client.post(
+        "/calendar",
+        data={
+            "year": "2027",
+            "source": "国务院办公厅通知",
+            "holidays": official_2027(date(2027, 1, 6)),
+            "workdays": "",
+        },
+    )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     changed = re.search(r'<table class="days-changed">.*?</table>', page, re.S).group(0)
@@ -146,15 +176,23 @@ def test_a_load_is_previewed_first_and_nothing_is_saved(admin_client, accepted_o
     assert db.session.get(CalendarYear, 2027).status == YearStatus.provisional
     assert (case.due_on, case.due_on_provisional) == (date(2027, 1, 6), True)
     assert db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "calendar_loaded")) is None
-    assert db.session.scalar(sa.select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                                        CaseEvent.code == "deadline_moved")) is None
+    assert (
+        db.session.scalar(sa.select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.code == "deadline_moved"))
+        is None
+    )
 
 
-def test_confirming_the_preview_loads_the_year_moves_the_deadline_and_is_audited(admin_client,
-                                                                                 accepted_on_7_december):
+def test_confirming_the_preview_loads_the_year_moves_the_deadline_and_is_audited(admin_client, accepted_on_7_december):
     case = accepted_on_7_december
-    preview = admin_client.post("/calendar", data={
-        "year": "2027", "source": "国务院办公厅通知", "holidays": official_2027(date(2027, 1, 6)), "workdays": ""})
+    preview = admin_client.post(
+        "/calendar",
+        data={
+            "year": "2027",
+            "source": "国务院办公厅通知",
+            "holidays": official_2027(date(2027, 1, 6)),
+            "workdays": "",
+        },
+    )
     confirmation = confirmation_of(preview.get_data(as_text=True))
     assert confirmation["confirm"] == "1" and confirmation["year"] == "2027"
     response = admin_client.post("/calendar", data=confirmation)
@@ -163,8 +201,11 @@ def test_confirming_the_preview_loads_the_year_moves_the_deadline_and_is_audited
     assert "2027 年工作日历已载入：1 天的工作日/休息日安排改变，1 个期限顺延。" in page
     db.session.expire_all()
     record = db.session.get(CalendarYear, 2027)
-    assert (record.status, record.source, record.loaded_by) == (YearStatus.official, "国务院办公厅通知",
-                                                                 "calendar-admin")
+    assert (record.status, record.source, record.loaded_by) == (
+        YearStatus.official,
+        "国务院办公厅通知",
+        "calendar-admin",
+    )
     # 2027-01-06 is now a rest day: the period ends on the next working day, Thursday 2027-01-07
     assert (case.due_on, case.due_on_provisional) == (date(2027, 1, 7), False)
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "calendar_loaded"))
@@ -175,9 +216,16 @@ def test_confirming_the_preview_loads_the_year_moves_the_deadline_and_is_audited
 def test_loading_a_year_changes_the_working_days_counted(admin_client):
     # 2030 is provisional (made on demand): Tue 2030-01-01 is 元旦, then Wed (1), Thu (2), Fri 01-04 (3).
     assert add_working_days(date(2030, 1, 1), 3) == date(2030, 1, 4)
-    response = admin_client.post("/calendar", data={
-        "year": "2030", "holidays": "2030-01-01\n2030-01-02\n\n", "workdays": "2030-01-05",
-        "source": "国务院办公厅通知", "confirm": "1"})
+    response = admin_client.post(
+        "/calendar",
+        data={
+            "year": "2030",
+            "holidays": "2030-01-01\n2030-01-02\n\n",
+            "workdays": "2030-01-05",
+            "source": "国务院办公厅通知",
+            "confirm": "1",
+        },
+    )
     assert response.status_code == 302
     # Wed 01-02 is now a holiday (skipped), Thu 01-03 (1), Fri 01-04 (2), Sat 01-05 make-up workday (3).
     assert add_working_days(date(2030, 1, 1), 3) == date(2030, 1, 5)
@@ -201,16 +249,20 @@ def test_correcting_a_loaded_year_replaces_it(admin_client):
 # --- a notice from a file -----------------------------------------------------------------------------
 
 NOTICE_CSV = "日期,类型\n2027-01-01,休\n2027-01-06,休\n2027-02-05..2027-02-11,休\n2027-02-20,班\n".encode()
-NOTICE_JSON = ('{"source": "国务院办公厅通知（文件）", "holidays": ["2027-01-01", "2027-01-06", '
-               '"2027-02-05..2027-02-11"], "workdays": ["2027-02-20"]}').encode()
+NOTICE_JSON = (
+    '{"source": "国务院办公厅通知（文件）", "holidays": ["2027-01-01", "2027-01-06", '
+    '"2027-02-05..2027-02-11"], "workdays": ["2027-02-20"]}'
+).encode()
 
 
 @pytest.mark.parametrize(("filename", "content"), [("notice.csv", NOTICE_CSV), ("notice.json", NOTICE_JSON)])
-def test_an_uploaded_notice_fills_the_dates_and_is_previewed(admin_client, accepted_on_7_december, filename,
-                                                             content):
+def test_an_uploaded_notice_fills_the_dates_and_is_previewed(admin_client, accepted_on_7_december, filename, content):
     case = accepted_on_7_december
-    response = admin_client.post("/calendar", content_type="multipart/form-data", data={
-        "year": "2027", "source": "", "holidays": "", "workdays": "", "file": (io.BytesIO(content), filename)})
+    response = admin_client.post(
+        "/calendar",
+        content_type="multipart/form-data",
+        data={"year": "2027", "source": "", "holidays": "", "workdays": "", "file": (io.BytesIO(content), filename)},
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     page = response.get_data(as_text=True)
     # the file's days fill the fields, the runs as ranges
@@ -231,24 +283,33 @@ def test_an_uploaded_notice_fills_the_dates_and_is_previewed(admin_client, accep
 
 # --- refusals --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("data", "field", "message"), [
-    ({"year": "2031", "holidays": "2031-01-01\n2031-13-01"}, "holidays", "不是有效日期：2031-13-01"),
-    ({"year": "2031", "workdays": "2030-12-30"}, "workdays", "日期不在 2031 年内：2030-12-30"),
-    ({"year": "2031", "holidays": "2031-02-01", "workdays": "2031-02-01"}, "workdays",
-     "同一天不能既是节假日又是调休上班日：2031-02-01"),
-    ({"year": "2031", "holidays": "2031-02-10..2031-02-01"}, "holidays", "日期范围有误"),
-    ({"year": "1999"}, "year", "年份须在 2000 至 2099 之间"),
-    ({"year": "二〇三一"}, "year", "不是有效的整数"),
-    ({"year": ""}, "year", "请填写年份"),
-    ({"year": "2031", "file": (b"[1, 2]", "notice.json")}, "file", "不是有效的通知文件"),
-    ({"year": "2031", "file": (b'{"holidays": ["2031-02-30"]}', "notice.json")}, "file",
-     "放假日期：不是有效日期：2031-02-30"),
-    ({"year": "2031", "file": (b"2031-02-03,maybe\n", "notice.csv")}, "file", "类型应为"),
-    ({"year": "2031", "file": (b"2031-02-03", "notice.txt")}, "file", "只支持 csv 和 json 文件"),
-])
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"year": "2031", "holidays": "2031-01-01\n2031-13-01"}, "holidays", "不是有效日期：2031-13-01"),
+        ({"year": "2031", "workdays": "2030-12-30"}, "workdays", "日期不在 2031 年内：2030-12-30"),
+        (
+            {"year": "2031", "holidays": "2031-02-01", "workdays": "2031-02-01"},
+            "workdays",
+            "同一天不能既是节假日又是调休上班日：2031-02-01",
+        ),
+        ({"year": "2031", "holidays": "2031-02-10..2031-02-01"}, "holidays", "日期范围有误"),
+        ({"year": "1999"}, "year", "年份须在 2000 至 2099 之间"),
+        ({"year": "二〇三一"}, "year", "不是有效的整数"),
+        ({"year": ""}, "year", "请填写年份"),
+        ({"year": "2031", "file": (b"[1, 2]", "notice.json")}, "file", "不是有效的通知文件"),
+        (
+            {"year": "2031", "file": (b'{"holidays": ["2031-02-30"]}', "notice.json")},
+            "file",
+            "放假日期：不是有效日期：2031-02-30",
+        ),
+        ({"year": "2031", "file": (b"2031-02-03,maybe\n", "notice.csv")}, "file", "类型应为"),
+        ({"year": "2031", "file": (b"2031-02-03", "notice.txt")}, "file", "只支持 csv 和 json 文件"),
+    ],
+)
 @pytest.mark.parametrize("confirm", ["", "1"])
-def test_a_bad_notice_is_shown_beside_its_field_and_nothing_is_loaded(admin_client, data, field, message,
-                                                                      confirm):
+def test_a_bad_notice_is_shown_beside_its_field_and_nothing_is_loaded(admin_client, data, field, message, confirm):
     db.session.commit()  # the failed load rolls the session back; keep the user
     if "file" in data:
         content, filename = data["file"]
@@ -268,6 +329,7 @@ def test_a_bad_notice_is_shown_beside_its_field_and_nothing_is_loaded(admin_clie
 
 # --- telling the administrators -----------------------------------------------------------------------
 # Each test signs in under the frozen clock: a session cookie signed "later" would be refused as from the future.
+
 
 def test_from_1_october_the_administrators_are_told_next_year_is_provisional(signed_in, provisional_2027):
     with frozen(date(2026, 10, 2)):

@@ -37,29 +37,42 @@ def test_every_user_reads_the_years_with_their_status(api_as):
 def test_an_administrator_makes_a_year_official_and_open_deadlines_move(api_as, case_due_6_january):
     client = api_as(role=Role.admin)
     holidays = [d.isoformat() for d in official_2027(date(2027, 1, 6))]
-    answer = client.put("/api/v1/calendar/years/2027", json={
-        "holidays": holidays, "workdays": ["2027-02-20"], "source": "国务院办公厅关于2027年部分节假日安排的通知"})
+    answer = client.put(
+        "/api/v1/calendar/years/2027",
+        json={"holidays": holidays, "workdays": ["2027-02-20"], "source": "国务院办公厅关于2027年部分节假日安排的通知"},
+    )
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
     assert (body["year"], body["status"], body["loaded_by"]) == (2027, "official", client.user.username)
     # 2027-01-06 (Wednesday) became a rest day, Saturday 2027-02-20 a make-up workday
     assert body["days_changed"] == ["2027-01-06", "2027-02-20"]
-    assert body["deadlines_moved"] == [{
-        "subject": "case", "subject_id": case_due_6_january.id, "number": case_due_6_january.number,
-        "field": "due_on", "previous": "2027-01-06", "deadline": "2027-01-07", "provisional": False}]
+    assert body["deadlines_moved"] == [
+        {
+            "subject": "case",
+            "subject_id": case_due_6_january.id,
+            "number": case_due_6_january.number,
+            "field": "due_on",
+            "previous": "2027-01-06",
+            "deadline": "2027-01-07",
+            "provisional": False,
+        }
+    ]
     case = client.get(f"/api/v1/cases/{case_due_6_january.id}").get_json()
     assert (case["due_on"], case["due_on_provisional"]) == ("2027-01-07", False)
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "calendar_loaded"))
     assert entry.target_id == "2027" and entry.detail["deadlines_moved"] == 1
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"holidays": ["2028-01-01"]}, "holidays"),                                 # outside the year
-    ({"holidays": ["2027-02-06"], "workdays": ["2027-02-06"]}, "workdays"),     # both
-    ({"holidays": "2027-01-01"}, "holidays"),                                   # not a list
-    ({"holidays": ["2027-13-01"]}, "holidays"),                                 # not an ISO date
-    ({"workdays": [20270101]}, "workdays"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"holidays": ["2028-01-01"]}, "holidays"),  # outside the year
+        ({"holidays": ["2027-02-06"], "workdays": ["2027-02-06"]}, "workdays"),  # both
+        ({"holidays": "2027-01-01"}, "holidays"),  # not a list
+        ({"holidays": ["2027-13-01"]}, "holidays"),  # not an ISO date
+        ({"workdays": [20270101]}, "workdays"),
+    ],
+)
 def test_a_wrong_body_is_a_422_naming_the_field_and_changes_nothing(api_as, body, field):
     answer = api_as(role=Role.admin).put("/api/v1/calendar/years/2027", json=body)
     assert answer.status_code == 422
@@ -81,6 +94,7 @@ def test_only_administrators_load_a_year(api_as, role):
 
 # --- command line ---------------------------------------------------------------------------------------
 
+
 def cli(app, *args):
     return app.test_cli_runner().invoke(args=["calendar", *map(str, args)])
 
@@ -91,8 +105,10 @@ def test_calendar_status_lists_the_years_and_what_to_load(app):
     assert result.exit_code == 0, result.output
     assert "2026  official     chinesecalendar" in result.output
     assert "2027  provisional" in result.output
-    assert "2027 is provisional: load the State Council's notice with 'mediation-hub calendar load 2027 FILE'" \
+    assert (
+        "2027 is provisional: load the State Council's notice with 'mediation-hub calendar load 2027 FILE'"
         in result.output
+    )
 
 
 @pytest.mark.parametrize("form", ["csv", "json"])
@@ -103,8 +119,16 @@ def test_calendar_load_reads_a_notice_file_and_moves_deadlines(app, tmp_path, ca
         path.write_text("\n".join(rows), encoding="utf-8")
     else:
         path = tmp_path / "2027.json"
-        path.write_text(json.dumps({"holidays": ["2027-01-01", "2027-01-06", "2027-02-05..2027-02-11"],
-                                    "workdays": ["2027-02-20"], "source": "国务院办公厅通知"}), encoding="utf-8")
+        path.write_text(
+            json.dumps(
+                {
+                    "holidays": ["2027-01-01", "2027-01-06", "2027-02-05..2027-02-11"],
+                    "workdays": ["2027-02-20"],
+                    "source": "国务院办公厅通知",
+                }
+            ),
+            encoding="utf-8",
+        )
     result = cli(app, "load", 2027, path)
     assert result.exit_code == 0, result.output
     assert "2027 loaded: 9 holidays, 1 make-up workdays" in result.output

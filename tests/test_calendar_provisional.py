@@ -49,9 +49,18 @@ def drop_year(year: int) -> None:
 
 def official_2027(*extra_holidays: date) -> list[date]:
     """The 2027 rest days the law fixes (see test_provisional_2027_follows_the_holiday_law), plus others."""
-    return sorted({date(2027, 1, 1), *(date(2027, 2, d) for d in range(5, 11)), date(2027, 4, 5),
-                   *(date(2027, 5, d) for d in range(1, 5)), date(2027, 6, 9), date(2027, 9, 15),
-                   *(date(2027, 10, d) for d in range(1, 6)), *extra_holidays})
+    return sorted(
+        {
+            date(2027, 1, 1),
+            *(date(2027, 2, d) for d in range(5, 11)),
+            date(2027, 4, 5),
+            *(date(2027, 5, d) for d in range(1, 5)),
+            date(2027, 6, 9),
+            date(2027, 9, 15),
+            *(date(2027, 10, d) for d in range(1, 6)),
+            *extra_holidays,
+        }
+    )
 
 
 # --- the provisional year ---------------------------------------------------------------------------------
@@ -67,7 +76,8 @@ REST_2027 = {
     # 劳动节 1-2 May: Saturday and Sunday, so 补假 Monday 3 and Tuesday 4 May.
     **{date(2027, 5, d): "劳动节" for d in range(1, 5)},
     # 端午 (五月初五) is Wednesday 9 June 2027; 中秋 (八月十五) Wednesday 15 September.
-    date(2027, 6, 9): "端午", date(2027, 9, 15): "中秋",
+    date(2027, 6, 9): "端午",
+    date(2027, 9, 15): "中秋",
     # 国庆 1-3 October: Friday, Saturday, Sunday; 2 and 3 fall on the weekend, so 补假 Monday 4 and Tuesday 5.
     **{date(2027, 10, d): "国庆" for d in range(1, 6)},
 }
@@ -79,8 +89,15 @@ def test_provisional_2027_follows_the_holiday_law():
     record = db.session.get(CalendarYear, 2027)
     assert record.status == YearStatus.provisional
     assert record.source == PROVISIONAL_BASIS and record.source_version.startswith("holidays ")
-    days = dict(db.session.execute(sa.select(CalendarDay.day, CalendarDay.is_workday).where(
-        CalendarDay.day.between(date(2027, 1, 1), date(2027, 12, 31)))).tuples().all())
+    days = dict(
+        db.session.execute(
+            sa.select(CalendarDay.day, CalendarDay.is_workday).where(
+                CalendarDay.day.between(date(2027, 1, 1), date(2027, 12, 31))
+            )
+        )
+        .tuples()
+        .all()
+    )
     assert len(days) == 365
     rest_weekdays = {d for d, work in days.items() if not work and d.weekday() < 5}
     assert rest_weekdays == {d for d in REST_2027 if d.weekday() < 5}
@@ -118,6 +135,7 @@ def test_a_working_day_period_across_the_new_year_is_provisional():
 
 # --- deadlines recounted when the year becomes official ---------------------------------------------------
 
+
 @pytest.fixture
 def accepted_on_7_december(make_case, make_org):
     """A case accepted on 2026-12-07: 30 days after is 2027-01-06 (24 days to 12-31, 6 more), a Wednesday
@@ -147,12 +165,21 @@ def test_loading_official_2027_moves_the_due_date_and_clears_the_flag(accepted_o
     assert change.days_changed == [date(2027, 1, 6)]
     [move] = [m for m in change.moved if m.subject_id == case.id]
     assert (move.field, move.previous, move.day) == ("due_on", date(2027, 1, 6), date(2027, 1, 7))
-    event = db.session.scalar(sa.select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                                         CaseEvent.code == "deadline_moved"))
-    assert event.data == {"field": "due_on", "previous": "2027-01-06", "deadline": "2027-01-07", "year": 2027,
-                          "provisional": False}
-    note = db.session.scalar(sa.select(Notification).where(Notification.kind == "deadline_moved",
-                                                           Notification.organization_id == case.organization_id))
+    event = db.session.scalar(
+        sa.select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.code == "deadline_moved")
+    )
+    assert event.data == {
+        "field": "due_on",
+        "previous": "2027-01-06",
+        "deadline": "2027-01-07",
+        "year": 2027,
+        "provisional": False,
+    }
+    note = db.session.scalar(
+        sa.select(Notification).where(
+            Notification.kind == "deadline_moved", Notification.organization_id == case.organization_id
+        )
+    )
     assert note.message == f"案件 {case.number} 的办理期限因 2027 年节假日安排调整为 2027-01-07（原为 2027-01-06）"
     record = db.session.get(CalendarYear, 2027)
     assert (record.status, record.loaded_by) == (YearStatus.official, "calendar-admin")
@@ -168,16 +195,26 @@ def test_official_days_that_change_nothing_clear_the_flag_without_an_event(accep
 def test_a_correction_never_moves_a_deadline_earlier(accepted_on_7_december):
     case = accepted_on_7_december
     calendars.publish_year(ADMIN, 2027, official_2027(date(2027, 1, 6)), [], source="国务院办公厅通知")
-    events = db.session.scalar(sa.select(sa.func.count()).select_from(CaseEvent).where(
-        CaseEvent.case_id == case.id, CaseEvent.code == "deadline_moved"))
+    events = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.code == "deadline_moved")
+    )
     # The administrator corrects 2027 again: 01-06 is a working day after all, which would give 01-06; the due
     # date people have seen (01-07) stays, and nothing is written.
     change = calendars.publish_year(ADMIN, 2027, official_2027(), [], source="更正")
     assert [(m.previous, m.recomputed, m.moved) for m in change.moves if m.subject_id == case.id] == [
-        (date(2027, 1, 7), date(2027, 1, 6), False)]
+        (date(2027, 1, 7), date(2027, 1, 6), False)
+    ]
     assert case.due_on == date(2027, 1, 7)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseEvent).where(
-        CaseEvent.case_id == case.id, CaseEvent.code == "deadline_moved")) == events
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.code == "deadline_moved")
+        )
+        == events
+    )
 
 
 def test_an_extended_due_date_is_counted_from_where_the_extension_started(accepted_on_7_december):
@@ -193,8 +230,9 @@ def test_an_extended_due_date_is_counted_from_where_the_extension_started(accept
     assert (case.due_on, case.due_on_provisional) == (date(2027, 1, 18), False)
 
 
-def test_a_transfer_answer_date_across_the_new_year_is_recounted(make_routed_case, make_user, make_org,
-                                                                  request_transfer_as):
+def test_a_transfer_answer_date_across_the_new_year_is_recounted(
+    make_routed_case, make_user, make_org, request_transfer_as
+):
     sender = make_org(region_code="130602")
     case = make_routed_case(sender, received_on=date(2026, 12, 1))
     receiver = make_org(region_code="110105")
@@ -205,11 +243,18 @@ def test_a_transfer_answer_date_across_the_new_year_is_recounted(make_routed_cas
     calendars.publish_year(ADMIN, 2027, official_2027(date(2027, 1, 4)), [], source="通知")
     # with Monday 01-04 a holiday the third working day is Wednesday 01-06
     assert (transfer.respond_by, transfer.respond_by_provisional) == (date(2027, 1, 6), False)
-    event = db.session.scalar(sa.select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                                         CaseEvent.code == "deadline_moved"))
+    event = db.session.scalar(
+        sa.select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.code == "deadline_moved")
+    )
     assert event.data["transfer_id"] == transfer.id and event.data["deadline"] == "2027-01-06"
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
-        Notification.kind == "deadline_moved", Notification.organization_id == receiver.id)) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.kind == "deadline_moved", Notification.organization_id == receiver.id)
+        )
+        == 1
+    )
 
 
 def test_a_legal_aid_decision_clock_across_the_new_year_is_recounted(make_centre):
@@ -220,11 +265,15 @@ def test_a_legal_aid_decision_clock_across_the_new_year_is_recounted(make_centre
     assert (application.decide_by, application.decide_by_provisional) == (date(2027, 1, 7), True)
     calendars.publish_year(ADMIN, 2027, official_2027(date(2027, 1, 7)), [], source="通知")
     assert (application.decide_by, application.decide_by_provisional) == (date(2027, 1, 8), False)
-    event = db.session.scalar(sa.select(LegalAidEvent).where(LegalAidEvent.application_id == application.id,
-                                                             LegalAidEvent.code == "deadline_moved"))
+    event = db.session.scalar(
+        sa.select(LegalAidEvent).where(
+            LegalAidEvent.application_id == application.id, LegalAidEvent.code == "deadline_moved"
+        )
+    )
     assert event.data["previous"] == "2027-01-07" and event.data["deadline"] == "2027-01-08"
-    note = db.session.scalar(sa.select(Notification).where(Notification.organization_id == centre.id,
-                                                           Notification.kind == "deadline_moved"))
+    note = db.session.scalar(
+        sa.select(Notification).where(Notification.organization_id == centre.id, Notification.kind == "deadline_moved")
+    )
     assert "审查决定期限因 2027 年节假日安排调整为 2027-01-08" in note.message
 
 
@@ -262,10 +311,13 @@ def test_a_preview_shows_the_moves_and_keeps_nothing(accepted_on_7_december):
     assert (case.due_on, case.due_on_provisional) == (date(2027, 1, 6), True)
 
 
-@pytest.mark.parametrize(("holidays", "workdays", "field", "text"), [
-    ([date(2026, 12, 31)], [], "holidays", "2026-12-31"),
-    ([date(2027, 2, 6)], [date(2027, 2, 6)], "workdays", "2027-02-06"),
-])
+@pytest.mark.parametrize(
+    ("holidays", "workdays", "field", "text"),
+    [
+        ([date(2026, 12, 31)], [], "holidays", "2026-12-31"),
+        ([date(2027, 2, 6)], [date(2027, 2, 6)], "workdays", "2027-02-06"),
+    ],
+)
 def test_a_notice_that_contradicts_itself_is_refused_naming_the_field(holidays, workdays, field, text):
     from mediation_hub.errors import ValidationFailed
 
@@ -279,11 +331,13 @@ def test_only_administrators_load_a_year():
     from mediation_hub.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        calendars.publish_year(Actor(user_id=1, username="m", role=Role.mediator, organization_id=1), 2027, [], [],
-                               source="x")
+        calendars.publish_year(
+            Actor(user_id=1, username="m", role=Role.mediator, organization_id=1), 2027, [], [], source="x"
+        )
 
 
 # --- the package ----------------------------------------------------------------------------------------
+
 
 def test_seed_makes_a_provisional_year_official_and_keeps_an_administrators_correction():
     drop_year(2026)
@@ -292,7 +346,9 @@ def test_seed_makes_a_provisional_year_official_and_keeps_an_administrators_corr
     loaded = calendars.sync_package_years()
     assert loaded == [2026]
     assert (db.session.get(CalendarYear, 2026).status, db.session.get(CalendarYear, 2026).source) == (
-        YearStatus.official, "chinesecalendar")
+        YearStatus.official,
+        "chinesecalendar",
+    )
     # the official notice: Wednesday 2026-10-07 is part of the National Day holiday, Saturday 10-10 a workday
     assert not is_workday(date(2026, 10, 7)) and is_workday(date(2026, 10, 10))
     kept = db.session.get(CalendarYear, 2025)
@@ -303,11 +359,15 @@ def test_seed_makes_a_provisional_year_official_and_keeps_an_administrators_corr
 
 # --- telling the administrators ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("today", "expected"), [
-    (date(2026, 9, 30), []),          # before 1 October: nothing to say yet
-    (date(2026, 10, 1), [2027]),      # from 1 October while 2027 is provisional
-    (date(2027, 1, 4), [2027]),       # the new year has begun without its notice
-])
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2026, 9, 30), []),  # before 1 October: nothing to say yet
+        (date(2026, 10, 1), [2027]),  # from 1 October while 2027 is provisional
+        (date(2027, 1, 4), [2027]),  # the new year has begun without its notice
+    ],
+)
 def test_years_to_load(today, expected):
     assert calendars.years_to_load(today) == expected
 
@@ -328,6 +388,7 @@ def test_the_daily_watch_tells_each_administrator_once(make_user):
 
 # --- concurrency ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.postgres
 @pytest.mark.real_commits
 def test_concurrent_requests_needing_a_new_year_all_get_their_answer(app):
@@ -345,8 +406,14 @@ def test_concurrent_requests_needing_a_new_year_all_get_their_answer(app):
         results = _run_in_threads(app, count, count=4)
         # 2035-03-01 + 30 days = Saturday 2035-03-31: the next working day is Monday 2035-04-02
         assert results == [(date(2035, 4, 2), True)] * 4
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(CalendarDay).where(
-            CalendarDay.day.between(date(2035, 1, 1), date(2035, 12, 31)))) == 365
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(CalendarDay)
+                .where(CalendarDay.day.between(date(2035, 1, 1), date(2035, 12, 31)))
+            )
+            == 365
+        )
     finally:
         drop_year(2035)
         db.session.commit()

@@ -41,12 +41,19 @@ def html_of(response) -> str:
 
 # --- the rule: an agreement needs its terms ------------------------------------------------------------
 
+
 @BLANK_TERMS
 def test_the_service_refuses_an_agreement_without_terms(make_case, terms):
     case = make_case(status=CaseStatus.in_mediation)
     with pytest.raises(ValidationFailed) as caught:
-        service.conclude_case(SYSTEM, case.id, outcome="agreement", concluded_on=case.last_step_on,
-                              agreement_amount_yuan="3500", terms=terms)
+        service.conclude_case(
+            SYSTEM,
+            case.id,
+            outcome="agreement",
+            concluded_on=case.last_step_on,
+            agreement_amount_yuan="3500",
+            terms=terms,
+        )
     assert list(caught.value.errors) == ["terms"]
     assert code_of(caught.value.errors["terms"][0]) == "terms_required"
     assert caught.value.errors["terms"][0] == "达成协议的须填写协议内容"
@@ -56,8 +63,14 @@ def test_the_service_refuses_an_agreement_without_terms(make_case, terms):
 @pytest.mark.parametrize(("amount", "stored"), [(None, None), ("3500", "3500.00")], ids=["no-amount", "amount"])
 def test_an_agreement_with_terms_concludes_with_or_without_an_amount(make_case, amount, stored):
     case = make_case(status=CaseStatus.in_mediation)
-    service.conclude_case(SYSTEM, case.id, outcome="agreement", concluded_on=case.last_step_on,
-                          agreement_amount_yuan=amount, terms="  双方互不追究  ")
+    service.conclude_case(
+        SYSTEM,
+        case.id,
+        outcome="agreement",
+        concluded_on=case.last_step_on,
+        agreement_amount_yuan=amount,
+        terms="  双方互不追究  ",
+    )
     assert case.status == CaseStatus.concluded and case.agreement_terms == "双方互不追究"
     assert (None if case.agreement_amount_yuan is None else str(case.agreement_amount_yuan)) == stored
 
@@ -69,12 +82,16 @@ def test_other_outcomes_need_no_terms(make_case, outcome):
     assert case.status == CaseStatus.concluded
 
 
-@pytest.mark.parametrize("body", [
-    {"outcome": "agreement", "agreement_amount_yuan": "3500"},
-    {"outcome": "agreement", "agreement_amount_yuan": "3500", "terms": ""},
-    {"outcome": "agreement", "terms": "   "},
-    {"outcome": "agreement", "terms": None},
-], ids=["missing", "empty", "spaces", "null"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"outcome": "agreement", "agreement_amount_yuan": "3500"},
+        {"outcome": "agreement", "agreement_amount_yuan": "3500", "terms": ""},
+        {"outcome": "agreement", "terms": "   "},
+        {"outcome": "agreement", "terms": None},
+    ],
+    ids=["missing", "empty", "spaces", "null"],
+)
 def test_the_api_answers_422_naming_terms(api_as, make_case, body):
     case = make_case(status=CaseStatus.in_mediation)
     api = api_as(role=Role.admin)
@@ -88,10 +105,24 @@ def test_the_api_answers_422_naming_terms(api_as, make_case, body):
 
 def test_the_import_refuses_an_agreement_row_without_terms(make_org, tmp_path):
     org = make_org()
-    rows = [row("T001", 状态="办结", 受理日期="2025-03-04", 办结日期="2025-03-20", 调解结果="达成协议",
-                **{"协议金额(元)": "1200"}),
-            row("T002", 状态="办结", 受理日期="2025-03-04", 办结日期="2025-03-20", 调解结果="达成协议",
-                协议内容="被申请人赔偿维修费")]
+    rows = [
+        row(
+            "T001",
+            状态="办结",
+            受理日期="2025-03-04",
+            办结日期="2025-03-20",
+            调解结果="达成协议",
+            **{"协议金额(元)": "1200"},
+        ),
+        row(
+            "T002",
+            状态="办结",
+            受理日期="2025-03-04",
+            办结日期="2025-03-20",
+            调解结果="达成协议",
+            协议内容="被申请人赔偿维修费",
+        ),
+    ]
     summary = imports.import_file(write_csv(tmp_path / "terms.csv", rows), org.id, SYSTEM, source_system="old")
     assert (summary.imported, summary.failed) == (1, 1)
     assert [(f.row, f.column, f.reason) for f in summary.failures] == [(2, "协议内容", "达成协议的须填写协议内容")]
@@ -99,12 +130,20 @@ def test_the_import_refuses_an_agreement_row_without_terms(make_org, tmp_path):
 
 # --- the page: the message beside the field, required when 达成协议 ------------------------------------
 
+
 def test_the_page_shows_the_terms_message_beside_the_field(mediator_client, make_case):
     case = make_case(mediator_client.org, CaseStatus.in_mediation)
     db.session.commit()  # the error page rolls the session back
-    response = mediator_client.post(f"/cases/{case.id}/conclude", data={
-        "conclude-outcome": "agreement", "conclude-agreement_amount_yuan": "3500", "conclude-terms": "  ",
-        "conclude-concluded_on": case.last_step_on.isoformat(), "conclude-version": str(case.version)})
+    response = mediator_client.post(
+        f"/cases/{case.id}/conclude",
+        data={
+            "conclude-outcome": "agreement",
+            "conclude-agreement_amount_yuan": "3500",
+            "conclude-terms": "  ",
+            "conclude-concluded_on": case.last_step_on.isoformat(),
+            "conclude-version": str(case.version),
+        },
+    )
     assert response.status_code == 422
     html = html_of(response)
     terms_field = re.search(r'<div class="field has-error" data-field="terms">(.*?)</div>', html, re.S)
@@ -114,7 +153,8 @@ def test_the_page_shows_the_terms_message_beside_the_field(mediator_client, make
     assert 'value="3500' in html  # what was entered stays
     # only the form with the error is open
     assert re.findall(r'<details class="action"[^>]*\sopen>', html) == [
-        '<details class="action" name="case-action" id="action-conclude" data-action="conclude" open>']
+        '<details class="action" name="case-action" id="action-conclude" data-action="conclude" open>'
+    ]
     db.session.refresh(case)
     assert case.status == CaseStatus.in_mediation
 
@@ -130,15 +170,20 @@ def test_the_conclusion_form_says_which_fields_an_agreement_needs(mediator_clien
 
 # --- one form at a time, the confirmation texts -------------------------------------------------------------
 
-@pytest.mark.parametrize(("status", "actions", "confirmed"), [
-    (CaseStatus.registered, ["accept", "decline"], {"decline": "确认不予受理"}),
-    (CaseStatus.in_mediation, ["record_session", "conclude", "extend_time_limit"], {"conclude": "确认办结"}),
-])
+
+@pytest.mark.parametrize(
+    ("status", "actions", "confirmed"),
+    [
+        (CaseStatus.registered, ["accept", "decline"], {"decline": "确认不予受理"}),
+        (CaseStatus.in_mediation, ["record_session", "conclude", "extend_time_limit"], {"conclude": "确认办结"}),
+    ],
+)
 def test_each_action_is_a_button_with_one_form_open(mediator_client, make_case, status, actions, confirmed):
     case = make_case(mediator_client.org, status)
     html = html_of(mediator_client.get(f"/cases/{case.id}"))
-    panels = re.findall(r'<details class="action" name="case-action" id="action-(\w+)" data-action="\w+"( open)?>',
-                        html)
+    panels = re.findall(
+        r'<details class="action" name="case-action" id="action-(\w+)" data-action="\w+"( open)?>', html
+    )
     assert [name for name, _ in panels] == actions
     assert [name for name, opened in panels if opened] == [actions[0]]  # the first, and only the first
     assert re.findall(r'<summary class="action-button">([^<]+)</summary>', html)
@@ -180,14 +225,24 @@ def test_the_transfer_decline_form_asks_for_confirmation(signed_in, transfer_sce
 
 # --- greyed-out buttons say why ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("state", "expected"), [
-    (dict(status=CaseStatus.registered), [("conclude", "须先受理，受理后才能记录调解和办结")]),
-    (dict(status=CaseStatus.in_mediation), []),
-    (dict(status=CaseStatus.concluded), [("record_confirmation_result", "尚未申请司法确认，申请后才能记录裁定结果")]),
-    (dict(status=CaseStatus.concluded, confirmation=ConfirmationStatus.applied),
-     [("apply_for_confirmation", "已于 2026-03-04 申请司法确认")]),
-    (dict(status=CaseStatus.concluded, outcome=Outcome.no_agreement), []),
-], ids=["registered", "in_mediation", "agreement", "confirmation_applied", "no_agreement"])
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (dict(status=CaseStatus.registered), [("conclude", "须先受理，受理后才能记录调解和办结")]),
+        (dict(status=CaseStatus.in_mediation), []),
+        (
+            dict(status=CaseStatus.concluded),
+            [("record_confirmation_result", "尚未申请司法确认，申请后才能记录裁定结果")],
+        ),
+        (
+            dict(status=CaseStatus.concluded, confirmation=ConfirmationStatus.applied),
+            [("apply_for_confirmation", "已于 2026-03-04 申请司法确认")],
+        ),
+        (dict(status=CaseStatus.concluded, outcome=Outcome.no_agreement), []),
+    ],
+    ids=["registered", "in_mediation", "agreement", "confirmation_applied", "no_agreement"],
+)
 def test_unavailable_actions_say_why(app, make_case, state, expected):
     # made cases: received 2026-03-02, accepted the same day, session 03-03, concluded (and applied) 03-04
     case = make_case(**state)
@@ -206,10 +261,17 @@ def test_the_page_shows_a_greyed_out_button_with_its_reason(mediator_client, mak
 def test_a_pending_transfer_greys_out_the_transfer_button_and_says_why(signed_in, transfer_scene):
     case, transfer = transfer_scene["case"], transfer_scene["transfer"]
     html = html_of(as_user(signed_in, transfer_scene["sender"]).get(f"/cases/{case.id}"))
-    assert re.search(r'<button type="submit" name="mode" value="transfer" class="primary" disabled '
-                     r'aria-describedby="why-transfer-\d+">', html)
+    assert re.search(
+        r'<button type="submit" name="mode" value="transfer" class="primary" disabled '
+        r'aria-describedby="why-transfer-\d+">',
+        html,
+    )
     assert not re.search(r'value="joint" disabled', html)  # a joint request may still be asked for
     # requested Monday 2025-09-29: three working days, past the National Day holiday (10-01..10-08)
     assert transfer.respond_by == date(2025, 10, 10)
-    assert re.search(r'class="why pending-why" id="why-transfer-\d+">已有待答复的转办（发往 '
-                     + re.escape(transfer_scene["beijing"].name) + r'，答复期限 2025-10-10）</span>', html)
+    assert re.search(
+        r'class="why pending-why" id="why-transfer-\d+">已有待答复的转办（发往 '
+        + re.escape(transfer_scene["beijing"].name)
+        + r"，答复期限 2025-10-10）</span>",
+        html,
+    )

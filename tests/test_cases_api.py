@@ -18,10 +18,17 @@ FULL_ID = re.compile(r"\d{17}[\dXx]")
 
 
 def _payload(org, **fields):
-    body = {"organization_id": org.id, "category": "neighbour", "source": "party_application",
-            "summary": "楼上漏水致楼下受损", "received_on": "2026-03-02", "occurred_region_code": "110105",
-            "amount_yuan": "3500.50", "major": False,
-            "parties": [person("applicant", name="王芳"), organization_party("respondent", name="某物业公司")]}
+    body = {
+        "organization_id": org.id,
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "楼上漏水致楼下受损",
+        "received_on": "2026-03-02",
+        "occurred_region_code": "110105",
+        "amount_yuan": "3500.50",
+        "major": False,
+        "parties": [person("applicant", name="王芳"), organization_party("respondent", name="某物业公司")],
+    }
     body.update(fields)
     return body
 
@@ -47,9 +54,26 @@ def test_register_returns_201_with_the_case_masked_and_warnings(mediator_api):
     assert body["parties"][0]["id_number"].startswith("110105") and "*" in body["parties"][0]["id_number"]
     assert body["parties"][1]["uscc"].count("*") == 6
     assert body["allowed_actions"] == ["accept", "decline"]
-    assert set(body) >= {"id", "number", "status", "outcome", "organization_id", "studio_id", "mediator_ids",
-                         "category", "source", "summary", "received_on", "accepted_on", "due_on",
-                         "concluded_on", "cross_region", "major", "parties", "version"}
+    assert set(body) >= {
+        "id",
+        "number",
+        "status",
+        "outcome",
+        "organization_id",
+        "studio_id",
+        "mediator_ids",
+        "category",
+        "source",
+        "summary",
+        "received_on",
+        "accepted_on",
+        "due_on",
+        "concluded_on",
+        "cross_region",
+        "major",
+        "parties",
+        "version",
+    }
     _assert_masked(response)
 
 
@@ -57,8 +81,10 @@ def test_register_reports_every_field_at_fault_by_its_path(mediator_api):
     api, org = mediator_api
     bad = person("applicant", id_number="110105198005170001")  # wrong check digit
     bad["phone"] = "12345"
-    response = api.post("/api/v1/cases", json=_payload(org, category="nope", received_on="2999-01-01",
-                                                        parties=[bad, person("third_party")]))
+    response = api.post(
+        "/api/v1/cases",
+        json=_payload(org, category="nope", received_on="2999-01-01", parties=[bad, person("third_party")]),
+    )
     assert response.status_code == 422
     fields = response.json["errors"]["json"]
     assert set(fields) == {"parties.0.id_number", "parties.0.phone", "parties", "category", "received_on"}
@@ -89,8 +115,10 @@ def test_the_whole_lifecycle_through_the_api(mediator_api, make_mediator):
     case = api.post("/api/v1/cases", json=_payload(org)).json
     cid = case["id"]
 
-    accepted = api.post(f"/api/v1/cases/{cid}/accept", json={"mediator_id": mediator.id,
-                                                             "accepted_on": "2026-03-02", "version": case["version"]})
+    accepted = api.post(
+        f"/api/v1/cases/{cid}/accept",
+        json={"mediator_id": mediator.id, "accepted_on": "2026-03-02", "version": case["version"]},
+    )
     assert accepted.status_code == 200, accepted.json
     # 2026-03-02 + 30 days = Wed 2026-04-01, a working day.
     assert (accepted.json["status"], accepted.json["due_on"]) == ("accepted", "2026-04-01")
@@ -104,13 +132,22 @@ def test_the_whole_lifecycle_through_the_api(mediator_api, make_mediator):
     # 2026-04-01 + 10 = Sat 2026-04-11 -> next working day Mon 2026-04-13 (Qingming is 04-04..04-06).
     assert extended.status_code == 200 and extended.json["due_on"] == "2026-04-13"
 
-    concluded = api.post(f"/api/v1/cases/{cid}/conclude", json={
-        "outcome": "agreement", "concluded_on": "2026-03-05", "agreement_amount_yuan": 3000,
-        "terms": "物业公司赔偿维修费3000元", "performed": False})
+    concluded = api.post(
+        f"/api/v1/cases/{cid}/conclude",
+        json={
+            "outcome": "agreement",
+            "concluded_on": "2026-03-05",
+            "agreement_amount_yuan": 3000,
+            "terms": "物业公司赔偿维修费3000元",
+            "performed": False,
+        },
+    )
     # The extension was recorded today, so a conclusion dated before it is refused, naming the field.
     assert concluded.status_code == 422 and list(concluded.json["errors"]["json"]) == ["concluded_on"]
-    today_conclusion = api.post(f"/api/v1/cases/{cid}/conclude", json={
-        "outcome": "agreement", "agreement_amount_yuan": 3000, "terms": "物业公司赔偿维修费3000元"})
+    today_conclusion = api.post(
+        f"/api/v1/cases/{cid}/conclude",
+        json={"outcome": "agreement", "agreement_amount_yuan": 3000, "terms": "物业公司赔偿维修费3000元"},
+    )
     assert today_conclusion.status_code == 200, today_conclusion.json
     body = today_conclusion.json
     assert body["status"] == "concluded" and body["outcome"] == "agreement"
@@ -125,11 +162,28 @@ def test_the_whole_lifecycle_through_the_api(mediator_api, make_mediator):
 
     events = api.get(f"/api/v1/cases/{cid}/events")
     assert [e["code"] for e in events.json["items"]] == [
-        "registered", "accepted", "session_recorded", "time_limit_extended", "concluded",
-        "confirmation_applied", "confirmation_decided", "follow_up_recorded"]
+        "registered",
+        "accepted",
+        "session_recorded",
+        "time_limit_extended",
+        "concluded",
+        "confirmation_applied",
+        "confirmation_decided",
+        "follow_up_recorded",
+    ]
     assert events.json["items"][1]["label"] == "受理"
-    for response in (accepted, session, extended, today_conclusion, applied, decided, follow, events,
-                     api.get(f"/api/v1/cases/{cid}"), api.get("/api/v1/cases")):
+    for response in (
+        accepted,
+        session,
+        extended,
+        today_conclusion,
+        applied,
+        decided,
+        follow,
+        events,
+        api.get(f"/api/v1/cases/{cid}"),
+        api.get("/api/v1/cases"),
+    ):
         _assert_masked(response)
 
 
@@ -212,8 +266,7 @@ def test_a_possible_duplicate_is_a_409_until_confirmed(mediator_api):
     api, org = mediator_api
     applicant = person("applicant", name="李雷")
     today = today_shanghai().isoformat()
-    body = _payload(org, received_on=today, parties=[applicant, person("respondent", name="韩梅梅",
-                                                                       with_number=False)])
+    body = _payload(org, received_on=today, parties=[applicant, person("respondent", name="韩梅梅", with_number=False)])
     first = api.post("/api/v1/cases", json=body).json
     again = api.post("/api/v1/cases", json=body)
     assert again.status_code == 409
@@ -221,19 +274,26 @@ def test_a_possible_duplicate_is_a_409_until_confirmed(mediator_api):
     confirmed = api.post("/api/v1/cases", json={**body, "confirm_duplicate": True})
     assert confirmed.status_code == 201
     [warning] = confirmed.json["warnings"]
-    assert (warning["code"], warning["case_id"], warning["number"], warning["visible"]) == \
-        ("possible_duplicate", first["id"], first["number"], True)
+    assert (warning["code"], warning["case_id"], warning["number"], warning["visible"]) == (
+        "possible_duplicate",
+        first["id"],
+        first["number"],
+        True,
+    )
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("status=accepted", {"accepted"}),
-    ("category=labour", {"labour"}),
-    ("date_from=2026-02-01&date_to=2026-02-28", {"feb"}),
-    # Both running cases are long past their time limits (due 2026-04-01 and 2025-10-09).
-    ("overdue=true", {"accepted", "overdue"}),
-    ("overdue=false", {"labour", "feb", "leak"}),
-    ("q=厨房", {"leak"}),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("status=accepted", {"accepted"}),
+        ("category=labour", {"labour"}),
+        ("date_from=2026-02-01&date_to=2026-02-28", {"feb"}),
+        # Both running cases are long past their time limits (due 2026-04-01 and 2025-10-09).
+        ("overdue=true", {"accepted", "overdue"}),
+        ("overdue=false", {"labour", "feb", "leak"}),
+        ("q=厨房", {"leak"}),
+    ],
+)
 def test_list_filters(api_as, make_org, make_case, query, expected):
     org = make_org()
     made = {

@@ -49,8 +49,13 @@ def test_two_concurrent_conclusions_exactly_one_wins(app, make_case):
         def conclude(i, barrier, case_id=case_id):
             service.get_case(SYSTEM, case_id)  # both read the case as it stands before either writes
             barrier.wait()
-            case = service.conclude_case(SYSTEM, case_id, outcome=outcomes[i], concluded_on=date(2026, 3, 5),
-                                         terms="被申请人赔偿维修费" if outcomes[i] == "agreement" else None)
+            case = service.conclude_case(
+                SYSTEM,
+                case_id,
+                outcome=outcomes[i],
+                concluded_on=date(2026, 3, 5),
+                terms="被申请人赔偿维修费" if outcomes[i] == "agreement" else None,
+            )
             db.session.commit()
             return case.outcome.value
 
@@ -70,6 +75,7 @@ def test_concurrent_registrations_get_consecutive_numbers(app, make_org):
     org_id = make_org().id
     db.session.commit()
     for _ in range(3):
+
         def register(i, barrier):
             barrier.wait()
             case, _ = service.register_case(SYSTEM, case_data(org_id))

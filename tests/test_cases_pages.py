@@ -24,8 +24,16 @@ from tests.factories import valid_id_number, valid_phone
 from tests.factories_cases import person
 
 FULL_ID = re.compile(r"\d{17}[\dXx]")
-ALL_ACTIONS = ("accept", "decline", "record_session", "conclude", "extend_time_limit", "apply_for_confirmation",
-               "record_confirmation_result", "record_follow_up")
+ALL_ACTIONS = (
+    "accept",
+    "decline",
+    "record_session",
+    "conclude",
+    "extend_time_limit",
+    "apply_for_confirmation",
+    "record_confirmation_result",
+    "record_follow_up",
+)
 INJECTION = "=cmd|' /C calc'!A0"
 
 
@@ -55,12 +63,14 @@ def page_text(response) -> str:
 
 # --- worklist ------------------------------------------------------------------------------------------
 
+
 def test_worklist_lists_open_cases_nearest_deadline_first_and_marks_overdue(mediator_client, make_case, make_org):
     today = today_shanghai()
     fresh = make_case(mediator_client.org, CaseStatus.accepted, received_on=today, accepted_on=today)
     # accepted 2026-03-02: due 30 days later, 2026-04-01 (a Wednesday, a working day) -> long overdue
-    late = make_case(mediator_client.org, CaseStatus.in_mediation, received_on=date(2026, 3, 2),
-                     accepted_on=date(2026, 3, 2))
+    late = make_case(
+        mediator_client.org, CaseStatus.in_mediation, received_on=date(2026, 3, 2), accepted_on=date(2026, 3, 2)
+    )
     done = make_case(mediator_client.org, CaseStatus.concluded)
     elsewhere = make_case(make_org(), CaseStatus.accepted)
     db.session.commit()
@@ -97,15 +107,39 @@ def test_worklist_shows_unread_notifications_for_the_user_and_the_organisation(m
 
 # --- registration --------------------------------------------------------------------------------------
 
+
 def registration_form(org_id=None, parties=None, **fields) -> dict:
-    parties = parties if parties is not None else [
-        {"role": "applicant", "kind": "person", "name": "张三", "number": valid_id_number(), "phone": valid_phone(),
-         "region_code": "110105"},
-        {"role": "respondent", "kind": "person", "name": "李四", "number": "", "phone": "", "region_code": "110108"},
-    ]
-    form = {"category": "neighbour", "source": "party_application", "summary": "楼上漏水，协商未果",
-            "received_on": today_shanghai().isoformat(), "occurred_region_code": "110105", "amount_yuan": "",
-            **fields}
+    parties = (
+        parties
+        if parties is not None
+        else [
+            {
+                "role": "applicant",
+                "kind": "person",
+                "name": "张三",
+                "number": valid_id_number(),
+                "phone": valid_phone(),
+                "region_code": "110105",
+            },
+            {
+                "role": "respondent",
+                "kind": "person",
+                "name": "李四",
+                "number": "",
+                "phone": "",
+                "region_code": "110108",
+            },
+        ]
+    )
+    form = {
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "楼上漏水，协商未果",
+        "received_on": today_shanghai().isoformat(),
+        "occurred_region_code": "110105",
+        "amount_yuan": "",
+        **fields,
+    }
     if org_id is not None:
         form["organization_id"] = str(org_id)
     for index, party in enumerate(parties):
@@ -142,8 +176,14 @@ def test_a_failed_registration_is_422_keeps_the_values_and_names_the_party_field
     good_id = valid_id_number()
     bad_id = good_id[:-1] + ("0" if good_id[-1] != "0" else "1")  # wrong check digit
     parties = [
-        {"role": "applicant", "kind": "person", "name": "张三", "number": "110105198005171234",
-         "phone": "12345", "region_code": "110105"},
+        {
+            "role": "applicant",
+            "kind": "person",
+            "name": "张三",
+            "number": "110105198005171234",
+            "phone": "12345",
+            "region_code": "110105",
+        },
         {"role": "respondent", "kind": "person", "name": "", "number": "", "phone": "", "region_code": "999999"},
     ]
     form = registration_form(parties=parties, summary="漏水纠纷，保留这段文字")
@@ -158,13 +198,19 @@ def test_a_failed_registration_is_422_keeps_the_values_and_names_the_party_field
     assert re.search(r'id="parties-0-phone-errors"><li>', html)
     assert re.search(r'id="parties-1-name-errors"><li>请填写当事人名称', html)
     assert re.search(r'id="parties-1-region_code-errors"><li>未知的行政区划代码', html)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)
-                             .where(Case.organization_id == mediator_client.org.id)) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Case).where(Case.organization_id == mediator_client.org.id)
+        )
+        == 0
+    )
 
 
 def test_registration_needs_an_applicant_and_a_respondent(mediator_client):
-    parties = [{"role": "applicant", "kind": "person", "name": "甲", "number": valid_id_number()},
-               {"role": "applicant", "kind": "person", "name": "乙", "number": valid_id_number()}]
+    parties = [
+        {"role": "applicant", "kind": "person", "name": "甲", "number": valid_id_number()},
+        {"role": "applicant", "kind": "person", "name": "乙", "number": valid_id_number()},
+    ]
     response = mediator_client.post("/cases/new", data=registration_form(parties=parties))
     assert response.status_code == 422
     assert re.search(r'id="parties-errors"><li>至少需要一名申请人和一名被申请人', page_text(response))
@@ -184,13 +230,18 @@ def test_an_added_empty_party_fieldset_is_ignored_and_a_third_party_is_kept(medi
     assert mediator_client.post("/cases/new", data=form).status_code == 302
     case = db.session.scalar(sa.select(Case).where(Case.organization_id == mediator_client.org.id))
     assert [(p.role.value, p.kind.value, p.name) for p in case.parties] == [
-        ("applicant", "person", "甲"), ("respondent", "organization", "某物业公司"), ("third_party", "person", "丙")]
+        ("applicant", "person", "甲"),
+        ("respondent", "organization", "某物业公司"),
+        ("third_party", "person", "丙"),
+    ]
 
 
 def test_a_possible_duplicate_is_shown_before_saving_and_registering_anyway_saves(mediator_client):
     applicant_id = valid_id_number()
-    parties = [{"role": "applicant", "kind": "person", "name": "张三", "number": applicant_id},
-               {"role": "respondent", "kind": "person", "name": "李四", "number": ""}]
+    parties = [
+        {"role": "applicant", "kind": "person", "name": "张三", "number": applicant_id},
+        {"role": "respondent", "kind": "person", "name": "李四", "number": ""},
+    ]
     first = mediator_client.post("/cases/new", data=registration_form(parties=parties))
     first_id = int(first.headers["Location"].rsplit("/", 1)[1])
     count = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
@@ -201,8 +252,11 @@ def test_a_possible_duplicate_is_shown_before_saving_and_registering_anyway_save
     assert 'id="duplicate-warning"' in html and f'href="/cases/{first_id}"' in html
     assert applicant_id not in html.split('id="duplicate-warning"')[1].split("</section>")[0]
     seen = re.search(r'name="duplicates_seen" value="(\w+)"', html).group(1)  # what the warning showed
-    third = mediator_client.post("/cases/new", follow_redirects=True,
-                                 data=registration_form(parties=parties, confirm_duplicate="y", duplicates_seen=seen))
+    third = mediator_client.post(
+        "/cases/new",
+        follow_redirects=True,
+        data=registration_form(parties=parties, confirm_duplicate="y", duplicates_seen=seen),
+    )
     assert third.status_code == 200
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == count + 1
     assert 'class="flash warning"' in page_text(third) and f'href="/cases/{first_id}"' in page_text(third)
@@ -231,8 +285,7 @@ EXPECTED_ACTIONS = [
 
 
 @pytest.mark.parametrize(("status", "outcome", "expected"), EXPECTED_ACTIONS)
-def test_case_page_shows_only_the_actions_allowed_in_its_state(mediator_client, make_case, status, outcome,
-                                                                expected):
+def test_case_page_shows_only_the_actions_allowed_in_its_state(mediator_client, make_case, status, outcome, expected):
     case = make_case(mediator_client.org, status, outcome=outcome or Outcome.agreement)
     html = page_text(mediator_client.get(f"/cases/{case.id}"))
     shown = set(re.findall(r'data-action="([a-z_]+)"', html))
@@ -264,16 +317,21 @@ def test_a_case_of_another_organisation_is_not_found(mediator_client, make_case,
 
 def test_accepting_through_the_page_sets_the_due_date_and_writes_the_timeline(mediator_client, make_case):
     case = make_case(mediator_client.org, CaseStatus.registered, received_on=date(2026, 3, 2))
-    response = mediator_client.post(f"/cases/{case.id}/accept", data={
-        "accept-mediator_id": str(mediator_client.mediator.id), "accept-accepted_on": "2026-03-02",
-        "accept-version": str(case.version)})
+    response = mediator_client.post(
+        f"/cases/{case.id}/accept",
+        data={
+            "accept-mediator_id": str(mediator_client.mediator.id),
+            "accept-accepted_on": "2026-03-02",
+            "accept-version": str(case.version),
+        },
+    )
     assert response.status_code == 302
     html = page_text(mediator_client.get(f"/cases/{case.id}"))
     db.session.refresh(case)
     # 2026-03-02 + 30 calendar days = 2026-04-01, a Wednesday (working day)
     assert case.status == CaseStatus.accepted and case.due_on == date(2026, 4, 1)
     assert "已受理" in html and "办理期限 2026-04-01" in html and "王调解" in html
-    assert re.search(r'event-registered.*event-accepted', html, re.S)
+    assert re.search(r"event-registered.*event-accepted", html, re.S)
 
 
 def test_a_refused_transition_is_409_on_the_case_page(mediator_client, make_case):
@@ -289,8 +347,10 @@ def test_a_refused_transition_is_409_on_the_case_page(mediator_client, make_case
 def test_a_stale_form_is_409(mediator_client, make_case):
     case = make_case(mediator_client.org, CaseStatus.accepted)
     db.session.commit()  # the error page rolls the session back
-    response = mediator_client.post(f"/cases/{case.id}/sessions", data={
-        "record_session-summary": "调解", "record_session-version": str(case.version - 1)})
+    response = mediator_client.post(
+        f"/cases/{case.id}/sessions",
+        data={"record_session-summary": "调解", "record_session-version": str(case.version - 1)},
+    )
     assert response.status_code == 409
     assert "案件已被他人修改" in page_text(response)
 
@@ -298,9 +358,15 @@ def test_a_stale_form_is_409(mediator_client, make_case):
 def test_a_rejected_conclusion_is_422_with_the_message_beside_the_field(mediator_client, make_case):
     case = make_case(mediator_client.org, CaseStatus.in_mediation)
     db.session.commit()  # the error page rolls the session back
-    response = mediator_client.post(f"/cases/{case.id}/conclude", data={
-        "conclude-outcome": "no_agreement", "conclude-agreement_amount_yuan": "100",
-        "conclude-concluded_on": case.accepted_on.isoformat(), "conclude-version": str(case.version)})
+    response = mediator_client.post(
+        f"/cases/{case.id}/conclude",
+        data={
+            "conclude-outcome": "no_agreement",
+            "conclude-agreement_amount_yuan": "100",
+            "conclude-concluded_on": case.accepted_on.isoformat(),
+            "conclude-version": str(case.version),
+        },
+    )
     assert response.status_code == 422
     html = page_text(response)
     assert re.search(r'id="conclude-agreement_amount_yuan-errors"><li>只有达成协议时填写', html)
@@ -312,11 +378,18 @@ def test_a_rejected_conclusion_is_422_with_the_message_beside_the_field(mediator
 def test_concluding_with_an_agreement_shows_the_confirmation_reminder(mediator_client, make_case):
     case = make_case(mediator_client.org, CaseStatus.in_mediation)
     concluded_on = case.last_step_on
-    response = mediator_client.post(f"/cases/{case.id}/conclude", data={
-        "conclude-outcome": "agreement", "conclude-agreement_amount_yuan": "8000",
-        "conclude-terms": "分两期支付", "conclude-performed": "false",
-        "conclude-concluded_on": concluded_on.isoformat(), "conclude-version": str(case.version)},
-        follow_redirects=True)
+    response = mediator_client.post(
+        f"/cases/{case.id}/conclude",
+        data={
+            "conclude-outcome": "agreement",
+            "conclude-agreement_amount_yuan": "8000",
+            "conclude-terms": "分两期支付",
+            "conclude-performed": "false",
+            "conclude-concluded_on": concluded_on.isoformat(),
+            "conclude-version": str(case.version),
+        },
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     db.session.refresh(case)
     assert case.status == CaseStatus.concluded and str(case.agreement_amount_yuan) == "8000.00"
@@ -329,12 +402,23 @@ def test_concluding_with_an_agreement_shows_the_confirmation_reminder(mediator_c
     assert "8000.00 元" in html
 
 
-@pytest.mark.parametrize(("action", "slug", "fields", "check"), [
-    ("record_session", "sessions", {"summary": "第二次调解，双方各让一步"},
-     lambda c: c.status == CaseStatus.in_mediation and len(c.sessions) == 2),
-    ("extend_time_limit", "extend", {"days": "15", "consent_note": "双方书面同意延长"},
-     lambda c: c.due_on == date(2026, 4, 16)),  # 2026-04-01 + 15 days = Thursday 2026-04-16
-])
+@pytest.mark.parametrize(
+    ("action", "slug", "fields", "check"),
+    [
+        (
+            "record_session",
+            "sessions",
+            {"summary": "第二次调解，双方各让一步"},
+            lambda c: c.status == CaseStatus.in_mediation and len(c.sessions) == 2,
+        ),
+        (
+            "extend_time_limit",
+            "extend",
+            {"days": "15", "consent_note": "双方书面同意延长"},
+            lambda c: c.due_on == date(2026, 4, 16),
+        ),  # 2026-04-01 + 15 days = Thursday 2026-04-16
+    ],
+)
 def test_running_case_actions_through_the_page(mediator_client, make_case, action, slug, fields, check):
     case = make_case(mediator_client.org, CaseStatus.in_mediation, accepted_on=date(2026, 3, 2))
     data = {f"{action}-{k}": v for k, v in fields.items()}
@@ -354,9 +438,15 @@ def test_a_session_names_the_mediator_who_held_it(signed_in, make_user, make_org
     html = page_text(client.get(f"/cases/{case.id}"))
     # the signed-in mediator's own record is preselected; a colleague can be chosen instead
     assert f'<option selected value="{own.id}">钱调解</option>' in html and "孙调解" in html
-    response = client.post(f"/cases/{case.id}/sessions", data={
-        "record_session-held_on": "2026-03-03", "record_session-summary": "双方到场",
-        "record_session-mediator_id": str(colleague.id), "record_session-version": str(case.version)})
+    response = client.post(
+        f"/cases/{case.id}/sessions",
+        data={
+            "record_session-held_on": "2026-03-03",
+            "record_session-summary": "双方到场",
+            "record_session-mediator_id": str(colleague.id),
+            "record_session-version": str(case.version),
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(case)
     assert [s.mediator_id for s in case.sessions] == [colleague.id]
@@ -366,14 +456,31 @@ def test_a_session_names_the_mediator_who_held_it(signed_in, make_user, make_org
 def test_confirmation_and_follow_up_through_the_page(mediator_client, make_case):
     case = make_case(mediator_client.org, CaseStatus.concluded)
     day = case.concluded_on.isoformat()
-    assert mediator_client.post(f"/cases/{case.id}/confirmation", data={
-        "apply_for_confirmation-applied_on": day, "apply_for_confirmation-court": "朝阳区人民法院"}).status_code == 302
-    assert mediator_client.post(f"/cases/{case.id}/confirmation-result", data={
-        "record_confirmation_result-confirmed": "true",
-        "record_confirmation_result-decided_on": day}).status_code == 302
-    assert mediator_client.post(f"/cases/{case.id}/follow-ups", data={
-        "record_follow_up-visited_on": day, "record_follow_up-summary": "已按期支付",
-        "record_follow_up-performed": "true"}).status_code == 302
+    assert (
+        mediator_client.post(
+            f"/cases/{case.id}/confirmation",
+            data={"apply_for_confirmation-applied_on": day, "apply_for_confirmation-court": "朝阳区人民法院"},
+        ).status_code
+        == 302
+    )
+    assert (
+        mediator_client.post(
+            f"/cases/{case.id}/confirmation-result",
+            data={"record_confirmation_result-confirmed": "true", "record_confirmation_result-decided_on": day},
+        ).status_code
+        == 302
+    )
+    assert (
+        mediator_client.post(
+            f"/cases/{case.id}/follow-ups",
+            data={
+                "record_follow_up-visited_on": day,
+                "record_follow_up-summary": "已按期支付",
+                "record_follow_up-performed": "true",
+            },
+        ).status_code
+        == 302
+    )
     html = page_text(mediator_client.get(f"/cases/{case.id}"))
     assert "已确认" in html and "已按期支付" in html
     assert "司法确认申请截止" not in html and "回访截止" not in html  # both reminders are done
@@ -381,8 +488,11 @@ def test_confirmation_and_follow_up_through_the_page(mediator_client, make_case)
 
 def test_revealing_a_partys_numbers_shows_them_once_and_is_audited(mediator_client, make_case):
     id_number, phone = valid_id_number(), valid_phone()
-    case = make_case(mediator_client.org, CaseStatus.registered,
-                     parties=[person("applicant", id_number=id_number, phone=phone), person("respondent")])
+    case = make_case(
+        mediator_client.org,
+        CaseStatus.registered,
+        parties=[person("applicant", id_number=id_number, phone=phone), person("respondent")],
+    )
     party = case.parties[0]
     html = page_text(mediator_client.get(f"/cases/{case.id}"))
     assert id_number not in html and party.id_number_masked in html and "查看完整号码" in html
@@ -397,30 +507,43 @@ def test_revealing_a_partys_numbers_shows_them_once_and_is_audited(mediator_clie
 
 # --- list, filters, export --------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def listed_cases(mediator_client, make_case):
     """Three cases of the mediator's organisation: an overdue neighbour dispute whose summary is a formula,
     a registered contract dispute, and a concluded neighbour dispute."""
-    injected = make_case(mediator_client.org, CaseStatus.accepted, summary=INJECTION,
-                         received_on=date(2026, 3, 2), accepted_on=date(2026, 3, 2))
-    contract = make_case(mediator_client.org, CaseStatus.registered, category="contract",
-                         summary="货款纠纷", received_on=date(2026, 6, 1))
-    concluded = make_case(mediator_client.org, CaseStatus.concluded, summary="邻里噪音",
-                          received_on=date(2026, 5, 4))
+    injected = make_case(
+        mediator_client.org,
+        CaseStatus.accepted,
+        summary=INJECTION,
+        received_on=date(2026, 3, 2),
+        accepted_on=date(2026, 3, 2),
+    )
+    contract = make_case(
+        mediator_client.org,
+        CaseStatus.registered,
+        category="contract",
+        summary="货款纠纷",
+        received_on=date(2026, 6, 1),
+    )
+    concluded = make_case(mediator_client.org, CaseStatus.concluded, summary="邻里噪音", received_on=date(2026, 5, 4))
     db.session.commit()
     return {"injected": injected, "contract": contract, "concluded": concluded}
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("", {"injected", "contract", "concluded"}),
-    ("status=registered", {"contract"}),
-    ("category=contract", {"contract"}),
-    ("date_from=2026-05-01&date_to=2026-05-31", {"concluded"}),
-    ("overdue=1", {"injected"}),
-    ("q=货款", {"contract"}),
-    ("region_code=110000", {"injected", "contract", "concluded"}),
-    ("region_code=130000", set()),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", {"injected", "contract", "concluded"}),
+        ("status=registered", {"contract"}),
+        ("category=contract", {"contract"}),
+        ("date_from=2026-05-01&date_to=2026-05-31", {"concluded"}),
+        ("overdue=1", {"injected"}),
+        ("q=货款", {"contract"}),
+        ("region_code=110000", {"injected", "contract", "concluded"}),
+        ("region_code=130000", set()),
+    ],
+)
 def test_case_list_filters(mediator_client, listed_cases, query, expected):
     html = page_text(mediator_client.get(f"/cases?{query}"))
     shown = {name for name, case in listed_cases.items() if case.number in html}
@@ -500,8 +623,9 @@ def test_a_deadline_in_an_uncovered_year_is_shown_beside_the_date(mediator_clien
     # chinesecalendar starts in 2004, so a case accepted in 2003 cannot be given a due date
     case = make_case(mediator_client.org, CaseStatus.registered, received_on=date(2003, 3, 3))
     db.session.commit()  # the page's rollback of the refused step must not undo the registration
-    response = mediator_client.post(f"/cases/{case.id}/accept", data={
-        "accept-accepted_on": "2003-03-03", "accept-version": str(case.version)})
+    response = mediator_client.post(
+        f"/cases/{case.id}/accept", data={"accept-accepted_on": "2003-03-03", "accept-version": str(case.version)}
+    )
     assert response.status_code == 422
     assert re.search(r'id="accept-accepted_on-errors"><li>2003年的工作日历尚未载入', page_text(response))
     db.session.refresh(case)
@@ -509,8 +633,10 @@ def test_a_deadline_in_an_uncovered_year_is_shown_beside_the_date(mediator_clien
 
 
 def test_a_reshown_form_keeps_the_submitted_party_numbering(mediator_client):
-    parties = [{"role": "applicant", "kind": "person", "name": "甲", "number": "bad"},
-               {"role": "respondent", "kind": "person", "name": "乙"}]
+    parties = [
+        {"role": "applicant", "kind": "person", "name": "甲", "number": "bad"},
+        {"role": "respondent", "kind": "person", "name": "乙"},
+    ]
     form = registration_form(parties=parties)
     for key in [k for k in form if k.startswith("parties-1-")]:
         form[key.replace("parties-1-", "parties-4-")] = form.pop(key)  # the page had removed 1..3

@@ -42,8 +42,12 @@ def test_time_limit_per_organisation_kind_from_config(app, make_case, make_org, 
 
 def test_agreement_opens_the_confirmation_window_and_sets_the_follow_up(make_case):
     # Concluded 2025-09-05: + 30 days = 2025-10-05, a Sunday inside the holiday -> next working day 10-09.
-    case = make_case(status=CaseStatus.concluded, received_on=date(2025, 9, 1), held_on=date(2025, 9, 3),
-                     concluded_on=date(2025, 9, 5))
+    case = make_case(
+        status=CaseStatus.concluded,
+        received_on=date(2025, 9, 1),
+        held_on=date(2025, 9, 3),
+        concluded_on=date(2025, 9, 5),
+    )
     assert case.confirmation_deadline == date(2025, 10, 9)
     assert case.follow_up_due_on == date(2025, 10, 9)
     # Concluded 2025-09-10: + 30 days = Fri 2025-10-10, a working day, stays.
@@ -60,12 +64,16 @@ def test_no_agreement_sets_no_confirmation_window(make_case):
 def test_extension_counts_from_the_old_due_date(make_case):
     case = make_case(status=CaseStatus.accepted, received_on=date(2025, 9, 1))  # due 2025-10-09 (above)
     # 10-09 + 2 days = Sat 2025-10-11, a make-up workday, so it stands.
-    service.extend_time_limit(SYSTEM, case.id, days=2, consent_note="双方当事人书面同意延期",
-                              extended_on=date(2025, 9, 20))
+    service.extend_time_limit(
+        SYSTEM, case.id, days=2, consent_note="双方当事人书面同意延期", extended_on=date(2025, 9, 20)
+    )
     assert case.due_on == date(2025, 10, 11)
     event = case.events[-1]
-    assert (event.code, event.data["previous_due_on"], event.data["due_on"]) == \
-        ("time_limit_extended", "2025-10-09", "2025-10-11")
+    assert (event.code, event.data["previous_due_on"], event.data["due_on"]) == (
+        "time_limit_extended",
+        "2025-10-09",
+        "2025-10-11",
+    )
 
 
 def _forget_year(year: int) -> None:
@@ -97,14 +105,17 @@ def test_a_missing_later_year_is_counted_provisionally_not_refused():
 ON = date(2026, 3, 2)
 
 
-@pytest.mark.parametrize("codes, expected", [
-    (["110105", "130602"], True),    # 北京朝阳 / 河北保定竞秀: different provinces
-    (["110105", "110108"], False),   # 朝阳 / 海淀: two Beijing districts
-    (["440106", "441402"], True),    # 广州天河 / 梅州梅江: cities of the GD-PAIR-GZ pairing
-    (["440106", "440304"], False),   # 广州天河 / 深圳福田: same province, no pairing between them
-    (["440106", "440100"], False),   # a district and its own city
-    (["110105"], False),
-])
+@pytest.mark.parametrize(
+    "codes, expected",
+    [
+        (["110105", "130602"], True),  # 北京朝阳 / 河北保定竞秀: different provinces
+        (["110105", "110108"], False),  # 朝阳 / 海淀: two Beijing districts
+        (["440106", "441402"], True),  # 广州天河 / 梅州梅江: cities of the GD-PAIR-GZ pairing
+        (["440106", "440304"], False),  # 广州天河 / 深圳福田: same province, no pairing between them
+        (["440106", "440100"], False),  # a district and its own city
+        (["110105"], False),
+    ],
+)
 def test_is_cross_region(codes, expected):
     assert service.is_cross_region(codes, ON) is expected
 
@@ -122,17 +133,21 @@ def test_pairing_counts_only_from_its_effective_date():
 
 
 def test_registration_derives_cross_region_from_parties_and_place(make_case, make_org):
-    beijing_hebei = make_case(parties=[person("applicant", region_code="110105"),
-                                       person("respondent", region_code="130602")])
+    beijing_hebei = make_case(
+        parties=[person("applicant", region_code="110105"), person("respondent", region_code="130602")]
+    )
     assert beijing_hebei.cross_region is True
-    two_districts = make_case(parties=[person("applicant", region_code="110105"),
-                                       person("respondent", region_code="110108")])
+    two_districts = make_case(
+        parties=[person("applicant", region_code="110105"), person("respondent", region_code="110108")]
+    )
     assert two_districts.cross_region is False
     # Parties both in Beijing, but the dispute happened in Tianjin.
     place = make_case(parties=[person("applicant"), person("respondent")], occurred_region_code="120101")
     assert place.cross_region is True
     guangzhou = make_org(region_code="440106")
-    paired = make_case(guangzhou, occurred_region_code="440106",
-                       parties=[person("applicant", region_code="440106"),
-                                person("respondent", region_code="441402")])
+    paired = make_case(
+        guangzhou,
+        occurred_region_code="440106",
+        parties=[person("applicant", region_code="440106"), person("respondent", region_code="441402")],
+    )
     assert paired.cross_region is True

@@ -23,11 +23,20 @@ def _errors(data, actor=SYSTEM) -> dict:
 
 # --- registration rules -----------------------------------------------------------------------------------
 
+
 def test_parties_are_stored_encrypted_masked_and_hashed(make_org):
     org = make_org()
     number, code = valid_id_number(), valid_uscc()
-    case, warnings = service.register_case(SYSTEM, case_data(org.id, parties=[
-        person("applicant", id_number=number, phone="13912345678"), organization_party("respondent", code=code)]))
+    case, warnings = service.register_case(
+        SYSTEM,
+        case_data(
+            org.id,
+            parties=[
+                person("applicant", id_number=number, phone="13912345678"),
+                organization_party("respondent", code=code),
+            ],
+        ),
+    )
     applicant, company = case.parties
     assert warnings == []
     assert applicant.id_number_masked == number[:6] + "********" + number[-4:]
@@ -40,25 +49,45 @@ def test_parties_are_stored_encrypted_masked_and_hashed(make_org):
 def test_registration_gathers_every_failure_under_its_field_path(make_org, make_studio, make_mediator):
     org = make_org()
     foreign_studio, foreign_mediator = make_studio(), make_mediator()
-    applicant = person("applicant", with_number=False)          # an applicant needs an ID number
+    applicant = person("applicant", with_number=False)  # an applicant needs an ID number
     respondent = person("respondent", id_number="110105198005170001", region_code="999999")
     company = organization_party("third_party")
-    company["id_number"] = valid_id_number()                      # an organisation has a USCC instead
-    company["uscc"] = "91110105MA00000000"                        # and this one has a wrong check digit
-    errors = _errors(case_data(org.id, parties=[applicant, respondent, company], summary="  ",
-                               source="unknown", occurred_region_code="XIONGAN", amount_yuan=-1,
-                               received_on=today_shanghai() + timedelta(days=1), studio_id=foreign_studio.id,
-                               mediator_ids=[foreign_mediator.id]))
+    company["id_number"] = valid_id_number()  # an organisation has a USCC instead
+    company["uscc"] = "91110105MA00000000"  # and this one has a wrong check digit
+    errors = _errors(
+        case_data(
+            org.id,
+            parties=[applicant, respondent, company],
+            summary="  ",
+            source="unknown",
+            occurred_region_code="XIONGAN",
+            amount_yuan=-1,
+            received_on=today_shanghai() + timedelta(days=1),
+            studio_id=foreign_studio.id,
+            mediator_ids=[foreign_mediator.id],
+        )
+    )
     assert set(errors) == {
-        "parties.0.id_number", "parties.1.id_number", "parties.1.region_code", "parties.2.id_number",
-        "parties.2.uscc", "summary", "source", "occurred_region_code", "amount_yuan", "received_on",
-        "studio_id", "mediator_ids"}
+        "parties.0.id_number",
+        "parties.1.id_number",
+        "parties.1.region_code",
+        "parties.2.id_number",
+        "parties.2.uscc",
+        "summary",
+        "source",
+        "occurred_region_code",
+        "amount_yuan",
+        "received_on",
+        "studio_id",
+        "mediator_ids",
+    }
 
 
 def test_a_respondent_without_an_id_number_is_fine_but_one_given_is_checked(make_org):
     org = make_org()
-    case, _ = service.register_case(SYSTEM, case_data(org.id, parties=[
-        person("applicant"), person("respondent", with_number=False)]))
+    case, _ = service.register_case(
+        SYSTEM, case_data(org.id, parties=[person("applicant"), person("respondent", with_number=False)])
+    )
     assert case.parties[1].id_number_masked is None
 
 
@@ -73,7 +102,7 @@ def test_a_mediator_registers_for_their_own_mediation_organisation_only(make_org
     own = make_org()
     actor = make_user(role=Role.mediator, organization=own).to_actor()
     assert "organization_id" in _errors(case_data(make_org().id), actor)
-    case, _ = service.register_case(actor, case_data(None))          # defaults to the actor's organisation
+    case, _ = service.register_case(actor, case_data(None))  # defaults to the actor's organisation
     assert case.organization_id == own.id and case.registered_by_id == actor.user_id
     bureau = make_org(kind=OrgKind.justice_bureau)
     assert "organization_id" in _errors(case_data(bureau.id))
@@ -101,28 +130,47 @@ def test_numbers_run_per_organisation_and_year(make_org, make_case):
 
 # The rule itself (90 days, open states, scope, confirmation) is tested in tests/test_registration_day.py.
 
+
 def test_the_same_party_in_a_recent_open_case_warns_in_either_role(make_org, make_case):
     org, today = make_org(), today_shanghai()
     applicant = person("applicant", name="张伟")
-    existing = make_case(org, CaseStatus.in_mediation, parties=[applicant, person("respondent", name="刘洋")],
-                         received_on=today - timedelta(days=5))
+    existing = make_case(
+        org,
+        CaseStatus.in_mediation,
+        parties=[applicant, person("respondent", name="刘洋")],
+        received_on=today - timedelta(days=5),
+    )
     # the earlier applicant is now the respondent: the same person by the keyed hash of the ID number
     swapped = [person("applicant", name="刘洋"), dict(applicant, role="respondent")]
     case, warnings = service.register_case(SYSTEM, case_data(org.id, parties=swapped, received_on=today))
-    assert [(w["code"], w["case_id"], w["number"]) for w in warnings] == \
-        [("possible_duplicate", existing.id, existing.number)]
+    assert [(w["code"], w["case_id"], w["number"]) for w in warnings] == [
+        ("possible_duplicate", existing.id, existing.number)
+    ]
     assert case.events[0].data["possible_duplicates"] == [existing.id]
 
 
 def test_no_warning_for_a_closed_case_or_the_same_name_alone(make_org, make_case):
     org, today = make_org(), today_shanghai()
     applicant = person("applicant", name="张伟")
-    make_case(org, CaseStatus.concluded, parties=[applicant, person("respondent", name="刘洋")],
-              received_on=today - timedelta(days=10))
-    make_case(org, parties=[person("applicant", name="陈静"), person("respondent", name="刘洋")],
-              received_on=today - timedelta(days=3))
-    _, warnings = service.register_case(SYSTEM, case_data(org.id, received_on=today, parties=[
-        applicant, person("respondent", name="刘洋"), person("third_party", name="陈静")]))
+    make_case(
+        org,
+        CaseStatus.concluded,
+        parties=[applicant, person("respondent", name="刘洋")],
+        received_on=today - timedelta(days=10),
+    )
+    make_case(
+        org,
+        parties=[person("applicant", name="陈静"), person("respondent", name="刘洋")],
+        received_on=today - timedelta(days=3),
+    )
+    _, warnings = service.register_case(
+        SYSTEM,
+        case_data(
+            org.id,
+            received_on=today,
+            parties=[applicant, person("respondent", name="刘洋"), person("third_party", name="陈静")],
+        ),
+    )
     assert warnings == []
 
 
@@ -131,14 +179,20 @@ def test_a_duplicate_in_another_organisation_is_only_counted(make_org, make_case
     elsewhere = make_case(make_org(), parties=[applicant, respondent], received_on=today_shanghai())
     own = make_org()
     actor = make_user(role=Role.mediator, organization=own).to_actor()
-    _, [warning] = service.register_case(actor, case_data(own.id, parties=[applicant, respondent],
-                                                          received_on=today_shanghai()))
-    assert (warning["code"], warning["case_id"], warning["number"], warning["visible"]) == \
-        ("possible_duplicate_elsewhere", None, None, False)
+    _, [warning] = service.register_case(
+        actor, case_data(own.id, parties=[applicant, respondent], received_on=today_shanghai())
+    )
+    assert (warning["code"], warning["case_id"], warning["number"], warning["visible"]) == (
+        "possible_duplicate_elsewhere",
+        None,
+        None,
+        False,
+    )
     assert elsewhere.number not in warning["message"]
 
 
 # --- scope ------------------------------------------------------------------------------------------------------
+
 
 def test_scope_by_role(make_org, make_case, make_user):
     chaoyang, baoding = make_org(region_code="110105"), make_org(region_code="130602")
@@ -148,8 +202,13 @@ def test_scope_by_role(make_org, make_case, make_user):
     admin = make_user(role=Role.admin).to_actor()
 
     def ids(actor):
-        return set(db.session.scalars(service.cases_visible_to(actor).with_only_columns(
-            service.cases_visible_to(actor).selected_columns[0].table.c.id)))
+        return set(
+            db.session.scalars(
+                service.cases_visible_to(actor).with_only_columns(
+                    service.cases_visible_to(actor).selected_columns[0].table.c.id
+                )
+            )
+        )
 
     assert {bj.id, hb.id} <= ids(admin)
     assert bj.id in ids(mediator) and hb.id not in ids(mediator)
@@ -174,21 +233,22 @@ def test_a_co_mediating_organisation_sees_the_case(make_org, make_case, make_use
 
 # --- worklist, overdue, search ------------------------------------------------------------------------------
 
+
 def test_worklist_lists_open_cases_nearest_due_first(make_org, make_case, make_user):
     org = make_org()
-    later = make_case(org, CaseStatus.accepted, received_on=date(2026, 3, 2))          # due 2026-04-01
-    sooner = make_case(org, CaseStatus.in_mediation, received_on=date(2026, 2, 2))     # due 2026-03-04
-    fresh = make_case(org, received_on=date(2026, 3, 20))                             # registered: by received_on
+    later = make_case(org, CaseStatus.accepted, received_on=date(2026, 3, 2))  # due 2026-04-01
+    sooner = make_case(org, CaseStatus.in_mediation, received_on=date(2026, 2, 2))  # due 2026-03-04
+    fresh = make_case(org, received_on=date(2026, 3, 20))  # registered: by received_on
     make_case(org, CaseStatus.concluded)
     make_case(org, CaseStatus.declined)
-    make_case(make_org(), CaseStatus.accepted)                                         # another organisation
+    make_case(make_org(), CaseStatus.accepted)  # another organisation
     actor = make_user(role=Role.mediator, organization=org).to_actor()
     assert sooner.due_on == date(2026, 3, 4)
     assert db.session.scalars(service.worklist(actor)).all() == [sooner, fresh, later]
 
 
 def test_is_overdue_only_for_running_cases_past_their_due_date(make_case):
-    running = make_case(status=CaseStatus.accepted)                                    # due 2026-04-01
+    running = make_case(status=CaseStatus.accepted)  # due 2026-04-01
     assert service.is_overdue(running, date(2026, 4, 1)) is False
     assert service.is_overdue(running, date(2026, 4, 2)) is True
     done = make_case(status=CaseStatus.concluded)
@@ -210,8 +270,9 @@ def test_search_by_region_subtree_and_studio(make_org, make_case, make_studio):
     studio = make_studio(organization=beijing)
     in_studio = make_case(beijing, studio_id=studio.id)
     make_case(hebei)
-    assert db.session.scalars(service.search_cases(SYSTEM, region_code="110000", studio_id=studio.id)).all() \
-        == [in_studio]
+    assert db.session.scalars(service.search_cases(SYSTEM, region_code="110000", studio_id=studio.id)).all() == [
+        in_studio
+    ]
     assert in_studio not in db.session.scalars(service.search_cases(SYSTEM, region_code="130000")).all()
     with pytest.raises(ValidationFailed):
         service.search_cases(SYSTEM, region_code="999999")
@@ -219,11 +280,11 @@ def test_search_by_region_subtree_and_studio(make_org, make_case, make_studio):
 
 # --- reveal -------------------------------------------------------------------------------------------------------
 
+
 def test_reveal_only_for_the_handling_organisation(make_org, make_case, make_user):
     org = make_org()
     number = valid_id_number()
-    case = make_case(org, parties=[person("applicant", id_number=number, phone="13800138000"),
-                                   person("respondent")])
+    case = make_case(org, parties=[person("applicant", id_number=number, phone="13800138000"), person("respondent")])
     party = case.parties[0]
     admin = make_user(role=Role.admin).to_actor()
     with pytest.raises(PermissionDenied):
@@ -238,8 +299,12 @@ def test_reveal_only_for_the_handling_organisation(make_org, make_case, make_use
     revealed = service.reveal_party_numbers(mediator, case.id, party.id, remote_addr="10.0.0.8")
     assert revealed == {"party_id": party.id, "id_number": number, "phone": "13800138000"}
     entry = db.session.query(AuditEntry).filter_by(action="reveal_id_number").one()
-    assert (entry.user_id, entry.target_type, entry.target_id, entry.remote_addr) == \
-        (mediator.user_id, "party", str(party.id), "10.0.0.8")
+    assert (entry.user_id, entry.target_type, entry.target_id, entry.remote_addr) == (
+        mediator.user_id,
+        "party",
+        str(party.id),
+        "10.0.0.8",
+    )
     assert case.events[-1].code == "party_number_revealed" and case.events[-1].data == {"party_id": party.id}
     assert case.version == 1  # a reveal is not a change of the case
 

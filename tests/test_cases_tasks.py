@@ -16,8 +16,9 @@ FULL_ID = r"\d{17}[\dXx]"
 
 
 def _notes(org_id):
-    return db.session.scalars(sa.select(Notification).where(Notification.organization_id == org_id)
-                              .order_by(Notification.kind)).all()
+    return db.session.scalars(
+        sa.select(Notification).where(Notification.organization_id == org_id).order_by(Notification.kind)
+    ).all()
 
 
 def test_confirmation_window_reminder_before_it_closes_once(make_org, make_case):
@@ -38,10 +39,20 @@ def test_confirmation_window_reminder_before_it_closes_once(make_org, make_case)
 
 def test_no_confirmation_reminder_once_applied_or_without_agreement(make_org, make_case):
     org = make_org()
-    make_case(org, CaseStatus.concluded, confirmation=ConfirmationStatus.applied, received_on=date(2026, 1, 2),
-              concluded_on=date(2026, 1, 5))
-    make_case(org, CaseStatus.concluded, outcome=Outcome.no_agreement, received_on=date(2026, 1, 2),
-              concluded_on=date(2026, 1, 5))
+    make_case(
+        org,
+        CaseStatus.concluded,
+        confirmation=ConfirmationStatus.applied,
+        received_on=date(2026, 1, 2),
+        concluded_on=date(2026, 1, 5),
+    )
+    make_case(
+        org,
+        CaseStatus.concluded,
+        outcome=Outcome.no_agreement,
+        received_on=date(2026, 1, 2),
+        concluded_on=date(2026, 1, 5),
+    )
     send_case_reminders(datetime(2026, 2, 1, 0, 0, tzinfo=UTC))
     assert [n for n in _notes(org.id) if n.kind == "case_confirmation_window"] == []
 
@@ -59,7 +70,7 @@ def test_follow_up_reminder_until_a_visit_is_recorded(make_org, make_case):
 
 def test_overdue_reminder_once_per_due_date(make_org, make_case):
     org = make_org()
-    case = make_case(org, CaseStatus.accepted)                   # due 2026-04-01
+    case = make_case(org, CaseStatus.accepted)  # due 2026-04-01
     assert send_case_reminders(datetime(2026, 4, 1, 0, 0, tzinfo=UTC)) == 0
     assert send_case_reminders(datetime(2026, 4, 2, 0, 0, tzinfo=UTC)) == 1
     assert send_case_reminders(datetime(2026, 4, 3, 0, 0, tzinfo=UTC)) == 0

@@ -47,18 +47,25 @@ CALLS = {
     "decline": lambda cid: service.decline_case(SYSTEM, cid, reason="不属于受理范围", declined_on=STEP_DAY),
     "record_session": lambda cid: service.record_session(SYSTEM, cid, held_on=STEP_DAY, summary="第二次调解"),
     "conclude": lambda cid: service.conclude_case(SYSTEM, cid, outcome=Outcome.withdrawn, concluded_on=STEP_DAY),
-    "extend_time_limit": lambda cid: service.extend_time_limit(SYSTEM, cid, days=15, consent_note="双方同意",
-                                                               extended_on=STEP_DAY),
+    "extend_time_limit": lambda cid: service.extend_time_limit(
+        SYSTEM, cid, days=15, consent_note="双方同意", extended_on=STEP_DAY
+    ),
     "apply_for_confirmation": lambda cid: service.apply_for_confirmation(SYSTEM, cid, applied_on=STEP_DAY),
-    "record_confirmation_result": lambda cid: service.record_confirmation_result(SYSTEM, cid, confirmed=True,
-                                                                                 decided_on=STEP_DAY),
+    "record_confirmation_result": lambda cid: service.record_confirmation_result(
+        SYSTEM, cid, confirmed=True, decided_on=STEP_DAY
+    ),
     "record_follow_up": lambda cid: service.record_follow_up(SYSTEM, cid, visited_on=STEP_DAY, summary="已回访"),
 }
 
 EVENT_OF = {
-    "accept": "accepted", "decline": "declined", "record_session": "session_recorded", "conclude": "concluded",
-    "extend_time_limit": "time_limit_extended", "apply_for_confirmation": "confirmation_applied",
-    "record_confirmation_result": "confirmation_decided", "record_follow_up": "follow_up_recorded",
+    "accept": "accepted",
+    "decline": "declined",
+    "record_session": "session_recorded",
+    "conclude": "concluded",
+    "extend_time_limit": "time_limit_extended",
+    "apply_for_confirmation": "confirmation_applied",
+    "record_confirmation_result": "confirmation_decided",
+    "record_follow_up": "follow_up_recorded",
 }
 
 PAIRS = [(state, action) for state in STATES for action in TRANSITIONS]
@@ -77,8 +84,17 @@ def test_the_table_allows_exactly_the_hand_written_actions(make_case, state):
 def _snapshot(case):
     db.session.expire_all()
     events = db.session.query(CaseEvent).filter_by(case_id=case.id).count()
-    return (case.status, case.outcome, case.version, case.due_on, case.confirmation_status,
-            case.last_step_on, len(case.sessions), len(case.follow_ups), events)
+    return (
+        case.status,
+        case.outcome,
+        case.version,
+        case.due_on,
+        case.confirmation_status,
+        case.last_step_on,
+        len(case.sessions),
+        len(case.follow_ups),
+        events,
+    )
 
 
 @pytest.mark.parametrize("state, action", [p for p in PAIRS if p[1] in EXPECTED_ALLOWED[p[0]]])
@@ -106,8 +122,12 @@ def test_refused_transition_is_a_conflict_naming_both_and_changes_nothing(make_c
     assert f"案件状态为「{STATUS_LABELS[case.status]}」" in caught.value.message
     assert f"不能{ACTION_LABELS[action]}" in caught.value.message
     # the state refuses it, or (for a concluded case) the confirmation's own rule, each with its code
-    assert code_of(caught.value.message) in {"action_not_allowed", "confirmation_needs_agreement",
-                                             "confirmation_already_applied", "confirmation_not_applied"}
+    assert code_of(caught.value.message) in {
+        "action_not_allowed",
+        "confirmation_needs_agreement",
+        "confirmation_already_applied",
+        "confirmation_not_applied",
+    }
     assert not db.session.dirty and not db.session.new  # refused before anything was touched
     db.session.rollback()
     assert _snapshot(case) == before
@@ -128,22 +148,35 @@ def test_conclusion_straight_from_accepted(make_case):
 
 # --- dates --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("action, field, state", [
-    ("accept", "accepted_on", "registered"), ("decline", "declined_on", "registered"),
-    ("record_session", "held_on", "accepted"), ("conclude", "concluded_on", "in_mediation"),
-    ("apply_for_confirmation", "applied_on", "concluded_agreement"),
-    ("record_follow_up", "visited_on", "concluded_agreement"),
-])
+
+@pytest.mark.parametrize(
+    "action, field, state",
+    [
+        ("accept", "accepted_on", "registered"),
+        ("decline", "declined_on", "registered"),
+        ("record_session", "held_on", "accepted"),
+        ("conclude", "concluded_on", "in_mediation"),
+        ("apply_for_confirmation", "applied_on", "concluded_agreement"),
+        ("record_follow_up", "visited_on", "concluded_agreement"),
+    ],
+)
 def test_step_dates_may_be_neither_in_the_future_nor_before_the_previous_step(make_case, action, field, state):
     case = make_case(**STATES[state])
     kwargs = {
-        "accept": {}, "decline": {"reason": "x"}, "record_session": {"summary": "x"},
-        "conclude": {"outcome": "withdrawn"}, "apply_for_confirmation": {}, "record_follow_up": {"summary": "x"},
+        "accept": {},
+        "decline": {"reason": "x"},
+        "record_session": {"summary": "x"},
+        "conclude": {"outcome": "withdrawn"},
+        "apply_for_confirmation": {},
+        "record_follow_up": {"summary": "x"},
     }[action]
-    func = getattr(service, {"accept": "accept_case", "decline": "decline_case", "conclude": "conclude_case"}
-                   .get(action, action))
-    for day, code in ((today_shanghai() + timedelta(days=1), "date_in_future"),
-                      (case.last_step_on - timedelta(days=1), "before_previous_step")):
+    func = getattr(
+        service, {"accept": "accept_case", "decline": "decline_case", "conclude": "conclude_case"}.get(action, action)
+    )
+    for day, code in (
+        (today_shanghai() + timedelta(days=1), "date_in_future"),
+        (case.last_step_on - timedelta(days=1), "before_previous_step"),
+    ):
         with pytest.raises(ValidationFailed) as caught:
             func(SYSTEM, case.id, **{field: day}, **kwargs)
         assert list(caught.value.errors) == [field]
@@ -179,11 +212,18 @@ def test_confirmation_of_a_case_without_agreement_is_a_conflict(make_case):
 
 # --- input rules -------------------------------------------------------------------------------------------
 
+
 def test_every_failure_of_a_conclusion_is_reported_at_once(make_case):
     case = make_case(status=CaseStatus.in_mediation)
     with pytest.raises(ValidationFailed) as caught:
-        service.conclude_case(SYSTEM, case.id, outcome="no_agreement", agreement_amount_yuan="100",
-                              terms="赔偿", concluded_on=today_shanghai() + timedelta(days=2))
+        service.conclude_case(
+            SYSTEM,
+            case.id,
+            outcome="no_agreement",
+            agreement_amount_yuan="100",
+            terms="赔偿",
+            concluded_on=today_shanghai() + timedelta(days=2),
+        )
     assert set(caught.value.errors) == {"agreement_amount_yuan", "terms", "concluded_on"}
 
 
@@ -213,6 +253,7 @@ def test_accept_assigns_the_mediator(make_case, make_org, make_mediator):
 
 # --- optimistic locking -------------------------------------------------------------------------------------
 
+
 def test_a_stale_version_is_a_conflict(make_case):
     case = make_case(status=CaseStatus.accepted)
     stale = case.version - 1
@@ -230,8 +271,9 @@ def test_a_change_behind_the_sessions_back_is_a_conflict_not_a_crash(make_case):
 
     case = make_case(status=CaseStatus.accepted)
     # Another transaction moved the version on; this session still holds the old one.
-    db.session.execute(sa.update(Case.__table__).where(Case.__table__.c.id == case.id)
-                       .values(version=Case.__table__.c.version + 1))
+    db.session.execute(
+        sa.update(Case.__table__).where(Case.__table__.c.id == case.id).values(version=Case.__table__.c.version + 1)
+    )
     with pytest.raises(StateConflict) as caught:
         service.conclude_case(SYSTEM, case.id, outcome="withdrawn", concluded_on=STEP_DAY)
     assert code_of(caught.value.message) == "concurrent_change"

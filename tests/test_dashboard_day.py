@@ -35,10 +35,22 @@ from tests.factories_reporting import d
 
 PERIOD = "from=2026-01-01&to=2026-03-31&as_of=2026-03-31"
 HEBEI = f"region_code=130000&{PERIOD}"
-MONTH_HEADERS = ["月份", "本月登记数", "本月受理数", "本月不予受理数", "本月办结数", "本月达成协议数",
-                 "本月未达成协议数", "本月撤回数", "本月转其他途径数", "本月按期办结数",
-                 "本月登记的案件中已办结或不予受理数",
-                 "调解成功率（本月办结的案件）", "调处办结率（按登记月份）", "按期办结率（本月办结的案件）"]
+MONTH_HEADERS = [
+    "月份",
+    "本月登记数",
+    "本月受理数",
+    "本月不予受理数",
+    "本月办结数",
+    "本月达成协议数",
+    "本月未达成协议数",
+    "本月撤回数",
+    "本月转其他途径数",
+    "本月按期办结数",
+    "本月登记的案件中已办结或不予受理数",
+    "调解成功率（本月办结的案件）",
+    "调处办结率（按登记月份）",
+    "按期办结率（本月办结的案件）",
+]
 
 
 @pytest.fixture
@@ -46,8 +58,15 @@ def six_cases(make_org, make_case_history):
     committee = make_org(name="保定看板测试调委会", region_code="130602")
     h = make_case_history
     h(committee, registered=d(2, 3), accepted=d(2, 4), due=d(3, 6), concluded=d(3, 2), outcome="agreement")
-    h(committee, registered=d(2, 10), accepted=d(2, 11), due=d(2, 20), concluded=d(2, 25), outcome="no_agreement",
-      category="marriage_family")
+    h(
+        committee,
+        registered=d(2, 10),
+        accepted=d(2, 11),
+        due=d(2, 20),
+        concluded=d(2, 25),
+        outcome="no_agreement",
+        category="marriage_family",
+    )
     h(committee, registered=d(2, 15), accepted=d(2, 16), due=d(3, 18))
     h(committee, registered=d(3, 5), declined=d(3, 6))
     h(committee, registered=d(3, 10), accepted=d(3, 11), due=d(4, 10), concluded=d(3, 20), outcome="agreement")
@@ -68,15 +87,33 @@ def _cells(html: str, table_id: str, key: str) -> list[str]:
 
 # --- definitions one tap away ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("kpi", "formula", "numerator", "denominator"), [
-    ("success_rate", "调解成功率</strong> = 达成协议数 ÷ 办结数", "分子：本期办结、结果为达成调解协议的案件数",
-     "分母：本期办结的案件数"),
-    ("completion_rate", "调处办结率</strong> = 已办结或不予受理数 ÷ 登记数", "到统计截止日已办结或不予受理",
-     "分母：本期登记的案件数"),
-    ("on_time_rate", "按期办结率</strong> = 按期办结数 ÷ 办结数", "在办理期限内办结的案件数", "分母：本期办结的案件数"),
-])
-def test_each_kpi_rate_has_its_definition_in_a_details(six_cases, coordinator_client, kpi, formula, numerator,
-                                                        denominator):
+
+@pytest.mark.parametrize(
+    ("kpi", "formula", "numerator", "denominator"),
+    [
+        (
+            "success_rate",
+            "调解成功率</strong> = 达成协议数 ÷ 办结数",
+            "分子：本期办结、结果为达成调解协议的案件数",
+            "分母：本期办结的案件数",
+        ),
+        (
+            "completion_rate",
+            "调处办结率</strong> = 已办结或不予受理数 ÷ 登记数",
+            "到统计截止日已办结或不予受理",
+            "分母：本期登记的案件数",
+        ),
+        (
+            "on_time_rate",
+            "按期办结率</strong> = 按期办结数 ÷ 办结数",
+            "在办理期限内办结的案件数",
+            "分母：本期办结的案件数",
+        ),
+    ],
+)
+def test_each_kpi_rate_has_its_definition_in_a_details(
+    six_cases, coordinator_client, kpi, formula, numerator, denominator
+):
     html = coordinator_client.get(f"/reporting?{HEBEI}").get_data(as_text=True)
     card = re.search(rf'<div class="kpi" id="kpi-{kpi}">.*?<div class="counts">', html, re.S).group(0)
     definition = re.search(r'<details class="rate-info" data-definition="(\w+)"><summary>.*?</details>', card, re.S)
@@ -96,26 +133,47 @@ def test_on_time_definition_says_extended_limits_count(six_cases, coordinator_cl
 def test_every_rate_column_and_count_has_its_definition(six_cases, coordinator_client):
     html = coordinator_client.get(f"/reporting?{HEBEI}").get_data(as_text=True)
     shown = set(re.findall(r'data-definition="(\w+)"', html))
-    assert shown == {"success_rate", "completion_rate", "on_time_rate", "received", "concluded", "acceptance_rate",
-                     "median_working_days", "in_time_rate", "grant_rate"}
+    assert shown == {
+        "success_rate",
+        "completion_rate",
+        "on_time_rate",
+        "received",
+        "concluded",
+        "acceptance_rate",
+        "median_working_days",
+        "in_time_rate",
+        "grant_rate",
+    }
     for table in ("table-category", "table-month", "table-region", "table-studio"):
         head = re.search(rf'<table id="{table}".*?</thead>', html, re.S).group(0)
-        assert set(re.findall(r'data-definition="(\w+)"', head)) >= {"success_rate", "completion_rate",
-                                                                     "on_time_rate"}, table
+        assert set(re.findall(r'data-definition="(\w+)"', head)) >= {
+            "success_rate",
+            "completion_rate",
+            "on_time_rate",
+        }, table
     assert "统计口径：按承办组织" in html
 
 
 # --- month rows labelled --------------------------------------------------------------------------------------
 
-def test_month_rows_say_which_figures_are_of_the_month_and_which_of_its_registrations(six_cases,
-                                                                                     coordinator_client):
+
+def test_month_rows_say_which_figures_are_of_the_month_and_which_of_its_registrations(six_cases, coordinator_client):
     html = coordinator_client.get(f"/reporting?{HEBEI}").get_data(as_text=True)
     head = re.search(r'<table id="table-month".*?</thead>', html, re.S).group(0)
     assert re.search(r'colspan="5"[^>]*>本月发生<', head) and re.search(r'colspan="2"[^>]*>按登记月份<', head)
-    columns = [re.sub(r"<details.*?</details>|<[^>]+>", "", th, flags=re.S).strip()
-               for th in re.findall(r'<th class="num" scope="col">(.*?)</th>', head, re.S)]
-    assert columns == ["本月登记数", "本月办结数", "本月达成协议数", "调解成功率（本月办结的案件）",
-                       "按期办结率（本月办结的案件）", "本月登记的案件中已办结或不予受理数", "调处办结率（按登记月份）"]
+    columns = [
+        re.sub(r"<details.*?</details>|<[^>]+>", "", th, flags=re.S).strip()
+        for th in re.findall(r'<th class="num" scope="col">(.*?)</th>', head, re.S)
+    ]
+    assert columns == [
+        "本月登记数",
+        "本月办结数",
+        "本月达成协议数",
+        "调解成功率（本月办结的案件）",
+        "按期办结率（本月办结的案件）",
+        "本月登记的案件中已办结或不予受理数",
+        "调处办结率（按登记月份）",
+    ]
     # the hand count of the module docstring
     assert _cells(html, "table-month", "2026-01") == ["2026年1月", "0", "0", "0", "—", "—", "0", "—"]
     assert _cells(html, "table-month", "2026-02") == ["2026年2月", "3", "1", "0", "0.0%", "0.0%", "2", "66.7%"]
@@ -125,32 +183,50 @@ def test_month_rows_say_which_figures_are_of_the_month_and_which_of_its_registra
 
 def test_totals_match_the_hand_count(six_cases, coordinator_client):
     html = coordinator_client.get(f"/reporting?{HEBEI}").get_data(as_text=True)
-    for kpi, value, numerator, denominator in (("success_rate", "50.0%", 2, 4), ("completion_rate", "83.3%", 5, 6),
-                                                ("on_time_rate", "75.0%", 3, 4)):
-        card = re.search(rf'id="kpi-{kpi}">.*?class="value"[^>]*>([^<]*)<.*?class="numerator">(\d+)<.*?'
-                         r'class="denominator">(\d+)<', html, re.S)
+    for kpi, value, numerator, denominator in (
+        ("success_rate", "50.0%", 2, 4),
+        ("completion_rate", "83.3%", 5, 6),
+        ("on_time_rate", "75.0%", 3, 4),
+    ):
+        card = re.search(
+            rf'id="kpi-{kpi}">.*?class="value"[^>]*>([^<]*)<.*?class="numerator">(\d+)<.*?'
+            r'class="denominator">(\d+)<',
+            html,
+            re.S,
+        )
         assert card.groups() == (value, str(numerator), str(denominator)), kpi
 
 
 # --- filter errors on the form ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("query", "status", "field", "message"), [
-    ("from=2026-03-31&to=2026-03-01&as_of=2026-03-31", 422, "to", "结束日期 2026-03-01 早于开始日期 2026-03-31"),
-    ("from=2026-03-01&to=2026-03-31&as_of=2026-02-01", 422, "as_of", "统计截止日 2026-02-01 早于开始日期 2026-03-01"),
-    ("from=2026-13-45&to=2026-03-31", 422, "from", "请按 年-月-日 填写日期"),
-    ("region_code=999999&from=2026-03-01&to=2026-03-31", 422, "region_code", "没有这个地区"),
-    ("region_code=110000&from=2026-03-01&to=2026-03-31", 404, "region_code", "不在您的统计范围内"),
-])
+
+@pytest.mark.parametrize(
+    ("query", "status", "field", "message"),
+    [
+        ("from=2026-03-31&to=2026-03-01&as_of=2026-03-31", 422, "to", "结束日期 2026-03-01 早于开始日期 2026-03-31"),
+        (
+            "from=2026-03-01&to=2026-03-31&as_of=2026-02-01",
+            422,
+            "as_of",
+            "统计截止日 2026-02-01 早于开始日期 2026-03-01",
+        ),
+        ("from=2026-13-45&to=2026-03-31", 422, "from", "请按 年-月-日 填写日期"),
+        ("region_code=999999&from=2026-03-01&to=2026-03-31", 422, "region_code", "没有这个地区"),
+        ("region_code=110000&from=2026-03-01&to=2026-03-31", 404, "region_code", "不在您的统计范围内"),
+    ],
+)
 @pytest.mark.parametrize("path", ["/reporting", "/reporting/download.xlsx"])
-def test_a_bad_filter_reshows_the_form_with_a_chinese_message_beside_the_field(six_cases, coordinator_client, path,
-                                                                                query, status, field, message):
+def test_a_bad_filter_reshows_the_form_with_a_chinese_message_beside_the_field(
+    six_cases, coordinator_client, path, query, status, field, message
+):
     response = coordinator_client.get(f"{path}?{query}")
     assert response.status_code == status
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     form = re.search(r'<form [^>]*id="dashboard-filters".*?</form>', html, re.S).group(0)
-    beside = re.search(rf'<div class="field has-error">\s*<label for="{field}">.*?id="{field}-errors">(.*?)</ul>',
-                       form, re.S)
+    beside = re.search(
+        rf'<div class="field has-error">\s*<label for="{field}">.*?id="{field}-errors">(.*?)</ul>', form, re.S
+    )
     assert beside and message in beside.group(1)
     assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', form)
     assert form.count("has-error") == 1  # only the field at fault is marked
@@ -168,10 +244,13 @@ def test_a_phone_keyboard_date_is_understood_and_shown_back_in_iso(six_cases, co
     assert 'value="2026-01-01"' in form and 'value="2026-03-31"' in form
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ("from=2026-03-01&to=2026-03-31&as_of=2026-02-01", "as_of"),
-    ("from=2026-03-31&to=2026-03-01&as_of=2026-03-31", "to"),
-])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=2026-03-01&to=2026-03-31&as_of=2026-02-01", "as_of"),
+        ("from=2026-03-31&to=2026-03-01&as_of=2026-03-31", "to"),
+    ],
+)
 def test_the_api_files_period_errors_under_the_query(six_cases, api_as, query, field):
     api = api_as(role=Role.coordinator, region_code="130000")
     response = api.get(f"/api/v1/reports/rates?region_code=130000&{query}")
@@ -182,6 +261,7 @@ def test_the_api_files_period_errors_under_the_query(six_cases, api_as, query, f
 
 
 # --- the xlsx and the csv --------------------------------------------------------------------------------------
+
 
 def _rows(sheet) -> list[list]:
     return [[cell for cell in row] for row in sheet.iter_rows()]
@@ -204,8 +284,16 @@ def test_dashboard_xlsx_month_sheet_has_numbers_percent_cells_and_empty_rates(si
         "2026年3月": (3, 3, 2, 3, 3, 2 / 3, 3 / 3, 3 / 3),
     }
     for month, row in (("2026年2月", february), ("2026年3月", march)):
-        counts = [row[h] for h in ("本月登记数", "本月办结数", "本月达成协议数", "本月按期办结数",
-                                   "本月登记的案件中已办结或不予受理数")]
+        counts = [
+            row[h]
+            for h in (
+                "本月登记数",
+                "本月办结数",
+                "本月达成协议数",
+                "本月按期办结数",
+                "本月登记的案件中已办结或不予受理数",
+            )
+        ]
         rates = [row[h] for h in MONTH_HEADERS[11:]]
         assert [c.value for c in counts] == list(expected[month][:5])
         assert all(c.data_type == "n" and isinstance(c.value, int) for c in counts)
@@ -217,8 +305,13 @@ def test_dashboard_xlsx_totals_and_names_not_codes(six_cases, coordinator_client
     workbook = load_workbook(io.BytesIO(coordinator_client.get(f"/reporting/download.xlsx?{HEBEI}").data))
     header, total = ([c.value for c in row] for row in workbook["合计"].iter_rows())
     total = dict(zip(header, total, strict=True))
-    assert (total["范围"], total["登记数"], total["办结数"], total["达成协议数"], total["已办结或不予受理数"]) \
-        == ("合计", 6, 4, 2, 5)
+    assert (total["范围"], total["登记数"], total["办结数"], total["达成协议数"], total["已办结或不予受理数"]) == (
+        "合计",
+        6,
+        4,
+        2,
+        5,
+    )
     assert (total["调解成功率"], total["调处办结率"], total["按期办结率"]) == pytest.approx((2 / 4, 5 / 6, 3 / 4))
     categories = {row[0]: row[1] for row in workbook["按纠纷类别"].iter_rows(min_row=2, values_only=True)}
     assert categories == {"婚姻家庭": 1, "邻里": 5}

@@ -32,25 +32,40 @@ PACKAGE = Path(mediation_hub.__file__).parent
 
 # --- what a person types --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("typed", "day"), [
-    ("2026-12-07", date(2026, 12, 7)),
-    ("2026-12-7", date(2026, 12, 7)),
-    (" 2026-12-07 ", date(2026, 12, 7)),
-    ("20261207", date(2026, 12, 7)),        # a phone's numeric keyboard may have no "-"
-    ("2026/12/07", date(2026, 12, 7)),
-    ("2026.12.7", date(2026, 12, 7)),
-    ("2026年12月7日", date(2026, 12, 7)),
-    ("２０２６－１２－０７", date(2026, 12, 7)),  # full-width, as a Chinese input method types it
-    ("2024-02-29", date(2024, 2, 29)),
-])
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("2026-12-07", date(2026, 12, 7)),
+        ("2026-12-7", date(2026, 12, 7)),
+        (" 2026-12-07 ", date(2026, 12, 7)),
+        ("20261207", date(2026, 12, 7)),  # a phone's numeric keyboard may have no "-"
+        ("2026/12/07", date(2026, 12, 7)),
+        ("2026.12.7", date(2026, 12, 7)),
+        ("2026年12月7日", date(2026, 12, 7)),
+        ("２０２６－１２－０７", date(2026, 12, 7)),  # full-width, as a Chinese input method types it
+        ("2024-02-29", date(2024, 2, 29)),
+    ],
+)
 def test_a_date_is_understood_as_people_type_it(app, typed, day):
     assert parse_date(typed) == day
 
 
-@pytest.mark.parametrize("typed", [
-    "12/07/2026",   # the browser's en-US format: ambiguous, never guessed
-    "07.12.2026", "2026-02-30", "2026-13-01", "2025-02-29", "2026-12", "2026127", "明天", "", "2026-12-07 10:00",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "12/07/2026",  # the browser's en-US format: ambiguous, never guessed
+        "07.12.2026",
+        "2026-02-30",
+        "2026-13-01",
+        "2025-02-29",
+        "2026-12",
+        "2026127",
+        "明天",
+        "",
+        "2026-12-07 10:00",
+    ],
+)
 def test_anything_else_is_refused_with_a_coded_chinese_message(app, typed):
     with app.test_request_context("/"), pytest.raises(ValueError) as caught:
         parse_date(typed)
@@ -74,11 +89,14 @@ def test_the_field_is_a_text_input_showing_iso(app):
     assert 'inputmode="numeric"' in html and 'title="格式：年-月-日，如 2026-12-07"' in html
 
 
-@pytest.mark.parametrize(("typed", "day", "shown"), [
-    ("20261207", date(2026, 12, 7), "2026-12-07"),      # re-shown in ISO once understood
-    ("2026/1/5", date(2026, 1, 5), "2026-01-05"),
-    ("", None, ""),                                       # empty: no date, no error (Optional / DataRequired decide)
-])
+@pytest.mark.parametrize(
+    ("typed", "day", "shown"),
+    [
+        ("20261207", date(2026, 12, 7), "2026-12-07"),  # re-shown in ISO once understood
+        ("2026/1/5", date(2026, 1, 5), "2026-01-05"),
+        ("", None, ""),  # empty: no date, no error (Optional / DataRequired decide)
+    ],
+)
 def test_what_was_typed_comes_back_in_iso(app, typed, day, shown):
     with app.test_request_context("/", method="POST"):
         form = OneDate(formdata=MultiDict({"day": typed}))
@@ -99,48 +117,69 @@ def _form_classes():
     for info in pkgutil.walk_packages([str(PACKAGE)], "mediation_hub."):
         if info.name.rsplit(".", 1)[-1] in ("forms", "views"):
             module = importlib.import_module(info.name)
-            yield from (value for value in vars(module).values()
-                        if isinstance(value, type) and issubclass(value, wtforms.Form)
-                        and value.__module__ == module.__name__)
+            yield from (
+                value
+                for value in vars(module).values()
+                if isinstance(value, type) and issubclass(value, wtforms.Form) and value.__module__ == module.__name__
+            )
 
 
 def test_every_date_field_of_the_hub_is_the_iso_one(app):
-    date_fields = {f"{form.__module__}.{form.__name__}.{name}": field.field_class
-                   for form in _form_classes() for name, field in vars(form).items()
-                   if isinstance(field, wtforms.fields.core.UnboundField)
-                   and issubclass(field.field_class, wtforms.DateField)}
+    date_fields = {
+        f"{form.__module__}.{form.__name__}.{name}": field.field_class
+        for form in _form_classes()
+        for name, field in vars(form).items()
+        if isinstance(field, wtforms.fields.core.UnboundField) and issubclass(field.field_class, wtforms.DateField)
+    }
     assert len(date_fields) >= 20  # cases, legal aid, transfers, agreements, registry, audit
     assert {name for name, cls in date_fields.items() if cls is not DateField} == set()
 
 
 def test_no_template_writes_a_browser_date_input():
-    offenders = [str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("templates/**/*.html")
-                 if re.search(r'type=["\']?(date|datetime-local|datetime)\b', path.read_text(encoding="utf-8"))]
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("templates/**/*.html")
+        if re.search(r'type=["\']?(date|datetime-local|datetime)\b', path.read_text(encoding="utf-8"))
+    ]
     assert offenders == []
 
 
 def test_no_script_formats_a_date_in_the_browser_locale():
     scripts = [path for path in (PACKAGE / "static" / "js").glob("*.js")]
-    offenders = [path.name for path in scripts
-                 if re.search(r"toLocale(Date)?String|Intl\.DateTimeFormat", path.read_text(encoding="utf-8"))]
+    offenders = [
+        path.name
+        for path in scripts
+        if re.search(r"toLocale(Date)?String|Intl\.DateTimeFormat", path.read_text(encoding="utf-8"))
+    ]
     assert scripts and offenders == []
 
 
 # --- what a person reads --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("stamp", "shown"), [
-    (datetime(2026, 12, 7, 6, 30, tzinfo=UTC), "2026-12-07 14:30"),
-    (datetime(2026, 12, 6, 16, 5, tzinfo=UTC), "2026-12-07 00:05"),   # past midnight in Shanghai already
-    (datetime(2026, 12, 7, 6, 30), "2026-12-07 14:30"),                # stored timestamps are UTC
-    (None, ""),
-])
+
+@pytest.mark.parametrize(
+    ("stamp", "shown"),
+    [
+        (datetime(2026, 12, 7, 6, 30, tzinfo=UTC), "2026-12-07 14:30"),
+        (datetime(2026, 12, 6, 16, 5, tzinfo=UTC), "2026-12-07 00:05"),  # past midnight in Shanghai already
+        (datetime(2026, 12, 7, 6, 30), "2026-12-07 14:30"),  # stored timestamps are UTC
+        (None, ""),
+    ],
+)
 def test_a_timestamp_reads_in_shanghai_time(stamp, shown):
     assert local_time(stamp) == shown
 
 
-@pytest.mark.parametrize(("due", "left"), [
-    (date(2026, 12, 9), 2), (date(2026, 12, 7), 0), (date(2026, 4, 1), -250), (date(2027, 1, 6), 30), (None, None),
-])
+@pytest.mark.parametrize(
+    ("due", "left"),
+    [
+        (date(2026, 12, 9), 2),
+        (date(2026, 12, 7), 0),
+        (date(2026, 4, 1), -250),
+        (date(2027, 1, 6), 30),
+        (None, None),
+    ],
+)
 def test_days_until_counts_from_today_in_shanghai(due, left):
     with time_machine.travel(NOW, tick=False):
         assert days_until(due) == left
@@ -149,15 +188,18 @@ def test_days_until_counts_from_today_in_shanghai(due, left):
         assert days_until(due) == left
 
 
-@pytest.mark.parametrize(("left", "words", "colour"), [
-    (-250, "超期 250 天", "days-overdue"),
-    (-1, "超期 1 天", "days-overdue"),
-    (0, "今天到期", "days-soon"),
-    (1, "剩余 1 天 · 即将到期", "days-soon"),
-    (3, "剩余 3 天 · 即将到期", "days-soon"),
-    (4, "剩余 4 天", "days-ok"),
-    (None, "—", "days-none"),
-])
+@pytest.mark.parametrize(
+    ("left", "words", "colour"),
+    [
+        (-250, "超期 250 天", "days-overdue"),
+        (-1, "超期 1 天", "days-overdue"),
+        (0, "今天到期", "days-soon"),
+        (1, "剩余 1 天 · 即将到期", "days-soon"),
+        (3, "剩余 3 天 · 即将到期", "days-soon"),
+        (4, "剩余 4 天", "days-ok"),
+        (None, "—", "days-none"),
+    ],
+)
 def test_the_days_left_are_said_in_words_and_colour(app, left, words, colour):
     with app.test_request_context("/"):
         html = app.jinja_env.from_string('{% from "_lists.html" import days_left %}{{ days_left(x) }}').render(x=left)
@@ -167,9 +209,9 @@ def test_the_days_left_are_said_in_words_and_colour(app, left, words, colour):
 # --- the pages ------------------------------------------------------------------------------------------------
 
 NOT_ISO = [
-    re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b"),                   # 12/07/2026
-    re.compile(r"\b\d{4}/\d{1,2}/\d{1,2}\b"),                     # 2026/12/07
-    re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}"),      # a raw datetime (2026-12-07 06:30:00+00:00)
+    re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b"),  # 12/07/2026
+    re.compile(r"\b\d{4}/\d{1,2}/\d{1,2}\b"),  # 2026/12/07
+    re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}"),  # a raw datetime (2026-12-07 06:30:00+00:00)
     re.compile(r"\d{4}年\d{1,2}月\d{1,2}日"),
     re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b"),
 ]
@@ -192,8 +234,9 @@ def mediator_pages(signed_in, make_org, make_user, make_case):
         yield signed_in(user), case
 
 
-@pytest.mark.parametrize("url", ["/cases/worklist", "/cases", "/cases/{case}", "/cases/new", "/notifications/",
-                                 "/transfers/"])
+@pytest.mark.parametrize(
+    "url", ["/cases/worklist", "/cases", "/cases/{case}", "/cases/new", "/notifications/", "/transfers/"]
+)
 def test_the_pages_show_iso_dates_only(mediator_pages, url):
     client, case = mediator_pages
     response = client.get(url.format(case=case.id))
@@ -223,7 +266,9 @@ def test_the_registration_form_offers_today_in_iso(mediator_pages):
 def test_a_case_page_form_takes_a_date_typed_on_a_phone(mediator_pages, typed, saved):
     client, case = mediator_pages
     with time_machine.travel(NOW, tick=False):
-        response = client.post(f"/cases/{case.id}/sessions", data={
-            "record_session-held_on": typed, "record_session-summary": "双方到场，达成初步谅解"})
+        response = client.post(
+            f"/cases/{case.id}/sessions",
+            data={"record_session-held_on": typed, "record_session-summary": "双方到场，达成初步谅解"},
+        )
     assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
     assert case.sessions[-1].held_on == saved

@@ -59,20 +59,41 @@ def test_the_list_says_what_is_available_and_why_not(make_case, world, api_as):
     registered = make_case(world["org"])
     listing = world["api"].get(f"/api/v1/cases/{registered.id}/documents").get_json()
     by_kind = {item["kind"]: item for item in listing["items"]}
-    assert list(by_kind) == ["application", "registration", "rights_notice", "session_record", "agreement",
-                             "oral_agreement", "follow_up", "confirmation_application", "file"]
+    assert list(by_kind) == [
+        "application",
+        "registration",
+        "rights_notice",
+        "session_record",
+        "agreement",
+        "oral_agreement",
+        "follow_up",
+        "confirmation_application",
+        "file",
+    ]
     assert by_kind["application"]["available"] is True and by_kind["application"]["reason"] is None
-    assert by_kind["agreement"] == {"kind": "agreement", "title": "人民调解协议书", "available": False,
-                                    "reason": "案件以达成调解协议办结后才能制作协议书",
-                                    "reason_code": "document_needs_agreement", "items": None}
+    assert by_kind["agreement"] == {
+        "kind": "agreement",
+        "title": "人民调解协议书",
+        "available": False,
+        "reason": "案件以达成调解协议办结后才能制作协议书",
+        "reason_code": "document_needs_agreement",
+        "items": None,
+    }
     assert by_kind["registration"]["reason_code"] == "document_needs_decision"
     assert by_kind["file"]["reason_code"] == "document_needs_conclusion"
     assert listing["issued"] == []
 
     concluded = world["api"].get(f"/api/v1/cases/{world['case'].id}/documents").get_json()
     available = {item["kind"] for item in concluded["items"] if item["available"]}
-    assert available == {"application", "registration", "rights_notice", "session_record", "agreement",
-                         "confirmation_application", "file"}
+    assert available == {
+        "application",
+        "registration",
+        "rights_notice",
+        "session_record",
+        "agreement",
+        "confirmation_application",
+        "file",
+    }
     sessions = next(i for i in concluded["items"] if i["kind"] == "session_record")["items"]
     assert [s["on"] for s in sessions] == ["2026-03-03"]
 
@@ -99,8 +120,9 @@ def test_the_agreement_as_printed_for_the_handling_organisation(world):
     assert (entry.user_id, entry.target_type, entry.target_id) == (api.user.id, "case", str(case.id))
     assert entry.detail == {"number": case.number, "kind": "agreement", "version": 1}
     assert applicant["id_number"] not in str(entry.detail)
-    event = db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id,
-                                                          CaseEvent.code == "document_with_numbers")).one()
+    event = db.session.scalars(
+        sa.select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.code == "document_with_numbers")
+    ).one()
     assert event.data == {"kind": "agreement", "version": 1}
 
 
@@ -114,8 +136,12 @@ def test_outside_the_handling_organisation_the_numbers_are_masked_and_nothing_is
     assert mask_id_number(applicant["id_number"]) in text
     assert "本件证件号码已遮蔽" in text
     assert "X-Personal-Data" not in response.headers
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
-                             .where(AuditEntry.action == "document_with_numbers")) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action == "document_with_numbers")
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize("kind", ["application", "registration", "rights_notice", "session_record"])
@@ -200,8 +226,9 @@ def test_the_same_facts_give_the_same_bytes_and_a_change_makes_a_new_version(wor
     again = api.get(f"/api/v1/cases/{case.id}/documents/file")
     assert first.status_code == again.status_code == 200
     assert first.data == again.data and first.headers["X-Document-Version"] == "1"
-    cases.record_follow_up(SYSTEM, case.id, visited_on=datetime(2026, 3, 9).date(), summary="已按协议赔偿",
-                           performed=True)
+    cases.record_follow_up(
+        SYSTEM, case.id, visited_on=datetime(2026, 3, 9).date(), summary="已按协议赔偿", performed=True
+    )
     db.session.commit()
     changed = api.get(f"/api/v1/cases/{case.id}/documents/file")
     assert changed.headers["X-Document-Version"] == "2" and changed.data != first.data
@@ -209,13 +236,17 @@ def test_the_same_facts_give_the_same_bytes_and_a_change_makes_a_new_version(wor
     versions = db.session.scalars(sa.select(DocumentVersion).order_by(DocumentVersion.version)).all()
     assert [v.version for v in versions] == [1, 2]
     kept = db.session.scalars(sa.select(DocumentFile).order_by(DocumentFile.id)).all()
-    assert [f.sha256 for f in kept] == [hashlib.sha256(first.data).hexdigest(),
-                                        hashlib.sha256(changed.data).hexdigest()]
+    assert [f.sha256 for f in kept] == [
+        hashlib.sha256(first.data).hexdigest(),
+        hashlib.sha256(changed.data).hexdigest(),
+    ]
     # full numbers inside: the kept bytes are encrypted at rest, like the numbers themselves
     assert all(f.full_numbers and not f.content.startswith(b"%PDF") for f in kept)
     issued = api.get(f"/api/v1/cases/{case.id}/documents").get_json()["issued"]
     assert [(i["kind"], i["version"], i["sha256"]) for i in issued] == [
-        ("file", 1, kept[0].sha256), ("file", 2, kept[1].sha256)]
+        ("file", 1, kept[0].sha256),
+        ("file", 2, kept[1].sha256),
+    ]
     found = api.get(f"/api/v1/documents/by-digest?digest={first.headers['X-Document-Digest']}").get_json()
     assert (found["record_number"], found["kind"], found["version"]) == (case.number, "file", 1)
     stranger = api_as(role=Role.mediator)  # another organisation: the paper's digest names nothing it may see
@@ -228,8 +259,14 @@ def test_the_file_holds_the_cover_the_contents_and_every_document(world):
     pages = [flat(page.extract_text()) for page in reader.pages]
     assert "人民调解卷宗" in pages[0] and "长期" in pages[0] and "（2026）保竞调字第1号" in pages[0]
     assert "卷内目录" in pages[1]
-    order = ["人民调解申请书", "人民调解受理登记表", "当事人权利义务告知书", "当事人身份证明", "人民调解记录",
-             "人民调解协议书"]
+    order = [
+        "人民调解申请书",
+        "人民调解受理登记表",
+        "当事人权利义务告知书",
+        "当事人身份证明",
+        "人民调解记录",
+        "人民调解协议书",
+    ]
     positions = [pages[1].index(title) for title in order]
     assert positions == sorted(positions)
     assert all(f"第{n}页共{len(pages)}页" in page for n, page in enumerate(pages, start=1))
@@ -294,12 +331,16 @@ def test_the_page_prints_the_file_with_the_retention_left_to_write_by_hand(world
     assert client.get(f"/cases/{world['case'].id}/documents/agreement?retention=长期").status_code == 422
 
 
-@pytest.mark.parametrize(("status", "title", "lines"), [
-    ("refused", "不予法律援助决定书", ["不符合经济困难标准"]),
-    ("assigned", "给予法律援助决定书", []),
-])
-def test_the_legal_aid_decision_is_numbered_by_the_deciding_centre(make_application, make_officer, api_as,
-                                                                   status, title, lines):
+@pytest.mark.parametrize(
+    ("status", "title", "lines"),
+    [
+        ("refused", "不予法律援助决定书", ["不符合经济困难标准"]),
+        ("assigned", "给予法律援助决定书", []),
+    ],
+)
+def test_the_legal_aid_decision_is_numbered_by_the_deciding_centre(
+    make_application, make_officer, api_as, status, title, lines
+):
     from mediation_hub.legal_aid.models import ApplicationStatus
 
     application, _tianjin, baoding = make_application(ApplicationStatus(status))

@@ -35,7 +35,8 @@ def test_first_papers_of_many_cases_at_once_get_consecutive_numbers(app, make_or
 
     numbers = _run_in_threads(app, issue, count=6)
     assert sorted(numbers, key=lambda n: int(n.split("第 ")[1].split(" ")[0])) == [
-        f"（2026）并发调字第 {n} 号" for n in range(1, 7)], numbers
+        f"（2026）并发调字第 {n} 号" for n in range(1, 7)
+    ], numbers
     counter = db.session.get(DocumentNumberCounter, (org.id, 2026, "调"))
     assert counter.last_number == 6
 
@@ -55,11 +56,26 @@ def test_the_same_case_printed_at_once_gets_one_number_and_one_file(app, make_or
     assert all(isinstance(r, tuple) for r in results), results
     assert {number for number, _ in results} == {"（2026）同案调字第 1 号"}
     assert len({sha for _, sha in results}) == 1  # the very same bytes for everyone
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(DocumentNumber)
-                             .where(DocumentNumber.owner_id == case_id)) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(DocumentNumber).where(DocumentNumber.owner_id == case_id)
+        )
+        == 1
+    )
     document = db.session.scalars(sa.select(Document).where(Document.owner_id == case_id)).one()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(DocumentVersion)
-                             .where(DocumentVersion.document_id == document.id)) == 1
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(DocumentFile)
-                             .join(DocumentVersion).where(DocumentVersion.document_id == document.id)) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(DocumentVersion).where(DocumentVersion.document_id == document.id)
+        )
+        == 1
+    )
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(DocumentFile)
+            .join(DocumentVersion)
+            .where(DocumentVersion.document_id == document.id)
+        )
+        == 1
+    )
     assert db.session.get(DocumentNumberCounter, (org.id, 2026, "调")).last_number == 1

@@ -29,8 +29,14 @@ TABLE_HEAD = ["序号", "事项", "金额"]
 
 def agreement() -> Doc:
     """A document with a title block and every block type that is not the 卷宗's."""
-    doc = Doc(title="人民调解协议书", number=NUMBER, subtitle="（供编辑）", copy_note="本件与存档原件一致",
-              footer=CASE_NUMBER, author="保定市竞秀区人民调解委员会")
+    doc = Doc(
+        title="人民调解协议书",
+        number=NUMBER,
+        subtitle="（供编辑）",
+        copy_note="本件与存档原件一致",
+        footer=CASE_NUMBER,
+        author="保定市竞秀区人民调解委员会",
+    )
     return doc.add(
         blocks.heading("一、当事人基本情况"),
         blocks.kv(("申请人", "张三"), ("身份证号", "130602********1234"), ("住址", "")),
@@ -38,8 +44,9 @@ def agreement() -> Doc:
         blocks.para("甲乙双方因相邻通行发生纠纷。\n经调解双方自愿达成如下协议。"),
         blocks.para(LONG),
         blocks.para("不缩进的一段", indent=False),
-        blocks.table(TABLE_HEAD, [["1", "赔偿修缮费用", "12,000.00 元"], ["2", "赔礼道歉", ""]],
-                     widths=["2cm", 1, "auto"]),
+        blocks.table(
+            TABLE_HEAD, [["1", "赔偿修缮费用", "12,000.00 元"], ["2", "赔礼道歉", ""]], widths=["2cm", 1, "auto"]
+        ),
         blocks.items(["李四于2026年12月31日前一次性支付张三12,000.00元", "双方就本纠纷再无其他争议\n（续行）"]),
         blocks.items(["一式三份", "各执一份"], numbered=False),
         blocks.note("注：本协议自双方签字并加盖调解委员会印章之日起生效。"),
@@ -114,11 +121,29 @@ def test_the_test_documents_use_every_block_type():
 def test_texts_are_printed_whole(build):
     text = all_text(read(docx(build(), DIGEST)))
     expected = [
-        "人民调解协议书", f"编号：{NUMBER}", "（供编辑）", "本件与存档原件一致", "一、当事人基本情况", "申请人：张三",
-        "130602********1234", "李四", "甲乙双方因相邻通行发生纠纷。", LONG, "12,000.00 元", "赔偿修缮费用",
-        "1.\t李四于2026年12月31日前一次性支付张三12,000.00元", "2.\t双方就本纠纷再无其他争议\n（续行）", "•\t一式三份",
-        "注：本协议自双方签字并加盖调解委员会印章之日起生效。", "被申请人：", "日期：", "捺印",
-        "保定市竞秀区人民调解委员会", "（盖章）", "2026年12月7日", "附页：送达情况",
+        "人民调解协议书",
+        f"编号：{NUMBER}",
+        "（供编辑）",
+        "本件与存档原件一致",
+        "一、当事人基本情况",
+        "申请人：张三",
+        "130602********1234",
+        "李四",
+        "甲乙双方因相邻通行发生纠纷。",
+        LONG,
+        "12,000.00 元",
+        "赔偿修缮费用",
+        "1.\t李四于2026年12月31日前一次性支付张三12,000.00元",
+        "2.\t双方就本纠纷再无其他争议\n（续行）",
+        "•\t一式三份",
+        "注：本协议自双方签字并加盖调解委员会印章之日起生效。",
+        "被申请人：",
+        "日期：",
+        "捺印",
+        "保定市竞秀区人民调解委员会",
+        "（盖章）",
+        "2026年12月7日",
+        "附页：送达情况",
     ]
     for value in expected:
         assert value in text
@@ -170,10 +195,13 @@ def test_a_row_of_fields_spans_its_last_value_and_shades_its_labels():
     assert shading.get(qn("w:fill")) == "F5F5F5"
 
 
-@pytest.mark.parametrize(("build", "head"), [
-    (agreement, TABLE_HEAD),
-    (mediation_file, ["序号", "文书名称", "编号", "页号"]),
-])
+@pytest.mark.parametrize(
+    ("build", "head"),
+    [
+        (agreement, TABLE_HEAD),
+        (mediation_file, ["序号", "文书名称", "编号", "页号"]),
+    ],
+)
 def test_the_header_row_repeats_on_every_page(build, head):
     table = next(t for t in read(docx(build(), DIGEST)).tables if [c.text for c in t.rows[0].cells] == head)
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
@@ -183,7 +211,10 @@ def test_the_header_row_repeats_on_every_page(build, head):
 def test_table_cells_print_row_by_row():
     table = next(t for t in read(docx(agreement(), DIGEST)).tables if t.cell(0, 0).text == "序号")
     assert [[c.text for c in row.cells] for row in table.rows] == [
-        TABLE_HEAD, ["1", "赔偿修缮费用", "12,000.00 元"], ["2", "赔礼道歉", ""]]
+        TABLE_HEAD,
+        ["1", "赔偿修缮费用", "12,000.00 元"],
+        ["2", "赔礼道歉", ""],
+    ]
 
 
 def test_signatures_keep_a_dashed_box_for_the_fingerprint_only_where_asked():
@@ -205,8 +236,14 @@ def test_footer_has_page_fields_and_the_digest():
 
 def test_page_is_a4_with_the_pdf_margins():
     section = read(docx(agreement(), DIGEST)).sections[0]
-    measured = [section.page_width, section.page_height, section.top_margin, section.bottom_margin,
-                section.left_margin, section.right_margin]
+    measured = [
+        section.page_width,
+        section.page_height,
+        section.top_margin,
+        section.bottom_margin,
+        section.left_margin,
+        section.right_margin,
+    ]
     assert [round(length.cm, 1) for length in measured] == [21.0, 29.7, 2.5, 2.6, 2.8, 2.6]
 
 
@@ -237,13 +274,17 @@ def test_the_file_puts_each_document_on_a_new_page_and_refers_to_it_from_the_con
     assert [c.text for c in contents.rows[1].cells] == ["1", "人民调解协议书", NUMBER, ""]
     assert f"PAGEREF {bookmark} " in contents.cell(1, 3)._tc.xml
     cover = next(t for t in document.tables if t.cell(0, 0).text == "卷号：")
-    assert [[c.text for c in row.cells] for row in cover.rows] == [["卷号：", NUMBER], ["立卷人：", "赵六"],
-                                                                  ["保管期限：", ""]]
+    assert [[c.text for c in row.cells] for row in cover.rows] == [
+        ["卷号：", NUMBER],
+        ["立卷人：", "赵六"],
+        ["保管期限：", ""],
+    ]
 
 
 def test_a_page_break_at_the_top_of_a_page_adds_no_empty_page():
-    doc = Doc(title="封面", cover=True).add(blocks.pagebreak(), blocks.para("第一页"), blocks.pagebreak(),
-                                            blocks.pagebreak(), blocks.para("第二页"))
+    doc = Doc(title="封面", cover=True).add(
+        blocks.pagebreak(), blocks.para("第一页"), blocks.pagebreak(), blocks.pagebreak(), blocks.para("第二页")
+    )
     paragraphs = {p.text: p for p in read(docx(doc, DIGEST)).paragraphs}
     assert not paragraphs["第一页"].paragraph_format.page_break_before
     assert paragraphs["第二页"].paragraph_format.page_break_before
@@ -255,13 +296,16 @@ def test_an_unknown_block_type_is_an_error_not_a_silent_gap():
         docx(Doc(title="文书").add({"t": "chart"}), DIGEST)
 
 
-@pytest.mark.parametrize(("widths", "expected_cm"), [
-    (None, [5.2, 5.2, 5.2]),
-    ([1, 2, 1], [3.9, 7.8, 3.9]),
-    (["2cm", "1fr", "auto"], [2.0, 6.8, 6.8]),
-    (["20mm", "24pt", "50%"], [2.0, 0.85, 7.8]),
-    (["3em", 1, 1], [1.27, 7.17, 7.17]),
-])
+@pytest.mark.parametrize(
+    ("widths", "expected_cm"),
+    [
+        (None, [5.2, 5.2, 5.2]),
+        ([1, 2, 1], [3.9, 7.8, 3.9]),
+        (["2cm", "1fr", "auto"], [2.0, 6.8, 6.8]),
+        (["20mm", "24pt", "50%"], [2.0, 0.85, 7.8]),
+        (["3em", 1, 1], [1.27, 7.17, 7.17]),
+    ],
+)
 def test_typst_column_widths_are_read_as_lengths(widths, expected_cm):
     assert [w.cm for w in column_widths(widths, 3)] == pytest.approx(expected_cm, abs=0.01)
 

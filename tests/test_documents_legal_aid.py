@@ -61,6 +61,7 @@ def pdf_text(doc) -> str:
 
 # --- 法律援助申请表 -----------------------------------------------------------------------------------------
 
+
 def test_application_form_prints_the_recorded_particulars(make_application):
     application, tianjin, _ = make_application(S.filed)
     doc = legal_aid.build_application_form(with_particulars(application), MASKED)
@@ -99,13 +100,17 @@ def test_application_form_numbers_follow_the_context(make_application, ctx):
         assert full_id not in str(grid) and full_phone not in str(grid)
 
 
-@pytest.mark.parametrize("hardship, exempt_group, promise, exempt_text", [
-    ("declaration", None, True, None),
-    ("proof", None, False, None),
-    ("exempt", "migrant_worker_wages_injury", False, "进城务工人员 (第四十二条第三项)"),
-])
-def test_application_form_hardship_and_the_art41_promise(make_application, hardship, exempt_group, promise,
-                                                         exempt_text):
+@pytest.mark.parametrize(
+    "hardship, exempt_group, promise, exempt_text",
+    [
+        ("declaration", None, True, None),
+        ("proof", None, False, None),
+        ("exempt", "migrant_worker_wages_injury", False, "进城务工人员 (第四十二条第三项)"),
+    ],
+)
+def test_application_form_hardship_and_the_art41_promise(
+    make_application, hardship, exempt_group, promise, exempt_text
+):
     application, _, _ = make_application(S.filed, hardship=hardship, exempt_group=exempt_group)
     doc = legal_aid.build_application_form(application, MASKED)
     grid = pairs(doc, "fields")
@@ -120,10 +125,16 @@ def test_application_form_hardship_and_the_art41_promise(make_application, hards
 
 # --- 给予 / 不予法律援助决定书 ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("status, title", [
-    (S.granted, "给予法律援助决定书"), (S.assigned, "给予法律援助决定书"), (S.closed, "给予法律援助决定书"),
-    (S.refused, "不予法律援助决定书"),
-])
+
+@pytest.mark.parametrize(
+    "status, title",
+    [
+        (S.granted, "给予法律援助决定书"),
+        (S.assigned, "给予法律援助决定书"),
+        (S.closed, "给予法律援助决定书"),
+        (S.refused, "不予法律援助决定书"),
+    ],
+)
 def test_decision_title_follows_the_decision(make_application, status, title):
     application, _, baoding = make_application(status)
     doc = legal_aid.build_decision(application, MASKED)
@@ -144,8 +155,9 @@ def test_grant_names_the_application_and_its_legal_basis(make_application):
     body = texts(legal_aid.build_decision(application, MASKED))[1]
     assert f"你于2025年9月10日向{tianjin.name}提出的法律援助申请（申请事项：请求确认劳动关系或者支付劳动报酬）" in body
     assert "经转交，本机构于2025年9月11日收到" in body
-    assert ("根据《中华人民共和国法律援助法》第三十一条第五项、第四十一条、第四十三条的规定，"
-            "本机构决定给予法律援助") in body
+    assert (
+        "根据《中华人民共和国法律援助法》第三十一条第五项、第四十一条、第四十三条的规定，本机构决定给予法律援助"
+    ) in body
     assert "三日内指派法律援助人员" in body
 
 
@@ -155,30 +167,43 @@ def test_a_decision_of_the_centre_it_was_filed_at_says_received_on_filing(make_c
     application = service.accept_application(SYSTEM, application.id, accepted_on=date(2025, 9, 11))
     application = service.decide_application(SYSTEM, application.id, granted=True, decided_on=date(2025, 9, 12))
     body = texts(legal_aid.build_decision(application, MASKED))[1]
-    assert body.startswith("本机构于2025年9月10日收到你提出的法律援助申请"
-                           "（申请事项：请求确认劳动关系或者支付劳动报酬）。")
+    assert body.startswith(
+        "本机构于2025年9月10日收到你提出的法律援助申请（申请事项：请求确认劳动关系或者支付劳动报酬）。"
+    )
 
 
-@pytest.mark.parametrize("matter_category, hardship, exempt_group, basis", [
-    ("labour_remuneration", "declaration", None, ["第三十一条第五项", "第四十一条", "第四十三条"]),
-    ("labour_remuneration", "exempt", "migrant_worker_wages_injury",
-     ["第三十一条第五项", "第四十二条第三项", "第四十三条"]),
-    ("personal_injury", "exempt", "good_samaritan", ["第三十一条第七项", "第三十二条第二项", "第四十三条"]),
-    ("maintenance", "proof", None, ["第三十一条第四项", "第四十一条", "第四十三条"]),
-])
-def test_legal_basis_reads_the_articles_of_the_matter_and_the_hardship(make_application, matter_category, hardship,
-                                                                        exempt_group, basis):
-    application, _, _ = make_application(S.granted, matter_category=matter_category, hardship=hardship,
-                                         exempt_group=exempt_group)
+@pytest.mark.parametrize(
+    "matter_category, hardship, exempt_group, basis",
+    [
+        ("labour_remuneration", "declaration", None, ["第三十一条第五项", "第四十一条", "第四十三条"]),
+        (
+            "labour_remuneration",
+            "exempt",
+            "migrant_worker_wages_injury",
+            ["第三十一条第五项", "第四十二条第三项", "第四十三条"],
+        ),
+        ("personal_injury", "exempt", "good_samaritan", ["第三十一条第七项", "第三十二条第二项", "第四十三条"]),
+        ("maintenance", "proof", None, ["第三十一条第四项", "第四十一条", "第四十三条"]),
+    ],
+)
+def test_legal_basis_reads_the_articles_of_the_matter_and_the_hardship(
+    make_application, matter_category, hardship, exempt_group, basis
+):
+    application, _, _ = make_application(
+        S.granted, matter_category=matter_category, hardship=hardship, exempt_group=exempt_group
+    )
     assert legal_aid.legal_basis(application) == basis
 
 
-@pytest.mark.parametrize("label, parts", [
-    ("刑事辩护 (第二十四、二十五条)", ("刑事辩护", "第二十四、二十五条")),
-    ("请求发给抚恤金（第三十一条第三项）", ("请求发给抚恤金", "第三十一条第三项")),
-    ("没有条文的事项", ("没有条文的事项", "")),
-    (None, ("", "")),
-])
+@pytest.mark.parametrize(
+    "label, parts",
+    [
+        ("刑事辩护 (第二十四、二十五条)", ("刑事辩护", "第二十四、二十五条")),
+        ("请求发给抚恤金（第三十一条第三项）", ("请求发给抚恤金", "第三十一条第三项")),
+        ("没有条文的事项", ("没有条文的事项", "")),
+        (None, ("", "")),
+    ],
+)
 def test_label_parts(label, parts):
     assert legal_aid.label_parts(label) == parts
 
@@ -205,6 +230,7 @@ def test_refusal_leaves_the_bureau_blank_when_the_registry_does_not_name_it(make
 
 # --- 指派通知书 ------------------------------------------------------------------------------------------
 
+
 def test_assignment_notice(make_application):
     application, _, baoding = make_application(S.assigned)
     doc = legal_aid.build_assignment_notice(application, MASKED)
@@ -212,8 +238,9 @@ def test_assignment_notice(make_application):
     paras = texts(doc)
     assert doc.title == "指派通知书"
     assert paras[0] == f"{legal_aid.BLANK * 12}（承办单位）："  # the firm is not recorded
-    assert paras[1].startswith("本机构于2025年9月15日决定给予李秀英法律援助。"
-                               "根据《中华人民共和国法律援助法》第四十三条")
+    assert paras[1].startswith(
+        "本机构于2025年9月15日决定给予李秀英法律援助。根据《中华人民共和国法律援助法》第四十三条"
+    )
     assert grid["受援人"] == "李秀英" and grid["联系电话"] == application.phone_masked
     assert grid["承办人员"] == "张律师" and grid["指派日期"] == "2025年9月16日"
     assert grid["决定书编号"] == "" and grid["决定日期"] == "2025年9月15日"
@@ -225,8 +252,17 @@ def test_assignment_notice(make_application):
 def test_assignment_notice_cites_the_decision_number_once_given(make_application):
     application, _, baoding = make_application(S.assigned)
     number = "（2025）保竞法援决字第 7 号"
-    db.session.add(DocumentNumber(owner_type="legal_aid", owner_id=application.id, series="法援决",
-                                  organization_id=baoding.id, year=2025, sequence=7, text=number))
+    db.session.add(
+        DocumentNumber(
+            owner_type="legal_aid",
+            owner_id=application.id,
+            series="法援决",
+            organization_id=baoding.id,
+            year=2025,
+            sequence=7,
+            text=number,
+        )
+    )
     db.session.flush()
     doc = legal_aid.build_assignment_notice(application, MASKED)
     assert pairs(doc, "fields")["决定书编号"] == number
@@ -235,12 +271,14 @@ def test_assignment_notice_cites_the_decision_number_once_given(make_application
 
 # --- 补充材料通知书 ---------------------------------------------------------------------------------------
 
+
 def test_supplement_notice_lists_each_item_once(make_application):
     application, _, baoding = make_application(S.accepted)
     baoding.address = "保定市竞秀区朝阳南大街100号"
     # typed with an empty line and stray spaces: each item once, trimmed
-    application.supplement_items = ("劳动合同或者其他证明劳动关系的材料\n\n  被拖欠工资的计算说明  \n"
-                                    "用人单位的名称和住所\n")
+    application.supplement_items = (
+        "劳动合同或者其他证明劳动关系的材料\n\n  被拖欠工资的计算说明  \n用人单位的名称和住所\n"
+    )
     application.supplement_requested_on = date(2025, 9, 12)
     application.supplement_due_on = date(2025, 9, 19)
     doc = legal_aid.build_supplement_notice(application, MASKED)
@@ -248,8 +286,11 @@ def test_supplement_notice_lists_each_item_once(make_application):
     assert doc.title == "补充材料通知书" and paras[0] == "李秀英："
     assert "现一次性告知你需要补充的材料或者需要作出说明的事项如下" in paras[1]
     assert "第四十三条第二款" in paras[1]
-    assert only(doc, "list") == {"t": "list", "numbered": True, "items": [
-        "劳动合同或者其他证明劳动关系的材料", "被拖欠工资的计算说明", "用人单位的名称和住所"]}
+    assert only(doc, "list") == {
+        "t": "list",
+        "numbered": True,
+        "items": ["劳动合同或者其他证明劳动关系的材料", "被拖欠工资的计算说明", "用人单位的名称和住所"],
+    }
     assert "请你于2025年9月19日前补充上述材料或者作出说明。" in paras
     assert "视为撤回申请（《中华人民共和国法律援助法》第四十三条第二款）" in paras[-1]
     assert "不计入审查期限" in paras[-1]
@@ -268,15 +309,23 @@ def test_supplement_notice_without_recorded_request_prints_blanks(make_applicati
 
 # --- printed ---------------------------------------------------------------------------------------------
 
+
 def test_refusal_pdf_reads_back(make_application):
     application, _, baoding = make_application(S.refused)
     application.refusal_reason = REASON
     doc = legal_aid.build_decision(application, MASKED)
     doc.number, doc.footer = "（2025）保竞法援决字第 3 号", f"申请 {application.number}"
     text = pdf_text(doc)
-    for expected in ("不予法律援助决定书", "李秀英", "申请人家庭人均月收入高于本省规定的经济困难标准",
-                     "申请事项不属于法律援助法第三十一条规定的范围", "第四十九条", baoding.name,
-                     "（2025）保竞法援决字第3号", doc.digest()):
+    for expected in (
+        "不予法律援助决定书",
+        "李秀英",
+        "申请人家庭人均月收入高于本省规定的经济困难标准",
+        "申请事项不属于法律援助法第三十一条规定的范围",
+        "第四十九条",
+        baoding.name,
+        "（2025）保竞法援决字第3号",
+        doc.digest(),
+    ):
         assert expected in text, expected
 
 
@@ -286,6 +335,11 @@ def test_application_form_pdf_shows_the_masked_number_only(make_application):
     text = pdf_text(doc)
     assert application.id_number_masked in text and application.full_id_number() not in text
     assert application.full_phone() not in text
-    for expected in ("法律援助申请表", "李秀英", "回族", "河北省保定市竞秀区东风路88号3单元502室",
-                     "在天津务工被拖欠工资"):
+    for expected in (
+        "法律援助申请表",
+        "李秀英",
+        "回族",
+        "河北省保定市竞秀区东风路88号3单元502室",
+        "在天津务工被拖欠工资",
+    ):
         assert expected in text, expected

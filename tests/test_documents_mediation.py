@@ -44,9 +44,11 @@ def dispute(make_org, make_mediator, make_user, make_case):
     second = make_mediator(organization=org, name="李协助")
     registrar = make_user(organization=org, display_name="赵登记")
     actor = actor_of(registrar)
-    parties = [person("applicant", "张三", id_number=APPLICANT_ID, phone=APPLICANT_PHONE),
-               person("respondent", "李四", id_number=RESPONDENT_ID, phone=RESPONDENT_PHONE),
-               organization_party("respondent", "某某物业有限公司", code=COMPANY_USCC)]
+    parties = [
+        person("applicant", "张三", id_number=APPLICANT_ID, phone=APPLICANT_PHONE),
+        person("respondent", "李四", id_number=RESPONDENT_ID, phone=RESPONDENT_PHONE),
+        organization_party("respondent", "某某物业有限公司", code=COMPANY_USCC),
+    ]
     case = make_case(org, CaseStatus.concluded, actor=actor, parties=parties, mediator_ids=[lead.id, second.id])
     service.record_follow_up(actor, case.id, visited_on=FOLLOW_UP_ON, summary="申请人已收到赔偿款", performed=True)
     zhang, _li, company = case.parties
@@ -96,25 +98,50 @@ def pdf_text(doc) -> str:
 
 # -- the particulars and the numbers ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("full", [True, False])
 def test_agreement_particulars_full_or_masked_as_the_context_says(dispute, full):
     zhang, li, company = mediation.build_agreement(dispute, ctx(full=full)).blocks[:3]
     zhang, li, company = ({label: value for row in b["rows"] for label, value in row} for b in (zhang, li, company))
-    assert zhang == {"申请人": "张三", "性别": "男", "民族": "汉族", "年龄": "45岁", "职业或职务": "教师",
-                     "联系电话": APPLICANT_PHONE if full else mask_phone(APPLICANT_PHONE),
-                     "公民身份号码": APPLICANT_ID if full else mask_id_number(APPLICANT_ID),
-                     "住址": "测试市幸福小区3号楼502室"}
+    assert zhang == {
+        "申请人": "张三",
+        "性别": "男",
+        "民族": "汉族",
+        "年龄": "45岁",
+        "职业或职务": "教师",
+        "联系电话": APPLICANT_PHONE if full else mask_phone(APPLICANT_PHONE),
+        "公民身份号码": APPLICANT_ID if full else mask_id_number(APPLICANT_ID),
+        "住址": "测试市幸福小区3号楼502室",
+    }
     # nothing recorded about 李四 but name, numbers and birth date: blanks to fill in by hand, nothing guessed
-    assert li == {"被申请人": "李四", "性别": "", "民族": "", "年龄": "36岁", "职业或职务": "",
-                  "联系电话": RESPONDENT_PHONE if full else mask_phone(RESPONDENT_PHONE),
-                  "公民身份号码": RESPONDENT_ID if full else mask_id_number(RESPONDENT_ID), "住址": ""}
-    assert company == {"被申请人": "某某物业有限公司", "法定代表人": "钱法人",
-                       "统一社会信用代码": COMPANY_USCC if full else mask_uscc(COMPANY_USCC), "联系电话": "",
-                       "住所地": "测试市工业路8号"}
+    assert li == {
+        "被申请人": "李四",
+        "性别": "",
+        "民族": "",
+        "年龄": "36岁",
+        "职业或职务": "",
+        "联系电话": RESPONDENT_PHONE if full else mask_phone(RESPONDENT_PHONE),
+        "公民身份号码": RESPONDENT_ID if full else mask_id_number(RESPONDENT_ID),
+        "住址": "",
+    }
+    assert company == {
+        "被申请人": "某某物业有限公司",
+        "法定代表人": "钱法人",
+        "统一社会信用代码": COMPANY_USCC if full else mask_uscc(COMPANY_USCC),
+        "联系电话": "",
+        "住所地": "测试市工业路8号",
+    }
 
 
-@pytest.mark.parametrize("build", [mediation.build_application, mediation.build_registration,
-                                   mediation.build_oral_agreement, mediation.build_confirmation_application])
+@pytest.mark.parametrize(
+    "build",
+    [
+        mediation.build_application,
+        mediation.build_registration,
+        mediation.build_oral_agreement,
+        mediation.build_confirmation_application,
+    ],
+)
 def test_masked_documents_never_hold_a_full_number(dispute, build):
     doc = build(dispute, ctx(full=False))
     printed = str(doc.content())
@@ -122,6 +149,7 @@ def test_masked_documents_never_hold_a_full_number(dispute, build):
 
 
 # -- each document ------------------------------------------------------------------------------------------
+
 
 def test_application(dispute):
     doc = mediation.build_application(dispute, ctx(number=None))
@@ -142,12 +170,21 @@ def test_application_prints_the_amount_in_dispute(make_case):
 def test_registration_of_an_accepted_case(dispute):
     doc = mediation.build_registration(dispute, ctx())
     assert doc.title == "人民调解受理登记表"
-    assert grid(doc) == [("案件来源", "当事人申请"), ("登记日期", "2026年3月2日"), ("纠纷类型", "邻里"),
-                         ("申请人", "张三"), ("联系电话", mask_phone(APPLICANT_PHONE)),
-                         ("被申请人", "李四"), ("联系电话", mask_phone(RESPONDENT_PHONE)),
-                         ("被申请人", "某某物业有限公司"), ("联系电话", ""),
-                         ("纠纷简要情况", dispute.summary), ("受理情况", "受理"), ("日期", "2026年3月2日"),
-                         ("人民调解员", "王调解、李协助")]
+    assert grid(doc) == [
+        ("案件来源", "当事人申请"),
+        ("登记日期", "2026年3月2日"),
+        ("纠纷类型", "邻里"),
+        ("申请人", "张三"),
+        ("联系电话", mask_phone(APPLICANT_PHONE)),
+        ("被申请人", "李四"),
+        ("联系电话", mask_phone(RESPONDENT_PHONE)),
+        ("被申请人", "某某物业有限公司"),
+        ("联系电话", ""),
+        ("纠纷简要情况", dispute.summary),
+        ("受理情况", "受理"),
+        ("日期", "2026年3月2日"),
+        ("人民调解员", "王调解、李协助"),
+    ]
     assert "2026年3月2日，本人民调解委员会经当事人同意，调解张三、李四、某某物业有限公司之间的纠纷。" in paragraphs(doc)
     assert signed(doc)[-1] == ("登记人（签名）", "赵登记", False)
     assert [s["date"] for s in seals(doc)] == ["2026年3月2日"]
@@ -165,13 +202,20 @@ def test_rights_notice(dispute):
     doc = mediation.build_rights_notice(dispute, ctx(number=None))
     text = paragraphs(doc)
     assert text.startswith("张三、李四、某某物业有限公司：")
-    for right in ("选择或者接受人民调解员", "接受调解、拒绝调解或者要求终止调解", "要求调解公开进行或者不公开进行",
-                  "自主表达意愿、自愿达成调解协议"):  # 人民调解法 art. 23
+    for right in (
+        "选择或者接受人民调解员",
+        "接受调解、拒绝调解或者要求终止调解",
+        "要求调解公开进行或者不公开进行",
+        "自主表达意愿、自愿达成调解协议",
+    ):  # 人民调解法 art. 23
         assert right in text
     for duty in ("如实陈述纠纷事实", "遵守调解现场秩序，尊重人民调解员", "尊重对方当事人行使权利"):  # art. 24
         assert duty in text
-    assert signed(doc) == [("当事人（签名）", "张三", True), ("当事人（签名）", "李四", True),
-                           ("当事人（签名）", "某某物业有限公司", False)]
+    assert signed(doc) == [
+        ("当事人（签名）", "张三", True),
+        ("当事人（签名）", "李四", True),
+        ("当事人（签名）", "某某物业有限公司", False),
+    ]
     assert [(s["org"], s["date"]) for s in seals(doc)] == [("测试街道人民调解委员会", "2026年3月2日")]
 
 
@@ -183,9 +227,15 @@ def test_session_record(dispute, session_mediator, shown):
     session.place, session.attendees, session.recorder = "调解室", "网格员 孙六\n物业经理 周七", "钱记录"
     doc = mediation.build_session_record(dispute, ctx(item=session, number=None))
     assert doc.title == "人民调解记录" and doc.subtitle == "（第一次调解）"
-    assert dict(grid(doc)) == {"时间": "2026年3月3日", "地点": "调解室", "事由": "张三与李四等邻里纠纷",
-                               "当事人": "张三、李四、某某物业有限公司", "人民调解员": shown, "记录人": "钱记录",
-                               "参加人员": "网格员 孙六\n物业经理 周七"}
+    assert dict(grid(doc)) == {
+        "时间": "2026年3月3日",
+        "地点": "调解室",
+        "事由": "张三与李四等邻里纠纷",
+        "当事人": "张三、李四、某某物业有限公司",
+        "人民调解员": shown,
+        "记录人": "钱记录",
+        "参加人员": "网格员 孙六\n物业经理 周七",
+    }
     assert "双方到场，陈述事实" in paragraphs(doc)
     assert signed(doc)[-2:] == [("人民调解员（签名）", shown, False), ("记录人（签名）", "钱记录", False)]
 
@@ -205,9 +255,13 @@ def test_agreement(dispute):
     assert pairs(doc) == {"协议金额": "1,200.00 元"}
     assert "本协议一式四份，当事人各执一份，人民调解委员会留存一份。" in text  # three parties and the committee
     assert "自本协议生效之日起三十日内共同向人民法院申请司法确认" in text
-    assert signed(doc) == [("申请人", "张三", True), ("被申请人", "李四", True),
-                           ("被申请人", "某某物业有限公司", False),
-                           ("人民调解员", "王调解", False), ("人民调解员", "李协助", False)]
+    assert signed(doc) == [
+        ("申请人", "张三", True),
+        ("被申请人", "李四", True),
+        ("被申请人", "某某物业有限公司", False),
+        ("人民调解员", "王调解", False),
+        ("人民调解员", "李协助", False),
+    ]
     assert [(s["org"], s["date"]) for s in seals(doc)] == [("测试街道人民调解委员会", "2026年3月4日")]
 
 
@@ -250,8 +304,17 @@ def test_follow_up_visitor_defaults_to_who_recorded_it(dispute):
 def test_follow_up_cites_the_agreement_number_once_given(dispute):
     follow_up = dispute.follow_ups[0]
     assert dict(grid(mediation.build_follow_up(dispute, ctx(item=follow_up, number=None))))["调解协议编号"] == ""
-    db.session.add(DocumentNumber(owner_type="case", owner_id=dispute.id, series="调",
-                                  organization_id=dispute.organization_id, year=2026, sequence=7, text=NUMBER))
+    db.session.add(
+        DocumentNumber(
+            owner_type="case",
+            owner_id=dispute.id,
+            series="调",
+            organization_id=dispute.organization_id,
+            year=2026,
+            sequence=7,
+            text=NUMBER,
+        )
+    )
     db.session.flush()
     assert dict(grid(mediation.build_follow_up(dispute, ctx(item=follow_up, number=None))))["调解协议编号"] == NUMBER
 
@@ -274,23 +337,38 @@ def test_confirmation_application(dispute, court):
     assert doc.title == "司法确认申请书"
     assert [g["申请人"] for g in grids(doc)] == ["张三", "李四", "某某物业有限公司"]
     assert grids(doc)[0]["公民身份号码"] == APPLICANT_ID
-    assert ("请求确认申请人张三、申请人李四与申请人某某物业有限公司于2026年3月4日经测试街道人民调解委员会主持调解达成的"
-            "人民调解协议有效。") in text
+    assert (
+        "请求确认申请人张三、申请人李四与申请人某某物业有限公司于2026年3月4日经测试街道人民调解委员会主持调解达成的"
+        "人民调解协议有效。"
+    ) in text
     assert f"（人民调解协议书编号：{NUMBER}）" in text and TERMS in text
     assert "不存在恶意串通、规避法律的行为" in text and "不损害国家利益、社会公共利益和他人的合法权益" in text
     assert pairs(doc) == {"协议金额": "1,200.00 元", "受理人民法院": court or ""}
     assert [name for _label, name, _print in signed(doc)] == ["张三", "李四", "某某物业有限公司"]
     package = next(b for b in doc.blocks if b["t"] == "table")
     assert package["head"] == ["序号", "材料名称", "份数", "备注"]
-    assert [row[1] for row in package["rows"]] == ["人民调解协议书", "当事人身份证明", "调解组织主持调解的证明",
-                                                  "与争议有关的证明材料", "其他材料"]
+    assert [row[1] for row in package["rows"]] == [
+        "人民调解协议书",
+        "当事人身份证明",
+        "调解组织主持调解的证明",
+        "与争议有关的证明材料",
+        "其他材料",
+    ]
     assert package["rows"][0][3] == f"编号：{NUMBER}" and package["rows"][2][3] == "由测试街道人民调解委员会出具"
 
 
 # -- printed ------------------------------------------------------------------------------------------------
 
-KINDS = ["application", "registration", "rights_notice", "session_record", "agreement", "oral_agreement",
-         "follow_up", "confirmation_application"]
+KINDS = [
+    "application",
+    "registration",
+    "rights_notice",
+    "session_record",
+    "agreement",
+    "oral_agreement",
+    "follow_up",
+    "confirmation_application",
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -83,8 +83,16 @@ def submit_action(page, action: str, fields: dict[str, str], *, selects: dict[st
 
 # --- 1. the mediator ------------------------------------------------------------------------------------
 
-def register_dispute(page, tag: str, summary: str, applicant_id: str, respondent_id: str,
-                     received_on: date | None = None, duplicate_of: str | None = None) -> str:
+
+def register_dispute(
+    page,
+    tag: str,
+    summary: str,
+    applicant_id: str,
+    respondent_id: str,
+    received_on: date | None = None,
+    duplicate_of: str | None = None,
+) -> str:
     """The registration form, as the mediator fills it: a 朝阳区 applicant and a 保定竞秀区 respondent."""
     nav(page, "登记纠纷")
     if received_on:
@@ -139,8 +147,9 @@ def test_mediator_from_registration_to_follow_up(page, sign_in):
     assert "139****1111" in parties and applicant_id not in page.content()
 
     # the same two parties again: registered, with a warning naming the open case (never a block)
-    duplicate = register_dispute(page, tag, f"同一漏水纠纷再次来访 {tag}", applicant_id, respondent_id,
-                                 duplicate_of=number)
+    duplicate = register_dispute(
+        page, tag, f"同一漏水纠纷再次来访 {tag}", applicant_id, respondent_id, duplicate_of=number
+    )
     assert duplicate != number
     warning = flash(page, "可能重复")
     assert warning.inner_text() == f"可能重复：未结案件 {number} 涉及同一当事人，请核实。"
@@ -164,8 +173,11 @@ def test_mediator_from_registration_to_follow_up(page, sign_in):
     # two sessions
     submit_action(page, "record_session", {"held_on": first_session.isoformat(), "summary": "双方到场，陈述事实"})
     flash(page, "已记录调解情况")
-    submit_action(page, "record_session", {"held_on": second_session.isoformat(),
-                                           "summary": "现场查看漏水位置，双方就维修费用初步协商"})
+    submit_action(
+        page,
+        "record_session",
+        {"held_on": second_session.isoformat(), "summary": "现场查看漏水位置，双方就维修费用初步协商"},
+    )
     flash(page, "已记录调解情况")
     sessions = page.locator("table.sessions tbody tr")
     assert sessions.count() == 2
@@ -178,14 +190,20 @@ def test_mediator_from_registration_to_follow_up(page, sign_in):
     assert page.inner_text("dd.due-on") == shown(calendar_deadline(due_on.day, 15))
 
     # concluded with an agreement today
-    submit_action(page, "conclude", {"agreement_amount_yuan": "5200", "terms": "被申请人一次性赔偿维修费5200元"},
-                  selects={"outcome": "agreement", "performed": "false"})
+    submit_action(
+        page,
+        "conclude",
+        {"agreement_amount_yuan": "5200", "terms": "被申请人一次性赔偿维修费5200元"},
+        selects={"outcome": "agreement", "performed": "false"},
+    )
     flash(page, "已办结")
     assert page.inner_text("h1 .case-status").startswith("已办结 · 达成协议")
     assert page.inner_text("dd.agreement-amount") == "5200.00 元"
     deadline = calendar_deadline(today, 30)
-    assert page.inner_text("p.reminder-confirmation") == \
-        f"司法确认申请截止 {shown(deadline)}，剩余 {(deadline.day - today).days} 天"
+    assert (
+        page.inner_text("p.reminder-confirmation")
+        == f"司法确认申请截止 {shown(deadline)}，剩余 {(deadline.day - today).days} 天"
+    )
 
     # judicial confirmation: applied for (the reminder goes), then confirmed
     submit_action(page, "apply_for_confirmation", {"court": "北京市朝阳区人民法院"})
@@ -234,29 +252,42 @@ def test_mediator_from_registration_to_follow_up(page, sign_in):
     page.wait_for_selector("ol.timeline")
     steps = page.locator("ol.timeline li")
     assert steps.locator("strong").all_inner_texts() == [
-        "登记", "受理", "调解记录", "调解记录", "延长期限", "办结", "申请司法确认", "司法确认结果", "回访"]
+        "登记",
+        "受理",
+        "调解记录",
+        "调解记录",
+        "延长期限",
+        "办结",
+        "申请司法确认",
+        "司法确认结果",
+        "回访",
+    ]
     days = [steps.nth(i).locator("span").first.inner_text() for i in range(steps.count())]
-    assert days == [d_.isoformat() for d_ in (received, accepted, first_session, second_session)] + \
-        [today.isoformat()] * 5
+    assert (
+        days == [d_.isoformat() for d_ in (received, accepted, first_session, second_session)] + [today.isoformat()] * 5
+    )
     screenshot(page, "journey-mediator")
 
 
 # --- 2. the legal-aid officers ----------------------------------------------------------------------------
 
+
 def test_legal_aid_officer_from_incoming_tongban_application_to_assignment(page, sign_in):
     tag = uuid.uuid4().hex[:6]
-    tianjin = registry.create_organization(SYSTEM, {"name": f"天津市和平区法律援助中心{tag}",
-                                                    "kind": OrgKind.legal_aid_centre, "region_code": "120101"})
-    baoding = registry.create_organization(SYSTEM, {"name": f"保定市竞秀区法律援助中心{tag}",
-                                                    "kind": OrgKind.legal_aid_centre, "region_code": "130602"})
+    tianjin = registry.create_organization(
+        SYSTEM, {"name": f"天津市和平区法律援助中心{tag}", "kind": OrgKind.legal_aid_centre, "region_code": "120101"}
+    )
+    baoding = registry.create_organization(
+        SYSTEM, {"name": f"保定市竞秀区法律援助中心{tag}", "kind": OrgKind.legal_aid_centre, "region_code": "130602"}
+    )
     tianjin_id, tianjin_name, baoding_name = tianjin.id, tianjin.name, baoding.name
     db.session.commit()
     tj_user, bd_user = committed_officer(tianjin_id), committed_officer(baoding.id)
     db.session.remove()
     id_number = valid_id_number("130602", date(1988, 8, 8))
     today = today_shanghai()
-    decide_by = calendar_deadline(today, 7)   # handed over today: 7 days, past a closing rest day
-    assign_by = calendar_deadline(today, 3)   # granted today: 3 days
+    decide_by = calendar_deadline(today, 7)  # handed over today: 7 days, past a closing rest day
+    assign_by = calendar_deadline(today, 3)  # granted today: 3 days
 
     # Tianjin: a worker from 保定 applies here about wages owed on a 保定 site; declaration of hardship
     sign_in(tj_user, PASSWORD)
@@ -309,8 +340,12 @@ def test_legal_aid_officer_from_incoming_tongban_application_to_assignment(page,
     # sending it back is not offered, and a hand-made request for it is refused
     assert page.locator("#transfer-form").count() == 0
     token = page.locator("form[action$='/logout'] input[name=csrf_token]").get_attribute("value")
-    answer = page.request.post(application_url + "/transfer", max_redirects=0, headers={"X-CSRFToken": token},
-                               form={"transfer-to_centre_id": str(tianjin_id), "csrf_token": token})
+    answer = page.request.post(
+        application_url + "/transfer",
+        max_redirects=0,
+        headers={"X-CSRFToken": token},
+        form={"transfer-to_centre_id": str(tianjin_id), "csrf_token": token},
+    )
     assert answer.status == 303
     page.goto(application_url)
     assert page.locator("p.flash.error", has_text="通办申请不得退回已转出该申请的中心").is_visible()
@@ -343,6 +378,7 @@ def applicant_masked(id_number: str) -> str:
 
 
 # --- 3. the coordinator -------------------------------------------------------------------------------------
+
 
 class Receiver:
     """A governance centre's report endpoint on 127.0.0.1: refuses (503) until ``accepting``, then takes
@@ -383,8 +419,8 @@ def delivery_row(page, delivery_id: int):
 
 
 def test_coordinator_from_dashboard_to_escalated_transfer_and_report_redelivery(
-        page, sign_in, receiver, make_org, make_user, make_case_history, make_routed_case, request_transfer_as,
-        api_as):
+    page, sign_in, receiver, make_org, make_user, make_case_history, make_routed_case, request_transfer_as, api_as
+):
     tag = uuid.uuid4().hex[:6]
     baoding = make_org(name=f"竞秀区旅程调委会{tag}", region_code="130602")
     rongcheng = make_org(name=f"容城县旅程调委会{tag}", region_code="130629")
@@ -394,10 +430,12 @@ def test_coordinator_from_dashboard_to_escalated_transfer_and_report_redelivery(
     # March 2026 in Hebei: 竞秀区 settles one of two, 容城县 (保定市, and 雄安新区) one of one, 石家庄 one of one
     make_case_history(baoding, registered=d(3, 2), accepted=d(3, 3), concluded=d(3, 16), outcome="agreement")
     make_case_history(baoding, registered=d(3, 4), accepted=d(3, 5), concluded=d(3, 20), outcome="no_agreement")
-    make_case_history(rongcheng, registered=d(3, 6), accepted=d(3, 9), concluded=d(3, 18), outcome="agreement",
-                      category="forest_land")
-    make_case_history(shijiazhuang, registered=d(3, 9), accepted=d(3, 10), concluded=d(3, 25), outcome="agreement",
-                      category="labour")
+    make_case_history(
+        rongcheng, registered=d(3, 6), accepted=d(3, 9), concluded=d(3, 18), outcome="agreement", category="forest_land"
+    )
+    make_case_history(
+        shijiazhuang, registered=d(3, 9), accepted=d(3, 10), concluded=d(3, 25), outcome="agreement", category="labour"
+    )
     # a 保定 case sent to Beijing on Tue 03-10; 3 working days -> answer by Fri 03-13; Beijing never answers
     case = make_routed_case(baoding, applicant="130602", respondent="110105", received_on=d(3, 2))
     transfer = request_transfer_as(make_user(organization=baoding), case, beijing, requested_on=d(3, 10))
@@ -412,19 +450,22 @@ def test_coordinator_from_dashboard_to_escalated_transfer_and_report_redelivery(
     # 河北's report subscription, whose delivery of last month's report failed at the refusing endpoint
     centre = make_org(name=f"河北省综治中心{tag}", kind=OrgKind.governance_centre, region_code="130000")
     centre_name = centre.name
-    subscription, _secret = subscriptions.create_subscription(SYSTEM, {
-        "organization_id": centre.id, "region_code": "130000", "frequency": "monthly", "endpoint_url": receiver.url})
+    subscription, _secret = subscriptions.create_subscription(
+        SYSTEM,
+        {"organization_id": centre.id, "region_code": "130000", "frequency": "monthly", "endpoint_url": receiver.url},
+    )
     coordinator = make_user(role=Role.coordinator, region_code="130000", username=f"coord-{tag}")
     username = coordinator.username
     db.session.commit()
     now = utcnow()
     assert freeze_due_snapshots(now) == 1
     db.session.commit()
-    delivery = db.session.scalar(db.select(ReportDelivery).join(ReportSnapshot)
-                                 .where(ReportSnapshot.subscription_id == subscription.id))
+    delivery = db.session.scalar(
+        db.select(ReportDelivery).join(ReportSnapshot).where(ReportSnapshot.subscription_id == subscription.id)
+    )
     delivery_id = delivery.id
     moment = now
-    while delivery.status != DeliveryStatus.failed:   # each retry once its backoff has passed
+    while delivery.status != DeliveryStatus.failed:  # each retry once its backoff has passed
         assert deliver_due_reports(moment) == 1
         moment += timedelta(days=2)
         db.session.refresh(delivery)
@@ -434,8 +475,10 @@ def test_coordinator_from_dashboard_to_escalated_transfer_and_report_redelivery(
     # what the API says about Hebei in March (the dashboard must read the same)
     query = "from=2026-03-01&to=2026-03-31&as_of=2026-03-31"
     api = api_as(coordinator)
-    api_totals = {code: api.get(f"/api/v1/reports/rates?region_code={code}&{query}").json["totals"]
-                  for code in ("130000", "130600", "XIONGAN")}
+    api_totals = {
+        code: api.get(f"/api/v1/reports/rates?region_code={code}&{query}").json["totals"]
+        for code in ("130000", "130600", "XIONGAN")
+    }
     api_pairs = api.get("/api/v1/reports/flows?region_code=130000&from=2026-03-01&to=2026-03-31").json["flows"]["pairs"]
     db.session.remove()  # hold no SQLite read lock while the live server works
     # Hebei: 4 concluded, 3 agreements -> 3/4 = 75.0 %; 保定市 (竞秀区 and 容城县) 2/3 = 66.7 %;
@@ -444,14 +487,17 @@ def test_coordinator_from_dashboard_to_escalated_transfer_and_report_redelivery(
 
     sign_in(username, FACTORY_PASSWORD)
     assert page.get_by_role("heading", name="统计看板 · 河北省").is_visible()
-    assert page.inner_text("a.notice-count") == "通知 (1)"   # the escalation
+    assert page.inner_text("a.notice-count") == "通知 (1)"  # the escalation
     page.fill("#from", "2026-03-01")
     page.fill("#to", "2026-03-31")
     page.fill("#as_of", "2026-03-31")
     page.get_by_role("button", name="查看").click()
     page.wait_for_load_state("networkidle")
-    for code, heading, rate in (("130000", "河北省", "75.0%"), ("130600", "河北省 保定市", "66.7%"),
-                                ("XIONGAN", "雄安新区", "100.0%")):
+    for code, heading, rate in (
+        ("130000", "河北省", "75.0%"),
+        ("130600", "河北省 保定市", "66.7%"),
+        ("XIONGAN", "雄安新区", "100.0%"),
+    ):
         if code != "130000":
             page.select_option("#region_code", code)
             page.get_by_role("button", name="查看").click()
@@ -470,9 +516,10 @@ def test_coordinator_from_dashboard_to_escalated_transfer_and_report_redelivery(
     page.wait_for_load_state("networkidle")
     [pair] = api_pairs
     flow = page.locator("#table-flows tbody tr", has_text="河北省 → 北京市").locator("td")
-    assert flow.all_inner_texts()[:6] == [f"{pair['from_region_name']} → {pair['to_region_name']}",
-                                          *(str(pair[k]) for k in ("total", "accepted", "declined", "expired",
-                                                                   "pending"))]
+    assert flow.all_inner_texts()[:6] == [
+        f"{pair['from_region_name']} → {pair['to_region_name']}",
+        *(str(pair[k]) for k in ("total", "accepted", "declined", "expired", "pending")),
+    ]
     assert (pair["total"], pair["expired"]) == (1, 1)
 
     # from the overdue section to the escalation list, and on to the transfer Beijing never answered
@@ -487,7 +534,7 @@ def test_coordinator_from_dashboard_to_escalated_transfer_and_report_redelivery(
     assert page.get_by_role("heading", name=f"转办请求 #{transfer_id}").is_visible()
     assert "已超期" in page.inner_text("h1")
     assert page.inner_text("dd.respond-by").startswith("2026-03-13")
-    assert page.locator("#accept-transfer").count() == 0   # nobody can answer an expired request any more
+    assert page.locator("#accept-transfer").count() == 0  # nobody can answer an expired request any more
     # the case it belongs to records the expiry in its history
     page.get_by_role("link", name="打开案件").click()
     page.wait_for_selector("ol.timeline")
@@ -512,7 +559,7 @@ def test_coordinator_from_dashboard_to_escalated_transfer_and_report_redelivery(
     page.reload()
     delivered = delivery_row(page, delivery_id)
     assert "已投递" in delivered.inner_text()
-    assert delivered.locator("td.num").inner_text() == "1"   # a fresh round of attempts
+    assert delivered.locator("td.num").inner_text() == "1"  # a fresh round of attempts
     assert " · 200 · " in delivered.locator("ul.attempts").inner_text()
     # every attempt carried the same id, so the centre can drop a report it already has
     assert set(receiver.message_ids) == {receiver.message_ids[-1]} and len(receiver.message_ids) == failed_attempts + 1

@@ -87,8 +87,9 @@ def rows_of(fmt: str, body: bytes) -> list[list]:
 
 
 def export_audits() -> list[AuditEntry]:
-    return db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "personal_data_exported")
-                              .order_by(AuditEntry.id)).all()
+    return db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "personal_data_exported").order_by(AuditEntry.id)
+    ).all()
 
 
 def only_job() -> ExportJob:
@@ -98,9 +99,9 @@ def only_job() -> ExportJob:
 
 # --- small: the finished file is the answer ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_a_small_export_is_answered_with_the_complete_file_and_audited(
-        export_dir, as_user, mediator, cases_of, fmt):
+def test_a_small_export_is_answered_with_the_complete_file_and_audited(export_dir, as_user, mediator, cases_of, fmt):
     cases = cases_of(mediator.organization, SMALL)
     client = as_user(mediator)
     response = client.get(f"/cases/export.{fmt}")
@@ -118,7 +119,8 @@ def test_a_small_export_is_answered_with_the_complete_file_and_audited(
 
 
 def test_a_small_export_that_fails_midway_is_an_error_not_a_cut_file_and_is_not_audited(
-        export_dir, as_user, mediator, cases_of, monkeypatch):
+    export_dir, as_user, mediator, cases_of, monkeypatch
+):
     cases_of(mediator.organization, SMALL)
     from mediation_hub.cases import export as case_export
 
@@ -143,9 +145,11 @@ def test_a_small_export_that_fails_midway_is_an_error_not_a_cut_file_and_is_not_
 
 # --- large: a job, its progress, the download ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_large_export_becomes_a_job_whose_file_the_owner_downloads(
-        export_dir, as_user, mediator, cases_of, make_case, fmt):
+    export_dir, as_user, mediator, cases_of, make_case, fmt
+):
     wanted = cases_of(mediator.organization, LARGE)
     cases_of(mediator.organization, 2, CaseStatus.accepted)  # filtered out: the job keeps the list's filters
     client = as_user(mediator)
@@ -154,7 +158,11 @@ def test_a_large_export_becomes_a_job_whose_file_the_owner_downloads(
     job = only_job()
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/exports/{job.id}")
     assert (job.status, job.rows_expected, job.rows_written, job.created_by_id) == (
-        ExportStatus.done, LARGE, LARGE, mediator.id)
+        ExportStatus.done,
+        LARGE,
+        LARGE,
+        mediator.id,
+    )
     assert job.expires_at - job.finished_at == timedelta(hours=24)
 
     page = client.get(f"/exports/{job.id}").get_data(as_text=True)
@@ -173,15 +181,21 @@ def test_a_large_export_becomes_a_job_whose_file_the_owner_downloads(
 
 
 def test_the_progress_page_follows_the_job_and_the_audit_row_comes_with_the_complete_file(
-        export_dir, queued_only, as_user, mediator, cases_of, monkeypatch):
+    export_dir, queued_only, as_user, mediator, cases_of, monkeypatch
+):
     cases_of(mediator.organization, LARGE)
     client = as_user(mediator)
     client.get("/cases/export.csv")
     job = only_job()
 
     assert client.get(f"/exports/{job.id}/status").json == {
-        "status": "queued", "status_label": "排队中", "finished": False, "progress": 0.0, "rows_written": 0,
-        "rows_expected": LARGE}
+        "status": "queued",
+        "status_label": "排队中",
+        "finished": False,
+        "progress": 0.0,
+        "rows_written": 0,
+        "rows_expected": LARGE,
+    }
     page = client.get(f"/exports/{job.id}").get_data(as_text=True)
     assert 'id="export-bar" max="100" value="0"' in page and "js/export.js" in page
     assert "/file" not in page and "<script>" not in page  # polled by a static script (CSP script-src 'self')
@@ -191,8 +205,11 @@ def test_the_progress_page_follows_the_job_and_the_audit_row_comes_with_the_comp
     recorded = []
     update = exports._update
     monkeypatch.setattr(exports, "PROGRESS_EVERY", 10)
-    monkeypatch.setattr(exports, "_update", lambda export_id, **values: (recorded.append(values.get(
-        "rows_written")), update(export_id, **values)))
+    monkeypatch.setattr(
+        exports,
+        "_update",
+        lambda export_id, **values: (recorded.append(values.get("rows_written")), update(export_id, **values)),
+    )
     assert exports.run_export(job.id) == ExportStatus.done
     assert recorded == [10, 20]  # progress after every 10 rows, while the file was being written
     assert [entry.detail["rows"] for entry in export_audits()] == [LARGE]
@@ -204,7 +221,8 @@ def test_the_progress_page_follows_the_job_and_the_audit_row_comes_with_the_comp
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_job_that_fails_midway_leaves_no_file_and_no_audit_row(
-        export_dir, queued_only, as_user, mediator, cases_of, monkeypatch, fmt):
+    export_dir, queued_only, as_user, mediator, cases_of, monkeypatch, fmt
+):
     cases_of(mediator.organization, LARGE)
     client = as_user(mediator)
     client.get(f"/cases/export.{fmt}")
@@ -238,9 +256,11 @@ def test_a_job_whose_owner_was_deactivated_fails(export_dir, queued_only, as_use
 
 # --- only the owner ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", [Role.mediator, Role.admin, Role.coordinator])
-def test_nobody_but_the_owner_sees_the_job_or_its_file(export_dir, as_user, mediator, cases_of, make_user,
-                                                      api_as, role):
+def test_nobody_but_the_owner_sees_the_job_or_its_file(
+    export_dir, as_user, mediator, cases_of, make_user, api_as, role
+):
     cases_of(mediator.organization, LARGE)
     as_user(mediator).get("/cases/export.csv")
     job = only_job()
@@ -256,6 +276,7 @@ def test_nobody_but_the_owner_sees_the_job_or_its_file(export_dir, as_user, medi
 
 # --- limits -----------------------------------------------------------------------------------------------------
 
+
 def test_a_user_may_not_pile_up_unfinished_exports(export_dir, queued_only, as_user, mediator, cases_of):
     cases_of(mediator.organization, LARGE)
     client = as_user(mediator)
@@ -265,8 +286,9 @@ def test_a_user_may_not_pile_up_unfinished_exports(export_dir, queued_only, as_u
     assert response.status_code == 409 and "正在生成" in response.get_data(as_text=True)
 
 
-def test_an_xlsx_longer_than_a_worksheet_is_refused_naming_the_format(export_dir, as_user, mediator, cases_of,
-                                                                      monkeypatch):
+def test_an_xlsx_longer_than_a_worksheet_is_refused_naming_the_format(
+    export_dir, as_user, mediator, cases_of, monkeypatch
+):
     cases_of(mediator.organization, SMALL)
     monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 4)
     client = as_user(mediator)
@@ -277,8 +299,10 @@ def test_an_xlsx_longer_than_a_worksheet_is_refused_naming_the_format(export_dir
 
 # --- expiry and clean-up ----------------------------------------------------------------------------------------
 
+
 def test_cleanup_deletes_expired_files_gives_up_stale_jobs_and_removes_stray_files(
-        export_dir, queued_only, as_user, mediator, cases_of):
+    export_dir, queued_only, as_user, mediator, cases_of
+):
     cases_of(mediator.organization, LARGE)
     client = as_user(mediator)
     for _ in range(3):
@@ -317,6 +341,7 @@ def test_cleanup_deletes_expired_files_gives_up_stale_jobs_and_removes_stray_fil
 
 # --- the API ------------------------------------------------------------------------------------------------------
 
+
 def test_the_api_queues_an_export_and_serves_the_file_to_its_owner(export_dir, api_as, mediator, make_case, cases_of):
     number = valid_id_number(sequence=777)
     searched = make_case(mediator.organization, parties=[person("applicant", id_number=number), person("respondent")])
@@ -338,10 +363,13 @@ def test_the_api_queues_an_export_and_serves_the_file_to_its_owner(export_dir, a
     assert entry.detail["rows"] == 1
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"format": "pdf"}, "format"),
-    ({"format": "csv", "filters": {"region_code": "999999"}}, "filters.region_code"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"format": "pdf"}, "format"),
+        ({"format": "csv", "filters": {"region_code": "999999"}}, "filters.region_code"),
+    ],
+)
 def test_the_api_refuses_an_export_it_cannot_make_naming_the_field(export_dir, api_as, mediator, body, field):
     response = api_as(mediator).post("/api/v1/cases/exports", json=body)
     assert response.status_code == 422

@@ -23,8 +23,9 @@ class ServerGone(Exception):
 DISCONNECTS = {
     "operational": lambda: OperationalError("SELECT 1", {}, ServerGone("server closed the connection unexpectedly")),
     "interface": lambda: InterfaceError("SELECT 1", {}, ServerGone("connection already closed")),
-    "invalidated": lambda: DBAPIError("SELECT 1", {}, ServerGone("terminating connection"),
-                                      connection_invalidated=True),
+    "invalidated": lambda: DBAPIError(
+        "SELECT 1", {}, ServerGone("terminating connection"), connection_invalidated=True
+    ),
     "pool_timeout": lambda: PoolTimeout("QueuePool limit of size 5 overflow 10 reached"),
 }
 
@@ -58,8 +59,12 @@ def test_api_answers_503_json_when_the_database_is_gone(api_as, database_fails, 
     database_fails(DISCONNECTS[error])
     response = api.get("/api/v1/cases")
     assert response.status_code == 503
-    assert response.get_json() == {"code": 503, "status": "Service Unavailable", "error": "database_unavailable",
-                                   "message": "数据库暂时不可用，请稍后再试"}
+    assert response.get_json() == {
+        "code": 503,
+        "status": "Service Unavailable",
+        "error": "database_unavailable",
+        "message": "数据库暂时不可用，请稍后再试",
+    }
     assert response.headers["Retry-After"] == "5"
 
 
@@ -95,7 +100,8 @@ def test_a_database_gone_while_the_session_ends_is_no_500(app, monkeypatch, kind
     Flask-SQLAlchemy's, logs it and drops the session instead."""
     [release] = [f for f in app.teardown_appcontext_funcs if f.__name__ == "_release_session"]
     assert app.teardown_appcontext_funcs.index(release) > max(
-        i for i, f in enumerate(app.teardown_appcontext_funcs) if f.__module__.startswith("flask_sqlalchemy"))
+        i for i, f in enumerate(app.teardown_appcontext_funcs) if f.__module__.startswith("flask_sqlalchemy")
+    )
 
     def gone():
         raise DISCONNECTS[kind]()

@@ -24,7 +24,8 @@ def postgres_server_programs():
 
 @pytest.mark.load
 def test_postgres_restart_gives_clean_503s_recovers_alone_and_leaves_no_half_written_case(
-        postgres_server_programs, tmp_path):
+    postgres_server_programs, tmp_path
+):
     result = postgres_restart.run(warmup=3, down=3, after=5, workdir=tmp_path)
 
     assert postgres_restart.failures(result) == [], {k: v for k, v in result.items() if k != "integrity_before"}

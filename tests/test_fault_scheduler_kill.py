@@ -31,8 +31,9 @@ def fault_database(request, tmp_path):
 
 
 @pytest.mark.load
-@pytest.mark.parametrize("fault_database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "fault_database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_killed_scheduler_resends_the_report_under_the_same_id(fault_database, tmp_path):
     result = scheduler_kill.run(fault_database, tmp_path)
 
@@ -63,11 +64,17 @@ def test_delivery_claim_length_is_a_setting(app, make_org, monkeypatch, configur
 
     monkeypatch.setitem(app.config, "REPORT_DELIVERY_CLAIM_SECONDS", configured)
     centre = make_org(kind=OrgKind.governance_centre, region_code="110105")
-    sub, _ = subscriptions.create_subscription(SYSTEM, {"organization_id": centre.id, "region_code": "110105",
-                                                        "frequency": "monthly", "endpoint_url": "http://127.0.0.1:9/"})
+    sub, _ = subscriptions.create_subscription(
+        SYSTEM,
+        {
+            "organization_id": centre.id,
+            "region_code": "110105",
+            "frequency": "monthly",
+            "endpoint_url": "http://127.0.0.1:9/",
+        },
+    )
     now = datetime(2026, 4, 1, 1, 0, tzinfo=UTC)
-    snapshot = subscriptions.freeze_snapshot(sub, *subscriptions.last_ended_period(Frequency.monthly,
-                                                                                   now.date()), now)
+    snapshot = subscriptions.freeze_snapshot(sub, *subscriptions.last_ended_period(Frequency.monthly, now.date()), now)
     seen = {}
 
     class ClaimWatchingClient:

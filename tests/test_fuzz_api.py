@@ -54,20 +54,39 @@ STEERED_BELOW = 2**31  # ids the database can hold are steered to real records; 
 
 # Path parameter -> the world's records it is steered to (per side: both sides are used).
 RECORDS = {
-    "case_id": ("case_registered", "case_accepted", "case_in_mediation", "case_concluded", "case_confirming",
-                "case_routable", "case_co_mediated", "case_moved_away"),
-    "organization_id": ("org", "gc", "centre"), "mediator_id": ("mediator",), "studio_id": ("studio",),
+    "case_id": (
+        "case_registered",
+        "case_accepted",
+        "case_in_mediation",
+        "case_concluded",
+        "case_confirming",
+        "case_routable",
+        "case_co_mediated",
+        "case_moved_away",
+    ),
+    "organization_id": ("org", "gc", "centre"),
+    "mediator_id": ("mediator",),
+    "studio_id": ("studio",),
     "transfer_id": ("transfer_in", "transfer_out"),
     "application_id": ("la_filed", "la_transferred", "la_accepted", "la_granted", "la_assigned", "la_passed_on"),
-    "subscription_id": ("subscription",), "delivery_id": ("delivery",), "snapshot_id": ("snapshot",),
-    "notification_id": ("notification",), "job_id": ("import_job",), "export_id": ("export_job",),
+    "subscription_id": ("subscription",),
+    "delivery_id": ("delivery",),
+    "snapshot_id": ("snapshot",),
+    "notification_id": ("notification",),
+    "job_id": ("import_job",),
+    "export_id": ("export_job",),
     "proposal_id": ("proposal", "own_proposal"),
 }
-CODES = {"/api/v1/regions/": ("county", "province"),
-         "/api/v1/agreements/": ("matrix_agreement", "matrix_agreement_off", "agreement")}
+CODES = {
+    "/api/v1/regions/": ("county", "province"),
+    "/api/v1/agreements/": ("matrix_agreement", "matrix_agreement_off", "agreement"),
+}
 # A party id only names a party of its own case: the two are steered together.
-CASE_PARTIES = (("case_accepted", "party"), ("case_co_mediated", "co_mediated_party"),
-                ("case_moved_away", "moved_away_party"))
+CASE_PARTIES = (
+    ("case_accepted", "party"),
+    ("case_co_mediated", "co_mediated_party"),
+    ("case_moved_away", "moved_away_party"),
+)
 
 
 def steer_path_parameters(world: World, role: str):
@@ -107,8 +126,12 @@ def openapi_schema(app):
     """The hub's OpenAPI document as schemathesis reads it from the app, with the checks' settings."""
     with app.app_context():
         schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-                                    max_examples=EXAMPLES_PER_OPERATION, deterministic=True, database="none")
+    schema.config.generation.update(
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        max_examples=EXAMPLES_PER_OPERATION,
+        deterministic=True,
+        database="none",
+    )
     return schema
 
 
@@ -133,12 +156,19 @@ def explicitly_documented_status(ctx, response, case):
     documented = {str(code) for code in case.operation.definition.raw.get("responses", {}) if code != "default"}
     status = str(response.status_code)
     if status not in documented:
-        raise AssertionError(f"{case.operation.label} answered {status}, which it does not document "
-                             f"(documents {sorted(documented)}): {response.text[:300]}")
+        raise AssertionError(
+            f"{case.operation.label} answered {status}, which it does not document "
+            f"(documents {sorted(documented)}): {response.text[:300]}"
+        )
 
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          explicitly_documented_status]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    explicitly_documented_status,
+]
 
 
 @pytest.mark.parametrize("role", FUZZ_ROLES)
@@ -147,13 +177,23 @@ def test_operation_answers_as_documented(openapi_schema, world, fuzz_savepoint, 
     operation = openapi_schema[path][method]
     hooks = HookDispatcher(scope=HookScope.TEST)
     hooks.register_hook_with_name(steer_path_parameters(world, role), "map_path_parameters")
-    strategy = st.one_of(*(operation.as_strategy(generation_mode=mode, hooks=hooks)
-                           for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)))
+    strategy = st.one_of(
+        *(
+            operation.as_strategy(generation_mode=mode, hooks=hooks)
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+        )
+    )
     user = db.session.get(User, world.users[role])
 
     @given(case=strategy)
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
     def fuzz(case):
         for name in list(g):  # the test's app context is reused by every request: start each one afresh
             g.pop(name)
@@ -178,8 +218,12 @@ HOSTILE_BODIES = {
     "NUL": '{"name": "a\\u0000b", "summary": "\\u0000", "reason": "\\u0000"}',
 }
 # A deep body larger than a call takes (the anonymous token call: a few KB) is refused unread: 413.
-HOSTILE_STATUS = {"nested 1000 deep": (400, 413), "nested 100000 deep": (400, 413), "lone surrogate": (422,),
-                  "NUL": (422,)}
+HOSTILE_STATUS = {
+    "nested 1000 deep": (400, 413),
+    "nested 100000 deep": (400, 413),
+    "lone surrogate": (422,),
+    "NUL": (422,),
+}
 
 
 def _answer_problem(operation, response, expected: tuple[int, ...]) -> str | None:

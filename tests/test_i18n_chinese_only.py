@@ -26,8 +26,32 @@ from .conftest import sign_in_client
 
 # Product names, file formats, units and other tokens a Chinese page may show as they are.
 ALLOWED_WORDS = {
-    "api", "openapi", "json", "excel", "xlsx", "csv", "pdf", "docx", "id", "en", "utc", "url", "https", "http",
-    "kb", "mb", "gb", "b", "swagger", "utf", "get", "post", "put", "patch", "delete", "bearer",
+    "api",
+    "openapi",
+    "json",
+    "excel",
+    "xlsx",
+    "csv",
+    "pdf",
+    "docx",
+    "id",
+    "en",
+    "utc",
+    "url",
+    "https",
+    "http",
+    "kb",
+    "mb",
+    "gb",
+    "b",
+    "swagger",
+    "utf",
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "bearer",
 }
 # Names of more than one word (a specification, a product) and tokens that are codes, paths or addresses
 ALLOWED_PHRASES = re.compile(
@@ -35,7 +59,8 @@ ALLOWED_PHRASES = re.compile(
     r"|\b[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)+\b"  # region and agreement codes: JJJ-MEDIATION, GD-PAIRING-GZ-QY
     r"|(?:https?://|/)[\w./{}?=&%-]*"  # an address or a path: /api/v1/reports/snapshots
     r"|[\w.+-]+@[\w.-]+"  # an e-mail address
-    r"|[\w-]+\.(?:xlsx|csv|json|pdf|docx)\b")  # a file name
+    r"|[\w-]+\.(?:xlsx|csv|json|pdf|docx)\b"
+)  # a file name
 # Rules not walked, and why (each must still exist: a renamed page is noticed here).
 LEFT_OUT = {
     "static": "files, not pages",
@@ -72,8 +97,11 @@ class VisibleText(HTMLParser):
             self._skipping += 1
         attributes = dict(attrs)
         self.parts.extend(attributes[name] for name in VISIBLE_ATTRIBUTES if attributes.get(name))
-        if tag in ("input", "button") and attributes.get("type") in ("submit", "button", "reset") \
-                and attributes.get("value"):
+        if (
+            tag in ("input", "button")
+            and attributes.get("type") in ("submit", "button", "reset")
+            and attributes.get("value")
+        ):
             self.parts.append(attributes["value"])
 
     def handle_endtag(self, tag):
@@ -97,8 +125,11 @@ def latin_words(texts) -> list[str]:
     found = []
     for text in texts:
         for chunk in re.split(r"[\s\u3000]+", ALLOWED_PHRASES.sub(" ", str(text))):
-            for word in LATIN.findall(" ".join(t for t in re.findall(r"[A-Za-z0-9._-]+|[^A-Za-z0-9._-]", chunk)
-                                               if not any(c.isdigit() for c in t))):
+            for word in LATIN.findall(
+                " ".join(
+                    t for t in re.findall(r"[A-Za-z0-9._-]+|[^A-Za-z0-9._-]", chunk) if not any(c.isdigit() for c in t)
+                )
+            ):
                 if word.lower() not in ALLOWED_WORDS:
                     found.append(f"{word!r} in {text[:80]!r}")
     return found
@@ -106,18 +137,35 @@ def latin_words(texts) -> list[str]:
 
 # --- the world ----------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
-def world(make_org, make_user, make_case, make_mediator, make_studio, make_routed_case, request_transfer_as,
-          make_application, make_officer):
+def world(
+    make_org,
+    make_user,
+    make_case,
+    make_mediator,
+    make_studio,
+    make_routed_case,
+    request_transfer_as,
+    make_application,
+    make_officer,
+):
     """A 保定 committee with a case in each state, a studio, a transfer to 北京 under JJJ-MEDIATION, a legal-aid
     application accepted by the competent 保定 centre; one account for each role, with a Chinese name."""
     baoding = make_org(name="保定市竞秀区人民调解委员会", region_code="130602")
     beijing = make_org(name="北京市朝阳区人民调解委员会", region_code="110105")
     mediator = make_mediator(organization=baoding, name="王秀兰")
     studio = make_studio(organization=baoding, name="老王调解工作室", lead=mediator)
-    cases = {status: make_case(baoding, status=status)
-             for status in (CaseStatus.registered, CaseStatus.accepted, CaseStatus.in_mediation,
-                            CaseStatus.concluded, CaseStatus.declined)}
+    cases = {
+        status: make_case(baoding, status=status)
+        for status in (
+            CaseStatus.registered,
+            CaseStatus.accepted,
+            CaseStatus.in_mediation,
+            CaseStatus.concluded,
+            CaseStatus.declined,
+        )
+    }
     routed = make_routed_case(baoding, applicant="130602", respondent="110105")
     application, _tianjin, baoding_centre = make_application(ApplicationStatus.accepted)
     users = {
@@ -130,9 +178,17 @@ def world(make_org, make_user, make_case, make_mediator, make_studio, make_route
     transfer = request_transfer_as(users[Role.mediator], routed, beijing)
     db.session.commit()
     failed_report_delivery(make_org)
-    return {"users": users, "cases": cases, "transfer": transfer, "application": application,
-            "organization": baoding, "mediator": mediator, "studio": studio, "agreement": "JJJ-MEDIATION",
-            "user": users[Role.mediator]}
+    return {
+        "users": users,
+        "cases": cases,
+        "transfer": transfer,
+        "application": application,
+        "organization": baoding,
+        "mediator": mediator,
+        "studio": studio,
+        "agreement": "JJJ-MEDIATION",
+        "user": users[Role.mediator],
+    }
 
 
 class RefusingReceiver:
@@ -157,8 +213,15 @@ def failed_report_delivery(make_org):
     from mediation_hub.reporting.models import DeliveryStatus, ReportDelivery
 
     centre = make_org(name="保定市综治中心", kind=OrgKind.governance_centre, region_code="130602")
-    subscriptions.create_subscription(SYSTEM, {"organization_id": centre.id, "region_code": "130602",
-                                               "frequency": "monthly", "endpoint_url": "http://127.0.0.1:9/r"})
+    subscriptions.create_subscription(
+        SYSTEM,
+        {
+            "organization_id": centre.id,
+            "region_code": "130602",
+            "frequency": "monthly",
+            "endpoint_url": "http://127.0.0.1:9/r",
+        },
+    )
     now = dt.datetime(2026, 4, 1, 8, tzinfo=dt.UTC)
     subscriptions.freeze_due(now)
     db.session.commit()
@@ -171,10 +234,16 @@ def failed_report_delivery(make_org):
 
 def detail_values(world) -> dict:
     """What each rule parameter is filled with (the world's objects)."""
-    return {"case_id": world["cases"][CaseStatus.concluded].id, "transfer_id": world["transfer"].id,
-            "application_id": world["application"].id, "organization_id": world["organization"].id,
-            "mediator_id": world["mediator"].id, "studio_id": world["studio"].id, "user_id": world["user"].id,
-            "code": world["agreement"]}
+    return {
+        "case_id": world["cases"][CaseStatus.concluded].id,
+        "transfer_id": world["transfer"].id,
+        "application_id": world["application"].id,
+        "organization_id": world["organization"].id,
+        "mediator_id": world["mediator"].id,
+        "studio_id": world["studio"].id,
+        "user_id": world["user"].id,
+        "code": world["agreement"],
+    }
 
 
 def pages(app, world) -> list[str]:
@@ -201,11 +270,24 @@ def test_every_left_out_rule_exists(app):
 
 
 def test_every_rule_with_parameters_is_walked_or_left_out(app):
-    known = {"case_id", "transfer_id", "application_id", "organization_id", "mediator_id", "studio_id", "user_id",
-             "code"}
-    unwalked = sorted(rule.endpoint for rule in app.url_map.iter_rules()
-                      if "GET" in rule.methods and not rule.rule.startswith("/api/") and rule.endpoint not in LEFT_OUT
-                      and not set(rule.arguments) <= known)
+    known = {
+        "case_id",
+        "transfer_id",
+        "application_id",
+        "organization_id",
+        "mediator_id",
+        "studio_id",
+        "user_id",
+        "code",
+    }
+    unwalked = sorted(
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and not rule.rule.startswith("/api/")
+        and rule.endpoint not in LEFT_OUT
+        and not set(rule.arguments) <= known
+    )
     assert unwalked == []
 
 
@@ -224,7 +306,8 @@ def test_every_page_speaks_chinese(app, client, world, role):
         if words:
             problems[f"{url} ({response.status_code})"] = words[:8]
     assert problems == {}, "Latin words on Chinese pages:\n" + "\n".join(
-        f"{page}: {'; '.join(words)}" for page, words in problems.items())
+        f"{page}: {'; '.join(words)}" for page, words in problems.items()
+    )
 
 
 def test_sign_in_page_speaks_chinese(client):
@@ -233,6 +316,7 @@ def test_sign_in_page_speaks_chinese(client):
 
 
 # --- error pages ----------------------------------------------------------------------------------------------
+
 
 def _too_large(app) -> bytes:
     return b"x" * (int(app.config["MAX_JSON_KB"]) * 1024 + 1)
@@ -243,22 +327,34 @@ ERROR_PAGES = {
     "404-record": lambda app, client: client.get("/cases/987654321"),
     "405": lambda app, client: client.delete("/cases/new"),
     "403": lambda app, client: client.get("/accounts"),
-    "413": lambda app, client: client.post("/cases/new", data=_too_large(app),
-                                           content_type="application/x-www-form-urlencoded"),
+    "413": lambda app, client: client.post(
+        "/cases/new", data=_too_large(app), content_type="application/x-www-form-urlencoded"
+    ),
     "registration-empty": lambda app, client: client.post("/cases/new", data={}),
-    "registration-bad": lambda app, client: client.post("/cases/new", data={
-        "received_on": "2026-13-45", "amount_yuan": "abc", "summary": "", "parties-0-name": "张三",
-        "parties-0-number": "110105198005170000", "parties-0-phone": "123"}),
+    "registration-bad": lambda app, client: client.post(
+        "/cases/new",
+        data={
+            "received_on": "2026-13-45",
+            "amount_yuan": "abc",
+            "summary": "",
+            "parties-0-name": "张三",
+            "parties-0-number": "110105198005170000",
+            "parties-0-phone": "123",
+        },
+    ),
     "mediator-empty": lambda app, client: client.post("/registry/mediators/new", data={}),
     "password-empty": lambda app, client: client.post("/account/password", data={}),
-    "password-wrong": lambda app, client: client.post("/account/password", data={
-        "current_password": "wrong", "new_password": "short", "confirm": "short"}),
+    "password-wrong": lambda app, client: client.post(
+        "/account/password", data={"current_password": "wrong", "new_password": "short", "confirm": "short"}
+    ),
 }
 ADMIN_ERROR_PAGES = {
-    "mediator-wrong-id": lambda app, client: client.post("/registry/mediators/new", data={
-        "name": "张三", "id_number": "110105198005170000", "phone": "12345"}),
-    "calendar-wrong-date": lambda app, client: client.post("/calendar", data={
-        "year": "2027", "holidays": "2027-02-30\n2027-13-01", "workdays": "某日"}),
+    "mediator-wrong-id": lambda app, client: client.post(
+        "/registry/mediators/new", data={"name": "张三", "id_number": "110105198005170000", "phone": "12345"}
+    ),
+    "calendar-wrong-date": lambda app, client: client.post(
+        "/calendar", data={"year": "2027", "holidays": "2027-02-30\n2027-13-01", "workdays": "某日"}
+    ),
     "privacy-wrong-id": lambda app, client: client.post("/privacy/person", data={"id_number": "123"}),
     "audit-wrong-dates": lambda app, client: client.get("/audit?date_from=2026-12-07&date_to=2026-12-01"),
     "account-empty": lambda app, client: client.post("/accounts/new", data={}),
@@ -292,19 +388,32 @@ def strict_sign_in_limit(app):
 def test_sign_in_limit_says_when_to_retry_in_chinese(client, make_user, strict_sign_in_limit):
     user = make_user()
     db.session.commit()
-    answers = [client.post("/login", data={"username": user.username, "password": "wrong-password-1"},
-                           environ_base={"REMOTE_ADDR": "127.0.3.1"}) for _ in range(3)]
+    answers = [
+        client.post(
+            "/login",
+            data={"username": user.username, "password": "wrong-password-1"},
+            environ_base={"REMOTE_ADDR": "127.0.3.1"},
+        )
+        for _ in range(3)
+    ]
     limited = answers[-1]
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
     text = visible_text(limited.get_data(as_text=True))
     assert latin_words(text) == []
     assert any("后再试" in part for part in text)
-    api = client.post("/api/v1/auth/token", json={"username": user.username, "password": "x"},
-                      environ_base={"REMOTE_ADDR": "127.0.3.1"})
+    api = client.post(
+        "/api/v1/auth/token",
+        json={"username": user.username, "password": "x"},
+        environ_base={"REMOTE_ADDR": "127.0.3.1"},
+    )
     assert api.status_code == 429 and api.json["error"] == "rate_limited"
     assert re.fullmatch(r"尝试过于频繁，请 \d+ (秒|分钟)后再试", api.json["message"])
-    english = client.post("/api/v1/auth/token", json={"username": user.username, "password": "x"},
-                          environ_base={"REMOTE_ADDR": "127.0.3.1"}, headers={"Accept-Language": "en"})
+    english = client.post(
+        "/api/v1/auth/token",
+        json={"username": user.username, "password": "x"},
+        environ_base={"REMOTE_ADDR": "127.0.3.1"},
+        headers={"Accept-Language": "en"},
+    )
     assert english.status_code == 429 and not CJK.search(english.json["message"])
 
 
@@ -321,26 +430,45 @@ def _json_errors(api_as, world, client, app):
         "not_found": lambda: mediator.get("/api/v1/no-such-thing"),
         "method_not_allowed": lambda: mediator.delete("/api/v1/cases"),
         "token_required": lambda: client.get("/api/v1/cases"),
-        "permission_denied": lambda: mediator.post("/api/v1/organizations", json={
-            "name": "某调解委员会", "kind": "people_mediation_committee", "region_code": "130602"}),
+        "permission_denied": lambda: mediator.post(
+            "/api/v1/organizations",
+            json={"name": "某调解委员会", "kind": "people_mediation_committee", "region_code": "130602"},
+        ),
         "validation_failed-empty": lambda: mediator.post("/api/v1/cases", json={}),
-        "validation_failed-types": lambda: mediator.post("/api/v1/cases", json={
-            "organization_id": "abc", "received_on": "2026-13-45", "category": 5, "no_such_field": 1,
-            "parties": "x"}),
-        "validation_failed-id": lambda: api_as(world["users"][Role.registry_admin]).post("/api/v1/mediators", json={
-            "name": "张三", "organization_id": world["organization"].id, "id_number": BAD_ID, "phone": "123"}),
-        "payload_too_large": lambda: mediator.post("/api/v1/cases", data=_too_large(app),
-                                                   content_type="application/json"),
+        "validation_failed-types": lambda: mediator.post(
+            "/api/v1/cases",
+            json={
+                "organization_id": "abc",
+                "received_on": "2026-13-45",
+                "category": 5,
+                "no_such_field": 1,
+                "parties": "x",
+            },
+        ),
+        "validation_failed-id": lambda: api_as(world["users"][Role.registry_admin]).post(
+            "/api/v1/mediators",
+            json={"name": "张三", "organization_id": world["organization"].id, "id_number": BAD_ID, "phone": "123"},
+        ),
+        "payload_too_large": lambda: mediator.post(
+            "/api/v1/cases", data=_too_large(app), content_type="application/json"
+        ),
         "bad_request": lambda: mediator.post("/api/v1/cases", data=b"{not json", content_type="application/json"),
     }
 
 
 # each path and the machine code of its error (a refusal of the hub's own names itself; the class's code otherwise)
-JSON_ERRORS = {"case_not_found": "case_not_found", "not_found": "not_found", "method_not_allowed": "method_not_allowed",
-               "token_required": "token_required", "permission_denied": "registry_writers_only",
-               "validation_failed-empty": "validation_failed", "validation_failed-types": "validation_failed",
-               "validation_failed-id": "validation_failed", "payload_too_large": "payload_too_large",
-               "bad_request": "invalid_json"}
+JSON_ERRORS = {
+    "case_not_found": "case_not_found",
+    "not_found": "not_found",
+    "method_not_allowed": "method_not_allowed",
+    "token_required": "token_required",
+    "permission_denied": "registry_writers_only",
+    "validation_failed-empty": "validation_failed",
+    "validation_failed-types": "validation_failed",
+    "validation_failed-id": "validation_failed",
+    "payload_too_large": "payload_too_large",
+    "bad_request": "invalid_json",
+}
 
 
 def _messages(tree):
@@ -380,8 +508,9 @@ def test_json_errors_in_english_when_the_client_asks(api_as, world, client, app,
 
     def english(self, method):
         call = original(self, method)
-        return lambda url, **kwargs: call(url, **{**kwargs, "headers": {**kwargs.get("headers", {}),
-                                                                       "Accept-Language": "en-US,en;q=0.9"}})
+        return lambda url, **kwargs: call(
+            url, **{**kwargs, "headers": {**kwargs.get("headers", {}), "Accept-Language": "en-US,en;q=0.9"}}
+        )
 
     ApiClient.__getattr__ = english
     try:
@@ -405,8 +534,9 @@ def test_the_machine_codes_of_the_validation_errors(api_as, world):
     assert codes["category"] == ["required"]
     assert body["errors"]["json"]["category"] == ["此项为必填项"]
     registry = api_as(world["users"][Role.registry_admin])
-    body = registry.post("/api/v1/mediators", json={"name": "张三", "organization_id": world["organization"].id,
-                                                    "id_number": BAD_ID}).json
+    body = registry.post(
+        "/api/v1/mediators", json={"name": "张三", "organization_id": world["organization"].id, "id_number": BAD_ID}
+    ).json
     assert body["error_codes"]["json"]["id_number"] == ["id_number_check_digit"]
     assert body["errors"]["json"]["id_number"] == ["身份证号码校验位错误"]
 
@@ -419,6 +549,7 @@ def test_a_locale_asked_for_with_lang_works_for_the_api_too(api_as, world):
 
 
 # --- the English UI still works -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("url", ["/cases/worklist", "/cases/new", "/registry/mediators", "/no-such-page"])
 def test_english_pages_are_english(client, world, url):
@@ -443,18 +574,24 @@ def test_the_chinese_ui_is_the_default(client, world):
 
 # --- the allow-list itself ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("身份证号码校验位错误", []),
-    ("身份证号码校验位错误 (wrong check digit)", ["wrong", "check", "digit"]),
-    ("导出 xlsx 或 csv · API 文档 · JJJ-MEDIATION · 110105********1234 · TR-000012 · 1 MB", []),
-    ("case not found", ["case", "not", "found"]),
-    ("user12 · 2026-12-07", []),
-])
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("身份证号码校验位错误", []),
+        ("身份证号码校验位错误 (wrong check digit)", ["wrong", "check", "digit"]),
+        ("导出 xlsx 或 csv · API 文档 · JJJ-MEDIATION · 110105********1234 · TR-000012 · 1 MB", []),
+        ("case not found", ["case", "not", "found"]),
+        ("user12 · 2026-12-07", []),
+    ],
+)
 def test_latin_words_are_found_outside_the_allow_list(text, words):
     assert [found.split("'")[1] for found in latin_words([text])] == words
 
 
 def test_visible_text_skips_scripts_and_reads_attributes():
-    html = ('<p title="提示">文字</p><script>var x = "hello";</script><input type="submit" value="Save">'
-            '<input type="text" value="typed"><img alt="图标"><a href="/cases?x=y">案件</a>')
+    html = (
+        '<p title="提示">文字</p><script>var x = "hello";</script><input type="submit" value="Save">'
+        '<input type="text" value="typed"><img alt="图标"><a href="/cases?x=y">案件</a>'
+    )
     assert visible_text(html) == ["提示", "文字", "Save", "图标", "案件"]

@@ -27,9 +27,15 @@ LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def _registration(org, **fields) -> dict:
-    body = {"organization_id": org.id, "category": "neighbour", "source": "party_application",
-            "summary": "楼上漏水致楼下受损", "received_on": "2026-03-02", "occurred_region_code": "110105",
-            "parties": [person("applicant", name="王芳"), organization_party("respondent", name="某物业公司")]}
+    body = {
+        "organization_id": org.id,
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "楼上漏水致楼下受损",
+        "received_on": "2026-03-02",
+        "occurred_region_code": "110105",
+        "parties": [person("applicant", name="王芳"), organization_party("respondent", name="某物业公司")],
+    }
     body.update(fields)
     return body
 
@@ -45,9 +51,16 @@ def _messages(tree) -> list[str]:
 def test_a_refused_registration_names_each_field_with_a_code_in_chinese(api_as, make_org):
     org = make_org()
     api = api_as(role=Role.mediator, organization=org)
-    response = api.post("/api/v1/cases", json=_registration(
-        org, category="nope", received_on="2999-01-01", occurred_region_code="999999",
-        parties=[person("third_party", name="李四")]))
+    response = api.post(
+        "/api/v1/cases",
+        json=_registration(
+            org,
+            category="nope",
+            received_on="2999-01-01",
+            occurred_region_code="999999",
+            parties=[person("third_party", name="李四")],
+        ),
+    )
     assert response.status_code == 422
     codes = response.json["error_codes"]["json"]
     assert codes["category"] == ["unknown_category"]
@@ -76,12 +89,24 @@ def _refusal(call) -> dict[str, list[str]]:
 
 
 def test_agreement_terms_are_refused_with_a_code_each(app):
-    codes = _refusal(lambda: agreements.check_terms(
-        {"code": "bad code", "member_codes": ["110000"], "response_working_days": 99,
-         "signed_on": date(2025, 3, 1), "effective_from": date(2025, 2, 1)}, None))
-    assert codes == {"code": ["invalid_agreement_code"], "member_codes": ["too_few_members"],
-                     "response_working_days": ["response_days_out_of_range"],
-                     "effective_from": ["effective_before_signed"]}
+    codes = _refusal(
+        lambda: agreements.check_terms(
+            {
+                "code": "bad code",
+                "member_codes": ["110000"],
+                "response_working_days": 99,
+                "signed_on": date(2025, 3, 1),
+                "effective_from": date(2025, 2, 1),
+            },
+            None,
+        )
+    )
+    assert codes == {
+        "code": ["invalid_agreement_code"],
+        "member_codes": ["too_few_members"],
+        "response_working_days": ["response_days_out_of_range"],
+        "effective_from": ["effective_before_signed"],
+    }
 
 
 def test_a_report_period_backwards_is_refused_with_codes(app):
@@ -89,13 +114,16 @@ def test_a_report_period_backwards_is_refused_with_codes(app):
     assert codes == {"to": ["period_reversed"], "as_of": ["as_of_before_from"]}
 
 
-@pytest.mark.parametrize("parse, value, code, text", [
-    (layout.parse_date, "2025-02-30", "no_such_date", "日期不存在：2025-02-30"),
-    (layout.parse_date, "3月5日", "invalid_date", "日期格式错误：3月5日（应为 2024-03-05 或 2024/3/5）"),
-    (layout.parse_yes_no, "也许", "yes_or_no", "应填写 是 或 否，而不是「也许」"),
-    (layout.parse_status, "已归档", "unknown_status", "未知的状态「已归档」，应为 登记/受理/调解中/办结/不予受理"),
-    (layout.parse_party_kind, "外星人", "unknown_party_kind", "未知的当事人类型「外星人」，应为 个人 或 单位"),
-])
+@pytest.mark.parametrize(
+    "parse, value, code, text",
+    [
+        (layout.parse_date, "2025-02-30", "no_such_date", "日期不存在：2025-02-30"),
+        (layout.parse_date, "3月5日", "invalid_date", "日期格式错误：3月5日（应为 2024-03-05 或 2024/3/5）"),
+        (layout.parse_yes_no, "也许", "yes_or_no", "应填写 是 或 否，而不是「也许」"),
+        (layout.parse_status, "已归档", "unknown_status", "未知的状态「已归档」，应为 登记/受理/调解中/办结/不予受理"),
+        (layout.parse_party_kind, "外星人", "unknown_party_kind", "未知的当事人类型「外星人」，应为 个人 或 单位"),
+    ],
+)
 def test_a_spreadsheet_cell_that_does_not_read_keeps_its_code(app, parse, value, code, text):
     # the ValueError carries the coded message: a collector reading exc.args[0] keeps the code
     with pytest.raises(ValueError) as caught:
@@ -103,8 +131,9 @@ def test_a_spreadsheet_cell_that_does_not_read_keeps_its_code(app, parse, value,
     assert (code_of(caught.value.args[0]), caught.value.args[0]) == (code, text)
 
 
-@pytest.mark.parametrize("value, code", [("abc", "invalid_amount"), ("-5", "negative_amount"),
-                                         ("1.005", "too_many_decimals")])
+@pytest.mark.parametrize(
+    "value, code", [("abc", "invalid_amount"), ("-5", "negative_amount"), ("1.005", "too_many_decimals")]
+)
 def test_an_amount_that_is_refused_says_why_with_a_code(app, value, code):
     errors: dict[str, list[str]] = {}
     assert to_amount(value, "amount_yuan", errors) is None
@@ -120,9 +149,12 @@ def test_import_row_errors_are_stored_in_chinese_whoever_uploads(app, api_as, ma
     api = api_as(role=Role.mediator, organization=org)
     path = tmp_path / "rows.csv"
     write_csv(path, [row("R1", 登记日期="2025-02-30"), row("R2", 状态="已归档"), row("R3", 纠纷类型="宠物")])
-    response = api.post("/api/v1/imports/cases", data={"organization_id": str(org.id),
-                                                       "file": (io.BytesIO(path.read_bytes()), "rows.csv")},
-                        content_type="multipart/form-data", headers={"Accept-Language": "en"})
+    response = api.post(
+        "/api/v1/imports/cases",
+        data={"organization_id": str(org.id), "file": (io.BytesIO(path.read_bytes()), "rows.csv")},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code in (201, 202), response.get_data(as_text=True)
     assert db.session.get(ImportJob, response.json["id"]).failed == 3
     report = api.get(f"/api/v1/imports/{response.json['id']}/errors").get_data(as_text=True)

@@ -60,6 +60,7 @@ def chinese_left(texts: list[str], data: set[str]) -> list[str]:
 
 # --- the world -----------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def world(make_org, make_user, make_case, make_mediator, make_studio, make_routed_case, request_transfer_as):
     """A 保定 committee with a registered, an in-mediation, a concluded and a declined case, a studio, and a
@@ -69,9 +70,10 @@ def world(make_org, make_user, make_case, make_mediator, make_studio, make_route
     beijing = make_org(name="北京市朝阳区人民调解委员会", region_code="110105")
     mediator = make_mediator(organization=baoding, name="王秀兰")
     make_studio(organization=baoding, name="老王调解工作室", lead=mediator)
-    cases = {status: make_case(baoding, status=status)
-             for status in (CaseStatus.registered, CaseStatus.in_mediation, CaseStatus.concluded,
-                            CaseStatus.declined)}
+    cases = {
+        status: make_case(baoding, status=status)
+        for status in (CaseStatus.registered, CaseStatus.in_mediation, CaseStatus.concluded, CaseStatus.declined)
+    }
     routed = make_routed_case(baoding, applicant="130602", respondent="110105")
     sender = make_user(organization=baoding, display_name="王调解员")
     receiver = make_user(organization=beijing, display_name="刘调解员")
@@ -79,9 +81,16 @@ def world(make_org, make_user, make_case, make_mediator, make_studio, make_route
     # requested long ago and still unanswered: overdue, so the coordinators' escalation list shows it too
     transfer = request_transfer_as(sender, routed, beijing, note="当事人已同意转办", requested_on=date(2025, 9, 29))
     db.session.commit()
-    return {"cases": cases, "routed": routed, "transfer": transfer, "sender": sender, "receiver": receiver,
-            "coordinator": coordinator,
-            "baoding": baoding, "beijing": beijing}
+    return {
+        "cases": cases,
+        "routed": routed,
+        "transfer": transfer,
+        "sender": sender,
+        "receiver": receiver,
+        "coordinator": coordinator,
+        "baoding": baoding,
+        "beijing": beijing,
+    }
 
 
 def _regions(codes) -> set[str]:
@@ -97,10 +106,19 @@ def _regions(codes) -> set[str]:
 
 def case_data(case) -> set[str]:
     """What a list row or a case page may show of ``case`` as it is: names, places, category, source, free texts."""
-    texts = {case.summary, case.category.name, case.source.name, case.organization.name,
-             case.decline_reason, case.agreement_terms, *(p.name for p in case.parties),
-             *(m.mediator.name for m in case.mediators), *(s.summary for s in case.sessions),
-             *(f.summary for f in case.follow_ups), case.studio.name if case.studio else None}
+    texts = {
+        case.summary,
+        case.category.name,
+        case.source.name,
+        case.organization.name,
+        case.decline_reason,
+        case.agreement_terms,
+        *(p.name for p in case.parties),
+        *(m.mediator.name for m in case.mediators),
+        *(s.summary for s in case.sessions),
+        *(f.summary for f in case.follow_ups),
+        case.studio.name if case.studio else None,
+    }
     texts |= {event.data.get("reason") for event in case.events}
     texts |= {person for event in case.events for person in _actor_names(event)}
     return {t for t in texts if t} | _regions([case.occurred_region_code, *(p.region_code for p in case.parties)])
@@ -113,9 +131,13 @@ def case_page_data(case) -> set[str]:
 
     routes = routing.routes_for(case)["routes"]
     mediators = db.session.scalars(db.select(Mediator.name).where(Mediator.organization_id == case.organization_id))
-    return (case_data(case) | set(mediators) | _category_names()
-            | {r[key] for r in routes for key in ("organization_name", "region_name", "agreement_name")}
-            | _regions(r["region_code"] for r in routes))
+    return (
+        case_data(case)
+        | set(mediators)
+        | _category_names()
+        | {r[key] for r in routes for key in ("organization_name", "region_name", "agreement_name")}
+        | _regions(r["region_code"] for r in routes)
+    )
 
 
 def _category_names() -> set[str]:
@@ -127,8 +149,9 @@ def _category_names() -> set[str]:
 
 def list_filter_data(world) -> set[str]:
     """The case list's filters offer the categories and the organisation's studios."""
-    return _category_names() | {s.name for s in db.session.scalars(
-        db.select(Studio).where(Studio.organization_id == world["baoding"].id))}
+    return _category_names() | {
+        s.name for s in db.session.scalars(db.select(Studio).where(Studio.organization_id == world["baoding"].id))
+    }
 
 
 def _actor_names(event) -> set[str]:
@@ -141,24 +164,36 @@ def _actor_names(event) -> set[str]:
 def transfer_data(transfer) -> set[str]:
     """What a transfer page or row may show: both organisations and their regions, the agreement, the note."""
     orgs = (transfer.from_organization, transfer.to_organization)
-    return ({o.name for o in orgs} | _regions(o.region_code for o in orgs)
-            | {transfer.agreement.name, transfer.note or ""}) - {""}
+    return (
+        {o.name for o in orgs} | _regions(o.region_code for o in orgs) | {transfer.agreement.name, transfer.note or ""}
+    ) - {""}
 
 
 def registration_data(world) -> set[str]:
     """The registration form's choices come from the registries: categories, sources, studios, mediators."""
     org = world["baoding"]
-    return (_category_names()
-            | {s.name for s in db.session.scalars(db.select(CaseSource))}
-            | {s.name for s in db.session.scalars(db.select(Studio).where(Studio.organization_id == org.id))}
-            | {m.name for m in db.session.scalars(db.select(Mediator).where(Mediator.organization_id == org.id))}
-            | {org.name})
+    return (
+        _category_names()
+        | {s.name for s in db.session.scalars(db.select(CaseSource))}
+        | {s.name for s in db.session.scalars(db.select(Studio).where(Studio.organization_id == org.id))}
+        | {m.name for m in db.session.scalars(db.select(Mediator).where(Mediator.organization_id == org.id))}
+        | {org.name}
+    )
 
 
 def user_names(world) -> set[str]:
     """The signed-in person as the layout names them."""
-    return {world["sender"].display_name, world["receiver"].display_name, world["coordinator"].display_name,
-            world["baoding"].name, world["beijing"].name} | _regions(["130000"]) | LANGUAGE_SWITCH
+    return (
+        {
+            world["sender"].display_name,
+            world["receiver"].display_name,
+            world["coordinator"].display_name,
+            world["baoding"].name,
+            world["beijing"].name,
+        }
+        | _regions(["130000"])
+        | LANGUAGE_SWITCH
+    )
 
 
 def all_cases(world) -> list:
@@ -167,28 +202,51 @@ def all_cases(world) -> list:
 
 # page -> (who looks, its address, the data strings it may show)
 PAGES = {
-    "case-list": ("sender", lambda w: "/cases",
-                  lambda w: set().union(*(case_data(c) for c in all_cases(w))) | list_filter_data(w)),
+    "case-list": (
+        "sender",
+        lambda w: "/cases",
+        lambda w: set().union(*(case_data(c) for c in all_cases(w))) | list_filter_data(w),
+    ),
     "case-list-transferred-out": ("sender", lambda w: "/cases?transferred_out=1", list_filter_data),
-    "worklist": ("sender", lambda w: "/cases/worklist",
-                 lambda w: set().union(*(case_data(c) for c in all_cases(w)))),
+    "worklist": ("sender", lambda w: "/cases/worklist", lambda w: set().union(*(case_data(c) for c in all_cases(w)))),
     "registration": ("sender", lambda w: "/cases/new", registration_data),
-    "case-registered": ("sender", lambda w: f"/cases/{w['cases'][CaseStatus.registered].id}",
-                        lambda w: case_page_data(w["cases"][CaseStatus.registered])),
-    "case-in-mediation": ("sender", lambda w: f"/cases/{w['cases'][CaseStatus.in_mediation].id}",
-                          lambda w: case_page_data(w["cases"][CaseStatus.in_mediation])),
-    "case-concluded": ("sender", lambda w: f"/cases/{w['cases'][CaseStatus.concluded].id}",
-                       lambda w: case_page_data(w["cases"][CaseStatus.concluded])),
-    "case-with-transfer": ("sender", lambda w: f"/cases/{w['routed'].id}",
-                           lambda w: case_page_data(w["routed"]) | transfer_data(w["transfer"])),
-    "case-declined": ("sender", lambda w: f"/cases/{w['cases'][CaseStatus.declined].id}",
-                      lambda w: case_page_data(w["cases"][CaseStatus.declined])),
+    "case-registered": (
+        "sender",
+        lambda w: f"/cases/{w['cases'][CaseStatus.registered].id}",
+        lambda w: case_page_data(w["cases"][CaseStatus.registered]),
+    ),
+    "case-in-mediation": (
+        "sender",
+        lambda w: f"/cases/{w['cases'][CaseStatus.in_mediation].id}",
+        lambda w: case_page_data(w["cases"][CaseStatus.in_mediation]),
+    ),
+    "case-concluded": (
+        "sender",
+        lambda w: f"/cases/{w['cases'][CaseStatus.concluded].id}",
+        lambda w: case_page_data(w["cases"][CaseStatus.concluded]),
+    ),
+    "case-with-transfer": (
+        "sender",
+        lambda w: f"/cases/{w['routed'].id}",
+        lambda w: case_page_data(w["routed"]) | transfer_data(w["transfer"]),
+    ),
+    "case-declined": (
+        "sender",
+        lambda w: f"/cases/{w['cases'][CaseStatus.declined].id}",
+        lambda w: case_page_data(w["cases"][CaseStatus.declined]),
+    ),
     "transfer-queue-sender": ("sender", lambda w: "/transfers/", lambda w: transfer_data(w["transfer"])),
     "transfer-queue-receiver": ("receiver", lambda w: "/transfers/", lambda w: transfer_data(w["transfer"])),
-    "transfer-detail-sender": ("sender", lambda w: f"/transfers/{w['transfer'].id}",
-                               lambda w: transfer_data(w["transfer"]) | case_data(w["routed"])),
-    "transfer-detail-receiver": ("receiver", lambda w: f"/transfers/{w['transfer'].id}",
-                                 lambda w: transfer_data(w["transfer"]) | case_data(w["routed"])),
+    "transfer-detail-sender": (
+        "sender",
+        lambda w: f"/transfers/{w['transfer'].id}",
+        lambda w: transfer_data(w["transfer"]) | case_data(w["routed"]),
+    ),
+    "transfer-detail-receiver": (
+        "receiver",
+        lambda w: f"/transfers/{w['transfer'].id}",
+        lambda w: transfer_data(w["transfer"]) | case_data(w["routed"]),
+    ),
     "escalations": ("coordinator", lambda w: "/transfers/escalations", lambda w: transfer_data(w["transfer"])),
 }
 
@@ -204,13 +262,16 @@ def test_the_page_in_english_shows_chinese_only_in_data(client, world, page):
     assert left == [], f"Chinese left on {page} in English:\n" + "\n".join(left)
 
 
-@pytest.mark.parametrize(("page", "english"), [
-    ("case-registered", ["Basic information", "Parties", "Case history"]),
-    ("case-concluded", ["Agreement reached", "Back to the case list"]),
-    ("transfer-detail-receiver", ["Accept the transfer", "Decline"]),
-    ("transfer-queue-sender", ["Requests sent", "Overdue"]),
-    ("escalations", ["Transfer requests not answered in time", "1 in all, page 1 of 1"]),
-])
+@pytest.mark.parametrize(
+    ("page", "english"),
+    [
+        ("case-registered", ["Basic information", "Parties", "Case history"]),
+        ("case-concluded", ["Agreement reached", "Back to the case list"]),
+        ("transfer-detail-receiver", ["Accept the transfer", "Decline"]),
+        ("transfer-queue-sender", ["Requests sent", "Overdue"]),
+        ("escalations", ["Transfer requests not answered in time", "1 in all, page 1 of 1"]),
+    ],
+)
 def test_the_english_pages_read_english(client, world, page, english):
     """A few of the page's own words, as the catalogue translates them (the check above cannot tell a missing
     translation shown as data from an English one)."""

@@ -78,8 +78,7 @@ def without_data(texts: list[str], names: list[str]) -> list[str]:
 @pytest.mark.parametrize(("role", "url"), PAGES, ids=[f"{role.value}:{url}" for role, url in PAGES])
 def test_english_pages_show_no_chinese_but_data(client, world, role, url):  # noqa: F811 - the fixture
     sign_in_client(client, world["users"][role])
-    response = client.get(url.format(application_id=world["application"].id) + ("&" if "?" in url else "?")
-                          + "lang=en")
+    response = client.get(url.format(application_id=world["application"].id) + ("&" if "?" in url else "?") + "lang=en")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and response.headers["Content-Language"] == "en", url
     texts = visible_text(html)

@@ -18,11 +18,14 @@ def test_favicon_is_served_at_the_root_without_signing_in(client):
     assert "max-age" in response.headers["Cache-Control"]
 
 
-@pytest.mark.parametrize(("name", "mimetype", "start"), [
-    ("favicon.svg", "image/svg+xml", b"<svg"),
-    ("favicon-32.png", "image/png", b"\x89PNG"),
-    ("favicon-180.png", "image/png", b"\x89PNG"),
-])
+@pytest.mark.parametrize(
+    ("name", "mimetype", "start"),
+    [
+        ("favicon.svg", "image/svg+xml", b"<svg"),
+        ("favicon-32.png", "image/png", b"\x89PNG"),
+        ("favicon-180.png", "image/png", b"\x89PNG"),
+    ],
+)
 def test_every_icon_the_layout_links_exists(client, name, mimetype, start):
     page = client.get("/login").get_data(as_text=True)
     assert f"/static/{name}" in page
@@ -40,8 +43,15 @@ def test_werkzeugs_coloured_request_line_is_logged_plain(app):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
-    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '127.0.0.1 - - "%s" %s -',
-                               ("\x1b[33mGET /nowhere HTTP/1.1\x1b[0m", "404"), None)
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '127.0.0.1 - - "%s" %s -',
+        ("\x1b[33mGET /nowhere HTTP/1.1\x1b[0m", "404"),
+        None,
+    )
     handler.emit(record)
     line = stream.getvalue().strip()
     assert "\x1b" not in line and "\\u001b" not in line
@@ -53,8 +63,9 @@ class Terminal(io.StringIO):
         return True
 
 
-@pytest.mark.parametrize(("stream", "coloured"), [(io.StringIO(), False), (Terminal(), True)],
-                         ids=["not-a-terminal", "terminal"])
+@pytest.mark.parametrize(
+    ("stream", "coloured"), [(io.StringIO(), False), (Terminal(), True)], ids=["not-a-terminal", "terminal"]
+)
 def test_werkzeug_colours_only_on_a_terminal(monkeypatch, stream, coloured):
     import werkzeug.serving
 
@@ -73,14 +84,21 @@ def test_a_server_started_with_its_output_in_a_file_logs_plain_lines(tmp_path):
     import urllib.request
 
     log = tmp_path / "server.log"
-    env = {**os.environ, "MEDIATION_HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
-           "MEDIATION_HUB_SCHEDULER_ENABLED": "false", "FLASK_APP": "mediation_hub:create_app"}
+    env = {
+        **os.environ,
+        "MEDIATION_HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
+        "MEDIATION_HUB_SCHEDULER_ENABLED": "false",
+        "FLASK_APP": "mediation_hub:create_app",
+    }
     env.pop("FORCE_COLOR", None)
-    code = ("import sys; from mediation_hub import create_app; from werkzeug.serving import make_server;"
-            "s = make_server('127.0.0.1', 0, create_app()); print(s.port, flush=True); s.serve_forever()")
+    code = (
+        "import sys; from mediation_hub import create_app; from werkzeug.serving import make_server;"
+        "s = make_server('127.0.0.1', 0, create_app()); print(s.port, flush=True); s.serve_forever()"
+    )
     with log.open("w") as err:
-        server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=err, env=env,
-                                  cwd=tmp_path, text=True)
+        server = subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=err, env=env, cwd=tmp_path, text=True
+        )
     try:
         port = int(server.stdout.readline())
         try:

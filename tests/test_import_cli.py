@@ -23,16 +23,21 @@ def imported_numbers(org_id: int) -> list[str]:
 def test_import_command_prints_progress_and_summary_and_writes_the_report(app, make_org, tmp_path):
     org = make_org()
     path = write_xlsx(tmp_path / "cases.xlsx", sample_rows())
-    result = invoke(app, path, "--organization", org.id, "--source-system", "county-x",
-                    "--errors", tmp_path / "errors.csv")
+    result = invoke(
+        app, path, "--organization", org.id, "--source-system", "county-x", "--errors", tmp_path / "errors.csv"
+    )
     assert result.exit_code == 0, result.output
     assert "共 9 行: 导入 5, 跳过 0 (已导入过), 失败 4" in result.stdout
     assert f"失败的行及原因见 {tmp_path / 'errors.csv'}" in result.stdout
     assert "导入案件" in result.stderr  # the progress bar
     with open(tmp_path / "errors.csv", encoding="utf-8-sig", newline="") as handle:
         assert [r[:3] for r in csv.reader(handle)] == [
-            ["行号", "原系统案号", "字段"], ["4", "J003", "申请人证件号码"], ["5", "J004", "登记日期"],
-            ["6", "J005", "发生地行政区划代码"], ["7", "J001", "原系统案号"]]
+            ["行号", "原系统案号", "字段"],
+            ["4", "J003", "申请人证件号码"],
+            ["5", "J004", "登记日期"],
+            ["6", "J005", "发生地行政区划代码"],
+            ["7", "J001", "原系统案号"],
+        ]
     assert imported_numbers(org.id) == ["J001", "J002", "J006", "J007", "J008"]
 
     again = invoke(app, path, "--organization", org.id, "--source-system", "county-x", "--workers", "2")

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def documented_columns(path: Path) -> list[tuple[str, bool, str, str]]:
     text = path.read_text(encoding="utf-8")
     start = text.index("| 表头 (header) |")
-    lines = text[start:text.index("\n\n", start)].splitlines()[2:]
+    lines = text[start : text.index("\n\n", start)].splitlines()[2:]
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
     return [(c[0], c[1] == "是", c[2], c[3]) for c in cells]
 
@@ -35,11 +35,21 @@ def test_header_matching_ignores_spaces_brackets_and_order():
     assert "纠纷类型" in mapped.missing and "原系统案号" not in mapped.missing
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("2024-03-05", date(2024, 3, 5)), ("2024/3/5", date(2024, 3, 5)), ("2024.3.5", date(2024, 3, 5)),
-    ("2024年3月5日", date(2024, 3, 5)), ("20240305", date(2024, 3, 5)), ("2024-03-05 10:30:00", date(2024, 3, 5)),
-    (datetime(2024, 3, 5, 0, 0), date(2024, 3, 5)), (date(2024, 3, 5), date(2024, 3, 5)), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-05", date(2024, 3, 5)),
+        ("2024/3/5", date(2024, 3, 5)),
+        ("2024.3.5", date(2024, 3, 5)),
+        ("2024年3月5日", date(2024, 3, 5)),
+        ("20240305", date(2024, 3, 5)),
+        ("2024-03-05 10:30:00", date(2024, 3, 5)),
+        (datetime(2024, 3, 5, 0, 0), date(2024, 3, 5)),
+        (date(2024, 3, 5), date(2024, 3, 5)),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_dates(value, expected):
     assert layout.parse_date(value) == expected
 

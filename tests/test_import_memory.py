@@ -26,9 +26,17 @@ def generate(path, count: int, prefix: str):
         writer.writerow(HEADER)
         for i in range(count):
             body = f"11010519800517{i % 1000:03d}"
-            data = row(f"{prefix}{i:06d}", 状态="办结", 受理日期="2025-03-04", 办结日期="2025-03-20",
-                       调解结果="达成协议", 协议内容="被申请人赔偿维修费", 纠纷简要情况=f"第{i}号：" + LONG_SUMMARY,
-                       申请人证件号码=body + ric.calc_check_digit(body + "0"), 被申请人电话="13800138000")
+            data = row(
+                f"{prefix}{i:06d}",
+                状态="办结",
+                受理日期="2025-03-04",
+                办结日期="2025-03-20",
+                调解结果="达成协议",
+                协议内容="被申请人赔偿维修费",
+                纠纷简要情况=f"第{i}号：" + LONG_SUMMARY,
+                申请人证件号码=body + ric.calc_check_digit(body + "0"),
+                被申请人电话="13800138000",
+            )
             writer.writerow([data.get(name, "") for name in HEADER])
     return path
 
@@ -61,8 +69,10 @@ def test_peak_memory_is_flat_in_the_number_of_rows(make_org, tmp_path):
         assert len(rows) == SIX_TIMES
 
     loaded = peak_of(hold_the_file)
-    print(f"peaks: {SMALL} rows {small_peak / 1e6:.2f} MB, {SIX_TIMES} rows {large_peak / 1e6:.2f} MB, "
-          f"holding the {SIX_TIMES} rows {loaded / 1e6:.2f} MB")
+    print(
+        f"peaks: {SMALL} rows {small_peak / 1e6:.2f} MB, {SIX_TIMES} rows {large_peak / 1e6:.2f} MB, "
+        f"holding the {SIX_TIMES} rows {loaded / 1e6:.2f} MB"
+    )
     # six times the rows, and the peak stays within 20 % of the small file's ...
     assert large_peak < small_peak * 1.2
     # ... and below what holding the file's rows alone would need

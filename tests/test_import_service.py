@@ -39,9 +39,11 @@ def read_report(path) -> list[list[str]]:
 
 def counts(org_id: int) -> tuple[int, int, int]:
     case_ids = sa.select(Case.id).where(Case.organization_id == org_id)
-    return (db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(Case.organization_id == org_id)),
-            db.session.scalar(sa.select(sa.func.count()).select_from(Party).where(Party.case_id.in_(case_ids))),
-            db.session.scalar(sa.select(sa.func.count()).select_from(CaseEvent).where(CaseEvent.case_id.in_(case_ids))))
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(Case.organization_id == org_id)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(Party).where(Party.case_id.in_(case_ids))),
+        db.session.scalar(sa.select(sa.func.count()).select_from(CaseEvent).where(CaseEvent.case_id.in_(case_ids))),
+    )
 
 
 def by_source(org_id: int) -> dict[str, Case]:
@@ -69,7 +71,10 @@ def test_import_reports_exact_rows_and_stores_the_good_ones(kind, make_org, tmp_
     agreed = cases["J001"]
     assert (agreed.status, agreed.outcome) == (CaseStatus.concluded, Outcome.agreement)
     assert (agreed.received_on, agreed.accepted_on, agreed.concluded_on) == (
-        date(2025, 3, 3), date(2025, 3, 4), date(2025, 3, 20))
+        date(2025, 3, 3),
+        date(2025, 3, 4),
+        date(2025, 3, 20),
+    )
     # 2025-03-04 + 30 days = Thu 2025-04-03, a working day
     assert agreed.due_on == date(2025, 4, 3)
     # 2025-03-20 + 30 days = Sat 2025-04-19, so the window ends on Monday 2025-04-21
@@ -78,16 +83,26 @@ def test_import_reports_exact_rows_and_stores_the_good_ones(kind, make_org, tmp_
     assert (str(agreed.amount_yuan), str(agreed.agreement_amount_yuan)) == ("1500.00", "1200.00")
     assert agreed.agreement_terms == "被申请人赔偿维修费"
     assert [(e.code, e.on_date) for e in agreed.events] == [
-        ("registered", date(2025, 3, 3)), ("accepted", date(2025, 3, 4)), ("concluded", date(2025, 3, 20)),
-        ("imported", agreed.events[-1].on_date)]
+        ("registered", date(2025, 3, 3)),
+        ("accepted", date(2025, 3, 4)),
+        ("concluded", date(2025, 3, 20)),
+        ("imported", agreed.events[-1].on_date),
+    ]
     assert agreed.events[0].data["number"] == agreed.number
-    assert agreed.events[2].data == {"outcome": "agreement", "on_time": True, "confirmation_deadline": "2025-04-21",
-                                     "agreement_amount_yuan": "1200.00"}
+    assert agreed.events[2].data == {
+        "outcome": "agreement",
+        "on_time": True,
+        "confirmation_deadline": "2025-04-21",
+        "agreement_amount_yuan": "1200.00",
+    }
     assert agreed.events[-1].data["row"] == 2 and agreed.events[-1].data["source_number"] == "J001"
 
     declined = cases["J002"]
     assert (declined.status, declined.declined_on, declined.decline_reason) == (
-        CaseStatus.declined, date(2025, 3, 3), "已起诉至法院")
+        CaseStatus.declined,
+        date(2025, 3, 3),
+        "已起诉至法院",
+    )
     assert cases["J006"].status == CaseStatus.registered and cases["J006"].due_on is None
     assert (cases["J007"].status, cases["J007"].outcome) == (CaseStatus.concluded, Outcome.no_agreement)
     assert cases["J008"].status == CaseStatus.in_mediation
@@ -111,17 +126,24 @@ def test_rates_count_the_imported_history(make_org, tmp_path):
     totals = report["totals"]
     # received: J001 J002 J006 J007 J008; accepted: J001 J007 J008; declined: J002;
     # concluded: J001 (agreement, 03-20 <= due 04-03) and J007 (no agreement, 03-31 <= due 04-07)
-    assert {k: totals[k] for k in ("received", "accepted", "declined", "concluded", "agreement", "no_agreement",
-                                   "concluded_on_time")} == {
-        "received": 5, "accepted": 3, "declined": 1, "concluded": 2, "agreement": 1, "no_agreement": 1,
-        "concluded_on_time": 2}
-    assert totals["success_rate"] == pytest.approx(1 / 2)      # agreement / concluded
-    assert totals["completion_rate"] == pytest.approx(3 / 5)   # J001, J002, J007 done of 5 received
+    assert {
+        k: totals[k]
+        for k in ("received", "accepted", "declined", "concluded", "agreement", "no_agreement", "concluded_on_time")
+    } == {
+        "received": 5,
+        "accepted": 3,
+        "declined": 1,
+        "concluded": 2,
+        "agreement": 1,
+        "no_agreement": 1,
+        "concluded_on_time": 2,
+    }
+    assert totals["success_rate"] == pytest.approx(1 / 2)  # agreement / concluded
+    assert totals["completion_rate"] == pytest.approx(3 / 5)  # J001, J002, J007 done of 5 received
     assert totals["on_time_rate"] == pytest.approx(2 / 2)
 
 
-def test_running_the_file_again_repairs_the_report_aggregates_of_an_interrupted_import(make_org, tmp_path,
-                                                                                      monkeypatch):
+def test_running_the_file_again_repairs_the_report_aggregates_of_an_interrupted_import(make_org, tmp_path, monkeypatch):
     """The bulk INSERTs bypass the aggregates' per-event hook; the import rebuilds them at its end. An import
     stopped before that leaves them behind, and running the file again (all rows skipped) repairs them."""
     aggregates = pytest.importorskip("mediation_hub.reporting.aggregates")
@@ -174,8 +196,9 @@ def test_a_batch_refused_by_the_database_is_retried_row_by_row(make_org, tmp_pat
         return {} if len(calls) == 1 else real(self, numbers)
 
     monkeypatch.setattr(imports._Importer, "_already_imported", blind_first_check)
-    summary = imports.import_file(write_csv(tmp_path / "second.csv", [row("A1"), row("A2")]), org.id, SYSTEM,
-                                  source_system="old")
+    summary = imports.import_file(
+        write_csv(tmp_path / "second.csv", [row("A1"), row("A2")]), org.id, SYSTEM, source_system="old"
+    )
     assert (summary.imported, summary.skipped, summary.failed) == (1, 1, 0)
     assert sorted(by_source(org.id)) == ["A1", "A2"]
     assert counts(org.id) == (2, 4, 4)
@@ -190,39 +213,49 @@ def _failures_of(make_org, tmp_path, data: dict) -> list[tuple[str, str]]:
     return [(f.column, f.reason) for f in summary.failures]
 
 
-@pytest.mark.parametrize(("fields", "expected"), [
-    ({"状态": "办结", "调解结果": "达成协议", "协议内容": "被申请人赔偿维修费"},
-     [("办结日期", "办结的案件须填写办结日期")]),
-    ({"状态": "办结", "办结日期": "2025-03-10"}, [("调解结果", "办结的案件须填写调解结果")]),
-    ({"状态": "办结", "办结日期": "2025-03-10", "调解结果": "未达成协议", "协议金额(元)": "100"},
-     [("协议金额(元)", "只有达成协议时填写")]),
-    ({"状态": "办结", "办结日期": "2025-03-10", "调解结果": "和解"},
-     [("调解结果", "未知的办结结果")]),
-    ({"状态": "受理", "受理日期": "2025-03-01"},
-     [("受理日期", "日期不能早于上一步骤日期 2025-03-03")]),
-    ({"状态": "登记", "办结日期": "2025-03-10"},
-     [("办结日期", "状态为「登记」时不填写此项")]),
-    ({"状态": "不予受理"}, [("不予受理理由", "请填写不予受理的理由")]),
-    ({"状态": "已归档"}, [("状态", "未知的状态「已归档」，应为 登记/受理/调解中/办结/不予受理")]),
-    ({"登记日期": "2099-01-04"}, [("登记日期", "受理登记日期不能晚于今天")]),
-    ({"登记日期": "3月5日"}, [("登记日期", "日期格式错误：3月5日（应为 2024-03-05 或 2024/3/5）")]),
-    ({"登记日期": ""}, [("登记日期", "必填项为空")]),
-    ({"纠纷类型": "宠物"}, [("纠纷类型", "未知的纠纷类别")]),
-    ({"申请人姓名": ""}, [("申请人姓名", "必填项为空")]),
-    ({"申请人证件号码": ""}, [("申请人证件号码", "申请人须提供身份证号码")]),
-    ({"申请人电话": "12345"}, [("申请人电话", "不是有效的中国大陆电话号码")]),
-    ({"申请人类型": "外星人"},
-     [("申请人类型", "未知的当事人类型「外星人」，应为 个人 或 单位")]),
-    ({"重大纠纷": "也许"}, [("重大纠纷", "应填写 是 或 否，而不是「也许」")]),
-    ({"涉及金额(元)": "-5"}, [("涉及金额(元)", "金额不能为负数")]),
-    # the calendar starts in 2004: a deadline in 2003 cannot be computed
-    ({"登记日期": "2003-05-06", "状态": "受理"},
-     [("受理日期", "2003年的工作日历尚未载入，请管理员载入该年节假日安排")]),
-    # several faults of one row are all reported
-    ({"纠纷类型": "宠物", "申请人证件号码": "110105198005170000", "被申请人地区代码": "999999"},
-     [("纠纷类型", "未知的纠纷类别"), ("申请人证件号码", "身份证号码校验位错误"),
-      ("被申请人地区代码", "未知的行政区划代码 999999")]),
-])
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"状态": "办结", "调解结果": "达成协议", "协议内容": "被申请人赔偿维修费"},
+            [("办结日期", "办结的案件须填写办结日期")],
+        ),
+        ({"状态": "办结", "办结日期": "2025-03-10"}, [("调解结果", "办结的案件须填写调解结果")]),
+        (
+            {"状态": "办结", "办结日期": "2025-03-10", "调解结果": "未达成协议", "协议金额(元)": "100"},
+            [("协议金额(元)", "只有达成协议时填写")],
+        ),
+        ({"状态": "办结", "办结日期": "2025-03-10", "调解结果": "和解"}, [("调解结果", "未知的办结结果")]),
+        ({"状态": "受理", "受理日期": "2025-03-01"}, [("受理日期", "日期不能早于上一步骤日期 2025-03-03")]),
+        ({"状态": "登记", "办结日期": "2025-03-10"}, [("办结日期", "状态为「登记」时不填写此项")]),
+        ({"状态": "不予受理"}, [("不予受理理由", "请填写不予受理的理由")]),
+        ({"状态": "已归档"}, [("状态", "未知的状态「已归档」，应为 登记/受理/调解中/办结/不予受理")]),
+        ({"登记日期": "2099-01-04"}, [("登记日期", "受理登记日期不能晚于今天")]),
+        ({"登记日期": "3月5日"}, [("登记日期", "日期格式错误：3月5日（应为 2024-03-05 或 2024/3/5）")]),
+        ({"登记日期": ""}, [("登记日期", "必填项为空")]),
+        ({"纠纷类型": "宠物"}, [("纠纷类型", "未知的纠纷类别")]),
+        ({"申请人姓名": ""}, [("申请人姓名", "必填项为空")]),
+        ({"申请人证件号码": ""}, [("申请人证件号码", "申请人须提供身份证号码")]),
+        ({"申请人电话": "12345"}, [("申请人电话", "不是有效的中国大陆电话号码")]),
+        ({"申请人类型": "外星人"}, [("申请人类型", "未知的当事人类型「外星人」，应为 个人 或 单位")]),
+        ({"重大纠纷": "也许"}, [("重大纠纷", "应填写 是 或 否，而不是「也许」")]),
+        ({"涉及金额(元)": "-5"}, [("涉及金额(元)", "金额不能为负数")]),
+        # the calendar starts in 2004: a deadline in 2003 cannot be computed
+        (
+            {"登记日期": "2003-05-06", "状态": "受理"},
+            [("受理日期", "2003年的工作日历尚未载入，请管理员载入该年节假日安排")],
+        ),
+        # several faults of one row are all reported
+        (
+            {"纠纷类型": "宠物", "申请人证件号码": "110105198005170000", "被申请人地区代码": "999999"},
+            [
+                ("纠纷类型", "未知的纠纷类别"),
+                ("申请人证件号码", "身份证号码校验位错误"),
+                ("被申请人地区代码", "未知的行政区划代码 999999"),
+            ],
+        ),
+    ],
+)
 def test_each_rule_names_the_column_and_the_reason(fields, expected, make_org, tmp_path):
     assert sorted(_failures_of(make_org, tmp_path, row("R1", **fields))) == sorted(expected)
 
@@ -233,14 +266,29 @@ def test_a_case_registered_before_the_calendar_starts_imports_without_a_deadline
 
 def test_an_organisation_party_and_spreadsheet_spellings(make_org, tmp_path):
     org = make_org()
-    data = row("S1", 登记日期="20250303", 纠纷类型="neighbour", 案件来源="12348热线", 重大纠纷="是",
-               状态="已办结", 受理日期="2025.3.4", 办结日期="2025-03-05 00:00:00", 调解结果="转诉讼/仲裁",
-               申请人类型="单位", 申请人姓名="某某有限公司", 申请人证件号码="91110105MA01A2B3C4")
+    data = row(
+        "S1",
+        登记日期="20250303",
+        纠纷类型="neighbour",
+        案件来源="12348热线",
+        重大纠纷="是",
+        状态="已办结",
+        受理日期="2025.3.4",
+        办结日期="2025-03-05 00:00:00",
+        调解结果="转诉讼/仲裁",
+        申请人类型="单位",
+        申请人姓名="某某有限公司",
+        申请人证件号码="91110105MA01A2B3C4",
+    )
     summary = imports.import_file(write_csv(tmp_path / "s.csv", [data]), org.id, SYSTEM, source_system="old")
     assert summary.failures == [] and summary.imported == 1
     case = by_source(org.id)["S1"]
     assert (case.received_on, case.category_code, case.source_code, case.major) == (
-        date(2025, 3, 3), "neighbour", "hotline_12348", True)
+        date(2025, 3, 3),
+        "neighbour",
+        "hotline_12348",
+        True,
+    )
     assert (case.outcome, case.concluded_on) == (Outcome.referred, date(2025, 3, 5))
     assert case.parties[0].kind == PartyKind.organization
 
@@ -260,8 +308,7 @@ def test_wrong_headers_name_the_missing_columns_and_write_nothing(make_org, tmp_
     path = write_csv(tmp_path / "bad.csv", [row("X1")], header=header)
     with pytest.raises(UnusableFile) as caught:
         imports.import_file(path, org.id, SYSTEM, source_system="old")
-    assert caught.value.errors == {"file": [
-        "缺少必需的列：原系统案号、纠纷类型（表头与导入格式不符，见导入说明）"]}
+    assert caught.value.errors == {"file": ["缺少必需的列：原系统案号、纠纷类型（表头与导入格式不符，见导入说明）"]}
     assert counts(org.id) == (0, 0, 0)
 
 
@@ -272,11 +319,14 @@ def test_extra_columns_are_ignored_and_reported(make_org, tmp_path):
     assert (summary.imported, summary.ignored_columns) == (1, ["备注"])
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("cases.txt", b"a,b", "只支持 csv 和 xlsx 文件"),
-    ("cases.csv", b"", "文件为空"),
-    ("cases.xlsx", b"not a zip", "无法打开 xlsx 文件"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("cases.txt", b"a,b", "只支持 csv 和 xlsx 文件"),
+        ("cases.csv", b"", "文件为空"),
+        ("cases.xlsx", b"not a zip", "无法打开 xlsx 文件"),
+    ],
+)
 def test_unusable_files(name, content, message, make_org, tmp_path):
     path = tmp_path / name
     path.write_bytes(content)
@@ -305,8 +355,7 @@ def test_who_may_import_into_which_organisation(make_org, make_user, tmp_path):
     centre = make_org(kind=OrgKind.legal_aid_centre)
     with pytest.raises(ValidationFailed) as caught:
         imports.import_file(path, centre.id, SYSTEM)
-    assert caught.value.errors == {
-        "organization_id": ["承办组织须为在册的调解组织"]}
+    assert caught.value.errors == {"organization_id": ["承办组织须为在册的调解组织"]}
 
 
 def test_error_report_cells_cannot_run_as_formulas(make_org, tmp_path):
@@ -320,8 +369,9 @@ def test_progress_is_reported_after_each_batch(make_org, tmp_path):
     org = make_org()
     rows = [row(f"B{i}", 申请人证件号码=valid_id_number(sequence=i)) for i in range(7)]
     seen = []
-    imports.import_file(write_csv(tmp_path / "b.csv", rows), org.id, SYSTEM, source_system="old", batch_size=3,
-                        on_progress=seen.append)
+    imports.import_file(
+        write_csv(tmp_path / "b.csv", rows), org.id, SYSTEM, source_system="old", batch_size=3, on_progress=seen.append
+    )
     assert [(p.processed_rows, p.imported) for p in seen] == [(3, 3), (6, 6), (7, 7)]
     fractions = [p.fraction for p in seen]  # the share of the file read (a small csv is read in one go)
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -339,10 +389,17 @@ def test_worker_processes_give_the_same_result(kind, make_org, tmp_path):
     assert parallel.failures == single.failures
 
     def content(org_id):
-        return {number: (c.status, c.received_on, c.due_on, c.number.rsplit("-", 1)[1],
-                         [(p.name, p.id_number_masked, p.phone_masked) for p in c.parties],
-                         [(e.code, e.on_date) for e in c.events])
-                for number, c in by_source(org_id).items()}
+        return {
+            number: (
+                c.status,
+                c.received_on,
+                c.due_on,
+                c.number.rsplit("-", 1)[1],
+                [(p.name, p.id_number_masked, p.phone_masked) for p in c.parties],
+                [(e.code, e.on_date) for e in c.events],
+            )
+            for number, c in by_source(org_id).items()
+        }
 
     assert content(two.id) == content(one.id)
 
@@ -354,18 +411,24 @@ def test_duplicates_across_batches_are_found_while_the_next_batch_is_checked(wor
     duplicates of their first row; a repeat of a row that failed its own checks goes in. Batches of two rows."""
     org = make_org()
     rows = [row(f"N{i}", 申请人证件号码=valid_id_number(sequence=i)) for i in range(8)]
-    rows[1] = row("N1", 申请人证件号码="110105199001011230")        # row 3, batch 1: refused (check digit)
+    rows[1] = row("N1", 申请人证件号码="110105199001011230")  # row 3, batch 1: refused (check digit)
     rows[2] = row("N0", 申请人证件号码=valid_id_number(sequence=2))  # row 4, batch 2: repeats row 2 (batch 1)
     rows[5] = row("N1", 申请人证件号码=valid_id_number(sequence=5))  # row 7, batch 3: the refused N1 again
     rows[6] = row("N4", 申请人证件号码=valid_id_number(sequence=6))  # row 8, batch 4: repeats row 6 (batch 3)
     rows[7] = row("N0", 申请人证件号码=valid_id_number(sequence=7))  # row 9, batch 4: repeats row 2 (batch 1)
-    summary = imports.import_file(write_csv(tmp_path / "d.csv", rows), org.id, SYSTEM, source_system="old",
-                                  batch_size=2, workers=workers)
+    summary = imports.import_file(
+        write_csv(tmp_path / "d.csv", rows), org.id, SYSTEM, source_system="old", batch_size=2, workers=workers
+    )
     assert [(f.row, f.source_number, f.column) for f in summary.failures] == [
-        (3, "N1", "申请人证件号码"), (4, "N0", "原系统案号"), (9, "N0", "原系统案号"), (8, "N4", "原系统案号")]
+        (3, "N1", "申请人证件号码"),
+        (4, "N0", "原系统案号"),
+        (9, "N0", "原系统案号"),
+        (8, "N4", "原系统案号"),
+    ]
     assert [f.reason for f in summary.failures][1:] == [
         "与第 2 行的原系统案号重复",
         "与第 2 行的原系统案号重复",
-        "与第 6 行的原系统案号重复"]
+        "与第 6 行的原系统案号重复",
+    ]
     assert (summary.total, summary.imported, summary.failed) == (8, 4, 4)
     assert sorted(by_source(org.id)) == ["N0", "N1", "N3", "N4"]

@@ -29,12 +29,16 @@ def sample_file(tmp_path, rows=None, **kwargs) -> bytes:
 
 
 def upload(api, tmp_path, org_id, content=None, name="历史案件.csv"):
-    data = {"organization_id": str(org_id), "source_system": "county-x",
-            "file": (io.BytesIO(content or sample_file(tmp_path)), name)}
+    data = {
+        "organization_id": str(org_id),
+        "source_system": "county-x",
+        "file": (io.BytesIO(content or sample_file(tmp_path)), name),
+    }
     return api.post("/api/v1/imports/cases", data=data, content_type="multipart/form-data")
 
 
 # --- API -------------------------------------------------------------------------------------------------------
+
 
 def test_api_upload_returns_the_job_and_its_error_report(api_as, make_org, tmp_path):
     org = make_org()
@@ -42,10 +46,32 @@ def test_api_upload_returns_the_job_and_its_error_report(api_as, make_org, tmp_p
     response = upload(api, tmp_path, org.id)
     assert response.status_code == 202, response.json
     job = response.json
-    assert {k: job[k] for k in ("organization_id", "filename", "source_system", "status", "total_rows",
-                                "processed_rows", "imported", "skipped", "failed", "progress")} == {
-        "organization_id": org.id, "filename": "历史案件.csv", "source_system": "county-x", "status": "done",
-        "total_rows": 9, "processed_rows": 9, "imported": 5, "skipped": 0, "failed": 4, "progress": 1.0}
+    assert {
+        k: job[k]
+        for k in (
+            "organization_id",
+            "filename",
+            "source_system",
+            "status",
+            "total_rows",
+            "processed_rows",
+            "imported",
+            "skipped",
+            "failed",
+            "progress",
+        )
+    } == {
+        "organization_id": org.id,
+        "filename": "历史案件.csv",
+        "source_system": "county-x",
+        "status": "done",
+        "total_rows": 9,
+        "processed_rows": 9,
+        "imported": 5,
+        "skipped": 0,
+        "failed": 4,
+        "progress": 1.0,
+    }
     assert job["errors_url"] == f"/api/v1/imports/{job['id']}/errors"
 
     assert api.get(f"/api/v1/imports/{job['id']}").json["imported"] == 5
@@ -54,8 +80,11 @@ def test_api_upload_returns_the_job_and_its_error_report(api_as, make_org, tmp_p
     lines = report.data.decode("utf-8-sig").splitlines()
     assert lines[0] == "行号,原系统案号,字段,原因"
     assert [line.split(",")[:3] for line in lines[1:]] == [
-        ["4", "J003", "申请人证件号码"], ["5", "J004", "登记日期"], ["6", "J005", "发生地行政区划代码"],
-        ["7", "J001", "原系统案号"]]
+        ["4", "J003", "申请人证件号码"],
+        ["5", "J004", "登记日期"],
+        ["6", "J005", "发生地行政区划代码"],
+        ["7", "J001", "原系统案号"],
+    ]
 
     again = upload(api, tmp_path, org.id)
     assert (again.json["imported"], again.json["skipped"], again.json["failed"]) == (0, 6, 3)
@@ -66,8 +95,7 @@ def test_api_refuses_a_file_without_the_layout_at_once(api_as, make_org, tmp_pat
     content = sample_file(tmp_path, header=[h for h in HEADER if h != "原系统案号"])
     response = upload(api, tmp_path, make_org().id, content)
     assert response.status_code == 422
-    assert response.json["errors"]["json"] == {"file": [
-        "缺少必需的列：原系统案号（表头与导入格式不符，见导入说明）"]}
+    assert response.json["errors"]["json"] == {"file": ["缺少必需的列：原系统案号（表头与导入格式不符，见导入说明）"]}
     assert db.session.query(ImportJob).count() == 0
     assert upload(api, tmp_path, make_org().id, b"x", name="cases.pdf").status_code == 422
 
@@ -90,6 +118,7 @@ def test_api_scope_of_imports(api_as, make_org, make_user, tmp_path):
 
 # --- pages -----------------------------------------------------------------------------------------------------
 
+
 def test_upload_page_runs_the_import_and_shows_the_summary(signed_in, make_user, make_org, tmp_path):
     org = make_org(name="朝阳调解委员会")
     client = signed_in(make_user(role=Role.admin))
@@ -98,9 +127,15 @@ def test_upload_page_runs_the_import_and_shows_the_summary(signed_in, make_user,
     html = page.get_data(as_text=True)
     assert "朝阳调解委员会" in html and "原系统案号 *" in html and 'enctype="multipart/form-data"' in html
 
-    response = client.post("/imports/cases", data={
-        "organization_id": str(org.id), "source_system": "county-x",
-        "file": (io.BytesIO(sample_file(tmp_path)), "历史案件.csv")}, content_type="multipart/form-data")
+    response = client.post(
+        "/imports/cases",
+        data={
+            "organization_id": str(org.id),
+            "source_system": "county-x",
+            "file": (io.BytesIO(sample_file(tmp_path)), "历史案件.csv"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     job_page = client.get(response.headers["Location"])
     html = job_page.get_data(as_text=True)
@@ -110,8 +145,16 @@ def test_upload_page_runs_the_import_and_shows_the_summary(signed_in, make_user,
 
     job = db.session.query(ImportJob).one()
     status = client.get(f"/imports/{job.id}/status").json
-    assert status == {"status": "done", "status_label": "已完成", "finished": True, "progress": 1.0,
-                      "processed_rows": 9, "imported": 5, "skipped": 0, "failed": 4}
+    assert status == {
+        "status": "done",
+        "status_label": "已完成",
+        "finished": True,
+        "progress": 1.0,
+        "processed_rows": 9,
+        "imported": 5,
+        "skipped": 0,
+        "failed": 4,
+    }
     report = client.get(f"/imports/{job.id}/errors.csv")
     assert report.status_code == 200 and report.data.startswith("\ufeff行号".encode())
     assert "历史案件.csv" in client.get("/imports/cases").get_data(as_text=True)  # listed under recent imports
@@ -121,9 +164,11 @@ def test_upload_page_shows_a_wrong_header_beside_the_file(signed_in, make_user, 
     org = make_org()
     client = signed_in(make_user(role=Role.mediator, organization=org))
     content = sample_file(tmp_path, header=[h for h in HEADER if h not in ("纠纷类型", "案件来源")])
-    response = client.post("/imports/cases", data={"organization_id": str(org.id), "source_system": "x",
-                                                   "file": (io.BytesIO(content), "a.csv")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/imports/cases",
+        data={"organization_id": str(org.id), "source_system": "x", "file": (io.BytesIO(content), "a.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200
     assert "缺少必需的列：纠纷类型、案件来源" in response.get_data(as_text=True)
     assert db.session.query(ImportJob).count() == 0
@@ -138,8 +183,12 @@ def test_progress_page_polls_while_the_job_runs(signed_in, make_user, make_org, 
     org = make_org()
     admin = make_user(role=Role.admin)
     client = signed_in(admin)
-    job = jobs.create_job(admin.to_actor(), organization_id=org.id, filename="a.csv",
-                          upload=io.BytesIO(sample_file(tmp_path, [row("Q1")])))
+    job = jobs.create_job(
+        admin.to_actor(),
+        organization_id=org.id,
+        filename="a.csv",
+        upload=io.BytesIO(sample_file(tmp_path, [row("Q1")])),
+    )
     db.session.commit()
     html = client.get(f"/imports/{job.id}").get_data(as_text=True)
     assert f'data-status-url="/imports/{job.id}/status"' in html and "js/import.js" in html
@@ -155,8 +204,9 @@ def test_progress_page_polls_while_the_job_runs(signed_in, make_user, make_org, 
 
 def test_a_job_whose_file_vanished_fails_with_a_message(make_org, tmp_path):
     org = make_org()
-    job = jobs.create_job(SYSTEM, organization_id=org.id, filename="a.csv",
-                          upload=io.BytesIO(sample_file(tmp_path, [row("Q1")])))
+    job = jobs.create_job(
+        SYSTEM, organization_id=org.id, filename="a.csv", upload=io.BytesIO(sample_file(tmp_path, [row("Q1")]))
+    )
     db.session.commit()
     Path(job.upload_path).unlink()
     assert jobs.run_job(job.id) == ImportStatus.failed
@@ -168,16 +218,35 @@ def test_a_job_whose_file_vanished_fails_with_a_message(make_org, tmp_path):
 def test_abandoned_jobs_are_marked_failed(make_org, tmp_path):
     org = make_org()
     now = utcnow()
-    stale = ImportJob(organization_id=org.id, source_system="x", filename="a.csv", status=ImportStatus.running,
-                      started_at=now - timedelta(hours=1), heartbeat_at=now - timedelta(minutes=16))
-    alive = ImportJob(organization_id=org.id, source_system="x", filename="b.csv", status=ImportStatus.running,
-                      started_at=now - timedelta(hours=1), heartbeat_at=now - timedelta(minutes=1))
-    never = ImportJob(organization_id=org.id, source_system="x", filename="c.csv", status=ImportStatus.queued,
-                      created_at=now - timedelta(minutes=20))
+    stale = ImportJob(
+        organization_id=org.id,
+        source_system="x",
+        filename="a.csv",
+        status=ImportStatus.running,
+        started_at=now - timedelta(hours=1),
+        heartbeat_at=now - timedelta(minutes=16),
+    )
+    alive = ImportJob(
+        organization_id=org.id,
+        source_system="x",
+        filename="b.csv",
+        status=ImportStatus.running,
+        started_at=now - timedelta(hours=1),
+        heartbeat_at=now - timedelta(minutes=1),
+    )
+    never = ImportJob(
+        organization_id=org.id,
+        source_system="x",
+        filename="c.csv",
+        status=ImportStatus.queued,
+        created_at=now - timedelta(minutes=20),
+    )
     db.session.add_all([stale, alive, never])
     db.session.flush()
     assert fail_abandoned_imports(now) == 2
     db.session.expire_all()
     assert [(j.status, j.message) for j in (stale, alive, never)] == [
-        (ImportStatus.failed, ABANDONED_MESSAGE), (ImportStatus.running, None),
-        (ImportStatus.failed, ABANDONED_MESSAGE)]
+        (ImportStatus.failed, ABANDONED_MESSAGE),
+        (ImportStatus.running, None),
+        (ImportStatus.failed, ABANDONED_MESSAGE),
+    ]

@@ -17,10 +17,16 @@ def filing(matter_region_code="130602", **overrides):
     from datetime import date
 
     body = {
-        "applicant": {"name": "张桂兰", "id_number": valid_id_number("110105", date(1990, 1, 5)),
-                      "phone": valid_phone(), "region_code": "120101"},
-        "matter_category": "maintenance", "matter_region_code": matter_region_code,
-        "hardship": "declaration", "summary": "请求子女给付赡养费，子女住所地在保定竞秀区",
+        "applicant": {
+            "name": "张桂兰",
+            "id_number": valid_id_number("110105", date(1990, 1, 5)),
+            "phone": valid_phone(),
+            "region_code": "120101",
+        },
+        "matter_category": "maintenance",
+        "matter_region_code": matter_region_code,
+        "hardship": "declaration",
+        "summary": "请求子女给付赡养费，子女住所地在保定竞秀区",
         "received_on": "2025-09-24",
     }
     body.update(overrides)
@@ -31,8 +37,10 @@ def filing(matter_region_code="130602", **overrides):
 def centres(tongban_pair, make_officer, api_as):
     tianjin, baoding = tongban_pair()
     return {
-        "tianjin": tianjin, "baoding": baoding,
-        "tj": api_as(make_officer(tianjin)), "bd": api_as(make_officer(baoding)),
+        "tianjin": tianjin,
+        "baoding": baoding,
+        "tj": api_as(make_officer(tianjin)),
+        "bd": api_as(make_officer(baoding)),
     }
 
 
@@ -45,19 +53,26 @@ def test_tianjin_hands_over_and_baoding_decides(centres):
     assert app["status"] == "filed" and app["centre_id"] == tianjin.id == app["filed_centre_id"]
     assert app["received_on"] is None and app["decide_by"] is None
     assert app["applicant"]["name"] == "张桂兰"
-    assert app["applicant"]["id_number"] == body["applicant"]["id_number"][:6] + "********" + \
-        body["applicant"]["id_number"][-4:]
+    assert (
+        app["applicant"]["id_number"]
+        == body["applicant"]["id_number"][:6] + "********" + body["applicant"]["id_number"][-4:]
+    )
 
     # the 保定 centre cannot see it before the hand-over
     assert bd.get(f"{BASE}/{app['id']}").status_code == 404
 
-    response = tj.post(f"{BASE}/{app['id']}/transfer", json={"to_centre_id": baoding.id,
-                                                              "transferred_on": "2025-09-24"})
+    response = tj.post(
+        f"{BASE}/{app['id']}/transfer", json={"to_centre_id": baoding.id, "transferred_on": "2025-09-24"}
+    )
     assert response.status_code == 200, response.json
     app = response.json
     # received 2025-09-24 + 7 = 2025-10-01 (National Day holiday to 10-08) -> next working day 2025-10-09
-    assert (app["status"], app["centre_id"], app["received_on"], app["decide_by"]) == \
-        ("transferred", baoding.id, "2025-09-24", "2025-10-09")
+    assert (app["status"], app["centre_id"], app["received_on"], app["decide_by"]) == (
+        "transferred",
+        baoding.id,
+        "2025-09-24",
+        "2025-10-09",
+    )
     assert app["hardship"] == "declaration"
     assert app["handovers"][0]["agreement_code"] == "JJJ-LEGAL-AID"
 
@@ -84,8 +99,14 @@ def test_tianjin_hands_over_and_baoding_decides(centres):
     assert (response.json["status"], response.json["lawyer_name"]) == ("assigned", "周律师")
     response = bd.post(f"{BASE}/{app['id']}/close", json={"closed_on": "2025-11-20"})
     assert response.json["status"] == "closed"
-    assert [e["code"] for e in response.json["events"]] == \
-        ["filed", "transferred", "accepted", "granted", "lawyer_assigned", "closed"]
+    assert [e["code"] for e in response.json["events"]] == [
+        "filed",
+        "transferred",
+        "accepted",
+        "granted",
+        "lawyer_assigned",
+        "closed",
+    ]
 
 
 def test_transfer_to_shanghai_centre_is_422(centres, make_centre):
@@ -106,12 +127,13 @@ def test_state_conflict_names_both_states(make_application, api_as, make_officer
     assert "已申请" in response.json["message"] and "已转交" in response.json["message"]
 
 
-def test_scope_other_centre_404_coordinators_read_only(make_application, api_as, make_officer, make_centre,
-                                                       make_user):
+def test_scope_other_centre_404_coordinators_read_only(make_application, api_as, make_officer, make_centre, make_user):
     application, tianjin, baoding = make_application(ApplicationStatus.transferred)
     stranger = api_as(make_officer(make_centre("130602")))
-    for call in (lambda: stranger.get(f"{BASE}/{application.id}"),
-                 lambda: stranger.post(f"{BASE}/{application.id}/accept", json={})):
+    for call in (
+        lambda: stranger.get(f"{BASE}/{application.id}"),
+        lambda: stranger.post(f"{BASE}/{application.id}/accept", json={}),
+    ):
         assert call().status_code == 404
     assert stranger.get(BASE).json["total"] == 0
 
@@ -148,8 +170,9 @@ def test_no_full_id_number_or_phone_in_any_response(centres):
     texts = [json.dumps(created, ensure_ascii=False)]
     texts.append(tj.get(f"{BASE}/{created['id']}").get_data(as_text=True))
     texts.append(tj.get(BASE).get_data(as_text=True))
-    texts.append(tj.post(f"{BASE}/{created['id']}/transfer",
-                         json={"to_centre_id": centres["baoding"].id}).get_data(as_text=True))
+    texts.append(
+        tj.post(f"{BASE}/{created['id']}/transfer", json={"to_centre_id": centres["baoding"].id}).get_data(as_text=True)
+    )
     for text in texts:
         assert body["applicant"]["id_number"] not in text
         assert body["applicant"]["phone"] not in text

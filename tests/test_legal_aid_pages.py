@@ -21,8 +21,8 @@ def test_queue_lists_incoming_transfers_first_with_overdue_clock(make_applicatio
     html = client.get("/legal-aid/applications").get_data(as_text=True)
     assert html.index(incoming.number) < html.index(own.number)
     assert "通办转入" in html
-    assert "2025-09-18 已逾期" in html       # handed over Thu 2025-09-11 + 7 = Thu 2025-09-18, long past
-    assert "2025-09-08 已逾期" in html       # received Mon 2025-09-01 + 7 = Mon 2025-09-08
+    assert "2025-09-18 已逾期" in html  # handed over Thu 2025-09-11 + 7 = Thu 2025-09-18, long past
+    assert "2025-09-08 已逾期" in html  # received Mon 2025-09-01 + 7 = Mon 2025-09-08
     assert incoming.id_number_masked in html and incoming.full_id_number() not in html
 
 
@@ -49,10 +49,21 @@ def test_officer_files_through_the_form_and_hands_over(tongban_pair, make_office
     client = signed_in(make_officer(tianjin))
     assert client.get("/legal-aid/applications/new").status_code == 200
     id_number = valid_id_number()
-    response = client.post("/legal-aid/applications/new", data={
-        "applicant_name": "陈红", "id_number": id_number, "phone": valid_phone(), "applicant_region_code": "120101",
-        "matter_category": "labour_remuneration", "matter_region_code": "130602", "hardship": "exempt",
-        "exempt_group": "migrant_worker_wages_injury", "summary": "保定工地拖欠工资", "received_on": "2025-09-24"})
+    response = client.post(
+        "/legal-aid/applications/new",
+        data={
+            "applicant_name": "陈红",
+            "id_number": id_number,
+            "phone": valid_phone(),
+            "applicant_region_code": "120101",
+            "matter_category": "labour_remuneration",
+            "matter_region_code": "130602",
+            "hardship": "exempt",
+            "exempt_group": "migrant_worker_wages_injury",
+            "summary": "保定工地拖欠工资",
+            "received_on": "2025-09-24",
+        },
+    )
     assert response.status_code == 302
     application = db.session.scalar(db.select(LegalAidApplication).where(LegalAidApplication.applicant_name == "陈红"))
     assert application.centre_id == tianjin.id and application.hardship.value == "exempt"
@@ -60,8 +71,10 @@ def test_officer_files_through_the_form_and_hands_over(tongban_pair, make_office
     assert id_number not in page and application.id_number_masked in page
     # the hand-over form proposes the competent centre
     assert f'<option selected value="{baoding.id}">' in page
-    response = client.post(f"/legal-aid/applications/{application.id}/transfer",
-                           data={"transfer-to_centre_id": str(baoding.id), "transfer-transferred_on": "2025-09-24"})
+    response = client.post(
+        f"/legal-aid/applications/{application.id}/transfer",
+        data={"transfer-to_centre_id": str(baoding.id), "transfer-transferred_on": "2025-09-24"},
+    )
     assert response.status_code == 303
     db.session.refresh(application)
     assert application.status == ApplicationStatus.transferred and application.decide_by == date(2025, 10, 9)
@@ -71,9 +84,18 @@ def test_officer_files_through_the_form_and_hands_over(tongban_pair, make_office
 
 def test_filing_form_shows_rule_failures_beside_fields(make_centre, make_officer, signed_in):
     client = signed_in(make_officer(make_centre("120101")))
-    response = client.post("/legal-aid/applications/new", data={
-        "applicant_name": "陈红", "id_number": "110105198005170001", "matter_category": "labour_remuneration",
-        "matter_region_code": "130602", "hardship": "exempt", "exempt_group": "", "summary": "x"})
+    response = client.post(
+        "/legal-aid/applications/new",
+        data={
+            "applicant_name": "陈红",
+            "id_number": "110105198005170001",
+            "matter_category": "labour_remuneration",
+            "matter_region_code": "130602",
+            "hardship": "exempt",
+            "exempt_group": "",
+            "summary": "x",
+        },
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "身份证号码校验位错误" in html and "免予核查经济困难状况须选择法定人群" in html
@@ -82,8 +104,11 @@ def test_filing_form_shows_rule_failures_beside_fields(make_centre, make_officer
 def test_send_back_through_the_page_is_refused_with_the_rule(make_application, make_officer, signed_in):
     application, tianjin, baoding = make_application(ApplicationStatus.transferred)
     client = signed_in(make_officer(baoding))
-    response = client.post(f"/legal-aid/applications/{application.id}/transfer",
-                           data={"transfer-to_centre_id": str(tianjin.id)}, follow_redirects=True)
+    response = client.post(
+        f"/legal-aid/applications/{application.id}/transfer",
+        data={"transfer-to_centre_id": str(tianjin.id)},
+        follow_redirects=True,
+    )
     assert "通办申请不得退回已转出该申请的中心" in response.get_data(as_text=True)
     assert db.session.get(LegalAidApplication, application.id).centre_id == baoding.id
 
@@ -97,13 +122,17 @@ def test_accept_decide_assign_through_the_page(make_application, make_officer, s
     assert 'id="accept-form"' in page and 'id="transfer-form"' not in page
     client.post(f"{base}/accept", data={"accept-accepted_on": "2025-09-12"})
     html = client.post(f"{base}/decide", data={"decide-decision": "refuse"}, follow_redirects=True).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "不予法律援助须书面说明理由" in html
     client.post(f"{base}/decide", data={"decide-decision": "grant", "decide-decided_on": "2025-09-15"})
     client.post(f"{base}/assign", data={"assign-lawyer_name": "孙律师", "assign-assigned_on": "2025-09-16"})
     db.session.refresh(application)
-    assert (application.status, application.lawyer_name, application.assign_by) == \
-        (ApplicationStatus.assigned, "孙律师", date(2025, 9, 18))
+    assert (application.status, application.lawyer_name, application.assign_by) == (
+        ApplicationStatus.assigned,
+        "孙律师",
+        date(2025, 9, 18),
+    )
     html = client.get(base).get_data(as_text=True)
     assert "孙律师" in html and "指派律师" in html
 

@@ -13,18 +13,19 @@ from mediation_hub.notifications.models import Notification
 
 
 def notices():
-    return db.session.scalars(sa.select(Notification).where(Notification.kind == "legal_aid_overdue")
-                              .order_by(Notification.id)).all()
+    return db.session.scalars(
+        sa.select(Notification).where(Notification.kind == "legal_aid_overdue").order_by(Notification.id)
+    ).all()
 
 
 def test_decide_by_passed_is_flagged_once(make_application):
     application, _tianjin, baoding = make_application(ApplicationStatus.accepted)
-    assert application.decide_by.isoformat() == "2025-09-18"   # handed over Thu 09-11, +7 = Thu 09-18
+    assert application.decide_by.isoformat() == "2025-09-18"  # handed over Thu 09-11, +7 = Thu 09-18
     # 2025-09-18 15:59 UTC is 23:59 in Shanghai: still the deadline day, not overdue
     assert flag_overdue_legal_aid(datetime(2025, 9, 18, 15, 59, tzinfo=UTC)) == 0
     # 16:00 UTC is 00:00 on 09-19 in Shanghai: overdue; one notice to the centre, one to Hebei's coordinators
     assert flag_overdue_legal_aid(datetime(2025, 9, 18, 16, 0, tzinfo=UTC)) == 2
-    assert flag_overdue_legal_aid(datetime(2025, 9, 20, 9, 0, tzinfo=UTC)) == 0   # dedupe: nothing new
+    assert flag_overdue_legal_aid(datetime(2025, 9, 20, 9, 0, tzinfo=UTC)) == 0  # dedupe: nothing new
     centre_note, region_note = notices()
     assert centre_note.organization_id == baoding.id and "2025-09-18" in centre_note.message
     assert region_note.region_code == "130000" and baoding.name in region_note.message
@@ -33,9 +34,9 @@ def test_decide_by_passed_is_flagged_once(make_application):
 
 
 def test_assign_by_passed_is_flagged_and_decided_ones_are_not(make_application):
-    granted, _t, _b = make_application(ApplicationStatus.granted)       # assign_by 2025-09-18
-    make_application(ApplicationStatus.refused)                           # decided: no clock left
-    make_application(ApplicationStatus.assigned)                          # lawyer assigned: no clock left
+    granted, _t, _b = make_application(ApplicationStatus.granted)  # assign_by 2025-09-18
+    make_application(ApplicationStatus.refused)  # decided: no clock left
+    make_application(ApplicationStatus.assigned)  # lawyer assigned: no clock left
     assert flag_overdue_legal_aid(datetime(2025, 9, 22, 2, 0, tzinfo=UTC)) == 2
     assert all("指派期限 2025-09-18" in n.message and granted.number in n.message for n in notices())
 

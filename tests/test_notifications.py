@@ -33,17 +33,21 @@ def _messages(actor, **kwargs):
     return sorted(n.message for n in db.session.scalars(notifications_for(actor, **kwargs)))
 
 
-@pytest.mark.parametrize(("who", "expected"), [
-    ("mediator", ["给调解员本人", "给本组织"]),
-    ("colleague", ["给同事本人", "给本组织"]),
-    ("coordinator_hebei", ["保定市协调", "河北省协调"]),           # the region subtree of 130000
-    ("coordinator_baoding", ["保定市协调"]),                       # not the province's notice
-    ("coordinator_national", ["保定市协调", "北京市协调", "河北省协调"]),
-    ("admin", []),                                                  # admins get notices addressed to them only
-])
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("mediator", ["给调解员本人", "给本组织"]),
+        ("colleague", ["给同事本人", "给本组织"]),
+        ("coordinator_hebei", ["保定市协调", "河北省协调"]),  # the region subtree of 130000
+        ("coordinator_baoding", ["保定市协调"]),  # not the province's notice
+        ("coordinator_national", ["保定市协调", "北京市协调", "河北省协调"]),
+        ("admin", []),  # admins get notices addressed to them only
+    ],
+)
 def test_who_sees_which_notice(notices, make_user, who, expected):
     users = {
-        "mediator": lambda: notices["mediator"], "colleague": lambda: notices["colleague"],
+        "mediator": lambda: notices["mediator"],
+        "colleague": lambda: notices["colleague"],
         "coordinator_hebei": lambda: make_user(role=Role.coordinator, region_code="130000"),
         "coordinator_baoding": lambda: make_user(role=Role.coordinator, region_code="130600"),
         "coordinator_national": lambda: make_user(role=Role.coordinator),
@@ -58,24 +62,25 @@ def test_marking_read_is_shared_by_the_organisation_and_keeps_the_first_time(not
     mediator, colleague = notices["mediator"].to_actor(), notices["colleague"].to_actor()
     first = mark_read(mediator, notices["to_org"]).read_at
     assert first is not None
-    assert mark_read(colleague, notices["to_org"]).read_at == first       # read for the whole organisation
+    assert mark_read(colleague, notices["to_org"]).read_at == first  # read for the whole organisation
     assert _messages(colleague, unread_only=True) == ["给同事本人"]
     from mediation_hub.errors import NotFound
 
     with pytest.raises(NotFound):
-        mark_read(mediator, notices["to_colleague"])                      # another person's notice
+        mark_read(mediator, notices["to_colleague"])  # another person's notice
 
 
 def test_mark_all_read_touches_only_the_actors_notices(notices):
     mediator = notices["mediator"].to_actor()
     assert mark_all_read(mediator) == 2
     assert unread_count(mediator) == 0
-    assert unread_count(notices["colleague"].to_actor()) == 1             # 给同事本人 still unread
+    assert unread_count(notices["colleague"].to_actor()) == 1  # 给同事本人 still unread
     unread = db.session.scalars(sa.select(Notification.message).where(Notification.read_at.is_(None))).all()
     assert sorted(unread) == ["保定市协调", "北京市协调", "河北省协调", "给北京组织", "给同事本人"]
 
 
 # --- API ------------------------------------------------------------------------------------------------
+
 
 def test_api_lists_and_marks_read(api_as, notices):
     api = api_as(notices["mediator"])
@@ -99,6 +104,7 @@ def test_api_needs_a_token(client):
 
 
 # --- pages ----------------------------------------------------------------------------------------------
+
 
 def test_layout_shows_the_unread_count_and_the_page_lists_notices(signed_in, notices):
     client = signed_in(notices["mediator"])

@@ -12,9 +12,16 @@ def test_openapi_document_is_public_json_with_the_registry_and_bearer_auth(clien
     assert response.status_code == 200
     spec = json.loads(response.get_data(as_text=True))
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v1/organizations", "/api/v1/organizations/{organization_id}", "/api/v1/mediators",
-                 "/api/v1/mediators/{mediator_id}", "/api/v1/mediators/{mediator_id}/reveal", "/api/v1/studios",
-                 "/api/v1/studios/{studio_id}", "/api/v1/auth/token"):
+    for path in (
+        "/api/v1/organizations",
+        "/api/v1/organizations/{organization_id}",
+        "/api/v1/mediators",
+        "/api/v1/mediators/{mediator_id}",
+        "/api/v1/mediators/{mediator_id}/reveal",
+        "/api/v1/studios",
+        "/api/v1/studios/{studio_id}",
+        "/api/v1/auth/token",
+    ):
         assert path in spec["paths"], path
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
     assert {"bearerAuth": []} in spec["security"]

@@ -35,14 +35,17 @@ def scene(make_org, make_user, make_mediator, make_routed_case):
     return {"hebei": hebei, "beijing": beijing, "sender": sender, "receiver": receiver, "case": case}
 
 
-@pytest.mark.parametrize(("kind", "expected"), [
-    ("display_name", Person("王五", "保定市人名测试调解委员会")),
-    ("mediator", Person("赵六", "保定市人名测试调解委员会")),
-    ("display_name_and_mediator", Person("王五", "保定市人名测试调解委员会")),   # the account's own name first
-    ("nobody", Person("调解员", "保定市人名测试调解委员会")),
-    ("coordinator", Person("协调官员", "河北省")),
-    ("admin", Person("系统管理员", None)),
-])
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("display_name", Person("王五", "保定市人名测试调解委员会")),
+        ("mediator", Person("赵六", "保定市人名测试调解委员会")),
+        ("display_name_and_mediator", Person("王五", "保定市人名测试调解委员会")),  # the account's own name first
+        ("nobody", Person("调解员", "保定市人名测试调解委员会")),
+        ("coordinator", Person("协调官员", "河北省")),
+        ("admin", Person("系统管理员", None)),
+    ],
+)
 def test_a_person_is_named_never_by_login(make_org, make_user, make_mediator, kind, expected):
     org = make_org(name="保定市人名测试调解委员会", region_code="130602")
     mediator = make_mediator(organization=org, name="赵六")
@@ -77,10 +80,10 @@ def test_the_timeline_names_people_and_their_organisations(scene, request_transf
     _transfer_and_accept(scene, request_transfer_as)
 
     page = signed_in(scene["receiver"]).get(f"/cases/{scene['case'].id}").get_data(as_text=True)
-    timeline = page[page.index('<ol class="timeline">'):]
-    timeline = timeline[:timeline.index("</ol>")]
-    assert "张三（保定市竞秀区人民调解委员会）" in timeline          # requested the transfer
-    assert "李四（北京市朝阳区人名测试调解委员会）" in timeline      # accepted it
+    timeline = page[page.index('<ol class="timeline">') :]
+    timeline = timeline[: timeline.index("</ol>")]
+    assert "张三（保定市竞秀区人民调解委员会）" in timeline  # requested the transfer
+    assert "李四（北京市朝阳区人名测试调解委员会）" in timeline  # accepted it
     assert "bd_zhang01" not in timeline and "bj_li02" not in timeline
 
 
@@ -106,15 +109,17 @@ def test_an_event_of_the_system_reads_as_the_system(scene, request_transfer_as, 
 
 @pytest.mark.parametrize("mode", ["transfer", "joint"])
 def test_an_expired_request_tells_both_sides_once_each(scene, request_transfer_as, mode):
-    transfer = request_transfer_as(scene["sender"], scene["case"], scene["beijing"], mode=mode,
-                                   requested_on=date(2025, 9, 29))          # respond_by 2025-10-10
-    now = datetime(2025, 10, 10, 16, 30, tzinfo=UTC)                      # 00:30 on 2025-10-11 in Shanghai
+    transfer = request_transfer_as(
+        scene["sender"], scene["case"], scene["beijing"], mode=mode, requested_on=date(2025, 9, 29)
+    )  # respond_by 2025-10-10
+    now = datetime(2025, 10, 10, 16, 30, tzinfo=UTC)  # 00:30 on 2025-10-11 in Shanghai
     assert expire_overdue_transfers(now) == 1
     assert expire_overdue_transfers(now) == 0
     service.escalate(transfer)  # however often it runs
 
-    notices = db.session.scalars(sa.select(Notification).where(
-        Notification.kind == f"{mode}_expired").order_by(Notification.id)).all()
+    notices = db.session.scalars(
+        sa.select(Notification).where(Notification.kind == f"{mode}_expired").order_by(Notification.id)
+    ).all()
     assert [n.organization_id for n in notices] == [scene["hebei"].id, scene["beijing"].id]
     to_sender, to_receiver = (n.message for n in notices)
     assert scene["beijing"].name in to_sender and "2025-10-10" in to_sender and "仍由本组织承办" in to_sender
@@ -136,10 +141,12 @@ def test_legal_aid_history_names_people_too(tongban_pair, make_officer, api_as, 
 
     body = api_as(bd_officer).get(f"{base}/{filed['id']}").get_json()
     assert {(e["code"], e["actor"], e["actor_organization"]) for e in body["events"]} >= {
-        ("filed", "王芳", tianjin.name), ("transferred", "王芳", tianjin.name)}
+        ("filed", "王芳", tianjin.name),
+        ("transferred", "王芳", tianjin.name),
+    }
     assert (body["handovers"][0]["by"], body["handovers"][0]["by_organization"]) == ("王芳", tianjin.name)
 
     page = signed_in(bd_officer).get(f"/legal-aid/applications/{filed['id']}").get_data(as_text=True)
     assert f"王芳（{tianjin.name}）" in page
-    history = page[page.index('<ol class="timeline la-history">'):]
+    history = page[page.index('<ol class="timeline la-history">') :]
     assert "tj_wang03" not in history and "王芳" in history

@@ -35,20 +35,24 @@ PLANTED_PHONE = "13812345678"
 
 # --- the guard's eye --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "kinds"), [
-    (f"证件号码：{PLANTED_ID}。", ["ID number"]),
-    (f"<td>{PLANTED_ID.lower()}</td>", ["ID number"]),
-    (f'{{"phone": "{PLANTED_PHONE}"}}', ["mobile number"]),
-    (f"电话{PLANTED_PHONE}，身份证{PLANTED_ID}", ["mobile number", "ID number"]),
-    (f"bd-mediator-{PLANTED_PHONE}", ["mobile number"]),
-    (mask(f"{PLANTED_ID} {PLANTED_PHONE}"), []),  # the masked forms 110105********xxxx and 138****5678
-    ("110105198005170001", []),  # 18 digits with a wrong check digit (an all-digit USCC, a typo)
-    ("911101050000000017", []),  # a USCC: no birth date in it
-    ("timestamp 1764100000000 and 138123456789", []),  # 13 and 12 digits: longer runs are not numbers
-    (f"token{PLANTED_PHONE}", []),  # glued to letters before it: part of an identifier
-    (f"sha256 3f9a{PLANTED_ID}bc{PLANTED_PHONE}e0d4c1", []),  # inside a 32+ hex digest
-    (f"MH-110105-12-2026-000007 LA2026-000123 {valid_id_number()[:17]}", []),  # case numbers, 17 digits
-])
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        (f"证件号码：{PLANTED_ID}。", ["ID number"]),
+        (f"<td>{PLANTED_ID.lower()}</td>", ["ID number"]),
+        (f'{{"phone": "{PLANTED_PHONE}"}}', ["mobile number"]),
+        (f"电话{PLANTED_PHONE}，身份证{PLANTED_ID}", ["mobile number", "ID number"]),
+        (f"bd-mediator-{PLANTED_PHONE}", ["mobile number"]),
+        (mask(f"{PLANTED_ID} {PLANTED_PHONE}"), []),  # the masked forms 110105********xxxx and 138****5678
+        ("110105198005170001", []),  # 18 digits with a wrong check digit (an all-digit USCC, a typo)
+        ("911101050000000017", []),  # a USCC: no birth date in it
+        ("timestamp 1764100000000 and 138123456789", []),  # 13 and 12 digits: longer runs are not numbers
+        (f"token{PLANTED_PHONE}", []),  # glued to letters before it: part of an identifier
+        (f"sha256 3f9a{PLANTED_ID}bc{PLANTED_PHONE}e0d4c1", []),  # inside a 32+ hex digest
+        (f"MH-110105-12-2026-000007 LA2026-000123 {valid_id_number()[:17]}", []),  # case numbers, 17 digits
+    ],
+)
 def test_the_guard_recognises_numbers_by_their_structure(text, kinds):
     assert [kind for kind, _ in find_numbers(text)] == kinds
 
@@ -62,8 +66,10 @@ def test_a_refused_request_may_give_back_only_what_its_client_sent():
 
 # --- the guard's hooks, each proved with a planted number -----------------------------------------------------
 
-def test_a_number_planted_in_a_real_page_is_caught_with_test_id_url_and_masked_excerpt(signed_in, make_user,
-                                                                                         make_org, make_case):
+
+def test_a_number_planted_in_a_real_page_is_caught_with_test_id_url_and_masked_excerpt(
+    signed_in, make_user, make_org, make_case
+):
     org = make_org()
     case = make_case(org, summary=f"申请人称其身份证号为{PLANTED_ID}")  # typed into free text by mistake
     client = signed_in(make_user(role=Role.mediator, organization=org))
@@ -71,8 +77,9 @@ def test_a_number_planted_in_a_real_page_is_caught_with_test_id_url_and_masked_e
         assert client.get(f"/cases/{case.id}").status_code == 200
     assert [(f.source, f.kind) for f in caught] == [("response", "ID number")]
     finding = caught[0]
-    assert finding.test.endswith("test_pii_guarantees.py::"
-                                 "test_a_number_planted_in_a_real_page_is_caught_with_test_id_url_and_masked_excerpt")
+    assert finding.test.endswith(
+        "test_pii_guarantees.py::test_a_number_planted_in_a_real_page_is_caught_with_test_id_url_and_masked_excerpt"
+    )
     assert finding.where == f"GET /cases/{case.id} → 200 OK"
     assert PLANTED_ID[:6] + "********" + PLANTED_ID[-4:] in finding.excerpt and PLANTED_ID not in finding.excerpt
     assert all(f.test != finding.test for f in GUARD.findings)  # expected: it does not fail the session
@@ -152,27 +159,36 @@ def test_log_records_are_caught_even_after_create_app_replaced_the_handlers(tmp_
         logging.getLogger("werkzeug").info('"GET /x?phone=%s HTTP/1.1" 200', PLANTED_PHONE)
         logging.getLogger("some.library").error("numbers: %s", PLANTED_PHONE)  # reaches the root logger
     assert [(f.source, f.where, f.kind) for f in caught] == [
-        ("log", "mediation_hub.cases", "mobile number"), ("log", "mediation_hub.access", "ID number"),
-        ("log", "werkzeug", "mobile number"), ("log", "some.library", "mobile number")]
+        ("log", "mediation_hub.cases", "mobile number"),
+        ("log", "mediation_hub.access", "ID number"),
+        ("log", "werkzeug", "mobile number"),
+        ("log", "some.library", "mobile number"),
+    ]
 
 
-PLANTED_SUITE = '''
+PLANTED_SUITE = """
 from flask import Flask
 
 def test_leaks():
     app = Flask("x")
     app.add_url_rule("/leak", "leak", lambda: "手机 {phone}")
     assert app.test_client().get("/leak").status_code == 200
-'''
+"""
 
 
 @pytest.mark.parametrize("leaks", [True, False])
 def test_the_session_fails_at_the_end_when_anything_leaked(tmp_path, leaks):
-    (tmp_path / "test_planted.py").write_text(textwrap.dedent(PLANTED_SUITE.format(
-        phone=PLANTED_PHONE if leaks else "138****5678")))
+    (tmp_path / "test_planted.py").write_text(
+        textwrap.dedent(PLANTED_SUITE.format(phone=PLANTED_PHONE if leaks else "138****5678"))
+    )
     run = subprocess.run(  # a session of its own, with the guard as the only plug-in
         [sys.executable, "-m", "pytest", "-q", "-p", "tests.pii_guard", "-p", "no:cacheprovider", str(tmp_path)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     if not leaks:
         assert run.returncode == 0, run.stdout
         assert "personal-data guard: clean (1 responses" in run.stdout
@@ -184,6 +200,7 @@ def test_the_session_fails_at_the_end_when_anything_leaked(tmp_path, leaks):
 
 
 # --- no caching, security headers -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def case_with_parties(make_org, make_case):
@@ -222,9 +239,11 @@ def _csp(header: str) -> dict[str, list[str]]:
 def test_security_headers(signed_in, api_as, make_user, case_with_parties, what):
     org, case = case_with_parties
     user = make_user(role=Role.mediator, organization=org)
-    answer = {"page": lambda: signed_in(user).get(f"/cases/{case.id}"),
-              "api": lambda: api_as(user).get(f"/api/v1/cases/{case.id}"),
-              "docs": lambda: signed_in(user).get("/api/v1/docs")}[what]()
+    answer = {
+        "page": lambda: signed_in(user).get(f"/cases/{case.id}"),
+        "api": lambda: api_as(user).get(f"/api/v1/cases/{case.id}"),
+        "docs": lambda: signed_in(user).get("/api/v1/docs"),
+    }[what]()
     assert answer.status_code == 200
     csp = _csp(answer.headers["Content-Security-Policy"])
     script_src = csp.get("script-src", csp["default-src"])
@@ -243,6 +262,7 @@ def test_security_headers(signed_in, api_as, make_user, case_with_parties, what)
 
 
 # --- session cookies ---------------------------------------------------------------------------------------
+
 
 def _cookie_attributes(answer, name="session") -> set[str]:
     """``{"httponly", "secure", "samesite=lax", "path", …}`` of the cookie ``name`` the answer sets."""
@@ -271,9 +291,15 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(client, make_user):
 
 def test_behind_tls_the_session_cookie_is_also_secure(monkeypatch, tmp_path):
     monkeypatch.setenv("MEDIATION_HUB_SECURE_COOKIES", "true")
-    secure = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'tls.db'}", "TESTING": True,
-                         "WTF_CSRF_ENABLED": False, "SECRET_KEY": "tls-test",
-                         "LOGIN_RATE_LIMIT": "1000 per minute"})
+    secure = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'tls.db'}",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "tls-test",
+            "LOGIN_RATE_LIMIT": "1000 per minute",
+        }
+    )
     assert secure.config["SESSION_COOKIE_SECURE"] is True
     with secure.app_context():
         db.create_all()
@@ -286,6 +312,7 @@ def test_behind_tls_the_session_cookie_is_also_secure(monkeypatch, tmp_path):
 
 
 # --- JSON logs -----------------------------------------------------------------------------------------------
+
 
 class _Lines(logging.Handler):
     """The lines the hub writes, formatted by its own JsonFormatter."""
@@ -318,17 +345,33 @@ def test_log_lines_are_json_with_the_request_id_and_no_personal_data(api_as, mak
     mediator = api_as(role=Role.mediator, organization=org)
     numbers = [valid_id_number(sequence=601), valid_id_number(sequence=602), valid_id_number(sequence=603)]
     phones = ["13912340001", "13912340002", "13912340003"]
-    case = mediator.post("/api/v1/cases", headers={"X-Request-ID": "privacy-log-test-0001"}, json={
-        "organization_id": org.id, "category": "neighbour", "source": "party_application",
-        "summary": "楼上漏水", "received_on": "2026-03-02", "occurred_region_code": "110105", "major": False,
-        "parties": [person("applicant", "王大明", id_number=numbers[0], phone=phones[0]),
-                    person("respondent", "赵小红", id_number=numbers[1], phone=phones[1])]})
+    case = mediator.post(
+        "/api/v1/cases",
+        headers={"X-Request-ID": "privacy-log-test-0001"},
+        json={
+            "organization_id": org.id,
+            "category": "neighbour",
+            "source": "party_application",
+            "summary": "楼上漏水",
+            "received_on": "2026-03-02",
+            "occurred_region_code": "110105",
+            "major": False,
+            "parties": [
+                person("applicant", "王大明", id_number=numbers[0], phone=phones[0]),
+                person("respondent", "赵小红", id_number=numbers[1], phone=phones[1]),
+            ],
+        },
+    )
     assert case.status_code == 201, case.json
-    made = admin.post("/api/v1/mediators", json={"name": "钱调解", "organization_id": org.id,
-                                                  "id_number": numbers[2], "phone": phones[2]})
+    made = admin.post(
+        "/api/v1/mediators",
+        json={"name": "钱调解", "organization_id": org.id, "id_number": numbers[2], "phone": phones[2]},
+    )
     assert made.status_code == 201, made.json
-    refused = admin.post("/api/v1/mediators", json={"name": "错号", "organization_id": org.id,
-                                                     "id_number": numbers[2][:-1] + "0", "phone": "12345"})
+    refused = admin.post(
+        "/api/v1/mediators",
+        json={"name": "错号", "organization_id": org.id, "id_number": numbers[2][:-1] + "0", "phone": "12345"},
+    )
     assert refused.status_code == 422
 
     assert case.headers["X-Request-ID"] == "privacy-log-test-0001"  # the caller's id is kept

@@ -12,22 +12,28 @@ def with_check_digit(body: str) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-@pytest.mark.parametrize("body", [
-    "11010519491231002",   # 北京朝阳, the textbook example
-    "44010619800517001",   # 天河区 440106 was created in 1985: a 1980-born resident's ID still carries it
-    "13062919900101002",   # 容城县 (雄安新区)
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "11010519491231002",  # 北京朝阳, the textbook example
+        "44010619800517001",  # 天河区 440106 was created in 1985: a 1980-born resident's ID still carries it
+        "13062919900101002",  # 容城县 (雄安新区)
+    ],
+)
 def test_valid_numbers_are_accepted(body):
     number = with_check_digit(body)
     assert normalise_id_number(number.lower()) == number
 
 
-@pytest.mark.parametrize("number, fragment", [
-    ("110105194912310021", "校验位"),                      # check digit should be X
-    (with_check_digit("99010519800517001"), "地区代码"),   # 99xxxx is no division code
-    (with_check_digit("11010519800230001"), "出生日期"),   # 30 February
-    ("1101051949123100", "18位"),
-])
+@pytest.mark.parametrize(
+    "number, fragment",
+    [
+        ("110105194912310021", "校验位"),  # check digit should be X
+        (with_check_digit("99010519800517001"), "地区代码"),  # 99xxxx is no division code
+        (with_check_digit("11010519800230001"), "出生日期"),  # 30 February
+        ("1101051949123100", "18位"),
+    ],
+)
 def test_invalid_numbers_are_refused(number, fragment):
     with pytest.raises(ValueError, match=fragment):
         normalise_id_number(number)

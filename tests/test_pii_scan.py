@@ -40,16 +40,23 @@ def assert_no_full_numbers(body: str, where: str) -> None:
 def test_no_full_numbers_in_any_registry_api_response(api_as, registry_data):
     org, mediators, studio = registry_data
     api = api_as(role=Role.admin)
-    urls = ["/api/v1/organizations?per_page=100", f"/api/v1/organizations/{org.id}", "/api/v1/mediators?per_page=100",
-            f"/api/v1/mediators?organization_id={org.id}", "/api/v1/studios?per_page=100",
-            f"/api/v1/studios/{studio.id}"] + [f"/api/v1/mediators/{m.id}" for m in mediators]
+    urls = [
+        "/api/v1/organizations?per_page=100",
+        f"/api/v1/organizations/{org.id}",
+        "/api/v1/mediators?per_page=100",
+        f"/api/v1/mediators?organization_id={org.id}",
+        "/api/v1/studios?per_page=100",
+        f"/api/v1/studios/{studio.id}",
+    ] + [f"/api/v1/mediators/{m.id}" for m in mediators]
     for url in urls:
         response = api.get(url)
         assert response.status_code == 200, url
         assert_no_full_numbers(response.get_data(as_text=True), url)
     new_number, new_phone = valid_id_number(sequence=912), "13677778888"
-    created = api.post("/api/v1/mediators", json={"name": "扫描调解员", "organization_id": org.id,
-                                                  "id_number": new_number, "phone": new_phone})
+    created = api.post(
+        "/api/v1/mediators",
+        json={"name": "扫描调解员", "organization_id": org.id, "id_number": new_number, "phone": new_phone},
+    )
     assert created.status_code == 201
     patched = api.patch(f"/api/v1/mediators/{created.json['id']}", json={"phone": "13677779999"})
     for response in (created, patched):
@@ -57,8 +64,9 @@ def test_no_full_numbers_in_any_registry_api_response(api_as, registry_data):
         assert_no_full_numbers(body, "mediator write")
         assert new_phone not in body and "13677779999" not in body
     # a rejected number is not echoed back either
-    rejected = api.post("/api/v1/mediators", json={"name": "错号", "organization_id": org.id,
-                                                   "id_number": ID_NUMBERS[1][:-1] + "0"})
+    rejected = api.post(
+        "/api/v1/mediators", json={"name": "错号", "organization_id": org.id, "id_number": ID_NUMBERS[1][:-1] + "0"}
+    )
     assert rejected.status_code == 422
     assert_no_full_numbers(rejected.get_data(as_text=True), "422 answer")
 
@@ -66,9 +74,17 @@ def test_no_full_numbers_in_any_registry_api_response(api_as, registry_data):
 def test_no_full_numbers_on_any_registry_page(signed_in, make_user, registry_data):
     org, mediators, studio = registry_data
     client = signed_in(make_user(role=Role.registry_admin))
-    urls = ["/registry/organizations", f"/registry/organizations/{org.id}", f"/registry/organizations/{org.id}/edit",
-            "/registry/mediators", "/registry/mediators/new", "/registry/studios", f"/registry/studios/{studio.id}",
-            f"/registry/studios/{studio.id}/edit", "/registry/studios/new"]
+    urls = [
+        "/registry/organizations",
+        f"/registry/organizations/{org.id}",
+        f"/registry/organizations/{org.id}/edit",
+        "/registry/mediators",
+        "/registry/mediators/new",
+        "/registry/studios",
+        f"/registry/studios/{studio.id}",
+        f"/registry/studios/{studio.id}/edit",
+        "/registry/studios/new",
+    ]
     urls += [f"/registry/mediators/{m.id}" for m in mediators] + [f"/registry/mediators/{m.id}/edit" for m in mediators]
     for url in urls:
         response = client.get(url)
@@ -76,14 +92,15 @@ def test_no_full_numbers_on_any_registry_page(signed_in, make_user, registry_dat
         assert_no_full_numbers(response.get_data(as_text=True), url)
     # a failed form gives the person back what they typed (nothing stored), and no stored number
     typed = ID_NUMBERS[1][:-1] + ("0" if ID_NUMBERS[1][-1] != "0" else "1")
-    response = client.post("/registry/mediators/new", data={
-        "name": "x", "organization_id": str(org.id), "id_number": typed, "phone": "123"})
+    response = client.post(
+        "/registry/mediators/new",
+        data={"name": "x", "organization_id": str(org.id), "id_number": typed, "phone": "123"},
+    )
     assert response.status_code == 422
     assert FULL_ID.findall(response.get_data(as_text=True)) == [typed]
 
 
-def test_the_reveal_is_the_one_place_with_full_numbers_and_it_is_audited(api_as, signed_in, make_user,
-                                                                           registry_data):
+def test_the_reveal_is_the_one_place_with_full_numbers_and_it_is_audited(api_as, signed_in, make_user, registry_data):
     _org, mediators, _studio = registry_data
     mediator = mediators[0]
     api = api_as(role=Role.registry_admin)
@@ -94,8 +111,13 @@ def test_the_reveal_is_the_one_place_with_full_numbers_and_it_is_audited(api_as,
     admin = make_user(role=Role.admin)
     page = signed_in(admin).post(f"/registry/mediators/{mediator.id}/reveal")
     assert FULL_ID.search(page.get_data(as_text=True))
-    entries = list(db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.action == "reveal_id_number", AuditEntry.target_id == str(mediator.id))))
+    entries = list(
+        db.session.scalars(
+            sa.select(AuditEntry).where(
+                AuditEntry.action == "reveal_id_number", AuditEntry.target_id == str(mediator.id)
+            )
+        )
+    )
     assert len(entries) == 2
     assert {e.user_id for e in entries} == {api.user.id, admin.id} and all(e.at.tzinfo for e in entries)
     for entry in db.session.scalars(sa.select(AuditEntry)):
@@ -108,5 +130,9 @@ def test_mediators_may_not_reveal(api_as, registry_data):
     api = api_as(role=Role.mediator, organization=org)
     response = api.post(f"/api/v1/mediators/{mediators[0].id}/reveal")
     assert response.status_code == 403
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "reveal_id_number")) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEntry).where(AuditEntry.action == "reveal_id_number")
+        )
+        == 0
+    )

@@ -49,8 +49,11 @@ def keyed_hash(kind: str, number: str) -> str:
 TYPED = {
     "id number": (ID_NUMBER, ID_NUMBER, "ric", ID_NUMBER[:6] + "********" + ID_NUMBER[-4:]),
     "id number typed in groups, small x": (
-        f"{ID_NUMBER[:6]} {ID_NUMBER[6:14]} {ID_NUMBER[14:]}".lower(), ID_NUMBER, "ric",
-        ID_NUMBER[:6] + "********" + ID_NUMBER[-4:]),
+        f"{ID_NUMBER[:6]} {ID_NUMBER[6:14]} {ID_NUMBER[14:]}".lower(),
+        ID_NUMBER,
+        "ric",
+        ID_NUMBER[:6] + "********" + ID_NUMBER[-4:],
+    ),
     "mobile": (MOBILE, MOBILE, "phone", "138****0731"),
     "mobile with dashes": ("138-1234-0731", MOBILE, "phone", "138****0731"),
     "fixed line": ("010-6512 0731", FIXED_LINE, "phone", "010****0731"),
@@ -76,15 +79,21 @@ def searched(signed_in, make_user, make_org, make_case):
     """A mediator's page client, the case whose applicant holds ID_NUMBER, MOBILE and FIXED_LINE (the latter as
     the respondent's phone) and another case of the same organisation."""
     org = make_org()
-    wanted = make_case(org, CaseStatus.accepted, parties=[
-        person("applicant", "王一", id_number=ID_NUMBER, phone=MOBILE),
-        person("respondent", "赵二", with_number=False, phone=FIXED_LINE)])
+    wanted = make_case(
+        org,
+        CaseStatus.accepted,
+        parties=[
+            person("applicant", "王一", id_number=ID_NUMBER, phone=MOBILE),
+            person("respondent", "赵二", with_number=False, phone=FIXED_LINE),
+        ],
+    )
     other = make_case(org, parties=[person("applicant", "钱三"), organization_party("respondent")])
     client = signed_in(make_user(role=Role.mediator, organization=org))
     return client, wanted, other
 
 
 # --- the page: the form is posted, the URL carries the hash ------------------------------------------------
+
 
 def test_the_filter_form_is_posted_with_its_csrf_token(searched):
     client, _wanted, _other = searched
@@ -141,8 +150,11 @@ def test_an_old_link_with_the_number_is_redirected_to_the_hash_before_anything_s
     assert answer.status_code == 303
     assert answer.headers["Location"].startswith(path + "?")
     assert query(answer.headers["Location"]) == {
-        "category": "neighbour", "page": "2", "q": ID_NUMBER[:6] + "********" + ID_NUMBER[-4:],
-        "pid": keyed_hash("ric", ID_NUMBER)}
+        "category": "neighbour",
+        "page": "2",
+        "q": ID_NUMBER[:6] + "********" + ID_NUMBER[-4:],
+        "pid": keyed_hash("ric", ID_NUMBER),
+    }
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0  # not exported, not audited
 
 
@@ -154,17 +166,22 @@ def test_a_visitor_not_signed_in_is_sent_to_sign_in_without_the_number_and_witho
     assert_no_number(login.headers["Location"], MOBILE)
 
 
-@pytest.mark.parametrize(("posted", "expected"), [
-    # the box still shows the masked number of the last search: the hash stays
-    ({"q": "138****0731", "pid": keyed_hash("phone", MOBILE), "status": "registered"},
-     {"q": "138****0731", "pid": keyed_hash("phone", MOBILE), "status": "registered"}),
-    # the box emptied, or another text typed: the search by number ends
-    ({"q": "", "pid": keyed_hash("phone", MOBILE)}, {}),
-    ({"q": "漏水", "pid": keyed_hash("phone", MOBILE)}, {"q": "漏水"}),
-    # what is no personal number stays text: a case-number fragment (not a 广州 fixed line), a USCC
-    ({"q": "2026-000007"}, {"q": "2026-000007"}),
-    ({"q": "91110105MA01ABCD39"}, {"q": "91110105MA01ABCD39"}),
-])
+@pytest.mark.parametrize(
+    ("posted", "expected"),
+    [
+        # the box still shows the masked number of the last search: the hash stays
+        (
+            {"q": "138****0731", "pid": keyed_hash("phone", MOBILE), "status": "registered"},
+            {"q": "138****0731", "pid": keyed_hash("phone", MOBILE), "status": "registered"},
+        ),
+        # the box emptied, or another text typed: the search by number ends
+        ({"q": "", "pid": keyed_hash("phone", MOBILE)}, {}),
+        ({"q": "漏水", "pid": keyed_hash("phone", MOBILE)}, {"q": "漏水"}),
+        # what is no personal number stays text: a case-number fragment (not a 广州 fixed line), a USCC
+        ({"q": "2026-000007"}, {"q": "2026-000007"}),
+        ({"q": "91110105MA01ABCD39"}, {"q": "91110105MA01ABCD39"}),
+    ],
+)
 def test_the_hash_is_kept_only_while_the_box_shows_its_masked_number(searched, posted, expected):
     client, _wanted, _other = searched
     answer = client.post("/cases", data=posted)
@@ -190,8 +207,9 @@ def test_in_the_browser_the_address_bar_and_the_server_log_never_hold_the_number
 
     org_id, username, _mediator = committed_mediator(f"pii{ID_NUMBER[-5:]}")
     org = registry.get_organization(SYSTEM, org_id)
-    wanted = make_case(org, CaseStatus.accepted, parties=[person("applicant", id_number=ID_NUMBER),
-                                                          person("respondent")])
+    wanted = make_case(
+        org, CaseStatus.accepted, parties=[person("applicant", id_number=ID_NUMBER), person("respondent")]
+    )
     other = make_case(org)
     wanted_number, other_number = wanted.number, other.number
     db.session.commit()
@@ -223,6 +241,7 @@ def test_in_the_browser_the_address_bar_and_the_server_log_never_hold_the_number
 
 
 # --- the API: refused in a query string, searched in a body ---------------------------------------------------
+
 
 @pytest.mark.parametrize("typed", TYPED, ids=list(TYPED))
 def test_the_api_refuses_a_number_in_the_query_string_and_names_q(api_as, searched, typed):
@@ -286,6 +305,7 @@ def test_the_openapi_document_says_where_a_number_is_searched(client):
 
 # --- the audit log: what every search or export row keeps -----------------------------------------------------
 
+
 def test_no_audit_row_of_the_journeys_holds_a_number(searched, api_as, make_user):
     client, wanted, _other = searched
     client.get(f"/cases/export.xlsx?q={MOBILE}")  # redirected, then followed below
@@ -296,7 +316,10 @@ def test_no_audit_row_of_the_journeys_holds_a_number(searched, api_as, make_user
     assert admin.post("/api/v1/privacy/person-export", json={"id_number": ID_NUMBER}).status_code == 200
     entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
     assert [e.action for e in entries if e.action != "token_issued"] == [
-        "personal_data_exported", "reveal_id_number", "personal_data_exported"]
+        "personal_data_exported",
+        "reveal_id_number",
+        "personal_data_exported",
+    ]
     assert entries[0].detail["filters"] == {"person_hash": keyed_hash("phone", MOBILE)}
     for entry in entries:
         text = json.dumps([entry.detail, entry.target_id, entry.username, entry.target_type])
@@ -304,6 +327,7 @@ def test_no_audit_row_of_the_journeys_holds_a_number(searched, api_as, make_user
 
 
 # --- the whole database and every log line after the personal-data journeys ----------------------------------
+
 
 class _LogLines(logging.Handler):
     """Every record the hub's loggers and the root logger write, as its message and its exception."""
@@ -313,8 +337,10 @@ class _LogLines(logging.Handler):
         self.texts: list[str] = []
 
     def emit(self, record):
-        self.texts.append(record.getMessage() + ("\n" + logging.Formatter().formatException(record.exc_info)
-                                                 if record.exc_info else ""))
+        self.texts.append(
+            record.getMessage()
+            + ("\n" + logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
+        )
 
 
 def _journeys(numbers: dict[str, str], *, signed_in, api_as, make_user, make_org, make_centre, make_officer) -> None:
@@ -325,24 +351,47 @@ def _journeys(numbers: dict[str, str], *, signed_in, api_as, make_user, make_org
     org = make_org(region_code="110105")
     mediator_user = make_user(role=Role.mediator, organization=org)
     api = api_as(mediator_user)
-    created = api.post("/api/v1/cases", json={
-        "organization_id": org.id, "category": "neighbour", "source": "party_application", "summary": "楼上漏水",
-        "received_on": "2026-03-02", "occurred_region_code": "110105", "parties": [
-            person("applicant", "孙一", id_number=numbers["api applicant"], phone=numbers["api applicant phone"]),
-            person("respondent", "李二", id_number=numbers["api respondent"], phone=numbers["fixed line"]),
-            organization_party("third_party")]})
+    created = api.post(
+        "/api/v1/cases",
+        json={
+            "organization_id": org.id,
+            "category": "neighbour",
+            "source": "party_application",
+            "summary": "楼上漏水",
+            "received_on": "2026-03-02",
+            "occurred_region_code": "110105",
+            "parties": [
+                person("applicant", "孙一", id_number=numbers["api applicant"], phone=numbers["api applicant phone"]),
+                person("respondent", "李二", id_number=numbers["api respondent"], phone=numbers["fixed line"]),
+                organization_party("third_party"),
+            ],
+        },
+    )
     assert created.status_code == 201, created.json
     case_id, party_id = created.json["id"], created.json["parties"][0]["id"]
     assert api.post(f"/api/v1/cases/{case_id}/parties/{party_id}/reveal").status_code == 200
 
     page = signed_in(mediator_user)
-    form = {"category": "neighbour", "source": "party_application", "summary": "噪音扰民", "received_on": "2026-03-02",
-            "occurred_region_code": "110105"}
-    for index, (role, name, key) in enumerate((("applicant", "周三", "page applicant"),
-                                               ("respondent", "吴四", "page respondent"))):
-        form.update({f"parties-{index}-role": role, f"parties-{index}-kind": "person",
-                     f"parties-{index}-name": name, f"parties-{index}-number": numbers[key],
-                     f"parties-{index}-phone": numbers[key + " phone"], f"parties-{index}-region_code": "110105"})
+    form = {
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "噪音扰民",
+        "received_on": "2026-03-02",
+        "occurred_region_code": "110105",
+    }
+    for index, (role, name, key) in enumerate(
+        (("applicant", "周三", "page applicant"), ("respondent", "吴四", "page respondent"))
+    ):
+        form.update(
+            {
+                f"parties-{index}-role": role,
+                f"parties-{index}-kind": "person",
+                f"parties-{index}-name": name,
+                f"parties-{index}-number": numbers[key],
+                f"parties-{index}-phone": numbers[key + " phone"],
+                f"parties-{index}-region_code": "110105",
+            }
+        )
     registered = page.post("/cases/new", data=form)
     assert registered.status_code == 302, registered.get_data(as_text=True)[:2000]
     page_case = int(registered.headers["Location"].rsplit("/", 1)[1])
@@ -360,16 +409,30 @@ def _journeys(numbers: dict[str, str], *, signed_in, api_as, make_user, make_org
     assert api.post("/api/v1/cases/search", json={"q": numbers["api respondent"]}).json["total"] == 1
 
     admin = api_as(make_user(role=Role.admin))
-    made = admin.post("/api/v1/mediators", json={"name": "郑调解", "organization_id": org.id,
-                                                 "id_number": numbers["mediator"], "phone": numbers["mediator phone"]})
+    made = admin.post(
+        "/api/v1/mediators",
+        json={
+            "name": "郑调解",
+            "organization_id": org.id,
+            "id_number": numbers["mediator"],
+            "phone": numbers["mediator phone"],
+        },
+    )
     assert made.status_code == 201, made.json
     assert admin.post(f"/api/v1/mediators/{made.json['id']}/reveal").status_code == 200
 
     centre = make_centre("130602")
     officer = api_as(make_officer(centre))
-    filing = application_data(centre.id, received_on="2025-09-10", applicant={
-        "name": "冯五", "id_number": numbers["applicant"], "phone": numbers["applicant phone"],
-        "region_code": "130602"})
+    filing = application_data(
+        centre.id,
+        received_on="2025-09-10",
+        applicant={
+            "name": "冯五",
+            "id_number": numbers["applicant"],
+            "phone": numbers["applicant phone"],
+            "region_code": "130602",
+        },
+    )
     filed = officer.post("/api/v1/legal-aid/applications", json=filing)
     assert filed.status_code == 201, filed.json
 
@@ -393,10 +456,12 @@ def _journey_numbers(base: int) -> dict[str, str]:
     return numbers
 
 
-@pytest.mark.parametrize("dialect", [
-    "sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.real_commits])])
+@pytest.mark.parametrize(
+    "dialect", ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.real_commits])]
+)
 def test_after_the_personal_data_journeys_the_database_dump_and_the_logs_hold_no_number(
-        dialect, app, signed_in, api_as, make_user, make_org, make_centre, make_officer):
+    dialect, app, signed_in, api_as, make_user, make_org, make_centre, make_officer
+):
     if backend(app) != dialect:
         pytest.skip(f"the {dialect} dump runs on the {dialect} test database")
     numbers = _journey_numbers(810 if dialect == "sqlite" else 850)
@@ -414,8 +479,15 @@ def test_after_the_personal_data_journeys_the_database_dump_and_the_logs_hold_no
             logger.setLevel(logging.INFO)
     try:
         with GUARD.expect() as caught:  # the session-wide guard sees the same answers; it must find nothing
-            _journeys(numbers, signed_in=signed_in, api_as=api_as, make_user=make_user, make_org=make_org,
-                      make_centre=make_centre, make_officer=make_officer)
+            _journeys(
+                numbers,
+                signed_in=signed_in,
+                api_as=api_as,
+                make_user=make_user,
+                make_org=make_org,
+                make_centre=make_centre,
+                make_officer=make_officer,
+            )
     finally:
         for logger, level, disabled in saved:
             logger.removeHandler(lines)
@@ -433,8 +505,9 @@ def test_after_the_personal_data_journeys_the_database_dump_and_the_logs_hold_no
     assert scan_text(dump, numbers.values()) == []
 
 
-@pytest.mark.parametrize("dialect", [
-    "sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.real_commits])])
+@pytest.mark.parametrize(
+    "dialect", ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.real_commits])]
+)
 def test_the_dump_scan_finds_a_number_wherever_it_is_left(dialect, app, make_org, make_case):
     """The scan is not blind: a number typed into free text, one in an audit row's detail (as an old export's
     row held it), a fixed-line phone no pattern knows, an ID number with a small x."""

@@ -36,12 +36,20 @@ def held(make_org, make_case, make_application, make_mediator):
     """The person appears as the applicant of two cases (one concluded), as the applicant of a refused legal-aid
     application and as a former (inactive) mediator; another person and a company share the first case."""
     org = make_org(region_code="110105")
-    first = make_case(org, CaseStatus.concluded, parties=[
-        person("applicant", "张秀兰", id_number=NUMBER, phone=PHONE), person("respondent", "周强", id_number=OTHER),
-        organization_party("third_party", "某物业公司")])
+    first = make_case(
+        org,
+        CaseStatus.concluded,
+        parties=[
+            person("applicant", "张秀兰", id_number=NUMBER, phone=PHONE),
+            person("respondent", "周强", id_number=OTHER),
+            organization_party("third_party", "某物业公司"),
+        ],
+    )
     second = make_case(org, parties=[person("applicant", "张秀兰", id_number=NUMBER), person("respondent")])
-    application, *_ = make_application(ApplicationStatus.refused, applicant={
-        "name": "张秀兰", "id_number": NUMBER, "phone": PHONE, "region_code": "130602"})
+    application, *_ = make_application(
+        ApplicationStatus.refused,
+        applicant={"name": "张秀兰", "id_number": NUMBER, "phone": PHONE, "region_code": "130602"},
+    )
     mediator = make_mediator(organization=org, name="张秀兰", id_number=NUMBER, phone=PHONE)
     mediator.active = False
     db.session.commit()
@@ -53,6 +61,7 @@ def _audit(action):
 
 
 # --- service -------------------------------------------------------------------------------------------------
+
 
 def test_the_person_is_found_everywhere_by_the_keyed_hash(held):
     records = service.locate_person(SYSTEM, " " + NUMBER.lower() + " ")  # as typed: spaces, a small x
@@ -69,12 +78,23 @@ def test_the_export_holds_the_full_data_and_is_audited_without_it(held):
     assert document["id_number"] == NUMBER
     first = document["parties"][0]
     assert (first["case_number"], first["name"], first["id_number"], first["phone"], first["role"]) == (
-        held["first"].number, "张秀兰", NUMBER, PHONE, "applicant")
+        held["first"].number,
+        "张秀兰",
+        NUMBER,
+        PHONE,
+        "applicant",
+    )
     assert first["case_status"] == "concluded" and first["case_category"] == "邻里"
     assert document["parties"][1]["phone"] != PHONE  # the second case recorded another phone
     assert document["mediators"][0] == {
-        "mediator_id": held["mediator"].id, "name": "张秀兰", "organization": held["mediator"].organization.name,
-        "id_number": NUMBER, "phone": PHONE, "specialties": [], "active": False}
+        "mediator_id": held["mediator"].id,
+        "name": "张秀兰",
+        "organization": held["mediator"].organization.name,
+        "id_number": NUMBER,
+        "phone": PHONE,
+        "specialties": [],
+        "active": False,
+    }
     assert document["legal_aid_applications"][0]["id_number"] == NUMBER
     assert document["legal_aid_applications"][0]["status"] == "refused"
     assert "周强" not in json.dumps(document, ensure_ascii=False) and OTHER not in json.dumps(document)
@@ -117,6 +137,7 @@ def test_an_active_mediator_is_not_erased_until_deactivated(held):
 
 # --- API ------------------------------------------------------------------------------------------------------
 
+
 def test_api_export_is_an_audited_reveal(api_as, held):
     answer = api_as(role=Role.admin).post("/api/v1/privacy/person-export", json={"id_number": NUMBER})
     assert answer.status_code == 200, answer.json
@@ -129,7 +150,11 @@ def test_api_erase_then_nothing_is_left(api_as, held):
     api = api_as(role=Role.admin)
     erased = api.post("/api/v1/privacy/person-erase", json={"id_number": NUMBER})
     assert erased.status_code == 200 and erased.json == {
-        "parties": 2, "cases": 2, "mediators": 1, "legal_aid_applications": 1}
+        "parties": 2,
+        "cases": 2,
+        "mediators": 1,
+        "legal_aid_applications": 1,
+    }
     assert "X-Personal-Data" not in erased.headers
     for call in ("person-export", "person-erase"):
         again = api.post(f"/api/v1/privacy/{call}", json={"id_number": NUMBER})
@@ -144,11 +169,14 @@ def test_api_erase_of_an_active_mediator_is_a_409(api_as, held):
     assert "请先在登记中停用" in answer.json["message"]
 
 
-@pytest.mark.parametrize(("body", "field_message"), [
-    ({"id_number": NUMBER[:-1] + ("0" if NUMBER[-1] != "0" else "1")}, "校验位"),
-    ({"id_number": "12345"}, "18"),
-    ({}, "此项为必填项"),
-])
+@pytest.mark.parametrize(
+    ("body", "field_message"),
+    [
+        ({"id_number": NUMBER[:-1] + ("0" if NUMBER[-1] != "0" else "1")}, "校验位"),
+        ({"id_number": "12345"}, "18"),
+        ({}, "此项为必填项"),
+    ],
+)
 def test_api_refuses_a_malformed_number_with_422(api_as, body, field_message):
     answer = api_as(role=Role.admin).post("/api/v1/privacy/person-export", json=body)
     assert answer.status_code == 422
@@ -169,6 +197,7 @@ def test_api_needs_a_token(client):
 
 
 # --- pages ----------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def admin_page(signed_in, make_user):
@@ -208,8 +237,7 @@ def test_lookup_of_a_malformed_number_names_the_error_and_keeps_nothing_typed(ad
 
 
 def test_lookup_of_someone_not_held(admin_page):
-    html = admin_page.post("/privacy/person", data={"id_number": valid_id_number(sequence=998)}).get_data(
-        as_text=True)
+    html = admin_page.post("/privacy/person", data={"id_number": valid_id_number(sequence=998)}).get_data(as_text=True)
     assert 'id="person-none"' in html and "export-json" not in html
 
 
@@ -229,8 +257,11 @@ def test_export_downloads_json_and_xlsx_as_audited_reveals(admin_page, held):
 
 
 def test_a_forged_or_stale_token_leads_back_to_the_lookup(app, admin_page, held):
-    stale = Fernet(app.config["PII_KEY"].encode()).encrypt_at_time(
-        NUMBER.encode(), int(time.time()) - SEAL_SECONDS - 60).decode()
+    stale = (
+        Fernet(app.config["PII_KEY"].encode())
+        .encrypt_at_time(NUMBER.encode(), int(time.time()) - SEAL_SECONDS - 60)
+        .decode()
+    )
     for token in ("forged", stale, seal(NUMBER)[:-4] + "AAAA"):
         for url in ("/privacy/person/export", "/privacy/person/erase"):
             answer = admin_page.post(url, data={"person": token})
@@ -246,8 +277,9 @@ def test_erase_asks_for_confirmation_then_erases(admin_page, held):
     assert not service.locate_person(SYSTEM, NUMBER).empty  # nothing happens before the confirmation
     unticked = admin_page.post("/privacy/person/erase", data={"person": token, "stage": "confirm"})
     assert unticked.status_code == 422 and "请勾选确认" in unticked.get_data(as_text=True)
-    done = admin_page.post("/privacy/person/erase", data={"person": token, "stage": "confirm", "confirm": "y"},
-                           follow_redirects=True)
+    done = admin_page.post(
+        "/privacy/person/erase", data={"person": token, "stage": "confirm", "confirm": "y"}, follow_redirects=True
+    )
     html = done.get_data(as_text=True)
     assert done.status_code == 200
     assert f"已删除 {MASKED} 的个人信息：当事人 2 条（2 件案件）、调解员 1 条、法律援助申请 1 条" in html

@@ -26,13 +26,16 @@ from tests.factories_cases import person
 NOW = datetime(2025, 11, 25, 2, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("today", "years", "cutoff"), [
-    (date(2025, 11, 25), 3, date(2022, 11, 25)),
-    (date(2025, 11, 25), 1, date(2024, 11, 25)),
-    # 29 February: its anniversary in a common year is 1 March, so 28 February is more than 4 years back
-    (date(2028, 2, 29), 3, date(2025, 3, 1)),
-    (date(2028, 2, 29), 4, date(2024, 2, 29)),
-])
+@pytest.mark.parametrize(
+    ("today", "years", "cutoff"),
+    [
+        (date(2025, 11, 25), 3, date(2022, 11, 25)),
+        (date(2025, 11, 25), 1, date(2024, 11, 25)),
+        # 29 February: its anniversary in a common year is 1 March, so 28 February is more than 4 years back
+        (date(2028, 2, 29), 3, date(2025, 3, 1)),
+        (date(2028, 2, 29), 4, date(2024, 2, 29)),
+    ],
+)
 def test_the_cutoff_is_the_anniversary(today, years, cutoff):
     assert service.retention_cutoff(today, years) == cutoff
 
@@ -45,8 +48,15 @@ def test_the_day_of_now_is_taken_in_shanghai():
 
 def _concluded(make_case, org, concluded_on, **kwargs):
     received = concluded_on.replace(day=1) if concluded_on.day > 3 else concluded_on
-    return make_case(org, CaseStatus.concluded, received_on=received, accepted_on=received, held_on=received,
-                     concluded_on=concluded_on, **kwargs)
+    return make_case(
+        org,
+        CaseStatus.concluded,
+        received_on=received,
+        accepted_on=received,
+        held_on=received,
+        concluded_on=concluded_on,
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -55,9 +65,13 @@ def old_cases(make_org, make_case):
     on the anniversary 2022-11-25 and on 2022-11-26 (kept), and declined 2022-11-20 (erased)."""
     org = make_org(region_code="110105")
     cases = {
-        "concluded_1124": _concluded(make_case, org, date(2022, 11, 24), outcome=Outcome.agreement,
-                                     parties=[person("applicant", "王大明", phone="13812345678"),
-                                              person("respondent", "赵小红")]),
+        "concluded_1124": _concluded(
+            make_case,
+            org,
+            date(2022, 11, 24),
+            outcome=Outcome.agreement,
+            parties=[person("applicant", "王大明", phone="13812345678"), person("respondent", "赵小红")],
+        ),
         "concluded_1125": _concluded(make_case, org, date(2022, 11, 25), outcome=Outcome.no_agreement),
         "concluded_1126": _concluded(make_case, org, date(2022, 11, 26), outcome=Outcome.withdrawn),
         "declined_1120": make_case(org, CaseStatus.declined, received_on=date(2022, 11, 20)),
@@ -71,8 +85,14 @@ def _parties(case):
 
 
 def _report(org):
-    return rates_report(SYSTEM, organization_id=org.id, date_from=date(2022, 1, 1), date_to=date(2022, 12, 31),
-                        as_of=date(2025, 11, 25), group_by="category")
+    return rates_report(
+        SYSTEM,
+        organization_id=org.id,
+        date_from=date(2022, 1, 1),
+        date_to=date(2022, 12, 31),
+        as_of=date(2025, 11, 25),
+        group_by="category",
+    )
 
 
 def test_cases_ended_more_than_three_years_ago_lose_their_parties_personal_data(app, old_cases):
@@ -98,7 +118,12 @@ def test_cases_ended_more_than_three_years_ago_lose_their_parties_personal_data(
     # the case rows keep everything the statistics read, and the events all stay
     case = db.session.get(Case, cases["concluded_1124"].id)
     assert (case.status, case.outcome, case.concluded_on, case.category_code, case.occurred_region_code) == (
-        CaseStatus.concluded, Outcome.agreement, date(2022, 11, 24), "neighbour", "110105")
+        CaseStatus.concluded,
+        Outcome.agreement,
+        date(2022, 11, 24),
+        "neighbour",
+        "110105",
+    )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseEvent)) == events_before
     after = _report(org)
     assert after == before
@@ -118,8 +143,14 @@ def test_the_job_is_idempotent_and_audited_with_counts_only(app, old_cases):
     assert len(entries) == 1  # the second run erased nothing and wrote nothing
     entry = entries[0]
     assert entry.username == "system" and entry.target_type == "retention"
-    assert entry.detail == {"reason": "retention", "years": 3, "cutoff": "2022-11-25", "parties": 4, "cases": 2,
-                            "legal_aid_applications": 0}
+    assert entry.detail == {
+        "reason": "retention",
+        "years": 3,
+        "cutoff": "2022-11-25",
+        "parties": 4,
+        "cases": 2,
+        "legal_aid_applications": 0,
+    }
     text = str(entry.detail) + str(entry.target_id)
     assert "王大明" not in text and "13812345678" not in text
     # a day later the anniversary case goes too (2022-11-25 is then more than three years back)
@@ -171,8 +202,11 @@ def test_legal_aid_applications_closed_or_refused_long_ago_are_erased(app, make_
     assert refused.applicant_name == service.PLACEHOLDER
     assert refused.id_number_hash is None and refused.phone_enc is None and refused.id_number_masked is None
     assert refused.version == version + 1
-    assert (refused.status, refused.decided_on, refused.granted) == (ApplicationStatus.refused,
-                                                                      date(2025, 9, 15), False)
+    assert (refused.status, refused.decided_on, refused.granted) == (
+        ApplicationStatus.refused,
+        date(2025, 9, 15),
+        False,
+    )
     for application in (closed, granted):
         assert db.session.get(LegalAidApplication, application.id).applicant_name == "李秀英"
     # 2028-12-02: the cutoff 2025-12-02 is after the closing on 2025-12-01; the granted one never ends

@@ -67,6 +67,7 @@ def sign_in(signed_in, user):
 
 # --- the pages -------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Seen:
     """Where one deadline is shown: the page, the part of it that shows the date (a regex with one group)."""
@@ -97,40 +98,52 @@ def case_list(fx, flag):
 
 def worklist(fx, flag):
     case, user = _case(fx, due_on_provisional=flag)
-    return Seen(sign_in(fx("signed_in"), user), "/cases/worklist", rf'data-case-id="{case.id}">(.*?)</tr>',
-                case.due_on)
+    return Seen(sign_in(fx("signed_in"), user), "/cases/worklist", rf'data-case-id="{case.id}">(.*?)</tr>', case.due_on)
 
 
 def case_page_due_on(fx, flag):
     case, user = _case(fx, due_on_provisional=flag)
-    return Seen(sign_in(fx("signed_in"), user), f"/cases/{case.id}", r'<dd class="due-on[^"]*">(.*?)</dd>',
-                case.due_on)
+    return Seen(sign_in(fx("signed_in"), user), f"/cases/{case.id}", r'<dd class="due-on[^"]*">(.*?)</dd>', case.due_on)
 
 
 def case_page_confirmation_deadline(fx, flag):
     case, user = _case(fx, CaseStatus.concluded, confirmation_deadline_provisional=flag)
-    return Seen(sign_in(fx("signed_in"), user), f"/cases/{case.id}", r'<dd class="confirmation">(.*?)</dd>',
-                case.confirmation_deadline)
+    return Seen(
+        sign_in(fx("signed_in"), user),
+        f"/cases/{case.id}",
+        r'<dd class="confirmation">(.*?)</dd>',
+        case.confirmation_deadline,
+    )
 
 
 def case_page_confirmation_reminder(fx, flag):
     case, user = _case(fx, CaseStatus.concluded, confirmation_deadline_provisional=flag)
-    return Seen(sign_in(fx("signed_in"), user), f"/cases/{case.id}",
-                r'class="flash warning reminder reminder-confirmation[^"]*"[^>]*>(司法确认申请截止 [^<]*)</p>',
-                case.confirmation_deadline)
+    return Seen(
+        sign_in(fx("signed_in"), user),
+        f"/cases/{case.id}",
+        r'class="flash warning reminder reminder-confirmation[^"]*"[^>]*>(司法确认申请截止 [^<]*)</p>',
+        case.confirmation_deadline,
+    )
 
 
 def case_page_follow_up_due_on(fx, flag):
     case, user = _case(fx, CaseStatus.concluded, follow_up_due_on_provisional=flag)
-    return Seen(sign_in(fx("signed_in"), user), f"/cases/{case.id}", r'<dd class="follow-up-due-on">(.*?)</dd>',
-                case.follow_up_due_on)
+    return Seen(
+        sign_in(fx("signed_in"), user),
+        f"/cases/{case.id}",
+        r'<dd class="follow-up-due-on">(.*?)</dd>',
+        case.follow_up_due_on,
+    )
 
 
 def case_page_follow_up_reminder(fx, flag):
     case, user = _case(fx, CaseStatus.concluded, follow_up_due_on_provisional=flag)
-    return Seen(sign_in(fx("signed_in"), user), f"/cases/{case.id}",
-                r'class="flash warning reminder reminder-follow_up[^"]*"[^>]*>(回访截止 [^<]*)</p>',
-                case.follow_up_due_on)
+    return Seen(
+        sign_in(fx("signed_in"), user),
+        f"/cases/{case.id}",
+        r'class="flash warning reminder reminder-follow_up[^"]*"[^>]*>(回访截止 [^<]*)</p>',
+        case.follow_up_due_on,
+    )
 
 
 def _transfer(fx, flag):
@@ -147,27 +160,43 @@ def _transfer(fx, flag):
 
 def transfer_page(fx, flag):
     transfer, _, receiver = _transfer(fx, flag)
-    return Seen(sign_in(fx("signed_in"), receiver), f"/transfers/{transfer.id}",
-                r'<dd class="respond-by[^"]*">(.*?)</dd>', transfer.respond_by)
+    return Seen(
+        sign_in(fx("signed_in"), receiver),
+        f"/transfers/{transfer.id}",
+        r'<dd class="respond-by[^"]*">(.*?)</dd>',
+        transfer.respond_by,
+    )
 
 
 def transfer_queue(fx, flag):
     transfer, _, receiver = _transfer(fx, flag)
-    return Seen(sign_in(fx("signed_in"), receiver), "/transfers/", rf'data-transfer-id="{transfer.id}">(.*?)</tr>',
-                transfer.respond_by)
+    return Seen(
+        sign_in(fx("signed_in"), receiver),
+        "/transfers/",
+        rf'data-transfer-id="{transfer.id}">(.*?)</tr>',
+        transfer.respond_by,
+    )
 
 
 def transfer_escalations(fx, flag):
     transfer, _, _ = _transfer(fx, flag)
     coordinator = fx("make_user")(role=Role.coordinator, region_code="130000")
-    return Seen(sign_in(fx("signed_in"), coordinator), "/transfers/escalations",
-                rf'data-transfer-id="{transfer.id}">(.*?)</tr>', transfer.respond_by)
+    return Seen(
+        sign_in(fx("signed_in"), coordinator),
+        "/transfers/escalations",
+        rf'data-transfer-id="{transfer.id}">(.*?)</tr>',
+        transfer.respond_by,
+    )
 
 
 def case_page_transfer_history(fx, flag):
     transfer, sender, _ = _transfer(fx, flag)
-    return Seen(sign_in(fx("signed_in"), sender), f"/cases/{transfer.case_id}",
-                r'<table class="transfer-history">(.*?)</table>', transfer.respond_by)
+    return Seen(
+        sign_in(fx("signed_in"), sender),
+        f"/cases/{transfer.case_id}",
+        r'<table class="transfer-history">(.*?)</table>',
+        transfer.respond_by,
+    )
 
 
 def _application(fx, status, field, flag):
@@ -180,34 +209,52 @@ def _application(fx, status, field, flag):
 
 def legal_aid_queue_decide_by(fx, flag):
     application, _, baoding = _application(fx, ApplicationStatus.transferred, "decide_by", flag)
-    return Seen(sign_in(fx("signed_in"), fx("make_officer")(baoding)), "/legal-aid/applications",
-                rf'data-number="{application.number}">.*?<td class="la-decide-by[^>]*>(.*?)</td>',
-                application.decide_by)
+    return Seen(
+        sign_in(fx("signed_in"), fx("make_officer")(baoding)),
+        "/legal-aid/applications",
+        rf'data-number="{application.number}">.*?<td class="la-decide-by[^>]*>(.*?)</td>',
+        application.decide_by,
+    )
 
 
 def legal_aid_queue_assign_by(fx, flag):
     application, _, baoding = _application(fx, ApplicationStatus.granted, "assign_by", flag)
-    return Seen(sign_in(fx("signed_in"), fx("make_officer")(baoding)), "/legal-aid/applications",
-                rf'data-number="{application.number}">.*?<td class="la-assign-by[^>]*>(.*?)</td>',
-                application.assign_by)
+    return Seen(
+        sign_in(fx("signed_in"), fx("make_officer")(baoding)),
+        "/legal-aid/applications",
+        rf'data-number="{application.number}">.*?<td class="la-assign-by[^>]*>(.*?)</td>',
+        application.assign_by,
+    )
 
 
 def legal_aid_passed_on(fx, flag):
     application, tianjin, _ = _application(fx, ApplicationStatus.transferred, "decide_by", flag)
-    return Seen(sign_in(fx("signed_in"), fx("make_officer")(tianjin)), "/legal-aid/applications",
-                r'<table class="la-passed-on[^"]*">(.*?)</table>', application.decide_by)
+    return Seen(
+        sign_in(fx("signed_in"), fx("make_officer")(tianjin)),
+        "/legal-aid/applications",
+        r'<table class="la-passed-on[^"]*">(.*?)</table>',
+        application.decide_by,
+    )
 
 
 def legal_aid_page_decide_by(fx, flag):
     application, _, baoding = _application(fx, ApplicationStatus.transferred, "decide_by", flag)
-    return Seen(sign_in(fx("signed_in"), fx("make_officer")(baoding)), f"/legal-aid/applications/{application.id}",
-                r'<dd class="la-decide-by">(.*?)</dd>', application.decide_by)
+    return Seen(
+        sign_in(fx("signed_in"), fx("make_officer")(baoding)),
+        f"/legal-aid/applications/{application.id}",
+        r'<dd class="la-decide-by">(.*?)</dd>',
+        application.decide_by,
+    )
 
 
 def legal_aid_page_assign_by(fx, flag):
     application, _, baoding = _application(fx, ApplicationStatus.granted, "assign_by", flag)
-    return Seen(sign_in(fx("signed_in"), fx("make_officer")(baoding)), f"/legal-aid/applications/{application.id}",
-                r'<dd class="la-assign-by">(.*?)</dd>', application.assign_by)
+    return Seen(
+        sign_in(fx("signed_in"), fx("make_officer")(baoding)),
+        f"/legal-aid/applications/{application.id}",
+        r'<dd class="la-assign-by">(.*?)</dd>',
+        application.assign_by,
+    )
 
 
 def dashboard_overdue_case(fx, flag):
@@ -216,24 +263,41 @@ def dashboard_overdue_case(fx, flag):
     case.due_on_provisional = flag
     db.session.commit()
     coordinator = fx("make_user")(role=Role.coordinator, region_code="130000")
-    return Seen(sign_in(fx("signed_in"), coordinator), DASHBOARD, r'<table id="table-overdue">(.*?)</table>',
-                case.due_on)
+    return Seen(
+        sign_in(fx("signed_in"), coordinator), DASHBOARD, r'<table id="table-overdue">(.*?)</table>', case.due_on
+    )
 
 
 def dashboard_overdue_transfer(fx, flag):
     transfer, _, _ = _transfer(fx, flag)
     coordinator = fx("make_user")(role=Role.coordinator, region_code="130000")
-    return Seen(sign_in(fx("signed_in"), coordinator), DASHBOARD, r'<table id="table-overdue-transfers">(.*?)</table>',
-                transfer.respond_by)
+    return Seen(
+        sign_in(fx("signed_in"), coordinator),
+        DASHBOARD,
+        r'<table id="table-overdue-transfers">(.*?)</table>',
+        transfer.respond_by,
+    )
 
 
 PAGES = [
-    case_list, worklist, case_page_due_on, case_page_confirmation_deadline, case_page_confirmation_reminder,
-    case_page_follow_up_due_on, case_page_follow_up_reminder,
-    transfer_page, transfer_queue, transfer_escalations, case_page_transfer_history,
-    legal_aid_queue_decide_by, legal_aid_queue_assign_by, legal_aid_passed_on, legal_aid_page_decide_by,
+    case_list,
+    worklist,
+    case_page_due_on,
+    case_page_confirmation_deadline,
+    case_page_confirmation_reminder,
+    case_page_follow_up_due_on,
+    case_page_follow_up_reminder,
+    transfer_page,
+    transfer_queue,
+    transfer_escalations,
+    case_page_transfer_history,
+    legal_aid_queue_decide_by,
+    legal_aid_queue_assign_by,
+    legal_aid_passed_on,
+    legal_aid_page_decide_by,
     legal_aid_page_assign_by,
-    dashboard_overdue_case, dashboard_overdue_transfer,
+    dashboard_overdue_case,
+    dashboard_overdue_transfer,
 ]
 
 
@@ -249,8 +313,7 @@ def test_the_date_is_marked_provisional_where_it_is_shown(request, scenario, pro
 def test_the_marker_explains_itself_in_chinese(request):
     seen = case_page_due_on(request.getfixturevalue, True)
     html = seen.client.get(seen.url).get_data(as_text=True)
-    assert (f'{seen.day.isoformat()}<span class="provisional" title="{TITLE}">{MARK}</span>'
-            in part(html, seen.where))
+    assert f'{seen.day.isoformat()}<span class="provisional" title="{TITLE}">{MARK}</span>' in part(html, seen.where)
 
 
 def test_the_deadline_filter(app):
@@ -261,6 +324,7 @@ def test_the_deadline_filter(app):
 
 
 # --- the exports -----------------------------------------------------------------------------------------
+
 
 def _case_export_rows(client, fmt: str) -> list[list]:
     response = client.get(f"/cases/export.{fmt}")
@@ -307,29 +371,42 @@ def test_the_overdue_answer_carries_the_flags(request):
 
 # --- through the services, and the timeline ---------------------------------------------------------------
 
+
 def frozen(day: date, hour: int = 10):
     return time_machine.travel(datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI), tick=False)
 
 
 def official_2027(*extra_holidays: date) -> list[date]:
     """The 2027 rest days the holiday law fixes (worked out in test_calendar_provisional.py), plus others."""
-    return sorted({date(2027, 1, 1), *(date(2027, 2, d) for d in range(5, 11)), date(2027, 4, 5),
-                   *(date(2027, 5, d) for d in range(1, 5)), date(2027, 6, 9), date(2027, 9, 15),
-                   *(date(2027, 10, d) for d in range(1, 6)), *extra_holidays})
+    return sorted(
+        {
+            date(2027, 1, 1),
+            *(date(2027, 2, d) for d in range(5, 11)),
+            date(2027, 4, 5),
+            *(date(2027, 5, d) for d in range(1, 5)),
+            date(2027, 6, 9),
+            date(2027, 9, 15),
+            *(date(2027, 10, d) for d in range(1, 6)),
+            *extra_holidays,
+        }
+    )
 
 
 def test_a_case_accepted_in_december_shows_its_provisional_due_date_until_the_notice_moves_it(
-        make_org, make_user, make_case, signed_in):
+    make_org, make_user, make_case, signed_in
+):
     with frozen(date(2026, 12, 7)):
         org = make_org()
         # accepted Mon 2026-12-07: 30 days end on Wed 2027-01-06, a working day of provisional 2027
         case = make_case(org, CaseStatus.accepted, received_on=date(2026, 12, 7))
         assert (case.due_on, case.due_on_provisional) == (date(2027, 1, 6), True)
         client = sign_in(signed_in, make_user(organization=org))
-        for url, where in (("/cases", rf'data-case-id="{case.id}">(.*?)</tr>'),
-                           ("/cases/worklist", rf'data-case-id="{case.id}">(.*?)</tr>'),
-                           (f"/cases/{case.id}", r'<dd class="due-on[^"]*">(.*?)</dd>'),
-                           (f"/cases/{case.id}", r'<li class="event event-accepted">(.*?)</li>')):
+        for url, where in (
+            ("/cases", rf'data-case-id="{case.id}">(.*?)</tr>'),
+            ("/cases/worklist", rf'data-case-id="{case.id}">(.*?)</tr>'),
+            (f"/cases/{case.id}", r'<dd class="due-on[^"]*">(.*?)</dd>'),
+            (f"/cases/{case.id}", r'<li class="event event-accepted">(.*?)</li>'),
+        ):
             assert_date_shown(part(client.get(url).get_data(as_text=True), where), date(2027, 1, 6), True)
 
         # the notice makes 2027-01-06 a rest day: the due date moves to Thu 2027-01-07, now official
@@ -344,37 +421,60 @@ def test_a_case_accepted_in_december_shows_its_provisional_due_date_until_the_no
     assert_date_shown(part(html, r'<li class="event event-accepted">(.*?)</li>'), date(2027, 1, 6), True)
 
 
-@pytest.mark.parametrize(("field", "label"), [
-    pytest.param(field, label, id=field) for field, label in (
-        ("due_on", "办理期限"), ("confirmation_deadline", "司法确认申请期限"), ("follow_up_due_on", "回访期限"),
-        ("respond_by", "答复期限"))
-])
+@pytest.mark.parametrize(
+    ("field", "label"),
+    [
+        pytest.param(field, label, id=field)
+        for field, label in (
+            ("due_on", "办理期限"),
+            ("confirmation_deadline", "司法确认申请期限"),
+            ("follow_up_due_on", "回访期限"),
+            ("respond_by", "答复期限"),
+        )
+    ],
+)
 @pytest.mark.parametrize("provisional", [True, False], ids=["still-provisional", "official"])
-def test_a_moved_case_deadline_is_a_line_on_the_case_timeline(make_org, make_user, make_case, signed_in, field,
-                                                              label, provisional):
+def test_a_moved_case_deadline_is_a_line_on_the_case_timeline(
+    make_org, make_user, make_case, signed_in, field, label, provisional
+):
     org = make_org()
     case = make_case(org, CaseStatus.accepted)
-    move = DeadlineMove("transfer" if field == "respond_by" else "case", 7, case.number, field, label,
-                        date(2027, 1, 6), date(2027, 1, 7), provisional, 2027)
+    move = DeadlineMove(
+        "transfer" if field == "respond_by" else "case",
+        7,
+        case.number,
+        field,
+        label,
+        date(2027, 1, 6),
+        date(2027, 1, 7),
+        provisional,
+        2027,
+    )
     data = {**move.event_data(), "transfer_id": 7} if field == "respond_by" else move.event_data()
     record_case_event(case, "deadline_moved", SYSTEM, date(2026, 12, 8), data)
     db.session.commit()
     html = sign_in(signed_in, make_user(organization=org)).get(f"/cases/{case.id}").get_data(as_text=True)
     line = text_of(part(html, r'<div class="muted deadline-moved">(.*?)</div>'))
     owner = "请求 #7 的" if field == "respond_by" else ""
-    assert line == (f"{owner}{label}因 2027 年节假日安排调整为 2027-01-07{MARK if provisional else ''}"
-                    "（原为 2027-01-06）")
+    assert line == (
+        f"{owner}{label}因 2027 年节假日安排调整为 2027-01-07{MARK if provisional else ''}（原为 2027-01-06）"
+    )
 
 
-@pytest.mark.parametrize(("status", "field", "label"), [
-    pytest.param(ApplicationStatus.transferred, "decide_by", "审查决定期限", id="decide_by"),
-    pytest.param(ApplicationStatus.granted, "assign_by", "指派律师期限", id="assign_by"),
-])
-def test_a_moved_legal_aid_deadline_is_a_line_on_the_application_timeline(make_application, make_officer, signed_in,
-                                                                          status, field, label):
+@pytest.mark.parametrize(
+    ("status", "field", "label"),
+    [
+        pytest.param(ApplicationStatus.transferred, "decide_by", "审查决定期限", id="decide_by"),
+        pytest.param(ApplicationStatus.granted, "assign_by", "指派律师期限", id="assign_by"),
+    ],
+)
+def test_a_moved_legal_aid_deadline_is_a_line_on_the_application_timeline(
+    make_application, make_officer, signed_in, status, field, label
+):
     application, _, baoding = make_application(status)
-    move = DeadlineMove("legal_aid", application.id, application.number, field, label, date(2027, 1, 6),
-                        date(2027, 1, 7), False, 2027)
+    move = DeadlineMove(
+        "legal_aid", application.id, application.number, field, label, date(2027, 1, 6), date(2027, 1, 7), False, 2027
+    )
     record_application_event(application, "deadline_moved", SYSTEM, date(2026, 12, 8), move.event_data())
     db.session.commit()
     html = sign_in(signed_in, make_officer(baoding)).get(f"/legal-aid/applications/{application.id}").get_data(True)

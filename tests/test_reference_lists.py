@@ -11,12 +11,21 @@ from tests.factories_cases import person
 LISTS = {
     # list: (how many, the first item, one item further down)
     "case-categories": (15, {"code": "marriage_family", "name": "婚姻家庭"}, {"code": "medical", "name": "医疗"}),
-    "case-sources": (8, {"code": "party_application", "name": "当事人申请"},
-                     {"code": "hotline_12348", "name": "12348 热线"}),
-    "legal-aid-matters": (11, {"code": "criminal_defence", "name": "刑事辩护 (第二十四、二十五条)"},
-                          {"code": "maintenance", "name": "请求给付赡养费、抚养费、扶养费 (第三十一条第四项)"}),
-    "decline-reasons": (6, {"code": "outside_competence", "name": "不属本组织受理范围"},
-                        {"code": "other", "name": "其他（须说明）"}),
+    "case-sources": (
+        8,
+        {"code": "party_application", "name": "当事人申请"},
+        {"code": "hotline_12348", "name": "12348 热线"},
+    ),
+    "legal-aid-matters": (
+        11,
+        {"code": "criminal_defence", "name": "刑事辩护 (第二十四、二十五条)"},
+        {"code": "maintenance", "name": "请求给付赡养费、抚养费、扶养费 (第三十一条第四项)"},
+    ),
+    "decline-reasons": (
+        6,
+        {"code": "outside_competence", "name": "不属本组织受理范围"},
+        {"code": "other", "name": "其他（须说明）"},
+    ),
 }
 
 
@@ -46,12 +55,15 @@ def test_an_unknown_list_is_404_and_a_token_is_needed(mediator, client):
     assert client.get("/api/v1/reference/case-categories").status_code == 401
 
 
-@pytest.mark.parametrize("path, field, name", [
-    ("/api/v1/cases", "category", "case-categories"),
-    ("/api/v1/cases", "source", "case-sources"),
-    ("/api/v1/legal-aid/applications", "matter_category", "legal-aid-matters"),
-    ("/api/v1/transfers/{transfer_id}/decline", "reason_code", "decline-reasons"),
-])
+@pytest.mark.parametrize(
+    "path, field, name",
+    [
+        ("/api/v1/cases", "category", "case-categories"),
+        ("/api/v1/cases", "source", "case-sources"),
+        ("/api/v1/legal-aid/applications", "matter_category", "legal-aid-matters"),
+        ("/api/v1/transfers/{transfer_id}/decline", "reason_code", "decline-reasons"),
+    ],
+)
 def test_the_openapi_document_lists_the_codes_as_an_enum(client, path, field, name):
     spec = client.get("/api/v1/openapi.json").json
     operation = spec["paths"][path]["post"]
@@ -69,18 +81,28 @@ def _items(name):
 
 
 def _case_body(org, **fields):
-    body = {"organization_id": org.id, "category": "neighbour", "source": "party_application",
-            "summary": "楼上漏水致楼下受损", "received_on": "2026-03-02", "occurred_region_code": "110105",
-            "major": False, "parties": [person("applicant"), person("respondent")]}
+    body = {
+        "organization_id": org.id,
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "楼上漏水致楼下受损",
+        "received_on": "2026-03-02",
+        "occurred_region_code": "110105",
+        "major": False,
+        "parties": [person("applicant"), person("respondent")],
+    }
     body.update(fields)
     return body
 
 
-@pytest.mark.parametrize("category, source, expected", [
-    ("婚姻家庭", "当事人申请", ("marriage_family", "party_application")),
-    (" 道路交通事故 ", "12348热线", ("traffic", "hotline_12348")),  # spaces around or left out
-    ("contract", "法院委派/委托", ("contract", "court_referral")),  # a code and a name mixed
-])
+@pytest.mark.parametrize(
+    "category, source, expected",
+    [
+        ("婚姻家庭", "当事人申请", ("marriage_family", "party_application")),
+        (" 道路交通事故 ", "12348热线", ("traffic", "hotline_12348")),  # spaces around or left out
+        ("contract", "法院委派/委托", ("contract", "court_referral")),  # a code and a name mixed
+    ],
+)
 def test_a_case_is_registered_with_chinese_names(mediator, category, source, expected):
     api, org = mediator
     response = api.post("/api/v1/cases", json=_case_body(org, category=category, source=source))
@@ -105,9 +127,14 @@ def test_the_case_list_filter_takes_a_name(mediator, make_case):
     assert neighbour.id in {item["id"] for item in by_name["items"]}
 
 
-@pytest.mark.parametrize("matter", ["请求给付赡养费、抚养费、扶养费 (第三十一条第四项)",
-                                    "请求给付赡养费、抚养费、扶养费（第三十一条第四项）",
-                                    "请求给付赡养费、抚养费、扶养费"])
+@pytest.mark.parametrize(
+    "matter",
+    [
+        "请求给付赡养费、抚养费、扶养费 (第三十一条第四项)",
+        "请求给付赡养费、抚养费、扶养费（第三十一条第四项）",
+        "请求给付赡养费、抚养费、扶养费",
+    ],
+)
 def test_a_legal_aid_application_takes_the_matter_by_name(tongban_pair, make_officer, api_as, matter):
     from tests.test_legal_aid_api import BASE, filing
 
@@ -123,9 +150,18 @@ def test_a_transfer_is_declined_with_the_reason_by_name(make_org, make_routed_ca
     beijing = make_org(name="朝阳区名称测试调解委员会", region_code="110105")
     case = make_routed_case(hebei, applicant="130602", respondent="110105")
     sender, receiver = (api_as(role=Role.mediator, organization=o) for o in (hebei, beijing))
-    transfer = sender.post("/api/v1/transfers", json={"case_id": case.id, "to_organization_id": beijing.id,
-                                                      "agreement_code": "JJJ-MEDIATION", "mode": "transfer"}).json
-    response = receiver.post(f"/api/v1/transfers/{transfer['id']}/decline",
-                             json={"reason_code": "力量不足，无法承接", "reason_text": "本月案件已满"})
+    transfer = sender.post(
+        "/api/v1/transfers",
+        json={
+            "case_id": case.id,
+            "to_organization_id": beijing.id,
+            "agreement_code": "JJJ-MEDIATION",
+            "mode": "transfer",
+        },
+    ).json
+    response = receiver.post(
+        f"/api/v1/transfers/{transfer['id']}/decline",
+        json={"reason_code": "力量不足，无法承接", "reason_text": "本月案件已满"},
+    )
     assert response.status_code == 200, response.json
     assert response.json["reason_code"] == "capacity"

@@ -45,16 +45,22 @@ def _mediator(make_user, org):
 
 # --- the duplicate warning: the rule -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("received_on", "status", "warned"), [
-    (date(2026, 9, 8), CaseStatus.registered, True),      # 90 days ago: still within the window
-    (date(2026, 9, 7), CaseStatus.registered, False),     # 91 days ago
-    (TODAY, CaseStatus.accepted, True),
-    (date(2026, 12, 1), CaseStatus.in_mediation, True),
-    (date(2026, 11, 1), CaseStatus.concluded, False),     # concluded: not open
-    (date(2026, 11, 1), CaseStatus.declined, False),      # declined: not open
-], ids=["90-days", "91-days", "accepted-today", "in-mediation", "concluded", "declined"])
+
+@pytest.mark.parametrize(
+    ("received_on", "status", "warned"),
+    [
+        (date(2026, 9, 8), CaseStatus.registered, True),  # 90 days ago: still within the window
+        (date(2026, 9, 7), CaseStatus.registered, False),  # 91 days ago
+        (TODAY, CaseStatus.accepted, True),
+        (date(2026, 12, 1), CaseStatus.in_mediation, True),
+        (date(2026, 11, 1), CaseStatus.concluded, False),  # concluded: not open
+        (date(2026, 11, 1), CaseStatus.declined, False),  # declined: not open
+    ],
+    ids=["90-days", "91-days", "accepted-today", "in-mediation", "concluded", "declined"],
+)
 def test_the_same_party_in_an_open_case_of_the_last_90_days_is_a_possible_duplicate(
-        make_org, make_case, received_on, status, warned):
+    make_org, make_case, received_on, status, warned
+):
     org = make_org()
     applicant = person("applicant")
     existing = make_case(org, status, parties=[applicant, person("respondent")], received_on=received_on)
@@ -84,8 +90,9 @@ def test_another_organisations_case_is_only_counted(make_org, make_case, make_us
     elsewhere = make_case(theirs, parties=[applicant, person("respondent")], received_on=TODAY)
     found = service.possible_duplicates(_mediator(make_user, ours), [applicant])
     assert (found.candidates, found.elsewhere, found.case_ids) == ([], 1, [elsewhere.id])
-    assert [c.id for c in service.possible_duplicates(_mediator(make_user, theirs), [applicant]).candidates] \
-        == [elsewhere.id]
+    assert [c.id for c in service.possible_duplicates(_mediator(make_user, theirs), [applicant]).candidates] == [
+        elsewhere.id
+    ]
 
 
 def test_registering_stops_on_a_duplicate_until_confirmed(make_org, make_case, make_user):
@@ -107,10 +114,17 @@ def test_registering_stops_on_a_duplicate_until_confirmed(make_org, make_case, m
 
 # --- the duplicate warning: the API -------------------------------------------------------------------------
 
+
 def _body(org, applicant, **fields) -> dict:
-    body = {"organization_id": org.id, "category": "neighbour", "source": "party_application",
-            "summary": "楼上漏水致楼下受损", "received_on": TODAY.isoformat(), "occurred_region_code": "110105",
-            "parties": [applicant, person("respondent", with_number=False)]}
+    body = {
+        "organization_id": org.id,
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "楼上漏水致楼下受损",
+        "received_on": TODAY.isoformat(),
+        "occurred_region_code": "110105",
+        "parties": [applicant, person("respondent", with_number=False)],
+    }
     return {**body, **fields}
 
 
@@ -123,8 +137,12 @@ def test_the_api_answers_409_with_the_candidates_and_registers_once_confirmed(ap
     refused = api.post("/api/v1/cases", json=_body(org, applicant))
     assert refused.status_code == 409 and refused.json["error"] == "possible_duplicate"
     [candidate] = refused.json["duplicates"]["candidates"]
-    assert (candidate["case_id"], candidate["number"], candidate["received_on"], candidate["status"]) == \
-        (existing.id, existing.number, "2026-11-20", "registered")
+    assert (candidate["case_id"], candidate["number"], candidate["received_on"], candidate["status"]) == (
+        existing.id,
+        existing.number,
+        "2026-11-20",
+        "registered",
+    )
     assert refused.json["duplicates"]["elsewhere"] == 0
     assert applicant["id_number"] not in refused.get_data(as_text=True)  # parties masked
     assert _count() == before
@@ -158,34 +176,41 @@ def test_officials_may_not_probe_for_duplicates(api_as):
 
 # --- amounts ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("written", "amount"), [
-    ("3，500。00", Decimal("3500.00")),   # Chinese comma and full stop
-    ("３５００", Decimal("3500.00")),      # full-width digits
-    ("3,500.00", Decimal("3500.00")),
-    ("￥3500", Decimal("3500.00")),
-    ("¥1,200.5元", Decimal("1200.50")),
-    ("3500元", Decimal("3500.00")),
-    (" 12.300 ", Decimal("12.30")),      # trailing zeros are no third decimal
-    (1200, Decimal("1200.00")),
-    (12.3, Decimal("12.30")),
-    ("", None),
-])
+
+@pytest.mark.parametrize(
+    ("written", "amount"),
+    [
+        ("3，500。00", Decimal("3500.00")),  # Chinese comma and full stop
+        ("３５００", Decimal("3500.00")),  # full-width digits
+        ("3,500.00", Decimal("3500.00")),
+        ("￥3500", Decimal("3500.00")),
+        ("¥1,200.5元", Decimal("1200.50")),
+        ("3500元", Decimal("3500.00")),
+        (" 12.300 ", Decimal("12.30")),  # trailing zeros are no third decimal
+        (1200, Decimal("1200.00")),
+        (12.3, Decimal("12.30")),
+        ("", None),
+    ],
+)
 def test_amounts_as_people_write_them(written, amount):
     errors: dict = {}
     assert to_amount(written, "amount_yuan", errors) == amount
     assert errors == {}
 
 
-@pytest.mark.parametrize(("written", "code", "text"), [
-    ("3.500.00", "amount_two_points", "金额只能有一个小数点"),
-    ("12.345", "too_many_decimals", "金额最多两位小数"),
-    ("abc", "invalid_amount", "金额只能填写数字，如 3500 或 3500.00"),
-    ("3,5", "amount_bad_grouping", "金额中的逗号只能作千位分隔符（如 3,500.00）"),
-    ("-5", "negative_amount", "金额不能为负数"),
-    ("0", "amount_not_positive", "金额须大于 0；没有金额请留空"),
-    ("0.00", "amount_not_positive", "金额须大于 0；没有金额请留空"),
-    ("1000000000000", "amount_too_large", "金额超出允许范围（最多 999999999999.99 元）"),
-])
+@pytest.mark.parametrize(
+    ("written", "code", "text"),
+    [
+        ("3.500.00", "amount_two_points", "金额只能有一个小数点"),
+        ("12.345", "too_many_decimals", "金额最多两位小数"),
+        ("abc", "invalid_amount", "金额只能填写数字，如 3500 或 3500.00"),
+        ("3,5", "amount_bad_grouping", "金额中的逗号只能作千位分隔符（如 3,500.00）"),
+        ("-5", "negative_amount", "金额不能为负数"),
+        ("0", "amount_not_positive", "金额须大于 0；没有金额请留空"),
+        ("0.00", "amount_not_positive", "金额须大于 0；没有金额请留空"),
+        ("1000000000000", "amount_too_large", "金额超出允许范围（最多 999999999999.99 元）"),
+    ],
+)
 def test_a_wrong_amount_says_exactly_what_is_wrong(written, code, text):
     errors: dict = {}
     assert to_amount(written, "amount_yuan", errors) is None
@@ -207,29 +232,50 @@ def test_the_page_the_api_and_the_import_read_amounts_alike(signed_in, api_as, m
     page = client.post("/cases/new", data=_form(amount_yuan="3.500.00"))
     assert page.status_code == 422 and "金额只能有一个小数点" in page.get_data(as_text=True)
 
-    summary = imports.import_file(write_csv(tmp_path / "amounts.csv", [
-        row("A1", **{"涉及金额(元)": "3，500。00"}), row("A2", **{"涉及金额(元)": "12.345"})]),
-        org.id, SYSTEM, source_system="old")
-    assert (summary.imported, [(f.column, f.reason) for f in summary.failures]) == \
-        (1, [("涉及金额(元)", "金额最多两位小数")])
+    summary = imports.import_file(
+        write_csv(
+            tmp_path / "amounts.csv",
+            [row("A1", **{"涉及金额(元)": "3，500。00"}), row("A2", **{"涉及金额(元)": "12.345"})],
+        ),
+        org.id,
+        SYSTEM,
+        source_system="old",
+    )
+    assert (summary.imported, [(f.column, f.reason) for f in summary.failures]) == (
+        1,
+        [("涉及金额(元)", "金额最多两位小数")],
+    )
     assert db.session.scalar(sa.select(Case.amount_yuan).where(Case.source_number == "A1")) == Decimal("3500.00")
 
 
 # --- the summary: one limit, 5000 ---------------------------------------------------------------------------
 
+
 def _form(**fields) -> dict:
-    form = {"category": "neighbour", "source": "party_application", "summary": "楼上漏水，协商未果",
-            "received_on": TODAY.isoformat(), "occurred_region_code": "110105", "amount_yuan": "",
-            "parties-0-role": "applicant", "parties-0-kind": "person", "parties-0-name": "张三",
-            "parties-0-number": valid_id_number(), "parties-1-role": "respondent", "parties-1-kind": "person",
-            "parties-1-name": "李四"}
+    form = {
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "楼上漏水，协商未果",
+        "received_on": TODAY.isoformat(),
+        "occurred_region_code": "110105",
+        "amount_yuan": "",
+        "parties-0-role": "applicant",
+        "parties-0-kind": "person",
+        "parties-0-name": "张三",
+        "parties-0-number": valid_id_number(),
+        "parties-1-role": "respondent",
+        "parties-1-kind": "person",
+        "parties-1-name": "李四",
+    }
     return {**form, **fields}
 
 
-@pytest.mark.parametrize(("length", "accepted"), [(SUMMARY_MAX_LENGTH, True), (SUMMARY_MAX_LENGTH + 1, False)],
-                         ids=["5000", "5001"])
-def test_one_summary_limit_on_the_api_the_page_and_the_import(signed_in, api_as, make_org, make_user, tmp_path,
-                                                               length, accepted):
+@pytest.mark.parametrize(
+    ("length", "accepted"), [(SUMMARY_MAX_LENGTH, True), (SUMMARY_MAX_LENGTH + 1, False)], ids=["5000", "5001"]
+)
+def test_one_summary_limit_on_the_api_the_page_and_the_import(
+    signed_in, api_as, make_org, make_user, tmp_path, length, accepted
+):
     assert SUMMARY_MAX_LENGTH == 5000
     org = make_org()
     text = "纠" * length
@@ -246,8 +292,9 @@ def test_one_summary_limit_on_the_api_the_page_and_the_import(signed_in, api_as,
         html = page.get_data(as_text=True)
         assert 'id="summary-errors"' in html and "纠纷简要情况最多 5000 字，现有 5001 字" in html
 
-    summary = imports.import_file(write_csv(tmp_path / "long.csv", [row("L1", **{"纠纷简要情况": text})]),
-                                  org.id, SYSTEM, source_system="old")
+    summary = imports.import_file(
+        write_csv(tmp_path / "long.csv", [row("L1", **{"纠纷简要情况": text})]), org.id, SYSTEM, source_system="old"
+    )
     assert summary.imported == (1 if accepted else 0)
     assert [f.column for f in summary.failures] == ([] if accepted else ["纠纷简要情况"])
 
@@ -261,8 +308,8 @@ def test_the_summary_has_a_counter_on_the_page(signed_in, make_user, make_org):
 
 # --- the legal-aid and transfer forms: today prefilled, messages on the page --------------------------------
 
-def test_the_legal_aid_form_is_prefilled_with_today_and_checked_by_the_server(signed_in, make_centre,
-                                                                              make_officer):
+
+def test_the_legal_aid_form_is_prefilled_with_today_and_checked_by_the_server(signed_in, make_centre, make_officer):
     centre = make_centre()
     client = signed_in(make_officer(centre))
     html = client.get("/legal-aid/applications/new").get_data(as_text=True)
@@ -277,6 +324,11 @@ def test_the_transfer_and_legal_aid_step_dates_default_to_today(app):
 
     with app.test_request_context():
         assert AcceptTransferForm(formdata=None, meta={"csrf": False}).answered_on.data == TODAY
-        for form, name in [(TransferForm, "transferred_on"), (AcceptApplicationForm, "accepted_on"),
-                           (DecideForm, "decided_on"), (AssignForm, "assigned_on"), (CloseForm, "closed_on")]:
+        for form, name in [
+            (TransferForm, "transferred_on"),
+            (AcceptApplicationForm, "accepted_on"),
+            (DecideForm, "decided_on"),
+            (AssignForm, "assigned_on"),
+            (CloseForm, "closed_on"),
+        ]:
             assert form(formdata=None, meta={"csrf": False})[name].data == TODAY, name

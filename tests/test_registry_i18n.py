@@ -29,8 +29,17 @@ def test_registry_pages_and_layout_in_english(signed_in, make_user, make_org):
     make_org(name="英文界面测试司法局", kind=OrgKind.justice_bureau, region_code="110105")
     client = signed_in(make_user(role=Role.registry_admin))
     html = client.get("/registry/organizations?lang=en&q=英文界面").get_data(as_text=True)
-    for text in ("Organisations", "Register an organisation", "Justice bureau", "Mediator studios",
-                 "Registry administrator", "Sign out", "Menu", "1 in all, page 1 of 1", "Filter"):
+    for text in (
+        "Organisations",
+        "Register an organisation",
+        "Justice bureau",
+        "Mediator studios",
+        "Registry administrator",
+        "Sign out",
+        "Menu",
+        "1 in all, page 1 of 1",
+        "Filter",
+    ):
         assert text in html, text
     assert "登记组织" not in html and "组织机构" not in html
     html = client.get("/registry/mediators/new").get_data(as_text=True)

@@ -57,9 +57,15 @@ def test_list_pages_paginate(registrar, make_org):
 
 
 def test_create_organisation_through_the_form(registrar):
-    response = registrar.post("/registry/organizations/new", data={
-        "name": "表单登记委员会", "kind": "people_mediation_committee", "region_code": "130602",
-        "specialties": "邻里，婚姻家庭、邻里"})
+    response = registrar.post(
+        "/registry/organizations/new",
+        data={
+            "name": "表单登记委员会",
+            "kind": "people_mediation_committee",
+            "region_code": "130602",
+            "specialties": "邻里，婚姻家庭、邻里",
+        },
+    )
     assert response.status_code == 302
     org = db.session.scalar(sa.select(Organization).where(Organization.name == "表单登记委员会"))
     assert org.region_code == "130602" and org.specialties == ["邻里", "婚姻家庭"]
@@ -67,9 +73,16 @@ def test_create_organisation_through_the_form(registrar):
 
 
 def test_failed_organisation_form_keeps_values_and_shows_errors_by_the_fields(registrar):
-    response = registrar.post("/registry/organizations/new", data={
-        "name": "错误表单委员会", "kind": "people_mediation_committee", "region_code": "119999",
-        "uscc": "91110105MA01ABCD30", "address": "某路1号"})
+    response = registrar.post(
+        "/registry/organizations/new",
+        data={
+            "name": "错误表单委员会",
+            "kind": "people_mediation_committee",
+            "region_code": "119999",
+            "uscc": "91110105MA01ABCD30",
+            "address": "某路1号",
+        },
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'value="错误表单委员会"' in html and 'value="某路1号"' in html and 'value="119999"' in html
@@ -81,8 +94,10 @@ def test_hebei_registrar_gets_404_for_beijing_and_422_creating_there(signed_in, 
     beijing = make_org(region_code="110105")
     client = signed_in(make_user(role=Role.registry_admin, region_code="130000"))
     assert client.get(f"/registry/organizations/{beijing.id}").status_code == 404
-    response = client.post("/registry/organizations/new", data={
-        "name": "越界委员会", "kind": "people_mediation_committee", "region_code": "110105"})
+    response = client.post(
+        "/registry/organizations/new",
+        data={"name": "越界委员会", "kind": "people_mediation_committee", "region_code": "110105"},
+    )
     assert response.status_code == 422
     assert "超出您的管辖范围" in response.get_data(as_text=True)
 
@@ -96,8 +111,12 @@ def test_only_registrars_see_and_use_the_create_and_edit_pages(signed_in, make_u
     if role != Role.legal_aid_officer:
         html = client.get("/registry/mediators").get_data(as_text=True)
         assert mediator.name in html and "登记调解员" not in html
-    for url in ("/registry/organizations/new", "/registry/mediators/new", "/registry/studios/new",
-                f"/registry/organizations/{org.id}/edit"):
+    for url in (
+        "/registry/organizations/new",
+        "/registry/mediators/new",
+        "/registry/studios/new",
+        f"/registry/organizations/{org.id}/edit",
+    ):
         assert client.get(url).status_code in (403, 404), url
     assert client.post("/registry/organizations/new", data={"name": "x"}).status_code == 403
     if role == Role.mediator:  # the mediator sees its own organisation, so a change is forbidden, not hidden
@@ -117,16 +136,25 @@ def test_register_and_edit_a_mediator(registrar, make_org):
     org = make_org(region_code="130602")
     db.session.commit()
     number = valid_id_number(region="130602", born=date(1990, 4, 2))  # 竞秀区 codes exist from 2015 on; 新市区 before
-    response = registrar.post("/registry/mediators/new", data={
-        "name": "页面调解员", "organization_id": str(org.id), "id_number": number, "phone": "13800001234",
-        "specialties": "物业"})
+    response = registrar.post(
+        "/registry/mediators/new",
+        data={
+            "name": "页面调解员",
+            "organization_id": str(org.id),
+            "id_number": number,
+            "phone": "13800001234",
+            "specialties": "物业",
+        },
+    )
     assert response.status_code == 302
     mediator = db.session.scalar(sa.select(Mediator).where(Mediator.name == "页面调解员"))
     html = registrar.get(f"/registry/mediators/{mediator.id}").get_data(as_text=True)
     assert mediator.id_number_masked in html and "138****1234" in html and number not in html
     # editing with the number fields left empty keeps the stored numbers
-    response = registrar.post(f"/registry/mediators/{mediator.id}/edit", data={
-        "name": "页面调解员改", "organization_id": str(org.id), "id_number": "", "phone": "", "specialties": ""})
+    response = registrar.post(
+        f"/registry/mediators/{mediator.id}/edit",
+        data={"name": "页面调解员改", "organization_id": str(org.id), "id_number": "", "phone": "", "specialties": ""},
+    )
     assert response.status_code == 302
     db.session.refresh(mediator)
     assert mediator.name == "页面调解员改" and mediator.full_id_number() == number
@@ -138,8 +166,10 @@ def test_bad_mediator_form_shows_each_message_beside_its_field(registrar, make_o
     bad_checksum = valid_id_number()[:-1] + "0"
     if bad_checksum == valid_id_number(sequence=int(bad_checksum[14:17])):
         bad_checksum = bad_checksum[:-1] + "1"
-    response = registrar.post("/registry/mediators/new", data={
-        "name": "错号调解员", "organization_id": str(org.id), "id_number": bad_checksum, "phone": "12345"})
+    response = registrar.post(
+        "/registry/mediators/new",
+        data={"name": "错号调解员", "organization_id": str(org.id), "id_number": bad_checksum, "phone": "12345"},
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "校验位" in field_errors(html, "id_number")
@@ -158,8 +188,9 @@ def test_reveal_shows_full_numbers_once_and_is_audited_without_the_number(regist
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
     assert number in html and "13800001234" in html
-    entry = db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.action == "reveal_id_number", AuditEntry.target_id == str(mediator.id))).one()
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "reveal_id_number", AuditEntry.target_id == str(mediator.id))
+    ).one()
     assert entry.user_id is not None and entry.at is not None
     assert number not in repr(entry.detail) and "13800001234" not in repr(entry.detail)
     # the next ordinary view is masked again
@@ -171,15 +202,22 @@ def test_register_a_studio_and_its_rules_on_the_form(registrar, make_org, make_m
     lead, outsider = make_mediator(organization=host), make_mediator(organization=other)
     bureau = make_org(kind=OrgKind.justice_bureau, region_code="130600")
     db.session.commit()
-    data = {"name": "表单工作室", "organization_id": str(host.id), "lead_mediator_id": str(outsider.id),
-            "named_by_id": str(other.id), "named_on": "2024-05-01", "specialties": "邻里"}
+    data = {
+        "name": "表单工作室",
+        "organization_id": str(host.id),
+        "lead_mediator_id": str(outsider.id),
+        "named_by_id": str(other.id),
+        "named_on": "2024-05-01",
+        "specialties": "邻里",
+    }
     response = registrar.post("/registry/studios/new", data=data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "领衔调解员须是该组织的调解员" in field_errors(html, "lead_mediator_id")
     assert "司法局" in field_errors(html, "named_by_id")
-    response = registrar.post("/registry/studios/new", data={
-        **data, "lead_mediator_id": str(lead.id), "named_by_id": str(bureau.id)})
+    response = registrar.post(
+        "/registry/studios/new", data={**data, "lead_mediator_id": str(lead.id), "named_by_id": str(bureau.id)}
+    )
     assert response.status_code == 302
     studio = db.session.scalar(sa.select(Studio).where(Studio.name == "表单工作室"))
     assert studio.named_by_id == bureau.id and studio.named_on.isoformat() == "2024-05-01"
@@ -191,10 +229,15 @@ def test_detail_and_edit_pages_render(registrar, make_studio):
     studio = make_studio()
     db.session.commit()
     org_id = studio.organization_id
-    for url in (f"/registry/organizations/{org_id}", f"/registry/organizations/{org_id}/edit",
-                f"/registry/studios/{studio.id}", f"/registry/studios/{studio.id}/edit",
-                f"/registry/mediators/{studio.lead_mediator_id}/edit", "/registry/studios/new",
-                f"/registry/mediators/new?organization_id={org_id}"):
+    for url in (
+        f"/registry/organizations/{org_id}",
+        f"/registry/organizations/{org_id}/edit",
+        f"/registry/studios/{studio.id}",
+        f"/registry/studios/{studio.id}/edit",
+        f"/registry/mediators/{studio.lead_mediator_id}/edit",
+        "/registry/studios/new",
+        f"/registry/mediators/new?organization_id={org_id}",
+    ):
         response = registrar.get(url)
         assert response.status_code == 200, url
         assert 'style="' not in response.get_data(as_text=True) and "<script>" not in response.get_data(as_text=True)

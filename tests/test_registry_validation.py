@@ -38,6 +38,7 @@ def org_payload(**overrides) -> dict:
 
 # --- organisations ----------------------------------------------------------------------------------------
 
+
 def test_good_uscc_and_region_register_an_organisation(registrar):
     response = registrar.post("/api/v1/organizations", json=org_payload(uscc=make_uscc()))
     assert response.status_code == 201, response.json
@@ -45,12 +46,15 @@ def test_good_uscc_and_region_register_an_organisation(registrar):
     assert response.json["region_name"] == "北京市 东城区"
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("uscc", wrong_check_digit(make_uscc())),
-    ("uscc", "1234"),
-    ("region_code", "119999"),
-    ("region_code", "not-a-code"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("uscc", wrong_check_digit(make_uscc())),
+        ("uscc", "1234"),
+        ("region_code", "119999"),
+        ("region_code", "not-a-code"),
+    ],
+)
 def test_bad_uscc_or_region_is_422_naming_the_field(registrar, field, value):
     response = registrar.post("/api/v1/organizations", json=org_payload(**{field: value}))
     assert response.status_code == 422
@@ -67,8 +71,10 @@ def test_duplicate_uscc_is_refused(registrar, make_org):
 
 def test_422_names_every_field_at_fault(registrar, make_org):
     make_org(name="重名委员会", region_code="110101")
-    response = registrar.post("/api/v1/organizations", json=org_payload(
-        name="重名委员会", uscc=wrong_check_digit(make_uscc()), parent_id=999_999))
+    response = registrar.post(
+        "/api/v1/organizations",
+        json=org_payload(name="重名委员会", uscc=wrong_check_digit(make_uscc()), parent_id=999_999),
+    )
     assert response.status_code == 422
     assert set(response.json["errors"]["json"]) == {"name", "uscc", "parent_id"}
 
@@ -80,6 +86,7 @@ def test_shape_errors_name_every_field(registrar):
 
 
 # --- mediators --------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def committee(make_org):
@@ -95,8 +102,9 @@ def mediator_payload(org, **overrides) -> dict:
 
 
 def test_good_id_number_and_phone_register_a_mediator_masked(registrar, committee):
-    response = registrar.post("/api/v1/mediators", json=mediator_payload(
-        committee, id_number="11010519800105123X", phone="13800001234"))
+    response = registrar.post(
+        "/api/v1/mediators", json=mediator_payload(committee, id_number="11010519800105123X", phone="13800001234")
+    )
     assert response.status_code == 201, response.json
     assert response.json["id_number"] == "110105********123X"
     assert response.json["phone"] == "138****1234"
@@ -110,14 +118,17 @@ def test_masks_are_exactly_the_documented_shape():
 _tomorrow_next_year = date.today().replace(month=1, day=1) + timedelta(days=800)
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("id_number", valid_id_number()[:-1] + ("0" if valid_id_number()[-1] != "0" else "1")),  # wrong checksum
-    ("id_number", valid_id_number(born=_tomorrow_next_year)),                               # future birth date
-    ("id_number", valid_id_number(region="990101")),                                        # unknown prefix
-    ("id_number", "1101051980"),                                                            # too short
-    ("phone", "12345"),
-    ("phone", "10000000000"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("id_number", valid_id_number()[:-1] + ("0" if valid_id_number()[-1] != "0" else "1")),  # wrong checksum
+        ("id_number", valid_id_number(born=_tomorrow_next_year)),  # future birth date
+        ("id_number", valid_id_number(region="990101")),  # unknown prefix
+        ("id_number", "1101051980"),  # too short
+        ("phone", "12345"),
+        ("phone", "10000000000"),
+    ],
+)
 def test_bad_personal_numbers_are_422_naming_the_field(registrar, committee, field, value):
     response = registrar.post("/api/v1/mediators", json=mediator_payload(committee, **{field: value}))
     assert response.status_code == 422
@@ -135,13 +146,16 @@ def test_wrong_checksum_value_is_really_wrong():
 
 
 def test_every_bad_mediator_field_is_named_at_once(registrar, committee):
-    response = registrar.post("/api/v1/mediators", json=mediator_payload(
-        committee, organization_id=999_999, id_number="110105198013401234", phone="12345"))
+    response = registrar.post(
+        "/api/v1/mediators",
+        json=mediator_payload(committee, organization_id=999_999, id_number="110105198013401234", phone="12345"),
+    )
     assert response.status_code == 422
     assert set(response.json["errors"]["json"]) == {"organization_id", "id_number", "phone"}
 
 
 # --- studios ----------------------------------------------------------------------------------------------
+
 
 def test_studio_rules_good_and_bad(registrar, make_org, make_mediator):
     host = make_org(region_code="110105")
@@ -153,8 +167,9 @@ def test_studio_rules_good_and_bad(registrar, make_org, make_mediator):
     db.session.commit()
     base = {"name": "规则测试工作室", "organization_id": host.id, "named_on": "2024-03-01"}
 
-    bad = registrar.post("/api/v1/studios", json={**base, "lead_mediator_id": outsider.id,
-                                                 "named_by_id": not_bureau.id})
+    bad = registrar.post(
+        "/api/v1/studios", json={**base, "lead_mediator_id": outsider.id, "named_by_id": not_bureau.id}
+    )
     assert bad.status_code == 422
     assert set(bad.json["errors"]["json"]) == {"lead_mediator_id", "named_by_id"}
 
@@ -164,6 +179,7 @@ def test_studio_rules_good_and_bad(registrar, make_org, make_mediator):
 
 
 # --- scope ------------------------------------------------------------------------------------------------
+
 
 def test_mediator_of_one_organisation_gets_404_for_another_organisations_mediator(api_as, make_org, make_mediator):
     own, other = make_org(), make_org()
@@ -198,6 +214,7 @@ def test_non_registrars_cannot_change_the_registry(api_as, make_org):
 
 # --- pagination -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/api/v1/organizations", "/api/v1/mediators", "/api/v1/studios"])
 def test_lists_have_the_page_shape(api_as, make_studio, path):
     for _ in range(3):
@@ -217,8 +234,10 @@ def test_organisation_filter_by_region_subtree_and_kind(api_as, make_org):
     api = api_as(role=Role.admin)
     ids = {o["id"] for o in api.get("/api/v1/organizations?region_code=130600&per_page=100").json["items"]}
     assert {in_baoding.id, bureau.id} <= ids and elsewhere.id not in ids
-    ids = {o["id"] for o in api.get(
-        "/api/v1/organizations?region_code=130600&kind=justice_bureau&per_page=100").json["items"]}
+    ids = {
+        o["id"]
+        for o in api.get("/api/v1/organizations?region_code=130600&kind=justice_bureau&per_page=100").json["items"]
+    }
     assert bureau.id in ids and in_baoding.id not in ids
 
 

@@ -44,8 +44,11 @@ class OrmEventWriter(CoreWriter):
 
 
 def generated(seed: int, cases: int = 250, writer_class=CoreWriter, label: str = "") -> None:
-    generate(db.session, Spec(cases=cases, seed=seed, start=YEAR[0], end=YEAR[1], label=label),
-             writer_class(db.session.connection()))
+    generate(
+        db.session,
+        Spec(cases=cases, seed=seed, start=YEAR[0], end=YEAR[1], label=label),
+        writer_class(db.session.connection()),
+    )
     db.session.flush()
 
 
@@ -57,18 +60,30 @@ def aggregate_rows() -> dict:
         keys = [c for c in table.primary_key.columns]
         counts = [c for c in table.columns if c not in keys]
         rows = db.session.execute(sa.select(table).order_by(*keys)).all()
-        result[table.name] = {tuple(getattr(r, c.name) for c in keys): tuple(getattr(r, c.name) for c in counts)
-                              for r in rows if any(getattr(r, c.name) for c in counts)}
+        result[table.name] = {
+            tuple(getattr(r, c.name) for c in keys): tuple(getattr(r, c.name) for c in counts)
+            for r in rows
+            if any(getattr(r, c.name) for c in counts)
+        }
     return result
 
 
 def scopes() -> list[Scope]:
-    org_id = db.session.scalar(sa.select(Case.organization_id).group_by(Case.organization_id)
-                               .order_by(sa.func.count().desc()).limit(1))
+    org_id = db.session.scalar(
+        sa.select(Case.organization_id).group_by(Case.organization_id).order_by(sa.func.count().desc()).limit(1)
+    )
     studio_id = db.session.scalar(sa.select(Case.studio_id).where(Case.studio_id.is_not(None)).limit(1))
-    return [Scope(), Scope(region_code="130000"), Scope(region_code="110000"), Scope(region_code="130600"),
-            Scope(region_code="XIONGAN"), Scope(region_code="120000", organization_id=None),
-            Scope(organization_id=org_id), Scope(studio_id=studio_id), Scope(region_code="130000", studio_id=studio_id)]
+    return [
+        Scope(),
+        Scope(region_code="130000"),
+        Scope(region_code="110000"),
+        Scope(region_code="130600"),
+        Scope(region_code="XIONGAN"),
+        Scope(region_code="120000", organization_id=None),
+        Scope(organization_id=org_id),
+        Scope(studio_id=studio_id),
+        Scope(region_code="130000", studio_id=studio_id),
+    ]
 
 
 def random_period(rng: random.Random) -> tuple[date, date, date]:
@@ -87,8 +102,14 @@ def random_period(rng: random.Random) -> tuple[date, date, date]:
     else:
         first = YEAR[0] + timedelta(days=rng.randrange(330))
         last = first if kind == "day" else first + timedelta(days=rng.randrange(1, 120))
-    as_of = rng.choice((last, last + timedelta(days=rng.randrange(1, 60)), first + timedelta(days=rng.randrange(0, 20)),
-                        date(2026, 6, 30)))
+    as_of = rng.choice(
+        (
+            last,
+            last + timedelta(days=rng.randrange(1, 60)),
+            first + timedelta(days=rng.randrange(0, 20)),
+            date(2026, 6, 30),
+        )
+    )
     return first, last, max(as_of, first)
 
 
@@ -141,15 +162,33 @@ def test_completion_out_of_order_and_moved_earlier(make_org):
     """Registration inserted after its completion, and a second completing event dated earlier: the
     cohort rows follow the first completion, so every as-of date agrees with the log."""
     org = make_org(region_code="130602")
-    case = Case(number="AGG-1", organization_id=org.id, category_code="neighbour", source_code="party_application",
-                summary="测试", received_on=date(2025, 3, 3), occurred_region_code="130602",
-                status=CaseStatus.declined, declined_on=date(2025, 3, 20), last_step_on=date(2025, 3, 20))
+    case = Case(
+        number="AGG-1",
+        organization_id=org.id,
+        category_code="neighbour",
+        source_code="party_application",
+        summary="测试",
+        received_on=date(2025, 3, 3),
+        occurred_region_code="130602",
+        status=CaseStatus.declined,
+        declined_on=date(2025, 3, 20),
+        last_step_on=date(2025, 3, 20),
+    )
     db.session.add(case)
     db.session.flush()
 
     def event(code, day):
-        db.session.add(CaseEvent(case_id=case.id, code=code, on_date=day, organization_id=org.id,
-                                 region_code=org.region_code, actor_name="t", data={}))
+        db.session.add(
+            CaseEvent(
+                case_id=case.id,
+                code=code,
+                on_date=day,
+                organization_id=org.id,
+                region_code=org.region_code,
+                actor_name="t",
+                data={},
+            )
+        )
         db.session.flush()
 
     event("declined", date(2025, 3, 20))
@@ -160,10 +199,13 @@ def test_completion_out_of_order_and_moved_earlier(make_org):
         fast = report_for_scope(scope, date(2025, 3, 1), date(2025, 3, 31), as_of, "month")
         assert fast == report_for_scope(scope, date(2025, 3, 1), date(2025, 3, 31), as_of, "month", source="events")
     # completed by 03-05: none; by 03-10 (the earlier decline) and later: the one case
-    assert report_for_scope(scope, date(2025, 3, 1), date(2025, 3, 31), date(2025, 3, 5), None)["totals"][
-        "completed"] == 0
-    assert report_for_scope(scope, date(2025, 3, 1), date(2025, 3, 31), date(2025, 3, 10), None)["totals"][
-        "completed"] == 1
+    assert (
+        report_for_scope(scope, date(2025, 3, 1), date(2025, 3, 31), date(2025, 3, 5), None)["totals"]["completed"] == 0
+    )
+    assert (
+        report_for_scope(scope, date(2025, 3, 1), date(2025, 3, 31), date(2025, 3, 10), None)["totals"]["completed"]
+        == 1
+    )
 
 
 def test_transitions_through_the_services_keep_the_aggregates(make_case, make_org):
@@ -174,24 +216,42 @@ def test_transitions_through_the_services_keep_the_aggregates(make_case, make_or
     make_case(org, CaseStatus.accepted, received_on=date(2025, 5, 8))
     scope = Scope(organization_id=org.id)
     report = report_for_scope(scope, date(2025, 5, 1), date(2025, 5, 31), date(2025, 6, 30), None)
-    assert report == report_for_scope(scope, date(2025, 5, 1), date(2025, 5, 31), date(2025, 6, 30), None,
-                                      source="events")
+    assert report == report_for_scope(
+        scope, date(2025, 5, 1), date(2025, 5, 31), date(2025, 6, 30), None, source="events"
+    )
     # received 3; accepted 2; declined 1; concluded 1 (agreement, on time); completed 2 of 3
     totals = report["totals"]
-    assert (totals["received"], totals["accepted"], totals["declined"], totals["concluded"], totals["agreement"],
-            totals["concluded_on_time"], totals["completed"]) == (3, 2, 1, 1, 1, 1, 2)
+    assert (
+        totals["received"],
+        totals["accepted"],
+        totals["declined"],
+        totals["concluded"],
+        totals["agreement"],
+        totals["concluded_on_time"],
+        totals["completed"],
+    ) == (3, 2, 1, 1, 1, 1, 2)
 
 
-@pytest.mark.parametrize(("first", "last", "days", "months"), [
-    (date(2025, 1, 1), date(2025, 12, 31), [], (date(2025, 1, 1), date(2025, 12, 1))),
-    (date(2025, 1, 15), date(2025, 3, 10), [(date(2025, 1, 15), date(2025, 1, 31)), (date(2025, 3, 1),
-                                                                                    date(2025, 3, 10))],
-     (date(2025, 2, 1), date(2025, 2, 1))),
-    (date(2025, 2, 3), date(2025, 2, 20), [(date(2025, 2, 3), date(2025, 2, 20))], None),
-    (date(2025, 2, 1), date(2025, 2, 28), [], (date(2025, 2, 1), date(2025, 2, 1))),
-    (date(2025, 1, 20), date(2025, 2, 28), [(date(2025, 1, 20), date(2025, 1, 31))],
-     (date(2025, 2, 1), date(2025, 2, 1))),
-])
+@pytest.mark.parametrize(
+    ("first", "last", "days", "months"),
+    [
+        (date(2025, 1, 1), date(2025, 12, 31), [], (date(2025, 1, 1), date(2025, 12, 1))),
+        (
+            date(2025, 1, 15),
+            date(2025, 3, 10),
+            [(date(2025, 1, 15), date(2025, 1, 31)), (date(2025, 3, 1), date(2025, 3, 10))],
+            (date(2025, 2, 1), date(2025, 2, 1)),
+        ),
+        (date(2025, 2, 3), date(2025, 2, 20), [(date(2025, 2, 3), date(2025, 2, 20))], None),
+        (date(2025, 2, 1), date(2025, 2, 28), [], (date(2025, 2, 1), date(2025, 2, 1))),
+        (
+            date(2025, 1, 20),
+            date(2025, 2, 28),
+            [(date(2025, 1, 20), date(2025, 1, 31))],
+            (date(2025, 2, 1), date(2025, 2, 1)),
+        ),
+    ],
+)
 def test_split_period_into_odd_days_and_whole_months(first, last, days, months):
     assert split_period(first, last) == (days, months)
 
@@ -226,8 +286,13 @@ def test_concurrent_registrations_and_conclusions_neither_deadlock_nor_drift(app
                 barrier.wait()
                 for n in range(4):
                     if i % 2:
-                        service.conclude_case(SYSTEM, open_cases[(i // 2) * 4 + n], outcome="agreement",
-                                              concluded_on=day, terms="双方互不追究")
+                        service.conclude_case(
+                            SYSTEM,
+                            open_cases[(i // 2) * 4 + n],
+                            outcome="agreement",
+                            concluded_on=day,
+                            terms="双方互不追究",
+                        )
                     else:
                         service.register_case(SYSTEM, case_data(org_id, received_on=day))
                     db.session.commit()
@@ -246,8 +311,9 @@ def test_concurrent_registrations_and_conclusions_neither_deadlock_nor_drift(app
     scope = Scope(organization_id=org_id)
     for group_by in (None, "month", "region"):
         fast = report_for_scope(scope, date(2025, 6, 1), date(2025, 6, 30), date(2025, 12, 31), group_by)
-        assert fast == report_for_scope(scope, date(2025, 6, 1), date(2025, 6, 30), date(2025, 12, 31), group_by,
-                                        source="events")
+        assert fast == report_for_scope(
+            scope, date(2025, 6, 1), date(2025, 6, 30), date(2025, 12, 31), group_by, source="events"
+        )
     # registered that day: the 8 prepared cases and 2 threads × 4 new ones = 16; concluded: 2 threads × 4 = 8
     totals = report_for_scope(Scope(region_code="130600"), day, day, date(2025, 12, 31), None)["totals"]
     assert (totals["received"], totals["concluded"]) == (16, 8)
@@ -258,8 +324,9 @@ def test_rebuild_command_brings_the_aggregates_in_line_after_a_bulk_load(app):
     bulk load that bypassed the hook): the reports from the aggregates equal the event log's again."""
     generated(8, cases=120, writer_class=OrmEventWriter)
     generated(9, cases=80, label="-2")  # bulk rows the hook never saw
-    result = app.test_cli_runner().invoke(args=["reports", "rebuild-aggregates", "--from", "2025-01-01",
-                                                "--to", "2025-12-31"])
+    result = app.test_cli_runner().invoke(
+        args=["reports", "rebuild-aggregates", "--from", "2025-01-01", "--to", "2025-12-31"]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("aggregates rebuilt: ")
     assert_same_reports(8, samples=15)

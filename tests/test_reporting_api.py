@@ -70,8 +70,11 @@ def test_mediator_report_is_their_own_organisation(reporting_cases, api_as, make
     api = api_as(make_user(role=Role.mediator, organization=reporting_cases["bj"]))
     body = api.get("/api/v1/reports/rates?from=2026-03-01&to=2026-03-31&as_of=2026-03-31").json
     # bj: received case 11; concluded 11 and the case moved in from Hebei (5)
-    assert (body["scope"]["organization_id"], body["totals"]["received"], body["totals"]["concluded"]) \
-        == (reporting_cases["bj"].id, 1, 2)
+    assert (body["scope"]["organization_id"], body["totals"]["received"], body["totals"]["concluded"]) == (
+        reporting_cases["bj"].id,
+        1,
+        2,
+    )
     assert api.get("/api/v1/reports/rates?region_code=130000").status_code == 404
 
 

@@ -50,9 +50,15 @@ def test_concurrent_freeze_and_delivery_happen_once(app, make_org):
     receiver = Receiver("", [200])
     try:
         centre = make_org(kind=OrgKind.governance_centre, region_code="130629")
-        _sub, receiver.secret = subscriptions.create_subscription(SYSTEM, {
-            "organization_id": centre.id, "region_code": "130629", "frequency": "monthly",
-            "endpoint_url": receiver.url})
+        _sub, receiver.secret = subscriptions.create_subscription(
+            SYSTEM,
+            {
+                "organization_id": centre.id,
+                "region_code": "130629",
+                "frequency": "monthly",
+                "endpoint_url": receiver.url,
+            },
+        )
         db.session.commit()
         frozen = _run_together(app, lambda: subscriptions.freeze_due(FIRST_OF_APRIL))
         assert sorted(frozen) == [0] * (WORKERS - 1) + [1]

@@ -66,16 +66,18 @@ class Receiver:
 def centre(make_org, make_case_history):
     """容城县综治中心, and one case in 容城 registered 03-04 and settled 03-18 (so March reads 1 of 1)."""
     committee = make_org(region_code="130629")
-    make_case_history(committee, registered=d(3, 4), accepted=d(3, 5), due=d(4, 4), concluded=d(3, 18),
-                      outcome="agreement")
+    make_case_history(
+        committee, registered=d(3, 4), accepted=d(3, 5), due=d(4, 4), concluded=d(3, 18), outcome="agreement"
+    )
     return make_org(name="容城县综治中心(测试)", kind=OrgKind.governance_centre, region_code="130629")
 
 
 @pytest.fixture
 def subscribe(centre):
     def build(url: str, frequency: str = "monthly"):
-        return subscriptions.create_subscription(SYSTEM, {
-            "organization_id": centre.id, "region_code": "130629", "frequency": frequency, "endpoint_url": url})
+        return subscriptions.create_subscription(
+            SYSTEM, {"organization_id": centre.id, "region_code": "130629", "frequency": frequency, "endpoint_url": url}
+        )
 
     return build
 
@@ -97,15 +99,15 @@ def test_fails_twice_then_accepts_three_attempts_one_snapshot(subscribe, app):
         receiver.secret = secret
         now = at(FIRST_OF_APRIL)
         assert freeze_due_snapshots(now) == 1
-        assert deliver_due_reports(now) == 1                       # attempt 1: HTTP 500
+        assert deliver_due_reports(now) == 1  # attempt 1: HTTP 500
         delivery = db.session.scalar(sa.select(ReportDelivery))
         assert (delivery.status, delivery.attempts) == (DeliveryStatus.pending, 1)
         assert delivery.next_attempt_at == now + timedelta(minutes=1)
-        assert deliver_due_reports(now + timedelta(seconds=30)) == 0   # not due yet
-        assert deliver_due_reports(now + timedelta(seconds=61)) == 1   # attempt 2: HTTP 503, next in 5 min
+        assert deliver_due_reports(now + timedelta(seconds=30)) == 0  # not due yet
+        assert deliver_due_reports(now + timedelta(seconds=61)) == 1  # attempt 2: HTTP 503, next in 5 min
         db.session.refresh(delivery)
         assert delivery.next_attempt_at == now + timedelta(seconds=61 + 300)
-        assert freeze_due_snapshots(now + timedelta(minutes=5)) == 0   # frozen once per period
+        assert freeze_due_snapshots(now + timedelta(minutes=5)) == 0  # frozen once per period
         assert deliver_due_reports(now + timedelta(seconds=361)) == 1  # attempt 3: accepted
         db.session.refresh(delivery)
         assert (delivery.status, delivery.attempts, delivery.last_error) == (DeliveryStatus.delivered, 3, None)
@@ -125,8 +127,7 @@ def test_fails_twice_then_accepts_three_attempts_one_snapshot(subscribe, app):
     assert payload["organization_id"] == sub.organization_id
 
 
-def test_receiver_that_never_answers_stops_at_the_cap_and_can_be_redelivered(subscribe, app, monkeypatch,
-                                                                            api_as):
+def test_receiver_that_never_answers_stops_at_the_cap_and_can_be_redelivered(subscribe, app, monkeypatch, api_as):
     monkeypatch.setitem(app.config, "REPORT_DELIVERY_TIMEOUT", 0.2)
     monkeypatch.setitem(app.config, "REPORT_DELIVERY_MAX_ATTEMPTS", 3)
     silent = socket.socket()
@@ -165,9 +166,18 @@ def test_freeze_twice_gives_one_snapshot_and_one_delivery(subscribe):
     now = at(FIRST_OF_APRIL)
     assert freeze_due_snapshots(now) == 1
     assert freeze_due_snapshots(now) == 0
-    assert subscriptions._insert_ignoring_duplicates({   # a racing process's insert is skipped, not an error
-        "subscription_id": sub.id, "period_start": date(2026, 3, 1), "period_end": date(2026, 3, 31),
-        "payload": {}, "created_at": now}) is None
+    assert (
+        subscriptions._insert_ignoring_duplicates(
+            {  # a racing process's insert is skipped, not an error
+                "subscription_id": sub.id,
+                "period_start": date(2026, 3, 1),
+                "period_end": date(2026, 3, 31),
+                "payload": {},
+                "created_at": now,
+            }
+        )
+        is None
+    )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportSnapshot)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportDelivery)) == 1
 
@@ -177,19 +187,23 @@ def test_the_period_is_taken_in_shanghai_time(subscribe):
     # 2026-03-31 15:00 UTC is 23:00 on the 31st in Shanghai: March has not ended, February is due
     freeze_due_snapshots(at("2026-03-31T15:00:00+00:00"))
     freeze_due_snapshots(at(FIRST_OF_APRIL))
-    periods = db.session.execute(sa.select(ReportSnapshot.period_start, ReportSnapshot.period_end)
-                                 .order_by(ReportSnapshot.period_start)).all()
+    periods = db.session.execute(
+        sa.select(ReportSnapshot.period_start, ReportSnapshot.period_end).order_by(ReportSnapshot.period_start)
+    ).all()
     assert periods == [(date(2026, 2, 1), date(2026, 2, 28)), (date(2026, 3, 1), date(2026, 3, 31))]
 
 
-@pytest.mark.parametrize(("frequency", "today", "period"), [
-    (Frequency.monthly, date(2026, 1, 1), (date(2025, 12, 1), date(2025, 12, 31))),
-    (Frequency.monthly, date(2026, 3, 15), (date(2026, 2, 1), date(2026, 2, 28))),
-    (Frequency.quarterly, date(2026, 4, 1), (date(2026, 1, 1), date(2026, 3, 31))),
-    (Frequency.quarterly, date(2026, 2, 10), (date(2025, 10, 1), date(2025, 12, 31))),
-    (Frequency.weekly, date(2026, 3, 18), (date(2026, 3, 9), date(2026, 3, 15))),   # a Wednesday
-    (Frequency.weekly, date(2026, 3, 16), (date(2026, 3, 9), date(2026, 3, 15))),   # a Monday
-])
+@pytest.mark.parametrize(
+    ("frequency", "today", "period"),
+    [
+        (Frequency.monthly, date(2026, 1, 1), (date(2025, 12, 1), date(2025, 12, 31))),
+        (Frequency.monthly, date(2026, 3, 15), (date(2026, 2, 1), date(2026, 2, 28))),
+        (Frequency.quarterly, date(2026, 4, 1), (date(2026, 1, 1), date(2026, 3, 31))),
+        (Frequency.quarterly, date(2026, 2, 10), (date(2025, 10, 1), date(2025, 12, 31))),
+        (Frequency.weekly, date(2026, 3, 18), (date(2026, 3, 9), date(2026, 3, 15))),  # a Wednesday
+        (Frequency.weekly, date(2026, 3, 16), (date(2026, 3, 9), date(2026, 3, 15))),  # a Monday
+    ],
+)
 def test_last_ended_period(frequency, today, period):
     assert subscriptions.last_ended_period(frequency, today) == period
 
@@ -204,10 +218,15 @@ def test_signature_is_standard_webhooks():
     # the example of the Standard Webhooks specification
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     body = b'{"test": 2432232314}'
-    assert sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body) \
+    assert (
+        sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
         == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-    headers = {"webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330",
-               "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="}
+    )
+    headers = {
+        "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        "webhook-timestamp": "1614265330",
+        "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    }
     assert verify(secret, headers, body, now=1614265330)
     assert not verify(secret, headers, body + b" ", now=1614265330)
     assert not verify(secret, headers, body, now=1614265330 + 3600)  # too old: replay refused
@@ -220,7 +239,8 @@ def test_client_raises_on_non_2xx():
     try:
         with pytest.raises(DeliveryError) as err:
             GovernanceReportClient(timeout=2, guard=DestinationGuard("127.0.0.1")).send(
-                receiver.url, receiver.secret, "m1", b"{}")
+                receiver.url, receiver.secret, "m1", b"{}"
+            )
         assert err.value.status_code == 418
     finally:
         receiver.close()
@@ -228,9 +248,15 @@ def test_client_raises_on_non_2xx():
 
 def test_subscriptions_api_creates_with_a_secret_shown_once(centre, api_as):
     api = api_as(role=Role.coordinator, region_code="130000")
-    created = api.post("/api/v1/report-subscriptions", json={
-        "organization_id": centre.id, "region_code": "XIONGAN", "frequency": "quarterly",
-        "endpoint_url": "https://zz.example.cn/hub/reports"})
+    created = api.post(
+        "/api/v1/report-subscriptions",
+        json={
+            "organization_id": centre.id,
+            "region_code": "XIONGAN",
+            "frequency": "quarterly",
+            "endpoint_url": "https://zz.example.cn/hub/reports",
+        },
+    )
     assert created.status_code == 201, created.json
     assert created.json["secret"].startswith("whsec_")
     listed = api.get("/api/v1/report-subscriptions").json
@@ -241,18 +267,32 @@ def test_subscriptions_api_creates_with_a_secret_shown_once(centre, api_as):
     beijing = api_as(role=Role.coordinator, region_code="110000")
     assert beijing.get("/api/v1/report-subscriptions").json["total"] == 0
     assert beijing.get(f"/api/v1/report-subscriptions/{created.json['id']}").status_code == 404
-    refused = api.post("/api/v1/report-subscriptions", json={
-        "organization_id": centre.id, "region_code": "110000", "frequency": "daily",
-        "endpoint_url": "https://zz.example.cn/r", "secret": "not-a-secret"})
+    refused = api.post(
+        "/api/v1/report-subscriptions",
+        json={
+            "organization_id": centre.id,
+            "region_code": "110000",
+            "frequency": "daily",
+            "endpoint_url": "https://zz.example.cn/r",
+            "secret": "not-a-secret",
+        },
+    )
     assert refused.status_code == 422
 
 
 def test_subscription_rules_are_checked_together(centre, make_org):
     committee = make_org(region_code="130629")
     with pytest.raises(ValidationFailed) as err:
-        subscriptions.create_subscription(SYSTEM, {"organization_id": committee.id, "region_code": "999999",
-                                                   "frequency": "daily", "endpoint_url": "ftp://x",
-                                                   "secret": "whsec_short"})
+        subscriptions.create_subscription(
+            SYSTEM,
+            {
+                "organization_id": committee.id,
+                "region_code": "999999",
+                "frequency": "daily",
+                "endpoint_url": "ftp://x",
+                "secret": "whsec_short",
+            },
+        )
     assert set(err.value.errors) == {"organization_id", "region_code", "frequency", "endpoint_url", "secret"}
 
 

@@ -30,24 +30,41 @@ _seq = itertools.count(1)
 
 @pytest.fixture
 def transfers(make_org, make_case_history):
-    orgs = {k: make_org(region_code=c) for k, c in (("hb", "130602"), ("rc", "130629"), ("bj", "110105"),
-                                                     ("tj", "120116"))}
+    orgs = {
+        k: make_org(region_code=c) for k, c in (("hb", "130602"), ("rc", "130629"), ("bj", "110105"), ("tj", "120116"))
+    }
 
     def transfer(on, source, target, status, days=None):
         case = make_case_history(orgs[source], registered=on - timedelta(days=1), accepted=on)
         closed = status != "pending"
-        db.session.add(Transfer(
-            case_id=case.id, from_organization_id=orgs[source].id, to_organization_id=orgs[target].id,
-            agreement_code="JJJ-MEDIATION", mode=TransferMode.transfer, status=TransferStatus(status),
-            requested_on=on, respond_by=on + timedelta(days=3), answered_at=utcnow() if closed else None,
-            answered_on=on + timedelta(days=days or 3) if closed else None, working_days_to_answer=days,
-            reason_code=DeclineReason.capacity if status == "declined" else None))
+        db.session.add(
+            Transfer(
+                case_id=case.id,
+                from_organization_id=orgs[source].id,
+                to_organization_id=orgs[target].id,
+                agreement_code="JJJ-MEDIATION",
+                mode=TransferMode.transfer,
+                status=TransferStatus(status),
+                requested_on=on,
+                respond_by=on + timedelta(days=3),
+                answered_at=utcnow() if closed else None,
+                answered_on=on + timedelta(days=days or 3) if closed else None,
+                working_days_to_answer=days,
+                reason_code=DeclineReason.capacity if status == "declined" else None,
+            )
+        )
 
-    for row in [(d(3, 2), "hb", "bj", "accepted", 1), (d(3, 5), "hb", "bj", "declined", 3),
-                (d(3, 9), "hb", "bj", "expired"), (d(3, 10), "hb", "tj", "accepted", 2),
-                (d(3, 11), "bj", "hb", "accepted", 4), (d(3, 12), "bj", "hb", "pending"),
-                (d(3, 13), "hb", "rc", "accepted", 0), (d(2, 20), "hb", "bj", "accepted", 5),
-                (d(3, 15), "tj", "bj", "accepted", 1)]:
+    for row in [
+        (d(3, 2), "hb", "bj", "accepted", 1),
+        (d(3, 5), "hb", "bj", "declined", 3),
+        (d(3, 9), "hb", "bj", "expired"),
+        (d(3, 10), "hb", "tj", "accepted", 2),
+        (d(3, 11), "bj", "hb", "accepted", 4),
+        (d(3, 12), "bj", "hb", "pending"),
+        (d(3, 13), "hb", "rc", "accepted", 0),
+        (d(2, 20), "hb", "bj", "accepted", 5),
+        (d(3, 15), "tj", "bj", "accepted", 1),
+    ]:
         transfer(*row)
     db.session.flush()
     return orgs
@@ -106,29 +123,49 @@ def test_flows_api_is_scoped(transfers, api_as):
 
 
 def _application(centre, filed, decided=None, granted=None, decide_by=None):
-    status = (ApplicationStatus.granted if granted else ApplicationStatus.refused if decided
-              else ApplicationStatus.accepted)
+    status = (
+        ApplicationStatus.granted if granted else ApplicationStatus.refused if decided else ApplicationStatus.accepted
+    )
     app = LegalAidApplication(
-        number=f"LA-RP-{next(_seq):05d}", status=status, centre_id=centre.id, filed_centre_id=centre.id,
-        applicant_name="申请人", matter_category="labour", matter_region_code=centre.region_code,
-        hardship=Hardship.declaration, summary="统计测试", filed_on=filed, received_on=filed,
-        decide_by=decide_by or filed + timedelta(days=7), accepted_on=filed, decided_on=decided, granted=granted,
+        number=f"LA-RP-{next(_seq):05d}",
+        status=status,
+        centre_id=centre.id,
+        filed_centre_id=centre.id,
+        applicant_name="申请人",
+        matter_category="labour",
+        matter_region_code=centre.region_code,
+        hardship=Hardship.declaration,
+        summary="统计测试",
+        filed_on=filed,
+        received_on=filed,
+        decide_by=decide_by or filed + timedelta(days=7),
+        accepted_on=filed,
+        decided_on=decided,
+        granted=granted,
         refusal_reason="不符合条件" if decided and not granted else None,
-        assign_by=decided + timedelta(days=3) if granted else None, last_step_on=decided or filed)
+        assign_by=decided + timedelta(days=3) if granted else None,
+        last_step_on=decided or filed,
+    )
     db.session.add(app)
     return app
 
 
 def test_legal_aid_figures(make_org):
     centre = make_org(kind=OrgKind.legal_aid_centre, region_code="130602")
-    _application(centre, d(3, 2), decided=d(3, 6), granted=True)      # in time, granted
-    _application(centre, d(3, 3), decided=d(3, 12), granted=True)     # decide_by 03-10: late
-    _application(centre, d(3, 4), decided=d(3, 9), granted=False)     # in time, refused
-    _application(centre, d(3, 20))                                     # not decided yet
-    _application(centre, d(2, 25), decided=d(3, 2), granted=True)     # filed in February, decided in March
+    _application(centre, d(3, 2), decided=d(3, 6), granted=True)  # in time, granted
+    _application(centre, d(3, 3), decided=d(3, 12), granted=True)  # decide_by 03-10: late
+    _application(centre, d(3, 4), decided=d(3, 9), granted=False)  # in time, refused
+    _application(centre, d(3, 20))  # not decided yet
+    _application(centre, d(2, 25), decided=d(3, 2), granted=True)  # filed in February, decided in March
     db.session.flush()
     figures = legal_aid_for_scope(Scope(region_code="130000"), **MARCH)
     # filed in March: 4; decided in March: 4 (incl. February's), 3 by their decide-by date, 3 granted
-    assert figures == {"applications": 4, "decided": 4, "decided_in_time": 3, "granted": 3,
-                       "in_time_rate": 3 / 4, "grant_rate": 3 / 4}
+    assert figures == {
+        "applications": 4,
+        "decided": 4,
+        "decided_in_time": 3,
+        "granted": 3,
+        "in_time_rate": 3 / 4,
+        "grant_rate": 3 / 4,
+    }
     assert legal_aid_for_scope(Scope(region_code="110000"), **MARCH)["in_time_rate"] is None

@@ -19,8 +19,12 @@ HEBEI = "region_code=130000&from=2026-03-01&to=2026-03-31&as_of=2026-03-31"
 
 
 def _kpi(html: str, name: str) -> tuple[str, str, str]:
-    block = re.search(rf'id="kpi-{name}".*?class="value"[^>]*>([^<]*)<.*?class="numerator">(\d+)<.*?'
-                      r'class="denominator">(\d+)<', html, re.S)
+    block = re.search(
+        rf'id="kpi-{name}".*?class="value"[^>]*>([^<]*)<.*?class="numerator">(\d+)<.*?'
+        r'class="denominator">(\d+)<',
+        html,
+        re.S,
+    )
     return block.group(1), block.group(2), block.group(3)
 
 
@@ -75,8 +79,17 @@ def test_dashboard_xlsx_has_the_same_figures(reporting_cases, make_user, signed_
     response = signed_in(coordinator).get(f"/reporting/download.xlsx?{HEBEI}")
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == ["合计", "按纠纷类别", "月度趋势", "下级地区", "调解工作室", "跨区域流转", "法律援助",
-                                   "超期案件", "说明"]
+    assert workbook.sheetnames == [
+        "合计",
+        "按纠纷类别",
+        "月度趋势",
+        "下级地区",
+        "调解工作室",
+        "跨区域流转",
+        "法律援助",
+        "超期案件",
+        "说明",
+    ]
     header, total = list(workbook["合计"].iter_rows(values_only=True))
     total = dict(zip(header, total, strict=True))
     assert (total["登记数"], total["办结数"], total["调解成功率"]) == (9, 6, 4 / 6)
@@ -86,9 +99,15 @@ def test_dashboard_xlsx_has_the_same_figures(reporting_cases, make_user, signed_
 
 def test_subscriptions_page_lists_and_redelivers(make_org, make_user, signed_in):
     centre = make_org(kind=OrgKind.governance_centre, region_code="130629")
-    sub, _ = subscriptions.create_subscription(SYSTEM, {
-        "organization_id": centre.id, "region_code": "130629", "frequency": "monthly",
-        "endpoint_url": "http://127.0.0.1:9/r"})
+    sub, _ = subscriptions.create_subscription(
+        SYSTEM,
+        {
+            "organization_id": centre.id,
+            "region_code": "130629",
+            "frequency": "monthly",
+            "endpoint_url": "http://127.0.0.1:9/r",
+        },
+    )
     from datetime import UTC, datetime
 
     subscriptions.freeze_due(datetime(2026, 4, 1, 8, tzinfo=UTC))
@@ -108,27 +127,52 @@ def test_a_delivered_report_shows_no_next_attempt(make_org, make_user, signed_in
     from datetime import UTC, datetime
 
     centre = make_org(kind=OrgKind.governance_centre, region_code="130629")
-    subscriptions.create_subscription(SYSTEM, {"organization_id": centre.id, "region_code": "130629",
-                                               "frequency": "monthly", "endpoint_url": "http://127.0.0.1:9/r"})
+    subscriptions.create_subscription(
+        SYSTEM,
+        {
+            "organization_id": centre.id,
+            "region_code": "130629",
+            "frequency": "monthly",
+            "endpoint_url": "http://127.0.0.1:9/r",
+        },
+    )
     subscriptions.freeze_due(datetime(2026, 4, 1, 8, tzinfo=UTC))
     delivery = db.session.scalar(sa.select(ReportDelivery))
     delivery.status, delivery.delivered_at, delivery.attempts = DeliveryStatus.delivered, delivery.next_attempt_at, 1
     db.session.flush()
-    assert delivery.next_attempt_at is not None   # kept from the last attempt; not a time anything will happen
-    html = signed_in(make_user(role=Role.coordinator, region_code="130600")).get(
-        "/reporting/subscriptions").get_data(as_text=True)
+    assert delivery.next_attempt_at is not None  # kept from the last attempt; not a time anything will happen
+    html = (
+        signed_in(make_user(role=Role.coordinator, region_code="130600"))
+        .get("/reporting/subscriptions")
+        .get_data(as_text=True)
+    )
     assert re.search(rf'id="delivery-{delivery.id}".*?<td class="next-attempt">—</td>', html, re.S)
 
 
 def test_subscription_form_creates_and_shows_the_secret_once(make_org, make_user, signed_in):
     centre = make_org(kind=OrgKind.governance_centre, region_code="130629")
     client = signed_in(make_user(role=Role.coordinator, region_code="130000"))
-    response = client.post("/reporting/subscriptions", data={
-        "organization_id": centre.id, "region_code": "XIONGAN", "frequency": "monthly",
-        "endpoint_url": "https://zz.example.cn/reports", "secret": ""}, follow_redirects=True)
+    response = client.post(
+        "/reporting/subscriptions",
+        data={
+            "organization_id": centre.id,
+            "region_code": "XIONGAN",
+            "frequency": "monthly",
+            "endpoint_url": "https://zz.example.cn/reports",
+            "secret": "",
+        },
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     assert "whsec_" in response.get_data(as_text=True)
-    bad = client.post("/reporting/subscriptions", data={
-        "organization_id": centre.id, "region_code": "XIONGAN", "frequency": "monthly",
-        "endpoint_url": "ftp://x", "secret": ""})
+    bad = client.post(
+        "/reporting/subscriptions",
+        data={
+            "organization_id": centre.id,
+            "region_code": "XIONGAN",
+            "frequency": "monthly",
+            "endpoint_url": "ftp://x",
+            "secret": "",
+        },
+    )
     assert bad.status_code == 422 and "http" in bad.get_data(as_text=True)

@@ -11,8 +11,18 @@ from tests.factories_reporting import END_OF_APRIL, END_OF_MARCH, MARCH, d
 
 
 def counts(block: dict) -> dict:
-    keys = ("received", "accepted", "declined", "concluded", "agreement", "no_agreement", "withdrawn", "referred",
-            "concluded_on_time", "completed")
+    keys = (
+        "received",
+        "accepted",
+        "declined",
+        "concluded",
+        "agreement",
+        "no_agreement",
+        "withdrawn",
+        "referred",
+        "concluded_on_time",
+        "completed",
+    )
     return {k: block[k] for k in keys}
 
 
@@ -24,9 +34,18 @@ def test_hebei_march_as_of_end_of_march(reporting_cases):
     # concluded in Hebei in March: 1,2,4,7,8,10 = 6 (5 concluded in Beijing, 6 in April)
     #   agreement 1,4,7,10 = 4; no_agreement 2; referred 8; on time 1,4,7,8 = 4 (2 and 10 late)
     # completed by 03-31 among the 9 received: 1,2,3,5,7,8,10 = 7 (6 concludes 04-10, 9 is open)
-    assert counts(totals) == {"received": 9, "accepted": 8, "declined": 1, "concluded": 6, "agreement": 4,
-                              "no_agreement": 1, "withdrawn": 0, "referred": 1, "concluded_on_time": 4,
-                              "completed": 7}
+    assert counts(totals) == {
+        "received": 9,
+        "accepted": 8,
+        "declined": 1,
+        "concluded": 6,
+        "agreement": 4,
+        "no_agreement": 1,
+        "withdrawn": 0,
+        "referred": 1,
+        "concluded_on_time": 4,
+        "completed": 7,
+    }
     assert totals["success_rate"] == 4 / 6
     assert totals["completion_rate"] == 7 / 9
     assert totals["on_time_rate"] == 4 / 6
@@ -57,9 +76,18 @@ def test_transferred_case_is_received_in_hebei_and_concluded_in_beijing(reportin
     beijing = rates_report(SYSTEM, region_code="110000", as_of=END_OF_MARCH, **MARCH)["totals"]
     # received 11 only; accepted 11 (5 was accepted in bd); concluded 11 and 5 (moved 03-10), both agreements
     # and on time; completed 11 of 1 received
-    assert counts(beijing) == {"received": 1, "accepted": 1, "declined": 0, "concluded": 2, "agreement": 2,
-                               "no_agreement": 0, "withdrawn": 0, "referred": 0, "concluded_on_time": 2,
-                               "completed": 1}
+    assert counts(beijing) == {
+        "received": 1,
+        "accepted": 1,
+        "declined": 0,
+        "concluded": 2,
+        "agreement": 2,
+        "no_agreement": 0,
+        "withdrawn": 0,
+        "referred": 0,
+        "concluded_on_time": 2,
+        "completed": 1,
+    }
     assert (beijing["success_rate"], beijing["completion_rate"], beijing["on_time_rate"]) == (1.0, 1.0, 1.0)
     bd = rates_report(SYSTEM, organization_id=reporting_cases["bd"].id, as_of=END_OF_MARCH, **MARCH)["totals"]
     # bd: received 1,2,3,5,6 = 5; concluded 1,2,4 = 3 (5 concluded by bj)
@@ -78,9 +106,18 @@ def test_xiongan_sums_its_three_counties(reporting_cases):
     report = rates_report(SYSTEM, region_code="XIONGAN", as_of=END_OF_MARCH, group_by="region", **MARCH)
     totals = report["totals"]
     # received 7,8,9 = 3; concluded 7 (agreement), 8 (referred), both on time; completed 7,8 = 2
-    assert counts(totals) == {"received": 3, "accepted": 3, "declined": 0, "concluded": 2, "agreement": 1,
-                              "no_agreement": 0, "withdrawn": 0, "referred": 1, "concluded_on_time": 2,
-                              "completed": 2}
+    assert counts(totals) == {
+        "received": 3,
+        "accepted": 3,
+        "declined": 0,
+        "concluded": 2,
+        "agreement": 1,
+        "no_agreement": 0,
+        "withdrawn": 0,
+        "referred": 1,
+        "concluded_on_time": 2,
+        "completed": 2,
+    }
     assert (totals["success_rate"], totals["completion_rate"], totals["on_time_rate"]) == (1 / 2, 2 / 3, 1.0)
     groups = {g["key"]: g for g in report["groups"]}
     assert [g["label"] for g in report["groups"]] == ["容城县", "安新县", "雄县"]
@@ -95,18 +132,27 @@ def test_group_by_region_lists_every_prefecture_of_hebei(reporting_cases):
     assert len(groups) == 11  # Hebei's eleven prefecture-level cities, zeros included
     # 保定 130600: received 1,2,3,5,6,7,8,9 = 8; concluded 1,2,4,7,8 = 5; 石家庄: case 10
     assert (groups["130600"]["received"], groups["130600"]["concluded"]) == (8, 5)
-    assert (groups["130100"]["received"], groups["130100"]["concluded"], groups["130100"]["on_time_rate"]) \
-        == (1, 1, 0.0)
+    assert (groups["130100"]["received"], groups["130100"]["concluded"], groups["130100"]["on_time_rate"]) == (
+        1,
+        1,
+        0.0,
+    )
     assert groups["130200"]["received"] == 0 and groups["130200"]["completion_rate"] is None
 
 
 def test_group_by_month_fills_every_month(reporting_cases):
-    report = rates_report(SYSTEM, region_code="130000", date_from=d(2, 1), date_to=d(3, 31), as_of=END_OF_MARCH,
-                          group_by="month")
+    report = rates_report(
+        SYSTEM, region_code="130000", date_from=d(2, 1), date_to=d(3, 31), as_of=END_OF_MARCH, group_by="month"
+    )
     feb, mar = report["groups"]
     # February: case 4 registered and accepted, concluded 03-15 <= as_of: completion 1/1, nothing concluded
-    assert (feb["key"], feb["label"], feb["received"], feb["concluded"], feb["completion_rate"]) \
-        == ("2026-02", "2026年2月", 1, 0, 1.0)
+    assert (feb["key"], feb["label"], feb["received"], feb["concluded"], feb["completion_rate"]) == (
+        "2026-02",
+        "2026年2月",
+        1,
+        0,
+        1.0,
+    )
     assert feb["success_rate"] is None
     assert (mar["key"], mar["received"], mar["concluded"], mar["completed"]) == ("2026-03", 9, 6, 7)
     assert report["totals"]["received"] == 10
@@ -117,7 +163,11 @@ def test_group_by_category(reporting_cases):
     by = {g["key"]: g for g in report["groups"]}
     # neighbour: received 1,3,5,6,9 = 5, concluded 1,4 = 2 agreements; contract: 2; forest_land: 7,8; labour: 10
     assert {k: (g["received"], g["concluded"], g["agreement"]) for k, g in by.items()} == {
-        "neighbour": (5, 2, 2), "contract": (1, 1, 0), "forest_land": (2, 2, 1), "labour": (1, 1, 1)}
+        "neighbour": (5, 2, 2),
+        "contract": (1, 1, 0),
+        "forest_land": (2, 2, 1),
+        "labour": (1, 1, 1),
+    }
     assert by["forest_land"]["label"] == "山林土地"
     assert list(by) == ["neighbour", "contract", "forest_land", "labour"]  # national list order
 
@@ -128,8 +178,12 @@ def test_group_by_organization_and_studio(reporting_cases):
     by_studio = rates_report(SYSTEM, region_code="130000", as_of=END_OF_MARCH, group_by="studio", **MARCH)
     # only cases 1 and 2 are a studio's: both received and concluded, one agreement, one on time
     [studio] = by_studio["groups"]
-    assert (studio["label"], studio["received"], studio["concluded"], studio["success_rate"]) \
-        == ("统计测试工作室", 2, 2, 0.5)
+    assert (studio["label"], studio["received"], studio["concluded"], studio["success_rate"]) == (
+        "统计测试工作室",
+        2,
+        2,
+        0.5,
+    )
     only = rates_report(SYSTEM, studio_id=reporting_cases["studio"].id, as_of=END_OF_MARCH, **MARCH)["totals"]
     assert (only["received"], only["on_time_rate"]) == (2, 0.5)
 
@@ -148,8 +202,9 @@ def test_coordinator_sees_only_inside_their_region(reporting_cases, make_user):
         rates_report(baoding, region_code="130100", **MARCH)
     assert [r.code for r in region_choices(hebei)][:1] == ["130000"]
     assert "XIONGAN" in [r.code for r in region_choices(hebei)]
-    assert "XIONGAN" not in [r.code for r in region_choices(make_user(role=Role.coordinator,
-                                                                         region_code="110000").to_actor())]
+    assert "XIONGAN" not in [
+        r.code for r in region_choices(make_user(role=Role.coordinator, region_code="110000").to_actor())
+    ]
 
 
 def test_mediator_sees_only_their_organisation(reporting_cases, make_user):

@@ -20,8 +20,12 @@ def test_baoding_to_beijing_routes_under_jjj_ranked_with_reasons(baoding, make_o
     # A 保定 medical dispute whose respondent lives in 朝阳区 (110105).
     case = make_routed_case(hebei_org, applicant="130602", respondent="110105", category="medical")
     chaoyang = make_org(name="朝阳测试街道人民调解委员会", region_code="110105")
-    medical = make_org(name="北京测试医疗纠纷人民调解委员会", region_code="110108",
-                       kind=OrgKind.professional_mediation_org, specialties=["医疗"])
+    medical = make_org(
+        name="北京测试医疗纠纷人民调解委员会",
+        region_code="110108",
+        kind=OrgKind.professional_mediation_org,
+        specialties=["医疗"],
+    )
     haidian = make_org(name="海淀测试人民调解委员会", region_code="110108")
     make_mediator(organization=haidian, specialties=["医疗", "邻里"])
     # Not partners: inactive, not a mediation organisation, not in a region the case involves, home province.
@@ -54,11 +58,10 @@ def test_baoding_to_beijing_routes_under_jjj_ranked_with_reasons(baoding, make_o
 def test_guangzhou_to_meizhou_routes_under_the_pairing(make_org, make_user, make_routed_case):
     guangzhou = make_org(name="荔湾测试人民调解委员会", region_code="440103")
     user = make_user(organization=guangzhou)
-    case = make_routed_case(guangzhou, applicant="440103", respondent="441402", occurred="441402",
-                            category="labour")
+    case = make_routed_case(guangzhou, applicant="440103", respondent="441402", occurred="441402", category="labour")
     meizhou = make_org(name="梅江测试人民调解委员会", region_code="441402")
-    make_org(name="越秀测试人民调解委员会", region_code="440104")   # same city as the sender
-    make_org(name="金平测试人民调解委员会", region_code="440511")   # 汕头: another pairing, not involved
+    make_org(name="越秀测试人民调解委员会", region_code="440104")  # same city as the sender
+    make_org(name="金平测试人民调解委员会", region_code="440511")  # 汕头: another pairing, not involved
 
     result = routes_for_case(user.to_actor(), case.id)
 
@@ -74,16 +77,22 @@ def test_beijing_to_shanghai_has_no_agreement(make_org, make_user, make_routed_c
     make_org(name="黄浦测试人民调解委员会", region_code="310101")
     case = make_routed_case(beijing, applicant="110101", respondent="310101")
 
-    assert routes_for_case(user.to_actor(), case.id) == {"routes": [], "reason": NO_AGREEMENT,
-                                                         "reason_code": "no_agreement"}
+    assert routes_for_case(user.to_actor(), case.id) == {
+        "routes": [],
+        "reason": NO_AGREEMENT,
+        "reason_code": "no_agreement",
+    }
 
 
 def test_covered_regions_without_a_partner_say_so(baoding, make_routed_case):
     hebei_org, hebei_user = baoding
     case = make_routed_case(hebei_org, applicant="130602", respondent="120119")  # 蓟州区, no organisation there
 
-    assert routes_for_case(hebei_user.to_actor(), case.id) == {"routes": [], "reason": NO_PARTNER,
-                                                               "reason_code": "no_partner"}
+    assert routes_for_case(hebei_user.to_actor(), case.id) == {
+        "routes": [],
+        "reason": NO_PARTNER,
+        "reason_code": "no_partner",
+    }
 
 
 @pytest.mark.parametrize("respondent", ["130606", "130102"])  # same city; another Hebei city, no pairing
@@ -92,8 +101,11 @@ def test_a_case_within_one_province_is_not_cross_region(baoding, make_org, make_
     make_org(name="长安测试人民调解委员会", region_code="130102")
     case = make_routed_case(hebei_org, applicant="130602", respondent=respondent)
 
-    assert routes_for_case(hebei_user.to_actor(), case.id) == {"routes": [], "reason": NOT_CROSS_REGION,
-                                                               "reason_code": "not_cross_region"}
+    assert routes_for_case(hebei_user.to_actor(), case.id) == {
+        "routes": [],
+        "reason": NOT_CROSS_REGION,
+        "reason_code": "not_cross_region",
+    }
 
 
 def test_routes_api_and_scope(baoding, make_org, make_routed_case, api_as):
@@ -104,8 +116,14 @@ def test_routes_api_and_scope(baoding, make_org, make_routed_case, api_as):
     body = api_as(hebei_user).get(f"/api/v1/cases/{case.id}/routes").get_json()
     assert body["reason"] is None
     assert body["routes"][0]["organization_id"] == partner.id
-    assert set(body["routes"][0]) >= {"organization_id", "organization_name", "region_code", "agreement_code",
-                                      "score", "reasons"}
+    assert set(body["routes"][0]) >= {
+        "organization_id",
+        "organization_name",
+        "region_code",
+        "agreement_code",
+        "score",
+        "reasons",
+    }
     # A Beijing mediator cannot see the case, so cannot see its routes either.
     outsider = api_as(role="mediator", organization=partner)
     assert outsider.get(f"/api/v1/cases/{case.id}/routes").status_code == 404

@@ -31,35 +31,45 @@ def baoding(make_org, make_user):
     return org, make_user(organization=org)
 
 
-@pytest.mark.parametrize(("name", "specialties", "category", "fit"), [
-    ("北京市医疗纠纷人民调解委员会", [], "contract", "off_specialty"),   # the name carries 医疗
-    ("北京市医疗纠纷人民调解委员会", [], "medical", "match"),
-    ("海淀区道路交通事故人民调解委员会", ["损害赔偿"], "damages", "match"),
-    ("某合同纠纷调解中心", ["合同"], "contract", "match"),
-    ("某商事调解中心", ["contract"], "contract", "match"),               # a category code
-    ("某商事调解中心", ["合同纠纷"], "contract", "match"),               # "纠纷" ignored
-    ("某商事调解中心", ["合同纠纷"], "marriage_family", "off_specialty"),
-    ("某街道人民调解委员会", [], "contract", "general"),
-    ("某街道人民调解委员会", ["商事", "调解"], "contract", "general"),  # words that name no category
-    ("某街道人民调解委员会", ["其他"], "contract", "general"),          # 其他 is no specialty
-])
+@pytest.mark.parametrize(
+    ("name", "specialties", "category", "fit"),
+    [
+        ("北京市医疗纠纷人民调解委员会", [], "contract", "off_specialty"),  # the name carries 医疗
+        ("北京市医疗纠纷人民调解委员会", [], "medical", "match"),
+        ("海淀区道路交通事故人民调解委员会", ["损害赔偿"], "damages", "match"),
+        ("某合同纠纷调解中心", ["合同"], "contract", "match"),
+        ("某商事调解中心", ["contract"], "contract", "match"),  # a category code
+        ("某商事调解中心", ["合同纠纷"], "contract", "match"),  # "纠纷" ignored
+        ("某商事调解中心", ["合同纠纷"], "marriage_family", "off_specialty"),
+        ("某街道人民调解委员会", [], "contract", "general"),
+        ("某街道人民调解委员会", ["商事", "调解"], "contract", "general"),  # words that name no category
+        ("某街道人民调解委员会", ["其他"], "contract", "general"),  # 其他 is no specialty
+    ],
+)
 def test_specialty_fit(make_org, name, specialties, category, fit):
     org = make_org(name=name, specialties=specialties)
     assert specialty_fit(category, organization_specialties(org, category_names())) == fit
 
 
 def test_a_contract_dispute_ranks_matching_then_general_then_other_specialists(
-        baoding, make_org, make_mediator, make_routed_case):
+    baoding, make_org, make_mediator, make_routed_case
+):
     hebei_org, hebei_user = baoding
     # A 保定 contract dispute whose respondent lives in 朝阳区 (110105); the case happened in 竞秀区.
     case = make_routed_case(hebei_org, applicant="130602", respondent="110105", category="contract")
-    medical = make_org(name="北京测试医疗纠纷人民调解委员会", region_code="110105",
-                       kind=OrgKind.professional_mediation_org)
-    traffic = make_org(name="海淀测试交通调解委员会", region_code="110108",
-                       kind=OrgKind.professional_mediation_org, specialties=["道路交通事故纠纷"])
+    medical = make_org(
+        name="北京测试医疗纠纷人民调解委员会", region_code="110105", kind=OrgKind.professional_mediation_org
+    )
+    traffic = make_org(
+        name="海淀测试交通调解委员会",
+        region_code="110108",
+        kind=OrgKind.professional_mediation_org,
+        specialties=["道路交通事故纠纷"],
+    )
     make_mediator(organization=traffic, specialties=["合同"])
-    contract = make_org(name="海淀测试商事调解中心", region_code="110108", kind=OrgKind.commercial_mediation,
-                        specialties=["合同"])
+    contract = make_org(
+        name="海淀测试商事调解中心", region_code="110108", kind=OrgKind.commercial_mediation, specialties=["合同"]
+    )
     busy = make_org(name="朝阳测试街道人民调解委员会", region_code="110105")
     yanqing = make_org(name="延庆测试人民调解委员会", region_code="110119")
     make_mediator(organization=yanqing, specialties=["contract"])
@@ -75,11 +85,19 @@ def test_a_contract_dispute_ranks_matching_then_general_then_other_specialists(
     # traffic: off-specialty -10 + a mediator's specialty 2 + same city 2 = -6.0
     # medical: off-specialty -10 + same county 3 = -7.0 (the closest and idlest, still last)
     assert [(r["organization_id"], r["score"], r["specialty_fit"]) for r in routes] == [
-        (contract.id, 5.0, "match"), (yanqing.id, 4.0, "general"), (busy.id, 1.0, "general"),
-        (traffic.id, -6.0, "off_specialty"), (medical.id, -7.0, "off_specialty")]
+        (contract.id, 5.0, "match"),
+        (yanqing.id, 4.0, "general"),
+        (busy.id, 1.0, "general"),
+        (traffic.id, -6.0, "off_specialty"),
+        (medical.id, -7.0, "off_specialty"),
+    ]
     by_org = {r["organization_id"]: r for r in routes}
     assert by_org[contract.id]["reasons"] == [
-        JJJ, "擅长合同纠纷", "与被申请人同在北京市（同一地级市）", "目前没有在办案件"]
+        JJJ,
+        "擅长合同纠纷",
+        "与被申请人同在北京市（同一地级市）",
+        "目前没有在办案件",
+    ]
     assert by_org[contract.id]["reason_codes"] == ["agreement_covers", "specialty_match", "same_city", "open_cases"]
     assert by_org[yanqing.id]["reasons"][1:3] == ["综合性调解组织，可受理各类纠纷", "有擅长合同纠纷的调解员"]
     assert by_org[busy.id]["reasons"][2:] == ["与被申请人同在朝阳区（同一区县）", "目前在办案件 25 件"]
@@ -91,13 +109,17 @@ def test_a_contract_dispute_ranks_matching_then_general_then_other_specialists(
 
 
 @pytest.mark.parametrize(("category", "first"), [("medical", "medical"), ("contract", "general")])
-def test_the_medical_committee_is_first_only_for_a_medical_dispute(baoding, make_org, make_routed_case,
-                                                                   category, first):
+def test_the_medical_committee_is_first_only_for_a_medical_dispute(
+    baoding, make_org, make_routed_case, category, first
+):
     hebei_org, hebei_user = baoding
     case = make_routed_case(hebei_org, applicant="130602", respondent="110105", category=category)
-    orgs = {"medical": make_org(name="北京测试医疗纠纷人民调解委员会", region_code="110108",
-                                kind=OrgKind.professional_mediation_org),
-            "general": make_org(name="海淀测试人民调解委员会", region_code="110108")}
+    orgs = {
+        "medical": make_org(
+            name="北京测试医疗纠纷人民调解委员会", region_code="110108", kind=OrgKind.professional_mediation_org
+        ),
+        "general": make_org(name="海淀测试人民调解委员会", region_code="110108"),
+    }
     make_routed_case(orgs["general"], applicant="110108", respondent="110108")  # the general one is busier
 
     routes = routes_for_case(hebei_user.to_actor(), case.id)["routes"]
@@ -114,7 +136,11 @@ def test_the_routes_api_gives_codes_beside_the_sentences(baoding, make_org, make
     route = body["routes"][0]
     assert route["organization_id"] == partner.id and route["specialty_fit"] == "general"
     assert route["reasons"] == [
-        JJJ, "综合性调解组织，可受理各类纠纷", "与被申请人同在朝阳区（同一区县）", "目前没有在办案件"]
+        JJJ,
+        "综合性调解组织，可受理各类纠纷",
+        "与被申请人同在朝阳区（同一区县）",
+        "目前没有在办案件",
+    ]
     assert route["reason_codes"] == ["agreement_covers", "general_organization", "same_county", "open_cases"]
     assert route["score"] == 3.0
 

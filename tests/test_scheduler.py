@@ -26,6 +26,7 @@ NOW = datetime(2025, 3, 3, 1, 37, 10, tzinfo=UTC)
 
 # --- tasks used by the tests (loaded by dotted path, as the real ones are) ------------------------------
 
+
 def counting_task(now):
     """Writes a notification and reports how many it wrote."""
     from mediation_hub.notifications.service import notify
@@ -50,8 +51,10 @@ def probe_b(now):
 
 
 def _probe(name, now):
-    db.session.execute(sa.text("INSERT INTO job_probe (job_id, now_text, pid) VALUES (:j, :n, :p)"),
-                       {"j": name, "n": now.isoformat(), "p": os.getpid()})
+    db.session.execute(
+        sa.text("INSERT INTO job_probe (job_id, now_text, pid) VALUES (:j, :n, :p)"),
+        {"j": name, "n": now.isoformat(), "p": os.getpid()},
+    )
     return 1
 
 
@@ -79,11 +82,12 @@ def _runs(job_id):
 
 # --- claims and runs ------------------------------------------------------------------------------------
 
+
 def test_claim_succeeds_once_per_job_and_slot():
     assert claim("test.count", "2025-03-03T01:35:00Z") is True
     assert claim("test.count", "2025-03-03T01:35:00Z") is False
-    assert claim("test.count", "2025-03-03T01:40:00Z") is True   # the next slot is a new claim
-    assert claim("test.other", "2025-03-03T01:35:00Z") is True   # another job, same slot
+    assert claim("test.count", "2025-03-03T01:40:00Z") is True  # the next slot is a new claim
+    assert claim("test.other", "2025-03-03T01:35:00Z") is True  # another job, same slot
     run = _runs("test.count")[0]
     assert run.status == RunStatus.running and run.claimed_by.endswith(f":{os.getpid()}")
 
@@ -108,7 +112,8 @@ def test_failing_task_is_rolled_back_recorded_and_does_not_stop_the_others(app, 
     assert run.error.startswith("RuntimeError: the partner hub did not answer")
     # The failed task's notification was rolled back; the succeeding one's was kept.
     assert db.session.scalars(sa.select(Notification.message).where(Notification.kind == "test")).all() == [
-        "run at 01:37"]  # the task gets now in UTC
+        "run at 01:37"
+    ]  # the task gets now in UTC
     assert "job test.fail slot 2025-03-03T01:35:00Z failed" in scheduler_log.text
 
 
@@ -120,27 +125,34 @@ def test_a_job_whose_task_is_not_there_yet_is_skipped_with_a_warning(app, schedu
 
 # --- slots ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("job", "slot"), [
-    (Job("j", "m:f", "interval", {"minutes": 15}), "2025-03-03T01:30:00Z"),   # 09:37 -> 09:30
-    (Job("j", "m:f", "interval", {"hours": 1}), "2025-03-03T01:00:00Z"),      # 09:37 -> 09:00
-    (Job("j", "m:f", "cron", {"hour": 8, "minute": 0}), "2025-03-03T00:00:00Z"),  # today's 08:00 Shanghai
-    (Job("j", "m:f", "cron", {"hour": 10, "minute": 0}), "2025-03-02T02:00:00Z"),  # not yet today: yesterday's
-    (Job("j", "m:f", "cron", {"crontab": "0 9 * * 1-5"}), "2025-03-03T01:00:00Z"),  # Monday 09:00
-    (Job("j", "m:f", "cron", {"crontab": "0 9 1 * *"}), "2025-03-01T01:00:00Z"),    # the 1st of the month
-])
+
+@pytest.mark.parametrize(
+    ("job", "slot"),
+    [
+        (Job("j", "m:f", "interval", {"minutes": 15}), "2025-03-03T01:30:00Z"),  # 09:37 -> 09:30
+        (Job("j", "m:f", "interval", {"hours": 1}), "2025-03-03T01:00:00Z"),  # 09:37 -> 09:00
+        (Job("j", "m:f", "cron", {"hour": 8, "minute": 0}), "2025-03-03T00:00:00Z"),  # today's 08:00 Shanghai
+        (Job("j", "m:f", "cron", {"hour": 10, "minute": 0}), "2025-03-02T02:00:00Z"),  # not yet today: yesterday's
+        (Job("j", "m:f", "cron", {"crontab": "0 9 * * 1-5"}), "2025-03-03T01:00:00Z"),  # Monday 09:00
+        (Job("j", "m:f", "cron", {"crontab": "0 9 1 * *"}), "2025-03-01T01:00:00Z"),  # the 1st of the month
+    ],
+)
 def test_slot_is_the_latest_fire_time_at_or_before_now(job, slot):
     assert job.slot(NOW) == slot
 
 
-@pytest.mark.parametrize(("weekdays", "slot"), [
-    ("1-5", "2025-03-03T01:00:00Z"),    # crontab Monday-Friday: Monday 3 March
-    ("0", "2025-03-02T01:00:00Z"),      # crontab Sunday = 0: Sunday 2 March
-    ("7", "2025-03-02T01:00:00Z"),      # ... or 7
-    ("6", "2025-03-01T01:00:00Z"),      # Saturday 1 March
-    ("0-2", "2025-03-03T01:00:00Z"),    # Sunday-Tuesday includes Monday
-    ("2-4", "2025-02-27T01:00:00Z"),    # Tuesday-Thursday: the previous Thursday, 27 February
-    ("sat,sun", "2025-03-02T01:00:00Z"),
-])
+@pytest.mark.parametrize(
+    ("weekdays", "slot"),
+    [
+        ("1-5", "2025-03-03T01:00:00Z"),  # crontab Monday-Friday: Monday 3 March
+        ("0", "2025-03-02T01:00:00Z"),  # crontab Sunday = 0: Sunday 2 March
+        ("7", "2025-03-02T01:00:00Z"),  # ... or 7
+        ("6", "2025-03-01T01:00:00Z"),  # Saturday 1 March
+        ("0-2", "2025-03-03T01:00:00Z"),  # Sunday-Tuesday includes Monday
+        ("2-4", "2025-02-27T01:00:00Z"),  # Tuesday-Thursday: the previous Thursday, 27 February
+        ("sat,sun", "2025-03-02T01:00:00Z"),
+    ],
+)
 def test_crontab_weekdays_count_from_sunday(weekdays, slot):
     assert Job("j", "m:f", "cron", {"crontab": f"0 9 * * {weekdays}"}).slot(NOW) == slot
 
@@ -151,6 +163,7 @@ def test_a_run_exactly_on_the_fire_time_belongs_to_that_slot():
 
 
 # --- settings -------------------------------------------------------------------------------------------
+
 
 def test_the_job_list_names_every_periodic_task():
     assert {job.id: job.func for job in sched.JOBS} == {
@@ -174,14 +187,21 @@ def test_old_finished_runs_are_pruned(app):
     from mediation_hub.core.jobs import prune_job_runs
 
     def run(job_id, age_days, status):
-        db.session.add(JobRun(job_id=job_id, slot=f"s{age_days}", claimed_by="h:1", status=status,
-                              started_at=NOW - timedelta(days=age_days),
-                              finished_at=None if status == RunStatus.running else NOW - timedelta(days=age_days),
-                              error="boom" if status == RunStatus.failed else None))
+        db.session.add(
+            JobRun(
+                job_id=job_id,
+                slot=f"s{age_days}",
+                claimed_by="h:1",
+                status=status,
+                started_at=NOW - timedelta(days=age_days),
+                finished_at=None if status == RunStatus.running else NOW - timedelta(days=age_days),
+                error="boom" if status == RunStatus.failed else None,
+            )
+        )
 
     run("old.ok", 31, RunStatus.succeeded)
     run("old.failed", 40, RunStatus.failed)
-    run("old.stuck", 40, RunStatus.running)        # a process died mid-task: kept for inspection
+    run("old.stuck", 40, RunStatus.running)  # a process died mid-task: kept for inspection
     run("recent.ok", 29, RunStatus.succeeded)
     db.session.flush()
     assert prune_job_runs(NOW) == 2
@@ -193,7 +213,7 @@ def test_disabled_jobs_are_not_scheduled(app, monkeypatch, scheduler_log):
     monkeypatch.setenv("MEDIATION_HUB_JOBS_DISABLED", "test.other, test.nothing")
     scheduler = build_scheduler(app, BackgroundScheduler(), [COUNTING, other, MISSING])
     assert [j.id for j in scheduler.get_jobs()] == ["test.count"]
-    assert "MEDIATION_HUB_JOBS_DISABLED names unknown jobs: test.nothing" in scheduler_log.text   # a typo shows
+    assert "MEDIATION_HUB_JOBS_DISABLED names unknown jobs: test.nothing" in scheduler_log.text  # a typo shows
     monkeypatch.delenv("MEDIATION_HUB_JOBS_DISABLED")
     monkeypatch.setitem(app.config, "SCHEDULER_JOBS", {"test.count": {"enabled": False}})
     scheduler = build_scheduler(app, BackgroundScheduler(), [COUNTING, other])
@@ -206,9 +226,9 @@ def test_environment_moves_a_job(app, monkeypatch):
     monkeypatch.setenv("MEDIATION_HUB_JOB_TEST_FAIL_MINUTES", "20")
     count, fail = effective_jobs(app, [COUNTING, FAILING])
     assert (count.trigger, count.params) == ("cron", {"crontab": "30 7 * * *"})
-    assert count.slot(NOW) == "2025-03-02T23:30:00Z"      # 07:30 Shanghai today
+    assert count.slot(NOW) == "2025-03-02T23:30:00Z"  # 07:30 Shanghai today
     assert (fail.trigger, fail.params) == ("interval", {"minutes": 20})
-    assert fail.slot(NOW) == "2025-03-03T01:20:00Z"       # 09:37 -> 09:20 (20-minute slots from midnight)
+    assert fail.slot(NOW) == "2025-03-03T01:20:00Z"  # 09:37 -> 09:20 (20-minute slots from midnight)
     scheduled = build_scheduler(app, BackgroundScheduler(), [COUNTING]).get_job("test.count")
     assert str(scheduled.trigger) == "cron[month='*', day='*', day_of_week='*', hour='7', minute='30']"
 
@@ -220,14 +240,17 @@ def test_app_setting_wins_over_the_environment(app, monkeypatch):
     assert job.params == {"minutes": 60} and job.slot(NOW) == "2025-03-03T01:00:00Z"
 
 
-@pytest.mark.parametrize("setting", [
-    {"test.count": {"cron": "not a crontab"}},
-    {"test.count": {"cron": "0 9 * * 8"}},
-    {"test.count": {"minutes": 0}},
-    {"test.count": {"minutes": "often"}},
-    {"test.count": {"every": 5}},
-    {"no.such.job": {"enabled": False}},
-])
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"test.count": {"cron": "not a crontab"}},
+        {"test.count": {"cron": "0 9 * * 8"}},
+        {"test.count": {"minutes": 0}},
+        {"test.count": {"minutes": "often"}},
+        {"test.count": {"every": 5}},
+        {"no.such.job": {"enabled": False}},
+    ],
+)
 def test_malformed_settings_stop_the_start(app, monkeypatch, setting):
     from mediation_hub.config import ConfigError
 
@@ -238,18 +261,21 @@ def test_malformed_settings_stop_the_start(app, monkeypatch, setting):
 
 def test_no_embedded_scheduler_under_tests_or_other_commands(app, monkeypatch):
     monkeypatch.setitem(app.config, "SCHEDULER_ENABLED", True)
-    sched.init_app(app)   # TESTING
+    sched.init_app(app)  # TESTING
     assert sched.EXTENSION_KEY not in app.extensions
     monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
-    assert sched.is_serving_process() is True            # a WSGI worker: no click command around
+    assert sched.is_serving_process() is True  # a WSGI worker: no click command around
     import click
 
-    for name, params, expected in [("run", {"reload": False}, True), ("run", {"reload": True}, False),
-                                   ("upgrade", {}, False)]:
+    for name, params, expected in [
+        ("run", {"reload": False}, True),
+        ("run", {"reload": True}, False),
+        ("upgrade", {}, False),
+    ]:
         with click.Context(click.Command(name), info_name=name) as ctx:
             ctx.params.update(params)
             assert sched.is_serving_process() is expected, name
-    monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")       # the reloader's child serves
+    monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")  # the reloader's child serves
     with click.Context(click.Command("run"), info_name="run") as ctx:
         ctx.params["reload"] = True
         assert sched.is_serving_process() is True
@@ -258,7 +284,7 @@ def test_no_embedded_scheduler_under_tests_or_other_commands(app, monkeypatch):
 def test_cli_once_runs_due_jobs_and_reports(app, monkeypatch):
     monkeypatch.setattr(sched, "JOBS", [COUNTING, FAILING])
     result = app.test_cli_runner().invoke(args=["scheduler", "--once"])
-    assert result.exit_code == 1, result.output            # one job failed
+    assert result.exit_code == 1, result.output  # one job failed
     assert "test.count               succeeded" in result.output
     assert "test.fail                failed" in result.output
 
@@ -312,8 +338,9 @@ def separate_database(tmp_path, request):
 
 
 @pytest.mark.real_commits
-@pytest.mark.parametrize("separate_database", [
-    "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize(
+    "separate_database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_processes_started_at_once_run_each_slot_exactly_once(separate_database, tmp_path):
     engine = sa.create_engine(separate_database)
     JobRun.__table__.create(engine)
@@ -323,9 +350,22 @@ def test_processes_started_at_once_run_each_slot_exactly_once(separate_database,
     go = tmp_path / "go"
     env = {**os.environ, "PYTHONPATH": root}
     env.pop("MEDIATION_HUB_SCHEDULER_ENABLED", None)
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, separate_database, str(tmp_path / f"ready{i}"),
-                                 str(go), *(n.isoformat() for n in INSTANTS)], cwd=root, env=env)
-               for i in range(PROCESSES)]
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                WORKER,
+                separate_database,
+                str(tmp_path / f"ready{i}"),
+                str(go),
+                *(n.isoformat() for n in INSTANTS),
+            ],
+            cwd=root,
+            env=env,
+        )
+        for i in range(PROCESSES)
+    ]
     try:
         deadline = time.monotonic() + 120  # generous: a loaded CI machine starts Python slowly
         while not all((tmp_path / f"ready{i}").exists() for i in range(PROCESSES)):
@@ -341,8 +381,7 @@ def test_processes_started_at_once_run_each_slot_exactly_once(separate_database,
     with engine.connect() as conn:
         runs = conn.execute(sa.text("SELECT job_id, slot, status, claimed_by FROM job_runs ORDER BY job_id, slot"))
         runs = runs.all()
-        probes = conn.execute(sa.text(
-            "SELECT job_id, COUNT(*) FROM job_probe GROUP BY job_id ORDER BY job_id")).all()
+        probes = conn.execute(sa.text("SELECT job_id, COUNT(*) FROM job_probe GROUP BY job_id ORDER BY job_id")).all()
     engine.dispose()
     # probe.a (5-minute slots): 09:35 and 09:40; probe.b (hourly): 09:00 only.
     assert [(r.job_id, r.slot, r.status) for r in runs] == [

@@ -36,12 +36,15 @@ JUST_TOO_DEEP = 33  # one level past core.inputs.MAX_JSON_DEPTH: refused before 
 
 def table_counts() -> dict[str, int]:
     """Rows per table: a refused request leaves every one as it was."""
-    return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    }
 
 
-def assert_error_shape(response, status: int, location: str | None = None, field: str | None = None,
-                       message: str | None = None) -> None:
+def assert_error_shape(
+    response, status: int, location: str | None = None, field: str | None = None, message: str | None = None
+) -> None:
     assert response.status_code == status, response.get_data(as_text=True)[:500]
     assert response.mimetype == "application/json"
     body = response.get_json()
@@ -59,6 +62,7 @@ def raw(api_or_client, method: str, url: str, text: str):
 
 # --- the routes -----------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def routes(client, api_as, make_org, make_user, make_mediator, make_studio, make_case):
     """(client, method, url, a valid body) for each JSON route the issue names: the anonymous token call, a case
@@ -69,9 +73,15 @@ def routes(client, api_as, make_org, make_user, make_mediator, make_studio, make
     studio = make_studio(organization=org)
     case = make_case(org, status=CaseStatus.accepted)
     db.session.commit()
-    registration = {"organization_id": org.id, "category": "neighbour", "source": "party_application",
-                    "summary": "邻里漏水纠纷", "received_on": RECEIVED_ON.isoformat(), "occurred_region_code": "110105",
-                    "parties": [person("applicant"), person("respondent")]}
+    registration = {
+        "organization_id": org.id,
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "邻里漏水纠纷",
+        "received_on": RECEIVED_ON.isoformat(),
+        "occurred_region_code": "110105",
+        "parties": [person("applicant"), person("respondent")],
+    }
     return {
         "token": (client, "post", "/api/v1/auth/token", {"username": user.username, "password": PASSWORD}),
         "register": (admin, "post", "/api/v1/cases", registration),
@@ -109,23 +119,27 @@ def test_nesting_a_client_needs_is_taken(routes):
 @pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("bad", ["\ud800", "ab\udfffcd", "a\x00b"], ids=["surrogate", "low-surrogate", "nul"])
 def test_a_lone_surrogate_or_nul_in_a_json_string_is_a_422_naming_the_field(routes, route, bad):
-    """"\\ud800" reached the database driver, which cannot encode it: a 500 (the token call's user lookup, a
+    """ "\\ud800" reached the database driver, which cannot encode it: a 500 (the token call's user lookup, a
     case's summary); a NUL was stored on SQLite and a 500 or a nameless 422 on PostgreSQL."""
     api, method, url, body = routes[route]
     field = {"token": "username", "register": "summary", "patch": "name", "session": "summary"}[route]
     text = json.dumps({**body, field: bad})
-    assert ("\\ud800" in text or "\\udfff" in text or "\\u0000" in text)  # the raw escape, as a client sends it
+    assert "\\ud800" in text or "\\udfff" in text or "\\u0000" in text  # the raw escape, as a client sends it
     before = table_counts()
     response = raw(api, method, url, text)
     assert_error_shape(response, 422, "json", field, NUL if "\x00" in bad else SURROGATE)
     assert table_counts() == before
 
 
-@pytest.mark.parametrize(("where", "named"), [
-    (lambda body: body["parties"][1].update(name="王\ud800"), "parties.1.name"),
-    (lambda body: body.update({"\ud800x": 1}), "\\ud800x"),
-    (lambda body: body.update(mediator_ids=[], extra=[{"deep": ["ok", "\x00"]}]), "extra.0.deep.1"),
-], ids=["nested-value", "key", "list-item"])
+@pytest.mark.parametrize(
+    ("where", "named"),
+    [
+        (lambda body: body["parties"][1].update(name="王\ud800"), "parties.1.name"),
+        (lambda body: body.update({"\ud800x": 1}), "\\ud800x"),
+        (lambda body: body.update(mediator_ids=[], extra=[{"deep": ["ok", "\x00"]}]), "extra.0.deep.1"),
+    ],
+    ids=["nested-value", "key", "list-item"],
+)
 def test_the_field_is_named_by_its_path(routes, where, named):
     api, method, url, body = routes["register"]
     where(body)
@@ -138,15 +152,18 @@ def test_the_field_is_named_by_its_path(routes, where, named):
 def test_a_surrogate_pair_is_ordinary_text(routes):
     """Only a surrogate without its partner is refused: an emoji (a pair in JSON's escapes) is text."""
     api, method, url, body = routes["register"]
-    text = json.dumps({**body, "summary": "邻里纠纷 \U0001F600"})
+    text = json.dumps({**body, "summary": "邻里纠纷 \U0001f600"})
     assert "\\ud83d\\ude00" in text
     response = raw(api, method, url, text)
     assert response.status_code == 201
-    assert response.get_json()["summary"] == "邻里纠纷 \U0001F600"
+    assert response.get_json()["summary"] == "邻里纠纷 \U0001f600"
 
 
-@pytest.mark.parametrize("text", ["{not json", '{"a": ' + "1" * 5000 + "}", '{"a": "\\ud800"'],
-                         ids=["broken", "huge-integer", "unterminated"])
+@pytest.mark.parametrize(
+    "text",
+    ["{not json", '{"a": ' + "1" * 5000 + "}", '{"a": "\\ud800"'],
+    ids=["broken", "huge-integer", "unterminated"],
+)
 def test_a_body_that_is_not_json_is_a_400(routes, text):
     """An integer of 5000 digits made json.loads raise a plain ValueError webargs does not catch: a 500."""
     client, method, url, _ = routes["token"]
@@ -155,8 +172,10 @@ def test_a_body_that_is_not_json_is_a_400(routes, text):
 
 # --- query parameters, form fields, path segments ------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["/api/v1/cases?q=%00", "/api/v1/cases?category=a%00b&q=x",
-                                 "/api/v1/studios?region_code=%27%00p"])
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/cases?q=%00", "/api/v1/cases?category=a%00b&q=x", "/api/v1/studios?region_code=%27%00p"]
+)
 def test_a_nul_in_an_api_query_parameter_is_a_422_naming_it(api_as, url):
     response = api_as(role=Role.admin).get(url)
     name = url.split("?")[1].split("=")[0] if "category" not in url else "category"
@@ -179,11 +198,20 @@ def test_a_nul_in_a_page_filter_is_the_error_page(signed_in, make_user, make_cas
 def test_a_nul_in_a_page_form_field_is_the_error_page_and_writes_nothing(signed_in, make_user, make_org):
     org = make_org()
     client = signed_in(make_user(role=Role.mediator, organization=org))
-    form = {"category": "neighbour", "source": "party_application", "summary": "漏水\x00纠纷",
-            "received_on": RECEIVED_ON.isoformat(), "occurred_region_code": "110105",
-            "parties-0-role": "applicant", "parties-0-kind": "person", "parties-0-name": "张三",
-            "parties-0-number": valid_id_number(), "parties-1-role": "respondent", "parties-1-kind": "person",
-            "parties-1-name": "李四"}
+    form = {
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "漏水\x00纠纷",
+        "received_on": RECEIVED_ON.isoformat(),
+        "occurred_region_code": "110105",
+        "parties-0-role": "applicant",
+        "parties-0-kind": "person",
+        "parties-0-name": "张三",
+        "parties-0-number": valid_id_number(),
+        "parties-1-role": "respondent",
+        "parties-1-kind": "person",
+        "parties-1-name": "李四",
+    }
     before = table_counts()
     response = client.post("/cases/new", data=form)
     assert response.status_code == 422 and response.mimetype == "text/html"
@@ -203,6 +231,7 @@ def test_the_anonymous_caller_of_a_private_call_still_gets_its_401_first(client)
 
 # --- amounts ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("amount", ["1.005", "0.001", "12.3456", 1.005, 0.001, "1E-3"])
 def test_an_amount_of_more_than_two_decimals_is_refused_not_rounded(routes, amount):
     """fields.Decimal(places=2) rounded "1.005" to 1.00 (and "0.001" to 0.00) before any rule saw it."""
@@ -213,8 +242,17 @@ def test_an_amount_of_more_than_two_decimals_is_refused_not_rounded(routes, amou
     assert table_counts() == before
 
 
-@pytest.mark.parametrize(("amount", "stored"), [("12.30", "12.30"), ("12.3", "12.30"), (12.3, "12.30"),
-                                                ("12.300", "12.30"), ("3，500。00", "3500.00"), (1200, "1200.00")])
+@pytest.mark.parametrize(
+    ("amount", "stored"),
+    [
+        ("12.30", "12.30"),
+        ("12.3", "12.30"),
+        (12.3, "12.30"),
+        ("12.300", "12.30"),
+        ("3，500。00", "3500.00"),
+        (1200, "1200.00"),
+    ],
+)
 def test_an_amount_of_two_decimals_or_fewer_is_taken_as_it_is(routes, amount, stored):
     api, method, url, body = routes["register"]
     response = api.post(url, json={**body, "amount_yuan": amount})
@@ -228,8 +266,9 @@ def test_an_agreement_amount_is_refused_on_conclusion(api_as, make_case, amount)
     case = make_case(status=CaseStatus.in_mediation)
     api = api_as(role=Role.admin)
     before = table_counts()
-    response = api.post(f"/api/v1/cases/{case.id}/conclude",
-                        json={"outcome": "agreement", "agreement_amount_yuan": amount})
+    response = api.post(
+        f"/api/v1/cases/{case.id}/conclude", json={"outcome": "agreement", "agreement_amount_yuan": amount}
+    )
     assert_error_shape(response, 422, "json", "agreement_amount_yuan", AMOUNT_DECIMALS)
     assert table_counts() == before
     assert db.session.get(Case, case.id).status == CaseStatus.in_mediation
@@ -238,11 +277,21 @@ def test_an_agreement_amount_is_refused_on_conclusion(api_as, make_case, amount)
 def test_an_amount_on_the_registration_page_is_refused_not_rounded(signed_in, make_user, make_org):
     org = make_org()
     client = signed_in(make_user(role=Role.mediator, organization=org))
-    form = {"category": "neighbour", "source": "party_application", "summary": "漏水纠纷",
-            "received_on": RECEIVED_ON.isoformat(), "occurred_region_code": "110105", "amount_yuan": "3500.505",
-            "parties-0-role": "applicant", "parties-0-kind": "person", "parties-0-name": "张三",
-            "parties-0-number": valid_id_number(), "parties-1-role": "respondent", "parties-1-kind": "person",
-            "parties-1-name": "李四"}
+    form = {
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "漏水纠纷",
+        "received_on": RECEIVED_ON.isoformat(),
+        "occurred_region_code": "110105",
+        "amount_yuan": "3500.505",
+        "parties-0-role": "applicant",
+        "parties-0-kind": "person",
+        "parties-0-name": "张三",
+        "parties-0-number": valid_id_number(),
+        "parties-1-role": "respondent",
+        "parties-1-kind": "person",
+        "parties-1-name": "李四",
+    }
     before = table_counts()
     response = client.post("/cases/new", data=form)
     assert response.status_code == 422
@@ -255,27 +304,43 @@ def test_an_amount_on_the_registration_page_is_refused_not_rounded(signed_in, ma
 
 def _import_failures(make_org, tmp_path, **fields) -> list[tuple[str, str]]:
     org = make_org()
-    summary = imports.import_file(write_csv(tmp_path / "one.csv", [row("H1", **fields)]), org.id, SYSTEM,
-                                  source_system="old")
+    summary = imports.import_file(
+        write_csv(tmp_path / "one.csv", [row("H1", **fields)]), org.id, SYSTEM, source_system="old"
+    )
     if summary.failed:
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)
-                                 .where(Case.organization_id == org.id)) == 0
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(Case.organization_id == org.id)) == 0
+        )
     return [(f.column, f.reason) for f in summary.failures]
 
 
-@pytest.mark.parametrize(("fields", "expected"), [
-    ({"涉及金额(元)": "1.005"}, [("涉及金额(元)", AMOUNT_DECIMALS)]),
-    ({"状态": "办结", "受理日期": "2025-03-03", "办结日期": "2025-03-10", "调解结果": "达成协议",
-      "协议内容": "被申请人赔偿维修费", "协议金额(元)": "12.3456"}, [("协议金额(元)", AMOUNT_DECIMALS)]),
-    ({"登记日期": "0001-01-01"}, [("登记日期", TOO_EARLY)]),
-    ({"登记日期": "1989-12-31"}, [("登记日期", TOO_EARLY)]),
-    ({"涉及金额(元)": "12.30"}, []),
-], ids=["amount", "agreement-amount", "year-1", "1989", "two-decimals"])
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"涉及金额(元)": "1.005"}, [("涉及金额(元)", AMOUNT_DECIMALS)]),
+        (
+            {
+                "状态": "办结",
+                "受理日期": "2025-03-03",
+                "办结日期": "2025-03-10",
+                "调解结果": "达成协议",
+                "协议内容": "被申请人赔偿维修费",
+                "协议金额(元)": "12.3456",
+            },
+            [("协议金额(元)", AMOUNT_DECIMALS)],
+        ),
+        ({"登记日期": "0001-01-01"}, [("登记日期", TOO_EARLY)]),
+        ({"登记日期": "1989-12-31"}, [("登记日期", TOO_EARLY)]),
+        ({"涉及金额(元)": "12.30"}, []),
+    ],
+    ids=["amount", "agreement-amount", "year-1", "1989", "two-decimals"],
+)
 def test_import_rows_get_the_same_rules(make_org, tmp_path, fields, expected):
     assert _import_failures(make_org, tmp_path, **fields) == expected
 
 
 # --- business dates --------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("day", ["0001-01-01", "1989-12-31"])
 def test_a_registration_before_1990_is_refused(routes, day):
@@ -317,15 +382,25 @@ def dated_calls(api_as, make_org, make_case, make_studio, make_routed_case, tong
         "concluded_on": (admin, f"/api/v1/cases/{running.id}/conclude", {"outcome": "no_agreement"}),
         "visited_on": (admin, f"/api/v1/cases/{concluded.id}/follow-ups", {"summary": "回访"}),
         "named_on": (admin, f"/api/v1/studios/{studio.id}", {}),
-        "requested_on": (sender, "/api/v1/transfers", {"case_id": routed.id, "to_organization_id": beijing.id,
-                                                       "agreement_code": "JJJ-MEDIATION", "mode": "transfer"}),
+        "requested_on": (
+            sender,
+            "/api/v1/transfers",
+            {
+                "case_id": routed.id,
+                "to_organization_id": beijing.id,
+                "agreement_code": "JJJ-MEDIATION",
+                "mode": "transfer",
+            },
+        ),
         "received_on": (officer, "/api/v1/legal-aid/applications", filing),
     }
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "1989-12-31"])
-@pytest.mark.parametrize("field", ["accepted_on", "declined_on", "held_on", "concluded_on", "visited_on", "named_on",
-                                   "requested_on", "received_on"])
+@pytest.mark.parametrize(
+    "field",
+    ["accepted_on", "declined_on", "held_on", "concluded_on", "visited_on", "named_on", "requested_on", "received_on"],
+)
 def test_every_business_date_before_1990_is_refused(dated_calls, field, day):
     """A step, a transfer, a legal-aid filing and a studio's naming took any date since the year 1."""
     api, url, body = dated_calls[field]

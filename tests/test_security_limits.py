@@ -56,8 +56,10 @@ def upload_folder(tmp_path) -> list[str]:
 
 
 def counts() -> tuple[int, int]:
-    return (db.session.scalar(sa.select(sa.func.count()).select_from(Case)),
-            db.session.scalar(sa.select(sa.func.count()).select_from(ImportJob)))
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Case)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(ImportJob)),
+    )
 
 
 def assert_json_error(response, status: int, message: str) -> None:
@@ -70,16 +72,20 @@ def assert_json_error(response, status: int, message: str) -> None:
 
 # --- building hostile workbooks -------------------------------------------------------------------------------
 
+
 def header_row() -> str:
-    cells = "".join(f'<c r="{get_column_letter(i)}1" t="inlineStr"><is><t>{name}</t></is></c>'
-                    for i, name in enumerate(HEADER, 1))
+    cells = "".join(
+        f'<c r="{get_column_letter(i)}1" t="inlineStr"><is><t>{name}</t></is></c>' for i, name in enumerate(HEADER, 1)
+    )
     return f'<row r="1">{cells}</row>'
 
 
 def sheet_xml(rows: str = "", *, before: str = "", dimension: str | None = None) -> bytes:
     dim = f'<dimension ref="{dimension}"/>' if dimension else ""
-    return (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}">{dim}{before}'
-            f"<sheetData>{header_row()}{rows}</sheetData></worksheet>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN_NS}">{dim}{before}'
+        f"<sheetData>{header_row()}{rows}</sheetData></worksheet>"
+    ).encode()
 
 
 def workbook(tmp_path, replace: dict[str, bytes], *, stored: dict[str, int] | None = None) -> bytes:
@@ -128,47 +134,90 @@ STRINGS = "xl/sharedStrings.xml"
 # name -> (settings changed, module constants changed, the parts, the 422's message)
 HOSTILE_WORKBOOKS = {
     # the issue's file: 3 million shared strings in 0.13 MB, the table stating its size
-    "3 million shared strings": ({}, {}, lambda tmp: workbook(tmp, {
-        SHEET: sheet_xml(), STRINGS: shared_strings(3_000_000, stated=True)}), STRINGS_3M),
+    "3 million shared strings": (
+        {},
+        {},
+        lambda tmp: workbook(tmp, {SHEET: sheet_xml(), STRINGS: shared_strings(3_000_000, stated=True)}),
+        STRINGS_3M,
+    ),
     # the same without stating it: refused as what it is, a zip bomb
-    "3 million shared strings, unstated": ({}, {}, lambda tmp: workbook(tmp, {
-        SHEET: sheet_xml(), STRINGS: shared_strings(3_000_000, stated=False)}), RATIO),
+    "3 million shared strings, unstated": (
+        {},
+        {},
+        lambda tmp: workbook(tmp, {SHEET: sheet_xml(), STRINGS: shared_strings(3_000_000, stated=False)}),
+        RATIO,
+    ),
     # a table that states nothing and compresses like text: the strings are counted
-    "shared strings counted": ({"XLSX_MAX_SHARED_STRINGS": 3000}, {}, lambda tmp: workbook(tmp, {
-        SHEET: sheet_xml(), STRINGS: shared_strings(3001, stated=False, text=lambda i: f"张{i}某")}),
-        "工作簿中不同的文字超过 3,000 个（共享字符串），请拆分文件或另存为 csv"),
+    "shared strings counted": (
+        {"XLSX_MAX_SHARED_STRINGS": 3000},
+        {},
+        lambda tmp: workbook(
+            tmp, {SHEET: sheet_xml(), STRINGS: shared_strings(3001, stated=False, text=lambda i: f"张{i}某")}
+        ),
+        "工作簿中不同的文字超过 3,000 个（共享字符串），请拆分文件或另存为 csv",
+    ),
     # the issue's other file: 8 million blank rows in 70 KB
     "8 million blank rows": ({}, {}, lambda tmp: workbook(tmp, {SHEET: sheet_xml("<row/>" * 8_000_000)}), RATIO),
     # a few bytes that state 8 million rows
-    "8 million rows stated": ({}, {}, lambda tmp: workbook(tmp, {
-        SHEET: sheet_xml(dimension="A1:Z8000000")}), ROWS),
-    "a zip bomb part": ({}, {}, lambda tmp: workbook(tmp, {SHEET: sheet_xml()},
-                                                     stored={"xl/media/image1.png": 20 * MB}), RATIO),
-    "too large unpacked": ({"XLSX_MAX_UNCOMPRESSED_MB": 1}, {}, lambda tmp: workbook(tmp, {
-        SHEET: sheet_xml(text_rows(MB + 1))}),
-        "xlsx 文件解压后超过 1 MB，请拆分文件或另存为 csv"),
+    "8 million rows stated": ({}, {}, lambda tmp: workbook(tmp, {SHEET: sheet_xml(dimension="A1:Z8000000")}), ROWS),
+    "a zip bomb part": (
+        {},
+        {},
+        lambda tmp: workbook(tmp, {SHEET: sheet_xml()}, stored={"xl/media/image1.png": 20 * MB}),
+        RATIO,
+    ),
+    "too large unpacked": (
+        {"XLSX_MAX_UNCOMPRESSED_MB": 1},
+        {},
+        lambda tmp: workbook(tmp, {SHEET: sheet_xml(text_rows(MB + 1))}),
+        "xlsx 文件解压后超过 1 MB，请拆分文件或另存为 csv",
+    ),
     # 3 MB of column widths before the first row: parsed in the request by the header check
-    "the first row far down": ({}, {}, lambda tmp: workbook(tmp, {SHEET: sheet_xml(before=columns_before(45_000))}),
-                               "工作表的第一行不在工作表开头 2 MB 之内"),
-    "a header cell in column 300": ({}, {}, lambda tmp: workbook(tmp, {SHEET: sheet_xml().replace(
-        b"</row>", b'<c r="KN1" t="inlineStr"><is><t>x</t></is></c></row>', 1)}), COLUMNS_256),
-    "a large styles part": ({}, {"MAX_OTHER_PART": 64 * 1024}, lambda tmp: workbook(tmp, {
-        SHEET: sheet_xml(), "xl/styles.xml": b"<styleSheet>" + os.urandom(40_000).hex().encode() + b"</styleSheet>"}),
-        "xlsx 文件中有部件解压后超过 64 KB"),
-    "too many parts": ({}, {"MAX_PARTS": 20}, lambda tmp: workbook(tmp, {
-        SHEET: sheet_xml(), **{f"xl/media/p{i}.png": b"x" for i in range(20)}}),
-        "xlsx 文件包含超过 20 个部件"),
+    "the first row far down": (
+        {},
+        {},
+        lambda tmp: workbook(tmp, {SHEET: sheet_xml(before=columns_before(45_000))}),
+        "工作表的第一行不在工作表开头 2 MB 之内",
+    ),
+    "a header cell in column 300": (
+        {},
+        {},
+        lambda tmp: workbook(
+            tmp, {SHEET: sheet_xml().replace(b"</row>", b'<c r="KN1" t="inlineStr"><is><t>x</t></is></c></row>', 1)}
+        ),
+        COLUMNS_256,
+    ),
+    "a large styles part": (
+        {},
+        {"MAX_OTHER_PART": 64 * 1024},
+        lambda tmp: workbook(
+            tmp,
+            {
+                SHEET: sheet_xml(),
+                "xl/styles.xml": b"<styleSheet>" + os.urandom(40_000).hex().encode() + b"</styleSheet>",
+            },
+        ),
+        "xlsx 文件中有部件解压后超过 64 KB",
+    ),
+    "too many parts": (
+        {},
+        {"MAX_PARTS": 20},
+        lambda tmp: workbook(tmp, {SHEET: sheet_xml(), **{f"xl/media/p{i}.png": b"x" for i in range(20)}}),
+        "xlsx 文件包含超过 20 个部件",
+    ),
 }
 
 
 def upload(api, org_id, content: bytes, name: str = "历史案件.xlsx"):
-    return api.post("/api/v1/imports/cases", content_type="multipart/form-data", data={
-        "organization_id": str(org_id), "source_system": "county-x", "file": (io.BytesIO(content), name)})
+    return api.post(
+        "/api/v1/imports/cases",
+        content_type="multipart/form-data",
+        data={"organization_id": str(org_id), "source_system": "county-x", "file": (io.BytesIO(content), name)},
+    )
 
 
 @pytest.mark.parametrize("name", list(HOSTILE_WORKBOOKS))
-def test_a_hostile_workbook_is_refused_at_upload_naming_the_limit(app, api_as, make_org, tmp_path, monkeypatch,
-                                                                  name):
+def test_a_hostile_workbook_is_refused_at_upload_naming_the_limit(app, api_as, make_org, tmp_path, monkeypatch, name):
     settings, constants, build, message = HOSTILE_WORKBOOKS[name]
     for key, value in settings.items():
         monkeypatch.setitem(app.config, key, value)
@@ -212,15 +261,22 @@ def test_the_header_check_reads_a_sheet_only_up_to_its_first_row(tmp_path):
 ROW_GAP = sheet_xml('<row r="8000000"><c r="A8000000" t="inlineStr"><is><t>J1</t></is></c></row>')
 
 
-@pytest.mark.parametrize(("name", "settings", "content", "message"), [
-    # 8 million rows in a few bytes, the sheet stating no size: stopped at the row limit, not counted out
-    ("gap.xlsx", {}, lambda tmp: workbook(tmp, {SHEET: ROW_GAP}), ROWS),
-    ("rows.csv", {"IMPORT_MAX_ROWS": 5},
-     lambda tmp: write_csv(tmp / "rows.csv", sample_rows()).read_bytes(),
-     "工作表超过 5 行，请拆分文件"),
-])
-def test_a_row_limit_the_file_does_not_state_stops_the_import(app, api_as, make_org, tmp_path, monkeypatch, name,
-                                                              settings, content, message):
+@pytest.mark.parametrize(
+    ("name", "settings", "content", "message"),
+    [
+        # 8 million rows in a few bytes, the sheet stating no size: stopped at the row limit, not counted out
+        ("gap.xlsx", {}, lambda tmp: workbook(tmp, {SHEET: ROW_GAP}), ROWS),
+        (
+            "rows.csv",
+            {"IMPORT_MAX_ROWS": 5},
+            lambda tmp: write_csv(tmp / "rows.csv", sample_rows()).read_bytes(),
+            "工作表超过 5 行，请拆分文件",
+        ),
+    ],
+)
+def test_a_row_limit_the_file_does_not_state_stops_the_import(
+    app, api_as, make_org, tmp_path, monkeypatch, name, settings, content, message
+):
     for key, value in settings.items():
         monkeypatch.setitem(app.config, key, value)
     api, org = api_as(role=Role.admin), make_org()
@@ -232,10 +288,14 @@ def test_a_row_limit_the_file_does_not_state_stops_the_import(app, api_as, make_
     assert [f for f in upload_folder(tmp_path) if f.startswith("upload-")] == []
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b",".join(h.encode() for h in HEADER) + b"x" * (2 * MB), "第 1 行过长（超过 262,144 个字符）"),
-    (",".join(HEADER + ["x"] * 300).encode(), COLUMNS_256),
-], ids=["a line of 2 MB", "300 columns"])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b",".join(h.encode() for h in HEADER) + b"x" * (2 * MB), "第 1 行过长（超过 262,144 个字符）"),
+        (",".join(HEADER + ["x"] * 300).encode(), COLUMNS_256),
+    ],
+    ids=["a line of 2 MB", "300 columns"],
+)
 def test_a_hostile_csv_is_refused_at_upload(api_as, make_org, tmp_path, content, message):
     api, org = api_as(role=Role.admin), make_org()
     response = upload(api, org.id, content, name="cases.csv")
@@ -262,11 +322,16 @@ def as_excel_writes_it(source, target) -> None:
             if name == SHEET:
                 data = INLINE_CELL.sub(shared, data)
             elif name == "[Content_Types].xml":
-                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="%s"/>'
-                                    b"</Types>" % SHARED_STRINGS_TYPE)
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="%s"/></Types>' % SHARED_STRINGS_TYPE,
+                )
             elif name == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"</Relationships>", b'<Relationship Type="%s" Target="sharedStrings.xml" '
-                                    b'Id="rIdStrings"/></Relationships>' % SHARED_STRINGS_REL)
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Type="%s" Target="sharedStrings.xml" '
+                    b'Id="rIdStrings"/></Relationships>' % SHARED_STRINGS_REL,
+                )
             out.writestr(name, data)
         table = b"".join(b"<si><t>%s</t></si>" % text for text in strings)
         out.writestr(STRINGS, b'<sst xmlns="%s" uniqueCount="%d">%s</sst>' % (MAIN_NS.encode(), len(strings), table))
@@ -287,17 +352,20 @@ def test_a_workbook_with_shared_strings_imports_as_its_csv(make_org, tmp_path):
     org = make_org()
     summary = import_file(tmp_path / "shared.xlsx", org.id, SYSTEM)
     by_csv = import_file(write_csv(tmp_path / "same.csv", sample_rows("K")), org.id, SYSTEM)
-    assert (summary.total, summary.imported, summary.failed) == (by_csv.total, by_csv.imported, by_csv.failed) \
-        == (9, 5, 4)
+    assert (
+        (summary.total, summary.imported, summary.failed) == (by_csv.total, by_csv.imported, by_csv.failed) == (9, 5, 4)
+    )
     assert [(f.row, f.column) for f in summary.failures] == [(f.row, f.column) for f in by_csv.failures]
 
 
 # --- request bodies ---------------------------------------------------------------------------------------------
 
+
 def chunked(client, url: str, body: bytes, headers: dict, content_type: str = "application/json"):
     """A POST without Content-Length, as a chunked body reaches the app from gunicorn."""
-    environ = EnvironBuilder(path=url, method="POST", data=body, content_type=content_type,
-                             headers=headers).get_environ()
+    environ = EnvironBuilder(
+        path=url, method="POST", data=body, content_type=content_type, headers=headers
+    ).get_environ()
     del environ["CONTENT_LENGTH"]
     environ.update({"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True})
     return client.open(Request(environ))
@@ -345,8 +413,9 @@ def test_a_page_form_too_large_is_the_chinese_413_page(signed_in):
 
 
 @pytest.mark.parametrize("via", ["api", "page"])
-def test_an_upload_over_the_limit_is_a_413_and_leaves_no_file(app, api_as, signed_in, make_org, make_user, tmp_path,
-                                                              monkeypatch, via):
+def test_an_upload_over_the_limit_is_a_413_and_leaves_no_file(
+    app, api_as, signed_in, make_org, make_user, tmp_path, monkeypatch, via
+):
     monkeypatch.setitem(app.config, "MAX_UPLOAD_MB", 1)
     org = make_org()
     rows = sample_rows() * 1200  # 1.5 MB of csv
@@ -366,8 +435,11 @@ def test_an_upload_over_the_limit_is_a_413_and_leaves_no_file(app, api_as, signe
 
 def test_a_form_field_too_large_in_an_upload_is_a_413_naming_the_field_limit(api_as, make_org, tmp_path):
     """An upload may be 20 MB; one of its text fields not: werkzeug refuses it while parsing the form."""
-    data = {"organization_id": str(make_org().id), "source_system": "x" * (MB + 1),
-            "file": (io.BytesIO(write_csv(tmp_path / "cases.csv", sample_rows()).read_bytes()), "cases.csv")}
+    data = {
+        "organization_id": str(make_org().id),
+        "source_system": "x" * (MB + 1),
+        "file": (io.BytesIO(write_csv(tmp_path / "cases.csv", sample_rows()).read_bytes()), "cases.csv"),
+    }
     response = api_as(role=Role.admin).post("/api/v1/imports/cases", data=data, content_type="multipart/form-data")
     assert_json_error(response, 413, "表单的字段过大或过多（每个字段上限 1 MB，最多 1000 个字段）")
     assert counts() == (0, 0) and upload_folder(tmp_path) == []
@@ -381,6 +453,7 @@ def test_an_upload_within_the_limit_is_taken(app, api_as, make_org, tmp_path, mo
 
 
 # --- no file left behind ----------------------------------------------------------------------------------------
+
 
 def test_an_upload_that_fails_unexpectedly_leaves_no_file(api_as, make_org, tmp_path, monkeypatch):
     def broken(path, limits=None):
@@ -412,15 +485,24 @@ def test_a_job_whose_commit_fails_leaves_no_file(api_as, make_org, tmp_path, mon
 
 # --- settings -----------------------------------------------------------------------------------------------------
 
+
 def test_the_endpoints_with_their_own_limit_exist(app):
     assert set(app.view_functions) >= body_limits.UPLOAD_ENDPOINTS | body_limits.ANONYMOUS_ENDPOINTS
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("MAX_JSON_KB", "0"), ("MAX_UPLOAD_MB", "0"), ("IMPORT_MAX_ROWS", "1"), ("IMPORT_MAX_COLUMNS", "25"),
-    ("IMPORT_MAX_COLUMNS", "16385"), ("XLSX_MAX_UNCOMPRESSED_MB", "0"), ("XLSX_MAX_SHARED_STRINGS", "999"),
-    ("MAX_UPLOAD_MB", "twenty"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MAX_JSON_KB", "0"),
+        ("MAX_UPLOAD_MB", "0"),
+        ("IMPORT_MAX_ROWS", "1"),
+        ("IMPORT_MAX_COLUMNS", "25"),
+        ("IMPORT_MAX_COLUMNS", "16385"),
+        ("XLSX_MAX_UNCOMPRESSED_MB", "0"),
+        ("XLSX_MAX_SHARED_STRINGS", "999"),
+        ("MAX_UPLOAD_MB", "twenty"),
+    ],
+)
 def test_a_limit_that_cannot_work_stops_the_start(monkeypatch, tmp_path, name, value):
     monkeypatch.setenv(f"MEDIATION_HUB_{name}", value)
     with pytest.raises(ConfigError, match=name):

@@ -36,7 +36,7 @@ MESSAGES = {
     "credentials": "地址中不能包含用户名或密码 (no user:password@ in the URL)",
     "unresolvable": "无法解析主机名 (cannot resolve the host name)",
     "private": "不允许本机、内网、链路本地、组播或保留地址 (private address: loopback, private, link-local, multicast "
-               "or reserved)",
+    "or reserved)",
 }
 # what the hub's pages and API say of a refused destination: the Chinese words only, with a code
 SHOWN = {reason: text.split(" (")[0] for reason, text in MESSAGES.items()}
@@ -62,8 +62,16 @@ class FakeDNS:
         self.lookups.append(name)
         queue = self.answers[name]
         addresses = queue.pop(0) if len(queue) > 1 else queue[0]
-        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
-                 (a, port, 0, 0) if ":" in a else (a, port)) for a in addresses]
+        return [
+            (
+                socket.AF_INET6 if ":" in a else socket.AF_INET,
+                socket.SOCK_STREAM,
+                6,
+                "",
+                (a, port, 0, 0) if ":" in a else (a, port),
+            )
+            for a in addresses
+        ]
 
 
 @pytest.fixture
@@ -79,8 +87,9 @@ class LocalServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, status: int = 200, body: bytes = b"", headers: dict | None = None,
-                 tls: ssl.SSLContext | None = None):
+    def __init__(
+        self, status: int = 200, body: bytes = b"", headers: dict | None = None, tls: ssl.SSLContext | None = None
+    ):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.status, self.body, self.extra_headers = status, body, headers or {}
         self.connections, self.requests = 0, []
@@ -148,8 +157,9 @@ def subscribed(centre):
     """``subscribed(url)``: a monthly subscription to ``url`` with March's report frozen and due: the delivery."""
 
     def build(url: str) -> ReportDelivery:
-        subscriptions.create_subscription(SYSTEM, {"organization_id": centre.id, "region_code": "110105",
-                                                   "frequency": "monthly", "endpoint_url": url})
+        subscriptions.create_subscription(
+            SYSTEM, {"organization_id": centre.id, "region_code": "110105", "frequency": "monthly", "endpoint_url": url}
+        )
         assert freeze_due_snapshots(NOW) == 1
         return db.session.scalar(sa.select(ReportDelivery))
 
@@ -158,42 +168,46 @@ def subscribed(centre):
 
 # --- the guard -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("url", "answers", "reason"), [
-    ("http://zz.example.cn/r", [PUBLIC], "scheme"),
-    ("ftp://zz.example.cn/r", [PUBLIC], "scheme"),
-    ("https://127.0.0.1/r", None, "private"),
-    ("https://127.0.0.1:5432/", None, "private"),
-    ("https://10.1.2.3/r", None, "private"),
-    ("https://172.16.0.1/r", None, "private"),
-    ("https://172.31.255.254/r", None, "private"),
-    ("https://192.168.1.10/r", None, "private"),
-    ("https://169.254.169.254/latest/meta-data/", None, "private"),
-    ("https://[::1]/r", None, "private"),
-    ("https://[fe80::1]/r", None, "private"),
-    ("https://[fc00::1]/r", None, "private"),
-    ("https://[fec0::1]/r", None, "private"),           # IPv6 site-local
-    ("https://[::ffff:127.0.0.1]/r", None, "private"),  # IPv4-mapped loopback
-    ("https://[2002:a00:1::]/r", None, "private"),      # 6to4 of 10.0.0.1
-    ("https://[::]/r", None, "private"),
-    ("https://224.0.0.1/r", None, "private"),
-    ("https://[ff02::1]/r", None, "private"),
-    ("https://0.0.0.0/r", None, "private"),
-    ("https://100.64.0.1/r", None, "private"),          # shared address space
-    ("https://240.0.0.1/r", None, "private"),           # reserved
-    ("https://192.0.0.8/r", None, "private"),           # IETF protocol assignments
-    ("https://2130706433/r", None, "private"),          # 127.0.0.1 written as one number
-    ("https://0177.0.0.1/r", None, "private"),          # … and in octal
-    ("https://intranet.example.cn/r", ["10.20.30.40"], "private"),
-    ("https://mixed.example.cn/r", [PUBLIC, "192.168.0.7"], "private"),  # one private answer is enough
-    ("https://v6.example.cn/r", ["2001:db8::5"], "private"),
-    ("https://user:pass@zz.example.cn/r", [PUBLIC], "credentials"),
-    ("https://evil.example.cn\\@127.0.0.1/r", [PUBLIC], "credentials"),
-    ("https://nowhere.example.cn/r", None, "unresolvable"),
-    ("https:///r", None, "malformed"),
-    ("https://zz.example.cn:99999/r", [PUBLIC], "malformed"),
-    ("zz.example.cn/r", [PUBLIC], "malformed"),
-    ("https://zz.example.cn/a b", [PUBLIC], "malformed"),
-])
+
+@pytest.mark.parametrize(
+    ("url", "answers", "reason"),
+    [
+        ("http://zz.example.cn/r", [PUBLIC], "scheme"),
+        ("ftp://zz.example.cn/r", [PUBLIC], "scheme"),
+        ("https://127.0.0.1/r", None, "private"),
+        ("https://127.0.0.1:5432/", None, "private"),
+        ("https://10.1.2.3/r", None, "private"),
+        ("https://172.16.0.1/r", None, "private"),
+        ("https://172.31.255.254/r", None, "private"),
+        ("https://192.168.1.10/r", None, "private"),
+        ("https://169.254.169.254/latest/meta-data/", None, "private"),
+        ("https://[::1]/r", None, "private"),
+        ("https://[fe80::1]/r", None, "private"),
+        ("https://[fc00::1]/r", None, "private"),
+        ("https://[fec0::1]/r", None, "private"),  # IPv6 site-local
+        ("https://[::ffff:127.0.0.1]/r", None, "private"),  # IPv4-mapped loopback
+        ("https://[2002:a00:1::]/r", None, "private"),  # 6to4 of 10.0.0.1
+        ("https://[::]/r", None, "private"),
+        ("https://224.0.0.1/r", None, "private"),
+        ("https://[ff02::1]/r", None, "private"),
+        ("https://0.0.0.0/r", None, "private"),
+        ("https://100.64.0.1/r", None, "private"),  # shared address space
+        ("https://240.0.0.1/r", None, "private"),  # reserved
+        ("https://192.0.0.8/r", None, "private"),  # IETF protocol assignments
+        ("https://2130706433/r", None, "private"),  # 127.0.0.1 written as one number
+        ("https://0177.0.0.1/r", None, "private"),  # … and in octal
+        ("https://intranet.example.cn/r", ["10.20.30.40"], "private"),
+        ("https://mixed.example.cn/r", [PUBLIC, "192.168.0.7"], "private"),  # one private answer is enough
+        ("https://v6.example.cn/r", ["2001:db8::5"], "private"),
+        ("https://user:pass@zz.example.cn/r", [PUBLIC], "credentials"),
+        ("https://evil.example.cn\\@127.0.0.1/r", [PUBLIC], "credentials"),
+        ("https://nowhere.example.cn/r", None, "unresolvable"),
+        ("https:///r", None, "malformed"),
+        ("https://zz.example.cn:99999/r", [PUBLIC], "malformed"),
+        ("zz.example.cn/r", [PUBLIC], "malformed"),
+        ("https://zz.example.cn/a b", [PUBLIC], "malformed"),
+    ],
+)
 def test_the_guard_refuses(dns, url, answers, reason):
     for name in ("zz.example.cn", "intranet.example.cn", "mixed.example.cn", "v6.example.cn"):
         dns.set(name, answers or [PUBLIC])
@@ -203,31 +217,42 @@ def test_the_guard_refuses(dns, url, answers, reason):
     assert str(refused.value) == MESSAGES[reason]
 
 
-@pytest.mark.parametrize(("url", "answers", "host_header", "target", "addresses"), [
-    ("https://zz.example.cn/hub/reports", [PUBLIC], "zz.example.cn", "/hub/reports", (PUBLIC,)),
-    ("https://ZZ.Example.CN.:8443/r?k=1#top", [PUBLIC, "2606:4700::1111"], "zz.example.cn:8443", "/r?k=1",
-     (PUBLIC, "2606:4700::1111")),
-    ("https://1.1.1.1", None, "1.1.1.1", "/", ("1.1.1.1",)),
-    ("https://[2606:4700:4700::1111]:443/r", None, "[2606:4700:4700::1111]", "/r", ("2606:4700:4700::1111",)),
-])
+@pytest.mark.parametrize(
+    ("url", "answers", "host_header", "target", "addresses"),
+    [
+        ("https://zz.example.cn/hub/reports", [PUBLIC], "zz.example.cn", "/hub/reports", (PUBLIC,)),
+        (
+            "https://ZZ.Example.CN.:8443/r?k=1#top",
+            [PUBLIC, "2606:4700::1111"],
+            "zz.example.cn:8443",
+            "/r?k=1",
+            (PUBLIC, "2606:4700::1111"),
+        ),
+        ("https://1.1.1.1", None, "1.1.1.1", "/", ("1.1.1.1",)),
+        ("https://[2606:4700:4700::1111]:443/r", None, "[2606:4700:4700::1111]", "/r", ("2606:4700:4700::1111",)),
+    ],
+)
 def test_the_guard_accepts_public_https(dns, url, answers, host_header, target, addresses):
     dns.set("zz.example.cn", answers or [PUBLIC])
     destination = DestinationGuard(allowed="").check(url)
     assert (destination.host_header, destination.target, destination.addresses) == (host_header, target, addresses)
 
 
-@pytest.mark.parametrize(("allowed", "url", "answers", "reason"), [
-    ("gov-centre.internal", "http://gov-centre.internal:8080/r", ["10.8.0.4"], None),        # by name, http too
-    ("GOV-Centre.Internal.", "https://gov-centre.internal/r", ["10.8.0.4"], None),
-    ("gov-centre.internal", "https://other.internal/r", ["10.8.0.4"], "private"),          # same address, other name
-    ("10.20.0.5", "http://10.20.0.5/r", None, None),                                       # by address
-    ("10.20.0.5", "https://10.20.0.6/r", None, "private"),
-    ("10.30.0.0/16", "https://centre.zz.local/r", ["10.30.7.9"], None),                    # by network
-    ("10.30.0.0/16", "https://centre.zz.local/r", ["10.31.0.1"], "private"),
-    ("10.30.0.0/16", "https://centre.zz.local/r", ["10.30.7.9", "127.0.0.1"], "private"),
-    ("10.30.0.0/16", "http://zz.example.cn/r", [PUBLIC], "scheme"),                          # http: listed only
-    ("127.0.0.1, fd00::/8", "http://[fd00::7]:8080/r", None, None),
-])
+@pytest.mark.parametrize(
+    ("allowed", "url", "answers", "reason"),
+    [
+        ("gov-centre.internal", "http://gov-centre.internal:8080/r", ["10.8.0.4"], None),  # by name, http too
+        ("GOV-Centre.Internal.", "https://gov-centre.internal/r", ["10.8.0.4"], None),
+        ("gov-centre.internal", "https://other.internal/r", ["10.8.0.4"], "private"),  # same address, other name
+        ("10.20.0.5", "http://10.20.0.5/r", None, None),  # by address
+        ("10.20.0.5", "https://10.20.0.6/r", None, "private"),
+        ("10.30.0.0/16", "https://centre.zz.local/r", ["10.30.7.9"], None),  # by network
+        ("10.30.0.0/16", "https://centre.zz.local/r", ["10.31.0.1"], "private"),
+        ("10.30.0.0/16", "https://centre.zz.local/r", ["10.30.7.9", "127.0.0.1"], "private"),
+        ("10.30.0.0/16", "http://zz.example.cn/r", [PUBLIC], "scheme"),  # http: listed only
+        ("127.0.0.1, fd00::/8", "http://[fd00::7]:8080/r", None, None),
+    ],
+)
 def test_the_allow_list_admits_names_addresses_and_networks(dns, allowed, url, answers, reason):
     for name in ("gov-centre.internal", "other.internal", "centre.zz.local", "zz.example.cn"):
         dns.set(name, answers or [PUBLIC])
@@ -240,19 +265,34 @@ def test_the_allow_list_admits_names_addresses_and_networks(dns, allowed, url, a
         assert refused.value.reason == reason
 
 
-@pytest.mark.parametrize(("raw", "entries"), [
-    ("", ()),
-    (" gov-centre.internal , 10.20.0.5,10.30.0.0/16, [::1] ", ("gov-centre.internal", "10.20.0.5/32",
-                                                             "10.30.0.0/16", "::1/128")),
-    ("郑州综治.中国", ("xn--6rtu44asxnxzq.xn--fiqs8s",)),
-])
+@pytest.mark.parametrize(
+    ("raw", "entries"),
+    [
+        ("", ()),
+        (
+            " gov-centre.internal , 10.20.0.5,10.30.0.0/16, [::1] ",
+            ("gov-centre.internal", "10.20.0.5/32", "10.30.0.0/16", "::1/128"),
+        ),
+        ("郑州综治.中国", ("xn--6rtu44asxnxzq.xn--fiqs8s",)),
+    ],
+)
 def test_the_setting_is_read_at_start(tmp_path, monkeypatch, raw, entries):
     monkeypatch.setenv("MEDIATION_HUB_WEBHOOK_ALLOWED_HOSTS", raw)
     assert entries == Config(tmp_path).WEBHOOK_ALLOWED_HOSTS
 
 
-@pytest.mark.parametrize("raw", ["10.30.0.1/16", "10.0.0.0/33", "999.1.1.1", "http://centre.internal",
-                                 "*.gov.cn", "centre internal", "centre.internal:8080"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "10.30.0.1/16",
+        "10.0.0.0/33",
+        "999.1.1.1",
+        "http://centre.internal",
+        "*.gov.cn",
+        "centre internal",
+        "centre.internal:8080",
+    ],
+)
 def test_a_malformed_allow_list_entry_stops_the_start(tmp_path, monkeypatch, raw):
     monkeypatch.setenv("MEDIATION_HUB_WEBHOOK_ALLOWED_HOSTS", f"127.0.0.1, {raw}")
     with pytest.raises(ConfigError, match="MEDIATION_HUB_WEBHOOK_ALLOWED_HOSTS"):
@@ -282,8 +322,10 @@ def names(dns):
 @pytest.mark.parametrize(("url", "reason"), REFUSED_ON_SAVE)
 def test_the_api_refuses_the_destination_with_a_422_naming_endpoint_url(names, allow, centre, api_as, url, reason):
     api = api_as(role=Role.coordinator, region_code="110000")
-    answer = api.post("/api/v1/report-subscriptions", json={
-        "organization_id": centre.id, "region_code": "110105", "frequency": "monthly", "endpoint_url": url})
+    answer = api.post(
+        "/api/v1/report-subscriptions",
+        json={"organization_id": centre.id, "region_code": "110105", "frequency": "monthly", "endpoint_url": url},
+    )
     assert answer.status_code == 422, answer.json
     assert answer.json["errors"]["json"] == {"endpoint_url": [SHOWN[reason]]}
     assert answer.json["error_codes"]["json"] == {"endpoint_url": [f"destination_{reason}"]}
@@ -293,19 +335,31 @@ def test_the_api_refuses_the_destination_with_a_422_naming_endpoint_url(names, a
 
 def test_the_api_accepts_a_public_https_destination(names, allow, centre, api_as):
     api = api_as(role=Role.coordinator, region_code="110000")
-    answer = api.post("/api/v1/report-subscriptions", json={
-        "organization_id": centre.id, "region_code": "110105", "frequency": "monthly",
-        "endpoint_url": "https://zz.example.cn/hub/reports"})
+    answer = api.post(
+        "/api/v1/report-subscriptions",
+        json={
+            "organization_id": centre.id,
+            "region_code": "110105",
+            "frequency": "monthly",
+            "endpoint_url": "https://zz.example.cn/hub/reports",
+        },
+    )
     assert answer.status_code == 201, answer.json
 
 
 @pytest.mark.parametrize(("url", "reason"), REFUSED_ON_SAVE[:4])
-def test_the_page_refuses_the_destination_next_to_the_field(names, allow, centre, make_user, signed_in, url,
-                                                            reason):
+def test_the_page_refuses_the_destination_next_to_the_field(names, allow, centre, make_user, signed_in, url, reason):
     client = signed_in(make_user(role=Role.coordinator, region_code="110000"))
-    page = client.post("/reporting/subscriptions", data={
-        "organization_id": centre.id, "region_code": "110105", "frequency": "monthly", "endpoint_url": url,
-        "secret": ""})
+    page = client.post(
+        "/reporting/subscriptions",
+        data={
+            "organization_id": centre.id,
+            "region_code": "110105",
+            "frequency": "monthly",
+            "endpoint_url": url,
+            "secret": "",
+        },
+    )
     assert page.status_code == 422
     html = page.get_data(as_text=True)
     assert f'<span class="field-error">{SHOWN[reason]}</span>' in html
@@ -314,12 +368,13 @@ def test_the_page_refuses_the_destination_next_to_the_field(names, allow, centre
 
 # --- sending: checked again, pinned, no redirects, no body -----------------------------------------------
 
+
 def test_a_host_that_resolves_private_at_send_is_not_called(dns, allow, subscribed, local_server):
     """DNS rebinding: public when saved, 127.0.0.1 (where a server listens) when the report goes out."""
     server = local_server()
     dns.set("rebind.example.cn", [PUBLIC], ["127.0.0.1"])
-    delivery = subscribed(f"https://rebind.example.cn:{server.port}/r")   # saved: resolved to PUBLIC
-    assert deliver_due_reports(NOW) == 1                                  # sent: resolves to 127.0.0.1
+    delivery = subscribed(f"https://rebind.example.cn:{server.port}/r")  # saved: resolved to PUBLIC
+    assert deliver_due_reports(NOW) == 1  # sent: resolves to 127.0.0.1
     db.session.refresh(delivery)
     assert (delivery.status, delivery.attempts, delivery.last_error) == (DeliveryStatus.pending, 1, REFUSED_PRIVATE)
     attempt = db.session.scalar(sa.select(DeliveryAttempt))
@@ -359,14 +414,18 @@ def _closed_port() -> int:
     return port
 
 
-@pytest.mark.parametrize(("receiver", "last_error", "status_code"), [
-    ("answers_500", "HTTP 500：接收方未接受", 500),
-    ("answers_401", "HTTP 401：接收方未接受", 401),
-    ("refuses", "连接失败", None),
-    ("silent", "超时：0.2 秒内无应答", None),
-])
-def test_last_error_is_a_fixed_message_never_the_answer(app, allow, monkeypatch, subscribed, local_server, api_as,
-                                                        receiver, last_error, status_code):
+@pytest.mark.parametrize(
+    ("receiver", "last_error", "status_code"),
+    [
+        ("answers_500", "HTTP 500：接收方未接受", 500),
+        ("answers_401", "HTTP 401：接收方未接受", 401),
+        ("refuses", "连接失败", None),
+        ("silent", "超时：0.2 秒内无应答", None),
+    ],
+)
+def test_last_error_is_a_fixed_message_never_the_answer(
+    app, allow, monkeypatch, subscribed, local_server, api_as, receiver, last_error, status_code
+):
     allow("127.0.0.1")
     monkeypatch.setitem(app.config, "REPORT_DELIVERY_TIMEOUT", 0.2)
     silent = socket.socket()
@@ -395,6 +454,7 @@ def test_last_error_is_a_fixed_message_never_the_answer(app, allow, monkeypatch,
 
 # --- TLS to the pinned address still checks the host name ------------------------------------------------
 
+
 def _certificates(tmp_path, name: str):
     """A CA (its PEM path) and a server certificate for ``name`` signed by it (cert and key paths)."""
     from cryptography import x509
@@ -403,11 +463,16 @@ def _certificates(tmp_path, name: str):
     from cryptography.x509.oid import NameOID
 
     def issue(subject, issuer, public_key, signing_key, *, ca: bool, san=None):
-        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
-                   .not_valid_after(dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+            .not_valid_after(dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
         if san:
             builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
         return builder.sign(signing_key, hashes.SHA256())
@@ -415,22 +480,33 @@ def _certificates(tmp_path, name: str):
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SSRF test CA")])
     ca = issue(ca_name, ca_name, ca_key.public_key(), ca_key, ca=True)
-    cert = issue(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]), ca_name, key.public_key(), ca_key,
-                 ca=False, san=name)
+    cert = issue(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]),
+        ca_name,
+        key.public_key(),
+        ca_key,
+        ca=False,
+        san=name,
+    )
     paths = {part: tmp_path / f"{part}.pem" for part in ("ca", "cert", "key")}
     paths["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths["cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths["key"].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+    paths["key"].write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return paths
 
 
-@pytest.mark.parametrize(("certificate_for", "outcome"), [
-    ("receiver.example.cn", 200),
-    ("someone-else.example.cn", "安全连接证书校验失败"),
-])
-def test_tls_names_and_verifies_the_host_while_connecting_to_the_checked_address(dns, local_server, tmp_path,
-                                                                                 certificate_for, outcome):
+@pytest.mark.parametrize(
+    ("certificate_for", "outcome"),
+    [
+        ("receiver.example.cn", 200),
+        ("someone-else.example.cn", "安全连接证书校验失败"),
+    ],
+)
+def test_tls_names_and_verifies_the_host_while_connecting_to_the_checked_address(
+    dns, local_server, tmp_path, certificate_for, outcome
+):
     from integrations.governance_reports import DeliveryError
 
     paths = _certificates(tmp_path, certificate_for)

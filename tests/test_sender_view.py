@@ -32,12 +32,21 @@ def handed_over(make_org, make_user, make_routed_case, request_transfer_as, api_
     sender, receiver = make_user(organization=baoding), make_user(organization=beijing)
     transfer = request_transfer_as(sender, case, beijing, requested_on=REQUESTED_ON)
     transfers.accept_transfer(receiver.to_actor(), transfer.id, answered_on=ACCEPTED_ON)
-    return {"case": case, "baoding": baoding, "beijing": beijing, "tianjin": tianjin, "transfer": transfer,
-            "sender_user": sender, "receiver_user": receiver,
-            "sender": api_as(sender), "receiver": api_as(receiver)}
+    return {
+        "case": case,
+        "baoding": baoding,
+        "beijing": beijing,
+        "tianjin": tianjin,
+        "transfer": transfer,
+        "sender_user": sender,
+        "receiver_user": receiver,
+        "sender": api_as(sender),
+        "receiver": api_as(receiver),
+    }
 
 
 # --- reading ---------------------------------------------------------------------------------------------
+
 
 def test_the_sender_reads_the_case_masked_with_its_history(handed_over):
     case_id = handed_over["case"].id
@@ -48,14 +57,20 @@ def test_the_sender_reads_the_case_masked_with_its_history(handed_over):
     assert all("*" in p["id_number"] and "*" in p["phone"] for p in body["parties"])
     assert (body["organization_id"], body["status"]) == (handed_over["beijing"].id, "accepted")
     assert (body["read_only"], body["allowed_actions"]) == (True, [])
-    assert body["transferred_to"] == {"transfer_id": handed_over["transfer"].id,
-                                      "to_organization_id": handed_over["beijing"].id,
-                                      "to_organization_name": "朝阳区转出测试调解委员会", "accepted_on": "2025-10-09"}
+    assert body["transferred_to"] == {
+        "transfer_id": handed_over["transfer"].id,
+        "to_organization_id": handed_over["beijing"].id,
+        "to_organization_name": "朝阳区转出测试调解委员会",
+        "accepted_on": "2025-10-09",
+    }
 
     events = handed_over["sender"].get(f"/api/v1/cases/{case_id}/events")
     assert events.status_code == 200
     assert [e["code"] for e in events.get_json()["items"]] == [
-        "transfer_requested", "transfer_accepted", "handling_organization_changed"]
+        "transfer_requested",
+        "transfer_accepted",
+        "handling_organization_changed",
+    ]
 
 
 def test_the_receiver_handles_it_as_before(handed_over):
@@ -100,9 +115,14 @@ def test_the_sender_may_do_nothing(handed_over, method, action, body):
 
 
 def test_the_sender_may_not_send_it_anywhere(handed_over):
-    response = handed_over["sender"].post("/api/v1/transfers", json={
-        "case_id": handed_over["case"].id, "to_organization_id": handed_over["tianjin"].id,
-        "agreement_code": "JJJ-MEDIATION"})
+    response = handed_over["sender"].post(
+        "/api/v1/transfers",
+        json={
+            "case_id": handed_over["case"].id,
+            "to_organization_id": handed_over["tianjin"].id,
+            "agreement_code": "JJJ-MEDIATION",
+        },
+    )
     assert response.status_code == 403
 
 
@@ -116,11 +136,11 @@ def test_the_sender_page_shows_the_banner_and_no_action(handed_over, signed_in):
     assert "转办接收" in html and "承办组织变更" in html  # the history
     assert "case-actions" not in html and "查看完整号码" not in html and 'class="route' not in html
     assert not FULL_ID_NUMBER.search(html)
-    assert client.post(f"/cases/{case.id}/sessions",
-                       data={"record_session-summary": "双方到场"}).status_code == 403
+    assert client.post(f"/cases/{case.id}/sessions", data={"record_session-summary": "双方到场"}).status_code == 403
 
 
 # --- lists -----------------------------------------------------------------------------------------------
+
 
 def _numbers(client, query: str = "") -> list[str]:
     return [c["number"] for c in client.get(f"/api/v1/cases?per_page=100{query}").get_json()["items"]]
@@ -154,26 +174,33 @@ def test_the_transferred_out_tab_and_the_worklist(handed_over, signed_in):
 
 # --- onward, declined, joint -----------------------------------------------------------------------------
 
+
 def test_an_onward_transfer_keeps_every_sender_reading(handed_over, make_user, api_as):
     tianjin_user = make_user(organization=handed_over["tianjin"])
-    onward = transfers.request_transfer(handed_over["receiver_user"].to_actor(), handed_over["case"].id,
-                                        to_organization_id=handed_over["tianjin"].id, agreement_code="JJJ-MEDIATION")
+    onward = transfers.request_transfer(
+        handed_over["receiver_user"].to_actor(),
+        handed_over["case"].id,
+        to_organization_id=handed_over["tianjin"].id,
+        agreement_code="JJJ-MEDIATION",
+    )
     transfers.accept_transfer(tianjin_user.to_actor(), onward.id)
     db.session.commit()  # a refused call below rolls its request back, not what the test built
     case_id = handed_over["case"].id
     for side in ("sender", "receiver"):  # 保定 and 北京 both handed it over now
         body = handed_over[side].get(f"/api/v1/cases/{case_id}").get_json()
         assert (body["read_only"], body["organization_id"]) == (True, handed_over["tianjin"].id)
-        assert handed_over[side].post(f"/api/v1/cases/{case_id}/sessions",
-                                      json={"summary": "到场"}).status_code == 403
-    assert handed_over["sender"].get(f"/api/v1/cases/{case_id}").get_json()["transferred_to"][
-        "to_organization_name"] == "朝阳区转出测试调解委员会"  # where 保定 sent it
+        assert handed_over[side].post(f"/api/v1/cases/{case_id}/sessions", json={"summary": "到场"}).status_code == 403
+    assert (
+        handed_over["sender"].get(f"/api/v1/cases/{case_id}").get_json()["transferred_to"]["to_organization_name"]
+        == "朝阳区转出测试调解委员会"
+    )  # where 保定 sent it
     assert api_as(tianjin_user).get(f"/api/v1/cases/{case_id}").get_json()["read_only"] is False
 
 
 @pytest.mark.parametrize("answer", ["decline", "withdraw"])
-def test_a_request_not_accepted_changes_nothing(answer, make_org, make_user, make_routed_case,
-                                                request_transfer_as, api_as):
+def test_a_request_not_accepted_changes_nothing(
+    answer, make_org, make_user, make_routed_case, request_transfer_as, api_as
+):
     baoding, beijing = make_org(region_code="130602"), make_org(region_code="110105")
     case = make_routed_case(baoding, applicant="130602", respondent="110105")
     sender_user, receiver_user = make_user(organization=baoding), make_user(organization=beijing)
@@ -190,8 +217,7 @@ def test_a_request_not_accepted_changes_nothing(answer, make_org, make_user, mak
     assert receiver.get(f"/api/v1/cases/{case.id}").status_code == 404
 
 
-def test_joint_mediation_leaves_the_lead_handling(make_org, make_user, make_routed_case, request_transfer_as,
-                                                  api_as):
+def test_joint_mediation_leaves_the_lead_handling(make_org, make_user, make_routed_case, request_transfer_as, api_as):
     baoding, beijing = make_org(region_code="130602"), make_org(region_code="110105")
     case = make_routed_case(baoding, applicant="130602", respondent="110105")
     lead, partner = make_user(organization=baoding), make_user(organization=beijing)
@@ -203,20 +229,28 @@ def test_joint_mediation_leaves_the_lead_handling(make_org, make_user, make_rout
 
 # --- the result fed back ---------------------------------------------------------------------------------
 
+
 def _feedback(organization_id: int) -> list[Notification]:
-    return list(db.session.scalars(sa.select(Notification).where(
-        Notification.kind == NOTICE_KIND, Notification.organization_id == organization_id)))
+    return list(
+        db.session.scalars(
+            sa.select(Notification).where(
+                Notification.kind == NOTICE_KIND, Notification.organization_id == organization_id
+            )
+        )
+    )
 
 
 def test_the_conclusion_is_fed_back_to_the_sender(handed_over):
     case_id = handed_over["case"].id
-    concluded = handed_over["receiver"].post(f"/api/v1/cases/{case_id}/conclude",
-                                             json={"outcome": "no_agreement", "concluded_on": "2025-10-20"})
+    concluded = handed_over["receiver"].post(
+        f"/api/v1/cases/{case_id}/conclude", json={"outcome": "no_agreement", "concluded_on": "2025-10-20"}
+    )
     assert concluded.status_code == 200, concluded.get_json()
     (notice,) = _feedback(handed_over["baoding"].id)
     assert notice.link == f"/cases/{case_id}"
-    assert notice.message == (f"朝阳区转出测试调解委员会 已于 2025-10-20 办结贵机构转出的案件 "
-                              f"{handed_over['case'].number}：未达成协议")
+    assert notice.message == (
+        f"朝阳区转出测试调解委员会 已于 2025-10-20 办结贵机构转出的案件 {handed_over['case'].number}：未达成协议"
+    )
     assert _feedback(handed_over["beijing"].id) == []  # the one that concluded it is not told
     listed = handed_over["sender"].get("/api/v1/notifications?per_page=100").get_json()["items"]
     assert [n["link"] for n in listed if n["kind"] == NOTICE_KIND] == [f"/cases/{case_id}"]
@@ -227,8 +261,12 @@ def test_the_conclusion_is_fed_back_to_the_sender(handed_over):
 
 def test_every_sender_hears_once_after_an_onward_transfer(handed_over, make_user):
     tianjin_user = make_user(organization=handed_over["tianjin"])
-    onward = transfers.request_transfer(handed_over["receiver_user"].to_actor(), handed_over["case"].id,
-                                        to_organization_id=handed_over["tianjin"].id, agreement_code="JJJ-MEDIATION")
+    onward = transfers.request_transfer(
+        handed_over["receiver_user"].to_actor(),
+        handed_over["case"].id,
+        to_organization_id=handed_over["tianjin"].id,
+        agreement_code="JJJ-MEDIATION",
+    )
     transfers.accept_transfer(tianjin_user.to_actor(), onward.id)
     from mediation_hub.cases import service as cases
 

@@ -12,7 +12,7 @@ import time_machine
 from mediation_hub.extensions import db, limiter
 from tests.factories import PASSWORD
 
-OFFICE = "10.20.30.40"   # one NAT address for a whole county office
+OFFICE = "10.20.30.40"  # one NAT address for a whole county office
 TOKEN_URL = "/api/v1/auth/token"
 FAILED = {"page": 422, "api": 401}
 SIGNED_IN = {"page": 302, "api": 201}
@@ -21,9 +21,14 @@ SIGNED_IN = {"page": 302, "api": 201}
 @pytest.fixture
 def production_limits(app, monkeypatch):
     """The production defaults (the suite's app raises them for its thousands of sign-ins)."""
-    for key, value in {"LOGIN_RATE_LIMIT": "10 per minute", "LOGIN_ADDRESS_RATE_LIMIT": "100 per minute",
-                       "LOGIN_LOCK_AFTER": 5, "LOGIN_LOCK_MINUTES": 1, "LOGIN_LOCK_MAX_MINUTES": 30,
-                       "LOGIN_LOCK_MEMORY_HOURS": 24}.items():
+    for key, value in {
+        "LOGIN_RATE_LIMIT": "10 per minute",
+        "LOGIN_ADDRESS_RATE_LIMIT": "100 per minute",
+        "LOGIN_LOCK_AFTER": 5,
+        "LOGIN_LOCK_MINUTES": 1,
+        "LOGIN_LOCK_MAX_MINUTES": 30,
+        "LOGIN_LOCK_MEMORY_HOURS": 24,
+    }.items():
         monkeypatch.setitem(app.config, key, value)
 
 
@@ -48,8 +53,7 @@ def message_of(response, via: str) -> str:
 
 
 @pytest.mark.parametrize("via", ["page", "api"])
-def test_one_person_locked_the_colleague_at_the_same_address_signs_in(client, make_user, production_limits,
-                                                                      clock, via):
+def test_one_person_locked_the_colleague_at_the_same_address_signs_in(client, make_user, production_limits, clock, via):
     careless, colleague = make_user(), make_user()
     db.session.commit()
     assert [attempt(client, via, careless.username, "wrong").status_code for _ in range(5)] == [FAILED[via]] * 5
@@ -85,9 +89,11 @@ def test_a_busy_morning_office_behind_one_address_all_sign_in(client, make_user,
     colleagues = [make_user() for _ in range(30)]
     db.session.commit()
     careless_statuses = [attempt(client, "page", careless.username, "wrong").status_code for _ in range(12)]
-    assert careless_statuses == [422] * 5 + [429] * 7   # locked after five; the rest refused
-    statuses = [attempt(client, via, c.username, PASSWORD).status_code
-                for c, via in zip(colleagues, ["page", "api"] * 15, strict=True)]
+    assert careless_statuses == [422] * 5 + [429] * 7  # locked after five; the rest refused
+    statuses = [
+        attempt(client, via, c.username, PASSWORD).status_code
+        for c, via in zip(colleagues, ["page", "api"] * 15, strict=True)
+    ]
     assert statuses == [302, 201] * 15
 
 
@@ -121,8 +127,9 @@ def test_the_address_ceiling_still_stops_spraying(client, make_user, production_
 
 
 @pytest.mark.parametrize("budget", ["account_and_address", "address"])
-def test_a_spent_budget_shows_the_sign_in_form_again(client, make_user, production_limits, clock, app,
-                                                       monkeypatch, budget):
+def test_a_spent_budget_shows_the_sign_in_form_again(
+    client, make_user, production_limits, clock, app, monkeypatch, budget
+):
     """The page's answer to a spent budget is the sign-in form again (429, Retry-After), the username kept and
     the Chinese message saying when to retry: not the generic error page."""
     monkeypatch.setitem(app.config, "LOGIN_LOCK_AFTER", 1000)  # the account lock set aside: the budgets only
@@ -141,13 +148,14 @@ def test_a_spent_budget_shows_the_sign_in_form_again(client, make_user, producti
     assert refused.headers["Retry-After"] in ("40", "41")
     assert ("尝试过于频繁，请 40 秒后再试" in page) or ("尝试过于频繁，请 41 秒后再试" in page)
     assert 'action="/login"' in page or '<form method="post" class="form"' in page
-    assert f'value="{user.username}"' in page   # the username kept
+    assert f'value="{user.username}"' in page  # the username kept
     assert 'name="password"' in page and "password1" not in page and PASSWORD not in page
     assert "10 per" not in page and "100 per" not in page
 
 
 def test_the_password_change_page_shows_its_form_again_when_the_budget_is_spent(
-        client, make_user, production_limits, clock, app, monkeypatch):
+    client, make_user, production_limits, clock, app, monkeypatch
+):
     monkeypatch.setitem(app.config, "LOGIN_LOCK_AFTER", 1000)
     user = make_user()
     db.session.commit()

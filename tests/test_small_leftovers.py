@@ -26,13 +26,16 @@ def header_who(page: str) -> str:
     return found.group(1).strip()
 
 
-@pytest.mark.parametrize(("kind", "expected"), [
-    ("display_name", "王五（保定市页眉测试调解委员会） · 调解员"),
-    ("mediator", "赵六（保定市页眉测试调解委员会） · 调解员"),
-    ("nobody", "调解员（保定市页眉测试调解委员会）"),    # the role once, not 调解员 · 调解员
-    ("coordinator", "协调官员（河北省）"),
-    ("admin", "系统管理员"),
-])
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("display_name", "王五（保定市页眉测试调解委员会） · 调解员"),
+        ("mediator", "赵六（保定市页眉测试调解委员会） · 调解员"),
+        ("nobody", "调解员（保定市页眉测试调解委员会）"),  # the role once, not 调解员 · 调解员
+        ("coordinator", "协调官员（河北省）"),
+        ("admin", "系统管理员"),
+    ],
+)
 def test_the_header_shows_the_person_never_the_login(signed_in, make_org, make_user, make_mediator, kind, expected):
     org = make_org(name="保定市页眉测试调解委员会", region_code="130602")
     mediator = make_mediator(organization=org, name="赵六")
@@ -53,11 +56,15 @@ def test_the_header_shows_the_person_never_the_login(signed_in, make_org, make_u
 # --- one summary limit (SUMMARY_MAX_LENGTH, 5000) on the case page and the API ----------------------------------
 
 # (action, page slug, API path, field, the case's state, the other fields the action needs)
-LIMITED_TEXTS = pytest.mark.parametrize(("action", "slug", "field", "status", "others"), [
-    ("record_session", "sessions", "summary", CaseStatus.in_mediation, {}),
-    ("conclude", "conclude", "terms", CaseStatus.in_mediation, {"outcome": "agreement"}),
-    ("record_follow_up", "follow-ups", "summary", CaseStatus.concluded, {}),
-], ids=["session", "terms", "follow_up"])
+LIMITED_TEXTS = pytest.mark.parametrize(
+    ("action", "slug", "field", "status", "others"),
+    [
+        ("record_session", "sessions", "summary", CaseStatus.in_mediation, {}),
+        ("conclude", "conclude", "terms", CaseStatus.in_mediation, {"outcome": "agreement"}),
+        ("record_follow_up", "follow-ups", "summary", CaseStatus.concluded, {}),
+    ],
+    ids=["session", "terms", "follow_up"],
+)
 TOO_LONG = "调" * (SUMMARY_MAX_LENGTH + 1)
 
 
@@ -82,13 +89,18 @@ def page_form(action: str, case, field: str, text: str, others: dict) -> dict:
 
 
 @LIMITED_TEXTS
-@pytest.mark.parametrize(("text", "accepted"), [
-    ("调" * SUMMARY_MAX_LENGTH, True),
-    ("调" * (SUMMARY_MAX_LENGTH - 2) + "\r\n", True),   # a line break the browser sends as CRLF counts once
-    (TOO_LONG, False),
-], ids=["5000", "5000-with-crlf", "5001"])
-def test_the_case_page_takes_five_thousand_characters(mediator_client, make_case, action, slug, field, status,
-                                                      others, text, accepted):
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [
+        ("调" * SUMMARY_MAX_LENGTH, True),
+        ("调" * (SUMMARY_MAX_LENGTH - 2) + "\r\n", True),  # a line break the browser sends as CRLF counts once
+        (TOO_LONG, False),
+    ],
+    ids=["5000", "5000-with-crlf", "5001"],
+)
+def test_the_case_page_takes_five_thousand_characters(
+    mediator_client, make_case, action, slug, field, status, others, text, accepted
+):
     case = make_case(mediator_client.org, status)
     db.session.commit()  # a refused form rolls the session back
     response = mediator_client.post(f"/cases/{case.id}/{slug}", data=page_form(action, case, field, text, others))
@@ -103,8 +115,9 @@ def test_the_case_page_takes_five_thousand_characters(mediator_client, make_case
 
 
 @LIMITED_TEXTS
-def test_the_case_page_counts_characters_against_the_one_limit(mediator_client, make_case, action, slug, field,
-                                                               status, others):
+def test_the_case_page_counts_characters_against_the_one_limit(
+    mediator_client, make_case, action, slug, field, status, others
+):
     case = make_case(mediator_client.org, status)
     html = mediator_client.get(f"/cases/{case.id}").get_data(as_text=True)
     area = re.search(rf'<textarea[^>]*id="{action}-{field}"[^>]*>', html)
@@ -116,10 +129,10 @@ def test_the_case_page_counts_characters_against_the_one_limit(mediator_client, 
 
 
 @LIMITED_TEXTS
-@pytest.mark.parametrize(("text", "accepted"), [("调" * SUMMARY_MAX_LENGTH, True), (TOO_LONG, False)],
-                         ids=["5000", "5001"])
-def test_the_api_takes_five_thousand_characters(api_as, make_case, action, slug, field, status, others, text,
-                                                accepted):
+@pytest.mark.parametrize(
+    ("text", "accepted"), [("调" * SUMMARY_MAX_LENGTH, True), (TOO_LONG, False)], ids=["5000", "5001"]
+)
+def test_the_api_takes_five_thousand_characters(api_as, make_case, action, slug, field, status, others, text, accepted):
     case = make_case(status=status)
     api = api_as(role=Role.admin)
     response = api.post(f"/api/v1/cases/{case.id}/{slug}", json={field: text, **others})
@@ -133,9 +146,14 @@ def test_the_api_takes_five_thousand_characters(api_as, make_case, action, slug,
 
 # --- the dashboard's filter takes the dates every form takes -----------------------------------------------------
 
+
 def _kpi(html: str, name: str) -> tuple[str, str, str]:
-    block = re.search(rf'id="kpi-{name}".*?class="value"[^>]*>([^<]*)<.*?class="numerator">(\d+)<.*?'
-                      r'class="denominator">(\d+)<', html, re.S)
+    block = re.search(
+        rf'id="kpi-{name}".*?class="value"[^>]*>([^<]*)<.*?class="numerator">(\d+)<.*?'
+        r'class="denominator">(\d+)<',
+        html,
+        re.S,
+    )
     return block.group(1), block.group(2), block.group(3)
 
 
@@ -143,27 +161,33 @@ def _shown(html: str, name: str) -> str:
     return re.search(rf'<input type="text"[^>]*name="{name}" value="([^"]*)"', html).group(1)
 
 
-@pytest.mark.parametrize(("date_from", "date_to", "as_of"), [
-    ("2026-03-01", "2026-03-31", "2026-03-31"),
-    ("20260301", "20260331", "20260331"),              # a phone's numeric keyboard without "-"
-    ("2026/3/1", "2026/3/31", "2026/03/31"),
-    ("2026年3月1日", "2026年3月31日", "2026年3月31日"),
-    ("2026.3.1", "２０２６-０３-３１", " 2026-3-31 "),     # dots, full-width digits, spaces around
-], ids=["iso", "compact", "slashes", "chinese", "mixed"])
-def test_the_dashboard_takes_the_dates_the_forms_take(reporting_cases, make_user, signed_in, date_from, date_to,
-                                                      as_of):
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "as_of"),
+    [
+        ("2026-03-01", "2026-03-31", "2026-03-31"),
+        ("20260301", "20260331", "20260331"),  # a phone's numeric keyboard without "-"
+        ("2026/3/1", "2026/3/31", "2026/03/31"),
+        ("2026年3月1日", "2026年3月31日", "2026年3月31日"),
+        ("2026.3.1", "２０２６-０３-３１", " 2026-3-31 "),  # dots, full-width digits, spaces around
+    ],
+    ids=["iso", "compact", "slashes", "chinese", "mixed"],
+)
+def test_the_dashboard_takes_the_dates_the_forms_take(reporting_cases, make_user, signed_in, date_from, date_to, as_of):
     coordinator = make_user(role=Role.coordinator, region_code="130000")
     client = signed_in(coordinator)
-    page = client.get("/reporting", query_string={"region_code": "130000", "from": date_from, "to": date_to,
-                                                  "as_of": as_of})
+    page = client.get(
+        "/reporting", query_string={"region_code": "130000", "from": date_from, "to": date_to, "as_of": as_of}
+    )
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     # success 4/6 = 66.7 % in Hebei in March 2026 (see test_reporting_pages), whatever way the dates were typed
     assert _kpi(html, "success_rate") == ("66.7%", "4", "6")
     # and the form shows them back in ISO
     assert [_shown(html, name) for name in ("from", "to", "as_of")] == ["2026-03-01", "2026-03-31", "2026-03-31"]
-    xlsx = client.get("/reporting/download.xlsx", query_string={"region_code": "130000", "from": date_from,
-                                                                "to": date_to, "as_of": as_of})
+    xlsx = client.get(
+        "/reporting/download.xlsx",
+        query_string={"region_code": "130000", "from": date_from, "to": date_to, "as_of": as_of},
+    )
     assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
 
 
@@ -174,24 +198,44 @@ def test_a_date_the_dashboard_cannot_read_is_said_beside_the_field(make_user, si
     assert page.status_code == 422
     html = page.get_data(as_text=True)
     assert "请按 年-月-日 填写日期，如 2026-12-07" in html
-    assert _shown(html, "from") == typed   # what was typed stays, to be corrected
+    assert _shown(html, "from") == typed  # what was typed stays, to be corrected
 
 
 # --- "仍然登记" goes through only for the candidates the person saw ----------------------------------------------
 
+
 def registration_form(applicant_id: str, **fields) -> dict:
-    return {"category": "neighbour", "source": "party_application", "summary": "楼上漏水，协商未果",
-            "received_on": today_shanghai().isoformat(), "occurred_region_code": "110105", "amount_yuan": "",
-            "parties-0-role": "applicant", "parties-0-kind": "person", "parties-0-name": "张三",
-            "parties-0-number": applicant_id, "parties-0-region_code": "110105",
-            "parties-1-role": "respondent", "parties-1-kind": "person", "parties-1-name": "李四",
-            "parties-1-number": "", "parties-1-region_code": "110108", **fields}
+    return {
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "楼上漏水，协商未果",
+        "received_on": today_shanghai().isoformat(),
+        "occurred_region_code": "110105",
+        "amount_yuan": "",
+        "parties-0-role": "applicant",
+        "parties-0-kind": "person",
+        "parties-0-name": "张三",
+        "parties-0-number": applicant_id,
+        "parties-0-region_code": "110105",
+        "parties-1-role": "respondent",
+        "parties-1-kind": "person",
+        "parties-1-name": "李四",
+        "parties-1-number": "",
+        "parties-1-region_code": "110108",
+        **fields,
+    }
 
 
 def register_meanwhile(org, applicant_id: str) -> int:
     """Somebody else registers a case with the same applicant while the warning is on the screen."""
-    case, _ = service.register_case(SYSTEM, case_data(org.id, received_on=today_shanghai(), parties=[
-        person("applicant", id_number=applicant_id), person("respondent")]))
+    case, _ = service.register_case(
+        SYSTEM,
+        case_data(
+            org.id,
+            received_on=today_shanghai(),
+            parties=[person("applicant", id_number=applicant_id), person("respondent")],
+        ),
+    )
     db.session.commit()
     return case.id
 
@@ -221,15 +265,18 @@ def duplicate_scene(mediator_client):
 
 def test_registering_anyway_saves_when_the_candidates_are_the_ones_shown(mediator_client, duplicate_scene):
     before = cases_count()
-    confirmed = mediator_client.post("/cases/new", data=registration_form(
-        duplicate_scene["applicant_id"], confirm_duplicate="y", duplicates_seen=duplicate_scene["seen"]))
+    confirmed = mediator_client.post(
+        "/cases/new",
+        data=registration_form(
+            duplicate_scene["applicant_id"], confirm_duplicate="y", duplicates_seen=duplicate_scene["seen"]
+        ),
+    )
     assert confirmed.status_code == 302
     assert cases_count() == before + 1
 
 
 @pytest.mark.parametrize("where", ["own", "elsewhere"])
-def test_a_candidate_that_appeared_meanwhile_shows_the_warning_again(mediator_client, make_org, duplicate_scene,
-                                                                     where):
+def test_a_candidate_that_appeared_meanwhile_shows_the_warning_again(mediator_client, make_org, duplicate_scene, where):
     """The person saw one candidate; meanwhile a second case of 张三 was registered (in their organisation, shown
     in the table, or in another, shown as a count): "仍然登记" saves nothing and shows the warning again, and a
     second "仍然登记" for what is now shown saves."""
@@ -237,21 +284,24 @@ def test_a_candidate_that_appeared_meanwhile_shows_the_warning_again(mediator_cl
     other = mediator_client.org if where == "own" else make_org(name="字数测试外组织调解委员会")
     second_id = register_meanwhile(other, applicant_id)
     before = cases_count()
-    again = mediator_client.post("/cases/new", data=registration_form(
-        applicant_id, confirm_duplicate="y", duplicates_seen=duplicate_scene["seen"]))
+    again = mediator_client.post(
+        "/cases/new",
+        data=registration_form(applicant_id, confirm_duplicate="y", duplicates_seen=duplicate_scene["seen"]),
+    )
     assert again.status_code == 409
     assert cases_count() == before
     html = again.get_data(as_text=True)
     assert "您核实后可能重复的案件有了变化，尚未保存，请重新核实下列案件。" in html
     if where == "own":
-        assert shown_candidates(html) == [second_id, duplicate_scene["first_id"]]   # newest first
+        assert shown_candidates(html) == [second_id, duplicate_scene["first_id"]]  # newest first
     else:
         assert shown_candidates(html) == [duplicate_scene["first_id"]]
         assert "其他组织有 1 件涉及同一当事人的未结案件" in html
     assert seen_digest(html) != duplicate_scene["seen"]
 
-    confirmed = mediator_client.post("/cases/new", data=registration_form(
-        applicant_id, confirm_duplicate="y", duplicates_seen=seen_digest(html)))
+    confirmed = mediator_client.post(
+        "/cases/new", data=registration_form(applicant_id, confirm_duplicate="y", duplicates_seen=seen_digest(html))
+    )
     assert confirmed.status_code == 302
     assert cases_count() == before + 1
 
@@ -280,9 +330,14 @@ def test_the_digest_does_not_tell_the_candidate_ids(mediator_client, duplicate_s
 def test_the_api_keeps_confirm_duplicate(api_as, mediator_client, duplicate_scene):
     """The API is unchanged: ``confirm_duplicate: true`` registers (its client saw the 409's candidates)."""
     api = api_as(mediator_client.user)
-    body = {"category": "neighbour", "source": "party_application", "summary": "楼上漏水",
-            "received_on": today_shanghai().isoformat(), "occurred_region_code": "110105",
-            "parties": [person("applicant", id_number=duplicate_scene["applicant_id"]), person("respondent")]}
+    body = {
+        "category": "neighbour",
+        "source": "party_application",
+        "summary": "楼上漏水",
+        "received_on": today_shanghai().isoformat(),
+        "occurred_region_code": "110105",
+        "parties": [person("applicant", id_number=duplicate_scene["applicant_id"]), person("respondent")],
+    }
     assert api.post("/api/v1/cases", json=body).status_code == 409
     confirmed = api.post("/api/v1/cases", json={**body, "confirm_duplicate": True})
     assert confirmed.status_code == 201, confirmed.json

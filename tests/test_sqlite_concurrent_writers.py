@@ -91,8 +91,11 @@ def test_office_saving_at_once_gets_real_answers(seeded_sqlite, server_class, wo
             accepted = requests.post(f"{base}/api/v1/cases/{case_id}/accept", json={}, headers=headers, timeout=30)
             assert accepted.status_code == 200, accepted.text
 
-            conclusion = {"outcome": "agreement", "terms": "被申请人于本月底前修复漏水处",
-                          "agreement_amount_yuan": "3500.00"}
+            conclusion = {
+                "outcome": "agreement",
+                "terms": "被申请人于本月底前修复漏水处",
+                "agreement_amount_yuan": "3500.00",
+            }
             answers = storm([partial(post, f"{base}/api/v1/cases/{case_id}/conclude", conclusion, headers)] * 10)
             assert statuses(answers) == Counter({200: 1, 409: 9}), [getattr(a, "text", a) for a in answers][:3]
             conflict = next(a for a in answers if a.status_code == 409).json()
@@ -105,8 +108,7 @@ def test_office_saving_at_once_gets_real_answers(seeded_sqlite, server_class, wo
         with db.engine.connect() as conn:
             cases = conn.execute(sa.text("SELECT COUNT(*) FROM cases")).scalar_one()
             concluded = conn.execute(sa.text("SELECT COUNT(*) FROM cases WHERE status = 'concluded'")).scalar_one()
-            events = conn.execute(sa.text(
-                "SELECT COUNT(*) FROM case_events WHERE code = 'concluded'")).scalar_one()
+            events = conn.execute(sa.text("SELECT COUNT(*) FROM case_events WHERE code = 'concluded'")).scalar_one()
         db.engine.dispose()
     assert cases % 20 == 0 and cases >= 20 * ROUNDS
     assert concluded == events == cases // 20

@@ -10,8 +10,19 @@ import pytest
 from mediation_hub.core.actor import Role
 
 FULL_ID_NUMBER = re.compile(r"\d{17}[\dXx]")
-READ_FIELDS = {"id", "case_id", "from_organization_id", "to_organization_id", "agreement_code", "mode", "status",
-               "respond_by", "answered_at", "reason_code", "reason_text"}
+READ_FIELDS = {
+    "id",
+    "case_id",
+    "from_organization_id",
+    "to_organization_id",
+    "agreement_code",
+    "mode",
+    "status",
+    "respond_by",
+    "answered_at",
+    "reason_code",
+    "reason_text",
+}
 
 
 @pytest.fixture
@@ -19,14 +30,23 @@ def parties(make_org, make_user, make_routed_case, api_as):
     hebei = make_org(name="竞秀区API转办测试调解委员会", region_code="130602")
     beijing = make_org(name="朝阳区API转办测试调解委员会", region_code="110105")
     case = make_routed_case(hebei, applicant="130602", respondent="110105")
-    return {"case": case, "hebei": hebei, "beijing": beijing,
-            "sender": api_as(role="mediator", organization=hebei),
-            "receiver": api_as(role="mediator", organization=beijing)}
+    return {
+        "case": case,
+        "hebei": hebei,
+        "beijing": beijing,
+        "sender": api_as(role="mediator", organization=hebei),
+        "receiver": api_as(role="mediator", organization=beijing),
+    }
 
 
 def _post_transfer(p, **overrides):
-    body = {"case_id": p["case"].id, "to_organization_id": p["beijing"].id, "agreement_code": "JJJ-MEDIATION",
-            "mode": "transfer", **overrides}
+    body = {
+        "case_id": p["case"].id,
+        "to_organization_id": p["beijing"].id,
+        "agreement_code": "JJJ-MEDIATION",
+        "mode": "transfer",
+        **overrides,
+    }
     return p["sender"].post("/api/v1/transfers", json=body)
 
 
@@ -86,12 +106,15 @@ def test_decline_and_conflicts_over_the_api(parties):
     missing_text = receiver.post(f"/api/v1/transfers/{transfer_id}/decline", json={"reason_code": "other"})
     assert missing_text.status_code == 422
     assert "reason_text" in missing_text.get_json()["errors"]["json"]
-    assert receiver.post(f"/api/v1/transfers/{transfer_id}/decline",
-                         json={"reason_code": "not-a-reason"}).status_code == 422
+    assert (
+        receiver.post(f"/api/v1/transfers/{transfer_id}/decline", json={"reason_code": "not-a-reason"}).status_code
+        == 422
+    )
     assert parties["sender"].post(f"/api/v1/transfers/{transfer_id}/accept", json={}).status_code == 403
 
-    declined = receiver.post(f"/api/v1/transfers/{transfer_id}/decline",
-                             json={"reason_code": "conflict_of_interest"}).get_json()
+    declined = receiver.post(
+        f"/api/v1/transfers/{transfer_id}/decline", json={"reason_code": "conflict_of_interest"}
+    ).get_json()
     assert (declined["status"], declined["reason_code"]) == ("declined", "conflict_of_interest")
     assert receiver.post(f"/api/v1/transfers/{transfer_id}/accept", json={}).status_code == 409
     assert parties["sender"].post(f"/api/v1/transfers/{transfer_id}/withdraw").status_code == 409
@@ -107,7 +130,7 @@ def test_withdraw_and_strangers(parties, api_as):
 
 
 def test_escalations_for_coordinators(parties, api_as):
-    _post_transfer(parties, requested_on="2025-09-29")   # overdue since 2025-10-11
+    _post_transfer(parties, requested_on="2025-09-29")  # overdue since 2025-10-11
     coordinator = api_as(role=Role.coordinator, region_code="110000")
     body = coordinator.get("/api/v1/escalations").get_json()
     assert [t["case_id"] for t in body["items"]] == [parties["case"].id]

@@ -62,12 +62,13 @@ def _setup(make_org, make_user, make_routed_case, request_transfer_as, n: int):
 @pytest.mark.postgres
 @pytest.mark.real_commits
 @pytest.mark.parametrize("round_", range(ROUNDS))
-def test_twenty_concurrent_accepts_exactly_one_wins(app, make_org, make_user, make_routed_case,
-                                                    request_transfer_as, round_):
-    case_id, transfer_id, _, receiver, beijing_id = _setup(make_org, make_user, make_routed_case,
-                                                           request_transfer_as, round_)
-    results = _answer_all_at_once(
-        app, [lambda: service.accept_transfer(receiver, transfer_id)] * THREADS)
+def test_twenty_concurrent_accepts_exactly_one_wins(
+    app, make_org, make_user, make_routed_case, request_transfer_as, round_
+):
+    case_id, transfer_id, _, receiver, beijing_id = _setup(
+        make_org, make_user, make_routed_case, request_transfer_as, round_
+    )
+    results = _answer_all_at_once(app, [lambda: service.accept_transfer(receiver, transfer_id)] * THREADS)
 
     assert sorted(results) == ["conflict"] * (THREADS - 1) + ["won"], results
     db.session.remove()
@@ -79,18 +80,21 @@ def test_twenty_concurrent_accepts_exactly_one_wins(app, make_org, make_user, ma
 
 @pytest.mark.postgres
 @pytest.mark.real_commits
-def test_accepts_declines_and_a_withdrawal_at_once_one_answer_wins(app, make_org, make_user, make_routed_case,
-                                                                   request_transfer_as):
-    case_id, transfer_id, sender, receiver, _ = _setup(make_org, make_user, make_routed_case,
-                                                       request_transfer_as, 99)
-    actions = ([lambda: service.accept_transfer(receiver, transfer_id)] * 9
-               + [lambda: service.decline_transfer(receiver, transfer_id, reason_code="capacity")] * 9
-               + [lambda: service.withdraw_transfer(sender, transfer_id)] * 2)
+def test_accepts_declines_and_a_withdrawal_at_once_one_answer_wins(
+    app, make_org, make_user, make_routed_case, request_transfer_as
+):
+    case_id, transfer_id, sender, receiver, _ = _setup(make_org, make_user, make_routed_case, request_transfer_as, 99)
+    actions = (
+        [lambda: service.accept_transfer(receiver, transfer_id)] * 9
+        + [lambda: service.decline_transfer(receiver, transfer_id, reason_code="capacity")] * 9
+        + [lambda: service.withdraw_transfer(sender, transfer_id)] * 2
+    )
     results = _answer_all_at_once(app, actions)
 
     assert sorted(results) == ["conflict"] * (len(actions) - 1) + ["won"], results
     db.session.remove()
-    answers = db.session.scalars(sa.select(CaseEvent.code).where(
-        CaseEvent.case_id == case_id, CaseEvent.code != "transfer_requested")).all()
+    answers = db.session.scalars(
+        sa.select(CaseEvent.code).where(CaseEvent.case_id == case_id, CaseEvent.code != "transfer_requested")
+    ).all()
     assert answers[0] in {"transfer_accepted", "transfer_declined", "transfer_withdrawn"}
     assert len([c for c in answers if c != "handling_organization_changed"]) == 1

@@ -18,8 +18,13 @@ def scene(make_org, make_user, make_routed_case):
     hebei = make_org(name="竞秀区页面测试调解委员会", region_code="130602")
     beijing = make_org(name="朝阳区页面测试调解委员会", region_code="110105")
     case = make_routed_case(hebei, applicant="130602", respondent="110105")
-    return {"hebei": hebei, "beijing": beijing, "case": case,
-            "sender": make_user(organization=hebei), "receiver": make_user(organization=beijing)}
+    return {
+        "hebei": hebei,
+        "beijing": beijing,
+        "case": case,
+        "sender": make_user(organization=hebei),
+        "receiver": make_user(organization=beijing),
+    }
 
 
 def test_case_page_lists_routes_and_sends_a_transfer(scene, signed_in):
@@ -28,9 +33,16 @@ def test_case_page_lists_routes_and_sends_a_transfer(scene, signed_in):
     assert "跨区域转办与联合调解" in page
     assert scene["beijing"].name in page and "同在朝阳区" in page and "JJJ-MEDIATION" in page
 
-    response = client.post("/transfers/request", data={
-        "case_id": scene["case"].id, "to_organization_id": scene["beijing"].id,
-        "agreement_code": "JJJ-MEDIATION", "mode": "joint", "note": "请协助联系被申请人"})
+    response = client.post(
+        "/transfers/request",
+        data={
+            "case_id": scene["case"].id,
+            "to_organization_id": scene["beijing"].id,
+            "agreement_code": "JJJ-MEDIATION",
+            "mode": "joint",
+            "note": "请协助联系被申请人",
+        },
+    )
     assert response.status_code == 302
     transfer = Transfer.query.filter_by(case_id=scene["case"].id).one()
     assert (transfer.mode.value, transfer.status) == ("joint", TransferStatus.pending)
@@ -42,9 +54,16 @@ def test_case_page_lists_routes_and_sends_a_transfer(scene, signed_in):
 def test_an_off_route_request_from_the_page_says_why(scene, signed_in, make_org):
     shanghai = make_org(region_code="310101")
     client = signed_in(scene["sender"])
-    response = client.post("/transfers/request", data={
-        "case_id": scene["case"].id, "to_organization_id": shanghai.id, "agreement_code": "JJJ-MEDIATION",
-        "mode": "transfer"}, follow_redirects=True)
+    response = client.post(
+        "/transfers/request",
+        data={
+            "case_id": scene["case"].id,
+            "to_organization_id": shanghai.id,
+            "agreement_code": "JJJ-MEDIATION",
+            "mode": "transfer",
+        },
+        follow_redirects=True,
+    )
     assert "未能发出请求" in response.get_data(as_text=True)
     assert "接收组织不在协议地区内" in response.get_data(as_text=True)
 
@@ -80,8 +99,7 @@ def test_decline_form_needs_a_text_for_other(scene, signed_in, request_transfer_
     response = client.post(f"/transfers/{transfer.id}/decline", data={"reason_code": "other", "reason_text": ""})
     assert response.status_code == 422
     assert "选择“其他”时须说明理由" in response.get_data(as_text=True)
-    response = client.post(f"/transfers/{transfer.id}/decline", data={"reason_code": "capacity"},
-                           follow_redirects=True)
+    response = client.post(f"/transfers/{transfer.id}/decline", data={"reason_code": "capacity"}, follow_redirects=True)
     assert "已退回" in response.get_data(as_text=True) and "力量不足" in response.get_data(as_text=True)
     assert client.post(f"/transfers/{transfer.id}/accept", data={}).status_code == 409
 

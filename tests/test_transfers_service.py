@@ -38,8 +38,9 @@ def scene(make_org, make_user, make_routed_case, make_studio):
 
 
 def events_of(case_id):
-    return list(db.session.scalars(sa.select(CaseEvent.code).where(CaseEvent.case_id == case_id)
-                                   .order_by(CaseEvent.id)))
+    return list(
+        db.session.scalars(sa.select(CaseEvent.code).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))
+    )
 
 
 def _send(scene, request_transfer_as, **kwargs):
@@ -48,17 +49,21 @@ def _send(scene, request_transfer_as, **kwargs):
 
 # --- the route rules -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("change, field, code", [
-    ({"agreement_code": "NO-SUCH"}, "agreement_code", "unknown_agreement"),
-    ({"agreement_code": "GD-PAIR-GZ"}, "agreement_code", "agreement_does_not_cover_regions"),
-    ({"agreement_code": "JJJ-LEGAL-AID"}, "agreement_code", "agreement_not_for_mediation"),
-    ({"to": ("310101", OrgKind.people_mediation_committee)}, "to_organization_id", "receiver_outside_agreement"),
-    ({"to": ("130606", OrgKind.people_mediation_committee)}, "to_organization_id", "receiver_not_in_other_region"),
-    ({"to": ("120101", OrgKind.people_mediation_committee)}, "to_organization_id", "receiver_not_in_other_region"),
-    ({"to": ("110105", OrgKind.legal_aid_centre)}, "to_organization_id", "not_mediation_organization"),
-    ({"case_status": CaseStatus.registered}, "case_id", "case_not_transferable"),
-    ({"case_status": CaseStatus.concluded}, "case_id", "case_not_transferable"),
-])
+
+@pytest.mark.parametrize(
+    "change, field, code",
+    [
+        ({"agreement_code": "NO-SUCH"}, "agreement_code", "unknown_agreement"),
+        ({"agreement_code": "GD-PAIR-GZ"}, "agreement_code", "agreement_does_not_cover_regions"),
+        ({"agreement_code": "JJJ-LEGAL-AID"}, "agreement_code", "agreement_not_for_mediation"),
+        ({"to": ("310101", OrgKind.people_mediation_committee)}, "to_organization_id", "receiver_outside_agreement"),
+        ({"to": ("130606", OrgKind.people_mediation_committee)}, "to_organization_id", "receiver_not_in_other_region"),
+        ({"to": ("120101", OrgKind.people_mediation_committee)}, "to_organization_id", "receiver_not_in_other_region"),
+        ({"to": ("110105", OrgKind.legal_aid_centre)}, "to_organization_id", "not_mediation_organization"),
+        ({"case_status": CaseStatus.registered}, "case_id", "case_not_transferable"),
+        ({"case_status": CaseStatus.concluded}, "case_id", "case_not_transferable"),
+    ],
+)
 def test_a_transfer_off_the_route_is_a_422_naming_the_rule(scene, make_org, make_routed_case, change, field, code):
     case = scene.case
     if "case_status" in change:
@@ -68,8 +73,13 @@ def test_a_transfer_off_the_route_is_a_422_naming_the_rule(scene, make_org, make
         region, kind = change["to"]
         to_org = make_org(region_code=region, kind=kind)
     with pytest.raises(ValidationFailed) as failure:
-        service.request_transfer(scene.sender.to_actor(), case.id, to_organization_id=to_org.id,
-                                 agreement_code=change.get("agreement_code", "JJJ-MEDIATION"), mode="transfer")
+        service.request_transfer(
+            scene.sender.to_actor(),
+            case.id,
+            to_organization_id=to_org.id,
+            agreement_code=change.get("agreement_code", "JJJ-MEDIATION"),
+            mode="transfer",
+        )
     assert field in failure.value.errors
     assert code in [code_of(m) for m in failure.value.errors[field]], failure.value.errors
 
@@ -113,6 +123,7 @@ def test_one_pending_request_per_case_and_mode(scene, make_org, request_transfer
 
 # --- answers -------------------------------------------------------------------------------------------
 
+
 def test_accepting_a_transfer_moves_the_case_and_keeps_its_history(scene, request_transfer_as):
     number, status = scene.case.number, scene.case.status
     transfer = _send(scene, request_transfer_as, requested_on=date(2025, 9, 29))
@@ -132,8 +143,9 @@ def test_accepting_a_transfer_moves_the_case_and_keeps_its_history(scene, reques
     assert (transfer.status, transfer.working_days_to_answer) == (TransferStatus.accepted, 2)
     # The sender keeps a read-only view (tests/test_sender_view.py): it reads the case, acts on nothing.
     with pytest.raises(PermissionDenied):
-        service.request_transfer(scene.sender.to_actor(), scene.case.id, to_organization_id=scene.beijing.id,
-                                 agreement_code="JJJ-MEDIATION")
+        service.request_transfer(
+            scene.sender.to_actor(), scene.case.id, to_organization_id=scene.beijing.id, agreement_code="JJJ-MEDIATION"
+        )
 
 
 def test_joint_mediation_keeps_the_lead_and_adds_the_co_mediator(scene, request_transfer_as):
@@ -152,8 +164,11 @@ def test_joint_mediation_keeps_the_lead_and_adds_the_co_mediator(scene, request_
 def test_decline_with_each_reason(scene, request_transfer_as, code):
     transfer = _send(scene, request_transfer_as)
     service.decline_transfer(scene.receiver.to_actor(), transfer.id, reason_code=code)
-    assert (transfer.status, transfer.reason_code, transfer.answered_on is not None) == \
-        (TransferStatus.declined, code, True)
+    assert (transfer.status, transfer.reason_code, transfer.answered_on is not None) == (
+        TransferStatus.declined,
+        code,
+        True,
+    )
     assert scene.case.organization_id == scene.hebei.id
     assert events_of(scene.case.id)[-1] == "transfer_declined"
 
@@ -204,6 +219,7 @@ def test_accept_refused_when_the_case_moved_on(scene, request_transfer_as):
 
 # --- expiry and escalation ------------------------------------------------------------------------------
 
+
 def test_expiry_after_the_answer_by_date_counted_across_the_holiday(scene, make_user, request_transfer_as):
     transfer = _send(scene, request_transfer_as, requested_on=date(2025, 9, 29))  # respond_by 2025-10-10
     # 2025-10-10 15:00 UTC is 23:00 in Shanghai: still the answer-by day.
@@ -217,8 +233,11 @@ def test_expiry_after_the_answer_by_date_counted_across_the_holiday(scene, make_
     # Escalated once to the coordinators of 河北 (sender) and 北京 (receiver), however often the job runs.
     assert expire_overdue_transfers(now) == 0
     service.escalate(transfer)
-    escalated = db.session.scalars(sa.select(Notification.region_code).where(
-        Notification.kind == "transfer_escalated").order_by(Notification.region_code)).all()
+    escalated = db.session.scalars(
+        sa.select(Notification.region_code)
+        .where(Notification.kind == "transfer_escalated")
+        .order_by(Notification.region_code)
+    ).all()
     assert escalated == ["110000", "130000"]
 
     beijing_coordinator = make_user(role=Role.coordinator, region_code="110000").to_actor()

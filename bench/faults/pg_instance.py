@@ -26,8 +26,11 @@ def find_bindir() -> Path:
     candidates = []
     if os.environ.get("MEDIATION_HUB_PG_BINDIR"):
         candidates.append(Path(os.environ["MEDIATION_HUB_PG_BINDIR"]))
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name)
-                      if p.parent.name.isdigit() else 0, reverse=True)
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+        reverse=True,
+    )
     candidates.extend(versions)
     on_path = shutil.which("pg_ctl")
     if on_path:
@@ -53,8 +56,7 @@ class ThrowawayPostgres:
                 owner = pwd.getpwnam("postgres")
             except KeyError as exc:
                 shutil.rmtree(self.directory, ignore_errors=True)
-                raise PostgresUnavailable("running as root and there is no postgres OS user to run the server") \
-                    from exc
+                raise PostgresUnavailable("running as root and there is no postgres OS user to run the server") from exc
             os.chown(self.directory, owner.pw_uid, owner.pw_gid)
 
     def _run(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -68,14 +70,23 @@ class ThrowawayPostgres:
         return done
 
     def init(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                  "--locale=C.UTF-8", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
 
     def start(self) -> float:
         """Start and wait until it accepts connections; returns the seconds it took."""
         started = time.monotonic()
-        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c max_connections=50")
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "-t", "60", "start")
         return time.monotonic() - started
 

@@ -50,12 +50,20 @@ def acknowledged_cases_present(app, case_ids: list[int]) -> dict:
     if not case_ids:
         return {"acknowledged": 0, "missing": 0, "without_both_parties": 0}
     with app.app_context():
-        rows = dict(db.session.execute(sa.text(
-            "SELECT c.id, (SELECT COUNT(*) FROM parties p WHERE p.case_id = c.id) FROM cases c "
-            "WHERE c.id IN (" + ",".join(str(int(i)) for i in case_ids) + ")")).all())
+        rows = dict(
+            db.session.execute(
+                sa.text(
+                    "SELECT c.id, (SELECT COUNT(*) FROM parties p WHERE p.case_id = c.id) FROM cases c "
+                    "WHERE c.id IN (" + ",".join(str(int(i)) for i in case_ids) + ")"
+                )
+            ).all()
+        )
         db.session.remove()
-    return {"acknowledged": len(case_ids), "missing": len(set(case_ids) - set(rows)),
-            "without_both_parties": sum(1 for n in rows.values() if n != 2)}
+    return {
+        "acknowledged": len(case_ids),
+        "missing": len(set(case_ids) - set(rows)),
+        "without_both_parties": sum(1 for n in rows.values() if n != 2),
+    }
 
 
 def clean_503(sample) -> bool:
@@ -65,8 +73,16 @@ def clean_503(sample) -> bool:
     return '"code": 503' in sample.detail or '"code":503' in sample.detail
 
 
-def run(*, warmup: float = 3.0, down: float = 3.0, after: float = 6.0, workdir: Path | None = None,
-        mediators: int = 3, officers: int = 1, officials: int = 2) -> dict:
+def run(
+    *,
+    warmup: float = 3.0,
+    down: float = 3.0,
+    after: float = 6.0,
+    workdir: Path | None = None,
+    mediators: int = 3,
+    officers: int = 1,
+    officials: int = 2,
+) -> dict:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="mh-fault-pg-"))
     with ThrowawayPostgres() as pg:
         url = create_pg_database(pg.url(), "mh_restart")
@@ -77,8 +93,16 @@ def run(*, warmup: float = 3.0, down: float = 3.0, after: float = 6.0, workdir: 
         with Gunicorn(url, keys, workers=2, log_path=workdir / "gunicorn.log") as server:
             pids_before = gunicorn_workers(server)
             recorder, stop = Recorder(), threading.Event()
-            people = cast(seeded, server.base_url, recorder, stop, mediators=mediators, officers=officers,
-                          officials=officials, timeout=60)
+            people = cast(
+                seeded,
+                server.base_url,
+                recorder,
+                stop,
+                mediators=mediators,
+                officers=officers,
+                officials=officials,
+                timeout=60,
+            )
             for person in people:
                 person.start()
             warm_up(recorder, warmup)
@@ -101,12 +125,20 @@ def run(*, warmup: float = 3.0, down: float = 3.0, after: float = 6.0, workdir: 
             db.engine.dispose()  # before the server goes away
     samples = recorder.snapshot()
     return analyse(samples, down_at=down_at, up_at=up_at) | {
-        "timeline": {"warmup_s": warmup, "down_s": round(up_at - down_at, 2), "after_s": after,
-                     "pg_stop_s": round(stop_took, 2), "pg_start_s": round(start_took, 2)},
+        "timeline": {
+            "warmup_s": warmup,
+            "down_s": round(up_at - down_at, 2),
+            "after_s": after,
+            "pg_stop_s": round(stop_took, 2),
+            "pg_start_s": round(start_took, 2),
+        },
         "gunicorn_workers_unchanged": pids_before == pids_after and bool(pids_before),
-        "integrity_before": integrity_before, "integrity_after": integrity_after, "acknowledged": durable,
+        "integrity_before": integrity_before,
+        "integrity_after": integrity_after,
+        "acknowledged": durable,
         "bench_errors": [f"{p.name}: {p.crashed!r}" for p in people if p.crashed or p.is_alive()],
-        "machine": machine_load(), "workdir": str(workdir),
+        "machine": machine_load(),
+        "workdir": str(workdir),
     }
 
 
@@ -145,30 +177,44 @@ def analyse(samples, *, down_at: float, up_at: float) -> dict:
         "answered_503_by_kind": dict(sorted(Counter(s.kind for s in outage).items())),
         "unclean": [f"{s.kind} {s.status} {s.detail[:200]}" for s in unclean][:20],
         "unclean_count": len(unclean),
-        "after_up": {"requests": len(after_up), "errors": sum(1 for s in after_up if not s.ok),
-                     "error_samples": [f"{s.kind} {s.status} {s.detail[:200]}" for s in after_up if not s.ok][:5]},
+        "after_up": {
+            "requests": len(after_up),
+            "errors": sum(1 for s in after_up if not s.ok),
+            "error_samples": [f"{s.kind} {s.status} {s.detail[:200]}" for s in after_up if not s.ok][:5],
+        },
         "recovery_s": round(first_success_after_up - up_at, 2) if first_success_after_up else None,
         "clients_saw_503_for_s": round(max(s.at for s in outage) - min(s.at - s.ms / 1000 for s in outage), 2)
-        if outage else 0.0,
+        if outage
+        else 0.0,
     }
 
 
 def failures(result: dict) -> list[str]:
     broken = {k: result["integrity_after"][k] for k in BROKEN_KEYS if result["integrity_after"][k]}
     expected = [
-        ("traffic ran cleanly before the restart", result["before_down"]["requests"] > 0
-         and result["before_down"]["errors"] == 0),
-        ("the outage was seen: API calls and signed-in pages answered 503",
-         result["answered_503_by_kind"].get("dashboard_page", 0) > 0
-         and sum(n for k, n in result["answered_503_by_kind"].items() if not k.startswith("page")) > 0),
-        ("every failure was a clean 503 (no 500, no other status, no dropped connection)",
-         result["unclean_count"] == 0),
-        ("every request after PostgreSQL came back succeeded", result["after_up"]["requests"] > 0
-         and result["after_up"]["errors"] == 0),
+        (
+            "traffic ran cleanly before the restart",
+            result["before_down"]["requests"] > 0 and result["before_down"]["errors"] == 0,
+        ),
+        (
+            "the outage was seen: API calls and signed-in pages answered 503",
+            result["answered_503_by_kind"].get("dashboard_page", 0) > 0
+            and sum(n for k, n in result["answered_503_by_kind"].items() if not k.startswith("page")) > 0,
+        ),
+        (
+            "every failure was a clean 503 (no 500, no other status, no dropped connection)",
+            result["unclean_count"] == 0,
+        ),
+        (
+            "every request after PostgreSQL came back succeeded",
+            result["after_up"]["requests"] > 0 and result["after_up"]["errors"] == 0,
+        ),
         ("the same gunicorn workers served before and after (no restart)", result["gunicorn_workers_unchanged"]),
         ("no half-written case or transfer", not broken),
-        ("every acknowledged case is in the database with both parties",
-         result["acknowledged"]["missing"] == 0 and result["acknowledged"]["without_both_parties"] == 0),
+        (
+            "every acknowledged case is in the database with both parties",
+            result["acknowledged"]["missing"] == 0 and result["acknowledged"]["without_both_parties"] == 0,
+        ),
         ("the traffic threads ended normally", not result["bench_errors"]),
     ]
     return [what for what, held in expected if not held]
@@ -193,8 +239,10 @@ def main(argv=None) -> int:
         print(f"gunicorn log kept in {result['workdir']}", file=sys.stderr)
         return 1
     shutil.rmtree(result["workdir"], ignore_errors=True)
-    print(f"survived: {result['answered_503']} clean 503s while down, recovered {result['recovery_s']} s after "
-          "PostgreSQL was back, no half-written case")
+    print(
+        f"survived: {result['answered_503']} clean 503s while down, recovered {result['recovery_s']} s after "
+        "PostgreSQL was back, no half-written case"
+    )
     return 0
 
 

@@ -74,9 +74,13 @@ class ReceiverHandler(BaseHTTPRequestHandler):
         message_id = headers.get("webhook-id", "")
         with self.server.lock:
             first = not self.server.posts
-            self.server.posts.append({"webhook_id": message_id, "signature_valid": verify(self.server.secret,
-                                                                                          headers, body),
-                                      "bytes": len(body)})
+            self.server.posts.append(
+                {
+                    "webhook_id": message_id,
+                    "signature_valid": verify(self.server.secret, headers, body),
+                    "bytes": len(body),
+                }
+            )
             if message_id in self.server.stored:
                 self.server.duplicates += 1  # already have it: acknowledge, do not store twice
             else:
@@ -111,13 +115,20 @@ def seed(app, receiver_url: str) -> tuple[str, int]:
         db.create_all()
         seed_reference()
         cover_calendar_ahead()
-        centre = Organization(name="朝阳区综治中心(故障测试)", kind=OrgKind.governance_centre, region_code="110105",
-                              specialties=[])
+        centre = Organization(
+            name="朝阳区综治中心(故障测试)", kind=OrgKind.governance_centre, region_code="110105", specialties=[]
+        )
         db.session.add(centre)
         db.session.flush()
-        sub, secret = subscriptions.create_subscription(SYSTEM, {
-            "organization_id": centre.id, "region_code": "110105", "endpoint_url": receiver_url,
-            "frequency": Frequency.monthly.value})
+        sub, secret = subscriptions.create_subscription(
+            SYSTEM,
+            {
+                "organization_id": centre.id,
+                "region_code": "110105",
+                "endpoint_url": receiver_url,
+                "frequency": Frequency.monthly.value,
+            },
+        )
         start, end = subscriptions.last_ended_period(Frequency.monthly, today_shanghai())
         snapshot = subscriptions.freeze_snapshot(sub, start, end, utcnow())
         delivery_id = db.session.scalar(sa.select(ReportDelivery.id).where(ReportDelivery.snapshot_id == snapshot.id))
@@ -133,20 +144,31 @@ def delivery_state(app, delivery_id: int) -> dict:
 
     with app.app_context():
         delivery = db.session.get(ReportDelivery, delivery_id)
-        attempts = db.session.scalars(sa.select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
-                                      .order_by(DeliveryAttempt.id)).all()
+        attempts = db.session.scalars(
+            sa.select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.id)
+        ).all()
         runs = db.session.scalars(sa.select(JobRun).where(JobRun.job_id == JOB_ID).order_by(JobRun.id)).all()
-        state = {"status": delivery.status.value, "attempts": delivery.attempts,
-                 "claimed_until": delivery.claimed_until, "delivered_at": delivery.delivered_at,
-                 "attempt_log": [{"succeeded": a.succeeded, "status_code": a.status_code} for a in attempts],
-                 "runs": [{"slot": r.slot, "status": r.status.value} for r in runs]}
+        state = {
+            "status": delivery.status.value,
+            "attempts": delivery.attempts,
+            "claimed_until": delivery.claimed_until,
+            "delivered_at": delivery.delivered_at,
+            "attempt_log": [{"succeeded": a.succeeded, "status_code": a.status_code} for a in attempts],
+            "runs": [{"slot": r.slot, "status": r.status.value} for r in runs],
+        }
         db.session.remove()
     return state
 
 
 def scheduler_once(env: dict) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "mediation-hub"), "scheduler", "--once"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [str(BIN / "mediation-hub"), "scheduler", "--once"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def pass_within_claim(app, state: dict) -> int | None:
@@ -180,15 +202,23 @@ def run(database_url: str | None = None, workdir: Path | None = None, *, startup
     try:
         secret, delivery_id = seed(app, receiver.url)
         receiver.secret = secret
-        env = hub_environment(url, keys, **{
-            "MEDIATION_HUB_JOBS_DISABLED": ",".join(j.id for j in JOBS if j.id != JOB_ID),
-            "MEDIATION_HUB_JOB_REPORTING_DELIVER_SECONDS": str(SLOT_SECONDS),
-            "MEDIATION_HUB_REPORT_DELIVERY_CLAIM_SECONDS": str(CLAIM_SECONDS),
-            "MEDIATION_HUB_REPORT_DELIVERY_TIMEOUT": "60", "MEDIATION_HUB_WEBHOOK_ALLOWED_HOSTS": RECEIVER_HOSTS})
+        env = hub_environment(
+            url,
+            keys,
+            **{
+                "MEDIATION_HUB_JOBS_DISABLED": ",".join(j.id for j in JOBS if j.id != JOB_ID),
+                "MEDIATION_HUB_JOB_REPORTING_DELIVER_SECONDS": str(SLOT_SECONDS),
+                "MEDIATION_HUB_REPORT_DELIVERY_CLAIM_SECONDS": str(CLAIM_SECONDS),
+                "MEDIATION_HUB_REPORT_DELIVERY_TIMEOUT": "60",
+                "MEDIATION_HUB_WEBHOOK_ALLOWED_HOSTS": RECEIVER_HOSTS,
+            },
+        )
         first = scheduler_once(env)
         if not receiver.got_first.wait(timeout=startup_timeout):
-            raise RuntimeError("the first scheduler run never posted the report: "
-                               + (first.communicate(timeout=5)[0] if first.poll() is not None else "still running"))
+            raise RuntimeError(
+                "the first scheduler run never posted the report: "
+                + (first.communicate(timeout=5)[0] if first.poll() is not None else "still running")
+            )
         first.kill()  # after the receiver has the report, before the scheduler records anything
         first_returncode = first.wait(timeout=30)
         killed_at = time.monotonic()
@@ -236,23 +266,44 @@ def failures(result: dict) -> list[str]:
     """What differs from the expected story (empty when the fault was survived)."""
     expected = [
         ("the first run was killed by SIGKILL", result["first_returncode"] == -9),
-        ("after the kill the delivery is pending, claimed, with no attempt recorded",
-         (result["after_kill"]["status"], result["after_kill"]["attempts"], result["after_kill"]["claimed"],
-          result["after_kill"]["attempt_log"]) == ("pending", 0, True, [])),
+        (
+            "after the kill the delivery is pending, claimed, with no attempt recorded",
+            (
+                result["after_kill"]["status"],
+                result["after_kill"]["attempts"],
+                result["after_kill"]["claimed"],
+                result["after_kill"]["attempt_log"],
+            )
+            == ("pending", 0, True, []),
+        ),
         ("the killed run's slot stays 'running'", [r["status"] for r in result["after_kill"]["runs"]] == ["running"]),
         ("no delivery pass sends while the claim lasts", result["attempts_within_claim"] in (0, None)),
         ("nothing was sent between the kill and the second run", result["posts_before_restart"] == 1),
         ("the second run succeeded", result["second_returncode"] == 0),
-        ("the receiver got the report twice under one webhook-id, both signed",
-         len(result["posts"]) == 2 and len(result["distinct_ids"]) == 1
-         and all(p["signature_valid"] for p in result["posts"])),
-        ("the receiver stored it once and dropped one duplicate",
-         (result["receiver_stored"], result["receiver_duplicates"]) == (1, 1)),
-        ("the delivery is recorded delivered after one recorded attempt (HTTP 200)",
-         (result["final"]["status"], result["final"]["attempts"], result["final"]["delivered_at_set"],
-          result["final"]["attempt_log"]) == ("delivered", 1, True, [{"succeeded": True, "status_code": 200}])),
-        ("the second slot's run succeeded, the killed one stays 'running'",
-         [r["status"] for r in result["final"]["runs"]] == ["running", "succeeded"]),
+        (
+            "the receiver got the report twice under one webhook-id, both signed",
+            len(result["posts"]) == 2
+            and len(result["distinct_ids"]) == 1
+            and all(p["signature_valid"] for p in result["posts"]),
+        ),
+        (
+            "the receiver stored it once and dropped one duplicate",
+            (result["receiver_stored"], result["receiver_duplicates"]) == (1, 1),
+        ),
+        (
+            "the delivery is recorded delivered after one recorded attempt (HTTP 200)",
+            (
+                result["final"]["status"],
+                result["final"]["attempts"],
+                result["final"]["delivered_at_set"],
+                result["final"]["attempt_log"],
+            )
+            == ("delivered", 1, True, [{"succeeded": True, "status_code": 200}]),
+        ),
+        (
+            "the second slot's run succeeded, the killed one stays 'running'",
+            [r["status"] for r in result["final"]["runs"]] == ["running", "succeeded"],
+        ),
     ]
     return [what for what, held in expected if not held]
 
@@ -270,8 +321,10 @@ def main(argv=None) -> int:
         print(f"database kept in {result['workdir']}", file=sys.stderr)
         return 1
     shutil.rmtree(result["workdir"], ignore_errors=True)
-    print(f"survived: the report was sent again under webhook-id {result['distinct_ids'][0]} and recorded "
-          f"delivered {result['recovery_s']} s after the kill")
+    print(
+        f"survived: the report was sent again under webhook-id {result['distinct_ids'][0]} and recorded "
+        f"delivered {result['recovery_s']} s after the kill"
+    )
     return 0
 
 

@@ -46,8 +46,17 @@ SHORT_SECONDS = 8.0
 SHORT_EXTENSION_SECONDS = 40.0
 # Every part of the mix: a short run goes on (up to SHORT_EXTENSION_SECONDS) until each has succeeded once, so a
 # slow machine still answers a transfer; "zero errors" over a partial mix would prove little.
-MIX_KINDS = {"case_register", "case_accept", "case_session", "case_conclude", "case_routes", "transfer_request",
-             "transfer_list", "dashboard_page", "rates_api"}
+MIX_KINDS = {
+    "case_register",
+    "case_accept",
+    "case_session",
+    "case_conclude",
+    "case_routes",
+    "transfer_request",
+    "transfer_list",
+    "dashboard_page",
+    "rates_api",
+}
 ANSWER_KINDS = {"transfer_accept", "transfer_decline"}
 
 
@@ -59,8 +68,12 @@ def mix_complete(recorder: Recorder) -> bool:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of traffic (default 60)")
-    parser.add_argument("--short", action="store_true", help=f"{SHORT_SECONDS:g} s, for the test suite (longer, "
-                        f"up to {SHORT_EXTENSION_SECONDS:g} s more, until every part of the mix has happened)")
+    parser.add_argument(
+        "--short",
+        action="store_true",
+        help=f"{SHORT_SECONDS:g} s, for the test suite (longer, "
+        f"up to {SHORT_EXTENSION_SECONDS:g} s more, until every part of the mix has happened)",
+    )
     parser.add_argument("--mediators", type=int, default=4, help="mediator threads (default 4)")
     parser.add_argument("--officers", type=int, default=2, help="officer threads (default 2)")
     parser.add_argument("--officials", type=int, default=2, help="official threads (default 2)")
@@ -69,8 +82,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead of PostgreSQL")
     parser.add_argument("--results", type=Path, help="report path (default bench/results/load-<date>.md)")
     parser.add_argument("--json", type=Path, help="also write the summary as JSON here")
-    parser.add_argument("--hard-limit", type=float, help="end everything after this many seconds (default: "
-                        "duration + 240)")
+    parser.add_argument(
+        "--hard-limit", type=float, help="end everything after this many seconds (default: duration + 240)"
+    )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the created database")
     args = parser.parse_args(argv)
     if args.short:
@@ -88,8 +102,11 @@ def choose_database(args, workdir: Path) -> tuple[str, str, callable]:
     if not args.sqlite and pg_reachable(admin):
         name = f"mh_load_{os.getpid()}"
         url = create_pg_database(admin, name)
-        return url, f"PostgreSQL database {name}", (lambda: None) if args.keep_db else (
-            lambda: drop_pg_database(admin, name))
+        return (
+            url,
+            f"PostgreSQL database {name}",
+            (lambda: None) if args.keep_db else (lambda: drop_pg_database(admin, name)),
+        )
     if not (args.short or args.sqlite):
         raise SystemExit(f"no PostgreSQL server answers at {admin} (set MEDIATION_HUB_BENCH_PG_URL, or --sqlite)")
     # SQLite: writers queue for the file's one write lock (BEGIN IMMEDIATE and a busy timeout, mediation_hub.core.db),
@@ -124,14 +141,24 @@ def run(args) -> dict:
         server.start()
         load_before = machine_load()
         recorder, stop = Recorder(), threading.Event()
-        people = cast(seeded, server.base_url, recorder, stop, mediators=args.mediators, officers=args.officers,
-                      officials=args.officials)
+        people = cast(
+            seeded,
+            server.base_url,
+            recorder,
+            stop,
+            mediators=args.mediators,
+            officers=args.officers,
+            officials=args.officials,
+        )
         began = time.monotonic()
         for person in people:
             person.start()
         stop.wait(args.duration)
-        while args.short and not mix_complete(recorder) and time.monotonic() - began < \
-                args.duration + SHORT_EXTENSION_SECONDS:
+        while (
+            args.short
+            and not mix_complete(recorder)
+            and time.monotonic() - began < args.duration + SHORT_EXTENSION_SECONDS
+        ):
             time.sleep(0.2)
         stop.set()
         for person in people:
@@ -141,19 +168,25 @@ def run(args) -> dict:
         server.stop()
         samples = recorder.snapshot()
         summary = summarise(samples)
-        summary.update({
-            "database": label, "workers": args.workers, "duration_s": round(elapsed, 1),
-            "seeding_s": round(seeding_s, 1), "threads": {"mediators": args.mediators, "officers": args.officers,
-                                                          "officials": args.officials},
-            "throughput_rps": round(len(samples) / elapsed, 1) if elapsed else 0.0,
-            "load_before": load_before, "load_after": load_after,
-            "transfers_sent": sum(getattr(p, "transfers_sent", 0) for p in people),
-            "transfers_answered": sum(getattr(p, "answered", 0) for p in people),
-            "integrity": case_integrity(app),
-            "bench_errors": [f"{p.name}: {p.crashed!r}" for p in people if p.crashed or p.is_alive()],
-            "error_samples": [f"{s.kind} {s.status} {s.detail}" for s in samples if not s.ok][:10],
-            "log": str(workdir / "gunicorn.log"), "workdir": str(workdir),
-        })
+        summary.update(
+            {
+                "database": label,
+                "workers": args.workers,
+                "duration_s": round(elapsed, 1),
+                "seeding_s": round(seeding_s, 1),
+                "threads": {"mediators": args.mediators, "officers": args.officers, "officials": args.officials},
+                "throughput_rps": round(len(samples) / elapsed, 1) if elapsed else 0.0,
+                "load_before": load_before,
+                "load_after": load_after,
+                "transfers_sent": sum(getattr(p, "transfers_sent", 0) for p in people),
+                "transfers_answered": sum(getattr(p, "answered", 0) for p in people),
+                "integrity": case_integrity(app),
+                "bench_errors": [f"{p.name}: {p.crashed!r}" for p in people if p.crashed or p.is_alive()],
+                "error_samples": [f"{s.kind} {s.status} {s.detail}" for s in samples if not s.ok][:10],
+                "log": str(workdir / "gunicorn.log"),
+                "workdir": str(workdir),
+            }
+        )
         return summary
     finally:
         if server is not None:
@@ -196,8 +229,10 @@ def report_text(summary: dict) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, row in summary["kinds"].items():
-        lines.append(f"| {kind} | {row['requests']} | {row['errors']} | {row['p50']:.0f} | {row['p95']:.0f} | "
-                     f"{row['p99']:.0f} | {row['max']:.0f} |")
+        lines.append(
+            f"| {kind} | {row['requests']} | {row['errors']} | {row['p50']:.0f} | {row['p95']:.0f} | "
+            f"{row['p99']:.0f} | {row['max']:.0f} |"
+        )
     return "\n".join(lines) + "\n"
 
 

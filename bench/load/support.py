@@ -45,6 +45,7 @@ def bench_keys() -> dict[str, str]:
 
 # --- databases --------------------------------------------------------------------------------------------
 
+
 def pg_admin_url() -> str:
     """The maintenance database of the PostgreSQL server to create bench databases on: MEDIATION_HUB_BENCH_PG_URL,
     else the server of MEDIATION_HUB_TEST_DATABASE_URL, else postgres@127.0.0.1:5432."""
@@ -106,9 +107,9 @@ class Account:
 class Seeded:
     """What the traffic needs to know about the seeded database."""
 
-    mediators: list[Account] = field(default_factory=list)   # one per mediating organisation: logs cases
-    officers: list[Account] = field(default_factory=list)    # one per receiving organisation: answers transfers
-    officials: list[Account] = field(default_factory=list)   # coordinators and an administrator
+    mediators: list[Account] = field(default_factory=list)  # one per mediating organisation: logs cases
+    officers: list[Account] = field(default_factory=list)  # one per receiving organisation: answers transfers
+    officials: list[Account] = field(default_factory=list)  # coordinators and an administrator
     organizations: dict[int, dict] = field(default_factory=dict)
 
 
@@ -134,31 +135,46 @@ def seed_database(app, *, demo: bool = True) -> Seeded:
         password_hash = hash_password(BENCH_PASSWORD)  # one hash for every bench account
         orgs = db.session.scalars(sa.select(Organization).order_by(Organization.id)).all()
         for org in orgs:
-            seeded.organizations[org.id] = {"name": org.name, "region_code": org.region_code,
-                                            "kind": org.kind.value}
+            seeded.organizations[org.id] = {"name": org.name, "region_code": org.region_code, "kind": org.kind.value}
         users = []
         for org in (o for o in orgs if o.kind in MEDIATING_KINDS):
             roles = [("med", seeded.mediators)]
             if org.region_code.startswith(ANSWERING_REGIONS):
                 roles.append(("off", seeded.officers))
             for prefix, bucket in roles:
-                user = User(username=f"bench_{prefix}_{org.id}", display_name=f"压测{prefix}{org.id}",
-                            role=Role.mediator, organization_id=org.id, password_hash=password_hash)
+                user = User(
+                    username=f"bench_{prefix}_{org.id}",
+                    display_name=f"压测{prefix}{org.id}",
+                    role=Role.mediator,
+                    organization_id=org.id,
+                    password_hash=password_hash,
+                )
                 db.session.add(user)
                 users.append((user, bucket))
-        for username, role, region in (("bench_coord_hb", Role.coordinator, "130000"),
-                                       ("bench_coord_bj", Role.coordinator, "110000"),
-                                       ("bench_admin", Role.admin, None)):
-            user = User(username=username, display_name=username, role=role, region_code=region,
-                        password_hash=password_hash)
+        for username, role, region in (
+            ("bench_coord_hb", Role.coordinator, "130000"),
+            ("bench_coord_bj", Role.coordinator, "110000"),
+            ("bench_admin", Role.admin, None),
+        ):
+            user = User(
+                username=username, display_name=username, role=role, region_code=region, password_hash=password_hash
+            )
             db.session.add(user)
             users.append((user, seeded.officials))
         db.session.flush()
         for user, bucket in users:
             token, _ = issue_token(user, timedelta(hours=6), name="bench")
             org = seeded.organizations.get(user.organization_id) or {}
-            bucket.append(Account(user.username, user.role.value, user.organization_id, org.get("name"),
-                                  user.region_code or org.get("region_code"), token))
+            bucket.append(
+                Account(
+                    user.username,
+                    user.role.value,
+                    user.organization_id,
+                    org.get("name"),
+                    user.region_code or org.get("region_code"),
+                    token,
+                )
+            )
         db.session.commit()
         db.session.remove()
     return seeded
@@ -188,13 +204,20 @@ def cover_calendar_ahead() -> None:
 
 # --- gunicorn ---------------------------------------------------------------------------------------------
 
+
 def hub_environment(url: str, keys: dict[str, str], **extra: str) -> dict[str, str]:
     """The environment a hub process runs with: the bench database and keys, no embedded scheduler, and a
     sign-in limit the bench's few page sign-ins cannot trip."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIATION_HUB_")}
-    env.update({"MEDIATION_HUB_DATABASE_URL": url, "MEDIATION_HUB_SCHEDULER_ENABLED": "false",
-                "MEDIATION_HUB_LOGIN_RATE_LIMIT": "600 per minute",
-                "MEDIATION_HUB_LOGIN_ADDRESS_RATE_LIMIT": "600 per minute", "PYTHONPATH": str(ROOT)})
+    env.update(
+        {
+            "MEDIATION_HUB_DATABASE_URL": url,
+            "MEDIATION_HUB_SCHEDULER_ENABLED": "false",
+            "MEDIATION_HUB_LOGIN_RATE_LIMIT": "600 per minute",
+            "MEDIATION_HUB_LOGIN_ADDRESS_RATE_LIMIT": "600 per minute",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     env.update({f"MEDIATION_HUB_{k}": v for k, v in keys.items()})
     env.update(extra)
     return env
@@ -204,14 +227,33 @@ class Gunicorn:
     """``gunicorn -c gunicorn.conf.py -w N -b 127.0.0.1:PORT wsgi:app`` in its own process group, logging to a
     file."""
 
-    def __init__(self, url: str, keys: dict[str, str], *, workers: int = 2, port: int | None = None,
-                 log_path: Path, timeout: int = 60):
+    def __init__(
+        self,
+        url: str,
+        keys: dict[str, str],
+        *,
+        workers: int = 2,
+        port: int | None = None,
+        log_path: Path,
+        timeout: int = 60,
+    ):
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        self.command = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers),
-                        "-b", f"127.0.0.1:{self.port}", "--timeout", str(timeout), "--graceful-timeout", "5",
-                        "wsgi:app"]
+        self.command = [
+            str(BIN / "gunicorn"),
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--timeout",
+            str(timeout),
+            "--graceful-timeout",
+            "5",
+            "wsgi:app",
+        ]
         self.env = hub_environment(url, keys)
         self.process: subprocess.Popen | None = None
 
@@ -219,8 +261,9 @@ class Gunicorn:
         import requests
 
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + ready_within
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -261,12 +304,21 @@ class FlaskRun(Gunicorn):
 
     def __init__(self, url: str, keys: dict[str, str], *, port: int | None = None, log_path: Path, **_ignored):
         super().__init__(url, keys, port=port, log_path=log_path)
-        self.command = [str(BIN / "mediation-hub"), "run", "--host", "127.0.0.1", "--port", str(self.port),
-                        "--no-reload", "--no-debugger"]
+        self.command = [
+            str(BIN / "mediation-hub"),
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--no-reload",
+            "--no-debugger",
+        ]
         self.env["FLASK_APP"] = "mediation_hub:create_app"
 
 
 # --- recording --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Sample:
@@ -311,15 +363,22 @@ def summarise(samples: list[Sample]) -> dict:
     kinds = {}
     for kind, rows in sorted(by_kind.items()):
         ms = [r.ms for r in rows]
-        kinds[kind] = {"requests": len(rows), "errors": sum(1 for r in rows if not r.ok),
-                       "p50": percentile(ms, 0.50), "p95": percentile(ms, 0.95), "p99": percentile(ms, 0.99),
-                       "max": max(ms)}
+        kinds[kind] = {
+            "requests": len(rows),
+            "errors": sum(1 for r in rows if not r.ok),
+            "p50": percentile(ms, 0.50),
+            "p95": percentile(ms, 0.95),
+            "p99": percentile(ms, 0.99),
+            "max": max(ms),
+        }
     all_ms = [s.ms for s in samples]
     return {
         "requests": len(samples),
         "errors": sum(1 for s in samples if not s.ok),
         "errors_by_status": dict(sorted(Counter(s.status for s in samples if not s.ok).items())),
-        "p50": percentile(all_ms, 0.50), "p95": percentile(all_ms, 0.95), "p99": percentile(all_ms, 0.99),
+        "p50": percentile(all_ms, 0.50),
+        "p95": percentile(all_ms, 0.95),
+        "p99": percentile(all_ms, 0.99),
         "kinds": kinds,
     }
 

@@ -56,11 +56,20 @@ class Hub:
         """Send, time and record one request; the response when its status is expected, else None."""
         started = time.perf_counter()
         try:
-            response = self.session.request(method, self.base_url + path, timeout=self.timeout,
-                                            allow_redirects=False, **kwargs)
+            response = self.session.request(
+                method, self.base_url + path, timeout=self.timeout, allow_redirects=False, **kwargs
+            )
         except requests.RequestException as exc:
-            self.recorder.add(Sample(kind, 0, (time.perf_counter() - started) * 1000, False, time.monotonic(),
-                                     f"{type(exc).__name__}: {exc}"[:300]))
+            self.recorder.add(
+                Sample(
+                    kind,
+                    0,
+                    (time.perf_counter() - started) * 1000,
+                    False,
+                    time.monotonic(),
+                    f"{type(exc).__name__}: {exc}"[:300],
+                )
+            )
             return None
         ms = (time.perf_counter() - started) * 1000
         ok = response.status_code in expect
@@ -109,16 +118,31 @@ def case_payload(account: Account, rng: random.Random, cross_region: bool) -> di
     home = account.region_code
     other = OTHER_PROVINCE_COUNTY[home[:2]] if cross_region else home
     return {
-        "organization_id": account.organization_id, "category": rng.choice(CATEGORIES),
-        "source": "party_application", "summary": "压测：邻里之间因漏水、噪音发生纠纷，双方申请调解",
-        "occurred_region_code": home, "major": False,
+        "organization_id": account.organization_id,
+        "category": rng.choice(CATEGORIES),
+        "source": "party_application",
+        "summary": "压测：邻里之间因漏水、噪音发生纠纷，双方申请调解",
+        "occurred_region_code": home,
+        "major": False,
         # random numbers may meet an earlier case's party: the traffic registers anyway (no 409 possible_duplicate)
         "confirm_duplicate": True,
         "parties": [
-            {"role": "applicant", "kind": "person", "name": f"申请人{rng.randint(1, 9999)}",
-             "id_number": id_number(rng), "phone": phone(rng), "region_code": home},
-            {"role": "respondent", "kind": "person", "name": f"被申请人{rng.randint(1, 9999)}",
-             "id_number": id_number(rng), "phone": phone(rng), "region_code": other},
+            {
+                "role": "applicant",
+                "kind": "person",
+                "name": f"申请人{rng.randint(1, 9999)}",
+                "id_number": id_number(rng),
+                "phone": phone(rng),
+                "region_code": home,
+            },
+            {
+                "role": "respondent",
+                "kind": "person",
+                "name": f"被申请人{rng.randint(1, 9999)}",
+                "id_number": id_number(rng),
+                "phone": phone(rng),
+                "region_code": other,
+            },
         ],
     }
 
@@ -136,8 +160,9 @@ class Mediator(Person):
         account = self.rng.choice(self.accounts)
         self.hub.session.headers["Authorization"] = f"Bearer {account.token}"
         cross = account.region_code[:2] in OTHER_PROVINCE_COUNTY and self.rng.random() < 0.35
-        created = self.hub.call("case_register", "POST", "/api/v1/cases", (201,),
-                                json=case_payload(account, self.rng, cross))
+        created = self.hub.call(
+            "case_register", "POST", "/api/v1/cases", (201,), json=case_payload(account, self.rng, cross)
+        )
         if created is None:
             return
         case_id = created.json()["id"]
@@ -146,8 +171,16 @@ class Mediator(Person):
             return
         if cross and self.send_along_a_route(case_id):
             return
-        if self.hub.call("case_session", "POST", f"/api/v1/cases/{case_id}/sessions", (201,),
-                         json={"summary": "双方到场，陈述事实并协商"}) is None:
+        if (
+            self.hub.call(
+                "case_session",
+                "POST",
+                f"/api/v1/cases/{case_id}/sessions",
+                (201,),
+                json={"summary": "双方到场，陈述事实并协商"},
+            )
+            is None
+        ):
             return
         outcome = self.rng.choice(OUTCOMES)
         body = {"outcome": outcome}
@@ -162,9 +195,19 @@ class Mediator(Person):
         route = next((r for r in routes.json()["routes"] if r["organization_id"] in self.answerable), None)
         if route is None:  # no partner with an officer in the bench: mediate it locally instead
             return False
-        sent = self.hub.call("transfer_request", "POST", "/api/v1/transfers", (201,), json={
-            "case_id": case_id, "to_organization_id": route["organization_id"],
-            "agreement_code": route["agreement_code"], "mode": "transfer", "note": "压测转办"})
+        sent = self.hub.call(
+            "transfer_request",
+            "POST",
+            "/api/v1/transfers",
+            (201,),
+            json={
+                "case_id": case_id,
+                "to_organization_id": route["organization_id"],
+                "agreement_code": route["agreement_code"],
+                "mode": "transfer",
+                "note": "压测转办",
+            },
+        )
         self.transfers_sent += sent is not None
         return True
 
@@ -183,19 +226,27 @@ class Officer(Person):
             if self.stop_event.is_set():
                 return
             self.hub.session.headers["Authorization"] = f"Bearer {account.token}"
-            page = self.hub.call("transfer_list", "GET", "/api/v1/transfers",
-                                 params={"direction": "incoming", "status": "pending", "per_page": 20})
+            page = self.hub.call(
+                "transfer_list",
+                "GET",
+                "/api/v1/transfers",
+                params={"direction": "incoming", "status": "pending", "per_page": 20},
+            )
             if page is None:
                 continue
             for transfer in page.json()["items"]:
                 waiting += 1
                 if self.rng.random() < 2 / 3:
-                    answer = self.hub.call("transfer_accept", "POST", f"/api/v1/transfers/{transfer['id']}/accept",
-                                           json={})
+                    answer = self.hub.call(
+                        "transfer_accept", "POST", f"/api/v1/transfers/{transfer['id']}/accept", json={}
+                    )
                 else:
-                    answer = self.hub.call("transfer_decline", "POST",
-                                           f"/api/v1/transfers/{transfer['id']}/decline",
-                                           json={"reason_code": "capacity", "reason_text": "本月案件已满"})
+                    answer = self.hub.call(
+                        "transfer_decline",
+                        "POST",
+                        f"/api/v1/transfers/{transfer['id']}/decline",
+                        json={"reason_code": "capacity", "reason_text": "本月案件已满"},
+                    )
                 self.answered += answer is not None
         if not waiting:
             self.stop_event.wait(0.3)  # nothing to answer: look again shortly, as a person refreshing would
@@ -217,9 +268,13 @@ class Official(Person):
             return False
         match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.text)
         token = match.group(1) if match else ""
-        done = self.page.call("page_login", "POST", "/login", (302,),
-                              data={"csrf_token": token, "username": self.account.username,
-                                    "password": BENCH_PASSWORD})
+        done = self.page.call(
+            "page_login",
+            "POST",
+            "/login",
+            (302,),
+            data={"csrf_token": token, "username": self.account.username, "password": BENCH_PASSWORD},
+        )
         self.signed_in = done is not None
         return self.signed_in
 
@@ -232,12 +287,22 @@ class Official(Person):
         if self.rng.random() < 0.5:
             self.page.call("dashboard_page", "GET", "/reporting", params=params)
         else:
-            self.api.call("rates_api", "GET", "/api/v1/reports/rates",
-                          params=params | {"group_by": self.rng.choice(GROUPINGS)})
+            self.api.call(
+                "rates_api", "GET", "/api/v1/reports/rates", params=params | {"group_by": self.rng.choice(GROUPINGS)}
+            )
 
 
-def cast(seeded: Seeded, base_url: str, recorder: Recorder, stop: threading.Event, *, mediators: int = 4,
-         officers: int = 2, officials: int = 2, timeout: float = 30.0) -> list[Person]:
+def cast(
+    seeded: Seeded,
+    base_url: str,
+    recorder: Recorder,
+    stop: threading.Event,
+    *,
+    mediators: int = 4,
+    officers: int = 2,
+    officials: int = 2,
+    timeout: float = 30.0,
+) -> list[Person]:
     """The traffic threads (not started): mediator threads share the case-logging accounts, officer threads
     split the receiving organisations between them, officials take the coordinators and the administrator."""
     answerable = {a.organization_id for a in seeded.officers}
@@ -264,30 +329,32 @@ def case_integrity(app) -> dict:
 
     def event_missing(code: str, statuses: tuple[str, ...]) -> str:
         where = f"c.status IN ({', '.join(repr(s) for s in statuses)}) AND " if statuses else ""
-        return (f"SELECT COUNT(*) FROM cases c WHERE {where}NOT EXISTS "
-                f"(SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.code = '{code}')")
+        return (
+            f"SELECT COUNT(*) FROM cases c WHERE {where}NOT EXISTS "
+            f"(SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.code = '{code}')"
+        )
 
     queries = {
         "cases": "SELECT COUNT(*) FROM cases",
         "parties": "SELECT COUNT(*) FROM parties",
         "transfers": "SELECT COUNT(*) FROM transfers",
         "cases_without_parties": "SELECT COUNT(*) FROM cases c WHERE NOT EXISTS "
-                                 "(SELECT 1 FROM parties p WHERE p.case_id = c.id)",
+        "(SELECT 1 FROM parties p WHERE p.case_id = c.id)",
         "cases_with_one_party": "SELECT COUNT(*) FROM cases c WHERE "
-                                "(SELECT COUNT(*) FROM parties p WHERE p.case_id = c.id) = 1",
+        "(SELECT COUNT(*) FROM parties p WHERE p.case_id = c.id) = 1",
         "cases_without_registered_event": event_missing("registered", ()),
         "accepted_without_event": event_missing("accepted", ("accepted", "in_mediation", "concluded")),
         "in_mediation_without_session": "SELECT COUNT(*) FROM cases c WHERE c.status = 'in_mediation' AND "
-                                        "NOT EXISTS (SELECT 1 FROM mediation_sessions s WHERE s.case_id = c.id)",
+        "NOT EXISTS (SELECT 1 FROM mediation_sessions s WHERE s.case_id = c.id)",
         "concluded_without_event": event_missing("concluded", ("concluded",)),
         "transfer_events_mismatch": "SELECT ABS((SELECT COUNT(*) FROM transfers) - (SELECT COUNT(*) FROM "
-                                    "case_events WHERE code = 'transfer_requested'))",
+        "case_events WHERE code = 'transfer_requested'))",
         "accepted_transfer_events_mismatch": "SELECT ABS((SELECT COUNT(*) FROM transfers WHERE status = "
-                                             "'accepted') - (SELECT COUNT(*) FROM case_events WHERE code = "
-                                             "'transfer_accepted'))",
+        "'accepted') - (SELECT COUNT(*) FROM case_events WHERE code = "
+        "'transfer_accepted'))",
         "declined_transfer_events_mismatch": "SELECT ABS((SELECT COUNT(*) FROM transfers WHERE status = "
-                                             "'declined') - (SELECT COUNT(*) FROM case_events WHERE code = "
-                                             "'transfer_declined'))",
+        "'declined') - (SELECT COUNT(*) FROM case_events WHERE code = "
+        "'transfer_declined'))",
     }
     with app.app_context():
         result = {name: db.session.scalar(sa.text(sql)) for name, sql in queries.items()}
@@ -297,7 +364,13 @@ def case_integrity(app) -> dict:
 
 # The counts of case_integrity that show a half-written record (the others are totals).
 BROKEN_KEYS = (
-    "cases_without_parties", "cases_with_one_party", "cases_without_registered_event", "accepted_without_event",
-    "in_mediation_without_session", "concluded_without_event", "transfer_events_mismatch",
-    "accepted_transfer_events_mismatch", "declined_transfer_events_mismatch",
+    "cases_without_parties",
+    "cases_with_one_party",
+    "cases_without_registered_event",
+    "accepted_without_event",
+    "in_mediation_without_session",
+    "concluded_without_event",
+    "transfer_events_mismatch",
+    "accepted_transfer_events_mismatch",
+    "declined_transfer_events_mismatch",
 )

@@ -30,8 +30,13 @@ class Agreements(MethodView):
     def get(self, args):
         """Agreements, filtered by scope (``both`` counts for either), kind, active flag and a member region.
         Only agreements in force are listed: a pending proposal is not an agreement."""
-        stmt = service.list_agreements(current_actor(), scope=args["scope"], kind=args["kind"],
-                                       region_code=args["region_code"], active=args["active"])
+        stmt = service.list_agreements(
+            current_actor(),
+            scope=args["scope"],
+            kind=args["kind"],
+            region_code=args["region_code"],
+            active=args["active"],
+        )
         return paginate(stmt, args["page"], args["per_page"])
 
     @blp.arguments(AgreementIn)

@@ -31,9 +31,17 @@ PROPOSAL_STATE_LABELS = {
 PROPOSAL_ACTION_LABELS = {ProposalAction.create: _l("新建协议"), ProposalAction.change: _l("修改协议")}
 # How a proposal's fields are named on its page.
 FIELD_LABELS = {
-    "code": _l("协议编号"), "name": _l("协议名称"), "kind": _l("类型"), "scope": _l("适用范围"),
-    "member_codes": _l("成员区域"), "response_working_days": _l("答复时限(工作日)"), "signed_on": _l("签订日期"),
-    "effective_from": _l("生效日期"), "effective_to": _l("失效日期"), "active": _l("状态"), "note": _l("备注"),
+    "code": _l("协议编号"),
+    "name": _l("协议名称"),
+    "kind": _l("类型"),
+    "scope": _l("适用范围"),
+    "member_codes": _l("成员区域"),
+    "response_working_days": _l("答复时限(工作日)"),
+    "signed_on": _l("签订日期"),
+    "effective_from": _l("生效日期"),
+    "effective_to": _l("失效日期"),
+    "active": _l("状态"),
+    "note": _l("备注"),
 }
 _CODE_SPLIT = re.compile(r"[,，、;；\s]+")
 
@@ -44,16 +52,22 @@ def split_codes(text: str | None) -> list[str]:
 
 
 class AgreementForm(FlaskForm):
-    code = StringField(_l("协议编号"), validators=[DataRequired(), Length(min=2, max=40)],
-                       description=_l("大写字母、数字和连字符，如 JJJ-MEDIATION"))
+    code = StringField(
+        _l("协议编号"),
+        validators=[DataRequired(), Length(min=2, max=40)],
+        description=_l("大写字母、数字和连字符，如 JJJ-MEDIATION"),
+    )
     name = StringField(_l("协议名称"), validators=[DataRequired(), Length(min=2, max=160)])
     kind = SelectField(_l("类型"), choices=[(k.value, v) for k, v in KIND_LABELS.items()])
     scope = SelectField(_l("适用范围"), choices=[(s.value, v) for s, v in SCOPE_LABELS.items()])
-    member_codes = StringField(_l("成员区域"), validators=[DataRequired(), Length(max=600)],
-                               description=_l("行政区划代码，以逗号或空格分隔，如 110000 120000 130000；"
-                                              "含其全部下级区域"))
-    response_working_days = IntegerField(_l("答复时限(工作日)"), default=3,
-                                         validators=[DataRequired(), NumberRange(min=1, max=60)])
+    member_codes = StringField(
+        _l("成员区域"),
+        validators=[DataRequired(), Length(max=600)],
+        description=_l("行政区划代码，以逗号或空格分隔，如 110000 120000 130000；含其全部下级区域"),
+    )
+    response_working_days = IntegerField(
+        _l("答复时限(工作日)"), default=3, validators=[DataRequired(), NumberRange(min=1, max=60)]
+    )
     signed_on = DateField(_l("签订日期"), validators=[DataRequired()])
     effective_from = DateField(_l("生效日期"), validators=[Optional()], description=_l("不填则自签订之日起生效"))
     effective_to = DateField(_l("失效日期"), validators=[Optional()])
@@ -61,10 +75,14 @@ class AgreementForm(FlaskForm):
 
     def to_data(self, *, with_code: bool = True) -> dict:
         data = {
-            "name": self.name.data.strip(), "kind": AgreementKind(self.kind.data),
-            "scope": AgreementScope(self.scope.data), "member_codes": split_codes(self.member_codes.data),
-            "response_working_days": self.response_working_days.data, "signed_on": self.signed_on.data,
-            "effective_from": self.effective_from.data, "effective_to": self.effective_to.data,
+            "name": self.name.data.strip(),
+            "kind": AgreementKind(self.kind.data),
+            "scope": AgreementScope(self.scope.data),
+            "member_codes": split_codes(self.member_codes.data),
+            "response_working_days": self.response_working_days.data,
+            "signed_on": self.signed_on.data,
+            "effective_from": self.effective_from.data,
+            "effective_to": self.effective_to.data,
             "note": (self.note.data or "").strip() or None,
         }
         if with_code:

@@ -14,9 +14,9 @@ from ..extensions import db
 
 
 class AgreementKind(enum.StrEnum):
-    joint_mediation = "joint_mediation"   # 联防联调 / 调解工作协同
-    tongban = "tongban"                   # 法律援助通办
-    pairing = "pairing"                   # 结对 (Guangdong city pairs)
+    joint_mediation = "joint_mediation"  # 联防联调 / 调解工作协同
+    tongban = "tongban"  # 法律援助通办
+    pairing = "pairing"  # 结对 (Guangdong city pairs)
 
 
 class AgreementScope(enum.StrEnum):
@@ -64,28 +64,39 @@ class AgreementMember(db.Model):
 
     __tablename__ = "agreement_members"
 
-    agreement_code: Mapped[str] = mapped_column(sa.ForeignKey("agreements.code", ondelete="CASCADE"),
-                                                primary_key=True)
+    agreement_code: Mapped[str] = mapped_column(sa.ForeignKey("agreements.code", ondelete="CASCADE"), primary_key=True)
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), primary_key=True)
 
 
 # --- proposals ----------------------------------------------------------------------------------------
 
+
 class ProposalAction(enum.StrEnum):
-    create = "create"   # a new agreement
-    change = "change"   # new terms, members or active flag of an existing agreement
+    create = "create"  # a new agreement
+    change = "change"  # new terms, members or active flag of an existing agreement
 
 
 class ProposalState(enum.StrEnum):
-    pending = "pending"      # waiting for the member regions' confirmations
-    applied = "applied"      # every member region confirmed (or an administrator applied it): in the agreement
-    declined = "declined"    # a member region's coordinator (or an administrator) refused it
+    pending = "pending"  # waiting for the member regions' confirmations
+    applied = "applied"  # every member region confirmed (or an administrator applied it): in the agreement
+    declined = "declined"  # a member region's coordinator (or an administrator) refused it
     withdrawn = "withdrawn"  # the proposer took it back
 
 
 # The agreement's fields a proposal may carry, and how each is written in its JSON columns.
-TERM_FIELDS = ("code", "name", "kind", "scope", "member_codes", "response_working_days", "signed_on",
-               "effective_from", "effective_to", "active", "note")
+TERM_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "scope",
+    "member_codes",
+    "response_working_days",
+    "signed_on",
+    "effective_from",
+    "effective_to",
+    "active",
+    "note",
+)
 _DATE_TERMS = {"signed_on", "effective_from", "effective_to"}
 _ENUM_TERMS = {"kind": AgreementKind, "scope": AgreementScope}
 
@@ -128,10 +139,12 @@ class AgreementProposal(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # No foreign key: a proposal to create an agreement names a code that does not exist yet.
     agreement_code: Mapped[str] = mapped_column(sa.String(40), nullable=False, index=True)
-    action: Mapped[ProposalAction] = mapped_column(enum_column(ProposalAction, "agreement_proposal_action"),
-                                                   nullable=False)
-    state: Mapped[ProposalState] = mapped_column(enum_column(ProposalState, "agreement_proposal_state"),
-                                                 nullable=False, default=ProposalState.pending)
+    action: Mapped[ProposalAction] = mapped_column(
+        enum_column(ProposalAction, "agreement_proposal_action"), nullable=False
+    )
+    state: Mapped[ProposalState] = mapped_column(
+        enum_column(ProposalState, "agreement_proposal_state"), nullable=False, default=ProposalState.pending
+    )
     changes: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
     before: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
     proposed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -143,16 +156,23 @@ class AgreementProposal(TimestampMixin, db.Model):
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
 
     regions: Mapped[list[AgreementProposalRegion]] = relationship(
-        cascade="all, delete-orphan", order_by="AgreementProposalRegion.region_code")
+        cascade="all, delete-orphan", order_by="AgreementProposalRegion.region_code"
+    )
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        sa.CheckConstraint("(state = 'pending') = (decided_at IS NULL AND decided_by IS NULL)",
-                           name="decided_has_who_and_when"),
+        sa.CheckConstraint(
+            "(state = 'pending') = (decided_at IS NULL AND decided_by IS NULL)", name="decided_has_who_and_when"
+        ),
         sa.CheckConstraint("(state = 'declined') = (reason IS NOT NULL)", name="declined_has_reason"),
         # At most one open proposal per agreement (or per code to be created), however many arrive at once.
-        sa.Index("uq_agreement_proposals_one_pending", "agreement_code", unique=True,
-                 sqlite_where=sa.text("state = 'pending'"), postgresql_where=sa.text("state = 'pending'")),
+        sa.Index(
+            "uq_agreement_proposals_one_pending",
+            "agreement_code",
+            unique=True,
+            sqlite_where=sa.text("state = 'pending'"),
+            postgresql_where=sa.text("state = 'pending'"),
+        ),
     )
 
     @property
@@ -178,8 +198,9 @@ class AgreementProposalRegion(db.Model):
 
     __tablename__ = "agreement_proposal_regions"
 
-    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("agreement_proposals.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("agreement_proposals.id", ondelete="CASCADE"), primary_key=True
+    )
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), primary_key=True, index=True)
     confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     confirmed_by: Mapped[str | None] = mapped_column(sa.String(60))
@@ -187,9 +208,7 @@ class AgreementProposalRegion(db.Model):
 
     region = relationship("Region")
 
-    __table_args__ = (
-        sa.CheckConstraint("(confirmed_at IS NULL) = (confirmed_by IS NULL)", name="confirmed_has_who"),
-    )
+    __table_args__ = (sa.CheckConstraint("(confirmed_at IS NULL) = (confirmed_by IS NULL)", name="confirmed_has_who"),)
 
     @property
     def confirmed(self) -> bool:

@@ -55,16 +55,21 @@ def proposal_link(proposal_id: int) -> str:
 
 # --- who may do what ----------------------------------------------------------------------------------
 
+
 def answers_for(actor: Actor, region_code: str) -> bool:
     """Whether the actor is a coordinator of the member region: assigned to it or to a region containing it.
     A coordinator without a region speaks for no member region (only an administrator overrides them)."""
-    return (actor.role == Role.coordinator and actor.region_code is not None
-            and service.lies_within(region_code, actor.region_code))
+    return (
+        actor.role == Role.coordinator
+        and actor.region_code is not None
+        and service.lies_within(region_code, actor.region_code)
+    )
 
 
 def can_confirm(actor: Actor, proposal: AgreementProposal) -> bool:
     return proposal.state == ProposalState.pending and any(
-        answers_for(actor, r.region_code) and not r.confirmed for r in proposal.regions)
+        answers_for(actor, r.region_code) and not r.confirmed for r in proposal.regions
+    )
 
 
 def can_decline(actor: Actor, proposal: AgreementProposal) -> bool:
@@ -89,13 +94,19 @@ def _require_state(proposal: AgreementProposal, transition: str) -> None:
         from .forms import PROPOSAL_STATE_LABELS
 
         names = "、".join(str(PROPOSAL_STATE_LABELS[s]) for s in allowed)
-        raise StateConflict(coded("proposal_state_conflict",
-                                  "提议当前为「%(state)s」，不能%(action)s（仅限%(allowed)s）",
-                                  state=PROPOSAL_STATE_LABELS[proposal.state],
-                                  action=gettext(TRANSITION_LABELS[transition]), allowed=names))
+        raise StateConflict(
+            coded(
+                "proposal_state_conflict",
+                "提议当前为「%(state)s」，不能%(action)s（仅限%(allowed)s）",
+                state=PROPOSAL_STATE_LABELS[proposal.state],
+                action=gettext(TRANSITION_LABELS[transition]),
+                allowed=names,
+            )
+        )
 
 
 # --- reading ------------------------------------------------------------------------------------------
+
 
 def _touching(region_code: str) -> sa.Select:
     """Region codes touching ``region_code``: its ancestors and its subtree, and custom regions with a
@@ -105,8 +116,7 @@ def _touching(region_code: str) -> sa.Select:
         return sa.select(Region.code).where(sa.false())
     touch = sa.or_(*(sa.or_(Region.path.startswith(p), sa.literal(p).startswith(Region.path)) for p in paths))
     plain = sa.select(Region.code).where(touch)
-    grouped = (sa.select(RegionMember.group_code)
-               .join(Region, Region.code == RegionMember.member_code).where(touch))
+    grouped = sa.select(RegionMember.group_code).join(Region, Region.code == RegionMember.member_code).where(touch)
     return sa.union(plain, grouped)
 
 
@@ -117,16 +127,15 @@ def _visible(actor: Actor) -> sa.ColumnElement[bool]:
         return sa.true()
     if actor.role != Role.coordinator:
         return sa.false()
-    concerned = (sa.select(AgreementProposalRegion.proposal_id)
-                 .where(AgreementProposalRegion.region_code.in_(_touching(actor.region_code))))
+    concerned = sa.select(AgreementProposalRegion.proposal_id).where(
+        AgreementProposalRegion.region_code.in_(_touching(actor.region_code))
+    )
     return sa.or_(AgreementProposal.id.in_(concerned), AgreementProposal.proposed_by_id == actor.user_id)
 
 
-def list_proposals(actor: Actor, *, state: ProposalState | None = None,
-                   agreement_code: str | None = None) -> sa.Select:
+def list_proposals(actor: Actor, *, state: ProposalState | None = None, agreement_code: str | None = None) -> sa.Select:
     """The proposals the actor may see, newest first, by state and agreement code."""
-    stmt = (sa.select(AgreementProposal).options(selectinload(AgreementProposal.regions))
-            .where(_visible(actor)))
+    stmt = sa.select(AgreementProposal).options(selectinload(AgreementProposal.regions)).where(_visible(actor))
     if state is not None:
         stmt = stmt.where(AgreementProposal.state == state)
     if agreement_code:
@@ -136,8 +145,9 @@ def list_proposals(actor: Actor, *, state: ProposalState | None = None,
 
 def get_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
     """The proposal, or NotFound when it does not exist or does not concern the actor's region."""
-    proposal = db.session.scalar(sa.select(AgreementProposal)
-                                 .where(AgreementProposal.id == proposal_id, _visible(actor)))
+    proposal = db.session.scalar(
+        sa.select(AgreementProposal).where(AgreementProposal.id == proposal_id, _visible(actor))
+    )
     if proposal is None:
         raise NotFound("agreement proposal")
     return proposal
@@ -149,6 +159,7 @@ def pending_for(actor: Actor, agreement_code: str) -> AgreementProposal | None:
 
 
 # --- proposing ----------------------------------------------------------------------------------------
+
 
 def propose_agreement(actor: Actor, data: dict) -> AgreementProposal:
     """Propose a new agreement (the fields of a direct create). It exists only once a coordinator of every
@@ -189,12 +200,19 @@ def _differences(agreement: Agreement, data: dict) -> dict:
     return changes
 
 
-def _open(actor: Actor, code: str, action: ProposalAction, changes: dict, before: dict,
-          regions: list[str]) -> AgreementProposal:
+def _open(
+    actor: Actor, code: str, action: ProposalAction, changes: dict, before: dict, regions: list[str]
+) -> AgreementProposal:
     _refuse_second_pending(code)
-    proposal = AgreementProposal(agreement_code=code, action=action, state=ProposalState.pending,
-                                 changes=terms_to_json(changes), before=terms_to_json(before),
-                                 proposed_by_id=actor.user_id, proposed_by=actor.username)
+    proposal = AgreementProposal(
+        agreement_code=code,
+        action=action,
+        state=ProposalState.pending,
+        changes=terms_to_json(changes),
+        before=terms_to_json(before),
+        proposed_by_id=actor.user_id,
+        proposed_by=actor.username,
+    )
     proposal.regions = [AgreementProposalRegion(region_code=c) for c in sorted(regions)]
     db.session.add(proposal)
     try:
@@ -203,9 +221,19 @@ def _open(actor: Actor, code: str, action: ProposalAction, changes: dict, before
     except IntegrityError as exc:  # a concurrent proposal for the same agreement got in first
         raise StateConflict(coded("proposal_pending", "协议 %(agreement)s 已有待确认的提议", agreement=code)) from exc
     own = _confirm_regions(actor, proposal)
-    record(actor, "agreement_proposed", target_type="agreement_proposal", target_id=proposal.id,
-           detail={"agreement_code": code, "action": action.value, "fields": sorted(changes),
-                   "regions": sorted(regions), "confirmed_by_proposing": own})
+    record(
+        actor,
+        "agreement_proposed",
+        target_type="agreement_proposal",
+        target_id=proposal.id,
+        detail={
+            "agreement_code": code,
+            "action": action.value,
+            "fields": sorted(changes),
+            "regions": sorted(regions),
+            "confirmed_by_proposing": own,
+        },
+    )
     if not proposal.awaiting:  # the proposer coordinates every affected region
         _apply(actor, proposal)
     else:
@@ -214,24 +242,37 @@ def _open(actor: Actor, code: str, action: ProposalAction, changes: dict, before
 
 
 def _refuse_second_pending(code: str) -> None:
-    pending = db.session.scalar(sa.select(AgreementProposal.id).where(
-        AgreementProposal.agreement_code == code, AgreementProposal.state == ProposalState.pending))
+    pending = db.session.scalar(
+        sa.select(AgreementProposal.id).where(
+            AgreementProposal.agreement_code == code, AgreementProposal.state == ProposalState.pending
+        )
+    )
     if pending is not None:
-        raise StateConflict(coded("proposal_pending",
-                                  "协议 %(agreement)s 已有待确认的提议 #%(id)s，请待其确认、拒绝或撤回后再提",
-                                  agreement=code, id=pending))
+        raise StateConflict(
+            coded(
+                "proposal_pending",
+                "协议 %(agreement)s 已有待确认的提议 #%(id)s，请待其确认、拒绝或撤回后再提",
+                agreement=code,
+                id=pending,
+            )
+        )
 
 
 def _ask_for_confirmation(proposal: AgreementProposal) -> None:
     """One notice per region whose confirmation is missing, for the coordinators of that region."""
     what = "新建协议" if proposal.action == ProposalAction.create else "修改协议"
     for region_code in proposal.awaiting:
-        notify(kind="agreement_proposal", region_code=region_code, link=proposal_link(proposal.id),
-               message=f"{proposal.proposed_by} 提议{what} {proposal.agreement_code}，"
-                       f"须经各成员区域的协调人员确认后生效，请确认或拒绝")
+        notify(
+            kind="agreement_proposal",
+            region_code=region_code,
+            link=proposal_link(proposal.id),
+            message=f"{proposal.proposed_by} 提议{what} {proposal.agreement_code}，"
+            f"须经各成员区域的协调人员确认后生效，请确认或拒绝",
+        )
 
 
 # --- answering ----------------------------------------------------------------------------------------
+
 
 def _confirm_regions(actor: Actor, proposal: AgreementProposal) -> list[str]:
     mine = [r for r in proposal.regions if not r.confirmed and answers_for(actor, r.region_code)]
@@ -261,16 +302,23 @@ def _close(actor: Actor, proposal: AgreementProposal, state: ProposalState, reas
 def confirm_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
     """A coordinator confirms for the member regions within their region; the last confirmation applies it."""
     proposal = get_proposal(actor, proposal_id)
-    _require(any(answers_for(actor, r.region_code) for r in proposal.regions),
-             coded("not_member_coordinator", "只有成员区域的协调人员可以确认提议；管理员可直接使其生效"))
+    _require(
+        any(answers_for(actor, r.region_code) for r in proposal.regions),
+        coded("not_member_coordinator", "只有成员区域的协调人员可以确认提议；管理员可直接使其生效"),
+    )
     _require_state(proposal, "confirm")
     confirmed = _confirm_regions(actor, proposal)
     if not confirmed:
         raise StateConflict(coded("already_confirmed", "本辖区的成员区域已确认该提议"))
     proposal.updated_at = utcnow()  # the proposal's version moves: two last confirmations cannot both miss
-    _flush_answer()                 # each other and leave it pending with every region confirmed
-    record(actor, "agreement_proposal_confirmed", target_type="agreement_proposal", target_id=proposal.id,
-           detail={"agreement_code": proposal.agreement_code, "regions": confirmed})
+    _flush_answer()  # each other and leave it pending with every region confirmed
+    record(
+        actor,
+        "agreement_proposal_confirmed",
+        target_type="agreement_proposal",
+        target_id=proposal.id,
+        detail={"agreement_code": proposal.agreement_code, "regions": confirmed},
+    )
     if not proposal.awaiting:
         _apply(actor, proposal)
     return proposal
@@ -279,16 +327,23 @@ def confirm_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
 def decline_proposal(actor: Actor, proposal_id: int, *, reason: str | None) -> AgreementProposal:
     """A coordinator of an affected member region (or an administrator) declines, with a reason."""
     proposal = get_proposal(actor, proposal_id)
-    _require(can_decline(actor, proposal),
-             coded("not_member_coordinator", "只有成员区域的协调人员或管理员可以拒绝提议"))
+    _require(
+        can_decline(actor, proposal), coded("not_member_coordinator", "只有成员区域的协调人员或管理员可以拒绝提议")
+    )
     _require_state(proposal, "decline")
     reason = (reason or "").strip()
     if not reason or len(reason) > REASON_MAX:
-        raise ValidationFailed({"reason": [coded("reason_required", "请说明拒绝的理由（不超过 %(max)s 字）",
-                                                 max=REASON_MAX)]})
+        raise ValidationFailed(
+            {"reason": [coded("reason_required", "请说明拒绝的理由（不超过 %(max)s 字）", max=REASON_MAX)]}
+        )
     _close(actor, proposal, ProposalState.declined, reason)
-    record(actor, "agreement_proposal_declined", target_type="agreement_proposal", target_id=proposal.id,
-           detail={"agreement_code": proposal.agreement_code})
+    record(
+        actor,
+        "agreement_proposal_declined",
+        target_type="agreement_proposal",
+        target_id=proposal.id,
+        detail={"agreement_code": proposal.agreement_code},
+    )
     _tell_proposer(actor, proposal, f"您对协议 {proposal.agreement_code} 的提议已被 {actor.username} 拒绝：{reason}")
     return proposal
 
@@ -299,8 +354,13 @@ def withdraw_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
     _require(can_withdraw(actor, proposal), coded("not_proposer", "只有提议人可以撤回提议"))
     _require_state(proposal, "withdraw")
     _close(actor, proposal, ProposalState.withdrawn)
-    record(actor, "agreement_proposal_withdrawn", target_type="agreement_proposal", target_id=proposal.id,
-           detail={"agreement_code": proposal.agreement_code})
+    record(
+        actor,
+        "agreement_proposal_withdrawn",
+        target_type="agreement_proposal",
+        target_id=proposal.id,
+        detail={"agreement_code": proposal.agreement_code},
+    )
     return proposal
 
 
@@ -322,20 +382,36 @@ def _apply(actor: Actor, proposal: AgreementProposal) -> None:
         service.insert_agreement(terms)
     else:
         agreement = db.session.get(Agreement, proposal.agreement_code)
-        if agreement is None or any(_current(agreement, key) != value
-                                    for key, value in terms_from_json(proposal.before).items()):
-            raise StateConflict(f"协议 {proposal.agreement_code} 在提议后已被修改，本提议已过时，请撤回或拒绝 "
-                                "(the agreement changed since the proposal)")
+        if agreement is None or any(
+            _current(agreement, key) != value for key, value in terms_from_json(proposal.before).items()
+        ):
+            raise StateConflict(
+                f"协议 {proposal.agreement_code} 在提议后已被修改，本提议已过时，请撤回或拒绝 "
+                "(the agreement changed since the proposal)"
+            )
         service.check_terms(terms, agreement)
         service.write_changes(agreement, terms)
     _close(actor, proposal, ProposalState.applied)
-    record(actor, "agreement_proposal_applied", target_type="agreement_proposal", target_id=proposal.id,
-           detail={"agreement_code": proposal.agreement_code, "action": proposal.action.value,
-                   "fields": sorted(terms), "confirmed": [r.region_code for r in proposal.regions if r.confirmed]})
+    record(
+        actor,
+        "agreement_proposal_applied",
+        target_type="agreement_proposal",
+        target_id=proposal.id,
+        detail={
+            "agreement_code": proposal.agreement_code,
+            "action": proposal.action.value,
+            "fields": sorted(terms),
+            "confirmed": [r.region_code for r in proposal.regions if r.confirmed],
+        },
+    )
     _tell_proposer(actor, proposal, f"您对协议 {proposal.agreement_code} 的提议已生效")
 
 
 def _tell_proposer(actor: Actor, proposal: AgreementProposal, message: str) -> None:
     if proposal.proposed_by_id is not None and proposal.proposed_by_id != actor.user_id:
-        notify(kind=f"agreement_proposal_{proposal.state.value}", user_id=proposal.proposed_by_id,
-               link=proposal_link(proposal.id), message=message)
+        notify(
+            kind=f"agreement_proposal_{proposal.state.value}",
+            user_id=proposal.proposed_by_id,
+            link=proposal_link(proposal.id),
+            message=message,
+        )

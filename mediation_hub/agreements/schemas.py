@@ -5,8 +5,9 @@ from marshmallow import Schema, fields, validate
 from ..core.pagination import PageArgs, page_schema
 from .models import AgreementKind, AgreementScope, ProposalAction, ProposalState
 
-_member_codes = fields.List(fields.String(validate=validate.Length(min=2, max=12)),
-                            validate=validate.Length(min=1, max=40))
+_member_codes = fields.List(
+    fields.String(validate=validate.Length(min=2, max=12)), validate=validate.Length(min=1, max=40)
+)
 
 
 class AgreementIn(Schema):
@@ -14,8 +15,9 @@ class AgreementIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=160))
     kind = fields.Enum(AgreementKind, by_value=True, required=True)
     scope = fields.Enum(AgreementScope, by_value=True, required=True)
-    member_codes = fields.List(fields.String(validate=validate.Length(min=2, max=12)), required=True,
-                               validate=validate.Length(min=1, max=40))
+    member_codes = fields.List(
+        fields.String(validate=validate.Length(min=2, max=12)), required=True, validate=validate.Length(min=1, max=40)
+    )
     response_working_days = fields.Integer(load_default=3)
     signed_on = fields.Date(required=True)
     effective_from = fields.Date(load_default=None, allow_none=True)
@@ -62,6 +64,7 @@ AgreementPage = page_schema(AgreementOut, "AgreementPage")
 
 # --- proposals ----------------------------------------------------------------------------------------
 
+
 class ProposedTermsOut(AgreementOut):
     """Agreement fields as a proposal carries them: all of them for a new agreement, the changed ones for a
     change (``before`` has the values those fields had when it was proposed)."""
@@ -82,8 +85,10 @@ class ProposalOut(Schema):
     state = fields.Enum(ProposalState, by_value=True)
     changes = fields.Nested(ProposedTermsOut, attribute="proposed_terms")
     before = fields.Nested(ProposedTermsOut, attribute="terms_before")
-    regions = fields.List(fields.Nested(ProposalRegionOut), metadata={
-        "description": "every member region whose coordinator must confirm, with who confirmed and when"})
+    regions = fields.List(
+        fields.Nested(ProposalRegionOut),
+        metadata={"description": "every member region whose coordinator must confirm, with who confirmed and when"},
+    )
     awaiting = fields.List(fields.String(), metadata={"description": "regions still to confirm"})
     proposed_by = fields.String()
     proposed_at = fields.DateTime()

@@ -33,11 +33,11 @@ KIND_SCOPES = {
 }
 # `active` is a two-state lifecycle: the states each transition may start from.
 ACTIVE_TRANSITIONS = {"deactivate": {True}, "reactivate": {False}}
-_EDITABLE = {"name", "kind", "scope", "response_working_days", "signed_on", "effective_from", "effective_to",
-             "note"}
+_EDITABLE = {"name", "kind", "scope", "response_working_days", "signed_on", "effective_from", "effective_to", "note"}
 
 
 # --- coverage (used by routing and transfers) ---------------------------------------------------------
+
 
 def _region_paths(code: str, regions: dict[str, Region]) -> list[str] | None:
     """The materialised paths a region stands for: its own, or its members' for a custom grouping."""
@@ -67,18 +67,31 @@ def agreements_covering(region_codes: list[str], scope, on: date) -> list[Agreem
     region_paths = [_region_paths(code, regions) for code in dict.fromkeys(region_codes)]
     if not region_paths or any(p is None for p in region_paths):
         return []
-    stmt = (sa.select(Agreement).options(selectinload(Agreement.members))
-            .where(Agreement.active.is_(True), Agreement.scope.in_([scope, AgreementScope.both]),
-                   Agreement.effective_from <= on,
-                   sa.or_(Agreement.effective_to.is_(None), Agreement.effective_to >= on))
-            .order_by(Agreement.code))
+    stmt = (
+        sa.select(Agreement)
+        .options(selectinload(Agreement.members))
+        .where(
+            Agreement.active.is_(True),
+            Agreement.scope.in_([scope, AgreementScope.both]),
+            Agreement.effective_from <= on,
+            sa.or_(Agreement.effective_to.is_(None), Agreement.effective_to >= on),
+        )
+        .order_by(Agreement.code)
+    )
     return [a for a in db.session.scalars(stmt) if _covers(a, region_paths, regions)]
 
 
 # --- reading ------------------------------------------------------------------------------------------
 
-def list_agreements(actor: Actor, *, scope: AgreementScope | None = None, kind: AgreementKind | None = None,
-                    region_code: str | None = None, active: bool | None = None) -> sa.Select:
+
+def list_agreements(
+    actor: Actor,
+    *,
+    scope: AgreementScope | None = None,
+    kind: AgreementKind | None = None,
+    region_code: str | None = None,
+    active: bool | None = None,
+) -> sa.Select:
     """Agreements (visible to every signed-in role), filtered by scope, kind, active flag and a member region
     (an agreement one of whose members contains ``region_code`` or lies within it)."""
     stmt = sa.select(Agreement).options(selectinload(Agreement.members))
@@ -92,10 +105,11 @@ def list_agreements(actor: Actor, *, scope: AgreementScope | None = None, kind: 
         paths = _region_paths(region_code, {})  # a custom region counts by its members
         if not paths:
             return stmt.where(sa.false())
-        touching = (sa.select(AgreementMember.agreement_code)
-                    .join(Region, Region.code == AgreementMember.region_code)
-                    .where(sa.or_(*(sa.or_(Region.path.startswith(p), sa.literal(p).startswith(Region.path))
-                                    for p in paths))))
+        touching = (
+            sa.select(AgreementMember.agreement_code)
+            .join(Region, Region.code == AgreementMember.region_code)
+            .where(sa.or_(*(sa.or_(Region.path.startswith(p), sa.literal(p).startswith(Region.path)) for p in paths)))
+        )
         stmt = stmt.where(Agreement.code.in_(touching))
     return stmt.order_by(Agreement.code)
 
@@ -115,6 +129,7 @@ def region_names(codes: list[str]) -> dict[str, str]:
 
 
 # --- permissions --------------------------------------------------------------------------------------
+
 
 def _touches_region(member_codes: list[str], region_code: str) -> bool:
     regions: dict[str, Region] = {}
@@ -158,12 +173,17 @@ def require_keeper(actor: Actor, member_codes: list[str] | None) -> None:
 def _require_direct(actor: Actor, member_codes: list[str] | None) -> None:
     require_keeper(actor, member_codes)
     if not can_change_directly(actor):
-        raise PermissionDenied(coded("proposal_required",
-                                     "协议约束全体成员，协调人员只能提出提议，经各成员区域的协调人员确认后生效"
-                                     "（POST /api/v1/agreement-proposals 或 /api/v1/agreements/CODE/proposals）"))
+        raise PermissionDenied(
+            coded(
+                "proposal_required",
+                "协议约束全体成员，协调人员只能提出提议，经各成员区域的协调人员确认后生效"
+                "（POST /api/v1/agreement-proposals 或 /api/v1/agreements/CODE/proposals）",
+            )
+        )
 
 
 # --- validation ---------------------------------------------------------------------------------------
+
 
 def _check_members(codes: list[str], errors: dict[str, list[str]]) -> None:
     if len(codes) != len(set(codes)):
@@ -182,8 +202,11 @@ def _check_members(codes: list[str], errors: dict[str, list[str]]) -> None:
     for code, paths in known.items():
         for other, other_paths in known.items():
             if other != code and any(p.startswith(o) for p in paths for o in other_paths):
-                collect(errors, "member_codes", coded("member_within_member", "%(region)s 已包含在成员 %(other)s 之内",
-                                                      region=code, other=other))
+                collect(
+                    errors,
+                    "member_codes",
+                    coded("member_within_member", "%(region)s 已包含在成员 %(other)s 之内", region=code, other=other),
+                )
 
 
 def check_terms(data: dict, current: Agreement | None) -> None:
@@ -194,14 +217,16 @@ def check_terms(data: dict, current: Agreement | None) -> None:
         return data[key] if key in data else getattr(current, key, None)
 
     if current is None and not CODE_PATTERN.match(data.get("code") or ""):
-        collect(errors, "code", coded("invalid_agreement_code",
-                                      "编号只能由大写字母、数字和连字符组成，长 2 至 40 个字符"))
+        collect(
+            errors, "code", coded("invalid_agreement_code", "编号只能由大写字母、数字和连字符组成，长 2 至 40 个字符")
+        )
     if "member_codes" in data:
         _check_members(list(data["member_codes"]), errors)
     days = value("response_working_days")
     if days is None or not 1 <= days <= 60:
-        collect(errors, "response_working_days",
-                coded("response_days_out_of_range", "答复时限须在 1 至 60 个工作日之间"))
+        collect(
+            errors, "response_working_days", coded("response_days_out_of_range", "答复时限须在 1 至 60 个工作日之间")
+        )
     signed, start, end = value("signed_on"), value("effective_from"), value("effective_to")
     for field in ("signed_on", "effective_from", "effective_to"):
         if field in data:
@@ -215,8 +240,16 @@ def check_terms(data: dict, current: Agreement | None) -> None:
         from .forms import KIND_LABELS, SCOPE_LABELS
 
         allowed = "、".join(str(SCOPE_LABELS[s]) for s in sorted(KIND_SCOPES[kind], key=lambda s: s.value))
-        collect(errors, "scope", coded("scope_does_not_fit_kind", "%(kind)s协议的适用范围只能是%(allowed)s",
-                                       kind=KIND_LABELS[kind], allowed=allowed))
+        collect(
+            errors,
+            "scope",
+            coded(
+                "scope_does_not_fit_kind",
+                "%(kind)s协议的适用范围只能是%(allowed)s",
+                kind=KIND_LABELS[kind],
+                allowed=allowed,
+            ),
+        )
     if errors:
         raise ValidationFailed(errors)
 
@@ -240,6 +273,7 @@ def refuse_taken_code(code: str) -> None:
 
 
 # --- keeping ------------------------------------------------------------------------------------------
+
 
 def insert_agreement(data: dict) -> Agreement:
     """Write a new agreement from checked terms (``new_agreement_terms``); 409 when the code is taken."""
@@ -268,8 +302,13 @@ def create_agreement(actor: Actor, data: dict) -> Agreement:
     unless given. Coordinators propose instead (``proposals.propose_agreement``)."""
     _require_direct(actor, list(data.get("member_codes") or []))
     agreement = insert_agreement(new_agreement_terms(data))
-    record(actor, "agreement_created", target_type="agreement", target_id=agreement.code,
-           detail={"member_codes": agreement.member_codes})
+    record(
+        actor,
+        "agreement_created",
+        target_type="agreement",
+        target_id=agreement.code,
+        detail={"member_codes": agreement.member_codes},
+    )
     return agreement
 
 

@@ -64,20 +64,32 @@ def agreement_list():
     names = service.region_names([c for a in page["items"] for c in a.member_codes])
     keeper = service.can_keep_agreement(actor)
     pending = paginate(proposals.list_proposals(actor, state=ProposalState.pending), 1, 1)["total"] if keeper else 0
-    return render_template("agreements/agreement_list.html", page=page, names=names, scope=scope, kind=kind,
-                           active=request.args.get("active", ""), kinds=KIND_LABELS, scopes=SCOPE_LABELS,
-                           can_create=keeper, pending_proposals=pending)
+    return render_template(
+        "agreements/agreement_list.html",
+        page=page,
+        names=names,
+        scope=scope,
+        kind=kind,
+        active=request.args.get("active", ""),
+        kinds=KIND_LABELS,
+        scopes=SCOPE_LABELS,
+        can_create=keeper,
+        pending_proposals=pending,
+    )
 
 
 @bp.get("/<code>")
 def agreement_detail(code: str):
     actor = current_actor()
     agreement = service.get_agreement(actor, code)
-    return render_template("agreements/agreement_detail.html", agreement=agreement,
-                           names=service.region_names(agreement.member_codes),
-                           can_edit=service.can_keep_agreement(actor, agreement.member_codes),
-                           direct=service.can_change_directly(actor),
-                           pending=proposals.pending_for(actor, agreement.code))
+    return render_template(
+        "agreements/agreement_detail.html",
+        agreement=agreement,
+        names=service.region_names(agreement.member_codes),
+        can_edit=service.can_keep_agreement(actor, agreement.member_codes),
+        direct=service.can_change_directly(actor),
+        pending=proposals.pending_for(actor, agreement.code),
+    )
 
 
 def _saved(result):
@@ -112,8 +124,14 @@ def _save(form: AgreementForm, action, agreement=None, *, proposing: bool = Fals
     if request.method == "POST" and status == 200:
         status = 422
     names = service.region_names(split_codes(form.member_codes.data))
-    return render_template("agreements/agreement_form.html", form=form, agreement=agreement, leftover=leftover,
-                           names=names, proposing=proposing), status
+    return render_template(
+        "agreements/agreement_form.html",
+        form=form,
+        agreement=agreement,
+        leftover=leftover,
+        names=names,
+        proposing=proposing,
+    ), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -140,8 +158,9 @@ def agreement_edit(code: str):
         form.member_codes.data = " ".join(agreement.member_codes)
     if service.can_change_directly(actor):
         return _save(form, lambda f: service.update_agreement(actor, code, f.to_data(with_code=False)), agreement)
-    return _save(form, lambda f: proposals.propose_change(actor, code, f.to_data(with_code=False)), agreement,
-                 proposing=True)
+    return _save(
+        form, lambda f: proposals.propose_change(actor, code, f.to_data(with_code=False)), agreement, proposing=True
+    )
 
 
 def _switch(code: str, name: str, active: bool, done: str):
@@ -172,6 +191,7 @@ def agreement_reactivate(code: str):
 
 # --- proposals --------------------------------------------------------------------------------------------
 
+
 @bp.get("/proposals")
 def proposal_list():
     actor = current_actor()
@@ -182,8 +202,14 @@ def proposal_list():
     names = service.region_names([r.region_code for p in page["items"] for r in p.regions])
     codes = {p.agreement_code for p in page["items"]}
     titles = dict(db.session.execute(sa.select(Agreement.code, Agreement.name).where(Agreement.code.in_(codes))).all())
-    return render_template("agreements/proposal_list.html", page=page, names=names, titles=titles, state=raw_state,
-                           states=PROPOSAL_STATE_LABELS)
+    return render_template(
+        "agreements/proposal_list.html",
+        page=page,
+        names=names,
+        titles=titles,
+        state=raw_state,
+        states=PROPOSAL_STATE_LABELS,
+    )
 
 
 def _shown(key: str, value, names: dict[str, str]) -> str:
@@ -207,8 +233,14 @@ def _change_rows(proposal: AgreementProposal) -> list[dict]:
     proposed, before = proposal.proposed_terms, proposal.terms_before
     codes = [*proposed.get("member_codes", []), *before.get("member_codes", [])]
     names = service.region_names(codes)
-    return [{"label": FIELD_LABELS.get(key, key), "before": _shown(key, before[key], names) if key in before else "",
-             "after": _shown(key, value, names)} for key, value in proposed.items()]
+    return [
+        {
+            "label": FIELD_LABELS.get(key, key),
+            "before": _shown(key, before[key], names) if key in before else "",
+            "after": _shown(key, value, names),
+        }
+        for key, value in proposed.items()
+    ]
 
 
 def _render_proposal(proposal_id: int, *, decline_form=None, error: str | None = None, status: int = 200):
@@ -217,12 +249,17 @@ def _render_proposal(proposal_id: int, *, decline_form=None, error: str | None =
     pending = proposal.state == ProposalState.pending
     agreement = db.session.get(Agreement, proposal.agreement_code)
     return render_template(
-        "agreements/proposal_detail.html", proposal=proposal, agreement=agreement, rows=_change_rows(proposal),
-        error=error, may_confirm=proposals.can_confirm(actor, proposal),
+        "agreements/proposal_detail.html",
+        proposal=proposal,
+        agreement=agreement,
+        rows=_change_rows(proposal),
+        error=error,
+        may_confirm=proposals.can_confirm(actor, proposal),
         may_decline=pending and proposals.can_decline(actor, proposal),
         may_withdraw=pending and proposals.can_withdraw(actor, proposal),
         may_apply=pending and service.can_change_directly(actor),
-        decline_form=decline_form or ProposalDeclineForm()), status
+        decline_form=decline_form or ProposalDeclineForm(),
+    ), status
 
 
 @bp.get("/proposals/<int:proposal_id>")
@@ -246,9 +283,15 @@ def _answer(proposal_id: int, act, done):
 
 @bp.post("/proposals/<int:proposal_id>/confirm")
 def proposal_confirm(proposal_id: int):
-    return _answer(proposal_id, proposals.confirm_proposal,
-                   lambda p: _("各成员区域均已确认，协议已生效") if p.state == ProposalState.applied
-                   else _("已确认，尚待其他成员区域确认"))
+    return _answer(
+        proposal_id,
+        proposals.confirm_proposal,
+        lambda p: (
+            _("各成员区域均已确认，协议已生效")
+            if p.state == ProposalState.applied
+            else _("已确认，尚待其他成员区域确认")
+        ),
+    )
 
 
 @bp.post("/proposals/<int:proposal_id>/withdraw")

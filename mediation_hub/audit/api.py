@@ -18,6 +18,11 @@ class AuditLog(MethodView):
     def get(self, args):
         """Audit entries, newest first, filtered by user, action and Asia/Shanghai dates (both included).
         403 for anyone but an administrator."""
-        stmt = service.list_entries(current_actor(), user=args["user"], action=args["action"],
-                                    date_from=args["date_from"], date_to=args["date_to"])
+        stmt = service.list_entries(
+            current_actor(),
+            user=args["user"],
+            action=args["action"],
+            date_from=args["date_from"],
+            date_to=args["date_to"],
+        )
         return paginate(stmt, args["page"], args["per_page"])

@@ -33,6 +33,7 @@ class AuditFilterForm(TranslatedForm):
 
     def filters(self) -> dict:
         """Keyword arguments for ``list_entries`` from the fields that read correctly."""
+
         def ok(field):
             return field.data if not field.errors else None
 
@@ -69,8 +70,9 @@ def _usernames(entries) -> dict[str, str]:
     ids = {int(e.target_id) for e in entries if e.target_type == "user" and (e.target_id or "").isdigit()}
     if not ids:
         return {}
-    return {str(uid): name for uid, name in db.session.execute(
-        sa.select(User.id, User.username).where(User.id.in_(ids)))}
+    return {
+        str(uid): name for uid, name in db.session.execute(sa.select(User.id, User.username).where(User.id.in_(ids)))
+    }
 
 
 def detail_text(detail: dict | None) -> str:
@@ -92,5 +94,11 @@ def audit_log():
         raise PermissionDenied(_("只有系统管理员可以查看审计日志"))
     form = _filter_form()
     page = paginate(_entries(actor, form), max(request.args.get("page", 1, type=int) or 1, 1), PER_PAGE)
-    return render_template("audit/audit_log.html", form=form, page=page, labels=service.ACTION_LABELS,
-                           usernames=_usernames(page["items"]), detail_text=detail_text)
+    return render_template(
+        "audit/audit_log.html",
+        form=form,
+        page=page,
+        labels=service.ACTION_LABELS,
+        usernames=_usernames(page["items"]),
+        detail_text=detail_text,
+    )

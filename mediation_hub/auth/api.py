@@ -68,9 +68,15 @@ class Token(MethodView):
 
 class PasswordChange(Schema):
     current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
-    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200),
-                                 metadata={"description": f"at least {service.MIN_PASSWORD_LENGTH} characters, "
-                                                          "neither the username nor the current password"})
+    new_password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={
+            "description": f"at least {service.MIN_PASSWORD_LENGTH} characters, "
+            "neither the username nor the current password"
+        },
+    )
 
 
 @blp.route("/password")
@@ -85,8 +91,9 @@ class Password(MethodView):
         A wrong current password is a 422 naming ``current_password`` and counts as a failed sign-in (the
         account's sign-in throttle included: while it is locked the answer is 429 with Retry-After)."""
         try:
-            service.change_password(current_actor(), data["current_password"], data["new_password"],
-                                    remote_addr=request.remote_addr)
+            service.change_password(
+                current_actor(), data["current_password"], data["new_password"], remote_addr=request.remote_addr
+            )
         except throttle.SignInThrottled as refused:
             db.session.commit()  # keep the audit row of the refused attempt
             raise refused.http_error() from None

@@ -26,8 +26,12 @@ def begin(user: User) -> None:
     """Open a server-side session for ``user`` in this browser (after ``login_user``) and commit it; the
     session this browser had before (a sign-in over a sign-in, a password change) is revoked."""
     sessions.revoke_session(session.get(SESSION_KEY))
-    clear, _row = sessions.start_session(user, current_app.config["PERMANENT_SESSION_LIFETIME"],
-                                         remote_addr=request.remote_addr, user_agent=request.user_agent.string)
+    clear, _row = sessions.start_session(
+        user,
+        current_app.config["PERMANENT_SESSION_LIFETIME"],
+        remote_addr=request.remote_addr,
+        user_agent=request.user_agent.string,
+    )
     session[SESSION_KEY] = clear
     db.session.commit()
 

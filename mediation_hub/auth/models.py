@@ -41,8 +41,13 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.active
 
     def to_actor(self) -> Actor:
-        return Actor(user_id=self.id, username=self.username, role=self.role,
-                     organization_id=self.organization_id, region_code=self.region_code)
+        return Actor(
+            user_id=self.id,
+            username=self.username,
+            role=self.role,
+            organization_id=self.organization_id,
+            region_code=self.region_code,
+        )
 
 
 class ApiToken(db.Model):

@@ -37,8 +37,10 @@ def _hasher() -> PasswordHasher:
 
 def _hash_cost() -> tuple[int, int]:
     config = current_app.config if has_app_context() else {}
-    return (config.get("PASSWORD_HASH_TIME_COST", DEFAULT_TIME_COST),
-            config.get("PASSWORD_HASH_MEMORY_COST", DEFAULT_MEMORY_COST))
+    return (
+        config.get("PASSWORD_HASH_TIME_COST", DEFAULT_TIME_COST),
+        config.get("PASSWORD_HASH_MEMORY_COST", DEFAULT_MEMORY_COST),
+    )
 
 
 MIN_PASSWORD_LENGTH = 10
@@ -73,9 +75,17 @@ def authenticate(username: str, password: str, *, remote_addr: str | None = None
     return user
 
 
-def create_user(actor: Actor, *, username: str, password: str, role: Role | str,
-                organization_id: int | None = None, region_code: str | None = None,
-                display_name: str | None = None, mediator_id: int | None = None) -> User:
+def create_user(
+    actor: Actor,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    organization_id: int | None = None,
+    region_code: str | None = None,
+    display_name: str | None = None,
+    mediator_id: int | None = None,
+) -> User:
     """Create an account; organisation-scoped roles need an organisation."""
     if not actor.has_role(Role.admin):
         raise PermissionDenied(coded("admins_only", "只有系统管理员可以管理账户"))
@@ -89,17 +99,24 @@ def create_user(actor: Actor, *, username: str, password: str, role: Role | str,
     role = _check_role_and_scope(role, organization_id, region_code, errors)
     if errors:
         raise ValidationFailed(errors)
-    user = User(username=username, password_hash=hash_password(password), role=role,
-                organization_id=organization_id, region_code=region_code, display_name=display_name,
-                mediator_id=mediator_id)
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        organization_id=organization_id,
+        region_code=region_code,
+        display_name=display_name,
+        mediator_id=mediator_id,
+    )
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user_created", target_type="user", target_id=user.id, detail={"role": role.value})
     return user
 
 
-def _check_role_and_scope(role: Role | str, organization_id: int | None, region_code: str | None,
-                          errors: dict[str, list[str]]) -> Role | str:
+def _check_role_and_scope(
+    role: Role | str, organization_id: int | None, region_code: str | None, errors: dict[str, list[str]]
+) -> Role | str:
     """The role as a ``Role``; what is wrong with the role, organisation and region is added to ``errors``."""
     try:
         role = Role(role)
@@ -136,8 +153,9 @@ def issue_token(user: User, ttl: timedelta, *, name: str | None = None) -> tuple
 
 def user_for_token(clear: str, *, now: datetime | None = None) -> User | None:
     """The user a live token belongs to, or None for an unknown, expired or revoked token."""
-    token = db.session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))
-                              .where(ApiToken.token_hash == _digest(clear)))
+    token = db.session.scalar(
+        sa.select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _digest(clear))
+    )
     now = now or utcnow()
     if token is None or token.revoked_at is not None or token.expires_at <= now or not token.user.active:
         return None
@@ -198,9 +216,13 @@ def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
     db.session.flush()
     revoked = {} if active else revoke_credentials(user.id)
     if was_active != active:
-        audit.record(actor, "user_reactivated" if active else "user_deactivated", target_type="user",
-                     target_id=user.id, detail={"before": {"active": was_active}, "after": {"active": active},
-                                                **revoked})
+        audit.record(
+            actor,
+            "user_reactivated" if active else "user_deactivated",
+            target_type="user",
+            target_id=user.id,
+            detail={"before": {"active": was_active}, "after": {"active": active}, **revoked},
+        )
     return user
 
 
@@ -208,14 +230,17 @@ def revoke_credentials(user_id: int) -> dict[str, int]:
     """Revoke every API token and every signed-in session of an account; how many of each (for the audit)."""
     now = utcnow()
     result = db.session.execute(
-        sa.update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now).execution_options(synchronize_session="fetch"))
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
     db.session.flush()
-    return {"tokens_revoked": result.rowcount,
-            "sessions_revoked": sessions.revoke_user_sessions(user_id, now=now)}
+    return {"tokens_revoked": result.rowcount, "sessions_revoked": sessions.revoke_user_sessions(user_id, now=now)}
 
 
 # --- passwords ---------------------------------------------------------------------------------------------
+
 
 def _new_password_errors(user: User, new_password: str, *, compare_current: bool = True) -> list[str]:
     """What is wrong with ``new_password`` for this account (the rule every change and reset follows).
@@ -244,8 +269,7 @@ def _set_password(user: User, new_password: str) -> dict[str, int]:
     return revoke_credentials(user.id)
 
 
-def change_password(actor: Actor, current_password: str, new_password: str, *,
-                    remote_addr: str | None = None) -> User:
+def change_password(actor: Actor, current_password: str, new_password: str, *, remote_addr: str | None = None) -> User:
     """The signed-in person changes their own password. Every API token (the one used for the call too) and
     every signed-in session of the account is revoked; the page that asked opens a fresh session itself.
 
@@ -264,16 +288,18 @@ def change_password(actor: Actor, current_password: str, new_password: str, *,
         throttle.succeeded(user.username)
     else:
         errors["current_password"] = [coded("wrong_current_password", "当前密码不正确")]
-        audit.record(None, "sign_in_failed", username=user.username, remote_addr=remote_addr,
-                     detail={"via": "password_change"})
+        audit.record(
+            None, "sign_in_failed", username=user.username, remote_addr=remote_addr, detail={"via": "password_change"}
+        )
         throttle.failed(user.username, remote_addr=remote_addr)
     if messages := _new_password_errors(user, new_password, compare_current=knows_current):
         errors["new_password"] = messages
     if errors:
         raise ValidationFailed(errors)
     revoked = _set_password(user, new_password)
-    audit.record(actor, "password_changed", target_type="user", target_id=user.id, remote_addr=remote_addr,
-                 detail=revoked)
+    audit.record(
+        actor, "password_changed", target_type="user", target_id=user.id, remote_addr=remote_addr, detail=revoked
+    )
     return user
 
 
@@ -318,9 +344,17 @@ def update_user(actor: Actor, user_id: int, data: dict) -> User:
     db.session.flush()
     if changed:
         # the display name may be a person's name: the entry says it changed, never what it says
-        audit.record(actor, "user_updated", target_type="user", target_id=user.id, detail={
-            "changed": changed, "before": before,
-            "after": {name: _plain(getattr(user, name)) for name in before}})
+        audit.record(
+            actor,
+            "user_updated",
+            target_type="user",
+            target_id=user.id,
+            detail={
+                "changed": changed,
+                "before": before,
+                "after": {name: _plain(getattr(user, name)) for name in before},
+            },
+        )
     return user
 
 

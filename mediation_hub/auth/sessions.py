@@ -22,10 +22,22 @@ from .models import User, UserSession
 # last_seen_at is written at most this often: one UPDATE a minute per browser, not one per page.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
-_BROWSERS = (("Edg/", "Edge"), ("MicroMessenger", "WeChat"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
-             ("Chromium/", "Chromium"), ("Safari/", "Safari"))
-_SYSTEMS = (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iOS"), ("Windows", "Windows"),
-            ("Mac OS X", "macOS"), ("Linux", "Linux"))
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("MicroMessenger", "WeChat"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
 
 
 def key_digest(clear: str) -> str:
@@ -33,7 +45,7 @@ def key_digest(clear: str) -> str:
 
 
 def summarise_client(user_agent: str | None) -> str | None:
-    """"Chrome / Windows": the kind of browser and system only, never the full header (versions, device
+    """ "Chrome / Windows": the kind of browser and system only, never the full header (versions, device
     models and extensions in it can single a person out)."""
     if not user_agent:
         return None
@@ -51,14 +63,21 @@ def _address(remote_addr: str | None) -> str | None:
     return None
 
 
-def start_session(user: User, lifetime: timedelta, *, remote_addr: str | None = None,
-                  user_agent: str | None = None) -> tuple[str, UserSession]:
+def start_session(
+    user: User, lifetime: timedelta, *, remote_addr: str | None = None, user_agent: str | None = None
+) -> tuple[str, UserSession]:
     """A new live session for ``user``; the clear key is returned once (for the cookie) and never stored."""
     clear = secrets.token_urlsafe(32)
     now = utcnow()
-    row = UserSession(user_id=user.id, key_hash=key_digest(clear), created_at=now, last_seen_at=now,
-                      expires_at=now + lifetime, remote_addr=_address(remote_addr),
-                      client=summarise_client(user_agent))
+    row = UserSession(
+        user_id=user.id,
+        key_hash=key_digest(clear),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + lifetime,
+        remote_addr=_address(remote_addr),
+        client=summarise_client(user_agent),
+    )
     db.session.add(row)
     db.session.flush()
     return clear, row
@@ -69,8 +88,9 @@ def live_session(clear: str | None, user_id: str | None, *, now: datetime | None
     user's, or its account is switched off."""
     if not clear or not user_id:
         return None
-    row = db.session.scalar(sa.select(UserSession).options(joinedload(UserSession.user))
-                            .where(UserSession.key_hash == key_digest(clear)))
+    row = db.session.scalar(
+        sa.select(UserSession).options(joinedload(UserSession.user)).where(UserSession.key_hash == key_digest(clear))
+    )
     now = now or utcnow()
     if row is None or str(row.user_id) != str(user_id) or row.revoked_at is not None or row.expires_at <= now:
         return None
@@ -91,7 +111,9 @@ def touch_session(row: UserSession, *, now: datetime | None = None) -> bool:
     result = db.session.execute(
         sa.update(UserSession)
         .where(UserSession.id == row.id, UserSession.last_seen_at < now - TOUCH_INTERVAL)
-        .values(last_seen_at=now).execution_options(synchronize_session="fetch"))
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
     return result.rowcount == 1
 
 
@@ -111,8 +133,9 @@ def end_session(clear: str | None, *, remote_addr: str | None = None) -> UserSes
     """Sign out: revoke the session this key opens (the captured cookie stops working at once); audited."""
     row = revoke_session(clear)
     if row is not None:
-        audit.record(row.user.to_actor(), "sign_out", target_type="user", target_id=row.user_id,
-                     remote_addr=remote_addr)
+        audit.record(
+            row.user.to_actor(), "sign_out", target_type="user", target_id=row.user_id, remote_addr=remote_addr
+        )
     return row
 
 
@@ -121,6 +144,8 @@ def revoke_user_sessions(user_id: int, *, now: datetime | None = None) -> int:
     result = db.session.execute(
         sa.update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow()).execution_options(synchronize_session="fetch"))
+        .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
     db.session.flush()
     return result.rowcount

@@ -17,6 +17,7 @@ ENDED_SESSIONS_KEPT = timedelta(days=1)
 def prune_sessions(now: datetime) -> int:
     """Delete server-side sessions that expired or were revoked more than a day ago. Returns how many."""
     cutoff = now - ENDED_SESSIONS_KEPT
-    result = db.session.execute(sa.delete(UserSession).where(
-        sa.or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff)))
+    result = db.session.execute(
+        sa.delete(UserSession).where(sa.or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff))
+    )
     return result.rowcount

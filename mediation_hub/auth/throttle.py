@@ -74,10 +74,12 @@ def account_and_address() -> str:
 # LOGIN_RATE_LIMIT per account and address together, and LOGIN_ADDRESS_RATE_LIMIT per address, a generous
 # ceiling against one address spraying many names. The per-account lock below stays per account whatever the
 # address (80 guesses from 8 addresses must not get through): it locks the person who failed, never the others.
-_per_account_and_address = limiter.shared_limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], scope="sign-in",
-                                                key_func=account_and_address, methods=["POST"])
-_per_address = limiter.shared_limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"],
-                                    scope="sign-in-address", methods=["POST"])
+_per_account_and_address = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], scope="sign-in", key_func=account_and_address, methods=["POST"]
+)
+_per_address = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], scope="sign-in-address", methods=["POST"]
+)
 
 
 def sign_in_limit(view: Callable) -> Callable:
@@ -93,8 +95,12 @@ def locked_message(seconds: int) -> Coded:
     until = datetime.now(SHANGHAI) + timedelta(seconds=seconds)
     if until.second or until.microsecond:
         until = until.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    return coded("sign_in_locked", "登录失败次数过多，该账号已暂时锁定，请在 %(time)s 后再试（约 %(minutes)s 分钟）",
-                 time=until.strftime("%H:%M"), minutes=math.ceil(seconds / 60))
+    return coded(
+        "sign_in_locked",
+        "登录失败次数过多，该账号已暂时锁定，请在 %(time)s 后再试（约 %(minutes)s 分钟）",
+        time=until.strftime("%H:%M"),
+        minutes=math.ceil(seconds / 60),
+    )
 
 
 class SignInThrottled(DomainError):
@@ -117,6 +123,7 @@ class SignInThrottled(DomainError):
 
 # --- the three calls every password check makes ---------------------------------------------------------
 
+
 def check(username: str, *, remote_addr: str | None = None) -> None:
     """Raise SignInThrottled while ``username`` is locked (the refused attempt is audited as a failed sign-in);
     call it before looking at the password."""
@@ -125,8 +132,7 @@ def check(username: str, *, remote_addr: str | None = None) -> None:
         if storage.get(keys.lock) <= 0:
             return
         retry_after = math.ceil(storage.get_expiry(keys.lock) - time.time())
-    audit.record(None, "sign_in_failed", username=username[:60], remote_addr=remote_addr,
-                 detail={"throttled": True})
+    audit.record(None, "sign_in_failed", username=username[:60], remote_addr=remote_addr, detail={"throttled": True})
     raise SignInThrottled(retry_after)
 
 
@@ -163,25 +169,35 @@ def lock_minutes(level: int) -> int:
 
 # --- the lock's audit row and the administrators' notice ------------------------------------------------
 
+
 def _announce_lock(username: str, *, failures: int, minutes: int, level: int, remote_addr: str | None) -> None:
     from ..notifications.service import notify
     from .models import User
 
     user_id = db.session.scalar(sa.select(User.id).where(User.username == username))
-    audit.record(None, "sign_in_throttled", username=username[:60], remote_addr=remote_addr,
-                 target_type="user" if user_id else None, target_id=user_id,
-                 detail={"failures": failures, "locked_minutes": minutes, "lock": level})
+    audit.record(
+        None,
+        "sign_in_throttled",
+        username=username[:60],
+        remote_addr=remote_addr,
+        target_type="user" if user_id else None,
+        target_id=user_id,
+        detail={"failures": failures, "locked_minutes": minutes, "lock": level},
+    )
     if user_id is None:  # a name nobody has: audited, but no notice (guessed names must not flood the admins)
         return
     longest = current_app.config["LOGIN_LOCK_MAX_MINUTES"]
-    message = (f"账户 {username} 连续 {failures} 次登录失败，已锁定 {minutes} 分钟（第 {level} 次锁定，"
-               f"再次锁定时间加倍，最长 {longest} 分钟）；尝试的来源地址见审计日志。")
+    message = (
+        f"账户 {username} 连续 {failures} 次登录失败，已锁定 {minutes} 分钟（第 {level} 次锁定，"
+        f"再次锁定时间加倍，最长 {longest} 分钟）；尝试的来源地址见审计日志。"
+    )
     admins = db.session.scalars(sa.select(User.id).where(User.role == Role.admin, User.active.is_(True))).all()
     for admin_id in admins:
         notify(kind="sign_in_throttled", user_id=admin_id, message=message, link=NOTICE_LINK)
 
 
 # --- storage --------------------------------------------------------------------------------------------
+
 
 class _Keys:
     """Storage keys of one username: hashed, so any name typed is a short, safe key and none is stored."""

@@ -92,12 +92,19 @@ def logout():
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(_l("当前密码"), validators=[DataRequired(), Length(max=200)])
-    new_password = PasswordField(_l("新密码"), validators=[
-        DataRequired(), Length(min=service.MIN_PASSWORD_LENGTH, max=200,
-                               message=_l("至少 %(n)s 个字符", n=service.MIN_PASSWORD_LENGTH))],
-        description=_l("至少 %(n)s 个字符，不能与用户名或当前密码相同", n=service.MIN_PASSWORD_LENGTH))
-    new_password_again = PasswordField(_l("再次输入新密码"), validators=[
-        DataRequired(), EqualTo("new_password", message=_l("两次输入的新密码不一致"))])
+    new_password = PasswordField(
+        _l("新密码"),
+        validators=[
+            DataRequired(),
+            Length(
+                min=service.MIN_PASSWORD_LENGTH, max=200, message=_l("至少 %(n)s 个字符", n=service.MIN_PASSWORD_LENGTH)
+            ),
+        ],
+        description=_l("至少 %(n)s 个字符，不能与用户名或当前密码相同", n=service.MIN_PASSWORD_LENGTH),
+    )
+    new_password_again = PasswordField(
+        _l("再次输入新密码"), validators=[DataRequired(), EqualTo("new_password", message=_l("两次输入的新密码不一致"))]
+    )
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -108,8 +115,9 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            user = service.change_password(current_actor(), form.current_password.data, form.new_password.data,
-                                           remote_addr=request.remote_addr)
+            user = service.change_password(
+                current_actor(), form.current_password.data, form.new_password.data, remote_addr=request.remote_addr
+            )
         except throttle.SignInThrottled as refused:
             db.session.commit()  # keep the audit row of the refused attempt
             flash(refused.message, "error")
@@ -144,22 +152,31 @@ def _show_errors(form: FlaskForm, errors: dict[str, list[str]] | None) -> dict[s
 
 # --- account administration (administrators) ------------------------------------------------------------
 
+
 class UserEditForm(FlaskForm):
     """What an administrator may change on an account."""
 
     display_name = StringField(_l("显示名称"), validators=[Optional(), Length(max=60)])
-    role = SelectField(_l("角色"), choices=[(r.value, _l(ROLE_LABELS[r.value])) for r in Role],
-                       validators=[DataRequired()])
-    organization = SelectField(_l("所属组织"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
-                               validate_choice=False, validators=[Optional()],
-                               description=_l("调解员和法律援助工作人员必填"))
+    role = SelectField(
+        _l("角色"), choices=[(r.value, _l(ROLE_LABELS[r.value])) for r in Role], validators=[DataRequired()]
+    )
+    organization = SelectField(
+        _l("所属组织"),
+        coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+        validate_choice=False,
+        validators=[Optional()],
+        description=_l("调解员和法律援助工作人员必填"),
+    )
     region = StringField(_l("管辖区域"), validators=[Optional(), Length(max=12)])
 
 
 class UserForm(UserEditForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=60)])
-    password = PasswordField(_l("初始密码"), validators=[DataRequired(), Length(max=200)],
-                             description=_l("至少 %(n)s 个字符", n=service.MIN_PASSWORD_LENGTH))
+    password = PasswordField(
+        _l("初始密码"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("至少 %(n)s 个字符", n=service.MIN_PASSWORD_LENGTH),
+    )
 
 
 def _admin():
@@ -175,8 +192,11 @@ def user_list():
     role = request.args.get("role") or None
     role = role if role in {r.value for r in Role} else None
     q = (request.args.get("q") or "").strip() or None
-    page = paginate(service.list_users(actor, q=q, role=Role(role) if role else None),
-                    max(request.args.get("page", 1, type=int) or 1, 1), 50)
+    page = paginate(
+        service.list_users(actor, q=q, role=Role(role) if role else None),
+        max(request.args.get("page", 1, type=int) or 1, 1),
+        50,
+    )
     return render_template("auth/user_list.html", page=page, q=q or "", role=role or "", roles=ROLE_LABELS)
 
 
@@ -191,9 +211,14 @@ def user_create():
     if form.validate_on_submit():
         try:
             user = service.create_user(
-                actor, username=form.username.data.strip(), password=form.password.data, role=form.role.data,
-                organization_id=form.organization.data, region_code=(form.region.data or "").strip() or None,
-                display_name=(form.display_name.data or "").strip() or None)
+                actor,
+                username=form.username.data.strip(),
+                password=form.password.data,
+                role=form.role.data,
+                organization_id=form.organization.data,
+                region_code=(form.region.data or "").strip() or None,
+                display_name=(form.display_name.data or "").strip() or None,
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             leftover = _show_errors(form, exc.errors)
@@ -211,18 +236,30 @@ def user_edit(user_id: int):
     """Change an account's role, organisation, region or display name (audited)."""
     actor = _admin()
     user = service.get_user(actor, user_id)
-    form = UserEditForm(data={"display_name": user.display_name, "role": user.role.value,
-                              "organization": user.organization_id, "region": user.region_code})
+    form = UserEditForm(
+        data={
+            "display_name": user.display_name,
+            "role": user.role.value,
+            "organization": user.organization_id,
+            "region": user.region_code,
+        }
+    )
     from ..registry.service import organization_choices
 
     form.organization.choices = [("", "—")] + [(o.id, o.name) for o in organization_choices(actor)]
     leftover: dict[str, list[str]] = {}
     if form.validate_on_submit():
         try:
-            service.update_user(actor, user_id, {
-                "role": form.role.data, "organization_id": form.organization.data,
-                "region_code": (form.region.data or "").strip() or None,
-                "display_name": (form.display_name.data or "").strip() or None})
+            service.update_user(
+                actor,
+                user_id,
+                {
+                    "role": form.role.data,
+                    "organization_id": form.organization.data,
+                    "region_code": (form.region.data or "").strip() or None,
+                    "display_name": (form.display_name.data or "").strip() or None,
+                },
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             leftover = _show_errors(form, exc.errors)
@@ -245,6 +282,8 @@ def user_active(user_id: int):
         flash(_("不能停用自己的账户"), "error")
     else:
         db.session.commit()
-        flash(_("账户 %(name)s 已启用", name=user.username) if active else
-              _("账户 %(name)s 已停用", name=user.username), "success")
+        flash(
+            _("账户 %(name)s 已启用", name=user.username) if active else _("账户 %(name)s 已停用", name=user.username),
+            "success",
+        )
     return redirect(url_for("auth.user_list"))

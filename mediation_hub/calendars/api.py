@@ -30,9 +30,13 @@ class CalendarYearResource(MethodView):
         """Load (or correct) a year from the State Council's notice, administrators only: the year becomes
         official and every open deadline that touches it is counted again (moved later, never earlier)."""
         actor = current_actor()
-        change = service.publish_year(actor, year, data["holidays"], data["workdays"], source=data["source"],
-                                      remote_addr=request.remote_addr)
+        change = service.publish_year(
+            actor, year, data["holidays"], data["workdays"], source=data["source"], remote_addr=request.remote_addr
+        )
         db.session.commit()
         record = db.session.get(CalendarYear, year)
-        return {**{name: getattr(record, name) for name in CalendarYearOut().fields},
-                "days_changed": change.days_changed, "deadlines_moved": change.moved}
+        return {
+            **{name: getattr(record, name) for name in CalendarYearOut().fields},
+            "days_changed": change.days_changed,
+            "deadlines_moved": change.moved,
+        }

@@ -23,11 +23,15 @@ def calendar_status_command():
     for record in sorted(calendar_years(), key=lambda y: y.year):
         version = f" {record.source_version}" if record.source_version else ""
         by = f", loaded by {record.loaded_by}" if record.loaded_by else ""
-        click.echo(f"{record.year}  {record.status.value:<11}  {record.source}{version}"
-                   f"  ({record.loaded_at:%Y-%m-%d %H:%M} UTC{by})")
+        click.echo(
+            f"{record.year}  {record.status.value:<11}  {record.source}{version}"
+            f"  ({record.loaded_at:%Y-%m-%d %H:%M} UTC{by})"
+        )
     for year in years_to_load(today_shanghai()):
-        click.echo(f"{year} is provisional: load the State Council's notice with "
-                   f"'mediation-hub calendar load {year} FILE' or on the 工作日历 page")
+        click.echo(
+            f"{year} is provisional: load the State Council's notice with "
+            f"'mediation-hub calendar load {year} FILE' or on the 工作日历 page"
+        )
 
 
 @calendar_group.command("load")
@@ -47,12 +51,15 @@ def calendar_load_command(year, file, source):
     actor = Actor(user_id=None, username="cli", role=Role.admin)
     try:
         notice = read_notice(file.name, file.read_bytes())
-        change = publish_year(actor, year, notice.holidays, notice.workdays,
-                              source=source or notice.source or file.name)
+        change = publish_year(
+            actor, year, notice.holidays, notice.workdays, source=source or notice.source or file.name
+        )
     except ValidationFailed as exc:
         refuse(exc)
     db.session.commit()
-    click.echo(f"{year} loaded: {len(notice.holidays)} holidays, {len(notice.workdays)} make-up workdays, "
-               f"{len(change.days_changed)} days changed, {len(change.moved)} open deadlines moved")
+    click.echo(
+        f"{year} loaded: {len(notice.holidays)} holidays, {len(notice.workdays)} make-up workdays, "
+        f"{len(change.days_changed)} days changed, {len(change.moved)} open deadlines moved"
+    )
     for move in change.moved:
         click.echo(f"  {move.message()}")

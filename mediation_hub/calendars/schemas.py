@@ -5,15 +5,24 @@ from marshmallow import Schema, fields, validate
 
 def provisional_field() -> fields.Boolean:
     """``due_on_provisional`` and its kin beside every deadline of the case, transfer and legal-aid answers."""
-    return fields.Boolean(metadata={"description": "counted over a provisional calendar year: may still move "
-                                                   "later when the year's notice is loaded (never earlier)"})
+    return fields.Boolean(
+        metadata={
+            "description": "counted over a provisional calendar year: may still move "
+            "later when the year's notice is loaded (never earlier)"
+        }
+    )
 
 
 class CalendarYearOut(Schema):
     year = fields.Integer(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(["official", "provisional"]),
-                           metadata={"description": "official: the State Council's notice (or an administrator's "
-                                                    "correction); provisional: computed from the holiday law"})
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["official", "provisional"]),
+        metadata={
+            "description": "official: the State Council's notice (or an administrator's "
+            "correction); provisional: computed from the holiday law"
+        },
+    )
     source = fields.String(required=True)
     source_version = fields.String(allow_none=True)
     loaded_by = fields.String(allow_none=True, metadata={"description": "the administrator who loaded it"})
@@ -25,12 +34,17 @@ class CalendarYearList(Schema):
 
 
 class CalendarYearIn(Schema):
-    holidays = fields.List(fields.Date(), load_default=list,
-                           metadata={"description": "the notice's rest days (ISO dates) within the year"})
-    workdays = fields.List(fields.Date(), load_default=list,
-                           metadata={"description": "the notice's 调休 make-up workdays (ISO dates)"})
-    source = fields.String(load_default="", validate=validate.Length(max=80),
-                           metadata={"description": "the notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知"})
+    holidays = fields.List(
+        fields.Date(), load_default=list, metadata={"description": "the notice's rest days (ISO dates) within the year"}
+    )
+    workdays = fields.List(
+        fields.Date(), load_default=list, metadata={"description": "the notice's 调休 make-up workdays (ISO dates)"}
+    )
+    source = fields.String(
+        load_default="",
+        validate=validate.Length(max=80),
+        metadata={"description": "the notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知"},
+    )
 
 
 class DeadlineMoveOut(Schema):
@@ -44,7 +58,11 @@ class DeadlineMoveOut(Schema):
 
 
 class CalendarYearLoaded(CalendarYearOut):
-    days_changed = fields.List(fields.Date(), required=True,
-                               metadata={"description": "days whose working or rest status changed"})
-    deadlines_moved = fields.List(fields.Nested(DeadlineMoveOut), required=True,
-                                  metadata={"description": "open deadlines moved later (none moves earlier)"})
+    days_changed = fields.List(
+        fields.Date(), required=True, metadata={"description": "days whose working or rest status changed"}
+    )
+    deadlines_moved = fields.List(
+        fields.Nested(DeadlineMoveOut),
+        required=True,
+        metadata={"description": "open deadlines moved later (none moves earlier)"},
+    )

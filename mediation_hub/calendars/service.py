@@ -67,13 +67,31 @@ def calendar_years() -> list[CalendarYear]:
 
 def check_loadable(year: int) -> None:
     if not FIRST_LOADABLE_YEAR <= year <= LAST_COMPUTABLE_YEAR:
-        raise ValidationFailed({"year": [coded("year_out_of_range", "年份须在 %(first)s 至 %(last)s 之间",
-                                               first=FIRST_LOADABLE_YEAR, last=LAST_COMPUTABLE_YEAR)]})
+        raise ValidationFailed(
+            {
+                "year": [
+                    coded(
+                        "year_out_of_range",
+                        "年份须在 %(first)s 至 %(last)s 之间",
+                        first=FIRST_LOADABLE_YEAR,
+                        last=LAST_COMPUTABLE_YEAR,
+                    )
+                ]
+            }
+        )
 
 
-def publish_year(actor: Actor, year: int, holidays: list[date], workdays: list[date], *, source: str,
-                 source_version: str | None = None, remote_addr: str | None = None,
-                 from_package: bool = False) -> YearChange:
+def publish_year(
+    actor: Actor,
+    year: int,
+    holidays: list[date],
+    workdays: list[date],
+    *,
+    source: str,
+    source_version: str | None = None,
+    remote_addr: str | None = None,
+    from_package: bool = False,
+) -> YearChange:
     """Make ``year`` official with the notice's holidays and 调休 make-up workdays (or correct it), and recount
     every open deadline that touches it: later ones move, none moves earlier. An administrator's load (page,
     API or command line) is audited and kept from the package."""
@@ -81,18 +99,35 @@ def publish_year(actor: Actor, year: int, holidays: list[date], workdays: list[d
     check_loadable(year)
     source = (source or "").strip() or f"管理员载入 ({actor.username})"
     loaded_by = None if from_package else actor.username
-    changed = write_year(year, holidays, workdays, status=YearStatus.official, source=source,
-                         source_version=source_version, loaded_by=loaded_by)
+    changed = write_year(
+        year,
+        holidays,
+        workdays,
+        status=YearStatus.official,
+        source=source,
+        source_version=source_version,
+        loaded_by=loaded_by,
+    )
     change = YearChange(year, changed, recount_deadlines(actor, year))
     if loaded_by is not None:
-        audit.record(actor, "calendar_loaded", target_type="calendar_year", target_id=year, remote_addr=remote_addr,
-                     detail={"holidays": len(set(holidays)), "workdays": len(set(workdays)), "source": source,
-                             "days_changed": len(changed), "deadlines_moved": len(change.moved)})
+        audit.record(
+            actor,
+            "calendar_loaded",
+            target_type="calendar_year",
+            target_id=year,
+            remote_addr=remote_addr,
+            detail={
+                "holidays": len(set(holidays)),
+                "workdays": len(set(workdays)),
+                "source": source,
+                "days_changed": len(changed),
+                "deadlines_moved": len(change.moved),
+            },
+        )
     return change
 
 
-def preview_year(actor: Actor, year: int, holidays: list[date], workdays: list[date], *,
-                 source: str) -> YearChange:
+def preview_year(actor: Actor, year: int, holidays: list[date], workdays: list[date], *, source: str) -> YearChange:
     """What ``publish_year`` would change, done in a savepoint and rolled back: nothing is kept."""
     nested = db.session.begin_nested()
     try:
@@ -107,11 +142,15 @@ def recount_deadlines(actor: Actor, year: int) -> list[DeadlineMove]:
     from ..legal_aid.deadlines import recount_application_deadlines
     from ..transfers.deadlines import recount_transfer_deadlines
 
-    return [*recount_case_deadlines(actor, year), *recount_transfer_deadlines(actor, year),
-            *recount_application_deadlines(actor, year)]
+    return [
+        *recount_case_deadlines(actor, year),
+        *recount_transfer_deadlines(actor, year),
+        *recount_application_deadlines(actor, year),
+    ]
 
 
 # --- the package ------------------------------------------------------------------------------------------
+
 
 def sync_package_years(actor: Actor = SYSTEM) -> list[int]:
     """Load from the installed ``chinesecalendar`` every year it knows that the table lacks, holds as
@@ -122,16 +161,20 @@ def sync_package_years(actor: Actor = SYSTEM) -> list[int]:
     loaded = []
     for year, (holidays, workdays) in sorted(chinesecalendar_years().items()):
         record = held.get(year)
-        if record is not None and (record.loaded_by is not None or (
-                record.status == YearStatus.official and year_days(year) == planned_days(year, holidays, workdays))):
+        if record is not None and (
+            record.loaded_by is not None
+            or (record.status == YearStatus.official and year_days(year) == planned_days(year, holidays, workdays))
+        ):
             continue
-        publish_year(actor, year, holidays, workdays, source=PACKAGE_SOURCE, source_version=package_version,
-                     from_package=True)
+        publish_year(
+            actor, year, holidays, workdays, source=PACKAGE_SOURCE, source_version=package_version, from_package=True
+        )
         loaded.append(year)
     return loaded
 
 
 # --- telling the administrators -------------------------------------------------------------------------
+
 
 def prepare_years(today: date) -> set[int]:
     """Hold this year and next (provisional when no notice is loaded), so the calendar page shows them;
@@ -144,8 +187,11 @@ def years_to_load(today: date) -> list[int]:
     year while it is provisional (a year the table does not hold yet is provisional: it is made on demand)."""
     statuses = year_statuses()
     warn = (today.month, today.day) >= WARN_FROM
-    return [year for year in (today.year, today.year + 1)
-            if statuses.get(year, YearStatus.provisional) == YearStatus.provisional and (year == today.year or warn)]
+    return [
+        year
+        for year in (today.year, today.year + 1)
+        if statuses.get(year, YearStatus.provisional) == YearStatus.provisional and (year == today.year or warn)
+    ]
 
 
 # --- reading a notice -------------------------------------------------------------------------------------
@@ -182,8 +228,11 @@ def _parse_entry(entry: str, field_name: str, errors: dict[str, list[str]]) -> l
         collect(errors, field_name, coded("invalid_date", "不是有效日期：%(entry)s", entry=entry[:30]))
         return []
     if not 0 <= (last - first).days < MAX_RANGE_DAYS:
-        collect(errors, field_name, coded("invalid_range", "日期范围有误（须从前往后，且在一年之内）：%(entry)s",
-                                          entry=entry[:30]))
+        collect(
+            errors,
+            field_name,
+            coded("invalid_range", "日期范围有误（须从前往后，且在一年之内）：%(entry)s", entry=entry[:30]),
+        )
         return []
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
@@ -218,8 +267,9 @@ def _read_json(text: str, errors: dict[str, list[str]]) -> Notice:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise ValidationFailed({"file": [coded("invalid_notice_json",
-                                               "不是有效的通知文件：应为含放假日期和调休上班日期的 JSON 对象")]})
+        raise ValidationFailed(
+            {"file": [coded("invalid_notice_json", "不是有效的通知文件：应为含放假日期和调休上班日期的 JSON 对象")]}
+        )
     lists = {}
     for name in ("holidays", "workdays"):
         value = data.get(name) or []
@@ -243,8 +293,16 @@ def _read_csv(text: str, errors: dict[str, list[str]]) -> Notice:
         elif kind in HOLIDAY_WORDS or not kind:
             target = holidays
         else:
-            collect(errors, "file", coded("unknown_day_kind", "第%(number)s行的类型应为「休」或「班」：%(kind)s",
-                                          number=number, kind=kind[:20]))
+            collect(
+                errors,
+                "file",
+                coded(
+                    "unknown_day_kind",
+                    "第%(number)s行的类型应为「休」或「班」：%(kind)s",
+                    number=number,
+                    kind=kind[:20],
+                ),
+            )
             continue
         target.extend(parse_days([cells[0]], "file", errors))
     return Notice(sorted(set(holidays)), sorted(set(workdays)))

@@ -23,9 +23,12 @@ CALENDAR_LINK = "/calendar"
 
 def provisional_year_message(year: int) -> str:
     """In the language of the request (a page), Chinese in a job (the notice stored for the administrators)."""
-    return _("%(year)s 年的节假日安排尚未载入：涉及该年的期限暂按法定节假日计算，标注「暂定」。国务院办公厅通知"
-             "发布后，请在「工作日历」页面粘贴通知中的放假和调休上班日期（或上传 csv/json 文件）预览后载入；"
-             "已显示的期限只会顺延，不会提前。", year=year)
+    return _(
+        "%(year)s 年的节假日安排尚未载入：涉及该年的期限暂按法定节假日计算，标注「暂定」。国务院办公厅通知"
+        "发布后，请在「工作日历」页面粘贴通知中的放假和调休上班日期（或上传 csv/json 文件）预览后载入；"
+        "已显示的期限只会顺延，不会提前。",
+        year=year,
+    )
 
 
 def watch_calendar(now: datetime) -> int:
@@ -38,7 +41,12 @@ def watch_calendar(now: datetime) -> int:
     admins = db.session.scalars(sa.select(User.id).where(User.role == Role.admin, User.active.is_(True))).all()
     for year in service.years_to_load(today):
         for user_id in admins:
-            note = notify(kind="calendar_provisional", user_id=user_id, link=CALENDAR_LINK,
-                          message=provisional_year_message(year), dedupe_key=f"calendar-provisional:{year}:{user_id}")
+            note = notify(
+                kind="calendar_provisional",
+                user_id=user_id,
+                link=CALENDAR_LINK,
+                message=provisional_year_message(year),
+                dedupe_key=f"calendar-provisional:{year}:{user_id}",
+            )
             written += note is not None
     return written

@@ -48,18 +48,25 @@ from .tasks import provisional_year_message
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar", template_folder="templates")
 
+
 class LoadYearForm(FlaskForm):
     """A year's notice: pasted dates and ranges, or a csv/json file. Shape only; the service checks the rest."""
 
-    year = IntegerField(_l("年份"), validators=[
-        InputRequired(_l("请填写年份")),
-        NumberRange(FIRST_LOADABLE_YEAR, LAST_COMPUTABLE_YEAR, _l("年份须在 %(min)s 至 %(max)s 之间"))])
+    year = IntegerField(
+        _l("年份"),
+        validators=[
+            InputRequired(_l("请填写年份")),
+            NumberRange(FIRST_LOADABLE_YEAR, LAST_COMPUTABLE_YEAR, _l("年份须在 %(min)s 至 %(max)s 之间")),
+        ],
+    )
     source = StringField(_l("通知标题"), validators=[Optional(), Length(max=80, message=_l("不超过 80 个字"))])
     holidays = TextAreaField(_l("放假日期"))
     workdays = TextAreaField(_l("调休上班日期"))
-    file = FileField(_l("或上传通知文件（csv 或 json）"),
-                     validators=[FileAllowed(["csv", "json"], _l("只支持 csv 和 json 文件"))],
-                     description=_l("上传文件时，以文件中的日期为准"))
+    file = FileField(
+        _l("或上传通知文件（csv 或 json）"),
+        validators=[FileAllowed(["csv", "json"], _l("只支持 csv 和 json 文件"))],
+        description=_l("上传文件时，以文件中的日期为准"),
+    )
 
 
 @dataclass
@@ -67,14 +74,15 @@ class Preview:
     """What loading the notice would change, shown before anything is saved."""
 
     year: int
-    status_before: YearStatus | None     # None: the year is not in the table yet
-    days: list[tuple[date, bool]]        # each day whose working/rest status changes, and whether it works after
+    status_before: YearStatus | None  # None: the year is not in the table yet
+    days: list[tuple[date, bool]]  # each day whose working/rest status changes, and whether it works after
     moved: list[DeadlineMove]
     holidays: list[date]
     workdays: list[date]
 
 
 # --- telling the administrators -------------------------------------------------------------------------
+
 
 def provisional_banner(actor: Actor) -> list[tuple[int, str]]:
     """For an administrator, each year to load now and the message saying how; nobody else is told."""
@@ -84,6 +92,7 @@ def provisional_banner(actor: Actor) -> list[tuple[int, str]]:
 
 
 # --- the page -------------------------------------------------------------------------------------------
+
 
 @bp.get("")
 def calendar_years():
@@ -114,25 +123,53 @@ def load_calendar_year():
         notice = _notice_from(form)
         if request.form.get("confirm") != "1":
             return _render(form, preview=_preview(actor, form.year.data, notice))
-        change = publish_year(actor, form.year.data, notice.holidays, notice.workdays, source=notice.source,
-                              remote_addr=request.remote_addr)
+        change = publish_year(
+            actor,
+            form.year.data,
+            notice.holidays,
+            notice.workdays,
+            source=notice.source,
+            remote_addr=request.remote_addr,
+        )
     except ValidationFailed as exc:
         db.session.rollback()
         return _render(form, status=422, leftover=_attach_errors(form, exc.errors))
     db.session.commit()
-    flash(_("%(year)s 年工作日历已载入：%(days)s 天的工作日/休息日安排改变，%(moved)s 个期限顺延。",
-            year=change.year, days=len(change.days_changed), moved=len(change.moved)), "success")
+    flash(
+        _(
+            "%(year)s 年工作日历已载入：%(days)s 天的工作日/休息日安排改变，%(moved)s 个期限顺延。",
+            year=change.year,
+            days=len(change.days_changed),
+            moved=len(change.moved),
+        ),
+        "success",
+    )
     return redirect(url_for("calendar.calendar_years", year=change.year))
 
 
-def _render(form: LoadYearForm, *, shown: CalendarYear | None = None, preview: Preview | None = None,
-            status: int = 200, leftover: list[str] | None = None):
+def _render(
+    form: LoadYearForm,
+    *,
+    shown: CalendarYear | None = None,
+    preview: Preview | None = None,
+    status: int = 200,
+    leftover: list[str] | None = None,
+):
     rest, workdays = _year_detail(shown) if shown is not None else ([], [])
     _describe(form, form.year.data or today_shanghai().year + 1)
     return render_template(
-        "calendar/years.html", form=form, years=years_held(), shown=shown, rest_days=rest, workdays=workdays,
-        preview=preview, failed=status == 422, leftover=leftover or [],
-        calendar_banner=provisional_banner(current_actor()), days_text=days_text), status
+        "calendar/years.html",
+        form=form,
+        years=years_held(),
+        shown=shown,
+        rest_days=rest,
+        workdays=workdays,
+        preview=preview,
+        failed=status == 422,
+        leftover=leftover or [],
+        calendar_banner=provisional_banner(current_actor()),
+        days_text=days_text,
+    ), status
 
 
 def _describe(form: LoadYearForm, year: int) -> None:
@@ -144,6 +181,7 @@ def _describe(form: LoadYearForm, year: int) -> None:
 
 # --- reading the form -----------------------------------------------------------------------------------
 
+
 def _notice_from(form: LoadYearForm) -> Notice:
     """The notice from the uploaded file, or else from the pasted dates. The fields are then rewritten with
     the days read (ranges kept), so the preview's confirmation posts exactly what was previewed."""
@@ -152,8 +190,9 @@ def _notice_from(form: LoadYearForm) -> Notice:
         notice = _read_upload(upload.filename, upload.read())
     else:
         errors: dict[str, list[str]] = {}
-        notice = Notice(parse_days(form.holidays.data, "holidays", errors),
-                        parse_days(form.workdays.data, "workdays", errors))
+        notice = Notice(
+            parse_days(form.holidays.data, "holidays", errors), parse_days(form.workdays.data, "workdays", errors)
+        )
         raise_if(errors)
     notice.source = (form.source.data or "").strip() or notice.source
     form.source.data = notice.source
@@ -167,8 +206,15 @@ def _read_upload(filename: str, content: bytes) -> Notice:
         return read_notice(filename, content)
     except ValidationFailed as exc:
         names = {"holidays": _("放假日期"), "workdays": _("调休上班日期")}
-        raise ValidationFailed({"file": [Coded(code_of(m), f"{names[key]}：{m}") if key in names else m
-                                         for key, messages in exc.errors.items() for m in messages]}) from exc
+        raise ValidationFailed(
+            {
+                "file": [
+                    Coded(code_of(m), f"{names[key]}：{m}") if key in names else m
+                    for key, messages in exc.errors.items()
+                    for m in messages
+                ]
+            }
+        ) from exc
 
 
 def _attach_errors(form: LoadYearForm, errors: dict[str, list[str]]) -> list[str]:
@@ -184,6 +230,7 @@ def _attach_errors(form: LoadYearForm, errors: dict[str, list[str]]) -> list[str
 
 # --- what the page shows --------------------------------------------------------------------------------
 
+
 def _preview(actor: Actor, year: int, notice: Notice) -> Preview:
     status_before = year_statuses().get(year)
     change = preview_year(actor, year, notice.holidays, notice.workdays, source=notice.source)
@@ -196,12 +243,21 @@ def _preview(actor: Actor, year: int, notice: Notice) -> Preview:
 def _year_detail(shown: CalendarYear) -> tuple[list[tuple[date, str | None]], list[date]]:
     """A year's rest days other than ordinary weekends (with their names where known) and its make-up
     workdays."""
-    rows = db.session.execute(sa.select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.note).where(
-        CalendarDay.day.between(date(shown.year, 1, 1), date(shown.year, 12, 31)), CalendarDay.note.is_not(None))
-        .order_by(CalendarDay.day)).tuples().all()
+    rows = (
+        db.session.execute(
+            sa.select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.note)
+            .where(
+                CalendarDay.day.between(date(shown.year, 1, 1), date(shown.year, 12, 31)), CalendarDay.note.is_not(None)
+            )
+            .order_by(CalendarDay.day)
+        )
+        .tuples()
+        .all()
+    )
     # a provisional year's rest days carry the law's names (春节（补假）…); a notice's are plain holidays
-    rest = [(day, None if note == HOLIDAY_NOTE else note)
-            for day, works, note in rows if not works and note != WORKDAY_NOTE]
+    rest = [
+        (day, None if note == HOLIDAY_NOTE else note) for day, works, note in rows if not works and note != WORKDAY_NOTE
+    ]
     workdays = [day for day, works, note in rows if works and note == WORKDAY_NOTE]
     return rest, workdays
 
@@ -214,5 +270,6 @@ def days_text(days: list[date], separator: str = "\n") -> str:
             runs[-1].append(day)
         else:
             runs.append([day])
-    return separator.join(run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].isoformat()}"
-                          for run in runs)
+    return separator.join(
+        run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()}..{run[-1].isoformat()}" for run in runs
+    )

@@ -41,15 +41,24 @@ EVENT_CODES = {
 }
 
 
-def event_values(case_id: int, organization, studio_id: int | None, code: str, actor: Actor, on_date: date,
-                 data: dict | None = None) -> dict:
+def event_values(
+    case_id: int, organization, studio_id: int | None, code: str, actor: Actor, on_date: date, data: dict | None = None
+) -> dict:
     """The columns of one event row for a case handled by ``organization`` (record_event writes one row; the
     bulk import inserts many at once with exactly these values)."""
     if code not in EVENT_CODES:
         raise ValueError(f"unregistered case event code {code!r}")
-    return {"case_id": case_id, "code": code, "on_date": on_date, "organization_id": organization.id,
-            "region_code": organization.region_code, "studio_id": studio_id, "actor_user_id": actor.user_id,
-            "actor_name": actor.username, "data": data or {}}
+    return {
+        "case_id": case_id,
+        "code": code,
+        "on_date": on_date,
+        "organization_id": organization.id,
+        "region_code": organization.region_code,
+        "studio_id": studio_id,
+        "actor_user_id": actor.user_id,
+        "actor_name": actor.username,
+        "data": data or {},
+    }
 
 
 def record_event(case: Case, code: str, actor: Actor, on_date: date, data: dict | None = None) -> CaseEvent:

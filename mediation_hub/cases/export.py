@@ -24,8 +24,23 @@ from .service import masked_text, searched_number
 # (it may still move later once the notice is loaded); a column of its own so 办理期限 stays a date cell that
 # sorts and filters as one, placed after 是否超期 so the columns before it keep their places.
 HEADER = [
-    "案件编号", "状态", "办结结果", "纠纷类别", "案件来源", "承办组织", "登记日期", "受理日期", "办理期限",
-    "办结日期", "是否超期", "期限暂定", "跨区域", "重大纠纷", "涉及金额(元)", "协议金额(元)", "当事人",
+    "案件编号",
+    "状态",
+    "办结结果",
+    "纠纷类别",
+    "案件来源",
+    "承办组织",
+    "登记日期",
+    "受理日期",
+    "办理期限",
+    "办结日期",
+    "是否超期",
+    "期限暂定",
+    "跨区域",
+    "重大纠纷",
+    "涉及金额(元)",
+    "协议金额(元)",
+    "当事人",
     "纠纷简要情况",
 ]
 FORMATS = ("xlsx", "csv")
@@ -49,12 +64,24 @@ def _yes_no(value: bool) -> str:
 
 def _row(case: Case, today: date) -> list:
     return [
-        case.number, str(STATUS_LABELS.get(case.status, case.status.value)),
+        case.number,
+        str(STATUS_LABELS.get(case.status, case.status.value)),
         str(OUTCOME_LABELS.get(case.outcome, "")) if case.outcome else "",
-        case.category.name, case.source.name, case.organization.name, case.received_on, case.accepted_on,
-        case.due_on, case.concluded_on, _yes_no(is_overdue(case, today)),
-        _yes_no(case.due_on_provisional) if case.due_on else "", _yes_no(case.cross_region), _yes_no(case.major),
-        case.amount_yuan, case.agreement_amount_yuan, _party_cell(case), case.summary,
+        case.category.name,
+        case.source.name,
+        case.organization.name,
+        case.received_on,
+        case.accepted_on,
+        case.due_on,
+        case.concluded_on,
+        _yes_no(is_overdue(case, today)),
+        _yes_no(case.due_on_provisional) if case.due_on else "",
+        _yes_no(case.cross_region),
+        _yes_no(case.major),
+        case.amount_yuan,
+        case.agreement_amount_yuan,
+        _party_cell(case),
+        case.summary,
     ]
 
 
@@ -69,22 +96,29 @@ def case_rows(stmt: sa.Select, today: date) -> Iterator[list]:
     parties and names. A chunk's rows are made before the first is handed out, so a commit by the consumer
     (a job recording its progress) never leaves a case half read."""
     ids = db.session.scalars(stmt.with_only_columns(Case.id)).all()
-    loading = (selectinload(Case.parties), selectinload(Case.organization), selectinload(Case.category),
-               selectinload(Case.source))
+    loading = (
+        selectinload(Case.parties),
+        selectinload(Case.organization),
+        selectinload(Case.category),
+        selectinload(Case.source),
+    )
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        cases = {case.id: case for case in db.session.scalars(
-            sa.select(Case).where(Case.id.in_(chunk)).options(*loading))}
+        chunk = ids[start : start + CHUNK]
+        cases = {
+            case.id: case for case in db.session.scalars(sa.select(Case).where(Case.id.in_(chunk)).options(*loading))
+        }
         rows = [_row(cases[case_id], today) for case_id in chunk if case_id in cases]
         yield from rows
 
 
-def write_case_list(target: BinaryIO, stmt: sa.Select, fmt: str, today: date, *,
-                    rows: Iterator[list] | None = None) -> int:
+def write_case_list(
+    target: BinaryIO, stmt: sa.Select, fmt: str, today: date, *, rows: Iterator[list] | None = None
+) -> int:
     """The cases of ``stmt`` as a complete xlsx or csv file in ``target``; returns how many rows it holds.
     ``rows`` replaces the rows read from ``stmt`` (a wrapper that counts them as they go)."""
-    return write_spreadsheet(fmt, target, HEADER, case_rows(stmt, today) if rows is None else rows,
-                             sheet_title=SHEET_TITLE)
+    return write_spreadsheet(
+        fmt, target, HEADER, case_rows(stmt, today) if rows is None else rows, sheet_title=SHEET_TITLE
+    )
 
 
 def export_filename(fmt: str, today: date) -> str:

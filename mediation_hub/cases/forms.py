@@ -33,8 +33,11 @@ from .rules import (
 )
 from .service.scope import PERSON_HASH, searched_number
 
-PARTY_ROLE_LABELS = {PartyRole.applicant: _l("申请人"), PartyRole.respondent: _l("被申请人"),
-                     PartyRole.third_party: _l("第三人")}
+PARTY_ROLE_LABELS = {
+    PartyRole.applicant: _l("申请人"),
+    PartyRole.respondent: _l("被申请人"),
+    PartyRole.third_party: _l("第三人"),
+}
 PARTY_KIND_LABELS = {PartyKind.person: _l("自然人"), PartyKind.organization: _l("法人或其他组织")}
 YES_NO_UNKNOWN = [("", _l("未知")), ("true", _l("是")), ("false", _l("否"))]
 
@@ -42,8 +45,11 @@ YES_NO_UNKNOWN = [("", _l("未知")), ("true", _l("是")), ("false", _l("否"))]
 def counted_text() -> dict:
     """A text limited to SUMMARY_MAX_LENGTH (the API's limit) with its counter under it
     (static/js/char-counter.js, loaded by the page): "已输入 120 / 5000 字"."""
-    return {"data-max-length": SUMMARY_MAX_LENGTH, "data-counter": _l("已输入 {count} / {max} 字"),
-            "data-counter-over": _l("已输入 {count} / {max} 字，超出 {over} 字")}
+    return {
+        "data-max-length": SUMMARY_MAX_LENGTH,
+        "data-counter": _l("已输入 {count} / {max} 字"),
+        "data-counter-over": _l("已输入 {count} / {max} 字，超出 {over} 字"),
+    }
 
 
 def at_most_summary_length(form, field) -> None:
@@ -84,8 +90,9 @@ class PartyForm(TranslatedForm):
     # The particulars the documents print (optional, shown folded): 性别, 民族, 职业 for a person, 法定代表人 for
     # an organisation, the address for both. cases.js shows only the ones of the chosen kind.
     gender = SelectField(_l("性别"), choices=labelled_choices(GENDER_LABELS, blank=_l("不填")), validate_choice=False)
-    ethnicity = SelectField(_l("民族"), validate_choice=False,
-                            choices=[("", _l("不填"))] + [(name, name) for _code, name in ETHNICITIES])
+    ethnicity = SelectField(
+        _l("民族"), validate_choice=False, choices=[("", _l("不填"))] + [(name, name) for _code, name in ETHNICITIES]
+    )
     occupation = StringField(_l("职业或工作单位"), validators=[Optional(), Length(max=60)])
     address = StringField(_l("住址或住所地"), validators=[Optional(), Length(max=200)])
     representative = StringField(_l("法定代表人或主要负责人"), validators=[Optional(), Length(max=60)])
@@ -98,10 +105,15 @@ class PartyForm(TranslatedForm):
 
     def to_data(self) -> dict:
         number_key = "id_number" if self.kind.data == PartyKind.person.value else "uscc"
-        return {"role": self.role.data, "kind": self.kind.data, "name": (self.name.data or "").strip(),
-                number_key: (self.number.data or "").strip() or None, "phone": (self.phone.data or "").strip() or None,
-                "region_code": (self.region_code.data or "").strip() or None,
-                **{key: (self[key].data or "").strip() or None for key in self.PARTICULARS}}
+        return {
+            "role": self.role.data,
+            "kind": self.kind.data,
+            "name": (self.name.data or "").strip(),
+            number_key: (self.number.data or "").strip() or None,
+            "phone": (self.phone.data or "").strip() or None,
+            "region_code": (self.region_code.data or "").strip() or None,
+            **{key: (self[key].data or "").strip() or None for key in self.PARTICULARS},
+        }
 
 
 class RegisterCaseForm(FlaskForm):
@@ -114,8 +126,9 @@ class RegisterCaseForm(FlaskForm):
     received_on = DateField(_l("登记日期"), validators=[Optional()], default=today_shanghai)
     occurred_region_code = StringField(_l("纠纷发生地"), validators=[Optional(), Length(max=12)])
     # text, read by the one money rule (rules.to_amount): "3，500。00", "３５００", "￥3500" are amounts too
-    amount_yuan = StringField(_l("涉及金额 (元)"), validators=[Optional()],
-                              render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    amount_yuan = StringField(
+        _l("涉及金额 (元)"), validators=[Optional()], render_kw={"inputmode": "decimal", "autocomplete": "off"}
+    )
     confirm_duplicate = BooleanField(_l("仍然登记"))
     major = BooleanField(_l("重大矛盾纠纷"))
     studio_id = SelectField(_l("调解工作室"), coerce=optional_int)
@@ -131,18 +144,25 @@ class RegisterCaseForm(FlaskForm):
             parties.append(entry.form.to_data())
             positions.append(index)
         summary = (self.summary.data or "").replace("\r\n", "\n")  # a browser sends CRLF; count a line break once
-        data = {"category": self.category.data, "source": self.source.data, "summary": summary,
-                "received_on": self.received_on.data,
-                "occurred_region_code": (self.occurred_region_code.data or "").strip() or None,
-                "amount_yuan": (self.amount_yuan.data or "").strip() or None, "major": bool(self.major.data),
-                "studio_id": self.studio_id.data, "mediator_ids": list(self.mediator_ids.data or []),
-                "parties": parties}
+        data = {
+            "category": self.category.data,
+            "source": self.source.data,
+            "summary": summary,
+            "received_on": self.received_on.data,
+            "occurred_region_code": (self.occurred_region_code.data or "").strip() or None,
+            "amount_yuan": (self.amount_yuan.data or "").strip() or None,
+            "major": bool(self.major.data),
+            "studio_id": self.studio_id.data,
+            "mediator_ids": list(self.mediator_ids.data or []),
+            "parties": parties,
+        }
         if self.organization_id.data is not None:
             data["organization_id"] = self.organization_id.data
         return data, positions
 
 
 # --- the transitions: one small form each ---------------------------------------------------------------
+
 
 class ActionForm(FlaskForm):
     version = HiddenField()
@@ -169,8 +189,9 @@ class SessionForm(ActionForm):
     mediator_id = SelectField(_l("主持调解员"), coerce=optional_int, validate_choice=False)
     summary = TextAreaField(_l("调解情况"), validators=[Optional(), at_most_summary_length], render_kw=counted_text())
     place = StringField(_l("调解地点"), validators=[Optional(), Length(max=200)])
-    attendees = TextAreaField(_l("参加人员"), validators=[Optional(), Length(max=2000)],
-                              description=_l("每行一人，如：申请人 张三"))
+    attendees = TextAreaField(
+        _l("参加人员"), validators=[Optional(), Length(max=2000)], description=_l("每行一人，如：申请人 张三")
+    )
     recorder = StringField(_l("记录人"), validators=[Optional(), Length(max=60)])
 
     # shown folded under "更多调解记录信息（制作文书用）"
@@ -180,16 +201,26 @@ class SessionForm(ActionForm):
 class ConcludeForm(ActionForm):
     outcome = SelectField(_l("办结结果"), choices=[(o.value, label) for o, label in OUTCOME_LABELS.items()])
     concluded_on = DateField(_l("办结日期"), validators=[Optional()], default=today_shanghai)
-    agreement_amount_yuan = StringField(_l("协议金额 (元)"), validators=[Optional()],
-                                         description=_l("没有金钱给付的协议可不填"),
-                                         render_kw={"inputmode": "decimal", "data-unit": _l("元"),
-                                                    "data-confirm-label": _l("协议金额")})
+    agreement_amount_yuan = StringField(
+        _l("协议金额 (元)"),
+        validators=[Optional()],
+        description=_l("没有金钱给付的协议可不填"),
+        render_kw={"inputmode": "decimal", "data-unit": _l("元"), "data-confirm-label": _l("协议金额")},
+    )
     # required with an agreement (the service says so, code terms_required); cases.js marks it on the page
-    terms = TextAreaField(_l("协议内容"), validators=[Optional(), at_most_summary_length], render_kw=counted_text(),
-                          description=_l("达成协议时必填"))
+    terms = TextAreaField(
+        _l("协议内容"),
+        validators=[Optional(), at_most_summary_length],
+        render_kw=counted_text(),
+        description=_l("达成协议时必填"),
+    )
     performed = SelectField(_l("是否已履行"), choices=YES_NO_UNKNOWN, coerce=optional_bool)
-    agreement_form = SelectField(_l("协议形式"), choices=labelled_choices(AGREEMENT_FORM_LABELS), validate_choice=False,
-                                 description=_l("口头协议由调解员填写口头协议登记表"))
+    agreement_form = SelectField(
+        _l("协议形式"),
+        choices=labelled_choices(AGREEMENT_FORM_LABELS),
+        validate_choice=False,
+        description=_l("口头协议由调解员填写口头协议登记表"),
+    )
 
 
 class ExtendForm(ActionForm):
@@ -203,8 +234,9 @@ class ApplyConfirmationForm(ActionForm):
 
 
 class ConfirmationResultForm(ActionForm):
-    confirmed = SelectField(_l("司法确认结果"), choices=[("true", _l("确认有效")), ("false", _l("驳回申请"))],
-                            coerce=optional_bool)
+    confirmed = SelectField(
+        _l("司法确认结果"), choices=[("true", _l("确认有效")), ("false", _l("驳回申请"))], coerce=optional_bool
+    )
     decided_on = DateField(_l("裁定日期"), validators=[Optional()], default=today_shanghai)
 
 
@@ -212,8 +244,9 @@ class FollowUpForm(ActionForm):
     visited_on = DateField(_l("回访日期"), validators=[Optional()], default=today_shanghai)
     summary = TextAreaField(_l("回访情况"), validators=[Optional(), at_most_summary_length], render_kw=counted_text())
     performed = SelectField(_l("协议履行情况"), choices=YES_NO_UNKNOWN, coerce=optional_bool)
-    method = SelectField(_l("回访方式"), choices=labelled_choices(FOLLOW_UP_METHOD_LABELS, blank=_l("不填")),
-                         validate_choice=False)
+    method = SelectField(
+        _l("回访方式"), choices=labelled_choices(FOLLOW_UP_METHOD_LABELS, blank=_l("不填")), validate_choice=False
+    )
     # prefilled with the signed-in person's name (cases/views.py _action_forms)
     visitor = StringField(_l("回访人"), validators=[Optional(), Length(max=60)])
 
@@ -227,16 +260,19 @@ class CaseFilterForm(TranslatedForm):
     the page is posted, and answered with a redirect to the list's query string (``views.search_case_list``):
     a full ID number or phone typed into ``q`` travels as its keyed hash ``pid``, ``q`` then shows it masked."""
 
-    status = SelectField(_l("状态"),
-                         choices=[("", _l("全部"))] + [(s.value, label) for s, label in STATUS_LABELS.items()],
-                         validate_choice=False)
+    status = SelectField(
+        _l("状态"),
+        choices=[("", _l("全部"))] + [(s.value, label) for s, label in STATUS_LABELS.items()],
+        validate_choice=False,
+    )
     category = SelectField(_l("类别"), validate_choice=False)
     date_from = DateField(_l("登记日期自"), validators=[Optional()])
     date_to = DateField(_l("至"), validators=[Optional()])
     region_code = StringField(_l("地区"), validators=[Optional(), Length(max=12)])
     studio_id = SelectField(_l("工作室"), coerce=optional_int, validate_choice=False)
-    overdue = SelectField(_l("超期"), choices=[("", _l("全部")), ("1", _l("已超期")), ("0", _l("未超期"))],
-                          validate_choice=False)
+    overdue = SelectField(
+        _l("超期"), choices=[("", _l("全部")), ("1", _l("已超期")), ("0", _l("未超期"))], validate_choice=False
+    )
     q = StringField(_l("关键词"), validators=[Optional(), Length(max=60)])
     pid = HiddenField()
 
@@ -248,6 +284,7 @@ class CaseFilterForm(TranslatedForm):
         """Keyword arguments for ``search_cases`` from the fields that read correctly. A full ID number or phone
         is never among them (they go on to the audit log and to export jobs): it is passed as its keyed hash
         ``person_hash``, and with a hash ``q`` is only the masked number shown in the box."""
+
         def ok(field):
             return field.data if not field.errors else None
 
@@ -258,13 +295,26 @@ class CaseFilterForm(TranslatedForm):
         searched = None if person_hash else searched_number(q)
         if person_hash or searched:
             person_hash, q = person_hash or searched.hash, None
-        return {"status": status, "category": self.category.data or None, "date_from": ok(self.date_from),
-                "date_to": ok(self.date_to), "region_code": (self.region_code.data or "").strip() or None,
-                "studio_id": self.studio_id.data, "overdue": overdue, "q": q, "person_hash": person_hash}
+        return {
+            "status": status,
+            "category": self.category.data or None,
+            "date_from": ok(self.date_from),
+            "date_to": ok(self.date_to),
+            "region_code": (self.region_code.data or "").strip() or None,
+            "studio_id": self.studio_id.data,
+            "overdue": overdue,
+            "q": q,
+            "person_hash": person_hash,
+        }
 
 
 ACTION_FORMS = {
-    "accept": AcceptForm, "decline": DeclineForm, "record_session": SessionForm, "conclude": ConcludeForm,
-    "extend_time_limit": ExtendForm, "apply_for_confirmation": ApplyConfirmationForm,
-    "record_confirmation_result": ConfirmationResultForm, "record_follow_up": FollowUpForm,
+    "accept": AcceptForm,
+    "decline": DeclineForm,
+    "record_session": SessionForm,
+    "conclude": ConcludeForm,
+    "extend_time_limit": ExtendForm,
+    "apply_for_confirmation": ApplyConfirmationForm,
+    "record_confirmation_result": ConfirmationResultForm,
+    "record_follow_up": FollowUpForm,
 }

@@ -112,8 +112,9 @@ class Case(TimestampMixin, db.Model):
     major: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     cross_region: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
 
-    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus, "case_status"), nullable=False,
-                                               default=CaseStatus.registered, index=True)
+    status: Mapped[CaseStatus] = mapped_column(
+        enum_column(CaseStatus, "case_status"), nullable=False, default=CaseStatus.registered, index=True
+    )
     outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome, "case_outcome"))
     accepted_on: Mapped[date | None] = mapped_column(sa.Date)
     due_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
@@ -127,7 +128,8 @@ class Case(TimestampMixin, db.Model):
     agreement_terms: Mapped[str | None] = mapped_column(sa.Text)
     agreement_performed: Mapped[bool | None] = mapped_column(sa.Boolean)
     confirmation_status: Mapped[ConfirmationStatus] = mapped_column(
-        enum_column(ConfirmationStatus, "confirmation_status"), nullable=False, default=ConfirmationStatus.none)
+        enum_column(ConfirmationStatus, "confirmation_status"), nullable=False, default=ConfirmationStatus.none
+    )
     confirmation_deadline: Mapped[date | None] = mapped_column(sa.Date)
     confirmation_deadline_provisional: Mapped[bool] = provisional_flag()
     confirmation_applied_on: Mapped[date | None] = mapped_column(sa.Date)
@@ -145,23 +147,26 @@ class Case(TimestampMixin, db.Model):
     studio = relationship("Studio")
     category: Mapped[CaseCategory] = relationship()
     source: Mapped[CaseSource] = relationship()
-    parties: Mapped[list[Party]] = relationship(back_populates="case", cascade="all, delete-orphan",
-                                                order_by="Party.position")
+    parties: Mapped[list[Party]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Party.position"
+    )
     mediators: Mapped[list[CaseMediator]] = relationship(cascade="all, delete-orphan")
     events: Mapped[list[CaseEvent]] = relationship(order_by="CaseEvent.id", viewonly=True)
-    sessions: Mapped[list[MediationSession]] = relationship(order_by="MediationSession.held_on, MediationSession.id",
-                                                            viewonly=True)
+    sessions: Mapped[list[MediationSession]] = relationship(
+        order_by="MediationSession.held_on, MediationSession.id", viewonly=True
+    )
     follow_ups: Mapped[list[FollowUp]] = relationship(order_by="FollowUp.visited_on, FollowUp.id", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.CheckConstraint(
-            "(status = 'concluded') = (outcome IS NOT NULL AND concluded_on IS NOT NULL)",
-            name="concluded_has_outcome"),
+            "(status = 'concluded') = (outcome IS NOT NULL AND concluded_on IS NOT NULL)", name="concluded_has_outcome"
+        ),
         sa.CheckConstraint(
             "status NOT IN ('accepted', 'in_mediation', 'concluded')"
             " OR (accepted_on IS NOT NULL AND due_on IS NOT NULL)",
-            name="accepted_has_dates"),
+            name="accepted_has_dates",
+        ),
         sa.CheckConstraint("(status = 'declined') = (declined_on IS NOT NULL)", name="declined_has_date"),
         sa.CheckConstraint("outcome = 'agreement' OR agreement_amount_yuan IS NULL", name="amount_needs_agreement"),
         sa.CheckConstraint("amount_yuan IS NULL OR amount_yuan >= 0", name="amount_not_negative"),
@@ -199,8 +204,9 @@ class Party(PersonalNumbersMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint(_one_of("gender", Gender), name="gender_known"),
         sa.CheckConstraint("gender IS NULL OR kind = 'person'", name="gender_only_for_person"),
-        sa.CheckConstraint("representative IS NULL OR kind = 'organization'",
-                           name="representative_only_for_organization"),
+        sa.CheckConstraint(
+            "representative IS NULL OR kind = 'organization'", name="representative_only_for_organization"
+        ),
     )
 
 
@@ -280,8 +286,9 @@ class CaseNumberCounter(db.Model):
 
     __tablename__ = "case_number_counters"
 
-    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="CASCADE"),
-                                                 primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
     year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     last_number: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
 

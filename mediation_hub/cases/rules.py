@@ -42,32 +42,50 @@ TRANSITIONS: dict[str, frozenset[CaseStatus]] = {
 
 # What a transition does to the status (None: the status stays).
 TARGET_STATE: dict[str, CaseStatus | None] = {
-    "accept": CaseStatus.accepted, "decline": CaseStatus.declined, "record_session": CaseStatus.in_mediation,
-    "conclude": CaseStatus.concluded, "extend_time_limit": None, "apply_for_confirmation": None,
-    "record_confirmation_result": None, "record_follow_up": None,
+    "accept": CaseStatus.accepted,
+    "decline": CaseStatus.declined,
+    "record_session": CaseStatus.in_mediation,
+    "conclude": CaseStatus.concluded,
+    "extend_time_limit": None,
+    "apply_for_confirmation": None,
+    "record_confirmation_result": None,
+    "record_follow_up": None,
 }
 
 # Labels for people: lazy, so each is translated where it is shown (str() it where a plain string is needed).
 ACTION_LABELS = {
-    "accept": _l("受理"), "decline": _l("不予受理"), "record_session": _l("记录调解"), "conclude": _l("办结"),
-    "extend_time_limit": _l("延长期限"), "apply_for_confirmation": _l("申请司法确认"),
-    "record_confirmation_result": _l("记录司法确认结果"), "record_follow_up": _l("回访"),
+    "accept": _l("受理"),
+    "decline": _l("不予受理"),
+    "record_session": _l("记录调解"),
+    "conclude": _l("办结"),
+    "extend_time_limit": _l("延长期限"),
+    "apply_for_confirmation": _l("申请司法确认"),
+    "record_confirmation_result": _l("记录司法确认结果"),
+    "record_follow_up": _l("回访"),
 }
 
 STATUS_LABELS = {
-    CaseStatus.registered: _l("已登记"), CaseStatus.accepted: _l("已受理"), CaseStatus.in_mediation: _l("调解中"),
-    CaseStatus.concluded: _l("已办结"), CaseStatus.declined: _l("不予受理"),
+    CaseStatus.registered: _l("已登记"),
+    CaseStatus.accepted: _l("已受理"),
+    CaseStatus.in_mediation: _l("调解中"),
+    CaseStatus.concluded: _l("已办结"),
+    CaseStatus.declined: _l("不予受理"),
 }
 
 OUTCOME_LABELS = {
-    Outcome.agreement: _l("达成协议"), Outcome.no_agreement: _l("未达成协议"), Outcome.withdrawn: _l("撤回"),
+    Outcome.agreement: _l("达成协议"),
+    Outcome.no_agreement: _l("未达成协议"),
+    Outcome.withdrawn: _l("撤回"),
     Outcome.referred: _l("转诉讼/仲裁"),
 }
 
 GENDER_LABELS = {Gender.male: _l("男"), Gender.female: _l("女")}
 AGREEMENT_FORM_LABELS = {AgreementForm.written: _l("书面协议"), AgreementForm.oral: _l("口头协议")}
-FOLLOW_UP_METHOD_LABELS = {FollowUpMethod.visit: _l("上门回访"), FollowUpMethod.phone: _l("电话回访"),
-                           FollowUpMethod.other: _l("其他")}
+FOLLOW_UP_METHOD_LABELS = {
+    FollowUpMethod.visit: _l("上门回访"),
+    FollowUpMethod.phone: _l("电话回访"),
+    FollowUpMethod.other: _l("其他"),
+}
 
 
 def _confirmation_guard(case: Case) -> str | None:
@@ -93,22 +111,37 @@ GUARDS: dict[str, Callable[[Case], str | None]] = {
 
 def allowed_actions(case: Case) -> list[str]:
     """The transitions allowed on ``case`` now, in the table's order."""
-    return [action for action, states in TRANSITIONS.items()
-            if case.status in states and (action not in GUARDS or GUARDS[action](case) is None)]
+    return [
+        action
+        for action, states in TRANSITIONS.items()
+        if case.status in states and (action not in GUARDS or GUARDS[action](case) is None)
+    ]
 
 
 def require_allowed(case: Case, action: str) -> None:
     """Raise StateConflict (409) naming the current state and the action when ``action`` is not allowed."""
     states = TRANSITIONS[action]
     if case.status not in states:
-        raise StateConflict(coded("action_not_allowed", "案件状态为「%(status)s」，不能%(action)s",
-                                  status=STATUS_LABELS[case.status], action=ACTION_LABELS[action]))
+        raise StateConflict(
+            coded(
+                "action_not_allowed",
+                "案件状态为「%(status)s」，不能%(action)s",
+                status=STATUS_LABELS[case.status],
+                action=ACTION_LABELS[action],
+            )
+        )
     guard = GUARDS.get(action)
     reason = guard(case) if guard else None
     if reason:
-        raise StateConflict(coded(code_of(reason, "action_not_allowed"),
-                                  "案件状态为「%(status)s」，不能%(action)s：%(reason)s",
-                                  status=STATUS_LABELS[case.status], action=ACTION_LABELS[action], reason=reason))
+        raise StateConflict(
+            coded(
+                code_of(reason, "action_not_allowed"),
+                "案件状态为「%(status)s」，不能%(action)s：%(reason)s",
+                status=STATUS_LABELS[case.status],
+                action=ACTION_LABELS[action],
+                reason=reason,
+            )
+        )
 
 
 CENT = Decimal("0.01")
@@ -180,8 +213,11 @@ def to_amount(value, field: str, errors: dict) -> Decimal | None:
     try:
         amount = parse_amount(value)
     except (ValueError, InvalidOperation) as exc:
-        message = exc.args[0] if exc.args and hasattr(exc.args[0], "code") else coded(
-            "invalid_amount", "金额只能填写数字，如 3500 或 3500.00")
+        message = (
+            exc.args[0]
+            if exc.args and hasattr(exc.args[0], "code")
+            else coded("invalid_amount", "金额只能填写数字，如 3500 或 3500.00")
+        )
         errors.setdefault(field, []).append(message)
         return None
     if amount < 0:
@@ -191,8 +227,9 @@ def to_amount(value, field: str, errors: dict) -> Decimal | None:
         errors.setdefault(field, []).append(coded("amount_not_positive", "金额须大于 0；没有金额请留空"))
         return None
     if amount > MAX_AMOUNT:
-        errors.setdefault(field, []).append(coded("amount_too_large", "金额超出允许范围（最多 %(max)s 元）",
-                                                  max=MAX_AMOUNT))
+        errors.setdefault(field, []).append(
+            coded("amount_too_large", "金额超出允许范围（最多 %(max)s 元）", max=MAX_AMOUNT)
+        )
         return None
     if _decimals(amount) > 2:
         errors.setdefault(field, []).append(coded("too_many_decimals", AMOUNT_DECIMALS))
@@ -219,17 +256,20 @@ def step_date(value: date | None, field: str, *, not_before: date | None, today:
     today = today or today_shanghai()
     day = value or today
     if day > today:
-        raise ValidationFailed({field: [coded("date_in_future", "日期不能晚于今天 %(today)s",
-                                              today=today.isoformat())]})
+        raise ValidationFailed(
+            {field: [coded("date_in_future", "日期不能晚于今天 %(today)s", today=today.isoformat())]}
+        )
     if too_early(day):
         raise ValidationFailed({field: [too_early(day)]})
     if not_before is not None and day < not_before:
-        raise ValidationFailed({field: [coded("before_previous_step", "日期不能早于上一步骤日期 %(day)s",
-                                              day=not_before.isoformat())]})
+        raise ValidationFailed(
+            {field: [coded("before_previous_step", "日期不能早于上一步骤日期 %(day)s", day=not_before.isoformat())]}
+        )
     return day
 
 
 # --- time limits -----------------------------------------------------------------------------------------
+
 
 def time_limit_days(org_kind: str | None) -> int:
     """The case time limit in calendar days for an organisation kind (setting CASE_TIME_LIMIT_DAYS)."""
@@ -269,6 +309,7 @@ def is_overdue(case: Case, today: date | None = None) -> bool:
 
 # --- cross-region ------------------------------------------------------------------------------------------
 
+
 def is_cross_region(region_codes: list[str], on: date) -> bool:
     """Whether regions lie in different provinces, or in different prefecture-level cities that an active
     pairing agreement (结对) in force on ``on`` covers together. Unknown codes are ignored."""
@@ -277,13 +318,16 @@ def is_cross_region(region_codes: list[str], on: date) -> bool:
     from ..extensions import db
     from ..regions.models import Region
 
-    regions = [r for r in (db.session.get(Region, c) for c in dict.fromkeys(c for c in region_codes if c))
-               if r is not None and r.province_code]
+    regions = [
+        r
+        for r in (db.session.get(Region, c) for c in dict.fromkeys(c for c in region_codes if c))
+        if r is not None and r.province_code
+    ]
     if len({r.province_code for r in regions}) > 1:
         return True
     prefectures = sorted({r.prefecture_code for r in regions if r.prefecture_code})
     for i, first in enumerate(prefectures):
-        for second in prefectures[i + 1:]:
+        for second in prefectures[i + 1 :]:
             if any(a.kind == AgreementKind.pairing for a in agreements_covering([first, second], "mediation", on)):
                 return True
     return False

@@ -25,8 +25,11 @@ from .rules import OUTCOME_LABELS, STATUS_LABELS, SUMMARY_MAX_LENGTH, allowed_ac
 from .service.scope import PERSON_HASH, carries_personal_number
 
 _date = {"load_default": None, "allow_none": True}
-_version = fields.Integer(load_default=None, allow_none=True,
-                          metadata={"description": "the version the caller last read; a stale one is a 409"})
+_version = fields.Integer(
+    load_default=None,
+    allow_none=True,
+    metadata={"description": "the version the caller last read; a stale one is a 409"},
+)
 
 
 class AmountIn(fields.Field):
@@ -51,48 +54,89 @@ class ChoiceIn(fields.String):
         super().__init__(metadata=metadata, **kwargs)
 
 
-_amount = AmountIn(load_default=None, allow_none=True, metadata={
-    "description": "yuan, greater than 0, at most two decimals (more are refused, never rounded); a number or "
-                   "a string such as \"3,500.00\", \"3，500。00\", \"￥3500\" or \"3500元\"",
-    "minimum": 0, "exclusiveMinimum": True, "example": "3500.00"})
+_amount = AmountIn(
+    load_default=None,
+    allow_none=True,
+    metadata={
+        "description": "yuan, greater than 0, at most two decimals (more are refused, never rounded); a number or "
+        'a string such as "3,500.00", "3，500。00", "￥3500" or "3500元"',
+        "minimum": 0,
+        "exclusiveMinimum": True,
+        "example": "3500.00",
+    },
+)
 
 
 def _amount_out() -> fields.Decimal:
     """An amount as it reads: a string with two decimals ("1200.00"), documented as such (not as a number)."""
-    return fields.Decimal(places=2, as_string=True, allow_none=True,
-                          metadata={"type": "string", "format": "decimal", "pattern": r"^-?\d+\.\d{2}$",
-                                    "description": "yuan, two decimals, as a string"})
+    return fields.Decimal(
+        places=2,
+        as_string=True,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "format": "decimal",
+            "pattern": r"^-?\d+\.\d{2}$",
+            "description": "yuan, two decimals, as a string",
+        },
+    )
 
 
 class PartyIn(Schema):
     role = fields.Enum(PartyRole, by_value=True, required=True)
     kind = fields.Enum(PartyKind, by_value=True, load_default=PartyKind.person)
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    id_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30),
-                              metadata={"description": "resident ID number of a person"})
-    uscc = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30),
-                         metadata={"description": "unified social credit code of an organisation"})
+    id_number = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=30),
+        metadata={"description": "resident ID number of a person"},
+    )
+    uscc = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=30),
+        metadata={"description": "unified social credit code of an organisation"},
+    )
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
     region_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=12))
-    gender = ChoiceIn(Gender, load_default=None, allow_none=True,
-                      metadata={"description": "性别 of a person: male (男) or female (女); not for an "
-                                               "organisation"})
-    ethnicity = CodeOrName("ethnicities", load_default=None, allow_none=True, validate=validate.Length(max=20),
-                           metadata={"description": "民族 of a person, returned as its Chinese name (e.g. 汉族); "
-                                                    "not for an organisation"})
-    occupation = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
-                               metadata={"description": "职业或工作单位 of a person; not for an organisation"})
-    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
-                            metadata={"description": "住址 of a person, 住所地 of an organisation; printed in full on "
-                                                     "the documents"})
-    representative = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
-                                   metadata={"description": "法定代表人或主要负责人 of an organisation (a name); "
-                                                            "not for a person"})
+    gender = ChoiceIn(
+        Gender,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "性别 of a person: male (男) or female (女); not for an organisation"},
+    )
+    ethnicity = CodeOrName(
+        "ethnicities",
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=20),
+        metadata={"description": "民族 of a person, returned as its Chinese name (e.g. 汉族); not for an organisation"},
+    )
+    occupation = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=60),
+        metadata={"description": "职业或工作单位 of a person; not for an organisation"},
+    )
+    address = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "住址 of a person, 住所地 of an organisation; printed in full on the documents"},
+    )
+    representative = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=60),
+        metadata={"description": "法定代表人或主要负责人 of an organisation (a name); not for a person"},
+    )
 
 
 class CaseIn(Schema):
-    organization_id = fields.Integer(load_default=None, allow_none=True,
-                                     metadata={"description": "defaults to the caller's organisation"})
+    organization_id = fields.Integer(
+        load_default=None, allow_none=True, metadata={"description": "defaults to the caller's organisation"}
+    )
     category = CodeOrName("case-categories", required=True, validate=validate.Length(min=1, max=40))
     source = CodeOrName("case-sources", required=True, validate=validate.Length(min=1, max=40))
     summary = fields.String(required=True, validate=validate.Length(min=1, max=SUMMARY_MAX_LENGTH))
@@ -103,10 +147,14 @@ class CaseIn(Schema):
     studio_id = fields.Integer(load_default=None, allow_none=True)
     mediator_ids = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=10))
     parties = fields.List(fields.Nested(PartyIn), required=True, validate=validate.Length(min=1, max=50))
-    confirm_duplicate = fields.Boolean(load_default=False, metadata={
-        "description": "register even though an open case registered in the last 90 days has one of the parties "
-                       "(same ID number or USCC). Without it such a registration is answered 409 with error "
-                       "possible_duplicate and the candidates in duplicates (see POST /api/v1/cases/check-duplicates)"})
+    confirm_duplicate = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "register even though an open case registered in the last 90 days has one of the parties "
+            "(same ID number or USCC). Without it such a registration is answered 409 with error "
+            "possible_duplicate and the candidates in duplicates (see POST /api/v1/cases/check-duplicates)"
+        },
+    )
 
 
 class PartyOut(Schema):
@@ -115,14 +163,17 @@ class PartyOut(Schema):
     role = fields.Enum(PartyRole, by_value=True)
     kind = fields.Enum(PartyKind, by_value=True)
     name = fields.String()
-    id_number = fields.Function(lambda p: p.id_number_masked if p.kind == PartyKind.person else None,
-                                metadata={"description": "masked"})
-    uscc = fields.Function(lambda p: p.id_number_masked if p.kind == PartyKind.organization else None,
-                           metadata={"description": "masked"})
+    id_number = fields.Function(
+        lambda p: p.id_number_masked if p.kind == PartyKind.person else None, metadata={"description": "masked"}
+    )
+    uscc = fields.Function(
+        lambda p: p.id_number_masked if p.kind == PartyKind.organization else None, metadata={"description": "masked"}
+    )
     phone = fields.String(attribute="phone_masked", allow_none=True, metadata={"description": "masked"})
     region_code = fields.String(allow_none=True)
-    gender = fields.String(allow_none=True, metadata={"enum": [g.value for g in Gender],
-                                                      "description": "male (男) or female (女)"})
+    gender = fields.String(
+        allow_none=True, metadata={"enum": [g.value for g in Gender], "description": "male (男) or female (女)"}
+    )
     ethnicity = fields.String(allow_none=True, metadata={"description": "民族, its Chinese name"})
     occupation = fields.String(allow_none=True)
     address = fields.String(allow_none=True, metadata={"description": "in full (no personal number)"})
@@ -144,8 +195,13 @@ class FollowUpOut(Schema):
     visited_on = fields.Date()
     summary = fields.String()
     performed = fields.Boolean(allow_none=True)
-    method = fields.String(allow_none=True, metadata={"enum": [m.value for m in FollowUpMethod],
-                                                      "description": "visit (上门回访), phone (电话回访) or other"})
+    method = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": [m.value for m in FollowUpMethod],
+            "description": "visit (上门回访), phone (电话回访) or other",
+        },
+    )
     visitor = fields.String(allow_none=True, metadata={"description": "回访人"})
 
 
@@ -187,9 +243,13 @@ class CaseOut(Schema):
     agreement_amount_yuan = _amount_out()
     agreement_terms = fields.String(allow_none=True)
     agreement_performed = fields.Boolean(allow_none=True)
-    agreement_form = fields.String(allow_none=True, metadata={
-        "enum": [f.value for f in AgreementForm],
-        "description": "written (书面协议) or oral (口头协议, recorded by the mediator); only with an agreement"})
+    agreement_form = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": [f.value for f in AgreementForm],
+            "description": "written (书面协议) or oral (口头协议, recorded by the mediator); only with an agreement",
+        },
+    )
     confirmation_status = fields.Enum(ConfirmationStatus, by_value=True)
     confirmation_deadline = fields.Date(allow_none=True)
     confirmation_deadline_provisional = provisional_field()
@@ -198,11 +258,20 @@ class CaseOut(Schema):
     follow_up_due_on = fields.Date(allow_none=True)
     follow_up_due_on_provisional = provisional_field()
     allowed_actions = fields.Function(lambda c: [] if getattr(c, "read_only", False) else allowed_actions(c))
-    read_only = fields.Boolean(dump_default=False, metadata={
-        "description": "the caller's organisation handed this case over by an accepted transfer: it may read it "
-                       "(parties masked), never act on it"})
-    transferred_to = fields.Nested(HandoverOut, attribute="handover", allow_none=True, dump_default=None, metadata={
-        "description": "for a case the caller's organisation handed over: to whom, and when it was accepted"})
+    read_only = fields.Boolean(
+        dump_default=False,
+        metadata={
+            "description": "the caller's organisation handed this case over by an accepted transfer: it may read it "
+            "(parties masked), never act on it"
+        },
+    )
+    transferred_to = fields.Nested(
+        HandoverOut,
+        attribute="handover",
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "for a case the caller's organisation handed over: to whom, and when it was accepted"},
+    )
     parties = fields.List(fields.Nested(PartyOut))
     version = fields.Integer()
 
@@ -213,8 +282,12 @@ class CaseDetailOut(CaseOut):
 
 
 class WarningOut(Schema):
-    code = fields.String(metadata={"description": "possible_duplicate (a case the caller may open) or "
-                                                  "possible_duplicate_elsewhere (a count of others' cases)"})
+    code = fields.String(
+        metadata={
+            "description": "possible_duplicate (a case the caller may open) or "
+            "possible_duplicate_elsewhere (a count of others' cases)"
+        }
+    )
     case_id = fields.Integer(allow_none=True)
     number = fields.String(allow_none=True)
     organization_id = fields.Integer(allow_none=True)
@@ -236,11 +309,16 @@ class DuplicateCandidateOut(Schema):
 
 
 class DuplicateCheckOut(Schema):
-    candidates = fields.List(fields.Nested(DuplicateCandidateOut), metadata={
-        "description": "open cases registered in the last 90 days with one of the parties (same ID number or "
-                       "USCC) that the caller may see, newest first"})
-    elsewhere = fields.Integer(metadata={
-        "description": "how many more such cases other organisations handle (not shown to the caller)"})
+    candidates = fields.List(
+        fields.Nested(DuplicateCandidateOut),
+        metadata={
+            "description": "open cases registered in the last 90 days with one of the parties (same ID number or "
+            "USCC) that the caller may see, newest first"
+        },
+    )
+    elsewhere = fields.Integer(
+        metadata={"description": "how many more such cases other organisations handle (not shown to the caller)"}
+    )
 
 
 class DuplicateCheckIn(Schema):
@@ -276,23 +354,43 @@ class CaseFilters(PageArgs):
     studio_id = fields.Integer(load_default=None)
     organization_id = fields.Integer(load_default=None)
     overdue = fields.Boolean(load_default=None, allow_none=True)
-    transferred_out = fields.Boolean(load_default=None, allow_none=True, metadata={
-        "description": "已转出: instead of the caller's cases, the ones its organisation handed over by an "
-                       "accepted transfer (read-only), with ``transferred_to``"})
-    q = fields.String(load_default=None, validate=validate.Length(max=60), metadata={
-        "description": "a fragment of the case number, summary or a party's name; or a party's full ID number, "
-                       "phone or USCC (matched through the keyed hash)"})
+    transferred_out = fields.Boolean(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "已转出: instead of the caller's cases, the ones its organisation handed over by an "
+            "accepted transfer (read-only), with ``transferred_to``"
+        },
+    )
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(max=60),
+        metadata={
+            "description": "a fragment of the case number, summary or a party's name; or a party's full ID number, "
+            "phone or USCC (matched through the keyed hash)"
+        },
+    )
     person_hash = fields.String(
-        data_key="pid", load_default=None, validate=validate.Regexp(rf"^{PERSON_HASH.pattern}$"),
-        metadata={"description": "the keyed hash of a party's ID number or phone, as the list page's links "
-                                 "carry it instead of the number"})
+        data_key="pid",
+        load_default=None,
+        validate=validate.Regexp(rf"^{PERSON_HASH.pattern}$"),
+        metadata={
+            "description": "the keyed hash of a party's ID number or phone, as the list page's links "
+            "carry it instead of the number"
+        },
+    )
 
 
 class CaseQuery(CaseFilters):
-    q = fields.String(load_default=None, validate=[validate.Length(max=60), _not_a_personal_number], metadata={
-        "description": "a fragment of the case number, summary or a party's name, or a USCC. A full ID number or "
-                       "phone is refused here (422 naming q): it would be written into access logs and browser "
-                       "history; search by it with POST /api/v1/cases/search"})
+    q = fields.String(
+        load_default=None,
+        validate=[validate.Length(max=60), _not_a_personal_number],
+        metadata={
+            "description": "a fragment of the case number, summary or a party's name, or a USCC. A full ID number or "
+            "phone is refused here (422 naming q): it would be written into access logs and browser "
+            "history; search by it with POST /api/v1/cases/search"
+        },
+    )
 
 
 class CaseSearchIn(CaseFilters):
@@ -315,12 +413,21 @@ class SessionIn(Schema):
     held_on = fields.Date(**_date)
     summary = fields.String(required=True, validate=validate.Length(min=1, max=SUMMARY_MAX_LENGTH))
     mediator_id = fields.Integer(load_default=None, allow_none=True)
-    place = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
-                          metadata={"description": "调解地点"})
-    attendees = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
-                              metadata={"description": "参加人员: free text, one per line"})
-    recorder = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
-                             metadata={"description": "记录人 (a name)"})
+    place = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={"description": "调解地点"}
+    )
+    attendees = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "参加人员: free text, one per line"},
+    )
+    recorder = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=60),
+        metadata={"description": "记录人 (a name)"},
+    )
     version = _version
 
 
@@ -328,22 +435,37 @@ class ConcludeIn(Schema):
     outcome = fields.Enum(Outcome, by_value=True, required=True)
     concluded_on = fields.Date(**_date)
     agreement_amount_yuan = _amount
-    terms = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=SUMMARY_MAX_LENGTH),
-                          metadata={"description": "the agreement's terms: required (not blank) when outcome is "
-                                                   "agreement, else 422 with code terms_required; only with an "
-                                                   "agreement"})
+    terms = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=SUMMARY_MAX_LENGTH),
+        metadata={
+            "description": "the agreement's terms: required (not blank) when outcome is "
+            "agreement, else 422 with code terms_required; only with an "
+            "agreement"
+        },
+    )
     performed = fields.Boolean(load_default=None, allow_none=True)
-    agreement_form = ChoiceIn(AgreementForm, load_default=None, allow_none=True, metadata={
-        "description": "written (书面协议, the default with an agreement) or oral (口头协议: recorded by the "
-                       "mediator, 人民调解法 art. 28); only with an agreement, else 422 with code "
-                       "only_with_agreement"})
+    agreement_form = ChoiceIn(
+        AgreementForm,
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "written (书面协议, the default with an agreement) or oral (口头协议: recorded by the "
+            "mediator, 人民调解法 art. 28); only with an agreement, else 422 with code "
+            "only_with_agreement"
+        },
+    )
     version = _version
 
 
 class ExtendIn(Schema):
     days = fields.Integer(required=True)
-    consent_note = fields.String(required=True, validate=validate.Length(min=1, max=2000),
-                                 metadata={"description": "how the parties consented (人民调解工作若干规定 art. 33)"})
+    consent_note = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "how the parties consented (人民调解工作若干规定 art. 33)"},
+    )
     extended_on = fields.Date(**_date)
     version = _version
 
@@ -364,10 +486,18 @@ class FollowUpIn(Schema):
     visited_on = fields.Date(**_date)
     summary = fields.String(required=True, validate=validate.Length(min=1, max=SUMMARY_MAX_LENGTH))
     performed = fields.Boolean(load_default=None, allow_none=True)
-    method = ChoiceIn(FollowUpMethod, load_default=None, allow_none=True,
-                      metadata={"description": "回访方式: visit (上门回访), phone (电话回访) or other (其他)"})
-    visitor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
-                            metadata={"description": "回访人 (a name)"})
+    method = ChoiceIn(
+        FollowUpMethod,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "回访方式: visit (上门回访), phone (电话回访) or other (其他)"},
+    )
+    visitor = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=60),
+        metadata={"description": "回访人 (a name)"},
+    )
     version = _version
 
 
@@ -381,13 +511,23 @@ class EventOut(Schema):
     region_code = fields.String()
     studio_id = fields.Integer(allow_none=True)
     actor_user_id = fields.Integer(allow_none=True, metadata={"description": "the account; null for the system"})
-    actor_name = fields.Function(lambda e: event_actor(e).name, metadata={
-        "type": "string",
-        "description": "the person who recorded it (display name, else the linked mediator's name, else the "
-                       "account's role; 系统 for the system), never a login name"})
-    actor_organization = fields.Function(lambda e: event_actor(e).organization, allow_none=True, metadata={
-        "type": "string", "nullable": True,
-        "description": "the organisation (or, for an account without one, the region) of that person"})
+    actor_name = fields.Function(
+        lambda e: event_actor(e).name,
+        metadata={
+            "type": "string",
+            "description": "the person who recorded it (display name, else the linked mediator's name, else the "
+            "account's role; 系统 for the system), never a login name",
+        },
+    )
+    actor_organization = fields.Function(
+        lambda e: event_actor(e).organization,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "the organisation (or, for an account without one, the region) of that person",
+        },
+    )
     data = fields.Dict()
 
 

@@ -29,28 +29,40 @@ def _link(case: Case) -> str:
 
 def _confirmation_reminders(today: date, horizon: date) -> int:
     stmt = sa.select(Case).where(
-        Case.status == CaseStatus.concluded, Case.outcome == Outcome.agreement,
+        Case.status == CaseStatus.concluded,
+        Case.outcome == Outcome.agreement,
         Case.confirmation_status == ConfirmationStatus.none,
-        Case.confirmation_deadline >= today, Case.confirmation_deadline <= horizon)
+        Case.confirmation_deadline >= today,
+        Case.confirmation_deadline <= horizon,
+    )
     written = 0
     for case in db.session.scalars(stmt):
-        note = notify(kind="case_confirmation_window", organization_id=case.organization_id, link=_link(case),
-                      dedupe_key=f"case-confirmation:{case.id}:{case.confirmation_deadline.isoformat()}",
-                      message=f"案件 {case.number} 的调解协议申请司法确认期限将于 "
-                              f"{case.confirmation_deadline.isoformat()} 届满，如当事人需要请及时共同申请")
+        note = notify(
+            kind="case_confirmation_window",
+            organization_id=case.organization_id,
+            link=_link(case),
+            dedupe_key=f"case-confirmation:{case.id}:{case.confirmation_deadline.isoformat()}",
+            message=f"案件 {case.number} 的调解协议申请司法确认期限将于 "
+            f"{case.confirmation_deadline.isoformat()} 届满，如当事人需要请及时共同申请",
+        )
         written += note is not None
     return written
 
 
 def _follow_up_reminders(horizon: date) -> int:
     visited = sa.select(FollowUp.case_id)
-    stmt = sa.select(Case).where(Case.status == CaseStatus.concluded, Case.follow_up_due_on <= horizon,
-                                 Case.id.not_in(visited))
+    stmt = sa.select(Case).where(
+        Case.status == CaseStatus.concluded, Case.follow_up_due_on <= horizon, Case.id.not_in(visited)
+    )
     written = 0
     for case in db.session.scalars(stmt):
-        note = notify(kind="case_follow_up_due", organization_id=case.organization_id, link=_link(case),
-                      dedupe_key=f"case-follow-up:{case.id}:{case.follow_up_due_on.isoformat()}",
-                      message=f"案件 {case.number} 应于 {case.follow_up_due_on.isoformat()} 前回访，了解协议履行情况")
+        note = notify(
+            kind="case_follow_up_due",
+            organization_id=case.organization_id,
+            link=_link(case),
+            dedupe_key=f"case-follow-up:{case.id}:{case.follow_up_due_on.isoformat()}",
+            message=f"案件 {case.number} 应于 {case.follow_up_due_on.isoformat()} 前回访，了解协议履行情况",
+        )
         written += note is not None
     return written
 
@@ -59,10 +71,13 @@ def _overdue_reminders(today: date) -> int:
     stmt = sa.select(Case).where(Case.status.in_(RUNNING_STATES), Case.due_on < today)
     written = 0
     for case in db.session.scalars(stmt):
-        note = notify(kind="case_overdue", organization_id=case.organization_id, link=_link(case),
-                      dedupe_key=f"case-overdue:{case.id}:{case.due_on.isoformat()}",
-                      message=f"案件 {case.number} 已超过办理期限 {case.due_on.isoformat()}，"
-                              "请尽快办结或经当事人同意延长期限")
+        note = notify(
+            kind="case_overdue",
+            organization_id=case.organization_id,
+            link=_link(case),
+            dedupe_key=f"case-overdue:{case.id}:{case.due_on.isoformat()}",
+            message=f"案件 {case.number} 已超过办理期限 {case.due_on.isoformat()}，请尽快办结或经当事人同意延长期限",
+        )
         written += note is not None
     return written
 

@@ -61,18 +61,32 @@ from .service.transitions import unavailable_actions
 
 bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
 
-CONFIRMATION_LABELS = {ConfirmationStatus.none: _l("未申请"), ConfirmationStatus.applied: _l("已申请"),
-                       ConfirmationStatus.confirmed: _l("已确认"), ConfirmationStatus.rejected: _l("已驳回")}
+CONFIRMATION_LABELS = {
+    ConfirmationStatus.none: _l("未申请"),
+    ConfirmationStatus.applied: _l("已申请"),
+    ConfirmationStatus.confirmed: _l("已确认"),
+    ConfirmationStatus.rejected: _l("已驳回"),
+}
 
 
 @bp.context_processor
 def _labels():
-    return {"status_labels": STATUS_LABELS, "outcome_labels": OUTCOME_LABELS, "action_labels": ACTION_LABELS,
-            "event_labels": EVENT_CODES, "event_actor": event_actor, "party_role_labels": PARTY_ROLE_LABELS,
-            "party_kind_labels": PARTY_KIND_LABELS, "confirmation_labels": CONFIRMATION_LABELS,
-            "region_path": _region_path, "region_full_name": _region_full_name, "yuan": _yuan,
-            "gender_labels": GENDER_LABELS, "agreement_form_labels": AGREEMENT_FORM_LABELS,
-            "follow_up_method_labels": FOLLOW_UP_METHOD_LABELS}
+    return {
+        "status_labels": STATUS_LABELS,
+        "outcome_labels": OUTCOME_LABELS,
+        "action_labels": ACTION_LABELS,
+        "event_labels": EVENT_CODES,
+        "event_actor": event_actor,
+        "party_role_labels": PARTY_ROLE_LABELS,
+        "party_kind_labels": PARTY_KIND_LABELS,
+        "confirmation_labels": CONFIRMATION_LABELS,
+        "region_path": _region_path,
+        "region_full_name": _region_full_name,
+        "yuan": _yuan,
+        "gender_labels": GENDER_LABELS,
+        "agreement_form_labels": AGREEMENT_FORM_LABELS,
+        "follow_up_method_labels": FOLLOW_UP_METHOD_LABELS,
+    }
 
 
 def _yuan(value) -> str:
@@ -96,6 +110,7 @@ def _page_number() -> int:
 
 # --- worklist ------------------------------------------------------------------------------------------
 
+
 def _unread_notifications(actor: Actor, limit: int = 5) -> tuple[list[Notification], int]:
     """The newest unread notices addressed to the user (or their organisation), and how many there are."""
     rows = db.session.scalars(notifications.notifications_for(actor, unread_only=True).limit(limit)).all()
@@ -108,16 +123,28 @@ def worklist():
     actor = current_actor()
     page = paginate(service.worklist(actor), _page_number(), 50)
     notes, unread = _unread_notifications(actor)
-    notifications_url = (url_for("notifications.notification_list")
-                         if "notifications.notification_list" in current_app.view_functions else None)
+    notifications_url = (
+        url_for("notifications.notification_list")
+        if "notifications.notification_list" in current_app.view_functions
+        else None
+    )
     today = today_shanghai()
-    rows = [{"case": c, "overdue": service.is_overdue(c, today),
-             "days_left": (c.due_on - today).days if c.due_on else None} for c in page["items"]]
-    return render_template("cases/worklist.html", page=page, rows=rows, notifications=notes, unread=unread,
-                           notifications_url=notifications_url)
+    rows = [
+        {"case": c, "overdue": service.is_overdue(c, today), "days_left": (c.due_on - today).days if c.due_on else None}
+        for c in page["items"]
+    ]
+    return render_template(
+        "cases/worklist.html",
+        page=page,
+        rows=rows,
+        notifications=notes,
+        unread=unread,
+        notifications_url=notifications_url,
+    )
 
 
 # --- registration --------------------------------------------------------------------------------------
+
 
 def _with_organization(name: str, organization: Organization) -> str:
     """老王调解工作室（保定市竞秀区人民调解委员会）: a choice named with its organisation."""
@@ -125,13 +152,18 @@ def _with_organization(name: str, organization: Organization) -> str:
 
 
 def _registration_choices(form: RegisterCaseForm, actor: Actor) -> None:
-    form.category.choices = [(c.code, c.name) for c in db.session.scalars(
-        sa.select(CaseCategory).order_by(CaseCategory.position))]
-    form.source.choices = [(s.code, s.name) for s in db.session.scalars(
-        sa.select(CaseSource).order_by(CaseSource.position))]
+    form.category.choices = [
+        (c.code, c.name) for c in db.session.scalars(sa.select(CaseCategory).order_by(CaseCategory.position))
+    ]
+    form.source.choices = [
+        (s.code, s.name) for s in db.session.scalars(sa.select(CaseSource).order_by(CaseSource.position))
+    ]
     if actor.is_admin:
-        orgs = db.session.scalars(sa.select(Organization).where(
-            Organization.kind.in_(MEDIATING_KINDS), Organization.active).order_by(Organization.name)).all()
+        orgs = db.session.scalars(
+            sa.select(Organization)
+            .where(Organization.kind.in_(MEDIATING_KINDS), Organization.active)
+            .order_by(Organization.name)
+        ).all()
         form.organization_id.choices = [("", _("请选择"))] + [(o.id, o.name) for o in orgs]
         org_filter = sa.true()
     else:
@@ -139,8 +171,9 @@ def _registration_choices(form: RegisterCaseForm, actor: Actor) -> None:
         org_filter = Studio.organization_id == actor.organization_id
     studios = db.session.scalars(sa.select(Studio).where(org_filter, Studio.active).order_by(Studio.name)).all()
     mediator_filter = sa.true() if actor.is_admin else Mediator.organization_id == actor.organization_id
-    mediators = db.session.scalars(sa.select(Mediator).where(mediator_filter, Mediator.active)
-                                   .order_by(Mediator.organization_id, Mediator.name)).all()
+    mediators = db.session.scalars(
+        sa.select(Mediator).where(mediator_filter, Mediator.active).order_by(Mediator.organization_id, Mediator.name)
+    ).all()
     if actor.is_admin:  # choices from every organisation: name the organisation too
         form.studio_id.choices = [("", _("无"))] + [(s.id, _with_organization(s.name, s.organization)) for s in studios]
         form.mediator_ids.choices = [(m.id, _with_organization(m.name, m.organization)) for m in mediators]
@@ -174,22 +207,37 @@ SPARE_PARTY_FIELDSETS = 4
 def _party_slots(form: RegisterCaseForm) -> list[dict]:
     """The party fieldsets with the index in their field names (a re-shown form keeps the submitted
     numbering, gaps included), then spare ones numbered after them for "添加当事人"."""
-    slots = [{"form": entry.form, "index": int(entry.name.rsplit("-", 1)[1]), "spare": False}
-             for entry in form.parties.entries]
+    slots = [
+        {"form": entry.form, "index": int(entry.name.rsplit("-", 1)[1]), "spare": False}
+        for entry in form.parties.entries
+    ]
     start = max(slot["index"] for slot in slots) + 1
     for index in range(start, start + SPARE_PARTY_FIELDSETS):
         slots.append({"form": PartyForm(prefix=f"{form.parties.name}-{index}-"), "index": index, "spare": True})
     return slots
 
 
-def _render_registration(form: RegisterCaseForm, actor: Actor, leftover: dict | None = None, status: int = 200,
-                         duplicates: service.DuplicateCheck | None = None, duplicates_changed: bool = False):
+def _render_registration(
+    form: RegisterCaseForm,
+    actor: Actor,
+    leftover: dict | None = None,
+    status: int = 200,
+    duplicates: service.DuplicateCheck | None = None,
+    duplicates_changed: bool = False,
+):
     own = db.session.get(Organization, actor.organization_id) if actor.organization_id else None
-    return render_template("cases/register.html", form=form, own_organization=own, leftover=leftover or {},
-                           choose_organization=actor.is_admin, party_slots=_party_slots(form),
-                           duplicates=duplicates, duplicate_days=DUPLICATE_WINDOW_DAYS,
-                           duplicates_seen=_duplicates_digest(duplicates) if duplicates else "",
-                           duplicates_changed=duplicates_changed), status
+    return render_template(
+        "cases/register.html",
+        form=form,
+        own_organization=own,
+        leftover=leftover or {},
+        choose_organization=actor.is_admin,
+        party_slots=_party_slots(form),
+        duplicates=duplicates,
+        duplicate_days=DUPLICATE_WINDOW_DAYS,
+        duplicates_seen=_duplicates_digest(duplicates) if duplicates else "",
+        duplicates_changed=duplicates_changed,
+    ), status
 
 
 def _duplicates_digest(check: service.DuplicateCheck) -> str:
@@ -246,8 +294,12 @@ def register_case():
             link = url_for("cases.case_detail", case_id=warning["case_id"])
             number_link = Markup('<a href="{}">{}</a>').format(link, warning["number"])
             # the translated sentence is escaped, then the link (built safely above) takes its number's place
-            flash(escape(_("可能重复：未结案件 %(number)s 涉及同一当事人，请核实。", number="\x00"))
-                  .replace("\x00", number_link), "warning")
+            flash(
+                escape(_("可能重复：未结案件 %(number)s 涉及同一当事人，请核实。", number="\x00")).replace(
+                    "\x00", number_link
+                ),
+                "warning",
+            )
         else:
             flash(warning["message"], "warning")
     return redirect(url_for("cases.case_detail", case_id=case_id))
@@ -255,9 +307,13 @@ def register_case():
 
 # --- the case page -------------------------------------------------------------------------------------
 
+
 def _mediator_choices(case: Case) -> list[tuple]:
-    mediators = db.session.scalars(sa.select(Mediator).where(
-        Mediator.organization_id == case.organization_id, Mediator.active).order_by(Mediator.name)).all()
+    mediators = db.session.scalars(
+        sa.select(Mediator)
+        .where(Mediator.organization_id == case.organization_id, Mediator.active)
+        .order_by(Mediator.name)
+    ).all()
     return [("", "—")] + [(m.id, m.name) for m in mediators]
 
 
@@ -306,24 +362,53 @@ def _action_forms(case: Case, actions: list[str], bound: tuple[str, object] | No
 def _reminders(case: Case) -> list[dict]:
     """The judicial-confirmation window and the follow-up visit, while they are still to be done."""
     today, reminders = today_shanghai(), []
-    if (case.outcome == Outcome.agreement and case.confirmation_status == ConfirmationStatus.none
-            and case.confirmation_deadline):
+    if (
+        case.outcome == Outcome.agreement
+        and case.confirmation_status == ConfirmationStatus.none
+        and case.confirmation_deadline
+    ):
         left = (case.confirmation_deadline - today).days
-        reminders.append({"kind": "confirmation", "late": left < 0, "text": (
-            _("司法确认申请截止 %(day)s%(mark)s，", day=case.confirmation_deadline.isoformat(),
-              mark=provisional_mark(case.confirmation_deadline_provisional))
-            + (_("剩余 %(days)s 天", days=left) if left >= 0 else _("已过期 %(days)s 天", days=-left)))})
+        reminders.append(
+            {
+                "kind": "confirmation",
+                "late": left < 0,
+                "text": (
+                    _(
+                        "司法确认申请截止 %(day)s%(mark)s，",
+                        day=case.confirmation_deadline.isoformat(),
+                        mark=provisional_mark(case.confirmation_deadline_provisional),
+                    )
+                    + (_("剩余 %(days)s 天", days=left) if left >= 0 else _("已过期 %(days)s 天", days=-left))
+                ),
+            }
+        )
     if case.follow_up_due_on and not case.follow_ups:
         left = (case.follow_up_due_on - today).days
-        reminders.append({"kind": "follow_up", "late": left < 0, "text": (
-            _("回访截止 %(day)s%(mark)s，", day=case.follow_up_due_on.isoformat(),
-              mark=provisional_mark(case.follow_up_due_on_provisional))
-            + (_("剩余 %(days)s 天", days=left) if left >= 0 else _("已过期 %(days)s 天", days=-left)))})
+        reminders.append(
+            {
+                "kind": "follow_up",
+                "late": left < 0,
+                "text": (
+                    _(
+                        "回访截止 %(day)s%(mark)s，",
+                        day=case.follow_up_due_on.isoformat(),
+                        mark=provisional_mark(case.follow_up_due_on_provisional),
+                    )
+                    + (_("剩余 %(days)s 天", days=left) if left >= 0 else _("已过期 %(days)s 天", days=-left))
+                ),
+            }
+        )
     return reminders
 
 
-def _render_case(case_id: int, *, status: int = 200, error: str | None = None,
-                 bound: tuple[str, object] | None = None, revealed: dict | None = None):
+def _render_case(
+    case_id: int,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    bound: tuple[str, object] | None = None,
+    revealed: dict | None = None,
+):
     actor = current_actor()
     case = service.get_case(actor, case_id, detail=True)
     # An organisation that handed the case over reads it only: a banner, no actions, no reminders of work.
@@ -333,16 +418,27 @@ def _render_case(case_id: int, *, status: int = 200, error: str | None = None,
     mediator_names = {m.mediator_id: m.mediator.name for m in case.mediators}
     if case.sessions:
         ids = {s.mediator_id for s in case.sessions if s.mediator_id} - set(mediator_names)
-        mediator_names.update({m.id: m.name for m in db.session.scalars(
-            sa.select(Mediator).where(Mediator.id.in_(ids)))} if ids else {})
+        mediator_names.update(
+            {m.id: m.name for m in db.session.scalars(sa.select(Mediator).where(Mediator.id.in_(ids)))} if ids else {}
+        )
     response = render_template(
-        "cases/detail.html", case=case, actions=actions, forms=_action_forms(case, actions, bound),
-        events=case.events, reminders=[] if read_only else _reminders(case), error=error, revealed=revealed or {},
-        read_only=read_only, handover=handover,
-        can_reveal=service.is_of_handling_organization(actor, case), reveal_form=RevealForm(),
-        overdue=service.is_overdue(case, today_shanghai()), mediator_names=mediator_names,
+        "cases/detail.html",
+        case=case,
+        actions=actions,
+        forms=_action_forms(case, actions, bound),
+        events=case.events,
+        reminders=[] if read_only else _reminders(case),
+        error=error,
+        revealed=revealed or {},
+        read_only=read_only,
+        handover=handover,
+        can_reveal=service.is_of_handling_organization(actor, case),
+        reveal_form=RevealForm(),
+        overdue=service.is_overdue(case, today_shanghai()),
+        mediator_names=mediator_names,
         unavailable=unavailable_actions(case) if actions else [],
-        documents=documents.list_documents(actor, documents.CASE, case.id))
+        documents=documents.list_documents(actor, documents.CASE, case.id),
+    )
     return response, status
 
 
@@ -383,36 +479,85 @@ def _agreement_form(form) -> str | None:
 
 
 CASE_ACTIONS: dict[str, CaseAction] = {
-    "accept": CaseAction("accept", lambda a, cid, f: service.accept_case(
-        a, cid, mediator_id=f.mediator_id.data, accepted_on=f.accepted_on.data, version=f.version_value()),
-        N_("已受理")),
-    "decline": CaseAction("decline", lambda a, cid, f: service.decline_case(
-        a, cid, reason=f.reason.data or "", declined_on=f.declined_on.data, version=f.version_value()),
-        N_("已决定不予受理")),
-    "record_session": CaseAction("sessions", lambda a, cid, f: service.record_session(
-        a, cid, held_on=f.held_on.data, summary=f.summary.data or "", mediator_id=f.mediator_id.data,
-        place=f.place.data, attendees=f.attendees.data, recorder=f.recorder.data, version=f.version_value()),
-        N_("已记录调解情况")),
-    "conclude": CaseAction("conclude", lambda a, cid, f: service.conclude_case(
-        a, cid, outcome=f.outcome.data, concluded_on=f.concluded_on.data,
-        agreement_amount_yuan=f.agreement_amount_yuan.data, terms=(f.terms.data or "").strip() or None,
-        performed=_bool_or_none(f.performed.data), agreement_form=_agreement_form(f), version=f.version_value()),
-        N_("已办结")),
-    "extend_time_limit": CaseAction("extend", lambda a, cid, f: service.extend_time_limit(
-        a, cid, days=f.days.data, consent_note=f.consent_note.data or "", version=f.version_value()),
-        N_("已延长办理期限")),
-    "apply_for_confirmation": CaseAction("confirmation", lambda a, cid, f: service.apply_for_confirmation(
-        a, cid, applied_on=f.applied_on.data, court=f.court.data, version=f.version_value()),
-        N_("已记录司法确认申请")),
-    "record_confirmation_result": CaseAction("confirmation-result", lambda a, cid, f:
-        service.record_confirmation_result(a, cid, confirmed=f.confirmed.data, decided_on=f.decided_on.data,
-                                           version=f.version_value()),
-        N_("已记录司法确认结果")),
-    "record_follow_up": CaseAction("follow-ups", lambda a, cid, f: service.record_follow_up(
-        a, cid, visited_on=f.visited_on.data, summary=f.summary.data or "",
-        performed=_bool_or_none(f.performed.data), method=f.method.data or None, visitor=f.visitor.data,
-        version=f.version_value()),
-        N_("已记录回访")),
+    "accept": CaseAction(
+        "accept",
+        lambda a, cid, f: service.accept_case(
+            a, cid, mediator_id=f.mediator_id.data, accepted_on=f.accepted_on.data, version=f.version_value()
+        ),
+        N_("已受理"),
+    ),
+    "decline": CaseAction(
+        "decline",
+        lambda a, cid, f: service.decline_case(
+            a, cid, reason=f.reason.data or "", declined_on=f.declined_on.data, version=f.version_value()
+        ),
+        N_("已决定不予受理"),
+    ),
+    "record_session": CaseAction(
+        "sessions",
+        lambda a, cid, f: service.record_session(
+            a,
+            cid,
+            held_on=f.held_on.data,
+            summary=f.summary.data or "",
+            mediator_id=f.mediator_id.data,
+            place=f.place.data,
+            attendees=f.attendees.data,
+            recorder=f.recorder.data,
+            version=f.version_value(),
+        ),
+        N_("已记录调解情况"),
+    ),
+    "conclude": CaseAction(
+        "conclude",
+        lambda a, cid, f: service.conclude_case(
+            a,
+            cid,
+            outcome=f.outcome.data,
+            concluded_on=f.concluded_on.data,
+            agreement_amount_yuan=f.agreement_amount_yuan.data,
+            terms=(f.terms.data or "").strip() or None,
+            performed=_bool_or_none(f.performed.data),
+            agreement_form=_agreement_form(f),
+            version=f.version_value(),
+        ),
+        N_("已办结"),
+    ),
+    "extend_time_limit": CaseAction(
+        "extend",
+        lambda a, cid, f: service.extend_time_limit(
+            a, cid, days=f.days.data, consent_note=f.consent_note.data or "", version=f.version_value()
+        ),
+        N_("已延长办理期限"),
+    ),
+    "apply_for_confirmation": CaseAction(
+        "confirmation",
+        lambda a, cid, f: service.apply_for_confirmation(
+            a, cid, applied_on=f.applied_on.data, court=f.court.data, version=f.version_value()
+        ),
+        N_("已记录司法确认申请"),
+    ),
+    "record_confirmation_result": CaseAction(
+        "confirmation-result",
+        lambda a, cid, f: service.record_confirmation_result(
+            a, cid, confirmed=f.confirmed.data, decided_on=f.decided_on.data, version=f.version_value()
+        ),
+        N_("已记录司法确认结果"),
+    ),
+    "record_follow_up": CaseAction(
+        "follow-ups",
+        lambda a, cid, f: service.record_follow_up(
+            a,
+            cid,
+            visited_on=f.visited_on.data,
+            summary=f.summary.data or "",
+            performed=_bool_or_none(f.performed.data),
+            method=f.method.data or None,
+            visitor=f.visitor.data,
+            version=f.version_value(),
+        ),
+        N_("已记录回访"),
+    ),
 }
 
 
@@ -451,6 +596,7 @@ def _perform(action: str, case_id: int):
 
 def _register_action_routes() -> None:
     for action, spec in CASE_ACTIONS.items():
+
         def view(case_id: int, _action=action):
             return _perform(_action, case_id)
 
@@ -464,10 +610,12 @@ _register_action_routes()
 
 # --- list, search, export ------------------------------------------------------------------------------
 
+
 def _filter_form(actor: Actor) -> CaseFilterForm:
     form = CaseFilterForm(request.args)
-    form.category.choices = [("", _("全部"))] + [(c.code, c.name) for c in db.session.scalars(
-        sa.select(CaseCategory).order_by(CaseCategory.position))]
+    form.category.choices = [("", _("全部"))] + [
+        (c.code, c.name) for c in db.session.scalars(sa.select(CaseCategory).order_by(CaseCategory.position))
+    ]
     studios = db.session.scalars(studios_visible_to(actor).order_by(Studio.name)).all()
     form.studio_id.choices = [("", _("全部"))] + [(s.id, s.name) for s in studios]
     form.validate()
@@ -498,8 +646,7 @@ def _filtered_cases(actor: Actor, form: CaseFilterForm) -> sa.Select:
 
 
 # The query-string names of the list's filters (the form's fields); ``q`` and ``pid`` are handled apart.
-LIST_FILTERS = ("status", "category", "date_from", "date_to", "region_code", "studio_id", "overdue",
-                "transferred_out")
+LIST_FILTERS = ("status", "category", "date_from", "date_to", "region_code", "studio_id", "overdue", "transferred_out")
 LISTS_BY_QUERY = ("cases.case_list", "cases.export_case_list")
 
 
@@ -508,8 +655,9 @@ def _list_args(data, *, signed_in: bool = True) -> dict:
     ID number or phone in ``q`` replaced by its keyed hash ``pid`` and shown masked in ``q``. A ``pid`` already
     there is kept while ``q`` still shows a masked number (the box left as the last search filled it); a number
     in any other filter is no filter value and is left out."""
-    args = {name: data[name] for name in LIST_FILTERS
-            if data.get(name) and not service.carries_personal_number(data[name])}
+    args = {
+        name: data[name] for name in LIST_FILTERS if data.get(name) and not service.carries_personal_number(data[name])
+    }
     q, pid = (data.get("q") or "").strip(), (data.get("pid") or "").strip()
     searched = service.searched_number(q)
     if searched and not signed_in:  # the keyed hash is computed for signed-in users only: no oracle for others
@@ -555,13 +703,13 @@ def case_list():
     today = today_shanghai()
     transferred_out = _transferred_out()
     handed = service.handovers(actor, [c.id for c in page["items"]]) if transferred_out else {}
-    rows = [{"case": c, "overdue": service.is_overdue(c, today), "handover": handed.get(c.id)}
-            for c in page["items"]]
+    rows = [{"case": c, "overdue": service.is_overdue(c, today), "handover": handed.get(c.id)} for c in page["items"]]
     export_args = {k: v for k, v in request.args.items() if k not in ("page", "per_page", "pid") and v}
     if form.searched_hash():
         export_args["pid"] = form.searched_hash()
-    return render_template("cases/list.html", form=form, page=page, rows=rows, export_args=export_args,
-                           transferred_out=transferred_out)
+    return render_template(
+        "cases/list.html", form=form, page=page, rows=rows, export_args=export_args, transferred_out=transferred_out
+    )
 
 
 def _export_filters(actor: Actor, form: CaseFilterForm) -> dict:
@@ -586,8 +734,9 @@ def export_case_list(fmt: str):
     actor = current_actor()
     filters = _export_filters(actor, _filter_form(actor))
     with writing():  # a GET that writes: the audit row (or the queued job, and its run when run inline)
-        export = exports.export_case_list(actor, fmt=fmt, filters=filters, audit_filters=audit_filters(filters),
-                                          remote_addr=request.remote_addr)
+        export = exports.export_case_list(
+            actor, fmt=fmt, filters=filters, audit_filters=audit_filters(filters), remote_addr=request.remote_addr
+        )
         db.session.commit()
         if isinstance(export, ExportJob):
             exports.start(current_app._get_current_object(), export.id)

@@ -38,8 +38,8 @@ HOLIDAY_NOTE, WORKDAY_NOTE = "holiday", "make-up workday"
 
 
 class YearStatus(enum.StrEnum):
-    official = "official"          # the State Council's notice (or an administrator's correction of it)
-    provisional = "provisional"    # computed from the holiday law until the notice is loaded
+    official = "official"  # the State Council's notice (or an administrator's correction of it)
+    provisional = "provisional"  # computed from the holiday law until the notice is loaded
 
 
 class CalendarDay(db.Model):
@@ -59,8 +59,9 @@ class CalendarYear(db.Model):
     __tablename__ = "calendar_years"
 
     year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
-    status: Mapped[YearStatus] = mapped_column(enum_column(YearStatus, "calendar_year_status"), nullable=False,
-                                               default=YearStatus.official)
+    status: Mapped[YearStatus] = mapped_column(
+        enum_column(YearStatus, "calendar_year_status"), nullable=False, default=YearStatus.official
+    )
     source: Mapped[str] = mapped_column(sa.String(80), nullable=False)
     source_version: Mapped[str | None] = mapped_column(sa.String(40))
     loaded_by: Mapped[str | None] = mapped_column(sa.String(60))
@@ -83,15 +84,15 @@ class DeadlineMove:
     """One open deadline counted again after a calendar year changed. It moves only later (a deadline people
     have seen never moves earlier); ``recomputed`` is what the new calendar gives."""
 
-    subject: str          # "case", "transfer" or "legal_aid"
+    subject: str  # "case", "transfer" or "legal_aid"
     subject_id: int
-    number: str           # the case or application number people know it by
-    field: str            # due_on, respond_by, decide_by …
-    label: str            # 办理期限, 答复期限 …
+    number: str  # the case or application number people know it by
+    field: str  # due_on, respond_by, decide_by …
+    label: str  # 办理期限, 答复期限 …
     previous: date
     recomputed: date
-    provisional: bool     # still counted over a provisional year
-    year: int             # the year whose calendar changed
+    provisional: bool  # still counted over a provisional year
+    year: int  # the year whose calendar changed
 
     @property
     def moved(self) -> bool:
@@ -103,12 +104,19 @@ class DeadlineMove:
         return max(self.previous, self.recomputed)
 
     def message(self) -> str:
-        return (f"{self.number} 的{self.label}因 {self.year} 年节假日安排调整为 {self.day.isoformat()}"
-                f"（原为 {self.previous.isoformat()}）")
+        return (
+            f"{self.number} 的{self.label}因 {self.year} 年节假日安排调整为 {self.day.isoformat()}"
+            f"（原为 {self.previous.isoformat()}）"
+        )
 
     def event_data(self) -> dict:
-        return {"field": self.field, "previous": self.previous.isoformat(), "deadline": self.day.isoformat(),
-                "year": self.year, "provisional": self.provisional}
+        return {
+            "field": self.field,
+            "previous": self.previous.isoformat(),
+            "deadline": self.day.isoformat(),
+            "year": self.year,
+            "provisional": self.provisional,
+        }
 
 
 class CalendarNotCovered(ValidationFailed):
@@ -116,14 +124,18 @@ class CalendarNotCovered(ValidationFailed):
 
     def __init__(self, year: int, field: str = "date"):
         super().__init__(
-            {field: [coded("calendar_not_covered", "%(year)s年的工作日历尚未载入，请管理员载入该年节假日安排",
-                           year=year)]},
+            {
+                field: [
+                    coded("calendar_not_covered", "%(year)s年的工作日历尚未载入，请管理员载入该年节假日安排", year=year)
+                ]
+            },
             message=coded("calendar_not_covered", "%(year)s年的工作日历尚未载入", year=year),
         )
         self.year = year
 
 
 # --- which years are covered -------------------------------------------------------------------------
+
 
 def year_statuses() -> dict[int, YearStatus]:
     return dict(db.session.execute(sa.select(CalendarYear.year, CalendarYear.status)).tuples().all())
@@ -148,8 +160,14 @@ def _make_provisional_year(year: int) -> YearStatus:
     holidays = provisional_holidays(year)
     try:
         with db.session.begin_nested():
-            write_year(year, holidays, {}, status=YearStatus.provisional, source=PROVISIONAL_BASIS,
-                       source_version=f"holidays {_package_version('holidays')}")
+            write_year(
+                year,
+                holidays,
+                {},
+                status=YearStatus.provisional,
+                source=PROVISIONAL_BASIS,
+                source_version=f"holidays {_package_version('holidays')}",
+            )
     except IntegrityError:
         return db.session.scalar(sa.select(CalendarYear.status).where(CalendarYear.year == year))
     return YearStatus.provisional
@@ -164,8 +182,7 @@ def provisional_holidays(year: int) -> dict[date, str]:
 
     english = holidays.China(years=year, language="en_US")
     chinese = holidays.China(years=year, language="zh_CN")
-    return {day: chinese.get(day, name)[:40] for day, name in sorted(english.items())
-            if not name.startswith("Day off")}
+    return {day: chinese.get(day, name)[:40] for day, name in sorted(english.items()) if not name.startswith("Day off")}
 
 
 def _package_version(name: str) -> str:
@@ -176,6 +193,7 @@ def _package_version(name: str) -> str:
 
 
 # --- counting ----------------------------------------------------------------------------------------
+
 
 def is_workday(day: date, field: str = "date") -> bool:
     """Whether ``day`` is a working day (official or provisional calendar)."""
@@ -191,9 +209,11 @@ def working_deadline(start: date, days: int, *, field: str = "date") -> Deadline
     while True:
         ensure_years(first, last, field)
         found = db.session.scalars(
-            sa.select(CalendarDay.day).where(CalendarDay.day > start, CalendarDay.day <= date(last, 12, 31),
-                                             CalendarDay.is_workday)
-            .order_by(CalendarDay.day).limit(days)).all()
+            sa.select(CalendarDay.day)
+            .where(CalendarDay.day > start, CalendarDay.day <= date(last, 12, 31), CalendarDay.is_workday)
+            .order_by(CalendarDay.day)
+            .limit(days)
+        ).all()
         if len(found) == days:
             break
         last += 1
@@ -212,7 +232,8 @@ def working_days_between(start: date, end: date, *, field: str = "date") -> int:
         return 0
     ensure_years((start + timedelta(days=1)).year, end.year, field)
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(CalendarDay)
+        sa.select(sa.func.count())
+        .select_from(CalendarDay)
         .where(CalendarDay.day > start, CalendarDay.day <= end, CalendarDay.is_workday)
     )
 
@@ -225,8 +246,11 @@ def calendar_deadline(start: date, days: int, *, field: str = "date") -> Deadlin
     last_year = end.year
     while True:
         ensure_years(end.year, last_year, field)
-        last = db.session.scalar(sa.select(sa.func.min(CalendarDay.day)).where(
-            CalendarDay.day >= end, CalendarDay.day <= date(last_year, 12, 31), CalendarDay.is_workday))
+        last = db.session.scalar(
+            sa.select(sa.func.min(CalendarDay.day)).where(
+                CalendarDay.day >= end, CalendarDay.day <= date(last_year, 12, 31), CalendarDay.is_workday
+            )
+        )
         if last is not None:
             break
         last_year += 1
@@ -240,6 +264,7 @@ def add_calendar_days(start: date, days: int, *, field: str = "date") -> date:
 
 # --- loading -----------------------------------------------------------------------------------------
 
+
 def check_year(year: int, holidays: Iterable[date], workdays: Iterable[date]) -> None:
     """422 naming the field: a date outside the year, or a day listed as both a holiday and a workday."""
     holidays, workdays = set(holidays), set(workdays)
@@ -247,20 +272,33 @@ def check_year(year: int, holidays: Iterable[date], workdays: Iterable[date]) ->
     for name, days in (("holidays", holidays), ("workdays", workdays)):
         wrong = sorted(d.isoformat() for d in days if d.year != year)
         if wrong:
-            errors[name] = [coded("date_outside_year", "日期不在 %(year)s 年内：%(dates)s", year=year,
-                                  dates="、".join(wrong))]
+            errors[name] = [
+                coded("date_outside_year", "日期不在 %(year)s 年内：%(dates)s", year=year, dates="、".join(wrong))
+            ]
     both = holidays & workdays
     if both:
-        errors["workdays"] = [coded("holiday_and_workday", "同一天不能既是节假日又是调休上班日：%(dates)s",
-                                    dates="、".join(sorted(d.isoformat() for d in both)))]
+        errors["workdays"] = [
+            coded(
+                "holiday_and_workday",
+                "同一天不能既是节假日又是调休上班日：%(dates)s",
+                dates="、".join(sorted(d.isoformat() for d in both)),
+            )
+        ]
     if errors:
         raise ValidationFailed(errors)
 
 
 def year_days(year: int) -> dict[date, bool]:
     """Each day of ``year`` the table holds, with whether it is a working day."""
-    return dict(db.session.execute(sa.select(CalendarDay.day, CalendarDay.is_workday).where(
-        CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)))).tuples().all())
+    return dict(
+        db.session.execute(
+            sa.select(CalendarDay.day, CalendarDay.is_workday).where(
+                CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))
+            )
+        )
+        .tuples()
+        .all()
+    )
 
 
 def planned_days(year: int, holidays: Iterable[date], workdays: Iterable[date]) -> dict[date, bool]:
@@ -273,9 +311,16 @@ def planned_days(year: int, holidays: Iterable[date], workdays: Iterable[date]) 
     return plan
 
 
-def write_year(year: int, holidays: dict[date, str | None] | Iterable[date], workdays: Iterable[date], *,
-               status: YearStatus, source: str, source_version: str | None = None,
-               loaded_by: str | None = None) -> list[date]:
+def write_year(
+    year: int,
+    holidays: dict[date, str | None] | Iterable[date],
+    workdays: Iterable[date],
+    *,
+    status: YearStatus,
+    source: str,
+    source_version: str | None = None,
+    loaded_by: str | None = None,
+) -> list[date]:
     """Replace a whole year in the table and record where it came from; returns the days whose working or
     rest status changed (every day for a year not held before). Recomputing the deadlines that touch the
     year is the caller's part (``calendars.service``)."""
@@ -285,10 +330,17 @@ def write_year(year: int, holidays: dict[date, str | None] | Iterable[date], wor
     before = year_days(year)
     plan = planned_days(year, notes, workdays)
     db.session.execute(sa.delete(CalendarDay).where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))))
-    db.session.execute(sa.insert(CalendarDay), [
-        {"day": day, "is_workday": work,
-         "note": (notes[day] or HOLIDAY_NOTE) if day in notes else WORKDAY_NOTE if day in workdays else None}
-        for day, work in plan.items()])
+    db.session.execute(
+        sa.insert(CalendarDay),
+        [
+            {
+                "day": day,
+                "is_workday": work,
+                "note": (notes[day] or HOLIDAY_NOTE) if day in notes else WORKDAY_NOTE if day in workdays else None,
+            }
+            for day, work in plan.items()
+        ],
+    )
     record = db.session.get(CalendarYear, year) or CalendarYear(year=year)
     record.status, record.source, record.source_version = status, source[:80], source_version
     record.loaded_by, record.loaded_at = loaded_by, utcnow()

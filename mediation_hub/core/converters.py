@@ -12,7 +12,14 @@ class DatabaseIdConverter(IntegerConverter):
     record, so its URL matches no route (a 404) instead of reaching the database (SQLite cannot even bind a
     number beyond 64 bits: a 500)."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,  # noqa: A002
-                 signed: bool = False) -> None:
-        super().__init__(map, fixed_digits=fixed_digits, min=min,
-                         max=DATABASE_INT_MAX if max is None else max, signed=signed)
+    def __init__(
+        self,
+        map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = None,  # noqa: A002
+        signed: bool = False,
+    ) -> None:
+        super().__init__(
+            map, fixed_digits=fixed_digits, min=min, max=DATABASE_INT_MAX if max is None else max, signed=signed
+        )

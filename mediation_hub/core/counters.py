@@ -16,8 +16,10 @@ from ..extensions import db
 
 def _advance(table: sa.Table, key: dict, count: int) -> int | None:
     return db.session.execute(
-        sa.update(table).where(*(table.c[name] == value for name, value in key.items()))
-        .values(last_number=table.c.last_number + count).returning(table.c.last_number)
+        sa.update(table)
+        .where(*(table.c[name] == value for name, value in key.items()))
+        .values(last_number=table.c.last_number + count)
+        .returning(table.c.last_number)
     ).scalar()
 
 

@@ -84,5 +84,7 @@ def iso_date_attrs() -> Markup:
     (``<input type="text" name="from" {{ iso_date_attrs() }}>``): the same as :class:`IsoDateInput`."""
     from flask_babel import gettext
 
-    return Markup('inputmode="numeric" pattern="{}" placeholder="{}" title="{}" autocomplete="off" maxlength="12" '
-                  'class="iso-date"').format(INPUT_PATTERN, ISO_PLACEHOLDER, gettext(FORMAT_HINT))
+    return Markup(
+        'inputmode="numeric" pattern="{}" placeholder="{}" title="{}" autocomplete="off" maxlength="12" '
+        'class="iso-date"'
+    ).format(INPUT_PATTERN, ISO_PLACEHOLDER, gettext(FORMAT_HINT))

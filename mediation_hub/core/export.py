@@ -90,8 +90,9 @@ def _xlsx_value(value):
     return value
 
 
-def write_xlsx(target: BinaryIO, header: Sequence[str], rows: Iterable[Sequence], *,
-               sheet_title: str = "Sheet1") -> int:
+def write_xlsx(
+    target: BinaryIO, header: Sequence[str], rows: Iterable[Sequence], *, sheet_title: str = "Sheet1"
+) -> int:
     """A write-only workbook with a bold header row; returns the rows written (the header not counted)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -131,8 +132,9 @@ def _discard(sheet) -> None:
             writer.cleanup()
 
 
-def write_spreadsheet(fmt: str, target: BinaryIO, header: Sequence[str], rows: Iterable[Sequence], *,
-                      sheet_title: str = "Sheet1") -> int:
+def write_spreadsheet(
+    fmt: str, target: BinaryIO, header: Sequence[str], rows: Iterable[Sequence], *, sheet_title: str = "Sheet1"
+) -> int:
     """The whole file in ``fmt`` ("csv" or "xlsx") written to ``target``; returns the rows written."""
     if fmt == "xlsx":
         return write_xlsx(target, header, rows, sheet_title=sheet_title)
@@ -160,15 +162,22 @@ def file_response(handle: BinaryIO, filename: str, mimetype: str) -> Response:
         finally:
             handle.close()
 
-    response = Response(generate(), content_type=mimetype,
-                        headers={"Content-Disposition": content_disposition(filename), "Content-Length": str(size),
-                                 "Cache-Control": "no-store"})
+    response = Response(
+        generate(),
+        content_type=mimetype,
+        headers={
+            "Content-Disposition": content_disposition(filename),
+            "Content-Length": str(size),
+            "Cache-Control": "no-store",
+        },
+    )
     response.call_on_close(handle.close)
     return response
 
 
-def _built_response(fmt: str, filename: str, header: Sequence[str], rows: Iterable[Sequence],
-                    sheet_title: str) -> Response:
+def _built_response(
+    fmt: str, filename: str, header: Sequence[str], rows: Iterable[Sequence], sheet_title: str
+) -> Response:
     spool = spooled_file()
     try:
         write_spreadsheet(fmt, spool, header, rows, sheet_title=sheet_title)
@@ -183,7 +192,8 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     return _built_response("csv", filename, header, rows, "Sheet1")
 
 
-def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence], *,
-                  sheet_title: str = "Sheet1") -> Response:
+def xlsx_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence], *, sheet_title: str = "Sheet1"
+) -> Response:
     """An xlsx download from a write-only workbook, built completely before the answer starts."""
     return _built_response("xlsx", filename, header, rows, sheet_title)

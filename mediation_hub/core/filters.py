@@ -12,8 +12,13 @@ from .dates import iso_date_attrs
 from .i18n import N_
 from .shanghai import SHANGHAI, today_shanghai
 
-ROLE_LABELS = {"admin": N_("系统管理员"), "registry_admin": N_("登记管理员"), "mediator": N_("调解员"),
-               "legal_aid_officer": N_("法律援助工作人员"), "coordinator": N_("协调官员")}
+ROLE_LABELS = {
+    "admin": N_("系统管理员"),
+    "registry_admin": N_("登记管理员"),
+    "mediator": N_("调解员"),
+    "legal_aid_officer": N_("法律援助工作人员"),
+    "coordinator": N_("协调官员"),
+}
 
 
 def rate(value) -> str:
@@ -45,7 +50,7 @@ PROVISIONAL_TITLE = N_("按法定节假日暂定计算，国务院公布该年�
 
 
 def provisional_mark(provisional: bool) -> str:
-    """"（暂定）" for a deadline counted over a provisional calendar year (plain text: messages, exports)."""
+    """ "（暂定）" for a deadline counted over a provisional calendar year (plain text: messages, exports)."""
     return gettext("（暂定）") if provisional else ""
 
 
@@ -59,7 +64,8 @@ def deadline(value: date | str | None, provisional: bool = False) -> Markup:
     if not provisional:
         return Markup.escape(text)
     return Markup('{}<span class="provisional" title="{}">{}</span>').format(
-        text, gettext(PROVISIONAL_TITLE), provisional_mark(True))
+        text, gettext(PROVISIONAL_TITLE), provisional_mark(True)
+    )
 
 
 def register(app: Flask) -> None:

@@ -31,10 +31,16 @@ _FIELD_MESSAGES = (
     (r"Not a valid UUID\.", "invalid_type", N_("不是有效的标识")),
     (r"Special numeric values \(nan or infinity\) are not permitted\.", "invalid_type", N_("须为有限的数值")),
     (r"Number too large\.", "too_large", N_("数值过大")),
-    (r"Not a valid date\.|\"(?P<input>.*)\" cannot be formatted as a date\.", "invalid_date",
-     N_("不是有效的日期（应如 2026-12-07）")),
-    (r"Not a valid (aware |naive )?(datetime|time)\.|\".*\" cannot be formatted as a (datetime|time)\.",
-     "invalid_datetime", N_("不是有效的日期时间")),
+    (
+        r"Not a valid date\.|\"(?P<input>.*)\" cannot be formatted as a date\.",
+        "invalid_date",
+        N_("不是有效的日期（应如 2026-12-07）"),
+    ),
+    (
+        r"Not a valid (aware |naive )?(datetime|time)\.|\".*\" cannot be formatted as a (datetime|time)\.",
+        "invalid_datetime",
+        N_("不是有效的日期时间"),
+    ),
     (r"Not a valid period of time\.|.* cannot be formatted as a timedelta\.", "invalid_type", N_("不是有效的时长")),
     (r"Not a valid URL\.", "invalid_url", N_("不是有效的网址")),
     (r"Not a valid email address\.", "invalid_email", N_("不是有效的电子邮件地址")),
@@ -44,14 +50,26 @@ _FIELD_MESSAGES = (
     (r"Length must be (?P<equal>\d+)\.", "length", N_("长度须为 %(equal)s")),
     (r"Longer than maximum length (?P<max>\d+)\.", "too_long", N_("长度不能超过 %(max)s")),
     (r"Shorter than minimum length (?P<min>\d+)\.", "too_short", N_("长度不能少于 %(min)s")),
-    (r"Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\.", "out_of_range",
-     N_("须在 %(min)s 至 %(max)s 之间")),
-    (r"Must be greater than (?P<min>\S+) and less than (?P<max>\S+)\.", "out_of_range",
-     N_("须大于 %(min)s 且小于 %(max)s")),
-    (r"Must be greater than or equal to (?P<min>\S+) and less than (?P<max>\S+)\.", "out_of_range",
-     N_("须大于等于 %(min)s 且小于 %(max)s")),
-    (r"Must be greater than (?P<min>\S+) and less than or equal to (?P<max>\S+)\.", "out_of_range",
-     N_("须大于 %(min)s 且小于等于 %(max)s")),
+    (
+        r"Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\.",
+        "out_of_range",
+        N_("须在 %(min)s 至 %(max)s 之间"),
+    ),
+    (
+        r"Must be greater than (?P<min>\S+) and less than (?P<max>\S+)\.",
+        "out_of_range",
+        N_("须大于 %(min)s 且小于 %(max)s"),
+    ),
+    (
+        r"Must be greater than or equal to (?P<min>\S+) and less than (?P<max>\S+)\.",
+        "out_of_range",
+        N_("须大于等于 %(min)s 且小于 %(max)s"),
+    ),
+    (
+        r"Must be greater than (?P<min>\S+) and less than or equal to (?P<max>\S+)\.",
+        "out_of_range",
+        N_("须大于 %(min)s 且小于等于 %(max)s"),
+    ),
     (r"Must be greater than or equal to (?P<min>\S+)\.", "out_of_range", N_("须大于等于 %(min)s")),
     (r"Must be greater than (?P<min>\S+)\.", "out_of_range", N_("须大于 %(min)s")),
     (r"Must be less than or equal to (?P<max>\S+)\.", "out_of_range", N_("须小于等于 %(max)s")),
@@ -62,7 +80,8 @@ _FIELD_MESSAGES = (
     (r"Invalid JSON body\.", "invalid_json", N_("请求内容不是有效的 JSON")),
 )
 FIELD_MESSAGES: tuple[tuple[re.Pattern, str, str], ...] = tuple(
-    (re.compile(pattern), code, text) for pattern, code, text in _FIELD_MESSAGES)
+    (re.compile(pattern), code, text) for pattern, code, text in _FIELD_MESSAGES
+)
 
 
 def translate_field_message(message):

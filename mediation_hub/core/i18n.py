@@ -30,8 +30,9 @@ def _known(wanted: str | None, languages: list[str]) -> str | None:
         return None
     tag = wanted.strip().replace("-", "_").lower()
     for language in languages:
-        if tag == language.lower() or any(tag == prefix or tag.startswith(prefix + "_")
-                                          for prefix in LANGUAGE_TAGS.get(language, ())):
+        if tag == language.lower() or any(
+            tag == prefix or tag.startswith(prefix + "_") for prefix in LANGUAGE_TAGS.get(language, ())
+        ):
             return language
     return None
 
@@ -70,8 +71,9 @@ def _content_language(response):
 
 
 def init_i18n(app: Flask) -> None:
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(app.root_path + "/translations"))
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories=str(app.root_path + "/translations")
+    )
     app.jinja_env.globals["get_locale"] = get_locale
     # The locale is cached on ``g``; choose it afresh for every request, also when a request reuses an
     # application context that is already pushed (CLI, tests, a request inside a job); first of all, so an

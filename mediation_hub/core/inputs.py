@@ -143,8 +143,9 @@ def refuse_hostile_input() -> None:
     _check_pairs(found, "query", request.args.items(multi=True))
     if request.mimetype in FORM_MIMETYPES:
         _check_pairs(found, "form", request.form.items(multi=True))
-        _check_pairs(found, "files", ((name, upload.filename or "") for name, upload in
-                                      request.files.items(multi=True)))
+        _check_pairs(
+            found, "files", ((name, upload.filename or "") for name, upload in request.files.items(multi=True))
+        )
     if request.is_json:
         body = _json_body()
         if body is not None:

@@ -44,8 +44,9 @@ class JobRun(db.Model):
     claimed_by: Mapped[str] = mapped_column(sa.String(160), nullable=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    status: Mapped[RunStatus] = mapped_column(enum_column(RunStatus, "job_run_status"), nullable=False,
-                                              default=RunStatus.running)
+    status: Mapped[RunStatus] = mapped_column(
+        enum_column(RunStatus, "job_run_status"), nullable=False, default=RunStatus.running
+    )
     result_count: Mapped[int | None] = mapped_column(sa.Integer)
     error: Mapped[str | None] = mapped_column(sa.Text)
 
@@ -147,6 +148,5 @@ def prune_job_runs(now: datetime) -> int:
     from datetime import timedelta
 
     cutoff = now - timedelta(days=RUNS_KEPT_DAYS)
-    result = db.session.execute(sa.delete(JobRun).where(JobRun.started_at < cutoff,
-                                                        JobRun.status != RunStatus.running))
+    result = db.session.execute(sa.delete(JobRun).where(JobRun.started_at < cutoff, JobRun.status != RunStatus.running))
     return result.rowcount

@@ -80,8 +80,9 @@ def limit_request_body() -> None:
     if length is not None:
         if length > limit:
             raise too_large()
-    elif "chunked" in request.headers.get("Transfer-Encoding", "").lower() and \
-            request.environ.get("wsgi.input_terminated"):  # else werkzeug reads no body at all
+    elif "chunked" in request.headers.get("Transfer-Encoding", "").lower() and request.environ.get(
+        "wsgi.input_terminated"
+    ):  # else werkzeug reads no body at all
         _buffer_unsized_body(limit)
 
 
@@ -111,9 +112,14 @@ def answer_too_large(exc: RequestEntityTooLarge):
     """A 413 in the hub's answer shape, naming the limit: the body's (raised above), or, raised by werkzeug while
     it parses a form, a field's (MAX_FORM_MEMORY_SIZE) and the number of fields (MAX_FORM_PARTS)."""
     if not isinstance(exc, BodyTooLarge):
-        exc = RequestEntityTooLarge(coded("payload_too_large", FORM_TOO_LARGE,
-                                          limit=shown_size(request.max_form_memory_size or 0),
-                                          parts=request.max_form_parts or current_app.config["MAX_FORM_PARTS"]))
+        exc = RequestEntityTooLarge(
+            coded(
+                "payload_too_large",
+                FORM_TOO_LARGE,
+                limit=shown_size(request.max_form_memory_size or 0),
+                parts=request.max_form_parts or current_app.config["MAX_FORM_PARTS"],
+            )
+        )
     return handle_http_error(exc)
 
 

@@ -90,7 +90,15 @@ def configure_logging(app: Flask) -> None:
         if not request.path.startswith("/static/"):
             elapsed = (time.perf_counter() - getattr(g, "request_started", time.perf_counter())) * 1000
             actor = getattr(g, "actor", None)
-            access.info("%s %s %s", request.method, request.path, response.status_code,
-                        extra={"status": response.status_code, "duration_ms": round(elapsed, 1),
-                               "user_id": getattr(actor, "user_id", None)})
+            access.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed, 1),
+                    "user_id": getattr(actor, "user_id", None),
+                },
+            )
         return response

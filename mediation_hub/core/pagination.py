@@ -34,5 +34,4 @@ def paginate(stmt: sa.Select, page: int = 1, per_page: int | None = None) -> dic
     per_page = min(per_page or current_app.config["DEFAULT_PAGE_SIZE"], current_app.config["MAX_PAGE_SIZE"])
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
     items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": items, "total": total, "page": page, "per_page": per_page,
-            "pages": max(1, -(-total // per_page))}
+    return {"items": items, "total": total, "page": page, "per_page": per_page, "pages": max(1, -(-total // per_page))}

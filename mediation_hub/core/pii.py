@@ -123,6 +123,7 @@ def mask_numbers_in_text(text: str) -> str:
     """``text`` with every valid ID number or mobile number written inside it masked ("王一 13812345678" becomes
     "王一 138****5678"): for free text that may hold a number typed by someone (a search box, a username typed
     at sign-in) and is going somewhere numbers may not (a URL, the audit log)."""
+
     def id_number(match: re.Match) -> str:
         try:
             return mask_id_number(normalise_id_number(match.group()))

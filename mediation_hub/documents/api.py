@@ -16,18 +16,32 @@ from ..extensions import db
 from . import service
 from .schemas import DigestQuery, DocumentListOut, DocumentQuery, FoundOut
 
-blp = Blueprint("documents_api", __name__, url_prefix="/api/v1",
-                description="The paperwork: the mediation file and the legal-aid papers")
+blp = Blueprint(
+    "documents_api",
+    __name__,
+    url_prefix="/api/v1",
+    description="The paperwork: the mediation file and the legal-aid papers",
+)
 
-BINARY = {"200": {"description": "the document", "content": {
-    mimetype: {"schema": {"type": "string", "format": "binary"}} for mimetype in service.FORMATS.values()}}}
+BINARY = {
+    "200": {
+        "description": "the document",
+        "content": {
+            mimetype: {"schema": {"type": "string", "format": "binary"}} for mimetype in service.FORMATS.values()
+        },
+    }
+}
 
 
 def document_response(issued: service.Issued) -> Response:
     """The bytes with what a client needs to keep them apart; never cached by a browser or a proxy."""
-    headers = {"Content-Disposition": content_disposition(issued.filename), "Cache-Control": "no-store",
-               "X-Document-Version": str(issued.version), "X-Document-Digest": issued.digest,
-               "X-Document-SHA256": issued.sha256}
+    headers = {
+        "Content-Disposition": content_disposition(issued.filename),
+        "Cache-Control": "no-store",
+        "X-Document-Version": str(issued.version),
+        "X-Document-Digest": issued.digest,
+        "X-Document-SHA256": issued.sha256,
+    }
     if issued.full_numbers:
         headers["X-Personal-Data"] = "revealed"  # an audited reveal (tests/pii_guard.py)
     return Response(issued.content, mimetype=issued.mimetype, headers=headers)
@@ -36,17 +50,23 @@ def document_response(issued: service.Issued) -> Response:
 def issue_now(owner: str, owner_id: int, kind: str, args: dict) -> Response:
     actor = current_actor()
     with writing():
-        issued = service.issue(actor, owner, owner_id, kind, fmt=args["format"],
-                               item_id=args.get("session_id") or args.get("follow_up_id"),
-                               options={"retention": args.get("retention")}, remote_addr=request.remote_addr)
+        issued = service.issue(
+            actor,
+            owner,
+            owner_id,
+            kind,
+            fmt=args["format"],
+            item_id=args.get("session_id") or args.get("follow_up_id"),
+            options={"retention": args.get("retention")},
+            remote_addr=request.remote_addr,
+        )
         db.session.commit()
     return document_response(issued)
 
 
 def _listing(owner: str, owner_id: int) -> dict:
     actor = current_actor()
-    return {"items": service.list_documents(actor, owner, owner_id),
-            "issued": service.versions(actor, owner, owner_id)}
+    return {"items": service.list_documents(actor, owner, owner_id), "issued": service.versions(actor, owner, owner_id)}
 
 
 @blp.route("/cases/<int:case_id>/documents")

@@ -42,9 +42,16 @@ class Doc:
         return self
 
     def content(self) -> dict:
-        return {"title": self.title, "subtitle": self.subtitle, "number": self.number,
-                "copy_note": self.copy_note, "footer": self.footer, "author": self.author,
-                "cover": self.cover, "blocks": self.blocks}
+        return {
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "number": self.number,
+            "copy_note": self.copy_note,
+            "footer": self.footer,
+            "author": self.author,
+            "cover": self.cover,
+            "blocks": self.blocks,
+        }
 
     def digest(self) -> str:
         """SHA-256 of the content as printed: printed in the footer, so a signed paper names its file."""
@@ -87,8 +94,7 @@ def kv(*items: tuple[str, object]) -> dict:
 
 
 def fields(*rows: list[tuple[str, object]], columns: int = 4) -> dict:
-    return {"t": "fields", "columns": columns,
-            "rows": [[[label, text(value)] for label, value in row] for row in rows]}
+    return {"t": "fields", "columns": columns, "rows": [[[label, text(value)] for label, value in row] for row in rows]}
 
 
 def table(head: list[str], rows: list[list], widths: list | None = None) -> dict:
@@ -100,8 +106,7 @@ def items(values: list[str], *, numbered: bool = True) -> dict:
 
 
 def signatures(*rows: tuple[str, str | None], fingerprint: bool = True) -> dict:
-    return {"t": "signatures", "rows": [{"label": label, "name": name, "print": fingerprint}
-                                        for label, name in rows]}
+    return {"t": "signatures", "rows": [{"label": label, "name": name, "print": fingerprint} for label, name in rows]}
 
 
 def seal(org: str, on: date | None = None, label: str = "（盖章）") -> dict:

@@ -33,24 +33,77 @@ LABEL = {"font": LABEL_FONT, "size": Pt(10.5)}
 HEADER_FILL, LABEL_FILL = "EBEBEB", "F5F5F5"  # luma(235), luma(245)
 
 # Children that follow the one inserted, in the schema's order (Word rejects a file with them out of order)
-RPR_AFTER_SPACING = ("w:w", "w:kern", "w:position", "w:sz", "w:szCs", "w:highlight", "w:u", "w:effect", "w:bdr",
-                     "w:shd", "w:fitText", "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout",
-                     "w:specVanish", "w:oMath")
-TCPR_AFTER_SHD = ("w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark", "w:headers",
-                  "w:cellIns", "w:cellDel", "w:cellMerge", "w:tcPrChange")
+RPR_AFTER_SPACING = (
+    "w:w",
+    "w:kern",
+    "w:position",
+    "w:sz",
+    "w:szCs",
+    "w:highlight",
+    "w:u",
+    "w:effect",
+    "w:bdr",
+    "w:shd",
+    "w:fitText",
+    "w:vertAlign",
+    "w:rtl",
+    "w:cs",
+    "w:em",
+    "w:lang",
+    "w:eastAsianLayout",
+    "w:specVanish",
+    "w:oMath",
+)
+TCPR_AFTER_SHD = (
+    "w:noWrap",
+    "w:tcMar",
+    "w:textDirection",
+    "w:tcFitText",
+    "w:vAlign",
+    "w:hideMark",
+    "w:headers",
+    "w:cellIns",
+    "w:cellDel",
+    "w:cellMerge",
+    "w:tcPrChange",
+)
 TCPR_AFTER_BORDERS = ("w:shd", *TCPR_AFTER_SHD)
-TBLPR_AFTER_BORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription",
-                       "w:tblPrChange")
+TBLPR_AFTER_BORDERS = (
+    "w:shd",
+    "w:tblLayout",
+    "w:tblCellMar",
+    "w:tblLook",
+    "w:tblCaption",
+    "w:tblDescription",
+    "w:tblPrChange",
+)
 TBLPR_AFTER_INDENT = ("w:tblBorders", *TBLPR_AFTER_BORDERS)
 TBLPR_AFTER_CELL_MARGINS = ("w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
-TRPR_AFTER_CANT_SPLIT = ("w:trHeight", "w:tblHeader", "w:tblCellSpacing", "w:jc", "w:hidden", "w:ins", "w:del",
-                         "w:trPrChange")
+TRPR_AFTER_CANT_SPLIT = (
+    "w:trHeight",
+    "w:tblHeader",
+    "w:tblCellSpacing",
+    "w:jc",
+    "w:hidden",
+    "w:ins",
+    "w:del",
+    "w:trPrChange",
+)
 TRPR_AFTER_HEADER = ("w:tblCellSpacing", "w:jc", "w:hidden", "w:ins", "w:del", "w:trPrChange")
 SIDES = ("top", "left", "bottom", "right")
 
 
-def run(paragraph: Paragraph, value: str, *, font: str | None = None, size: Length | None = None,
-         bold: bool = False, color: str | None = None, underline: bool = False, tracking: Length | None = None) -> Run:
+def run(
+    paragraph: Paragraph,
+    value: str,
+    *,
+    font: str | None = None,
+    size: Length | None = None,
+    bold: bool = False,
+    color: str | None = None,
+    underline: bool = False,
+    tracking: Length | None = None,
+) -> Run:
     """A run of text (a line break in ``value`` becomes a line break in the paragraph, nothing is dropped)."""
     piece = paragraph.add_run(value)
     if font:
@@ -82,6 +135,7 @@ def set_fonts(rpr, name: str) -> None:
 
 def field_code(paragraph: Paragraph, instruction: str, shown: str, **look) -> None:
     """A Word field (PAGE, NUMPAGES, PAGEREF): begin, instruction, the result ``shown`` until updated, end."""
+
     def char(kind: str) -> None:
         mark = OxmlElement("w:fldChar")
         mark.set(qn("w:fldCharType"), kind)

@@ -171,7 +171,7 @@ def _set_properties(document: DocxDocument, doc: Doc) -> None:
 
 
 def _footer(section: Section, footer: str, digest: str) -> None:
-    """"第 x 页 共 y 页" (PAGE and NUMPAGES fields) and the small print with the digest, as on the PDF."""
+    """ "第 x 页 共 y 页" (PAGE and NUMPAGES fields) and the small print with the digest, as on the PDF."""
     pages = section.footer.paragraphs[0]
     single_spaced(pages, WD_ALIGN_PARAGRAPH.CENTER)
     size = Pt(9)
@@ -215,10 +215,19 @@ class _Writer:
         self.break_pending = False
         self.bookmarks: dict[str, int] = {}
         self.handlers: dict[str, Callable[[dict], None]] = {
-            "heading": self.heading, "para": self.para, "kv": self.kv, "fields": self.fields,
-            "table": self.table_block, "list": self.list_block, "signatures": self.signatures, "seal": self.seal,
-            "note": self.note, "space": lambda b: self.space(float(b.get("em", 1))),
-            "pagebreak": lambda b: self.pagebreak(), "cover": self.cover, "toc": self.toc,
+            "heading": self.heading,
+            "para": self.para,
+            "kv": self.kv,
+            "fields": self.fields,
+            "table": self.table_block,
+            "list": self.list_block,
+            "signatures": self.signatures,
+            "seal": self.seal,
+            "note": self.note,
+            "space": lambda b: self.space(float(b.get("em", 1))),
+            "pagebreak": lambda b: self.pagebreak(),
+            "cover": self.cover,
+            "toc": self.toc,
             "document": self.document_block,
         }
 
@@ -231,8 +240,13 @@ class _Writer:
 
     # the parts blocks are made of
 
-    def paragraph(self, align: WD_ALIGN_PARAGRAPH | None = None, *, space_after: Length = PARAGRAPH_GAP,
-                  keep_with_next: bool = False) -> Paragraph:
+    def paragraph(
+        self,
+        align: WD_ALIGN_PARAGRAPH | None = None,
+        *,
+        space_after: Length = PARAGRAPH_GAP,
+        keep_with_next: bool = False,
+    ) -> Paragraph:
         paragraph = self.document.add_paragraph()
         if self.break_pending:
             paragraph.paragraph_format.page_break_before = True
@@ -258,8 +272,9 @@ class _Writer:
         if not self.at_page_start:
             self.break_pending = True
 
-    def table(self, rows: int, widths: list[Length], *, borders: bool = True,
-              align: WD_TABLE_ALIGNMENT | None = None) -> Table:
+    def table(
+        self, rows: int, widths: list[Length], *, borders: bool = True, align: WD_TABLE_ALIGNMENT | None = None
+    ) -> Table:
         """A table of fixed column widths; a page break waiting goes to a tiny paragraph before it (Word does not
         break a page before a paragraph inside a table)."""
         if self.break_pending:
@@ -360,7 +375,7 @@ class _Writer:
         rows = block.get("rows") or []
         count = len(head) or len(widths or []) or max((len(row) for row in rows), default=0)
         cells = [text(c) for row in rows for c in row]
-        body = [cells[i:i + count] for i in range(0, len(cells), count)] if count else []
+        body = [cells[i : i + count] for i in range(0, len(cells), count)] if count else []
         if not head and not body:
             return
         table = self.table(len(body) + (1 if head else 0), column_widths(widths, count))
@@ -408,10 +423,14 @@ class _Writer:
         """On the right, 8 cm wide and kept together: the organisation, the seal's place, the date."""
         self.space(1.2)
         table = self.table(3, [Cm(8)], borders=False, align=WD_TABLE_ALIGNMENT.RIGHT)
-        date = block.get("date") or (IDEOGRAPHIC_SPACE * 3 + "年" + IDEOGRAPHIC_SPACE * 2 + "月"
-                                     + IDEOGRAPHIC_SPACE * 2 + "日")
-        lines = [(text(block.get("org")), {}), (block.get("label") or "（盖章）", {"size": Pt(8), "color": "787878"}),
-                 (date, {})]
+        date = block.get("date") or (
+            IDEOGRAPHIC_SPACE * 3 + "年" + IDEOGRAPHIC_SPACE * 2 + "月" + IDEOGRAPHIC_SPACE * 2 + "日"
+        )
+        lines = [
+            (text(block.get("org")), {}),
+            (block.get("label") or "（盖章）", {"size": Pt(8), "color": "787878"}),
+            (date, {}),
+        ]
         for r, (value, look) in enumerate(lines):
             keep_row(table.rows[r], height=Cm(3.8) if r == 1 else None)
             paragraph = cell_paragraph(table.cell(r, 0))
@@ -435,8 +454,9 @@ class _Writer:
         if not rows:
             return
         label_width = text_width(max((len(text(r[0])) + 1 for r in rows), default=4), EM, Cm(2), Cm(5))
-        table = self.table(len(rows), [label_width, Length(Cm(12) - label_width)], borders=False,
-                           align=WD_TABLE_ALIGNMENT.CENTER)
+        table = self.table(
+            len(rows), [label_width, Length(Cm(12) - label_width)], borders=False, align=WD_TABLE_ALIGNMENT.CENTER
+        )
         table_cell_margins(table, vertical=Pt(9), horizontal=Pt(4))
         for r, (label, value) in enumerate(rows):
             run(cell_paragraph(table.cell(r, 0)), f"{text(label)}：", font=LABEL_FONT)

@@ -32,8 +32,10 @@ def _entries(case: Case, ctx: Context) -> list[tuple[str, object]]:
         if CASE_KINDS[kind].available(case, today) is None:
             entries.append((kind, None))
     entries += [("follow_up", follow_up) for follow_up in case.follow_ups]
-    if case.confirmation_status != ConfirmationStatus.none or \
-            CASE_KINDS["confirmation_application"].available(case, today) is None:
+    if (
+        case.confirmation_status != ConfirmationStatus.none
+        or CASE_KINDS["confirmation_application"].available(case, today) is None
+    ):
         entries.append(("confirmation_application", None))
     return entries
 
@@ -60,22 +62,29 @@ def build_file(actor: Actor, case: Case, ctx: Context, options: dict) -> Doc:
         inner = CASE_KINDS[kind].build(case, inner_ctx)
         inner.number = ctx.number if kind in numbered else None
         ref = f"doc-{position}"
-        title = inner.title + (f"（{chinese_date(item.held_on if kind == 'session_record' else item.visited_on)}）"
-                               if item is not None else "")
+        title = inner.title + (
+            f"（{chinese_date(item.held_on if kind == 'session_record' else item.visited_on)}）"
+            if item is not None
+            else ""
+        )
         toc.append({"title": title, "number": inner.number, "ref": ref})
         parts.append({"t": "document", "ref": ref, "doc": inner.content()})
     ended = case.concluded_on or case.declined_on
     started = case.accepted_on or case.received_on
-    cover = {"t": "cover", "title": "人民调解卷宗", "rows": [
-        ["调解组织", case.organization.name],
-        ["卷名", _dispute_name(case)],
-        ["卷号", ctx.number or ""],
-        ["人民调解员", _mediators(case)],
-        ["调解日期", f"{chinese_date(started)} 至 {chinese_date(ended)}"],
-        ["立卷人", person_for_user(actor.user_id).name if actor.user_id else ""],
-        ["立卷日期", chinese_date(ctx.today)],
-        ["保管期限", options.get("retention") or ""],
-    ]}
+    cover = {
+        "t": "cover",
+        "title": "人民调解卷宗",
+        "rows": [
+            ["调解组织", case.organization.name],
+            ["卷名", _dispute_name(case)],
+            ["卷号", ctx.number or ""],
+            ["人民调解员", _mediators(case)],
+            ["调解日期", f"{chinese_date(started)} 至 {chinese_date(ended)}"],
+            ["立卷人", person_for_user(actor.user_id).name if actor.user_id else ""],
+            ["立卷日期", chinese_date(ctx.today)],
+            ["保管期限", options.get("retention") or ""],
+        ],
+    }
     doc = Doc("人民调解卷宗", cover=True)
     doc.add(cover, {"t": "pagebreak"}, {"t": "toc", "entries": toc}, *parts)
     return doc

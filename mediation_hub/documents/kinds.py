@@ -86,9 +86,11 @@ def _confirmation_application(case: Case, today: date):
         return coded("document_needs_written_agreement", "达成书面调解协议后才能申请司法确认")
     deadline = case.confirmation_deadline
     if deadline is not None and today > deadline:
-        return coded("document_confirmation_window_closed",
-                     "已超过申请司法确认的期限（%(deadline)s，调解协议生效之日起30日内）",
-                     deadline=deadline.isoformat())
+        return coded(
+            "document_confirmation_window_closed",
+            "已超过申请司法确认的期限（%(deadline)s，调解协议生效之日起30日内）",
+            deadline=deadline.isoformat(),
+        )
     return None
 
 
@@ -120,28 +122,70 @@ def _supplement(application, today: date):
     return coded("document_needs_supplement_request", "尚未通知申请人补充材料")
 
 
-CASE_KINDS: dict[str, Kind] = {k.kind: k for k in (
-    Kind(CASE, "application", _l("人民调解申请书"), "mediation.build_application", _always),
-    Kind(CASE, "registration", _l("人民调解受理登记表"), "mediation.build_registration", _registration,
-         MEDIATION_SERIES),
-    Kind(CASE, "rights_notice", _l("当事人权利义务告知书"), "mediation.build_rights_notice", _rights_notice),
-    Kind(CASE, "session_record", _l("人民调解记录"), "mediation.build_session_record", _session_record, per="session"),
-    Kind(CASE, "agreement", _l("人民调解协议书"), "mediation.build_agreement", _agreement, MEDIATION_SERIES,
-         full_numbers=True),
-    Kind(CASE, "oral_agreement", _l("人民调解口头协议登记表"), "mediation.build_oral_agreement", _oral_agreement,
-         MEDIATION_SERIES),
-    Kind(CASE, "follow_up", _l("人民调解回访记录"), "mediation.build_follow_up", _follow_up, per="follow_up"),
-    Kind(CASE, "confirmation_application", _l("司法确认申请书"), "mediation.build_confirmation_application",
-         _confirmation_application, MEDIATION_SERIES, full_numbers=True),
-    Kind(CASE, "file", _l("人民调解卷宗"), "file.build_file", _file, MEDIATION_SERIES, full_numbers=True),
-)}
+CASE_KINDS: dict[str, Kind] = {
+    k.kind: k
+    for k in (
+        Kind(CASE, "application", _l("人民调解申请书"), "mediation.build_application", _always),
+        Kind(
+            CASE,
+            "registration",
+            _l("人民调解受理登记表"),
+            "mediation.build_registration",
+            _registration,
+            MEDIATION_SERIES,
+        ),
+        Kind(CASE, "rights_notice", _l("当事人权利义务告知书"), "mediation.build_rights_notice", _rights_notice),
+        Kind(
+            CASE, "session_record", _l("人民调解记录"), "mediation.build_session_record", _session_record, per="session"
+        ),
+        Kind(
+            CASE,
+            "agreement",
+            _l("人民调解协议书"),
+            "mediation.build_agreement",
+            _agreement,
+            MEDIATION_SERIES,
+            full_numbers=True,
+        ),
+        Kind(
+            CASE,
+            "oral_agreement",
+            _l("人民调解口头协议登记表"),
+            "mediation.build_oral_agreement",
+            _oral_agreement,
+            MEDIATION_SERIES,
+        ),
+        Kind(CASE, "follow_up", _l("人民调解回访记录"), "mediation.build_follow_up", _follow_up, per="follow_up"),
+        Kind(
+            CASE,
+            "confirmation_application",
+            _l("司法确认申请书"),
+            "mediation.build_confirmation_application",
+            _confirmation_application,
+            MEDIATION_SERIES,
+            full_numbers=True,
+        ),
+        Kind(CASE, "file", _l("人民调解卷宗"), "file.build_file", _file, MEDIATION_SERIES, full_numbers=True),
+    )
+}
 
-LEGAL_AID_KINDS: dict[str, Kind] = {k.kind: k for k in (
-    Kind(LEGAL_AID, "application_form", _l("法律援助申请表"), "legal_aid.build_application_form", _always),
-    Kind(LEGAL_AID, "supplement_notice", _l("补充材料通知书"), "legal_aid.build_supplement_notice", _supplement,
-         "法援补"),
-    Kind(LEGAL_AID, "decision", _l("法律援助决定书"), "legal_aid.build_decision", _decided, "法援决"),
-    Kind(LEGAL_AID, "assignment_notice", _l("指派通知书"), "legal_aid.build_assignment_notice", _assigned, "法援指"),
-)}
+LEGAL_AID_KINDS: dict[str, Kind] = {
+    k.kind: k
+    for k in (
+        Kind(LEGAL_AID, "application_form", _l("法律援助申请表"), "legal_aid.build_application_form", _always),
+        Kind(
+            LEGAL_AID,
+            "supplement_notice",
+            _l("补充材料通知书"),
+            "legal_aid.build_supplement_notice",
+            _supplement,
+            "法援补",
+        ),
+        Kind(LEGAL_AID, "decision", _l("法律援助决定书"), "legal_aid.build_decision", _decided, "法援决"),
+        Kind(
+            LEGAL_AID, "assignment_notice", _l("指派通知书"), "legal_aid.build_assignment_notice", _assigned, "法援指"
+        ),
+    )
+}
 
 KINDS = {CASE: CASE_KINDS, LEGAL_AID: LEGAL_AID_KINDS}

@@ -39,18 +39,22 @@ _ARTICLE = re.compile(r"^(?P<name>.*?)\s*[（(](?P<article>第[^（()）]*)[)）
 DECLARATION_PROMISE = (
     "本人自愿以个人诚信承诺的方式说明经济困难状况（《中华人民共和国法律援助法》第四十一条），承诺本表所填内容和"
     "所说明的经济困难状况真实、准确、完整，同意法律援助机构通过信息共享查询等方式进行核查，并予以配合。"
-    "如有不实，本人愿意承担相应的法律责任。")
+    "如有不实，本人愿意承担相应的法律责任。"
+)
 TRUTH_STATEMENT = "本人保证以上所填内容及所提交的材料真实有效。"
 OBJECTION = (
     "你如对本决定有异议，可以向设立本机构的司法行政部门{bureau}提出。司法行政部门应当自收到异议之日起五日内进行审查，"
     "作出维持本机构决定或者责令本机构改正的决定。你对司法行政部门维持本机构决定不服的，可以依法申请行政复议或者"
-    "提起行政诉讼（《中华人民共和国法律援助法》第四十九条）。")
+    "提起行政诉讼（《中华人民共和国法律援助法》第四十九条）。"
+)
 SUPPLEMENT_CONSEQUENCE = (
     "你补充材料、作出说明所需的时间不计入审查期限（《办理法律援助案件程序规定》）。你未按要求补充材料或者作出"
-    "说明的，视为撤回申请（《中华人民共和国法律援助法》第四十三条第二款）。")
+    "说明的，视为撤回申请（《中华人民共和国法律援助法》第四十三条第二款）。"
+)
 ASSIGNMENT_DUTY = (
     "请你单位及时安排承办人员，并自收到本通知书之日起五日内与受援人或者其法定代理人、近亲属签订委托协议和"
-    "授权委托书，因受援人原因或者其他客观原因无法按时签订的除外（《办理法律援助案件程序规定》）。")
+    "授权委托书，因受援人原因或者其他客观原因无法按时签订的除外（《办理法律援助案件程序规定》）。"
+)
 
 
 def blank(value: object, width: int = 8) -> str:
@@ -93,8 +97,10 @@ def received_sentence(application: LegalAidApplication) -> str:
     asked = f"（申请事项：{matter(application)}）"
     centre, filed_at = application.centre, application.filed_centre
     if filed_at is not None and centre is not None and filed_at.id != centre.id:
-        return (f"你于{chinese_date(application.filed_on)}向{filed_at.name}提出的法律援助申请{asked}，经转交，"
-                f"本机构于{blank(chinese_date(application.received_on), 10)}收到。")
+        return (
+            f"你于{chinese_date(application.filed_on)}向{filed_at.name}提出的法律援助申请{asked}，经转交，"
+            f"本机构于{blank(chinese_date(application.received_on), 10)}收到。"
+        )
     return f"本机构于{chinese_date(application.filed_on)}收到你提出的法律援助申请{asked}。"
 
 
@@ -107,9 +113,13 @@ def justice_bureau(centre: Organization | None) -> Organization | None:
 def decision_number(application: LegalAidApplication) -> str | None:
     """The 决定书's number when one was given (the decision was printed); None before that. Only reads."""
     with db.session.no_autoflush:
-        return db.session.execute(sa.select(DocumentNumber.text).where(
-            DocumentNumber.owner_type == OWNER_TYPE, DocumentNumber.owner_id == application.id,
-            DocumentNumber.series == DECISION_SERIES)).scalar()
+        return db.session.execute(
+            sa.select(DocumentNumber.text).where(
+                DocumentNumber.owner_type == OWNER_TYPE,
+                DocumentNumber.owner_id == application.id,
+                DocumentNumber.series == DECISION_SERIES,
+            )
+        ).scalar()
 
 
 def centre_name(application: LegalAidApplication) -> str:
@@ -121,6 +131,7 @@ def addressee(name: str | None) -> dict | None:
 
 
 # --- 法律援助申请表 ----------------------------------------------------------------------------------------
+
 
 def build_application_form(application: LegalAidApplication, ctx: Context) -> Doc:
     """法律援助申请表: the applicant's particulars, the matter, the facts and reasons, the economic hardship
@@ -138,16 +149,24 @@ def build_application_form(application: LegalAidApplication, ctx: Context) -> Do
             [("住址", application.applicant_address)],
         ),
         heading("申请事项"),
-        fields([("申请事项", matter(application))], [("事项发生地", matter_place(application))],
-               *hardship_rows(application), columns=2),
+        fields(
+            [("申请事项", matter(application))],
+            [("事项发生地", matter_place(application))],
+            *hardship_rows(application),
+            columns=2,
+        ),
         heading("案情及申请理由"),
         para(application.summary),
         heading("受理情况"),
         fields(
-            [("受理机构", filed_at.name if filed_at is not None else ""),
-             ("申请日期", chinese_date(application.filed_on))],
-            [("申请登记号", application.number),
-             ("登记人", person_for_user(application.filed_by_id).name if application.filed_by_id else "")],
+            [
+                ("受理机构", filed_at.name if filed_at is not None else ""),
+                ("申请日期", chinese_date(application.filed_on)),
+            ],
+            [
+                ("申请登记号", application.number),
+                ("登记人", person_for_user(application.filed_by_id).name if application.filed_by_id else ""),
+            ],
         ),
         heading("申请人承诺"),
         para(TRUTH_STATEMENT),
@@ -167,6 +186,7 @@ def hardship_rows(application: LegalAidApplication) -> list[list[tuple[str, obje
 
 # --- 给予 / 不予法律援助决定书 --------------------------------------------------------------------------------
 
+
 def build_decision(application: LegalAidApplication, ctx: Context) -> Doc:
     """给予法律援助决定书 or 不予法律援助决定书 as ``granted`` says: to the applicant, the application (date and
     matter), the decision and its legal basis; for a refusal the reasons and the way to object (art. 49); the
@@ -178,9 +198,12 @@ def build_decision(application: LegalAidApplication, ctx: Context) -> Doc:
     doc.add(addressee(application.applicant_name))
     if granted:
         basis = "、".join(legal_basis(application))
-        doc.add(para(
-            f"{received_sentence(application)}经审查，你的申请符合法律援助条件。根据{LAW}{basis}的规定，本机构决定"
-            "给予法律援助，并将自本决定作出之日起三日内指派法律援助人员为你提供法律援助。"))
+        doc.add(
+            para(
+                f"{received_sentence(application)}经审查，你的申请符合法律援助条件。根据{LAW}{basis}的规定，本机构决定"
+                "给予法律援助，并将自本决定作出之日起三日内指派法律援助人员为你提供法律援助。"
+            )
+        )
     else:
         bureau = justice_bureau(application.centre)
         doc.add(
@@ -195,6 +218,7 @@ def build_decision(application: LegalAidApplication, ctx: Context) -> Doc:
 
 # --- 指派通知书 ------------------------------------------------------------------------------------------
 
+
 def build_assignment_notice(application: LegalAidApplication, ctx: Context) -> Doc:
     """指派通知书 to the law firm (not recorded: blank) naming the assisted person, the matter, the decision (and
     its number once given), the lawyer and the date; the centre's seal."""
@@ -203,8 +227,10 @@ def build_assignment_notice(application: LegalAidApplication, ctx: Context) -> D
     cited = f"（{number}）" if number else ""
     doc.add(
         para(f"{BLANK * 12}（承办单位）：", indent=False),
-        para(f"本机构于{blank(chinese_date(application.decided_on), 10)}决定给予{application.applicant_name}法律援助"
-             f"{cited}。根据{LAW}第四十三条的规定，现指派你单位承办该法律援助事项。"),
+        para(
+            f"本机构于{blank(chinese_date(application.decided_on), 10)}决定给予{application.applicant_name}法律援助"
+            f"{cited}。根据{LAW}第四十三条的规定，现指派你单位承办该法律援助事项。"
+        ),
         para(ASSIGNMENT_DUTY),
         heading("受援人及案件情况"),
         fields(
@@ -223,6 +249,7 @@ def build_assignment_notice(application: LegalAidApplication, ctx: Context) -> D
 
 # --- 补充材料通知书 ---------------------------------------------------------------------------------------
 
+
 def supplement_lines(application: LegalAidApplication) -> list[str]:
     """The materials or points, one per line as typed; blank lines to fill in when none is recorded."""
     lines = [line.strip() for line in (application.supplement_items or "").splitlines() if line.strip()]
@@ -236,8 +263,10 @@ def build_supplement_notice(application: LegalAidApplication, ctx: Context) -> D
     due: date | None = application.supplement_due_on
     doc.add(
         addressee(application.applicant_name),
-        para(f"{received_sentence(application)}经审查，你提交的申请材料不齐全。根据{LAW}第四十三条第二款的规定，"
-             "现一次性告知你需要补充的材料或者需要作出说明的事项如下："),
+        para(
+            f"{received_sentence(application)}经审查，你提交的申请材料不齐全。根据{LAW}第四十三条第二款的规定，"
+            "现一次性告知你需要补充的材料或者需要作出说明的事项如下："
+        ),
         items(supplement_lines(application)),
         para(f"请你于{chinese_date(due) or BLANK_DATE}前补充上述材料或者作出说明。"),
         para(SUPPLEMENT_CONSEQUENCE),

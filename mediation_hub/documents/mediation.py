@@ -37,23 +37,25 @@ CONFIRMATION_RULES = "《最高人民法院关于人民调解协议司法确认�
 
 # 人民调解法 arts. 7, 4, 3, 23, 24, 26, 28–33: what the committee tells the parties before it mediates (art. 30 of
 # the 司法部's 人民调解工作若干规定), in the words of the law.
-NOTICE_INTRO = ("根据" + LAW + "的规定，现将人民调解的性质、原则和效力，以及当事人在人民调解活动中享有的权利"
-                "和承担的义务告知如下：")
-NOTICE_NATURE = ("人民调解委员会是依法设立的调解民间纠纷的群众性组织（第七条）。人民调解委员会调解民间纠纷，"
-                 "不收取任何费用（第四条）。")
+NOTICE_INTRO = (
+    "根据" + LAW + "的规定，现将人民调解的性质、原则和效力，以及当事人在人民调解活动中享有的权利和承担的义务告知如下："
+)
+NOTICE_NATURE = (
+    "人民调解委员会是依法设立的调解民间纠纷的群众性组织（第七条）。人民调解委员会调解民间纠纷，"
+    "不收取任何费用（第四条）。"
+)
 NOTICE_PRINCIPLES = (
     "（一）在当事人自愿、平等的基础上进行调解；\n"
     "（二）不违背法律、法规和国家政策；\n"
-    "（三）尊重当事人的权利，不得因调解而阻止当事人依法通过仲裁、行政、司法等途径维护自己的权利。")
+    "（三）尊重当事人的权利，不得因调解而阻止当事人依法通过仲裁、行政、司法等途径维护自己的权利。"
+)
 NOTICE_RIGHTS = (
     "（一）选择或者接受人民调解员；\n"
     "（二）接受调解、拒绝调解或者要求终止调解；\n"
     "（三）要求调解公开进行或者不公开进行；\n"
-    "（四）自主表达意愿、自愿达成调解协议。")
-NOTICE_DUTIES = (
-    "（一）如实陈述纠纷事实；\n"
-    "（二）遵守调解现场秩序，尊重人民调解员；\n"
-    "（三）尊重对方当事人行使权利。")
+    "（四）自主表达意愿、自愿达成调解协议。"
+)
+NOTICE_DUTIES = "（一）如实陈述纠纷事实；\n（二）遵守调解现场秩序，尊重人民调解员；\n（三）尊重对方当事人行使权利。"
 NOTICE_EFFECT = (
     "经人民调解委员会调解达成的调解协议，具有法律约束力，当事人应当按照约定履行（第三十一条）。"
     "调解协议书自各方当事人签名、盖章或者按指印，人民调解员签名并加盖人民调解委员会印章之日起生效；"
@@ -61,18 +63,24 @@ NOTICE_EFFECT = (
     "经人民调解委员会调解达成调解协议后，双方当事人认为有必要的，可以自调解协议生效之日起三十日内共同向人民法院"
     "申请司法确认（第三十三条）。\n"
     "调解不成的，人民调解员应当终止调解，并依据有关法律、法规的规定，告知当事人可以依法通过仲裁、行政、司法等途径"
-    "维护自己的权利（第二十六条）。")
+    "维护自己的权利（第二十六条）。"
+)
 NOTICE_ACKNOWLEDGED = "以上内容，本人民调解委员会已告知，当事人已知悉。"
 
 RECORD_READ_BACK = "以上记录已经当事人阅读（或者向当事人宣读），确认无误。"
 
 AGREEMENT_EFFECT = (
-    "本协议自各方当事人签名、盖章或者按指印，人民调解员签名并加盖人民调解委员会印章之日起生效（" + LAW
+    "本协议自各方当事人签名、盖章或者按指印，人民调解员签名并加盖人民调解委员会印章之日起生效（"
+    + LAW
     + "第二十九条）。经人民调解委员会调解达成的调解协议，具有法律约束力，当事人应当按照约定履行（第三十一条）。"
     "双方当事人认为有必要的，可以自本协议生效之日起三十日内共同向人民法院申请司法确认（第三十三条）；"
-    "人民法院依法确认调解协议有效，一方当事人拒绝履行或者未全部履行的，对方当事人可以向人民法院申请强制执行。")
-ORAL_EFFECT = ("口头调解协议自各方当事人达成协议之日起生效，具有法律约束力，当事人应当按照约定履行（" + LAW
-               + "第三十条、第三十一条）。本表由人民调解员记录协议内容（第二十八条）。")
+    "人民法院依法确认调解协议有效，一方当事人拒绝履行或者未全部履行的，对方当事人可以向人民法院申请强制执行。"
+)
+ORAL_EFFECT = (
+    "口头调解协议自各方当事人达成协议之日起生效，具有法律约束力，当事人应当按照约定履行（"
+    + LAW
+    + "第三十条、第三十一条）。本表由人民调解员记录协议内容（第二十八条）。"
+)
 
 # 法释〔2011〕5号 arts. 3, 4, 6 and 7 (the court refuses an agreement that breaks a mandatory rule, harms the state,
 # the public or a third person, offends public order, or is unclear) and 民事诉讼法 arts. 205–206: what the
@@ -83,11 +91,14 @@ CONFIRMATION_DECLARATIONS = (
     "不违反法律、行政法规的强制性规定，不违背公序良俗；\n"
     "三、调解协议的内容明确，不涉及确认身份关系、收养关系或者婚姻关系；\n"
     "四、申请人向人民法院如实陈述调解协议的有关情况，保证提交的证明材料真实、合法；如因该协议内容给他人造成损害，"
-    "愿意承担相应的民事责任和其他法律责任。")
+    "愿意承担相应的民事责任和其他法律责任。"
+)
 CONFIRMATION_PACKAGE = (
     ("人民调解协议书", ""),
-    ("当事人身份证明",
-     "居民身份证复印件；法人或者其他组织提交营业执照（登记证书）复印件和法定代表人（负责人）身份证明"),
+    (
+        "当事人身份证明",
+        "居民身份证复印件；法人或者其他组织提交营业执照（登记证书）复印件和法定代表人（负责人）身份证明",
+    ),
     ("调解组织主持调解的证明", ""),
     ("与争议有关的证明材料", "与调解协议相关的财产权利证明等"),
     ("其他材料", "委托他人代为申请的，提交委托人签名或者盖章的授权委托书"),
@@ -95,6 +106,7 @@ CONFIRMATION_PACKAGE = (
 
 
 # -- shared pieces ------------------------------------------------------------------------------------------
+
 
 def _role(party: Party) -> str:
     return ROLE_LABELS[party.role]
@@ -154,14 +166,18 @@ def _particulars(party: Party, ctx: Context, on: date | None, label: str | None 
     organisation's name, 法定代表人, USCC, phone and 住所地. Unrecorded facts stay blank."""
     label = label or _role(party)
     if party.kind == PartyKind.organization:
-        return fields([(label, party.name), ("法定代表人", party.representative)],
-                      [("统一社会信用代码", id_number(party, ctx)), ("联系电话", phone(party, ctx))],
-                      [("住所地", party.address)])
-    return fields([(label, party.name), ("性别", gender(party.gender))],
-                  [("民族", party.ethnicity), ("年龄", age_on(party, on) if on else "")],
-                  [("职业或职务", party.occupation), ("联系电话", phone(party, ctx))],
-                  [("公民身份号码", id_number(party, ctx))],
-                  [("住址", party.address)])
+        return fields(
+            [(label, party.name), ("法定代表人", party.representative)],
+            [("统一社会信用代码", id_number(party, ctx)), ("联系电话", phone(party, ctx))],
+            [("住所地", party.address)],
+        )
+    return fields(
+        [(label, party.name), ("性别", gender(party.gender))],
+        [("民族", party.ethnicity), ("年龄", age_on(party, on) if on else "")],
+        [("职业或职务", party.occupation), ("联系电话", phone(party, ctx))],
+        [("公民身份号码", id_number(party, ctx))],
+        [("住址", party.address)],
+    )
 
 
 def _party_signatures(parties: list[Party], label: str | None = None, *, fingerprint: bool = True) -> dict:
@@ -191,9 +207,16 @@ def _agreement_number(case: Case, ctx: Context) -> str:
         return ""
     if ctx.number:
         return ctx.number
-    return db.session.scalar(sa.select(DocumentNumber.text).where(
-        DocumentNumber.owner_type == "case", DocumentNumber.owner_id == case.id,
-        DocumentNumber.series == MEDIATION_SERIES)) or ""
+    return (
+        db.session.scalar(
+            sa.select(DocumentNumber.text).where(
+                DocumentNumber.owner_type == "case",
+                DocumentNumber.owner_id == case.id,
+                DocumentNumber.series == MEDIATION_SERIES,
+            )
+        )
+        or ""
+    )
 
 
 def _court(case: Case) -> str:
@@ -206,6 +229,7 @@ def _court(case: Case) -> str:
 
 # -- the documents ------------------------------------------------------------------------------------------
 
+
 def build_application(case: Case, ctx: Context) -> Doc:
     """人民调解申请书: who applies against whom, the dispute and what is asked, signed by the applicants."""
     org = case.organization
@@ -213,9 +237,14 @@ def build_application(case: Case, ctx: Context) -> Doc:
     doc = Doc("人民调解申请书")
     for party in parties:
         doc.add(_particulars(party, ctx, case.received_on))
-    doc.add(heading("纠纷简要情况及申请事项"), para(case.summary), kv(("涉及金额", yuan(case.amount_yuan))),
-            para(f"{org.name}已将申请人民调解的相关规定告知申请人，申请人自愿申请{org.name}进行调解。"),
-            para("此致"), para(org.name, indent=False))
+    doc.add(
+        heading("纠纷简要情况及申请事项"),
+        para(case.summary),
+        kv(("涉及金额", yuan(case.amount_yuan))),
+        para(f"{org.name}已将申请人民调解的相关规定告知申请人，申请人自愿申请{org.name}进行调解。"),
+        para("此致"),
+        para(org.name, indent=False),
+    )
     applicants = [p for p in parties if p.role == PartyRole.applicant]
     doc.add(_party_signatures(applicants, "申请人（签名盖章或者按指印）"))
     return doc
@@ -228,23 +257,26 @@ def build_registration(case: Case, ctx: Context) -> Doc:
     declined = case.declined_on is not None
     decided_on = case.declined_on if declined else case.accepted_on
     decision = "不予受理" if declined else ("受理" if case.accepted_on else "")
-    rows = [[("案件来源", case.source.name), ("登记日期", chinese_date(case.received_on))],
-            [("纠纷类型", case.category.name)]]
+    rows = [
+        [("案件来源", case.source.name), ("登记日期", chinese_date(case.received_on))],
+        [("纠纷类型", case.category.name)],
+    ]
     rows += [[(_role(p), p.name), ("联系电话", phone(p, ctx))] for p in parties]
-    rows += [[("纠纷简要情况", case.summary)],
-             [("受理情况", decision), ("日期", chinese_date(decided_on))]]
+    rows += [[("纠纷简要情况", case.summary)], [("受理情况", decision), ("日期", chinese_date(decided_on))]]
     if declined:
         rows.append([("不予受理理由", case.decline_reason)])
     rows.append([("人民调解员", "、".join(_mediator_names(case)))])
     doc = Doc("人民调解受理登记表")
     if case.accepted_on and not declined:
-        doc.add(para(f"{chinese_date(case.accepted_on)}，本人民调解委员会经当事人同意，调解{_names(parties)}"
-                     "之间的纠纷。"))
+        doc.add(
+            para(f"{chinese_date(case.accepted_on)}，本人民调解委员会经当事人同意，调解{_names(parties)}之间的纠纷。")
+        )
     doc.add(fields(*rows))
     signed = _party_signatures(parties, "当事人（签名）", fingerprint=False)
     # the official form has the registrar sign under the parties: the name is the account that registered it
-    signed["rows"] += signatures(("登记人（签名）", _user_name(case.registered_by_id) or None),
-                                 fingerprint=False)["rows"]
+    signed["rows"] += signatures(("登记人（签名）", _user_name(case.registered_by_id) or None), fingerprint=False)[
+        "rows"
+    ]
     doc.add(signed, seal(org.name, decided_on or case.received_on, "（印章）"))
     return doc
 
@@ -254,13 +286,21 @@ def build_rights_notice(case: Case, ctx: Context) -> Doc:
     (人民调解法 art. 23) and duties (art. 24), signed by each party as told."""
     parties = _ordered(case)
     doc = Doc("当事人权利义务告知书")
-    doc.add(para(f"{_names(parties)}：", indent=False), para(NOTICE_INTRO),
-            heading("一、人民调解委员会的性质"), para(NOTICE_NATURE),
-            heading("二、人民调解的原则（第三条）"), para(NOTICE_PRINCIPLES),
-            heading("三、当事人在人民调解活动中享有下列权利（第二十三条）"), para(NOTICE_RIGHTS),
-            heading("四、当事人在人民调解活动中履行下列义务（第二十四条）"), para(NOTICE_DUTIES),
-            heading("五、人民调解协议的效力"), para(NOTICE_EFFECT),
-            para(NOTICE_ACKNOWLEDGED))
+    doc.add(
+        para(f"{_names(parties)}：", indent=False),
+        para(NOTICE_INTRO),
+        heading("一、人民调解委员会的性质"),
+        para(NOTICE_NATURE),
+        heading("二、人民调解的原则（第三条）"),
+        para(NOTICE_PRINCIPLES),
+        heading("三、当事人在人民调解活动中享有下列权利（第二十三条）"),
+        para(NOTICE_RIGHTS),
+        heading("四、当事人在人民调解活动中履行下列义务（第二十四条）"),
+        para(NOTICE_DUTIES),
+        heading("五、人民调解协议的效力"),
+        para(NOTICE_EFFECT),
+        para(NOTICE_ACKNOWLEDGED),
+    )
     doc.add(_party_signatures(parties, "当事人（签名）"))
     doc.add(seal(case.organization.name, case.accepted_on))
     return doc
@@ -274,15 +314,24 @@ def build_session_record(case: Case, ctx: Context) -> Doc:
     position = next((i for i, s in enumerate(case.sessions, start=1) if s.id == session.id), None)
     mediator = _mediator_name(session.mediator_id) or next(iter(_mediator_names(case)), "")
     doc = Doc("人民调解记录", subtitle=f"（第{_count(position)}次调解）" if position else None)
-    doc.add(fields([("时间", chinese_date(session.held_on)), ("地点", session.place)],
-                   [("事由", _dispute(case))],
-                   [("当事人", _names(parties))],
-                   [("人民调解员", mediator), ("记录人", session.recorder)],
-                   [("参加人员", session.attendees)]),
-            heading("记录内容"), para(session.summary), para(RECORD_READ_BACK))
+    doc.add(
+        fields(
+            [("时间", chinese_date(session.held_on)), ("地点", session.place)],
+            [("事由", _dispute(case))],
+            [("当事人", _names(parties))],
+            [("人民调解员", mediator), ("记录人", session.recorder)],
+            [("参加人员", session.attendees)],
+        ),
+        heading("记录内容"),
+        para(session.summary),
+        para(RECORD_READ_BACK),
+    )
     doc.add(_party_signatures(parties, "当事人（签名）"))
-    doc.add(signatures(("人民调解员（签名）", mediator or None), ("记录人（签名）", session.recorder or None),
-                       fingerprint=False))
+    doc.add(
+        signatures(
+            ("人民调解员（签名）", mediator or None), ("记录人（签名）", session.recorder or None), fingerprint=False
+        )
+    )
     return doc
 
 
@@ -293,11 +342,15 @@ def build_agreement(case: Case, ctx: Context) -> Doc:
     doc = Doc("人民调解协议书")
     for party in parties:
         doc.add(_particulars(party, ctx, case.concluded_on))
-    doc.add(heading("纠纷的主要事实、争议事项"), para(case.summary),
-            heading("经调解，各方当事人自愿达成如下协议（各方当事人的责任、协议内容及履行的方式、期限）"),
-            para(case.agreement_terms), _agreement_amount(case),
-            para(f"本协议一式{_count(len(parties) + 1)}份，当事人各执一份，人民调解委员会留存一份。"),
-            para(AGREEMENT_EFFECT))
+    doc.add(
+        heading("纠纷的主要事实、争议事项"),
+        para(case.summary),
+        heading("经调解，各方当事人自愿达成如下协议（各方当事人的责任、协议内容及履行的方式、期限）"),
+        para(case.agreement_terms),
+        _agreement_amount(case),
+        para(f"本协议一式{_count(len(parties) + 1)}份，当事人各执一份，人民调解委员会留存一份。"),
+        para(AGREEMENT_EFFECT),
+    )
     doc.add(_party_signatures(parties, None))
     doc.add(_mediator_signatures(_mediator_names(case)), seal(case.organization.name, case.concluded_on))
     return doc
@@ -308,9 +361,11 @@ def build_oral_agreement(case: Case, ctx: Context) -> Doc:
     parties = _ordered(case)
     mediators = _mediator_names(case)
     rows = [[(_role(p), p.name), ("联系电话", phone(p, ctx))] for p in parties]
-    rows += [[("达成协议日期", chinese_date(case.concluded_on))],
-             [("纠纷事实", case.summary)],
-             [("协议内容\n（含履行方式、期限）", case.agreement_terms)]]
+    rows += [
+        [("达成协议日期", chinese_date(case.concluded_on))],
+        [("纠纷事实", case.summary)],
+        [("协议内容\n（含履行方式、期限）", case.agreement_terms)],
+    ]
     if case.agreement_amount_yuan is not None:
         rows.append([("协议金额", yuan(case.agreement_amount_yuan))])
     rows.append([("登记人", mediators[0] if mediators else ""), ("登记日期", chinese_date(case.concluded_on))])
@@ -327,13 +382,19 @@ def build_follow_up(case: Case, ctx: Context) -> Doc:
     follow_up: FollowUp = ctx.item
     visitor = (follow_up.visitor or "").strip() or _user_name(follow_up.recorded_by_id)
     doc = Doc("人民调解回访记录")
-    doc.add(fields([("被回访人", _names(_ordered(case))), ("调解协议编号", _agreement_number(case, ctx))],
-                   [("回访事由", _dispute(case))],
-                   [("回访时间", chinese_date(follow_up.visited_on)),
-                    ("回访方式", FOLLOW_UP_METHODS.get(follow_up.method or "", ""))],
-                   [("回访人", visitor)],
-                   [("协议履行情况", PERFORMED.get(follow_up.performed, ""))],
-                   [("回访情况", follow_up.summary)]))
+    doc.add(
+        fields(
+            [("被回访人", _names(_ordered(case))), ("调解协议编号", _agreement_number(case, ctx))],
+            [("回访事由", _dispute(case))],
+            [
+                ("回访时间", chinese_date(follow_up.visited_on)),
+                ("回访方式", FOLLOW_UP_METHODS.get(follow_up.method or "", "")),
+            ],
+            [("回访人", visitor)],
+            [("协议履行情况", PERFORMED.get(follow_up.performed, ""))],
+            [("回访情况", follow_up.summary)],
+        )
+    )
     doc.add(signatures(("回访人（签名）", visitor or None), fingerprint=False))
     return doc
 
@@ -348,23 +409,38 @@ def build_confirmation_application(case: Case, ctx: Context) -> Doc:
     doc = Doc("司法确认申请书")
     for party in parties:
         doc.add(_particulars(party, ctx, case.concluded_on, "申请人"))
-    doc.add(heading("请求事项"),
-            para(f"请求确认{applicants}于{chinese_date(case.concluded_on)}经{org.name}主持调解达成的人民调解协议"
-                 "有效。"),
-            heading("事实和理由"),
-            para(f"申请人{_names(parties)}因{case.category.name}纠纷，于{chinese_date(case.concluded_on)}经"
-                 f"{org.name}主持调解，自愿达成人民调解协议{cited}，协议内容如下："),
-            para(case.agreement_terms), _agreement_amount(case),
-            para(f"为此，申请人依照{LAW}第三十三条、《中华人民共和国民事诉讼法》第二百零五条、第二百零六条及"
-                 f"{CONFIRMATION_RULES}的规定，自调解协议生效之日起三十日内共同向人民法院申请确认上述调解协议有效。"),
-            heading("申请人承诺"), para(CONFIRMATION_DECLARATIONS),
-            para("此致"), kv(("受理人民法院", _court(case))))
+    doc.add(
+        heading("请求事项"),
+        para(f"请求确认{applicants}于{chinese_date(case.concluded_on)}经{org.name}主持调解达成的人民调解协议有效。"),
+        heading("事实和理由"),
+        para(
+            f"申请人{_names(parties)}因{case.category.name}纠纷，于{chinese_date(case.concluded_on)}经"
+            f"{org.name}主持调解，自愿达成人民调解协议{cited}，协议内容如下："
+        ),
+        para(case.agreement_terms),
+        _agreement_amount(case),
+        para(
+            f"为此，申请人依照{LAW}第三十三条、《中华人民共和国民事诉讼法》第二百零五条、第二百零六条及"
+            f"{CONFIRMATION_RULES}的规定，自调解协议生效之日起三十日内共同向人民法院申请确认上述调解协议有效。"
+        ),
+        heading("申请人承诺"),
+        para(CONFIRMATION_DECLARATIONS),
+        para("此致"),
+        kv(("受理人民法院", _court(case))),
+    )
     doc.add(_party_signatures(parties, "申请人（签名或者盖章）"))
-    doc.add(pagebreak(), heading("附：提交材料清单"),
-            table(["序号", "材料名称", "份数", "备注"],
-                  [[str(i), name, "", _package_note(name, note, org.name, ctx)]
-                   for i, (name, note) in enumerate(CONFIRMATION_PACKAGE, start=1)],
-                  widths=[0.6, 2.6, 0.7, 4]))
+    doc.add(
+        pagebreak(),
+        heading("附：提交材料清单"),
+        table(
+            ["序号", "材料名称", "份数", "备注"],
+            [
+                [str(i), name, "", _package_note(name, note, org.name, ctx)]
+                for i, (name, note) in enumerate(CONFIRMATION_PACKAGE, start=1)
+            ],
+            widths=[0.6, 2.6, 0.7, 4],
+        ),
+    )
     return doc
 
 
@@ -376,5 +452,13 @@ def _package_note(name: str, note: str, organization: str, ctx: Context) -> str:
     return note
 
 
-__all__ = ["build_agreement", "build_application", "build_confirmation_application", "build_follow_up",
-           "build_oral_agreement", "build_registration", "build_rights_notice", "build_session_record"]
+__all__ = [
+    "build_agreement",
+    "build_application",
+    "build_confirmation_application",
+    "build_follow_up",
+    "build_oral_agreement",
+    "build_registration",
+    "build_rights_notice",
+    "build_session_record",
+]

@@ -21,8 +21,9 @@ class DocumentNumberCounter(db.Model):
 
     __tablename__ = "document_number_counters"
 
-    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="CASCADE"),
-                                                 primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
     year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     series: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
     last_number: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
@@ -78,8 +79,9 @@ class DocumentVersion(db.Model):
     __tablename__ = "document_versions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False,
-                                             index=True)
+    document_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     source_sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
@@ -101,8 +103,9 @@ class DocumentFile(db.Model):
     __tablename__ = "document_files"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(sa.ForeignKey("document_versions.id", ondelete="CASCADE"),
-                                            nullable=False, index=True)
+    version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("document_versions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     format: Mapped[str] = mapped_column(sa.String(8), nullable=False)  # pdf | docx
     full_numbers: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     digest: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
@@ -115,6 +118,4 @@ class DocumentFile(db.Model):
 
     version: Mapped[DocumentVersion] = relationship()
 
-    __table_args__ = (
-        sa.UniqueConstraint("version_id", "format", "full_numbers", name="uq_document_files_rendition"),
-    )
+    __table_args__ = (sa.UniqueConstraint("version_id", "format", "full_numbers", name="uq_document_files_rendition"),)

@@ -27,9 +27,13 @@ def format_number(year: int, code: str, series: str, sequence: int) -> str:
 
 
 def _existing(owner_type: str, owner_id: int, series: str) -> str | None:
-    return db.session.execute(sa.select(DocumentNumber.text).where(
-        DocumentNumber.owner_type == owner_type, DocumentNumber.owner_id == owner_id,
-        DocumentNumber.series == series)).scalar()
+    return db.session.execute(
+        sa.select(DocumentNumber.text).where(
+            DocumentNumber.owner_type == owner_type,
+            DocumentNumber.owner_id == owner_id,
+            DocumentNumber.series == series,
+        )
+    ).scalar()
 
 
 def number_for(owner_type: str, owner_id: int, series: str, organization: Organization, year: int) -> str:
@@ -46,9 +50,17 @@ def number_for(owner_type: str, owner_id: int, series: str, organization: Organi
     text = format_number(year, organization_code(organization), series, sequence)
     try:
         with db.session.begin_nested():
-            db.session.add(DocumentNumber(owner_type=owner_type, owner_id=owner_id, series=series,
-                                          organization_id=organization.id, year=year, sequence=sequence,
-                                          text=text))
+            db.session.add(
+                DocumentNumber(
+                    owner_type=owner_type,
+                    owner_id=owner_id,
+                    series=series,
+                    organization_id=organization.id,
+                    year=year,
+                    sequence=sequence,
+                    text=text,
+                )
+            )
     except IntegrityError:
         existing = _existing(owner_type, owner_id, series)
         if existing is None:

@@ -41,8 +41,10 @@ def _compiler():
         fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=list(paths))
         if not any(family in fonts.families() for family in CJK_FAMILIES):
             raise Unavailable(coded("document_font_missing", "服务器缺少中文字体，暂时无法生成文书"))
-        cached = (paths, typst.Compiler(str(TEMPLATE), root=str(TEMPLATE.parent), font_paths=fonts,
-                                        ignore_system_fonts=True))
+        cached = (
+            paths,
+            typst.Compiler(str(TEMPLATE), root=str(TEMPLATE.parent), font_paths=fonts, ignore_system_fonts=True),
+        )
         _local.compiler = cached
     return cached[1]
 

@@ -43,8 +43,7 @@ from .kinds import CASE, CASE_KINDS, KINDS, LEGAL_AID, LEGAL_AID_KINDS, Kind
 from .models import Document, DocumentFile, DocumentVersion
 from .numbering import number_for
 
-FORMATS = {"pdf": "application/pdf",
-           "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+FORMATS = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 RETENTION_PERIODS = ("永久", "长期", "短期")
 
 
@@ -123,8 +122,9 @@ def _lock(owner: str, record) -> None:
 def _number_year(owner: str, kind: Kind, record) -> int:
     if owner == CASE:
         return (record.accepted_on or record.declined_on or record.received_on).year
-    day = {"法援决": record.decided_on, "法援指": record.assigned_on,
-           "法援补": record.supplement_requested_on}.get(kind.series)
+    day = {"法援决": record.decided_on, "法援指": record.assigned_on, "法援补": record.supplement_requested_on}.get(
+        kind.series
+    )
     return (day or record.filed_on).year
 
 
@@ -143,8 +143,17 @@ def _keyed(content: bytes) -> str:
     return hmac.new(key, content, hashlib.sha256).hexdigest()
 
 
-def build(actor: Actor, owner: str, kind: Kind, record, *, full: bool, number: str | None, item=None,
-          options: dict | None = None) -> Doc:
+def build(
+    actor: Actor,
+    owner: str,
+    kind: Kind,
+    record,
+    *,
+    full: bool,
+    number: str | None,
+    item=None,
+    options: dict | None = None,
+) -> Doc:
     """The document as the record stands, for printing (numbers full or masked as ``full`` says)."""
     ctx = Context(full_numbers=full, today=today_shanghai(), number=number, item=item)
     doc = build_file(actor, record, ctx, options or {}) if kind.kind == "file" else kind.build(record, ctx)
@@ -157,14 +166,22 @@ def build(actor: Actor, owner: str, kind: Kind, record, *, full: bool, number: s
 
 
 def _version(document: Document, source: str, actor: Actor) -> DocumentVersion:
-    version = db.session.scalar(sa.select(DocumentVersion).where(
-        DocumentVersion.document_id == document.id, DocumentVersion.source_sha256 == source))
+    version = db.session.scalar(
+        sa.select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id, DocumentVersion.source_sha256 == source
+        )
+    )
     if version is not None:
         return version
-    last = db.session.scalar(sa.select(sa.func.max(DocumentVersion.version))
-                             .where(DocumentVersion.document_id == document.id)) or 0
-    version = DocumentVersion(document_id=document.id, version=last + 1, source_sha256=source,
-                              created_by_id=actor.user_id)
+    last = (
+        db.session.scalar(
+            sa.select(sa.func.max(DocumentVersion.version)).where(DocumentVersion.document_id == document.id)
+        )
+        or 0
+    )
+    version = DocumentVersion(
+        document_id=document.id, version=last + 1, source_sha256=source, created_by_id=actor.user_id
+    )
     db.session.add(version)
     db.session.flush()
     return version
@@ -183,8 +200,17 @@ def _document(owner: str, record, kind: Kind, item, number: str | None) -> Docum
     return document
 
 
-def issue(actor: Actor, owner: str, owner_id: int, kind_name: str, *, fmt: str = "pdf", item_id: int | None = None,
-          options: dict | None = None, remote_addr: str | None = None) -> Issued:
+def issue(
+    actor: Actor,
+    owner: str,
+    owner_id: int,
+    kind_name: str,
+    *,
+    fmt: str = "pdf",
+    item_id: int | None = None,
+    options: dict | None = None,
+    remote_addr: str | None = None,
+) -> Issued:
     """The document ``kind_name`` of the record as it stands now (see the module docstring); flushes, the
     caller commits."""
     record = _owner(actor, owner, owner_id)
@@ -204,16 +230,29 @@ def issue(actor: Actor, owner: str, owner_id: int, kind_name: str, *, fmt: str =
     printed = canonical(doc.content())
     digest = _keyed(printed) if full else hashlib.sha256(printed).hexdigest()
     # one version for both renditions: the source is the full content (keyed) where there is one
-    source = _keyed(canonical(doc.content() if full or not kind.full_numbers else build(
-        actor, owner, kind, record, full=True, number=number, item=item, options=options).content()))
+    source = _keyed(
+        canonical(
+            doc.content()
+            if full or not kind.full_numbers
+            else build(actor, owner, kind, record, full=True, number=number, item=item, options=options).content()
+        )
+    )
     document = _document(owner, record, kind, item, number)
     version = _version(document, source, actor)
     stored = _rendition(version, doc, digest, fmt, full, actor)
     if full:
         _record_reveal(actor, owner, record, kind, version, remote_addr)
     content = decrypt_bytes(stored.content) if full else stored.content
-    return Issued(content=content, filename=_filename(kind, record, version, fmt), mimetype=FORMATS[fmt],
-                  full_numbers=full, version=version.version, number=number, digest=digest, sha256=stored.sha256)
+    return Issued(
+        content=content,
+        filename=_filename(kind, record, version, fmt),
+        mimetype=FORMATS[fmt],
+        full_numbers=full,
+        version=version.version,
+        number=number,
+        digest=digest,
+        sha256=stored.sha256,
+    )
 
 
 def _check_options(kind: Kind, options: dict) -> dict:
@@ -226,8 +265,11 @@ def _check_options(kind: Kind, options: dict) -> dict:
 
 
 def _rendition(version: DocumentVersion, doc: Doc, digest: str, fmt: str, full: bool, actor: Actor) -> DocumentFile:
-    stored = db.session.scalar(sa.select(DocumentFile).where(
-        DocumentFile.version_id == version.id, DocumentFile.format == fmt, DocumentFile.full_numbers == full))
+    stored = db.session.scalar(
+        sa.select(DocumentFile).where(
+            DocumentFile.version_id == version.id, DocumentFile.format == fmt, DocumentFile.full_numbers == full
+        )
+    )
     if stored is not None:
         return stored
     if fmt == "pdf":
@@ -237,26 +279,44 @@ def _rendition(version: DocumentVersion, doc: Doc, digest: str, fmt: str, full: 
         from .docx_writer import docx
 
         data, pages = docx(doc, digest), None
-    stored = DocumentFile(version_id=version.id, format=fmt, full_numbers=full, digest=digest,
-                          sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=pages,
-                          content=encrypt_bytes(data) if full else data, created_by_id=actor.user_id)
+    stored = DocumentFile(
+        version_id=version.id,
+        format=fmt,
+        full_numbers=full,
+        digest=digest,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        pages=pages,
+        content=encrypt_bytes(data) if full else data,
+        created_by_id=actor.user_id,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(stored)
     except IntegrityError:  # the same rendition was kept a moment ago by another request: hand out that one
-        stored = db.session.scalar(sa.select(DocumentFile).where(
-            DocumentFile.version_id == version.id, DocumentFile.format == fmt, DocumentFile.full_numbers == full))
+        stored = db.session.scalar(
+            sa.select(DocumentFile).where(
+                DocumentFile.version_id == version.id, DocumentFile.format == fmt, DocumentFile.full_numbers == full
+            )
+        )
     return stored
 
 
-def _record_reveal(actor: Actor, owner: str, record, kind: Kind, version: DocumentVersion,
-                   remote_addr: str | None) -> None:
-    audit.record(actor, "document_with_numbers", target_type=owner, target_id=record.id,
-                 detail={"number": record.number, "kind": kind.kind, "version": version.version},
-                 remote_addr=remote_addr)
+def _record_reveal(
+    actor: Actor, owner: str, record, kind: Kind, version: DocumentVersion, remote_addr: str | None
+) -> None:
+    audit.record(
+        actor,
+        "document_with_numbers",
+        target_type=owner,
+        target_id=record.id,
+        detail={"number": record.number, "kind": kind.kind, "version": version.version},
+        remote_addr=remote_addr,
+    )
     if owner == CASE:
-        record_case_event(record, "document_with_numbers", actor, today_shanghai(),
-                          {"kind": kind.kind, "version": version.version})
+        record_case_event(
+            record, "document_with_numbers", actor, today_shanghai(), {"kind": kind.kind, "version": version.version}
+        )
 
 
 def _filename(kind: Kind, record, version: DocumentVersion, fmt: str) -> str:
@@ -273,14 +333,25 @@ def versions(actor: Actor, owner: str, owner_id: int) -> list[dict]:
         .join(DocumentVersion, DocumentVersion.document_id == Document.id)
         .join(DocumentFile, DocumentFile.version_id == DocumentVersion.id)
         .where(Document.owner_type == owner, Document.owner_id == record.id)
-        .order_by(Document.kind, Document.item_id, DocumentVersion.version, DocumentFile.id)).all()
-    return [{"kind": document.kind, "item_id": document.item_id or None, "number": document.number,
-             "version": version.version, "format": file.format, "full_numbers": file.full_numbers,
-             "digest": file.digest if handling or not file.full_numbers else None,
-             "sha256": file.sha256 if handling or not file.full_numbers else None,
-             "pages": file.pages, "size": file.size, "created_at": file.created_at,
-             "created_by": person_for_user(file.created_by_id).label}
-            for document, version, file in rows]
+        .order_by(Document.kind, Document.item_id, DocumentVersion.version, DocumentFile.id)
+    ).all()
+    return [
+        {
+            "kind": document.kind,
+            "item_id": document.item_id or None,
+            "number": document.number,
+            "version": version.version,
+            "format": file.format,
+            "full_numbers": file.full_numbers,
+            "digest": file.digest if handling or not file.full_numbers else None,
+            "sha256": file.sha256 if handling or not file.full_numbers else None,
+            "pages": file.pages,
+            "size": file.size,
+            "created_at": file.created_at,
+            "created_by": person_for_user(file.created_by_id).label,
+        }
+        for document, version, file in rows
+    ]
 
 
 def find_by_digest(actor: Actor, digest: str) -> dict:
@@ -291,15 +362,24 @@ def find_by_digest(actor: Actor, digest: str) -> dict:
         sa.select(Document, DocumentVersion, DocumentFile)
         .join(DocumentVersion, DocumentVersion.document_id == Document.id)
         .join(DocumentFile, DocumentFile.version_id == DocumentVersion.id)
-        .where(DocumentFile.digest == digest)).first()
+        .where(DocumentFile.digest == digest)
+    ).first()
     if row is None:
         raise NotFound("document")
     document, version, file = row
     record = _owner(actor, document.owner_type, document.owner_id)  # 404 outside the caller's scope
-    return {"owner": document.owner_type, "owner_id": record.id, "record_number": record.number,
-            "kind": document.kind, "item_id": document.item_id or None, "number": document.number,
-            "version": version.version, "format": file.format, "sha256": file.sha256,
-            "created_at": file.created_at}
+    return {
+        "owner": document.owner_type,
+        "owner_id": record.id,
+        "record_number": record.number,
+        "kind": document.kind,
+        "item_id": document.item_id or None,
+        "number": document.number,
+        "version": version.version,
+        "format": file.format,
+        "sha256": file.sha256,
+        "created_at": file.created_at,
+    }
 
 
 def forget_files(owner: str, owner_ids: list[int]) -> int:
@@ -308,11 +388,25 @@ def forget_files(owner: str, owner_ids: list[int]) -> int:
     whom); printed again, a document is a new version without the erased person. Returns how many files went."""
     if not owner_ids:
         return 0
-    versions = sa.select(DocumentVersion.id).join(Document, Document.id == DocumentVersion.document_id).where(
-        Document.owner_type == owner, Document.owner_id.in_(owner_ids))
+    versions = (
+        sa.select(DocumentVersion.id)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .where(Document.owner_type == owner, Document.owner_id.in_(owner_ids))
+    )
     return db.session.execute(sa.delete(DocumentFile).where(DocumentFile.version_id.in_(versions))).rowcount
 
 
-__all__ = ["CASE", "CASE_KINDS", "FORMATS", "LEGAL_AID", "LEGAL_AID_KINDS", "Issued", "Listed", "find_by_digest",
-           "forget_files", "issue", "list_documents", "versions"]
-
+__all__ = [
+    "CASE",
+    "CASE_KINDS",
+    "FORMATS",
+    "LEGAL_AID",
+    "LEGAL_AID_KINDS",
+    "Issued",
+    "Listed",
+    "find_by_digest",
+    "forget_files",
+    "issue",
+    "list_documents",
+    "versions",
+]

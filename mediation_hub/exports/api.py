@@ -11,12 +11,15 @@ from ..extensions import db
 from . import service
 from .schemas import CaseExportIn, ExportJobOut
 
-blp = Blueprint("exports_api", __name__, url_prefix="/api/v1",
-                description="Exports of the case list, written in the background")
+blp = Blueprint(
+    "exports_api", __name__, url_prefix="/api/v1", description="Exports of the case list, written in the background"
+)
 
 FILE_CONTENT = {"schema": {"type": "string", "format": "binary"}}
-FILE_RESPONSE = {"description": "the file, saved under the job's filename",
-                 "content": {"text/csv": FILE_CONTENT, XLSX_MIMETYPE: FILE_CONTENT}}
+FILE_RESPONSE = {
+    "description": "the file, saved under the job's filename",
+    "content": {"text/csv": FILE_CONTENT, XLSX_MIMETYPE: FILE_CONTENT},
+}
 
 
 @blp.route("/cases/exports")
@@ -29,8 +32,13 @@ class CaseExports(MethodView):
         download once the file is complete. Only the caller sees the job and its file; the file is deleted
         ``EXPORT_KEEP_HOURS`` (24) after it is done. The audit log records the export when the file is complete."""
         filters = service.searchable_filters(data["filters"])
-        job = service.queue_case_list_export(current_actor(), fmt=data["format"], filters=filters,
-                                             audit_filters=audit_filters(filters), remote_addr=request.remote_addr)
+        job = service.queue_case_list_export(
+            current_actor(),
+            fmt=data["format"],
+            filters=filters,
+            audit_filters=audit_filters(filters),
+            remote_addr=request.remote_addr,
+        )
         db.session.commit()
         service.start(current_app._get_current_object(), job.id)
         db.session.refresh(job)

@@ -29,8 +29,12 @@ class ExportFormat(enum.StrEnum):
     xlsx = "xlsx"
 
 
-EXPORT_STATUS_LABELS = {ExportStatus.queued: N_("排队中"), ExportStatus.running: N_("生成中"),
-                        ExportStatus.done: N_("已完成"), ExportStatus.failed: N_("失败")}
+EXPORT_STATUS_LABELS = {
+    ExportStatus.queued: N_("排队中"),
+    ExportStatus.running: N_("生成中"),
+    ExportStatus.done: N_("已完成"),
+    ExportStatus.failed: N_("失败"),
+}
 EXPORT_KIND_LABELS = {ExportKind.case_list: N_("案件列表")}
 
 
@@ -47,8 +51,9 @@ class ExportJob(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ExportKind] = mapped_column(enum_column(ExportKind, "export_kind"), nullable=False)
     format: Mapped[ExportFormat] = mapped_column(enum_column(ExportFormat, "export_format"), nullable=False)
-    status: Mapped[ExportStatus] = mapped_column(enum_column(ExportStatus, "export_status"), nullable=False,
-                                                 default=ExportStatus.queued)
+    status: Mapped[ExportStatus] = mapped_column(
+        enum_column(ExportStatus, "export_status"), nullable=False, default=ExportStatus.queued
+    )
     filters_sealed: Mapped[str] = mapped_column(sa.Text, nullable=False)
     audit_filters: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
     rows_expected: Mapped[int] = mapped_column(sa.Integer, nullable=False)
@@ -71,8 +76,9 @@ class ExportJob(db.Model):
         sa.CheckConstraint("status = 'queued' OR started_at IS NOT NULL", name="started_has_time"),
         sa.CheckConstraint("(status IN ('done', 'failed')) = (finished_at IS NOT NULL)", name="finished_has_time"),
         sa.CheckConstraint("(status = 'done') = (file_path IS NOT NULL)", name="file_only_when_done"),
-        sa.CheckConstraint("status != 'done' OR (file_size IS NOT NULL AND expires_at IS NOT NULL)",
-                           name="done_has_size_and_expiry"),
+        sa.CheckConstraint(
+            "status != 'done' OR (file_size IS NOT NULL AND expires_at IS NOT NULL)", name="done_has_size_and_expiry"
+        ),
         sa.CheckConstraint("status != 'failed' OR message IS NOT NULL", name="failed_has_message"),
         sa.CheckConstraint("rows_expected >= 0 AND rows_written >= 0", name="rows_not_negative"),
         sa.Index("ix_export_jobs_status_heartbeat", "status", "heartbeat_at"),

@@ -15,10 +15,16 @@ class CaseExportFilters(CaseSearchIn):
 
 
 class CaseExportIn(Schema):
-    format = fields.String(required=True, validate=validate.OneOf([f.value for f in ExportFormat]),
-                           metadata={"description": "csv (UTF-8 with a byte-order mark) or xlsx"})
-    filters = fields.Nested(CaseExportFilters, load_default=dict,
-                            metadata={"description": "the case list's filters; none: every case in scope"})
+    format = fields.String(
+        required=True,
+        validate=validate.OneOf([f.value for f in ExportFormat]),
+        metadata={"description": "csv (UTF-8 with a byte-order mark) or xlsx"},
+    )
+    filters = fields.Nested(
+        CaseExportFilters,
+        load_default=dict,
+        metadata={"description": "the case list's filters; none: every case in scope"},
+    )
 
 
 class ExportJobOut(Schema):
@@ -37,5 +43,7 @@ class ExportJobOut(Schema):
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
     expires_at = fields.DateTime(allow_none=True, metadata={"description": "when the file is deleted"})
-    file_url = fields.Function(lambda job: f"/api/v1/exports/{job.id}/file" if job.status == ExportStatus.done
-                               else None, metadata={"description": "the download, once the file is complete"})
+    file_url = fields.Function(
+        lambda job: f"/api/v1/exports/{job.id}/file" if job.status == ExportStatus.done else None,
+        metadata={"description": "the download, once the file is complete"},
+    )

@@ -66,6 +66,7 @@ def keep_for() -> timedelta:
 
 # --- filters ----------------------------------------------------------------------------------------------
 
+
 def _seal(filters: dict) -> str:
     def plain(value):
         if isinstance(value, date):
@@ -102,12 +103,22 @@ def _case_search(actor: Actor, filters: dict, *, field_prefix: str = "") -> sa.S
 
 def _check_size(fmt: str, rows: int) -> None:
     if fmt == ExportFormat.xlsx and rows > XLSX_MAX_ROWS:
-        raise ValidationFailed({"format": [coded(
-            "xlsx_too_many_rows", "xlsx 文件最多容纳 %(max)s 行，本次有 %(rows)s 行：请导出 csv 或缩小筛选范围",
-            max=f"{XLSX_MAX_ROWS:,}", rows=f"{rows:,}")]})
+        raise ValidationFailed(
+            {
+                "format": [
+                    coded(
+                        "xlsx_too_many_rows",
+                        "xlsx 文件最多容纳 %(max)s 行，本次有 %(rows)s 行：请导出 csv 或缩小筛选范围",
+                        max=f"{XLSX_MAX_ROWS:,}",
+                        rows=f"{rows:,}",
+                    )
+                ]
+            }
+        )
 
 
 # --- deciding and queueing -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BuiltExport:
@@ -119,8 +130,9 @@ class BuiltExport:
     rows: int
 
 
-def export_case_list(actor: Actor, *, fmt: str, filters: dict, audit_filters: dict,
-                     remote_addr: str | None = None) -> BuiltExport | ExportJob:
+def export_case_list(
+    actor: Actor, *, fmt: str, filters: dict, audit_filters: dict, remote_addr: str | None = None
+) -> BuiltExport | ExportJob:
     """The case list for ``filters`` (as the list passes them to ``search_cases``) in ``fmt``: built now when it
     has at most ``EXPORT_STREAM_ROWS`` cases (audited once its last row is written), otherwise a queued job
     (the caller commits, then calls ``start``). Flushes, never commits."""
@@ -129,8 +141,9 @@ def export_case_list(actor: Actor, *, fmt: str, filters: dict, audit_filters: di
     rows = count_cases(stmt)
     _check_size(fmt, rows)
     if rows > int(current_app.config.get("EXPORT_STREAM_ROWS", 5000)):
-        return _queue(actor, fmt=fmt, filters=filters, audit_filters=audit_filters, remote_addr=remote_addr,
-                      rows_expected=rows)
+        return _queue(
+            actor, fmt=fmt, filters=filters, audit_filters=audit_filters, remote_addr=remote_addr, rows_expected=rows
+        )
     today = today_shanghai()
     handle = spooled_file()
     try:
@@ -142,8 +155,9 @@ def export_case_list(actor: Actor, *, fmt: str, filters: dict, audit_filters: di
     return BuiltExport(handle, export_filename(fmt, today), MIMETYPES[fmt], written)
 
 
-def queue_case_list_export(actor: Actor, *, fmt: str, filters: dict, audit_filters: dict,
-                           remote_addr: str | None = None) -> ExportJob:
+def queue_case_list_export(
+    actor: Actor, *, fmt: str, filters: dict, audit_filters: dict, remote_addr: str | None = None
+) -> ExportJob:
     """A background export of the case list, whatever its size (the API's way); the filters are checked now
     (422 naming ``filters.<field>``); a full ID number or phone in ``q`` is kept as its keyed hash, as the list
     page passes it. Flushes, never commits; the caller commits, then calls ``start``."""
@@ -151,24 +165,38 @@ def queue_case_list_export(actor: Actor, *, fmt: str, filters: dict, audit_filte
     stmt = _case_search(actor, filters, field_prefix="filters.")
     rows = count_cases(stmt)
     _check_size(fmt, rows)
-    return _queue(actor, fmt=fmt, filters=filters, audit_filters=audit_filters, remote_addr=remote_addr,
-                  rows_expected=rows)
+    return _queue(
+        actor, fmt=fmt, filters=filters, audit_filters=audit_filters, remote_addr=remote_addr, rows_expected=rows
+    )
 
 
-def _queue(actor: Actor, *, fmt: str, filters: dict, audit_filters: dict, remote_addr: str | None,
-           rows_expected: int) -> ExportJob:
+def _queue(
+    actor: Actor, *, fmt: str, filters: dict, audit_filters: dict, remote_addr: str | None, rows_expected: int
+) -> ExportJob:
     if actor.user_id is None:
         raise StateConflict(coded("export_needs_user", "导出属于提出它的用户"))
-    unfinished = db.session.scalar(sa.select(sa.func.count()).select_from(ExportJob).where(
-        ExportJob.created_by_id == actor.user_id,
-        ExportJob.status.in_((ExportStatus.queued, ExportStatus.running))))
+    unfinished = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ExportJob)
+        .where(
+            ExportJob.created_by_id == actor.user_id, ExportJob.status.in_((ExportStatus.queued, ExportStatus.running))
+        )
+    )
     if unfinished >= MAX_UNFINISHED_PER_USER:
-        raise StateConflict(coded("exports_in_progress", "您已有 %(count)s 个导出正在生成，请等其完成后再导出",
-                                  count=unfinished))
-    job = ExportJob(kind=ExportKind.case_list, format=ExportFormat(fmt), status=ExportStatus.queued,
-                    filters_sealed=_seal(filters), audit_filters=audit_filters, rows_expected=rows_expected,
-                    filename=export_filename(fmt, today_shanghai()), remote_addr=remote_addr,
-                    created_by_id=actor.user_id)
+        raise StateConflict(
+            coded("exports_in_progress", "您已有 %(count)s 个导出正在生成，请等其完成后再导出", count=unfinished)
+        )
+    job = ExportJob(
+        kind=ExportKind.case_list,
+        format=ExportFormat(fmt),
+        status=ExportStatus.queued,
+        filters_sealed=_seal(filters),
+        audit_filters=audit_filters,
+        rows_expected=rows_expected,
+        filename=export_filename(fmt, today_shanghai()),
+        remote_addr=remote_addr,
+        created_by_id=actor.user_id,
+    )
     db.session.add(job)
     db.session.flush()
     return job
@@ -179,8 +207,9 @@ def start(app: Flask, export_id: int) -> None:
     background.start(app, run_export, export_id, name="export-job", inline=bool(app.config.get("EXPORT_RUN_INLINE")))
 
 
-def _record_export(actor: Actor, *, fmt: str, rows: int, audit_filters: dict, remote_addr: str | None,
-                   export_id: int | None = None) -> None:
+def _record_export(
+    actor: Actor, *, fmt: str, rows: int, audit_filters: dict, remote_addr: str | None, export_id: int | None = None
+) -> None:
     detail = {"format": fmt, "rows": rows, "filters": audit_filters}
     if export_id is not None:
         detail["export_job"] = export_id
@@ -189,12 +218,14 @@ def _record_export(actor: Actor, *, fmt: str, rows: int, audit_filters: dict, re
 
 # --- reading -------------------------------------------------------------------------------------------------
 
+
 def get_export(actor: Actor, export_id: int) -> ExportJob:
     """The export if the actor asked for it, else NotFound (nobody else may know it exists)."""
     job = None
     if actor.user_id is not None:
-        job = db.session.scalar(sa.select(ExportJob).where(ExportJob.id == export_id,
-                                                           ExportJob.created_by_id == actor.user_id))
+        job = db.session.scalar(
+            sa.select(ExportJob).where(ExportJob.id == export_id, ExportJob.created_by_id == actor.user_id)
+        )
     if job is None:
         raise NotFound("export")
     return job
@@ -217,19 +248,23 @@ def open_download(actor: Actor, export_id: int) -> tuple[BinaryIO, str, str]:
 
 # --- running -------------------------------------------------------------------------------------------------
 
+
 def _claim(export_id: int) -> bool:
     """queued → running, exactly once however many runners try (the UPDATE's condition decides)."""
     now = utcnow()
     claimed = db.session.execute(
-        sa.update(ExportJob).where(ExportJob.id == export_id, ExportJob.status == ExportStatus.queued)
-        .values(status=ExportStatus.running, started_at=now, heartbeat_at=now)).rowcount
+        sa.update(ExportJob)
+        .where(ExportJob.id == export_id, ExportJob.status == ExportStatus.queued)
+        .values(status=ExportStatus.running, started_at=now, heartbeat_at=now)
+    ).rowcount
     db.session.commit()
     return claimed == 1
 
 
 def _update(export_id: int, **values) -> None:
-    db.session.execute(sa.update(ExportJob).where(ExportJob.id == export_id,
-                                                  ExportJob.status == ExportStatus.running).values(**values))
+    db.session.execute(
+        sa.update(ExportJob).where(ExportJob.id == export_id, ExportJob.status == ExportStatus.running).values(**values)
+    )
     db.session.commit()
 
 
@@ -269,8 +304,7 @@ def run_export(export_id: int) -> ExportStatus | None:
             os.fsync(target.fileno())
         db.session.commit()  # end the reading transaction before the one that finishes the job
         os.replace(partial, final)
-        _finish(export_id, actor, fmt=fmt, rows=rows, path=final, audit_filters=audit_filters,
-                remote_addr=remote_addr)
+        _finish(export_id, actor, fmt=fmt, rows=rows, path=final, audit_filters=audit_filters, remote_addr=remote_addr)
     except Exception as exc:  # the job must end recorded as failed, whatever stopped it, and leave no file
         db.session.rollback()
         for path in (partial, final):
@@ -281,18 +315,27 @@ def run_export(export_id: int) -> ExportStatus | None:
     return ExportStatus.done
 
 
-def _finish(export_id: int, actor: Actor, *, fmt: str, rows: int, path: Path, audit_filters: dict,
-            remote_addr: str | None) -> None:
+def _finish(
+    export_id: int, actor: Actor, *, fmt: str, rows: int, path: Path, audit_filters: dict, remote_addr: str | None
+) -> None:
     """running → done with the file, and the audit row, in one transaction."""
     now = utcnow()
     finished = db.session.execute(
-        sa.update(ExportJob).where(ExportJob.id == export_id, ExportJob.status == ExportStatus.running)
-        .values(status=ExportStatus.done, rows_written=rows, file_path=str(path), file_size=path.stat().st_size,
-                finished_at=now, heartbeat_at=now, expires_at=now + keep_for())).rowcount
+        sa.update(ExportJob)
+        .where(ExportJob.id == export_id, ExportJob.status == ExportStatus.running)
+        .values(
+            status=ExportStatus.done,
+            rows_written=rows,
+            file_path=str(path),
+            file_size=path.stat().st_size,
+            finished_at=now,
+            heartbeat_at=now,
+            expires_at=now + keep_for(),
+        )
+    ).rowcount
     if finished != 1:
         raise StateConflict(coded("export_abandoned", "导出已被放弃"))
-    _record_export(actor, fmt=fmt, rows=rows, audit_filters=audit_filters, remote_addr=remote_addr,
-                   export_id=export_id)
+    _record_export(actor, fmt=fmt, rows=rows, audit_filters=audit_filters, remote_addr=remote_addr, export_id=export_id)
     db.session.commit()
 
 
@@ -304,8 +347,7 @@ def _fail(export_id: int, exc: Exception) -> None:
         log.exception("export job %s failed", export_id)
     now = utcnow()
     try:
-        _update(export_id, status=ExportStatus.failed, message=message[:MESSAGE_MAX], finished_at=now,
-                heartbeat_at=now)
+        _update(export_id, status=ExportStatus.failed, message=message[:MESSAGE_MAX], finished_at=now, heartbeat_at=now)
     except Exception:  # the database itself is gone: the job stays running until exports.tasks gives it up
         db.session.rollback()
         log.exception("export job %s: the failure could not be recorded", export_id)

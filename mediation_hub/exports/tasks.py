@@ -29,19 +29,30 @@ def fail_abandoned_exports(now: datetime) -> int:
     """Mark as failed the jobs whose process stopped: running without a heartbeat, or never started, for
     ``EXPORT_STALE_MINUTES`` (default 15). Returns how many."""
     limit = _stale_limit(now)
-    stale = sa.or_(sa.and_(ExportJob.status == ExportStatus.running, ExportJob.heartbeat_at < limit),
-                   sa.and_(ExportJob.status == ExportStatus.queued, ExportJob.created_at < limit))
-    result = db.session.execute(sa.update(ExportJob).where(stale).values(
-        status=ExportStatus.failed, message=ABANDONED_MESSAGE, finished_at=now,
-        started_at=sa.func.coalesce(ExportJob.started_at, now)))
+    stale = sa.or_(
+        sa.and_(ExportJob.status == ExportStatus.running, ExportJob.heartbeat_at < limit),
+        sa.and_(ExportJob.status == ExportStatus.queued, ExportJob.created_at < limit),
+    )
+    result = db.session.execute(
+        sa.update(ExportJob)
+        .where(stale)
+        .values(
+            status=ExportStatus.failed,
+            message=ABANDONED_MESSAGE,
+            finished_at=now,
+            started_at=sa.func.coalesce(ExportJob.started_at, now),
+        )
+    )
     return result.rowcount
 
 
 def delete_expired_exports(now: datetime) -> int:
     """Delete finished exports past their ``expires_at`` (failed ones ``EXPORT_KEEP_HOURS`` after they ended),
     the rows first, then their files. Returns how many."""
-    expired = sa.or_(sa.and_(ExportJob.status == ExportStatus.done, ExportJob.expires_at <= now),
-                     sa.and_(ExportJob.status == ExportStatus.failed, ExportJob.finished_at <= now - keep_for()))
+    expired = sa.or_(
+        sa.and_(ExportJob.status == ExportStatus.done, ExportJob.expires_at <= now),
+        sa.and_(ExportJob.status == ExportStatus.failed, ExportJob.finished_at <= now - keep_for()),
+    )
     jobs = db.session.execute(sa.select(ExportJob.id, ExportJob.file_path).where(expired)).all()
     if jobs:
         db.session.execute(sa.delete(ExportJob).where(ExportJob.id.in_([job.id for job in jobs])))
@@ -56,10 +67,14 @@ def remove_stray_files(now: datetime) -> int:
     whose job is no longer queued or running, a complete file no finished job points to (a crash between the
     rename and the commit) once it is older than ``EXPORT_STALE_MINUTES``. Returns how many."""
     directory = exports_dir()
-    live = set(db.session.scalars(sa.select(ExportJob.id).where(
-        ExportJob.status.in_((ExportStatus.queued, ExportStatus.running)))))
-    kept = {str(p) for p in db.session.scalars(sa.select(ExportJob.file_path).where(
-        ExportJob.status == ExportStatus.done))}
+    live = set(
+        db.session.scalars(
+            sa.select(ExportJob.id).where(ExportJob.status.in_((ExportStatus.queued, ExportStatus.running)))
+        )
+    )
+    kept = {
+        str(p) for p in db.session.scalars(sa.select(ExportJob.file_path).where(ExportJob.status == ExportStatus.done))
+    }
     limit = _stale_limit(now).timestamp()
     removed = 0
     for path in directory.iterdir():

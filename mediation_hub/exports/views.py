@@ -21,8 +21,16 @@ def export_job(export_id: int):
 def export_job_status(export_id: int):
     """The job's progress as JSON for the page's polling script."""
     job = service.get_export(current_actor(), export_id)
-    return jsonify({"status": job.status.value, "status_label": job.status_label, "finished": job.finished,
-                    "progress": job.progress, "rows_written": job.rows_written, "rows_expected": job.rows_expected})
+    return jsonify(
+        {
+            "status": job.status.value,
+            "status_label": job.status_label,
+            "finished": job.finished,
+            "progress": job.progress,
+            "rows_written": job.rows_written,
+            "rows_expected": job.rows_expected,
+        }
+    )
 
 
 @bp.get("/<int:export_id>/file")

@@ -21,8 +21,13 @@ class ImportCases(MethodView):
         """Queue the import of a csv/xlsx of cases into an organisation; the header is checked at once (422
         naming the missing columns). Follow the job at ``GET /api/v1/imports/ID``."""
         upload = files["file"]
-        job = jobs.create_job(current_actor(), organization_id=form["organization_id"], filename=upload.filename,
-                              upload=upload.stream, source_system=form["source_system"])
+        job = jobs.create_job(
+            current_actor(),
+            organization_id=form["organization_id"],
+            filename=upload.filename,
+            upload=upload.stream,
+            source_system=form["source_system"],
+        )
         jobs.commit_new_job(job)
         jobs.start_job(current_app._get_current_object(), job.id)
         db.session.refresh(job)

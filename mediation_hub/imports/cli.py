@@ -35,14 +35,28 @@ def _actor(username: str | None):
 @import_group.command("cases")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--organization", "organization_id", type=int, required=True, help="id of the handling organisation")
-@click.option("--source-system", default="legacy", show_default=True,
-              help="name of the system the file comes from; with the 原系统案号 it identifies a case on re-runs")
-@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="write the failed rows here (csv: 行号, 原系统案号, 字段, 原因)")
+@click.option(
+    "--source-system",
+    default="legacy",
+    show_default=True,
+    help="name of the system the file comes from; with the 原系统案号 it identifies a case on re-runs",
+)
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="write the failed rows here (csv: 行号, 原系统案号, 字段, 原因)",
+)
 @click.option("--user", "username", default=None, help="record the import as this account (default: system)")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="check rows in this many processes (for machines with spare cores)")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="check rows in this many processes (for machines with spare cores)",
+)
 @with_appcontext
 def import_cases_command(file, organization_id, source_system, errors_path, username, batch_size, workers):
     """Import the cases (with one applicant and one respondent per row) of a csv or xlsx file.
@@ -56,13 +70,27 @@ def import_cases_command(file, organization_id, source_system, errors_path, user
     err = sys.stderr
     try:
         actor = _actor(username)
-        with click.progressbar(length=BAR_STEPS, label="导入案件", file=err, show_percent=True,
-                               item_show_func=lambda p: f"{p.processed_rows} 行" if p else "") as bar:
+        with click.progressbar(
+            length=BAR_STEPS,
+            label="导入案件",
+            file=err,
+            show_percent=True,
+            item_show_func=lambda p: f"{p.processed_rows} 行" if p else "",
+        ) as bar:
+
             def progress(step):
                 bar.update(max(int(step.fraction * BAR_STEPS) - bar.pos, 0), step)
 
-            summary = import_file(file, organization_id, actor, source_system=source_system, on_progress=progress,
-                                  errors_path=errors_path, batch_size=batch_size, workers=workers)
+            summary = import_file(
+                file,
+                organization_id,
+                actor,
+                source_system=source_system,
+                on_progress=progress,
+                errors_path=errors_path,
+                batch_size=batch_size,
+                workers=workers,
+            )
     except DomainError as exc:
         db.session.rollback()
         click.echo(f"无法导入 (cannot import): {exc.message}", err=True)
@@ -74,8 +102,10 @@ def import_cases_command(file, organization_id, source_system, errors_path, user
 
 
 def _print_summary(summary, errors_path) -> None:
-    click.echo(f"共 {summary.total} 行: 导入 {summary.imported}, 跳过 {summary.skipped} (已导入过), "
-               f"失败 {summary.failed}  ({summary.seconds:.1f} 秒, {summary.rows_per_second:.0f} 行/秒)")
+    click.echo(
+        f"共 {summary.total} 行: 导入 {summary.imported}, 跳过 {summary.skipped} (已导入过), "
+        f"失败 {summary.failed}  ({summary.seconds:.1f} 秒, {summary.rows_per_second:.0f} 行/秒)"
+    )
     if summary.ignored_columns:
         click.echo("忽略的列 (not in the layout): " + "、".join(summary.ignored_columns))
     if not summary.failed:
@@ -86,5 +116,4 @@ def _print_summary(summary, errors_path) -> None:
     for failure in summary.failures[:SHOWN_FAILURES]:
         click.echo(f"  第 {failure.row} 行 [{failure.source_number}] {failure.column}: {failure.reason}", err=True)
     if len(summary.failures) > SHOWN_FAILURES or summary.failed > len({f.row for f in summary.failures}):
-        click.echo("  … 用 --errors FILE 保存完整的错误报告 (write the full error report with --errors FILE)",
-                   err=True)
+        click.echo("  … 用 --errors FILE 保存完整的错误报告 (write the full error report with --errors FILE)", err=True)

@@ -50,6 +50,7 @@ def imports_dir() -> Path:
 
 # --- scope --------------------------------------------------------------------------------------------------
 
+
 def job_scope(actor: Actor) -> sa.ColumnElement[bool]:
     """Jobs an actor sees: all for administrators; a registry administrator's region's; a mediator's own
     organisation's; nobody else's."""
@@ -78,8 +79,13 @@ def error_report_path(actor: Actor, job_id: int) -> Path:
     """The error report of a finished job (a csv; only the header when no row failed)."""
     job = get_job(actor, job_id)
     if not job.finished:
-        raise StateConflict(coded("import_not_finished", "导入尚未完成（当前状态：%(status)s），完成后才有错误报告",
-                                  status=job.status_label))
+        raise StateConflict(
+            coded(
+                "import_not_finished",
+                "导入尚未完成（当前状态：%(status)s），完成后才有错误报告",
+                status=job.status_label,
+            )
+        )
     if not job.error_report or not Path(job.error_report).exists():
         raise NotFound("error report")
     return Path(job.error_report)
@@ -87,8 +93,10 @@ def error_report_path(actor: Actor, job_id: int) -> Path:
 
 # --- creating and running -------------------------------------------------------------------------------------
 
-def create_job(actor: Actor, *, organization_id: int | None, filename: str, upload: BinaryIO,
-               source_system: str | None = None) -> ImportJob:
+
+def create_job(
+    actor: Actor, *, organization_id: int | None, filename: str, upload: BinaryIO, source_system: str | None = None
+) -> ImportJob:
     """Queue an import of an uploaded csv/xlsx into an organisation: who may import there, the file's type, size
     and header are checked now (one 422 naming the problem, e.g. the missing columns or the limit the file is
     beyond); flushes, never commits. A refused upload leaves no file behind (nor one that fails otherwise)."""
@@ -102,8 +110,14 @@ def create_job(actor: Actor, *, organization_id: int | None, filename: str, uplo
     try:
         _store_upload(upload, path, upload_limit(current_app.config))
         check_header(path)
-        job = ImportJob(organization_id=org.id, source_system=source_system, filename=filename,
-                        status=ImportStatus.queued, upload_path=str(path), created_by_id=actor.user_id)
+        job = ImportJob(
+            organization_id=org.id,
+            source_system=source_system,
+            filename=filename,
+            status=ImportStatus.queued,
+            upload_path=str(path),
+            created_by_id=actor.user_id,
+        )
         db.session.add(job)
         db.session.flush()
     except BaseException:
@@ -145,8 +159,10 @@ def _claim(job_id: int) -> bool:
     """queued → running, exactly once however many runners try (the UPDATE's condition decides)."""
     now = utcnow()
     claimed = db.session.execute(
-        sa.update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == ImportStatus.queued)
-        .values(status=ImportStatus.running, started_at=now, heartbeat_at=now)).rowcount
+        sa.update(ImportJob)
+        .where(ImportJob.id == job_id, ImportJob.status == ImportStatus.queued)
+        .values(status=ImportStatus.running, started_at=now, heartbeat_at=now)
+    ).rowcount
     db.session.commit()
     return claimed == 1
 
@@ -179,25 +195,56 @@ def _run_job(job_id: int) -> ImportStatus | None:
     errors_path = upload.with_name(f"errors-{job_id}-{uuid.uuid4().hex[:8]}.csv")
 
     def progress(step: ImportProgress) -> None:
-        _update(job_id, processed_rows=step.processed_rows, progress=step.fraction, imported=step.imported,
-                skipped=step.skipped, failed=step.failed, heartbeat_at=utcnow())
+        _update(
+            job_id,
+            processed_rows=step.processed_rows,
+            progress=step.fraction,
+            imported=step.imported,
+            skipped=step.skipped,
+            failed=step.failed,
+            heartbeat_at=utcnow(),
+        )
 
     try:
-        summary = import_file(upload, job.organization_id, actor, source_system=job.source_system,
-                              on_progress=progress, errors_path=errors_path, run=f"job-{job_id}",
-                              filename=job.filename)
+        summary = import_file(
+            upload,
+            job.organization_id,
+            actor,
+            source_system=job.source_system,
+            on_progress=progress,
+            errors_path=errors_path,
+            run=f"job-{job_id}",
+            filename=job.filename,
+        )
     except Exception as exc:  # the job must end recorded as failed, whatever stopped it
         db.session.rollback()
         message = exc.message if isinstance(exc, DomainError) else coded("internal_error", "导入过程中出现内部错误")
         if not isinstance(exc, DomainError):
             log.exception("import job %s failed", job_id)
-        _update(job_id, status=ImportStatus.failed, message=message[:MESSAGE_MAX], finished_at=utcnow(),
-                heartbeat_at=utcnow(), error_report=str(errors_path) if errors_path.exists() else None)
+        _update(
+            job_id,
+            status=ImportStatus.failed,
+            message=message[:MESSAGE_MAX],
+            finished_at=utcnow(),
+            heartbeat_at=utcnow(),
+            error_report=str(errors_path) if errors_path.exists() else None,
+        )
         return ImportStatus.failed
     finally:
         upload.unlink(missing_ok=True)
-    _update(job_id, status=ImportStatus.done, total_rows=summary.total, processed_rows=summary.total, progress=1.0,
-            imported=summary.imported, skipped=summary.skipped, failed=summary.failed, error_report=str(errors_path),
-            upload_path=None, finished_at=utcnow(), heartbeat_at=utcnow(),
-            message=("忽略的列: " + "、".join(summary.ignored_columns)) if summary.ignored_columns else None)
+    _update(
+        job_id,
+        status=ImportStatus.done,
+        total_rows=summary.total,
+        processed_rows=summary.total,
+        progress=1.0,
+        imported=summary.imported,
+        skipped=summary.skipped,
+        failed=summary.failed,
+        error_report=str(errors_path),
+        upload_path=None,
+        finished_at=utcnow(),
+        heartbeat_at=utcnow(),
+        message=("忽略的列: " + "、".join(summary.ignored_columns)) if summary.ignored_columns else None,
+    )
     return ImportStatus.done

@@ -27,22 +27,40 @@ class Column:
 
 def _party_columns(prefix: str, label: str) -> list[Column]:
     return [
-        Column(f"{prefix}_name", f"{label}姓名", True,
-               N_("申请人姓名或单位名称") if prefix == "applicant" else N_("被申请人姓名或单位名称")),
+        Column(
+            f"{prefix}_name",
+            f"{label}姓名",
+            True,
+            N_("申请人姓名或单位名称") if prefix == "applicant" else N_("被申请人姓名或单位名称"),
+        ),
         Column(f"{prefix}_kind", f"{label}类型", False, N_("个人 / 单位（空白为个人）"), (f"{label}类别",)),
-        Column(f"{prefix}_id_number", f"{label}证件号码", False,
-               N_("个人：18 位居民身份证号码；单位：统一社会信用代码（申请人必填）") if prefix == "applicant"
-               else N_("个人：18 位居民身份证号码；单位：统一社会信用代码"),
-               (f"{label}身份证号码", f"{label}证件号")),
+        Column(
+            f"{prefix}_id_number",
+            f"{label}证件号码",
+            False,
+            N_("个人：18 位居民身份证号码；单位：统一社会信用代码（申请人必填）")
+            if prefix == "applicant"
+            else N_("个人：18 位居民身份证号码；单位：统一社会信用代码"),
+            (f"{label}身份证号码", f"{label}证件号"),
+        ),
         Column(f"{prefix}_phone", f"{label}电话", False, N_("手机或固定电话"), (f"{label}联系电话",)),
-        Column(f"{prefix}_region_code", f"{label}地区代码", False, N_("住所地行政区划代码（6 位）"),
-               (f"{label}行政区划代码",)),
+        Column(
+            f"{prefix}_region_code",
+            f"{label}地区代码",
+            False,
+            N_("住所地行政区划代码（6 位）"),
+            (f"{label}行政区划代码",),
+        ),
     ]
 
 
 COLUMNS: list[Column] = [
-    Column("source_number", "原系统案号", True,
-           N_("原系统中的案件编号；同一组织、同一来源系统内唯一（重复导入时据此跳过）")),
+    Column(
+        "source_number",
+        "原系统案号",
+        True,
+        N_("原系统中的案件编号；同一组织、同一来源系统内唯一（重复导入时据此跳过）"),
+    ),
     Column("received_on", "登记日期", True, N_("收到纠纷、登记的日期"), ("收案日期", "受理登记日期")),
     Column("category", "纠纷类型", True, N_("纠纷类别名称（如 婚姻家庭、邻里）或代码"), ("纠纷类别",)),
     Column("source", "案件来源", True, N_("来源名称（如 当事人申请、法院委派/委托）或代码")),
@@ -65,18 +83,36 @@ BY_KEY = {c.key: c for c in COLUMNS}
 
 # Where each field of the API (and of the history) comes from, to name the column at fault.
 FIELD_COLUMNS = {
-    "category": "category", "source": "source", "summary": "summary", "received_on": "received_on",
-    "occurred_region_code": "occurred_region_code", "amount_yuan": "amount_yuan", "major": "major",
-    "status": "status", "accepted_on": "accepted_on", "concluded_on": "concluded_on", "outcome": "outcome",
-    "agreement_amount_yuan": "agreement_amount_yuan", "terms": "terms", "declined_on": "declined_on",
-    "reason": "decline_reason", "decline_reason": "decline_reason", "source_number": "source_number",
+    "category": "category",
+    "source": "source",
+    "summary": "summary",
+    "received_on": "received_on",
+    "occurred_region_code": "occurred_region_code",
+    "amount_yuan": "amount_yuan",
+    "major": "major",
+    "status": "status",
+    "accepted_on": "accepted_on",
+    "concluded_on": "concluded_on",
+    "outcome": "outcome",
+    "agreement_amount_yuan": "agreement_amount_yuan",
+    "terms": "terms",
+    "declined_on": "declined_on",
+    "reason": "decline_reason",
+    "decline_reason": "decline_reason",
+    "source_number": "source_number",
 }
 for _index, _side in enumerate(("applicant", "respondent")):
-    FIELD_COLUMNS.update({
-        f"parties.{_index}.name": f"{_side}_name", f"parties.{_index}.kind": f"{_side}_kind",
-        f"parties.{_index}.role": f"{_side}_kind", f"parties.{_index}.id_number": f"{_side}_id_number",
-        f"parties.{_index}.uscc": f"{_side}_id_number", f"parties.{_index}.phone": f"{_side}_phone",
-        f"parties.{_index}.region_code": f"{_side}_region_code"})
+    FIELD_COLUMNS.update(
+        {
+            f"parties.{_index}.name": f"{_side}_name",
+            f"parties.{_index}.kind": f"{_side}_kind",
+            f"parties.{_index}.role": f"{_side}_kind",
+            f"parties.{_index}.id_number": f"{_side}_id_number",
+            f"parties.{_index}.uscc": f"{_side}_id_number",
+            f"parties.{_index}.phone": f"{_side}_phone",
+            f"parties.{_index}.region_code": f"{_side}_region_code",
+        }
+    )
 
 
 def column_label(field: str) -> str:
@@ -125,6 +161,7 @@ def map_header(header: list) -> HeaderMap:
 
 
 # --- cells ------------------------------------------------------------------------------------------------
+
 
 def cell_text(value) -> str:
     """A cell as text: numbers without a spurious ``.0`` (codes and phones typed as numbers), dates ISO."""
@@ -183,21 +220,38 @@ def label_key(text: str) -> str:
 
 
 STATUS_LABELS = {
-    "登记": CaseStatus.registered, "已登记": CaseStatus.registered, "受理": CaseStatus.accepted,
-    "已受理": CaseStatus.accepted, "调解中": CaseStatus.in_mediation, "办结": CaseStatus.concluded,
-    "已办结": CaseStatus.concluded, "结案": CaseStatus.concluded, "不予受理": CaseStatus.declined,
+    "登记": CaseStatus.registered,
+    "已登记": CaseStatus.registered,
+    "受理": CaseStatus.accepted,
+    "已受理": CaseStatus.accepted,
+    "调解中": CaseStatus.in_mediation,
+    "办结": CaseStatus.concluded,
+    "已办结": CaseStatus.concluded,
+    "结案": CaseStatus.concluded,
+    "不予受理": CaseStatus.declined,
     **{s.value: s for s in CaseStatus},
 }
 OUTCOME_LABELS = {
-    "达成协议": Outcome.agreement, "调解成功": Outcome.agreement, "未达成协议": Outcome.no_agreement,
-    "调解不成功": Outcome.no_agreement, "撤回": Outcome.withdrawn, "撤回申请": Outcome.withdrawn,
-    "转诉讼仲裁": Outcome.referred, "转诉讼": Outcome.referred, "转仲裁": Outcome.referred,
+    "达成协议": Outcome.agreement,
+    "调解成功": Outcome.agreement,
+    "未达成协议": Outcome.no_agreement,
+    "调解不成功": Outcome.no_agreement,
+    "撤回": Outcome.withdrawn,
+    "撤回申请": Outcome.withdrawn,
+    "转诉讼仲裁": Outcome.referred,
+    "转诉讼": Outcome.referred,
+    "转仲裁": Outcome.referred,
     **{o.value: o for o in Outcome},
 }
 PARTY_KIND_LABELS = {
-    "个人": PartyKind.person, "自然人": PartyKind.person, "单位": PartyKind.organization,
-    "法人": PartyKind.organization, "组织": PartyKind.organization, "非法人组织": PartyKind.organization,
-    "法人或其他组织": PartyKind.organization, **{k.value: k for k in PartyKind},
+    "个人": PartyKind.person,
+    "自然人": PartyKind.person,
+    "单位": PartyKind.organization,
+    "法人": PartyKind.organization,
+    "组织": PartyKind.organization,
+    "非法人组织": PartyKind.organization,
+    "法人或其他组织": PartyKind.organization,
+    **{k.value: k for k in PartyKind},
 }
 
 
@@ -208,8 +262,9 @@ def parse_status(value) -> CaseStatus:
     try:
         return STATUS_LABELS[label_key(text)]
     except KeyError:
-        raise ValueError(coded("unknown_status", "未知的状态「%(value)s」，应为 登记/受理/调解中/办结/不予受理",
-                               value=text)) from None
+        raise ValueError(
+            coded("unknown_status", "未知的状态「%(value)s」，应为 登记/受理/调解中/办结/不予受理", value=text)
+        ) from None
 
 
 def parse_outcome(value) -> str | None:
@@ -228,8 +283,9 @@ def parse_party_kind(value) -> PartyKind:
     try:
         return PARTY_KIND_LABELS[label_key(text)]
     except KeyError:
-        raise ValueError(coded("unknown_party_kind", "未知的当事人类型「%(value)s」，应为 个人 或 单位",
-                               value=text)) from None
+        raise ValueError(
+            coded("unknown_party_kind", "未知的当事人类型「%(value)s」，应为 个人 或 单位", value=text)
+        ) from None
 
 
 def parse_amount(value) -> str | None:

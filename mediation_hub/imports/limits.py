@@ -37,8 +37,17 @@ _NAME = rb"(?:[A-Za-z_][\w.-]*:)?"  # an element name's optional namespace prefi
 _ROOT = re.compile(rb"<(?![?!])" + _NAME + rb"([A-Za-z_][\w.-]*)")
 _UNIQUE_COUNT = re.compile(rb"\suniqueCount\s*=\s*[\"'](\d+)[\"']")
 _STRING = re.compile(rb"<" + _NAME + rb"si[\s/>]")
-_FIRST_ROW_END = re.compile(rb"</" + _NAME + rb"row\s*>|<" + _NAME + rb"row\b[^>]*/>|<" + _NAME
-                            + rb"sheetData\s*/>|</" + _NAME + rb"sheetData\s*>")
+_FIRST_ROW_END = re.compile(
+    rb"</"
+    + _NAME
+    + rb"row\s*>|<"
+    + _NAME
+    + rb"row\b[^>]*/>|<"
+    + _NAME
+    + rb"sheetData\s*/>|</"
+    + _NAME
+    + rb"sheetData\s*>"
+)
 
 
 class UnusableFile(ValidationFailed):
@@ -60,9 +69,12 @@ class FileLimits:
 
     @classmethod
     def from_config(cls, config) -> FileLimits:
-        return cls(max_rows=int(config["IMPORT_MAX_ROWS"]), max_columns=int(config["IMPORT_MAX_COLUMNS"]),
-                   max_uncompressed=int(config["XLSX_MAX_UNCOMPRESSED_MB"]) * MB,
-                   max_shared_strings=int(config["XLSX_MAX_SHARED_STRINGS"]))
+        return cls(
+            max_rows=int(config["IMPORT_MAX_ROWS"]),
+            max_columns=int(config["IMPORT_MAX_COLUMNS"]),
+            max_uncompressed=int(config["XLSX_MAX_UNCOMPRESSED_MB"]) * MB,
+            max_shared_strings=int(config["XLSX_MAX_SHARED_STRINGS"]),
+        )
 
     @classmethod
     def configured(cls) -> FileLimits:
@@ -74,6 +86,7 @@ class FileLimits:
 
 # --- messages (UnusableFile: Chinese through the catalogue, each with its code) ---------------------------------
 
+
 def too_many_rows(limit: int) -> UnusableFile:
     return UnusableFile(coded("too_many_rows", "工作表超过 %(limit)s 行，请拆分文件", limit=f"{limit:,}"))
 
@@ -83,22 +96,29 @@ def too_many_columns(limit: int) -> UnusableFile:
 
 
 def too_many_strings(limit: int) -> UnusableFile:
-    return UnusableFile(coded("too_many_strings",
-                              "工作簿中不同的文字超过 %(limit)s 个（共享字符串），请拆分文件或另存为 csv",
-                              limit=f"{limit:,}"))
+    return UnusableFile(
+        coded(
+            "too_many_strings",
+            "工作簿中不同的文字超过 %(limit)s 个（共享字符串），请拆分文件或另存为 csv",
+            limit=f"{limit:,}",
+        )
+    )
 
 
 def line_too_long(line: int) -> UnusableFile:
-    return UnusableFile(coded("line_too_long", "第 %(line)s 行过长（超过 %(limit)s 个字符）", line=line,
-                              limit=f"{CSV_MAX_LINE:,}"))
+    return UnusableFile(
+        coded("line_too_long", "第 %(line)s 行过长（超过 %(limit)s 个字符）", line=line, limit=f"{CSV_MAX_LINE:,}")
+    )
 
 
 def _unpacked_too_large(limit: int) -> UnusableFile:
-    return UnusableFile(coded("unpacked_too_large", "xlsx 文件解压后超过 %(size)s，请拆分文件或另存为 csv",
-                              size=shown_size(limit)))
+    return UnusableFile(
+        coded("unpacked_too_large", "xlsx 文件解压后超过 %(size)s，请拆分文件或另存为 csv", size=shown_size(limit))
+    )
 
 
 # --- the zip of an xlsx -------------------------------------------------------------------------------------------
+
 
 def check_workbook(path: str | Path, limits: FileLimits) -> None:
     """Refuse an xlsx that holds more than its limits allow (``UnusableFile`` naming the limit): too many parts,
@@ -138,17 +158,23 @@ def _check_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo, limits: FileLim
             if stated and int(stated.group(1)) > limits.max_shared_strings:
                 raise too_many_strings(limits.max_shared_strings)
         if part.file_size > RATIO_FROM and part.file_size > MAX_RATIO * max(part.compress_size, 1):
-            raise UnusableFile(coded("compression_ratio_too_high",
-                                     "xlsx 文件中有部件的压缩比超过 %(ratio)s:1（大量重复的内容，如成片的空行），"
-                                     "请删除多余的行后重新保存", ratio=MAX_RATIO))
+            raise UnusableFile(
+                coded(
+                    "compression_ratio_too_high",
+                    "xlsx 文件中有部件的压缩比超过 %(ratio)s:1（大量重复的内容，如成片的空行），"
+                    "请删除多余的行后重新保存",
+                    ratio=MAX_RATIO,
+                )
+            )
         if kind == b"sst":
             _count_shared_strings(stream, head, limits.max_shared_strings)
         elif kind == b"worksheet":
             if part.file_size > FIRST_ROW_WITHIN:
                 _check_first_row(stream, head)
         elif part.file_size > MAX_OTHER_PART:
-            raise UnusableFile(coded("part_too_large", "xlsx 文件中有部件解压后超过 %(size)s",
-                                     size=shown_size(MAX_OTHER_PART)))
+            raise UnusableFile(
+                coded("part_too_large", "xlsx 文件中有部件解压后超过 %(size)s", size=shown_size(MAX_OTHER_PART))
+            )
 
 
 def _count_shared_strings(stream: IO[bytes], head: bytes, limit: int) -> None:
@@ -181,8 +207,11 @@ def _check_first_row(stream: IO[bytes], head: bytes) -> None:
     data = head
     while not _FIRST_ROW_END.search(data):
         if len(data) >= FIRST_ROW_WITHIN:
-            raise UnusableFile(coded("first_row_too_far", "工作表的第一行不在工作表开头 %(size)s 之内",
-                                     size=shown_size(FIRST_ROW_WITHIN)))
+            raise UnusableFile(
+                coded(
+                    "first_row_too_far", "工作表的第一行不在工作表开头 %(size)s 之内", size=shown_size(FIRST_ROW_WITHIN)
+                )
+            )
         chunk = stream.read(CHUNK)
         if not chunk:
             return

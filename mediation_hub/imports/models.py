@@ -21,8 +21,12 @@ class ImportStatus(enum.StrEnum):
     failed = "failed"
 
 
-IMPORT_STATUS_LABELS = {ImportStatus.queued: N_("排队中"), ImportStatus.running: N_("导入中"),
-                        ImportStatus.done: N_("已完成"), ImportStatus.failed: N_("失败")}
+IMPORT_STATUS_LABELS = {
+    ImportStatus.queued: N_("排队中"),
+    ImportStatus.running: N_("导入中"),
+    ImportStatus.done: N_("已完成"),
+    ImportStatus.failed: N_("失败"),
+}
 
 
 class ImportJob(db.Model):
@@ -37,8 +41,9 @@ class ImportJob(db.Model):
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), nullable=False, index=True)
     source_system: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     filename: Mapped[str] = mapped_column(sa.String(255), nullable=False)
-    status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus, "import_status"), nullable=False,
-                                                 default=ImportStatus.queued)
+    status: Mapped[ImportStatus] = mapped_column(
+        enum_column(ImportStatus, "import_status"), nullable=False, default=ImportStatus.queued
+    )
     total_rows: Mapped[int | None] = mapped_column(sa.Integer)
     processed_rows: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     progress: Mapped[float] = mapped_column(sa.Float, nullable=False, default=0.0)
@@ -61,8 +66,9 @@ class ImportJob(db.Model):
         sa.CheckConstraint("status = 'queued' OR started_at IS NOT NULL", name="started_has_time"),
         sa.CheckConstraint("(status IN ('done', 'failed')) = (finished_at IS NOT NULL)", name="finished_has_time"),
         sa.CheckConstraint("status != 'failed' OR message IS NOT NULL", name="failed_has_message"),
-        sa.CheckConstraint("processed_rows >= 0 AND imported >= 0 AND skipped >= 0 AND failed >= 0",
-                           name="counts_not_negative"),
+        sa.CheckConstraint(
+            "processed_rows >= 0 AND imported >= 0 AND skipped >= 0 AND failed >= 0", name="counts_not_negative"
+        ),
         sa.Index("ix_import_jobs_status_heartbeat", "status", "heartbeat_at"),
     )
 

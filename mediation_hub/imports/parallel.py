@@ -70,7 +70,7 @@ class ParallelChecker:
         if not items:
             return Checked([])
         size = -(-len(items) // self.workers)
-        slices = [items[i:i + size] for i in range(0, len(items), size)]
+        slices = [items[i : i + size] for i in range(0, len(items), size)]
         return _Pending(self._pool.map_async(_check, slices))
 
     def close(self) -> None:

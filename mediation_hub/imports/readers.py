@@ -126,9 +126,14 @@ class CsvReader(SheetReader):
                 if not _blank(record):
                     yield number, tuple(record)
         except UnicodeDecodeError as exc:
-            raise UnusableFile(coded("inconsistent_encoding",
-                                     "第 %(row)s 行附近的文字编码与文件开头（%(encoding)s）不一致",
-                                     row=number + 1, encoding=self.encoding)) from exc
+            raise UnusableFile(
+                coded(
+                    "inconsistent_encoding",
+                    "第 %(row)s 行附近的文字编码与文件开头（%(encoding)s）不一致",
+                    row=number + 1,
+                    encoding=self.encoding,
+                )
+            ) from exc
         except csv.Error as exc:
             raise UnusableFile(coded("malformed_csv", "第 %(row)s 行附近的 csv 格式错误", row=number + 1)) from exc
 
@@ -182,12 +187,16 @@ class XlsxReader(SheetReader):
                 self._number = number
                 yield number, cells
         except IndexError as exc:  # a cell pointing past the shared strings
-            raise UnusableFile(coded("missing_shared_string", "第 %(row)s 行附近的单元格引用了不存在的共享字符串",
-                                     row=self._number + 1)) from exc
+            raise UnusableFile(
+                coded(
+                    "missing_shared_string", "第 %(row)s 行附近的单元格引用了不存在的共享字符串", row=self._number + 1
+                )
+            ) from exc
         except (SyntaxError, ValueError, KeyError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
             # SyntaxError: xml.etree's ParseError; ValueError: a row or cell number that is not one
-            raise UnusableFile(coded("unreadable_worksheet", "第 %(row)s 行附近的 xlsx 内容无法读取",
-                                     row=self._number + 1)) from exc
+            raise UnusableFile(
+                coded("unreadable_worksheet", "第 %(row)s 行附近的 xlsx 内容无法读取", row=self._number + 1)
+            ) from exc
 
     def rows(self) -> Iterator[tuple[int, tuple]]:
         if self._first is not None and not _blank(self._first[1]):

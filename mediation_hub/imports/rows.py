@@ -40,8 +40,15 @@ SIDES = ("applicant", "respondent")
 MAX_PINNED_REGIONS = 20_000  # more than every division down to towns; codes a file invents are not kept forever
 
 # Which history columns belong to which state; a value in any other is an error (it would be lost).
-HISTORY_COLUMNS = ("accepted_on", "concluded_on", "outcome", "agreement_amount_yuan", "terms", "declined_on",
-                   "decline_reason")
+HISTORY_COLUMNS = (
+    "accepted_on",
+    "concluded_on",
+    "outcome",
+    "agreement_amount_yuan",
+    "terms",
+    "declined_on",
+    "decline_reason",
+)
 STATUS_COLUMNS = {
     CaseStatus.registered: set(),
     CaseStatus.accepted: {"accepted_on"},
@@ -49,8 +56,13 @@ STATUS_COLUMNS = {
     CaseStatus.concluded: {"accepted_on", "concluded_on", "outcome", "agreement_amount_yuan", "terms"},
     CaseStatus.declined: {"declined_on", "decline_reason"},
 }
-STATUS_NAMES = {CaseStatus.registered: "登记", CaseStatus.accepted: "受理", CaseStatus.in_mediation: "调解中",
-                CaseStatus.concluded: "办结", CaseStatus.declined: "不予受理"}
+STATUS_NAMES = {
+    CaseStatus.registered: "登记",
+    CaseStatus.accepted: "受理",
+    CaseStatus.in_mediation: "调解中",
+    CaseStatus.concluded: "办结",
+    CaseStatus.declined: "不予受理",
+}
 
 
 @dataclass(frozen=True)
@@ -110,8 +122,12 @@ class Checked:
 class RowChecker:
     def __init__(self, spec: CheckSpec):
         self.spec = spec
-        self.org_id, self.org_kind, self.actor, self.today = (spec.organization_id, spec.organization_kind,
-                                                              spec.actor, spec.today)
+        self.org_id, self.org_kind, self.actor, self.today = (
+            spec.organization_id,
+            spec.organization_kind,
+            spec.actor,
+            spec.today,
+        )
         # strong references to the reference rows the rules look up with session.get (see service.import_file)
         self.pinned = [db.session.scalars(sa.select(model)).all() for model in (CaseCategory, CaseSource)]
         self.categories = _code_index(CaseCategory)
@@ -130,8 +146,7 @@ class RowChecker:
                 results.append(RowRejected(row, source_number, exc.errors))
             except Exception:
                 log.exception("import row %s could not be handled", row)
-                results.append(RowRejected(row, source_number,
-                                           {"file": [coded("row_failed", "无法处理此行")]}))
+                results.append(RowRejected(row, source_number, {"file": [coded("row_failed", "无法处理此行")]}))
         return results
 
     def submit(self, items: list[tuple[int, str, dict]]) -> Checked:
@@ -216,8 +231,11 @@ class RowChecker:
         time limit from the same calendar (a year it does not cover fails the row)."""
         for key in HISTORY_COLUMNS:
             if key not in STATUS_COLUMNS[status] and cell_text(values.get(key)):
-                collect(errors, key, coded("not_for_status", "状态为「%(status)s」时不填写此项",
-                                            status=STATUS_NAMES[status]))
+                collect(
+                    errors,
+                    key,
+                    coded("not_for_status", "状态为「%(status)s」时不填写此项", status=STATUS_NAMES[status]),
+                )
         history: dict = {}
         if received_on is None:
             return history
@@ -244,10 +262,19 @@ class RowChecker:
         if outcome is None:
             collect(errors, "outcome", coded("outcome_required", "办结的案件须填写调解结果"))
             return
-        outcome, amount = check_conclusion(outcome, _amount_text(values.get("agreement_amount_yuan")),
-                                           cell_text(values.get("terms")) or None, None, errors)
-        history.update(concluded_on=concluded_on, outcome=outcome, agreement_amount_yuan=amount,
-                       terms=cell_text(values.get("terms")) or None)
+        outcome, amount = check_conclusion(
+            outcome,
+            _amount_text(values.get("agreement_amount_yuan")),
+            cell_text(values.get("terms")) or None,
+            None,
+            errors,
+        )
+        history.update(
+            concluded_on=concluded_on,
+            outcome=outcome,
+            agreement_amount_yuan=amount,
+            terms=cell_text(values.get("terms")) or None,
+        )
         if outcome == Outcome.agreement and concluded_on is not None:
             history["confirmation_deadline"] = self._calendar(confirmation_deadline, concluded_on, errors=errors)
             history["follow_up_due_on"] = self._calendar(follow_up_due, concluded_on, errors=errors)
@@ -288,16 +315,22 @@ class RowChecker:
         # a follow-up date already past at import is history nobody can act on: no reminder for it
         follow_up = follow_up if follow_up is not None and follow_up.day >= self.today else None
         case.update(
-            status=status, outcome=outcome, accepted_on=history.get("accepted_on"),
-            due_on=due.day if due else None, due_on_provisional=bool(due and due.provisional),
-            declined_on=history.get("declined_on"), decline_reason=history.get("reason"),
-            concluded_on=history.get("concluded_on"), agreement_amount_yuan=history.get("agreement_amount_yuan"),
+            status=status,
+            outcome=outcome,
+            accepted_on=history.get("accepted_on"),
+            due_on=due.day if due else None,
+            due_on_provisional=bool(due and due.provisional),
+            declined_on=history.get("declined_on"),
+            decline_reason=history.get("reason"),
+            concluded_on=history.get("concluded_on"),
+            agreement_amount_yuan=history.get("agreement_amount_yuan"),
             agreement_terms=history.get("terms"),
             confirmation_deadline=confirmation.day if confirmation else None,
             confirmation_deadline_provisional=bool(confirmation and confirmation.provisional),
             follow_up_due_on=follow_up.day if follow_up else None,
             follow_up_due_on_provisional=bool(follow_up and follow_up.provisional),
-            version=1)
+            version=1,
+        )
         steps = [d for d in (received_on, case["accepted_on"], case["declined_on"], case["concluded_on"]) if d]
         case["last_step_on"] = max(steps)
         parties = [_party_columns(i, p) for i, p in enumerate(data["parties"])]
@@ -305,25 +338,50 @@ class RowChecker:
 
     def _events(self, row: int, source_number: str, case: dict) -> list[tuple[str, date, dict]]:
         """The events a report counts, on the dates of the file, and the ``imported`` record of this run."""
-        events = [("registered", case["received_on"], {"cross_region": case["cross_region"],
-                                                         "possible_duplicates": [], "imported": True})]
+        events = [
+            (
+                "registered",
+                case["received_on"],
+                {"cross_region": case["cross_region"], "possible_duplicates": [], "imported": True},
+            )
+        ]
         if case["accepted_on"] is not None:
-            events.append(("accepted", case["accepted_on"], {
-                "due_on": case["due_on"].isoformat(), "time_limit_days": time_limit_days(self.org_kind),
-                "mediator_id": None}))
+            events.append(
+                (
+                    "accepted",
+                    case["accepted_on"],
+                    {
+                        "due_on": case["due_on"].isoformat(),
+                        "time_limit_days": time_limit_days(self.org_kind),
+                        "mediator_id": None,
+                    },
+                )
+            )
         if case["declined_on"] is not None:
             events.append(("declined", case["declined_on"], {"reason": case["decline_reason"]}))
         if case["concluded_on"] is not None:
             data = {"outcome": case["outcome"].value, "on_time": case["concluded_on"] <= case["due_on"]}
             if case["outcome"] == Outcome.agreement:
                 amount = case["agreement_amount_yuan"]
-                data.update(confirmation_deadline=case["confirmation_deadline"].isoformat(),
-                            agreement_amount_yuan=str(amount) if amount is not None else None)
+                data.update(
+                    confirmation_deadline=case["confirmation_deadline"].isoformat(),
+                    agreement_amount_yuan=str(amount) if amount is not None else None,
+                )
             events.append(("concluded", case["concluded_on"], data))
-        events.append(("imported", self.today, {
-            "run": self.spec.run, "row": row, "file": self.spec.filename,
-            "source_system": self.spec.source_system, "source_number": source_number,
-            "status": case["status"].value}))
+        events.append(
+            (
+                "imported",
+                self.today,
+                {
+                    "run": self.spec.run,
+                    "row": row,
+                    "file": self.spec.filename,
+                    "source_system": self.spec.source_system,
+                    "source_number": source_number,
+                    "status": case["status"].value,
+                },
+            )
+        )
         return events
 
 
@@ -360,8 +418,9 @@ def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
                 flat.setdefault(name, []).extend(texts)
         return flat
     texts = messages if isinstance(messages, list) else [messages]
-    flat[prefix.rstrip(".")] = [required_message() if t in _MARSHMALLOW_REQUIRED else translate_field_message(t)
-                                for t in texts]
+    flat[prefix.rstrip(".")] = [
+        required_message() if t in _MARSHMALLOW_REQUIRED else translate_field_message(t) for t in texts
+    ]
     return flat
 
 

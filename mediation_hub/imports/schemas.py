@@ -9,15 +9,20 @@ from .service import DEFAULT_SOURCE_SYSTEM, SOURCE_SYSTEM_MAX
 
 class ImportForm(Schema):
     organization_id = fields.Integer(required=True, metadata={"description": "the handling organisation"})
-    source_system = fields.String(load_default=DEFAULT_SOURCE_SYSTEM,
-                                  validate=validate.Length(min=1, max=SOURCE_SYSTEM_MAX),
-                                  metadata={"description": "the system the file comes from (with 原系统案号 the "
-                                                           "key that makes a re-run skip imported rows)"})
+    source_system = fields.String(
+        load_default=DEFAULT_SOURCE_SYSTEM,
+        validate=validate.Length(min=1, max=SOURCE_SYSTEM_MAX),
+        metadata={
+            "description": "the system the file comes from (with 原系统案号 the "
+            "key that makes a re-run skip imported rows)"
+        },
+    )
 
 
 class ImportFile(Schema):
-    file = Upload(required=True, metadata={"description": "a .csv (UTF-8 or GB18030) or .xlsx file, layout in "
-                                                          "docs/IMPORT.md"})
+    file = Upload(
+        required=True, metadata={"description": "a .csv (UTF-8 or GB18030) or .xlsx file, layout in docs/IMPORT.md"}
+    )
 
 
 class ImportJobOut(Schema):
@@ -38,5 +43,7 @@ class ImportJobOut(Schema):
     created_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
-    errors_url = fields.Function(lambda job: f"/api/v1/imports/{job.id}/errors" if job.error_report else None,
-                                 metadata={"description": "the csv of failed rows, once the import is done"})
+    errors_url = fields.Function(
+        lambda job: f"/api/v1/imports/{job.id}/errors" if job.error_report else None,
+        metadata={"description": "the csv of failed rows, once the import is done"},
+    )

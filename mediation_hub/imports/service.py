@@ -101,12 +101,19 @@ class ImportSummary:
         return self.total / self.seconds if self.seconds > 0 else 0.0
 
     def as_dict(self) -> dict:
-        return {"total": self.total, "imported": self.imported, "skipped": self.skipped, "failed": self.failed,
-                "seconds": round(self.seconds, 3), "rows_per_second": round(self.rows_per_second, 1),
-                "ignored_columns": self.ignored_columns}
+        return {
+            "total": self.total,
+            "imported": self.imported,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.rows_per_second, 1),
+            "ignored_columns": self.ignored_columns,
+        }
 
 
 # --- who may import into which organisation ---------------------------------------------------------------
+
 
 def import_organization(actor: Actor, organization_id: int | None) -> Organization:
     """The organisation the actor may import cases into: any for administrators, those of their region for
@@ -129,8 +136,9 @@ def import_organization(actor: Actor, organization_id: int | None) -> Organizati
 def check_source_system(source_system: str | None) -> str:
     source_system = (source_system or "").strip() or DEFAULT_SOURCE_SYSTEM
     if len(source_system) > SOURCE_SYSTEM_MAX:
-        raise ValidationFailed({"source_system": [coded("too_long", "来源系统名称不超过 %(max)s 个字符",
-                                                         max=SOURCE_SYSTEM_MAX)]})
+        raise ValidationFailed(
+            {"source_system": [coded("too_long", "来源系统名称不超过 %(max)s 个字符", max=SOURCE_SYSTEM_MAX)]}
+        )
     return source_system
 
 
@@ -149,17 +157,29 @@ def _checked_header(header: list) -> layout.HeaderMap:
     if mapped.duplicated:
         problems.append(gettext("列重复：%(columns)s", columns="、".join(mapped.duplicated)))
     if problems:
-        raise UnusableFile(coded("header_mismatch", "%(problems)s（表头与导入格式不符，见导入说明）",
-                                 problems="；".join(problems)))
+        raise UnusableFile(
+            coded("header_mismatch", "%(problems)s（表头与导入格式不符，见导入说明）", problems="；".join(problems))
+        )
     return mapped
 
 
 # --- the entry point ----------------------------------------------------------------------------------------
 
-def import_file(path: str | Path, organization_id: int, actor: Actor, *, source_system: str = DEFAULT_SOURCE_SYSTEM,
-                on_progress: Callable[[ImportProgress], None] | None = None, errors_path: str | Path | None = None,
-                batch_size: int = DEFAULT_BATCH_SIZE, run: str | None = None, filename: str | None = None,
-                workers: int = 1, limits: FileLimits | None = None) -> ImportSummary:
+
+def import_file(
+    path: str | Path,
+    organization_id: int,
+    actor: Actor,
+    *,
+    source_system: str = DEFAULT_SOURCE_SYSTEM,
+    on_progress: Callable[[ImportProgress], None] | None = None,
+    errors_path: str | Path | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    run: str | None = None,
+    filename: str | None = None,
+    workers: int = 1,
+    limits: FileLimits | None = None,
+) -> ImportSummary:
     """Import the cases of a csv or xlsx file into an organisation; return the summary.
 
     Raises before anything is written when the actor may not import into the organisation (403/422) or the
@@ -177,17 +197,26 @@ def import_file(path: str | Path, organization_id: int, actor: Actor, *, source_
     source_system = check_source_system(source_system)
     with open_sheet(path, limits or FileLimits.configured()) as reader:
         mapped = _checked_header(reader.header)
-        summary = ImportSummary(filename=filename or Path(path).name, organization_id=org.id,
-                                source_system=source_system, run=run or uuid.uuid4().hex,
-                                ignored_columns=mapped.ignored, errors_path=Path(errors_path) if errors_path else None)
+        summary = ImportSummary(
+            filename=filename or Path(path).name,
+            organization_id=org.id,
+            source_system=source_system,
+            run=run or uuid.uuid4().hex,
+            ignored_columns=mapped.ignored,
+            errors_path=Path(errors_path) if errors_path else None,
+        )
         spec = CheckSpec(org.id, org.kind, actor, today_shanghai(), summary.run, summary.filename, source_system)
         with _ErrorReport(summary) as report, _reference_data_kept(), _row_checker(spec, workers) as checker:
             importer = _Importer(org, summary, report, mapped.positions, checker)
             db.session.commit()  # the checks above read only; start each batch with a clean transaction
+
             def progress() -> None:
                 if on_progress is not None:
-                    on_progress(ImportProgress(summary.total, reader.position(), summary.imported,
-                                               summary.skipped, summary.failed))
+                    on_progress(
+                        ImportProgress(
+                            summary.total, reader.position(), summary.imported, summary.skipped, summary.failed
+                        )
+                    )
 
             try:
                 # One batch is checked (in the workers, when there are any) while the one before it is stored.
@@ -269,8 +298,9 @@ class _ErrorReport:
         if len(self.summary.failures) < KEPT_FAILURES:
             self.summary.failures.append(failure)
         if self._writer is not None:
-            self._writer.writerow([failure.row, safe_cell(failure.source_number), failure.column,
-                                   safe_cell(failure.reason)])
+            self._writer.writerow(
+                [failure.row, safe_cell(failure.source_number), failure.column, safe_cell(failure.reason)]
+            )
 
     def __exit__(self, *exc):
         if self._file is not None:
@@ -278,6 +308,7 @@ class _ErrorReport:
 
 
 # --- one batch -------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Batch:
@@ -291,8 +322,9 @@ class _Batch:
 
 
 class _Importer:
-    def __init__(self, org: Organization, summary: ImportSummary, report: _ErrorReport, positions: dict[str, int],
-                 checker):
+    def __init__(
+        self, org: Organization, summary: ImportSummary, report: _ErrorReport, positions: dict[str, int], checker
+    ):
         self.org_id, self.org_region = org.id, org.region_code
         self.org_ref = _OrgRef(org.id, org.region_code)
         self.actor = checker.spec.actor
@@ -359,18 +391,31 @@ class _Importer:
         the aggregates of an import that was interrupted before its rebuild."""
         if not numbers:
             return {}
-        found = {case_id: (number, first, last) for case_id, number, first, last in db.session.execute(
-            sa.select(Case.id, Case.source_number, Case.received_on, Case.last_step_on).where(
-                Case.organization_id == self.org_id, Case.source_system == self.summary.source_system,
-                Case.source_number.in_(numbers)))}
+        found = {
+            case_id: (number, first, last)
+            for case_id, number, first, last in db.session.execute(
+                sa.select(Case.id, Case.source_number, Case.received_on, Case.last_step_on).where(
+                    Case.organization_id == self.org_id,
+                    Case.source_system == self.summary.source_system,
+                    Case.source_number.in_(numbers),
+                )
+            )
+        }
         if not found:
             return {}
         self._widen([day for _, first, last in found.values() for day in (first, last)])
-        origin = {case_id: (data or {}) for case_id, data in db.session.execute(
-            sa.select(CaseEvent.case_id, CaseEvent.data).where(CaseEvent.case_id.in_(list(found)),
-                                                               CaseEvent.code == "imported"))}
-        return {number: (origin.get(case_id, {}).get("run"), origin.get(case_id, {}).get("row"))
-                for case_id, (number, _, _) in found.items()}
+        origin = {
+            case_id: (data or {})
+            for case_id, data in db.session.execute(
+                sa.select(CaseEvent.case_id, CaseEvent.data).where(
+                    CaseEvent.case_id.in_(list(found)), CaseEvent.code == "imported"
+                )
+            )
+        }
+        return {
+            number: (origin.get(case_id, {}).get("run"), origin.get(case_id, {}).get("row"))
+            for case_id, (number, _, _) in found.items()
+        }
 
     def _source_number_problem(self, number: str, earlier: dict) -> str | None:
         if not number:
@@ -390,8 +435,9 @@ class _Importer:
             return
         except SQLAlchemyError:
             db.session.rollback()
-            log.warning("import batch refused by the database; retrying its %s rows one by one", len(prepared),
-                        exc_info=True)
+            log.warning(
+                "import batch refused by the database; retrying its %s rows one by one", len(prepared), exc_info=True
+            )
         for item in prepared:
             self._store_one(item)
 
@@ -455,8 +501,12 @@ class _Importer:
             db.session.commit()
         except SQLAlchemyError:
             db.session.rollback()
-            log.exception("report aggregates not rebuilt for %s..%s after an import; run "
-                          "`mediation-hub reports rebuild-aggregates`", self.first_day, self.last_day)
+            log.exception(
+                "report aggregates not rebuilt for %s..%s after an import; run "
+                "`mediation-hub reports rebuild-aggregates`",
+                self.first_day,
+                self.last_day,
+            )
 
     def _insert(self, prepared: list[PreparedCase]) -> None:
         """Number the cases (one counter update per year) and insert cases, parties and events in bulk."""
@@ -470,9 +520,15 @@ class _Importer:
         # Core INSERTs on the tables, one executemany each (the ORM's bulk path, and RETURNING in parameter order
         # on SQLite, fall back to one statement per row); the new ids come back through the unique source number.
         db.session.execute(sa.insert(Case.__table__), [item.case for item in prepared])
-        ids = dict(db.session.execute(sa.select(Case.source_number, Case.id).where(
-            Case.organization_id == self.org_id, Case.source_system == self.summary.source_system,
-            Case.source_number.in_([item.source_number for item in prepared]))).all())
+        ids = dict(
+            db.session.execute(
+                sa.select(Case.source_number, Case.id).where(
+                    Case.organization_id == self.org_id,
+                    Case.source_system == self.summary.source_system,
+                    Case.source_number.in_([item.source_number for item in prepared]),
+                )
+            ).all()
+        )
         parties, events = [], []
         for item in prepared:
             case_id = ids[item.source_number]
@@ -487,8 +543,13 @@ class _Importer:
 
 def _estimated_rows(table: str) -> int:
     """PostgreSQL's estimate of a table's rows from its last ANALYZE (0 before the first)."""
-    return max(0, int(db.session.scalar(sa.text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"),
-                                        {"t": table}) or 0))
+    return max(
+        0,
+        int(
+            db.session.scalar(sa.text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table})
+            or 0
+        ),
+    )
 
 
 def _duplicate(first_row: int | None) -> str:
@@ -501,5 +562,3 @@ class _OrgRef:
 
     id: int
     region_code: str
-
-

@@ -48,8 +48,13 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            job = jobs.create_job(actor, organization_id=form.organization_id.data, filename=upload.filename,
-                                  upload=upload.stream, source_system=form.source_system.data)
+            job = jobs.create_job(
+                actor,
+                organization_id=form.organization_id.data,
+                filename=upload.filename,
+                upload=upload.stream,
+                source_system=form.source_system.data,
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             for name, messages in exc.errors.items():
@@ -60,8 +65,13 @@ def import_upload():
             jobs.start_job(current_app._get_current_object(), job.id)
             return redirect(url_for("imports.import_job", job_id=job.id))
     recent = paginate(jobs.jobs_visible_to(actor), 1, 20)
-    return render_template("imports/upload.html", form=form, recent=recent["items"], columns=layout.COLUMNS,
-                           upload_size=shown_size(upload_limit(current_app.config)))
+    return render_template(
+        "imports/upload.html",
+        form=form,
+        recent=recent["items"],
+        columns=layout.COLUMNS,
+        upload_size=shown_size(upload_limit(current_app.config)),
+    )
 
 
 def _first_failures(job) -> list[list[str]]:
@@ -77,17 +87,27 @@ def _first_failures(job) -> list[list[str]]:
 def import_job(job_id: int):
     """The progress bar while the import runs; the summary, the first failures and the report once done."""
     job = jobs.get_job(current_actor(), job_id)
-    return render_template("imports/job.html", job=job, failures=_first_failures(job),
-                           has_report=bool(job.error_report))
+    return render_template(
+        "imports/job.html", job=job, failures=_first_failures(job), has_report=bool(job.error_report)
+    )
 
 
 @bp.get("/<int:job_id>/status")
 def import_job_status(job_id: int):
     """The job's progress as JSON for the page's polling script."""
     job = jobs.get_job(current_actor(), job_id)
-    return jsonify({"status": job.status.value, "status_label": job.status_label, "finished": job.finished,
-                    "progress": job.progress, "processed_rows": job.processed_rows, "imported": job.imported,
-                    "skipped": job.skipped, "failed": job.failed})
+    return jsonify(
+        {
+            "status": job.status.value,
+            "status_label": job.status_label,
+            "finished": job.finished,
+            "progress": job.progress,
+            "processed_rows": job.processed_rows,
+            "imported": job.imported,
+            "skipped": job.skipped,
+            "failed": job.failed,
+        }
+    )
 
 
 @bp.get("/<int:job_id>/errors.csv")
@@ -95,4 +115,3 @@ def import_errors(job_id: int):
     """The csv of failed rows (行号, 原系统案号, 字段, 原因)."""
     path = jobs.error_report_path(current_actor(), job_id)
     return send_file(path, mimetype="text/csv", as_attachment=True, download_name=f"import-{job_id}-errors.csv")
-

@@ -134,8 +134,14 @@ class Workbook:
         """``(row number, values)`` for each row element of the sheet, in the file's order, until the end of its
         data; a row wider than the column limit is refused before it is filled in."""
         book = self._book
-        parser = WorkSheetParser(None, self._reader.shared_strings, data_only=True, epoch=book.epoch,
-                                 date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
+        parser = WorkSheetParser(
+            None,
+            self._reader.shared_strings,
+            data_only=True,
+            epoch=book.epoch,
+            date_formats=book._date_formats,
+            timedelta_formats=book._timedelta_formats,
+        )
         with sheet._get_source() as source:
             sheet_data = None
             for event, element in iterparse(source, events=("start", "end")):

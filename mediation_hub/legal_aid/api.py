@@ -22,8 +22,12 @@ from .schemas import (
     LegalAidTransferIn,
 )
 
-blp = Blueprint("legal_aid_api", __name__, url_prefix="/api/v1/legal-aid",
-                description="Legal-aid applications and the 通办 hand-over to the competent centre")
+blp = Blueprint(
+    "legal_aid_api",
+    __name__,
+    url_prefix="/api/v1/legal-aid",
+    description="Legal-aid applications and the 通办 hand-over to the competent centre",
+)
 
 
 def _detail(application):
@@ -38,8 +42,12 @@ class Applications(MethodView):
     @blp.response(200, ApplicationPage)
     def get(self, args):
         """Applications in the caller's scope; applicant numbers masked."""
-        stmt = service.list_applications(current_actor(), status=args["status"], centre_id=args["centre_id"],
-                                         overdue_on=today_shanghai() if args["overdue"] else None)
+        stmt = service.list_applications(
+            current_actor(),
+            status=args["status"],
+            centre_id=args["centre_id"],
+            overdue_on=today_shanghai() if args["overdue"] else None,
+        )
         return paginate(stmt, args["page"], args["per_page"])
 
     @blp.arguments(LegalAidApplicationIn)

@@ -54,13 +54,15 @@ def recount_application_deadlines(actor: Actor, year: int) -> list[DeadlineMove]
     """Count again every open decision or assignment clock whose period touches ``year``."""
     first, last = date(year, 1, 1), date(year, 12, 31)
     moves = []
-    deciding = db.session.scalars(sa.select(A).where(
-        A.status.in_(OPEN_FOR_DECISION), A.decide_by >= first, A.received_on <= last).order_by(A.id)).all()
+    deciding = db.session.scalars(
+        sa.select(A).where(A.status.in_(OPEN_FOR_DECISION), A.decide_by >= first, A.received_on <= last).order_by(A.id)
+    ).all()
     for application in deciding:
         fresh = decision_deadline(application)
         moves.append(_settle(actor, application, "decide_by", fresh, year))
-    assigning = db.session.scalars(sa.select(A).where(
-        A.status == S.granted, A.assign_by >= first, A.decided_on <= last).order_by(A.id)).all()
+    assigning = db.session.scalars(
+        sa.select(A).where(A.status == S.granted, A.assign_by >= first, A.decided_on <= last).order_by(A.id)
+    ).all()
     for application in assigning:
         fresh = calendar_deadline(application.decided_on, ASSIGN_WITHIN_DAYS)
         moves.append(_settle(actor, application, "assign_by", fresh, year))
@@ -68,13 +70,26 @@ def recount_application_deadlines(actor: Actor, year: int) -> list[DeadlineMove]
 
 
 def _settle(actor: Actor, application: A, field: str, fresh: Deadline, year: int) -> DeadlineMove:
-    move = DeadlineMove("legal_aid", application.id, application.number, field, DEADLINE_LABELS[field],
-                        getattr(application, field), fresh.day, fresh.provisional, year)
+    move = DeadlineMove(
+        "legal_aid",
+        application.id,
+        application.number,
+        field,
+        DEADLINE_LABELS[field],
+        getattr(application, field),
+        fresh.day,
+        fresh.provisional,
+        year,
+    )
     setattr(application, f"{field}_provisional", fresh.provisional)
     if move.moved:
         setattr(application, field, move.day)
         record_event(application, "deadline_moved", actor, today_shanghai(), move.event_data())
-        notify(kind="deadline_moved", organization_id=application.centre_id,
-               link=f"/legal-aid/applications/{application.id}", message=f"法律援助申请 {move.message()}")
+        notify(
+            kind="deadline_moved",
+            organization_id=application.centre_id,
+            link=f"/legal-aid/applications/{application.id}",
+            message=f"法律援助申请 {move.message()}",
+        )
     db.session.flush()
     return move

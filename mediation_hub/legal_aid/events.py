@@ -24,17 +24,25 @@ EVENT_CODES = {
 }
 
 
-def record_event(application: LegalAidApplication, code: str, actor: Actor, on_date: date,
-                 data: dict | None = None) -> LegalAidEvent:
+def record_event(
+    application: LegalAidApplication, code: str, actor: Actor, on_date: date, data: dict | None = None
+) -> LegalAidEvent:
     """Append one event for ``application`` at the centre now holding it (flush; the caller commits)."""
     if code not in EVENT_CODES:
         raise ValueError(f"unregistered legal-aid event code {code!r}")
     from ..registry.models import Organization
 
     centre = db.session.get(Organization, application.centre_id)
-    event = LegalAidEvent(application_id=application.id, code=code, on_date=on_date, centre_id=centre.id,
-                          region_code=centre.region_code, actor_user_id=actor.user_id, actor_name=actor.username,
-                          data=data or {})
+    event = LegalAidEvent(
+        application_id=application.id,
+        code=code,
+        on_date=on_date,
+        centre_id=centre.id,
+        region_code=centre.region_code,
+        actor_user_id=actor.user_id,
+        actor_name=actor.username,
+        data=data or {},
+    )
     db.session.add(event)
     db.session.flush()
     return event

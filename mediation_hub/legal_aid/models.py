@@ -25,9 +25,9 @@ class ApplicationStatus(enum.StrEnum):
 
 
 class Hardship(enum.StrEnum):
-    declaration = "declaration"   # 告知承诺 (art. 41)
-    proof = "proof"               # proof / information sharing (art. 41)
-    exempt = "exempt"             # no means test (arts. 32, 42)
+    declaration = "declaration"  # 告知承诺 (art. 41)
+    proof = "proof"  # proof / information sharing (art. 41)
+    exempt = "exempt"  # no means test (arts. 32, 42)
 
 
 # The states before the decision: the 7-day review clock runs (Legal Aid Law art. 43).
@@ -54,8 +54,8 @@ class LegalAidApplication(PersonalNumbersMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(40), unique=True, nullable=False)
     status: Mapped[ApplicationStatus] = mapped_column(
-        enum_column(ApplicationStatus, "legal_aid_status"), nullable=False, default=ApplicationStatus.filed,
-        index=True)
+        enum_column(ApplicationStatus, "legal_aid_status"), nullable=False, default=ApplicationStatus.filed, index=True
+    )
     centre_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), nullable=False, index=True)
     filed_centre_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), nullable=False, index=True)
 
@@ -81,15 +81,15 @@ class LegalAidApplication(PersonalNumbersMixin, TimestampMixin, db.Model):
     lawyer_name: Mapped[str | None] = mapped_column(sa.String(60))
     closed_on: Mapped[date | None] = mapped_column(sa.Date)
     # The applicant's particulars the 申请表 and the notices print (optional: never invented on paper).
-    applicant_gender: Mapped[str | None] = mapped_column(sa.String(8))        # "male" | "female"
-    applicant_ethnicity: Mapped[str | None] = mapped_column(sa.String(20))    # 民族, e.g. 汉族
-    applicant_address: Mapped[str | None] = mapped_column(sa.String(200))     # 住址
-    applicant_occupation: Mapped[str | None] = mapped_column(sa.String(60))   # 工作单位或职业
+    applicant_gender: Mapped[str | None] = mapped_column(sa.String(8))  # "male" | "female"
+    applicant_ethnicity: Mapped[str | None] = mapped_column(sa.String(20))  # 民族, e.g. 汉族
+    applicant_address: Mapped[str | None] = mapped_column(sa.String(200))  # 住址
+    applicant_occupation: Mapped[str | None] = mapped_column(sa.String(60))  # 工作单位或职业
     # The one request for further materials (一次性告知, 程序规定): what to supplement or explain, one per line;
     # the days from the request to the reply do not count toward the decision period.
     supplement_items: Mapped[str | None] = mapped_column(sa.Text)
     supplement_requested_on: Mapped[date | None] = mapped_column(sa.Date)
-    supplement_due_on: Mapped[date | None] = mapped_column(sa.Date)           # reply asked for by (optional)
+    supplement_due_on: Mapped[date | None] = mapped_column(sa.Date)  # reply asked for by (optional)
     supplement_received_on: Mapped[date | None] = mapped_column(sa.Date)
     last_step_on: Mapped[date] = mapped_column(sa.Date, nullable=False)  # no later step may be dated before it
 
@@ -106,32 +106,38 @@ class LegalAidApplication(PersonalNumbersMixin, TimestampMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("(hardship = 'exempt') = (exempt_group IS NOT NULL)", name="exempt_has_group"),
         sa.CheckConstraint(
-            f"NOT {_in(RECEIVED)} OR (received_on IS NOT NULL AND decide_by IS NOT NULL)",
-            name="received_has_clock"),
+            f"NOT {_in(RECEIVED)} OR (received_on IS NOT NULL AND decide_by IS NOT NULL)", name="received_has_clock"
+        ),
         sa.CheckConstraint(f"({_in(ACCEPTED)}) = (accepted_on IS NOT NULL)", name="accepted_has_date"),
         sa.CheckConstraint(
             f"({_in(GRANTED + ('refused',))}) = (decided_on IS NOT NULL AND granted IS NOT NULL)",
-            name="decided_has_date"),
+            name="decided_has_date",
+        ),
         sa.CheckConstraint(f"NOT {_in(GRANTED)} OR (granted AND assign_by IS NOT NULL)", name="granted_has_clock"),
-        sa.CheckConstraint(
-            "(status = 'refused') = (granted IS NOT NULL AND NOT granted)", name="refused_not_granted"),
+        sa.CheckConstraint("(status = 'refused') = (granted IS NOT NULL AND NOT granted)", name="refused_not_granted"),
         sa.CheckConstraint("status != 'refused' OR refusal_reason IS NOT NULL", name="refusal_has_reason"),
         sa.CheckConstraint(
-            f"({_in(ASSIGNED)}) = (assigned_on IS NOT NULL AND lawyer_name IS NOT NULL)",
-            name="assigned_has_lawyer"),
+            f"({_in(ASSIGNED)}) = (assigned_on IS NOT NULL AND lawyer_name IS NOT NULL)", name="assigned_has_lawyer"
+        ),
         sa.CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_has_date"),
         sa.CheckConstraint("received_on IS NULL OR received_on >= filed_on", name="received_after_filing"),
         sa.CheckConstraint("decide_by IS NULL OR decide_by > received_on", name="decide_by_after_receipt"),
-        sa.CheckConstraint("applicant_gender IS NULL OR applicant_gender IN ('male', 'female')",
-                           name="applicant_gender_known"),
-        sa.CheckConstraint("(supplement_requested_on IS NULL) = (supplement_items IS NULL)",
-                           name="supplement_request_has_items"),
-        sa.CheckConstraint("supplement_due_on IS NULL OR (supplement_requested_on IS NOT NULL "
-                           "AND supplement_due_on >= supplement_requested_on)",
-                           name="supplement_due_after_request"),
-        sa.CheckConstraint("supplement_received_on IS NULL OR (supplement_requested_on IS NOT NULL "
-                           "AND supplement_received_on >= supplement_requested_on)",
-                           name="supplement_received_after_request"),
+        sa.CheckConstraint(
+            "applicant_gender IS NULL OR applicant_gender IN ('male', 'female')", name="applicant_gender_known"
+        ),
+        sa.CheckConstraint(
+            "(supplement_requested_on IS NULL) = (supplement_items IS NULL)", name="supplement_request_has_items"
+        ),
+        sa.CheckConstraint(
+            "supplement_due_on IS NULL OR (supplement_requested_on IS NOT NULL "
+            "AND supplement_due_on >= supplement_requested_on)",
+            name="supplement_due_after_request",
+        ),
+        sa.CheckConstraint(
+            "supplement_received_on IS NULL OR (supplement_requested_on IS NOT NULL "
+            "AND supplement_received_on >= supplement_requested_on)",
+            name="supplement_received_after_request",
+        ),
         sa.Index("ix_legal_aid_applications_centre_status", "centre_id", "status"),
     )
 
@@ -168,8 +174,12 @@ class LegalAidApplication(PersonalNumbersMixin, TimestampMixin, db.Model):
     def decide_overdue(self, today: date) -> bool:
         """Past the art. 43 decision deadline without a decision (the deadline day itself is on time); never while
         the applicant is supplementing materials, whose time does not count toward the review period."""
-        return (self.status in OPEN_FOR_DECISION and not self.awaiting_supplement
-                and self.decide_by is not None and today > self.decide_by)
+        return (
+            self.status in OPEN_FOR_DECISION
+            and not self.awaiting_supplement
+            and self.decide_by is not None
+            and today > self.decide_by
+        )
 
     def assign_overdue(self, today: date) -> bool:
         """Granted, and past the art. 43 three-day limit without an assigned lawyer."""
@@ -185,7 +195,8 @@ class LegalAidHandover(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("legal_aid_applications.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa.ForeignKey("legal_aid_applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     from_centre_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), nullable=False, index=True)
     to_centre_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), nullable=False, index=True)
     agreement_code: Mapped[str] = mapped_column(sa.ForeignKey("agreements.code"), nullable=False)
@@ -209,7 +220,8 @@ class LegalAidEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("legal_aid_applications.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa.ForeignKey("legal_aid_applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     code: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     on_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

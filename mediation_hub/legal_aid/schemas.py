@@ -16,28 +16,54 @@ class LegalAidApplicantIn(Schema):
     id_number = fields.String(required=True, validate=validate.Length(max=30))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
     region_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=12))
-    gender = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(list(GENDER_LABELS)),
-                           metadata={"description": "male or female (optional)"})
-    ethnicity = CodeOrName("ethnicities", load_default=None, allow_none=True, validate=validate.Length(max=20),
-                           metadata={"description": "民族, e.g. 汉族 (optional; stored and shown as the Chinese name)"})
-    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
-                            metadata={"description": "住址 (optional)"})
-    occupation = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
-                               metadata={"description": "工作单位或职业 (optional)"})
+    gender = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(list(GENDER_LABELS)),
+        metadata={"description": "male or female (optional)"},
+    )
+    ethnicity = CodeOrName(
+        "ethnicities",
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=20),
+        metadata={"description": "民族, e.g. 汉族 (optional; stored and shown as the Chinese name)"},
+    )
+    address = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "住址 (optional)"},
+    )
+    occupation = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=60),
+        metadata={"description": "工作单位或职业 (optional)"},
+    )
 
 
 class LegalAidApplicationIn(Schema):
-    centre_id = fields.Integer(load_default=None, allow_none=True,
-                               metadata={"description": "the legal-aid centre where it was filed (default: yours)"})
+    centre_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "the legal-aid centre where it was filed (default: yours)"},
+    )
     applicant = fields.Nested(LegalAidApplicantIn, required=True)
     matter_category = CodeOrName("legal-aid-matters", required=True, validate=validate.Length(max=40))
-    matter_region_code = fields.String(required=True, validate=validate.Length(max=12),
-                                       metadata={"description": "where the matter is; decides competence (art. 38)"})
+    matter_region_code = fields.String(
+        required=True,
+        validate=validate.Length(max=12),
+        metadata={"description": "where the matter is; decides competence (art. 38)"},
+    )
     hardship = fields.Enum(Hardship, by_value=True, required=True)
     exempt_group = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     summary = fields.String(required=True, validate=validate.Length(min=1, max=4000))
-    received_on = fields.Date(load_default=None, allow_none=True,
-                              metadata={"description": "the day the filing centre received it (default today)"})
+    received_on = fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "the day the filing centre received it (default today)"},
+    )
 
 
 class LegalAidTransferIn(Schema):
@@ -62,17 +88,25 @@ class LegalAidAssignIn(Schema):
 
 
 class LegalAidSupplementRequestIn(Schema):
-    items = fields.String(required=True, validate=validate.Length(min=1, max=4000), metadata={
-        "description": "the materials to supplement or the points to explain, one per line"})
-    requested_on = fields.Date(load_default=None, allow_none=True,
-                               metadata={"description": "the day the applicant is told (default today)"})
-    due_on = fields.Date(load_default=None, allow_none=True,
-                         metadata={"description": "the day the applicant is asked to reply by (optional)"})
+    items = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=4000),
+        metadata={"description": "the materials to supplement or the points to explain, one per line"},
+    )
+    requested_on = fields.Date(
+        load_default=None, allow_none=True, metadata={"description": "the day the applicant is told (default today)"}
+    )
+    due_on = fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "the day the applicant is asked to reply by (optional)"},
+    )
 
 
 class LegalAidSupplementReceivedIn(Schema):
-    received_on = fields.Date(load_default=None, allow_none=True,
-                              metadata={"description": "the day the materials arrived (default today)"})
+    received_on = fields.Date(
+        load_default=None, allow_none=True, metadata={"description": "the day the materials arrived (default today)"}
+    )
 
 
 class LegalAidCloseIn(Schema):
@@ -119,8 +153,9 @@ class LegalAidApplicationOut(Schema):
     supplement_requested_on = fields.Date(allow_none=True)
     supplement_due_on = fields.Date(allow_none=True)
     supplement_received_on = fields.Date(allow_none=True)
-    awaiting_supplement = fields.Boolean(metadata={
-        "description": "asked for further materials, not yet received: the review clock stands still"})
+    awaiting_supplement = fields.Boolean(
+        metadata={"description": "asked for further materials, not yet received: the review clock stands still"}
+    )
     decide_overdue = fields.Function(lambda a: a.decide_overdue(today_shanghai()))
     assign_overdue = fields.Function(lambda a: a.assign_overdue(today_shanghai()))
     applicant = fields.Function(lambda a: LegalAidApplicantOut().dump(a))
@@ -133,10 +168,15 @@ class LegalAidHandoverOut(Schema):
     agreement_code = fields.String()
     on_date = fields.Date()
     at = fields.DateTime()
-    by = fields.Function(lambda h: person_for_user(h.by_user_id).name, metadata={
-        "type": "string", "description": "the person who passed it on (name, never a login name)"})
-    by_organization = fields.Function(lambda h: person_for_user(h.by_user_id).organization, allow_none=True,
-                                      metadata={"type": "string", "nullable": True})
+    by = fields.Function(
+        lambda h: person_for_user(h.by_user_id).name,
+        metadata={"type": "string", "description": "the person who passed it on (name, never a login name)"},
+    )
+    by_organization = fields.Function(
+        lambda h: person_for_user(h.by_user_id).organization,
+        allow_none=True,
+        metadata={"type": "string", "nullable": True},
+    )
 
 
 class LegalAidEventOut(Schema):
@@ -144,16 +184,29 @@ class LegalAidEventOut(Schema):
     on_date = fields.Date()
     at = fields.DateTime()
     centre_id = fields.Integer()
-    actor = fields.Function(lambda e: person_for_user(e.actor_user_id).name, metadata={
-        "type": "string", "description": "the person who recorded it (name, never a login name; 系统 for the system)"})
-    actor_organization = fields.Function(lambda e: person_for_user(e.actor_user_id).organization, allow_none=True,
-                                         metadata={"type": "string", "nullable": True})
+    actor = fields.Function(
+        lambda e: person_for_user(e.actor_user_id).name,
+        metadata={
+            "type": "string",
+            "description": "the person who recorded it (name, never a login name; 系统 for the system)",
+        },
+    )
+    actor_organization = fields.Function(
+        lambda e: person_for_user(e.actor_user_id).organization,
+        allow_none=True,
+        metadata={"type": "string", "nullable": True},
+    )
 
 
 class LegalAidApplicationDetailOut(LegalAidApplicationOut):
-    allowed_actions = fields.List(fields.String(), dump_default=[], metadata={
-        "description": "the actions the caller may start now: transfer, accept, decide, assign, close, "
-                       "request_supplement, receive_supplement"})
+    allowed_actions = fields.List(
+        fields.String(),
+        dump_default=[],
+        metadata={
+            "description": "the actions the caller may start now: transfer, accept, decide, assign, close, "
+            "request_supplement, receive_supplement"
+        },
+    )
     handovers = fields.List(fields.Nested(LegalAidHandoverOut))
     events = fields.List(fields.Nested(LegalAidEventOut))
 

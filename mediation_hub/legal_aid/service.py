@@ -54,14 +54,21 @@ TRANSITIONS: dict[str, tuple[S, ...]] = {
     "request_supplement": OPEN_FOR_DECISION,
     "receive_supplement": OPEN_FOR_DECISION,
 }
-ACTION_LABELS = {"transfer": N_("转交"), "accept": N_("受理"), "decide": N_("作出决定"), "assign": N_("指派律师"),
-                 "close": N_("结案"), "request_supplement": N_("通知补充材料"),
-                 "receive_supplement": N_("登记收到补充材料")}
+ACTION_LABELS = {
+    "transfer": N_("转交"),
+    "accept": N_("受理"),
+    "decide": N_("作出决定"),
+    "assign": N_("指派律师"),
+    "close": N_("结案"),
+    "request_supplement": N_("通知补充材料"),
+    "receive_supplement": N_("登记收到补充材料"),
+}
 # Nothing left for the centre to do by a deadline: listed after the waiting work, apart from it.
 HANDLED = (S.refused, S.assigned, S.closed)
 
 
 # --- scope -----------------------------------------------------------------------------------------
+
 
 def _scope(actor: Actor) -> sa.ColumnElement[bool]:
     A = LegalAidApplication
@@ -70,7 +77,8 @@ def _scope(actor: Actor) -> sa.ColumnElement[bool]:
     if actor.role == Role.legal_aid_officer:
         org = actor.organization_id
         touched = sa.select(LegalAidHandover.application_id).where(
-            sa.or_(LegalAidHandover.from_centre_id == org, LegalAidHandover.to_centre_id == org))
+            sa.or_(LegalAidHandover.from_centre_id == org, LegalAidHandover.to_centre_id == org)
+        )
         return sa.or_(A.centre_id == org, A.filed_centre_id == org, A.id.in_(touched))
     if actor.role == Role.coordinator:
         if actor.region_code is None:
@@ -87,8 +95,7 @@ def applications_visible_to(actor: Actor) -> sa.Select:
 
 def get_application(actor: Actor, application_id: int) -> LegalAidApplication:
     """The application if the actor may see it, else NotFound."""
-    application = db.session.scalar(
-        applications_visible_to(actor).where(LegalAidApplication.id == application_id))
+    application = db.session.scalar(applications_visible_to(actor).where(LegalAidApplication.id == application_id))
     if application is None:
         raise NotFound("legal-aid application")
     return application
@@ -105,8 +112,9 @@ def can_file(actor: Actor) -> bool:
     return actor.is_admin or actor.is_system or actor.role == Role.legal_aid_officer
 
 
-def list_applications(actor: Actor, *, status: S | None = None, centre_id: int | None = None,
-                      overdue_on: date | None = None) -> sa.Select:
+def list_applications(
+    actor: Actor, *, status: S | None = None, centre_id: int | None = None, overdue_on: date | None = None
+) -> sa.Select:
     """Visible applications, optionally by status, holding centre, or overdue on a day; newest first."""
     stmt = applications_visible_to(actor)
     if status is not None:
@@ -127,9 +135,7 @@ def queue_for(actor: Actor) -> sa.Select:
         stmt = stmt.where(A.centre_id == actor.organization_id)
     finished = A.status.in_(HANDLED)
     clock = sa.case((A.status == S.granted, A.assign_by), else_=A.decide_by)
-    return stmt.order_by(
-        sa.case((A.status == S.transferred, 0), (finished, 2), else_=1),
-        clock.is_(None), clock, A.id)
+    return stmt.order_by(sa.case((A.status == S.transferred, 0), (finished, 2), else_=1), clock.is_(None), clock, A.id)
 
 
 def passed_on_by(actor: Actor) -> sa.Select:
@@ -137,8 +143,7 @@ def passed_on_by(actor: Actor) -> sa.Select:
     A = LegalAidApplication
     if actor.role != Role.legal_aid_officer:
         return sa.select(A).where(sa.false())
-    sent = sa.select(LegalAidHandover.application_id).where(
-        LegalAidHandover.from_centre_id == actor.organization_id)
+    sent = sa.select(LegalAidHandover.application_id).where(LegalAidHandover.from_centre_id == actor.organization_id)
     return sa.select(A).where(A.id.in_(sent), A.centre_id != actor.organization_id).order_by(A.id.desc())
 
 
@@ -159,6 +164,7 @@ def overdue_applications(actor: Actor, today: date) -> sa.Select:
 
 # --- competence and 通办 ----------------------------------------------------------------------------
 
+
 def _covering_depths(matter_region_code: str) -> dict[str, float]:
     """Region codes whose centres cover the matter, with how specific each is (larger = closer)."""
     region = db.session.get(Region, matter_region_code)
@@ -167,7 +173,8 @@ def _covering_depths(matter_region_code: str) -> dict[str, float]:
     ancestors = region.path.strip("/").split("/")
     depths: dict[str, float] = {code: float(i) for i, code in enumerate(ancestors)}
     groups = db.session.execute(
-        sa.select(RegionMember.group_code, RegionMember.member_code).where(RegionMember.member_code.in_(ancestors)))
+        sa.select(RegionMember.group_code, RegionMember.member_code).where(RegionMember.member_code.in_(ancestors))
+    )
     for group, member in groups:
         # A grouping of several counties is less specific than one of its counties, more than the prefecture.
         depths[group] = max(depths.get(group, -1.0), depths[member] - 0.5)
@@ -179,9 +186,15 @@ def competent_centres(matter_region_code: str) -> list[Organization]:
     depths = _covering_depths(matter_region_code)
     if not depths:
         return []
-    centres = db.session.scalars(sa.select(Organization).where(
-        Organization.kind == OrgKind.legal_aid_centre, Organization.active,
-        Organization.region_code.in_(list(depths))).order_by(Organization.id)).all()
+    centres = db.session.scalars(
+        sa.select(Organization)
+        .where(
+            Organization.kind == OrgKind.legal_aid_centre,
+            Organization.active,
+            Organization.region_code.in_(list(depths)),
+        )
+        .order_by(Organization.id)
+    ).all()
     if not centres:
         return []
     best = max(depths[c.region_code] for c in centres)
@@ -206,9 +219,15 @@ def _tongban(agreements: list[Agreement]) -> list[Agreement]:
 
 def tongban_agreements_in_force(on: date) -> list[Agreement]:
     """Active legal-aid 通办 agreements in force on a day."""
-    rows = db.session.scalars(sa.select(Agreement).where(
-        Agreement.kind == AgreementKind.tongban, Agreement.active,
-        Agreement.scope.in_((AgreementScope.legal_aid, AgreementScope.both))).order_by(Agreement.code)).all()
+    rows = db.session.scalars(
+        sa.select(Agreement)
+        .where(
+            Agreement.kind == AgreementKind.tongban,
+            Agreement.active,
+            Agreement.scope.in_((AgreementScope.legal_aid, AgreementScope.both)),
+        )
+        .order_by(Agreement.code)
+    ).all()
     return [a for a in rows if a.in_force_on(on)]
 
 
@@ -220,20 +239,30 @@ def covering_agreement(region_codes: dict[str, str], on: date) -> tuple[Agreemen
         return covering[0], []
     if not tongban_agreements_in_force(on):
         return None, [gettext("无有效的法律援助通办协议")]
-    missing = [label for label, code in region_codes.items()
-               if not _tongban(agreements_covering([code], AgreementScope.legal_aid, on))]
+    missing = [
+        label
+        for label, code in region_codes.items()
+        if not _tongban(agreements_covering([code], AgreementScope.legal_aid, on))
+    ]
     return None, missing or [gettext("没有一项协议同时覆盖上述各地")]
 
 
 # --- helpers -----------------------------------------------------------------------------------------
 
+
 def _require_state(application: LegalAidApplication, action: str) -> None:
     allowed = TRANSITIONS[action]
     if application.status not in allowed:
         names = "、".join(gettext(STATUS_LABELS[s.value]) for s in allowed)
-        raise StateConflict(coded("action_not_allowed", "申请当前为“%(status)s”，不能%(action)s（仅限%(allowed)s状态）",
-                                  status=gettext(STATUS_LABELS[application.status.value]),
-                                  action=gettext(ACTION_LABELS[action]), allowed=names))
+        raise StateConflict(
+            coded(
+                "action_not_allowed",
+                "申请当前为“%(status)s”，不能%(action)s（仅限%(allowed)s状态）",
+                status=gettext(STATUS_LABELS[application.status.value]),
+                action=gettext(ACTION_LABELS[action]),
+                allowed=names,
+            )
+        )
 
 
 def _require_actor(actor: Actor, application: LegalAidApplication) -> None:
@@ -241,8 +270,14 @@ def _require_actor(actor: Actor, application: LegalAidApplication) -> None:
         raise PermissionDenied(coded("not_holding_centre", "只有当前持有该申请的法律援助中心可以办理"))
 
 
-def _step_date(value: date | None, application: LegalAidApplication | None, field: str,
-               errors: dict[str, list[str]], *, not_before: date | None = None) -> date:
+def _step_date(
+    value: date | None,
+    application: LegalAidApplication | None,
+    field: str,
+    errors: dict[str, list[str]],
+    *,
+    not_before: date | None = None,
+) -> date:
     """A transition's date: today by default, never in the future, never before 1990 nor the previous step."""
     today = today_shanghai()
     day = value or today
@@ -350,13 +385,25 @@ def file_application(actor: Actor, data: dict) -> LegalAidApplication:
 
     applicant = checked["applicant"]
     application = LegalAidApplication(
-        number=f"pending-{uuid.uuid4().hex}", status=S.filed, centre_id=centre.id, filed_centre_id=centre.id,
-        applicant_name=applicant["name"].strip(), applicant_region_code=applicant.get("region_code") or None,
-        applicant_gender=applicant["gender"], applicant_ethnicity=applicant["ethnicity"],
-        applicant_address=applicant["address"], applicant_occupation=applicant["occupation"],
-        matter_category=data["matter_category"], matter_region_code=data["matter_region_code"],
-        hardship=checked["hardship"], exempt_group=checked["exempt_group"], summary=data["summary"].strip(),
-        filed_on=filed_on, last_step_on=filed_on, filed_by_id=actor.user_id)
+        number=f"pending-{uuid.uuid4().hex}",
+        status=S.filed,
+        centre_id=centre.id,
+        filed_centre_id=centre.id,
+        applicant_name=applicant["name"].strip(),
+        applicant_region_code=applicant.get("region_code") or None,
+        applicant_gender=applicant["gender"],
+        applicant_ethnicity=applicant["ethnicity"],
+        applicant_address=applicant["address"],
+        applicant_occupation=applicant["occupation"],
+        matter_category=data["matter_category"],
+        matter_region_code=data["matter_region_code"],
+        hardship=checked["hardship"],
+        exempt_group=checked["exempt_group"],
+        summary=data["summary"].strip(),
+        filed_on=filed_on,
+        last_step_on=filed_on,
+        filed_by_id=actor.user_id,
+    )
     application.set_id_number(applicant["id_number"])
     application.set_phone(applicant.get("phone"))
     competent = is_competent(centre.id, application.matter_region_code)
@@ -368,16 +415,27 @@ def file_application(actor: Actor, data: dict) -> LegalAidApplication:
     application.number = f"LA{filed_on.year}-{application.id:06d}"
     _save(application)
     suggested = competent_centre(application.matter_region_code)
-    record_event(application, "filed", actor, filed_on, {
-        "hardship": application.hardship.value, "exempt_group": application.exempt_group,
-        "competent": competent, "competent_centre_id": suggested.id if suggested else None})
+    record_event(
+        application,
+        "filed",
+        actor,
+        filed_on,
+        {
+            "hardship": application.hardship.value,
+            "exempt_group": application.exempt_group,
+            "competent": competent,
+            "competent_centre_id": suggested.id if suggested else None,
+        },
+    )
     return application
 
 
 # --- transitions ---------------------------------------------------------------------------------------
 
-def _transfer_rules(application: LegalAidApplication, target: Organization | None, on: date,
-                    errors: dict[str, list[str]]) -> Agreement | None:
+
+def _transfer_rules(
+    application: LegalAidApplication, target: Organization | None, on: date, errors: dict[str, list[str]]
+) -> Agreement | None:
     field = "to_centre_id"
     if target is None:
         collect(errors, field, coded("target_not_legal_aid_centre", "目标机构不是有效的法律援助中心"))
@@ -387,10 +445,16 @@ def _transfer_rules(application: LegalAidApplication, target: Organization | Non
     if not is_competent(target.id, application.matter_region_code):
         proposed = competent_centre(application.matter_region_code)
         hint = gettext("；有管辖权的是 %(centre)s", centre=proposed.name) if proposed else ""
-        collect(errors, field, coded("target_not_competent",
-                                     "目标中心对事项发生地没有管辖权（法律援助法第三十八条）%(hint)s", hint=hint))
-    passed_on = set(db.session.scalars(sa.select(LegalAidHandover.from_centre_id).where(
-        LegalAidHandover.application_id == application.id)))
+        collect(
+            errors,
+            field,
+            coded("target_not_competent", "目标中心对事项发生地没有管辖权（法律援助法第三十八条）%(hint)s", hint=hint),
+        )
+    passed_on = set(
+        db.session.scalars(
+            sa.select(LegalAidHandover.from_centre_id).where(LegalAidHandover.application_id == application.id)
+        )
+    )
     if target.id in passed_on:
         collect(errors, field, coded("no_send_back", "通办申请不得退回已转出该申请的中心"))
     regions = {gettext("受理申请的中心所在地"): db.session.get(Organization, application.filed_centre_id).region_code}
@@ -399,13 +463,17 @@ def _transfer_rules(application: LegalAidApplication, target: Organization | Non
     regions |= {gettext("目标中心所在地"): target.region_code, gettext("事项发生地"): application.matter_region_code}
     agreement, missing = covering_agreement(regions, on)
     if agreement is None:
-        collect(errors, field, coded("not_covered_by_tongban", "法律援助通办协议未覆盖：%(places)s",
-                                     places="、".join(missing)))
+        collect(
+            errors,
+            field,
+            coded("not_covered_by_tongban", "法律援助通办协议未覆盖：%(places)s", places="、".join(missing)),
+        )
     return agreement
 
 
-def transfer_application(actor: Actor, application_id: int, *, to_centre_id: int,
-                         transferred_on: date | None = None) -> LegalAidApplication:
+def transfer_application(
+    actor: Actor, application_id: int, *, to_centre_id: int, transferred_on: date | None = None
+) -> LegalAidApplication:
     """Hand an application over to the competent centre under a 通办 agreement (→ transferred).
 
     The receiving centre receives it that day, so its 7-day clock starts; the hardship declaration (or
@@ -421,26 +489,49 @@ def transfer_application(actor: Actor, application_id: int, *, to_centre_id: int
 
     decide_by = decision_deadline(application, on, field="transferred_on")
     from_centre_id = application.centre_id
-    db.session.add(LegalAidHandover(application_id=application.id, from_centre_id=from_centre_id,
-                                    to_centre_id=target.id, agreement_code=agreement.code, on_date=on,
-                                    by_user_id=actor.user_id, by_name=actor.username))
+    db.session.add(
+        LegalAidHandover(
+            application_id=application.id,
+            from_centre_id=from_centre_id,
+            to_centre_id=target.id,
+            agreement_code=agreement.code,
+            on_date=on,
+            by_user_id=actor.user_id,
+            by_name=actor.username,
+        )
+    )
     application.centre_id, application.status = target.id, S.transferred
     application.received_on, application.last_step_on = on, on
     application.decide_by, application.decide_by_provisional = decide_by
     _save(application)
     db.session.expire(application, ["handovers", "centre"])
-    record_event(application, "transferred", actor, on, {
-        "from_centre_id": from_centre_id, "to_centre_id": target.id, "agreement_code": agreement.code,
-        "hardship": application.hardship.value, "exempt_group": application.exempt_group,
-        "decide_by": application.decide_by.isoformat()})
-    notify(kind="legal_aid_incoming", organization_id=target.id, link=_link(application),
-           message=f"收到通办转交的法律援助申请 {application.number}（{application.matter_category_label}），"
-                   f"请于 {application.decide_by.isoformat()} 前作出是否给予法律援助的决定")
+    record_event(
+        application,
+        "transferred",
+        actor,
+        on,
+        {
+            "from_centre_id": from_centre_id,
+            "to_centre_id": target.id,
+            "agreement_code": agreement.code,
+            "hardship": application.hardship.value,
+            "exempt_group": application.exempt_group,
+            "decide_by": application.decide_by.isoformat(),
+        },
+    )
+    notify(
+        kind="legal_aid_incoming",
+        organization_id=target.id,
+        link=_link(application),
+        message=f"收到通办转交的法律援助申请 {application.number}（{application.matter_category_label}），"
+        f"请于 {application.decide_by.isoformat()} 前作出是否给予法律援助的决定",
+    )
     return application
 
 
-def accept_application(actor: Actor, application_id: int, *, received_on: date | None = None,
-                       accepted_on: date | None = None) -> LegalAidApplication:
+def accept_application(
+    actor: Actor, application_id: int, *, received_on: date | None = None, accepted_on: date | None = None
+) -> LegalAidApplication:
     """Accept an application at the competent centre (→ accepted); ``decide_by`` = 7 days after receipt.
 
     ``received_on`` corrects the day the centre received it (default: the day it was filed there or the day
@@ -452,10 +543,14 @@ def accept_application(actor: Actor, application_id: int, *, received_on: date |
     if not is_competent(application.centre_id, application.matter_region_code):
         proposed = competent_centre(application.matter_region_code)
         hint = gettext("，请转交 %(centre)s", centre=proposed.name) if proposed else ""
-        collect(errors, "centre_id", coded("not_competent", "本中心对该事项没有管辖权（法律援助法第三十八条）%(hint)s",
-                                           hint=hint))
-    received = _step_date(received_on or application.received_on or application.last_step_on, application,
-                          "received_on", errors)
+        collect(
+            errors,
+            "centre_id",
+            coded("not_competent", "本中心对该事项没有管辖权（法律援助法第三十八条）%(hint)s", hint=hint),
+        )
+    received = _step_date(
+        received_on or application.received_on or application.last_step_on, application, "received_on", errors
+    )
     accepted = _step_date(accepted_on, application, "accepted_on", errors, not_before=received)
     raise_if(errors)
     decide_by = decision_deadline(application, received)
@@ -463,13 +558,19 @@ def accept_application(actor: Actor, application_id: int, *, received_on: date |
     application.decide_by, application.decide_by_provisional = decide_by
     application.status, application.last_step_on = S.accepted, accepted
     _save(application)
-    record_event(application, "accepted", actor, accepted, {
-        "received_on": received.isoformat(), "decide_by": application.decide_by.isoformat()})
+    record_event(
+        application,
+        "accepted",
+        actor,
+        accepted,
+        {"received_on": received.isoformat(), "decide_by": application.decide_by.isoformat()},
+    )
     return application
 
 
-def decide_application(actor: Actor, application_id: int, *, granted: bool, reason: str | None = None,
-                       decided_on: date | None = None) -> LegalAidApplication:
+def decide_application(
+    actor: Actor, application_id: int, *, granted: bool, reason: str | None = None, decided_on: date | None = None
+) -> LegalAidApplication:
     """Grant (→ granted, lawyer to be assigned within 3 days) or refuse in writing with reasons (→ refused)."""
     application = get_application(actor, application_id)
     _require_actor(actor, application)
@@ -495,8 +596,9 @@ def decide_application(actor: Actor, application_id: int, *, granted: bool, reas
     return application
 
 
-def assign_lawyer(actor: Actor, application_id: int, *, lawyer_name: str,
-                  assigned_on: date | None = None) -> LegalAidApplication:
+def assign_lawyer(
+    actor: Actor, application_id: int, *, lawyer_name: str, assigned_on: date | None = None
+) -> LegalAidApplication:
     """Record the lawyer assigned to a granted application (→ assigned)."""
     application = get_application(actor, application_id)
     _require_actor(actor, application)
@@ -510,13 +612,19 @@ def assign_lawyer(actor: Actor, application_id: int, *, lawyer_name: str,
     application.lawyer_name, application.assigned_on = name, assigned
     application.status, application.last_step_on = S.assigned, assigned
     _save(application)
-    record_event(application, "lawyer_assigned", actor, assigned, {
-        "lawyer_name": name, "on_time": assigned <= application.assign_by})
+    record_event(
+        application,
+        "lawyer_assigned",
+        actor,
+        assigned,
+        {"lawyer_name": name, "on_time": assigned <= application.assign_by},
+    )
     return application
 
 
-def close_application(actor: Actor, application_id: int, *, closed_on: date | None = None,
-                      note: str | None = None) -> LegalAidApplication:
+def close_application(
+    actor: Actor, application_id: int, *, closed_on: date | None = None, note: str | None = None
+) -> LegalAidApplication:
     """Close an assigned application once the legal-aid matter is finished (→ closed)."""
     application = get_application(actor, application_id)
     _require_actor(actor, application)
@@ -532,13 +640,20 @@ def close_application(actor: Actor, application_id: int, *, closed_on: date | No
 
 # --- further materials (补充材料) ---------------------------------------------------------------------------
 
+
 def _supplement_items(items: str | list[str] | None) -> list[str]:
     lines = items.splitlines() if isinstance(items, str) else list(items or [])
     return [line.strip() for line in lines if line and line.strip()]
 
 
-def request_supplement(actor: Actor, application_id: int, *, items: str | list[str] | None,
-                       requested_on: date | None = None, due_on: date | None = None) -> LegalAidApplication:
+def request_supplement(
+    actor: Actor,
+    application_id: int,
+    *,
+    items: str | list[str] | None,
+    requested_on: date | None = None,
+    due_on: date | None = None,
+) -> LegalAidApplication:
     """Tell the applicant, once, which materials to supplement or what to explain (Legal Aid Law art. 43 para. 2).
 
     ``items`` are the materials or points, one per line; ``due_on`` the day the applicant is asked to reply by
@@ -548,10 +663,13 @@ def request_supplement(actor: Actor, application_id: int, *, items: str | list[s
     _require_actor(actor, application)
     _require_state(application, "request_supplement")
     if application.supplement_requested_on is not None:
-        raise StateConflict(coded(
-            "supplement_already_requested",
-            "已于 %(day)s 一次性告知申请人需要补充的材料，不能再次通知（法律援助法第四十三条第二款）",
-            day=application.supplement_requested_on.isoformat()))
+        raise StateConflict(
+            coded(
+                "supplement_already_requested",
+                "已于 %(day)s 一次性告知申请人需要补充的材料，不能再次通知（法律援助法第四十三条第二款）",
+                day=application.supplement_requested_on.isoformat(),
+            )
+        )
     errors: dict[str, list[str]] = {}
     lines = _supplement_items(items)
     if not lines:
@@ -565,13 +683,19 @@ def request_supplement(actor: Actor, application_id: int, *, items: str | list[s
     application.supplement_items, application.supplement_requested_on = "\n".join(lines), requested
     application.supplement_due_on = due_on
     _save(application)
-    record_event(application, "supplement_requested", actor, requested, {
-        "items": len(lines), "due_on": due_on.isoformat() if due_on else None})
+    record_event(
+        application,
+        "supplement_requested",
+        actor,
+        requested,
+        {"items": len(lines), "due_on": due_on.isoformat() if due_on else None},
+    )
     return application
 
 
-def record_supplement_received(actor: Actor, application_id: int, *,
-                               received_on: date | None = None) -> LegalAidApplication:
+def record_supplement_received(
+    actor: Actor, application_id: int, *, received_on: date | None = None
+) -> LegalAidApplication:
     """Record the day the requested materials or explanation arrived (once, after the request).
 
     The days from the request to this day do not count toward the review period, so ``decide_by`` moves later by
@@ -583,11 +707,17 @@ def record_supplement_received(actor: Actor, application_id: int, *,
     if application.supplement_requested_on is None:
         raise StateConflict(coded("supplement_not_requested", "尚未通知申请人补充材料，不能登记收到补充材料"))
     if application.supplement_received_on is not None:
-        raise StateConflict(coded("supplement_already_received", "已于 %(day)s 登记收到补充材料",
-                                  day=application.supplement_received_on.isoformat()))
+        raise StateConflict(
+            coded(
+                "supplement_already_received",
+                "已于 %(day)s 登记收到补充材料",
+                day=application.supplement_received_on.isoformat(),
+            )
+        )
     errors: dict[str, list[str]] = {}
-    received = _step_date(received_on, application, "received_on", errors,
-                          not_before=application.supplement_requested_on)
+    received = _step_date(
+        received_on, application, "received_on", errors, not_before=application.supplement_requested_on
+    )
     raise_if(errors)
     application.supplement_received_on = received
     previous = application.decide_by
@@ -596,11 +726,18 @@ def record_supplement_received(actor: Actor, application_id: int, *,
         if fresh.day > previous:
             application.decide_by, application.decide_by_provisional = fresh
     _save(application)
-    record_event(application, "supplement_received", actor, received, {
-        "requested_on": application.supplement_requested_on.isoformat(),
-        "paused_days": supplement_pause_days(application),
-        "previous": previous.isoformat() if previous else None,
-        "decide_by": application.decide_by.isoformat() if application.decide_by else None})
+    record_event(
+        application,
+        "supplement_received",
+        actor,
+        received,
+        {
+            "requested_on": application.supplement_requested_on.isoformat(),
+            "paused_days": supplement_pause_days(application),
+            "previous": previous.isoformat() if previous else None,
+            "decide_by": application.decide_by.isoformat() if application.decide_by else None,
+        },
+    )
     return application
 
 
@@ -617,8 +754,11 @@ def allowed_actions(actor: Actor, application: LegalAidApplication) -> list[str]
     """The transitions the actor may start now (for pages: which buttons to show)."""
     if not can_act_on(actor, application):
         return []
-    return [action for action, states in TRANSITIONS.items()
-            if application.status in states and _supplement_step_open(action, application)]
+    return [
+        action
+        for action, states in TRANSITIONS.items()
+        if application.status in states and _supplement_step_open(action, application)
+    ]
 
 
 def transfer_targets(application: LegalAidApplication) -> list[Organization]:
@@ -629,9 +769,15 @@ def transfer_targets(application: LegalAidApplication) -> list[Organization]:
     others: list[Organization] = []
     if members:
         conds = [subtree_condition(Organization.region_code, code) for code in sorted(members)]
-        others = db.session.scalars(sa.select(Organization).where(
-            Organization.kind == OrgKind.legal_aid_centre, Organization.active, sa.or_(*conds),
-            Organization.id.not_in([c.id for c in competent] + [application.centre_id]))
-            .order_by(Organization.region_code, Organization.name).limit(200)).all()
+        others = db.session.scalars(
+            sa.select(Organization)
+            .where(
+                Organization.kind == OrgKind.legal_aid_centre,
+                Organization.active,
+                sa.or_(*conds),
+                Organization.id.not_in([c.id for c in competent] + [application.centre_id]),
+            )
+            .order_by(Organization.region_code, Organization.name)
+            .limit(200)
+        ).all()
     return [c for c in competent if c.id != application.centre_id] + list(others)
-

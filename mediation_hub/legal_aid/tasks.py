@@ -16,11 +16,21 @@ def _notices(application: LegalAidApplication, today) -> list[tuple[str, str]]:
     """(clock, message) for each deadline this application has missed."""
     notices = []
     if application.decide_overdue(today):
-        notices.append(("decide", f"法律援助申请 {application.number} 已超过审查决定期限 "
-                                  f"{application.decide_by.isoformat()}（法律援助法第四十三条：收到申请之日起七日内）"))
+        notices.append(
+            (
+                "decide",
+                f"法律援助申请 {application.number} 已超过审查决定期限 "
+                f"{application.decide_by.isoformat()}（法律援助法第四十三条：收到申请之日起七日内）",
+            )
+        )
     if application.assign_overdue(today):
-        notices.append(("assign", f"法律援助申请 {application.number} 已决定给予援助，超过指派期限 "
-                                  f"{application.assign_by.isoformat()}（作出决定之日起三日内）"))
+        notices.append(
+            (
+                "assign",
+                f"法律援助申请 {application.number} 已决定给予援助，超过指派期限 "
+                f"{application.assign_by.isoformat()}（作出决定之日起三日内）",
+            )
+        )
     return notices
 
 
@@ -39,10 +49,26 @@ def flag_overdue_legal_aid(now: datetime) -> int:
             deadline = application.decide_by if clock == "decide" else application.assign_by
             key = f"legal-aid-overdue:{application.id}:{clock}:{deadline.isoformat()}"
             link = f"/legal-aid/applications/{application.id}"
-            written += notify(kind="legal_aid_overdue", organization_id=centre.id, message=message, link=link,
-                              dedupe_key=f"{key}:centre") is not None
+            written += (
+                notify(
+                    kind="legal_aid_overdue",
+                    organization_id=centre.id,
+                    message=message,
+                    link=link,
+                    dedupe_key=f"{key}:centre",
+                )
+                is not None
+            )
             province = centre.region.province_code
             if province:
-                written += notify(kind="legal_aid_overdue", region_code=province, message=f"{centre.name}：{message}",
-                                  link=link, dedupe_key=f"{key}:region:{province}") is not None
+                written += (
+                    notify(
+                        kind="legal_aid_overdue",
+                        region_code=province,
+                        message=f"{centre.name}：{message}",
+                        link=link,
+                        dedupe_key=f"{key}:region:{province}",
+                    )
+                    is not None
+                )
     return written

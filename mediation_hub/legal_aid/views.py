@@ -36,12 +36,21 @@ bp = Blueprint("legal_aid", __name__, url_prefix="/legal-aid", template_folder="
 
 # form field -> service field, so a service message lands beside the right input
 FILE_FIELDS = {
-    "centre_id": "centre_id", "applicant.name": "applicant_name", "applicant.id_number": "id_number",
-    "applicant.phone": "phone", "applicant.region_code": "applicant_region_code",
-    "applicant.gender": "applicant_gender", "applicant.ethnicity": "applicant_ethnicity",
-    "applicant.address": "applicant_address", "applicant.occupation": "applicant_occupation",
-    "matter_category": "matter_category", "matter_region_code": "matter_region_code", "hardship": "hardship",
-    "exempt_group": "exempt_group", "summary": "summary", "received_on": "received_on",
+    "centre_id": "centre_id",
+    "applicant.name": "applicant_name",
+    "applicant.id_number": "id_number",
+    "applicant.phone": "phone",
+    "applicant.region_code": "applicant_region_code",
+    "applicant.gender": "applicant_gender",
+    "applicant.ethnicity": "applicant_ethnicity",
+    "applicant.address": "applicant_address",
+    "applicant.occupation": "applicant_occupation",
+    "matter_category": "matter_category",
+    "matter_region_code": "matter_region_code",
+    "hardship": "hardship",
+    "exempt_group": "exempt_group",
+    "summary": "summary",
+    "received_on": "received_on",
 }
 
 
@@ -78,33 +87,48 @@ def application_list():
     waiting = [a for a in page["items"] if a.status not in service.HANDLED]
     handled = [a for a in page["items"] if a.status in service.HANDLED]
     return render_template(
-        "legal_aid/application_list.html", page=page, waiting=waiting, handled=handled, passed_on=passed_on,
+        "legal_aid/application_list.html",
+        page=page,
+        waiting=waiting,
+        handled=handled,
+        passed_on=passed_on,
         today=today_shanghai(),
         centres=_centre_names([a.centre_id for a in rows] + [a.filed_centre_id for a in rows]),
         regions=_region_names(a.matter_region_code for a in rows),
-        can_file=service.can_file(actor), is_officer=actor.role == Role.legal_aid_officer)
+        can_file=service.can_file(actor),
+        is_officer=actor.role == Role.legal_aid_officer,
+    )
 
 
 def _centre_choices(actor) -> list[tuple[int, str]]:
     stmt = sa.select(Organization).where(Organization.kind == OrgKind.legal_aid_centre, Organization.active)
     if actor.role == Role.legal_aid_officer:
         stmt = stmt.where(Organization.id == actor.organization_id)
-    return [(c.id, c.name) for c in db.session.scalars(stmt.order_by(Organization.region_code, Organization.name)
-                                                       .limit(500))]
+    return [
+        (c.id, c.name)
+        for c in db.session.scalars(stmt.order_by(Organization.region_code, Organization.name).limit(500))
+    ]
 
 
 def _filing_data(form: FileApplicationForm) -> dict:
     return {
         "centre_id": form.centre_id.data or None,
-        "applicant": {"name": form.applicant_name.data, "id_number": (form.id_number.data or "").strip(),
-                      "phone": (form.phone.data or "").strip() or None,
-                      "region_code": (form.applicant_region_code.data or "").strip() or None,
-                      "gender": form.applicant_gender.data or None, "ethnicity": form.applicant_ethnicity.data,
-                      "address": form.applicant_address.data, "occupation": form.applicant_occupation.data},
+        "applicant": {
+            "name": form.applicant_name.data,
+            "id_number": (form.id_number.data or "").strip(),
+            "phone": (form.phone.data or "").strip() or None,
+            "region_code": (form.applicant_region_code.data or "").strip() or None,
+            "gender": form.applicant_gender.data or None,
+            "ethnicity": form.applicant_ethnicity.data,
+            "address": form.applicant_address.data,
+            "occupation": form.applicant_occupation.data,
+        },
         "matter_category": form.matter_category.data,
         "matter_region_code": (form.matter_region_code.data or "").strip(),
-        "hardship": form.hardship.data, "exempt_group": form.exempt_group.data or None,
-        "summary": form.summary.data, "received_on": form.received_on.data,
+        "hardship": form.hardship.data,
+        "exempt_group": form.exempt_group.data or None,
+        "summary": form.summary.data,
+        "received_on": form.received_on.data,
     }
 
 
@@ -134,15 +158,25 @@ def file_application():
             return redirect(url_for(".application_detail", application_id=application.id))
     status = 422 if request.method == "POST" else 200
     regions = _regions([form.matter_region_code.data, form.applicant_region_code.data])
-    return render_template("legal_aid/application_form.html", form=form, leftover=leftover,
-                           regions={c: r.full_name for c, r in regions.items()},
-                           paths={c: r.path for c, r in regions.items()}), status
+    return render_template(
+        "legal_aid/application_form.html",
+        form=form,
+        leftover=leftover,
+        regions={c: r.full_name for c, r in regions.items()},
+        paths={c: r.path for c, r in regions.items()},
+    ), status
 
 
 # action -> its form class; each posts with the action as its field prefix
-ACTION_FORMS = {"transfer": TransferForm, "accept": AcceptForm, "decide": DecideForm, "assign": AssignForm,
-                "close": CloseForm, "request_supplement": SupplementRequestForm,
-                "receive_supplement": SupplementReceivedForm}
+ACTION_FORMS = {
+    "transfer": TransferForm,
+    "accept": AcceptForm,
+    "decide": DecideForm,
+    "assign": AssignForm,
+    "close": CloseForm,
+    "request_supplement": SupplementRequestForm,
+    "receive_supplement": SupplementReceivedForm,
+}
 
 
 def _action_forms(application) -> dict:
@@ -163,26 +197,37 @@ def application_detail(application_id: int):
     actions = service.allowed_actions(actor, application)
     suggested = service.competent_centre(application.matter_region_code)
     competent_here = service.is_competent(application.centre_id, application.matter_region_code)
-    if competent_here and not any(c.id != application.centre_id
-                                  for c in service.competent_centres(application.matter_region_code)):
+    if competent_here and not any(
+        c.id != application.centre_id for c in service.competent_centres(application.matter_region_code)
+    ):
         # the competent centre has nobody to pass it on to (and may never send it back)
         actions = [a for a in actions if a != "transfer"]
-    centre_ids = [application.centre_id, application.filed_centre_id] + \
-        [h.from_centre_id for h in application.handovers] + [h.to_centre_id for h in application.handovers] + \
-        [e.centre_id for e in application.events]
+    centre_ids = (
+        [application.centre_id, application.filed_centre_id]
+        + [h.from_centre_id for h in application.handovers]
+        + [h.to_centre_id for h in application.handovers]
+        + [e.centre_id for e in application.events]
+    )
     return render_template(
-        "legal_aid/application_detail.html", application=application, actions=actions,
-        forms=_action_forms(application) if actions else {}, today=today_shanghai(),
-        centres=_centre_names(centre_ids), event_labels=EVENT_CODES, suggested=suggested,
+        "legal_aid/application_detail.html",
+        application=application,
+        actions=actions,
+        forms=_action_forms(application) if actions else {},
+        today=today_shanghai(),
+        centres=_centre_names(centre_ids),
+        event_labels=EVENT_CODES,
+        suggested=suggested,
         competent_here=competent_here,
         regions=_region_names([application.matter_region_code, application.applicant_region_code]),
-        Status=ApplicationStatus, documents=documents.list_documents(actor, documents.LEGAL_AID, application.id))
+        Status=ApplicationStatus,
+        documents=documents.list_documents(actor, documents.LEGAL_AID, application.id),
+    )
 
 
 def _act(application_id: int, action: str, call):
     """Run one transition from a posted form; broken rules and conflicts come back as messages."""
     actor = current_actor()
-    service.get_application(actor, application_id)   # 404 before anything else
+    service.get_application(actor, application_id)  # 404 before anything else
     form = ACTION_FORMS[action](prefix=action)
     if action == "transfer":
         form.to_centre_id.choices = []
@@ -200,49 +245,88 @@ def _act(application_id: int, action: str, call):
             flash(message, "error")
     else:
         db.session.commit()
-        flash(_("申请 %(number)s：%(status)s", number=application.number, status=_(application.status_label)),
-              "success")
+        flash(
+            _("申请 %(number)s：%(status)s", number=application.number, status=_(application.status_label)), "success"
+        )
     return redirect(url_for(".application_detail", application_id=application_id), code=303)
 
 
 @bp.post("/applications/<int:application_id>/transfer")
 def transfer(application_id: int):
-    return _act(application_id, "transfer", lambda actor, form: service.transfer_application(
-        actor, application_id, to_centre_id=form.to_centre_id.data, transferred_on=form.transferred_on.data))
+    return _act(
+        application_id,
+        "transfer",
+        lambda actor, form: service.transfer_application(
+            actor, application_id, to_centre_id=form.to_centre_id.data, transferred_on=form.transferred_on.data
+        ),
+    )
 
 
 @bp.post("/applications/<int:application_id>/accept")
 def accept(application_id: int):
-    return _act(application_id, "accept", lambda actor, form: service.accept_application(
-        actor, application_id, received_on=form.received_on.data, accepted_on=form.accepted_on.data))
+    return _act(
+        application_id,
+        "accept",
+        lambda actor, form: service.accept_application(
+            actor, application_id, received_on=form.received_on.data, accepted_on=form.accepted_on.data
+        ),
+    )
 
 
 @bp.post("/applications/<int:application_id>/decide")
 def decide(application_id: int):
-    return _act(application_id, "decide", lambda actor, form: service.decide_application(
-        actor, application_id, granted=form.decision.data == "grant", reason=form.reason.data,
-        decided_on=form.decided_on.data))
+    return _act(
+        application_id,
+        "decide",
+        lambda actor, form: service.decide_application(
+            actor,
+            application_id,
+            granted=form.decision.data == "grant",
+            reason=form.reason.data,
+            decided_on=form.decided_on.data,
+        ),
+    )
 
 
 @bp.post("/applications/<int:application_id>/assign")
 def assign(application_id: int):
-    return _act(application_id, "assign", lambda actor, form: service.assign_lawyer(
-        actor, application_id, lawyer_name=form.lawyer_name.data, assigned_on=form.assigned_on.data))
+    return _act(
+        application_id,
+        "assign",
+        lambda actor, form: service.assign_lawyer(
+            actor, application_id, lawyer_name=form.lawyer_name.data, assigned_on=form.assigned_on.data
+        ),
+    )
 
 
 @bp.post("/applications/<int:application_id>/close")
 def close(application_id: int):
-    return _act(application_id, "close", lambda actor, form: service.close_application(
-        actor, application_id, closed_on=form.closed_on.data, note=form.note.data))
+    return _act(
+        application_id,
+        "close",
+        lambda actor, form: service.close_application(
+            actor, application_id, closed_on=form.closed_on.data, note=form.note.data
+        ),
+    )
 
 
 @bp.post("/applications/<int:application_id>/supplement-request")
 def request_supplement(application_id: int):
-    return _act(application_id, "request_supplement", lambda actor, form: service.request_supplement(
-        actor, application_id, items=form.items.data, requested_on=form.requested_on.data, due_on=form.due_on.data))
+    return _act(
+        application_id,
+        "request_supplement",
+        lambda actor, form: service.request_supplement(
+            actor, application_id, items=form.items.data, requested_on=form.requested_on.data, due_on=form.due_on.data
+        ),
+    )
 
 
 @bp.post("/applications/<int:application_id>/supplement-received")
 def receive_supplement(application_id: int):
-    return _act(application_id, "receive_supplement", lambda actor, form: service.record_supplement_received(
-        actor, application_id, received_on=form.received_on.data))
+    return _act(
+        application_id,
+        "receive_supplement",
+        lambda actor, form: service.record_supplement_received(
+            actor, application_id, received_on=form.received_on.data
+        ),
+    )

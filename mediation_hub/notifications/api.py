@@ -18,8 +18,9 @@ class Notifications(MethodView):
     @blp.response(200, NotificationPage)
     def get(self, args):
         """The caller's notifications, newest first; ``unread=true`` for the unread ones only."""
-        return paginate(service.notifications_for(current_actor(), unread_only=args["unread"]),
-                        args["page"], args["per_page"])
+        return paginate(
+            service.notifications_for(current_actor(), unread_only=args["unread"]), args["page"], args["per_page"]
+        )
 
 
 @blp.route("/notifications/<int:notification_id>/read")

@@ -30,6 +30,7 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        sa.CheckConstraint("user_id IS NOT NULL OR organization_id IS NOT NULL OR region_code IS NOT NULL",
-                           name="has_addressee"),
+        sa.CheckConstraint(
+            "user_id IS NOT NULL OR organization_id IS NOT NULL OR region_code IS NOT NULL", name="has_addressee"
+        ),
     )

@@ -11,23 +11,38 @@ from ..extensions import db
 from .models import Notification
 
 
-def notify(*, kind: str, message: str, user_id: int | None = None, organization_id: int | None = None,
-           region_code: str | None = None, link: str | None = None,
-           dedupe_key: str | None = None) -> Notification | None:
+def notify(
+    *,
+    kind: str,
+    message: str,
+    user_id: int | None = None,
+    organization_id: int | None = None,
+    region_code: str | None = None,
+    link: str | None = None,
+    dedupe_key: str | None = None,
+) -> Notification | None:
     """Add a notification (flushed). With ``dedupe_key`` an identical earlier notice makes this a no-op,
     so periodic reminders can run any number of times. Messages must not contain personal numbers."""
     if dedupe_key is not None:
         existing = db.session.scalar(sa.select(Notification).where(Notification.dedupe_key == dedupe_key))
         if existing is not None:
             return None
-    note = Notification(kind=kind, message=message, user_id=user_id, organization_id=organization_id,
-                        region_code=region_code, link=link, dedupe_key=dedupe_key)
+    note = Notification(
+        kind=kind,
+        message=message,
+        user_id=user_id,
+        organization_id=organization_id,
+        region_code=region_code,
+        link=link,
+        dedupe_key=dedupe_key,
+    )
     db.session.add(note)
     db.session.flush()
     return note
 
 
 # --- reading ------------------------------------------------------------------------------------------
+
 
 def addressed_to(actor: Actor) -> sa.ColumnElement[bool]:
     """SQL condition: notices for the user, for the user's organisation, or — for coordinators — for a
@@ -39,8 +54,11 @@ def addressed_to(actor: Actor) -> sa.ColumnElement[bool]:
     if actor.organization_id is not None:
         addressed.append(Notification.organization_id == actor.organization_id)
     if actor.role == Role.coordinator:
-        addressed.append(subtree_condition(Notification.region_code, actor.region_code) if actor.region_code
-                         else Notification.region_code.is_not(None))
+        addressed.append(
+            subtree_condition(Notification.region_code, actor.region_code)
+            if actor.region_code
+            else Notification.region_code.is_not(None)
+        )
     return sa.or_(*addressed) if addressed else sa.false()
 
 
@@ -55,8 +73,9 @@ def notifications_for(actor: Actor, *, unread_only: bool = False) -> sa.Select:
 
 def unread_count(actor: Actor) -> int:
     """How many of the actor's notifications are unread (for the layout's 通知 (N))."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
-                             .where(addressed_to(actor), Notification.read_at.is_(None)))
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Notification).where(addressed_to(actor), Notification.read_at.is_(None))
+    )
 
 
 def get_notification(actor: Actor, notification_id: int) -> Notification:
@@ -79,8 +98,12 @@ def mark_read(actor: Actor, notification_id: int) -> Notification:
 def mark_all_read(actor: Actor) -> int:
     """Mark every unread notification of the actor read; returns how many."""
     ids = sa.select(Notification.id).where(addressed_to(actor), Notification.read_at.is_(None))
-    result = db.session.execute(sa.update(Notification).where(Notification.id.in_(ids.scalar_subquery()))
-                                .values(read_at=utcnow()).execution_options(synchronize_session=False))
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id.in_(ids.scalar_subquery()))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     for loaded in [o for o in db.session.identity_map.values() if isinstance(o, Notification)]:
         db.session.expire(loaded, ["read_at"])
     return result.rowcount

@@ -40,8 +40,9 @@ def notification_list():
     unread_only = request.args.get("unread") == "1"
     page_no = max(request.args.get("page", 1, type=int) or 1, 1)
     page = paginate(service.notifications_for(current_actor(), unread_only=unread_only), page_no, 30)
-    return render_template("notifications/notification_list.html", page=page, unread_only=unread_only,
-                           safe_link=_safe_link)
+    return render_template(
+        "notifications/notification_list.html", page=page, unread_only=unread_only, safe_link=_safe_link
+    )
 
 
 @bp.post("/<int:notification_id>/read")

@@ -11,8 +11,12 @@ from ..extensions import db
 from . import service
 from .schemas import PersonErasedOut, PersonExportOut, PersonRequestIn
 
-blp = Blueprint("privacy_api", __name__, url_prefix="/api/v1/privacy",
-                description="Personal-data requests (PIPL): export and erase one person's data")
+blp = Blueprint(
+    "privacy_api",
+    __name__,
+    url_prefix="/api/v1/privacy",
+    description="Personal-data requests (PIPL): export and erase one person's data",
+)
 
 REVEALED = {"X-Personal-Data": "revealed"}  # an audited reveal (see tests/pii_guard.py)
 

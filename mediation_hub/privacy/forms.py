@@ -9,8 +9,7 @@ from wtforms.validators import DataRequired, Length
 
 
 class PersonLookupForm(FlaskForm):
-    id_number = StringField(_l("身份证号码"), validators=[DataRequired(message=_l("请填写身份证号码")),
-                                                        Length(max=30)])
+    id_number = StringField(_l("身份证号码"), validators=[DataRequired(message=_l("请填写身份证号码")), Length(max=30)])
 
 
 class PersonForm(FlaskForm):
@@ -22,5 +21,7 @@ class PersonForm(FlaskForm):
 
 class PersonEraseForm(PersonForm):
     stage = HiddenField(default="confirm")
-    confirm = BooleanField(_l("我已核实申请人的身份和请求，确认删除以上全部个人信息（不可恢复）"),
-                           validators=[DataRequired(message=_l("请勾选确认"))])
+    confirm = BooleanField(
+        _l("我已核实申请人的身份和请求，确认删除以上全部个人信息（不可恢复）"),
+        validators=[DataRequired(message=_l("请勾选确认"))],
+    )

@@ -4,8 +4,11 @@ from marshmallow import Schema, fields, validate
 
 
 class PersonRequestIn(Schema):
-    id_number = fields.String(required=True, validate=validate.Length(min=1, max=30),
-                              metadata={"description": "the person's resident ID number (18 characters)"})
+    id_number = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=30),
+        metadata={"description": "the person's resident ID number (18 characters)"},
+    )
 
 
 class PartyRecordOut(Schema):

@@ -42,13 +42,21 @@ PLACEHOLDER = "已删除"
 BATCH = 500
 # What set_id_number(None) and set_phone(None) write, as one UPDATE for a batch of rows.
 CLEARED_NUMBERS = {
-    "id_number_enc": None, "id_number_masked": None, "id_number_hash": None,
-    "phone_enc": None, "phone_masked": None, "phone_hash": None,
+    "id_number_enc": None,
+    "id_number_masked": None,
+    "id_number_hash": None,
+    "phone_enc": None,
+    "phone_masked": None,
+    "phone_hash": None,
 }
 # a party's particulars recorded for the documents (性别, 民族, 职业, 住址, 法定代表人) go with the name
 CLEARED_PARTICULARS = {"gender": None, "ethnicity": None, "occupation": None, "address": None, "representative": None}
-CLEARED_APPLICANT = {"applicant_gender": None, "applicant_ethnicity": None, "applicant_occupation": None,
-                     "applicant_address": None}
+CLEARED_APPLICANT = {
+    "applicant_gender": None,
+    "applicant_ethnicity": None,
+    "applicant_occupation": None,
+    "applicant_address": None,
+}
 
 
 def _require_admin(actor: Actor) -> None:
@@ -57,6 +65,7 @@ def _require_admin(actor: Actor) -> None:
 
 
 # --- retention -----------------------------------------------------------------------------------------
+
 
 def retention_cutoff(today: date, years: int) -> date:
     """The anniversary ``years`` before ``today``: a case concluded before it was concluded more than
@@ -73,16 +82,21 @@ def retention_cutoff(today: date, years: int) -> date:
 
 def expired_case_ids(cutoff: date) -> sa.Select:
     """Cases concluded, or declined, before ``cutoff``."""
-    return sa.select(Case.id).where(sa.or_(
-        sa.and_(Case.status == CaseStatus.concluded, Case.concluded_on < cutoff),
-        sa.and_(Case.status == CaseStatus.declined, Case.declined_on < cutoff)))
+    return sa.select(Case.id).where(
+        sa.or_(
+            sa.and_(Case.status == CaseStatus.concluded, Case.concluded_on < cutoff),
+            sa.and_(Case.status == CaseStatus.declined, Case.declined_on < cutoff),
+        )
+    )
 
 
 def expired_application_condition(cutoff: date) -> sa.ColumnElement[bool]:
     """Legal-aid applications closed, or refused, before ``cutoff``."""
     app = LegalAidApplication
-    return sa.or_(sa.and_(app.status == ApplicationStatus.closed, app.closed_on < cutoff),
-                  sa.and_(app.status == ApplicationStatus.refused, app.decided_on < cutoff))
+    return sa.or_(
+        sa.and_(app.status == ApplicationStatus.closed, app.closed_on < cutoff),
+        sa.and_(app.status == ApplicationStatus.refused, app.decided_on < cutoff),
+    )
 
 
 def _application_not_erased() -> sa.ColumnElement[bool]:
@@ -94,12 +108,19 @@ def _erase_parties(condition: sa.ColumnElement[bool], now: datetime) -> tuple[in
     """Erase, batch by batch, the parties matching ``condition`` not erased yet; ``(parties, cases)``."""
     parties, cases = 0, set()
     while True:
-        rows = db.session.execute(sa.select(Party.id, Party.case_id).where(Party.erased_at.is_(None), condition)
-                                  .order_by(Party.id).limit(BATCH)).all()
+        rows = db.session.execute(
+            sa.select(Party.id, Party.case_id)
+            .where(Party.erased_at.is_(None), condition)
+            .order_by(Party.id)
+            .limit(BATCH)
+        ).all()
         if not rows:
             return parties, len(cases)
-        db.session.execute(sa.update(Party).where(Party.id.in_([r.id for r in rows]))
-                           .values(name=PLACEHOLDER, erased_at=now, **CLEARED_NUMBERS, **CLEARED_PARTICULARS))
+        db.session.execute(
+            sa.update(Party)
+            .where(Party.id.in_([r.id for r in rows]))
+            .values(name=PLACEHOLDER, erased_at=now, **CLEARED_NUMBERS, **CLEARED_PARTICULARS)
+        )
         parties += len(rows)
         cases.update(r.case_id for r in rows)
         # the papers printed with their names go too (what was handed out stays matched by its digest)
@@ -110,13 +131,17 @@ def _erase_applications(condition: sa.ColumnElement[bool]) -> int:
     """Erase, batch by batch, the applicants of the applications matching ``condition`` (not erased yet)."""
     app, erased = LegalAidApplication, 0
     while True:
-        ids = db.session.scalars(sa.select(app.id).where(_application_not_erased(), condition)
-                                 .order_by(app.id).limit(BATCH)).all()
+        ids = db.session.scalars(
+            sa.select(app.id).where(_application_not_erased(), condition).order_by(app.id).limit(BATCH)
+        ).all()
         if not ids:
             return erased
         # the version moves on, so a page holding the application before the erasure cannot save over it
-        db.session.execute(sa.update(app).where(app.id.in_(ids)).values(
-            applicant_name=PLACEHOLDER, version=app.version + 1, **CLEARED_NUMBERS, **CLEARED_APPLICANT))
+        db.session.execute(
+            sa.update(app)
+            .where(app.id.in_(ids))
+            .values(applicant_name=PLACEHOLDER, version=app.version + 1, **CLEARED_NUMBERS, **CLEARED_APPLICANT)
+        )
         documents.forget_files(documents.LEGAL_AID, list(ids))
         erased += len(ids)
 
@@ -143,13 +168,24 @@ def erase_expired_personal_data(actor: Actor, now: datetime, years: int) -> Rete
     applications = _erase_applications(expired_application_condition(cutoff))
     run = RetentionRun(cutoff, parties, cases, applications)
     if run.erased:
-        audit.record(actor, "personal_data_erased", target_type="retention", detail={
-            "reason": "retention", "years": years, "cutoff": cutoff.isoformat(), "parties": parties,
-            "cases": cases, "legal_aid_applications": applications})
+        audit.record(
+            actor,
+            "personal_data_erased",
+            target_type="retention",
+            detail={
+                "reason": "retention",
+                "years": years,
+                "cutoff": cutoff.isoformat(),
+                "parties": parties,
+                "cases": cases,
+                "legal_aid_applications": applications,
+            },
+        )
     return run
 
 
 # --- one person's request ------------------------------------------------------------------------------
+
 
 @dataclass
 class PersonRecords:
@@ -167,8 +203,12 @@ class PersonRecords:
         return not (self.parties or self.mediators or self.applications)
 
     def counts(self) -> dict[str, int]:
-        return {"parties": len(self.parties), "cases": len({p.case_id for p in self.parties}),
-                "mediators": len(self.mediators), "legal_aid_applications": len(self.applications)}
+        return {
+            "parties": len(self.parties),
+            "cases": len({p.case_id for p in self.parties}),
+            "mediators": len(self.mediators),
+            "legal_aid_applications": len(self.applications),
+        }
 
 
 def _normalised(id_number: str) -> str:
@@ -183,13 +223,20 @@ def locate_person(actor: Actor, id_number: str) -> PersonRecords:
     _require_admin(actor)
     number = _normalised(id_number)
     key = lookup_hash("ric", number)
-    parties = db.session.scalars(sa.select(Party).join(Case, Case.id == Party.case_id).where(
-        Party.id_number_hash == key).order_by(Case.received_on, Party.id)).all()
-    mediators = db.session.scalars(sa.select(Mediator).where(Mediator.id_number_hash == key)
-                                   .order_by(Mediator.id)).all()
-    applications = db.session.scalars(sa.select(LegalAidApplication).where(
-        LegalAidApplication.id_number_hash == key).order_by(LegalAidApplication.filed_on,
-                                                            LegalAidApplication.id)).all()
+    parties = db.session.scalars(
+        sa.select(Party)
+        .join(Case, Case.id == Party.case_id)
+        .where(Party.id_number_hash == key)
+        .order_by(Case.received_on, Party.id)
+    ).all()
+    mediators = db.session.scalars(
+        sa.select(Mediator).where(Mediator.id_number_hash == key).order_by(Mediator.id)
+    ).all()
+    applications = db.session.scalars(
+        sa.select(LegalAidApplication)
+        .where(LegalAidApplication.id_number_hash == key)
+        .order_by(LegalAidApplication.filed_on, LegalAidApplication.id)
+    ).all()
     return PersonRecords(number, key[:16], list(parties), list(mediators), list(applications))
 
 
@@ -207,47 +254,81 @@ def _iso(value: date | datetime | None) -> str | None:
 def _party_entry(party: Party) -> dict:
     case = party.case
     return {
-        "case_id": case.id, "case_number": case.number, "case_category": case.category.name,
-        "case_status": case.status.value, "case_outcome": case.outcome.value if case.outcome else None,
-        "received_on": _iso(case.received_on), "concluded_on": _iso(case.concluded_on),
-        "declined_on": _iso(case.declined_on), "organization": case.organization.name,
-        "role": party.role.value, "kind": party.kind.value, "name": party.name,
-        "id_number": party.full_id_number(), "phone": party.full_phone(), "region_code": party.region_code,
-        "gender": party.gender, "ethnicity": party.ethnicity, "occupation": party.occupation,
-        "address": party.address, "representative": party.representative,
+        "case_id": case.id,
+        "case_number": case.number,
+        "case_category": case.category.name,
+        "case_status": case.status.value,
+        "case_outcome": case.outcome.value if case.outcome else None,
+        "received_on": _iso(case.received_on),
+        "concluded_on": _iso(case.concluded_on),
+        "declined_on": _iso(case.declined_on),
+        "organization": case.organization.name,
+        "role": party.role.value,
+        "kind": party.kind.value,
+        "name": party.name,
+        "id_number": party.full_id_number(),
+        "phone": party.full_phone(),
+        "region_code": party.region_code,
+        "gender": party.gender,
+        "ethnicity": party.ethnicity,
+        "occupation": party.occupation,
+        "address": party.address,
+        "representative": party.representative,
     }
 
 
 def _mediator_entry(mediator: Mediator) -> dict:
-    return {"mediator_id": mediator.id, "name": mediator.name, "organization": mediator.organization.name,
-            "id_number": mediator.full_id_number(), "phone": mediator.full_phone(),
-            "specialties": list(mediator.specialties or []), "active": mediator.active}
+    return {
+        "mediator_id": mediator.id,
+        "name": mediator.name,
+        "organization": mediator.organization.name,
+        "id_number": mediator.full_id_number(),
+        "phone": mediator.full_phone(),
+        "specialties": list(mediator.specialties or []),
+        "active": mediator.active,
+    }
 
 
 def _application_entry(application: LegalAidApplication) -> dict:
     return {
-        "application_id": application.id, "number": application.number, "status": application.status.value,
-        "centre": application.centre.name, "name": application.applicant_name,
-        "id_number": application.full_id_number(), "phone": application.full_phone(),
-        "region_code": application.applicant_region_code, "gender": application.applicant_gender,
-        "ethnicity": application.applicant_ethnicity, "occupation": application.applicant_occupation,
-        "address": application.applicant_address, "matter_category": application.matter_category,
-        "matter_region_code": application.matter_region_code, "summary": application.summary,
-        "filed_on": _iso(application.filed_on), "decided_on": _iso(application.decided_on),
-        "granted": application.granted, "closed_on": _iso(application.closed_on),
+        "application_id": application.id,
+        "number": application.number,
+        "status": application.status.value,
+        "centre": application.centre.name,
+        "name": application.applicant_name,
+        "id_number": application.full_id_number(),
+        "phone": application.full_phone(),
+        "region_code": application.applicant_region_code,
+        "gender": application.applicant_gender,
+        "ethnicity": application.applicant_ethnicity,
+        "occupation": application.applicant_occupation,
+        "address": application.applicant_address,
+        "matter_category": application.matter_category,
+        "matter_region_code": application.matter_region_code,
+        "summary": application.summary,
+        "filed_on": _iso(application.filed_on),
+        "decided_on": _iso(application.decided_on),
+        "granted": application.granted,
+        "closed_on": _iso(application.closed_on),
     }
 
 
-def export_person(actor: Actor, id_number: str, *, now: datetime | None = None,
-                  remote_addr: str | None = None) -> dict:
+def export_person(actor: Actor, id_number: str, *, now: datetime | None = None, remote_addr: str | None = None) -> dict:
     """A copy of everything the hub holds about one person, full numbers included (PIPL art. 45). Cases are
     described by their facts about this person only (not the other parties, nor the dispute's narrative,
     which concerns them too). Audited as ``personal_data_exported``; 404 when nothing is held."""
     records = _found(actor, id_number)
-    audit.record(actor, "personal_data_exported", target_type="person", target_id=records.reference,
-                 detail=records.counts(), remote_addr=remote_addr)
+    audit.record(
+        actor,
+        "personal_data_exported",
+        target_type="person",
+        target_id=records.reference,
+        detail=records.counts(),
+        remote_addr=remote_addr,
+    )
     return {
-        "id_number": records.id_number, "generated_at": _iso(now or utcnow()),
+        "id_number": records.id_number,
+        "generated_at": _iso(now or utcnow()),
         "parties": [_party_entry(p) for p in records.parties],
         "mediators": [_mediator_entry(m) for m in records.mediators],
         "legal_aid_applications": [_application_entry(a) for a in records.applications],
@@ -265,22 +346,33 @@ def _erase_mediators(mediators: Iterable[Mediator]) -> int:
     return erased
 
 
-def erase_person(actor: Actor, id_number: str, *, now: datetime | None = None,
-                 remote_addr: str | None = None) -> dict[str, int]:
+def erase_person(
+    actor: Actor, id_number: str, *, now: datetime | None = None, remote_addr: str | None = None
+) -> dict[str, int]:
     """Erase everything held about one person (PIPL art. 47): as a party and a legal-aid applicant, and as a
     former mediator. Refused (409) while they are an active mediator: a registry administrator deactivates
     them first. All or nothing; audited as ``personal_data_erased`` with the counts."""
     records = _found(actor, id_number)
     active = [m.id for m in records.mediators if m.active]
     if active:
-        raise StateConflict(coded("active_mediator",
-                                  "此人仍是在用的调解员（调解员编号 %(ids)s）；请先在登记中停用后再删除",
-                                  ids="、".join(map(str, active))))
+        raise StateConflict(
+            coded(
+                "active_mediator",
+                "此人仍是在用的调解员（调解员编号 %(ids)s）；请先在登记中停用后再删除",
+                ids="、".join(map(str, active)),
+            )
+        )
     counts = records.counts()
     parties, _cases = _erase_parties(Party.id.in_([p.id for p in records.parties]), now or utcnow())
     applications = _erase_applications(LegalAidApplication.id.in_([a.id for a in records.applications]))
     mediators = _erase_mediators(records.mediators)
     counts.update(parties=parties, legal_aid_applications=applications, mediators=mediators)
-    audit.record(actor, "personal_data_erased", target_type="person", target_id=records.reference,
-                 detail={"reason": "request", **counts}, remote_addr=remote_addr)
+    audit.record(
+        actor,
+        "personal_data_erased",
+        target_type="person",
+        target_id=records.reference,
+        detail={"reason": "request", **counts},
+        remote_addr=remote_addr,
+    )
     return counts

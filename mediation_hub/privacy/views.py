@@ -63,9 +63,11 @@ def _expired():
 
 
 def _labels() -> dict:
-    return {"party_roles": {k.value: v for k, v in PARTY_ROLE_LABELS.items()},
-            "case_statuses": {k.value: v for k, v in CASE_STATUS_LABELS.items()},
-            "application_statuses": APPLICATION_STATUS_LABELS}
+    return {
+        "party_roles": {k.value: v for k, v in PARTY_ROLE_LABELS.items()},
+        "case_statuses": {k.value: v for k, v in CASE_STATUS_LABELS.items()},
+        "application_statuses": APPLICATION_STATUS_LABELS,
+    }
 
 
 @bp.route("/person", methods=["GET", "POST"])
@@ -84,10 +86,14 @@ def person_request():
         status = 422
     form.id_number.data = ""  # a number typed in is never written back into the page
     return render_template(
-        "privacy/person_request.html", form=form, records=records, typed_masked=_masked(typed),
+        "privacy/person_request.html",
+        form=form,
+        records=records,
+        typed_masked=_masked(typed),
         masked=mask_id_number(records.id_number) if records else None,
         action_form=PersonForm(person=seal(records.id_number)) if records and not records.empty else None,
-        **_labels()), status
+        **_labels(),
+    ), status
 
 
 def _masked(typed: str | None) -> str | None:
@@ -113,12 +119,18 @@ def person_export():
     db.session.commit()
     stem = f"个人信息-{today_shanghai().isoformat()}"
     if request.form.get("format") == "xlsx":
-        response = xlsx_response(f"{stem}.xlsx", ["类别", "序号", "字段", "内容"], _export_rows(document),
-                                 sheet_title="个人信息")
+        response = xlsx_response(
+            f"{stem}.xlsx", ["类别", "序号", "字段", "内容"], _export_rows(document), sheet_title="个人信息"
+        )
     else:
-        response = Response(json.dumps(document, ensure_ascii=False, indent=2), mimetype="application/json",
-                            headers={"Content-Disposition": f"attachment; filename=\"personal-data.json\"; "
-                                                            f"filename*=UTF-8''{quote(stem)}.json"})
+        response = Response(
+            json.dumps(document, ensure_ascii=False, indent=2),
+            mimetype="application/json",
+            headers={
+                "Content-Disposition": f'attachment; filename="personal-data.json"; '
+                f"filename*=UTF-8''{quote(stem)}.json"
+            },
+        )
     response.headers[REVEALED] = "revealed"
     return response
 
@@ -144,13 +156,21 @@ def person_erase():
                 status, error = 409, exc.message
             else:
                 db.session.commit()
-                flash(_("已删除 %(masked)s 的个人信息：当事人 %(parties)s 条（%(cases)s 件案件）、"
+                flash(
+                    _(
+                        "已删除 %(masked)s 的个人信息：当事人 %(parties)s 条（%(cases)s 件案件）、"
                         "调解员 %(mediators)s 条、法律援助申请 %(applications)s 条。案件与统计数据保留。",
-                        masked=mask_id_number(number), parties=counts["parties"], cases=counts["cases"],
+                        masked=mask_id_number(number),
+                        parties=counts["parties"],
+                        cases=counts["cases"],
                         mediators=counts["mediators"],
-                        applications=counts["legal_aid_applications"]), "success")
+                        applications=counts["legal_aid_applications"],
+                    ),
+                    "success",
+                )
                 return redirect(url_for("privacy.person_request"))
         else:
             status = 422
-    return render_template("privacy/person_erase.html", form=form, records=records, error=error,
-                           masked=mask_id_number(number), **_labels()), status
+    return render_template(
+        "privacy/person_erase.html", form=form, records=records, error=error, masked=mask_id_number(number), **_labels()
+    ), status

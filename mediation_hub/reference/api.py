@@ -9,8 +9,12 @@ from marshmallow import Schema, fields
 from ..errors import NotFound
 from .lists import LISTS, items
 
-blp = Blueprint("reference_api", __name__, url_prefix="/api/v1/reference",
-                description="Reference lists: the codes the API takes, with their Chinese names")
+blp = Blueprint(
+    "reference_api",
+    __name__,
+    url_prefix="/api/v1/reference",
+    description="Reference lists: the codes the API takes, with their Chinese names",
+)
 
 
 class ReferenceItem(Schema):
@@ -22,8 +26,12 @@ class ReferenceList(Schema):
     items = fields.List(fields.Nested(ReferenceItem), required=True)
 
 
-@blp.route("/<list_name>", parameters=[{"in": "path", "name": "list_name", "required": True,
-                                         "schema": {"type": "string", "enum": list(LISTS)}}])
+@blp.route(
+    "/<list_name>",
+    parameters=[
+        {"in": "path", "name": "list_name", "required": True, "schema": {"type": "string", "enum": list(LISTS)}}
+    ],
+)
 class Reference(MethodView):
     @blp.response(200, ReferenceList)
     def get(self, list_name):

@@ -40,8 +40,7 @@ def subtree_condition(column: sa.ColumnElement, code: str) -> sa.ColumnElement[b
 
     Uses the materialised path, so it is a join on the indexed ``path`` prefix, never a Python loop."""
     region = get_region(code)
-    roots = [db.session.get(Region, c) for c in region.member_codes] if region.level == RegionLevel.custom \
-        else [region]
+    roots = [db.session.get(Region, c) for c in region.member_codes] if region.level == RegionLevel.custom else [region]
     paths = [r.path for r in roots if r is not None]
     if not paths:
         return sa.false()
@@ -80,12 +79,20 @@ def add_local_region(code: str, name: str, parent_code: str, level: RegionLevel)
     from ..errors import ValidationFailed
 
     if expected.get(level) != parent.level:
-        raise ValidationFailed({"parent_code": [
-            coded("wrong_parent_level", "镇（街道）须在县级区划之下，村（社区）须在镇之下")]})
+        raise ValidationFailed(
+            {"parent_code": [coded("wrong_parent_level", "镇（街道）须在县级区划之下，村（社区）须在镇之下")]}
+        )
     if db.session.get(Region, code) is not None:
         raise ValidationFailed({"code": [coded("region_code_taken", "该区划代码已存在")]})
-    region = Region(code=code, name=name, level=level, parent_code=parent.code, path=f"{parent.path}{code}/",
-                    province_code=parent.province_code, prefecture_code=parent.prefecture_code)
+    region = Region(
+        code=code,
+        name=name,
+        level=level,
+        parent_code=parent.code,
+        path=f"{parent.path}{code}/",
+        province_code=parent.province_code,
+        prefecture_code=parent.prefecture_code,
+    )
     db.session.add(region)
     db.session.flush()
     return region
@@ -116,9 +123,15 @@ def load_divisions() -> int:
         code, level = row["code"], row["level"]
         path = path_of(code)
         parts = path.strip("/").split("/")
-        values = {"code": code, "name": row["name"], "level": level, "parent_code": row["parent_code"] or None,
-                  "path": path, "province_code": parts[0],
-                  "prefecture_code": parts[1] if len(parts) > 1 else None}
+        values = {
+            "code": code,
+            "name": row["name"],
+            "level": level,
+            "parent_code": row["parent_code"] or None,
+            "path": path,
+            "province_code": parts[0],
+            "prefecture_code": parts[1] if len(parts) > 1 else None,
+        }
         if code not in existing:
             inserts.append(values)
         elif existing[code] != (row["name"], path):
@@ -138,8 +151,11 @@ def load_divisions() -> int:
 
 def _ensure_custom_region(code: str, name: str, member_codes: list[str]) -> None:
     if db.session.get(Region, code) is None:
-        db.session.add(Region(code=code, name=name, level=RegionLevel.custom, parent_code=None,
-                              path=f"{code}/", province_code=None))
+        db.session.add(
+            Region(
+                code=code, name=name, level=RegionLevel.custom, parent_code=None, path=f"{code}/", province_code=None
+            )
+        )
         db.session.flush()
     have = set(db.session.scalars(sa.select(RegionMember.member_code).where(RegionMember.group_code == code)))
     for member in member_codes:

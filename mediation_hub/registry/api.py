@@ -36,8 +36,9 @@ class Organizations(MethodView):
     @blp.response(200, OrganizationPage)
     def get(self, args):
         """Organisations in the caller's scope, filtered by region subtree and kind."""
-        stmt = service.list_organizations(current_actor(), region_code=args["region_code"], kind=args["kind"],
-                                          q=args["q"])
+        stmt = service.list_organizations(
+            current_actor(), region_code=args["region_code"], kind=args["kind"], q=args["q"]
+        )
         return paginate(stmt, args["page"], args["per_page"])
 
     @blp.arguments(OrganizationIn)
@@ -69,8 +70,9 @@ class Mediators(MethodView):
     @blp.response(200, MediatorPage)
     def get(self, args):
         """Mediators in the caller's scope; ID numbers and phones masked."""
-        stmt = service.list_mediators(current_actor(), organization_id=args["organization_id"],
-                                      region_code=args["region_code"], q=args["q"])
+        stmt = service.list_mediators(
+            current_actor(), organization_id=args["organization_id"], region_code=args["region_code"], q=args["q"]
+        )
         return paginate(stmt, args["page"], args["per_page"])
 
     @blp.arguments(MediatorIn)
@@ -110,8 +112,9 @@ class Studios(MethodView):
     @blp.arguments(StudioQuery, location="query")
     @blp.response(200, StudioPage)
     def get(self, args):
-        stmt = service.list_studios(current_actor(), organization_id=args["organization_id"],
-                                    region_code=args["region_code"])
+        stmt = service.list_studios(
+            current_actor(), organization_id=args["organization_id"], region_code=args["region_code"]
+        )
         return paginate(stmt, args["page"], args["per_page"])
 
     @blp.arguments(StudioIn)

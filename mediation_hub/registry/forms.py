@@ -40,8 +40,9 @@ def split_specialties(text: str | None) -> list[str]:
 
 def choice_field(label, *, required: bool) -> SelectField:
     """A select whose value the service judges (so its message names the rule, not 'not a valid choice')."""
-    return SelectField(label, coerce=optional_int, validate_choice=False,
-                       validators=[DataRequired() if required else Optional()])
+    return SelectField(
+        label, coerce=optional_int, validate_choice=False, validators=[DataRequired() if required else Optional()]
+    )
 
 
 def _check_specialties(_form, field) -> None:
@@ -69,23 +70,28 @@ class RegistryForm(FlaskForm):
 
 class OrganizationForm(RegistryForm):
     name = StringField(_l("名称"), validators=[DataRequired(), Length(min=2, max=120)])
-    kind = SelectField(_l("类别"), choices=[(k.value, label) for k, label in KIND_LABELS.items()],
-                       validators=[DataRequired()])
+    kind = SelectField(
+        _l("类别"), choices=[(k.value, label) for k, label in KIND_LABELS.items()], validators=[DataRequired()]
+    )
     region_code = StringField(_l("行政区划代码"), validators=[DataRequired(), Length(min=2, max=12)])
     uscc = StringField(_l("统一社会信用代码"), validators=[Optional(), Length(max=30)])
     parent_id = choice_field(_l("上级组织"), required=False)
-    specialties = StringField(_l("专业领域"), validators=[_check_specialties],
-                              description=_l("用逗号或顿号分隔"))
+    specialties = StringField(_l("专业领域"), validators=[_check_specialties], description=_l("用逗号或顿号分隔"))
     address = StringField(_l("地址"), validators=[Optional(), Length(max=200)])
-    document_code = StringField(_l("文书代字"), validators=[Optional(), Length(max=12)],
-                                description=_l("文书编号中的简称，如（2026）保竞调字第 12 号中的“保竞”；"
-                                               "不填则取名称前两字"))
+    document_code = StringField(
+        _l("文书代字"),
+        validators=[Optional(), Length(max=12)],
+        description=_l("文书编号中的简称，如（2026）保竞调字第 12 号中的“保竞”；不填则取名称前两字"),
+    )
 
     def to_data(self) -> dict:
         return {
-            "name": self.name.data.strip(), "kind": OrgKind(self.kind.data),
-            "region_code": self.region_code.data.strip(), "uscc": (self.uscc.data or "").strip() or None,
-            "parent_id": self.parent_id.data, "specialties": split_specialties(self.specialties.data),
+            "name": self.name.data.strip(),
+            "kind": OrgKind(self.kind.data),
+            "region_code": self.region_code.data.strip(),
+            "uscc": (self.uscc.data or "").strip() or None,
+            "parent_id": self.parent_id.data,
+            "specialties": split_specialties(self.specialties.data),
             "address": (self.address.data or "").strip() or None,
             "document_code": (self.document_code.data or "").strip() or None,
         }
@@ -96,13 +102,15 @@ class MediatorForm(RegistryForm):
     organization_id = choice_field(_l("所属组织"), required=True)
     id_number = StringField(_l("身份证号码"), validators=[Optional(), Length(max=30)])
     phone = StringField(_l("手机号码"), validators=[Optional(), Length(max=30)])
-    specialties = StringField(_l("专业领域"), validators=[_check_specialties],
-                              description=_l("用逗号或顿号分隔"))
+    specialties = StringField(_l("专业领域"), validators=[_check_specialties], description=_l("用逗号或顿号分隔"))
 
     def to_data(self, *, editing: bool = False) -> dict:
         """On an edit, an empty ID number or phone field keeps the stored value."""
-        data = {"name": self.name.data.strip(), "organization_id": self.organization_id.data,
-                "specialties": split_specialties(self.specialties.data)}
+        data = {
+            "name": self.name.data.strip(),
+            "organization_id": self.organization_id.data,
+            "specialties": split_specialties(self.specialties.data),
+        }
         for key in ("id_number", "phone"):
             value = (getattr(self, key).data or "").strip()
             if value or not editing:
@@ -116,12 +124,14 @@ class StudioForm(RegistryForm):
     lead_mediator_id = choice_field(_l("领衔调解员"), required=True)
     named_by_id = choice_field(_l("命名单位(司法局)"), required=False)
     named_on = DateField(_l("命名日期"), validators=[Optional()])
-    specialties = StringField(_l("专业领域"), validators=[_check_specialties],
-                              description=_l("用逗号或顿号分隔"))
+    specialties = StringField(_l("专业领域"), validators=[_check_specialties], description=_l("用逗号或顿号分隔"))
 
     def to_data(self) -> dict:
         return {
-            "name": self.name.data.strip(), "organization_id": self.organization_id.data,
-            "lead_mediator_id": self.lead_mediator_id.data, "named_by_id": self.named_by_id.data,
-            "named_on": self.named_on.data, "specialties": split_specialties(self.specialties.data),
+            "name": self.name.data.strip(),
+            "organization_id": self.organization_id.data,
+            "lead_mediator_id": self.lead_mediator_id.data,
+            "named_by_id": self.named_by_id.data,
+            "named_on": self.named_on.data,
+            "specialties": split_specialties(self.specialties.data),
         }

@@ -35,10 +35,15 @@ ORG_KIND_LABELS = {
     OrgKind.justice_bureau: "司法局",
 }
 
-MEDIATING_KINDS = frozenset({
-    OrgKind.people_mediation_committee, OrgKind.professional_mediation_org, OrgKind.administrative_mediation,
-    OrgKind.court_mediation, OrgKind.commercial_mediation,
-})
+MEDIATING_KINDS = frozenset(
+    {
+        OrgKind.people_mediation_committee,
+        OrgKind.professional_mediation_org,
+        OrgKind.administrative_mediation,
+        OrgKind.court_mediation,
+        OrgKind.commercial_mediation,
+    }
+)
 
 
 class Organization(TimestampMixin, db.Model):
@@ -77,9 +82,7 @@ class Mediator(PersonalNumbersMixin, TimestampMixin, db.Model):
 
     organization: Mapped[Organization] = relationship()
 
-    __table_args__ = (
-        sa.UniqueConstraint("id_number_hash", name="uq_mediators_id_number_hash"),
-    )
+    __table_args__ = (sa.UniqueConstraint("id_number_hash", name="uq_mediators_id_number_hash"),)
 
 
 class Studio(TimestampMixin, db.Model):

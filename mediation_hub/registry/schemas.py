@@ -6,8 +6,9 @@ from ..core.pagination import PageArgs, page_schema
 from .models import OrgKind
 
 _name = fields.String(required=True, validate=validate.Length(min=2, max=120))
-_specialties = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
-                           validate=validate.Length(max=20), load_default=list)
+_specialties = fields.List(
+    fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20), load_default=list
+)
 
 
 class OrganizationIn(Schema):
@@ -18,10 +19,16 @@ class OrganizationIn(Schema):
     parent_id = fields.Integer(load_default=None, allow_none=True)
     specialties = _specialties
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    document_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=12),
-                                  metadata={"description": "文书代字: the short name in the organisation's document "
-                                                           "numbers, 保竞 in （2026）保竞调字第 12 号 (default: the "
-                                                           "first two characters of the name)"})
+    document_code = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=12),
+        metadata={
+            "description": "文书代字: the short name in the organisation's document "
+            "numbers, 保竞 in （2026）保竞调字第 12 号 (default: the "
+            "first two characters of the name)"
+        },
+    )
 
 
 class OrganizationPatch(Schema):

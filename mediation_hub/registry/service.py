@@ -25,6 +25,7 @@ REGISTRY_WRITERS = (Role.admin, Role.registry_admin)
 
 # --- scope -----------------------------------------------------------------------------------------
 
+
 def organization_scope(actor: Actor) -> sa.ColumnElement[bool]:
     """SQL condition on Organization for what the actor may see."""
     if actor.sees_everything:
@@ -62,15 +63,21 @@ def _require_writer(actor: Actor) -> None:
 def _in_actor_region(actor: Actor, region_code: str) -> bool:
     if actor.sees_everything:
         return True
-    return db.session.scalar(sa.select(sa.exists().where(
-        Region.code == region_code, subtree_condition(Region.code, actor.region_code)))) if actor.region_code \
+    return (
+        db.session.scalar(
+            sa.select(sa.exists().where(Region.code == region_code, subtree_condition(Region.code, actor.region_code)))
+        )
+        if actor.region_code
         else False
+    )
 
 
 # --- organisations -----------------------------------------------------------------------------------
 
-def list_organizations(actor: Actor, *, region_code: str | None = None, kind: OrgKind | None = None,
-                       q: str | None = None) -> sa.Select:
+
+def list_organizations(
+    actor: Actor, *, region_code: str | None = None, kind: OrgKind | None = None, q: str | None = None
+) -> sa.Select:
     """Organisations the actor sees, filtered by region subtree, kind and a name fragment."""
     stmt = organizations_visible_to(actor)
     if region_code:
@@ -114,8 +121,9 @@ def _check_organization(actor: Actor, data: dict, current: Organization | None =
             collect(errors, "document_code", coded("document_code_invalid", "文书代字应为一至六个汉字"))
     name = data.get("name", current.name if current else None)
     if name and region_code and ("name" in data or "region_code" in data):
-        clash = db.session.scalar(sa.select(Organization.id).where(
-            Organization.name == name, Organization.region_code == region_code))
+        clash = db.session.scalar(
+            sa.select(Organization.id).where(Organization.name == name, Organization.region_code == region_code)
+        )
         if clash and (current is None or clash != current.id):
             collect(errors, "name", coded("organization_name_taken", "该地区已有同名组织"))
     if errors:
@@ -142,8 +150,7 @@ def create_organization(actor: Actor, data: dict) -> Organization:
     return org
 
 
-_ORG_FIELDS = {"name", "kind", "region_code", "uscc", "parent_id", "specialties", "address", "document_code",
-               "active"}
+_ORG_FIELDS = {"name", "kind", "region_code", "uscc", "parent_id", "specialties", "address", "document_code", "active"}
 
 
 def update_organization(actor: Actor, organization_id: int, data: dict) -> Organization:
@@ -160,18 +167,21 @@ def update_organization(actor: Actor, organization_id: int, data: dict) -> Organ
 
 # --- mediators ---------------------------------------------------------------------------------------
 
+
 def mediators_visible_to(actor: Actor) -> sa.Select:
     return sa.select(Mediator).where(Mediator.organization_id.in_(visible_organization_ids(actor)))
 
 
-def list_mediators(actor: Actor, *, organization_id: int | None = None, region_code: str | None = None,
-                   q: str | None = None) -> sa.Select:
+def list_mediators(
+    actor: Actor, *, organization_id: int | None = None, region_code: str | None = None, q: str | None = None
+) -> sa.Select:
     stmt = mediators_visible_to(actor)
     if organization_id:
         stmt = stmt.where(Mediator.organization_id == organization_id)
     if region_code:
         stmt = stmt.join(Organization, Organization.id == Mediator.organization_id).where(
-            subtree_condition(Organization.region_code, region_code))
+            subtree_condition(Organization.region_code, region_code)
+        )
     if q:
         stmt = stmt.where(Mediator.name.contains(q))
     return stmt.order_by(Mediator.organization_id, Mediator.name)
@@ -184,8 +194,9 @@ def get_mediator(actor: Actor, mediator_id: int) -> Mediator:
     return mediator
 
 
-def validate_personal_numbers(data: dict, errors: dict, *, id_field: str = "id_number",
-                              phone_field: str = "phone", prefix: str = "") -> dict:
+def validate_personal_numbers(
+    data: dict, errors: dict, *, id_field: str = "id_number", phone_field: str = "phone", prefix: str = ""
+) -> dict:
     """Normalise an ID number and phone in ``data`` in place, collecting messages under ``prefix``."""
     if data.get(id_field):
         try:
@@ -211,14 +222,18 @@ def _check_mediator(actor: Actor, data: dict, current: Mediator | None = None) -
     if current is not None and data.get("organization_id") not in (None, current.organization_id):
         led = db.session.scalar(sa.select(Studio.name).where(Studio.lead_mediator_id == current.id).limit(1))
         if led:
-            collect(errors, "organization_id",
-                    coded("leads_studio", "该调解员领衔工作室「%(studio)s」，请先更换领衔调解员", studio=led))
+            collect(
+                errors,
+                "organization_id",
+                coded("leads_studio", "该调解员领衔工作室「%(studio)s」，请先更换领衔调解员", studio=led),
+            )
     validate_personal_numbers(data, errors)
     if data.get("id_number") and "id_number" not in errors:
         from ..core.pii import lookup_hash
 
-        clash = db.session.scalar(sa.select(Mediator.id).where(
-            Mediator.id_number_hash == lookup_hash("ric", data["id_number"])))
+        clash = db.session.scalar(
+            sa.select(Mediator.id).where(Mediator.id_number_hash == lookup_hash("ric", data["id_number"]))
+        )
         if clash and (current is None or clash != current.id):
             collect(errors, "id_number", coded("mediator_registered", "该身份证号码已登记为调解员"))
     if errors:
@@ -260,12 +275,12 @@ def reveal_mediator_numbers(actor: Actor, mediator_id: int, *, remote_addr: str 
     """The full ID number and phone of a mediator, for a registry administrator; audited."""
     mediator = get_mediator(actor, mediator_id)
     _require_writer(actor)
-    audit.record(actor, "reveal_id_number", target_type="mediator", target_id=mediator.id,
-                 remote_addr=remote_addr)
+    audit.record(actor, "reveal_id_number", target_type="mediator", target_id=mediator.id, remote_addr=remote_addr)
     return {"id_number": mediator.full_id_number(), "phone": mediator.full_phone()}
 
 
 # --- studios -----------------------------------------------------------------------------------------
+
 
 def studios_visible_to(actor: Actor) -> sa.Select:
     return sa.select(Studio).where(Studio.organization_id.in_(visible_organization_ids(actor)))
@@ -277,7 +292,8 @@ def list_studios(actor: Actor, *, organization_id: int | None = None, region_cod
         stmt = stmt.where(Studio.organization_id == organization_id)
     if region_code:
         stmt = stmt.join(Organization, Organization.id == Studio.organization_id).where(
-            subtree_condition(Organization.region_code, region_code))
+            subtree_condition(Organization.region_code, region_code)
+        )
     return stmt.order_by(Studio.name)
 
 
@@ -343,6 +359,7 @@ def update_studio(actor: Actor, studio_id: int, data: dict) -> Studio:
 
 
 # --- choices for the pages' selects ---------------------------------------------------------------------
+
 
 def organization_choices(actor: Actor, *, kinds: frozenset[OrgKind] | None = None) -> list[Organization]:
     """Organisations the actor sees (optionally of some kinds), for a select on a form."""

@@ -30,6 +30,7 @@ def region_name(code: str | None) -> str:
 
 # --- helpers -------------------------------------------------------------------------------------------
 
+
 def _require_writer():
     actor = current_actor()
     if not service.can_edit_registry(actor):
@@ -52,8 +53,14 @@ def _listing(build_stmt, template: str, **context):
     except NotFound:
         stmt, filter_error = build_stmt(None), _("未知的行政区划代码")
     page = paginate(stmt, *_page_args())
-    return render_template(template, page=page, region_code=region_code or "", filter_error=filter_error,
-                           can_edit=service.can_edit_registry(current_actor()), **context)
+    return render_template(
+        template,
+        page=page,
+        region_code=region_code or "",
+        filter_error=filter_error,
+        can_edit=service.can_edit_registry(current_actor()),
+        **context,
+    )
 
 
 def _save(form, action, template: str, done, **context):
@@ -82,10 +89,12 @@ def _region_path(code: str | None) -> str:
 
 # --- organisations -------------------------------------------------------------------------------------
 
+
 def _organization_form(actor, obj=None) -> OrganizationForm:
     form = OrganizationForm(obj=obj)
     form.parent_id.choices = [("", "—")] + [
-        (o.id, o.name) for o in service.organization_choices(actor) if obj is None or o.id != obj.id]
+        (o.id, o.name) for o in service.organization_choices(actor) if obj is None or o.id != obj.id
+    ]
     if obj is not None and request.method == "GET":
         form.specialties.data = "、".join(obj.specialties or [])
         form.kind.data = obj.kind.value
@@ -102,8 +111,14 @@ def organization_list():
     def build(region_code):
         return service.list_organizations(actor, region_code=region_code, kind=OrgKind(kind) if kind else None, q=q)
 
-    return _listing(build, "registry/organization_list.html", kind=kind or "", q=q or "", kinds=KIND_LABELS,
-                    region_path=_region_path(request.args.get("region_code")))
+    return _listing(
+        build,
+        "registry/organization_list.html",
+        kind=kind or "",
+        q=q or "",
+        kinds=KIND_LABELS,
+        region_path=_region_path(request.args.get("region_code")),
+    )
 
 
 @bp.get("/organizations/<int:organization_id>")
@@ -112,18 +127,28 @@ def organization_detail(organization_id: int):
     org = service.get_organization(actor, organization_id)
     mediators = db.session.scalars(service.list_mediators(actor, organization_id=org.id).limit(200)).all()
     studios = db.session.scalars(service.list_studios(actor, organization_id=org.id).limit(200)).all()
-    return render_template("registry/organization_detail.html", org=org, mediators=mediators, studios=studios,
-                           can_edit=service.can_edit_registry(actor), mediating=org.kind in MEDIATING_KINDS)
+    return render_template(
+        "registry/organization_detail.html",
+        org=org,
+        mediators=mediators,
+        studios=studios,
+        can_edit=service.can_edit_registry(actor),
+        mediating=org.kind in MEDIATING_KINDS,
+    )
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
 def organization_create():
     actor = _require_writer()
     form = _organization_form(actor)
-    return _save(form, lambda f: service.create_organization(actor, f.to_data()),
-                 "registry/organization_form.html",
-                 lambda org: url_for("registry.organization_detail", organization_id=org.id),
-                 org=None, region_path=_region_path(form.region_code.data))
+    return _save(
+        form,
+        lambda f: service.create_organization(actor, f.to_data()),
+        "registry/organization_form.html",
+        lambda org: url_for("registry.organization_detail", organization_id=org.id),
+        org=None,
+        region_path=_region_path(form.region_code.data),
+    )
 
 
 @bp.route("/organizations/<int:organization_id>/edit", methods=["GET", "POST"])
@@ -132,18 +157,24 @@ def organization_edit(organization_id: int):
     org = service.get_organization(actor, organization_id)
     _require_writer()
     form = _organization_form(actor, org)
-    return _save(form, lambda f: service.update_organization(actor, org.id, f.to_data()),
-                 "registry/organization_form.html",
-                 lambda o: url_for("registry.organization_detail", organization_id=o.id),
-                 org=org, region_path=_region_path(form.region_code.data))
+    return _save(
+        form,
+        lambda f: service.update_organization(actor, org.id, f.to_data()),
+        "registry/organization_form.html",
+        lambda o: url_for("registry.organization_detail", organization_id=o.id),
+        org=org,
+        region_path=_region_path(form.region_code.data),
+    )
 
 
 # --- mediators -----------------------------------------------------------------------------------------
 
+
 def _mediator_form(actor, obj=None) -> MediatorForm:
     form = MediatorForm(obj=obj)
     form.organization_id.choices = [("", "—")] + [
-        (o.id, o.name) for o in service.organization_choices(actor, kinds=MEDIATING_KINDS)]
+        (o.id, o.name) for o in service.organization_choices(actor, kinds=MEDIATING_KINDS)
+    ]
     if request.method == "GET":
         form.id_number.data = form.phone.data = ""  # never echo stored numbers into a form
         if obj is not None:
@@ -162,17 +193,32 @@ def mediator_list():
     def build(region_code):
         return service.list_mediators(actor, organization_id=organization_id, region_code=region_code, q=q)
 
-    return _listing(build, "registry/mediator_list.html", q=q or "", organization_id=organization_id,
-                    region_path=_region_path(request.args.get("region_code")))
+    return _listing(
+        build,
+        "registry/mediator_list.html",
+        q=q or "",
+        organization_id=organization_id,
+        region_path=_region_path(request.args.get("region_code")),
+    )
 
 
 def _render_mediator(mediator_id: int, revealed: dict | None = None):
     actor = current_actor()
     mediator = service.get_mediator(actor, mediator_id)
-    studios = [s for s in db.session.scalars(service.list_studios(actor, organization_id=mediator.organization_id))
-               if s.lead_mediator_id == mediator.id]
-    response = make_response(render_template("registry/mediator_detail.html", mediator=mediator, studios=studios,
-                                             revealed=revealed, can_edit=service.can_edit_registry(actor)))
+    studios = [
+        s
+        for s in db.session.scalars(service.list_studios(actor, organization_id=mediator.organization_id))
+        if s.lead_mediator_id == mediator.id
+    ]
+    response = make_response(
+        render_template(
+            "registry/mediator_detail.html",
+            mediator=mediator,
+            studios=studios,
+            revealed=revealed,
+            can_edit=service.can_edit_registry(actor),
+        )
+    )
     if revealed:
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -197,8 +243,13 @@ def mediator_reveal(mediator_id: int):
 def mediator_create():
     actor = _require_writer()
     form = _mediator_form(actor)
-    return _save(form, lambda f: service.create_mediator(actor, f.to_data()), "registry/mediator_form.html",
-                 lambda m: url_for("registry.mediator_detail", mediator_id=m.id), mediator=None)
+    return _save(
+        form,
+        lambda f: service.create_mediator(actor, f.to_data()),
+        "registry/mediator_form.html",
+        lambda m: url_for("registry.mediator_detail", mediator_id=m.id),
+        mediator=None,
+    )
 
 
 @bp.route("/mediators/<int:mediator_id>/edit", methods=["GET", "POST"])
@@ -207,12 +258,17 @@ def mediator_edit(mediator_id: int):
     mediator = service.get_mediator(actor, mediator_id)
     _require_writer()
     form = _mediator_form(actor, mediator)
-    return _save(form, lambda f: service.update_mediator(actor, mediator.id, f.to_data(editing=True)),
-                 "registry/mediator_form.html",
-                 lambda m: url_for("registry.mediator_detail", mediator_id=m.id), mediator=mediator)
+    return _save(
+        form,
+        lambda f: service.update_mediator(actor, mediator.id, f.to_data(editing=True)),
+        "registry/mediator_form.html",
+        lambda m: url_for("registry.mediator_detail", mediator_id=m.id),
+        mediator=mediator,
+    )
 
 
 # --- studios -------------------------------------------------------------------------------------------
+
 
 def _studio_form(actor, obj=None) -> StudioForm:
     form = StudioForm(obj=obj)
@@ -220,8 +276,13 @@ def _studio_form(actor, obj=None) -> StudioForm:
     form.organization_id.choices = [("", "—")] + [(o.id, o.name) for o in orgs]
     mediators = service.mediator_choices(actor)
     form.lead_mediator_id.choices = [("", "—")] + [
-        (m.id, _("%(name)s（%(organization)s）", name=m.name, organization=m.organization.name),
-         {"data-organization": m.organization_id}) for m in mediators]
+        (
+            m.id,
+            _("%(name)s（%(organization)s）", name=m.name, organization=m.organization.name),
+            {"data-organization": m.organization_id},
+        )
+        for m in mediators
+    ]
     form.named_by_id.choices = [("", "—")] + [(o.id, o.name) for o in service.naming_bureau_choices(actor)]
     if request.method == "GET":
         if obj is not None:
@@ -239,8 +300,12 @@ def studio_list():
     def build(region_code):
         return service.list_studios(actor, organization_id=organization_id, region_code=region_code)
 
-    return _listing(build, "registry/studio_list.html", organization_id=organization_id,
-                    region_path=_region_path(request.args.get("region_code")))
+    return _listing(
+        build,
+        "registry/studio_list.html",
+        organization_id=organization_id,
+        region_path=_region_path(request.args.get("region_code")),
+    )
 
 
 @bp.get("/studios/<int:studio_id>")
@@ -254,8 +319,13 @@ def studio_detail(studio_id: int):
 def studio_create():
     actor = _require_writer()
     form = _studio_form(actor)
-    return _save(form, lambda f: service.create_studio(actor, f.to_data()), "registry/studio_form.html",
-                 lambda s: url_for("registry.studio_detail", studio_id=s.id), studio=None)
+    return _save(
+        form,
+        lambda f: service.create_studio(actor, f.to_data()),
+        "registry/studio_form.html",
+        lambda s: url_for("registry.studio_detail", studio_id=s.id),
+        studio=None,
+    )
 
 
 @bp.route("/studios/<int:studio_id>/edit", methods=["GET", "POST"])
@@ -264,5 +334,10 @@ def studio_edit(studio_id: int):
     studio = service.get_studio(actor, studio_id)
     _require_writer()
     form = _studio_form(actor, studio)
-    return _save(form, lambda f: service.update_studio(actor, studio.id, f.to_data()), "registry/studio_form.html",
-                 lambda s: url_for("registry.studio_detail", studio_id=s.id), studio=studio)
+    return _save(
+        form,
+        lambda f: service.update_studio(actor, studio.id, f.to_data()),
+        "registry/studio_form.html",
+        lambda s: url_for("registry.studio_detail", studio_id=s.id),
+        studio=studio,
+    )

@@ -90,8 +90,12 @@ class CaseDailyStat(_StatRow, db.Model):
         sa.Index("ix_case_daily_stats_org_day", "organization_id", "day"),
         sa.Index("ix_case_daily_stats_studio_day", "studio_id", "day"),
         # grouping by studio reads only the rows of studios
-        sa.Index("ix_case_daily_stats_studio_rows", "day", postgresql_where=sa.text("studio_id <> 0"),
-                 sqlite_where=sa.text("studio_id <> 0")),
+        sa.Index(
+            "ix_case_daily_stats_studio_rows",
+            "day",
+            postgresql_where=sa.text("studio_id <> 0"),
+            sqlite_where=sa.text("studio_id <> 0"),
+        ),
     )
 
 
@@ -107,8 +111,12 @@ class CaseMonthlyStat(_StatRow, db.Model):
         sa.Index("ix_case_monthly_stats_region_month", "region_code", "month"),
         sa.Index("ix_case_monthly_stats_org_month", "organization_id", "month"),
         sa.Index("ix_case_monthly_stats_studio_month", "studio_id", "month"),
-        sa.Index("ix_case_monthly_stats_studio_rows", "month", postgresql_where=sa.text("studio_id <> 0"),
-                 sqlite_where=sa.text("studio_id <> 0")),
+        sa.Index(
+            "ix_case_monthly_stats_studio_rows",
+            "month",
+            postgresql_where=sa.text("studio_id <> 0"),
+            sqlite_where=sa.text("studio_id <> 0"),
+        ),
     )
 
 
@@ -136,8 +144,9 @@ class CaseRegionDailyStat(_RegionStatRow, db.Model):
 
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
 
-    __table_args__ = (sa.PrimaryKeyConstraint("region_code", "day", "category_code",
-                                              name="pk_case_region_daily_stats"),)
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("region_code", "day", "category_code", name="pk_case_region_daily_stats"),
+    )
 
 
 class CaseRegionMonthlyStat(_RegionStatRow, db.Model):
@@ -147,8 +156,9 @@ class CaseRegionMonthlyStat(_RegionStatRow, db.Model):
 
     month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
 
-    __table_args__ = (sa.PrimaryKeyConstraint("region_code", "month", "category_code",
-                                              name="pk_case_region_monthly_stats"),)
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("region_code", "month", "category_code", name="pk_case_region_monthly_stats"),
+    )
 
 
 class CaseCompletionCohort(db.Model):
@@ -182,8 +192,13 @@ def _index_other_domains() -> None:
         if "ix_legal_aid_applications_filed_scope" not in names:
             sa.Index("ix_legal_aid_applications_filed_scope", table.c.filed_on, table.c.filed_centre_id)
         if "ix_legal_aid_applications_decided_scope" not in names:
-            sa.Index("ix_legal_aid_applications_decided_scope", table.c.decided_on, table.c.centre_id,
-                     table.c.decide_by, table.c.granted)
+            sa.Index(
+                "ix_legal_aid_applications_decided_scope",
+                table.c.decided_on,
+                table.c.centre_id,
+                table.c.decide_by,
+                table.c.granted,
+            )
     transfers = import_optional("mediation_hub.transfers.models")
     if transfers is not None:  # the flows count what a scope's organisations sent or received in the period
         table = transfers.Transfer.__table__
@@ -201,9 +216,14 @@ _index_other_domains()
 # before it meets an open one; this partial index holds only the open ones, with their handler (on PostgreSQL)
 # so that the count and the list for a region are answered from the index alone.
 OPEN_CASE_STATES = "status IN ('accepted', 'in_mediation')"
-sa.Index("ix_cases_open_due_on", Case.__table__.c.due_on, Case.__table__.c.id,
-         postgresql_where=sa.text(OPEN_CASE_STATES), sqlite_where=sa.text(OPEN_CASE_STATES),
-         postgresql_include=["organization_id"])
+sa.Index(
+    "ix_cases_open_due_on",
+    Case.__table__.c.due_on,
+    Case.__table__.c.id,
+    postgresql_where=sa.text(OPEN_CASE_STATES),
+    sqlite_where=sa.text(OPEN_CASE_STATES),
+    postgresql_include=["organization_id"],
+)
 
 
 def month_start(day: date) -> date:
@@ -215,6 +235,7 @@ def month_end(day: date) -> date:
 
 
 # --- incremental maintenance ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Keys:
@@ -257,8 +278,13 @@ class _Changes:
     at once (a registration and a conclusion in the same organisation, day and month) queue rather than
     deadlock; rows with the same key are merged first (a multi-row upsert may touch a row only once)."""
 
-    TABLE_ORDER = ("case_daily_stats", "case_monthly_stats", "case_region_daily_stats", "case_region_monthly_stats",
-                   "case_completion_cohorts")
+    TABLE_ORDER = (
+        "case_daily_stats",
+        "case_monthly_stats",
+        "case_region_daily_stats",
+        "case_region_monthly_stats",
+        "case_completion_cohorts",
+    )
 
     def __init__(self):
         self.rows: dict[str, dict[tuple, dict]] = {name: {} for name in self.TABLE_ORDER}
@@ -278,8 +304,11 @@ class _Changes:
             self.add("case_region_monthly_stats", {"month": month, **rollup}, deltas)
 
     def cohort(self, completed_on: date, at: _At, delta: int) -> None:
-        self.add("case_completion_cohorts", {"completed_on": completed_on, "registered_on": at.day,
-                                             **at.keys.values()}, {"cases": delta})
+        self.add(
+            "case_completion_cohorts",
+            {"completed_on": completed_on, "registered_on": at.day, **at.keys.values()},
+            {"cases": delta},
+        )
 
     def write(self, connection) -> None:
         """One INSERT … ON CONFLICT DO UPDATE per table, rows in key order."""
@@ -291,17 +320,22 @@ class _Changes:
             columns = sorted({column for counts in rows.values() for column in counts})
             ordered = sorted(rows.items(), key=lambda item: tuple(str(v) for _k, v in item[0]))
             stmt = _insert(connection, table).values(
-                [{**dict(key), **{c: counts.get(c, 0) for c in columns}} for key, counts in ordered])
-            stmt = stmt.on_conflict_do_update(index_elements=[k for k, _v in ordered[0][0]],
-                                              set_={c: table.c[c] + stmt.excluded[c] for c in columns})
+                [{**dict(key), **{c: counts.get(c, 0) for c in columns}} for key, counts in ordered]
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[k for k, _v in ordered[0][0]], set_={c: table.c[c] + stmt.excluded[c] for c in columns}
+            )
             connection.execute(stmt)
 
 
 def _first_completion(case_id: int, before_id: int) -> sa.ScalarSelect:
     """The earliest completing event of the case among those already accounted for (smaller ids)."""
     events = CaseEvent.__table__
-    return sa.select(sa.func.min(events.c.on_date)).where(
-        events.c.case_id == case_id, events.c.code.in_(COMPLETING_CODES), events.c.id < before_id).scalar_subquery()
+    return (
+        sa.select(sa.func.min(events.c.on_date))
+        .where(events.c.case_id == case_id, events.c.code.in_(COMPLETING_CODES), events.c.id < before_id)
+        .scalar_subquery()
+    )
 
 
 def apply_event(connection, event: CaseEvent) -> None:
@@ -313,11 +347,20 @@ def apply_event(connection, event: CaseEvent) -> None:
         return
     cases, regions = Case.__table__, Region.__table__
     path = sa.select(regions.c.path).where(regions.c.code == event.region_code).scalar_subquery()
-    case = connection.execute(sa.select(cases.c.category_code, cases.c.due_on, cases.c.outcome, path.label("path"),
-                                        _first_completion(event.case_id, event.id).label("first_done"))
-                              .where(cases.c.id == event.case_id)).one()
-    at = _At(event.on_date, _Keys(event.organization_id, event.region_code, event.studio_id or NO_STUDIO,
-                                  case.category_code), _ancestors(case.path, event.region_code))
+    case = connection.execute(
+        sa.select(
+            cases.c.category_code,
+            cases.c.due_on,
+            cases.c.outcome,
+            path.label("path"),
+            _first_completion(event.case_id, event.id).label("first_done"),
+        ).where(cases.c.id == event.case_id)
+    ).one()
+    at = _At(
+        event.on_date,
+        _Keys(event.organization_id, event.region_code, event.studio_id or NO_STUDIO, case.category_code),
+        _ancestors(case.path, event.region_code),
+    )
     changes = _Changes()
     if event.code == "registered":
         deltas = {"received": 1}
@@ -340,20 +383,22 @@ def apply_event(connection, event: CaseEvent) -> None:
     changes.write(connection)
 
 
-def _move_completion(connection, changes: _Changes, event: CaseEvent, category_code: str,
-                     prior: date | None) -> None:
+def _move_completion(connection, changes: _Changes, event: CaseEvent, category_code: str, prior: date | None) -> None:
     """A completing event: the case's registrations now count as completed (or complete earlier)."""
     if prior is not None and prior <= event.on_date:
         return
     events, regions = CaseEvent.__table__, Region.__table__
     registrations = connection.execute(
-        sa.select(events.c.on_date, events.c.organization_id, events.c.region_code, events.c.studio_id,
-                  regions.c.path)
+        sa.select(events.c.on_date, events.c.organization_id, events.c.region_code, events.c.studio_id, regions.c.path)
         .select_from(events.outerjoin(regions, regions.c.code == events.c.region_code))
-        .where(events.c.case_id == event.case_id, events.c.code == "registered", events.c.id < event.id)).all()
+        .where(events.c.case_id == event.case_id, events.c.code == "registered", events.c.id < event.id)
+    ).all()
     for reg in registrations:
-        at = _At(reg.on_date, _Keys(reg.organization_id, reg.region_code, reg.studio_id or NO_STUDIO, category_code),
-                 _ancestors(reg.path, reg.region_code))
+        at = _At(
+            reg.on_date,
+            _Keys(reg.organization_id, reg.region_code, reg.studio_id or NO_STUDIO, category_code),
+            _ancestors(reg.path, reg.region_code),
+        )
         if prior is None:
             changes.stats(at, {"completed": 1})
         else:
@@ -368,17 +413,23 @@ def _case_event_inserted(mapper, connection, target: CaseEvent) -> None:
 
 # --- rebuild after bulk loads ----------------------------------------------------------------------------------
 
+
 def _first_done_subquery():
     events = CaseEvent.__table__
-    return (sa.select(events.c.case_id, sa.func.min(events.c.on_date).label("first_done"))
-            .where(events.c.code.in_(COMPLETING_CODES)).group_by(events.c.case_id).subquery("first_done"))
+    return (
+        sa.select(events.c.case_id, sa.func.min(events.c.on_date).label("first_done"))
+        .where(events.c.code.in_(COMPLETING_CODES))
+        .group_by(events.c.case_id)
+        .subquery("first_done")
+    )
 
 
 def _rebuild_range(date_from: date | None, date_to: date | None) -> tuple[date, date] | None:
     """Whole months covering [from, to] and the registrations of cases completed in it."""
     events = CaseEvent.__table__
-    bounds = sa.select(sa.func.min(events.c.on_date), sa.func.max(events.c.on_date)) \
-        .where(events.c.code.in_(RATE_CODES))
+    bounds = sa.select(sa.func.min(events.c.on_date), sa.func.max(events.c.on_date)).where(
+        events.c.code.in_(RATE_CODES)
+    )
     low, high = db.session.execute(bounds).one()
     if low is None:
         return None
@@ -386,10 +437,14 @@ def _rebuild_range(date_from: date | None, date_to: date | None) -> tuple[date, 
     date_to = min(date_to or high, high)
     if date_to < date_from:
         return None
-    completed_in_range = (sa.select(events.c.case_id).where(events.c.code.in_(COMPLETING_CODES),
-                                                            events.c.on_date.between(date_from, date_to)))
-    earliest = db.session.scalar(sa.select(sa.func.min(events.c.on_date)).where(
-        events.c.code == "registered", events.c.case_id.in_(completed_in_range)))
+    completed_in_range = sa.select(events.c.case_id).where(
+        events.c.code.in_(COMPLETING_CODES), events.c.on_date.between(date_from, date_to)
+    )
+    earliest = db.session.scalar(
+        sa.select(sa.func.min(events.c.on_date)).where(
+            events.c.code == "registered", events.c.case_id.in_(completed_in_range)
+        )
+    )
     if earliest is not None:
         date_from = min(date_from, earliest)
     return month_start(date_from), month_end(date_to)
@@ -401,8 +456,13 @@ def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = No
     The range widens to whole months and to the registration days of cases completed inside it, so the
     result is exact. Returns the number of rows written per table."""
     span = _rebuild_range(date_from, date_to)
-    tables = (CaseDailyStat.__table__, CaseMonthlyStat.__table__, CaseCompletionCohort.__table__,
-              CaseRegionDailyStat.__table__, CaseRegionMonthlyStat.__table__)
+    tables = (
+        CaseDailyStat.__table__,
+        CaseMonthlyStat.__table__,
+        CaseCompletionCohort.__table__,
+        CaseRegionDailyStat.__table__,
+        CaseRegionMonthlyStat.__table__,
+    )
     if span is None:
         return {table.name: 0 for table in tables}
     low, high = span
@@ -420,23 +480,31 @@ def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = No
         db.session.execute(region_daily.delete().where(region_daily.c.day.between(low, high)))
         db.session.execute(region_monthly.delete().where(region_monthly.c.month.between(low, high)))
     db.session.execute(daily.insert().from_select(["day", *KEY_FIELDS, *STAT_FIELDS], _daily_select(low, high)))
-    db.session.execute(monthly.insert().from_select(["month", *KEY_FIELDS, *STAT_FIELDS],
-                                                    _monthly_select(low, high)))
-    db.session.execute(cohorts.insert().from_select(["completed_on", "registered_on", *KEY_FIELDS, "cases"],
-                                                    _cohort_select(low, high)))
+    db.session.execute(monthly.insert().from_select(["month", *KEY_FIELDS, *STAT_FIELDS], _monthly_select(low, high)))
+    db.session.execute(
+        cohorts.insert().from_select(["completed_on", "registered_on", *KEY_FIELDS, "cases"], _cohort_select(low, high))
+    )
     for rollup, source, column in ((region_daily, daily, "day"), (region_monthly, monthly, "month")):
-        db.session.execute(rollup.insert().from_select([column, "region_code", "category_code", *STAT_FIELDS],
-                                                       _rollup_select(source, column, low, high)))
+        db.session.execute(
+            rollup.insert().from_select(
+                [column, "region_code", "category_code", *STAT_FIELDS], _rollup_select(source, column, low, high)
+            )
+        )
     if everything:
         for table in tables:
             for index in table.indexes:
                 index.create(db.session.connection(), checkfirst=True)
     db.session.flush()
-    return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table)
-                                          .where(column.between(low, high)))
-            for table, column in ((daily, daily.c.day), (monthly, monthly.c.month),
-                                  (cohorts, cohorts.c.registered_on), (region_daily, region_daily.c.day),
-                                  (region_monthly, region_monthly.c.month))}
+    return {
+        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table).where(column.between(low, high)))
+        for table, column in (
+            (daily, daily.c.day),
+            (monthly, monthly.c.month),
+            (cohorts, cohorts.c.registered_on),
+            (region_daily, region_daily.c.day),
+            (region_monthly, region_monthly.c.month),
+        )
+    }
 
 
 def _daily_select(low: date, high: date) -> sa.Select:
@@ -450,15 +518,22 @@ def _daily_select(low: date, high: date) -> sa.Select:
 
     studio = sa.func.coalesce(e.c.studio_id, NO_STUDIO)
     keys = (e.c.on_date, e.c.organization_id, e.c.region_code, studio, c.c.category_code)
-    return (sa.select(*keys,
-                      count_if(e.c.code == "registered"), count_if(e.c.code == "accepted"),
-                      count_if(e.c.code == "declined"), count_if(concluded),
-                      *(count_if(sa.and_(concluded, outcome == name)) for name in OUTCOMES),
-                      count_if(sa.and_(concluded, c.c.due_on.is_not(None), e.c.on_date <= c.c.due_on)),
-                      count_if(sa.and_(e.c.code == "registered", done.c.first_done.is_not(None))))
-            .select_from(e.join(c, c.c.id == e.c.case_id).outerjoin(done, done.c.case_id == e.c.case_id))
-            .where(e.c.code.in_(RATE_CODES), e.c.on_date.between(low, high))
-            .group_by(*keys).order_by(*keys))
+    return (
+        sa.select(
+            *keys,
+            count_if(e.c.code == "registered"),
+            count_if(e.c.code == "accepted"),
+            count_if(e.c.code == "declined"),
+            count_if(concluded),
+            *(count_if(sa.and_(concluded, outcome == name)) for name in OUTCOMES),
+            count_if(sa.and_(concluded, c.c.due_on.is_not(None), e.c.on_date <= c.c.due_on)),
+            count_if(sa.and_(e.c.code == "registered", done.c.first_done.is_not(None))),
+        )
+        .select_from(e.join(c, c.c.id == e.c.case_id).outerjoin(done, done.c.case_id == e.c.case_id))
+        .where(e.c.code.in_(RATE_CODES), e.c.on_date.between(low, high))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
 
 
 def _month_of(column) -> sa.ColumnElement:
@@ -471,8 +546,12 @@ def _month_of(column) -> sa.ColumnElement:
 def _monthly_select(low: date, high: date) -> sa.Select:
     d = CaseDailyStat.__table__
     keys = (_month_of(d.c.day), *(d.c[name] for name in KEY_FIELDS))
-    return (sa.select(*keys, *(sa.func.sum(d.c[name]) for name in STAT_FIELDS))
-            .where(d.c.day.between(low, high)).group_by(*keys).order_by(*keys))
+    return (
+        sa.select(*keys, *(sa.func.sum(d.c[name]) for name in STAT_FIELDS))
+        .where(d.c.day.between(low, high))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
 
 
 def _ancestor_pairs():
@@ -481,9 +560,11 @@ def _ancestor_pairs():
     regions = Region.__table__
     base = sa.select(regions.c.code.label("code"), regions.c.code.label("ancestor")).cte("ancestors", recursive=True)
     parent = regions.alias("parent_region")
-    step = (sa.select(base.c.code, parent.c.parent_code)
-            .select_from(base.join(parent, parent.c.code == base.c.ancestor))
-            .where(parent.c.parent_code.is_not(None)))
+    step = (
+        sa.select(base.c.code, parent.c.parent_code)
+        .select_from(base.join(parent, parent.c.code == base.c.ancestor))
+        .where(parent.c.parent_code.is_not(None))
+    )
     return base.union_all(step)
 
 
@@ -491,24 +572,37 @@ def _rollup_select(source: sa.Table, column: str, low: date, high: date) -> sa.S
     """Organisation-level rows summed into every ancestor region of their region."""
     pairs = _ancestor_pairs()
     keys = (source.c[column], pairs.c.ancestor, source.c.category_code)
-    return (sa.select(*keys, *(sa.func.sum(source.c[name]) for name in STAT_FIELDS))
-            .select_from(source.join(pairs, pairs.c.code == source.c.region_code))
-            .where(source.c[column].between(low, high))
-            .group_by(*keys).order_by(pairs.c.ancestor, source.c[column], source.c.category_code))
+    return (
+        sa.select(*keys, *(sa.func.sum(source.c[name]) for name in STAT_FIELDS))
+        .select_from(source.join(pairs, pairs.c.code == source.c.region_code))
+        .where(source.c[column].between(low, high))
+        .group_by(*keys)
+        .order_by(pairs.c.ancestor, source.c[column], source.c.category_code)
+    )
 
 
 def _cohort_select(low: date, high: date) -> sa.Select:
     e, c = CaseEvent.__table__, Case.__table__
     done = _first_done_subquery()
-    keys = (done.c.first_done, e.c.on_date, e.c.organization_id, e.c.region_code,
-            sa.func.coalesce(e.c.studio_id, NO_STUDIO), c.c.category_code)
-    return (sa.select(*keys, sa.func.count())
-            .select_from(e.join(c, c.c.id == e.c.case_id).join(done, done.c.case_id == e.c.case_id))
-            .where(e.c.code == "registered", e.c.on_date.between(low, high))
-            .group_by(*keys).order_by(*keys))
+    keys = (
+        done.c.first_done,
+        e.c.on_date,
+        e.c.organization_id,
+        e.c.region_code,
+        sa.func.coalesce(e.c.studio_id, NO_STUDIO),
+        c.c.category_code,
+    )
+    return (
+        sa.select(*keys, sa.func.count())
+        .select_from(e.join(c, c.c.id == e.c.case_id).join(done, done.c.case_id == e.c.case_id))
+        .where(e.c.code == "registered", e.c.on_date.between(low, high))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
 
 
 # --- reading --------------------------------------------------------------------------------------------------
+
 
 def split_period(first: date, last: date) -> tuple[list[tuple[date, date]], tuple[date, date] | None]:
     """[first, last] as odd days at either end (daily table) and a run of whole months (monthly table,
@@ -560,8 +654,16 @@ def _scoped(stmt, table, scope, group_by: str | None):
     return stmt
 
 
-def rate_counts(scope, date_from: date, date_to: date, as_of: date, group_by: str | None = None, *,
-                children=None, fallback_region: str | None = None) -> list:
+def rate_counts(
+    scope,
+    date_from: date,
+    date_to: date,
+    as_of: date,
+    group_by: str | None = None,
+    *,
+    children=None,
+    fallback_region: str | None = None,
+) -> list:
     """The same rows as ``queries.rate_counts`` (one per group, or one), read from the aggregates.
 
     A region-only scope (what officials ask for) reads the region rollups: a province-year is 12 monthly rows
@@ -590,8 +692,12 @@ def _correction(scope, first: date, last: date, as_of: date, group_by, children,
     key = _key(cohorts, cohorts.c.registered_on, group_by, children, fallback_region)
     columns = [sa.literal(0).label(name) for name in STAT_FIELDS[:-1]] + [(-cohorts.c.cases).label("completed")]
     stmt = sa.select(*([key.label("key")] if key is not None else []), *columns).select_from(cohorts)
-    return _scoped(stmt.where(cohorts.c.registered_on.between(first, last), cohorts.c.completed_on > as_of),
-                   cohorts, scope, group_by)
+    return _scoped(
+        stmt.where(cohorts.c.registered_on.between(first, last), cohorts.c.completed_on > as_of),
+        cohorts,
+        scope,
+        group_by,
+    )
 
 
 def _summed(pieces: list, group_by: str | None) -> list:
@@ -606,8 +712,9 @@ def _summed(pieces: list, group_by: str | None) -> list:
 def _organization_counts(scope, first, last, as_of, group_by, children, fallback_region) -> list:
     def select_for(table, date_column, low, high):
         key = _key(table, date_column, group_by, children, fallback_region)
-        stmt = sa.select(*([key.label("key")] if key is not None else []),
-                         *(table.c[name].label(name) for name in STAT_FIELDS)).select_from(table)
+        stmt = sa.select(
+            *([key.label("key")] if key is not None else []), *(table.c[name].label(name) for name in STAT_FIELDS)
+        ).select_from(table)
         return _scoped(stmt.where(date_column.between(low, high)), table, scope, group_by)
 
     pieces = _period_pieces(CaseDailyStat.__table__, CaseMonthlyStat.__table__, first, last, select_for)
@@ -635,8 +742,9 @@ def _region_counts(scope, first, last, as_of, group_by, children, fallback_regio
             key = table.c.region_code
         else:
             key = _key(table, date_column, group_by, children, fallback_region)
-        stmt = sa.select(*([key.label("key")] if key is not None else []),
-                         *(table.c[name].label(name) for name in STAT_FIELDS)).select_from(table)
+        stmt = sa.select(
+            *([key.label("key")] if key is not None else []), *(table.c[name].label(name) for name in STAT_FIELDS)
+        ).select_from(table)
         wanted = [*codes, *child_codes] if group_by == "region" else codes
         return stmt.where(date_column.between(low, high), table.c.region_code.in_(wanted))
 
@@ -650,13 +758,17 @@ def _region_counts(scope, first, last, as_of, group_by, children, fallback_regio
     scope_total = _added(rows.get(code) for code in codes) if set(codes) - set(child_codes) else None
     groups = {code: rows.get(code) for code in child_codes}
     if scope_total is not None:
-        rest = {name: scope_total[name] - sum((groups[c] or {}).get(name, 0) for c in child_codes)
-                for name in STAT_FIELDS}
+        rest = {
+            name: scope_total[name] - sum((groups[c] or {}).get(name, 0) for c in child_codes) for name in STAT_FIELDS
+        }
         groups[fallback_region] = _added([groups.get(fallback_region), rest])
     for row in _summed([_correction(scope, first, last, as_of, group_by, children, fallback_region)], "region"):
         groups[row.key] = _added([groups.get(row.key), _as_counts(row)])
-    return [_Counts(key, counts) for key, counts in sorted(groups.items(), key=lambda kv: kv[0])
-            if counts and any(counts.values())]
+    return [
+        _Counts(key, counts)
+        for key, counts in sorted(groups.items(), key=lambda kv: kv[0])
+        if counts and any(counts.values())
+    ]
 
 
 def _as_counts(row) -> dict:
@@ -686,6 +798,7 @@ def _empty(group_by: str | None) -> list:
 
 
 # --- command line ----------------------------------------------------------------------------------------------
+
 
 @click.group("reports", help="Report aggregates.")
 def reports_group():

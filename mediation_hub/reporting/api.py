@@ -41,8 +41,13 @@ class Rates(MethodView):
     @blp.response(200, RatesReportOut)
     # A download documents a body (a binary string): without one flask-smorest leaves its content type out of the
     # spec, and the fuzzing found an xlsx answer the document did not list.
-    @blp.alt_response(200, description=DOWNLOADS, schema=DOWNLOAD, success=True,
-                      content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    @blp.alt_response(
+        200,
+        description=DOWNLOADS,
+        schema=DOWNLOAD,
+        success=True,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     @blp.alt_response(200, description=DOWNLOADS, schema=DOWNLOAD, content_type="text/csv", success=True)
     def get(self, args):
         """Rates for a region subtree, an organisation or a studio over a period (DESIGN.md "Rates")."""
@@ -136,8 +141,9 @@ class Snapshots(MethodView):
     @blp.response(200, SnapshotPage)
     def get(self, args):
         """Pull: the frozen reports of the caller's own governance centre (an administrator sees all)."""
-        stmt = subscriptions.snapshots_visible_to(current_actor()).order_by(ReportSnapshot.period_start.desc(),
-                                                                            ReportSnapshot.id.desc())
+        stmt = subscriptions.snapshots_visible_to(current_actor()).order_by(
+            ReportSnapshot.period_start.desc(), ReportSnapshot.id.desc()
+        )
         return paginate(stmt, args["page"], args["per_page"])
 
 

@@ -21,26 +21,62 @@ PERCENT = "0.0%"
 DECIMAL = "0.0"
 ISO_DATE = "yyyy-mm-dd"
 
-RATE_COLUMNS = ("received", "accepted", "declined", "concluded", "agreement", "no_agreement", "withdrawn",
-                "referred", "concluded_on_time", "completed", "success_rate", "completion_rate", "on_time_rate")
+RATE_COLUMNS = (
+    "received",
+    "accepted",
+    "declined",
+    "concluded",
+    "agreement",
+    "no_agreement",
+    "withdrawn",
+    "referred",
+    "concluded_on_time",
+    "completed",
+    "success_rate",
+    "completion_rate",
+    "on_time_rate",
+)
 RATE_KEYS = {"success_rate", "completion_rate", "on_time_rate"}
 TITLES = {
-    "received": N_("登记数"), "accepted": N_("受理数"), "declined": N_("不予受理数"), "concluded": N_("办结数"),
-    "agreement": N_("达成协议数"), "no_agreement": N_("未达成协议数"), "withdrawn": N_("撤回数"),
-    "referred": N_("转其他途径数"), "concluded_on_time": N_("按期办结数"), "completed": N_("已办结或不予受理数"),
-    "success_rate": N_("调解成功率"), "completion_rate": N_("调处办结率"), "on_time_rate": N_("按期办结率"),
+    "received": N_("登记数"),
+    "accepted": N_("受理数"),
+    "declined": N_("不予受理数"),
+    "concluded": N_("办结数"),
+    "agreement": N_("达成协议数"),
+    "no_agreement": N_("未达成协议数"),
+    "withdrawn": N_("撤回数"),
+    "referred": N_("转其他途径数"),
+    "concluded_on_time": N_("按期办结数"),
+    "completed": N_("已办结或不予受理数"),
+    "success_rate": N_("调解成功率"),
+    "completion_rate": N_("调处办结率"),
+    "on_time_rate": N_("按期办结率"),
 }
 # A month row counts what happened in that month, except the completion cohort: the completion rate and its
 # numerator are of the cases registered in that month, concluded or declined by the as-of date (queries.py).
 MONTH_TITLES = {
-    "received": N_("本月登记数"), "accepted": N_("本月受理数"), "declined": N_("本月不予受理数"),
-    "concluded": N_("本月办结数"), "agreement": N_("本月达成协议数"), "no_agreement": N_("本月未达成协议数"),
-    "withdrawn": N_("本月撤回数"), "referred": N_("本月转其他途径数"), "concluded_on_time": N_("本月按期办结数"),
-    "completed": N_("本月登记的案件中已办结或不予受理数"), "success_rate": N_("调解成功率（本月办结的案件）"),
-    "completion_rate": N_("调处办结率（按登记月份）"), "on_time_rate": N_("按期办结率（本月办结的案件）"),
+    "received": N_("本月登记数"),
+    "accepted": N_("本月受理数"),
+    "declined": N_("本月不予受理数"),
+    "concluded": N_("本月办结数"),
+    "agreement": N_("本月达成协议数"),
+    "no_agreement": N_("本月未达成协议数"),
+    "withdrawn": N_("本月撤回数"),
+    "referred": N_("本月转其他途径数"),
+    "concluded_on_time": N_("本月按期办结数"),
+    "completed": N_("本月登记的案件中已办结或不予受理数"),
+    "success_rate": N_("调解成功率（本月办结的案件）"),
+    "completion_rate": N_("调处办结率（按登记月份）"),
+    "on_time_rate": N_("按期办结率（本月办结的案件）"),
 }
-GROUP_TITLES = {"month": N_("月份"), "category": N_("纠纷类别"), "region": N_("地区"), "organization": N_("组织"),
-                "studio": N_("工作室"), None: N_("范围")}
+GROUP_TITLES = {
+    "month": N_("月份"),
+    "category": N_("纠纷类别"),
+    "region": N_("地区"),
+    "organization": N_("组织"),
+    "studio": N_("工作室"),
+    None: N_("范围"),
+}
 TOTAL_LABEL = N_("合计")
 
 
@@ -58,7 +94,8 @@ def rate_columns(group_by: str | None) -> list[Column]:
     """The columns of a rates table: the group's name, then every count and rate (month rows labelled so)."""
     titles = MONTH_TITLES if group_by == "month" else TITLES
     return [Column("label", gettext(GROUP_TITLES[group_by]), "text")] + [
-        Column(name, gettext(titles[name]), "rate" if name in RATE_KEYS else "count") for name in RATE_COLUMNS]
+        Column(name, gettext(titles[name]), "rate" if name in RATE_KEYS else "count") for name in RATE_COLUMNS
+    ]
 
 
 def column_titles(group_by: str | None) -> dict[str, str]:
@@ -119,8 +156,9 @@ def _notes_sheet(workbook, report: dict) -> None:
         sheet.column_dimensions[letter].width = width
     scope = report["scope"]
     counted_to = min(report["to"], report["as_of"])
-    sheet.append([gettext("统计范围"), scope.get("studio_name") or scope.get("organization_name")
-                  or scope.get("region_name")])
+    sheet.append(
+        [gettext("统计范围"), scope.get("studio_name") or scope.get("organization_name") or scope.get("region_name")]
+    )
     sheet.append([gettext("统计期间"), f"{report['from']:%Y-%m-%d} — {report['to']:%Y-%m-%d}"])
     sheet.append([gettext("统计截止日"), f"{report['as_of']:%Y-%m-%d}"])
     sheet.append([gettext("统计截至"), f"{counted_to:%Y-%m-%d}"])
@@ -159,20 +197,40 @@ def report_download(report: dict, fmt: str) -> Response:
     return _workbook_response(build, filename(report, "xlsx"))
 
 
-SECTIONS = (("by_category", N_("按纠纷类别"), "category"), ("by_month", N_("月度趋势"), "month"),
-            ("by_region", N_("下级地区"), "region"), ("by_studio", N_("调解工作室"), "studio"))
-FLOW_COLUMNS = (("from_region_name", N_("转出地区"), "text"), ("to_region_name", N_("转入地区"), "text"),
-                ("total", N_("转办数"), "count"), ("accepted", N_("接收数"), "count"),
-                ("declined", N_("退回数"), "count"), ("expired", N_("超期数"), "count"),
-                ("pending", N_("待答复数"), "count"), ("withdrawn", N_("撤回数"), "count"),
-                ("acceptance_rate", N_("接收率"), "rate"),
-                ("median_working_days", N_("答复用时中位数（工作日）"), "decimal"))
-LEGAL_AID_COLUMNS = (("applications", N_("申请数"), "count"), ("decided", N_("作出决定数"), "count"),
-                     ("decided_in_time", N_("7日内决定数"), "count"), ("in_time_rate", N_("按期决定率"), "rate"),
-                     ("granted", N_("给予援助数"), "count"), ("grant_rate", N_("给予率"), "rate"))
-OVERDUE_COLUMNS = (("number", N_("案件编号"), "text"), ("category", N_("纠纷类别"), "text"),
-                   ("organization_name", N_("承办组织"), "text"), ("due_on", N_("办理期限"), "date"),
-                   ("days_overdue", N_("超期天数"), "count"), ("provisional", N_("期限暂定"), "text"))
+SECTIONS = (
+    ("by_category", N_("按纠纷类别"), "category"),
+    ("by_month", N_("月度趋势"), "month"),
+    ("by_region", N_("下级地区"), "region"),
+    ("by_studio", N_("调解工作室"), "studio"),
+)
+FLOW_COLUMNS = (
+    ("from_region_name", N_("转出地区"), "text"),
+    ("to_region_name", N_("转入地区"), "text"),
+    ("total", N_("转办数"), "count"),
+    ("accepted", N_("接收数"), "count"),
+    ("declined", N_("退回数"), "count"),
+    ("expired", N_("超期数"), "count"),
+    ("pending", N_("待答复数"), "count"),
+    ("withdrawn", N_("撤回数"), "count"),
+    ("acceptance_rate", N_("接收率"), "rate"),
+    ("median_working_days", N_("答复用时中位数（工作日）"), "decimal"),
+)
+LEGAL_AID_COLUMNS = (
+    ("applications", N_("申请数"), "count"),
+    ("decided", N_("作出决定数"), "count"),
+    ("decided_in_time", N_("7日内决定数"), "count"),
+    ("in_time_rate", N_("按期决定率"), "rate"),
+    ("granted", N_("给予援助数"), "count"),
+    ("grant_rate", N_("给予率"), "rate"),
+)
+OVERDUE_COLUMNS = (
+    ("number", N_("案件编号"), "text"),
+    ("category", N_("纠纷类别"), "text"),
+    ("organization_name", N_("承办组织"), "text"),
+    ("due_on", N_("办理期限"), "date"),
+    ("days_overdue", N_("超期天数"), "count"),
+    ("provisional", N_("期限暂定"), "text"),
+)
 
 
 def _columns(spec) -> list[Column]:
@@ -182,6 +240,7 @@ def _columns(spec) -> list[Column]:
 def dashboard_download(data: dict) -> Response:
     """The dashboard's figures as one workbook: totals, each grouping, transfer flows, legal aid, overdue cases,
     and the 说明 sheet with the definitions."""
+
     def build(workbook):
         _sheet(workbook, gettext("合计"), rate_columns(None), [{**data["totals"], "label": gettext(TOTAL_LABEL)}])
         for key, title, group_by in SECTIONS:
@@ -191,8 +250,10 @@ def dashboard_download(data: dict) -> Response:
             _sheet(workbook, gettext("法律援助"), _columns(LEGAL_AID_COLUMNS), [data["legal_aid"]])
         # 期限暂定: the 办理期限 was counted over a year whose holiday notice is not out yet (a column of its own,
         # so 办理期限 stays a date cell; the same as the case list export)
-        overdue = [{**c, "provisional": gettext("是") if c.get("due_on_provisional") else gettext("否")}
-                   for c in data["overdue"]["cases"]]
+        overdue = [
+            {**c, "provisional": gettext("是") if c.get("due_on_provisional") else gettext("否")}
+            for c in data["overdue"]["cases"]
+        ]
         _sheet(workbook, gettext("超期案件"), _columns(OVERDUE_COLUMNS), overdue)
         _notes_sheet(workbook, data)
 

@@ -32,8 +32,11 @@ class DeliveryStatus(enum.StrEnum):
     failed = "failed"
 
 
-DELIVERY_STATUS_LABELS = {DeliveryStatus.pending: N_("待投递"), DeliveryStatus.delivered: N_("已投递"),
-                          DeliveryStatus.failed: N_("投递失败")}
+DELIVERY_STATUS_LABELS = {
+    DeliveryStatus.pending: N_("待投递"),
+    DeliveryStatus.delivered: N_("已投递"),
+    DeliveryStatus.failed: N_("投递失败"),
+}
 
 
 class ReportSubscription(db.Model):
@@ -90,8 +93,9 @@ class ReportDelivery(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(sa.ForeignKey("report_snapshots.id"), nullable=False, unique=True)
-    status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus, "report_delivery_status"),
-                                                   nullable=False, default=DeliveryStatus.pending)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        enum_column(DeliveryStatus, "report_delivery_status"), nullable=False, default=DeliveryStatus.pending
+    )
     attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

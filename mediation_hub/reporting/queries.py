@@ -34,7 +34,6 @@ COUNT_FIELDS = ("received", "accepted", "declined", "concluded", *OUTCOMES, "con
 # and transfers).
 
 
-
 @dataclass(frozen=True)
 class Scope:
     """What a report covers: a region subtree (custom regions: the union of their members), an
@@ -85,8 +84,9 @@ def region_child_key(children: list[Region], fallback: str | None) -> sa.ColumnE
     return sa.case(*whens, else_=sa.literal(fallback))
 
 
-def grouping_for(group_by: str | None, *, children: list[Region] | None = None,
-                 fallback_region: str | None = None) -> Grouping | None:
+def grouping_for(
+    group_by: str | None, *, children: list[Region] | None = None, fallback_region: str | None = None
+) -> Grouping | None:
     """The group key for ``group_by`` (month | category | region | organization | studio)."""
     if group_by is None:
         return None
@@ -103,8 +103,9 @@ def grouping_for(group_by: str | None, *, children: list[Region] | None = None,
     raise ValueError(f"unknown grouping {group_by!r}")
 
 
-def rate_counts(scope: Scope, date_from: date, date_to: date, as_of: date,
-                grouping: Grouping | None = None) -> list[sa.Row]:
+def rate_counts(
+    scope: Scope, date_from: date, date_to: date, as_of: date, grouping: Grouping | None = None
+) -> list[sa.Row]:
     """One row per group (or one row) with every count the rates need, counted on the event log itself.
 
     The reference implementation: reports read the same numbers from ``aggregates.rate_counts`` (daily and
@@ -118,8 +119,7 @@ def rate_counts(scope: Scope, date_from: date, date_to: date, as_of: date,
     until = min(date_to, as_of)
     outcome = sa.func.coalesce(e.data["outcome"].as_string(), Case.outcome)
     is_concluded = e.code == "concluded"
-    completed = sa.exists().where(done.case_id == e.case_id, done.code.in_(COMPLETING_CODES),
-                                  done.on_date <= as_of)
+    completed = sa.exists().where(done.case_id == e.case_id, done.code.in_(COMPLETING_CODES), done.on_date <= as_of)
 
     def count_if(condition):
         return sa.func.count().filter(condition)
@@ -130,13 +130,15 @@ def rate_counts(scope: Scope, date_from: date, date_to: date, as_of: date,
         count_if(e.code == "declined").label("declined"),
         count_if(is_concluded).label("concluded"),
         *(count_if(sa.and_(is_concluded, outcome == name)).label(name) for name in OUTCOMES),
-        count_if(sa.and_(is_concluded, Case.due_on.is_not(None), e.on_date <= Case.due_on))
-        .label("concluded_on_time"),
+        count_if(sa.and_(is_concluded, Case.due_on.is_not(None), e.on_date <= Case.due_on)).label("concluded_on_time"),
         count_if(sa.and_(e.code == "registered", completed)).label("completed"),
     ]
-    stmt = (sa.select(*columns).select_from(e).join(Case, Case.id == e.case_id)
-            .where(e.code.in_(RATE_EVENT_CODES), e.on_date >= date_from, e.on_date <= until,
-                   *event_scope(scope)))
+    stmt = (
+        sa.select(*columns)
+        .select_from(e)
+        .join(Case, Case.id == e.case_id)
+        .where(e.code.in_(RATE_EVENT_CODES), e.on_date >= date_from, e.on_date <= until, *event_scope(scope))
+    )
     if grouping is not None:
         if grouping.needs_region:
             stmt = stmt.join(Region, Region.code == e.region_code)
@@ -160,9 +162,13 @@ def scope_organization_ids(region_code: str) -> list[int]:
     1,520 organisations: 4 s at ten million cases)."""
     cache = db.session.info.setdefault(_SCOPE_ORGS, {})
     if region_code not in cache:
-        cache[region_code] = list(db.session.scalars(
-            sa.select(Organization.id).where(subtree_condition(Organization.region_code, region_code))
-            .order_by(Organization.id)))
+        cache[region_code] = list(
+            db.session.scalars(
+                sa.select(Organization.id)
+                .where(subtree_condition(Organization.region_code, region_code))
+                .order_by(Organization.id)
+            )
+        )
     return cache[region_code]
 
 
@@ -172,8 +178,9 @@ def in_scope_organizations(column: sa.ColumnElement, region_code: str) -> sa.Col
     an IN list elsewhere."""
     ids = scope_organization_ids(region_code)
     if _dialect() == "postgresql":
-        return column == sa.any_(sa.bindparam("scope_organization_ids", ids, type_=postgresql.ARRAY(sa.Integer),
-                                              unique=True))
+        return column == sa.any_(
+            sa.bindparam("scope_organization_ids", ids, type_=postgresql.ARRAY(sa.Integer), unique=True)
+        )
     return column.in_(ids)
 
 
@@ -197,19 +204,31 @@ def case_scope(scope: Scope) -> list[sa.ColumnElement[bool]]:
 
 def overdue_cases(scope: Scope, as_of: date, limit: int = 50) -> list[sa.Row]:
     """Open cases (accepted or in mediation) whose time limit passed before ``as_of``, oldest first."""
-    stmt = (sa.select(Case.id, Case.number, Case.category_code, Case.status, Case.due_on, Case.due_on_provisional,
-                      Case.organization_id, Organization.name.label("organization_name"))
-            .join(Organization, Organization.id == Case.organization_id)
-            .where(Case.status.in_((CaseStatus.accepted, CaseStatus.in_mediation)), Case.due_on < as_of,
-                   *case_scope(scope))
-            .order_by(Case.due_on, Case.id).limit(limit))
+    stmt = (
+        sa.select(
+            Case.id,
+            Case.number,
+            Case.category_code,
+            Case.status,
+            Case.due_on,
+            Case.due_on_provisional,
+            Case.organization_id,
+            Organization.name.label("organization_name"),
+        )
+        .join(Organization, Organization.id == Case.organization_id)
+        .where(Case.status.in_((CaseStatus.accepted, CaseStatus.in_mediation)), Case.due_on < as_of, *case_scope(scope))
+        .order_by(Case.due_on, Case.id)
+        .limit(limit)
+    )
     return db.session.execute(stmt).all()
 
 
 def overdue_case_count(scope: Scope, as_of: date) -> int:
-    stmt = (sa.select(sa.func.count()).select_from(Case)
-            .where(Case.status.in_((CaseStatus.accepted, CaseStatus.in_mediation)), Case.due_on < as_of,
-                   *case_scope(scope)))
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(Case)
+        .where(Case.status.in_((CaseStatus.accepted, CaseStatus.in_mediation)), Case.due_on < as_of, *case_scope(scope))
+    )
     return db.session.scalar(stmt) or 0
 
 
@@ -227,8 +246,9 @@ def _org_in_scope(org_id_column, scope: Scope) -> sa.ColumnElement[bool]:
     return sa.and_(*conditions) if conditions else sa.true()
 
 
-def transfer_flows(scope: Scope, date_from: date, date_to: date, side: str | None = None,
-                   by_province: bool = False) -> list[sa.Row]:
+def transfer_flows(
+    scope: Scope, date_from: date, date_to: date, side: str | None = None, by_province: bool = False
+) -> list[sa.Row]:
     """Transfers requested in the period that the scope sent (``side='sent'``), received
     (``'received'``) or either (None), counted by status; grouped by (from province, to province)
     when ``by_province``. On PostgreSQL each row also carries the median working days to answer (the same
@@ -238,8 +258,7 @@ def transfer_flows(scope: Scope, date_from: date, date_to: date, side: str | Non
     columns = [sa.func.count().label("total")]
     columns += [sa.func.count().filter(Transfer.status == name).label(name) for name in TRANSFER_OUTCOMES]
     if median_in_counts():  # percentile_cont skips the unanswered (NULL) rows, as transfer_medians does
-        columns.append(sa.func.percentile_cont(0.5).within_group(Transfer.working_days_to_answer.asc())
-                       .label("median"))
+        columns.append(sa.func.percentile_cont(0.5).within_group(Transfer.working_days_to_answer.asc()).label("median"))
     stmt = _transfer_base(sa.select(*columns), scope, date_from, date_to, side)
     if by_province:
         stmt, keys = _with_provinces(stmt)
@@ -256,8 +275,10 @@ def _transfer_base(stmt, scope: Scope, date_from: date, date_to: date, side: str
     from ..transfers.models import Transfer
 
     stmt = stmt.select_from(Transfer).where(Transfer.requested_on >= date_from, Transfer.requested_on <= date_to)
-    sent, received = (_org_in_scope(Transfer.from_organization_id, scope),
-                      _org_in_scope(Transfer.to_organization_id, scope))
+    sent, received = (
+        _org_in_scope(Transfer.from_organization_id, scope),
+        _org_in_scope(Transfer.to_organization_id, scope),
+    )
     return stmt.where({"sent": sent, "received": received}.get(side, sa.or_(sent, received)))
 
 
@@ -269,16 +290,19 @@ def _with_provinces(stmt):
     sender_region, receiver_region = aliased(Region), aliased(Region)
     from_province = sa.func.coalesce(sender_region.province_code, sender_region.code).label("from_province")
     to_province = sa.func.coalesce(receiver_region.province_code, receiver_region.code).label("to_province")
-    stmt = (stmt.add_columns(from_province, to_province)
-            .join(sender, sender.id == Transfer.from_organization_id)
-            .join(sender_region, sender_region.code == sender.region_code)
-            .join(receiver, receiver.id == Transfer.to_organization_id)
-            .join(receiver_region, receiver_region.code == receiver.region_code))
+    stmt = (
+        stmt.add_columns(from_province, to_province)
+        .join(sender, sender.id == Transfer.from_organization_id)
+        .join(sender_region, sender_region.code == sender.region_code)
+        .join(receiver, receiver.id == Transfer.to_organization_id)
+        .join(receiver_region, receiver_region.code == receiver.region_code)
+    )
     return stmt, (from_province, to_province)
 
 
-def transfer_medians(scope: Scope, date_from: date, date_to: date, side: str | None = None,
-                     by_province: bool = False) -> list[sa.Row]:
+def transfer_medians(
+    scope: Scope, date_from: date, date_to: date, side: str | None = None, by_province: bool = False
+) -> list[sa.Row]:
     """Median working days from request to answer (accepted or declined transfers), per group.
 
     PostgreSQL: ``percentile_cont(0.5)``; elsewhere a portable window-function median (the mean of the
@@ -301,7 +325,8 @@ def transfer_medians(scope: Scope, date_from: date, date_to: date, side: str | N
     sub = inner.subquery()
     partition = [sub.c[name] for name in names] or None
     ranked = sa.select(
-        sub.c.days, *(sub.c[name] for name in names),
+        sub.c.days,
+        *(sub.c[name] for name in names),
         sa.func.row_number().over(partition_by=partition, order_by=sub.c.days).label("rn"),
         sa.func.count().over(partition_by=partition).label("n"),
     ).subquery()
@@ -318,18 +343,33 @@ def overdue_transfers(scope: Scope, as_of: date, limit: int = 50) -> list[sa.Row
     from ..transfers.models import Transfer
 
     sender, receiver = aliased(Organization), aliased(Organization)
-    stmt = (sa.select(Transfer.id, Transfer.case_id, Transfer.respond_by, Transfer.respond_by_provisional,
-                      Transfer.mode, sender.name.label("from_name"), receiver.name.label("to_name"))
-            .join(sender, sender.id == Transfer.from_organization_id)
-            .join(receiver, receiver.id == Transfer.to_organization_id)
-            .where(Transfer.status == "pending", Transfer.respond_by < as_of,
-                   sa.or_(_org_in_scope(Transfer.from_organization_id, scope),
-                          _org_in_scope(Transfer.to_organization_id, scope)))
-            .order_by(Transfer.respond_by, Transfer.id).limit(limit))
+    stmt = (
+        sa.select(
+            Transfer.id,
+            Transfer.case_id,
+            Transfer.respond_by,
+            Transfer.respond_by_provisional,
+            Transfer.mode,
+            sender.name.label("from_name"),
+            receiver.name.label("to_name"),
+        )
+        .join(sender, sender.id == Transfer.from_organization_id)
+        .join(receiver, receiver.id == Transfer.to_organization_id)
+        .where(
+            Transfer.status == "pending",
+            Transfer.respond_by < as_of,
+            sa.or_(
+                _org_in_scope(Transfer.from_organization_id, scope), _org_in_scope(Transfer.to_organization_id, scope)
+            ),
+        )
+        .order_by(Transfer.respond_by, Transfer.id)
+        .limit(limit)
+    )
     return db.session.execute(stmt).all()
 
 
 # --- legal aid ---------------------------------------------------------------------------------------------
+
 
 def legal_aid_counts(scope: Scope, date_from: date, date_to: date) -> sa.Row:
     """Applications filed in the period at a centre in scope; decisions taken in the period by a centre in
@@ -340,15 +380,22 @@ def legal_aid_counts(scope: Scope, date_from: date, date_to: date) -> sa.Row:
     two index-only scans instead of a bitmap OR over both ranges and a visit to every row."""
     from ..legal_aid.models import LegalAidApplication as App
 
-    filed = (sa.select(sa.func.count()).select_from(App)
-             .where(App.filed_on >= date_from, App.filed_on <= date_to, _org_in_scope(App.filed_centre_id, scope))
-             .scalar_subquery())
-    stmt = (sa.select(
-        filed.label("applications"),
-        sa.func.count().label("decided"),
-        sa.func.count().filter(sa.and_(App.decide_by.is_not(None), App.decided_on <= App.decide_by))
-        .label("decided_in_time"),
-        sa.func.count().filter(App.granted.is_(True)).label("granted"),
-    ).select_from(App).where(App.decided_on >= date_from, App.decided_on <= date_to,
-                             _org_in_scope(App.centre_id, scope)))
+    filed = (
+        sa.select(sa.func.count())
+        .select_from(App)
+        .where(App.filed_on >= date_from, App.filed_on <= date_to, _org_in_scope(App.filed_centre_id, scope))
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.select(
+            filed.label("applications"),
+            sa.func.count().label("decided"),
+            sa.func.count()
+            .filter(sa.and_(App.decide_by.is_not(None), App.decided_on <= App.decide_by))
+            .label("decided_in_time"),
+            sa.func.count().filter(App.granted.is_(True)).label("granted"),
+        )
+        .select_from(App)
+        .where(App.decided_on >= date_from, App.decided_on <= date_to, _org_in_scope(App.centre_id, scope))
+    )
     return db.session.execute(stmt).one()

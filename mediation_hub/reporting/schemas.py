@@ -8,8 +8,18 @@ from ..core.shanghai import today_shanghai
 from .models import DeliveryStatus, Frequency
 from .service import GROUPINGS, default_period
 
-COUNTS = ("received", "accepted", "declined", "concluded", "agreement", "no_agreement", "withdrawn", "referred",
-          "concluded_on_time", "completed")
+COUNTS = (
+    "received",
+    "accepted",
+    "declined",
+    "concluded",
+    "agreement",
+    "no_agreement",
+    "withdrawn",
+    "referred",
+    "concluded_on_time",
+    "completed",
+)
 RATE_NAMES = ("success_rate", "completion_rate", "on_time_rate")
 
 
@@ -23,8 +33,18 @@ class PeriodArgs(Schema):
         (the defaults filled in as the report fills them: to = today, from = 1 January of to's year)."""
         date_from, date_to = default_period(data.get("date_from"), data.get("date_to"))
         if date_to < date_from:
-            raise ValidationError({"to": [coded("period_reversed", "结束日期 %(end)s 早于开始日期 %(start)s",
-                                                end=date_to.isoformat(), start=date_from.isoformat())]})
+            raise ValidationError(
+                {
+                    "to": [
+                        coded(
+                            "period_reversed",
+                            "结束日期 %(end)s 早于开始日期 %(start)s",
+                            end=date_to.isoformat(),
+                            start=date_from.isoformat(),
+                        )
+                    ]
+                }
+            )
 
 
 class RatesQuery(PeriodArgs):
@@ -41,8 +61,18 @@ class RatesQuery(PeriodArgs):
         date_from, _date_to = default_period(data.get("date_from"), data.get("date_to"))
         as_of = data.get("as_of") or today_shanghai()
         if as_of < date_from:
-            raise ValidationError({"as_of": [coded("as_of_before_from", "统计截止日 %(as_of)s 早于开始日期 %(start)s",
-                                                   as_of=as_of.isoformat(), start=date_from.isoformat())]})
+            raise ValidationError(
+                {
+                    "as_of": [
+                        coded(
+                            "as_of_before_from",
+                            "统计截止日 %(as_of)s 早于开始日期 %(start)s",
+                            as_of=as_of.isoformat(),
+                            start=date_from.isoformat(),
+                        )
+                    ]
+                }
+            )
 
 
 class FlowsQuery(PeriodArgs):
@@ -62,11 +92,14 @@ class RateDetail(Schema):
     denominator = fields.Integer()
 
 
-RateBlock = Schema.from_dict({
-    **{name: fields.Integer() for name in COUNTS},
-    **{name: fields.Float(allow_none=True) for name in RATE_NAMES},
-    "rate_details": fields.Dict(keys=fields.String(), values=fields.Nested(RateDetail)),
-}, name="RateBlock")
+RateBlock = Schema.from_dict(
+    {
+        **{name: fields.Integer() for name in COUNTS},
+        **{name: fields.Float(allow_none=True) for name in RATE_NAMES},
+        "rate_details": fields.Dict(keys=fields.String(), values=fields.Nested(RateDetail)),
+    },
+    name="RateBlock",
+)
 
 
 class RateGroup(RateBlock):
@@ -137,10 +170,16 @@ class SubscriptionIn(Schema):
     region_code = fields.String(required=True, validate=validate.Length(max=12))
     frequency = fields.String(required=True, validate=validate.OneOf([f.value for f in Frequency]))
     # The service checks the destination (https, a public address or the allow list) and says why it refuses one.
-    endpoint_url = fields.String(required=True, validate=validate.Length(min=1, max=500),
-                                 metadata={"format": "uri", "description": "https://…, a globally routable host"})
-    secret = fields.String(load_default=None, validate=validate.Length(max=200),
-                           metadata={"description": "whsec_<base64>; generated when omitted"})
+    endpoint_url = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"format": "uri", "description": "https://…, a globally routable host"},
+    )
+    secret = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "whsec_<base64>; generated when omitted"},
+    )
     active = fields.Boolean(load_default=True)
 
 

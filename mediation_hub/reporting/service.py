@@ -41,6 +41,7 @@ RATES_SOURCE = "aggregates"  # 北京市 → 市辖区 → 朝阳区: skip the s
 
 # --- scope -----------------------------------------------------------------------------------------------
 
+
 def region_within(code: str, ancestor_code: str) -> bool:
     """Whether region ``code`` lies in ``ancestor_code``'s subtree; a custom region (雄安新区) does when
     every member does."""
@@ -65,8 +66,9 @@ def _pin_regions(*codes: str | None) -> None:
             pinned[code] = db.session.get(Region, code)
 
 
-def resolve_scope(actor: Actor, *, region_code: str | None = None, organization_id: int | None = None,
-                  studio_id: int | None = None) -> Scope:
+def resolve_scope(
+    actor: Actor, *, region_code: str | None = None, organization_id: int | None = None, studio_id: int | None = None
+) -> Scope:
     """The scope the actor asked for, narrowed to what the actor may see; NotFound outside it."""
     _pin_regions(region_code, actor.region_code)
     if actor.role in ORGANIZATION_SCOPED_ROLES and not actor.sees_everything:
@@ -82,13 +84,18 @@ def resolve_scope(actor: Actor, *, region_code: str | None = None, organization_
             raise NotFound("region")
     if region_code is not None:
         get_region(region_code)
-    if organization_id is not None and db.session.scalar(
-            visible_organization_ids(actor).where(Organization.id == organization_id)) is None:
+    if (
+        organization_id is not None
+        and db.session.scalar(visible_organization_ids(actor).where(Organization.id == organization_id)) is None
+    ):
         raise NotFound("organization")
     if studio_id is not None:
         studio = db.session.get(Studio, studio_id)
-        if studio is None or db.session.scalar(
-                visible_organization_ids(actor).where(Organization.id == studio.organization_id)) is None:
+        if (
+            studio is None
+            or db.session.scalar(visible_organization_ids(actor).where(Organization.id == studio.organization_id))
+            is None
+        ):
             raise NotFound("studio")
     return Scope(region_code=region_code, organization_id=organization_id, studio_id=studio_id)
 
@@ -98,9 +105,14 @@ def describe_scope(scope: Scope) -> dict:
     region = db.session.get(Region, scope.region_code) if scope.region_code else None
     org = db.session.get(Organization, scope.organization_id) if scope.organization_id else None
     studio = db.session.get(Studio, scope.studio_id) if scope.studio_id else None
-    return {"region_code": scope.region_code, "region_name": region.full_name if region else "全国",
-            "organization_id": scope.organization_id, "organization_name": org.name if org else None,
-            "studio_id": scope.studio_id, "studio_name": studio.name if studio else None}
+    return {
+        "region_code": scope.region_code,
+        "region_name": region.full_name if region else "全国",
+        "organization_id": scope.organization_id,
+        "organization_name": org.name if org else None,
+        "studio_id": scope.studio_id,
+        "studio_name": studio.name if studio else None,
+    }
 
 
 def region_children(code: str | None) -> list[Region]:
@@ -124,6 +136,7 @@ def _check_period(date_from: date, date_to: date, as_of: date) -> None:
 
 # --- rates -----------------------------------------------------------------------------------------------
 
+
 def fraction(numerator: int, denominator: int) -> float | None:
     """A rate between 0 and 1, or None when there is nothing to divide by."""
     return numerator / denominator if denominator else None
@@ -135,8 +148,7 @@ def with_rates(counts: dict) -> dict:
     result["rate_details"] = {}
     for name, (top, bottom) in RATES.items():
         result[name] = fraction(counts[top], counts[bottom])
-        result["rate_details"][name] = {"value": result[name], "numerator": counts[top],
-                                        "denominator": counts[bottom]}
+        result["rate_details"][name] = {"value": result[name], "numerator": counts[top], "denominator": counts[bottom]}
     return result
 
 
@@ -147,9 +159,17 @@ def _counts(row) -> dict:
 ZERO = dict.fromkeys(COUNT_FIELDS, 0)
 
 
-def rates_report(actor: Actor, *, region_code: str | None = None, organization_id: int | None = None,
-                 studio_id: int | None = None, date_from: date, date_to: date, as_of: date | None = None,
-                 group_by: str | None = None) -> dict:
+def rates_report(
+    actor: Actor,
+    *,
+    region_code: str | None = None,
+    organization_id: int | None = None,
+    studio_id: int | None = None,
+    date_from: date,
+    date_to: date,
+    as_of: date | None = None,
+    group_by: str | None = None,
+) -> dict:
     """The rates report ``{scope, from, to, as_of, group_by, totals, groups}`` (DESIGN.md "Rates").
 
     Each event counts where the case was handled when it happened; a rate is null when its denominator
@@ -162,20 +182,37 @@ def rates_report(actor: Actor, *, region_code: str | None = None, organization_i
     return report_for_scope(scope, date_from, date_to, as_of, group_by)
 
 
-def report_for_scope(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str | None, *,
-                     source: str | None = None) -> dict:
+def report_for_scope(
+    scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str | None, *, source: str | None = None
+) -> dict:
     """The rates report for an already-checked scope (also used to freeze snapshots).
 
     ``source`` "aggregates" (the daily/monthly tables, fast) or "events" (the event log itself, the
     reference the aggregates are tested against); both give the same numbers."""
     totals = rate_rows(scope, date_from, date_to, as_of, None, source=source)[0]
     groups = _groups(scope, date_from, date_to, as_of, group_by, source=source) if group_by else []
-    return {"scope": describe_scope(scope), "from": date_from, "to": date_to, "as_of": as_of,
-            "group_by": group_by, "totals": with_rates(_counts(totals)), "groups": groups}
+    return {
+        "scope": describe_scope(scope),
+        "from": date_from,
+        "to": date_to,
+        "as_of": as_of,
+        "group_by": group_by,
+        "totals": with_rates(_counts(totals)),
+        "groups": groups,
+    }
 
 
-def rate_rows(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str | None, *,
-              children=None, fallback_region: str | None = None, source: str | None = None) -> list:
+def rate_rows(
+    scope: Scope,
+    date_from: date,
+    date_to: date,
+    as_of: date,
+    group_by: str | None,
+    *,
+    children=None,
+    fallback_region: str | None = None,
+    source: str | None = None,
+) -> list:
     """The count rows of a rates report, from the aggregates or (``source="events"``) from the event log."""
     source = source or RATES_SOURCE
     if source == "events":
@@ -183,15 +220,28 @@ def rate_rows(scope: Scope, date_from: date, date_to: date, as_of: date, group_b
         return queries.rate_counts(scope, date_from, date_to, as_of, grouping)
     if source != "aggregates":
         raise ValueError(f"unknown rates source {source!r}")
-    return aggregates.rate_counts(scope, date_from, date_to, as_of, group_by, children=children,
-                                  fallback_region=fallback_region)
+    return aggregates.rate_counts(
+        scope, date_from, date_to, as_of, group_by, children=children, fallback_region=fallback_region
+    )
 
 
-def _groups(scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str, *,
-            source: str | None = None) -> list[dict]:
+def _groups(
+    scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str, *, source: str | None = None
+) -> list[dict]:
     children = region_children(scope.region_code) if group_by == "region" else None
-    rows = {row.key: _counts(row) for row in rate_rows(scope, date_from, date_to, as_of, group_by, children=children,
-                                                       fallback_region=scope.region_code or "", source=source)}
+    rows = {
+        row.key: _counts(row)
+        for row in rate_rows(
+            scope,
+            date_from,
+            date_to,
+            as_of,
+            group_by,
+            children=children,
+            fallback_region=scope.region_code or "",
+            source=source,
+        )
+    }
     if group_by == "month":
         rows = {f"{key // 100:04d}-{key % 100:02d}": counts for key, counts in rows.items()}
     keys_labels = _labels(group_by, rows, date_from, min(date_to, as_of), children, scope)
@@ -202,8 +252,11 @@ def _labels(group_by: str, rows: dict, first: date, last: date, children, scope:
     """Groups in display order with their labels; every month and every child region is listed (zeros
     included) so trends and comparisons have no holes."""
     if group_by == "month":
-        return ([(f"{y:04d}-{m:02d}", _("%(year)s年%(month)s月", year=y, month=m)) for y, m in _months(first, last)]
-                if first <= last else [])
+        return (
+            [(f"{y:04d}-{m:02d}", _("%(year)s年%(month)s月", year=y, month=m)) for y, m in _months(first, last)]
+            if first <= last
+            else []
+        )
     if group_by == "region":
         listed = [(child.code, child.name) for child in children]
         own = scope.region_code or ""
@@ -212,8 +265,9 @@ def _labels(group_by: str, rows: dict, first: date, last: date, children, scope:
             listed.append((own, _("%(region)s本级", region=region.name) if region else _("本级")))
         return listed
     if group_by == "category":
-        names = dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)
-                                        .order_by(CaseCategory.position)).all())
+        names = dict(
+            db.session.execute(sa.select(CaseCategory.code, CaseCategory.name).order_by(CaseCategory.position)).all()
+        )
         return [(code, name) for code, name in names.items() if code in rows]
     model = Organization if group_by == "organization" else Studio
     names = dict(db.session.execute(sa.select(model.id, model.name).where(model.id.in_(list(rows)))).all())
@@ -229,12 +283,16 @@ def _months(first: date, last: date):
 
 # --- transfers, legal aid, overdue ------------------------------------------------------------------------
 
+
 def _flow_stats(counts, median) -> dict:
     answered_or_expired = counts.accepted + counts.declined + counts.expired
-    return {"total": counts.total, **{name: getattr(counts, name) for name in queries.TRANSFER_OUTCOMES},
-            "acceptance_rate": fraction(counts.accepted, answered_or_expired),
-            "acceptance_rate_details": {"numerator": counts.accepted, "denominator": answered_or_expired},
-            "median_working_days": float(median) if median is not None else None}
+    return {
+        "total": counts.total,
+        **{name: getattr(counts, name) for name in queries.TRANSFER_OUTCOMES},
+        "acceptance_rate": fraction(counts.accepted, answered_or_expired),
+        "acceptance_rate_details": {"numerator": counts.accepted, "denominator": answered_or_expired},
+        "median_working_days": float(median) if median is not None else None,
+    }
 
 
 def flows_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | None:
@@ -247,29 +305,52 @@ def flows_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | None
         counts = queries.transfer_flows(scope, date_from, date_to, side)[0]
         median = counts.median if in_counts else queries.transfer_medians(scope, date_from, date_to, side)[0].median
         sides[side] = _flow_stats(counts, median)
-    medians = {} if in_counts else {(r.from_province, r.to_province): r.median
-                                    for r in queries.transfer_medians(scope, date_from, date_to, by_province=True)}
-    names = dict(db.session.execute(sa.select(Region.code, Region.name)
-                                    .where(Region.level == RegionLevel.province)).all())
+    medians = (
+        {}
+        if in_counts
+        else {
+            (r.from_province, r.to_province): r.median
+            for r in queries.transfer_medians(scope, date_from, date_to, by_province=True)
+        }
+    )
+    names = dict(
+        db.session.execute(sa.select(Region.code, Region.name).where(Region.level == RegionLevel.province)).all()
+    )
     pairs = []
     for row in queries.transfer_flows(scope, date_from, date_to, by_province=True):
         key = (row.from_province, row.to_province)
-        pairs.append({"from_region_code": key[0], "from_region_name": names.get(key[0], key[0]),
-                      "to_region_code": key[1], "to_region_name": names.get(key[1], key[1]),
-                      **_flow_stats(row, row.median if in_counts else medians.get(key))})
-    return {"sent": sides["sent"]["total"], "received": sides["received"]["total"], "outgoing": sides["sent"],
-            "incoming": sides["received"], "pairs": pairs}
+        pairs.append(
+            {
+                "from_region_code": key[0],
+                "from_region_name": names.get(key[0], key[0]),
+                "to_region_code": key[1],
+                "to_region_name": names.get(key[1], key[1]),
+                **_flow_stats(row, row.median if in_counts else medians.get(key)),
+            }
+        )
+    return {
+        "sent": sides["sent"]["total"],
+        "received": sides["received"]["total"],
+        "outgoing": sides["sent"],
+        "incoming": sides["received"],
+        "pairs": pairs,
+    }
 
 
-def transfer_flows_report(actor: Actor, *, region_code: str | None = None, organization_id: int | None = None,
-                          date_from: date, date_to: date) -> dict:
+def transfer_flows_report(
+    actor: Actor, *, region_code: str | None = None, organization_id: int | None = None, date_from: date, date_to: date
+) -> dict:
     """Cross-region transfer figures for the actor's scope: sent, received, accepted, declined, expired,
     acceptance rate and median working days to answer, overall and per pair of provinces."""
     _check_period(date_from, date_to, date_to)
     scope = resolve_scope(actor, region_code=region_code, organization_id=organization_id)
-    return {"scope": describe_scope(scope), "from": date_from, "to": date_to,
-            "flows": flows_for_scope(scope, date_from, date_to),
-            "legal_aid": legal_aid_for_scope(scope, date_from, date_to)}
+    return {
+        "scope": describe_scope(scope),
+        "from": date_from,
+        "to": date_to,
+        "flows": flows_for_scope(scope, date_from, date_to),
+        "legal_aid": legal_aid_for_scope(scope, date_from, date_to),
+    }
 
 
 def legal_aid_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | None:
@@ -277,46 +358,74 @@ def legal_aid_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | 
     if import_optional("mediation_hub.legal_aid.models") is None or scope.studio_id:
         return None
     row = queries.legal_aid_counts(scope, date_from, date_to)
-    return {"applications": row.applications, "decided": row.decided, "decided_in_time": row.decided_in_time,
-            "granted": row.granted, "in_time_rate": fraction(row.decided_in_time, row.decided),
-            "grant_rate": fraction(row.granted, row.decided)}
+    return {
+        "applications": row.applications,
+        "decided": row.decided,
+        "decided_in_time": row.decided_in_time,
+        "granted": row.granted,
+        "in_time_rate": fraction(row.decided_in_time, row.decided),
+        "grant_rate": fraction(row.granted, row.decided),
+    }
 
 
 def overdue_for_scope(scope: Scope, as_of: date, limit: int = 50) -> dict:
     """Open cases past their time limit (and pending transfers past their answer-by date) on ``as_of``."""
     categories = dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)).all())
-    cases = [{"case_id": r.id, "number": r.number, "category": categories.get(r.category_code, r.category_code),
-              "status": r.status.value, "due_on": r.due_on, "due_on_provisional": r.due_on_provisional,
-              "days_overdue": (as_of - r.due_on).days,
-              "organization_id": r.organization_id, "organization_name": r.organization_name}
-             for r in queries.overdue_cases(scope, as_of, limit)]
+    cases = [
+        {
+            "case_id": r.id,
+            "number": r.number,
+            "category": categories.get(r.category_code, r.category_code),
+            "status": r.status.value,
+            "due_on": r.due_on,
+            "due_on_provisional": r.due_on_provisional,
+            "days_overdue": (as_of - r.due_on).days,
+            "organization_id": r.organization_id,
+            "organization_name": r.organization_name,
+        }
+        for r in queries.overdue_cases(scope, as_of, limit)
+    ]
     transfers = []
     if import_optional("mediation_hub.transfers.models") is not None and not scope.studio_id:
-        transfers = [{"transfer_id": r.id, "case_id": r.case_id, "respond_by": r.respond_by,
-                      "respond_by_provisional": r.respond_by_provisional,
-                      "days_overdue": (as_of - r.respond_by).days, "mode": r.mode.value,
-                      "from_name": r.from_name, "to_name": r.to_name}
-                     for r in queries.overdue_transfers(scope, as_of, limit)]
+        transfers = [
+            {
+                "transfer_id": r.id,
+                "case_id": r.case_id,
+                "respond_by": r.respond_by,
+                "respond_by_provisional": r.respond_by_provisional,
+                "days_overdue": (as_of - r.respond_by).days,
+                "mode": r.mode.value,
+                "from_name": r.from_name,
+                "to_name": r.to_name,
+            }
+            for r in queries.overdue_transfers(scope, as_of, limit)
+        ]
     return {"case_count": queries.overdue_case_count(scope, as_of), "cases": cases, "transfers": transfers}
 
 
-def overdue_report(actor: Actor, *, region_code: str | None = None, organization_id: int | None = None,
-                   as_of: date | None = None) -> dict:
+def overdue_report(
+    actor: Actor, *, region_code: str | None = None, organization_id: int | None = None, as_of: date | None = None
+) -> dict:
     """The overdue list for the actor's scope."""
     scope = resolve_scope(actor, region_code=region_code, organization_id=organization_id)
     as_of = as_of or today_shanghai()
     return {"scope": describe_scope(scope), "as_of": as_of, **overdue_for_scope(scope, as_of)}
 
 
-def dashboard(actor: Actor, *, region_code: str | None, date_from: date, date_to: date,
-              as_of: date | None = None) -> dict:
+def dashboard(
+    actor: Actor, *, region_code: str | None, date_from: date, date_to: date, as_of: date | None = None
+) -> dict:
     """Everything the officials' dashboard shows, for one region and period."""
     as_of = as_of or today_shanghai()
     _check_period(date_from, date_to, as_of)
     scope = resolve_scope(actor, region_code=region_code)
     report = report_for_scope(scope, date_from, date_to, as_of, None)
     return {
-        "scope": report["scope"], "from": date_from, "to": date_to, "as_of": as_of, "totals": report["totals"],
+        "scope": report["scope"],
+        "from": date_from,
+        "to": date_to,
+        "as_of": as_of,
+        "totals": report["totals"],
         "by_category": _groups(scope, date_from, date_to, as_of, "category"),
         "by_month": _groups(scope, date_from, date_to, as_of, "month"),
         "by_region": _groups(scope, date_from, date_to, as_of, "region"),

@@ -70,6 +70,7 @@ def backoff_after(attempts: int) -> timedelta:
 
 # --- periods ---------------------------------------------------------------------------------------------
 
+
 def last_ended_period(frequency: Frequency, today: date) -> tuple[date, date]:
     """The most recent whole period that ended before ``today`` (a Shanghai business date)."""
     if frequency == Frequency.weekly:
@@ -85,10 +86,10 @@ def last_ended_period(frequency: Frequency, today: date) -> tuple[date, date]:
 
 # --- subscriptions ---------------------------------------------------------------------------------------
 
+
 def subscriptions_visible_to(actor: Actor) -> sa.Select:
     """Subscriptions of the governance centres the actor can see."""
-    return sa.select(ReportSubscription).where(
-        ReportSubscription.organization_id.in_(visible_organization_ids(actor)))
+    return sa.select(ReportSubscription).where(ReportSubscription.organization_id.in_(visible_organization_ids(actor)))
 
 
 def get_subscription(actor: Actor, subscription_id: int) -> ReportSubscription:
@@ -104,8 +105,11 @@ def create_subscription(actor: Actor, data: dict) -> tuple[ReportSubscription, s
     if not actor.has_role(*MANAGERS):
         raise PermissionDenied(coded("officials_only", "只有协调人员或管理员可以管理报表订阅"))
     errors: dict[str, list[str]] = {}
-    org = db.session.scalar(sa.select(Organization).where(
-        Organization.id == data.get("organization_id"), Organization.id.in_(visible_organization_ids(actor))))
+    org = db.session.scalar(
+        sa.select(Organization).where(
+            Organization.id == data.get("organization_id"), Organization.id.in_(visible_organization_ids(actor))
+        )
+    )
     if org is None:
         collect(errors, "organization_id", coded("unknown_organization", "未知的组织"))
     elif org.kind != OrgKind.governance_centre:
@@ -126,9 +130,15 @@ def create_subscription(actor: Actor, data: dict) -> tuple[ReportSubscription, s
         collect(errors, "frequency", coded("unknown_frequency", "频率须为每周、每月或每季度"))
     if errors:
         raise ValidationFailed(errors)
-    sub = ReportSubscription(organization_id=org.id, region_code=region_code, frequency=frequency, endpoint_url=url,
-                             secret_enc=encrypt(secret), active=data.get("active", True),
-                             created_by_id=actor.user_id)
+    sub = ReportSubscription(
+        organization_id=org.id,
+        region_code=region_code,
+        frequency=frequency,
+        endpoint_url=url,
+        secret_enc=encrypt(secret),
+        active=data.get("active", True),
+        created_by_id=actor.user_id,
+    )
     db.session.add(sub)
     db.session.flush()
     return sub, secret
@@ -149,7 +159,7 @@ def _valid_secret(secret: str) -> bool:
     if not secret.startswith(SECRET_PREFIX):
         return False
     try:
-        return len(base64.b64decode(secret[len(SECRET_PREFIX):], validate=True)) >= 16
+        return len(base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)) >= 16
     except (binascii.Error, ValueError):
         return False
 
@@ -166,14 +176,20 @@ def set_subscription_active(actor: Actor, subscription_id: int, active: bool) ->
 
 # --- snapshots -------------------------------------------------------------------------------------------
 
+
 def snapshot_payload(sub: ReportSubscription, start: date, end: date) -> dict:
     """The report a governance centre receives for one period, as plain JSON (dates as ISO text)."""
     scope = Scope(region_code=sub.region_code)
     report = service.report_for_scope(scope, start, end, end, "region")
     payload = {
-        "type": "mediation_hub.rates_report", "version": 1, "subscription_id": sub.id,
-        "organization_id": sub.organization_id, "region_code": sub.region_code, "frequency": sub.frequency.value,
-        "period": {"start": start, "end": end}, "rates": report,
+        "type": "mediation_hub.rates_report",
+        "version": 1,
+        "subscription_id": sub.id,
+        "organization_id": sub.organization_id,
+        "region_code": sub.region_code,
+        "frequency": sub.frequency.value,
+        "period": {"start": start, "end": end},
+        "rates": report,
         "by_category": service._groups(scope, start, end, end, "category"),
         "transfers": service.flows_for_scope(scope, start, end),
         "legal_aid": service.legal_aid_for_scope(scope, start, end),
@@ -193,25 +209,36 @@ def _insert_ignoring_duplicates(values: dict) -> int | None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = (insert(ReportSnapshot).values(**values)
-            .on_conflict_do_nothing(index_elements=["subscription_id", "period_start"])
-            .returning(ReportSnapshot.id))
+    stmt = (
+        insert(ReportSnapshot)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["subscription_id", "period_start"])
+        .returning(ReportSnapshot.id)
+    )
     return db.session.scalar(stmt)
 
 
 def freeze_snapshot(sub: ReportSubscription, start: date, end: date, now: datetime) -> ReportSnapshot | None:
     """Freeze the period's report and queue its delivery, in one transaction; None if already frozen."""
-    exists = sa.select(ReportSnapshot.id).where(ReportSnapshot.subscription_id == sub.id,
-                                                ReportSnapshot.period_start == start)
+    exists = sa.select(ReportSnapshot.id).where(
+        ReportSnapshot.subscription_id == sub.id, ReportSnapshot.period_start == start
+    )
     if db.session.scalar(exists) is not None:
         return None
-    snapshot_id = _insert_ignoring_duplicates({
-        "subscription_id": sub.id, "period_start": start, "period_end": end,
-        "payload": snapshot_payload(sub, start, end), "created_at": utcnow()})
+    snapshot_id = _insert_ignoring_duplicates(
+        {
+            "subscription_id": sub.id,
+            "period_start": start,
+            "period_end": end,
+            "payload": snapshot_payload(sub, start, end),
+            "created_at": utcnow(),
+        }
+    )
     if snapshot_id is None:  # another process froze it meanwhile
         return None
-    db.session.add(ReportDelivery(snapshot_id=snapshot_id, status=DeliveryStatus.pending, attempts=0,
-                                  next_attempt_at=now))
+    db.session.add(
+        ReportDelivery(snapshot_id=snapshot_id, status=DeliveryStatus.pending, attempts=0, next_attempt_at=now)
+    )
     db.session.flush()
     return db.session.get(ReportSnapshot, snapshot_id)
 
@@ -220,8 +247,9 @@ def freeze_due(now: datetime) -> int:
     """For every active subscription, freeze the last period that has ended (Asia/Shanghai) if missing."""
     today = now.astimezone(SHANGHAI).date()
     frozen = 0
-    subs = db.session.scalars(sa.select(ReportSubscription).where(ReportSubscription.active)
-                              .order_by(ReportSubscription.id)).all()
+    subs = db.session.scalars(
+        sa.select(ReportSubscription).where(ReportSubscription.active).order_by(ReportSubscription.id)
+    ).all()
     for sub in subs:
         start, end = last_ended_period(sub.frequency, today)
         if freeze_snapshot(sub, start, end, now) is not None:
@@ -249,9 +277,14 @@ def get_snapshot(actor: Actor, snapshot_id: int) -> ReportSnapshot:
 
 # --- delivery --------------------------------------------------------------------------------------------
 
+
 def deliveries_visible_to(actor: Actor) -> sa.Select:
-    return (sa.select(ReportDelivery).join(ReportSnapshot).join(ReportSubscription)
-            .where(ReportSubscription.organization_id.in_(visible_organization_ids(actor))))
+    return (
+        sa.select(ReportDelivery)
+        .join(ReportSnapshot)
+        .join(ReportSubscription)
+        .where(ReportSubscription.organization_id.in_(visible_organization_ids(actor)))
+    )
 
 
 def get_delivery(actor: Actor, delivery_id: int) -> ReportDelivery:
@@ -267,8 +300,13 @@ def redeliver(actor: Actor, delivery_id: int) -> ReportDelivery:
     if not actor.has_role(*MANAGERS):
         raise PermissionDenied(coded("officials_only", "只有协调人员或管理员可以重新投递"))
     if delivery.status not in ALLOWED_FROM["redeliver"]:
-        raise StateConflict(coded("redelivery_needs_failed", "投递状态为%(status)s，只有投递失败的可以重新投递",
-                                  status=delivery.status_label))
+        raise StateConflict(
+            coded(
+                "redelivery_needs_failed",
+                "投递状态为%(status)s，只有投递失败的可以重新投递",
+                status=delivery.status_label,
+            )
+        )
     delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.pending, 0, utcnow()
     delivery.claimed_until = None
     db.session.flush()
@@ -276,23 +314,33 @@ def redeliver(actor: Actor, delivery_id: int) -> ReportDelivery:
 
 
 def _due(now: datetime):
-    return sa.and_(ReportDelivery.status == DeliveryStatus.pending, ReportDelivery.next_attempt_at <= now,
-                   sa.or_(ReportDelivery.claimed_until.is_(None), ReportDelivery.claimed_until < now))
+    return sa.and_(
+        ReportDelivery.status == DeliveryStatus.pending,
+        ReportDelivery.next_attempt_at <= now,
+        sa.or_(ReportDelivery.claimed_until.is_(None), ReportDelivery.claimed_until < now),
+    )
 
 
 def report_client() -> GovernanceReportClient:
     """The delivery client as the settings make it: timeout, the destination check, and the CA bundle that
     verifies the receivers' certificates (WEBHOOK_CA_BUNDLE for a governance centre's own CA; certifi's
     otherwise)."""
-    return GovernanceReportClient(timeout=setting("REPORT_DELIVERY_TIMEOUT", DEFAULT_TIMEOUT_SECONDS),
-                                  guard=destination_guard(), ca_certs=current_app.config.get("WEBHOOK_CA_BUNDLE"))
+    return GovernanceReportClient(
+        timeout=setting("REPORT_DELIVERY_TIMEOUT", DEFAULT_TIMEOUT_SECONDS),
+        guard=destination_guard(),
+        ca_certs=current_app.config.get("WEBHOOK_CA_BUNDLE"),
+    )
 
 
 def deliver_due(now: datetime, *, client: GovernanceReportClient | None = None, limit: int = 50) -> int:
     """Attempt every due delivery once; returns the number of attempts made. Commits (claim, then result)."""
     client = client or report_client()
-    ids = db.session.scalars(sa.select(ReportDelivery.id).where(_due(now))
-                             .order_by(ReportDelivery.next_attempt_at, ReportDelivery.id).limit(limit)).all()
+    ids = db.session.scalars(
+        sa.select(ReportDelivery.id)
+        .where(_due(now))
+        .order_by(ReportDelivery.next_attempt_at, ReportDelivery.id)
+        .limit(limit)
+    ).all()
     db.session.commit()
     return sum(1 for delivery_id in ids if deliver(delivery_id, now, client))
 
@@ -302,8 +350,9 @@ def deliver(delivery_id: int, now: datetime, client: GovernanceReportClient) -> 
     # The lease outlives the call (3 timeouts, at least a minute) so no other worker sends it meanwhile; when
     # this process dies after sending, the delivery is due again once the lease ends (same webhook-id).
     lease = timedelta(seconds=setting("REPORT_DELIVERY_CLAIM_SECONDS", max(60.0, 3 * client.timeout)))
-    claimed = db.session.execute(sa.update(ReportDelivery).where(ReportDelivery.id == delivery_id, _due(now))
-                                 .values(claimed_until=now + lease)).rowcount
+    claimed = db.session.execute(
+        sa.update(ReportDelivery).where(ReportDelivery.id == delivery_id, _due(now)).values(claimed_until=now + lease)
+    ).rowcount
     if claimed != 1:
         db.session.rollback()
         return False
@@ -326,11 +375,20 @@ def deliver(delivery_id: int, now: datetime, client: GovernanceReportClient) -> 
     return True
 
 
-def _record_attempt(delivery_id: int, now: datetime, *, succeeded: bool, status_code: int | None,
-                    error: str | None, duration_ms: int) -> None:
+def _record_attempt(
+    delivery_id: int, now: datetime, *, succeeded: bool, status_code: int | None, error: str | None, duration_ms: int
+) -> None:
     delivery = db.session.get(ReportDelivery, delivery_id)
-    db.session.add(DeliveryAttempt(delivery_id=delivery_id, at=utcnow(), succeeded=succeeded,
-                                   status_code=status_code, error=error, duration_ms=duration_ms))
+    db.session.add(
+        DeliveryAttempt(
+            delivery_id=delivery_id,
+            at=utcnow(),
+            succeeded=succeeded,
+            status_code=status_code,
+            error=error,
+            duration_ms=duration_ms,
+        )
+    )
     delivery.attempts += 1
     delivery.claimed_until = None
     if succeeded:

@@ -63,12 +63,28 @@ def _filters() -> tuple[dict, dict[str, list[str]]]:
         collect(errors, "region_code", coded("unknown_region", "没有这个地区，请从列表中选择"))
     date_from, date_to = service.default_period(dates["from"], dates["to"])
     if not errors.keys() & {"from", "to"} and date_to < date_from:
-        collect(errors, "to", coded("period_reversed", "结束日期 %(end)s 早于开始日期 %(start)s",
-                                    end=date_to.isoformat(), start=date_from.isoformat()))
+        collect(
+            errors,
+            "to",
+            coded(
+                "period_reversed",
+                "结束日期 %(end)s 早于开始日期 %(start)s",
+                end=date_to.isoformat(),
+                start=date_from.isoformat(),
+            ),
+        )
     as_of = dates["as_of"] or today_shanghai()
     if not errors.keys() & {"from", "as_of"} and as_of < date_from:
-        collect(errors, "as_of", coded("as_of_before_from", "统计截止日 %(as_of)s 早于开始日期 %(start)s",
-                                       as_of=as_of.isoformat(), start=date_from.isoformat()))
+        collect(
+            errors,
+            "as_of",
+            coded(
+                "as_of_before_from",
+                "统计截止日 %(as_of)s 早于开始日期 %(start)s",
+                as_of=as_of.isoformat(),
+                start=date_from.isoformat(),
+            ),
+        )
     return {"region_code": region_code, "date_from": date_from, "date_to": date_to, "as_of": dates["as_of"]}, errors
 
 
@@ -93,29 +109,42 @@ def _filter_values(data: dict | None) -> dict:
     """What the form shows: the figures' own scope and period, or after an error what the person typed."""
     if data is None:
         return {name: request.args.get(name, "") for name in FILTER_FIELDS}
-    return {"region_code": data["scope"]["region_code"] or "", "from": data["from"].isoformat(),
-            "to": data["to"].isoformat(), "as_of": data["as_of"].isoformat()}
+    return {
+        "region_code": data["scope"]["region_code"] or "",
+        "from": data["from"].isoformat(),
+        "to": data["to"].isoformat(),
+        "as_of": data["as_of"].isoformat(),
+    }
 
 
 def _series(groups: list[dict]) -> dict:
     """Chart series from report groups: labels, counts, and rates as percentages (None stays None)."""
+
     def percent(value):
         return round(value * 100, 1) if value is not None else None
 
-    return {"labels": [g["label"] for g in groups], "received": [g["received"] for g in groups],
-            "concluded": [g["concluded"] for g in groups], "agreement": [g["agreement"] for g in groups],
-            "success_rate": [percent(g["success_rate"]) for g in groups],
-            "completion_rate": [percent(g["completion_rate"]) for g in groups]}
+    return {
+        "labels": [g["label"] for g in groups],
+        "received": [g["received"] for g in groups],
+        "concluded": [g["concluded"] for g in groups],
+        "agreement": [g["agreement"] for g in groups],
+        "success_rate": [percent(g["success_rate"]) for g in groups],
+        "completion_rate": [percent(g["completion_rate"]) for g in groups],
+    }
 
 
 def chart_data(data: dict) -> dict:
     """What dashboard.js draws: plain labels and numbers (the tables under the charts show the same)."""
     pairs = (data["flows"] or {}).get("pairs", [])
     return {
-        "category": _series(data["by_category"]), "month": _series(data["by_month"]),
-        "region": _series(data["by_region"]), "studio": _series(data["by_studio"]),
-        "flows": {"labels": [f"{p['from_region_name']}→{p['to_region_name']}" for p in pairs],
-                  **{k: [p[k] for p in pairs] for k in ("total", "accepted", "declined", "expired", "pending")}},
+        "category": _series(data["by_category"]),
+        "month": _series(data["by_month"]),
+        "region": _series(data["by_region"]),
+        "studio": _series(data["by_studio"]),
+        "flows": {
+            "labels": [f"{p['from_region_name']}→{p['to_region_name']}" for p in pairs],
+            **{k: [p[k] for p in pairs] for k in ("total", "accepted", "declined", "expired", "pending")},
+        },
         "names": chart_names(),
     }
 
@@ -123,27 +152,56 @@ def chart_data(data: dict) -> dict:
 def chart_names() -> dict:
     """Series and axis names for the charts, in the page's language (the same words as the tables)."""
     titles, month = column_titles(None), column_titles("month")
-    names = {"received": titles["received"], "concluded": titles["concluded"], "agreement": titles["agreement"],
-             "success_rate": _("调解成功率 %"), "month_received": month["received"],
-             "month_concluded": month["concluded"], "month_agreement": month["agreement"],
-             "month_success_rate": _("调解成功率 %（本月办结的案件）"), "cases": _("件"), "percent": "%",
-             "accepted": _("接收数"), "declined": _("退回数"), "expired": _("超期数"), "pending": _("待答复数")}
-    short = {"received": _("登记"), "concluded": _("办结"), "agreement": _("协议"), "success_rate": _("成功率 %"),
-             "accepted": _("接收"), "declined": _("退回"), "expired": _("超期"), "pending": _("待答复")}
+    names = {
+        "received": titles["received"],
+        "concluded": titles["concluded"],
+        "agreement": titles["agreement"],
+        "success_rate": _("调解成功率 %"),
+        "month_received": month["received"],
+        "month_concluded": month["concluded"],
+        "month_agreement": month["agreement"],
+        "month_success_rate": _("调解成功率 %（本月办结的案件）"),
+        "cases": _("件"),
+        "percent": "%",
+        "accepted": _("接收数"),
+        "declined": _("退回数"),
+        "expired": _("超期数"),
+        "pending": _("待答复数"),
+    }
+    short = {
+        "received": _("登记"),
+        "concluded": _("办结"),
+        "agreement": _("协议"),
+        "success_rate": _("成功率 %"),
+        "accepted": _("接收"),
+        "declined": _("退回"),
+        "expired": _("超期"),
+        "pending": _("待答复"),
+    }
     # a phone's legend: the same series in short words (full names stay in the tooltip and the tables)
-    names["short"] = {names[key]: short[key.removeprefix("month_")] for key in names
-                      if key.removeprefix("month_") in short}
+    names["short"] = {
+        names[key]: short[key.removeprefix("month_")] for key in names if key.removeprefix("month_") in short
+    }
     return names
 
 
 def _render_dashboard(actor: Actor, data: dict | None, errors: dict[str, list[str]], status: int):
-    return render_template("reporting/dashboard.html", data=data, charts=chart_data(data) if data else None,
-                           errors=errors, values=_filter_values(data), regions=service.region_choices(actor),
-                           national=actor.sees_everything, definitions=definitions(), basis_note=basis_note(),
-                           null_rate_note=null_rate_note(), titles=column_titles(None),
-                           month_titles=column_titles("month"),
-                           case_link="cases.case_detail" in current_app.view_functions,
-                           escalations_link="transfers.escalations" in current_app.view_functions), status
+    return render_template(
+        "reporting/dashboard.html",
+        data=data,
+        charts=chart_data(data) if data else None,
+        errors=errors,
+        values=_filter_values(data),
+        regions=service.region_choices(actor),
+        national=actor.sees_everything,
+        definitions=definitions(),
+        basis_note=basis_note(),
+        null_rate_note=null_rate_note(),
+        titles=column_titles(None),
+        month_titles=column_titles("month"),
+        case_link="cases.case_detail" in current_app.view_functions,
+        escalations_link="transfers.escalations" in current_app.view_functions,
+    ), status
 
 
 @bp.get("")
@@ -168,32 +226,42 @@ def dashboard_download_xlsx():
 
 # --- subscriptions -------------------------------------------------------------------------------------
 
+
 class SubscriptionForm(FlaskForm):
     organization_id = SelectField(_l("综治中心"), coerce=int, validators=[DataRequired()])
     region_code = SelectField(_l("统计地区"), validators=[DataRequired()])
-    frequency = SelectField(_l("频率"), choices=[(f, _l(label)) for f, label in FREQUENCY_LABELS.items()],
-                            validators=[DataRequired()])
+    frequency = SelectField(
+        _l("频率"), choices=[(f, _l(label)) for f, label in FREQUENCY_LABELS.items()], validators=[DataRequired()]
+    )
     endpoint_url = StringField(_l("接收地址（https://…）"), validators=[DataRequired(), Length(max=500)])
     secret = StringField(_l("签名密钥（留空自动生成）"), validators=[Optional(), Length(max=200)])
 
 
 def _subscription_form(actor: Actor, formdata=None) -> SubscriptionForm:
     form = SubscriptionForm(formdata=formdata)
-    centres = db.session.scalars(organizations_visible_to(actor).where(Organization.kind == OrgKind.governance_centre)
-                                 .order_by(Organization.region_code, Organization.name)).all()
+    centres = db.session.scalars(
+        organizations_visible_to(actor)
+        .where(Organization.kind == OrgKind.governance_centre)
+        .order_by(Organization.region_code, Organization.name)
+    ).all()
     form.organization_id.choices = [(o.id, o.name) for o in centres]
     form.region_code.choices = [(r.code, r.full_name) for r in service.region_choices(actor)]
     return form
 
 
 def _render_subscriptions(actor: Actor, form: SubscriptionForm, status: int = 200):
-    subs = db.session.scalars(subscriptions.subscriptions_visible_to(actor)
-                              .order_by(ReportSubscription.id)).all()
-    deliveries = db.session.scalars(subscriptions.deliveries_visible_to(actor)
-                                    .order_by(ReportDelivery.id.desc()).limit(100)).all()
-    return render_template("reporting/subscriptions.html", subscriptions=subs, deliveries=deliveries, form=form,
-                           frequency_labels={f: _(label) for f, label in FREQUENCY_LABELS.items()},
-                           shown_error=shown_delivery_error), status
+    subs = db.session.scalars(subscriptions.subscriptions_visible_to(actor).order_by(ReportSubscription.id)).all()
+    deliveries = db.session.scalars(
+        subscriptions.deliveries_visible_to(actor).order_by(ReportDelivery.id.desc()).limit(100)
+    ).all()
+    return render_template(
+        "reporting/subscriptions.html",
+        subscriptions=subs,
+        deliveries=deliveries,
+        form=form,
+        frequency_labels={f: _(label) for f, label in FREQUENCY_LABELS.items()},
+        shown_error=shown_delivery_error,
+    ), status
 
 
 @bp.get("/subscriptions")

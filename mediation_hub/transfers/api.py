@@ -18,8 +18,12 @@ from .schemas import (
     TransferQuery,
 )
 
-blp = Blueprint("transfers_api", __name__, url_prefix="/api/v1",
-                description="Cross-region routes, transfers and joint-mediation requests")
+blp = Blueprint(
+    "transfers_api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Cross-region routes, transfers and joint-mediation requests",
+)
 
 
 class _WithMinimumCase:
@@ -46,8 +50,9 @@ class Transfers(MethodView):
     @blp.response(200, TransferPage)
     def get(self, args):
         """Transfers the caller sees: ``direction`` incoming/outgoing, ``status``, ``case_id``."""
-        stmt = service.list_transfers(current_actor(), direction=args["direction"], status=args["status"],
-                                      case_id=args["case_id"])
+        stmt = service.list_transfers(
+            current_actor(), direction=args["direction"], status=args["status"], case_id=args["case_id"]
+        )
         return paginate(stmt, args["page"], args["per_page"])
 
     @blp.arguments(CaseTransferIn)

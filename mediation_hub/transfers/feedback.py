@@ -22,21 +22,34 @@ def sending_organization_ids(case: Case) -> list[int]:
     did, without the one handling it now (a case may come back to an earlier sender)."""
     rows = db.session.scalars(
         sa.select(Transfer.from_organization_id)
-        .where(Transfer.case_id == case.id, Transfer.status == TransferStatus.accepted,
-               Transfer.mode == TransferMode.transfer)
-        .order_by(Transfer.answered_at, Transfer.id))
+        .where(
+            Transfer.case_id == case.id,
+            Transfer.status == TransferStatus.accepted,
+            Transfer.mode == TransferMode.transfer,
+        )
+        .order_by(Transfer.answered_at, Transfer.id)
+    )
     return [org_id for org_id in dict.fromkeys(rows) if org_id != case.organization_id]
 
 
 def notify_senders_of_conclusion(case: Case) -> int:
     """One notice to each organisation that sent the case away: who concluded it, when, with which outcome.
     Returns how many were written (a repeated call writes none)."""
-    message = _("%(organization)s 已于 %(date)s 办结贵机构转出的案件 %(number)s：%(outcome)s",
-                organization=case.organization.name, date=case.concluded_on.isoformat(), number=case.number,
-                outcome=str(OUTCOME_LABELS[case.outcome]))
+    message = _(
+        "%(organization)s 已于 %(date)s 办结贵机构转出的案件 %(number)s：%(outcome)s",
+        organization=case.organization.name,
+        date=case.concluded_on.isoformat(),
+        number=case.number,
+        outcome=str(OUTCOME_LABELS[case.outcome]),
+    )
     written = 0
     for org_id in sending_organization_ids(case):
-        note = notify(kind=NOTICE_KIND, organization_id=org_id, message=message, link=f"/cases/{case.id}",
-                      dedupe_key=f"case-concluded:{case.id}:{org_id}")
+        note = notify(
+            kind=NOTICE_KIND,
+            organization_id=org_id,
+            message=message,
+            link=f"/cases/{case.id}",
+            dedupe_key=f"case-concluded:{case.id}:{org_id}",
+        )
         written += note is not None
     return written

@@ -25,11 +25,14 @@ class AcceptTransferForm(FlaskForm):
 
 
 class DeclineTransferForm(FlaskForm):
-    reason_code = SelectField(_l("退回理由"), choices=[("", _l("请选择"))] + [(c.value, _l(label)) for c, label in
-                                                                           DECLINE_REASON_LABELS.items()],
-                              validators=[DataRequired(message=_l("请选择退回理由"))])
-    reason_text = TextAreaField(_l("具体说明"), validators=[Optional(), Length(max=2000)],
-                                description=_l("选择“其他”时必填"))
+    reason_code = SelectField(
+        _l("退回理由"),
+        choices=[("", _l("请选择"))] + [(c.value, _l(label)) for c, label in DECLINE_REASON_LABELS.items()],
+        validators=[DataRequired(message=_l("请选择退回理由"))],
+    )
+    reason_text = TextAreaField(
+        _l("具体说明"), validators=[Optional(), Length(max=2000)], description=_l("选择“其他”时必填")
+    )
 
 
 class WithdrawTransferForm(FlaskForm):

@@ -18,8 +18,8 @@ from ..extensions import db
 
 
 class TransferMode(enum.StrEnum):
-    transfer = "transfer"   # 转办: the receiver becomes the handling organisation
-    joint = "joint"         # 联合调解: the sender leads, the receiver co-mediates
+    transfer = "transfer"  # 转办: the receiver becomes the handling organisation
+    joint = "joint"  # 联合调解: the sender leads, the receiver co-mediates
 
 
 class TransferStatus(enum.StrEnum):
@@ -42,8 +42,11 @@ class DeclineReason(enum.StrEnum):
 # Labels as stored and written into notifications (Chinese); translate them with gettext where they are shown.
 MODE_LABELS = {TransferMode.transfer: N_("转办"), TransferMode.joint: N_("联合调解")}
 STATUS_LABELS = {
-    TransferStatus.pending: N_("待答复"), TransferStatus.accepted: N_("已接收"), TransferStatus.declined: N_("已退回"),
-    TransferStatus.expired: N_("已超期"), TransferStatus.withdrawn: N_("已撤回"),
+    TransferStatus.pending: N_("待答复"),
+    TransferStatus.accepted: N_("已接收"),
+    TransferStatus.declined: N_("已退回"),
+    TransferStatus.expired: N_("已超期"),
+    TransferStatus.withdrawn: N_("已撤回"),
 }
 DECLINE_REASON_LABELS = {
     DeclineReason.outside_competence: N_("不属本组织受理范围"),
@@ -67,8 +70,9 @@ class Transfer(db.Model):
     to_organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), nullable=False)
     agreement_code: Mapped[str] = mapped_column(sa.ForeignKey("agreements.code"), nullable=False)
     mode: Mapped[TransferMode] = mapped_column(enum_column(TransferMode, "transfer_mode"), nullable=False)
-    status: Mapped[TransferStatus] = mapped_column(enum_column(TransferStatus, "transfer_status"), nullable=False,
-                                                   default=TransferStatus.pending)
+    status: Mapped[TransferStatus] = mapped_column(
+        enum_column(TransferStatus, "transfer_status"), nullable=False, default=TransferStatus.pending
+    )
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     requested_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     respond_by: Mapped[date] = mapped_column(sa.Date, nullable=False)
@@ -94,22 +98,35 @@ class Transfer(db.Model):
     __table_args__ = (
         sa.CheckConstraint("from_organization_id <> to_organization_id", name="not_to_itself"),
         sa.CheckConstraint("respond_by >= requested_on", name="respond_by_after_request"),
-        sa.CheckConstraint("(status = 'pending') = (answered_at IS NULL AND answered_on IS NULL)",
-                           name="closed_has_time"),
+        sa.CheckConstraint(
+            "(status = 'pending') = (answered_at IS NULL AND answered_on IS NULL)", name="closed_has_time"
+        ),
         sa.CheckConstraint("(status = 'declined') = (reason_code IS NOT NULL)", name="declined_has_reason"),
-        sa.CheckConstraint("reason_code IS NULL OR reason_code <> 'other' OR "
-                           "(reason_text IS NOT NULL AND length(trim(reason_text)) > 0)", name="other_needs_text"),
-        sa.CheckConstraint("(status IN ('accepted', 'declined')) = (working_days_to_answer IS NOT NULL)",
-                           name="answered_has_working_days"),
-        sa.CheckConstraint("working_days_to_answer IS NULL OR working_days_to_answer >= 0",
-                           name="working_days_not_negative"),
+        sa.CheckConstraint(
+            "reason_code IS NULL OR reason_code <> 'other' OR "
+            "(reason_text IS NOT NULL AND length(trim(reason_text)) > 0)",
+            name="other_needs_text",
+        ),
+        sa.CheckConstraint(
+            "(status IN ('accepted', 'declined')) = (working_days_to_answer IS NOT NULL)",
+            name="answered_has_working_days",
+        ),
+        sa.CheckConstraint(
+            "working_days_to_answer IS NULL OR working_days_to_answer >= 0", name="working_days_not_negative"
+        ),
         sa.Index("ix_transfers_to_status", "to_organization_id", "status"),
         sa.Index("ix_transfers_from_status", "from_organization_id", "status"),
         sa.Index("ix_transfers_status_respond_by", "status", "respond_by"),
         sa.Index("ix_transfers_requested_on", "requested_on"),  # reports count requests by period
         # At most one open request per case and mode, whatever the number of concurrent requests.
-        sa.Index("uq_transfers_one_pending", "case_id", "mode", unique=True,
-                 sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'")),
+        sa.Index(
+            "uq_transfers_one_pending",
+            "case_id",
+            "mode",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
     )
 
     @property
@@ -151,8 +168,9 @@ def co_mediated_case_ids(organization_id: int | None) -> sa.Select:
 def transferred_out_case_ids(organization_ids: sa.Select | int | None = None) -> sa.Select:
     """Ids of the cases handed over by an accepted transfer (mode ``transfer``) from the organisation
     ``organization_ids`` (an id, or a select of ids; None for any sender): the cases its users keep reading."""
-    stmt = sa.select(Transfer.case_id).where(Transfer.status == TransferStatus.accepted,
-                                             Transfer.mode == TransferMode.transfer)
+    stmt = sa.select(Transfer.case_id).where(
+        Transfer.status == TransferStatus.accepted, Transfer.mode == TransferMode.transfer
+    )
     if isinstance(organization_ids, sa.Select):
         return stmt.where(Transfer.from_organization_id.in_(organization_ids))
     if organization_ids is not None:

@@ -57,8 +57,11 @@ OFF_SPECIALTY_PENALTY = 10.0
 CLOSENESS_POINTS = {"county": 3.0, "city": 2.0, "province": 1.0}
 LOAD_PENALTY_PER_CASE = 0.1
 LOAD_PENALTY_CAP = 2.0
-PARTY_ROLE_LABELS = {PartyRole.applicant: N_("申请人"), PartyRole.respondent: N_("被申请人"),
-                     PartyRole.third_party: N_("第三人")}
+PARTY_ROLE_LABELS = {
+    PartyRole.applicant: N_("申请人"),
+    PartyRole.respondent: N_("被申请人"),
+    PartyRole.third_party: N_("第三人"),
+}
 PLACE_LABEL = N_("纠纷发生地")
 # specialty fit of an organisation for a case's category (sort rank: higher first)
 FIT_MATCH, FIT_GENERAL, FIT_OFF = "match", "general", "off_specialty"
@@ -86,8 +89,11 @@ def involved_regions(case: Case) -> dict[str, InvolvedRegion]:
             region = db.session.get(Region, code)
             if region is None:
                 return
-            members = [db.session.get(Region, c) for c in region.member_codes] \
-                if region.level == RegionLevel.custom else [region]
+            members = (
+                [db.session.get(Region, c) for c in region.member_codes]
+                if region.level == RegionLevel.custom
+                else [region]
+            )
             found[code] = InvolvedRegion(code, region.full_name, counties=[m for m in members if m is not None])
         if role not in found[code].roles:
             found[code].roles.append(role)
@@ -129,8 +135,13 @@ def is_partner_along(agreement: Agreement, case: Case, organization_id: int) -> 
     areas = other_areas(involved, _region(case.organization.region_code), area_unit(agreement))
     if not areas:
         return False
-    return db.session.scalar(sa.select(sa.exists().where(
-        Organization.id == organization_id, _partner_condition(agreement, areas, case.organization_id))))
+    return db.session.scalar(
+        sa.select(
+            sa.exists().where(
+                Organization.id == organization_id, _partner_condition(agreement, areas, case.organization_id)
+            )
+        )
+    )
 
 
 def _region(code: str) -> Region:
@@ -144,14 +155,18 @@ def open_case_load(organization_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(
         sa.select(Case.organization_id, sa.func.count(Case.id))
         .where(Case.organization_id.in_(organization_ids), Case.status.in_(OPEN_STATUSES))
-        .group_by(Case.organization_id))
+        .group_by(Case.organization_id)
+    )
     return dict(rows.all())
 
 
 def _mediator_specialties(organization_ids: list[int]) -> dict[int, set[str]]:
     specialties: dict[int, set[str]] = {}
-    rows = db.session.execute(sa.select(Mediator.organization_id, Mediator.specialties)
-                              .where(Mediator.organization_id.in_(organization_ids), Mediator.active.is_(True)))
+    rows = db.session.execute(
+        sa.select(Mediator.organization_id, Mediator.specialties).where(
+            Mediator.organization_id.in_(organization_ids), Mediator.active.is_(True)
+        )
+    )
     for org_id, values in rows:
         specialties.setdefault(org_id, set()).update(values or [])
     return specialties
@@ -181,8 +196,10 @@ def _closeness(org_region: Region, involved: dict[str, InvolvedRegion]) -> tuple
             if level is not None and CLOSENESS_POINTS[level] > best[0]:
                 who = _("、").join(_(role) for role in inv.roles)
                 place = _place_name(county, level)
-                best = (CLOSENESS_POINTS[level],
-                        Reason(f"same_{level}", _(CLOSENESS_TEXTS[level], who=who, place=place)))
+                best = (
+                    CLOSENESS_POINTS[level],
+                    Reason(f"same_{level}", _(CLOSENESS_TEXTS[level], who=who, place=place)),
+                )
     return best
 
 
@@ -246,8 +263,9 @@ def specialty_fit(category_code: str, specialties: set[str]) -> str:
     return FIT_OFF if specialties else FIT_GENERAL
 
 
-def _specialty_reasons(fit: str, category: CaseCategory, org_specialties: set[str], mediator_match: bool,
-                       categories: dict[str, str]) -> tuple[float, list[Reason]]:
+def _specialty_reasons(
+    fit: str, category: CaseCategory, org_specialties: set[str], mediator_match: bool, categories: dict[str, str]
+) -> tuple[float, list[Reason]]:
     """Points and reasons of the specialty fit (a mediator's specialty counts unless the organisation matches)."""
     points, reasons = 0.0, []
     if fit == FIT_MATCH:
@@ -258,12 +276,15 @@ def _specialty_reasons(fit: str, category: CaseCategory, org_specialties: set[st
     else:
         points -= OFF_SPECIALTY_PENALTY
         names = "、".join(_(categories[c]) for c in sorted(org_specialties, key=list(categories).index))
-        reasons.append(Reason("off_specialty", _("专门调解%(specialties)s纠纷，与本案类别不符，排在综合性调解组织之后",
-                                                 specialties=names)))
+        reasons.append(
+            Reason(
+                "off_specialty",
+                _("专门调解%(specialties)s纠纷，与本案类别不符，排在综合性调解组织之后", specialties=names),
+            )
+        )
     if fit != FIT_MATCH and mediator_match:
         points += MEDIATOR_SPECIALTY_POINTS
-        reasons.append(Reason("mediator_specialty",
-                              _("有擅长%(category)s纠纷的调解员", category=_(category.name))))
+        reasons.append(Reason("mediator_specialty", _("有擅长%(category)s纠纷的调解员", category=_(category.name))))
     return points, reasons
 
 
@@ -273,8 +294,15 @@ def _load_reason(load: int) -> Reason:
     return Reason("open_cases", _("目前在办案件 %(count)s 件", count=load))
 
 
-def _score(org: Organization, agreement: Agreement, category: CaseCategory, involved: dict[str, InvolvedRegion],
-           load: int, mediator_specialties: set[str], categories: dict[str, str]) -> dict:
+def _score(
+    org: Organization,
+    agreement: Agreement,
+    category: CaseCategory,
+    involved: dict[str, InvolvedRegion],
+    load: int,
+    mediator_specialties: set[str],
+    categories: dict[str, str],
+) -> dict:
     """One partner's route: its score, its specialty fit and its reasons (see the module docstring)."""
     reasons = [Reason("agreement_covers", _("同在%(agreement)s内", agreement=agreement.name))]
     org_specialties = organization_specialties(org, categories)
@@ -288,10 +316,19 @@ def _score(org: Organization, agreement: Agreement, category: CaseCategory, invo
         reasons.append(closeness)
     score -= min(LOAD_PENALTY_PER_CASE * load, LOAD_PENALTY_CAP)
     reasons.append(_load_reason(load))
-    return {"organization_id": org.id, "organization_name": org.name, "region_code": org.region_code,
-            "region_name": org.region.full_name, "agreement_code": agreement.code,
-            "agreement_name": agreement.name, "score": round(score, 2), "specialty_fit": fit, "open_cases": load,
-            "reasons": [r.text for r in reasons], "reason_codes": [r.code for r in reasons]}
+    return {
+        "organization_id": org.id,
+        "organization_name": org.name,
+        "region_code": org.region_code,
+        "region_name": org.region.full_name,
+        "agreement_code": agreement.code,
+        "agreement_name": agreement.name,
+        "score": round(score, 2),
+        "specialty_fit": fit,
+        "open_cases": load,
+        "reasons": [r.text for r in reasons],
+        "reason_codes": [r.code for r in reasons],
+    }
 
 
 def _rank(route: dict) -> tuple:
@@ -319,13 +356,21 @@ def routes_for(case: Case, *, on: date | None = None, limit: int = ROUTE_LIMIT) 
     categories = category_names()
     best: dict[int, dict] = {}
     for agreement, areas in plans:
-        orgs = db.session.scalars(sa.select(Organization).where(
-            _partner_condition(agreement, areas, case.organization_id))).all()
+        orgs = db.session.scalars(
+            sa.select(Organization).where(_partner_condition(agreement, areas, case.organization_id))
+        ).all()
         ids = [o.id for o in orgs]
         loads, specialties = open_case_load(ids), _mediator_specialties(ids)
         for org in orgs:
-            route = _score(org, agreement, case.category, involved, loads.get(org.id, 0),
-                           specialties.get(org.id, set()), categories)
+            route = _score(
+                org,
+                agreement,
+                case.category,
+                involved,
+                loads.get(org.id, 0),
+                specialties.get(org.id, set()),
+                categories,
+            )
             if org.id not in best or route["score"] > best[org.id]["score"]:
                 best[org.id] = route
     routes = sorted(best.values(), key=_rank)[:limit]

@@ -7,8 +7,17 @@ from ..core.pagination import PageArgs, page_schema
 from ..reference.fields import CodeOrName
 from .models import DeclineReason, TransferMode, TransferStatus
 
-ROUTE_REASON_CODES = ["agreement_covers", "specialty_match", "general_organization", "off_specialty",
-                      "mediator_specialty", "same_county", "same_city", "same_province", "open_cases"]
+ROUTE_REASON_CODES = [
+    "agreement_covers",
+    "specialty_match",
+    "general_organization",
+    "off_specialty",
+    "mediator_specialty",
+    "same_county",
+    "same_city",
+    "same_province",
+    "open_cases",
+]
 
 
 class RouteOut(Schema):
@@ -21,23 +30,33 @@ class RouteOut(Schema):
     agreement_code = fields.String()
     agreement_name = fields.String()
     score = fields.Float(metadata={"description": "specialty fit + closeness - load; the list is sorted by it"})
-    specialty_fit = fields.String(metadata={
-        "enum": ["match", "general", "off_specialty"],
-        "description": "match: the organisation specialises in the case's category; general: it declares no "
-                       "specialty; off_specialty: its specialties are all other categories (ranked last)"})
+    specialty_fit = fields.String(
+        metadata={
+            "enum": ["match", "general", "off_specialty"],
+            "description": "match: the organisation specialises in the case's category; general: it declares no "
+            "specialty; off_specialty: its specialties are all other categories (ranked last)",
+        }
+    )
     open_cases = fields.Integer()
-    reasons = fields.List(fields.String(), metadata={
-        "description": "why it is suggested, one sentence each, in the request's language"})
-    reason_codes = fields.List(fields.String(metadata={"enum": ROUTE_REASON_CODES}), metadata={
-        "description": "the machine code of each reason, in the same order as ``reasons``"})
+    reasons = fields.List(
+        fields.String(), metadata={"description": "why it is suggested, one sentence each, in the request's language"}
+    )
+    reason_codes = fields.List(
+        fields.String(metadata={"enum": ROUTE_REASON_CODES}),
+        metadata={"description": "the machine code of each reason, in the same order as ``reasons``"},
+    )
 
 
 class RoutesOut(Schema):
     routes = fields.List(fields.Nested(RouteOut))
     reason = fields.String(allow_none=True, metadata={"description": "why ``routes`` is empty"})
-    reason_code = fields.String(allow_none=True, metadata={
-        "enum": ["not_cross_region", "no_agreement", "no_partner"],
-        "description": "the machine code of ``reason``"})
+    reason_code = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": ["not_cross_region", "no_agreement", "no_partner"],
+            "description": "the machine code of ``reason``",
+        },
+    )
 
 
 class CaseTransferIn(Schema):
@@ -87,8 +106,8 @@ class MinimumPartyOut(Schema):
     role = fields.String()
     kind = fields.String()
     name = fields.String()
-    id_number = fields.String(allow_none=True)   # masked
-    phone = fields.String(allow_none=True)       # masked
+    id_number = fields.String(allow_none=True)  # masked
+    phone = fields.String(allow_none=True)  # masked
     region_code = fields.String(allow_none=True)
     region_name = fields.String(allow_none=True)
 

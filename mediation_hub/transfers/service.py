@@ -50,8 +50,12 @@ TRANSITIONS = {
     "withdraw": {TransferStatus.pending},
     "expire": {TransferStatus.pending},
 }
-EVENT_SUFFIX = {TransferStatus.accepted: "accepted", TransferStatus.declined: "declined",
-                TransferStatus.expired: "expired", TransferStatus.withdrawn: "withdrawn"}
+EVENT_SUFFIX = {
+    TransferStatus.accepted: "accepted",
+    TransferStatus.declined: "declined",
+    TransferStatus.expired: "expired",
+    TransferStatus.withdrawn: "withdrawn",
+}
 
 
 def transfer_link(transfer_id: int) -> str:
@@ -65,6 +69,7 @@ def event_code(mode: TransferMode, outcome: str) -> str:
 
 # --- scope -----------------------------------------------------------------------------------------------
 
+
 def _region_scope(actor: Actor) -> sa.ColumnElement[bool]:
     """Transfers touching the actor's region: either side's organisation lies in its subtree."""
     in_region = sa.select(Organization.id).where(subtree_condition(Organization.region_code, actor.region_code))
@@ -77,8 +82,9 @@ def transfer_scope(actor: Actor) -> sa.ColumnElement[bool]:
     if actor.sees_everything:
         return sa.true()
     if actor.organization_id is not None and actor.role != Role.coordinator:
-        return sa.or_(Transfer.from_organization_id == actor.organization_id,
-                      Transfer.to_organization_id == actor.organization_id)
+        return sa.or_(
+            Transfer.from_organization_id == actor.organization_id, Transfer.to_organization_id == actor.organization_id
+        )
     if actor.region_code:
         return _region_scope(actor)
     return sa.false()
@@ -96,8 +102,9 @@ def get_transfer(actor: Actor, transfer_id: int) -> Transfer:
     return transfer
 
 
-def list_transfers(actor: Actor, *, direction: str | None = None, status: TransferStatus | None = None,
-                   case_id: int | None = None) -> sa.Select:
+def list_transfers(
+    actor: Actor, *, direction: str | None = None, status: TransferStatus | None = None, case_id: int | None = None
+) -> sa.Select:
     """Transfers the actor sees; ``direction`` incoming/outgoing is relative to its organisation (or,
     for a coordinator, to its region); oldest answer-by date first for pending queues."""
     stmt = transfers_visible_to(actor)
@@ -106,8 +113,11 @@ def list_transfers(actor: Actor, *, direction: str | None = None, status: Transf
         if actor.organization_id is not None and actor.role != Role.coordinator:
             stmt = stmt.where(column == actor.organization_id)
         elif actor.region_code:
-            stmt = stmt.where(column.in_(sa.select(Organization.id).where(
-                subtree_condition(Organization.region_code, actor.region_code))))
+            stmt = stmt.where(
+                column.in_(
+                    sa.select(Organization.id).where(subtree_condition(Organization.region_code, actor.region_code))
+                )
+            )
     if status is not None:
         stmt = stmt.where(Transfer.status == status)
     if case_id is not None:
@@ -117,8 +127,13 @@ def list_transfers(actor: Actor, *, direction: str | None = None, status: Transf
 
 def case_transfers(case_id: int) -> list[Transfer]:
     """A case's transfer history (the caller has already checked the case is visible)."""
-    return list(db.session.scalars(sa.select(Transfer).where(Transfer.case_id == case_id)
-                                   .order_by(Transfer.requested_at.desc(), Transfer.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(Transfer)
+            .where(Transfer.case_id == case_id)
+            .order_by(Transfer.requested_at.desc(), Transfer.id.desc())
+        )
+    )
 
 
 def co_organizations(case_id: int) -> list[CaseCoOrganization]:
@@ -127,19 +142,34 @@ def co_organizations(case_id: int) -> list[CaseCoOrganization]:
 
 # --- the minimum view ------------------------------------------------------------------------------------
 
+
 def minimum_case_view(case: Case) -> dict:
     """What a receiving organisation needs to decide: never a full ID number or phone."""
     involved = routing.involved_regions(case)
     return {
-        "id": case.id, "number": case.number, "category": case.category.name, "summary": case.summary,
-        "received_on": case.received_on, "status": case.status.value, "major": case.major,
+        "id": case.id,
+        "number": case.number,
+        "category": case.category.name,
+        "summary": case.summary,
+        "received_on": case.received_on,
+        "status": case.status.value,
+        "major": case.major,
         "occurred_region_code": case.occurred_region_code,
         "occurred_region_name": involved[case.occurred_region_code].name
-        if case.occurred_region_code in involved else None,
-        "parties": [{"role": p.role.value, "kind": p.kind.value, "name": p.name,
-                     "id_number": p.id_number_masked, "phone": p.phone_masked, "region_code": p.region_code,
-                     "region_name": involved[p.region_code].name if p.region_code in involved else None}
-                    for p in case.parties],
+        if case.occurred_region_code in involved
+        else None,
+        "parties": [
+            {
+                "role": p.role.value,
+                "kind": p.kind.value,
+                "name": p.name,
+                "id_number": p.id_number_masked,
+                "phone": p.phone_masked,
+                "region_code": p.region_code,
+                "region_name": involved[p.region_code].name if p.region_code in involved else None,
+            }
+            for p in case.parties
+        ],
         "regions": [{"code": r.code, "name": r.name, "roles": r.roles} for r in involved.values()],
     }
 
@@ -151,6 +181,7 @@ def transfer_view(actor: Actor, transfer_id: int) -> dict:
 
 
 # --- requesting ------------------------------------------------------------------------------------------
+
 
 def _check_date(value: date | None, earliest: date, field: str, errors: dict) -> date:
     day = value or today_shanghai()
@@ -176,23 +207,32 @@ def _check_agreement(code: str, case: Case, receiver: Organization | None, on: d
     involved = list(routing.involved_regions(case))
     uncovered = [c for c in involved if not _covers(agreement, c, on)]
     if uncovered:
-        collect(errors, "agreement_code", coded("agreement_does_not_cover_regions",
-                                                "协议未覆盖案件所涉地区 %(regions)s", regions="、".join(uncovered)))
+        collect(
+            errors,
+            "agreement_code",
+            coded(
+                "agreement_does_not_cover_regions", "协议未覆盖案件所涉地区 %(regions)s", regions="、".join(uncovered)
+            ),
+        )
     if receiver is not None:
         if not _covers(agreement, receiver.region_code, on):
-            collect(errors, "to_organization_id",
-                    coded("receiver_outside_agreement", "接收组织不在协议地区内"))
+            collect(errors, "to_organization_id", coded("receiver_outside_agreement", "接收组织不在协议地区内"))
         elif not uncovered and not routing.is_partner_along(agreement, case, receiver.id):
-            collect(errors, "to_organization_id",
-                    coded("receiver_not_in_other_region", "接收组织不在案件所涉的另一地区"))
+            collect(
+                errors, "to_organization_id", coded("receiver_not_in_other_region", "接收组织不在案件所涉的另一地区")
+            )
     return agreement
 
 
 def _covers(agreement: Agreement, region_code: str, on: date) -> bool:
     """Whether the agreement's members contain the region (status and dates are checked separately)."""
-    return db.session.scalar(sa.select(sa.exists().where(
-        Region.code == region_code,
-        sa.or_(*(subtree_condition(Region.code, m) for m in agreement.member_codes)))))
+    return db.session.scalar(
+        sa.select(
+            sa.exists().where(
+                Region.code == region_code, sa.or_(*(subtree_condition(Region.code, m) for m in agreement.member_codes))
+            )
+        )
+    )
 
 
 def _check_receiver(organization_id: int, case: Case, mode: TransferMode, errors: dict) -> Organization | None:
@@ -209,9 +249,16 @@ def _check_receiver(organization_id: int, case: Case, mode: TransferMode, errors
     return receiver
 
 
-def request_transfer(actor: Actor, case_id: int, *, to_organization_id: int, agreement_code: str,
-                     mode: TransferMode | str = TransferMode.transfer, note: str | None = None,
-                     requested_on: date | None = None) -> Transfer:
+def request_transfer(
+    actor: Actor,
+    case_id: int,
+    *,
+    to_organization_id: int,
+    agreement_code: str,
+    mode: TransferMode | str = TransferMode.transfer,
+    note: str | None = None,
+    requested_on: date | None = None,
+) -> Transfer:
     """Send a case to a partner organisation (``transfer``) or ask it to co-mediate (``joint``), along a
     route only; answer-by date = the agreement's working days after the request. 422 naming each rule that
     failed; 409 when a request of that mode is already pending."""
@@ -224,9 +271,15 @@ def request_transfer(actor: Actor, case_id: int, *, to_organization_id: int, agr
         raise PermissionDenied(coded("not_handling_organization", "只有承办组织可以转办或请求联合调解"))
     errors: dict[str, list[str]] = {}
     if case.status not in TRANSFERABLE_CASE_STATES:
-        collect(errors, "case_id", coded("case_not_transferable",
-                                         "案件状态为「%(status)s」，只有已受理或调解中的案件可以转办",
-                                         status=CASE_STATUS_LABELS[case.status]))
+        collect(
+            errors,
+            "case_id",
+            coded(
+                "case_not_transferable",
+                "案件状态为「%(status)s」，只有已受理或调解中的案件可以转办",
+                status=CASE_STATUS_LABELS[case.status],
+            ),
+        )
     requested_on = _check_date(requested_on, case.last_step_on, "requested_on", errors)
     receiver = _check_receiver(to_organization_id, case, mode, errors)
     agreement = _check_agreement(agreement_code, case, receiver, requested_on, errors)
@@ -234,35 +287,70 @@ def request_transfer(actor: Actor, case_id: int, *, to_organization_id: int, agr
         raise ValidationFailed(errors)
     _refuse_second_pending(case.id, mode)
     respond_by = working_deadline(requested_on, agreement.response_working_days, field="respond_by")
-    transfer = Transfer(case_id=case.id, from_organization_id=case.organization_id, to_organization_id=receiver.id,
-                        agreement_code=agreement.code, mode=mode, status=TransferStatus.pending,
-                        requested_at=utcnow(), requested_on=requested_on, requested_by_id=actor.user_id, note=note,
-                        respond_by=respond_by.day, respond_by_provisional=respond_by.provisional)
+    transfer = Transfer(
+        case_id=case.id,
+        from_organization_id=case.organization_id,
+        to_organization_id=receiver.id,
+        agreement_code=agreement.code,
+        mode=mode,
+        status=TransferStatus.pending,
+        requested_at=utcnow(),
+        requested_on=requested_on,
+        requested_by_id=actor.user_id,
+        note=note,
+        respond_by=respond_by.day,
+        respond_by_provisional=respond_by.provisional,
+    )
     db.session.add(transfer)
     try:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:  # a concurrent request of the same mode got in first
-        raise StateConflict(coded("transfer_pending", "该案件已有待答复的%(mode)s请求",
-                                  mode=gettext(MODE_LABELS[mode]))) from exc
-    record_event(case, event_code(mode, "requested"), actor, requested_on,
-                 {"transfer_id": transfer.id, "to_organization_id": receiver.id, "agreement_code": agreement.code,
-                  "respond_by": transfer.respond_by.isoformat(), "working_days": agreement.response_working_days})
-    notify(kind=event_code(mode, "requested"), organization_id=receiver.id, link=transfer_link(transfer.id),
-           message=f"{case.organization.name} 请求{transfer.mode_label}案件 {case.number}（{case.category.name}），"
-                   f"请于 {transfer.respond_by.isoformat()} 前答复")
+        raise StateConflict(
+            coded("transfer_pending", "该案件已有待答复的%(mode)s请求", mode=gettext(MODE_LABELS[mode]))
+        ) from exc
+    record_event(
+        case,
+        event_code(mode, "requested"),
+        actor,
+        requested_on,
+        {
+            "transfer_id": transfer.id,
+            "to_organization_id": receiver.id,
+            "agreement_code": agreement.code,
+            "respond_by": transfer.respond_by.isoformat(),
+            "working_days": agreement.response_working_days,
+        },
+    )
+    notify(
+        kind=event_code(mode, "requested"),
+        organization_id=receiver.id,
+        link=transfer_link(transfer.id),
+        message=f"{case.organization.name} 请求{transfer.mode_label}案件 {case.number}（{case.category.name}），"
+        f"请于 {transfer.respond_by.isoformat()} 前答复",
+    )
     return transfer
 
 
 def _refuse_second_pending(case_id: int, mode: TransferMode) -> None:
-    pending = db.session.scalar(sa.select(Transfer.id).where(
-        Transfer.case_id == case_id, Transfer.mode == mode, Transfer.status == TransferStatus.pending))
+    pending = db.session.scalar(
+        sa.select(Transfer.id).where(
+            Transfer.case_id == case_id, Transfer.mode == mode, Transfer.status == TransferStatus.pending
+        )
+    )
     if pending is not None:
-        raise StateConflict(coded("transfer_pending", "该案件已有待答复的%(mode)s请求 #%(id)s，请撤回或等待答复",
-                                  mode=gettext(MODE_LABELS[mode]), id=pending))
+        raise StateConflict(
+            coded(
+                "transfer_pending",
+                "该案件已有待答复的%(mode)s请求 #%(id)s，请撤回或等待答复",
+                mode=gettext(MODE_LABELS[mode]),
+                id=pending,
+            )
+        )
 
 
 # --- answering -------------------------------------------------------------------------------------------
+
 
 def _close(transfer: Transfer, action: str, target: TransferStatus, values: dict) -> None:
     """Move a pending transfer to ``target`` with one conditional UPDATE; 409 when another answer won."""
@@ -273,7 +361,8 @@ def _close(transfer: Transfer, action: str, target: TransferStatus, values: dict
         sa.update(Transfer)
         .where(Transfer.id == transfer.id, Transfer.status.in_(list(allowed)))
         .values(status=target, version=Transfer.version + 1, **values)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         db.session.expire(transfer)
         raise StateConflict(_conflict_message(transfer.status, action))
@@ -285,8 +374,13 @@ ACTION_LABELS = {"accept": N_("接收"), "decline": N_("退回"), "withdraw": N_
 
 def _conflict_message(status: TransferStatus, action: str) -> str:
     allowed = "、".join(gettext(STATUS_LABELS[s]) for s in TRANSITIONS[action])
-    return coded("transfer_state_conflict", "转办请求当前状态为「%(status)s」，不能%(action)s（仅限%(allowed)s状态）",
-                 status=gettext(STATUS_LABELS[status]), action=gettext(ACTION_LABELS[action]), allowed=allowed)
+    return coded(
+        "transfer_state_conflict",
+        "转办请求当前状态为「%(status)s」，不能%(action)s（仅限%(allowed)s状态）",
+        status=gettext(STATUS_LABELS[status]),
+        action=gettext(ACTION_LABELS[action]),
+        allowed=allowed,
+    )
 
 
 def _answer_values(actor: Actor, transfer: Transfer, answered_on: date | None) -> dict:
@@ -294,8 +388,12 @@ def _answer_values(actor: Actor, transfer: Transfer, answered_on: date | None) -
     day = _check_date(answered_on, transfer.requested_on, "answered_on", errors)
     if errors:
         raise ValidationFailed(errors)
-    return {"answered_at": utcnow(), "answered_on": day, "answered_by_id": actor.user_id,
-            "working_days_to_answer": working_days_between(transfer.requested_on, day, field="answered_on")}
+    return {
+        "answered_at": utcnow(),
+        "answered_on": day,
+        "answered_by_id": actor.user_id,
+        "working_days_to_answer": working_days_between(transfer.requested_on, day, field="answered_on"),
+    }
 
 
 def _require_side(actor: Actor, transfer: Transfer, organization_id: int, who: str) -> None:
@@ -318,35 +416,68 @@ def accept_transfer(actor: Actor, transfer_id: int, *, answered_on: date | None 
     if transfer.mode == TransferMode.transfer:
         _move_case(actor, transfer, case)
     else:
-        db.session.add(CaseCoOrganization(case_id=case.id, organization_id=transfer.to_organization_id,
-                                          since=transfer.answered_on, transfer_id=transfer.id))
-        record_event(case, "joint_accepted", actor, transfer.answered_on,
-                     {"transfer_id": transfer.id, "co_organization_id": transfer.to_organization_id})
-    notify(kind=event_code(transfer.mode, "accepted"), organization_id=transfer.from_organization_id,
-           link=transfer_link(transfer.id),
-           message=f"{transfer.to_organization.name} 已接收{transfer.mode_label}案件 {case.number}")
+        db.session.add(
+            CaseCoOrganization(
+                case_id=case.id,
+                organization_id=transfer.to_organization_id,
+                since=transfer.answered_on,
+                transfer_id=transfer.id,
+            )
+        )
+        record_event(
+            case,
+            "joint_accepted",
+            actor,
+            transfer.answered_on,
+            {"transfer_id": transfer.id, "co_organization_id": transfer.to_organization_id},
+        )
+    notify(
+        kind=event_code(transfer.mode, "accepted"),
+        organization_id=transfer.from_organization_id,
+        link=transfer_link(transfer.id),
+        message=f"{transfer.to_organization.name} 已接收{transfer.mode_label}案件 {case.number}",
+    )
     return transfer
 
 
 def _require_case_still_with_sender(transfer: Transfer, case: Case) -> None:
     if case.organization_id != transfer.from_organization_id or case.status not in TRANSFERABLE_CASE_STATES:
-        raise StateConflict(coded("transfer_obsolete", "案件已由其他组织承办或状态为「%(status)s」，请求已失效",
-                                  status=CASE_STATUS_LABELS[case.status]))
+        raise StateConflict(
+            coded(
+                "transfer_obsolete",
+                "案件已由其他组织承办或状态为「%(status)s」，请求已失效",
+                status=CASE_STATUS_LABELS[case.status],
+            )
+        )
 
 
 def _move_case(actor: Actor, transfer: Transfer, case: Case) -> None:
     receiver = transfer.to_organization
-    record_event(case, "transfer_accepted", actor, transfer.answered_on,
-                 {"transfer_id": transfer.id, "to_organization_id": receiver.id})
+    record_event(
+        case,
+        "transfer_accepted",
+        actor,
+        transfer.answered_on,
+        {"transfer_id": transfer.id, "to_organization_id": receiver.id},
+    )
     removed = _drop_sender_assignments(case, receiver.id)
     case.organization = receiver
     # A co-mediating partner that takes the case over now leads it rather than co-mediating.
     co = db.session.get(CaseCoOrganization, (case.id, receiver.id))
     if co is not None:
         db.session.delete(co)
-    record_event(case, "handling_organization_changed", actor, transfer.answered_on,
-                 {"transfer_id": transfer.id, "from_organization_id": transfer.from_organization_id,
-                  "to_organization_id": receiver.id, **removed})
+    record_event(
+        case,
+        "handling_organization_changed",
+        actor,
+        transfer.answered_on,
+        {
+            "transfer_id": transfer.id,
+            "from_organization_id": transfer.from_organization_id,
+            "to_organization_id": receiver.id,
+            **removed,
+        },
+    )
 
 
 def _drop_sender_assignments(case: Case, receiver_id: int) -> dict:
@@ -357,8 +488,7 @@ def _drop_sender_assignments(case: Case, receiver_id: int) -> dict:
         if studio is None or studio.organization_id != receiver_id:
             removed["studio_id"] = case.studio_id
             case.studio_id = None
-    gone = [cm for cm in case.mediators
-            if db.session.get(Mediator, cm.mediator_id).organization_id != receiver_id]
+    gone = [cm for cm in case.mediators if db.session.get(Mediator, cm.mediator_id).organization_id != receiver_id]
     if gone:
         removed["mediator_ids"] = [cm.mediator_id for cm in gone]
         for cm in gone:
@@ -366,8 +496,14 @@ def _drop_sender_assignments(case: Case, receiver_id: int) -> dict:
     return removed
 
 
-def decline_transfer(actor: Actor, transfer_id: int, *, reason_code: DeclineReason | str,
-                     reason_text: str | None = None, answered_on: date | None = None) -> Transfer:
+def decline_transfer(
+    actor: Actor,
+    transfer_id: int,
+    *,
+    reason_code: DeclineReason | str,
+    reason_text: str | None = None,
+    answered_on: date | None = None,
+) -> Transfer:
     """The receiving organisation declines with a reason from the list (``other`` needs a text)."""
     transfer = get_transfer(actor, transfer_id)
     _require_side(actor, transfer, transfer.to_organization_id, "接收组织")
@@ -382,14 +518,23 @@ def decline_transfer(actor: Actor, transfer_id: int, *, reason_code: DeclineReas
     if errors:
         raise ValidationFailed(errors)
     values = _answer_values(actor, transfer, answered_on)
-    _close(transfer, "decline", TransferStatus.declined, {**values, "reason_code": reason_code,
-                                                           "reason_text": reason_text})
-    record_event(transfer.case, event_code(transfer.mode, "declined"), actor, transfer.answered_on,
-                 {"transfer_id": transfer.id, "reason_code": reason_code.value})
-    notify(kind=event_code(transfer.mode, "declined"), organization_id=transfer.from_organization_id,
-           link=transfer_link(transfer.id),
-           message=f"{transfer.to_organization.name} 退回了{transfer.mode_label}案件 {transfer.case.number}："
-                   f"{transfer.reason_label}")
+    _close(
+        transfer, "decline", TransferStatus.declined, {**values, "reason_code": reason_code, "reason_text": reason_text}
+    )
+    record_event(
+        transfer.case,
+        event_code(transfer.mode, "declined"),
+        actor,
+        transfer.answered_on,
+        {"transfer_id": transfer.id, "reason_code": reason_code.value},
+    )
+    notify(
+        kind=event_code(transfer.mode, "declined"),
+        organization_id=transfer.from_organization_id,
+        link=transfer_link(transfer.id),
+        message=f"{transfer.to_organization.name} 退回了{transfer.mode_label}案件 {transfer.case.number}："
+        f"{transfer.reason_label}",
+    )
     return transfer
 
 
@@ -398,18 +543,26 @@ def withdraw_transfer(actor: Actor, transfer_id: int) -> Transfer:
     transfer = get_transfer(actor, transfer_id)
     _require_side(actor, transfer, transfer.from_organization_id, "发起组织")
     today = today_shanghai()
-    _close(transfer, "withdraw", TransferStatus.withdrawn,
-           {"answered_at": utcnow(), "answered_on": max(today, transfer.requested_on),
-            "answered_by_id": actor.user_id})
-    record_event(transfer.case, event_code(transfer.mode, "withdrawn"), actor, transfer.answered_on,
-                 {"transfer_id": transfer.id})
-    notify(kind=event_code(transfer.mode, "withdrawn"), organization_id=transfer.to_organization_id,
-           link=transfer_link(transfer.id),
-           message=f"{transfer.from_organization.name} 撤回了{transfer.mode_label}案件 {transfer.case.number}")
+    _close(
+        transfer,
+        "withdraw",
+        TransferStatus.withdrawn,
+        {"answered_at": utcnow(), "answered_on": max(today, transfer.requested_on), "answered_by_id": actor.user_id},
+    )
+    record_event(
+        transfer.case, event_code(transfer.mode, "withdrawn"), actor, transfer.answered_on, {"transfer_id": transfer.id}
+    )
+    notify(
+        kind=event_code(transfer.mode, "withdrawn"),
+        organization_id=transfer.to_organization_id,
+        link=transfer_link(transfer.id),
+        message=f"{transfer.from_organization.name} 撤回了{transfer.mode_label}案件 {transfer.case.number}",
+    )
     return transfer
 
 
 # --- expiry and escalation -------------------------------------------------------------------------------
+
 
 def shanghai_date(now: datetime) -> date:
     return now.astimezone(SHANGHAI).date()
@@ -423,8 +576,13 @@ def expire_transfer(actor: Actor, transfer: Transfer, now: datetime) -> bool:
         _close(transfer, "expire", TransferStatus.expired, {"answered_at": now, "answered_on": today})
     except StateConflict:
         return False
-    record_event(transfer.case, event_code(transfer.mode, "expired"), actor, today,
-                 {"transfer_id": transfer.id, "respond_by": transfer.respond_by.isoformat()})
+    record_event(
+        transfer.case,
+        event_code(transfer.mode, "expired"),
+        actor,
+        today,
+        {"transfer_id": transfer.id, "respond_by": transfer.respond_by.isoformat()},
+    )
     escalate(transfer)
     return True
 
@@ -433,13 +591,21 @@ def escalate(transfer: Transfer) -> None:
     """Notify the coordinators of the sender's and the receiver's province (once each) and both sides (once
     each: ``expired_notices``)."""
     case = transfer.case
-    message = (f"{transfer.mode_label}请求 #{transfer.id}（案件 {case.number}，{transfer.from_organization.name} → "
-               f"{transfer.to_organization.name}）未在 {transfer.respond_by.isoformat()} 前答复，已超期")
-    provinces = dict.fromkeys(p for p in (transfer.from_organization.region.province_code,
-                                          transfer.to_organization.region.province_code) if p)
+    message = (
+        f"{transfer.mode_label}请求 #{transfer.id}（案件 {case.number}，{transfer.from_organization.name} → "
+        f"{transfer.to_organization.name}）未在 {transfer.respond_by.isoformat()} 前答复，已超期"
+    )
+    provinces = dict.fromkeys(
+        p for p in (transfer.from_organization.region.province_code, transfer.to_organization.region.province_code) if p
+    )
     for province in provinces:
-        notify(kind="transfer_escalated", region_code=province, message=message, link="/transfers/escalations",
-               dedupe_key=f"transfer-escalated:{transfer.id}:{province}")
+        notify(
+            kind="transfer_escalated",
+            region_code=province,
+            message=message,
+            link="/transfers/escalations",
+            dedupe_key=f"transfer-escalated:{transfer.id}:{province}",
+        )
     expired_notices(transfer)
 
 
@@ -448,14 +614,22 @@ def expired_notices(transfer: Transfer) -> None:
     sender keeps the case and may send it elsewhere; the receiver can no longer answer."""
     case, kind, link = transfer.case, event_code(transfer.mode, "expired"), transfer_link(transfer.id)
     day = transfer.respond_by.isoformat()
-    notify(kind=kind, organization_id=transfer.from_organization_id, link=link,
-           dedupe_key=f"transfer-expired:{transfer.id}",
-           message=f"您发往{transfer.to_organization.name}的{transfer.mode_label}请求 #{transfer.id}（案件 "
-                   f"{case.number}）未在 {day} 前得到答复，已超期失效；案件仍由本组织承办，可另选组织发送。")
-    notify(kind=kind, organization_id=transfer.to_organization_id, link=link,
-           dedupe_key=f"transfer-expired:{transfer.id}:receiver",
-           message=f"{transfer.from_organization.name}发来的{transfer.mode_label}请求 #{transfer.id}（案件 "
-                   f"{case.number}）未在 {day} 前答复，已超期失效，不能再接收或退回；已报双方协调人员。")
+    notify(
+        kind=kind,
+        organization_id=transfer.from_organization_id,
+        link=link,
+        dedupe_key=f"transfer-expired:{transfer.id}",
+        message=f"您发往{transfer.to_organization.name}的{transfer.mode_label}请求 #{transfer.id}（案件 "
+        f"{case.number}）未在 {day} 前得到答复，已超期失效；案件仍由本组织承办，可另选组织发送。",
+    )
+    notify(
+        kind=kind,
+        organization_id=transfer.to_organization_id,
+        link=link,
+        dedupe_key=f"transfer-expired:{transfer.id}:receiver",
+        message=f"{transfer.from_organization.name}发来的{transfer.mode_label}请求 #{transfer.id}（案件 "
+        f"{case.number}）未在 {day} 前答复，已超期失效，不能再接收或退回；已报双方协调人员。",
+    )
 
 
 def escalations(actor: Actor, *, today: date | None = None) -> sa.Select:
@@ -464,8 +638,10 @@ def escalations(actor: Actor, *, today: date | None = None) -> sa.Select:
     if not actor.has_role(Role.coordinator):
         raise PermissionDenied(coded("coordinators_only", "只有协调人员可查看超期升级列表"))
     today = today or today_shanghai()
-    overdue = sa.or_(Transfer.status == TransferStatus.expired,
-                     sa.and_(Transfer.status == TransferStatus.pending, Transfer.respond_by < today))
+    overdue = sa.or_(
+        Transfer.status == TransferStatus.expired,
+        sa.and_(Transfer.status == TransferStatus.pending, Transfer.respond_by < today),
+    )
     stmt = sa.select(Transfer).where(overdue)
     if not actor.sees_everything:
         stmt = stmt.where(_region_scope(actor) if actor.region_code else sa.false())

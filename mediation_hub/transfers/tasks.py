@@ -17,6 +17,8 @@ def expire_overdue_transfers(now: datetime) -> int:
     escalating each to the coordinators of both regions. Idempotent; returns how many expired now."""
     today = shanghai_date(now)
     overdue = db.session.scalars(
-        sa.select(Transfer).where(Transfer.status == TransferStatus.pending, Transfer.respond_by < today)
-        .order_by(Transfer.respond_by, Transfer.id)).all()
+        sa.select(Transfer)
+        .where(Transfer.status == TransferStatus.pending, Transfer.respond_by < today)
+        .order_by(Transfer.respond_by, Transfer.id)
+    ).all()
     return sum(1 for transfer in overdue if expire_transfer(SYSTEM, transfer, now))

@@ -24,8 +24,12 @@ QUEUE_SIZE = 50
 
 @bp.context_processor
 def _labels():
-    return {"mode_labels": _translated(MODE_LABELS), "transfer_status_labels": _translated(STATUS_LABELS),
-            "decline_reason_labels": _translated(DECLINE_REASON_LABELS), "today": today_shanghai()}
+    return {
+        "mode_labels": _translated(MODE_LABELS),
+        "transfer_status_labels": _translated(STATUS_LABELS),
+        "decline_reason_labels": _translated(DECLINE_REASON_LABELS),
+        "today": today_shanghai(),
+    }
 
 
 def _translated(labels: dict) -> dict:
@@ -42,16 +46,25 @@ def transfer_panel_for(case: Case) -> dict:
     """The data the case page's transfer panel shows to the current actor (the case is already visible)."""
     actor = current_actor()
     history = service.case_transfers(case.id)
-    can_send = (actor.is_admin or (actor.role == Role.mediator and actor.organization_id == case.organization_id)) \
-        and case.status in service.TRANSFERABLE_CASE_STATES
+    can_send = (
+        actor.is_admin or (actor.role == Role.mediator and actor.organization_id == case.organization_id)
+    ) and case.status in service.TRANSFERABLE_CASE_STATES
     pending_modes = {t.mode.value for t in history if t.status == TransferStatus.pending}
-    return {"history": history, "co_organizations": service.co_organizations(case.id), "can_send": can_send,
-            "routing": routing.routes_for(case) if can_send else None, "pending_modes": pending_modes,
-            "modes": list(TransferMode), "today": today_shanghai(), "status_labels": STATUS_LABELS,
-            "mode_labels": MODE_LABELS}
+    return {
+        "history": history,
+        "co_organizations": service.co_organizations(case.id),
+        "can_send": can_send,
+        "routing": routing.routes_for(case) if can_send else None,
+        "pending_modes": pending_modes,
+        "modes": list(TransferMode),
+        "today": today_shanghai(),
+        "status_labels": STATUS_LABELS,
+        "mode_labels": MODE_LABELS,
+    }
 
 
 # --- queues ----------------------------------------------------------------------------------------------
+
 
 @bp.get("/")
 def queue():
@@ -63,8 +76,7 @@ def queue():
     for direction, title in (("incoming", _("收到的请求")), ("outgoing", _("发出的请求"))):
         page = paginate(service.list_transfers(actor, direction=direction, status=status), 1, QUEUE_SIZE)
         sections.append({"direction": direction, "title": title, "page": page})
-    return render_template("transfers/queue.html", sections=sections, status=status,
-                           statuses=list(TransferStatus))
+    return render_template("transfers/queue.html", sections=sections, status=status, statuses=list(TransferStatus))
 
 
 @bp.get("/escalations")
@@ -77,8 +89,10 @@ def escalations():
 
 # --- one transfer ----------------------------------------------------------------------------------------
 
-def _render_transfer(transfer_id: int, *, accept_form=None, decline_form=None, error: str | None = None,
-                     status: int = 200):
+
+def _render_transfer(
+    transfer_id: int, *, accept_form=None, decline_form=None, error: str | None = None, status: int = 200
+):
     actor = current_actor()
     view = service.transfer_view(actor, transfer_id)
     transfer = view["transfer"]
@@ -86,10 +100,18 @@ def _render_transfer(transfer_id: int, *, accept_form=None, decline_form=None, e
     may_answer = pending and (actor.is_admin or actor.organization_id == transfer.to_organization_id)
     may_withdraw = pending and (actor.is_admin or actor.organization_id == transfer.from_organization_id)
     return render_template(
-        "transfers/detail.html", transfer=transfer, case_view=view["case"], error=error,
-        may_answer=may_answer, may_withdraw=may_withdraw, case_link=_case_link(actor, transfer.case_id),
-        accept_form=accept_form or AcceptTransferForm(), decline_form=decline_form or DeclineTransferForm(),
-        withdraw_form=WithdrawTransferForm(), overdue=transfer.overdue_on(today_shanghai())), status
+        "transfers/detail.html",
+        transfer=transfer,
+        case_view=view["case"],
+        error=error,
+        may_answer=may_answer,
+        may_withdraw=may_withdraw,
+        case_link=_case_link(actor, transfer.case_id),
+        accept_form=accept_form or AcceptTransferForm(),
+        decline_form=decline_form or DeclineTransferForm(),
+        withdraw_form=WithdrawTransferForm(),
+        overdue=transfer.overdue_on(today_shanghai()),
+    ), status
 
 
 def _case_link(actor, case_id: int) -> str | None:
@@ -100,8 +122,7 @@ def _case_link(actor, case_id: int) -> str | None:
         get_case(actor, case_id)
     except NotFound:
         return None
-    return url_for("cases.case_detail", case_id=case_id) if "cases.case_detail" in current_app.view_functions \
-        else None
+    return url_for("cases.case_detail", case_id=case_id) if "cases.case_detail" in current_app.view_functions else None
 
 
 @bp.get("/<int:transfer_id>")
@@ -147,8 +168,9 @@ def decline(transfer_id: int):
     if not form.validate_on_submit():
         return _render_transfer(transfer_id, decline_form=form, status=422)
     try:
-        service.decline_transfer(current_actor(), transfer_id, reason_code=form.reason_code.data,
-                                 reason_text=form.reason_text.data)
+        service.decline_transfer(
+            current_actor(), transfer_id, reason_code=form.reason_code.data, reason_text=form.reason_text.data
+        )
     except ValidationFailed as exc:
         db.session.rollback()
         leftover = _errors_into(form, exc.errors)
@@ -177,6 +199,7 @@ def withdraw(transfer_id: int):
 
 # --- sending from the case page ------------------------------------------------------------------------
 
+
 @bp.post("/request")
 def request_transfer():
     """A form of the case page's routes panel: send the case or ask for joint mediation."""
@@ -186,15 +209,27 @@ def request_transfer():
         flash(_("请求无效，请从案件页重新选择"), "error")
         return redirect(url_for("cases.case_detail", case_id=case_id) if case_id else url_for("transfers.queue"))
     try:
-        transfer = service.request_transfer(current_actor(), case_id, to_organization_id=form.to_organization_id.data,
-                                            agreement_code=form.agreement_code.data, mode=form.mode.data,
-                                            note=form.note.data or None)
+        transfer = service.request_transfer(
+            current_actor(),
+            case_id,
+            to_organization_id=form.to_organization_id.data,
+            agreement_code=form.agreement_code.data,
+            mode=form.mode.data,
+            note=form.note.data or None,
+        )
     except (ValidationFailed, StateConflict) as exc:
         db.session.rollback()
         messages = [m for ms in (exc.errors or {}).values() for m in ms] or [exc.message]
         flash(_("未能发出请求：") + _("；").join(messages), "error")
         return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="transfers"))
     db.session.commit()
-    flash(_("已向 %(organization)s 发出%(mode)s请求，答复期限 %(day)s", organization=transfer.to_organization.name,
-            mode=_(transfer.mode_label), day=transfer.respond_by.isoformat()), "success")
+    flash(
+        _(
+            "已向 %(organization)s 发出%(mode)s请求，答复期限 %(day)s",
+            organization=transfer.to_organization.name,
+            mode=_(transfer.mode_label),
+            day=transfer.respond_by.isoformat(),
+        ),
+        "success",
+    )
     return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="transfers"))

@@ -27,17 +27,28 @@ def recount_case_deadlines(actor: Actor, year: int) -> list[DeadlineMove]:
     """Count again every open case deadline whose period touches ``year``; move the later ones."""
     first, last = date(year, 1, 1), date(year, 12, 31)
     moves = []
-    running = db.session.scalars(sa.select(Case).where(
-        Case.status.in_(RUNNING_STATES), Case.due_on >= first, Case.accepted_on <= last).order_by(Case.id)).all()
+    running = db.session.scalars(
+        sa.select(Case)
+        .where(Case.status.in_(RUNNING_STATES), Case.due_on >= first, Case.accepted_on <= last)
+        .order_by(Case.id)
+    ).all()
     bases = _due_bases([case.id for case in running])
     for case in running:
         start, days = bases.get(case.id) or (case.accepted_on, time_limit_days(case.organization.kind))
         moves.append(_settle(actor, case, "due_on", calendar_deadline(start, days), year))
-    agreements = db.session.scalars(sa.select(Case).where(
-        Case.status == CaseStatus.concluded, Case.outcome == Outcome.agreement, Case.concluded_on <= last,
-        sa.or_(sa.and_(Case.confirmation_status == ConfirmationStatus.none, Case.confirmation_deadline >= first),
-               sa.and_(Case.follow_up_due_on >= first,
-                       ~sa.exists().where(FollowUp.case_id == Case.id)))).order_by(Case.id)).all()
+    agreements = db.session.scalars(
+        sa.select(Case)
+        .where(
+            Case.status == CaseStatus.concluded,
+            Case.outcome == Outcome.agreement,
+            Case.concluded_on <= last,
+            sa.or_(
+                sa.and_(Case.confirmation_status == ConfirmationStatus.none, Case.confirmation_deadline >= first),
+                sa.and_(Case.follow_up_due_on >= first, ~sa.exists().where(FollowUp.case_id == Case.id)),
+            ),
+        )
+        .order_by(Case.id)
+    ).all()
     for case in agreements:
         if case.confirmation_status == ConfirmationStatus.none and case.confirmation_deadline >= first:
             fresh = calendar_deadline(case.concluded_on, confirmation_window_days())
@@ -52,9 +63,11 @@ def _due_bases(case_ids: list[int]) -> dict[int, tuple[date, int]]:
     """Per case, what its due date is counted from now: the last acceptance or extension event."""
     if not case_ids:
         return {}
-    rows = db.session.execute(sa.select(CaseEvent.case_id, CaseEvent.code, CaseEvent.on_date, CaseEvent.data).where(
-        CaseEvent.case_id.in_(case_ids), CaseEvent.code.in_(("accepted", "time_limit_extended")))
-        .order_by(CaseEvent.case_id, CaseEvent.id)).all()
+    rows = db.session.execute(
+        sa.select(CaseEvent.case_id, CaseEvent.code, CaseEvent.on_date, CaseEvent.data)
+        .where(CaseEvent.case_id.in_(case_ids), CaseEvent.code.in_(("accepted", "time_limit_extended")))
+        .order_by(CaseEvent.case_id, CaseEvent.id)
+    ).all()
     bases: dict[int, tuple[date, int]] = {}
     for case_id, code, on_date, data in rows:
         if code == "accepted" and data.get("time_limit_days"):
@@ -65,13 +78,26 @@ def _due_bases(case_ids: list[int]) -> dict[int, tuple[date, int]]:
 
 
 def _settle(actor: Actor, case: Case, field: str, fresh: Deadline, year: int) -> DeadlineMove:
-    move = DeadlineMove("case", case.id, case.number, field, DEADLINE_LABELS[field], getattr(case, field),
-                        fresh.day, fresh.provisional, year)
+    move = DeadlineMove(
+        "case",
+        case.id,
+        case.number,
+        field,
+        DEADLINE_LABELS[field],
+        getattr(case, field),
+        fresh.day,
+        fresh.provisional,
+        year,
+    )
     setattr(case, f"{field}_provisional", fresh.provisional)
     if move.moved:
         setattr(case, field, move.day)
         record_event(case, "deadline_moved", actor, today_shanghai(), move.event_data())
-        notify(kind="deadline_moved", organization_id=case.organization_id, link=f"/cases/{case.id}",
-               message=f"案件 {move.message()}")
+        notify(
+            kind="deadline_moved",
+            organization_id=case.organization_id,
+            link=f"/cases/{case.id}",
+            message=f"案件 {move.message()}",
+        )
     db.session.flush()
     return move

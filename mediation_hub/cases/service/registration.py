@@ -69,8 +69,16 @@ def _check_case_fields(data: dict, org: Organization | None, errors: dict) -> No
     if not (data.get("summary") or "").strip():
         collect(errors, "summary", coded("summary_required", "请填写纠纷简要情况"))
     elif len(data["summary"]) > SUMMARY_MAX_LENGTH:
-        collect(errors, "summary", coded("summary_too_long", "纠纷简要情况最多 %(max)s 字，现有 %(count)s 字",
-                                         max=SUMMARY_MAX_LENGTH, count=len(data["summary"])))
+        collect(
+            errors,
+            "summary",
+            coded(
+                "summary_too_long",
+                "纠纷简要情况最多 %(max)s 字，现有 %(count)s 字",
+                max=SUMMARY_MAX_LENGTH,
+                count=len(data["summary"]),
+            ),
+        )
     if not data.get("category") or db.session.get(CaseCategory, data["category"]) is None:
         collect(errors, "category", coded("unknown_category", "未知的纠纷类别"))
     if not data.get("source") or db.session.get(CaseSource, data["source"]) is None:
@@ -90,8 +98,11 @@ def _check_case_fields(data: dict, org: Organization | None, errors: dict) -> No
     for mediator_id in data.get("mediator_ids") or []:
         mediator = db.session.get(Mediator, mediator_id)
         if mediator is None or mediator.organization_id != org.id or not mediator.active:
-            collect(errors, "mediator_ids", coded("mediator_not_of_organization", "调解员 %(id)s 不属于承办组织",
-                                                     id=mediator_id))
+            collect(
+                errors,
+                "mediator_ids",
+                coded("mediator_not_of_organization", "调解员 %(id)s 不属于承办组织", id=mediator_id),
+            )
 
 
 def _check_party(index: int, party: dict, errors: dict) -> dict:
@@ -112,8 +123,9 @@ def _check_party(index: int, party: dict, errors: dict) -> dict:
             collect(errors, prefix + "id_number", coded("id_number_required", "申请人须提供身份证号码"))
     else:
         if party.get("id_number"):
-            collect(errors, prefix + "id_number",
-                    coded("id_number_not_for_organization", "组织当事人填写统一社会信用代码"))
+            collect(
+                errors, prefix + "id_number", coded("id_number_not_for_organization", "组织当事人填写统一社会信用代码")
+            )
         if party.get("uscc"):
             try:
                 party["uscc"] = normalise_uscc(party["uscc"])
@@ -146,8 +158,11 @@ def _check_particulars(prefix: str, kind: PartyKind, party: dict, errors: dict) 
             if party[key] is not None:
                 collect(errors, prefix + key, coded("only_for_person", "只有自然人当事人填写此项"))
     elif party["representative"] is not None:
-        collect(errors, prefix + "representative",
-                coded("representative_only_for_organization", "只有组织当事人填写法定代表人或主要负责人"))
+        collect(
+            errors,
+            prefix + "representative",
+            coded("representative_only_for_organization", "只有组织当事人填写法定代表人或主要负责人"),
+        )
     if party["gender"] is not None:
         try:
             party["gender"] = Gender(party["gender"]).value
@@ -179,8 +194,15 @@ def party_columns(position: int, data: dict) -> dict:
         PersonalNumbersMixin.set_id_number(numbers, data.get("uscc") or None, kind="uscc")
     PersonalNumbersMixin.set_phone(numbers, data.get("phone") or None)
     particulars = {key: data.get(key) or None for key in PARTICULARS}
-    return {"position": position, "role": PartyRole(data["role"]), "kind": kind, "name": data["name"].strip(),
-            "region_code": data.get("region_code") or None, **particulars, **vars(numbers)}
+    return {
+        "position": position,
+        "role": PartyRole(data["role"]),
+        "kind": kind,
+        "name": data["name"].strip(),
+        "region_code": data.get("region_code") or None,
+        **particulars,
+        **vars(numbers),
+    }
 
 
 def _build_party(position: int, data: dict) -> Party:
@@ -208,16 +230,34 @@ class DuplicateCheck:
 
     def warnings(self) -> list[dict]:
         """The check as registration warnings: one per case the actor may see, one for the count of others."""
-        items = [{"code": "possible_duplicate", "case_id": case.id, "number": case.number,
-                  "organization_id": case.organization_id, "visible": True,
-                  "message": coded("possible_duplicate", "可能重复：未结案件 %(number)s 涉及同一当事人，请核实",
-                                   number=case.number)}
-                 for case in self.candidates]
+        items = [
+            {
+                "code": "possible_duplicate",
+                "case_id": case.id,
+                "number": case.number,
+                "organization_id": case.organization_id,
+                "visible": True,
+                "message": coded(
+                    "possible_duplicate", "可能重复：未结案件 %(number)s 涉及同一当事人，请核实", number=case.number
+                ),
+            }
+            for case in self.candidates
+        ]
         if self.elsewhere:
-            items.append({"code": "possible_duplicate_elsewhere", "case_id": None, "number": None,
-                          "organization_id": None, "visible": False,
-                          "message": coded("possible_duplicate_elsewhere",
-                                           "其他组织有 %(count)s 件涉及同一当事人的未结案件", count=self.elsewhere)})
+            items.append(
+                {
+                    "code": "possible_duplicate_elsewhere",
+                    "case_id": None,
+                    "number": None,
+                    "organization_id": None,
+                    "visible": False,
+                    "message": coded(
+                        "possible_duplicate_elsewhere",
+                        "其他组织有 %(count)s 件涉及同一当事人的未结案件",
+                        count=self.elsewhere,
+                    ),
+                }
+            )
         return items
 
 
@@ -226,14 +266,19 @@ class PossibleDuplicate(StateConflict):
     dispute (409 ``possible_duplicate``); ``check`` holds what was found."""
 
     def __init__(self, check: DuplicateCheck):
-        super().__init__(coded("possible_duplicate",
-                               "可能重复登记：同一当事人近 %(days)s 天内有未结案件。请核实；确属另一纠纷的，"
-                               "可以仍然登记", days=DUPLICATE_WINDOW_DAYS))
+        super().__init__(
+            coded(
+                "possible_duplicate",
+                "可能重复登记：同一当事人近 %(days)s 天内有未结案件。请核实；确属另一纠纷的，可以仍然登记",
+                days=DUPLICATE_WINDOW_DAYS,
+            )
+        )
         self.check = check
 
 
-def possible_duplicates(actor: Actor, parties: list[dict], *, exclude_case_id: int | None = None,
-                        today: date | None = None) -> DuplicateCheck:
+def possible_duplicates(
+    actor: Actor, parties: list[dict], *, exclude_case_id: int | None = None, today: date | None = None
+) -> DuplicateCheck:
     """Open cases registered in the last ``DUPLICATE_WINDOW_DAYS`` calendar days (Asia/Shanghai) where one of
     ``parties`` (checked: numbers normalised) is a party too, matched by the keyed hash of its ID number or USCC
     (a name alone never matches). Cases the actor may see are returned; the others are only counted."""
@@ -248,8 +293,11 @@ def possible_duplicates(actor: Actor, parties: list[dict], *, exclude_case_id: i
     case_ids = list(db.session.scalars(stmt.order_by(Case.received_on.desc(), Case.id.desc())))
     if not case_ids:
         return DuplicateCheck()
-    visible = db.session.scalars(sa.select(Case).where(Case.id.in_(case_ids), case_scope(actor))
-                                 .order_by(Case.received_on.desc(), Case.id.desc())).all()
+    visible = db.session.scalars(
+        sa.select(Case)
+        .where(Case.id.in_(case_ids), case_scope(actor))
+        .order_by(Case.received_on.desc(), Case.id.desc())
+    ).all()
     return DuplicateCheck(list(visible), len(case_ids) - len(visible), case_ids)
 
 
@@ -284,8 +332,11 @@ def _load_regions(codes: list) -> None:
     """Load the regions a registration names that the session does not hold yet, in one query, and keep them for
     the session (reference data): the checks and the cross-region test then find them in the identity map
     instead of a round trip each (the map holds objects weakly, so they are kept in ``session.info``)."""
-    missing = {code for code in codes if isinstance(code, str) and code
-               and identity_key(Region, code) not in db.session.identity_map}
+    missing = {
+        code
+        for code in codes
+        if isinstance(code, str) and code and identity_key(Region, code) not in db.session.identity_map
+    }
     if missing:
         found = db.session.scalars(sa.select(Region).where(Region.code.in_(missing))).all()
         db.session.info.setdefault("registration_regions", []).extend(found)
@@ -307,12 +358,21 @@ def case_columns(actor: Actor, org: Organization, data: dict) -> dict:
     received_on: date = data.get("received_on") or today_shanghai()
     region_codes = [data["occurred_region_code"], *(p.get("region_code") for p in data["parties"])]
     return {
-        "organization_id": org.id, "studio_id": data.get("studio_id") or None, "category_code": data["category"],
-        "source_code": data["source"], "summary": data["summary"].strip(), "received_on": received_on,
-        "occurred_region_code": data["occurred_region_code"], "amount_yuan": data.get("amount_yuan"),
-        "major": bool(data.get("major")), "cross_region": is_cross_region([c for c in region_codes if c], received_on),
-        "last_step_on": received_on, "registered_by_id": actor.user_id, "source_system": data.get("source_system"),
-        "source_number": data.get("source_number")}
+        "organization_id": org.id,
+        "studio_id": data.get("studio_id") or None,
+        "category_code": data["category"],
+        "source_code": data["source"],
+        "summary": data["summary"].strip(),
+        "received_on": received_on,
+        "occurred_region_code": data["occurred_region_code"],
+        "amount_yuan": data.get("amount_yuan"),
+        "major": bool(data.get("major")),
+        "cross_region": is_cross_region([c for c in region_codes if c], received_on),
+        "last_step_on": received_on,
+        "registered_by_id": actor.user_id,
+        "source_system": data.get("source_system"),
+        "source_number": data.get("source_number"),
+    }
 
 
 def register_case(actor: Actor, data: dict, *, stop_on_duplicate: bool = False) -> tuple[Case, list[dict]]:
@@ -332,11 +392,16 @@ def register_case(actor: Actor, data: dict, *, stop_on_duplicate: bool = False) 
     received_on = columns["received_on"]
     case = Case(number=next_case_number(org.id, org.region_code, received_on.year), **columns)
     case.parties = [_build_party(i, p) for i, p in enumerate(parties)]
-    case.mediators = [CaseMediator(mediator_id=m, lead=i == 0)
-                      for i, m in enumerate(dict.fromkeys(data.get("mediator_ids") or []))]
+    case.mediators = [
+        CaseMediator(mediator_id=m, lead=i == 0) for i, m in enumerate(dict.fromkeys(data.get("mediator_ids") or []))
+    ]
     db.session.add(case)
     db.session.flush()
-    record_event(case, "registered", actor, received_on, data={
-        "number": case.number, "cross_region": case.cross_region,
-        "possible_duplicates": duplicates.case_ids})
+    record_event(
+        case,
+        "registered",
+        actor,
+        received_on,
+        data={"number": case.number, "cross_region": case.cross_region, "possible_duplicates": duplicates.case_ids},
+    )
     return case, duplicates.warnings()

@@ -20,7 +20,13 @@ def reveal_party_numbers(actor: Actor, case_id: int, party_id: int, *, remote_ad
         raise NotFound("party")
     if not is_of_handling_organization(actor, case):
         raise PermissionDenied(coded("not_handling_organization", "只有承办组织的工作人员可以查看完整证件号码"))
-    audit.record(actor, "reveal_id_number", target_type="party", target_id=party.id,
-                 detail={"case_id": case.id, "case_number": case.number}, remote_addr=remote_addr)
+    audit.record(
+        actor,
+        "reveal_id_number",
+        target_type="party",
+        target_id=party.id,
+        detail={"case_id": case.id, "case_number": case.number},
+        remote_addr=remote_addr,
+    )
     record_event(case, "party_number_revealed", actor, today_shanghai(), {"party_id": party.id})
     return {"party_id": party.id, "id_number": party.full_id_number(), "phone": party.full_phone()}

@@ -78,8 +78,7 @@ def transferred_out_condition(actor: Actor) -> sa.ColumnElement[bool]:
     accepted transfer and no longer handles. For actors without an organisation: the cases in their scope
     handed over by an organisation of their region (admins: by any organisation)."""
     if _sends_cases(actor):
-        return sa.and_(Case.id.in_(transferred_out_case_ids(actor.organization_id)),
-                       sa.not_(case_scope(actor)))
+        return sa.and_(Case.id.in_(transferred_out_case_ids(actor.organization_id)), sa.not_(case_scope(actor)))
     senders = None if actor.sees_everything else _organizations_in_region(actor)
     return sa.and_(case_scope(actor), Case.id.in_(transferred_out_case_ids(senders)))
 
@@ -93,8 +92,12 @@ def cases_visible_to(actor: Actor) -> sa.Select:
 # What the case page and the API's case detail show, loaded with the case: its organisation, category and source
 # in the same query, its lists in one query each (instead of a lazy load per attribute as the schema reads it).
 DETAIL_LOADING = (
-    joinedload(Case.organization), joinedload(Case.category), joinedload(Case.source),
-    selectinload(Case.mediators), selectinload(Case.parties), selectinload(Case.sessions),
+    joinedload(Case.organization),
+    joinedload(Case.category),
+    joinedload(Case.source),
+    selectinload(Case.mediators),
+    selectinload(Case.parties),
+    selectinload(Case.sessions),
     selectinload(Case.follow_ups),
 )
 
@@ -144,10 +147,16 @@ def handovers(actor: Actor, case_ids: list[int]) -> dict[int, Handover]:
     absent."""
     if not case_ids:
         return {}
-    stmt = (sa.select(Transfer).options(joinedload(Transfer.to_organization))
-            .where(Transfer.case_id.in_(case_ids), Transfer.status == TransferStatus.accepted,
-                   Transfer.mode == TransferMode.transfer)
-            .order_by(Transfer.answered_at, Transfer.id))
+    stmt = (
+        sa.select(Transfer)
+        .options(joinedload(Transfer.to_organization))
+        .where(
+            Transfer.case_id.in_(case_ids),
+            Transfer.status == TransferStatus.accepted,
+            Transfer.mode == TransferMode.transfer,
+        )
+        .order_by(Transfer.answered_at, Transfer.id)
+    )
     if _sends_cases(actor):
         stmt = stmt.where(Transfer.from_organization_id == actor.organization_id)
     found: dict[int, Handover] = {}
@@ -240,8 +249,9 @@ def carries_personal_number(q: str | None) -> bool:
 def _party_number_condition(person_hash: str) -> sa.ColumnElement[bool]:
     """Cases with a party whose ID number or phone has this keyed hash (the kind is part of what is hashed,
     so an ID number's hash never equals a phone's)."""
-    return Case.id.in_(sa.select(Party.case_id).where(
-        sa.or_(Party.id_number_hash == person_hash, Party.phone_hash == person_hash)))
+    return Case.id.in_(
+        sa.select(Party.case_id).where(sa.or_(Party.id_number_hash == person_hash, Party.phone_hash == person_hash))
+    )
 
 
 def _text_condition(q: str) -> sa.ColumnElement[bool]:
@@ -253,15 +263,27 @@ def _text_condition(q: str) -> sa.ColumnElement[bool]:
     if searched:
         conditions.append(_party_number_condition(searched.hash))
     elif len(q) == 18:
-        conditions.append(Case.id.in_(sa.select(Party.case_id).where(
-            Party.id_number_hash == lookup_hash("uscc", q.upper()))))
+        conditions.append(
+            Case.id.in_(sa.select(Party.case_id).where(Party.id_number_hash == lookup_hash("uscc", q.upper())))
+        )
     return sa.or_(*conditions)
 
 
-def search_cases(actor: Actor, *, status=None, category=None, date_from: date | None = None,
-                 date_to: date | None = None, region_code: str | None = None, studio_id: int | None = None,
-                 overdue: bool | None = None, q: str | None = None, organization_id: int | None = None,
-                 person_hash: str | None = None, transferred_out: bool | None = None) -> sa.Select:
+def search_cases(
+    actor: Actor,
+    *,
+    status=None,
+    category=None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    region_code: str | None = None,
+    studio_id: int | None = None,
+    overdue: bool | None = None,
+    q: str | None = None,
+    organization_id: int | None = None,
+    person_hash: str | None = None,
+    transferred_out: bool | None = None,
+) -> sa.Select:
     """Cases in the actor's scope filtered by status, category, received date range, the handling
     organisation's region subtree, studio, overdue, text (number, summary, party name, ID number or phone)
     and ``person_hash``, the keyed hash of a party's ID number or phone (``searched_number(...).hash``: how
@@ -279,8 +301,11 @@ def search_cases(actor: Actor, *, status=None, category=None, date_from: date | 
     if region_code:
         if db.session.get(Region, region_code) is None:
             raise ValidationFailed({"region_code": [coded("unknown_region", "未知的行政区划代码")]})
-        stmt = stmt.where(Case.organization_id.in_(
-            sa.select(Organization.id).where(subtree_condition(Organization.region_code, region_code))))
+        stmt = stmt.where(
+            Case.organization_id.in_(
+                sa.select(Organization.id).where(subtree_condition(Organization.region_code, region_code))
+            )
+        )
     if studio_id:
         stmt = stmt.where(Case.studio_id == studio_id)
     if organization_id:

@@ -53,9 +53,14 @@ def _load(actor: Actor, case_id: int, action: str, version: int | None) -> Case:
     case = get_case(actor, case_id)
     require_handler(actor, case)
     if version is not None and version != case.version:
-        raise StateConflict(coded("stale_version",
-                                  "案件已被他人修改（您的版本 %(version)s，当前版本 %(current)s），请刷新后重试",
-                                  version=version, current=case.version))
+        raise StateConflict(
+            coded(
+                "stale_version",
+                "案件已被他人修改（您的版本 %(version)s，当前版本 %(current)s），请刷新后重试",
+                version=version,
+                current=case.version,
+            )
+        )
     require_allowed(case, action)
     return case
 
@@ -116,8 +121,14 @@ def _one_of(kind: type[enum.StrEnum], value, field: str, message: str, errors: d
         return None
 
 
-def accept_case(actor: Actor, case_id: int, *, mediator_id: int | None = None, accepted_on: date | None = None,
-                version: int | None = None) -> Case:
+def accept_case(
+    actor: Actor,
+    case_id: int,
+    *,
+    mediator_id: int | None = None,
+    accepted_on: date | None = None,
+    version: int | None = None,
+) -> Case:
     """受理: registered → accepted; ``due_on`` is the organisation kind's time limit from acceptance."""
     case = _load(actor, case_id, "accept", version)
     errors: dict[str, list[str]] = {}
@@ -130,14 +141,24 @@ def accept_case(actor: Actor, case_id: int, *, mediator_id: int | None = None, a
     if mediator_id is not None and mediator_id not in {m.mediator_id for m in case.mediators}:
         case.mediators.append(CaseMediator(mediator_id=mediator_id, lead=not case.mediators))
     _save(case, day)
-    record_event(case, "accepted", actor, day, {
-        "due_on": due.day.isoformat(), "time_limit_days": time_limit_days(case.organization.kind),
-        "mediator_id": mediator_id, "due_on_provisional": due.provisional})
+    record_event(
+        case,
+        "accepted",
+        actor,
+        day,
+        {
+            "due_on": due.day.isoformat(),
+            "time_limit_days": time_limit_days(case.organization.kind),
+            "mediator_id": mediator_id,
+            "due_on_provisional": due.provisional,
+        },
+    )
     return case
 
 
-def decline_case(actor: Actor, case_id: int, *, reason: str, declined_on: date | None = None,
-                 version: int | None = None) -> Case:
+def decline_case(
+    actor: Actor, case_id: int, *, reason: str, declined_on: date | None = None, version: int | None = None
+) -> Case:
     """不予受理: registered → declined, with the reason."""
     case = _load(actor, case_id, "decline", version)
     errors: dict[str, list[str]] = {}
@@ -150,9 +171,18 @@ def decline_case(actor: Actor, case_id: int, *, reason: str, declined_on: date |
     return case
 
 
-def record_session(actor: Actor, case_id: int, *, held_on: date | None, summary: str,
-                   mediator_id: int | None = None, place: str | None = None, attendees: str | None = None,
-                   recorder: str | None = None, version: int | None = None) -> Case:
+def record_session(
+    actor: Actor,
+    case_id: int,
+    *,
+    held_on: date | None,
+    summary: str,
+    mediator_id: int | None = None,
+    place: str | None = None,
+    attendees: str | None = None,
+    recorder: str | None = None,
+    version: int | None = None,
+) -> Case:
     """调解记录: accepted → in_mediation; a further session keeps the state. The place, the attendees (one per
     line) and the recorder are optional: the 调解记录 leaves them blank when not given."""
     case = _load(actor, case_id, "record_session", version)
@@ -161,9 +191,16 @@ def record_session(actor: Actor, case_id: int, *, held_on: date | None, summary:
     day = _date(held_on, "held_on", case, errors)
     _check_mediator(case, mediator_id, errors)
     _raise(errors)
-    session = MediationSession(case_id=case.id, held_on=day, summary=summary, mediator_id=mediator_id,
-                               place=_optional(place), attendees=_optional(attendees), recorder=_optional(recorder),
-                               recorded_by_id=actor.user_id)
+    session = MediationSession(
+        case_id=case.id,
+        held_on=day,
+        summary=summary,
+        mediator_id=mediator_id,
+        place=_optional(place),
+        attendees=_optional(attendees),
+        recorder=_optional(recorder),
+        recorded_by_id=actor.user_id,
+    )
     db.session.add(session)
     case.status = CaseStatus.in_mediation
     _save(case, day)
@@ -191,8 +228,13 @@ def check_conclusion(outcome, amount, terms, performed, errors: dict) -> tuple[O
 def check_agreement_form(outcome: Outcome | None, agreement_form, errors: dict) -> str | None:
     """How an agreement was made: written unless said to be oral (人民调解法 art. 28: an oral agreement is
     recorded by the mediator); nothing for another outcome, where giving one is refused."""
-    form = _one_of(AgreementForm, agreement_form, "agreement_form",
-                   coded("unknown_agreement_form", "协议形式须为 书面协议 或 口头协议"), errors)
+    form = _one_of(
+        AgreementForm,
+        agreement_form,
+        "agreement_form",
+        coded("unknown_agreement_form", "协议形式须为 书面协议 或 口头协议"),
+        errors,
+    )
     if outcome is None or outcome == Outcome.agreement:
         return form or AgreementForm.written.value
     if form is not None:
@@ -200,9 +242,18 @@ def check_agreement_form(outcome: Outcome | None, agreement_form, errors: dict) 
     return None
 
 
-def conclude_case(actor: Actor, case_id: int, *, outcome, concluded_on: date | None = None,
-                  agreement_amount_yuan=None, terms: str | None = None, performed: bool | None = None,
-                  agreement_form: str | None = None, version: int | None = None) -> Case:
+def conclude_case(
+    actor: Actor,
+    case_id: int,
+    *,
+    outcome,
+    concluded_on: date | None = None,
+    agreement_amount_yuan=None,
+    terms: str | None = None,
+    performed: bool | None = None,
+    agreement_form: str | None = None,
+    version: int | None = None,
+) -> Case:
     """办结: accepted or in_mediation → concluded. An agreement opens the 30-day judicial-confirmation window
     and sets the follow-up date, and is written unless ``agreement_form`` says oral; a failed mediation records
     that the parties were told of other routes."""
@@ -222,9 +273,12 @@ def conclude_case(actor: Actor, case_id: int, *, outcome, concluded_on: date | N
         case.agreement_terms = (terms or "").strip() or None
         case.agreement_performed = performed
         case.agreement_form = agreement_form
-        data.update(agreement_form=agreement_form, confirmation_deadline=case.confirmation_deadline.isoformat(),
-                    follow_up_due_on=case.follow_up_due_on.isoformat(),
-                    agreement_amount_yuan=str(agreement_amount_yuan) if agreement_amount_yuan is not None else None)
+        data.update(
+            agreement_form=agreement_form,
+            confirmation_deadline=case.confirmation_deadline.isoformat(),
+            follow_up_due_on=case.follow_up_due_on.isoformat(),
+            agreement_amount_yuan=str(agreement_amount_yuan) if agreement_amount_yuan is not None else None,
+        )
     elif outcome in (Outcome.no_agreement, Outcome.referred):
         data["note"] = OTHER_ROUTES_NOTE
     case.status, case.outcome, case.concluded_on = CaseStatus.concluded, outcome, day
@@ -235,36 +289,65 @@ def conclude_case(actor: Actor, case_id: int, *, outcome, concluded_on: date | N
     return case
 
 
-def extend_time_limit(actor: Actor, case_id: int, *, days: int, consent_note: str, extended_on: date | None = None,
-                      version: int | None = None) -> Case:
+def extend_time_limit(
+    actor: Actor,
+    case_id: int,
+    *,
+    days: int,
+    consent_note: str,
+    extended_on: date | None = None,
+    version: int | None = None,
+) -> Case:
     """延长期限 with the parties' consent: the new due date is ``days`` calendar days after the old one."""
     case = _load(actor, case_id, "extend_time_limit", version)
     errors: dict[str, list[str]] = {}
-    consent_note = _text(consent_note, "consent_note",
-                         coded("consent_required", "延长期限须经当事人同意，请记录同意情况"), errors)
+    consent_note = _text(
+        consent_note, "consent_note", coded("consent_required", "延长期限须经当事人同意，请记录同意情况"), errors
+    )
     if not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
-        collect(errors, "days", coded("extension_days_out_of_range", "延长天数须在 1 至 %(max)s 天之间",
-                                      max=MAX_EXTENSION_DAYS))
+        collect(
+            errors,
+            "days",
+            coded("extension_days_out_of_range", "延长天数须在 1 至 %(max)s 天之间", max=MAX_EXTENSION_DAYS),
+        )
     day = _date(extended_on, "extended_on", case, errors)
     _raise(errors)
     old_due = case.due_on
     case.due_on, case.due_on_provisional = calendar_deadline(old_due, days, field="days")
     _save(case, day)
-    record_event(case, "time_limit_extended", actor, day, {
-        "days": days, "previous_due_on": old_due.isoformat(), "due_on": case.due_on.isoformat(),
-        "due_on_provisional": case.due_on_provisional, "consent_note": consent_note})
+    record_event(
+        case,
+        "time_limit_extended",
+        actor,
+        day,
+        {
+            "days": days,
+            "previous_due_on": old_due.isoformat(),
+            "due_on": case.due_on.isoformat(),
+            "due_on_provisional": case.due_on_provisional,
+            "consent_note": consent_note,
+        },
+    )
     return case
 
 
-def apply_for_confirmation(actor: Actor, case_id: int, *, applied_on: date | None = None, court: str | None = None,
-                           version: int | None = None) -> Case:
+def apply_for_confirmation(
+    actor: Actor, case_id: int, *, applied_on: date | None = None, court: str | None = None, version: int | None = None
+) -> Case:
     """申请司法确认: only for an agreement, within its window (People's Mediation Law art. 33)."""
     case = _load(actor, case_id, "apply_for_confirmation", version)
     errors: dict[str, list[str]] = {}
     day = _date(applied_on, "applied_on", case, errors)
     if day is not None and day > case.confirmation_deadline:
-        collect(errors, "applied_on", coded("confirmation_window_passed", "已超过司法确认申请期限 %(day)s",
-                                            day=case.confirmation_deadline.isoformat()))
+        collect(
+            errors,
+            "applied_on",
+            coded(
+                "confirmation_window_passed",
+                "已超过司法确认申请期限 %(day)s",
+                day=case.confirmation_deadline.isoformat(),
+            ),
+        )
     _raise(errors)
     case.confirmation_status, case.confirmation_applied_on = ConfirmationStatus.applied, day
     _save(case, day)
@@ -272,8 +355,9 @@ def apply_for_confirmation(actor: Actor, case_id: int, *, applied_on: date | Non
     return case
 
 
-def record_confirmation_result(actor: Actor, case_id: int, *, confirmed: bool, decided_on: date | None = None,
-                               version: int | None = None) -> Case:
+def record_confirmation_result(
+    actor: Actor, case_id: int, *, confirmed: bool, decided_on: date | None = None, version: int | None = None
+) -> Case:
     """司法确认结果: the court confirmed the agreement or rejected the application."""
     case = _load(actor, case_id, "record_confirmation_result", version)
     errors: dict[str, list[str]] = {}
@@ -288,9 +372,17 @@ def record_confirmation_result(actor: Actor, case_id: int, *, confirmed: bool, d
     return case
 
 
-def record_follow_up(actor: Actor, case_id: int, *, visited_on: date | None, summary: str,
-                     performed: bool | None = None, method: str | None = None, visitor: str | None = None,
-                     version: int | None = None) -> Case:
+def record_follow_up(
+    actor: Actor,
+    case_id: int,
+    *,
+    visited_on: date | None,
+    summary: str,
+    performed: bool | None = None,
+    method: str | None = None,
+    visitor: str | None = None,
+    version: int | None = None,
+) -> Case:
     """回访 after the conclusion; for an agreement, whether it is being performed. How it was made (上门, 电话,
     其他) and who made it are optional: the 回访记录 leaves them blank when not given."""
     case = _load(actor, case_id, "record_follow_up", version)
@@ -299,11 +391,23 @@ def record_follow_up(actor: Actor, case_id: int, *, visited_on: date | None, sum
     day = _date(visited_on, "visited_on", case, errors)
     if performed is not None and case.outcome != Outcome.agreement:
         collect(errors, "performed", coded("only_with_agreement", "只有达成协议的案件记录履行情况"))
-    method = _one_of(FollowUpMethod, method, "method",
-                     coded("unknown_follow_up_method", "回访方式须为 上门回访、电话回访 或 其他"), errors)
+    method = _one_of(
+        FollowUpMethod,
+        method,
+        "method",
+        coded("unknown_follow_up_method", "回访方式须为 上门回访、电话回访 或 其他"),
+        errors,
+    )
     _raise(errors)
-    follow_up = FollowUp(case_id=case.id, visited_on=day, summary=summary, performed=performed, method=method,
-                         visitor=_optional(visitor), recorded_by_id=actor.user_id)
+    follow_up = FollowUp(
+        case_id=case.id,
+        visited_on=day,
+        summary=summary,
+        performed=performed,
+        method=method,
+        visitor=_optional(visitor),
+        recorded_by_id=actor.user_id,
+    )
     db.session.add(follow_up)
     if performed is not None:
         case.agreement_performed = performed
@@ -322,6 +426,10 @@ def unavailable_actions(case: Case) -> list[tuple[str, str]]:
         if case.confirmation_status == ConfirmationStatus.none:
             blocked.append(("record_confirmation_result", gettext("尚未申请司法确认，申请后才能记录裁定结果")))
         elif case.confirmation_applied_on is not None:
-            blocked.append(("apply_for_confirmation", gettext(
-                "已于 %(day)s 申请司法确认", day=case.confirmation_applied_on.isoformat())))
+            blocked.append(
+                (
+                    "apply_for_confirmation",
+                    gettext("已于 %(day)s 申请司法确认", day=case.confirmation_applied_on.isoformat()),
+                )
+            )
     return blocked
