@@ -37,8 +37,10 @@ def import_models() -> None:
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings from the environment, overridden by ``config`` (tests)."""
-    app = Flask(__name__, instance_relative_config=True)
     from .core.converters import DatabaseIdConverter
+    from .core.uow import HubFlask
+
+    app = HubFlask(__name__, instance_relative_config=True)
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any blueprint adds its rules
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

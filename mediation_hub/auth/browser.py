@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request, session
 
-from ..core.db import writing
+from ..core.uow import writing
 from ..extensions import db
 from . import sessions
 from .models import User

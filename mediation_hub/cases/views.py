@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from ..auth.current import current_actor
 from ..core.actor import Actor
-from ..core.db import writing
+from ..core.uow import writing
 from ..core.export import file_response
 from ..core.filters import provisional_mark
 from ..core.i18n import N_

@@ -135,26 +135,4 @@ def check_sqlite_write(statement: str, *, strict: bool) -> None:
     current_app.logger.warning(message)
 
 
-class writing:  # noqa: N801 - used as a context manager, like a function
-    """Declare that a reading request writes now: on SQLite the read transaction ends first, so the writing one
-    begins IMMEDIATE and queues behind other writers. The caller commits inside the block. Elsewhere (no
-    request, an unsafe method, PostgreSQL) it changes nothing."""
-
-    def __enter__(self):
-        from flask import g, has_request_context
-
-        from ..extensions import db
-
-        self._set = has_request_context() and not g.get("_write_intent", False)
-        if self._set:
-            if db.engine.dialect.name == "sqlite" and db.session().in_transaction():
-                db.session.commit()  # nothing written yet: this only ends the reading transaction
-            g._write_intent = True
-        return self
-
-    def __exit__(self, *exc):
-        if self._set:
-            from flask import g
-
-            g._write_intent = False
-        return False
+# ``writing()`` (a reading request that must write now) is a transaction boundary: it lives in core/uow.py.

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
-from ..core.db import writing
+from ..core.uow import writing
 from ..core.export import content_disposition
 from ..extensions import db
 from . import service

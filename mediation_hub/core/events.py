@@ -1,0 +1,128 @@
+"""Declared domain events: who reacts to a lifecycle step is written down, not imported.
+
+A service that completes a step emits one event, a frozen dataclass with a typed payload and a dotted name
+(``case.accepted``, ``transfer.answered``, ``legal_aid.decided``), declared in the emitting package's
+``events.py``. Packages that react subscribe in one registry of their own, ``<package>/listeners.py``::
+
+    listeners = Listeners("notifications")
+
+    @listeners.on(TransferExpired, after_commit=True)
+    def text_the_sender(event: TransferExpired) -> None: ...
+
+The app wires the registries it has (``mediation_hub.LISTENER_REGISTRIES``) at start-up; a missing module
+fails the start, it never switches a feature off. ``mediation-hub events`` prints who listens to what.
+
+When an event is emitted:
+
+* a listener subscribed in the transaction (the default) runs at once, in the emitting service's
+  transaction: the rate aggregates count the step in the same commit as the step, or not at all;
+* an ``after_commit`` listener is queued on the unit of work (``core.uow.after_commit``) and runs once the
+  transaction has committed: anything that talks to the world (an SMS, a peer hub, a thread) goes there, so
+  a rolled-back step never sends anything."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, ClassVar, TypeVar
+
+from . import uow
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    """A step that happened. Subclasses set ``name`` and declare their payload as fields."""
+
+    name: ClassVar[str] = ""
+
+
+E = TypeVar("E", bound=DomainEvent)
+Listener = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One listener of one event type (or of a base class: it then hears every subclass)."""
+
+    event: type[DomainEvent]
+    listener: Listener
+    package: str
+    after_commit: bool
+
+    @property
+    def where(self) -> str:
+        return f"{self.listener.__module__}.{self.listener.__qualname__}"
+
+
+@dataclass
+class Listeners:
+    """One package's subscriptions (its ``listeners.py`` makes one and decorates its functions)."""
+
+    package: str
+    subscriptions: list[Subscription] = field(default_factory=list)
+
+    def on(self, *events: type[DomainEvent], after_commit: bool = False) -> Callable[[Listener], Listener]:
+        """Subscribe the decorated function to ``events`` (in the transaction, or after it commits)."""
+        for event in events:
+            if not (isinstance(event, type) and issubclass(event, DomainEvent)):
+                raise TypeError(f"{event!r} is not a declared domain event")
+
+        def subscribe(listener: Listener) -> Listener:
+            for event in events:
+                self.subscriptions.append(Subscription(event, listener, self.package, after_commit))
+            return listener
+
+        return subscribe
+
+
+class _Registry:
+    """The subscriptions of the registries the app wired, looked up by the emitted event's class hierarchy."""
+
+    def __init__(self) -> None:
+        self.installed = False
+        self.subscriptions: tuple[Subscription, ...] = ()
+
+    def install(self, registries: Iterable[Listeners]) -> None:
+        self.subscriptions = tuple(sub for registry in registries for sub in registry.subscriptions)
+        self.installed = True
+
+    def for_event(self, event: DomainEvent) -> list[Subscription]:
+        kinds = type(event).__mro__
+        return [sub for sub in self.subscriptions if sub.event in kinds]
+
+
+_registry = _Registry()
+
+
+def install(registries: Iterable[Listeners]) -> None:
+    """Wire the app's listener registries (``create_app``); replaces an earlier wiring."""
+    _registry.install(registries)
+
+
+def emit(event: DomainEvent) -> None:
+    """Tell the listeners that ``event`` happened: in-transaction ones now, the others after the commit."""
+    if not _registry.installed:
+        raise RuntimeError(f"{event.name}: no listener registry is wired (create_app installs it)")
+    for sub in _registry.for_event(event):
+        if sub.after_commit:
+            uow.after_commit(partial(sub.listener, event))
+        else:
+            sub.listener(event)
+
+
+def subscriptions() -> tuple[Subscription, ...]:
+    """Every wired subscription, in registry order (``mediation-hub events``, docs/ARCHITECTURE.md)."""
+    return _registry.subscriptions
+
+
+def declared_events() -> list[type[DomainEvent]]:
+    """Every declared event class with a name, sorted by name (imported event modules only)."""
+    found: list[type[DomainEvent]] = []
+    stack: list[type[DomainEvent]] = [DomainEvent]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.name:
+            found.append(cls)
+    return sorted(set(found), key=lambda cls: cls.name)
