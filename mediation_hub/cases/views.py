@@ -18,12 +18,12 @@ from markupsafe import Markup, escape
 
 from ..auth.current import current_actor
 from ..core.actor import Actor
-from ..core.uow import writing
 from ..core.export import file_response
 from ..core.filters import provisional_mark
 from ..core.i18n import N_
 from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
+from ..core.uow import writing
 from ..documents import service as documents
 from ..errors import StateConflict, ValidationFailed
 from ..exports import service as exports

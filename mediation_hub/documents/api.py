@@ -10,8 +10,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
-from ..core.uow import writing
 from ..core.export import content_disposition
+from ..core.uow import writing
 from ..extensions import db
 from . import service
 from .schemas import DigestQuery, DocumentListOut, DocumentQuery, FoundOut
