@@ -10,7 +10,8 @@ PORT ?= 5000
 TEST_WORKERS ?= 2
 export FLASK_APP := mediation_hub:create_app
 
-.PHONY: run test test-sqlite test-postgres install install-dev lint bench load clean translations fonts
+.PHONY: run test test-fast test-browser test-sqlite test-postgres typecheck lint install install-dev bench load clean \
+  translations fonts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,14 +48,64 @@ run: $(STAMP) fonts
 
 ## make test: install with the dev extra and run the suite on SQLite, then on PostgreSQL when
 ## MEDIATION_HUB_TEST_DATABASE_URL is set.
+ON_SQLITE := env -u MEDIATION_HUB_TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS)
 test: $(DEV_STAMP) fonts
-	env -u MEDIATION_HUB_TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not postgres"
+	$(ON_SQLITE) -m "not postgres"
 	@if [ -n "$$MEDIATION_HUB_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$MEDIATION_HUB_TEST_DATABASE_URL)"; \
 	  $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser" ; \
 	elif [ -n "$$CI" ]; then \
 	  echo "CI is set but MEDIATION_HUB_TEST_DATABASE_URL is not: PostgreSQL tests cannot be skipped" >&2; exit 1; \
 	fi
+
+## make test-fast: the unit and service tests on SQLite, in under a minute on two cores: no browser, no PostgreSQL,
+## nothing marked load or slow (load and fault runs, API fuzzing, benchmark smoke runs, sweeps of every page).
+test-fast: $(DEV_STAMP) fonts
+	$(ON_SQLITE) -m "not browser and not postgres and not load and not slow"
+
+## make test-browser: the browser tests (Debian's Chromium through Playwright) on SQLite.
+test-browser: $(DEV_STAMP) fonts
+	$(ON_SQLITE) -m browser
+
+## make test-sqlite: the whole suite on SQLite, the first half of `make test`.
+test-sqlite: $(DEV_STAMP) fonts
+	$(ON_SQLITE) -m "not postgres"
+
+## make test-postgres: the suite on PostgreSQL, the second half of `make test`, at MEDIATION_HUB_TEST_DATABASE_URL;
+## without it, on a database made for the run on PG_HOST:PG_PORT as PG_USER (createdb), dropped afterwards with the
+## ones each pytest-xdist worker made from it.
+PG_HOST ?= 127.0.0.1
+PG_PORT ?= 5432
+PG_USER ?= postgres
+PG := -h $(PG_HOST) -p $(PG_PORT) -U $(PG_USER)
+test-postgres: $(DEV_STAMP) fonts
+	@if [ -n "$$MEDIATION_HUB_TEST_DATABASE_URL" ]; then \
+	  exec $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"; \
+	fi; \
+	if ! pg_isready $(PG) -q; then \
+	  echo "make test-postgres: set MEDIATION_HUB_TEST_DATABASE_URL, or start PostgreSQL on $(PG_HOST):$(PG_PORT)" \
+	    "(user $(PG_USER))" >&2; \
+	  exit 1; \
+	fi; \
+	db=mediation_hub_make_$$$$; \
+	drop() { for name in $$(psql $(PG) -d postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE '$$db%'"); \
+	  do dropdb $(PG) --if-exists --force "$$name"; done; }; \
+	createdb $(PG) "$$db" || exit 1; \
+	trap drop EXIT; \
+	echo "== on PostgreSQL, database $$db (dropped afterwards)"; \
+	MEDIATION_HUB_TEST_DATABASE_URL="postgresql+psycopg://$(PG_USER)@$(PG_HOST):$(PG_PORT)/$$db" \
+	  $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser"
+
+## make typecheck: mypy over the files and strictness [tool.mypy] in pyproject.toml names.
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy
+
+## make lint: ruff's rules, ruff's format (checked, not applied: `ruff format .` applies it) and the layer contracts
+## of [tool.importlinter] (lint-imports).
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 ## make translations: re-extract the UI texts (Chinese source strings), merge them into the English
 ## catalogue and compile it; translate any new empty msgstr in translations/en/LC_MESSAGES/messages.po.
@@ -82,8 +133,5 @@ BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run_all --pg $(BENCH_PG)
 
-lint: $(DEV_STAMP)
-	$(BIN)/ruff check .
-
 clean:
-	rm -rf $(VENV) instance/*.db .pytest_cache
+	rm -rf $(VENV) instance/*.db .pytest_cache .mypy_cache .import_linter_cache

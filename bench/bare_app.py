@@ -27,11 +27,9 @@ import_models()
 
 from mediation_hub.cases.models import Case, CaseEvent, Party, PartyKind, PartyRole  # noqa: E402
 from mediation_hub.cases.service import DETAIL_LOADING  # noqa: E402
-from mediation_hub.reporting import aggregates  # noqa: E402
 
-# The bare app writes rows, nothing else: the hub's aggregate hook on case events is not part of it.
-if sa.event.contains(CaseEvent, "after_insert", aggregates._case_event_inserted):
-    sa.event.remove(CaseEvent, "after_insert", aggregates._case_event_inserted)
+# The bare app writes rows, nothing else: it inserts the event row itself, so the hub's listeners of case events
+# (the rate aggregates) are not part of it.
 
 
 class PartyIn(Schema):

@@ -1266,7 +1266,7 @@ def _forked_batches(generator: CaseGenerator, counters: list[dict], workers: int
             for chunk in range(worker, generator.chunks, workers):
                 rows = generator.chunk_rows(chunk, counters[chunk])
                 queue.put(("batch", {table: copy_text(table_rows) for table, table_rows in rows.items()}))
-        except BaseException:  # noqa: BLE001 - reported to the parent, which raises
+        except BaseException:
             queue.put(("error", traceback.format_exc()))
         queue.close()
         queue.join_thread()

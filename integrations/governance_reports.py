@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .outbound import REFUSALS, DestinationGuard, DestinationRefused, OutboundFailure, post
@@ -75,7 +76,9 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def verify(secret: str, headers, body: bytes, *, tolerance: int = 300, now: float | None = None) -> bool:
+def verify(
+    secret: str, headers: Mapping[str, str], body: bytes, *, tolerance: int = 300, now: float | None = None
+) -> bool:
     """What a receiver does: check the timestamp is recent and one of the signatures matches."""
     try:
         timestamp = int(headers["webhook-timestamp"])

@@ -19,6 +19,7 @@ import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 import certifi
@@ -162,6 +163,15 @@ class Destination:
         return shown if self.port == default else f"{shown}:{self.port}"
 
 
+class _UrlParts(TypedDict):
+    """A URL split into what the guard checks and connects to (``DestinationGuard._split``)."""
+
+    scheme: str
+    host: str
+    port: int
+    target: str
+
+
 class DestinationGuard:
     """Checks outbound URLs against the rules above; run it when a URL is saved and again at every call."""
 
@@ -195,7 +205,7 @@ class DestinationGuard:
         return Destination(parts["scheme"], host, parts["port"], parts["target"], tuple(str(a) for a in addresses))
 
     @staticmethod
-    def _split(url: str) -> dict:
+    def _split(url: str) -> _UrlParts:
         text = (url or "").strip()
         if any(ord(c) < 0x21 or c == "\x7f" for c in text):  # spaces and control characters
             raise DestinationRefused("malformed")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from .config import Config
 
+if TYPE_CHECKING:
+    from .core.policy import Policy
+
+# Every module that declares tables or indexes; a missing one fails the start (never a feature silently off).
 MODEL_MODULES = (
     "regions.models",
     "registry.models",
@@ -19,20 +25,52 @@ MODEL_MODULES = (
     "core.calendar",
     "exports.models",
     "documents.models",
+    "transfers.models",
+    "legal_aid.models",
+    "reporting.models",
+    "reporting.aggregates",
+    "core.jobs",
+    "imports.models",
 )
-OPTIONAL_MODEL_MODULES = ("transfers.models", "legal_aid.models", "reporting.models", "core.jobs", "imports.models")
+# Every module that declares domain events (``mediation-hub events`` lists them all, listened to or not).
+EVENT_MODULES = ("cases.events", "transfers.events", "legal_aid.events")
+# The listener registries, in the order their listeners run for one event (each module has ``listeners``).
+LISTENER_REGISTRIES = ("reporting.listeners", "notifications.listeners")
+# Every package's permission policy (``core.policy``: actions × roles × scope; each module has ``POLICY``).
+POLICY_MODULES = (
+    "registry.policy",
+    "auth.policy",
+    "audit.policy",
+    "agreements.policy",
+    "cases.policy",
+    "legal_aid.policy",
+    "transfers.policy",
+    "calendars.policy",
+    "reporting.policy",
+    "imports.policy",
+    "privacy.policy",
+)
 
 
 def import_models() -> None:
     """Import every model module so metadata (and Alembic) sees all tables."""
-    import importlib
-
-    from .core.modules import import_optional
-
     for name in MODEL_MODULES:
         importlib.import_module(f"{__name__}.{name}")
-    for name in OPTIONAL_MODEL_MODULES:
-        import_optional(f"{__name__}.{name}")
+
+
+def install_listeners() -> None:
+    """Import the event modules and wire the listener registries (``core.events.install``)."""
+    from .core import events
+
+    for name in EVENT_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    events.install(importlib.import_module(f"{__name__}.{name}").listeners for name in LISTENER_REGISTRIES)
+
+
+def policies() -> list[Policy]:
+    """Every package's permission policy, in ``POLICY_MODULES`` order (the authorization matrix and the docs read
+    their tables)."""
+    return [importlib.import_module(f"{__name__}.{name}").POLICY for name in POLICY_MODULES]
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -64,6 +102,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .core.db import render_migration_item
 
     import_models()
+    install_listeners()
     ext.db.init_app(app)
     _release_sessions_quietly(app)
     ext.migrate.init_app(

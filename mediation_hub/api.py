@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from http import HTTPStatus
 
 from apispec import BasePlugin
@@ -9,7 +10,6 @@ from flask import Blueprint, Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .core.messages import coded
-from .core.modules import import_optional
 from .errors import ErrorSchema, error_body, handle_http_error
 from .extensions import api, csrf
 
@@ -20,7 +20,7 @@ PUBLIC_API_CALLS = {
     ("HEAD", f"{API_PREFIX}/openapi.json"),
     ("POST", f"{API_PREFIX}/auth/token"),
 }
-# Each domain's api.py exposes ``blp``; a package that is not there yet is skipped.
+# Each domain's api.py exposes ``blp``.
 API_MODULES = (
     "auth.api",
     "regions.api",
@@ -99,10 +99,8 @@ def register_api(app: Flask) -> None:
     # when the error carries none (webargs' 422) and it answered pages with JSON: the hub's answers again.
     app.register_error_handler(HTTPException, handle_http_error)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for name in API_MODULES:
-        module = import_optional(f"{__package__}.{name}")
-        if module is None:
-            continue
+    for name in API_MODULES:  # a missing module fails the start
+        module = importlib.import_module(f"{__package__}.{name}")
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)
     app.before_request(_authenticate_api_request)

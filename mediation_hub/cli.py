@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import NoReturn
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
-
-from .core.modules import import_optional
 
 
 def _create_app():
@@ -36,11 +35,11 @@ def seed_group():
 @with_appcontext
 def seed_reference_command():
     """Regions (GB/T 2260 + 雄安新区), case categories and sources, agreements, working-day calendar."""
-    from .extensions import db
+    from .core.uow import transaction
     from .seed import seed_reference
 
-    counts = seed_reference()
-    db.session.commit()
+    with transaction():
+        counts = seed_reference()
     click.echo("reference data loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
 
@@ -48,11 +47,11 @@ def seed_reference_command():
 @with_appcontext
 def seed_demo_command():
     """Demo organisations, mediators, studios and one account per role."""
-    from .extensions import db
+    from .core.uow import transaction
     from .seed import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
-    counts = seed_demo()
-    db.session.commit()
+    with transaction():
+        counts = seed_demo()
     click.echo("demo data loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     click.echo(f"demo accounts (password for all: {DEMO_PASSWORD}):")
     for username, display, role, _org, _region in DEMO_USERS:
@@ -79,17 +78,17 @@ def users_create_command(name, role, organization, region, password_stdin):
     """Create an account; the password is read from standard input, never from the command line."""
     from .auth.service import create_user
     from .core.actor import SYSTEM
+    from .core.uow import transaction
     from .errors import ValidationFailed
-    from .extensions import db
 
     password = sys.stdin.readline().rstrip("\n")
-    try:
-        user = create_user(
-            SYSTEM, username=name, password=password, role=role, organization_id=organization, region_code=region
-        )
-    except ValidationFailed as exc:
-        refuse(exc)
-    db.session.commit()
+    with transaction():
+        try:
+            user = create_user(
+                SYSTEM, username=name, password=password, role=role, organization_id=organization, region_code=region
+            )
+        except ValidationFailed as exc:
+            refuse(exc)
     click.echo(f"created user {user.username} (id {user.id}, role {user.role.value})")
 
 
@@ -102,18 +101,18 @@ def users_set_password_command(name, password_stdin):
     input, never from the command line. Every API token and signed-in session of the account ends."""
     from .auth.service import reset_password, user_by_username
     from .core.actor import SYSTEM
+    from .core.uow import transaction
     from .errors import ValidationFailed
-    from .extensions import db
 
     password = sys.stdin.readline().rstrip("\r\n")
-    user = user_by_username(name)
-    if user is None:
-        refuse(ValidationFailed({"name": ["没有该用户名的账户"]}))
-    try:
-        reset_password(SYSTEM, user.id, password)
-    except ValidationFailed as exc:
-        refuse(exc)
-    db.session.commit()
+    with transaction():
+        user = user_by_username(name)
+        if user is None:
+            refuse(ValidationFailed({"name": ["没有该用户名的账户"]}))
+        try:
+            reset_password(SYSTEM, user.id, password)
+        except ValidationFailed as exc:
+            refuse(exc)
     click.echo(f"password of {name} reset; its API tokens and signed-in sessions are revoked")
 
 
@@ -142,18 +141,36 @@ def scheduler_command(once):
         scheduler.shutdown(wait=False)
 
 
+@click.command("events")
+@with_appcontext
+def events_command() -> None:
+    """Every declared domain event (name, payload fields, declaring module) and who listens to it."""
+    from .core import events
+
+    for event in events.declared_events():
+        payload = ", ".join(f"{field.name}: {field.type}" for field in dataclasses.fields(event))
+        click.echo(f"{event.name}  ({event.__module__}.{event.__qualname__})")
+        click.echo(f"    payload: {payload}")
+        subscriptions = events.listeners_of(event)
+        for sub in subscriptions:
+            when = "after commit" if sub.after_commit else "in the transaction"
+            click.echo(f"    -> {sub.package}: {sub.where} ({when})")
+        if not subscriptions:
+            click.echo("    -> no listener")
+
+
 def register_cli(app) -> None:
     app.cli.add_command(seed_group)
     app.cli.add_command(users_group)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(events_command)
     from .calendars.cli import calendar_group
     from .imports.cli import import_group
+    from .reporting.aggregates import reports_group
 
     app.cli.add_command(import_group)
     app.cli.add_command(calendar_group)
-    reporting = import_optional("mediation_hub.reporting.aggregates")
-    if reporting is not None:
-        app.cli.add_command(reporting.reports_group)
+    app.cli.add_command(reports_group)
 
 
 cli = FlaskGroup(create_app=_create_app, help="Mediation Hub (调解协同中枢) command line.")

@@ -13,6 +13,7 @@ import random
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from stdnum.cn import ric
 
 from .cases import service as cases
 from .cases.models import Case
@@ -63,9 +64,13 @@ SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = ["建华", "秀英", "志强", "丽娟", "海峰", "桂兰", "国庆", "玉梅", "晓东", "春燕", "德明", "淑芬"]
 
 
-def _id_number(rng: random.Random, region: str) -> str:
-    from .seed import demo_id_number
+def demo_id_number(region: str, born: date, sequence: str) -> str:
+    """A citizen ID number with a valid check digit for a demo person (region code, birth date, sequence)."""
+    body = f"{region}{born:%Y%m%d}{sequence}"
+    return body + ric.calc_check_digit(body + "0")
 
+
+def _id_number(rng: random.Random, region: str) -> str:
     born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 50))
     return demo_id_number(region, born, f"{rng.randrange(0, 1000):03d}")
 

@@ -3,136 +3,52 @@
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from .core.errors import (
+    NOT_FOUND,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    StateConflict,
+    Unavailable,
+    ValidationFailed,
+    collect,
+    not_found_message,
+    raise_if,
+)
 from .core.framework_messages import CSRF_FAILED, http_code, http_message, translate_field_messages
 from .core.i18n import N_
+from .core.limits import with_limit_named
 from .core.messages import Coded, LazyCoded, code_of, coded, codes_of
 
-
-class DomainError(Exception):
-    """A refusal a person can act on. ``message`` is in the request's language; when it is a ``Coded`` its code is
-    the error's machine code (``error`` in the JSON body), else the class's ``code``."""
-
-    status = 400
-    title = "Bad Request"
-    code = "bad_request"
-
-    def __init__(self, message: str, errors: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors
-
-    @property
-    def error_code(self) -> str:
-        return code_of(self.message, self.code)
-
-
-class ValidationFailed(DomainError):
-    """Input broke one or more business rules; ``errors`` maps each field to its messages."""
-
-    status = 422
-    title = "Unprocessable Entity"
-    code = "validation_failed"
-
-    def __init__(self, errors: dict[str, list[str] | str], message: str | None = None):
-        normalised = {k: v if isinstance(v, list) else [v] for k, v in errors.items()}
-        super().__init__(message or coded("validation_failed", "输入有误，请改正标出的项目"), normalised)
-
-
-class StateConflict(DomainError):
-    """The record is not in a state that allows the action (or was changed meanwhile)."""
-
-    status = 409
-    title = "Conflict"
-    code = "state_conflict"
-
-
-class NotFound(DomainError):
-    """The record does not exist, or the actor may not know that it exists."""
-
-    status = 404
-    title = "Not Found"
-    code = "not_found"
-
-    def __init__(self, what: str = "record"):
-        """``what`` is a noun of ``NOT_FOUND`` (``NotFound("case")``: 未找到该案件, code ``case_not_found``), or a
-        message of its own (a ``Coded`` keeps its code)."""
-        self.what = what
-        super().__init__(not_found_message(what))
-
-
-class PermissionDenied(DomainError):
-    """The actor may see the record but not do this to it."""
-
-    status = 403
-    title = "Forbidden"
-    code = "permission_denied"
-
-
-class Unavailable(DomainError):
-    status = 503
-    title = "Service Unavailable"
-    code = "service_unavailable"
-
-
-# What NotFound(noun) says: the noun's code and text (translated when raised).
-NOT_FOUND = {
-    "record": ("not_found", N_("未找到该记录")),
-    "case": ("case_not_found", N_("未找到该案件")),
-    "party": ("party_not_found", N_("未找到该当事人")),
-    "session": ("session_not_found", N_("未找到该调解记录")),
-    "follow-up": ("follow_up_not_found", N_("未找到该回访记录")),
-    "document": ("document_not_found", N_("未找到该文书")),
-    "region": ("region_not_found", N_("未找到该行政区划")),
-    "organization": ("organization_not_found", N_("未找到该组织")),
-    "studio": ("studio_not_found", N_("未找到该调解工作室")),
-    "mediator": ("mediator_not_found", N_("未找到该调解员")),
-    "transfer": ("transfer_not_found", N_("未找到该转办")),
-    "application": ("application_not_found", N_("未找到该申请")),
-    "legal-aid application": ("legal_aid_application_not_found", N_("未找到该法律援助申请")),
-    "user": ("user_not_found", N_("未找到该账户")),
-    "token": ("token_not_found", N_("未找到该访问令牌")),
-    "agreement": ("agreement_not_found", N_("未找到该协议")),
-    "proposal": ("proposal_not_found", N_("未找到该协议提议")),
-    "agreement proposal": ("agreement_proposal_not_found", N_("未找到该协议提议")),
-    "subscription": ("subscription_not_found", N_("未找到该报送订阅")),
-    "report subscription": ("subscription_not_found", N_("未找到该报送订阅")),
-    "report delivery": ("report_delivery_not_found", N_("未找到该报送记录")),
-    "report snapshot": ("report_snapshot_not_found", N_("未找到该报表快照")),
-    "report": ("report_not_found", N_("未找到该报表")),
-    "export": ("export_not_found", N_("未找到该导出")),
-    "export file": ("export_file_not_found", N_("未找到该导出文件")),
-    "import": ("import_not_found", N_("未找到该导入")),
-    "import job": ("import_not_found", N_("未找到该导入任务")),
-    "error report": ("error_report_not_found", N_("未找到该错误报告")),
-    "notification": ("notification_not_found", N_("未找到该通知")),
-    "personal data for this ID number": ("personal_data_not_found", N_("未找到与该身份证号码相关的个人信息")),
-    "calendar year": ("calendar_year_not_found", N_("未找到该年度的工作日历")),
-}
-
-
-def not_found_message(what) -> Coded:
-    """The message of ``NotFound(what)``: a noun of ``NOT_FOUND``, a ``Coded`` as it is, or another message."""
-    if isinstance(what, Coded):
-        return what
-    entry = NOT_FOUND.get(str(what))
-    if entry is not None:
-        return coded(*entry)
-    if str(what).isascii():  # a noun nobody put in the table yet: a Chinese message all the same
-        return coded(str(what).replace("-", "_").replace(" ", "_") + "_not_found", NOT_FOUND["record"][1])
-    return Coded("not_found", str(what))
-
-
-def collect(errors: dict[str, list[str]], field: str, message: str) -> None:
-    """Add a message for a field to an error dict being gathered before raising once."""
-    errors.setdefault(field, []).append(message)
-
-
-def raise_if(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise ValidationFailed(errors)
+# The domain errors are defined in core/errors.py, so that core may raise them too; the other packages import
+# them from here, beside how they are answered.
+__all__ = [
+    "FIELD_LABELS",
+    "NOT_FOUND",
+    "NUL_IN_TEXT",
+    "NUMBER_OUT_OF_RANGE",
+    "RETRY_AFTER_SECONDS",
+    "DomainError",
+    "ErrorSchema",
+    "NotFound",
+    "PermissionDenied",
+    "StateConflict",
+    "Unavailable",
+    "ValidationFailed",
+    "collect",
+    "database_unavailable",
+    "error_body",
+    "field_label",
+    "handle_http_error",
+    "not_found_message",
+    "raise_if",
+    "refused_value",
+    "register_error_handlers",
+]
 
 
 def _wants_json() -> bool:
@@ -194,27 +110,29 @@ def error_body(
     return body
 
 
-def handle_http_error(exc: HTTPException):
+def handle_http_error(exc: HTTPException) -> ResponseReturnValue:
     """An HTTP error (a 404 for an unknown URL, webargs' 422 for a malformed request, …): the one JSON error
     shape under /api, with a message and, for 422, the fields at fault by location; the error page elsewhere."""
-    from .extensions import db
+    from .core.uow import end_failed_request
 
-    db.session.rollback()
+    status = exc.code or 500  # Flask hands over only errors with a code; the fallback is for the type checker
+    end_failed_request(status)
     message = _http_error_message(exc)
     data = getattr(exc, "data", {}) or {}
     headers = dict(data.get("headers") or {})
-    if exc.code == 429 and "Retry-After" not in headers and getattr(exc, "retry_after", None):
-        headers["Retry-After"] = str(exc.retry_after)
-    if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+    retry_after = getattr(exc, "retry_after", None)
+    if status == 429 and "Retry-After" not in headers and retry_after:
+        headers["Retry-After"] = str(retry_after)
+    if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
         headers.setdefault("Allow", ", ".join(exc.valid_methods))
     if _wants_json():
-        body = error_body(exc.code, exc.name, message, data.get("messages"), located=True)
+        body = error_body(status, exc.name, message, data.get("messages"), located=True)
         response = jsonify(body)
-        response.status_code = exc.code
+        response.status_code = status
         for key, value in headers.items():
             response.headers[key] = value
         return response
-    return render_template("error.html", status=exc.code, message=message), exc.code, headers
+    return render_template("error.html", status=status, message=message), status, headers
 
 
 def _http_error_message(exc: HTTPException) -> Coded:
@@ -227,7 +145,7 @@ def _http_error_message(exc: HTTPException) -> Coded:
         return _rate_limited_message(exc)
     if isinstance(exc, CSRFError):
         return coded(*CSRF_FAILED)
-    return http_message(exc.code, exc.description)
+    return http_message(exc.code or 500, exc.description)
 
 
 def _rate_limited_message(exc) -> Coded:
@@ -292,13 +210,13 @@ def field_label(field: str) -> str | None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    from .extensions import db
+    from .core.uow import end_failed_request
 
     app.jinja_env.globals["field_label"] = field_label
 
     @app.errorhandler(DomainError)
     def handle_domain_error(exc: DomainError):
-        db.session.rollback()
+        end_failed_request(exc.status)
         if _wants_json():
             # ``details``: more members of the body that an error documents itself (e.g. the candidates of a
             # possible duplicate registration, cases/api.py), set by the API view that raises it
@@ -321,10 +239,15 @@ def register_error_handlers(app: Flask) -> None:
 
     app.register_error_handler(HTTPException, handle_http_error)
 
+    @app.errorhandler(RequestEntityTooLarge)
+    def handle_too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+        # A 413 names the limit the request broke (core/limits.py).
+        return handle_http_error(with_limit_named(exc))
+
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         try:
-            db.session.rollback()
+            end_failed_request(500)  # rolls back, whatever the view said it would keep
         except Exception:  # a connection that is gone may fail its rollback too; the answer below still stands
             app.logger.warning("rollback failed after an error on %s %s", request.method, request.path)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)

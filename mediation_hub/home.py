@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, url_for
+from flask_login import current_user
 
 from .auth.current import current_actor
 from .calendars.views import provisional_banner
 from .core.actor import Role
-from .web import current_user
 
 LANDING = {
     Role.mediator: "cases.worklist",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from stdnum.cn import ric
 
 from .agreements.reference import load_agreements
 from .auth.models import User
 from .auth.service import hash_password
 from .cases.reference import load_case_reference
 from .core.actor import Role
+from .demo import demo_id_number, seed_demo_activity
 from .extensions import db
 from .regions.service import load_divisions
 from .registry.models import Mediator, Organization, OrgKind, Studio
@@ -113,11 +113,6 @@ DEMO_USERS = [
 ]
 
 
-def demo_id_number(region: str, born: date, sequence: str) -> str:
-    body = f"{region}{born:%Y%m%d}{sequence}"
-    return body + ric.calc_check_digit(body + "0")
-
-
 def seed_demo() -> dict:
     """Organisations, mediators, studios and one account per role across Beijing, Tianjin and Hebei."""
     orgs: dict[str, Organization] = {}
@@ -156,20 +151,18 @@ def seed_demo() -> dict:
                     specialties=specialties,
                 )
             )
-    for username, display, role, org_key, region in DEMO_USERS:
+    for username, display, role, user_org, user_region in DEMO_USERS:
         if db.session.scalar(sa.select(User.id).where(User.username == username)) is None:
             db.session.add(
                 User(
                     username=username,
                     display_name=display,
                     role=role,
-                    organization_id=orgs[org_key].id if org_key else None,
-                    region_code=region,
+                    organization_id=orgs[user_org].id if user_org else None,
+                    region_code=user_region,
                     password_hash=hash_password(DEMO_PASSWORD),
                 )
             )
     db.session.flush()
-    from .demo import seed_demo_activity
-
     activity = seed_demo_activity()
     return {"organizations": len(orgs), "mediators": len(mediators), "users": len(DEMO_USERS), **activity}

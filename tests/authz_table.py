@@ -16,7 +16,9 @@ Who the roles are (the world of test_authorization_matrix.py): every signed-in u
 
 An expectation is one answer for both records, or ``(in, out)``. ``LOGIN`` is a redirect to the sign-in
 page. A write that an allowed actor may make sends a real, valid body (the cell is rolled back afterwards);
-where the body is deliberately one the service must refuse, the row says so."""
+where the body is deliberately one the service must refuse, the row says so. A row whose answers an action of a
+package's permission policy decides names it (``follows=policy(...)``, mediation_hub/core/policy.py): the matrix
+checks that every such answer is the one the policy gives."""
 
 from __future__ import annotations
 
@@ -39,6 +41,23 @@ class Values:
 
 
 @dataclass(frozen=True)
+class Follows:
+    """A cell of a package's permission policy that a row's answers follow: ``action`` ("package.action") on the
+    world's record named ``record``, of ``kind`` (how the matrix loads it: case, transfer, application, proposal,
+    organization, agreement for its members, codes for a list of region codes), or on no record."""
+
+    action: str
+    kind: str | None = None
+    record: str | None = None
+
+
+def policy(action: str, **record: str) -> Follows:
+    """``policy("cases.handle", case="case_registered")``: the row follows that action on that record."""
+    ((kind, name),) = record.items() if record else ((None, None),)
+    return Follows(action, kind, name)
+
+
+@dataclass(frozen=True)
 class Row:
     method: str
     target: str  # the url_map rule for an API call, the endpoint name for a page
@@ -47,6 +66,9 @@ class Row:
     body: Callable[[Values], dict] | None = None
     note: str = ""
     is_api: bool = field(default=False)
+    # The policy cells the answers follow, checked in this order (the first refusal is the answer): see
+    # test_authorization_matrix.test_the_table_follows_the_policies.
+    follows: tuple[Follows, ...] = ()
 
     @property
     def rule(self) -> str | None:
@@ -67,23 +89,27 @@ class Row:
         return answer
 
 
-def _row(method: str, target: str, path: str, body, answers: dict, *, is_api: bool, anonymous, note: str) -> Row:
+def _row(
+    method: str, target: str, path: str, body, answers: dict, *, is_api: bool, anonymous, note: str, follows
+) -> Row:
     answers = dict(answers)
     answers.setdefault("anonymous", anonymous)
     missing = set(ROLES) - set(answers)
     if missing:
         raise ValueError(f"{method} {target}: no answer for {sorted(missing)}")
-    return Row(method, target, path, answers, body, note=note, is_api=is_api)
+    follows = (follows,) if isinstance(follows, Follows) else tuple(follows)
+    return Row(method, target, path, answers, body, note=note, is_api=is_api, follows=follows)
 
 
-def api(method: str, rule: str, path: str | None = None, body=None, note: str = "", **answers) -> Row:
-    """An API row; an anonymous caller gets 401 unless the row says otherwise."""
-    return _row(method, rule, path or rule, body, answers, is_api=True, anonymous=401, note=note)
+def api(method: str, rule: str, path: str | None = None, body=None, note: str = "", follows=(), **answers) -> Row:
+    """An API row; an anonymous caller gets 401 unless the row says otherwise. ``follows``: the policy cells
+    (``policy(...)``, one or a tuple) the answers follow."""
+    return _row(method, rule, path or rule, body, answers, is_api=True, anonymous=401, note=note, follows=follows)
 
 
-def page(method: str, endpoint: str, path: str, body=None, note: str = "", **answers) -> Row:
+def page(method: str, endpoint: str, path: str, body=None, note: str = "", follows=(), **answers) -> Row:
     """A page row; an anonymous visitor is sent to the sign-in page unless the row says otherwise."""
-    return _row(method, endpoint, path, body, answers, is_api=False, anonymous=LOGIN, note=note)
+    return _row(method, endpoint, path, body, answers, is_api=False, anonymous=LOGIN, note=note, follows=follows)
 
 
 def everyone(answer, **others) -> dict:
@@ -224,7 +250,7 @@ API_ROWS = [
         **everyone(204),
     ),
     # The audit log: administrators only, as the account pages.
-    api("GET", "/api/v1/audit-log", **everyone(403, admin=200)),
+    api("GET", "/api/v1/audit-log", follows=policy("audit.read_log"), **everyone(403, admin=200)),
     api("GET", "/api/v1/reference/<list_name>", "/api/v1/reference/case-categories", **everyone(200)),
     api("GET", "/api/v1/regions", **everyone(200)),
     api("GET", "/api/v1/regions/<code>", "/api/v1/regions/{county}", **everyone(200)),
@@ -232,6 +258,7 @@ API_ROWS = [
     api(
         "POST",
         "/api/v1/organizations",
+        follows=policy("registry.edit"),
         body=lambda v: {"name": "新登记的调解委员会", "kind": "people_mediation_committee", "region_code": v.county},
         **CREATES_IN_REGISTRY,
     ),
@@ -250,12 +277,14 @@ API_ROWS = [
         "/api/v1/organizations/<int:organization_id>",
         "/api/v1/organizations/{org}",
         body=lambda v: {},
+        follows=policy("registry.edit"),
         **EDITS_REGISTRY,
     ),
     api("GET", "/api/v1/mediators", **everyone(200)),
     api(
         "POST",
         "/api/v1/mediators",
+        follows=policy("registry.edit"),
         body=lambda v: {"name": "新调解员", "organization_id": v.org},
         **CREATES_IN_REGISTRY,
     ),
@@ -274,13 +303,21 @@ API_ROWS = [
         "/api/v1/mediators/<int:mediator_id>",
         "/api/v1/mediators/{mediator}",
         body=lambda v: {},
+        follows=policy("registry.edit"),
         **EDITS_REGISTRY,
     ),
-    api("POST", "/api/v1/mediators/<int:mediator_id>/reveal", "/api/v1/mediators/{mediator}/reveal", **EDITS_REGISTRY),
+    api(
+        "POST",
+        "/api/v1/mediators/<int:mediator_id>/reveal",
+        "/api/v1/mediators/{mediator}/reveal",
+        follows=policy("registry.edit"),
+        **EDITS_REGISTRY,
+    ),
     api("GET", "/api/v1/studios", **everyone(200)),
     api(
         "POST",
         "/api/v1/studios",
+        follows=policy("registry.edit"),
         body=lambda v: {"name": f"新工作室{v.county}", "organization_id": v.org, "lead_mediator_id": v.spare_mediator},
         **CREATES_IN_REGISTRY,
     ),
@@ -294,28 +331,49 @@ API_ROWS = [
         legal_aid_officer=404,
         coordinator=(200, 404),
     ),
-    api("PATCH", "/api/v1/studios/<int:studio_id>", "/api/v1/studios/{studio}", body=lambda v: {}, **EDITS_REGISTRY),
+    api(
+        "PATCH",
+        "/api/v1/studios/<int:studio_id>",
+        "/api/v1/studios/{studio}",
+        follows=policy("registry.edit"),
+        body=lambda v: {},
+        **EDITS_REGISTRY,
+    ),
     api("GET", "/api/v1/agreements", **everyone(200)),
     # An agreement binds every member: only an administrator creates or changes one directly; a coordinator
     # proposes (below), for agreements touching their region (the Hebei row's members are in Guangdong).
-    api("POST", "/api/v1/agreements", body=agreement_body, **everyone(403, admin=201)),
+    api(
+        "POST",
+        "/api/v1/agreements",
+        follows=(policy("agreements.keep", codes="agreement_members"), policy("agreements.change_directly")),
+        body=agreement_body,
+        **everyone(403, admin=201),
+    ),
     api("GET", "/api/v1/agreements/<code>", "/api/v1/agreements/{agreement}", **everyone(200)),
     api(
         "PATCH",
         "/api/v1/agreements/<code>",
         "/api/v1/agreements/{agreement}",
         body=lambda v: {},
+        follows=(policy("agreements.keep", agreement="agreement"), policy("agreements.change_directly")),
         **everyone(403, admin=200),
     ),
     # Agreement membership: proposing, confirming, declining, withdrawing, applying directly. ``proposal`` is a
     # change no member region has confirmed yet, ``own_proposal`` one the caller made (the system's for the
     # roles that cannot propose, and on the Hebei side); other roles never see a proposal (404).
     api("GET", "/api/v1/agreement-proposals", **everyone(200)),
-    api("POST", "/api/v1/agreement-proposals", body=proposal_body, **PROPOSES),
+    api(
+        "POST",
+        "/api/v1/agreement-proposals",
+        follows=policy("agreements.keep", codes="agreement_members"),
+        body=proposal_body,
+        **PROPOSES,
+    ),
     api(
         "POST",
         "/api/v1/agreements/<code>/proposals",
         "/api/v1/agreements/{matrix_agreement}/proposals",
+        follows=policy("agreements.keep", agreement="matrix_agreement"),
         body=lambda v: {"response_working_days": 5},
         **PROPOSES,
     ),
@@ -325,12 +383,14 @@ API_ROWS = [
         "POST",
         f"{PROPOSAL}/confirm",
         "/api/v1/agreement-proposals/{proposal}/confirm",
+        follows=policy("agreements.confirm", proposal="proposal"),
         **{**SEES_PROPOSAL, "admin": 403},
     ),
     api(
         "POST",
         f"{PROPOSAL}/decline",
         "/api/v1/agreement-proposals/{proposal}/decline",
+        follows=policy("agreements.decline", proposal="proposal"),
         body=lambda v: {"reason": "本区域不同意调整答复时限"},
         **SEES_PROPOSAL,
     ),
@@ -338,12 +398,14 @@ API_ROWS = [
         "POST",
         f"{PROPOSAL}/withdraw",
         "/api/v1/agreement-proposals/{own_proposal}/withdraw",
+        follows=policy("agreements.withdraw", proposal="own_proposal"),
         **{**SEES_PROPOSAL, "admin": (200, 403)},
     ),
     api(
         "POST",
         f"{PROPOSAL}/apply",
         "/api/v1/agreement-proposals/{proposal}/apply",
+        follows=policy("agreements.apply"),
         **{**SEES_PROPOSAL, "coordinator": (403, 404)},
     ),
     api("GET", "/api/v1/cases", **everyone(200)),
@@ -354,6 +416,7 @@ API_ROWS = [
         "POST",
         "/api/v1/cases",
         body=case_body,
+        follows=(policy("cases.register"), policy("cases.register_for", organization="org")),
         admin=201,
         registry_admin=403,
         mediator=(201, 422),
@@ -364,6 +427,7 @@ API_ROWS = [
     api(
         "POST",
         "/api/v1/cases/check-duplicates",
+        follows=policy("cases.register"),
         body=lambda v: {"parties": [{"role": "applicant", "name": "某人", "id_number": v.person_id_number}]},
         admin=200,
         registry_admin=403,
@@ -373,11 +437,19 @@ API_ROWS = [
     ),
     api("GET", CASE, "/api/v1/cases/{case_accepted}", **READS_CASE),
     api("GET", f"{CASE}/events", "/api/v1/cases/{case_accepted}/events", **READS_CASE),
-    api("POST", f"{CASE}/accept", "/api/v1/cases/{case_registered}/accept", body=lambda v: {}, **MOVES_CASE),
+    api(
+        "POST",
+        f"{CASE}/accept",
+        "/api/v1/cases/{case_registered}/accept",
+        follows=policy("cases.handle", case="case_registered"),
+        body=lambda v: {},
+        **MOVES_CASE,
+    ),
     api(
         "POST",
         f"{CASE}/decline",
         "/api/v1/cases/{case_registered}/decline",
+        follows=policy("cases.handle", case="case_registered"),
         body=lambda v: {"reason": "不属于人民调解受理范围"},
         **MOVES_CASE,
     ),
@@ -385,6 +457,7 @@ API_ROWS = [
         "POST",
         f"{CASE}/sessions",
         "/api/v1/cases/{case_accepted}/sessions",
+        follows=policy("cases.handle", case="case_accepted"),
         body=lambda v: {"summary": "双方到场，陈述事实"},
         **{**MOVES_CASE, "admin": 201, "mediator": (201, 404)},
     ),
@@ -392,6 +465,7 @@ API_ROWS = [
         "POST",
         f"{CASE}/conclude",
         "/api/v1/cases/{case_in_mediation}/conclude",
+        follows=policy("cases.handle", case="case_in_mediation"),
         body=lambda v: {"outcome": "withdrawn"},
         **MOVES_CASE,
     ),
@@ -399,6 +473,7 @@ API_ROWS = [
         "POST",
         f"{CASE}/extend",
         "/api/v1/cases/{case_accepted}/extend",
+        follows=policy("cases.handle", case="case_accepted"),
         body=lambda v: {"days": 15, "consent_note": "双方同意延长"},
         **MOVES_CASE,
     ),
@@ -406,6 +481,7 @@ API_ROWS = [
         "POST",
         f"{CASE}/confirmation",
         "/api/v1/cases/{case_concluded}/confirmation",
+        follows=policy("cases.handle", case="case_concluded"),
         body=lambda v: {"court": "人民法院"},
         **MOVES_CASE,
     ),
@@ -413,6 +489,7 @@ API_ROWS = [
         "POST",
         f"{CASE}/confirmation-result",
         "/api/v1/cases/{case_confirming}/confirmation-result",
+        follows=policy("cases.handle", case="case_confirming"),
         body=lambda v: {"confirmed": True},
         **MOVES_CASE,
     ),
@@ -420,6 +497,7 @@ API_ROWS = [
         "POST",
         f"{CASE}/follow-ups",
         "/api/v1/cases/{case_concluded}/follow-ups",
+        follows=policy("cases.handle", case="case_concluded"),
         body=lambda v: {"summary": "当事人已履行"},
         **{**MOVES_CASE, "admin": 201, "mediator": (201, 404)},
     ),
@@ -428,13 +506,20 @@ API_ROWS = [
         "POST",
         f"{CASE}/parties/<int:party_id>/reveal",
         "/api/v1/cases/{case_accepted}/parties/{party}/reveal",
+        follows=policy("cases.reveal_party", case="case_accepted"),
         admin=403,
         registry_admin=(403, 404),
         mediator=(200, 404),
         legal_aid_officer=404,
         coordinator=(403, 404),
     ),
-    api("GET", f"{CASE}/routes", "/api/v1/cases/{case_accepted}/routes", **READS_CASE),
+    api(
+        "GET",
+        f"{CASE}/routes",
+        "/api/v1/cases/{case_accepted}/routes",
+        follows=policy("transfers.see_routes", case="case_accepted"),
+        **READS_CASE,
+    ),
     # The paperwork: whoever reads the case reads its documents (full ID numbers in the agreement only for the
     # handling organisation's users, masked for everyone else: tests/test_documents_api.py); a paper not
     # available yet is a 409 for everyone who may read the case.
@@ -481,6 +566,7 @@ API_ROWS = [
         "POST",
         f"{CASE}/sessions",
         "/api/v1/cases/{case_co_mediated}/sessions",
+        follows=policy("cases.handle", case="case_co_mediated"),
         body=lambda v: {"summary": "联合调解，双方到场"},
         admin=201,
         registry_admin=404,
@@ -492,6 +578,7 @@ API_ROWS = [
         "POST",
         f"{CASE}/parties/<int:party_id>/reveal",
         "/api/v1/cases/{case_co_mediated}/parties/{co_mediated_party}/reveal",
+        follows=policy("cases.reveal_party", case="case_co_mediated"),
         admin=403,
         registry_admin=404,
         mediator=(403, 404),
@@ -503,6 +590,7 @@ API_ROWS = [
         "POST",
         "/api/v1/transfers",
         note="a co-mediated case",
+        follows=policy("transfers.send", case="case_co_mediated"),
         body=lambda v: {"case_id": v.case_co_mediated, "to_organization_id": v.org, "agreement_code": "JJJ-MEDIATION"},
         admin=201,
         registry_admin=404,
@@ -519,6 +607,7 @@ API_ROWS = [
             "POST",
             f"{CASE}/{action}",
             f"/api/v1/cases/{{case_moved_away}}/{action}",
+            follows=policy("cases.handle", case="case_moved_away"),
             body=body,
             **{**SENDER_ACTS, "admin": admin},
         )
@@ -528,13 +617,21 @@ API_ROWS = [
         "POST",
         f"{CASE}/parties/<int:party_id>/reveal",
         "/api/v1/cases/{case_moved_away}/parties/{moved_away_party}/reveal",
+        follows=policy("cases.reveal_party", case="case_moved_away"),
         **{**SENDER_ACTS, "admin": 403},
     ),
-    api("GET", f"{CASE}/routes", "/api/v1/cases/{case_moved_away}/routes", **{**SENDER_ACTS, "admin": 200}),
+    api(
+        "GET",
+        f"{CASE}/routes",
+        "/api/v1/cases/{case_moved_away}/routes",
+        follows=policy("transfers.see_routes", case="case_moved_away"),
+        **{**SENDER_ACTS, "admin": 200},
+    ),
     api(
         "POST",
         "/api/v1/transfers",
         note="a case handed over",
+        follows=policy("transfers.send", case="case_moved_away"),
         body=lambda v: {"case_id": v.case_moved_away, "to_organization_id": v.org, "agreement_code": "JJJ-MEDIATION"},
         **{**SENDER_ACTS, "admin": 201},
     ),
@@ -543,6 +640,7 @@ API_ROWS = [
     api(
         "POST",
         "/api/v1/transfers",
+        follows=policy("transfers.send", case="case_routable"),
         body=lambda v: {
             "case_id": v.case_routable,
             "to_organization_id": v.tianjin_org,
@@ -564,18 +662,33 @@ API_ROWS = [
         legal_aid_officer=404,
         coordinator=(200, 404),
     ),
-    api("POST", f"{TRANSFER}/accept", "/api/v1/transfers/{transfer_in}/accept", body=lambda v: {}, **ANSWERS_TRANSFER),
+    api(
+        "POST",
+        f"{TRANSFER}/accept",
+        "/api/v1/transfers/{transfer_in}/accept",
+        follows=policy("transfers.answer", transfer="transfer_in"),
+        body=lambda v: {},
+        **ANSWERS_TRANSFER,
+    ),
     api(
         "POST",
         f"{TRANSFER}/decline",
         "/api/v1/transfers/{transfer_in}/decline",
+        follows=policy("transfers.answer", transfer="transfer_in"),
         body=lambda v: {"reason_code": "capacity"},
         **ANSWERS_TRANSFER,
     ),
-    api("POST", f"{TRANSFER}/withdraw", "/api/v1/transfers/{transfer_out}/withdraw", **ANSWERS_TRANSFER),
+    api(
+        "POST",
+        f"{TRANSFER}/withdraw",
+        "/api/v1/transfers/{transfer_out}/withdraw",
+        follows=policy("transfers.withdraw", transfer="transfer_out"),
+        **ANSWERS_TRANSFER,
+    ),
     api(
         "GET",
         "/api/v1/escalations",
+        follows=policy("transfers.see_escalations"),
         admin=200,
         registry_admin=403,
         mediator=403,
@@ -588,6 +701,7 @@ API_ROWS = [
         "POST",
         "/api/v1/legal-aid/applications",
         body=application_body,
+        follows=(policy("legal_aid.file"), policy("legal_aid.file_at", organization="centre")),
         admin=201,
         registry_admin=403,
         mediator=403,
@@ -639,6 +753,7 @@ API_ROWS = [
         "POST",
         f"{APP}/transfer",
         "/api/v1/legal-aid/applications/{la_filed}/transfer",
+        follows=policy("legal_aid.handle", application="la_filed"),
         body=lambda v: {"to_centre_id": v.tianjin_centre},
         **MOVES_APPLICATION,
     ),
@@ -646,6 +761,7 @@ API_ROWS = [
         "POST",
         f"{APP}/accept",
         "/api/v1/legal-aid/applications/{la_transferred}/accept",
+        follows=policy("legal_aid.handle", application="la_transferred"),
         body=lambda v: {},
         **MOVES_APPLICATION,
     ),
@@ -653,6 +769,7 @@ API_ROWS = [
         "POST",
         f"{APP}/decide",
         "/api/v1/legal-aid/applications/{la_accepted}/decide",
+        follows=policy("legal_aid.handle", application="la_accepted"),
         body=lambda v: {"granted": True},
         **MOVES_APPLICATION,
     ),
@@ -660,6 +777,7 @@ API_ROWS = [
         "POST",
         f"{APP}/assign",
         "/api/v1/legal-aid/applications/{la_granted}/assign",
+        follows=policy("legal_aid.handle", application="la_granted"),
         body=lambda v: {"lawyer_name": "王律师"},
         **MOVES_APPLICATION,
     ),
@@ -667,6 +785,7 @@ API_ROWS = [
         "POST",
         f"{APP}/close",
         "/api/v1/legal-aid/applications/{la_assigned}/close",
+        follows=policy("legal_aid.handle", application="la_assigned"),
         body=lambda v: {},
         **MOVES_APPLICATION,
     ),
@@ -674,6 +793,7 @@ API_ROWS = [
         "POST",
         f"{APP}/supplement-request",
         "/api/v1/legal-aid/applications/{la_accepted}/supplement-request",
+        follows=policy("legal_aid.handle", application="la_accepted"),
         body=lambda v: {"items": "身份证明"},
         **MOVES_APPLICATION,
     ),
@@ -682,6 +802,7 @@ API_ROWS = [
         "POST",
         f"{APP}/supplement-received",
         "/api/v1/legal-aid/applications/{la_accepted}/supplement-received",
+        follows=policy("legal_aid.handle", application="la_accepted"),
         body=lambda v: {},
         **{**MOVES_APPLICATION, "admin": 409, "legal_aid_officer": (409, 404)},
     ),
@@ -701,6 +822,7 @@ API_ROWS = [
         "POST",
         f"{APP}/accept",
         "/api/v1/legal-aid/applications/{la_passed_on}/accept",
+        follows=policy("legal_aid.handle", application="la_passed_on"),
         body=lambda v: {},
         admin=200,
         registry_admin=404,
@@ -733,6 +855,7 @@ API_ROWS = [
         "POST",
         "/api/v1/report-subscriptions",
         body=subscription_body,
+        follows=policy("reporting.manage_subscriptions"),
         admin=201,
         registry_admin=403,
         mediator=403,
@@ -754,6 +877,7 @@ API_ROWS = [
         "/api/v1/report-subscriptions/<int:subscription_id>",
         "/api/v1/report-subscriptions/{subscription}",
         body=lambda v: {"active": True},
+        follows=policy("reporting.manage_subscriptions"),
         admin=200,
         registry_admin=(403, 404),
         mediator=404,
@@ -765,6 +889,7 @@ API_ROWS = [
         "POST",
         "/api/v1/report-deliveries/<int:delivery_id>/redeliver",
         "/api/v1/report-deliveries/{delivery}/redeliver",
+        follows=policy("reporting.redeliver"),
         admin=200,
         registry_admin=(403, 404),
         mediator=404,
@@ -798,6 +923,7 @@ API_ROWS = [
         "PUT",
         "/api/v1/calendar/years/<int:year>",
         "/api/v1/calendar/years/2099",
+        follows=policy("calendars.maintain"),
         body=lambda v: {"holidays": ["2099-01-01"], "workdays": [], "source": "authz"},
         **everyone(403, admin=200),
     ),
@@ -807,6 +933,7 @@ API_ROWS = [
         "POST",
         "/api/v1/imports/cases",
         body=import_upload,
+        follows=policy("imports.import_cases"),
         admin=202,
         registry_admin=(202, 422),
         mediator=(202, 422),
@@ -824,12 +951,14 @@ API_ROWS = [
     api(
         "POST",
         "/api/v1/privacy/person-export",
+        follows=policy("privacy.person_request"),
         body=lambda v: {"id_number": v.person_id_number},
         **everyone(403, admin=200),
     ),
     api(
         "POST",
         "/api/v1/privacy/person-erase",
+        follows=policy("privacy.person_request"),
         body=lambda v: {"id_number": v.person_id_number},
         **everyone(403, admin=200),
     ),
@@ -925,12 +1054,13 @@ PAGE_ROWS = [
         anonymous=422,
     ),
     page("POST", "auth.logout", "/logout", **everyone(LOGIN)),
-    page("GET", "auth.user_list", "/accounts", **ADMIN_ONLY),
-    page("GET", "auth.user_create", "/accounts/new", **ADMIN_ONLY),
+    page("GET", "auth.user_list", "/accounts", follows=policy("auth.manage_accounts"), **ADMIN_ONLY),
+    page("GET", "auth.user_create", "/accounts/new", follows=policy("auth.manage_accounts"), **ADMIN_ONLY),
     page(
         "POST",
         "auth.user_create",
         "/accounts/new",
+        follows=policy("auth.manage_accounts"),
         body=lambda v: {
             "username": f"new-{v.county}",
             "role": "coordinator",
@@ -943,14 +1073,16 @@ PAGE_ROWS = [
         "POST",
         "auth.user_active",
         "/accounts/{user}/active",
+        follows=policy("auth.manage_accounts"),
         body=lambda v: {"active": "0"},
         **everyone(403, admin=302),
     ),
-    page("GET", "auth.user_edit", "/accounts/{user}/edit", **ADMIN_ONLY),
+    page("GET", "auth.user_edit", "/accounts/{user}/edit", follows=policy("auth.manage_accounts"), **ADMIN_ONLY),
     page(
         "POST",
         "auth.user_edit",
         "/accounts/{user}/edit",
+        follows=policy("auth.manage_accounts"),
         body=lambda v: {"role": "coordinator", "region": v.province},
         **everyone(403, admin=302),
     ),
@@ -966,75 +1098,119 @@ PAGE_ROWS = [
         },
         **everyone(302),
     ),
-    page("GET", "audit.audit_log", "/audit", **ADMIN_ONLY),
-    page("GET", "calendar.calendar_years", "/calendar", **ADMIN_ONLY),
+    page("GET", "audit.audit_log", "/audit", follows=policy("audit.read_log"), **ADMIN_ONLY),
+    page("GET", "calendar.calendar_years", "/calendar", follows=policy("calendars.maintain"), **ADMIN_ONLY),
     page(
-        "POST", "calendar.load_calendar_year", "/calendar", body=lambda v: {"year": "2099"}, **everyone(403, admin=200)
+        "POST",
+        "calendar.load_calendar_year",
+        "/calendar",
+        follows=policy("calendars.maintain"),
+        body=lambda v: {"year": "2099"},
+        **everyone(403, admin=200),
     ),  # without "confirm" the page previews the load: nothing is saved
     page("GET", "regions.region_children", "/regions/children?parent={province}", **everyone(200)),
     page("GET", "registry.organization_list", "/registry/organizations", **everyone(200)),
     page("GET", "registry.organization_detail", "/registry/organizations/{org}", **READS_CASE),
-    page("GET", "registry.organization_create", "/registry/organizations/new", **REGISTRY_FORM),
+    page(
+        "GET",
+        "registry.organization_create",
+        "/registry/organizations/new",
+        follows=policy("registry.edit"),
+        **REGISTRY_FORM,
+    ),
     page(
         "POST",
         "registry.organization_create",
         "/registry/organizations/new",
+        follows=policy("registry.edit"),
         body=lambda v: {"name": "新登记的调解委员会", "kind": "people_mediation_committee", "region_code": v.county},
         **PAGE_CREATES_IN_REGISTRY,
     ),
-    page("GET", "registry.organization_edit", "/registry/organizations/{org}/edit", **EDITS_REGISTRY),
+    page(
+        "GET",
+        "registry.organization_edit",
+        "/registry/organizations/{org}/edit",
+        follows=policy("registry.edit"),
+        **EDITS_REGISTRY,
+    ),
     page(
         "POST",
         "registry.organization_edit",
         "/registry/organizations/{org}/edit",
+        follows=policy("registry.edit"),
         body=lambda v: {"name": v.org_name, "kind": "people_mediation_committee", "region_code": v.county},
         **PAGE_EDITS_REGISTRY,
     ),
     page("GET", "registry.mediator_list", "/registry/mediators", **everyone(200)),
     page("GET", "registry.mediator_detail", "/registry/mediators/{mediator}", **READS_CASE),
-    page("POST", "registry.mediator_reveal", "/registry/mediators/{mediator}/reveal", **EDITS_REGISTRY),
-    page("GET", "registry.mediator_create", "/registry/mediators/new", **REGISTRY_FORM),
+    page(
+        "POST",
+        "registry.mediator_reveal",
+        "/registry/mediators/{mediator}/reveal",
+        follows=policy("registry.edit"),
+        **EDITS_REGISTRY,
+    ),
+    page(
+        "GET", "registry.mediator_create", "/registry/mediators/new", follows=policy("registry.edit"), **REGISTRY_FORM
+    ),
     page(
         "POST",
         "registry.mediator_create",
         "/registry/mediators/new",
+        follows=policy("registry.edit"),
         body=lambda v: {"name": "新调解员", "organization_id": v.org},
         **PAGE_CREATES_IN_REGISTRY,
     ),
-    page("GET", "registry.mediator_edit", "/registry/mediators/{mediator}/edit", **EDITS_REGISTRY),
+    page(
+        "GET",
+        "registry.mediator_edit",
+        "/registry/mediators/{mediator}/edit",
+        follows=policy("registry.edit"),
+        **EDITS_REGISTRY,
+    ),
     page(
         "POST",
         "registry.mediator_edit",
         "/registry/mediators/{mediator}/edit",
+        follows=policy("registry.edit"),
         body=lambda v: {"name": v.mediator_name, "organization_id": v.org},
         **PAGE_EDITS_REGISTRY,
     ),
     page("GET", "registry.studio_list", "/registry/studios", **everyone(200)),
     page("GET", "registry.studio_detail", "/registry/studios/{studio}", **READS_CASE),
-    page("GET", "registry.studio_create", "/registry/studios/new", **REGISTRY_FORM),
+    page("GET", "registry.studio_create", "/registry/studios/new", follows=policy("registry.edit"), **REGISTRY_FORM),
     page(
         "POST",
         "registry.studio_create",
         "/registry/studios/new",
+        follows=policy("registry.edit"),
         body=lambda v: {"name": f"新工作室{v.county}", "organization_id": v.org, "lead_mediator_id": v.spare_mediator},
         **PAGE_CREATES_IN_REGISTRY,
     ),
-    page("GET", "registry.studio_edit", "/registry/studios/{studio}/edit", **EDITS_REGISTRY),
+    page(
+        "GET",
+        "registry.studio_edit",
+        "/registry/studios/{studio}/edit",
+        follows=policy("registry.edit"),
+        **EDITS_REGISTRY,
+    ),
     page(
         "POST",
         "registry.studio_edit",
         "/registry/studios/{studio}/edit",
+        follows=policy("registry.edit"),
         body=lambda v: {"name": v.studio_name, "organization_id": v.org, "lead_mediator_id": v.mediator},
         **PAGE_EDITS_REGISTRY,
     ),
     page("GET", "agreements.agreement_list", "/agreements/", **everyone(200)),
     page("GET", "agreements.agreement_detail", "/agreements/{agreement}", **everyone(200)),
-    page("GET", "agreements.agreement_create", "/agreements/new", **OFFICIALS),
+    page("GET", "agreements.agreement_create", "/agreements/new", follows=policy("agreements.keep"), **OFFICIALS),
     # The form is open to keepers; members outside the coordinator's region are refused on saving.
     page(
         "POST",
         "agreements.agreement_create",
         "/agreements/new",
+        follows=policy("agreements.keep", codes="agreement_members"),
         body=lambda v: {**agreement_form(v), "code": f"NEW-{v.county}"},
         **KEEPS_AGREEMENT,
     ),
@@ -1042,17 +1218,31 @@ PAGE_ROWS = [
         "GET",
         "agreements.agreement_edit",
         "/agreements/{matrix_agreement}/edit",
+        follows=policy("agreements.keep", agreement="matrix_agreement"),
         **{**OFFICIALS, "coordinator": (200, 403)},
     ),
     page(
         "POST",
         "agreements.agreement_edit",
         "/agreements/{matrix_agreement}/edit",
+        follows=policy("agreements.keep", agreement="matrix_agreement"),
         body=agreement_form,
         **KEEPS_AGREEMENT,
     ),
-    page("POST", "agreements.agreement_deactivate", "/agreements/{matrix_agreement}/deactivate", **KEEPS_AGREEMENT),
-    page("POST", "agreements.agreement_reactivate", "/agreements/{matrix_agreement_off}/reactivate", **KEEPS_AGREEMENT),
+    page(
+        "POST",
+        "agreements.agreement_deactivate",
+        "/agreements/{matrix_agreement}/deactivate",
+        follows=policy("agreements.keep", agreement="matrix_agreement"),
+        **KEEPS_AGREEMENT,
+    ),
+    page(
+        "POST",
+        "agreements.agreement_reactivate",
+        "/agreements/{matrix_agreement_off}/reactivate",
+        follows=policy("agreements.keep", agreement="matrix_agreement_off"),
+        **KEEPS_AGREEMENT,
+    ),
     # (A coordinator's create, edit, deactivate and reactivate above are proposals: a redirect to the proposal.)
     page("GET", "agreements.proposal_list", "/agreements/proposals", **everyone(200)),
     page("GET", "agreements.proposal_detail", "/agreements/proposals/{proposal}", **SEES_PROPOSAL),
@@ -1060,12 +1250,14 @@ PAGE_ROWS = [
         "POST",
         "agreements.proposal_confirm",
         "/agreements/proposals/{proposal}/confirm",
+        follows=policy("agreements.confirm", proposal="proposal"),
         **{**SEES_PROPOSAL, "admin": 403, "coordinator": (302, 404)},
     ),
     page(
         "POST",
         "agreements.proposal_decline",
         "/agreements/proposals/{proposal}/decline",
+        follows=policy("agreements.decline", proposal="proposal"),
         body=lambda v: {"reason": "本区域不同意调整答复时限"},
         **{**SEES_PROPOSAL, "admin": 302, "coordinator": (302, 404)},
     ),
@@ -1073,12 +1265,14 @@ PAGE_ROWS = [
         "POST",
         "agreements.proposal_withdraw",
         "/agreements/proposals/{own_proposal}/withdraw",
+        follows=policy("agreements.withdraw", proposal="own_proposal"),
         **{**SEES_PROPOSAL, "admin": (302, 403), "coordinator": (302, 404)},
     ),
     page(
         "POST",
         "agreements.proposal_apply",
         "/agreements/proposals/{proposal}/apply",
+        follows=policy("agreements.apply"),
         **{**SEES_PROPOSAL, "admin": 302, "coordinator": (403, 404)},
     ),
     page("GET", "cases.worklist", "/cases/worklist", **everyone(200)),
@@ -1090,6 +1284,7 @@ PAGE_ROWS = [
         "POST",
         "cases.register_case",
         "/cases/new",
+        follows=(policy("cases.register"), policy("cases.register_for", organization="org")),
         body=registration_form,
         admin=302,
         registry_admin=403,
@@ -1115,6 +1310,7 @@ PAGE_ROWS = [
         "POST",
         "cases.record_session",
         "/cases/{case_moved_away}/sessions",
+        follows=policy("cases.handle", case="case_moved_away"),
         body=lambda v: {"record_session-summary": "双方到场，陈述事实"},
         **{**SENDER_ACTS, "admin": 302},
     ),
@@ -1122,6 +1318,7 @@ PAGE_ROWS = [
         "POST",
         "cases.conclude",
         "/cases/{case_moved_away}/conclude",
+        follows=policy("cases.handle", case="case_moved_away"),
         body=lambda v: {"conclude-outcome": "withdrawn"},
         **{**SENDER_ACTS, "admin": 302},
     ),
@@ -1129,6 +1326,7 @@ PAGE_ROWS = [
         "POST",
         "cases.reveal_party",
         "/cases/{case_moved_away}/parties/{moved_away_party}/reveal",
+        follows=policy("cases.reveal_party", case="case_moved_away"),
         **{**SENDER_ACTS, "admin": 403},
     ),
     page(
@@ -1136,6 +1334,7 @@ PAGE_ROWS = [
         "transfers.request_transfer",
         "/transfers/request",
         note="a case handed over",
+        follows=policy("transfers.send", case="case_moved_away"),
         body=lambda v: {
             "case_id": v.case_moved_away,
             "to_organization_id": v.org,
@@ -1148,6 +1347,7 @@ PAGE_ROWS = [
         "POST",
         "cases.accept",
         "/cases/{case_registered}/accept",
+        follows=policy("cases.handle", case="case_registered"),
         body=lambda v: {"accept-accepted_on": _today()},
         **PAGE_MOVES_CASE,
     ),
@@ -1155,6 +1355,7 @@ PAGE_ROWS = [
         "POST",
         "cases.decline",
         "/cases/{case_registered}/decline",
+        follows=policy("cases.handle", case="case_registered"),
         body=lambda v: {"decline-reason": "不属于人民调解受理范围"},
         **PAGE_MOVES_CASE,
     ),
@@ -1162,6 +1363,7 @@ PAGE_ROWS = [
         "POST",
         "cases.record_session",
         "/cases/{case_accepted}/sessions",
+        follows=policy("cases.handle", case="case_accepted"),
         body=lambda v: {"record_session-summary": "双方到场，陈述事实"},
         **PAGE_MOVES_CASE,
     ),
@@ -1169,6 +1371,7 @@ PAGE_ROWS = [
         "POST",
         "cases.conclude",
         "/cases/{case_in_mediation}/conclude",
+        follows=policy("cases.handle", case="case_in_mediation"),
         body=lambda v: {"conclude-outcome": "withdrawn"},
         **PAGE_MOVES_CASE,
     ),
@@ -1176,6 +1379,7 @@ PAGE_ROWS = [
         "POST",
         "cases.extend_time_limit",
         "/cases/{case_accepted}/extend",
+        follows=policy("cases.handle", case="case_accepted"),
         body=lambda v: {"extend_time_limit-days": "15", "extend_time_limit-consent_note": "双方同意延长"},
         **PAGE_MOVES_CASE,
     ),
@@ -1183,6 +1387,7 @@ PAGE_ROWS = [
         "POST",
         "cases.apply_for_confirmation",
         "/cases/{case_concluded}/confirmation",
+        follows=policy("cases.handle", case="case_concluded"),
         body=lambda v: {"apply_for_confirmation-court": "人民法院"},
         **PAGE_MOVES_CASE,
     ),
@@ -1190,6 +1395,7 @@ PAGE_ROWS = [
         "POST",
         "cases.record_confirmation_result",
         "/cases/{case_confirming}/confirmation-result",
+        follows=policy("cases.handle", case="case_confirming"),
         body=lambda v: {"record_confirmation_result-confirmed": "true"},
         **PAGE_MOVES_CASE,
     ),
@@ -1197,6 +1403,7 @@ PAGE_ROWS = [
         "POST",
         "cases.record_follow_up",
         "/cases/{case_concluded}/follow-ups",
+        follows=policy("cases.handle", case="case_concluded"),
         body=lambda v: {"record_follow_up-summary": "当事人已履行"},
         **PAGE_MOVES_CASE,
     ),
@@ -1204,6 +1411,7 @@ PAGE_ROWS = [
         "POST",
         "cases.reveal_party",
         "/cases/{case_accepted}/parties/{party}/reveal",
+        follows=policy("cases.reveal_party", case="case_accepted"),
         admin=403,
         registry_admin=(403, 404),
         mediator=(200, 404),
@@ -1211,13 +1419,26 @@ PAGE_ROWS = [
         coordinator=(403, 404),
     ),
     page("GET", "transfers.queue", "/transfers/", **everyone(200)),
-    page("GET", "transfers.escalations", "/transfers/escalations", **OFFICIALS),
+    page(
+        "GET",
+        "transfers.escalations",
+        "/transfers/escalations",
+        follows=policy("transfers.see_escalations"),
+        **OFFICIALS,
+    ),
     page("GET", "transfers.transfer_detail", "/transfers/{transfer_in}", **READS_CASE),
-    page("POST", "transfers.accept", "/transfers/{transfer_in}/accept", **PAGE_ANSWERS_TRANSFER),
+    page(
+        "POST",
+        "transfers.accept",
+        "/transfers/{transfer_in}/accept",
+        follows=policy("transfers.answer", transfer="transfer_in"),
+        **PAGE_ANSWERS_TRANSFER,
+    ),
     page(
         "POST",
         "transfers.decline",
         "/transfers/{transfer_in}/decline",
+        follows=policy("transfers.answer", transfer="transfer_in"),
         body=lambda v: {"reason_code": "capacity"},
         **PAGE_ANSWERS_TRANSFER,
     ),
@@ -1225,6 +1446,7 @@ PAGE_ROWS = [
         "POST",
         "transfers.withdraw",
         "/transfers/{transfer_out}/withdraw",
+        follows=policy("transfers.withdraw", transfer="transfer_out"),
         body=lambda v: {"confirm": "1"},
         **PAGE_ANSWERS_TRANSFER,
     ),
@@ -1233,6 +1455,7 @@ PAGE_ROWS = [
         "POST",
         "transfers.request_transfer",
         "/transfers/request",
+        follows=policy("transfers.send", case="case_routable"),
         body=lambda v: {
             "case_id": v.case_routable,
             "to_organization_id": v.tianjin_org,
@@ -1250,6 +1473,7 @@ PAGE_ROWS = [
         "GET",
         "legal_aid.file_application",
         "/legal-aid/applications/new",
+        follows=policy("legal_aid.file"),
         **everyone(403, admin=200, legal_aid_officer=200),
     ),
     page(
@@ -1257,6 +1481,7 @@ PAGE_ROWS = [
         "legal_aid.file_application",
         "/legal-aid/applications/new",
         body=filing_form,
+        follows=(policy("legal_aid.file"), policy("legal_aid.file_at", organization="centre")),
         **everyone(403, admin=302, legal_aid_officer=(302, 422)),
     ),
     page(
@@ -1293,20 +1518,29 @@ PAGE_ROWS = [
         "POST",
         "legal_aid.accept",
         "/legal-aid/applications/{la_passed_on}/accept",
+        follows=policy("legal_aid.handle", application="la_passed_on"),
         **{**PAGE_MOVES_APPLICATION, "legal_aid_officer": (403, 404)},
     ),
     page(
         "POST",
         "legal_aid.transfer",
         "/legal-aid/applications/{la_filed}/transfer",
+        follows=policy("legal_aid.handle", application="la_filed"),
         body=lambda v: {"transfer-to_centre_id": v.tianjin_centre},
         **PAGE_MOVES_APPLICATION,
     ),
-    page("POST", "legal_aid.accept", "/legal-aid/applications/{la_transferred}/accept", **PAGE_MOVES_APPLICATION),
+    page(
+        "POST",
+        "legal_aid.accept",
+        "/legal-aid/applications/{la_transferred}/accept",
+        follows=policy("legal_aid.handle", application="la_transferred"),
+        **PAGE_MOVES_APPLICATION,
+    ),
     page(
         "POST",
         "legal_aid.decide",
         "/legal-aid/applications/{la_accepted}/decide",
+        follows=policy("legal_aid.handle", application="la_accepted"),
         body=lambda v: {"decide-decision": "grant"},
         **PAGE_MOVES_APPLICATION,
     ),
@@ -1314,14 +1548,22 @@ PAGE_ROWS = [
         "POST",
         "legal_aid.assign",
         "/legal-aid/applications/{la_granted}/assign",
+        follows=policy("legal_aid.handle", application="la_granted"),
         body=lambda v: {"assign-lawyer_name": "王律师"},
         **PAGE_MOVES_APPLICATION,
     ),
-    page("POST", "legal_aid.close", "/legal-aid/applications/{la_assigned}/close", **PAGE_MOVES_APPLICATION),
+    page(
+        "POST",
+        "legal_aid.close",
+        "/legal-aid/applications/{la_assigned}/close",
+        follows=policy("legal_aid.handle", application="la_assigned"),
+        **PAGE_MOVES_APPLICATION,
+    ),
     page(
         "POST",
         "legal_aid.request_supplement",
         "/legal-aid/applications/{la_accepted}/supplement-request",
+        follows=policy("legal_aid.handle", application="la_accepted"),
         body=lambda v: {"request_supplement-items": "身份证明"},
         **PAGE_MOVES_APPLICATION,
     ),
@@ -1329,22 +1571,43 @@ PAGE_ROWS = [
         "POST",
         "legal_aid.receive_supplement",
         "/legal-aid/applications/{la_accepted}/supplement-received",
+        follows=policy("legal_aid.handle", application="la_accepted"),
         **PAGE_MOVES_APPLICATION,
     ),
-    page("GET", "reporting.dashboard", "/reporting", **OFFICIALS),
-    page("GET", "reporting.dashboard", "/reporting?region_code={county}", **{**OFFICIALS, "coordinator": (200, 404)}),
-    page("GET", "reporting.dashboard_download_xlsx", "/reporting/download.xlsx", **OFFICIALS),
+    page("GET", "reporting.dashboard", "/reporting", follows=policy("reporting.see_dashboard"), **OFFICIALS),
+    page(
+        "GET",
+        "reporting.dashboard",
+        "/reporting?region_code={county}",
+        follows=policy("reporting.see_dashboard"),
+        **{**OFFICIALS, "coordinator": (200, 404)},
+    ),
+    page(
+        "GET",
+        "reporting.dashboard_download_xlsx",
+        "/reporting/download.xlsx",
+        follows=policy("reporting.see_dashboard"),
+        **OFFICIALS,
+    ),
     page(
         "GET",
         "reporting.dashboard_download_xlsx",
         "/reporting/download.xlsx?region_code={county}",
+        follows=policy("reporting.see_dashboard"),
         **{**OFFICIALS, "coordinator": (200, 404)},
     ),
-    page("GET", "reporting.subscription_list", "/reporting/subscriptions", **OFFICIALS),
+    page(
+        "GET",
+        "reporting.subscription_list",
+        "/reporting/subscriptions",
+        follows=policy("reporting.manage_subscriptions"),
+        **OFFICIALS,
+    ),
     page(
         "POST",
         "reporting.create_subscription",
         "/reporting/subscriptions",
+        follows=policy("reporting.manage_subscriptions"),
         body=subscription_body,
         **{**OFFICIALS, "admin": 302, "coordinator": (302, 422)},
     ),
@@ -1352,19 +1615,25 @@ PAGE_ROWS = [
         "POST",
         "reporting.redeliver",
         "/reporting/deliveries/{delivery}/redeliver",
+        follows=policy("reporting.redeliver"),
         **{**OFFICIALS, "admin": 302, "coordinator": (302, 404)},
     ),
     page("GET", "notifications.notification_list", "/notifications/", **everyone(200)),
     page("POST", "notifications.notification_read", "/notifications/{notification}/read", **everyone((302, 404))),
     page("POST", "notifications.notification_read_all", "/notifications/read-all", **everyone(302)),
     page(
-        "GET", "imports.import_upload", "/imports/cases", **everyone(403, admin=200, registry_admin=200, mediator=200)
+        "GET",
+        "imports.import_upload",
+        "/imports/cases",
+        follows=policy("imports.import_cases"),
+        **everyone(403, admin=200, registry_admin=200, mediator=200),
     ),
     # An organisation outside the importer's choices fails the form: the page is shown again (200).
     page(
         "POST",
         "imports.import_upload",
         "/imports/cases",
+        follows=policy("imports.import_cases"),
         body=import_upload,
         **everyone(403, admin=302, registry_admin=(302, 200), mediator=(302, 200)),
     ),
@@ -1374,16 +1643,31 @@ PAGE_ROWS = [
     page("GET", "exports.export_job", "/exports/{export_job}", **everyone((200, 404))),
     page("GET", "exports.export_job_status", "/exports/{export_job}/status", **everyone((200, 404))),
     page("GET", "exports.export_download", "/exports/{export_job}/file", **everyone((200, 404))),
-    page("GET", "privacy.person_request", "/privacy/person", **ADMIN_ONLY),
+    page("GET", "privacy.person_request", "/privacy/person", follows=policy("privacy.person_request"), **ADMIN_ONLY),
     page(
         "POST",
         "privacy.person_request",
         "/privacy/person",
+        follows=policy("privacy.person_request"),
         body=lambda v: {"id_number": v.person_id_number},
         **ADMIN_ONLY,
     ),
-    page("POST", "privacy.person_export", "/privacy/person/export", body=sealed_person, **ADMIN_ONLY),
-    page("POST", "privacy.person_erase", "/privacy/person/erase", body=sealed_person, **ADMIN_ONLY),
+    page(
+        "POST",
+        "privacy.person_export",
+        "/privacy/person/export",
+        follows=policy("privacy.person_request"),
+        body=sealed_person,
+        **ADMIN_ONLY,
+    ),
+    page(
+        "POST",
+        "privacy.person_erase",
+        "/privacy/person/erase",
+        follows=policy("privacy.person_request"),
+        body=sealed_person,
+        **ADMIN_ONLY,
+    ),
 ]
 
 ROWS = API_ROWS + PAGE_ROWS

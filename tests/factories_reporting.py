@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from mediation_hub.cases.models import Case, CaseEvent, CaseStatus, Outcome
+from mediation_hub.cases.events import append_event
+from mediation_hub.cases.models import Case, CaseStatus, Outcome
 from mediation_hub.extensions import db
 from mediation_hub.registry.models import Organization
 
@@ -19,17 +20,18 @@ _seq = itertools.count(1)
 
 
 def _event(case: Case, code: str, on: date, org: Organization, studio_id: int | None, data: dict | None = None):
-    db.session.add(
-        CaseEvent(
-            case_id=case.id,
-            code=code,
-            on_date=on,
-            organization_id=org.id,
-            region_code=org.region_code,
-            studio_id=studio_id,
-            actor_name="factory",
-            data=data or {},
-        )
+    """One event row, written (and announced to the rate aggregates) as the cases service writes it."""
+    append_event(
+        {
+            "case_id": case.id,
+            "code": code,
+            "on_date": on,
+            "organization_id": org.id,
+            "region_code": org.region_code,
+            "studio_id": studio_id,
+            "actor_name": "factory",
+            "data": data or {},
+        }
     )
 
 

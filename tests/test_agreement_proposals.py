@@ -11,8 +11,14 @@ import pytest
 import sqlalchemy as sa
 
 from mediation_hub.agreements import proposals
-from mediation_hub.agreements.forms import PROPOSAL_STATE_LABELS
-from mediation_hub.agreements.models import Agreement, AgreementKind, AgreementProposal, AgreementScope, ProposalState
+from mediation_hub.agreements.models import (
+    PROPOSAL_STATE_LABELS,
+    Agreement,
+    AgreementKind,
+    AgreementProposal,
+    AgreementScope,
+    ProposalState,
+)
 from mediation_hub.agreements.service import agreements_covering, create_agreement
 from mediation_hub.audit.models import AuditEntry
 from mediation_hub.core.actor import SYSTEM

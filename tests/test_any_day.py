@@ -18,6 +18,9 @@ from mediation_hub.transfers.models import Transfer, TransferStatus
 from tests.factories_cases import person
 from tests.test_calendar_provisional import frozen
 
+# Slow (the demo history and the main flows on three far-apart days): `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
+
 DAYS = [date(2026, 12, 20), date(2027, 6, 1), date(2030, 12, 15)]
 
 

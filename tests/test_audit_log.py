@@ -189,7 +189,7 @@ def test_administrators_find_the_log_in_the_navigation(signed_in, entries):
 
 
 @pytest.mark.parametrize(
-    "typed, kept",
+    ("typed", "kept"),
     [
         ("13812345678", "138****5678"),
         (valid_id_number(sequence=123), None),  # an ID number typed as the name: never kept whole

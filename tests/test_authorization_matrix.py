@@ -11,7 +11,11 @@ Hebei side, where none does:
 It is built once for the module, with the factories and the services, in an outer transaction rolled back at
 the module's end. Each cell (one call, one role, one record) is a test of its own and runs inside a SAVEPOINT
 that is rolled back after it, so one cell's accepted case or revoked token never changes the next cell's
-answer. The completeness tests fail when the app has an /api/v1 call or a page the table has no row for."""
+answer. The completeness tests fail when the app has an /api/v1 call or a page the table has no row for.
+
+The rows a package's permission policy decides (``follows=policy(...)`` in the table) are checked against the
+policies too (``test_the_table_follows_the_policies``): the page and the endpoint of one action read the same
+policy, and the table cannot say otherwise."""
 
 from __future__ import annotations
 
@@ -21,10 +25,21 @@ import re
 import pytest
 from flask import g
 
+from mediation_hub import policies
+from mediation_hub.agreements.models import Agreement, AgreementProposal
+from mediation_hub.cases.models import Case
+from mediation_hub.core.policy import Policy
 from mediation_hub.extensions import db
+from mediation_hub.legal_aid.models import LegalAidApplication
+from mediation_hub.registry.models import Organization
+from mediation_hub.transfers.models import Transfer
 from tests import authz_table as table
 from tests import authz_world
 from tests.authz_world import World
+
+# Slow (every call of the API for every role and scope, about 3,000 cases): `make test` runs it, `make test-fast`
+# does not.
+pytestmark = pytest.mark.slow
 
 API_PREFIX = "/api/v1"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -186,3 +201,87 @@ def test_every_row_names_a_real_call(app):
         row.id for row in table.ROWS if (row.method, row.rule) not in api and (row.method, row.endpoint) not in pages
     ]
     assert not stale, stale
+
+
+# --- the policies: the table's answers are the permission policies' -------------------------------------------
+
+POLICIES = {policy.package: policy for policy in policies()}
+# Policy actions that no answer of a call or a page shows, and where they are tested instead.
+NOT_SHOWN_BY_AN_ANSWER = {
+    "legal_aid.reveal_applicant": "full numbers inside an application's papers: the same answer, masked or not "
+    "(tests/test_documents_legal_aid.py)",
+    "privacy.erase_expired": "the retention job: no call, no page (tests/test_privacy_retention.py)",
+}
+TARGETS = {
+    "case": Case,
+    "transfer": Transfer,
+    "application": LegalAidApplication,
+    "proposal": AgreementProposal,
+    "organization": Organization,
+}
+
+
+def _rule_of(follows: table.Follows) -> tuple[Policy, str]:
+    package, action = follows.action.split(".")
+    return POLICIES[package], action
+
+
+def _target(follows: table.Follows, values: dict):
+    """The record a followed action is asked about, as the service passes it (an agreement by its members)."""
+    if follows.kind is None:
+        return None
+    value = values[follows.record]
+    if follows.kind == "codes":
+        return list(value)
+    if follows.kind == "agreement":
+        return db.session.get(Agreement, value).member_codes
+    return db.session.get(TARGETS[follows.kind], value)
+
+
+def _allows(actor, follows: table.Follows, values: dict) -> bool:
+    policy, action = _rule_of(follows)
+    return policy.allows(actor, action, _target(follows, values))
+
+
+def _refusal_status(follows: table.Follows) -> int:
+    policy, action = _rule_of(follows)
+    return policy.rule(action).refusal.exception().status
+
+
+POLICY_CELLS = [
+    pytest.param(row, role, scope, id=f"{row.id} | {role} | {scope}")
+    for row in table.ROWS
+    if row.follows
+    for role in table.ROLES
+    if role != "anonymous"
+    for scope in ("in", "out")
+    # a record the role may not know of is hidden by its scope query (404) before any policy is asked
+    if row.expected(role, scope) != 404
+]
+
+
+@pytest.mark.parametrize(("row", "role", "scope"), POLICY_CELLS)
+def test_the_table_follows_the_policies(world, row, role, scope):
+    """Where a policy decides a row, the table's answer is the policy's: the refusal of the first action the
+    policy refuses the role on that record, or, when it allows them all, an answer that is none of their
+    refusals (done, or a state or input the service refuses after the policy let the actor act)."""
+    from mediation_hub.auth.models import User
+
+    actor = db.session.get(User, world.users[role]).to_actor()
+    values = world.values(role, scope)
+    refused = next((follows for follows in row.follows if not _allows(actor, follows, values)), None)
+    expected = row.expected(role, scope)
+    if refused is None:
+        refusals = {_refusal_status(follows) for follows in row.follows}
+        assert expected not in refusals, f"the policies allow {[f.action for f in row.follows]}"
+    else:
+        assert expected == _refusal_status(refused), f"{refused.action} refuses"
+
+
+def test_every_policy_action_decides_some_row():
+    """Each action of each package's policy is shown by the answers of some call or page (or listed, with where it
+    is tested instead); a row never names an action no policy has."""
+    followed = {follows.action for row in table.ROWS for follows in row.follows}
+    actions = {f"{policy.package}.{action}" for policy in POLICIES.values() for action in policy.rules}
+    assert followed <= actions, sorted(followed - actions)
+    assert actions - followed == set(NOT_SHOWN_BY_AN_ANSWER)

@@ -22,6 +22,9 @@ from mediation_hub.core.calendar import CalendarDay
 from mediation_hub.extensions import db
 from mediation_hub.regions.models import Region
 
+# Slow (every benchmark script in smoke mode): `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 YEAR = date(2025, 1, 1), date(2025, 12, 31)
 

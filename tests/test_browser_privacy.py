@@ -25,7 +25,7 @@ PASSWORD = "browser-pass-2026"
 
 def test_admin_exports_then_erases_one_persons_data(page, sign_in, make_org, make_case, make_application):
     tag = uuid.uuid4().hex[:6]
-    number = valid_id_number("130602", date(1985, 6, 1), sequence=random.randrange(1000))  # noqa: S311
+    number = valid_id_number("130602", date(1985, 6, 1), sequence=random.randrange(1000))
     masked = number[:6] + "********" + number[-4:]
     name = f"浏览器当事人{tag}"
     case = make_case(

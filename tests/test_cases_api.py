@@ -283,7 +283,7 @@ def test_a_possible_duplicate_is_a_409_until_confirmed(mediator_api):
 
 
 @pytest.mark.parametrize(
-    "query, expected",
+    ("query", "expected"),
     [
         ("status=accepted", {"accepted"}),
         ("category=labour", {"labour"}),

@@ -24,7 +24,7 @@ def _run_in_threads(app, work, count: int = 2) -> list:
         with app.app_context():
             try:
                 results[i] = work(i, barrier)
-            except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
+            except Exception as exc:
                 db.session.rollback()
                 results[i] = exc
             finally:

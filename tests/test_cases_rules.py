@@ -106,7 +106,7 @@ ON = date(2026, 3, 2)
 
 
 @pytest.mark.parametrize(
-    "codes, expected",
+    ("codes", "expected"),
     [
         (["110105", "130602"], True),  # 北京朝阳 / 河北保定竞秀: different provinces
         (["110105", "110108"], False),  # 朝阳 / 海淀: two Beijing districts

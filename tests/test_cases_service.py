@@ -7,6 +7,7 @@ import pytest
 from mediation_hub.audit.models import AuditEntry
 from mediation_hub.cases import service
 from mediation_hub.cases.models import CaseStatus, Outcome
+from mediation_hub.cases.policy import POLICY as CASES
 from mediation_hub.core.actor import SYSTEM, Role
 from mediation_hub.core.shanghai import today_shanghai
 from mediation_hub.errors import NotFound, PermissionDenied, ValidationFailed
@@ -228,7 +229,7 @@ def test_a_co_mediating_organisation_sees_the_case(make_org, make_case, make_use
     db.session.add(CaseCoOrganization(case_id=case.id, organization_id=partner.id, since=date(2026, 3, 3)))
     db.session.flush()
     assert service.get_case(actor, case.id) is case
-    assert not service.can_handle(actor, case)  # co-mediating partners see it; the lead organisation moves it
+    assert not CASES.allows(actor, "handle", case)  # co-mediating partners see it; the lead organisation moves it
 
 
 # --- worklist, overdue, search ------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def _snapshot(case):
     )
 
 
-@pytest.mark.parametrize("state, action", [p for p in PAIRS if p[1] in EXPECTED_ALLOWED[p[0]]])
+@pytest.mark.parametrize(("state", "action"), [p for p in PAIRS if p[1] in EXPECTED_ALLOWED[p[0]]])
 def test_allowed_transition_moves_the_case_and_writes_one_event(make_case, state, action):
     case = make_case(**STATES[state])
     before_status, before_version = case.status, case.version
@@ -112,7 +112,7 @@ def test_allowed_transition_moves_the_case_and_writes_one_event(make_case, state
     assert case.events[-1].on_date == STEP_DAY
 
 
-@pytest.mark.parametrize("state, action", [p for p in PAIRS if p[1] not in EXPECTED_ALLOWED[p[0]]])
+@pytest.mark.parametrize(("state", "action"), [p for p in PAIRS if p[1] not in EXPECTED_ALLOWED[p[0]]])
 def test_refused_transition_is_a_conflict_naming_both_and_changes_nothing(make_case, state, action):
     case = make_case(**STATES[state])
     db.session.commit()  # as a request would find it; the refused call's unit of work is then rolled back
@@ -150,7 +150,7 @@ def test_conclusion_straight_from_accepted(make_case):
 
 
 @pytest.mark.parametrize(
-    "action, field, state",
+    ("action", "field", "state"),
     [
         ("accept", "accepted_on", "registered"),
         ("decline", "declined_on", "registered"),

@@ -67,7 +67,7 @@ def test_a_date_is_understood_as_people_type_it(app, typed, day):
     ],
 )
 def test_anything_else_is_refused_with_a_coded_chinese_message(app, typed):
-    with app.test_request_context("/"), pytest.raises(ValueError) as caught:
+    with app.test_request_context("/"), pytest.raises(ValueError, match="年-月-日") as caught:
         parse_date(typed)
     message = caught.value.args[0]
     assert code_of(message) == "invalid_date"

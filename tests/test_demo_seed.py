@@ -1,11 +1,15 @@
 """`seed demo` builds a believable, rule-abiding history through the real services, once."""
 
+import pytest
 import sqlalchemy as sa
 
 from mediation_hub.cases.models import Case, CaseEvent, CaseStatus
 from mediation_hub.extensions import db
 from mediation_hub.seed import seed_demo
 from mediation_hub.transfers.models import Transfer
+
+# Slow (a year of demo history through the services): `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
 
 
 def test_demo_history_is_built_once_through_the_services():

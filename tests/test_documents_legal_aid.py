@@ -101,7 +101,7 @@ def test_application_form_numbers_follow_the_context(make_application, ctx):
 
 
 @pytest.mark.parametrize(
-    "hardship, exempt_group, promise, exempt_text",
+    ("hardship", "exempt_group", "promise", "exempt_text"),
     [
         ("declaration", None, True, None),
         ("proof", None, False, None),
@@ -127,7 +127,7 @@ def test_application_form_hardship_and_the_art41_promise(
 
 
 @pytest.mark.parametrize(
-    "status, title",
+    ("status", "title"),
     [
         (S.granted, "给予法律援助决定书"),
         (S.assigned, "给予法律援助决定书"),
@@ -146,7 +146,7 @@ def test_decision_title_follows_the_decision(make_application, status, title):
 @pytest.mark.parametrize("status", [S.filed, S.transferred, S.accepted])
 def test_no_decision_paper_before_the_decision(make_application, status):
     application, _, _ = make_application(status)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="has not been decided"):
         legal_aid.build_decision(application, MASKED)
 
 
@@ -173,7 +173,7 @@ def test_a_decision_of_the_centre_it_was_filed_at_says_received_on_filing(make_c
 
 
 @pytest.mark.parametrize(
-    "matter_category, hardship, exempt_group, basis",
+    ("matter_category", "hardship", "exempt_group", "basis"),
     [
         ("labour_remuneration", "declaration", None, ["第三十一条第五项", "第四十一条", "第四十三条"]),
         (
@@ -196,7 +196,7 @@ def test_legal_basis_reads_the_articles_of_the_matter_and_the_hardship(
 
 
 @pytest.mark.parametrize(
-    "label, parts",
+    ("label", "parts"),
     [
         ("刑事辩护 (第二十四、二十五条)", ("刑事辩护", "第二十四、二十五条")),
         ("请求发给抚恤金（第三十一条第三项）", ("请求发给抚恤金", "第三十一条第三项")),

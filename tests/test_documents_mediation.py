@@ -219,7 +219,7 @@ def test_rights_notice(dispute):
     assert [(s["org"], s["date"]) for s in seals(doc)] == [("测试街道人民调解委员会", "2026年3月2日")]
 
 
-@pytest.mark.parametrize("session_mediator, shown", [(None, "王调解"), ("second", "李协助")])
+@pytest.mark.parametrize(("session_mediator", "shown"), [(None, "王调解"), ("second", "李协助")])
 def test_session_record(dispute, session_mediator, shown):
     session = dispute.sessions[0]
     if session_mediator:
@@ -282,8 +282,10 @@ def test_oral_agreement(dispute):
     assert signed(doc)[-1] == ("登记人（签名）", "王调解", False)
 
 
-@pytest.mark.parametrize("method, label", [("visit", "上门回访"), ("phone", "电话回访"), ("other", "其他"), (None, "")])
-@pytest.mark.parametrize("performed, state", [(True, "已履行"), (False, "未履行"), (None, "")])
+@pytest.mark.parametrize(
+    ("method", "label"), [("visit", "上门回访"), ("phone", "电话回访"), ("other", "其他"), (None, "")]
+)
+@pytest.mark.parametrize(("performed", "state"), [(True, "已履行"), (False, "未履行"), (None, "")])
 def test_follow_up(dispute, method, label, performed, state):
     follow_up = dispute.follow_ups[0]
     follow_up.method, follow_up.visitor, follow_up.performed = method, "孙回访", performed

@@ -389,7 +389,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
+            def do_POST(self):
                 self.rfile.read(int(self.headers["content-length"]))
                 receiver.message_ids.append(self.headers["webhook-id"])
                 self.send_response(200 if receiver.accepting else 503)

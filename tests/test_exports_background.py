@@ -28,6 +28,9 @@ from mediation_hub.extensions import db
 from tests.factories import valid_id_number
 from tests.factories_cases import person
 
+# Slow (background export threads that commit for real): `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
+
 LARGE, SMALL, THRESHOLD = 25, 5, 10
 
 

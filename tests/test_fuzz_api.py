@@ -43,6 +43,9 @@ from tests import authz_table as table
 from tests import authz_world
 from tests.authz_world import World
 
+# Slow (fuzzes every operation of the OpenAPI document): `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
+
 # The shared world (tests/authz_world.py): one outer transaction for this module, replacing conftest's.
 matrix_transaction = authz_world.matrix_transaction
 _rollback_per_test = authz_world._rollback_per_test

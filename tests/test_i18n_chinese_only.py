@@ -24,6 +24,9 @@ from mediation_hub.legal_aid.models import ApplicationStatus
 
 from .conftest import sign_in_client
 
+# Slow (every page for every role): `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
+
 # Product names, file formats, units and other tokens a Chinese page may show as they are.
 ALLOWED_WORDS = {
     "api",

@@ -22,6 +22,9 @@ from mediation_hub.registry.models import Mediator, Studio
 from .conftest import sign_in_client
 from .test_i18n_chinese_only import VisibleText
 
+# Slow (every page for every role, in English): `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
+
 # Ideographs and the Chinese punctuation (、，：（）) an English page must not show either
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 # The layout's link back to the Chinese UI names the language in that language (lang="zh-CN")

@@ -27,6 +27,9 @@ from mediation_hub.registry.models import Mediator, Organization, Studio
 from .conftest import sign_in_client
 from .test_i18n_chinese_only import visible_text, world  # noqa: F401 - the shared world fixture
 
+# Slow (every page for every role, in English): `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
+
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 # each page, who looks at it (a role allowed to see it with content)

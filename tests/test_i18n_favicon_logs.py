@@ -10,6 +10,9 @@ import pytest
 
 from mediation_hub.core.logs import JsonFormatter, colour_only_on_a_terminal, plain
 
+# Slow (a server started in a subprocess): `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
+
 
 def test_favicon_is_served_at_the_root_without_signing_in(client):
     response = client.get("/favicon.ico")
@@ -101,11 +104,10 @@ def test_a_server_started_with_its_output_in_a_file_logs_plain_lines(tmp_path):
         )
     try:
         port = int(server.stdout.readline())
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=10).read()
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=10).read()
+        with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-page", timeout=10)
-        except urllib.error.HTTPError as error:
-            assert error.code == 404
+        assert missing.value.code == 404
         time.sleep(0.2)
     finally:
         server.terminate()

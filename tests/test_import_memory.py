@@ -6,11 +6,15 @@ from __future__ import annotations
 import csv
 import tracemalloc
 
+import pytest
 from stdnum.cn import ric
 
 from mediation_hub.core.actor import SYSTEM
 from mediation_hub.imports.service import import_file
 from tests.import_samples import HEADER, row
+
+# Slow (the peak memory of a large import): `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
 
 BATCH = 100
 LONG_SUMMARY = "楼上漏水致楼下墙面受损，双方就维修费用发生争议。" * 12  # rows of a realistic size

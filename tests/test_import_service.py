@@ -109,7 +109,7 @@ def test_import_reports_exact_rows_and_stores_the_good_ones(kind, make_org, tmp_
     # 2025-03-06 + 30 days = Sat 2025-04-05, inside the Qingming holiday (4–6 April): due Monday 2025-04-07
     assert cases["J008"].due_on == date(2025, 4, 7)
 
-    applicant, respondent = cases["J001"].parties
+    applicant, _respondent = cases["J001"].parties
     assert applicant.name == "张J001" and applicant.kind == PartyKind.person
     assert applicant.id_number_masked == mask_id_number(rows[0]["申请人证件号码"])
     assert applicant.full_id_number() == rows[0]["申请人证件号码"]

@@ -128,7 +128,7 @@ def test_state_conflict_names_both_states(make_application, api_as, make_officer
 
 
 def test_scope_other_centre_404_coordinators_read_only(make_application, api_as, make_officer, make_centre, make_user):
-    application, tianjin, baoding = make_application(ApplicationStatus.transferred)
+    application, _tianjin, _baoding = make_application(ApplicationStatus.transferred)
     stranger = api_as(make_officer(make_centre("130602")))
     for call in (
         lambda: stranger.get(f"{BASE}/{application.id}"),
@@ -148,7 +148,7 @@ def test_scope_other_centre_404_coordinators_read_only(make_application, api_as,
 
 
 def test_officer_lists_and_filters(make_application, api_as, make_officer):
-    application, tianjin, baoding = make_application(ApplicationStatus.transferred)
+    application, _tianjin, baoding = make_application(ApplicationStatus.transferred)
     bd = api_as(make_officer(baoding))
     page = bd.get(f"{BASE}?status=transferred").json
     assert [i["id"] for i in page["items"]] == [application.id] and page["total"] == 1

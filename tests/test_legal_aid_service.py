@@ -287,7 +287,7 @@ def test_coordinators_do_not_file(make_centre, make_user):
 
 
 def test_dates_never_future_nor_before_previous_step(make_application):
-    application, _t, baoding = make_application(ApplicationStatus.transferred)  # handed over 2025-09-11
+    application, _t, _baoding = make_application(ApplicationStatus.transferred)  # handed over 2025-09-11
     with pytest.raises(ValidationFailed) as caught:
         service.accept_application(SYSTEM, application.id, accepted_on=date(2025, 9, 10))
     assert list(caught.value.errors) == ["accepted_on"]

@@ -73,7 +73,7 @@ def make_asked(make_application):
     }
 
     def build(state):
-        application, tianjin, baoding = make_application(state if state in OPEN else ApplicationStatus.accepted)
+        application, _tianjin, _baoding = make_application(state if state in OPEN else ApplicationStatus.accepted)
         day = application.last_step_on
         application = service.request_supplement(SYSTEM, application.id, items=ITEMS, requested_on=day)
         for step in paths.get(state, []):

@@ -28,6 +28,9 @@ from tests.factories import PASSWORD, valid_id_number
 from tests.factories_cases import person
 from tests.pii_guard import GUARD, find_numbers, mask
 
+# Slow (a live server and the whole-session guard): `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 PLANTED_ID = valid_id_number(sequence=517)  # a right check digit and birth date: what the hub stores
 PLANTED_PHONE = "13812345678"

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from mediation_hub.audit.models import AuditEntry
 from mediation_hub.cases.models import CaseStatus
 from mediation_hub.core.actor import SYSTEM, Role
+from mediation_hub.core.logs import JsonFormatter
 from mediation_hub.extensions import db
 from mediation_hub.registry.models import OrgKind
 from tests.conftest import TEST_KEYS
@@ -522,3 +523,16 @@ def test_the_dump_scan_finds_a_number_wherever_it_is_left(dialect, app, make_org
     assert kinds.count("ID number") == 2 and kinds.count("mobile number") == 1
     assert kinds.count("a number the test used") == 4  # the ID number twice, the mobile, the fixed line
     assert all(ID_NUMBER not in excerpt and FIXED_LINE not in excerpt for _kind, excerpt in found)
+
+
+def test_a_number_typed_into_a_url_is_masked_in_the_access_log(app, client, caplog):
+    # An id is typed by anyone (a fuzzer sent 15415153575 as a case id): whatever is shaped like a mobile number
+    # is masked in the access line and in the JSON path field alike.
+    with caplog.at_level(logging.INFO, logger="mediation_hub.access"):
+        client.get("/api/v1/cases/13912345678")
+    lines = [record.getMessage() for record in caplog.records if record.name == "mediation_hub.access"]
+    assert len(lines) == 1
+    assert lines[0].startswith("GET /api/v1/cases/139****5678 ")
+    with app.test_request_context("/cases/13912345678/follow-ups"):
+        record = logging.LogRecord("mediation_hub", logging.INFO, __file__, 1, "looked", None, None)
+        assert json.loads(JsonFormatter().format(record))["path"] == "/cases/139****5678/follow-ups"

@@ -167,7 +167,7 @@ def test_open_cases_are_never_touched_however_old(app, make_org, make_case):
 
 
 def test_the_period_is_a_setting(app, old_cases):
-    _org, cases = old_cases
+    _org, _cases = old_cases
     app.config["RETENTION_YEARS"] = 4
     try:
         assert erase_expired_personal_data(NOW) == 0  # nothing ended before 2021-11-25

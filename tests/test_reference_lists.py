@@ -56,7 +56,7 @@ def test_an_unknown_list_is_404_and_a_token_is_needed(mediator, client):
 
 
 @pytest.mark.parametrize(
-    "path, field, name",
+    ("path", "field", "name"),
     [
         ("/api/v1/cases", "category", "case-categories"),
         ("/api/v1/cases", "source", "case-sources"),
@@ -96,7 +96,7 @@ def _case_body(org, **fields):
 
 
 @pytest.mark.parametrize(
-    "category, source, expected",
+    ("category", "source", "expected"),
     [
         ("婚姻家庭", "当事人申请", ("marriage_family", "party_application")),
         (" 道路交通事故 ", "12348热线", ("traffic", "hotline_12348")),  # spaces around or left out

@@ -99,7 +99,7 @@ def test_dashboard_xlsx_has_the_same_figures(reporting_cases, make_user, signed_
 
 def test_subscriptions_page_lists_and_redelivers(make_org, make_user, signed_in):
     centre = make_org(kind=OrgKind.governance_centre, region_code="130629")
-    sub, _ = subscriptions.create_subscription(
+    _sub, _ = subscriptions.create_subscription(
         SYSTEM,
         {
             "organization_id": centre.id,

@@ -20,6 +20,9 @@ from mediation_hub.extensions import db
 from mediation_hub.notifications.models import Notification
 from mediation_hub.scheduler import Job, build_scheduler, effective_jobs, run_due_jobs
 
+# Slow (scheduler processes started at once): `make test` runs it, `make test-fast` does not.
+pytestmark = pytest.mark.slow
+
 # 2025-03-03 09:37:10 in Shanghai.
 NOW = datetime(2025, 3, 3, 1, 37, 10, tzinfo=UTC)
 

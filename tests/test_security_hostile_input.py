@@ -235,7 +235,7 @@ def test_the_anonymous_caller_of_a_private_call_still_gets_its_401_first(client)
 @pytest.mark.parametrize("amount", ["1.005", "0.001", "12.3456", 1.005, 0.001, "1E-3"])
 def test_an_amount_of_more_than_two_decimals_is_refused_not_rounded(routes, amount):
     """fields.Decimal(places=2) rounded "1.005" to 1.00 (and "0.001" to 0.00) before any rule saw it."""
-    api, method, url, body = routes["register"]
+    api, _method, url, body = routes["register"]
     before = table_counts()
     response = api.post(url, json={**body, "amount_yuan": amount})
     assert_error_shape(response, 422, "json", "amount_yuan", AMOUNT_DECIMALS)
@@ -254,7 +254,7 @@ def test_an_amount_of_more_than_two_decimals_is_refused_not_rounded(routes, amou
     ],
 )
 def test_an_amount_of_two_decimals_or_fewer_is_taken_as_it_is(routes, amount, stored):
-    api, method, url, body = routes["register"]
+    api, _method, url, body = routes["register"]
     response = api.post(url, json={**body, "amount_yuan": amount})
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["amount_yuan"] == stored
@@ -345,7 +345,7 @@ def test_import_rows_get_the_same_rules(make_org, tmp_path, fields, expected):
 @pytest.mark.parametrize("day", ["0001-01-01", "1989-12-31"])
 def test_a_registration_before_1990_is_refused(routes, day):
     """``0001-01-01`` was accepted as the day a dispute was received."""
-    api, method, url, body = routes["register"]
+    api, _method, url, body = routes["register"]
     before = table_counts()
     response = api.post(url, json={**body, "received_on": day})
     assert_error_shape(response, 422, "json", "received_on", TOO_EARLY)
@@ -353,7 +353,7 @@ def test_a_registration_before_1990_is_refused(routes, day):
 
 
 def test_the_first_day_of_1990_is_a_business_date(routes):
-    api, method, url, body = routes["register"]
+    api, _method, url, body = routes["register"]
     response = api.post(url, json={**body, "received_on": "1990-01-01"})
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["received_on"] == "1990-01-01"
@@ -413,7 +413,7 @@ def test_every_business_date_before_1990_is_refused(dated_calls, field, day):
 
 def test_a_birth_date_before_1990_in_an_id_number_keeps_its_own_check(routes):
     """Birth dates inside ID numbers are python-stdnum's rule, untouched: a person born in 1950 registers."""
-    api, method, url, body = routes["register"]
+    api, _method, url, body = routes["register"]
     applicant = person("applicant", id_number=valid_id_number(born=date(1950, 1, 2)))
     response = api.post(url, json={**body, "parties": [applicant, person("respondent")]})
     assert response.status_code == 201, response.get_json()

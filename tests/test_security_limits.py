@@ -467,17 +467,18 @@ def test_an_upload_that_fails_unexpectedly_leaves_no_file(api_as, make_org, tmp_
 
 
 def test_a_job_whose_commit_fails_leaves_no_file(api_as, make_org, tmp_path, monkeypatch):
-    commit = db.session.commit
+    session = db.session()  # the request's session: the unit of work (core.uow) commits it
+    commit = session.commit
 
     def failing_once():
         """The commit of the new job fails (a database gone away); any commit before it goes through."""
         if not any(isinstance(obj, ImportJob) for obj in db.session.identity_map.values()):
             return commit()
-        monkeypatch.setattr(db.session, "commit", commit)
+        monkeypatch.setattr(session, "commit", commit)
         raise sa.exc.OperationalError("COMMIT", {}, Exception("server closed the connection"))
 
     api, org = api_as(role=Role.admin), make_org()
-    monkeypatch.setattr(db.session, "commit", failing_once)
+    monkeypatch.setattr(session, "commit", failing_once)
     response = upload(api, org.id, write_csv(tmp_path / "cases.csv", sample_rows()).read_bytes(), name="cases.csv")
     assert response.status_code == 503
     assert upload_folder(tmp_path) == []
@@ -506,9 +507,15 @@ def test_the_endpoints_with_their_own_limit_exist(app):
 def test_a_limit_that_cannot_work_stops_the_start(monkeypatch, tmp_path, name, value):
     monkeypatch.setenv(f"MEDIATION_HUB_{name}", value)
     with pytest.raises(ConfigError, match=name):
-        settings = Config(tmp_path)
-        settings.SQLALCHEMY_DATABASE_URI = "sqlite://"
-        settings.validate()
+        _validated_settings(tmp_path)
+
+
+def _validated_settings(instance_path) -> Config:
+    """The settings read from the environment (a bad value may stop the reading or the validation)."""
+    settings = Config(instance_path)
+    settings.SQLALCHEMY_DATABASE_URI = "sqlite://"
+    settings.validate()
+    return settings
 
 
 def test_the_default_limits_fit_a_real_import(tmp_path):

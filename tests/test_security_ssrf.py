@@ -52,7 +52,7 @@ class FakeDNS:
     def set(self, name: str, *answers: list[str]) -> None:
         self.answers[name] = list(answers)
 
-    def __call__(self, host, port, family=0, type=0, proto=0, flags=0):  # noqa: A002 - getaddrinfo's names
+    def __call__(self, host, port, family=0, type=0, proto=0, flags=0):
         name = host.decode() if isinstance(host, bytes) else host
         if name not in self.answers:
             try:
@@ -108,7 +108,7 @@ class LocalServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: LocalServer
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):
         self.rfile.read(int(self.headers.get("content-length", 0)))
         self.server.requests.append({"path": self.path, "host": self.headers["host"]})
         self.send_response(self.server.status)

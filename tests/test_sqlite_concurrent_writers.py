@@ -67,7 +67,7 @@ def statuses(answers) -> Counter:
     return Counter(a.status_code if isinstance(a, requests.Response) else type(a).__name__ for a in answers)
 
 
-@pytest.mark.parametrize("server_class, workers", [(FlaskRun, 1), (Gunicorn, 4)], ids=["make-run", "gunicorn-w4"])
+@pytest.mark.parametrize(("server_class", "workers"), [(FlaskRun, 1), (Gunicorn, 4)], ids=["make-run", "gunicorn-w4"])
 def test_office_saving_at_once_gets_real_answers(seeded_sqlite, server_class, workers):
     import random
 

@@ -51,7 +51,7 @@ def _send(scene, request_transfer_as, **kwargs):
 
 
 @pytest.mark.parametrize(
-    "change, field, code",
+    ("change", "field", "code"),
     [
         ({"agreement_code": "NO-SUCH"}, "agreement_code", "unknown_agreement"),
         ({"agreement_code": "GD-PAIR-GZ"}, "agreement_code", "agreement_does_not_cover_regions"),
@@ -187,13 +187,13 @@ def test_a_second_answer_is_a_conflict(scene, request_transfer_as, action):
     transfer = _send(scene, request_transfer_as)
     service.withdraw_transfer(scene.sender.to_actor(), transfer.id)
     assert transfer.status == TransferStatus.withdrawn
+    answers = {
+        "accept": lambda: service.accept_transfer(scene.receiver.to_actor(), transfer.id),
+        "decline": lambda: service.decline_transfer(scene.receiver.to_actor(), transfer.id, reason_code="capacity"),
+        "withdraw": lambda: service.withdraw_transfer(scene.sender.to_actor(), transfer.id),
+    }
     with pytest.raises(StateConflict) as conflict:
-        if action == "accept":
-            service.accept_transfer(scene.receiver.to_actor(), transfer.id)
-        elif action == "decline":
-            service.decline_transfer(scene.receiver.to_actor(), transfer.id, reason_code="capacity")
-        else:
-            service.withdraw_transfer(scene.sender.to_actor(), transfer.id)
+        answers[action]()
     assert code_of(conflict.value.message) == "transfer_state_conflict"
     assert "「已撤回」" in conflict.value.message and "待答复" in conflict.value.message
 

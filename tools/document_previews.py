@@ -24,9 +24,9 @@ def _case(today, form="written"):
 
     from mediation_hub.cases import service as cases
     from mediation_hub.core.actor import SYSTEM
+    from mediation_hub.demo import demo_id_number
     from mediation_hub.extensions import db
     from mediation_hub.registry.models import Mediator, Organization
-    from mediation_hub.seed import demo_id_number
 
     org = db.session.scalar(sa.select(Organization).where(Organization.name == "竞秀区先锋街道人民调解委员会"))
     mediator = db.session.scalar(sa.select(Mediator).where(Mediator.organization_id == org.id))
@@ -121,10 +121,10 @@ def _application(today):
     import sqlalchemy as sa
 
     from mediation_hub.core.actor import SYSTEM
+    from mediation_hub.demo import demo_id_number
     from mediation_hub.extensions import db
     from mediation_hub.legal_aid import service as legal_aid
     from mediation_hub.registry.models import Organization
-    from mediation_hub.seed import demo_id_number
 
     centre = db.session.scalar(sa.select(Organization).where(Organization.name == "保定市法律援助中心"))
     filed = today - timedelta(days=12)

@@ -66,7 +66,7 @@ class Receiver(ThreadingHTTPServer):
 class ReceiverHandler(BaseHTTPRequestHandler):
     server: Receiver
 
-    def do_POST(self):  # noqa: N802 - the http.server interface
+    def do_POST(self):
         from integrations.governance_reports import verify
 
         body = self.rfile.read(int(self.headers.get("content-length", 0)))

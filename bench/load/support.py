@@ -351,7 +351,7 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    rank = max(1, -(-int(round(fraction * 1000)) * len(ordered) // 1000))
+    rank = max(1, -(-round(fraction * 1000) * len(ordered) // 1000))
     return ordered[min(rank, len(ordered)) - 1]
 
 

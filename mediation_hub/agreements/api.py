@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
 from ..core.pagination import paginate
-from ..extensions import db
+from ..core.uow import as_committed
 from . import proposals, service
 from .schemas import (
     AgreementIn,
@@ -47,8 +47,7 @@ class Agreements(MethodView):
         An agreement binds every member: a coordinator gets 403 here and proposes it with
         ``POST /api/v1/agreement-proposals`` instead."""
         agreement = service.create_agreement(current_actor(), data)
-        db.session.commit()
-        return agreement
+        return as_committed(agreement)
 
 
 @blp.route("/agreements/<code>")
@@ -65,8 +64,7 @@ class AgreementItem(MethodView):
 
         A coordinator gets 403 here and proposes the change with ``POST /api/v1/agreements/CODE/proposals``."""
         agreement = service.update_agreement(current_actor(), code, data)
-        db.session.commit()
-        return agreement
+        return as_committed(agreement)
 
 
 @blp.route("/agreements/<code>/proposals")
@@ -81,8 +79,7 @@ class AgreementChangeProposals(MethodView):
         (``state: applied`` when the proposer coordinates every affected region). 409 when a proposal for the
         agreement is already pending; 422 naming each broken rule."""
         proposal = proposals.propose_change(current_actor(), code, data)
-        db.session.commit()
-        return proposal
+        return as_committed(proposal)
 
 
 @blp.route("/agreement-proposals")
@@ -103,8 +100,7 @@ class Proposals(MethodView):
         region counts as confirmed). 409 when the code is taken or already proposed; 422 naming each broken
         rule."""
         proposal = proposals.propose_agreement(current_actor(), data)
-        db.session.commit()
-        return proposal
+        return as_committed(proposal)
 
 
 @blp.route("/agreement-proposals/<int:proposal_id>")
@@ -124,8 +120,7 @@ class ProposalConfirm(MethodView):
         administrator applies instead). The last confirmation applies the proposal (``state: applied``).
         409 when it is no longer pending or the caller's regions have already confirmed."""
         proposal = proposals.confirm_proposal(current_actor(), proposal_id)
-        db.session.commit()
-        return proposal
+        return as_committed(proposal)
 
 
 @blp.route("/agreement-proposals/<int:proposal_id>/decline")
@@ -135,8 +130,7 @@ class ProposalDecline(MethodView):
     def post(self, data, proposal_id):
         """A coordinator of an affected member region, or an administrator, declines with a ``reason``."""
         proposal = proposals.decline_proposal(current_actor(), proposal_id, reason=data["reason"])
-        db.session.commit()
-        return proposal
+        return as_committed(proposal)
 
 
 @blp.route("/agreement-proposals/<int:proposal_id>/withdraw")
@@ -145,8 +139,7 @@ class ProposalWithdraw(MethodView):
     def post(self, proposal_id):
         """The proposer takes a pending proposal back."""
         proposal = proposals.withdraw_proposal(current_actor(), proposal_id)
-        db.session.commit()
-        return proposal
+        return as_committed(proposal)
 
 
 @blp.route("/agreement-proposals/<int:proposal_id>/apply")
@@ -156,5 +149,4 @@ class ProposalApply(MethodView):
         """An administrator applies a pending proposal at once, whatever confirmations are missing (409 when
         the agreement changed since it was proposed)."""
         proposal = proposals.apply_proposal(current_actor(), proposal_id)
-        db.session.commit()
-        return proposal
+        return as_committed(proposal)

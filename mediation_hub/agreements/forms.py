@@ -10,25 +10,8 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..core.dates import DateField
-from .models import AgreementKind, AgreementScope, ProposalAction, ProposalState
+from .models import KIND_LABELS, SCOPE_LABELS, AgreementKind, AgreementScope
 
-KIND_LABELS = {
-    AgreementKind.joint_mediation: _l("联合调解(调解协作)"),
-    AgreementKind.tongban: _l("法律援助通办"),
-    AgreementKind.pairing: _l("结对"),
-}
-SCOPE_LABELS = {
-    AgreementScope.mediation: _l("调解"),
-    AgreementScope.legal_aid: _l("法律援助"),
-    AgreementScope.both: _l("调解及法律援助"),
-}
-PROPOSAL_STATE_LABELS = {
-    ProposalState.pending: _l("待确认"),
-    ProposalState.applied: _l("已生效"),
-    ProposalState.declined: _l("已拒绝"),
-    ProposalState.withdrawn: _l("已撤回"),
-}
-PROPOSAL_ACTION_LABELS = {ProposalAction.create: _l("新建协议"), ProposalAction.change: _l("修改协议")}
 # How a proposal's fields are named on its page.
 FIELD_LABELS = {
     "code": _l("协议编号"),
@@ -75,7 +58,7 @@ class AgreementForm(FlaskForm):
 
     def to_data(self, *, with_code: bool = True) -> dict:
         data = {
-            "name": self.name.data.strip(),
+            "name": (self.name.data or "").strip(),
             "kind": AgreementKind(self.kind.data),
             "scope": AgreementScope(self.scope.data),
             "member_codes": split_codes(self.member_codes.data),
@@ -86,7 +69,7 @@ class AgreementForm(FlaskForm):
             "note": (self.note.data or "").strip() or None,
         }
         if with_code:
-            data["code"] = self.code.data.strip().upper()
+            data["code"] = (self.code.data or "").strip().upper()
         elif data["effective_from"] is None:
             data["effective_from"] = data["signed_on"]
         return data

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import TimestampMixin, UTCDateTime, enum_column
-from ..extensions import db
+from ..extensions import Model
 
 
 class AgreementKind(enum.StrEnum):
@@ -25,7 +27,7 @@ class AgreementScope(enum.StrEnum):
     both = "both"
 
 
-class Agreement(TimestampMixin, db.Model):
+class Agreement(TimestampMixin, Model):
     __tablename__ = "agreements"
 
     code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
@@ -59,7 +61,7 @@ class Agreement(TimestampMixin, db.Model):
         return self.active and self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
 
 
-class AgreementMember(db.Model):
+class AgreementMember(Model):
     """A member region; the whole subtree below it is covered."""
 
     __tablename__ = "agreement_members"
@@ -83,6 +85,26 @@ class ProposalState(enum.StrEnum):
     withdrawn = "withdrawn"  # the proposer took it back
 
 
+# How the pages, the service's messages and the documents name each kind, scope and proposal state.
+KIND_LABELS = {
+    AgreementKind.joint_mediation: _l("联合调解(调解协作)"),
+    AgreementKind.tongban: _l("法律援助通办"),
+    AgreementKind.pairing: _l("结对"),
+}
+SCOPE_LABELS = {
+    AgreementScope.mediation: _l("调解"),
+    AgreementScope.legal_aid: _l("法律援助"),
+    AgreementScope.both: _l("调解及法律援助"),
+}
+PROPOSAL_STATE_LABELS = {
+    ProposalState.pending: _l("待确认"),
+    ProposalState.applied: _l("已生效"),
+    ProposalState.declined: _l("已拒绝"),
+    ProposalState.withdrawn: _l("已撤回"),
+}
+PROPOSAL_ACTION_LABELS = {ProposalAction.create: _l("新建协议"), ProposalAction.change: _l("修改协议")}
+
+
 # The agreement's fields a proposal may carry, and how each is written in its JSON columns.
 TERM_FIELDS = (
     "code",
@@ -101,7 +123,7 @@ _DATE_TERMS = {"signed_on", "effective_from", "effective_to"}
 _ENUM_TERMS = {"kind": AgreementKind, "scope": AgreementScope}
 
 
-def terms_to_json(terms: dict) -> dict:
+def terms_to_json(terms: dict[str, Any]) -> dict[str, Any]:
     """Agreement terms (dates, enums, lists) as JSON values, in the order of ``TERM_FIELDS``."""
     out = {}
     for key in (k for k in TERM_FIELDS if k in terms):
@@ -116,7 +138,7 @@ def terms_to_json(terms: dict) -> dict:
     return out
 
 
-def terms_from_json(stored: dict) -> dict:
+def terms_from_json(stored: dict[str, Any]) -> dict[str, Any]:
     """The inverse of ``terms_to_json``."""
     out = {}
     for key, value in stored.items():
@@ -128,7 +150,7 @@ def terms_from_json(stored: dict) -> dict:
     return out
 
 
-class AgreementProposal(TimestampMixin, db.Model):
+class AgreementProposal(TimestampMixin, Model):
     """A coordinator's proposal to create or change an agreement. An agreement binds every member, so the
     proposal stays ``pending`` (and routing never sees it) until a coordinator of every affected member region
     has confirmed it, or an administrator applies it. ``changes`` holds the proposed values, ``before`` the
@@ -145,8 +167,8 @@ class AgreementProposal(TimestampMixin, db.Model):
     state: Mapped[ProposalState] = mapped_column(
         enum_column(ProposalState, "agreement_proposal_state"), nullable=False, default=ProposalState.pending
     )
-    changes: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
-    before: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
+    before: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
     proposed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     proposed_by: Mapped[str] = mapped_column(sa.String(60), nullable=False)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -176,11 +198,11 @@ class AgreementProposal(TimestampMixin, db.Model):
     )
 
     @property
-    def proposed_terms(self) -> dict:
+    def proposed_terms(self) -> dict[str, Any]:
         return terms_from_json(self.changes)
 
     @property
-    def terms_before(self) -> dict:
+    def terms_before(self) -> dict[str, Any]:
         return terms_from_json(self.before or {})
 
     @property
@@ -193,7 +215,7 @@ class AgreementProposal(TimestampMixin, db.Model):
         return [r.region_code for r in self.regions if r.confirmed_at is None]
 
 
-class AgreementProposalRegion(db.Model):
+class AgreementProposalRegion(Model):
     """A member region a proposal affects, and who confirmed it for that region, when."""
 
     __tablename__ = "agreement_proposal_regions"

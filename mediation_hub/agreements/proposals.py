@@ -24,12 +24,13 @@ from ..core.actor import Actor, Role
 from ..core.db import utcnow
 from ..core.i18n import N_
 from ..core.messages import coded
-from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
+from ..errors import NotFound, StateConflict, ValidationFailed
 from ..extensions import db
 from ..notifications.service import notify
 from ..regions.models import Region, RegionMember
 from . import service
 from .models import (
+    PROPOSAL_STATE_LABELS,
     Agreement,
     AgreementProposal,
     AgreementProposalRegion,
@@ -38,6 +39,7 @@ from .models import (
     terms_from_json,
     terms_to_json,
 )
+from .policy import POLICY, speaks_for
 
 # The states each transition may start from.
 PROPOSAL_TRANSITIONS = {
@@ -59,40 +61,21 @@ def proposal_link(proposal_id: int) -> str:
 def answers_for(actor: Actor, region_code: str) -> bool:
     """Whether the actor is a coordinator of the member region: assigned to it or to a region containing it.
     A coordinator without a region speaks for no member region (only an administrator overrides them)."""
-    return (
-        actor.role == Role.coordinator
-        and actor.region_code is not None
-        and service.lies_within(region_code, actor.region_code)
-    )
+    return actor.role == Role.coordinator and speaks_for(actor, region_code)
 
 
-def can_confirm(actor: Actor, proposal: AgreementProposal) -> bool:
-    return proposal.state == ProposalState.pending and any(
-        answers_for(actor, r.region_code) and not r.confirmed for r in proposal.regions
-    )
-
-
-def can_decline(actor: Actor, proposal: AgreementProposal) -> bool:
-    return service.can_change_directly(actor) or any(answers_for(actor, r.region_code) for r in proposal.regions)
-
-
-def can_withdraw(actor: Actor, proposal: AgreementProposal) -> bool:
-    return actor.is_system or (actor.user_id is not None and actor.user_id == proposal.proposed_by_id)
+def unconfirmed_for(actor: Actor, proposal: AgreementProposal) -> list[AgreementProposalRegion]:
+    """The member regions the actor answers for that have not confirmed yet: what confirming would confirm
+    (who may confirm at all is ``POLICY "confirm"``)."""
+    return [r for r in proposal.regions if not r.confirmed and answers_for(actor, r.region_code)]
 
 
 TRANSITION_LABELS = {"confirm": N_("确认"), "decline": N_("拒绝"), "withdraw": N_("撤回"), "apply": N_("直接生效")}
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
 def _require_state(proposal: AgreementProposal, transition: str) -> None:
     allowed = PROPOSAL_TRANSITIONS[transition]
     if proposal.state not in allowed:
-        from .forms import PROPOSAL_STATE_LABELS
-
         names = "、".join(str(PROPOSAL_STATE_LABELS[s]) for s in allowed)
         raise StateConflict(
             coded(
@@ -108,7 +91,7 @@ def _require_state(proposal: AgreementProposal, transition: str) -> None:
 # --- reading ------------------------------------------------------------------------------------------
 
 
-def _touching(region_code: str) -> sa.Select:
+def _touching(region_code: str) -> sa.Select[tuple[str]] | sa.CompoundSelect:
     """Region codes touching ``region_code``: its ancestors and its subtree, and custom regions with a
     member among them (a custom region by its members)."""
     paths = service._region_paths(region_code, {}) or []
@@ -127,6 +110,7 @@ def _visible(actor: Actor) -> sa.ColumnElement[bool]:
         return sa.true()
     if actor.role != Role.coordinator:
         return sa.false()
+    assert actor.region_code is not None  # a coordinator without a region sees every proposal (above)
     concerned = sa.select(AgreementProposalRegion.proposal_id).where(
         AgreementProposalRegion.region_code.in_(_touching(actor.region_code))
     )
@@ -164,7 +148,7 @@ def pending_for(actor: Actor, agreement_code: str) -> AgreementProposal | None:
 def propose_agreement(actor: Actor, data: dict) -> AgreementProposal:
     """Propose a new agreement (the fields of a direct create). It exists only once a coordinator of every
     member region has confirmed; 422 naming each broken rule, 409 when the code is taken or already proposed."""
-    service.require_keeper(actor, list(data.get("member_codes") or []))
+    POLICY.require(actor, "keep", list(data.get("member_codes") or []))
     terms = service.new_agreement_terms(data)
     service.refuse_taken_code(terms["code"])
     return _open(actor, terms["code"], ProposalAction.create, terms, {}, terms["member_codes"])
@@ -174,7 +158,7 @@ def propose_change(actor: Actor, code: str, data: dict) -> AgreementProposal:
     """Propose new terms, members or ``active`` flag for an agreement touching the proposer's region. Only the
     fields that differ are kept; the regions of the old and the new member sets must all confirm."""
     agreement = service.get_agreement(actor, code)
-    service.require_keeper(actor, agreement.member_codes)
+    POLICY.require(actor, "keep", agreement.member_codes)
     service.check_terms(data, agreement)
     changes = _differences(agreement, data)
     if not changes:
@@ -275,7 +259,7 @@ def _ask_for_confirmation(proposal: AgreementProposal) -> None:
 
 
 def _confirm_regions(actor: Actor, proposal: AgreementProposal) -> list[str]:
-    mine = [r for r in proposal.regions if not r.confirmed and answers_for(actor, r.region_code)]
+    mine = unconfirmed_for(actor, proposal)
     now = utcnow()
     for row in mine:
         row.confirmed_by_id, row.confirmed_by, row.confirmed_at = actor.user_id, actor.username, now
@@ -302,10 +286,7 @@ def _close(actor: Actor, proposal: AgreementProposal, state: ProposalState, reas
 def confirm_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
     """A coordinator confirms for the member regions within their region; the last confirmation applies it."""
     proposal = get_proposal(actor, proposal_id)
-    _require(
-        any(answers_for(actor, r.region_code) for r in proposal.regions),
-        coded("not_member_coordinator", "只有成员区域的协调人员可以确认提议；管理员可直接使其生效"),
-    )
+    POLICY.require(actor, "confirm", proposal)
     _require_state(proposal, "confirm")
     confirmed = _confirm_regions(actor, proposal)
     if not confirmed:
@@ -327,9 +308,7 @@ def confirm_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
 def decline_proposal(actor: Actor, proposal_id: int, *, reason: str | None) -> AgreementProposal:
     """A coordinator of an affected member region (or an administrator) declines, with a reason."""
     proposal = get_proposal(actor, proposal_id)
-    _require(
-        can_decline(actor, proposal), coded("not_member_coordinator", "只有成员区域的协调人员或管理员可以拒绝提议")
-    )
+    POLICY.require(actor, "decline", proposal)
     _require_state(proposal, "decline")
     reason = (reason or "").strip()
     if not reason or len(reason) > REASON_MAX:
@@ -351,7 +330,7 @@ def decline_proposal(actor: Actor, proposal_id: int, *, reason: str | None) -> A
 def withdraw_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
     """The proposer takes a pending proposal back."""
     proposal = get_proposal(actor, proposal_id)
-    _require(can_withdraw(actor, proposal), coded("not_proposer", "只有提议人可以撤回提议"))
+    POLICY.require(actor, "withdraw", proposal)
     _require_state(proposal, "withdraw")
     _close(actor, proposal, ProposalState.withdrawn)
     record(
@@ -367,7 +346,7 @@ def withdraw_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
 def apply_proposal(actor: Actor, proposal_id: int) -> AgreementProposal:
     """An administrator applies a pending proposal at once, whatever confirmations are missing."""
     proposal = get_proposal(actor, proposal_id)
-    _require(service.can_change_directly(actor), coded("admins_only", "只有管理员可以直接使提议生效"))
+    POLICY.require(actor, "apply")
     _require_state(proposal, "apply")
     _apply(actor, proposal)
     return proposal

@@ -1,13 +1,14 @@
 """The agreements DESIGN.md names: 京津冀 mediation and legal-aid 通办, and the Guangdong pairings."""
 
 from datetime import date
+from typing import Any
 
 from ..extensions import db
 from .models import Agreement, AgreementKind, AgreementMember, AgreementScope
 
 JJJ = ["110000", "120000", "130000"]
 
-AGREEMENTS = [
+AGREEMENTS: list[dict[str, Any]] = [
     dict(
         code="JJJ-MEDIATION",
         name="京津冀调解工作协同发展合作协议",

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..audit.service import record
-from ..core.actor import Actor, Role
+from ..core.actor import Actor
 from ..core.business_dates import check_business_date
 from ..core.messages import coded
-from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed, collect
+from ..errors import NotFound, StateConflict, ValidationFailed, collect
 from ..extensions import db
 from ..regions.models import Region, RegionLevel
-from .models import Agreement, AgreementKind, AgreementMember, AgreementScope
+from . import policy
+from .models import KIND_LABELS, SCOPE_LABELS, Agreement, AgreementKind, AgreementMember, AgreementScope
 
-AGREEMENT_KEEPERS = (Role.admin, Role.coordinator)
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,39}$")
 # Which scopes each kind of agreement may carry: joint mediation is about mediation, 通办 about legal aid,
 # a city pairing may cover either or both.
@@ -58,14 +59,19 @@ def _covers(agreement: Agreement, region_paths: list[list[str]], regions: dict[s
     return all(any(path.startswith(m) for m in member_paths) for paths in region_paths for path in paths)
 
 
-def agreements_covering(region_codes: list[str], scope, on: date) -> list[Agreement]:
+def agreements_covering(region_codes: list[str], scope: AgreementScope | str, on: date) -> list[Agreement]:
     """Active agreements in force on ``on`` whose scope includes ``scope`` and whose members' subtrees
     together contain every region in ``region_codes`` (a custom region such as 雄安新区 counts by its
     member counties). An unknown region, or an empty list, is covered by nothing."""
     scope = AgreementScope(scope)
     regions: dict[str, Region] = {}
-    region_paths = [_region_paths(code, regions) for code in dict.fromkeys(region_codes)]
-    if not region_paths or any(p is None for p in region_paths):
+    region_paths: list[list[str]] = []
+    for code in dict.fromkeys(region_codes):
+        paths = _region_paths(code, regions)
+        if paths is None:
+            return []
+        region_paths.append(paths)
+    if not region_paths:
         return []
     stmt = (
         sa.select(Agreement)
@@ -91,7 +97,7 @@ def list_agreements(
     kind: AgreementKind | None = None,
     region_code: str | None = None,
     active: bool | None = None,
-) -> sa.Select:
+) -> sa.Select[tuple[Agreement]]:
     """Agreements (visible to every signed-in role), filtered by scope, kind, active flag and a member region
     (an agreement one of whose members contains ``region_code`` or lies within it)."""
     stmt = sa.select(Agreement).options(selectinload(Agreement.members))
@@ -128,10 +134,12 @@ def region_names(codes: list[str]) -> dict[str, str]:
     return {r.code: r.full_name for r in rows}
 
 
-# --- permissions --------------------------------------------------------------------------------------
+# --- regions (the policy's scopes read them) ----------------------------------------------------------
 
 
-def _touches_region(member_codes: list[str], region_code: str) -> bool:
+def touches_region(member_codes: list[str], region_code: str) -> bool:
+    """Whether a member region lies in ``region_code``'s subtree, or contains it (by their paths; a custom
+    region by its members)."""
     regions: dict[str, Region] = {}
     own = _region_paths(region_code, regions) or []
     for code in member_codes:
@@ -149,37 +157,10 @@ def lies_within(region_code: str, scope_code: str) -> bool:
     return bool(paths) and all(any(path.startswith(s) for s in scope) for path in paths)
 
 
-def can_keep_agreement(actor: Actor, member_codes: list[str] | None = None) -> bool:
-    """Whether the actor may keep an agreement with these members: change it directly (an administrator) or
-    propose a change (a coordinator whose region the members touch)."""
-    if not actor.has_role(*AGREEMENT_KEEPERS):
-        return False
-    if actor.sees_everything or member_codes is None:
-        return True
-    return actor.region_code is not None and _touches_region(member_codes, actor.region_code)
-
-
-def can_change_directly(actor: Actor) -> bool:
-    """Only an administrator (or the system) creates or changes an agreement without the members' consent."""
-    return actor.is_admin or actor.is_system
-
-
-def require_keeper(actor: Actor, member_codes: list[str] | None) -> None:
-    """PermissionDenied unless ``can_keep_agreement``."""
-    if not can_keep_agreement(actor, member_codes):
-        raise PermissionDenied(coded("not_agreement_keeper", "只有管理员和协调人员可维护涉及其辖区的协议"))
-
-
-def _require_direct(actor: Actor, member_codes: list[str] | None) -> None:
-    require_keeper(actor, member_codes)
-    if not can_change_directly(actor):
-        raise PermissionDenied(
-            coded(
-                "proposal_required",
-                "协议约束全体成员，协调人员只能提出提议，经各成员区域的协调人员确认后生效"
-                "（POST /api/v1/agreement-proposals 或 /api/v1/agreements/CODE/proposals）",
-            )
-        )
+def _require_direct(actor: Actor, member_codes: list[str]) -> None:
+    """Keeping these members' agreement, and changing it directly (an administrator; the others propose)."""
+    policy.POLICY.require(actor, "keep", member_codes)
+    policy.POLICY.require(actor, "change_directly")
 
 
 # --- validation ---------------------------------------------------------------------------------------
@@ -209,11 +190,11 @@ def _check_members(codes: list[str], errors: dict[str, list[str]]) -> None:
                 )
 
 
-def check_terms(data: dict, current: Agreement | None) -> None:
+def check_terms(data: dict[str, Any], current: Agreement | None) -> None:
     """Every business rule on the merged values; one ValidationFailed listing all failures."""
     errors: dict[str, list[str]] = {}
 
-    def value(key):
+    def value(key: str) -> Any:
         return data[key] if key in data else getattr(current, key, None)
 
     if current is None and not CODE_PATTERN.match(data.get("code") or ""):
@@ -237,8 +218,6 @@ def check_terms(data: dict, current: Agreement | None) -> None:
         collect(errors, "effective_to", coded("ends_before_effective", "失效日期不能早于生效日期"))
     kind, scope = value("kind"), value("scope")
     if kind is not None and scope is not None and scope not in KIND_SCOPES[kind]:
-        from .forms import KIND_LABELS, SCOPE_LABELS
-
         allowed = "、".join(str(SCOPE_LABELS[s]) for s in sorted(KIND_SCOPES[kind], key=lambda s: s.value))
         collect(
             errors,
@@ -254,7 +233,7 @@ def check_terms(data: dict, current: Agreement | None) -> None:
         raise ValidationFailed(errors)
 
 
-def new_agreement_terms(data: dict) -> dict:
+def new_agreement_terms(data: dict[str, Any]) -> dict[str, Any]:
     """A new agreement's terms with their defaults (effective from the signing date, 3 working days),
     members without repeats once checked. ValidationFailed listing every broken rule."""
     data = dict(data)
@@ -275,7 +254,7 @@ def refuse_taken_code(code: str) -> None:
 # --- keeping ------------------------------------------------------------------------------------------
 
 
-def insert_agreement(data: dict) -> Agreement:
+def insert_agreement(data: dict[str, Any]) -> Agreement:
     """Write a new agreement from checked terms (``new_agreement_terms``); 409 when the code is taken."""
     refuse_taken_code(data["code"])
     agreement = Agreement(code=data["code"], active=True, **{k: data.get(k) for k in _EDITABLE})
@@ -285,7 +264,7 @@ def insert_agreement(data: dict) -> Agreement:
     return agreement
 
 
-def write_changes(agreement: Agreement, data: dict) -> Agreement:
+def write_changes(agreement: Agreement, data: dict[str, Any]) -> Agreement:
     """Write checked changes (terms, members, ``active``) to an agreement."""
     for key in _EDITABLE & data.keys():
         setattr(agreement, key, data[key])
@@ -297,7 +276,7 @@ def write_changes(agreement: Agreement, data: dict) -> Agreement:
     return agreement
 
 
-def create_agreement(actor: Actor, data: dict) -> Agreement:
+def create_agreement(actor: Actor, data: dict[str, Any]) -> Agreement:
     """An administrator records a new agreement with its member regions; effective from the signing date
     unless given. Coordinators propose instead (``proposals.propose_agreement``)."""
     _require_direct(actor, list(data.get("member_codes") or []))
@@ -312,7 +291,7 @@ def create_agreement(actor: Actor, data: dict) -> Agreement:
     return agreement
 
 
-def update_agreement(actor: Actor, code: str, data: dict) -> Agreement:
+def update_agreement(actor: Actor, code: str, data: dict[str, Any]) -> Agreement:
     """An administrator changes an agreement's terms or members; ``active`` goes through deactivate/reactivate.
     Coordinators propose instead (``proposals.propose_change``)."""
     agreement = get_agreement(actor, code)

@@ -13,18 +13,20 @@ from ..core.pagination import paginate
 from ..errors import PermissionDenied, StateConflict, ValidationFailed
 from ..extensions import db
 from . import proposals, service
-from .forms import (
-    FIELD_LABELS,
+from .forms import FIELD_LABELS, AgreementForm, ProposalActionForm, ProposalDeclineForm, split_codes
+from .models import (
     KIND_LABELS,
     PROPOSAL_ACTION_LABELS,
     PROPOSAL_STATE_LABELS,
     SCOPE_LABELS,
-    AgreementForm,
-    ProposalActionForm,
-    ProposalDeclineForm,
-    split_codes,
+    Agreement,
+    AgreementKind,
+    AgreementProposal,
+    AgreementScope,
+    ProposalAction,
+    ProposalState,
 )
-from .models import Agreement, AgreementKind, AgreementProposal, AgreementScope, ProposalAction, ProposalState
+from .policy import POLICY
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements", template_folder="templates")
 
@@ -62,7 +64,7 @@ def agreement_list():
     page_no = max(request.args.get("page", 1, type=int) or 1, 1)
     page = paginate(service.list_agreements(actor, scope=scope, kind=kind, active=active), page_no, 50)
     names = service.region_names([c for a in page["items"] for c in a.member_codes])
-    keeper = service.can_keep_agreement(actor)
+    keeper = POLICY.allows(actor, "keep")
     pending = paginate(proposals.list_proposals(actor, state=ProposalState.pending), 1, 1)["total"] if keeper else 0
     return render_template(
         "agreements/agreement_list.html",
@@ -86,8 +88,8 @@ def agreement_detail(code: str):
         "agreements/agreement_detail.html",
         agreement=agreement,
         names=service.region_names(agreement.member_codes),
-        can_edit=service.can_keep_agreement(actor, agreement.member_codes),
-        direct=service.can_change_directly(actor),
+        can_edit=POLICY.allows(actor, "keep", agreement.member_codes),
+        direct=POLICY.allows(actor, "change_directly"),
         pending=proposals.pending_for(actor, agreement.code),
     )
 
@@ -119,7 +121,6 @@ def _save(form: AgreementForm, action, agreement=None, *, proposing: bool = Fals
             leftover = form.attach_errors({"code": [exc.message]})
             status = 409
         else:
-            db.session.commit()
             return _saved(saved)
     if request.method == "POST" and status == 200:
         status = 422
@@ -137,10 +138,10 @@ def _save(form: AgreementForm, action, agreement=None, *, proposing: bool = Fals
 @bp.route("/new", methods=["GET", "POST"])
 def agreement_create():
     actor = current_actor()
-    if not service.can_keep_agreement(actor):
+    if not POLICY.allows(actor, "keep"):
         raise PermissionDenied(_("只有管理员和协调人员可维护协议"))
     form = AgreementForm()
-    if service.can_change_directly(actor):
+    if POLICY.allows(actor, "change_directly"):
         return _save(form, lambda f: service.create_agreement(actor, f.to_data()))
     return _save(form, lambda f: proposals.propose_agreement(actor, f.to_data()), proposing=True)
 
@@ -149,14 +150,13 @@ def agreement_create():
 def agreement_edit(code: str):
     actor = current_actor()
     agreement = service.get_agreement(actor, code)
-    if not service.can_keep_agreement(actor, agreement.member_codes):
-        raise PermissionDenied(_("只有管理员和协调人员可维护涉及其辖区的协议"))
+    POLICY.require(actor, "keep", agreement.member_codes)
     form = AgreementForm(obj=agreement)
     del form.code
     if request.method == "GET":
         form.kind.data, form.scope.data = agreement.kind.value, agreement.scope.value
         form.member_codes.data = " ".join(agreement.member_codes)
-    if service.can_change_directly(actor):
+    if POLICY.allows(actor, "change_directly"):
         return _save(form, lambda f: service.update_agreement(actor, code, f.to_data(with_code=False)), agreement)
     return _save(
         form, lambda f: proposals.propose_change(actor, code, f.to_data(with_code=False)), agreement, proposing=True
@@ -166,16 +166,14 @@ def agreement_edit(code: str):
 def _switch(code: str, name: str, active: bool, done: str):
     """Deactivate or reactivate: at once for an administrator, as a proposal for a coordinator."""
     actor = current_actor()
-    if service.can_change_directly(actor):
+    if POLICY.allows(actor, "change_directly"):
         (service.reactivate_agreement if active else service.deactivate_agreement)(actor, code)
-        db.session.commit()
         flash(done, "success")
         return redirect(url_for("agreements.agreement_detail", code=code))
     agreement = service.get_agreement(actor, code)
-    service.require_keeper(actor, agreement.member_codes)
+    POLICY.require(actor, "keep", agreement.member_codes)
     service.check_active_transition(agreement, name)
     proposal = proposals.propose_change(actor, code, {"active": active})
-    db.session.commit()
     return _saved(proposal)
 
 
@@ -254,10 +252,12 @@ def _render_proposal(proposal_id: int, *, decline_form=None, error: str | None =
         agreement=agreement,
         rows=_change_rows(proposal),
         error=error,
-        may_confirm=proposals.can_confirm(actor, proposal),
-        may_decline=pending and proposals.can_decline(actor, proposal),
-        may_withdraw=pending and proposals.can_withdraw(actor, proposal),
-        may_apply=pending and service.can_change_directly(actor),
+        may_confirm=pending
+        and POLICY.allows(actor, "confirm", proposal)
+        and bool(proposals.unconfirmed_for(actor, proposal)),
+        may_decline=pending and POLICY.allows(actor, "decline", proposal),
+        may_withdraw=pending and POLICY.allows(actor, "withdraw", proposal),
+        may_apply=pending and POLICY.allows(actor, "apply"),
         decline_form=decline_form or ProposalDeclineForm(),
     ), status
 
@@ -276,7 +276,6 @@ def _answer(proposal_id: int, act, done):
     except StateConflict as exc:
         db.session.rollback()
         return _render_proposal(proposal_id, error=exc.message, status=409)
-    db.session.commit()
     flash(done(proposal), "success")
     return redirect(url_for("agreements.proposal_detail", proposal_id=proposal_id))
 
@@ -319,6 +318,5 @@ def proposal_decline(proposal_id: int):
     except StateConflict as exc:
         db.session.rollback()
         return _render_proposal(proposal_id, error=exc.message, status=409)
-    db.session.commit()
     flash(_("已拒绝该提议"), "success")
     return redirect(url_for("agreements.proposal_detail", proposal_id=proposal_id))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.db import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -21,5 +22,5 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(sa.String(40), nullable=False, index=True)
     target_type: Mapped[str | None] = mapped_column(sa.String(40))
     target_id: Mapped[str | None] = mapped_column(sa.String(40))
-    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict, nullable=False)
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict, nullable=False)
     remote_addr: Mapped[str | None] = mapped_column(sa.String(64))

@@ -5,17 +5,19 @@ from __future__ import annotations
 import contextlib
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
-from ..core.actor import Actor, Role
+from ..core.actor import Actor
 from ..core.i18n import N_
 from ..core.messages import coded
 from ..core.pii import mask_numbers_in_text, mask_phone, normalise_phone
 from ..core.shanghai import SHANGHAI
-from ..errors import PermissionDenied, collect, raise_if
+from ..errors import collect, raise_if
 from ..extensions import db
 from .models import AuditEntry
+from .policy import POLICY
 
 PHONE_LIKE = re.compile(r"[0-9+()\- ]{7,24}")  # a fixed-line number typed whole ("010-6512 3456")
 ACTIONS = frozenset(
@@ -87,8 +89,8 @@ def record(
     action: str,
     *,
     target_type: str | None = None,
-    target_id=None,
-    detail: dict | None = None,
+    target_id: int | str | None = None,
+    detail: dict[str, Any] | None = None,
     remote_addr: str | None = None,
     username: str | None = None,
 ) -> AuditEntry:
@@ -130,12 +132,11 @@ def list_entries(
     action: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-) -> sa.Select:
+) -> sa.Select[tuple[AuditEntry]]:
     """Audit entries for an administrator, newest first. ``user`` is a username: the entries that account made,
     the sign-ins tried under that name, and the changes made to that account. ``date_from`` and ``date_to``
     are Asia/Shanghai calendar dates, both included."""
-    if not actor.has_role(Role.admin):
-        raise PermissionDenied(coded("admins_only", "只有系统管理员可以查看审计日志"))
+    POLICY.require(actor, "read_log")
     errors: dict[str, list[str]] = {}
     if action is not None and action not in ACTIONS:
         collect(errors, "action", coded("unknown_action", "未知的操作类型"))

@@ -10,13 +10,13 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from ..auth.current import current_actor
-from ..core.actor import Role
 from ..core.dates import DateField
 from ..core.forms import TranslatedForm
 from ..core.pagination import paginate
-from ..errors import PermissionDenied, ValidationFailed
+from ..errors import ValidationFailed
 from ..extensions import db
 from . import service
+from .policy import POLICY
 
 bp = Blueprint("audit", __name__, template_folder="templates")
 
@@ -90,8 +90,7 @@ def detail_text(detail: dict | None) -> str:
 @bp.get("/audit")
 def audit_log():
     actor = current_actor()
-    if not actor.has_role(Role.admin):
-        raise PermissionDenied(_("只有系统管理员可以查看审计日志"))
+    POLICY.require(actor, "read_log")
     form = _filter_form()
     page = paginate(_entries(actor, form), max(request.args.get("page", 1, type=int) or 1, 1), PER_PAGE)
     return render_template(

@@ -3,14 +3,17 @@ the caller's own password."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..core.messages import coded
+from ..core.uow import keep_writes_on_error
 from ..errors import DomainError, ValidationFailed
-from ..extensions import db
 from . import service, throttle
 from .current import current_actor
 
@@ -35,7 +38,8 @@ class TokenResponse(Schema):
 
 @blp.route("/token")
 class Token(MethodView):
-    decorators = [throttle.sign_in_limit]  # per account and address, and per address: shared with /login
+    # per account and address, and per address: shared with /login
+    decorators: ClassVar[list[Callable[..., Any]]] = [throttle.sign_in_limit]
 
     @blp.arguments(TokenRequest)
     @blp.response(201, TokenResponse)
@@ -50,20 +54,18 @@ class Token(MethodView):
         try:
             user = service.authenticate(data["username"], data["password"], remote_addr=request.remote_addr)
         except throttle.SignInThrottled as refused:
-            db.session.commit()  # keep the audit row of the refused attempt
+            keep_writes_on_error()  # the audit row of the refused attempt
             raise refused.http_error() from None
         if user is None:
-            db.session.commit()  # keep the audit row of the failed attempt
+            keep_writes_on_error()  # the audit row of the failed attempt
             raise Unauthorized(coded("wrong_credentials", "用户名或密码错误"))
         clear, token = service.issue_token(user, current_app.config["TOKEN_TTL"], name="api")
-        db.session.commit()
         return {"access_token": clear, "token_type": "Bearer", "expires_at": token.expires_at}
 
     @blp.response(204)
     def delete(self):
         """Revoke the token used for this call."""
         service.revoke_presented_token(g.api_token)
-        db.session.commit()
 
 
 class PasswordChange(Schema):
@@ -81,7 +83,8 @@ class PasswordChange(Schema):
 
 @blp.route("/password")
 class Password(MethodView):
-    decorators = [throttle.sign_in_limit]  # the current password is checked: the sign-in budgets
+    # the current password is checked: the sign-in budgets
+    decorators: ClassVar[list[Callable[..., Any]]] = [throttle.sign_in_limit]
 
     @blp.arguments(PasswordChange)
     @blp.response(204)
@@ -95,9 +98,8 @@ class Password(MethodView):
                 current_actor(), data["current_password"], data["new_password"], remote_addr=request.remote_addr
             )
         except throttle.SignInThrottled as refused:
-            db.session.commit()  # keep the audit row of the refused attempt
+            keep_writes_on_error()  # the audit row of the refused attempt
             raise refused.http_error() from None
         except ValidationFailed:
-            db.session.commit()  # only the failed-attempt audit row is pending: keep it
+            keep_writes_on_error()  # only the failed-attempt audit row is pending: keep it
             raise
-        db.session.commit()

@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import current_app, g, request, session
 
 from ..core.uow import writing
-from ..extensions import db
 from . import sessions
 from .models import User
 
@@ -23,8 +22,8 @@ def load_user(user_id: str) -> User | None:
 
 
 def begin(user: User) -> None:
-    """Open a server-side session for ``user`` in this browser (after ``login_user``) and commit it; the
-    session this browser had before (a sign-in over a sign-in, a password change) is revoked."""
+    """Open a server-side session for ``user`` in this browser (after ``login_user``; the request commits it);
+    the session this browser had before (a sign-in over a sign-in, a password change) is revoked."""
     sessions.revoke_session(session.get(SESSION_KEY))
     clear, _row = sessions.start_session(
         user,
@@ -33,7 +32,6 @@ def begin(user: User) -> None:
         user_agent=request.user_agent.string,
     )
     session[SESSION_KEY] = clear
-    db.session.commit()
 
 
 def end() -> None:
@@ -43,10 +41,9 @@ def end() -> None:
 
 def note_activity() -> None:
     """Record that this browser's session is in use (at most once a minute). Runs before the view, so the
-    only write it commits is its own."""
+    only write its ``writing()`` block commits is its own."""
     row = g.get("user_session")
     if row is None or not sessions.touch_due(row):
         return
     with writing():
-        if sessions.touch_session(row):
-            db.session.commit()
+        sessions.touch_session(row)

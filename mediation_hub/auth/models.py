@@ -10,10 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.actor import Actor, Role
 from ..core.db import TimestampMixin, UTCDateTime, enum_column, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +50,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         )
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
@@ -67,7 +67,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser: the Flask session cookie carries a random key, only its SHA-256 is stored here.
 
     A page request is signed in only while its row is live (not revoked, not expired, the account active), so

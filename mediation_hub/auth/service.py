@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import DEFAULT_MEMORY_COST, DEFAULT_TIME_COST, PasswordHasher
@@ -16,12 +17,13 @@ from sqlalchemy.orm import joinedload
 
 from ..audit import service as audit
 from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
-from ..core.db import utcnow
+from ..core.db import affected_rows, utcnow
 from ..core.messages import coded
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from . import sessions
 from .models import ApiToken, User
+from .policy import POLICY
 
 
 @lru_cache(maxsize=4)
@@ -64,7 +66,7 @@ def authenticate(username: str, password: str, *, remote_addr: str | None = None
     if user is None:
         with contextlib.suppress(VerificationError):  # same time as a real check: names cannot be probed
             _hasher().verify(_hasher_for(*_hash_cost())[1], password)
-    if not ok:
+    if user is None or not ok:
         audit.record(None, "sign_in_failed", username=username[:60], remote_addr=remote_addr)
         throttle.failed(username, remote_addr=remote_addr)
         return None
@@ -87,8 +89,7 @@ def create_user(
     mediator_id: int | None = None,
 ) -> User:
     """Create an account; organisation-scoped roles need an organisation."""
-    if not actor.has_role(Role.admin):
-        raise PermissionDenied(coded("admins_only", "只有系统管理员可以管理账户"))
+    POLICY.require(actor, "manage_accounts")
     errors: dict[str, list[str]] = {}
     if not username or len(username) > 60:
         errors["username"] = [coded("username_length", "用户名须为 1 至 60 个字符")]
@@ -96,13 +97,13 @@ def create_user(
         errors["username"] = [coded("username_taken", "该用户名已被使用")]
     if len(password or "") < MIN_PASSWORD_LENGTH:
         errors["password"] = [coded("password_too_short", "至少 %(min)s 个字符", min=MIN_PASSWORD_LENGTH)]
-    role = _check_role_and_scope(role, organization_id, region_code, errors)
-    if errors:
+    checked_role = _check_role_and_scope(role, organization_id, region_code, errors)
+    if errors or checked_role is None:
         raise ValidationFailed(errors)
     user = User(
         username=username,
         password_hash=hash_password(password),
-        role=role,
+        role=checked_role,
         organization_id=organization_id,
         region_code=region_code,
         display_name=display_name,
@@ -110,19 +111,22 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "user_created", target_type="user", target_id=user.id, detail={"role": role.value})
+    audit.record(actor, "user_created", target_type="user", target_id=user.id, detail={"role": checked_role.value})
     return user
 
 
 def _check_role_and_scope(
     role: Role | str, organization_id: int | None, region_code: str | None, errors: dict[str, list[str]]
-) -> Role | str:
-    """The role as a ``Role``; what is wrong with the role, organisation and region is added to ``errors``."""
+) -> Role | None:
+    """The role as a ``Role`` (None when unknown); what is wrong with the role, organisation and region is added
+    to ``errors``."""
+    checked: Role | None
     try:
-        role = Role(role)
+        checked = Role(role)
     except ValueError:
+        checked = None
         errors["role"] = [coded("unknown_role", "未知的角色，可选：%(roles)s", roles=", ".join(r.value for r in Role))]
-    if role in ORGANIZATION_SCOPED_ROLES and organization_id is None and "role" not in errors:
+    if checked in ORGANIZATION_SCOPED_ROLES and organization_id is None and "role" not in errors:
         errors["organization"] = [coded("organization_required", "该角色须隶属一个组织")]
     if organization_id is not None:
         from ..registry.models import Organization
@@ -134,7 +138,7 @@ def _check_role_and_scope(
 
         if db.session.get(Region, region_code) is None:
             errors["region"] = [coded("unknown_region", "未知的行政区划代码")]
-    return role
+    return checked
 
 
 def _digest(token: str) -> str:
@@ -183,10 +187,9 @@ def revoke_presented_token(clear: str) -> None:
         db.session.flush()
 
 
-def list_users(actor: Actor, *, q: str | None = None, role: Role | None = None) -> sa.Select:
+def list_users(actor: Actor, *, q: str | None = None, role: Role | None = None) -> sa.Select[tuple[User]]:
     """Accounts, for an administrator, filtered by a name fragment and a role."""
-    if not actor.has_role(Role.admin):
-        raise PermissionDenied(coded("admins_only", "只有系统管理员可以管理账户"))
+    POLICY.require(actor, "manage_accounts")
     stmt = sa.select(User)
     if q:
         stmt = stmt.where(sa.or_(User.username.contains(q), User.display_name.contains(q)))
@@ -197,8 +200,7 @@ def list_users(actor: Actor, *, q: str | None = None, role: Role | None = None) 
 
 def get_user(actor: Actor, user_id: int) -> User:
     """One account, for an administrator."""
-    if not actor.has_role(Role.admin):
-        raise PermissionDenied(coded("admins_only", "只有系统管理员可以管理账户"))
+    POLICY.require(actor, "manage_accounts")
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("user")
@@ -236,7 +238,10 @@ def revoke_credentials(user_id: int) -> dict[str, int]:
         .execution_options(synchronize_session="fetch")
     )
     db.session.flush()
-    return {"tokens_revoked": result.rowcount, "sessions_revoked": sessions.revoke_user_sessions(user_id, now=now)}
+    return {
+        "tokens_revoked": affected_rows(result),
+        "sessions_revoked": sessions.revoke_user_sessions(user_id, now=now),
+    }
 
 
 # --- passwords ---------------------------------------------------------------------------------------------
@@ -246,7 +251,7 @@ def _new_password_errors(user: User, new_password: str, *, compare_current: bool
     """What is wrong with ``new_password`` for this account (the rule every change and reset follows).
     ``compare_current`` is off when the caller has not proved they know the current password: the answer
     "same as the current one" would let them test guesses of it."""
-    errors = []
+    errors: list[str] = []
     if len(new_password or "") < MIN_PASSWORD_LENGTH:
         errors.append(coded("password_too_short", "至少 %(min)s 个字符", min=MIN_PASSWORD_LENGTH))
     if new_password and new_password.strip().casefold() == user.username.casefold():
@@ -324,7 +329,7 @@ AUDITED_ACCOUNT_FIELDS = ("role", "organization_id", "region_code")
 EDITABLE_ACCOUNT_FIELDS = (*AUDITED_ACCOUNT_FIELDS, "display_name")
 
 
-def update_user(actor: Actor, user_id: int, data: dict) -> User:
+def update_user(actor: Actor, user_id: int, data: dict[str, Any]) -> User:
     """Change an account's role, organisation, region or display name (the keys of ``data`` that are given).
     A change of role or scope is audited with the values before and after; an administrator cannot change
     their own role (the hub would be left without one)."""
@@ -358,5 +363,5 @@ def update_user(actor: Actor, user_id: int, data: dict) -> User:
     return user
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     return value.value if isinstance(value, Role) else value

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..audit import service as audit
-from ..core.db import utcnow
+from ..core.db import affected_rows, utcnow
 from ..extensions import db
 from .models import User, UserSession
 
@@ -114,7 +114,7 @@ def touch_session(row: UserSession, *, now: datetime | None = None) -> bool:
         .values(last_seen_at=now)
         .execution_options(synchronize_session="fetch")
     )
-    return result.rowcount == 1
+    return affected_rows(result) == 1
 
 
 def revoke_session(clear: str | None) -> UserSession | None:
@@ -148,4 +148,4 @@ def revoke_user_sessions(user_id: int, *, now: datetime | None = None) -> int:
         .execution_options(synchronize_session="fetch")
     )
     db.session.flush()
-    return result.rowcount
+    return affected_rows(result)

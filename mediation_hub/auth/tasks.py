@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from ..core.db import affected_rows
 from ..extensions import db
 from .models import UserSession
 
@@ -20,4 +21,4 @@ def prune_sessions(now: datetime) -> int:
     result = db.session.execute(
         sa.delete(UserSession).where(sa.or_(UserSession.expires_at < cutoff, UserSession.revoked_at < cutoff))
     )
-    return result.rowcount
+    return affected_rows(result)

@@ -116,9 +116,15 @@ class SignInThrottled(DomainError):
 
     def http_error(self) -> TooManyRequests:
         """The refusal as an HTTP 429 with Retry-After (the one JSON error shape under /api)."""
-        error = TooManyRequests(description=self.message)  # a Coded: its code sign_in_locked is kept
-        error.data = {"headers": {"Retry-After": str(self.retry_after)}}
-        return error
+        return _LockedOut(self.message, self.retry_after)  # a Coded message: its code sign_in_locked is kept
+
+
+class _LockedOut(TooManyRequests):
+    """A 429 whose ``data`` carries the Retry-After header, in the shape ``handle_http_error`` answers."""
+
+    def __init__(self, description: str, retry_after: int) -> None:
+        super().__init__(description=description)
+        self.data = {"headers": {"Retry-After": str(retry_after)}}
 
 
 # --- the three calls every password check makes ---------------------------------------------------------
@@ -238,5 +244,6 @@ def storage_for(app: Flask) -> Storage:
             if storage is None:
                 options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
                 storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"], wrap_exceptions=True, **options)
+                assert isinstance(storage, Storage), "a synchronous storage (no async+ scheme)"
                 app.extensions[EXTENSION] = storage
     return storage

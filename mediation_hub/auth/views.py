@@ -16,10 +16,12 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from ..core.actor import Role
 from ..core.filters import ROLE_LABELS
 from ..core.pagination import paginate
-from ..errors import PermissionDenied, ValidationFailed, handle_http_error
+from ..core.uow import keep_writes_on_error
+from ..errors import ValidationFailed, handle_http_error
 from ..extensions import db
 from . import browser, service, throttle
 from .current import current_actor
+from .policy import POLICY
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -52,14 +54,14 @@ def login():
         try:
             user = service.authenticate(form.username.data, form.password.data, remote_addr=request.remote_addr)
         except throttle.SignInThrottled as refused:
-            db.session.commit()  # keep the audit row of the refused attempt
+            keep_writes_on_error()  # the audit row of the refused attempt
             flash(refused.message, "error")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(refused.retry_after)}
-        db.session.commit()
         if user is not None:
             login_user(user)
             browser.begin(user)
             return redirect(_safe_next(request.args.get("next")))
+        keep_writes_on_error()  # the audit row of the failed attempt
         flash(_("用户名或密码错误"), "error")
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -86,7 +88,6 @@ def _sign_in_budget_spent(exc: RateLimitExceeded):
 def logout():
     browser.end()  # the server forgets this session: a copy of the cookie no longer signs anyone in
     logout_user()
-    db.session.commit()
     return redirect(url_for("auth.login"))
 
 
@@ -119,14 +120,14 @@ def change_password():
                 current_actor(), form.current_password.data, form.new_password.data, remote_addr=request.remote_addr
             )
         except throttle.SignInThrottled as refused:
-            db.session.commit()  # keep the audit row of the refused attempt
+            keep_writes_on_error()  # the audit row of the refused attempt
             flash(refused.message, "error")
             return _password_page(form, 429, {"Retry-After": str(refused.retry_after)})
         except ValidationFailed as exc:
-            db.session.commit()  # only the failed-attempt audit row is pending: keep it
+            keep_writes_on_error()  # only the failed-attempt audit row is pending: keep it
             _show_errors(form, exc.errors)
         else:
-            browser.begin(user)  # commits the change with the new session
+            browser.begin(user)  # the change commits with the new session
             flash(_("密码已修改；其他设备上的登录和全部访问令牌已失效"), "success")
             return redirect(url_for("home"))
     return _password_page(form, 422 if request.method == "POST" else 200)
@@ -180,9 +181,9 @@ class UserForm(UserEditForm):
 
 
 def _admin():
+    """The current actor, if it may manage accounts (``POLICY "manage_accounts"``), else a 403."""
     actor = current_actor()
-    if not actor.has_role(Role.admin):
-        raise PermissionDenied(_("只有系统管理员可以管理账户"))
+    POLICY.require(actor, "manage_accounts")
     return actor
 
 
@@ -223,7 +224,6 @@ def user_create():
             db.session.rollback()
             leftover = _show_errors(form, exc.errors)
         else:
-            db.session.commit()
             flash(_("账户 %(name)s 已创建", name=user.username), "success")
             return redirect(url_for("auth.user_list"))
     form.password.data = ""  # never echo a password back
@@ -264,7 +264,6 @@ def user_edit(user_id: int):
             db.session.rollback()
             leftover = _show_errors(form, exc.errors)
         else:
-            db.session.commit()
             flash(_("账户 %(name)s 已更新", name=user.username), "success")
             return redirect(url_for("auth.user_list"))
     status = 422 if request.method == "POST" else 200
@@ -281,7 +280,6 @@ def user_active(user_id: int):
         db.session.rollback()
         flash(_("不能停用自己的账户"), "error")
     else:
-        db.session.commit()
         flash(
             _("账户 %(name)s 已启用", name=user.username) if active else _("账户 %(name)s 已停用", name=user.username),
             "success",

@@ -33,7 +33,6 @@ class CalendarYearResource(MethodView):
         change = service.publish_year(
             actor, year, data["holidays"], data["workdays"], source=data["source"], remote_addr=request.remote_addr
         )
-        db.session.commit()
         record = db.session.get(CalendarYear, year)
         return {
             **{name: getattr(record, name) for name in CalendarYearOut().fields},

@@ -44,19 +44,19 @@ def calendar_load_command(year, file, source):
     "workdays": [...], "source": "…"}); every open deadline that touches the year is counted again."""
     from ..cli import refuse
     from ..core.actor import Actor, Role
+    from ..core.uow import transaction
     from ..errors import ValidationFailed
-    from ..extensions import db
     from .service import publish_year, read_notice
 
     actor = Actor(user_id=None, username="cli", role=Role.admin)
-    try:
-        notice = read_notice(file.name, file.read_bytes())
-        change = publish_year(
-            actor, year, notice.holidays, notice.workdays, source=source or notice.source or file.name
-        )
-    except ValidationFailed as exc:
-        refuse(exc)
-    db.session.commit()
+    with transaction():
+        try:
+            notice = read_notice(file.name, file.read_bytes())
+            change = publish_year(
+                actor, year, notice.holidays, notice.workdays, source=source or notice.source or file.name
+            )
+        except ValidationFailed as exc:
+            refuse(exc)
     click.echo(
         f"{year} loaded: {len(notice.holidays)} holidays, {len(notice.workdays)} make-up workdays, "
         f"{len(change.days_changed)} days changed, {len(change.moved)} open deadlines moved"

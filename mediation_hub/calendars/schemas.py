@@ -3,16 +3,6 @@
 from marshmallow import Schema, fields, validate
 
 
-def provisional_field() -> fields.Boolean:
-    """``due_on_provisional`` and its kin beside every deadline of the case, transfer and legal-aid answers."""
-    return fields.Boolean(
-        metadata={
-            "description": "counted over a provisional calendar year: may still move "
-            "later when the year's notice is loaded (never earlier)"
-        }
-    )
-
-
 class CalendarYearOut(Schema):
     year = fields.Integer(required=True)
     status = fields.String(

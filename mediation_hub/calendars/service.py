@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -32,8 +33,9 @@ from ..core.calendar import (
     year_statuses,
 )
 from ..core.messages import coded
-from ..errors import PermissionDenied, ValidationFailed, collect
+from ..errors import ValidationFailed, collect
 from ..extensions import db
+from .policy import POLICY
 
 FIRST_LOADABLE_YEAR = 2000
 # From this day of the year on, administrators are told while next year is still provisional (the notice
@@ -53,11 +55,6 @@ class YearChange:
     @property
     def moved(self) -> list[DeadlineMove]:
         return [m for m in self.moves if m.moved]
-
-
-def require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied(coded("admins_only", "只有系统管理员可以维护工作日历"))
 
 
 def calendar_years() -> list[CalendarYear]:
@@ -95,7 +92,7 @@ def publish_year(
     """Make ``year`` official with the notice's holidays and 调休 make-up workdays (or correct it), and recount
     every open deadline that touches it: later ones move, none moves earlier. An administrator's load (page,
     API or command line) is audited and kept from the package."""
-    require_admin(actor)
+    POLICY.require(actor, "maintain")
     check_loadable(year)
     source = (source or "").strip() or f"管理员载入 ({actor.username})"
     loaded_by = None if from_package else actor.username
@@ -204,7 +201,7 @@ HOLIDAY_WORDS = {"holiday", "holidays", "休", "假", "放假", "节假日", "�
 MAX_RANGE_DAYS = 366
 
 
-def parse_days(text: str | list | None, field_name: str, errors: dict[str, list[str]]) -> list[date]:
+def parse_days(text: str | list[Any] | None, field_name: str, errors: dict[str, list[str]]) -> list[date]:
     """Dates and ranges (``2027-02-05..2027-02-11``, also ``~`` or ``至``), one per line or separated by commas;
     every unreadable entry is reported under ``field_name``."""
     if not isinstance(text, list):  # "2027-02-05 至 2027-02-11" is one range, not three entries

@@ -33,6 +33,7 @@ from ..core.messages import Coded, code_of
 from ..core.shanghai import today_shanghai
 from ..errors import ValidationFailed, raise_if
 from ..extensions import db
+from .policy import POLICY
 from .service import (
     FIRST_LOADABLE_YEAR,
     Notice,
@@ -40,7 +41,6 @@ from .service import (
     preview_year,
     publish_year,
     read_notice,
-    require_admin,
     years_to_load,
 )
 from .service import calendar_years as years_held  # the view below takes the endpoint's name
@@ -86,7 +86,7 @@ class Preview:
 
 def provisional_banner(actor: Actor) -> list[tuple[int, str]]:
     """For an administrator, each year to load now and the message saying how; nobody else is told."""
-    if not actor.is_admin:
+    if not POLICY.allows(actor, "maintain"):
         return []
     return [(year, provisional_year_message(year)) for year in years_to_load(today_shanghai())]
 
@@ -97,7 +97,7 @@ def provisional_banner(actor: Actor) -> list[tuple[int, str]]:
 @bp.get("")
 def calendar_years():
     """The years held, their status and source; with ``?year=`` that year's rest days and make-up workdays."""
-    require_admin(current_actor())
+    POLICY.require(current_actor(), "maintain")
     shown_year = request.args.get("year", type=int)
     shown = db.session.get(CalendarYear, shown_year) if shown_year else None
     form = LoadYearForm(formdata=None)
@@ -115,7 +115,7 @@ def load_calendar_year():
     """Preview what a year's notice changes (nothing saved); with ``confirm`` load it, recounting the open
     deadlines it touches, in one audited transaction."""
     actor = current_actor()
-    require_admin(actor)
+    POLICY.require(actor, "maintain")
     form = LoadYearForm()
     if not form.validate_on_submit():
         return _render(form, status=422)
@@ -134,7 +134,6 @@ def load_calendar_year():
     except ValidationFailed as exc:
         db.session.rollback()
         return _render(form, status=422, leftover=_attach_errors(form, exc.errors))
-    db.session.commit()
     flash(
         _(
             "%(year)s 年工作日历已载入：%(days)s 天的工作日/休息日安排改变，%(moved)s 个期限顺延。",

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
 from ..core.pagination import paginate
-from ..extensions import db
+from ..core.uow import as_committed
 from . import service
 from .schemas import (
     AcceptIn,
@@ -84,9 +84,9 @@ class Cases(MethodView):
         except service.PossibleDuplicate as exc:
             exc.details = {"duplicates": DuplicateCheckOut().dump(exc.check)}
             raise
-        case_id = case.id  # read before the commit expires it (reading it after would cost a query of its own)
-        db.session.commit()
-        case = service.get_case(current_actor(), case_id, detail=True)  # what was committed, loaded at once
+        case_id = case.id  # read before it is expired (reading it after would cost a query of its own)
+        as_committed(case)
+        case = service.get_case(current_actor(), case_id, detail=True)  # as it will be committed, loaded at once
         case.registration_warnings = warnings
         return case
 
@@ -124,9 +124,7 @@ class CaseItem(MethodView):
 
 
 def _transition(func, case_id: int, data: dict):
-    case = func(current_actor(), case_id, **data)
-    db.session.commit()
-    return case
+    return as_committed(func(current_actor(), case_id, **data))
 
 
 @blp.route("/cases/<int:case_id>/accept")
@@ -215,5 +213,4 @@ class PartyReveal(MethodView):
     def post(self, case_id, party_id):
         """A party's full ID number and phone, for the handling organisation only; audited."""
         numbers = service.reveal_party_numbers(current_actor(), case_id, party_id, remote_addr=request.remote_addr)
-        db.session.commit()
         return numbers, {"X-Personal-Data": "revealed"}  # marks the audited reveal (tests/pii_guard.py)

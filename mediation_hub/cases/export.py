@@ -15,9 +15,8 @@ from sqlalchemy.orm import selectinload
 
 from ..core.export import write_spreadsheet
 from ..extensions import db
-from .forms import PARTY_ROLE_LABELS
 from .models import Case
-from .rules import OUTCOME_LABELS, STATUS_LABELS, is_overdue
+from .rules import OUTCOME_LABELS, PARTY_ROLE_LABELS, STATUS_LABELS, is_overdue
 from .service import masked_text, searched_number
 
 # 期限暂定: 是 when the 办理期限 was counted over a year whose State Council holiday notice is not out yet
@@ -88,7 +87,7 @@ def _row(case: Case, today: date) -> list:
 def count_cases(stmt: sa.Select) -> int:
     """How many cases ``stmt`` selects: one COUNT in SQL."""
     ids = stmt.order_by(None).with_only_columns(Case.id).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(ids))
+    return db.session.execute(sa.select(sa.func.count()).select_from(ids)).scalar_one()
 
 
 def case_rows(stmt: sa.Select, today: date) -> Iterator[list]:

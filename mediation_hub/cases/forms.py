@@ -22,23 +22,19 @@ from ..core.dates import DateField
 from ..core.forms import TranslatedForm
 from ..core.shanghai import today_shanghai
 from ..reference.lists import ETHNICITIES
-from .models import CaseStatus, PartyKind, PartyRole
+from .models import CaseStatus, PartyKind
 from .rules import (
     AGREEMENT_FORM_LABELS,
     FOLLOW_UP_METHOD_LABELS,
     GENDER_LABELS,
     OUTCOME_LABELS,
+    PARTY_KIND_LABELS,
+    PARTY_ROLE_LABELS,
     STATUS_LABELS,
     SUMMARY_MAX_LENGTH,
 )
 from .service.scope import PERSON_HASH, searched_number
 
-PARTY_ROLE_LABELS = {
-    PartyRole.applicant: _l("申请人"),
-    PartyRole.respondent: _l("被申请人"),
-    PartyRole.third_party: _l("第三人"),
-}
-PARTY_KIND_LABELS = {PartyKind.person: _l("自然人"), PartyKind.organization: _l("法人或其他组织")}
 YES_NO_UNKNOWN = [("", _l("未知")), ("true", _l("是")), ("false", _l("否"))]
 
 
@@ -169,7 +165,7 @@ class ActionForm(FlaskForm):
 
     def version_value(self) -> int | None:
         try:
-            return int(self.version.data)
+            return int(self.version.data or "")  # an empty or missing field reads as no version
         except (TypeError, ValueError):
             return None
 
@@ -293,8 +289,10 @@ class CaseFilterForm(TranslatedForm):
         q = (self.q.data or "").strip() or None
         person_hash = self.searched_hash()
         searched = None if person_hash else searched_number(q)
-        if person_hash or searched:
-            person_hash, q = person_hash or searched.hash, None
+        if person_hash:
+            q = None
+        elif searched:
+            person_hash, q = searched.hash, None
         return {
             "status": status,
             "category": self.category.data or None,

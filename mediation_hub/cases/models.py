@@ -5,16 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import TimestampMixin, UTCDateTime, enum_column, provisional_flag, utcnow
 from ..core.pii import PersonalNumbersMixin
-from ..extensions import db
+from ..extensions import Model
 
 
-class CaseCategory(db.Model):
+class CaseCategory(Model):
     """The national people's-mediation statistics categories (婚姻家庭, 邻里 …)."""
 
     __tablename__ = "case_categories"
@@ -24,7 +25,7 @@ class CaseCategory(db.Model):
     position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
 
 
-class CaseSource(db.Model):
+class CaseSource(Model):
     """How a case reached the mediator (当事人申请, 法院委派/委托, 12348 热线 …)."""
 
     __tablename__ = "case_sources"
@@ -96,7 +97,7 @@ class ConfirmationStatus(enum.StrEnum):
     rejected = "rejected"
 
 
-class Case(TimestampMixin, db.Model):
+class Case(TimestampMixin, Model):
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,7 +178,7 @@ class Case(TimestampMixin, db.Model):
     )
 
 
-class Party(PersonalNumbersMixin, db.Model):
+class Party(PersonalNumbersMixin, Model):
     """当事人. ``id_number_*`` holds a resident ID number for a person, a USCC for an organisation.
 
     The particulars a document prints (性别, 民族, 职业, 住址; an organisation's 法定代表人) are optional: a paper
@@ -210,7 +211,7 @@ class Party(PersonalNumbersMixin, db.Model):
     )
 
 
-class CaseMediator(db.Model):
+class CaseMediator(Model):
     __tablename__ = "case_mediators"
 
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
@@ -220,7 +221,7 @@ class CaseMediator(db.Model):
     mediator = relationship("Mediator")
 
 
-class MediationSession(db.Model):
+class MediationSession(Model):
     __tablename__ = "mediation_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -235,7 +236,7 @@ class MediationSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
 
-class FollowUp(db.Model):
+class FollowUp(Model):
     """回访 after a conclusion: whether the agreement is being performed, what the parties said."""
 
     __tablename__ = "follow_ups"
@@ -253,7 +254,7 @@ class FollowUp(db.Model):
     __table_args__ = (sa.CheckConstraint(_one_of("method", FollowUpMethod), name="method_known"),)
 
 
-class CaseEvent(db.Model):
+class CaseEvent(Model):
     """Append-only: one row per lifecycle event, with the handling organisation at that moment.
 
     ``code`` comes from ``cases.events.EVENT_CODES``; reports count from these rows."""
@@ -270,7 +271,7 @@ class CaseEvent(db.Model):
     studio_id: Mapped[int | None] = mapped_column(sa.ForeignKey("studios.id"))
     actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     actor_name: Mapped[str] = mapped_column(sa.String(60), nullable=False)
-    data: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
 
     __table_args__ = (
         sa.Index("ix_case_events_code_date", "code", "on_date"),
@@ -278,7 +279,7 @@ class CaseEvent(db.Model):
     )
 
 
-class CaseNumberCounter(db.Model):
+class CaseNumberCounter(Model):
     """The last case number issued per organisation and year (see ``cases.numbering``).
 
     Incremented with one ``UPDATE … RETURNING`` that locks the row, so concurrent registrations in one

@@ -23,7 +23,17 @@ from ..core.i18n import N_
 from ..core.messages import code_of, coded
 from ..core.shanghai import today_shanghai
 from ..errors import StateConflict, ValidationFailed
-from .models import AgreementForm, Case, CaseStatus, ConfirmationStatus, FollowUpMethod, Gender, Outcome
+from .models import (
+    AgreementForm,
+    Case,
+    CaseStatus,
+    ConfirmationStatus,
+    FollowUpMethod,
+    Gender,
+    Outcome,
+    PartyKind,
+    PartyRole,
+)
 
 OPEN_STATES = frozenset({CaseStatus.registered, CaseStatus.accepted, CaseStatus.in_mediation})
 RUNNING_STATES = frozenset({CaseStatus.accepted, CaseStatus.in_mediation})
@@ -80,6 +90,12 @@ OUTCOME_LABELS = {
 }
 
 GENDER_LABELS = {Gender.male: _l("男"), Gender.female: _l("女")}
+PARTY_ROLE_LABELS = {
+    PartyRole.applicant: _l("申请人"),
+    PartyRole.respondent: _l("被申请人"),
+    PartyRole.third_party: _l("第三人"),
+}
+PARTY_KIND_LABELS = {PartyKind.person: _l("自然人"), PartyKind.organization: _l("法人或其他组织")}
 AGREEMENT_FORM_LABELS = {AgreementForm.written: _l("书面协议"), AgreementForm.oral: _l("口头协议")}
 FOLLOW_UP_METHOD_LABELS = {
     FollowUpMethod.visit: _l("上门回访"),
@@ -259,8 +275,8 @@ def step_date(value: date | None, field: str, *, not_before: date | None, today:
         raise ValidationFailed(
             {field: [coded("date_in_future", "日期不能晚于今天 %(today)s", today=today.isoformat())]}
         )
-    if too_early(day):
-        raise ValidationFailed({field: [too_early(day)]})
+    if early := too_early(day):
+        raise ValidationFailed({field: [early]})
     if not_before is not None and day < not_before:
         raise ValidationFailed(
             {field: [coded("before_previous_step", "日期不能早于上一步骤日期 %(day)s", day=not_before.isoformat())]}

@@ -1,10 +1,11 @@
 """Shapes of case input and output (business rules live in the service). Personal numbers go out masked."""
 
 import enum
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..calendars.schemas import provisional_field
+from ..core.calendar import provisional_field
 from ..core.i18n import N_
 from ..core.messages import coded
 from ..core.pagination import PageArgs, page_schema
@@ -24,7 +25,7 @@ from .models import (
 from .rules import OUTCOME_LABELS, STATUS_LABELS, SUMMARY_MAX_LENGTH, allowed_actions, is_overdue
 from .service.scope import PERSON_HASH, carries_personal_number
 
-_date = {"load_default": None, "allow_none": True}
+_date: dict[str, Any] = {"load_default": None, "allow_none": True}
 _version = fields.Integer(
     load_default=None,
     allow_none=True,

@@ -37,13 +37,15 @@ def _confirmation_reminders(today: date, horizon: date) -> int:
     )
     written = 0
     for case in db.session.scalars(stmt):
+        deadline = case.confirmation_deadline
+        assert deadline is not None  # the query asked for one
         note = notify(
             kind="case_confirmation_window",
             organization_id=case.organization_id,
             link=_link(case),
-            dedupe_key=f"case-confirmation:{case.id}:{case.confirmation_deadline.isoformat()}",
+            dedupe_key=f"case-confirmation:{case.id}:{deadline.isoformat()}",
             message=f"案件 {case.number} 的调解协议申请司法确认期限将于 "
-            f"{case.confirmation_deadline.isoformat()} 届满，如当事人需要请及时共同申请",
+            f"{deadline.isoformat()} 届满，如当事人需要请及时共同申请",
         )
         written += note is not None
     return written
@@ -56,12 +58,14 @@ def _follow_up_reminders(horizon: date) -> int:
     )
     written = 0
     for case in db.session.scalars(stmt):
+        due_on = case.follow_up_due_on
+        assert due_on is not None  # the query asked for one
         note = notify(
             kind="case_follow_up_due",
             organization_id=case.organization_id,
             link=_link(case),
-            dedupe_key=f"case-follow-up:{case.id}:{case.follow_up_due_on.isoformat()}",
-            message=f"案件 {case.number} 应于 {case.follow_up_due_on.isoformat()} 前回访，了解协议履行情况",
+            dedupe_key=f"case-follow-up:{case.id}:{due_on.isoformat()}",
+            message=f"案件 {case.number} 应于 {due_on.isoformat()} 前回访，了解协议履行情况",
         )
         written += note is not None
     return written
@@ -71,12 +75,14 @@ def _overdue_reminders(today: date) -> int:
     stmt = sa.select(Case).where(Case.status.in_(RUNNING_STATES), Case.due_on < today)
     written = 0
     for case in db.session.scalars(stmt):
+        due_on = case.due_on
+        assert due_on is not None  # the query asked for one
         note = notify(
             kind="case_overdue",
             organization_id=case.organization_id,
             link=_link(case),
-            dedupe_key=f"case-overdue:{case.id}:{case.due_on.isoformat()}",
-            message=f"案件 {case.number} 已超过办理期限 {case.due_on.isoformat()}，请尽快办结或经当事人同意延长期限",
+            dedupe_key=f"case-overdue:{case.id}:{due_on.isoformat()}",
+            message=f"案件 {case.number} 已超过办理期限 {due_on.isoformat()}，请尽快办结或经当事人同意延长期限",
         )
         written += note is not None
     return written

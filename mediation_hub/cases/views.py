@@ -1,5 +1,5 @@
 """Case pages: the mediator's worklist, registration, the case page with its allowed actions, the searchable
-list and its export. Views read the form, call one service function, commit once and redirect."""
+list and its export. Views read the form, call one service function and redirect; the request commits once."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ from .forms import (
     RevealForm,
 )
 from .models import Case, CaseCategory, CaseSource, ConfirmationStatus, Outcome
+from .policy import POLICY
 from .rules import (
     ACTION_LABELS,
     AGREEMENT_FORM_LABELS,
@@ -158,7 +159,8 @@ def _registration_choices(form: RegisterCaseForm, actor: Actor) -> None:
     form.source.choices = [
         (s.code, s.name) for s in db.session.scalars(sa.select(CaseSource).order_by(CaseSource.position))
     ]
-    if actor.is_admin:
+    anywhere = POLICY.everywhere(actor, "register_for")  # else only for the actor's own organisation
+    if anywhere:
         orgs = db.session.scalars(
             sa.select(Organization)
             .where(Organization.kind.in_(MEDIATING_KINDS), Organization.active)
@@ -170,11 +172,11 @@ def _registration_choices(form: RegisterCaseForm, actor: Actor) -> None:
         form.organization_id.choices = []
         org_filter = Studio.organization_id == actor.organization_id
     studios = db.session.scalars(sa.select(Studio).where(org_filter, Studio.active).order_by(Studio.name)).all()
-    mediator_filter = sa.true() if actor.is_admin else Mediator.organization_id == actor.organization_id
+    mediator_filter = sa.true() if anywhere else Mediator.organization_id == actor.organization_id
     mediators = db.session.scalars(
         sa.select(Mediator).where(mediator_filter, Mediator.active).order_by(Mediator.organization_id, Mediator.name)
     ).all()
-    if actor.is_admin:  # choices from every organisation: name the organisation too
+    if anywhere:  # choices from every organisation: name the organisation too
         form.studio_id.choices = [("", _("无"))] + [(s.id, _with_organization(s.name, s.organization)) for s in studios]
         form.mediator_ids.choices = [(m.id, _with_organization(m.name, m.organization)) for m in mediators]
     else:
@@ -231,7 +233,7 @@ def _render_registration(
         form=form,
         own_organization=own,
         leftover=leftover or {},
-        choose_organization=actor.is_admin,
+        choose_organization=POLICY.everywhere(actor, "register_for"),
         party_slots=_party_slots(form),
         duplicates=duplicates,
         duplicate_days=DUPLICATE_WINDOW_DAYS,
@@ -287,7 +289,6 @@ def register_case():
         flash(_("登记未成功，请按提示修改"), "error")
         return _render_registration(form, actor, leftover, status=422)
     number, case_id = case.number, case.id
-    db.session.commit()
     flash(_("已登记案件 %(number)s", number=number) + (_("（跨区域纠纷）") if case.cross_region else ""), "success")
     for warning in warnings:
         if warning.get("visible"):
@@ -414,7 +415,7 @@ def _render_case(
     # An organisation that handed the case over reads it only: a banner, no actions, no reminders of work.
     read_only = service.only_reads(actor, case)
     handover = service.handovers(actor, [case.id]).get(case.id) if read_only else None
-    actions = service.allowed_actions(case) if service.can_handle(actor, case) else []
+    actions = service.allowed_actions(case) if POLICY.allows(actor, "handle", case) else []
     mediator_names = {m.mediator_id: m.mediator.name for m in case.mediators}
     if case.sessions:
         ids = {s.mediator_id for s in case.sessions if s.mediator_id} - set(mediator_names)
@@ -432,7 +433,7 @@ def _render_case(
         revealed=revealed or {},
         read_only=read_only,
         handover=handover,
-        can_reveal=service.is_of_handling_organization(actor, case),
+        can_reveal=POLICY.allows(actor, "reveal_party", case),
         reveal_form=RevealForm(),
         overdue=service.is_overdue(case, today_shanghai()),
         mediator_names=mediator_names,
@@ -454,7 +455,6 @@ def reveal_party(case_id: int, party_id: int):
     if not RevealForm().validate_on_submit():
         abort(400)
     revealed = service.reveal_party_numbers(current_actor(), case_id, party_id, remote_addr=request.remote_addr)
-    db.session.commit()
     body, status = _render_case(case_id, revealed={party_id: revealed})
     return body, status, {"X-Personal-Data": "revealed"}  # marks the audited reveal (tests/pii_guard.py)
 
@@ -572,7 +572,8 @@ def _attach_action_errors(form, errors: dict) -> list[str]:
 
 
 def _perform(action: str, case_id: int):
-    """Read the action's form, call its service function, commit; a 409 or 422 shows the case page again."""
+    """Read the action's form, call its service function (the request commits); a 409 or 422 shows the case page
+    again."""
     spec = CASE_ACTIONS[action]
     form = ACTION_FORMS[action](prefix=action)
     if action in ("accept", "record_session"):
@@ -589,7 +590,6 @@ def _perform(action: str, case_id: int):
     except StateConflict as exc:
         db.session.rollback()
         return _render_case(case_id, status=409, error=exc.message)
-    db.session.commit()
     flash(_(spec.done), "success")
     return redirect(url_for("cases.case_detail", case_id=case_id) + f"#{action}-done")
 
@@ -733,11 +733,10 @@ def export_case_list(fmt: str):
         abort(404)
     actor = current_actor()
     filters = _export_filters(actor, _filter_form(actor))
-    with writing():  # a GET that writes: the audit row (or the queued job, and its run when run inline)
+    with writing():  # a GET that writes: the audit row, or the queued job (whose thread starts once committed)
         export = exports.export_case_list(
             actor, fmt=fmt, filters=filters, audit_filters=audit_filters(filters), remote_addr=request.remote_addr
         )
-        db.session.commit()
         if isinstance(export, ExportJob):
             exports.start(current_app._get_current_object(), export.id)
     if isinstance(export, ExportJob):

@@ -19,15 +19,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib.metadata import PackageNotFoundError, version
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from marshmallow import fields
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..errors import ValidationFailed
-from ..extensions import db
+from ..extensions import Model, db
 from .db import UTCDateTime, enum_column, utcnow
+from .errors import ValidationFailed
 from .messages import coded
 
 # The holiday law a provisional year is computed from (国务院令第 795 号, in force 2025-01-01).
@@ -42,7 +43,7 @@ class YearStatus(enum.StrEnum):
     provisional = "provisional"  # computed from the holiday law until the notice is loaded
 
 
-class CalendarDay(db.Model):
+class CalendarDay(Model):
     __tablename__ = "calendar_days"
 
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
@@ -50,7 +51,7 @@ class CalendarDay(db.Model):
     note: Mapped[str | None] = mapped_column(sa.String(40))
 
 
-class CalendarYear(db.Model):
+class CalendarYear(Model):
     """A year whose days are all in ``calendar_days``, with where they came from.
 
     ``loaded_by`` names the administrator who loaded or corrected the year (None: the package or the law);
@@ -77,6 +78,17 @@ class Deadline(NamedTuple):
 
     day: date
     provisional: bool
+
+
+def provisional_field() -> fields.Boolean:
+    """``due_on_provisional`` and its kin beside every deadline of the case, transfer and legal-aid answers: the
+    ``provisional`` of its ``Deadline``."""
+    return fields.Boolean(
+        metadata={
+            "description": "counted over a provisional calendar year: may still move "
+            "later when the year's notice is loaded (never earlier)"
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -109,7 +121,7 @@ class DeadlineMove:
             f"（原为 {self.previous.isoformat()}）"
         )
 
-    def event_data(self) -> dict:
+    def event_data(self) -> dict[str, Any]:
         return {
             "field": self.field,
             "previous": self.previous.isoformat(),
@@ -168,8 +180,8 @@ def _make_provisional_year(year: int) -> YearStatus:
                 source=PROVISIONAL_BASIS,
                 source_version=f"holidays {_package_version('holidays')}",
             )
-    except IntegrityError:
-        return db.session.scalar(sa.select(CalendarYear.status).where(CalendarYear.year == year))
+    except IntegrityError:  # the year that conflicted is there
+        return db.session.execute(sa.select(CalendarYear.status).where(CalendarYear.year == year)).scalar_one()
     return YearStatus.provisional
 
 
@@ -198,7 +210,7 @@ def _package_version(name: str) -> str:
 def is_workday(day: date, field: str = "date") -> bool:
     """Whether ``day`` is a working day (official or provisional calendar)."""
     ensure_years(day.year, day.year, field)
-    return db.session.get(CalendarDay, day).is_workday
+    return db.session.get_one(CalendarDay, day).is_workday  # ensure_years wrote every day of the year
 
 
 def working_deadline(start: date, days: int, *, field: str = "date") -> Deadline:
@@ -231,11 +243,11 @@ def working_days_between(start: date, end: date, *, field: str = "date") -> int:
     if end <= start:
         return 0
     ensure_years((start + timedelta(days=1)).year, end.year, field)
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count())
         .select_from(CalendarDay)
         .where(CalendarDay.day > start, CalendarDay.day <= end, CalendarDay.is_workday)
-    )
+    ).scalar_one()
 
 
 def calendar_deadline(start: date, days: int, *, field: str = "date") -> Deadline:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 DATABASE_INT_MAX = 2**31 - 1  # ids are INTEGER columns (PostgreSQL int4)
 
@@ -14,10 +14,10 @@ class DatabaseIdConverter(IntegerConverter):
 
     def __init__(
         self,
-        map,
+        map: Map,
         fixed_digits: int = 0,
         min: int | None = None,
-        max: int | None = None,  # noqa: A002
+        max: int | None = None,
         signed: bool = False,
     ) -> None:
         super().__init__(

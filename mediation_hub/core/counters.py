@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 
 
-def _advance(table: sa.Table, key: dict, count: int) -> int | None:
+def _advance(table: sa.Table, key: dict[str, object], count: int) -> int | None:
     return db.session.execute(
         sa.update(table)
         .where(*(table.c[name] == value for name, value in key.items()))
@@ -23,7 +23,7 @@ def _advance(table: sa.Table, key: dict, count: int) -> int | None:
     ).scalar()
 
 
-def next_value(table: sa.Table, key: dict, count: int = 1) -> int:
+def next_value(table: sa.Table, key: dict[str, object], count: int = 1) -> int:
     """The next number for ``key`` (the row stays locked until commit); with ``count`` > 1 a run of numbers is
     reserved at once and the last one returned: the run is ``last - count + 1 … last``."""
     value = _advance(table, key, count)

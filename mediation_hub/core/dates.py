@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from typing import Any
 
 from markupsafe import Markup
 from wtforms import DateField as _WtformsDateField
+from wtforms import Field
 from wtforms.widgets import TextInput
 
 from .i18n import N_
@@ -46,7 +48,7 @@ def parse_date(text: str) -> date:
 class IsoDateInput(TextInput):
     """A text input for an ISO date: numeric keyboard, placeholder 2026-12-07, the format as its title."""
 
-    def __call__(self, field, **kwargs) -> Markup:
+    def __call__(self, field: Field, **kwargs: object) -> Markup:
         from flask_babel import gettext
 
         kwargs.setdefault("inputmode", "numeric")
@@ -70,7 +72,7 @@ class DateField(_WtformsDateField):
             return self.data.isoformat()
         return " ".join(self.raw_data) if self.raw_data else ""
 
-    def process_formdata(self, valuelist) -> None:
+    def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:
             return
         text = " ".join(valuelist).strip()

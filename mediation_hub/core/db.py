@@ -5,9 +5,14 @@ from __future__ import annotations
 import enum
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.engine import CursorResult, Dialect, Result
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
+
+if TYPE_CHECKING:
+    from alembic.autogenerate.api import AutogenContext
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -20,6 +25,9 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        # Every model maps one Table (none maps a join or a select): its __table__ has a Table's insert(), c, indexes
+        __table__: ClassVar[sa.Table]
 
 
 def utcnow() -> datetime:
@@ -27,20 +35,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(sa.types.TypeDecorator):
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """A UTC timestamp that comes back timezone-aware on SQLite too."""
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; use utcnow()")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
@@ -51,12 +59,18 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
 
 
-def provisional_flag():
+def affected_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run through ``Session.execute`` matched. The session types every answer
+    as a ``Result``; for such a statement it is a ``CursorResult``, which counts them."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+def provisional_flag() -> MappedColumn[bool]:
     """Whether the deadline beside it was counted over a provisional calendar year (``core.calendar``)."""
     return mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
 
 
-def enum_column(enum_cls: type[enum.Enum], name: str, **kwargs) -> sa.Enum:
+def enum_column(enum_cls: type[enum.Enum], name: str, **kwargs: Any) -> sa.Enum:
     """A portable enum column stored as its value (a VARCHAR with a named CHECK constraint)."""
     return sa.Enum(
         enum_cls,
@@ -70,7 +84,7 @@ def enum_column(enum_cls: type[enum.Enum], name: str, **kwargs) -> sa.Enum:
     )
 
 
-def render_migration_item(type_, obj, autogen_context):
+def render_migration_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Alembic autogenerate: write our column types as plain SQLAlchemy types in migrations."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -88,7 +88,10 @@ class _Registry:
         self.installed = True
 
     def for_event(self, event: DomainEvent) -> list[Subscription]:
-        kinds = type(event).__mro__
+        return self.for_type(type(event))
+
+    def for_type(self, event: type[DomainEvent]) -> list[Subscription]:
+        kinds = event.__mro__
         return [sub for sub in self.subscriptions if sub.event in kinds]
 
 
@@ -109,6 +112,11 @@ def emit(event: DomainEvent) -> None:
             uow.after_commit(partial(sub.listener, event))
         else:
             sub.listener(event)
+
+
+def listeners_of(event: type[DomainEvent]) -> list[Subscription]:
+    """The wired subscriptions that hear ``event`` (its own and its base classes'), in the order they run."""
+    return _registry.for_type(event)
 
 
 def subscriptions() -> tuple[Subscription, ...]:

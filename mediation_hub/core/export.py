@@ -22,10 +22,13 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeAlias, cast
 from urllib.parse import quote
 
 from flask import Response
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,8 +38,12 @@ XLSX_MAX_ROWS = 1_048_575  # a worksheet holds 1,048,576 rows, the header includ
 SPOOL_BYTES = 8 * 1024 * 1024
 _CHUNK = 64 * 1024
 
+# What a spreadsheet cell holds once made safe: numbers, dates and booleans as they are, everything else text.
+CellValue: TypeAlias = str | bool | int | float | Decimal | date | datetime
+Row: TypeAlias = Sequence[object]
 
-def safe_cell(value):
+
+def safe_cell(value: object) -> CellValue:
     """A cell value that a spreadsheet shows as written: formula-like text gets a leading apostrophe.
 
     Numbers, dates and booleans pass through unchanged (they cannot carry a formula); None becomes ""."""
@@ -55,16 +62,16 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def _csv_text(value) -> str:
-    value = safe_cell(value)
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
+def _csv_text(value: object) -> str:
+    cell = safe_cell(value)
+    if isinstance(cell, bool):
+        return "是" if cell else "否"
+    if isinstance(cell, datetime | date):
+        return cell.isoformat()
+    return str(cell)
 
 
-def write_csv(target: BinaryIO, header: Sequence[str], rows: Iterable[Sequence]) -> int:
+def write_csv(target: BinaryIO, header: Sequence[str], rows: Iterable[Row]) -> int:
     """A UTF-8 csv with a byte-order mark (so Excel reads the Chinese text correctly); returns the rows
     written (the header not counted)."""
     buffer = io.StringIO()
@@ -83,16 +90,14 @@ def write_csv(target: BinaryIO, header: Sequence[str], rows: Iterable[Sequence])
     return count
 
 
-def _xlsx_value(value):
-    value = safe_cell(value)
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
+def _xlsx_value(value: object) -> str | bool | int | float | date | datetime:
+    cell = safe_cell(value)
+    if isinstance(cell, Decimal):
+        return float(cell)
+    return cell
 
 
-def write_xlsx(
-    target: BinaryIO, header: Sequence[str], rows: Iterable[Sequence], *, sheet_title: str = "Sheet1"
-) -> int:
+def write_xlsx(target: BinaryIO, header: Sequence[str], rows: Iterable[Row], *, sheet_title: str = "Sheet1") -> int:
     """A write-only workbook with a bold header row; returns the rows written (the header not counted)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -103,7 +108,8 @@ def write_xlsx(
     bold = Font(bold=True)
     header_cells = []
     for title in header:
-        cell = WriteOnlyCell(sheet, value=_xlsx_value(title))
+        # the stub leaves out date, which WriteOnlyCell (a Cell) takes like any cell value
+        cell = WriteOnlyCell(sheet, value=_xlsx_value(title))  # type: ignore[arg-type]
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
@@ -121,7 +127,7 @@ def write_xlsx(
     return count
 
 
-def _discard(sheet) -> None:
+def _discard(sheet: WriteOnlyWorksheet) -> None:
     """Close a write-only sheet given up half way and delete its temporary file (openpyxl would keep it until
     the process ends, and later trip over the half-written XML when the sheet is collected)."""
     with contextlib.suppress(Exception):  # already broken: deleting the file below is what matters
@@ -133,7 +139,7 @@ def _discard(sheet) -> None:
 
 
 def write_spreadsheet(
-    fmt: str, target: BinaryIO, header: Sequence[str], rows: Iterable[Sequence], *, sheet_title: str = "Sheet1"
+    fmt: str, target: BinaryIO, header: Sequence[str], rows: Iterable[Row], *, sheet_title: str = "Sheet1"
 ) -> int:
     """The whole file in ``fmt`` ("csv" or "xlsx") written to ``target``; returns the rows written."""
     if fmt == "xlsx":
@@ -145,7 +151,8 @@ def write_spreadsheet(
 
 def spooled_file() -> BinaryIO:
     """A temporary file for a download being built: in memory while small, on disk beyond ``SPOOL_BYTES``."""
-    return tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed once sent
+    # typeshed types it IO[bytes]; it is a binary file in every way BinaryIO asks for
+    return cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))
 
 
 def file_response(handle: BinaryIO, filename: str, mimetype: str) -> Response:
@@ -175,9 +182,7 @@ def file_response(handle: BinaryIO, filename: str, mimetype: str) -> Response:
     return response
 
 
-def _built_response(
-    fmt: str, filename: str, header: Sequence[str], rows: Iterable[Sequence], sheet_title: str
-) -> Response:
+def _built_response(fmt: str, filename: str, header: Sequence[str], rows: Iterable[Row], sheet_title: str) -> Response:
     spool = spooled_file()
     try:
         write_spreadsheet(fmt, spool, header, rows, sheet_title=sheet_title)
@@ -187,13 +192,13 @@ def _built_response(
     return file_response(spool, filename, MIMETYPES[fmt])
 
 
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Row]) -> Response:
     """A csv download, built completely before the answer starts (see the module's docstring)."""
     return _built_response("csv", filename, header, rows, "Sheet1")
 
 
 def xlsx_response(
-    filename: str, header: Sequence[str], rows: Iterable[Sequence], *, sheet_title: str = "Sheet1"
+    filename: str, header: Sequence[str], rows: Iterable[Row], *, sheet_title: str = "Sheet1"
 ) -> Response:
     """An xlsx download from a write-only workbook, built completely before the answer starts."""
     return _built_response("xlsx", filename, header, rows, sheet_title)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import SupportsFloat
 
 from flask import Flask
 from flask_babel import gettext
@@ -21,7 +22,7 @@ ROLE_LABELS = {
 }
 
 
-def rate(value) -> str:
+def rate(value: SupportsFloat | None) -> str:
     """A fraction as a percentage with one decimal; a null rate is shown as a dash."""
     if value is None:
         return "—"

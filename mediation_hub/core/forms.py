@@ -12,5 +12,5 @@ class TranslatedForm(Form):
     """A plain WTForms form whose built-in messages follow the request's locale (Chinese by default)."""
 
     class Meta:
-        def get_translations(self, form):
+        def get_translations(self, form: Form) -> object:
             return translations

@@ -10,9 +10,13 @@ the code (``required``, ``invalid_type``, ``not_one_of`` …), never on the text
 from __future__ import annotations
 
 import re
+from typing import Any, TypeAlias
 
 from .i18n import N_
 from .messages import Coded, coded
+
+# A tree of messages: one message, or a dict/list of them nested by location, field or list index.
+MessageTree: TypeAlias = "str | dict[Any, MessageTree] | list[MessageTree]"
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -79,12 +83,12 @@ _FIELD_MESSAGES = (
     (r"Invalid input\.|Invalid value\.", "invalid", N_("值无效")),
     (r"Invalid JSON body\.", "invalid_json", N_("请求内容不是有效的 JSON")),
 )
-FIELD_MESSAGES: tuple[tuple[re.Pattern, str, str], ...] = tuple(
+FIELD_MESSAGES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
     (re.compile(pattern), code, text) for pattern, code, text in _FIELD_MESSAGES
 )
 
 
-def translate_field_message(message):
+def translate_field_message(message: object) -> str:
     """One message: a ``Coded`` stays; a framework default becomes a ``Coded`` in the request's language; any
     other text stays as it is (its code is then ``invalid``)."""
     if isinstance(message, Coded):
@@ -99,7 +103,7 @@ def translate_field_message(message):
     return message
 
 
-def translate_field_messages(tree):
+def translate_field_messages(tree: object) -> MessageTree:
     """A tree of messages (``{location: {field: [message]}}``, nested by field or list index), translated."""
     if isinstance(tree, dict):
         return {key: translate_field_messages(value) for key, value in tree.items()}
@@ -134,7 +138,7 @@ def http_code(status: int) -> str:
     return HTTP_MESSAGES.get(status, (f"http_{status}", ""))[0]
 
 
-def http_message(status: int, description=None) -> Coded:
+def http_message(status: int, description: object = None) -> Coded:
     """The message of an HTTP error: the hub's own description (Chinese, or a ``Coded``) kept, a framework's
     English one replaced by the status's text."""
     if isinstance(description, Coded):

@@ -6,7 +6,7 @@
   ``Content-Language`` and ``Vary: Accept-Language``; pages say ``Content-Language``.
 """
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, Response, current_app, has_request_context, request, session
 from flask_babel import get_locale, refresh
 
 from ..extensions import babel
@@ -47,8 +47,8 @@ def accepted_language(languages: list[str]) -> str | None:
 
 
 def select_locale() -> str:
-    languages = current_app.config["LANGUAGES"]
-    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    languages: list[str] = current_app.config["LANGUAGES"]
+    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():  # a job, the CLI, a service called from a test: the default language
         return default
     wanted = _known(request.args.get("lang"), languages)
@@ -59,7 +59,7 @@ def select_locale() -> str:
     return _known(session.get("lang"), languages) or default
 
 
-def _content_language(response):
+def _content_language(response: Response) -> Response:
     """Say which language the answer is in (API answers vary with Accept-Language)."""
     if request.path.startswith("/static/"):
         return response

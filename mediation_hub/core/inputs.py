@@ -152,9 +152,15 @@ def refuse_hostile_input() -> None:
             _check_json(found, body)
     if found.count:
         names = ", ".join(name for location in found.by_location.values() for name in location)
-        error = UnprocessableEntity(REFUSED(names=names))
-        error.data = {"messages": found.by_location}  # the shape handle_http_error answers (as webargs' 422)
-        raise error
+        raise RefusedInput(REFUSED(names=names), found.by_location)
+
+
+class RefusedInput(UnprocessableEntity):
+    """The 422 naming the parameters at fault, with ``data`` in the shape handle_http_error answers (webargs')."""
+
+    def __init__(self, description: str, by_location: dict[str, dict[str, list[str]]]) -> None:
+        super().__init__(description)
+        self.data = {"messages": by_location}
 
 
 def init_inputs(app: Flask) -> None:

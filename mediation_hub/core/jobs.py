@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import traceback
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -20,8 +21,9 @@ from flask import Flask
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .db import UTCDateTime, enum_column, utcnow
+from ..extensions import Model, db
+from . import uow
+from .db import UTCDateTime, affected_rows, enum_column, utcnow
 
 log = logging.getLogger("mediation_hub.scheduler")
 ERROR_LIMIT = 4000
@@ -33,7 +35,7 @@ class RunStatus(enum.StrEnum):
     failed = "failed"
 
 
-class JobRun(db.Model):
+class JobRun(Model):
     """One claimed run of a periodic job for one time slot (the scheduled fire time, UTC ISO text)."""
 
     __tablename__ = "job_runs"
@@ -64,11 +66,12 @@ class JobRun(db.Model):
 class RunnableJob(Protocol):
     """What run_job needs from a job definition (scheduler.Job)."""
 
-    id: str
+    @property
+    def id(self) -> str: ...
 
     def slot(self, now: datetime) -> str: ...
 
-    def load(self): ...
+    def load(self) -> Callable[[datetime], int | None] | None: ...
 
 
 def process_name() -> str:
@@ -83,14 +86,14 @@ def claim(job_id: str, slot: str) -> bool:
     Must be called with no pending work in the session: it commits."""
     db.session.add(JobRun(job_id=job_id, slot=slot, claimed_by=process_name(), status=RunStatus.running))
     try:
-        db.session.commit()
+        uow.commit()
     except IntegrityError:
-        db.session.rollback()
+        uow.rollback()
         return False
     return True
 
 
-def _record(job_id: str, slot: str, **values) -> None:
+def _record(job_id: str, slot: str, **values: object) -> None:
     db.session.execute(sa.update(JobRun).where(JobRun.job_id == job_id, JobRun.slot == slot).values(**values))
 
 
@@ -105,7 +108,7 @@ def run_job(app: Flask, job: RunnableJob, now: datetime | None = None) -> RunSta
         try:
             return _claim_and_run(job, now)
         except Exception:  # the database itself failing: log, keep the scheduler alive
-            db.session.rollback()
+            uow.rollback()
             log.exception("job %s: could not be claimed or recorded", job.id)
             return None
         finally:
@@ -127,13 +130,13 @@ def _claim_and_run(job: RunnableJob, now: datetime) -> RunStatus | None:
         count = task(now)
         count = int(count) if count is not None else None
         _record(job.id, slot, status=RunStatus.succeeded, finished_at=utcnow(), result_count=count)
-        db.session.commit()
+        uow.commit()  # the task's changes with the outcome; then the after-commit work the task registered
     except Exception as exc:
-        db.session.rollback()
+        uow.rollback()
         log.exception("job %s slot %s failed", job.id, slot)
         error = (f"{type(exc).__name__}: {exc}\n" + traceback.format_exc())[:ERROR_LIMIT]
         _record(job.id, slot, status=RunStatus.failed, finished_at=utcnow(), error=error)
-        db.session.commit()
+        uow.commit()
         return RunStatus.failed
     log.info("job %s slot %s succeeded (%s)", job.id, slot, count)
     return RunStatus.succeeded
@@ -149,4 +152,4 @@ def prune_job_runs(now: datetime) -> int:
 
     cutoff = now - timedelta(days=RUNS_KEPT_DAYS)
     result = db.session.execute(sa.delete(JobRun).where(JobRun.started_at < cutoff, JobRun.status != RunStatus.running))
-    return result.rowcount
+    return affected_rows(result)

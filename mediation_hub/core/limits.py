@@ -13,11 +13,12 @@ larger body as if they were all of it (a truncated JSON document, a form missing
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..errors import handle_http_error
 from .i18n import N_
 from .messages import coded
 
@@ -40,12 +41,12 @@ class BodyTooLarge(RequestEntityTooLarge):
     """The body is larger than the request's limit (werkzeug's own 413s are about a form's fields)."""
 
 
-def upload_limit(config) -> int:
+def upload_limit(config: Mapping[str, Any]) -> int:
     """The largest file an import upload may carry, in bytes (``MAX_UPLOAD_MB``)."""
     return int(config["MAX_UPLOAD_MB"]) * MB
 
 
-def nominal_limit(config, endpoint: str | None) -> int:
+def nominal_limit(config: Mapping[str, Any], endpoint: str | None) -> int:
     """The limit a person is told for a request to ``endpoint``: the file's size for an upload."""
     if endpoint in UPLOAD_ENDPOINTS:
         return upload_limit(config)
@@ -54,7 +55,7 @@ def nominal_limit(config, endpoint: str | None) -> int:
     return int(config["MAX_JSON_KB"]) * KB
 
 
-def body_limit(config, endpoint: str | None) -> int:
+def body_limit(config: Mapping[str, Any], endpoint: str | None) -> int:
     """The most bytes a request to ``endpoint`` may send (an upload's limit leaves room for the form around it)."""
     limit = nominal_limit(config, endpoint)
     return limit + UPLOAD_OVERHEAD_BYTES if endpoint in UPLOAD_ENDPOINTS else limit
@@ -102,25 +103,26 @@ def _buffer_unsized_body(limit: int) -> None:
     request.stream = buffer
 
 
-def _close_buffer(_exc) -> None:
+def _close_buffer(_exc: BaseException | None) -> None:
     buffer = g.pop("_unsized_body", None)
     if buffer is not None:
         buffer.close()
 
 
-def answer_too_large(exc: RequestEntityTooLarge):
-    """A 413 in the hub's answer shape, naming the limit: the body's (raised above), or, raised by werkzeug while
-    it parses a form, a field's (MAX_FORM_MEMORY_SIZE) and the number of fields (MAX_FORM_PARTS)."""
-    if not isinstance(exc, BodyTooLarge):
-        exc = RequestEntityTooLarge(
-            coded(
-                "payload_too_large",
-                FORM_TOO_LARGE,
-                limit=shown_size(request.max_form_memory_size or 0),
-                parts=request.max_form_parts or current_app.config["MAX_FORM_PARTS"],
-            )
+def with_limit_named(exc: RequestEntityTooLarge) -> RequestEntityTooLarge:
+    """The 413 to answer (``errors.register_error_handlers`` answers it in the hub's shape), naming the limit: the
+    body's (raised above), or, raised by werkzeug while it parses a form, a field's (MAX_FORM_MEMORY_SIZE) and the
+    number of fields (MAX_FORM_PARTS)."""
+    if isinstance(exc, BodyTooLarge):
+        return exc
+    return RequestEntityTooLarge(
+        coded(
+            "payload_too_large",
+            FORM_TOO_LARGE,
+            limit=shown_size(request.max_form_memory_size or 0),
+            parts=request.max_form_parts or current_app.config["MAX_FORM_PARTS"],
         )
-    return handle_http_error(exc)
+    )
 
 
 def init_limits(app: Flask) -> None:
@@ -134,4 +136,3 @@ def init_limits(app: Flask) -> None:
     app.config["MAX_FORM_MEMORY_SIZE"] = json_limit
     app.before_request(limit_request_body)
     app.teardown_request(_close_buffer)
-    app.register_error_handler(RequestEntityTooLarge, answer_too_large)

@@ -9,8 +9,9 @@ import re
 import sys
 import time
 import uuid
+from typing import TextIO
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colour and cursor codes (werkzeug colours status codes)
 ID_NUMBER = re.compile(r"(?<![0-9])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9])")
@@ -30,7 +31,7 @@ def plain(text: str) -> str:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, object] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
@@ -39,7 +40,7 @@ class JsonFormatter(logging.Formatter):
         if has_request_context():
             entry["request_id"] = getattr(g, "request_id", None)
             entry["method"] = request.method
-            entry["path"] = request.path
+            entry["path"] = scrub(request.path)  # a URL is typed by anyone: a number in it is masked like one in text
         for key in ("status", "duration_ms", "user_id"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
@@ -48,14 +49,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def _is_terminal(stream) -> bool:
+def _is_terminal(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # a replaced or closed stream
         return False
 
 
-def colour_only_on_a_terminal(stream) -> None:
+def colour_only_on_a_terminal(stream: TextIO) -> None:
     """werkzeug's development server colours its request lines (a 404 yellow, a 500 magenta) unless told not to:
     tell it so when ``stream`` is not a terminal (a service manager, a pipe, a file, CI)."""
     if not _is_terminal(stream):
@@ -79,13 +80,13 @@ def configure_logging(app: Flask) -> None:
     access = logging.getLogger("mediation_hub.access")
 
     @app.before_request
-    def _start_request():
+    def _start_request() -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if re.fullmatch(r"[A-Za-z0-9._-]{8,64}", incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
 
     @app.after_request
-    def _log_request(response):
+    def _log_request(response: Response) -> Response:
         response.headers["X-Request-ID"] = getattr(g, "request_id", "")
         if not request.path.startswith("/static/"):
             elapsed = (time.perf_counter() - getattr(g, "request_started", time.perf_counter())) * 1000
@@ -93,7 +94,7 @@ def configure_logging(app: Flask) -> None:
             access.info(
                 "%s %s %s",
                 request.method,
-                request.path,
+                scrub(request.path),  # masked at the source too: handlers other than ours see the record
                 response.status_code,
                 extra={
                     "status": response.status_code,

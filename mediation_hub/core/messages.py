@@ -14,7 +14,12 @@ defined at import time use ``N_`` there and ``coded(code, text)`` where it is ra
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias, overload
+
 from flask_babel import gettext
+
+# The machine codes of a tree of messages: a code, or a dict/list of them in the shape of the messages.
+CodeTree: TypeAlias = "str | dict[Any, CodeTree] | list[CodeTree]"
 
 
 class Coded(str):
@@ -27,18 +32,23 @@ class Coded(str):
         obj.code = code
         return obj
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Coded], tuple[str, str]]:
         return (Coded, (self.code, str(self)))
 
 
-def coded(code: str, text: str, /, **params) -> Coded:
+def coded(code: str, text: str, /, **params: object) -> Coded:
     """``text`` translated for the current locale (``%(name)s`` placeholders filled from ``params``)."""
     return Coded(code, gettext(text, **params))
 
 
-def code_of(message, default: str = "invalid") -> str:
+@overload
+def code_of(message: object, default: str = "invalid") -> str: ...
+@overload
+def code_of(message: object, default: None) -> str | None: ...
+def code_of(message: object, default: str | None = "invalid") -> str | None:
     """The machine code of a message: its own, or ``default`` for a plain text."""
-    return getattr(message, "code", None) or default
+    code: str | None = getattr(message, "code", None)
+    return code or default
 
 
 def lazy_coded(code: str, text: str) -> LazyCoded:
@@ -49,17 +59,17 @@ def lazy_coded(code: str, text: str) -> LazyCoded:
 class LazyCoded:
     """``coded(code, text)`` deferred: call it (``MESSAGE()`` or ``MESSAGE(name=…)``) where the error is raised."""
 
-    def __init__(self, code: str, text: str):
+    def __init__(self, code: str, text: str) -> None:
         self.code, self.text = code, text
 
-    def __call__(self, **params) -> Coded:
+    def __call__(self, **params: object) -> Coded:
         return coded(self.code, self.text, **params)
 
     def __str__(self) -> str:
         return str(self())
 
 
-def codes_of(messages, default: str = "invalid"):
+def codes_of(messages: object, default: str = "invalid") -> CodeTree:
     """The machine codes of a tree of messages (``{field: [message]}``, nested by location or list index), in the
     same shape: what the API answers as ``error_codes`` beside ``errors``."""
     if isinstance(messages, dict):
@@ -69,7 +79,7 @@ def codes_of(messages, default: str = "invalid"):
     return code_of(messages, default)
 
 
-def message_of(exc: BaseException):
+def message_of(exc: BaseException) -> str:
     """The message an exception was raised with, keeping its code (``str(exc)`` would drop a ``Coded``'s code):
     collect ``ValueError(coded(...))`` with ``collect(errors, field, message_of(exc))``."""
     return exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)

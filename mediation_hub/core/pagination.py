@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import current_app
 from marshmallow import Schema, fields, validate
@@ -29,9 +31,9 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
     )
 
 
-def paginate(stmt: sa.Select, page: int = 1, per_page: int | None = None) -> dict:
+def paginate(stmt: sa.Select[Any], page: int = 1, per_page: int | None = None) -> dict[str, Any]:
     """Run ``stmt`` for one page and count the whole result in SQL."""
     per_page = min(per_page or current_app.config["DEFAULT_PAGE_SIZE"], current_app.config["MAX_PAGE_SIZE"])
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    total = db.session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return {"items": items, "total": total, "page": page, "per_page": per_page, "pages": max(1, -(-total // per_page))}

@@ -74,9 +74,12 @@ def normalise_uscc(value: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _mainland_mobile() -> re.Pattern:
+def _mainland_mobile() -> re.Pattern[str]:
     """phonenumbers' own pattern of mainland mobile numbers (11 digits, from its CN metadata)."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    # phonenumbers ships the CN metadata with a mobile pattern; None would be a broken install
+    assert metadata is not None and metadata.mobile is not None
+    assert metadata.mobile.national_number_pattern is not None
     return re.compile(metadata.mobile.national_number_pattern)
 
 
@@ -124,7 +127,7 @@ def mask_numbers_in_text(text: str) -> str:
     "王一 138****5678"): for free text that may hold a number typed by someone (a search box, a username typed
     at sign-in) and is going somewhere numbers may not (a URL, the audit log)."""
 
-    def id_number(match: re.Match) -> str:
+    def id_number(match: re.Match[str]) -> str:
         try:
             return mask_id_number(normalise_id_number(match.group()))
         except ValueError:  # 18 digits that are no ID number (an all-digit USCC): left as they are
@@ -204,3 +207,18 @@ class PersonalNumbersMixin:
 
     def full_phone(self) -> str | None:
         return decrypt(self.phone_enc) if self.phone_enc else None
+
+
+# --- erasure (privacy's retention job and a person's request; each owning package erases its own rows) ----------
+
+# The name an erased person's rows keep: the row stays (the statistics read it), the person is gone.
+ERASED_NAME = "已删除"
+# What set_id_number(None) and set_phone(None) write, as one UPDATE for a batch of rows.
+CLEARED_NUMBERS: dict[str, None] = {
+    "id_number_enc": None,
+    "id_number_masked": None,
+    "id_number_hash": None,
+    "phone_enc": None,
+    "phone_masked": None,
+    "phone_hash": None,
+}

@@ -4,9 +4,9 @@ Services change rows and flush; they never commit (shared/CONVENTIONS.md point 3
 committed by exactly one boundary, through this module:
 
 * a request: ``HubFlask.dispatch_request`` commits after the view answered below 400 and rolls back
-  otherwise (an error raised by the view never reaches the commit: its handler answers, the teardown rolls
-  back). A view whose error answer must keep what it wrote (the audit row of a refused sign-in) says so with
-  ``keep_writes_on_error()``;
+  otherwise (an error raised by the view never reaches the commit: its handler answers and rolls back through
+  ``end_failed_request``). A view whose error answer must keep what it wrote (the audit row of a refused
+  sign-in), whether it returns that answer or raises it, says so with ``keep_writes_on_error()``;
 * a reading request that must write now (``writing()``): the block's writes commit when it ends;
 * a job or a command: ``transaction()`` (CLI commands, background threads) and ``core.jobs.run_job``;
 * a long job that commits batch by batch (imports, rebuilds) says so explicitly with ``commit_batch()``.
@@ -18,7 +18,9 @@ Beside the rows, a service can register work on the unit of work:
 * ``after_commit(op)``: runs once the transaction has committed, outside it: start a background thread for
   a job row that now exists, wake the outbox relay, write a file. An op that fails is logged, never raised:
   what it reacts to is committed already, and the answer must say so. Ops of a transaction that rolls back
-  are dropped.
+  are dropped;
+* ``on_rollback(op)``: runs if the transaction ends without committing (a rollback, a failed COMMIT): undo
+  what was done outside the database for rows that will not exist (the stored upload of an import job).
 
 ``tests/test_unit_of_work.py`` fails on any ``commit()`` outside ``BOUNDARY_MODULES``."""
 
@@ -28,7 +30,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, g, has_request_context
@@ -47,8 +49,10 @@ BOUNDARY_MODULES = (
 )
 
 Op = Callable[[], object]
+Record = TypeVar("Record")
 _ON_COMMIT = "uow_on_commit"
 _AFTER_COMMIT = "uow_after_commit"
+_ON_ROLLBACK = "uow_on_rollback"
 
 
 def _ops(key: str) -> list[Op]:
@@ -67,9 +71,25 @@ def after_commit(op: Op) -> None:
     _ops(_AFTER_COMMIT).append(op)
 
 
+def on_rollback(op: Op) -> None:
+    """Run ``op`` if this transaction ends without committing (it rolls back, its COMMIT fails, the session
+    closes): undo what was done outside the database for rows that will not exist, e.g. delete an upload stored
+    for a job row. Dropped once the transaction commits; failures are logged."""
+    _ops(_ON_ROLLBACK).append(op)
+
+
 def pending_after_commit() -> int:
     """How many after-commit ops wait for the end of this transaction (tests, diagnostics)."""
     return len(_ops(_AFTER_COMMIT))
+
+
+def as_committed(record: Record) -> Record:
+    """``record`` as this transaction will commit it, for an answer made before the commit: flushed, then
+    expired so that what it shows is read again (a relationship whose key changed, a collection in its
+    ``order_by``, a read-only collection with the rows just added), as when the view committed first."""
+    db.session.flush()
+    db.session.expire(record)
+    return record
 
 
 def _drop_ops(session: Session) -> None:
@@ -94,10 +114,11 @@ def commit() -> None:
 
 
 def rollback() -> None:
-    """Roll the transaction back and drop the work registered on it."""
+    """Roll the transaction back and drop the work registered on it (its on-rollback work runs)."""
     session = db.session()
     _drop_ops(session)
     session.rollback()
+    _run_on_rollback(session)  # registered while no transaction had begun: nothing ended above to run it
 
 
 def commit_batch() -> None:
@@ -115,7 +136,17 @@ def keep_writes_on_error() -> None:
 
 def end_request(status_code: int) -> None:
     """The request boundary: commit after an answer below 400 (or one that keeps its writes), else roll back."""
-    if status_code < 400 or g.pop("_uow_keep_on_error", False):
+    keep = g.pop("_uow_keep_on_error", False)  # read whatever the status: requests may share ``g`` (tests)
+    if status_code < 400 or keep:
+        commit()
+    else:
+        rollback()
+
+
+def end_failed_request(status_code: int) -> None:
+    """The boundary of a request whose view raised, called by the error handler answering ``status_code``:
+    roll back, unless the view kept its writes (``keep_writes_on_error``) and the answer is not a server error."""
+    if g.pop("_uow_keep_on_error", False) and status_code < 500:
         commit()
     else:
         rollback()
@@ -150,11 +181,13 @@ def transaction() -> Iterator[None]:
 # --- SQLite: a reading request that writes (core/db.py explains BEGIN IMMEDIATE) -------------------------------
 
 
-class writing:  # noqa: N801 - used as a context manager, like a function
+class writing:
     """Declare that a reading request writes now: on SQLite the read transaction ends first, so the writing one
     begins IMMEDIATE and queues behind other writers; the block's writes commit when it ends (a boundary of its
-    own, so the write lock is not held for the rest of the request). Elsewhere (no request, an unsafe method)
-    it changes nothing and the request's boundary commits as usual."""
+    own, so the write lock is not held for the rest of the request). In a request of an unsafe method the block
+    commits too (the session stamp before a POST's view commits on its own, whatever the view answers); on
+    PostgreSQL only the ending of the read transaction is skipped. Outside a request, or nested in another
+    ``writing()`` block, it changes nothing."""
 
     def __enter__(self) -> writing:
         self._set = has_request_context() and not g.get("_write_intent", False)
@@ -167,7 +200,7 @@ class writing:  # noqa: N801 - used as a context manager, like a function
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool:
+    ) -> Literal[False]:
         if self._set:
             try:
                 if exc_type is None:
@@ -177,6 +210,30 @@ class writing:  # noqa: N801 - used as a context manager, like a function
             finally:
                 g._write_intent = False
         return False
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    """The outermost transaction committed (by any path): its on-rollback work will never be needed. A savepoint
+    released (``begin_nested``) changes nothing: the transaction it belongs to may still roll back."""
+    if not session.in_nested_transaction():
+        session.info.pop(_ON_ROLLBACK, None)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: Any) -> None:
+    """The outermost transaction ended without a commit (a rollback, a failed COMMIT then its rollback, the
+    session closed): run its on-rollback work."""
+    if transaction.parent is None:
+        _run_on_rollback(session)
+
+
+def _run_on_rollback(session: Session) -> None:
+    for op in session.info.pop(_ON_ROLLBACK, []):
+        try:
+            op()
+        except Exception:  # the rollback itself went through: log, never hide the error being answered
+            log.exception("on-rollback operation %r failed", op)
 
 
 @sa.event.listens_for(Session, "after_soft_rollback")

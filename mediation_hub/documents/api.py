@@ -12,7 +12,6 @@ from flask_smorest import Blueprint
 from ..auth.current import current_actor
 from ..core.export import content_disposition
 from ..core.uow import writing
-from ..extensions import db
 from . import service
 from .schemas import DigestQuery, DocumentListOut, DocumentQuery, FoundOut
 
@@ -60,7 +59,6 @@ def issue_now(owner: str, owner_id: int, kind: str, args: dict) -> Response:
             options={"retention": args.get("retention")},
             remote_addr=request.remote_addr,
         )
-        db.session.commit()
     return document_response(issued)
 
 

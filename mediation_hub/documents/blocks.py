@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -93,7 +94,7 @@ def kv(*items: tuple[str, object]) -> dict:
     return {"t": "kv", "items": [[label, text(value)] for label, value in items]}
 
 
-def fields(*rows: list[tuple[str, object]], columns: int = 4) -> dict:
+def fields(*rows: Sequence[tuple[str, object]], columns: int = 4) -> dict:
     return {"t": "fields", "columns": columns, "rows": [[[label, text(value)] for label, value in row] for row in rows]}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from ..cases.models import FollowUp, MediationSession
 from ..core.pii import mask_id_number, mask_phone
 
 GENDER_LABELS = {"male": "男", "female": "女"}
@@ -20,7 +21,7 @@ class Context:
     full_numbers: bool
     today: date
     number: str | None = None
-    item: object | None = None
+    item: MediationSession | FollowUp | None = None
 
 
 def id_number(holder, ctx: Context) -> str:

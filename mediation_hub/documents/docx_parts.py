@@ -9,11 +9,13 @@ with a property out of order, so each insertion names the elements that must fol
 from __future__ import annotations
 
 import re
+from typing import TypedDict, Unpack
 
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Cm, Length, Pt, RGBColor
 from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
@@ -29,7 +31,19 @@ BLANK = "\u3000"  # an ideographic space: one em in every CJK font; underlined, 
 CELL_INSET_X, CELL_INSET_Y = Pt(5), Pt(6)  # Typst's table inset
 THIN_LINE = 4  # eighths of a point: Typst's 0.5 pt strokes
 
-LABEL = {"font": LABEL_FONT, "size": Pt(10.5)}
+
+class Look(TypedDict, total=False):
+    """How a run looks: the keyword arguments of ``run`` that travel together (``**LABEL``, a seal's lines)."""
+
+    font: str | None
+    size: Length | None
+    bold: bool
+    color: str | None
+    underline: bool
+    tracking: Length | None
+
+
+LABEL: Look = {"font": LABEL_FONT, "size": Pt(10.5)}
 HEADER_FILL, LABEL_FILL = "EBEBEB", "F5F5F5"  # luma(235), luma(245)
 
 # Children that follow the one inserted, in the schema's order (Word rejects a file with them out of order)
@@ -133,7 +147,7 @@ def set_fonts(rpr, name: str) -> None:
         fonts.set(qn(attribute), name)
 
 
-def field_code(paragraph: Paragraph, instruction: str, shown: str, **look) -> None:
+def field_code(paragraph: Paragraph, instruction: str, shown: str, **look: Unpack[Look]) -> None:
     """A Word field (PAGE, NUMPAGES, PAGEREF): begin, instruction, the result ``shown`` until updated, end."""
 
     def char(kind: str) -> None:
@@ -183,11 +197,11 @@ def indent(paragraph: Paragraph, *, first_line_chars: int = 0, hanging_chars: in
     form = paragraph.paragraph_format
     if first_line_chars:
         form.first_line_indent = Pt(first_line_chars * EM)
-        paragraph._p.pPr.ind.set(qn("w:firstLineChars"), str(first_line_chars * 100))
+        paragraph._p.get_or_add_pPr().get_or_add_ind().set(qn("w:firstLineChars"), str(first_line_chars * 100))
     if hanging_chars:
         form.left_indent = Pt(hanging_chars * EM)
         form.first_line_indent = Pt(-hanging_chars * EM)
-        ind = paragraph._p.pPr.ind
+        ind = paragraph._p.get_or_add_pPr().get_or_add_ind()  # there: the indents above wrote it
         ind.set(qn("w:leftChars"), str(hanging_chars * 100))
         ind.set(qn("w:hangingChars"), str(hanging_chars * 100))
 
@@ -227,7 +241,7 @@ def shade(cell: _Cell, fill: str) -> None:
     cell._tc.get_or_add_tcPr().insert_element_before(shading, *TCPR_AFTER_SHD)
 
 
-def border(tag: str, style: str) -> OxmlElement:
+def border(tag: str, style: str) -> BaseOxmlElement:
     line = OxmlElement(tag)
     line.set(qn("w:val"), style)
     if style != "nil":

@@ -38,6 +38,7 @@ import io
 import zipfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Unpack
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -67,6 +68,7 @@ from .docx_parts import (
     PAGE_HEIGHT,
     PAGE_WIDTH,
     TEXT_WIDTH,
+    Look,
     align_cells,
     bookmark_end,
     bookmark_name,
@@ -290,7 +292,7 @@ class _Writer:
         table_borders(table, "single" if borders else "nil")
         return table
 
-    def value(self, paragraph: Paragraph, value: object, *, width_em: int = 6, **look) -> None:
+    def value(self, paragraph: Paragraph, value: object, *, width_em: int = 6, **look: Unpack[Look]) -> None:
         """A recorded value, or a blank line to fill in by hand (``width_em`` wide) when none is recorded."""
         if text(value):
             run(paragraph, text(value), **look)
@@ -426,7 +428,7 @@ class _Writer:
         date = block.get("date") or (
             IDEOGRAPHIC_SPACE * 3 + "年" + IDEOGRAPHIC_SPACE * 2 + "月" + IDEOGRAPHIC_SPACE * 2 + "日"
         )
-        lines = [
+        lines: list[tuple[str, Look]] = [
             (text(block.get("org")), {}),
             (block.get("label") or "（盖章）", {"size": Pt(8), "color": "787878"}),
             (date, {}),

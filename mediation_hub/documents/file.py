@@ -10,7 +10,7 @@ document's first page, counted by the typesetter. The texts are the paper's fixe
 from __future__ import annotations
 
 from ..auth.people import person_for_user
-from ..cases.models import Case, ConfirmationStatus
+from ..cases.models import Case, ConfirmationStatus, FollowUp, MediationSession
 from ..core.actor import Actor
 from .blocks import Doc, chinese_date
 from .common import Context
@@ -19,10 +19,10 @@ from .kinds import CASE_KINDS
 PAPER_ONLY = "当事人身份证明"  # filed on paper by the mediator; listed so the 目录 is complete
 
 
-def _entries(case: Case, ctx: Context) -> list[tuple[str, object]]:
+def _entries(case: Case, ctx: Context) -> list[tuple[str, MediationSession | FollowUp | None]]:
     """(kind, item) of every document the file holds, in the 目录's order."""
     today = ctx.today
-    entries: list[tuple[str, object]] = [("application", None)]
+    entries: list[tuple[str, MediationSession | FollowUp | None]] = [("application", None)]
     for kind in ("registration", "rights_notice"):
         if CASE_KINDS[kind].available(case, today) is None:
             entries.append((kind, None))
@@ -63,7 +63,7 @@ def build_file(actor: Actor, case: Case, ctx: Context, options: dict) -> Doc:
         inner.number = ctx.number if kind in numbered else None
         ref = f"doc-{position}"
         title = inner.title + (
-            f"（{chinese_date(item.held_on if kind == 'session_record' else item.visited_on)}）"
+            f"（{chinese_date(item.held_on if isinstance(item, MediationSession) else item.visited_on)}）"
             if item is not None
             else ""
         )

@@ -11,11 +11,16 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 
 from ..cases.models import Case, CaseStatus, Outcome
-from ..core.messages import coded
+from ..core.messages import Coded, coded
+
+if TYPE_CHECKING:
+    from .blocks import Doc
+    from .common import Context
 
 CASE, LEGAL_AID = "case", "legal_aid"
 ACCEPTED_STATES = (CaseStatus.accepted, CaseStatus.in_mediation, CaseStatus.concluded)
@@ -28,12 +33,12 @@ class Kind:
     kind: str
     title: object  # lazy Chinese title (the paper's own title is the Chinese text the builder gives)
     builder: str  # "module.function" in this package: documents.mediation / documents.legal_aid
-    available: Callable[[object, date], object | None]
+    available: Callable[[Any, date], Coded | None]  # (the owner's record: a Case or a LegalAidApplication, today)
     series: str | None = None  # numbered in this series of the organisation (None: no number)
     full_numbers: bool = False  # shows full ID numbers to the handling organisation (audited)
     per: str | None = None  # "session" | "follow_up": one document per item
 
-    def build(self, record, ctx):
+    def build(self, record: Any, ctx: Context) -> Doc:
         """The document built from ``record`` (the builder module is imported when first used)."""
         module, function = self.builder.rsplit(".", 1)
         return getattr(importlib.import_module(f"{__package__}.{module}"), function)(record, ctx)

@@ -28,7 +28,7 @@ from .models import DocumentNumber
 
 ROLE_LABELS = {PartyRole.applicant: "申请人", PartyRole.respondent: "被申请人", PartyRole.third_party: "第三人"}
 FOLLOW_UP_METHODS = {"visit": "上门回访", "phone": "电话回访", "other": "其他"}
-PERFORMED = {True: "已履行", False: "未履行"}
+PERFORMED: dict[bool | None, str] = {True: "已履行", False: "未履行"}
 MEDIATION_SERIES = "调"  # the series of the case's number (kinds.MEDIATION_SERIES); the agreement carries it
 DIGITS = "零一二三四五六七八九"
 
@@ -190,7 +190,8 @@ def _party_signatures(parties: list[Party], label: str | None = None, *, fingerp
 
 
 def _mediator_signatures(names: list[str], label: str = "人民调解员") -> dict:
-    return signatures(*[(label, name) for name in names] or [(label, None)], fingerprint=False)
+    rows: list[tuple[str, str | None]] = [(label, name) for name in names] or [(label, None)]
+    return signatures(*rows, fingerprint=False)
 
 
 def _agreement_amount(case: Case) -> dict | None:
@@ -257,7 +258,7 @@ def build_registration(case: Case, ctx: Context) -> Doc:
     declined = case.declined_on is not None
     decided_on = case.declined_on if declined else case.accepted_on
     decision = "不予受理" if declined else ("受理" if case.accepted_on else "")
-    rows = [
+    rows: list[list[tuple[str, object]]] = [
         [("案件来源", case.source.name), ("登记日期", chinese_date(case.received_on))],
         [("纠纷类型", case.category.name)],
     ]
@@ -309,7 +310,8 @@ def build_rights_notice(case: Case, ctx: Context) -> Doc:
 def build_session_record(case: Case, ctx: Context) -> Doc:
     """人民调解记录 of one session (``ctx.item``): when, where, who, and what was said, signed by the parties,
     the mediator and the recorder."""
-    session: MediationSession = ctx.item
+    session = ctx.item
+    assert isinstance(session, MediationSession), "a session record is of one session"
     parties = _ordered(case)
     position = next((i for i, s in enumerate(case.sessions, start=1) if s.id == session.id), None)
     mediator = _mediator_name(session.mediator_id) or next(iter(_mediator_names(case)), "")
@@ -360,7 +362,7 @@ def build_oral_agreement(case: Case, ctx: Context) -> Doc:
     """人民调解口头协议登记表: the mediator's record of an agreement made by word of mouth (人民调解法 art. 28)."""
     parties = _ordered(case)
     mediators = _mediator_names(case)
-    rows = [[(_role(p), p.name), ("联系电话", phone(p, ctx))] for p in parties]
+    rows: list[list[tuple[str, object]]] = [[(_role(p), p.name), ("联系电话", phone(p, ctx))] for p in parties]
     rows += [
         [("达成协议日期", chinese_date(case.concluded_on))],
         [("纠纷事实", case.summary)],
@@ -379,7 +381,8 @@ def build_oral_agreement(case: Case, ctx: Context) -> Doc:
 def build_follow_up(case: Case, ctx: Context) -> Doc:
     """人民调解回访记录 of one follow-up (``ctx.item``): who was visited how and when, whether the agreement is
     being performed, and what was found."""
-    follow_up: FollowUp = ctx.item
+    follow_up = ctx.item
+    assert isinstance(follow_up, FollowUp), "a follow-up record is of one follow-up"
     visitor = (follow_up.visitor or "").strip() or _user_name(follow_up.recorded_by_id)
     doc = Doc("人民调解回访记录")
     doc.add(

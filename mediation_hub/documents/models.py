@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class DocumentNumberCounter(db.Model):
+class DocumentNumberCounter(Model):
     """The last document number issued per organisation, year and series (调, 援决 …); see ``numbering``."""
 
     __tablename__ = "document_number_counters"
@@ -31,7 +31,7 @@ class DocumentNumberCounter(db.Model):
     __table_args__ = (sa.CheckConstraint("last_number >= 0", name="doc_last_number_not_negative"),)
 
 
-class DocumentNumber(db.Model):
+class DocumentNumber(Model):
     """A number given to a case or an application in one series, once: every document of the series for that
     record carries it (the mediation file's 卷号 is the number of its 协议书 and 登记表), and it is never
     given again, even if the record is later transferred."""
@@ -54,7 +54,7 @@ class DocumentNumber(db.Model):
     )
 
 
-class Document(db.Model):
+class Document(Model):
     __tablename__ = "documents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,7 +72,7 @@ class Document(db.Model):
     )
 
 
-class DocumentVersion(db.Model):
+class DocumentVersion(Model):
     """The document as the record stood: ``source_sha256`` is the SHA-256 of its full content (what the
     paper says, with full numbers), so the same facts give the same version."""
 
@@ -96,7 +96,7 @@ class DocumentVersion(db.Model):
     )
 
 
-class DocumentFile(db.Model):
+class DocumentFile(Model):
     """The exact bytes handed out. ``digest`` is the SHA-256 printed on the paper (of the content as printed);
     ``sha256`` is the SHA-256 of the bytes themselves."""
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from flask import current_app
@@ -25,15 +27,18 @@ from sqlalchemy.exc import IntegrityError
 from ..audit import service as audit
 from ..auth.people import person_for_user
 from ..cases.events import record_event as record_case_event
-from ..cases.models import Case
-from ..cases.service.scope import get_case, is_of_handling_organization
+from ..cases.models import Case, FollowUp, MediationSession
+from ..cases.policy import POLICY as CASE_POLICY
+from ..cases.service.scope import get_case
 from ..core.actor import Actor
+from ..core.db import affected_rows
 from ..core.messages import coded
 from ..core.pii import decrypt_bytes, encrypt_bytes
 from ..core.shanghai import today_shanghai
 from ..errors import NotFound, StateConflict, ValidationFailed
 from ..extensions import db
 from ..legal_aid.models import LegalAidApplication
+from ..legal_aid.policy import POLICY as LEGAL_AID_POLICY
 from ..legal_aid.service import get_application
 from . import render
 from .blocks import Doc, canonical
@@ -45,6 +50,8 @@ from .numbering import number_for
 
 FORMATS = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 RETENTION_PERIODS = ("永久", "长期", "短期")
+Record: TypeAlias = Case | LegalAidApplication  # what a document is of (``CASE`` or ``LEGAL_AID``)
+Item: TypeAlias = MediationSession | FollowUp  # what a per-item document is of
 
 
 @dataclass
@@ -65,10 +72,10 @@ class Listed:
     title: str
     available: bool
     reason: object | None
-    items: list[dict] | None = None
+    items: list[dict[str, Any]] | None = None
 
 
-def _owner(actor: Actor, owner: str, owner_id: int):
+def _owner(actor: Actor, owner: str, owner_id: int) -> Record:
     if owner == CASE:
         return get_case(actor, owner_id, detail=True)
     return get_application(actor, owner_id)
@@ -85,7 +92,9 @@ def list_documents(actor: Actor, owner: str, owner_id: int) -> list[Listed]:
     return listed
 
 
-def _items(kind: Kind, record) -> list[dict] | None:
+def _items(kind: Kind, record: Record) -> list[dict[str, Any]] | None:
+    if not isinstance(record, Case):  # documents per session or follow-up are a case's
+        return None
     if kind.per == "session":
         return [{"id": s.id, "on": s.held_on} for s in record.sessions]
     if kind.per == "follow_up":
@@ -93,11 +102,11 @@ def _items(kind: Kind, record) -> list[dict] | None:
     return None
 
 
-def _item(kind: Kind, record, item_id: int | None):
+def _item(kind: Kind, record: Record, item_id: int | None) -> Item | None:
     """The session or follow-up of a per-item document: the one asked for, else the latest."""
-    if kind.per is None:
+    if kind.per is None or not isinstance(record, Case):  # documents per item are a case's
         return None
-    rows = record.sessions if kind.per == "session" else record.follow_ups
+    rows: Sequence[Item] = record.sessions if kind.per == "session" else record.follow_ups
     if item_id is None:
         return rows[-1]
     found = next((row for row in rows if row.id == item_id), None)
@@ -106,34 +115,34 @@ def _item(kind: Kind, record, item_id: int | None):
     return found
 
 
-def _handling(actor: Actor, owner: str, record) -> bool:
+def _handling(actor: Actor, owner: str, record: Record) -> bool:
     if owner == CASE:
-        return is_of_handling_organization(actor, record)
-    return actor.organization_id is not None and actor.organization_id == record.centre_id
+        return CASE_POLICY.allows(actor, "reveal_party", record)
+    return LEGAL_AID_POLICY.allows(actor, "reveal_applicant", record)
 
 
-def _lock(owner: str, record) -> None:
+def _lock(owner: str, record: Record) -> None:
     """Queue concurrent first issues of one record's documents on its row (PostgreSQL), so its number is taken
     once and no sequence value is spent for nothing."""
     model = Case if owner == CASE else LegalAidApplication
     db.session.execute(sa.select(model.id).where(model.id == record.id).with_for_update())
 
 
-def _number_year(owner: str, kind: Kind, record) -> int:
-    if owner == CASE:
+def _number_year(series: str, record: Record) -> int:
+    if isinstance(record, Case):
         return (record.accepted_on or record.declined_on or record.received_on).year
     day = {"法援决": record.decided_on, "法援指": record.assigned_on, "法援补": record.supplement_requested_on}.get(
-        kind.series
+        series
     )
     return (day or record.filed_on).year
 
 
-def _number(owner: str, kind: Kind, record) -> str | None:
+def _number(owner: str, kind: Kind, record: Record) -> str | None:
     if kind.series is None:
         return None
     _lock(owner, record)
-    organization = record.organization if owner == CASE else record.centre
-    return number_for(owner, record.id, kind.series, organization, _number_year(owner, kind, record))
+    organization = record.organization if isinstance(record, Case) else record.centre
+    return number_for(owner, record.id, kind.series, organization, _number_year(kind.series, record))
 
 
 def _keyed(content: bytes) -> str:
@@ -147,18 +156,21 @@ def build(
     actor: Actor,
     owner: str,
     kind: Kind,
-    record,
+    record: Record,
     *,
     full: bool,
     number: str | None,
-    item=None,
-    options: dict | None = None,
+    item: Item | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Doc:
     """The document as the record stands, for printing (numbers full or masked as ``full`` says)."""
     ctx = Context(full_numbers=full, today=today_shanghai(), number=number, item=item)
-    doc = build_file(actor, record, ctx, options or {}) if kind.kind == "file" else kind.build(record, ctx)
+    if kind.kind == "file" and isinstance(record, Case):  # the 卷宗 is a case's
+        doc = build_file(actor, record, ctx, options or {})
+    else:
+        doc = kind.build(record, ctx)
     doc.number = number if kind.series else doc.number
-    doc.author = (record.organization if owner == CASE else record.centre).name
+    doc.author = (record.organization if isinstance(record, Case) else record.centre).name
     doc.footer = f"{'案件编号' if owner == CASE else '申请编号'} {record.number}"
     if kind.full_numbers and not full:
         doc.copy_note = "本件证件号码已遮蔽，仅供查阅"
@@ -187,7 +199,7 @@ def _version(document: Document, source: str, actor: Actor) -> DocumentVersion:
     return version
 
 
-def _document(owner: str, record, kind: Kind, item, number: str | None) -> Document:
+def _document(owner: str, record: Record, kind: Kind, item: Item | None, number: str | None) -> Document:
     key = {"owner_type": owner, "owner_id": record.id, "kind": kind.kind, "item_id": item.id if item else 0}
     document = db.session.scalar(sa.select(Document).filter_by(**key))
     if document is None:
@@ -196,7 +208,7 @@ def _document(owner: str, record, kind: Kind, item, number: str | None) -> Docum
                 document = Document(**key, number=number)
                 db.session.add(document)
         except IntegrityError:  # issued at the same moment by another request: use that one
-            document = db.session.scalar(sa.select(Document).filter_by(**key))
+            document = db.session.scalars(sa.select(Document).filter_by(**key)).one()
     return document
 
 
@@ -208,7 +220,7 @@ def issue(
     *,
     fmt: str = "pdf",
     item_id: int | None = None,
-    options: dict | None = None,
+    options: dict[str, Any] | None = None,
     remote_addr: str | None = None,
 ) -> Issued:
     """The document ``kind_name`` of the record as it stands now (see the module docstring); flushes, the
@@ -255,7 +267,7 @@ def issue(
     )
 
 
-def _check_options(kind: Kind, options: dict) -> dict:
+def _check_options(kind: Kind, options: dict[str, Any]) -> dict[str, Any]:
     retention = (options.get("retention") or "").strip() or None
     if retention is None:
         return {}
@@ -294,16 +306,16 @@ def _rendition(version: DocumentVersion, doc: Doc, digest: str, fmt: str, full: 
         with db.session.begin_nested():
             db.session.add(stored)
     except IntegrityError:  # the same rendition was kept a moment ago by another request: hand out that one
-        stored = db.session.scalar(
+        stored = db.session.scalars(
             sa.select(DocumentFile).where(
                 DocumentFile.version_id == version.id, DocumentFile.format == fmt, DocumentFile.full_numbers == full
             )
-        )
+        ).one()
     return stored
 
 
 def _record_reveal(
-    actor: Actor, owner: str, record, kind: Kind, version: DocumentVersion, remote_addr: str | None
+    actor: Actor, owner: str, record: Record, kind: Kind, version: DocumentVersion, remote_addr: str | None
 ) -> None:
     audit.record(
         actor,
@@ -313,17 +325,17 @@ def _record_reveal(
         detail={"number": record.number, "kind": kind.kind, "version": version.version},
         remote_addr=remote_addr,
     )
-    if owner == CASE:
+    if isinstance(record, Case):
         record_case_event(
             record, "document_with_numbers", actor, today_shanghai(), {"kind": kind.kind, "version": version.version}
         )
 
 
-def _filename(kind: Kind, record, version: DocumentVersion, fmt: str) -> str:
+def _filename(kind: Kind, record: Record, version: DocumentVersion, fmt: str) -> str:
     return f"{kind.title}-{record.number}-v{version.version}.{fmt}"
 
 
-def versions(actor: Actor, owner: str, owner_id: int) -> list[dict]:
+def versions(actor: Actor, owner: str, owner_id: int) -> list[dict[str, Any]]:
     """What was handed out for the record: each document's versions with their digests (the digest of a full
     rendition only to the handling organisation)."""
     record = _owner(actor, owner, owner_id)
@@ -354,7 +366,7 @@ def versions(actor: Actor, owner: str, owner_id: int) -> list[dict]:
     ]
 
 
-def find_by_digest(actor: Actor, digest: str) -> dict:
+def find_by_digest(actor: Actor, digest: str) -> dict[str, Any]:
     """Which document of which record a printed 校验码 belongs to (in the caller's scope), for matching a
     signed paper to its file."""
     digest = (digest or "").strip().lower()
@@ -393,7 +405,7 @@ def forget_files(owner: str, owner_ids: list[int]) -> int:
         .join(Document, Document.id == DocumentVersion.document_id)
         .where(Document.owner_type == owner, Document.owner_id.in_(owner_ids))
     )
-    return db.session.execute(sa.delete(DocumentFile).where(DocumentFile.version_id.in_(versions))).rowcount
+    return affected_rows(db.session.execute(sa.delete(DocumentFile).where(DocumentFile.version_id.in_(versions))))
 
 
 __all__ = [

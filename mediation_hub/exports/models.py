@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, enum_column, utcnow
 from ..core.i18n import N_
-from ..extensions import db
+from ..extensions import Model
 
 
 class ExportStatus(enum.StrEnum):
@@ -38,7 +39,7 @@ EXPORT_STATUS_LABELS = {
 EXPORT_KIND_LABELS = {ExportKind.case_list: N_("案件列表")}
 
 
-class ExportJob(db.Model):
+class ExportJob(Model):
     """A list export asked for by one user (the only one who may see or download it).
 
     ``filters_sealed`` holds the filters as the list passed them to its search, encrypted with the personal-data
@@ -55,7 +56,7 @@ class ExportJob(db.Model):
         enum_column(ExportStatus, "export_status"), nullable=False, default=ExportStatus.queued
     )
     filters_sealed: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    audit_filters: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    audit_filters: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
     rows_expected: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     rows_written: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     filename: Mapped[str] = mapped_column(sa.String(120), nullable=False)

@@ -2,9 +2,10 @@
 
 ``export_case_list`` counts the list first (one COUNT in SQL). Up to ``EXPORT_STREAM_ROWS`` cases the whole
 file is built in the request (in memory, or a temporary file beyond a few MB) and the audit row is written
-once its last row is in; the view commits, then sends the finished file with its length. Above that, a job
-is queued (``queue_case_list_export``, also what the API always does) and ``run_export`` writes the file in a
-thread of the same process (``core.background``, as the import runs), under a temporary name in
+once its last row is in; the request commits, then the finished file is sent with its length. Above that, a job
+is queued (``queue_case_list_export``, also what the API always does) and, once the request has committed it,
+``run_export`` writes the file in a thread of the same process (``core.background``, as the import runs), as a
+unit of work of its own that commits its claim and progress as it goes, under a temporary name in
 ``EXPORT_DIR`` (``instance/exports``), renamed into place only when complete; the job becomes ``done`` and the
 audit row ``personal_data_exported`` is written in the same transaction. A job that fails or whose process
 dies leaves no file anyone can download and no audit row. Only the user who asked sees the job and its file
@@ -20,8 +21,9 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -30,14 +32,16 @@ from ..audit import service as audit
 from ..auth.models import User
 from ..cases import service as cases
 from ..cases.export import case_rows, count_cases, export_filename, write_case_list
+from ..cases.models import Case
 from ..core import background
 from ..core.actor import Actor
-from ..core.db import utcnow
+from ..core.db import affected_rows, utcnow
 from ..core.export import MIMETYPES, XLSX_MAX_ROWS, spooled_file
 from ..core.i18n import N_
 from ..core.messages import coded
 from ..core.pii import decrypt, encrypt
 from ..core.shanghai import SHANGHAI, today_shanghai
+from ..core.uow import after_commit, commit_batch
 from ..errors import DomainError, NotFound, StateConflict, ValidationFailed
 from ..extensions import db
 from .models import ExportFormat, ExportJob, ExportKind, ExportStatus
@@ -67,8 +71,8 @@ def keep_for() -> timedelta:
 # --- filters ----------------------------------------------------------------------------------------------
 
 
-def _seal(filters: dict) -> str:
-    def plain(value):
+def _seal(filters: dict[str, Any]) -> str:
+    def plain(value: object) -> str:
         if isinstance(value, date):
             return value.isoformat()
         raise TypeError(f"a filter value of type {type(value).__name__} cannot be stored")
@@ -76,15 +80,15 @@ def _seal(filters: dict) -> str:
     return encrypt(json.dumps(filters, default=plain, ensure_ascii=False, sort_keys=True))
 
 
-def _unseal(sealed: str) -> dict:
-    filters = json.loads(decrypt(sealed))
+def _unseal(sealed: str) -> dict[str, Any]:
+    filters: dict[str, Any] = json.loads(decrypt(sealed))
     for key in DATE_FILTERS:
         if filters.get(key):
             filters[key] = date.fromisoformat(filters[key])
     return filters
 
 
-def searchable_filters(filters: dict) -> dict:
+def searchable_filters(filters: dict[str, Any]) -> dict[str, Any]:
     """The list's filters with a full ID number or phone in ``q`` replaced by its keyed hash ``person_hash``
     (what the list page's form passes; the API may send the number in a body)."""
     searched = cases.searched_number(filters.get("q"))
@@ -93,7 +97,7 @@ def searchable_filters(filters: dict) -> dict:
     return {**filters, "q": None, "person_hash": filters.get("person_hash") or searched.hash}
 
 
-def _case_search(actor: Actor, filters: dict, *, field_prefix: str = "") -> sa.Select:
+def _case_search(actor: Actor, filters: dict[str, Any], *, field_prefix: str = "") -> sa.Select[tuple[Case]]:
     """The list's search for ``filters``; a filter it refuses is named (``filters.region_code`` in the API)."""
     try:
         return cases.search_cases(actor, **filters)
@@ -131,11 +135,11 @@ class BuiltExport:
 
 
 def export_case_list(
-    actor: Actor, *, fmt: str, filters: dict, audit_filters: dict, remote_addr: str | None = None
+    actor: Actor, *, fmt: str, filters: dict[str, Any], audit_filters: dict[str, str], remote_addr: str | None = None
 ) -> BuiltExport | ExportJob:
     """The case list for ``filters`` (as the list passes them to ``search_cases``) in ``fmt``: built now when it
     has at most ``EXPORT_STREAM_ROWS`` cases (audited once its last row is written), otherwise a queued job
-    (the caller commits, then calls ``start``). Flushes, never commits."""
+    (the caller calls ``start``: the job runs once it is committed). Flushes, never commits."""
     filters = searchable_filters(filters)
     stmt = _case_search(actor, filters)
     rows = count_cases(stmt)
@@ -156,11 +160,11 @@ def export_case_list(
 
 
 def queue_case_list_export(
-    actor: Actor, *, fmt: str, filters: dict, audit_filters: dict, remote_addr: str | None = None
+    actor: Actor, *, fmt: str, filters: dict[str, Any], audit_filters: dict[str, str], remote_addr: str | None = None
 ) -> ExportJob:
     """A background export of the case list, whatever its size (the API's way); the filters are checked now
     (422 naming ``filters.<field>``); a full ID number or phone in ``q`` is kept as its keyed hash, as the list
-    page passes it. Flushes, never commits; the caller commits, then calls ``start``."""
+    page passes it. Flushes, never commits; the caller calls ``start`` (the job runs once it is committed)."""
     filters = searchable_filters(filters)
     stmt = _case_search(actor, filters, field_prefix="filters.")
     rows = count_cases(stmt)
@@ -171,17 +175,23 @@ def queue_case_list_export(
 
 
 def _queue(
-    actor: Actor, *, fmt: str, filters: dict, audit_filters: dict, remote_addr: str | None, rows_expected: int
+    actor: Actor,
+    *,
+    fmt: str,
+    filters: dict[str, Any],
+    audit_filters: dict[str, str],
+    remote_addr: str | None,
+    rows_expected: int,
 ) -> ExportJob:
     if actor.user_id is None:
         raise StateConflict(coded("export_needs_user", "导出属于提出它的用户"))
-    unfinished = db.session.scalar(
+    unfinished = db.session.execute(
         sa.select(sa.func.count())
         .select_from(ExportJob)
         .where(
             ExportJob.created_by_id == actor.user_id, ExportJob.status.in_((ExportStatus.queued, ExportStatus.running))
         )
-    )
+    ).scalar_one()
     if unfinished >= MAX_UNFINISHED_PER_USER:
         raise StateConflict(
             coded("exports_in_progress", "您已有 %(count)s 个导出正在生成，请等其完成后再导出", count=unfinished)
@@ -203,14 +213,26 @@ def _queue(
 
 
 def start(app: Flask, export_id: int) -> None:
-    """Run a committed job in a background thread (in the caller's thread when ``EXPORT_RUN_INLINE``)."""
-    background.start(app, run_export, export_id, name="export-job", inline=bool(app.config.get("EXPORT_RUN_INLINE")))
+    """Run a queued job in a background thread once the caller's transaction has committed it (the thread reads
+    the row in a session of its own). With ``EXPORT_RUN_INLINE`` (tests that keep one transaction) it runs at
+    once, in the caller's thread and session (which see the row before it is committed): the answer shows the
+    finished job."""
+    if app.config.get("EXPORT_RUN_INLINE"):
+        background.start(app, run_export, export_id, name="export-job", inline=True)
+    else:
+        after_commit(partial(background.start, app, run_export, export_id, name="export-job"))
 
 
 def _record_export(
-    actor: Actor, *, fmt: str, rows: int, audit_filters: dict, remote_addr: str | None, export_id: int | None = None
+    actor: Actor,
+    *,
+    fmt: str,
+    rows: int,
+    audit_filters: dict[str, str],
+    remote_addr: str | None,
+    export_id: int | None = None,
 ) -> None:
-    detail = {"format": fmt, "rows": rows, "filters": audit_filters}
+    detail: dict[str, object] = {"format": fmt, "rows": rows, "filters": audit_filters}
     if export_id is not None:
         detail["export_job"] = export_id
     audit.record(actor, "personal_data_exported", target_type="case_list", remote_addr=remote_addr, detail=detail)
@@ -237,6 +259,8 @@ def open_download(actor: Actor, export_id: int) -> tuple[BinaryIO, str, str]:
     job = get_export(actor, export_id)
     if job.status != ExportStatus.done:
         raise StateConflict(coded("export_not_done", "导出尚未完成，完成后才能下载"))
+    # a done job has its file and expiry (CHECK file_only_when_done, done_has_size_and_expiry)
+    assert job.file_path is not None and job.expires_at is not None, "a done export has its file"
     if job.expires_at <= utcnow():
         raise NotFound("export file")
     try:
@@ -252,20 +276,22 @@ def open_download(actor: Actor, export_id: int) -> tuple[BinaryIO, str, str]:
 def _claim(export_id: int) -> bool:
     """queued → running, exactly once however many runners try (the UPDATE's condition decides)."""
     now = utcnow()
-    claimed = db.session.execute(
-        sa.update(ExportJob)
-        .where(ExportJob.id == export_id, ExportJob.status == ExportStatus.queued)
-        .values(status=ExportStatus.running, started_at=now, heartbeat_at=now)
-    ).rowcount
-    db.session.commit()
+    claimed = affected_rows(
+        db.session.execute(
+            sa.update(ExportJob)
+            .where(ExportJob.id == export_id, ExportJob.status == ExportStatus.queued)
+            .values(status=ExportStatus.running, started_at=now, heartbeat_at=now)
+        )
+    )
+    commit_batch()  # every runner and the progress page see the claim before the file is written
     return claimed == 1
 
 
-def _update(export_id: int, **values) -> None:
+def _update(export_id: int, **values: object) -> None:
     db.session.execute(
         sa.update(ExportJob).where(ExportJob.id == export_id, ExportJob.status == ExportStatus.running).values(**values)
     )
-    db.session.commit()
+    commit_batch()  # the progress page of any process reads it while the job goes on
 
 
 def _owner(job: ExportJob) -> Actor:
@@ -275,7 +301,7 @@ def _owner(job: ExportJob) -> Actor:
     return user.to_actor()
 
 
-def _with_progress(rows: Iterator[list], export_id: int) -> Iterator[list]:
+def _with_progress(rows: Iterator[list[object]], export_id: int) -> Iterator[list[object]]:
     for written, row in enumerate(rows, start=1):
         yield row
         if written % PROGRESS_EVERY == 0:
@@ -284,11 +310,12 @@ def _with_progress(rows: Iterator[list], export_id: int) -> Iterator[list]:
 
 def run_export(export_id: int) -> ExportStatus | None:
     """Write a queued job's file, recording progress as it goes; the job is ``done`` (and audited) only with its
-    file complete and in place. Commits (the job's own boundary). Returns the final status, or None when the job
-    was not queued (another runner has it)."""
+    file complete and in place. Runs in a unit of work of its own (``core.background``), which commits the finish;
+    the claim and the progress commit on the way. Returns the final status, or None when the job was not queued
+    (another runner has it)."""
     if not _claim(export_id):
         return None
-    job = db.session.get(ExportJob, export_id)
+    job = db.session.get_one(ExportJob, export_id)  # claimed just now
     fmt, audit_filters, remote_addr = job.format.value, job.audit_filters, job.remote_addr
     name = f"{export_id}-{uuid.uuid4().hex}.{fmt}"
     partial = final = None
@@ -302,7 +329,7 @@ def run_export(export_id: int) -> ExportStatus | None:
             rows = write_case_list(target, stmt, fmt, today, rows=_with_progress(case_rows(stmt, today), export_id))
             target.flush()
             os.fsync(target.fileno())
-        db.session.commit()  # end the reading transaction before the one that finishes the job
+        commit_batch()  # end the transaction that read the rows before the one that finishes the job
         os.replace(partial, final)
         _finish(export_id, actor, fmt=fmt, rows=rows, path=final, audit_filters=audit_filters, remote_addr=remote_addr)
     except Exception as exc:  # the job must end recorded as failed, whatever stopped it, and leave no file
@@ -316,27 +343,35 @@ def run_export(export_id: int) -> ExportStatus | None:
 
 
 def _finish(
-    export_id: int, actor: Actor, *, fmt: str, rows: int, path: Path, audit_filters: dict, remote_addr: str | None
+    export_id: int,
+    actor: Actor,
+    *,
+    fmt: str,
+    rows: int,
+    path: Path,
+    audit_filters: dict[str, str],
+    remote_addr: str | None,
 ) -> None:
-    """running → done with the file, and the audit row, in one transaction."""
+    """running → done with the file, and the audit row, in one transaction (the job's unit of work commits it)."""
     now = utcnow()
-    finished = db.session.execute(
-        sa.update(ExportJob)
-        .where(ExportJob.id == export_id, ExportJob.status == ExportStatus.running)
-        .values(
-            status=ExportStatus.done,
-            rows_written=rows,
-            file_path=str(path),
-            file_size=path.stat().st_size,
-            finished_at=now,
-            heartbeat_at=now,
-            expires_at=now + keep_for(),
+    finished = affected_rows(
+        db.session.execute(
+            sa.update(ExportJob)
+            .where(ExportJob.id == export_id, ExportJob.status == ExportStatus.running)
+            .values(
+                status=ExportStatus.done,
+                rows_written=rows,
+                file_path=str(path),
+                file_size=path.stat().st_size,
+                finished_at=now,
+                heartbeat_at=now,
+                expires_at=now + keep_for(),
+            )
         )
-    ).rowcount
+    )
     if finished != 1:
         raise StateConflict(coded("export_abandoned", "导出已被放弃"))
     _record_export(actor, fmt=fmt, rows=rows, audit_filters=audit_filters, remote_addr=remote_addr, export_id=export_id)
-    db.session.commit()
 
 
 def _fail(export_id: int, exc: Exception) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
+from ..core.db import affected_rows
 from ..core.i18n import N_
 from ..extensions import db
 from .models import ExportJob, ExportStatus
@@ -43,7 +44,7 @@ def fail_abandoned_exports(now: datetime) -> int:
             started_at=sa.func.coalesce(ExportJob.started_at, now),
         )
     )
-    return result.rowcount
+    return affected_rows(result)
 
 
 def delete_expired_exports(now: datetime) -> int:

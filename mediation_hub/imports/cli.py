@@ -63,36 +63,37 @@ def import_cases_command(file, organization_id, source_system, errors_path, user
 
     The column layout is in docs/IMPORT.md. Rows already imported (same organisation, source system and
     原系统案号) are skipped, so the command can simply be run again after an interruption."""
+    from ..core.uow import transaction
     from ..errors import DomainError
-    from ..extensions import db
     from .service import import_file
 
     err = sys.stderr
     try:
-        actor = _actor(username)
-        with click.progressbar(
-            length=BAR_STEPS,
-            label="导入案件",
-            file=err,
-            show_percent=True,
-            item_show_func=lambda p: f"{p.processed_rows} 行" if p else "",
-        ) as bar:
+        # the command's unit of work: the import commits batch by batch inside it; an error rolls back the rest
+        with transaction():
+            actor = _actor(username)
+            with click.progressbar(
+                length=BAR_STEPS,
+                label="导入案件",
+                file=err,
+                show_percent=True,
+                item_show_func=lambda p: f"{p.processed_rows} 行" if p else "",
+            ) as bar:
 
-            def progress(step):
-                bar.update(max(int(step.fraction * BAR_STEPS) - bar.pos, 0), step)
+                def progress(step):
+                    bar.update(max(int(step.fraction * BAR_STEPS) - bar.pos, 0), step)
 
-            summary = import_file(
-                file,
-                organization_id,
-                actor,
-                source_system=source_system,
-                on_progress=progress,
-                errors_path=errors_path,
-                batch_size=batch_size,
-                workers=workers,
-            )
+                summary = import_file(
+                    file,
+                    organization_id,
+                    actor,
+                    source_system=source_system,
+                    on_progress=progress,
+                    errors_path=errors_path,
+                    batch_size=batch_size,
+                    workers=workers,
+                )
     except DomainError as exc:
-        db.session.rollback()
         click.echo(f"无法导入 (cannot import): {exc.message}", err=True)
         for field, messages in (exc.errors or {}).items():
             if field != "file" or messages != [exc.message]:

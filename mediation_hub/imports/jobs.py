@@ -1,10 +1,11 @@
 """Import jobs: an uploaded file imported in the background, its progress kept in ``import_jobs``.
 
 ``create_job`` stores the upload under ``instance/imports/`` and checks its header at once (so a wrong file is
-refused on the spot); after the caller commits, ``start_job`` runs ``service.import_file`` in a thread of the
-same process with its own app context and database session, writing the progress after every batch. Any
-process can then answer the progress page or the API from the table, so this works with the embedded SQLite
-and with several gunicorn workers on PostgreSQL alike.
+refused on the spot; the upload is deleted again if the job row is never committed); once the caller's
+transaction has committed the job, ``start_job`` runs ``service.import_file`` in a thread of the same process
+with its own app context, database session and unit of work (``core.background``), committing the progress
+after every batch. Any process can then answer the progress page or the API from the table, so this works with
+the embedded SQLite and with several gunicorn workers on PostgreSQL alike.
 
 Limits (see docs/IMPORT.md): the import runs in the process that received the upload; if that process stops
 (a deploy, a worker recycled), ``imports.tasks.fail_abandoned_imports`` marks the job failed once its heartbeat
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,9 +26,10 @@ from flask_babel import force_locale
 
 from ..core import background
 from ..core.actor import SYSTEM, Actor, Role
-from ..core.db import utcnow
+from ..core.db import affected_rows, utcnow
 from ..core.limits import shown_size, upload_limit
 from ..core.messages import coded
+from ..core.uow import after_commit, commit_batch, on_rollback, rollback
 from ..errors import DomainError, NotFound, StateConflict, ValidationFailed
 from ..extensions import db
 from ..registry.models import Organization
@@ -99,7 +102,8 @@ def create_job(
 ) -> ImportJob:
     """Queue an import of an uploaded csv/xlsx into an organisation: who may import there, the file's type, size
     and header are checked now (one 422 naming the problem, e.g. the missing columns or the limit the file is
-    beyond); flushes, never commits. A refused upload leaves no file behind (nor one that fails otherwise)."""
+    beyond); flushes, never commits. A refused upload leaves no file behind (nor one that fails otherwise, nor
+    one whose job row the caller's transaction does not commit)."""
     org = import_organization(actor, organization_id)
     source_system = check_source_system(source_system)
     filename = Path(filename or "").name[-FILENAME_MAX:]
@@ -123,6 +127,7 @@ def create_job(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    on_rollback(partial(path.unlink, missing_ok=True))  # it holds personal data in clear: no file without its job
     return job
 
 
@@ -138,38 +143,34 @@ def _store_upload(upload: BinaryIO, path: Path, limit: int) -> None:
             target.write(chunk)
 
 
-def commit_new_job(job: ImportJob) -> None:
-    """Commit a job ``create_job`` made (the caller's unit of work); when the commit fails its stored upload is
-    deleted before the error goes on."""
-    stored = Path(job.upload_path)
-    try:
-        db.session.commit()
-    except BaseException:
-        stored.unlink(missing_ok=True)
-        raise
-
-
 def start_job(app: Flask, job_id: int) -> None:
-    """Run a committed job: in a background thread, or in the caller's thread when ``IMPORT_RUN_INLINE``
-    is set (tests that keep everything in one rolled-back transaction)."""
-    background.start(app, run_job, job_id, name="import-job", inline=bool(app.config.get("IMPORT_RUN_INLINE")))
+    """Run a job ``create_job`` made in a background thread once the caller's transaction has committed it (the
+    thread reads the row in a session of its own). With ``IMPORT_RUN_INLINE`` (tests that keep everything in one
+    rolled-back transaction) it runs at once, in the caller's thread and session, whose first batch commits the
+    job row with it: the answer shows the finished job."""
+    if app.config.get("IMPORT_RUN_INLINE"):
+        background.start(app, run_job, job_id, name="import-job", inline=True)
+    else:
+        after_commit(partial(background.start, app, run_job, job_id, name="import-job"))
 
 
 def _claim(job_id: int) -> bool:
     """queued → running, exactly once however many runners try (the UPDATE's condition decides)."""
     now = utcnow()
-    claimed = db.session.execute(
-        sa.update(ImportJob)
-        .where(ImportJob.id == job_id, ImportJob.status == ImportStatus.queued)
-        .values(status=ImportStatus.running, started_at=now, heartbeat_at=now)
-    ).rowcount
-    db.session.commit()
+    claimed = affected_rows(
+        db.session.execute(
+            sa.update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.status == ImportStatus.queued)
+            .values(status=ImportStatus.running, started_at=now, heartbeat_at=now)
+        )
+    )
+    commit_batch()  # every runner and the progress page see the claim before the first row is read
     return claimed == 1
 
 
 def _update(job_id: int, **values) -> None:
     db.session.execute(sa.update(ImportJob).where(ImportJob.id == job_id).values(**values))
-    db.session.commit()
+    commit_batch()  # the progress page and the API of any process read it while the import goes on
 
 
 def _actor_of(job: ImportJob) -> Actor:
@@ -178,8 +179,9 @@ def _actor_of(job: ImportJob) -> Actor:
 
 def run_job(job_id: int) -> ImportStatus | None:
     """Import a queued job's file, recording progress after every batch and the outcome at the end; the upload
-    is deleted afterwards (it holds personal data in clear). Returns the final status, or None when the job
-    was not queued (another runner has it).
+    is deleted afterwards (it holds personal data in clear). Runs in a unit of work of its own
+    (``core.background``); the claim, the progress and the outcome each commit at once. Returns the final status,
+    or None when the job was not queued (another runner has it).
 
     The row errors and the job's message are stored and read later by anyone, so they are written in the default
     language (Chinese), also when the job runs inside the request of someone reading English."""
@@ -190,7 +192,8 @@ def run_job(job_id: int) -> ImportStatus | None:
 def _run_job(job_id: int) -> ImportStatus | None:
     if not _claim(job_id):
         return None
-    job = db.session.get(ImportJob, job_id)
+    job = db.session.get_one(ImportJob, job_id)  # claimed just now
+    assert job.upload_path is not None  # removed only once the import has run
     upload, actor = Path(job.upload_path), _actor_of(job)
     errors_path = upload.with_name(f"errors-{job_id}-{uuid.uuid4().hex[:8]}.csv")
 
@@ -217,7 +220,7 @@ def _run_job(job_id: int) -> ImportStatus | None:
             filename=job.filename,
         )
     except Exception as exc:  # the job must end recorded as failed, whatever stopped it
-        db.session.rollback()
+        rollback()
         message = exc.message if isinstance(exc, DomainError) else coded("internal_error", "导入过程中出现内部错误")
         if not isinstance(exc, DomainError):
             log.exception("import job %s failed", job_id)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, enum_column, utcnow
 from ..core.i18n import N_
-from ..extensions import db
+from ..extensions import Model
 
 
 class ImportStatus(enum.StrEnum):
@@ -29,7 +29,7 @@ IMPORT_STATUS_LABELS = {
 }
 
 
-class ImportJob(db.Model):
+class ImportJob(Model):
     """An upload of cases into one organisation. ``progress`` is the share of the file read (0..1);
     ``heartbeat_at`` moves with every batch, so a job whose process died is recognisable (imports.tasks).
     ``error_report`` is the path of the csv of failed rows under ``instance/imports/``; ``message`` says

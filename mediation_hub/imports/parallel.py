@@ -30,6 +30,7 @@ def _start_worker(spec: CheckSpec) -> None:
     """In a new worker: an app context of its own and fresh database connections (the parent's pooled
     connections, inherited by fork, are left alone: using them from two processes would corrupt them)."""
     global _CHECKER
+    assert _APP is not None  # set by ParallelChecker before the pool starts
     _APP.app_context().push()
     thread_reads(True)  # a worker only reads: on SQLite it must not queue for the write lock the parent holds
     engines = db.engines
@@ -42,6 +43,7 @@ def _start_worker(spec: CheckSpec) -> None:
 
 
 def _check(items: list) -> list[PreparedCase | RowRejected]:
+    assert _CHECKER is not None  # made by _start_worker, the pool's initializer
     return _CHECKER.check(items)
 
 
@@ -58,7 +60,7 @@ class ParallelChecker:
 
     def __init__(self, spec: CheckSpec, workers: int):
         global _APP
-        _APP = current_app._get_current_object()
+        _APP = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
         self.spec, self.workers = spec, workers
         self._pool = multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(spec,))
 

@@ -171,6 +171,7 @@ class RowChecker:
         if errors:
             raise RowInvalid(errors)
         data.update(source_system=self.spec.source_system, source_number=source_number)
+        assert status is not None and history is not None  # a row without a status failed above
         return self._prepared(row, source_number, data, status, history)
 
     def pin_regions(self, payload: dict) -> None:

@@ -2,14 +2,15 @@
 
 A file is read row by row (``readers``) and handled in batches: each row is checked with the cases service's
 own rules (``CaseIn`` for the shape, ``check_case_data`` for the content, ``step_date``/``check_conclusion``/
-``case_due_on`` for its history), the good rows of a batch are inserted with a few bulk INSERTs (cases,
-parties, events) and committed together. A row is all or nothing: a row that fails is reported and nothing of
-it is written; when the database refuses a batch, the batch is retried row by row so the good rows still go
-in. Rows already imported (same organisation, source system and source number) are skipped, so a file can be
-imported again after an interruption.
+``case_due_on`` for its history), the good rows of a batch are written by the cases service's bulk path
+(``cases.service.insert_imported_cases``: a few bulk INSERTs of cases, parties, events) and committed together.
+A row is all or nothing: a row that fails is reported and nothing of it is written; when the database refuses a
+batch, the batch is retried row by row so the good rows still go in. Rows already imported (same organisation,
+source system and source number) are skipped, so a file can be imported again after an interruption.
 
-Unlike the other services this function is a unit-of-work boundary of its own (like a scheduled job): it
-commits after every batch. Call it with no pending changes in the session."""
+``import_file`` runs inside a job's or a command's unit of work (``core.uow.transaction``) and, being a long
+job, commits batch by batch explicitly (``commit_batch``): each batch's cases become visible, and the progress
+other processes read goes with them. Call it with no pending changes in the session."""
 
 from __future__ import annotations
 
@@ -17,45 +18,55 @@ import csv
 import logging
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, Self, TextIO, TypeAlias
 
 import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from ..cases.events import event_values
-from ..cases.models import Case, CaseEvent, Party
-from ..cases.numbering import format_number, next_sequence
-from ..cases.service import handling_organization_problem
+from ..cases.models import Case, CaseEvent
+from ..cases.service import (
+    HandlingOrganization,
+    analyze_case_tables,
+    announce_imported,
+    estimated_case_rows,
+    handling_organization_problem,
+    insert_imported_cases,
+)
 from ..core.actor import Actor, Role
 from ..core.export import safe_cell
 from ..core.messages import coded
-from ..core.modules import import_optional
 from ..core.shanghai import today_shanghai
-from ..errors import PermissionDenied, ValidationFailed
+from ..core.uow import commit_batch, rollback
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..registry.models import Organization
 from ..registry.service import organization_scope
 from . import layout
 from .layout import cell_text, column_label
+from .policy import POLICY
 from .readers import FileLimits, UnusableFile, open_sheet
 from .rows import CheckSpec, PreparedCase, RowChecker, RowRejected, required_message
+
+if TYPE_CHECKING:
+    from _csv import Writer
 
 log = logging.getLogger("mediation_hub.imports")
 
 DEFAULT_SOURCE_SYSTEM = "legacy"
 DEFAULT_BATCH_SIZE = 500
 KEPT_FAILURES = 100  # failures kept in the summary itself; the error report file has them all
-IMPORT_ROLES = (Role.admin, Role.registry_admin, Role.mediator)
 ERROR_REPORT_HEADER = ("行号", "原系统案号", "字段", "原因")
 SOURCE_NUMBER_MAX = 60  # Case.source_number
 SOURCE_SYSTEM_MAX = 40
 ANALYZE_MIN_ROWS = 1_000
+SheetRow: TypeAlias = tuple[int, tuple[Any, ...]]  # (row number, its cells as the file holds them), from a reader
+RowValues: TypeAlias = dict[str, Any]  # a row's cells by column key (``layout``)
 
 
 @dataclass(frozen=True)
@@ -100,7 +111,7 @@ class ImportSummary:
     def rows_per_second(self) -> float:
         return self.total / self.seconds if self.seconds > 0 else 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "total": self.total,
             "imported": self.imported,
@@ -118,8 +129,7 @@ class ImportSummary:
 def import_organization(actor: Actor, organization_id: int | None) -> Organization:
     """The organisation the actor may import cases into: any for administrators, those of their region for
     registry administrators, their own for mediators; it must be an active mediation organisation."""
-    if not (actor.is_system or actor.role in IMPORT_ROLES):
-        raise PermissionDenied(coded("may_not_import", "只有管理员、登记管理员和调解组织工作人员可以导入案件"))
+    POLICY.require(actor, "import_cases")
     org = db.session.get(Organization, organization_id) if organization_id else None
     if org is None:
         raise ValidationFailed({"organization_id": [coded("organization_required", "请选择承办组织")]})
@@ -149,7 +159,7 @@ def check_header(path: str | Path, limits: FileLimits | None = None) -> layout.H
         return _checked_header(reader.header)
 
 
-def _checked_header(header: list) -> layout.HeaderMap:
+def _checked_header(header: list[Any]) -> layout.HeaderMap:
     mapped = layout.map_header(header)
     problems = []
     if mapped.missing:
@@ -188,7 +198,8 @@ def import_file(
     the import where it is reached (``UnusableFile``); the batches before it stay imported.
     Afterwards every row is counted as imported, skipped (already imported earlier) or failed (with its
     reasons in the error report csv ``errors_path``: 行号, 原系统案号, 字段, 原因). ``on_progress`` is called
-    after every batch. Commits after every batch (see the module's docstring).
+    after every batch. Commits after every batch, and once more at the end, after announcing the span of days
+    the file's cases cover (see the module's docstring).
 
     ``workers`` > 1 checks the rows of each batch in that many forked worker processes (``imports.parallel``;
     for the command line and benchmarks, never from a multi-threaded web process); the result is the same."""
@@ -208,7 +219,7 @@ def import_file(
         spec = CheckSpec(org.id, org.kind, actor, today_shanghai(), summary.run, summary.filename, source_system)
         with _ErrorReport(summary) as report, _reference_data_kept(), _row_checker(spec, workers) as checker:
             importer = _Importer(org, summary, report, mapped.positions, checker)
-            db.session.commit()  # the checks above read only; start each batch with a clean transaction
+            commit_batch()  # the checks above only read: each batch starts a transaction of its own
 
             def progress() -> None:
                 if on_progress is not None:
@@ -230,15 +241,33 @@ def import_file(
                 if pending is not None:
                     importer.finish_batch(pending)
                     progress()
+            except BaseException:
+                rollback()  # a batch cut short leaves nothing of it; the batches before it are committed
+                raise
             finally:
-                importer.refresh_report_aggregates()
+                importer.announce_span()
     summary.seconds = time.monotonic() - started
     log.info("import %s into organisation %s: %s", summary.filename, org.id, summary.as_dict())
     return summary
 
 
+class _Checked(Protocol):
+    """A checker's answer for a batch: ``get()`` gives the results, waiting for them when they are not there yet."""
+
+    def get(self) -> list[PreparedCase | RowRejected]: ...
+
+
+class _Checker(Protocol):
+    """What the import asks of a row checker: ``rows.RowChecker`` or ``parallel.ParallelChecker``."""
+
+    @property
+    def spec(self) -> CheckSpec: ...
+
+    def submit(self, items: list[tuple[int, str, RowValues]]) -> _Checked: ...
+
+
 @contextmanager
-def _row_checker(spec: CheckSpec, workers: int):
+def _row_checker(spec: CheckSpec, workers: int) -> Iterator[_Checker]:
     if workers <= 1:
         yield RowChecker(spec)
         return
@@ -252,7 +281,7 @@ def _row_checker(spec: CheckSpec, workers: int):
 
 
 @contextmanager
-def _reference_data_kept():
+def _reference_data_kept() -> Iterator[None]:
     """Keep the reference rows the checks look up loaded for the whole import.
 
     The row checks look each code up with ``session.get``; the identity map holds objects only weakly and a
@@ -268,8 +297,8 @@ def _reference_data_kept():
         session.expire_on_commit = expire_on_commit
 
 
-def _batches(rows: Iterator, size: int) -> Iterator[list]:
-    batch = []
+def _batches(rows: Iterator[SheetRow], size: int) -> Iterator[list[SheetRow]]:
+    batch: list[SheetRow] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= size:
@@ -282,14 +311,15 @@ def _batches(rows: Iterator, size: int) -> Iterator[list]:
 class _ErrorReport:
     """The csv of failed rows, written as they fail (UTF-8 with a BOM, so Excel shows the Chinese)."""
 
-    def __init__(self, summary: ImportSummary):
+    def __init__(self, summary: ImportSummary) -> None:
         self.summary = summary
-        self._file = self._writer = None
+        self._file: TextIO | None = None
+        self._writer: Writer | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         if self.summary.errors_path is not None:
             self.summary.errors_path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.summary.errors_path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+            self._file = open(self.summary.errors_path, "w", encoding="utf-8-sig", newline="")
             self._writer = csv.writer(self._file)
             self._writer.writerow(ERROR_REPORT_HEADER)
         return self
@@ -302,7 +332,7 @@ class _ErrorReport:
                 [failure.row, safe_cell(failure.source_number), failure.column, safe_cell(failure.reason)]
             )
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if self._file is not None:
             self._file.close()
 
@@ -318,20 +348,26 @@ class _Batch:
     rows: int
     skipped: int
     settled: list[RowRejected]
-    checked: object
+    checked: _Checked
 
 
 class _Importer:
     def __init__(
-        self, org: Organization, summary: ImportSummary, report: _ErrorReport, positions: dict[str, int], checker
-    ):
-        self.org_id, self.org_region = org.id, org.region_code
-        self.org_ref = _OrgRef(org.id, org.region_code)
+        self,
+        org: Organization,
+        summary: ImportSummary,
+        report: _ErrorReport,
+        positions: dict[str, int],
+        checker: _Checker,
+    ) -> None:
+        self.org_id = org.id
+        self.org_ref = HandlingOrganization(org.id, org.region_code)
         self.actor = checker.spec.actor
         self.summary, self.report, self.positions, self.checker = summary, report, positions, checker
         self.first_day: date | None = None  # the span of the rate events written, for the report aggregates
         self.last_day: date | None = None
-        self.since_analyze, self.known_cases = 0, None  # see _keep_statistics
+        self.since_analyze = 0  # see _keep_statistics
+        self.known_cases: int | None = None
         self.stored_last: dict[str, int] = {}  # source numbers stored by the last batch finished, and their rows
 
     def fail(self, row: int, source_number: str, errors: dict[str, list[str]]) -> None:
@@ -340,7 +376,7 @@ class _Importer:
             for message in messages:
                 self.report.add(RowFailure(row, source_number, column_label(name), message))
 
-    def begin_batch(self, batch: list[tuple[int, tuple]]) -> _Batch:
+    def begin_batch(self, batch: list[SheetRow]) -> _Batch:
         """Settle the rows imported by earlier runs or earlier batches already stored (skipped, or duplicates
         of this file) and hand the others to the checker, which may work on them while the batch before is
         stored."""
@@ -381,7 +417,7 @@ class _Importer:
         if prepared:
             self._store(prepared)
 
-    def _values(self, cells: tuple) -> dict:
+    def _values(self, cells: tuple[Any, ...]) -> RowValues:
         return {key: cells[index] if index < len(cells) else None for key, index in self.positions.items()}
 
     def _already_imported(self, numbers: set[str]) -> dict[str, tuple[str | None, int | None]]:
@@ -417,7 +453,7 @@ class _Importer:
             for case_id, (number, _, _) in found.items()
         }
 
-    def _source_number_problem(self, number: str, earlier: dict) -> str | None:
+    def _source_number_problem(self, number: str, earlier: dict[str, tuple[str | None, int | None]]) -> str | None:
         if not number:
             return required_message()
         if len(number) > SOURCE_NUMBER_MAX:
@@ -430,11 +466,11 @@ class _Importer:
     def _store(self, prepared: list[PreparedCase]) -> None:
         try:
             self._insert(prepared)
-            db.session.commit()
+            commit_batch()  # the batch's cases become visible together, before its progress is reported
             self._written(prepared)
             return
         except SQLAlchemyError:
-            db.session.rollback()
+            rollback()
             log.warning(
                 "import batch refused by the database; retrying its %s rows one by one", len(prepared), exc_info=True
             )
@@ -444,17 +480,17 @@ class _Importer:
     def _store_one(self, item: PreparedCase) -> None:
         try:
             self._insert([item])
-            db.session.commit()
+            commit_batch()  # a row of a refused batch goes in on its own
             self._written([item])
         except IntegrityError as exc:
-            db.session.rollback()
+            rollback()
             if self._already_imported({item.source_number}):  # imported meanwhile by a concurrent run
                 self.summary.skipped += 1
                 return
             log.warning("import row %s refused by the database: %s", item.row, type(exc.orig).__name__)
             self.fail(item.row, item.source_number, {"file": [coded("refused_by_database", "数据库拒绝写入")]})
         except SQLAlchemyError:
-            db.session.rollback()
+            rollback()
             log.exception("import row %s refused by the database", item.row)
             self.fail(item.row, item.source_number, {"file": [coded("database_error", "数据库错误")]})
 
@@ -473,34 +509,30 @@ class _Importer:
             return
         self.since_analyze += written
         if self.known_cases is None:
-            self.known_cases = _estimated_rows("cases")
+            self.known_cases = estimated_case_rows()
         if self.since_analyze < max(ANALYZE_MIN_ROWS, self.known_cases // 10):
             return
-        db.session.execute(sa.text("ANALYZE cases, parties, case_events"))
-        db.session.commit()
-        self.known_cases, self.since_analyze = _estimated_rows("cases"), 0
+        analyze_case_tables()
+        commit_batch()  # the new statistics serve every session's planner once committed
+        self.known_cases, self.since_analyze = estimated_case_rows(), 0
 
     def _widen(self, days: list[date]) -> None:
         if days:
             self.first_day = min([*days, self.first_day] if self.first_day else days)
             self.last_day = max([*days, self.last_day] if self.last_day else days)
 
-    def refresh_report_aggregates(self) -> None:
-        """Bring the report aggregates (``reporting.aggregates``, when the hub has them) in line with the events
-        imports wrote with bulk INSERTs, which bypass their per-event ORM hook: one rebuild over the span of
-        the dates of the file's cases (imported now or before), committed. The rates of that span lag behind
-        until the import ends."""
-        if self.first_day is None:
-            return
-        aggregates = import_optional("mediation_hub.reporting.aggregates")
-        rebuild = getattr(aggregates, "rebuild_daily_stats", None)
-        if rebuild is None:
+    def announce_span(self) -> None:
+        """Announce the span of days of the file's cases (imported now or before; ``cases.service.
+        announce_imported``) and commit: the report aggregates, which the bulk INSERTs bypass, rebuild that span
+        once the commit is through, so its rates lag behind until the import ends. An import stopped before
+        this leaves them behind; running the file again (its rows skipped) announces the span again."""
+        if self.first_day is None or self.last_day is None:
             return
         try:
-            rebuild(self.first_day, self.last_day)
-            db.session.commit()
+            announce_imported(self.first_day, self.last_day)
+            commit_batch()  # the import's last commit: the listeners of the announcement run after it
         except SQLAlchemyError:
-            db.session.rollback()
+            rollback()
             log.exception(
                 "report aggregates not rebuilt for %s..%s after an import; run "
                 "`mediation-hub reports rebuild-aggregates`",
@@ -509,56 +541,9 @@ class _Importer:
             )
 
     def _insert(self, prepared: list[PreparedCase]) -> None:
-        """Number the cases (one counter update per year) and insert cases, parties and events in bulk."""
-        by_year: dict[int, list[PreparedCase]] = defaultdict(list)
-        for item in prepared:
-            by_year[item.case["received_on"].year].append(item)
-        for year, items in by_year.items():
-            first = next_sequence(self.org_id, year, len(items)) - len(items) + 1
-            for offset, item in enumerate(items):
-                item.case["number"] = format_number(self.org_region, self.org_id, year, first + offset)
-        # Core INSERTs on the tables, one executemany each (the ORM's bulk path, and RETURNING in parameter order
-        # on SQLite, fall back to one statement per row); the new ids come back through the unique source number.
-        db.session.execute(sa.insert(Case.__table__), [item.case for item in prepared])
-        ids = dict(
-            db.session.execute(
-                sa.select(Case.source_number, Case.id).where(
-                    Case.organization_id == self.org_id,
-                    Case.source_system == self.summary.source_system,
-                    Case.source_number.in_([item.source_number for item in prepared]),
-                )
-            ).all()
-        )
-        parties, events = [], []
-        for item in prepared:
-            case_id = ids[item.source_number]
-            parties.extend({**party, "case_id": case_id} for party in item.parties)
-            for code, on_date, data in item.events:
-                if code == "registered":
-                    data = {"number": item.case["number"], **data}
-                events.append(event_values(case_id, self.org_ref, None, code, self.actor, on_date, data))
-        db.session.execute(sa.insert(Party.__table__), parties)
-        db.session.execute(sa.insert(CaseEvent.__table__), events)
-
-
-def _estimated_rows(table: str) -> int:
-    """PostgreSQL's estimate of a table's rows from its last ANALYZE (0 before the first)."""
-    return max(
-        0,
-        int(
-            db.session.scalar(sa.text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table})
-            or 0
-        ),
-    )
+        """Number the cases and insert them with their parties and events: the cases service's bulk path."""
+        insert_imported_cases(self.org_ref, self.summary.source_system, prepared, self.actor)
 
 
 def _duplicate(first_row: int | None) -> str:
     return coded("duplicate_source_number", "与第 %(row)s 行的原系统案号重复", row=first_row)
-
-
-@dataclass(frozen=True)
-class _OrgRef:
-    """The handling organisation as an event row needs it (id and region), without a session-bound object."""
-
-    id: int
-    region_code: str

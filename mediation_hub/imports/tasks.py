@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from ..core.db import affected_rows
 from ..extensions import db
 from .models import ImportJob, ImportStatus
 
@@ -34,4 +35,4 @@ def fail_abandoned_imports(now: datetime) -> int:
             started_at=sa.func.coalesce(ImportJob.started_at, now),
         )
     )
-    return result.rowcount
+    return affected_rows(result)

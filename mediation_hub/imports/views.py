@@ -14,23 +14,17 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, se
 from ..auth.current import current_actor
 from ..core.actor import Actor
 from ..core.limits import shown_size, upload_limit
-from ..core.messages import coded
 from ..core.pagination import paginate
-from ..errors import PermissionDenied, ValidationFailed
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..registry.models import MEDIATING_KINDS, Organization
 from ..registry.service import organizations_visible_to
 from . import jobs, layout
 from .forms import UploadForm
-from .service import IMPORT_ROLES
+from .policy import POLICY
 
 bp = Blueprint("imports", __name__, url_prefix="/imports", template_folder="templates")
 SHOWN_FAILURES = 20
-
-
-def _require_importer(actor: Actor) -> None:
-    if not (actor.is_system or actor.role in IMPORT_ROLES):
-        raise PermissionDenied(coded("may_not_import", "只有管理员、登记管理员和调解组织工作人员可以导入案件"))
 
 
 def _organization_choices(actor: Actor) -> list[tuple[int, str]]:
@@ -42,7 +36,7 @@ def _organization_choices(actor: Actor) -> list[tuple[int, str]]:
 def import_upload():
     """The upload form, the column layout and the recent imports."""
     actor = current_actor()
-    _require_importer(actor)
+    POLICY.require(actor, "import_cases")
     form = UploadForm()
     form.organization_id.choices = _organization_choices(actor)
     if form.validate_on_submit():
@@ -61,8 +55,7 @@ def import_upload():
                 field = getattr(form, name, form.file)
                 field.errors = [*field.errors, *messages]
         else:
-            jobs.commit_new_job(job)
-            jobs.start_job(current_app._get_current_object(), job.id)
+            jobs.start_job(current_app._get_current_object(), job.id)  # the thread starts once the job is committed
             return redirect(url_for("imports.import_job", job_id=job.id))
     recent = paginate(jobs.jobs_visible_to(actor), 1, 20)
     return render_template(

@@ -7,13 +7,14 @@ read and the attributes of many (875 MB for 8 million blank rows); to learn the 
 state it, it parses the whole sheet when the workbook opens. The pieces below are openpyxl's own: its
 ``ExcelReader`` with ``read_strings`` and ``read_worksheets`` replaced, and its worksheet parser driven the way
 its ``ReadOnlyWorksheet`` drives it (private names of openpyxl 3.1; tests/test_import_*.py and
-tests/test_security_limits.py read every kind of cell through them)."""
+tests/test_security_limits.py read every kind of cell through them). Its stubs leave the private names out, and
+type a few of the public ones narrower than openpyxl's own code uses them: the ``type: ignore`` below mark those."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from openpyxl.cell.text import Text
 from openpyxl.reader.excel import ExcelReader
@@ -39,7 +40,7 @@ class SharedStrings:
     def __init__(self, source: IO[bytes], limit: int):
         self._source, self._limit = source, limit
         self._events = iterparse(source, events=("start", "end"))
-        self._root = None
+        self._root: Any = None  # the document's element (lxml's or ElementTree's, as openpyxl chose)
         self._strings: list[str] = []
 
     def __getitem__(self, index: int) -> str:
@@ -56,7 +57,9 @@ class SharedStrings:
                 if self._root is None:
                     self._root = node
             elif node.tag == STRING_TAG:
-                self._strings.append(Text.from_tree(node).content.replace("x005F_", ""))  # as read_string_table
+                text = Text.from_tree(node)
+                assert text is not None  # from_tree answers None only for no element
+                self._strings.append(text.content.replace("x005F_", ""))  # as read_string_table
                 self._root.clear()  # the strings read are kept as text, not as elements
                 if len(self._strings) > self._limit:
                     raise too_many_strings(self._limit)
@@ -68,10 +71,16 @@ class SharedStrings:
 
 
 class _Sheet(ReadOnlyWorksheet):
+    # set by ReadOnlyWorksheet.__init__ (None until the size is known)
+    _min_column: int | None
+    _min_row: int | None
+    _max_column: int | None
+    _max_row: int | None
+
     def _get_size(self) -> None:
         """The size the sheet states, looked for up to the start of its data only: openpyxl's own look goes on to
         the end of the data of a sheet that states none, when the workbook opens (the header check)."""
-        with self._get_source() as source:
+        with self._get_source() as source:  # type: ignore[attr-defined]
             for _event, element in iterparse(source, events=("start",)):
                 if element.tag == DIMENSION_TAG:
                     bounds = range_boundaries(element.get("ref", ""))
@@ -93,7 +102,9 @@ class _Reader(ExcelReader):
     def read_strings(self) -> None:
         part = self.package.find(SHARED_STRINGS)
         if part is not None:
-            self.shared_strings = SharedStrings(self.archive.open(part.PartName[1:]), self._max_shared_strings)
+            # read lazily: openpyxl only indexes the table, which the stub types as a list
+            strings = SharedStrings(self.archive.open(part.PartName[1:]), self._max_shared_strings)
+            self.shared_strings = strings  # type: ignore[assignment]
 
     def read_worksheets(self) -> None:
         """``ExcelReader.read_worksheets`` in read-only mode, with ``_Sheet``."""
@@ -101,11 +112,11 @@ class _Reader(ExcelReader):
             if rel.target not in self.valid_files:
                 continue
             if "chartsheet" in rel.Type:
-                self.read_chartsheet(sheet, rel)
+                self.read_chartsheet(sheet, rel)  # type: ignore[arg-type]  # as openpyxl's own read_worksheets
                 continue
             worksheet = _Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
-            worksheet.sheet_state = sheet.state
-            self.wb._sheets.append(worksheet)
+            worksheet.sheet_state = sheet.state  # type: ignore[assignment]  # the schema's default: never None
+            self.wb._sheets.append(worksheet)  # type: ignore[attr-defined]
 
 
 class Workbook:
@@ -134,15 +145,16 @@ class Workbook:
         """``(row number, values)`` for each row element of the sheet, in the file's order, until the end of its
         data; a row wider than the column limit is refused before it is filled in."""
         book = self._book
+        assert self._reader is not None, "rows() of a closed workbook"
         parser = WorkSheetParser(
-            None,
+            None,  # type: ignore[arg-type]  # no source of its own: parse_row is given each row
             self._reader.shared_strings,
             data_only=True,
             epoch=book.epoch,
-            date_formats=book._date_formats,
-            timedelta_formats=book._timedelta_formats,
+            date_formats=book._date_formats,  # type: ignore[attr-defined]
+            timedelta_formats=book._timedelta_formats,  # type: ignore[attr-defined]
         )
-        with sheet._get_source() as source:
+        with sheet._get_source() as source:  # type: ignore[attr-defined]
             sheet_data = None
             for event, element in iterparse(source, events=("start", "end")):
                 if event == "start":

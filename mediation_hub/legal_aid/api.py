@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from ..auth.current import current_actor
 from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
-from ..extensions import db
+from ..core.uow import as_committed
 from . import service
 from .schemas import (
     ApplicationPage,
@@ -55,8 +55,7 @@ class Applications(MethodView):
     def post(self, data):
         """File an application at a legal-aid centre (yours, for an officer)."""
         application = service.file_application(current_actor(), data)
-        db.session.commit()
-        return _detail(application)
+        return _detail(as_committed(application))
 
 
 @blp.route("/applications/<int:application_id>")
@@ -74,8 +73,7 @@ class TransferApplication(MethodView):
     def post(self, data, application_id):
         """Hand over to the competent centre under 通办 (never back to a centre that passed it on)."""
         application = service.transfer_application(current_actor(), application_id, **data)
-        db.session.commit()
-        return _detail(application)
+        return _detail(as_committed(application))
 
 
 @blp.route("/applications/<int:application_id>/accept")
@@ -85,8 +83,7 @@ class AcceptApplication(MethodView):
     def post(self, data, application_id):
         """Accept at the competent centre; decide_by is 7 days after receipt (art. 43)."""
         application = service.accept_application(current_actor(), application_id, **data)
-        db.session.commit()
-        return _detail(application)
+        return _detail(as_committed(application))
 
 
 @blp.route("/applications/<int:application_id>/decide")
@@ -96,8 +93,7 @@ class DecideApplication(MethodView):
     def post(self, data, application_id):
         """Grant (assign_by 3 days later) or refuse with written reasons."""
         application = service.decide_application(current_actor(), application_id, **data)
-        db.session.commit()
-        return _detail(application)
+        return _detail(as_committed(application))
 
 
 @blp.route("/applications/<int:application_id>/assign")
@@ -107,8 +103,7 @@ class AssignLawyer(MethodView):
     def post(self, data, application_id):
         """Record the assigned lawyer."""
         application = service.assign_lawyer(current_actor(), application_id, **data)
-        db.session.commit()
-        return _detail(application)
+        return _detail(as_committed(application))
 
 
 @blp.route("/applications/<int:application_id>/close")
@@ -118,8 +113,7 @@ class CloseApplication(MethodView):
     def post(self, data, application_id):
         """Close an assigned application."""
         application = service.close_application(current_actor(), application_id, **data)
-        db.session.commit()
-        return _detail(application)
+        return _detail(as_committed(application))
 
 
 @blp.route("/applications/<int:application_id>/supplement-request")
@@ -129,8 +123,7 @@ class RequestSupplement(MethodView):
     def post(self, data, application_id):
         """Tell the applicant once which materials to supplement or what to explain (art. 43 para. 2)."""
         application = service.request_supplement(current_actor(), application_id, **data)
-        db.session.commit()
-        return _detail(application)
+        return _detail(as_committed(application))
 
 
 @blp.route("/applications/<int:application_id>/supplement-received")
@@ -140,5 +133,4 @@ class SupplementReceived(MethodView):
     def post(self, data, application_id):
         """Record that the materials arrived; decide_by moves later by the days the applicant took."""
         application = service.record_supplement_received(current_actor(), application_id, **data)
-        db.session.commit()
-        return _detail(application)
+        return _detail(as_committed(application))

@@ -47,6 +47,7 @@ def decision_deadline(application: A, received_on: date | None = None, *, field:
     """The art. 43 decision deadline: 7 days after the centre received the application (``received_on``, default
     the day recorded), plus the days paused for further materials, moved past rest days at its end."""
     start = received_on or application.received_on
+    assert start is not None, "an application is received before its decision is due"
     return calendar_deadline(start, DECIDE_WITHIN_DAYS + supplement_pause_days(application, start), field=field)
 
 
@@ -64,6 +65,7 @@ def recount_application_deadlines(actor: Actor, year: int) -> list[DeadlineMove]
         sa.select(A).where(A.status == S.granted, A.assign_by >= first, A.decided_on <= last).order_by(A.id)
     ).all()
     for application in assigning:
+        assert application.decided_on is not None  # granted: decided
         fresh = calendar_deadline(application.decided_on, ASSIGN_WITHIN_DAYS)
         moves.append(_settle(actor, application, "assign_by", fresh, year))
     return moves

@@ -26,7 +26,7 @@ class FileApplicationForm(FlaskForm):
     applicant_region_code = StringField(_l("申请人住所地"), validators=[Optional(), Length(max=12)])
     # optional particulars the 申请表 prints (never invented on the paper when left blank)
     applicant_gender = SelectField(
-        _l("性别"), choices=[("", _l("不填"))] + _choices(GENDER_LABELS), validate_choice=False
+        _l("性别"), choices=[("", _l("不填")), *_choices(GENDER_LABELS)], validate_choice=False
     )
     applicant_ethnicity = SelectField(
         _l("民族"), validate_choice=False, choices=[("", _l("不填"))] + [(name, name) for _code, name in ETHNICITIES]
@@ -44,7 +44,7 @@ class FileApplicationForm(FlaskForm):
     )
     exempt_group = SelectField(
         _l("免予核查的人群"),
-        choices=[("", "—")] + _choices(EXEMPT_GROUPS),
+        choices=[("", "—"), *_choices(EXEMPT_GROUPS)],
         validate_choice=False,
         description=_l("仅在“免予核查经济困难状况”时选择"),
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import TimestampMixin, UTCDateTime, enum_column, provisional_flag, utcnow
 from ..core.pii import PersonalNumbersMixin
-from ..extensions import db
+from ..extensions import Model
 from .reference import EXEMPT_GROUPS, GENDER_LABELS, HARDSHIP_LABELS, MATTER_CATEGORIES, STATUS_LABELS
 
 
@@ -43,7 +44,7 @@ def _in(states: tuple[str, ...]) -> str:
     return "status IN (" + ", ".join(f"'{s}'" for s in states) + ")"
 
 
-class LegalAidApplication(PersonalNumbersMixin, TimestampMixin, db.Model):
+class LegalAidApplication(PersonalNumbersMixin, TimestampMixin, Model):
     """One application. ``centre_id`` is the centre holding it now, ``filed_centre_id`` where it was filed.
 
     ``received_on`` is the day the competent centre received it (for a transferred application, the day it
@@ -110,7 +111,7 @@ class LegalAidApplication(PersonalNumbersMixin, TimestampMixin, db.Model):
         ),
         sa.CheckConstraint(f"({_in(ACCEPTED)}) = (accepted_on IS NOT NULL)", name="accepted_has_date"),
         sa.CheckConstraint(
-            f"({_in(GRANTED + ('refused',))}) = (decided_on IS NOT NULL AND granted IS NOT NULL)",
+            f"({_in((*GRANTED, 'refused'))}) = (decided_on IS NOT NULL AND granted IS NOT NULL)",
             name="decided_has_date",
         ),
         sa.CheckConstraint(f"NOT {_in(GRANTED)} OR (granted AND assign_by IS NOT NULL)", name="granted_has_clock"),
@@ -186,7 +187,7 @@ class LegalAidApplication(PersonalNumbersMixin, TimestampMixin, db.Model):
         return self.status == ApplicationStatus.granted and self.assign_by is not None and today > self.assign_by
 
 
-class LegalAidHandover(db.Model):
+class LegalAidHandover(Model):
     """One 通办 hand-over from the centre that held an application to the competent centre.
 
     Append-only: the rule "never back to a centre that already passed it on" is read from these rows."""
@@ -211,7 +212,7 @@ class LegalAidHandover(db.Model):
     __table_args__ = (sa.CheckConstraint("from_centre_id != to_centre_id", name="not_to_itself"),)
 
 
-class LegalAidEvent(db.Model):
+class LegalAidEvent(Model):
     """Append-only: one row per lifecycle event, with the centre holding the application at that moment.
 
     ``code`` comes from ``legal_aid.events.EVENT_CODES``; reports count from these rows."""
@@ -229,7 +230,7 @@ class LegalAidEvent(db.Model):
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), nullable=False)
     actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     actor_name: Mapped[str] = mapped_column(sa.String(60), nullable=False)
-    data: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False, default=dict)
 
     __table_args__ = (
         sa.Index("ix_legal_aid_events_code_date", "code", "on_date"),

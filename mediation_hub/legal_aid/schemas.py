@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from ..auth.people import person_for_user
-from ..calendars.schemas import provisional_field
+from ..core.calendar import provisional_field
 from ..core.pagination import PageArgs, page_schema
 from ..core.shanghai import today_shanghai
 from ..reference.fields import CodeOrName

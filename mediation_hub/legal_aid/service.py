@@ -15,7 +15,9 @@ sees applications held or filed by centres in their region (read-only); admins a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -28,10 +30,10 @@ from ..core.business_dates import check_business_date
 from ..core.calendar import calendar_deadline
 from ..core.i18n import N_
 from ..core.messages import coded
+from ..core.pii import CLEARED_NUMBERS, ERASED_NAME
 from ..core.shanghai import today_shanghai
-from ..errors import NotFound, PermissionDenied, StateConflict, collect, raise_if
+from ..errors import NotFound, StateConflict, collect, raise_if
 from ..extensions import db
-from ..notifications.service import notify
 from ..reference.lists import name_of
 from ..regions.models import Region, RegionLevel, RegionMember
 from ..regions.service import subtree_condition
@@ -41,6 +43,7 @@ from .deadlines import decision_deadline, supplement_pause_days
 from .events import record_event
 from .models import OPEN_FOR_DECISION, Hardship, LegalAidApplication, LegalAidHandover
 from .models import ApplicationStatus as S
+from .policy import POLICY
 from .reference import ASSIGN_WITHIN_DAYS, EXEMPT_GROUPS, GENDER_LABELS, MATTER_CATEGORIES, STATUS_LABELS
 
 # The one table of lifecycle transitions: action -> states it may start from.
@@ -88,7 +91,7 @@ def _scope(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.false()
 
 
-def applications_visible_to(actor: Actor) -> sa.Select:
+def applications_visible_to(actor: Actor) -> sa.Select[tuple[LegalAidApplication]]:
     """Applications the actor may know about (a query; callers add filters and order)."""
     return sa.select(LegalAidApplication).where(_scope(actor))
 
@@ -101,20 +104,9 @@ def get_application(actor: Actor, application_id: int) -> LegalAidApplication:
     return application
 
 
-def can_act_on(actor: Actor, application: LegalAidApplication) -> bool:
-    """Only the centre holding an application works on it (admins and the system may too)."""
-    if actor.is_admin or actor.is_system:
-        return True
-    return actor.role == Role.legal_aid_officer and actor.organization_id == application.centre_id
-
-
-def can_file(actor: Actor) -> bool:
-    return actor.is_admin or actor.is_system or actor.role == Role.legal_aid_officer
-
-
 def list_applications(
     actor: Actor, *, status: S | None = None, centre_id: int | None = None, overdue_on: date | None = None
-) -> sa.Select:
+) -> sa.Select[tuple[LegalAidApplication]]:
     """Visible applications, optionally by status, holding centre, or overdue on a day; newest first."""
     stmt = applications_visible_to(actor)
     if status is not None:
@@ -126,7 +118,7 @@ def list_applications(
     return stmt.order_by(LegalAidApplication.id.desc())
 
 
-def queue_for(actor: Actor) -> sa.Select:
+def queue_for(actor: Actor) -> sa.Select[tuple[LegalAidApplication]]:
     """The work queue: applications held by the actor's centre (all visible ones for admins and
     coordinators), incoming transfers first, then by the clock that runs next, finished ones last."""
     A = LegalAidApplication
@@ -138,7 +130,7 @@ def queue_for(actor: Actor) -> sa.Select:
     return stmt.order_by(sa.case((A.status == S.transferred, 0), (finished, 2), else_=1), clock.is_(None), clock, A.id)
 
 
-def passed_on_by(actor: Actor) -> sa.Select:
+def passed_on_by(actor: Actor) -> sa.Select[tuple[LegalAidApplication]]:
     """Applications the actor's centre handed over to another centre (read-only for it now)."""
     A = LegalAidApplication
     if actor.role != Role.legal_aid_officer:
@@ -157,7 +149,7 @@ def _overdue_condition(today: date) -> sa.ColumnElement[bool]:
     )
 
 
-def overdue_applications(actor: Actor, today: date) -> sa.Select:
+def overdue_applications(actor: Actor, today: date) -> sa.Select[tuple[LegalAidApplication]]:
     """Visible applications past ``decide_by`` without a decision, or past ``assign_by`` without a lawyer."""
     return applications_visible_to(actor).where(_overdue_condition(today)).order_by(LegalAidApplication.id)
 
@@ -265,11 +257,6 @@ def _require_state(application: LegalAidApplication, action: str) -> None:
         )
 
 
-def _require_actor(actor: Actor, application: LegalAidApplication) -> None:
-    if not can_act_on(actor, application):
-        raise PermissionDenied(coded("not_holding_centre", "只有当前持有该申请的法律援助中心可以办理"))
-
-
 def _step_date(
     value: date | None,
     application: LegalAidApplication | None,
@@ -298,10 +285,6 @@ def _save(application: LegalAidApplication) -> None:
         raise StateConflict(coded("concurrent_change", "该申请已被他人修改，请刷新后重试")) from exc
 
 
-def _link(application: LegalAidApplication) -> str:
-    return f"/legal-aid/applications/{application.id}"
-
-
 def _legal_aid_centre(centre_id: int | None) -> Organization | None:
     centre = db.session.get(Organization, centre_id) if centre_id is not None else None
     if centre is None or centre.kind != OrgKind.legal_aid_centre or not centre.active:
@@ -315,7 +298,7 @@ def _legal_aid_centre(centre_id: int | None) -> Organization | None:
 PARTICULAR_LENGTHS = {"address": 200, "occupation": 60}
 
 
-def _check_particulars(applicant: dict, errors: dict[str, list[str]]) -> None:
+def _check_particulars(applicant: dict[str, Any], errors: dict[str, list[str]]) -> None:
     """Normalised in place (blank is None): gender male/female; 民族 from the reference list "ethnicities", stored
     as its Chinese name (its code is taken too); address and occupation within their lengths."""
     for field in ("gender", "ethnicity", *PARTICULAR_LENGTHS):
@@ -333,7 +316,7 @@ def _check_particulars(applicant: dict, errors: dict[str, list[str]]) -> None:
             collect(errors, f"applicant.{field}", coded("too_long", "不能超过 %(max)s 个字符", max=longest))
 
 
-def _check_application(actor: Actor, data: dict, errors: dict[str, list[str]]) -> dict:
+def _check_application(actor: Actor, data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
     applicant = dict(data.get("applicant") or {})
     if not (applicant.get("name") or "").strip():
         collect(errors, "applicant.name", coded("name_required", "请填写申请人姓名"))
@@ -350,8 +333,9 @@ def _check_application(actor: Actor, data: dict, errors: dict[str, list[str]]) -
         collect(errors, "matter_region_code", coded("custom_region_not_allowed", "请选择具体的行政区划，而非区域分组"))
     if data.get("matter_category") not in MATTER_CATEGORIES:
         collect(errors, "matter_category", coded("unknown_matter_category", "未知的援助事项类别"))
+    hardship: Hardship | None
     try:
-        hardship = Hardship(data.get("hardship"))
+        hardship = Hardship(data.get("hardship") or "")  # missing or blank: not a hardship status either
     except ValueError:
         collect(errors, "hardship", coded("unknown_hardship", "经济困难状况须为告知承诺、证明材料或免予核查"))
         hardship = None
@@ -365,23 +349,23 @@ def _check_application(actor: Actor, data: dict, errors: dict[str, list[str]]) -
     return {"applicant": applicant, "hardship": hardship, "exempt_group": group}
 
 
-def file_application(actor: Actor, data: dict) -> LegalAidApplication:
+def file_application(actor: Actor, data: dict[str, Any]) -> LegalAidApplication:
     """Record an application received at a legal-aid centre (the actor's own centre for an officer).
 
     When the filing centre is itself competent the application is received there and its 7-day clock
     starts; otherwise it waits to be handed over to the competent centre under 通办."""
-    if not can_file(actor):
-        raise PermissionDenied(coded("not_legal_aid_officer", "只有法律援助中心工作人员可以登记申请"))
+    POLICY.require(actor, "file")
     errors: dict[str, list[str]] = {}
     centre_id = data.get("centre_id") or (actor.organization_id if actor.role == Role.legal_aid_officer else None)
     centre = _legal_aid_centre(centre_id)
     if centre is None:
         collect(errors, "centre_id", coded("not_legal_aid_centre", "受理机构须为法律援助中心"))
-    elif actor.role == Role.legal_aid_officer and centre.id != actor.organization_id:
-        collect(errors, "centre_id", coded("not_own_centre", "只能以本中心名义登记申请"))
+    elif not POLICY.allows(actor, "file_at", centre):
+        collect(errors, "centre_id", POLICY.message("file_at"))
     checked = _check_application(actor, data, errors)
     filed_on = _step_date(data.get("received_on"), None, "received_on", errors)
     raise_if(errors)
+    assert centre is not None, "raise_if refused a missing centre"
 
     applicant = checked["applicant"]
     application = LegalAidApplication(
@@ -457,9 +441,11 @@ def _transfer_rules(
     )
     if target.id in passed_on:
         collect(errors, field, coded("no_send_back", "通办申请不得退回已转出该申请的中心"))
-    regions = {gettext("受理申请的中心所在地"): db.session.get(Organization, application.filed_centre_id).region_code}
+    regions = {
+        gettext("受理申请的中心所在地"): db.session.get_one(Organization, application.filed_centre_id).region_code
+    }
     if application.centre_id != application.filed_centre_id:
-        regions[gettext("当前持有中心所在地")] = db.session.get(Organization, application.centre_id).region_code
+        regions[gettext("当前持有中心所在地")] = db.session.get_one(Organization, application.centre_id).region_code
     regions |= {gettext("目标中心所在地"): target.region_code, gettext("事项发生地"): application.matter_region_code}
     agreement, missing = covering_agreement(regions, on)
     if agreement is None:
@@ -479,13 +465,14 @@ def transfer_application(
     The receiving centre receives it that day, so its 7-day clock starts; the hardship declaration (or
     proof, or exempt group) travels with the application. Never back to a centre that passed it on."""
     application = get_application(actor, application_id)
-    _require_actor(actor, application)
+    POLICY.require(actor, "handle", application)
     _require_state(application, "transfer")
     errors: dict[str, list[str]] = {}
     on = _step_date(transferred_on, application, "transferred_on", errors)
     target = _legal_aid_centre(to_centre_id)
     agreement = _transfer_rules(application, target, on, errors)
     raise_if(errors)
+    assert target is not None and agreement is not None, "raise_if refused a missing centre or agreement"
 
     decide_by = decision_deadline(application, on, field="transferred_on")
     from_centre_id = application.centre_id
@@ -519,13 +506,6 @@ def transfer_application(
             "decide_by": application.decide_by.isoformat(),
         },
     )
-    notify(
-        kind="legal_aid_incoming",
-        organization_id=target.id,
-        link=_link(application),
-        message=f"收到通办转交的法律援助申请 {application.number}（{application.matter_category_label}），"
-        f"请于 {application.decide_by.isoformat()} 前作出是否给予法律援助的决定",
-    )
     return application
 
 
@@ -537,7 +517,7 @@ def accept_application(
     ``received_on`` corrects the day the centre received it (default: the day it was filed there or the day
     it was handed over); it may not precede that day nor follow the acceptance."""
     application = get_application(actor, application_id)
-    _require_actor(actor, application)
+    POLICY.require(actor, "handle", application)
     _require_state(application, "accept")
     errors: dict[str, list[str]] = {}
     if not is_competent(application.centre_id, application.matter_region_code):
@@ -573,7 +553,7 @@ def decide_application(
 ) -> LegalAidApplication:
     """Grant (→ granted, lawyer to be assigned within 3 days) or refuse in writing with reasons (→ refused)."""
     application = get_application(actor, application_id)
-    _require_actor(actor, application)
+    POLICY.require(actor, "handle", application)
     _require_state(application, "decide")
     errors: dict[str, list[str]] = {}
     reason = (reason or "").strip() or None
@@ -583,15 +563,16 @@ def decide_application(
     raise_if(errors)
     assign_by = calendar_deadline(decided, ASSIGN_WITHIN_DAYS, field="decided_on") if granted else None
     application.granted, application.decided_on, application.last_step_on = granted, decided, decided
-    if granted:
+    if assign_by is not None:  # granted
         application.status = S.granted
         application.assign_by, application.assign_by_provisional = assign_by
     else:
         application.status, application.refusal_reason = S.refused, reason
     _save(application)
+    assert application.decide_by is not None, "an accepted application's clock runs (received_has_clock)"
     data = {"on_time": decided <= application.decide_by, "reason": reason}
-    if granted:
-        data["assign_by"] = application.assign_by.isoformat()
+    if assign_by is not None:
+        data["assign_by"] = assign_by.day.isoformat()
     record_event(application, "granted" if granted else "refused", actor, decided, data)
     return application
 
@@ -601,7 +582,7 @@ def assign_lawyer(
 ) -> LegalAidApplication:
     """Record the lawyer assigned to a granted application (→ assigned)."""
     application = get_application(actor, application_id)
-    _require_actor(actor, application)
+    POLICY.require(actor, "handle", application)
     _require_state(application, "assign")
     errors: dict[str, list[str]] = {}
     name = (lawyer_name or "").strip()
@@ -609,6 +590,7 @@ def assign_lawyer(
         collect(errors, "lawyer_name", coded("lawyer_name_required", "请填写指派的律师"))
     assigned = _step_date(assigned_on, application, "assigned_on", errors)
     raise_if(errors)
+    assert application.assign_by is not None, "a granted application's clock runs (granted_has_clock)"
     application.lawyer_name, application.assigned_on = name, assigned
     application.status, application.last_step_on = S.assigned, assigned
     _save(application)
@@ -627,7 +609,7 @@ def close_application(
 ) -> LegalAidApplication:
     """Close an assigned application once the legal-aid matter is finished (→ closed)."""
     application = get_application(actor, application_id)
-    _require_actor(actor, application)
+    POLICY.require(actor, "handle", application)
     _require_state(application, "close")
     errors: dict[str, list[str]] = {}
     closed = _step_date(closed_on, application, "closed_on", errors)
@@ -660,7 +642,7 @@ def request_supplement(
     (optional). The review clock stands still from the request until the materials arrive
     (``record_supplement_received``)."""
     application = get_application(actor, application_id)
-    _require_actor(actor, application)
+    POLICY.require(actor, "handle", application)
     _require_state(application, "request_supplement")
     if application.supplement_requested_on is not None:
         raise StateConflict(
@@ -702,7 +684,7 @@ def record_supplement_received(
     them (counted in ``deadlines.decision_deadline``), never earlier. Before the competent centre received the
     application there is no clock yet: the day is only recorded."""
     application = get_application(actor, application_id)
-    _require_actor(actor, application)
+    POLICY.require(actor, "handle", application)
     _require_state(application, "receive_supplement")
     if application.supplement_requested_on is None:
         raise StateConflict(coded("supplement_not_requested", "尚未通知申请人补充材料，不能登记收到补充材料"))
@@ -752,7 +734,7 @@ def _supplement_step_open(action: str, application: LegalAidApplication) -> bool
 
 def allowed_actions(actor: Actor, application: LegalAidApplication) -> list[str]:
     """The transitions the actor may start now (for pages: which buttons to show)."""
-    if not can_act_on(actor, application):
+    if not POLICY.allows(actor, "handle", application):
         return []
     return [
         action
@@ -766,7 +748,7 @@ def transfer_targets(application: LegalAidApplication) -> list[Organization]:
     the regions of the 通办 agreements in force (the service still checks every rule)."""
     competent = competent_centres(application.matter_region_code)
     members = {code for a in tongban_agreements_in_force(today_shanghai()) for code in a.member_codes}
-    others: list[Organization] = []
+    others: Sequence[Organization] = []
     if members:
         conds = [subtree_condition(Organization.region_code, code) for code in sorted(members)]
         others = db.session.scalars(
@@ -781,3 +763,37 @@ def transfer_targets(application: LegalAidApplication) -> list[Organization]:
             .limit(200)
         ).all()
     return [c for c in competent if c.id != application.centre_id] + list(others)
+
+
+# --- erasure (privacy's retention job and a person's request decide whose) -----------------------------------
+
+CLEARED_APPLICANT: dict[str, None] = {
+    "applicant_gender": None,
+    "applicant_ethnicity": None,
+    "applicant_occupation": None,
+    "applicant_address": None,
+}
+
+
+def applicant_not_erased() -> sa.ColumnElement[bool]:
+    """Applications whose applicant still has a name, an ID number or a phone."""
+    app = LegalAidApplication
+    return sa.or_(app.applicant_name != ERASED_NAME, app.id_number_enc.is_not(None), app.phone_enc.is_not(None))
+
+
+def erase_applicant_batch(condition: sa.ColumnElement[bool], *, limit: int) -> list[int]:
+    """Erase the applicants of the first ``limit`` applications (by id) matching ``condition`` not erased yet,
+    with one UPDATE: name → ``ERASED_NAME``, numbers and particulars cleared; the dates and the decision stay.
+    Returns their ids, empty when none is left. Call it until it returns nothing."""
+    app = LegalAidApplication
+    ids = list(
+        db.session.scalars(sa.select(app.id).where(applicant_not_erased(), condition).order_by(app.id).limit(limit))
+    )
+    if ids:
+        # the version moves on, so a page holding the application before the erasure cannot save over it
+        db.session.execute(
+            sa.update(app)
+            .where(app.id.in_(ids))
+            .values(applicant_name=ERASED_NAME, version=app.version + 1, **CLEARED_NUMBERS, **CLEARED_APPLICANT)
+        )
+    return ids

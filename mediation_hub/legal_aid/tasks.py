@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from ..core.actor import SYSTEM
 from ..core.shanghai import SHANGHAI
@@ -12,21 +12,23 @@ from .models import LegalAidApplication
 from .service import overdue_applications
 
 
-def _notices(application: LegalAidApplication, today) -> list[tuple[str, str]]:
-    """(clock, message) for each deadline this application has missed."""
-    notices = []
-    if application.decide_overdue(today):
+def _notices(application: LegalAidApplication, today: date) -> list[tuple[str, date, str]]:
+    """(clock, its deadline, message) for each deadline this application has missed."""
+    notices: list[tuple[str, date, str]] = []
+    if application.decide_overdue(today) and application.decide_by is not None:
         notices.append(
             (
                 "decide",
+                application.decide_by,
                 f"法律援助申请 {application.number} 已超过审查决定期限 "
                 f"{application.decide_by.isoformat()}（法律援助法第四十三条：收到申请之日起七日内）",
             )
         )
-    if application.assign_overdue(today):
+    if application.assign_overdue(today) and application.assign_by is not None:
         notices.append(
             (
                 "assign",
+                application.assign_by,
                 f"法律援助申请 {application.number} 已决定给予援助，超过指派期限 "
                 f"{application.assign_by.isoformat()}（作出决定之日起三日内）",
             )
@@ -45,8 +47,7 @@ def flag_overdue_legal_aid(now: datetime) -> int:
     written = 0
     for application in db.session.scalars(overdue_applications(SYSTEM, today)):
         centre = application.centre
-        for clock, message in _notices(application, today):
-            deadline = application.decide_by if clock == "decide" else application.assign_by
+        for clock, deadline, message in _notices(application, today):
             key = f"legal-aid-overdue:{application.id}:{clock}:{deadline.isoformat()}"
             link = f"/legal-aid/applications/{application.id}"
             written += (

@@ -10,11 +10,10 @@ from flask_babel import gettext as _
 
 from ..auth.current import current_actor
 from ..core.actor import Role
-from ..core.messages import coded
 from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
 from ..documents import service as documents
-from ..errors import PermissionDenied, StateConflict, ValidationFailed
+from ..errors import StateConflict, ValidationFailed
 from ..extensions import db
 from ..regions.models import Region
 from ..registry.models import Organization, OrgKind
@@ -31,6 +30,7 @@ from .forms import (
     TransferForm,
 )
 from .models import ApplicationStatus
+from .policy import POLICY
 
 bp = Blueprint("legal_aid", __name__, url_prefix="/legal-aid", template_folder="templates")
 
@@ -95,14 +95,14 @@ def application_list():
         today=today_shanghai(),
         centres=_centre_names([a.centre_id for a in rows] + [a.filed_centre_id for a in rows]),
         regions=_region_names(a.matter_region_code for a in rows),
-        can_file=service.can_file(actor),
+        can_file=POLICY.allows(actor, "file"),
         is_officer=actor.role == Role.legal_aid_officer,
     )
 
 
 def _centre_choices(actor) -> list[tuple[int, str]]:
     stmt = sa.select(Organization).where(Organization.kind == OrgKind.legal_aid_centre, Organization.active)
-    if actor.role == Role.legal_aid_officer:
+    if not POLICY.everywhere(actor, "file_at"):  # an officer files at its own centre only
         stmt = stmt.where(Organization.id == actor.organization_id)
     return [
         (c.id, c.name)
@@ -136,8 +136,7 @@ def _filing_data(form: FileApplicationForm) -> dict:
 def file_application():
     """The filing form: an application received at the officer's centre."""
     actor = current_actor()
-    if not service.can_file(actor):
-        raise PermissionDenied(coded("not_legal_aid_officer", "只有法律援助中心工作人员可以登记申请"))
+    POLICY.require(actor, "file")
     form = FileApplicationForm()
     form.centre_id.choices = _centre_choices(actor)
     leftover: dict[str, list[str]] = {}
@@ -153,7 +152,6 @@ def file_application():
                 else:
                     leftover[field] = messages
         else:
-            db.session.commit()
             flash(_("已登记法律援助申请 %(number)s", number=application.number), "success")
             return redirect(url_for(".application_detail", application_id=application.id))
     status = 422 if request.method == "POST" else 200
@@ -244,7 +242,6 @@ def _act(application_id: int, action: str, call):
         for message in messages:
             flash(message, "error")
     else:
-        db.session.commit()
         flash(
             _("申请 %(number)s：%(status)s", number=application.number, status=_(application.status_label)), "success"
         )

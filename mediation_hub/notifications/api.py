@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
 from ..core.pagination import paginate
-from ..extensions import db
+from ..core.uow import as_committed
 from . import service
 from .schemas import NotificationOut, NotificationPage, NotificationQuery
 
@@ -29,5 +29,4 @@ class NotificationRead(MethodView):
     def post(self, notification_id):
         """Mark a notification read (again: no change)."""
         note = service.mark_read(current_actor(), notification_id)
-        db.session.commit()
-        return note
+        return as_committed(note)

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.db import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class Notification(db.Model):
+class Notification(Model):
     """Addressed to a user, to everyone of an organisation, or to the coordinators of a region.
 
     ``dedupe_key`` makes a reminder written by a periodic job idempotent."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..core.actor import Actor
-from ..core.db import utcnow
+from ..core.db import affected_rows, utcnow
 from ..errors import NotFound
 from ..extensions import db
 from .models import Notification
@@ -62,7 +62,7 @@ def addressed_to(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.or_(*addressed) if addressed else sa.false()
 
 
-def notifications_for(actor: Actor, *, unread_only: bool = False) -> sa.Select:
+def notifications_for(actor: Actor, *, unread_only: bool = False) -> sa.Select[tuple[Notification]]:
     """The actor's notifications, newest first. Read state is shared by everyone a notice is addressed to:
     once one member of an organisation has read (handled) it, it is read for the organisation."""
     stmt = sa.select(Notification).where(addressed_to(actor))
@@ -73,9 +73,10 @@ def notifications_for(actor: Actor, *, unread_only: bool = False) -> sa.Select:
 
 def unread_count(actor: Actor) -> int:
     """How many of the actor's notifications are unread (for the layout's 通知 (N))."""
-    return db.session.scalar(
+    unread = (
         sa.select(sa.func.count()).select_from(Notification).where(addressed_to(actor), Notification.read_at.is_(None))
     )
+    return db.session.scalar(unread) or 0  # a count always has its row
 
 
 def get_notification(actor: Actor, notification_id: int) -> Notification:
@@ -106,4 +107,4 @@ def mark_all_read(actor: Actor) -> int:
     )
     for loaded in [o for o in db.session.identity_map.values() if isinstance(o, Notification)]:
         db.session.expire(loaded, ["read_at"])
-    return result.rowcount
+    return affected_rows(result)

@@ -50,7 +50,6 @@ def notification_read(notification_id: int):
     """Mark one notice read; with ``open`` the person is taken to what it is about."""
     note = service.mark_read(current_actor(), notification_id)
     link = _safe_link(note.link)
-    db.session.commit()
     if request.form.get("open") and link:
         return redirect(link)
     return redirect(url_for("notifications.notification_list", unread=request.form.get("unread") or None))
@@ -59,6 +58,5 @@ def notification_read(notification_id: int):
 @bp.post("/read-all")
 def notification_read_all():
     count = service.mark_all_read(current_actor())
-    db.session.commit()
     flash(_("已将 %(count)s 条通知标为已读", count=count), "success")
     return redirect(url_for("notifications.notification_list"))

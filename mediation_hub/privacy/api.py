@@ -7,7 +7,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
-from ..extensions import db
 from . import service
 from .schemas import PersonErasedOut, PersonExportOut, PersonRequestIn
 
@@ -29,7 +28,6 @@ class PersonExport(MethodView):
         """Everything held about the person with this ID number, full numbers included; audited.
         404 when nothing is held, 403 for anyone but an administrator."""
         document = service.export_person(current_actor(), data["id_number"], remote_addr=request.remote_addr)
-        db.session.commit()
         return document, REVEALED
 
 
@@ -41,5 +39,4 @@ class PersonErase(MethodView):
         """Erase the person's name and numbers wherever they appear (cases and statistics stay); audited.
         409 while the person is an active mediator, 404 when nothing is held."""
         counts = service.erase_person(current_actor(), data["id_number"], remote_addr=request.remote_addr)
-        db.session.commit()
         return counts

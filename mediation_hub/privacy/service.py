@@ -8,6 +8,9 @@ dates and decision. Free-text fields (a case's summary, session notes) are kept 
 mediators not to put ID numbers or phones in them, and the personal-data guard of the test suite checks that
 no page shows one.
 
+Privacy decides whose data goes and audits it; each package erases its own rows (``cases.service.erase_party_batch``,
+``legal_aid.service.erase_applicant_batch``, ``registry.service.erase_mediator_data``, ``documents.forget_files``).
+
 - ``erase_expired_personal_data``: personal data of cases concluded or declined, and of legal-aid applications
   closed or refused, more than ``years`` years before today (Asia/Shanghai) — the retention job;
 - ``locate_person`` / ``export_person`` / ``erase_person``: everything held about one person identified by
@@ -19,49 +22,31 @@ studio name them), so ``erase_person`` refuses with a 409 until a registry admin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from ..audit import service as audit
 from ..cases.models import Case, CaseStatus, Party
+from ..cases.service import erase_party_batch
 from ..core.actor import Actor
 from ..core.db import utcnow
 from ..core.messages import coded, message_of
-from ..core.pii import lookup_hash, normalise_id_number
+from ..core.pii import ERASED_NAME, lookup_hash, normalise_id_number
 from ..core.shanghai import SHANGHAI
 from ..documents import service as documents
-from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
+from ..errors import NotFound, StateConflict, ValidationFailed
 from ..extensions import db
 from ..legal_aid.models import ApplicationStatus, LegalAidApplication
+from ..legal_aid.service import erase_applicant_batch
 from ..registry.models import Mediator
+from ..registry.service import erase_mediator_data
+from .policy import POLICY
 
-PLACEHOLDER = "已删除"
+PLACEHOLDER = ERASED_NAME  # the name erased rows keep (core.pii)
 BATCH = 500
-# What set_id_number(None) and set_phone(None) write, as one UPDATE for a batch of rows.
-CLEARED_NUMBERS = {
-    "id_number_enc": None,
-    "id_number_masked": None,
-    "id_number_hash": None,
-    "phone_enc": None,
-    "phone_masked": None,
-    "phone_hash": None,
-}
-# a party's particulars recorded for the documents (性别, 民族, 职业, 住址, 法定代表人) go with the name
-CLEARED_PARTICULARS = {"gender": None, "ethnicity": None, "occupation": None, "address": None, "representative": None}
-CLEARED_APPLICANT = {
-    "applicant_gender": None,
-    "applicant_ethnicity": None,
-    "applicant_occupation": None,
-    "applicant_address": None,
-}
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied(coded("admins_only", "只有系统管理员可以处理个人信息请求"))
 
 
 # --- retention -----------------------------------------------------------------------------------------
@@ -80,7 +65,7 @@ def retention_cutoff(today: date, years: int) -> date:
         return date(today.year - years, 3, 1)
 
 
-def expired_case_ids(cutoff: date) -> sa.Select:
+def expired_case_ids(cutoff: date) -> sa.Select[tuple[int]]:
     """Cases concluded, or declined, before ``cutoff``."""
     return sa.select(Case.id).where(
         sa.or_(
@@ -99,51 +84,25 @@ def expired_application_condition(cutoff: date) -> sa.ColumnElement[bool]:
     )
 
 
-def _application_not_erased() -> sa.ColumnElement[bool]:
-    app = LegalAidApplication
-    return sa.or_(app.applicant_name != PLACEHOLDER, app.id_number_enc.is_not(None), app.phone_enc.is_not(None))
-
-
 def _erase_parties(condition: sa.ColumnElement[bool], now: datetime) -> tuple[int, int]:
     """Erase, batch by batch, the parties matching ``condition`` not erased yet; ``(parties, cases)``."""
     parties, cases = 0, set()
-    while True:
-        rows = db.session.execute(
-            sa.select(Party.id, Party.case_id)
-            .where(Party.erased_at.is_(None), condition)
-            .order_by(Party.id)
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            return parties, len(cases)
-        db.session.execute(
-            sa.update(Party)
-            .where(Party.id.in_([r.id for r in rows]))
-            .values(name=PLACEHOLDER, erased_at=now, **CLEARED_NUMBERS, **CLEARED_PARTICULARS)
-        )
+    while rows := erase_party_batch(condition, now, limit=BATCH):
         parties += len(rows)
-        cases.update(r.case_id for r in rows)
+        batch_cases = sorted({case_id for _, case_id in rows})
+        cases.update(batch_cases)
         # the papers printed with their names go too (what was handed out stays matched by its digest)
-        documents.forget_files(documents.CASE, sorted({r.case_id for r in rows}))
+        documents.forget_files(documents.CASE, batch_cases)
+    return parties, len(cases)
 
 
 def _erase_applications(condition: sa.ColumnElement[bool]) -> int:
     """Erase, batch by batch, the applicants of the applications matching ``condition`` (not erased yet)."""
-    app, erased = LegalAidApplication, 0
-    while True:
-        ids = db.session.scalars(
-            sa.select(app.id).where(_application_not_erased(), condition).order_by(app.id).limit(BATCH)
-        ).all()
-        if not ids:
-            return erased
-        # the version moves on, so a page holding the application before the erasure cannot save over it
-        db.session.execute(
-            sa.update(app)
-            .where(app.id.in_(ids))
-            .values(applicant_name=PLACEHOLDER, version=app.version + 1, **CLEARED_NUMBERS, **CLEARED_APPLICANT)
-        )
-        documents.forget_files(documents.LEGAL_AID, list(ids))
+    erased = 0
+    while ids := erase_applicant_batch(condition, limit=BATCH):
+        documents.forget_files(documents.LEGAL_AID, ids)
         erased += len(ids)
+    return erased
 
 
 @dataclass(frozen=True)
@@ -162,7 +121,7 @@ def erase_expired_personal_data(actor: Actor, now: datetime, years: int) -> Rete
     """Erase the personal data of cases concluded or declined, and of legal-aid applications closed or
     refused, more than ``years`` years before ``now`` (its date in Asia/Shanghai). Idempotent: erased rows
     are not touched again. Audited (``personal_data_erased``, counts only) when anything was erased."""
-    _require_admin(actor)
+    POLICY.require(actor, "erase_expired")
     cutoff = retention_cutoff(now.astimezone(SHANGHAI).date(), years)
     parties, cases = _erase_parties(Party.case_id.in_(expired_case_ids(cutoff)), now)
     applications = _erase_applications(expired_application_condition(cutoff))
@@ -220,7 +179,7 @@ def _normalised(id_number: str) -> str:
 
 def locate_person(actor: Actor, id_number: str) -> PersonRecords:
     """Every party, mediator and legal-aid applicant whose ID number is ``id_number`` (administrators only)."""
-    _require_admin(actor)
+    POLICY.require(actor, "person_request")
     number = _normalised(id_number)
     key = lookup_hash("ric", number)
     parties = db.session.scalars(
@@ -251,7 +210,7 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _party_entry(party: Party) -> dict:
+def _party_entry(party: Party) -> dict[str, Any]:
     case = party.case
     return {
         "case_id": case.id,
@@ -277,7 +236,7 @@ def _party_entry(party: Party) -> dict:
     }
 
 
-def _mediator_entry(mediator: Mediator) -> dict:
+def _mediator_entry(mediator: Mediator) -> dict[str, Any]:
     return {
         "mediator_id": mediator.id,
         "name": mediator.name,
@@ -289,7 +248,7 @@ def _mediator_entry(mediator: Mediator) -> dict:
     }
 
 
-def _application_entry(application: LegalAidApplication) -> dict:
+def _application_entry(application: LegalAidApplication) -> dict[str, Any]:
     return {
         "application_id": application.id,
         "number": application.number,
@@ -313,7 +272,9 @@ def _application_entry(application: LegalAidApplication) -> dict:
     }
 
 
-def export_person(actor: Actor, id_number: str, *, now: datetime | None = None, remote_addr: str | None = None) -> dict:
+def export_person(
+    actor: Actor, id_number: str, *, now: datetime | None = None, remote_addr: str | None = None
+) -> dict[str, Any]:
     """A copy of everything the hub holds about one person, full numbers included (PIPL art. 45). Cases are
     described by their facts about this person only (not the other parties, nor the dispute's narrative,
     which concerns them too). Audited as ``personal_data_exported``; 404 when nothing is held."""
@@ -335,17 +296,6 @@ def export_person(actor: Actor, id_number: str, *, now: datetime | None = None, 
     }
 
 
-def _erase_mediators(mediators: Iterable[Mediator]) -> int:
-    erased = 0
-    for mediator in mediators:
-        mediator.name = PLACEHOLDER
-        mediator.set_id_number(None)
-        mediator.set_phone(None)
-        erased += 1
-    db.session.flush()
-    return erased
-
-
 def erase_person(
     actor: Actor, id_number: str, *, now: datetime | None = None, remote_addr: str | None = None
 ) -> dict[str, int]:
@@ -365,7 +315,7 @@ def erase_person(
     counts = records.counts()
     parties, _cases = _erase_parties(Party.id.in_([p.id for p in records.parties]), now or utcnow())
     applications = _erase_applications(LegalAidApplication.id.in_([a.id for a in records.applications]))
-    mediators = _erase_mediators(records.mediators)
+    mediators = erase_mediator_data(records.mediators)
     counts.update(parties=parties, legal_aid_applications=applications, mediators=mediators)
     audit.record(
         actor,

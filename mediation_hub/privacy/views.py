@@ -14,18 +14,17 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 
 from ..auth.current import current_actor
-from ..cases.forms import PARTY_ROLE_LABELS
+from ..cases.rules import PARTY_ROLE_LABELS
 from ..cases.rules import STATUS_LABELS as CASE_STATUS_LABELS
 from ..core.actor import Actor
 from ..core.export import xlsx_response
-from ..core.messages import coded
 from ..core.pii import mask_id_number
 from ..core.shanghai import today_shanghai
-from ..errors import PermissionDenied, StateConflict, ValidationFailed
-from ..extensions import db
+from ..errors import StateConflict, ValidationFailed
 from ..legal_aid.reference import STATUS_LABELS as APPLICATION_STATUS_LABELS
 from . import service
 from .forms import PersonEraseForm, PersonForm, PersonLookupForm
+from .policy import POLICY
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy", template_folder="templates")
 
@@ -35,9 +34,9 @@ SECTIONS = (("parties", "当事人"), ("mediators", "调解员"), ("legal_aid_ap
 
 
 def _require_admin() -> Actor:
+    """The current actor, if it may handle a person's request (``POLICY "person_request"``), else a 403."""
     actor = current_actor()
-    if not actor.is_admin:
-        raise PermissionDenied(coded("admins_only", "只有系统管理员可以处理个人信息请求"))
+    POLICY.require(actor, "person_request")
     return actor
 
 
@@ -116,7 +115,6 @@ def person_export():
     if number is None:
         return _expired()
     document = service.export_person(actor, number, remote_addr=request.remote_addr)
-    db.session.commit()
     stem = f"个人信息-{today_shanghai().isoformat()}"
     if request.form.get("format") == "xlsx":
         response = xlsx_response(
@@ -155,7 +153,6 @@ def person_erase():
             except StateConflict as exc:
                 status, error = 409, exc.message
             else:
-                db.session.commit()
                 flash(
                     _(
                         "已删除 %(masked)s 的个人信息：当事人 %(parties)s 条（%(cases)s 件案件）、"

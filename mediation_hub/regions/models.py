@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, enum_column, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
 class RegionLevel(enum.StrEnum):
@@ -20,7 +20,7 @@ class RegionLevel(enum.StrEnum):
     custom = "custom"
 
 
-class Region(db.Model):
+class Region(Model):
     """A division. ``path`` is the materialised ancestry ('130000/130600/130629/') so a whole
     subtree is one indexed prefix match."""
 
@@ -54,7 +54,8 @@ class Region(db.Model):
     @property
     def full_name(self) -> str:
         """Name with its ancestors, e.g. 河北省 保定市 容城县."""
-        names, node = [], self
+        names: list[str] = []
+        node: Region | None = self
         while node is not None:
             if node.name != "市辖区":
                 names.append(node.name)
@@ -62,7 +63,7 @@ class Region(db.Model):
         return " ".join(reversed(names))
 
 
-class RegionMember(db.Model):
+class RegionMember(Model):
     """A member of a custom grouping such as 雄安新区 (容城县, 安新县, 雄县)."""
 
     __tablename__ = "region_members"
@@ -71,7 +72,7 @@ class RegionMember(db.Model):
     member_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), primary_key=True)
 
 
-class ReferenceSource(db.Model):
+class ReferenceSource(Model):
     """Where a reference data set came from and when it was loaded."""
 
     __tablename__ = "reference_sources"

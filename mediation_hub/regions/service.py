@@ -22,8 +22,9 @@ def get_region(code: str) -> Region:
     return region
 
 
-def children_of(parent_code: str | None) -> sa.Select:
+def children_of(parent_code: str | None) -> sa.Select[tuple[Region]]:
     """Direct children of a region (provinces and custom regions for ``None``)."""
+    cond: sa.ColumnElement[bool]
     if parent_code is None:
         cond = Region.parent_code.is_(None)
     else:
@@ -35,7 +36,7 @@ def children_of(parent_code: str | None) -> sa.Select:
     return sa.select(Region).where(cond).order_by(Region.code)
 
 
-def subtree_condition(column: sa.ColumnElement, code: str) -> sa.ColumnElement[bool]:
+def subtree_condition(column: sa.SQLColumnExpression[str | None], code: str) -> sa.ColumnElement[bool]:
     """A SQL condition true when ``column`` (a region code) lies in ``code``'s subtree.
 
     Uses the materialised path, so it is a join on the indexed ``path`` prefix, never a Python loop."""
@@ -98,7 +99,7 @@ def add_local_region(code: str, name: str, parent_code: str, level: RegionLevel)
     return region
 
 
-def _read_division_file() -> tuple[str, list[dict]]:
+def _read_division_file() -> tuple[str, list[dict[str, str]]]:
     text = resources.files(__package__).joinpath("data/gb2260.csv").read_text(encoding="utf-8")
     lines = text.splitlines()
     source = lines[0].lstrip("# ").strip()

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
 from ..core.pagination import paginate
-from ..extensions import db
+from ..core.uow import as_committed
 from . import service
 from .schemas import (
     MediatorIn,
@@ -46,8 +46,7 @@ class Organizations(MethodView):
     def post(self, data):
         """Register an organisation."""
         org = service.create_organization(current_actor(), data)
-        db.session.commit()
-        return org
+        return as_committed(org)
 
 
 @blp.route("/organizations/<int:organization_id>")
@@ -60,8 +59,7 @@ class OrganizationItem(MethodView):
     @blp.response(200, OrganizationOut)
     def patch(self, data, organization_id):
         org = service.update_organization(current_actor(), organization_id, data)
-        db.session.commit()
-        return org
+        return as_committed(org)
 
 
 @blp.route("/mediators")
@@ -79,8 +77,7 @@ class Mediators(MethodView):
     @blp.response(201, MediatorOut)
     def post(self, data):
         mediator = service.create_mediator(current_actor(), data)
-        db.session.commit()
-        return mediator
+        return as_committed(mediator)
 
 
 @blp.route("/mediators/<int:mediator_id>")
@@ -93,8 +90,7 @@ class MediatorItem(MethodView):
     @blp.response(200, MediatorOut)
     def patch(self, data, mediator_id):
         mediator = service.update_mediator(current_actor(), mediator_id, data)
-        db.session.commit()
-        return mediator
+        return as_committed(mediator)
 
 
 @blp.route("/mediators/<int:mediator_id>/reveal")
@@ -103,7 +99,6 @@ class MediatorReveal(MethodView):
     def post(self, mediator_id):
         """The full ID number and phone; recorded in the audit log."""
         numbers = service.reveal_mediator_numbers(current_actor(), mediator_id, remote_addr=request.remote_addr)
-        db.session.commit()
         return numbers, {"X-Personal-Data": "revealed"}  # marks the audited reveal (tests/pii_guard.py)
 
 
@@ -121,8 +116,7 @@ class Studios(MethodView):
     @blp.response(201, StudioOut)
     def post(self, data):
         studio = service.create_studio(current_actor(), data)
-        db.session.commit()
-        return studio
+        return as_committed(studio)
 
 
 @blp.route("/studios/<int:studio_id>")
@@ -135,5 +129,4 @@ class StudioItem(MethodView):
     @blp.response(200, StudioOut)
     def patch(self, data, studio_id):
         studio = service.update_studio(current_actor(), studio_id, data)
-        db.session.commit()
-        return studio
+        return as_committed(studio)

@@ -86,9 +86,9 @@ class OrganizationForm(RegistryForm):
 
     def to_data(self) -> dict:
         return {
-            "name": self.name.data.strip(),
+            "name": (self.name.data or "").strip(),
             "kind": OrgKind(self.kind.data),
-            "region_code": self.region_code.data.strip(),
+            "region_code": (self.region_code.data or "").strip(),
             "uscc": (self.uscc.data or "").strip() or None,
             "parent_id": self.parent_id.data,
             "specialties": split_specialties(self.specialties.data),
@@ -107,7 +107,7 @@ class MediatorForm(RegistryForm):
     def to_data(self, *, editing: bool = False) -> dict:
         """On an edit, an empty ID number or phone field keeps the stored value."""
         data = {
-            "name": self.name.data.strip(),
+            "name": (self.name.data or "").strip(),
             "organization_id": self.organization_id.data,
             "specialties": split_specialties(self.specialties.data),
         }
@@ -128,7 +128,7 @@ class StudioForm(RegistryForm):
 
     def to_data(self) -> dict:
         return {
-            "name": self.name.data.strip(),
+            "name": (self.name.data or "").strip(),
             "organization_id": self.organization_id.data,
             "lead_mediator_id": self.lead_mediator_id.data,
             "named_by_id": self.named_by_id.data,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import TimestampMixin, enum_column
 from ..core.pii import PersonalNumbersMixin
-from ..extensions import db
+from ..extensions import Model
 from ..regions.models import Region
 
 
@@ -46,7 +46,7 @@ MEDIATING_KINDS = frozenset(
 )
 
 
-class Organization(TimestampMixin, db.Model):
+class Organization(TimestampMixin, Model):
     __tablename__ = "organizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +71,7 @@ class Organization(TimestampMixin, db.Model):
         return ORG_KIND_LABELS[self.kind]
 
 
-class Mediator(PersonalNumbersMixin, TimestampMixin, db.Model):
+class Mediator(PersonalNumbersMixin, TimestampMixin, Model):
     __tablename__ = "mediators"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,7 +85,7 @@ class Mediator(PersonalNumbersMixin, TimestampMixin, db.Model):
     __table_args__ = (sa.UniqueConstraint("id_number_hash", name="uq_mediators_id_number_hash"),)
 
 
-class Studio(TimestampMixin, db.Model):
+class Studio(TimestampMixin, Model):
     """个人调解品牌工作室: named and managed by a justice bureau at district level or above."""
 
     __tablename__ = "studios"

@@ -5,23 +5,23 @@ A record outside the actor's scope is reported as not found, never as forbidden.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
 from ..audit import service as audit
-from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
+from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor
 from ..core.business_dates import check_business_date
 from ..core.messages import coded, message_of
-from ..core.pii import normalise_id_number, normalise_phone, normalise_uscc
+from ..core.pii import ERASED_NAME, normalise_id_number, normalise_phone, normalise_uscc
 from ..core.shanghai import today_shanghai
-from ..errors import NotFound, PermissionDenied, ValidationFailed, collect
+from ..errors import NotFound, ValidationFailed, collect
 from ..extensions import db
 from ..regions.models import Region
 from ..regions.service import subtree_condition
 from .models import MEDIATING_KINDS, Mediator, Organization, OrgKind, Studio
-
-REGISTRY_WRITERS = (Role.admin, Role.registry_admin)
-
+from .policy import POLICY
 
 # --- scope -----------------------------------------------------------------------------------------
 
@@ -32,14 +32,18 @@ def organization_scope(actor: Actor) -> sa.ColumnElement[bool]:
         return sa.true()
     if actor.role in ORGANIZATION_SCOPED_ROLES:
         return Organization.id == actor.organization_id
+    # A region-scoped actor without a region sees everything (above), so this one has a region.
+    assert actor.region_code is not None
     return subtree_condition(Organization.region_code, actor.region_code)
 
 
-def organizations_visible_to(actor: Actor) -> sa.Select:
+def organizations_visible_to(actor: Actor) -> sa.Select[tuple[Organization]]:
+    """The organisations the actor may see."""
     return sa.select(Organization).where(organization_scope(actor))
 
 
-def visible_organization_ids(actor: Actor) -> sa.Select:
+def visible_organization_ids(actor: Actor) -> sa.Select[tuple[int]]:
+    """The ids of the organisations the actor may see (for an IN subquery)."""
     return sa.select(Organization.id).where(organization_scope(actor))
 
 
@@ -51,25 +55,13 @@ def get_organization(actor: Actor, organization_id: int) -> Organization:
     return org
 
 
-def can_edit_registry(actor: Actor) -> bool:
-    return actor.has_role(*REGISTRY_WRITERS)
-
-
-def _require_writer(actor: Actor) -> None:
-    if not can_edit_registry(actor):
-        raise PermissionDenied(coded("registry_writers_only", "登记信息只能由登记管理员修改"))
-
-
 def _in_actor_region(actor: Actor, region_code: str) -> bool:
     if actor.sees_everything:
         return True
-    return (
-        db.session.scalar(
-            sa.select(sa.exists().where(Region.code == region_code, subtree_condition(Region.code, actor.region_code)))
-        )
-        if actor.region_code
-        else False
-    )
+    if not actor.region_code:
+        return False
+    inside = sa.exists().where(Region.code == region_code, subtree_condition(Region.code, actor.region_code))
+    return bool(db.session.scalar(sa.select(inside)))
 
 
 # --- organisations -----------------------------------------------------------------------------------
@@ -77,7 +69,7 @@ def _in_actor_region(actor: Actor, region_code: str) -> bool:
 
 def list_organizations(
     actor: Actor, *, region_code: str | None = None, kind: OrgKind | None = None, q: str | None = None
-) -> sa.Select:
+) -> sa.Select[tuple[Organization]]:
     """Organisations the actor sees, filtered by region subtree, kind and a name fragment."""
     stmt = organizations_visible_to(actor)
     if region_code:
@@ -92,13 +84,13 @@ def list_organizations(
 DOCUMENT_CODE = re.compile(r"[\u4e00-\u9fff]{1,6}")  # 文书代字: Chinese characters, 保竞
 
 
-def _check_organization(actor: Actor, data: dict, current: Organization | None = None) -> dict:
+def _check_organization(actor: Actor, data: dict[str, Any], current: Organization | None = None) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     region_code = data.get("region_code", current.region_code if current else None)
     if "region_code" in data:
         if db.session.get(Region, region_code) is None:
             collect(errors, "region_code", coded("unknown_region", "未知的行政区划代码"))
-        elif not _in_actor_region(actor, region_code):
+        elif not _in_actor_region(actor, data["region_code"]):
             collect(errors, "region_code", coded("outside_region", "超出您的管辖范围"))
     if data.get("uscc"):
         try:
@@ -132,7 +124,7 @@ def _check_organization(actor: Actor, data: dict, current: Organization | None =
 
 
 def _is_descendant(candidate: Organization, ancestor_id: int) -> bool:
-    node = candidate
+    node: Organization | None = candidate
     while node is not None:
         if node.id == ancestor_id:
             return True
@@ -140,9 +132,9 @@ def _is_descendant(candidate: Organization, ancestor_id: int) -> bool:
     return False
 
 
-def create_organization(actor: Actor, data: dict) -> Organization:
+def create_organization(actor: Actor, data: dict[str, Any]) -> Organization:
     """Register an organisation (USCC checked when given, region within the actor's scope)."""
-    _require_writer(actor)
+    POLICY.require(actor, "edit")
     data = _check_organization(actor, dict(data))
     org = Organization(**{k: v for k, v in data.items() if k in _ORG_FIELDS})
     db.session.add(org)
@@ -153,10 +145,10 @@ def create_organization(actor: Actor, data: dict) -> Organization:
 _ORG_FIELDS = {"name", "kind", "region_code", "uscc", "parent_id", "specialties", "address", "document_code", "active"}
 
 
-def update_organization(actor: Actor, organization_id: int, data: dict) -> Organization:
+def update_organization(actor: Actor, organization_id: int, data: dict[str, Any]) -> Organization:
     """Change an organisation's fields."""
     org = get_organization(actor, organization_id)
-    _require_writer(actor)
+    POLICY.require(actor, "edit")
     data = _check_organization(actor, dict(data), org)
     for key, value in data.items():
         if key in _ORG_FIELDS:
@@ -168,13 +160,15 @@ def update_organization(actor: Actor, organization_id: int, data: dict) -> Organ
 # --- mediators ---------------------------------------------------------------------------------------
 
 
-def mediators_visible_to(actor: Actor) -> sa.Select:
+def mediators_visible_to(actor: Actor) -> sa.Select[tuple[Mediator]]:
+    """The mediators of the organisations the actor may see."""
     return sa.select(Mediator).where(Mediator.organization_id.in_(visible_organization_ids(actor)))
 
 
 def list_mediators(
     actor: Actor, *, organization_id: int | None = None, region_code: str | None = None, q: str | None = None
-) -> sa.Select:
+) -> sa.Select[tuple[Mediator]]:
+    """Mediators the actor sees, filtered by organisation, region subtree and a name fragment."""
     stmt = mediators_visible_to(actor)
     if organization_id:
         stmt = stmt.where(Mediator.organization_id == organization_id)
@@ -188,6 +182,7 @@ def list_mediators(
 
 
 def get_mediator(actor: Actor, mediator_id: int) -> Mediator:
+    """The mediator if the actor may see it, else NotFound."""
     mediator = db.session.scalar(mediators_visible_to(actor).where(Mediator.id == mediator_id))
     if mediator is None:
         raise NotFound("mediator")
@@ -195,8 +190,13 @@ def get_mediator(actor: Actor, mediator_id: int) -> Mediator:
 
 
 def validate_personal_numbers(
-    data: dict, errors: dict, *, id_field: str = "id_number", phone_field: str = "phone", prefix: str = ""
-) -> dict:
+    data: dict[str, Any],
+    errors: dict[str, list[str]],
+    *,
+    id_field: str = "id_number",
+    phone_field: str = "phone",
+    prefix: str = "",
+) -> dict[str, Any]:
     """Normalise an ID number and phone in ``data`` in place, collecting messages under ``prefix``."""
     if data.get(id_field):
         try:
@@ -211,7 +211,7 @@ def validate_personal_numbers(
     return data
 
 
-def _check_mediator(actor: Actor, data: dict, current: Mediator | None = None) -> dict:
+def _check_mediator(actor: Actor, data: dict[str, Any], current: Mediator | None = None) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     if "organization_id" in data:
         org = db.session.scalar(organizations_visible_to(actor).where(Organization.id == data["organization_id"]))
@@ -241,7 +241,7 @@ def _check_mediator(actor: Actor, data: dict, current: Mediator | None = None) -
     return data
 
 
-def _apply_mediator(mediator: Mediator, data: dict) -> None:
+def _apply_mediator(mediator: Mediator, data: dict[str, Any]) -> None:
     for key in ("name", "organization_id", "specialties", "active"):
         if key in data:
             setattr(mediator, key, data[key])
@@ -251,9 +251,9 @@ def _apply_mediator(mediator: Mediator, data: dict) -> None:
         mediator.set_phone(data["phone"])
 
 
-def create_mediator(actor: Actor, data: dict) -> Mediator:
+def create_mediator(actor: Actor, data: dict[str, Any]) -> Mediator:
     """Register a mediator; ID number and phone are validated, encrypted and masked."""
-    _require_writer(actor)
+    POLICY.require(actor, "edit")
     data = _check_mediator(actor, dict(data))
     mediator = Mediator(name=data["name"], organization_id=data["organization_id"])
     _apply_mediator(mediator, data)
@@ -262,19 +262,20 @@ def create_mediator(actor: Actor, data: dict) -> Mediator:
     return mediator
 
 
-def update_mediator(actor: Actor, mediator_id: int, data: dict) -> Mediator:
+def update_mediator(actor: Actor, mediator_id: int, data: dict[str, Any]) -> Mediator:
+    """Change a mediator's fields (ID number and phone validated as on registration)."""
     mediator = get_mediator(actor, mediator_id)
-    _require_writer(actor)
+    POLICY.require(actor, "edit")
     data = _check_mediator(actor, dict(data), mediator)
     _apply_mediator(mediator, data)
     db.session.flush()
     return mediator
 
 
-def reveal_mediator_numbers(actor: Actor, mediator_id: int, *, remote_addr: str | None = None) -> dict:
+def reveal_mediator_numbers(actor: Actor, mediator_id: int, *, remote_addr: str | None = None) -> dict[str, str | None]:
     """The full ID number and phone of a mediator, for a registry administrator; audited."""
     mediator = get_mediator(actor, mediator_id)
-    _require_writer(actor)
+    POLICY.require(actor, "edit")
     audit.record(actor, "reveal_id_number", target_type="mediator", target_id=mediator.id, remote_addr=remote_addr)
     return {"id_number": mediator.full_id_number(), "phone": mediator.full_phone()}
 
@@ -282,11 +283,15 @@ def reveal_mediator_numbers(actor: Actor, mediator_id: int, *, remote_addr: str 
 # --- studios -----------------------------------------------------------------------------------------
 
 
-def studios_visible_to(actor: Actor) -> sa.Select:
+def studios_visible_to(actor: Actor) -> sa.Select[tuple[Studio]]:
+    """The studios of the organisations the actor may see."""
     return sa.select(Studio).where(Studio.organization_id.in_(visible_organization_ids(actor)))
 
 
-def list_studios(actor: Actor, *, organization_id: int | None = None, region_code: str | None = None) -> sa.Select:
+def list_studios(
+    actor: Actor, *, organization_id: int | None = None, region_code: str | None = None
+) -> sa.Select[tuple[Studio]]:
+    """Studios the actor sees, filtered by organisation and region subtree."""
     stmt = studios_visible_to(actor)
     if organization_id:
         stmt = stmt.where(Studio.organization_id == organization_id)
@@ -298,13 +303,14 @@ def list_studios(actor: Actor, *, organization_id: int | None = None, region_cod
 
 
 def get_studio(actor: Actor, studio_id: int) -> Studio:
+    """The studio if the actor may see it, else NotFound."""
     studio = db.session.scalar(studios_visible_to(actor).where(Studio.id == studio_id))
     if studio is None:
         raise NotFound("studio")
     return studio
 
 
-def _check_studio(actor: Actor, data: dict, current: Studio | None = None) -> dict:
+def _check_studio(actor: Actor, data: dict[str, Any], current: Studio | None = None) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     org_id = data.get("organization_id", current.organization_id if current else None)
     if "organization_id" in data:
@@ -337,9 +343,9 @@ def _check_studio(actor: Actor, data: dict, current: Studio | None = None) -> di
 _STUDIO_FIELDS = {"name", "organization_id", "lead_mediator_id", "named_by_id", "named_on", "specialties", "active"}
 
 
-def create_studio(actor: Actor, data: dict) -> Studio:
+def create_studio(actor: Actor, data: dict[str, Any]) -> Studio:
     """Register a named mediator studio (个人调解品牌工作室)."""
-    _require_writer(actor)
+    POLICY.require(actor, "edit")
     data = _check_studio(actor, dict(data))
     studio = Studio(**{k: v for k, v in data.items() if k in _STUDIO_FIELDS})
     db.session.add(studio)
@@ -347,9 +353,10 @@ def create_studio(actor: Actor, data: dict) -> Studio:
     return studio
 
 
-def update_studio(actor: Actor, studio_id: int, data: dict) -> Studio:
+def update_studio(actor: Actor, studio_id: int, data: dict[str, Any]) -> Studio:
+    """Change a studio's fields."""
     studio = get_studio(actor, studio_id)
-    _require_writer(actor)
+    POLICY.require(actor, "edit")
     data = _check_studio(actor, dict(data), studio)
     for key, value in data.items():
         if key in _STUDIO_FIELDS:
@@ -385,3 +392,19 @@ def naming_bureau_choices(actor: Actor) -> list[Organization]:
             above = region.path.strip("/").split("/")
         stmt = stmt.where(sa.or_(organization_scope(actor), Organization.region_code.in_(above)))
     return list(db.session.scalars(stmt.order_by(Organization.region_code, Organization.name)))
+
+
+# --- erasure (a person's request, through privacy) ------------------------------------------------------------
+
+
+def erase_mediator_data(mediators: Iterable[Mediator]) -> int:
+    """Erase the name, ID number and phone of former mediators (the caller checked none is active); the rows
+    stay, as the cases and sessions they worked on name them. Flushes; returns how many."""
+    erased = 0
+    for mediator in mediators:
+        mediator.name = ERASED_NAME
+        mediator.set_id_number(None)
+        mediator.set_phone(None)
+        erased += 1
+    db.session.flush()
+    return erased

@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 
 from ..auth.current import current_actor
 from ..core.pagination import paginate
-from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..regions.models import Region
 from . import service
 from .forms import KIND_LABELS, MediatorForm, OrganizationForm, StudioForm
 from .models import MEDIATING_KINDS, OrgKind
+from .policy import POLICY
 
 bp = Blueprint("registry", __name__, url_prefix="/registry", template_folder="templates")
 
@@ -32,9 +33,9 @@ def region_name(code: str | None) -> str:
 
 
 def _require_writer():
+    """The current actor, if it may change the registry (``POLICY "edit"``), else a 403."""
     actor = current_actor()
-    if not service.can_edit_registry(actor):
-        raise PermissionDenied(_("登记信息只能由登记管理员修改"))
+    POLICY.require(actor, "edit")
     return actor
 
 
@@ -58,7 +59,7 @@ def _listing(build_stmt, template: str, **context):
         page=page,
         region_code=region_code or "",
         filter_error=filter_error,
-        can_edit=service.can_edit_registry(current_actor()),
+        can_edit=POLICY.allows(current_actor(), "edit"),
         **context,
     )
 
@@ -73,7 +74,6 @@ def _save(form, action, template: str, done, **context):
             db.session.rollback()
             leftover = form.attach_errors(exc.errors)
         else:
-            db.session.commit()
             flash(_("已保存"), "success")
             return redirect(done(record))
     status = 422 if request.method == "POST" else 200
@@ -132,7 +132,7 @@ def organization_detail(organization_id: int):
         org=org,
         mediators=mediators,
         studios=studios,
-        can_edit=service.can_edit_registry(actor),
+        can_edit=POLICY.allows(actor, "edit"),
         mediating=org.kind in MEDIATING_KINDS,
     )
 
@@ -216,7 +216,7 @@ def _render_mediator(mediator_id: int, revealed: dict | None = None):
             mediator=mediator,
             studios=studios,
             revealed=revealed,
-            can_edit=service.can_edit_registry(actor),
+            can_edit=POLICY.allows(actor, "edit"),
         )
     )
     if revealed:
@@ -233,7 +233,6 @@ def mediator_detail(mediator_id: int):
 def mediator_reveal(mediator_id: int):
     """查看完整号码: the full numbers on this response only; the reveal is in the audit log."""
     numbers = service.reveal_mediator_numbers(current_actor(), mediator_id, remote_addr=request.remote_addr)
-    db.session.commit()
     response = _render_mediator(mediator_id, revealed=numbers)
     response.headers["X-Personal-Data"] = "revealed"  # marks the audited reveal (tests/pii_guard.py)
     return response
@@ -312,7 +311,7 @@ def studio_list():
 def studio_detail(studio_id: int):
     actor = current_actor()
     studio = service.get_studio(actor, studio_id)
-    return render_template("registry/studio_detail.html", studio=studio, can_edit=service.can_edit_registry(actor))
+    return render_template("registry/studio_detail.html", studio=studio, can_edit=POLICY.allows(actor, "edit"))
 
 
 @bp.route("/studios/new", methods=["GET", "POST"])

@@ -21,17 +21,22 @@ statement sums the pieces. Scope and grouping use the same columns as the event 
 the regions' materialised path), so the numbers are identical; tests/test_reporting_aggregates.py checks
 that on generated histories.
 
-Maintenance: an ORM ``after_insert`` hook on ``CaseEvent`` upserts the affected rows (INSERT … ON CONFLICT DO
-UPDATE, on SQLite and PostgreSQL) in the same transaction as the event, whoever writes it
-(``cases.events.record_event``, the transfer service, factories). Bulk loads that bypass the ORM (COPY, Core
-inserts) call ``rebuild_daily_stats(from, to)`` afterwards (CLI: ``mediation-hub reports rebuild-aggregates``).
+Maintenance: ``reporting.listeners`` subscribes ``apply_event`` to the rate events (``case.registered``,
+``case.accepted``, ``case.declined``, ``case.concluded``) that ``cases.events.append_event`` announces for every row
+it writes, whoever writes it (the cases and transfer services, factories): it upserts the affected rows
+(INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL) in the same transaction as the event. An import
+announces ``case.imported`` once; its listener rebuilds that span after the import commits. Other bulk loads that
+bypass the cases functions (COPY, Core inserts) call ``rebuild_daily_stats(from, to)`` afterwards (CLI:
+``mediation-hub reports rebuild-aggregates``).
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -39,9 +44,13 @@ from flask.cli import with_appcontext
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..cases.events import CaseStepRecorded
 from ..cases.models import Case, CaseEvent
-from ..extensions import db
+from ..core.uow import transaction
+from ..extensions import Model, db
+from ..legal_aid.models import LegalAidApplication
 from ..regions.models import Region
+from ..transfers.models import Transfer
 
 RATE_CODES = ("registered", "accepted", "declined", "concluded")
 COMPLETING_CODES = ("concluded", "declined")
@@ -77,7 +86,7 @@ class _StatRow:
     completed: Mapped[int] = _count_column()
 
 
-class CaseDailyStat(_StatRow, db.Model):
+class CaseDailyStat(_StatRow, Model):
     """Rate events of one day under one (organisation, region, studio, category)."""
 
     __tablename__ = "case_daily_stats"
@@ -99,7 +108,7 @@ class CaseDailyStat(_StatRow, db.Model):
     )
 
 
-class CaseMonthlyStat(_StatRow, db.Model):
+class CaseMonthlyStat(_StatRow, Model):
     """The daily rows of one calendar month summed (``month`` is its first day)."""
 
     __tablename__ = "case_monthly_stats"
@@ -137,7 +146,7 @@ class _RegionStatRow:
     completed: Mapped[int] = _count_column()
 
 
-class CaseRegionDailyStat(_RegionStatRow, db.Model):
+class CaseRegionDailyStat(_RegionStatRow, Model):
     """The daily counts rolled up the region tree: a region's whole subtree is its own row."""
 
     __tablename__ = "case_region_daily_stats"
@@ -149,7 +158,7 @@ class CaseRegionDailyStat(_RegionStatRow, db.Model):
     )
 
 
-class CaseRegionMonthlyStat(_RegionStatRow, db.Model):
+class CaseRegionMonthlyStat(_RegionStatRow, Model):
     """The monthly counts rolled up the region tree (a province-year is 12 × 15 rows)."""
 
     __tablename__ = "case_region_monthly_stats"
@@ -161,7 +170,7 @@ class CaseRegionMonthlyStat(_RegionStatRow, db.Model):
     )
 
 
-class CaseCompletionCohort(db.Model):
+class CaseCompletionCohort(Model):
     """Cases registered on ``registered_on`` (under the registration's keys) first completed on ``completed_on``."""
 
     __tablename__ = "case_completion_cohorts"
@@ -180,36 +189,19 @@ class CaseCompletionCohort(db.Model):
 
 
 # Indexes other report queries need at ten million cases (declared here, next to the reason): the legal-aid
-# figures count applications filed or decided in the period.
-def _index_other_domains() -> None:
-    from ..core.modules import import_optional
-
-    legal_aid = import_optional("mediation_hub.legal_aid.models")
-    if legal_aid is not None:
-        table = legal_aid.LegalAidApplication.__table__
-        names = {index.name for index in table.indexes}
-        # each holds every column its count reads, so the count is an index-only scan of the period
-        if "ix_legal_aid_applications_filed_scope" not in names:
-            sa.Index("ix_legal_aid_applications_filed_scope", table.c.filed_on, table.c.filed_centre_id)
-        if "ix_legal_aid_applications_decided_scope" not in names:
-            sa.Index(
-                "ix_legal_aid_applications_decided_scope",
-                table.c.decided_on,
-                table.c.centre_id,
-                table.c.decide_by,
-                table.c.granted,
-            )
-    transfers = import_optional("mediation_hub.transfers.models")
-    if transfers is not None:  # the flows count what a scope's organisations sent or received in the period
-        table = transfers.Transfer.__table__
-        names = {index.name for index in table.indexes}
-        if "ix_transfers_from_requested_on" not in names:
-            sa.Index("ix_transfers_from_requested_on", table.c.from_organization_id, table.c.requested_on)
-        if "ix_transfers_to_requested_on" not in names:
-            sa.Index("ix_transfers_to_requested_on", table.c.to_organization_id, table.c.requested_on)
-
-
-_index_other_domains()
+# figures count applications filed or decided in the period; each index holds every column its count reads, so the
+# count is an index-only scan of the period. The flows count what a scope's organisations sent or received.
+_applications, _transfers = LegalAidApplication.__table__.c, Transfer.__table__.c
+sa.Index("ix_legal_aid_applications_filed_scope", _applications.filed_on, _applications.filed_centre_id)
+sa.Index(
+    "ix_legal_aid_applications_decided_scope",
+    _applications.decided_on,
+    _applications.centre_id,
+    _applications.decide_by,
+    _applications.granted,
+)
+sa.Index("ix_transfers_from_requested_on", _transfers.from_organization_id, _transfers.requested_on)
+sa.Index("ix_transfers_to_requested_on", _transfers.to_organization_id, _transfers.requested_on)
 
 # The dashboard's overdue list: open cases past their time limit, oldest first. With ten years of history
 # nearly every case has a due date in the past, so an index on due_on alone walks millions of concluded cases
@@ -338,10 +330,10 @@ def _first_completion(case_id: int, before_id: int) -> sa.ScalarSelect:
     )
 
 
-def apply_event(connection, event: CaseEvent) -> None:
+def apply_event(connection, event: CaseStepRecorded) -> None:
     """Account for one newly inserted rate event in the aggregates (same connection, same transaction).
 
-    Events are applied in id order; each sees only the events of its case with smaller ids, so a
+    Events are applied in id order; each sees only the events of its case with smaller ids (``event_id``), so a
     registration and its completion inserted in one flush are paired exactly once."""
     if event.code not in RATE_CODES:
         return
@@ -353,7 +345,7 @@ def apply_event(connection, event: CaseEvent) -> None:
             cases.c.due_on,
             cases.c.outcome,
             path.label("path"),
-            _first_completion(event.case_id, event.id).label("first_done"),
+            _first_completion(event.case_id, event.event_id).label("first_done"),
         ).where(cases.c.id == event.case_id)
     ).one()
     at = _At(
@@ -383,7 +375,9 @@ def apply_event(connection, event: CaseEvent) -> None:
     changes.write(connection)
 
 
-def _move_completion(connection, changes: _Changes, event: CaseEvent, category_code: str, prior: date | None) -> None:
+def _move_completion(
+    connection, changes: _Changes, event: CaseStepRecorded, category_code: str, prior: date | None
+) -> None:
     """A completing event: the case's registrations now count as completed (or complete earlier)."""
     if prior is not None and prior <= event.on_date:
         return
@@ -391,7 +385,7 @@ def _move_completion(connection, changes: _Changes, event: CaseEvent, category_c
     registrations = connection.execute(
         sa.select(events.c.on_date, events.c.organization_id, events.c.region_code, events.c.studio_id, regions.c.path)
         .select_from(events.outerjoin(regions, regions.c.code == events.c.region_code))
-        .where(events.c.case_id == event.case_id, events.c.code == "registered", events.c.id < event.id)
+        .where(events.c.case_id == event.case_id, events.c.code == "registered", events.c.id < event.event_id)
     ).all()
     for reg in registrations:
         at = _At(
@@ -404,11 +398,6 @@ def _move_completion(connection, changes: _Changes, event: CaseEvent, category_c
         else:
             changes.cohort(prior, at, -1)
         changes.cohort(event.on_date, at, 1)
-
-
-@sa.event.listens_for(CaseEvent, "after_insert")
-def _case_event_inserted(mapper, connection, target: CaseEvent) -> None:
-    apply_event(connection, target)
 
 
 # --- rebuild after bulk loads ----------------------------------------------------------------------------------
@@ -663,7 +652,7 @@ def rate_counts(
     *,
     children=None,
     fallback_region: str | None = None,
-) -> list:
+) -> Sequence[Any]:
     """The same rows as ``queries.rate_counts`` (one per group, or one), read from the aggregates.
 
     A region-only scope (what officials ask for) reads the region rollups: a province-year is 12 monthly rows
@@ -700,7 +689,7 @@ def _correction(scope, first: date, last: date, as_of: date, group_by, children,
     )
 
 
-def _summed(pieces: list, group_by: str | None) -> list:
+def _summed(pieces: list[sa.Select[Any]], group_by: str | None) -> Sequence[sa.Row[Any]]:
     union = sa.union_all(*pieces).subquery("pieces")
     sums = [sa.func.coalesce(sa.func.sum(union.c[name]), 0).label(name) for name in STAT_FIELDS]
     if group_by is None:
@@ -709,7 +698,7 @@ def _summed(pieces: list, group_by: str | None) -> list:
     return [row for row in db.session.execute(stmt).all() if any(getattr(row, name) for name in STAT_FIELDS)]
 
 
-def _organization_counts(scope, first, last, as_of, group_by, children, fallback_region) -> list:
+def _organization_counts(scope, first, last, as_of, group_by, children, fallback_region) -> Sequence[sa.Row[Any]]:
     def select_for(table, date_column, low, high):
         key = _key(table, date_column, group_by, children, fallback_region)
         stmt = sa.select(
@@ -733,7 +722,7 @@ def _scope_regions(scope) -> list[str]:
     return [scope.region_code]
 
 
-def _region_counts(scope, first, last, as_of, group_by, children, fallback_region) -> list:
+def _region_counts(scope, first, last, as_of, group_by, children, fallback_region) -> Sequence[Any]:
     codes = _scope_regions(scope)
     child_codes = [child.code for child in children or []] if group_by == "region" else []
 
@@ -791,7 +780,7 @@ class _Counts:
         self.__dict__.update(counts)
 
 
-def _empty(group_by: str | None) -> list:
+def _empty(group_by: str | None) -> Sequence[sa.Row[Any]]:
     if group_by is not None:
         return []
     return db.session.execute(sa.select(*(sa.literal(0).label(name) for name in STAT_FIELDS))).all()
@@ -811,6 +800,6 @@ def reports_group():
 @with_appcontext
 def rebuild_aggregates_command(date_from, date_to):
     """Recompute the daily/monthly rate aggregates from the case event log (after a bulk load or import)."""
-    written = rebuild_daily_stats(date_from.date() if date_from else None, date_to.date() if date_to else None)
-    db.session.commit()
+    with transaction():
+        written = rebuild_daily_stats(date_from.date() if date_from else None, date_to.date() if date_to else None)
     click.echo("aggregates rebuilt: " + ", ".join(f"{k}={v}" for k, v in written.items()))

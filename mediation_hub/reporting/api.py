@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
 from ..core.pagination import paginate
-from ..extensions import db
+from ..core.uow import as_committed
 from . import service, subscriptions
 from .export import report_download
 from .models import ReportDelivery, ReportSnapshot, ReportSubscription
@@ -91,9 +91,8 @@ class Subscriptions(MethodView):
     def post(self, data):
         """Subscribe a governance centre; the answer carries the signing secret, once."""
         sub, secret = subscriptions.create_subscription(current_actor(), data)
-        db.session.commit()
         sub.secret_once = secret  # not a column: the clear secret only travels in this answer
-        return sub
+        return as_committed(sub)
 
 
 @blp.route("/report-subscriptions/<int:subscription_id>")
@@ -107,8 +106,7 @@ class SubscriptionItem(MethodView):
     def patch(self, data, subscription_id):
         """Pause (``active: false``) or resume a subscription."""
         sub = subscriptions.set_subscription_active(current_actor(), subscription_id, data["active"])
-        db.session.commit()
-        return sub
+        return as_committed(sub)
 
 
 @blp.route("/report-deliveries")
@@ -131,8 +129,7 @@ class Redeliver(MethodView):
     def post(self, delivery_id):
         """重新投递: a failed delivery goes back to the outbox."""
         delivery = subscriptions.redeliver(current_actor(), delivery_id)
-        db.session.commit()
-        return delivery
+        return as_committed(delivery)
 
 
 @blp.route("/reports/snapshots")

@@ -25,12 +25,8 @@ class Definition:
     note: str | None = None
 
     def translated(self) -> Definition:
-        return Definition(
-            *(
-                gettext(text) if text else None
-                for text in (self.label, self.formula, self.numerator, self.denominator, self.note)
-            )
-        )
+        parts = (self.formula, self.numerator, self.denominator, self.note)
+        return Definition(gettext(self.label), *(gettext(text) if text else None for text in parts))
 
 
 NULL_RATE_NOTE = N_("分母为 0 时显示“—”，不是 0%。")

@@ -125,7 +125,8 @@ def _cell(sheet, value, kind: str):
 
     if value is None:  # an empty cell: never "—" or 0 in a column of numbers
         return WriteOnlyCell(sheet, value=None)
-    cell = WriteOnlyCell(sheet, value=safe_cell(value) if kind == "text" else value)
+    # WriteOnlyCell takes any cell value (a date too, which its stub leaves out)
+    cell = WriteOnlyCell(sheet, value=safe_cell(value) if kind == "text" else value)  # type: ignore[arg-type]
     if kind in FORMATS:
         cell.number_format = FORMATS[kind]
     return cell
@@ -141,7 +142,7 @@ def _sheet(workbook, title: str, columns: list[Column], rows: list[dict]) -> Non
         sheet.column_dimensions[get_column_letter(index)].width = 22 if column.kind == "text" else 14
     header = []
     for column in columns:
-        cell = WriteOnlyCell(sheet, value=safe_cell(column.title))
+        cell = WriteOnlyCell(sheet, value=safe_cell(column.title))  # type: ignore[arg-type]  # as above
         cell.font, cell.alignment = Font(bold=True), Alignment(wrap_text=True, vertical="top")
         header.append(cell)
     sheet.append(header)

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..cases.models import CaseEvent
 from ..core.db import UTCDateTime, enum_column, utcnow
 from ..core.i18n import N_
-from ..extensions import db
+from ..extensions import Model
 
 
 class Frequency(enum.StrEnum):
@@ -39,7 +41,7 @@ DELIVERY_STATUS_LABELS = {
 }
 
 
-class ReportSubscription(db.Model):
+class ReportSubscription(Model):
     """A governance centre (综治中心) that receives the rates report for a region on a schedule."""
 
     __tablename__ = "report_subscriptions"
@@ -62,7 +64,7 @@ class ReportSubscription(db.Model):
         return gettext(FREQUENCY_LABELS[self.frequency])
 
 
-class ReportSnapshot(db.Model):
+class ReportSnapshot(Model):
     """The report for one subscription and period, frozen when the period ended (never recomputed)."""
 
     __tablename__ = "report_snapshots"
@@ -71,7 +73,7 @@ class ReportSnapshot(db.Model):
     subscription_id: Mapped[int] = mapped_column(sa.ForeignKey("report_subscriptions.id"), nullable=False)
     period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
     period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
-    payload: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     subscription: Mapped[ReportSubscription] = relationship()
@@ -83,7 +85,7 @@ class ReportSnapshot(db.Model):
     )
 
 
-class ReportDelivery(db.Model):
+class ReportDelivery(Model):
     """Outbox row: the snapshot still to be (or already) pushed to the subscriber's endpoint.
 
     ``claimed_until`` is a lease: a worker claims the row, commits, calls out, then records the result;
@@ -118,7 +120,7 @@ class ReportDelivery(db.Model):
         return gettext(DELIVERY_STATUS_LABELS[self.status])
 
 
-class DeliveryAttempt(db.Model):
+class DeliveryAttempt(Model):
     """One HTTP attempt of a delivery: when, the answer's status code or the error, how long it took."""
 
     __tablename__ = "report_delivery_attempts"
@@ -134,24 +136,8 @@ class DeliveryAttempt(db.Model):
 
 # Indexes the report queries need on other domains' tables (declared here, next to the queries that use them,
 # so the migration picks them up): the completion test is a correlated EXISTS per case; region and studio
-# scopes filter events by handler; the flow report filters transfers by request date.
-from ..cases.models import CaseEvent  # noqa: E402 - after the models above, to attach the indexes
-
+# scopes filter events by handler (the flow report's index on transfers' request date is declared with the
+# transfers; the rate aggregates' tables are in ``reporting.aggregates``, one of ``mediation_hub.MODEL_MODULES``).
 sa.Index("ix_case_events_case_code_date", CaseEvent.case_id, CaseEvent.code, CaseEvent.on_date)
 sa.Index("ix_case_events_region_code_date", CaseEvent.region_code, CaseEvent.code, CaseEvent.on_date)
 sa.Index("ix_case_events_studio_code_date", CaseEvent.studio_id, CaseEvent.code, CaseEvent.on_date)
-
-
-def _index_transfers() -> None:
-    from ..core.modules import import_optional
-
-    transfers = import_optional("mediation_hub.transfers.models")
-    table = transfers.Transfer.__table__ if transfers is not None else None
-    if table is not None and "ix_transfers_requested_on" not in {index.name for index in table.indexes}:
-        sa.Index("ix_transfers_requested_on", table.c.requested_on)
-
-
-_index_transfers()
-
-# The rate aggregates (daily/monthly stats, completion cohorts) and their maintenance hook on CaseEvent.
-from . import aggregates  # noqa: E402,F401 - their tables belong to the metadata and the hook must be installed

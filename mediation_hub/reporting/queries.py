@@ -12,8 +12,10 @@ semi-join on ``case_events (region_code, code, on_date)``; studio scope on ``(st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -48,7 +50,7 @@ class Scope:
 class Grouping:
     """A SQL expression for the group key, and the joins it needs."""
 
-    key: sa.ColumnElement
+    key: sa.SQLColumnExpression[Any]
     needs_region: bool = False
     needs_case: bool = False
     where: tuple = ()
@@ -105,7 +107,7 @@ def grouping_for(
 
 def rate_counts(
     scope: Scope, date_from: date, date_to: date, as_of: date, grouping: Grouping | None = None
-) -> list[sa.Row]:
+) -> Sequence[sa.Row[Any]]:
     """One row per group (or one row) with every count the rates need, counted on the event log itself.
 
     The reference implementation: reports read the same numbers from ``aggregates.rate_counts`` (daily and
@@ -142,7 +144,7 @@ def rate_counts(
     if grouping is not None:
         if grouping.needs_region:
             stmt = stmt.join(Region, Region.code == e.region_code)
-        key = grouping.key.label("key")
+        key: sa.Label[Any] = grouping.key.label("key")
         stmt = stmt.add_columns(key).where(*grouping.where).group_by(key).order_by(key)
     return db.session.execute(stmt).all()
 
@@ -172,7 +174,7 @@ def scope_organization_ids(region_code: str) -> list[int]:
     return cache[region_code]
 
 
-def in_scope_organizations(column: sa.ColumnElement, region_code: str) -> sa.ColumnElement[bool]:
+def in_scope_organizations(column: sa.SQLColumnExpression[int], region_code: str) -> sa.ColumnElement[bool]:
     """``column`` is one of the region's organisations: ``= ANY(array)`` with the ids as one parameter on
     PostgreSQL (an IN list of 1,500 parameters cost more to render, send and plan than the query took to run),
     an IN list elsewhere."""
@@ -202,7 +204,7 @@ def case_scope(scope: Scope) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-def overdue_cases(scope: Scope, as_of: date, limit: int = 50) -> list[sa.Row]:
+def overdue_cases(scope: Scope, as_of: date, limit: int = 50) -> Sequence[sa.Row[Any]]:
     """Open cases (accepted or in mediation) whose time limit passed before ``as_of``, oldest first."""
     stmt = (
         sa.select(
@@ -248,7 +250,7 @@ def _org_in_scope(org_id_column, scope: Scope) -> sa.ColumnElement[bool]:
 
 def transfer_flows(
     scope: Scope, date_from: date, date_to: date, side: str | None = None, by_province: bool = False
-) -> list[sa.Row]:
+) -> Sequence[sa.Row[Any]]:
     """Transfers requested in the period that the scope sent (``side='sent'``), received
     (``'received'``) or either (None), counted by status; grouped by (from province, to province)
     when ``by_province``. On PostgreSQL each row also carries the median working days to answer (the same
@@ -279,7 +281,8 @@ def _transfer_base(stmt, scope: Scope, date_from: date, date_to: date, side: str
         _org_in_scope(Transfer.from_organization_id, scope),
         _org_in_scope(Transfer.to_organization_id, scope),
     )
-    return stmt.where({"sent": sent, "received": received}.get(side, sa.or_(sent, received)))
+    by_side: dict[str | None, sa.ColumnElement[bool]] = {"sent": sent, "received": received}
+    return stmt.where(by_side.get(side, sa.or_(sent, received)))
 
 
 def _with_provinces(stmt):
@@ -302,7 +305,7 @@ def _with_provinces(stmt):
 
 def transfer_medians(
     scope: Scope, date_from: date, date_to: date, side: str | None = None, by_province: bool = False
-) -> list[sa.Row]:
+) -> Sequence[sa.Row[Any]]:
     """Median working days from request to answer (accepted or declined transfers), per group.
 
     PostgreSQL: ``percentile_cont(0.5)``; elsewhere a portable window-function median (the mean of the
@@ -338,7 +341,7 @@ def transfer_medians(
     return db.session.execute(stmt).all()
 
 
-def overdue_transfers(scope: Scope, as_of: date, limit: int = 50) -> list[sa.Row]:
+def overdue_transfers(scope: Scope, as_of: date, limit: int = 50) -> Sequence[sa.Row[Any]]:
     """Pending transfers past their answer-by date that the scope sent or must answer."""
     from ..transfers.models import Transfer
 

@@ -7,7 +7,9 @@ the scope, names the groups and turns counts into rates."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
+from typing import Any, SupportsFloat
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -15,7 +17,6 @@ from flask_babel import gettext as _
 from ..cases.models import CaseCategory
 from ..core.actor import ORGANIZATION_SCOPED_ROLES, Actor
 from ..core.messages import coded
-from ..core.modules import import_optional
 from ..core.shanghai import today_shanghai
 from ..errors import NotFound, ValidationFailed, collect
 from ..extensions import db
@@ -77,7 +78,7 @@ def resolve_scope(
         if organization_id is not None and organization_id != actor.organization_id:
             raise NotFound("organization")
         organization_id = actor.organization_id
-    elif not actor.sees_everything:
+    elif not actor.sees_everything and actor.region_code is not None:  # a region-scoped role: always has one
         if region_code is None:
             region_code = actor.region_code
         elif db.session.get(Region, region_code) is None or not region_within(region_code, actor.region_code):
@@ -100,7 +101,7 @@ def resolve_scope(
     return Scope(region_code=region_code, organization_id=organization_id, studio_id=studio_id)
 
 
-def describe_scope(scope: Scope) -> dict:
+def describe_scope(scope: Scope) -> dict[str, Any]:
     """The scope with its names, for the report header."""
     region = db.session.get(Region, scope.region_code) if scope.region_code else None
     org = db.session.get(Organization, scope.organization_id) if scope.organization_id else None
@@ -142,9 +143,9 @@ def fraction(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def with_rates(counts: dict) -> dict:
+def with_rates(counts: Mapping[str, int]) -> dict[str, Any]:
     """Counts plus each rate (null for a zero denominator) and its numerator and denominator."""
-    result = dict(counts)
+    result: dict[str, Any] = dict(counts)
     result["rate_details"] = {}
     for name, (top, bottom) in RATES.items():
         result[name] = fraction(counts[top], counts[bottom])
@@ -152,7 +153,7 @@ def with_rates(counts: dict) -> dict:
     return result
 
 
-def _counts(row) -> dict:
+def _counts(row: sa.Row[Any]) -> dict[str, int]:
     return {name: int(getattr(row, name) or 0) for name in COUNT_FIELDS}
 
 
@@ -169,7 +170,7 @@ def rates_report(
     date_to: date,
     as_of: date | None = None,
     group_by: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The rates report ``{scope, from, to, as_of, group_by, totals, groups}`` (DESIGN.md "Rates").
 
     Each event counts where the case was handled when it happened; a rate is null when its denominator
@@ -184,7 +185,7 @@ def rates_report(
 
 def report_for_scope(
     scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str | None, *, source: str | None = None
-) -> dict:
+) -> dict[str, Any]:
     """The rates report for an already-checked scope (also used to freeze snapshots).
 
     ``source`` "aggregates" (the daily/monthly tables, fast) or "events" (the event log itself, the
@@ -209,10 +210,10 @@ def rate_rows(
     as_of: date,
     group_by: str | None,
     *,
-    children=None,
+    children: list[Region] | None = None,
     fallback_region: str | None = None,
     source: str | None = None,
-) -> list:
+) -> Sequence[sa.Row[Any]]:
     """The count rows of a rates report, from the aggregates or (``source="events"``) from the event log."""
     source = source or RATES_SOURCE
     if source == "events":
@@ -227,7 +228,7 @@ def rate_rows(
 
 def _groups(
     scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str, *, source: str | None = None
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     children = region_children(scope.region_code) if group_by == "region" else None
     rows = {
         row.key: _counts(row)
@@ -248,7 +249,14 @@ def _groups(
     return [{"key": key, "label": label, **with_rates(rows.get(key, ZERO))} for key, label in keys_labels]
 
 
-def _labels(group_by: str, rows: dict, first: date, last: date, children, scope: Scope) -> list[tuple]:
+def _labels(
+    group_by: str,
+    rows: Mapping[str | int, dict[str, int]],
+    first: date,
+    last: date,
+    children: list[Region] | None,
+    scope: Scope,
+) -> list[tuple[str | int, str]]:
     """Groups in display order with their labels; every month and every child region is listed (zeros
     included) so trends and comparisons have no holes."""
     if group_by == "month":
@@ -258,23 +266,27 @@ def _labels(group_by: str, rows: dict, first: date, last: date, children, scope:
             else []
         )
     if group_by == "region":
-        listed = [(child.code, child.name) for child in children]
+        listed: list[tuple[str | int, str]] = [(child.code, child.name) for child in children or []]
         own = scope.region_code or ""
         if rows.get(own):  # events at the chosen region itself (e.g. a province-level organisation)
             region = db.session.get(Region, own)
             listed.append((own, _("%(region)s本级", region=region.name) if region else _("本级")))
         return listed
     if group_by == "category":
-        names = dict(
-            db.session.execute(sa.select(CaseCategory.code, CaseCategory.name).order_by(CaseCategory.position)).all()
+        categories = dict(
+            db.session.execute(sa.select(CaseCategory.code, CaseCategory.name).order_by(CaseCategory.position))
+            .tuples()
+            .all()
         )
-        return [(code, name) for code, name in names.items() if code in rows]
+        return [(code, name) for code, name in categories.items() if code in rows]
     model = Organization if group_by == "organization" else Studio
-    names = dict(db.session.execute(sa.select(model.id, model.name).where(model.id.in_(list(rows)))).all())
+    names: dict[str | int, str] = dict(
+        db.session.execute(sa.select(model.id, model.name).where(model.id.in_(list(rows)))).tuples().all()
+    )
     return sorted(((key, names.get(key, str(key))) for key in rows), key=lambda kv: kv[1])
 
 
-def _months(first: date, last: date):
+def _months(first: date, last: date) -> Iterator[tuple[int, int]]:
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
         yield year, month
@@ -284,7 +296,7 @@ def _months(first: date, last: date):
 # --- transfers, legal aid, overdue ------------------------------------------------------------------------
 
 
-def _flow_stats(counts, median) -> dict:
+def _flow_stats(counts: sa.Row[Any], median: SupportsFloat | None) -> dict[str, Any]:
     answered_or_expired = counts.accepted + counts.declined + counts.expired
     return {
         "total": counts.total,
@@ -295,10 +307,8 @@ def _flow_stats(counts, median) -> dict:
     }
 
 
-def flows_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | None:
-    """Transfers sent and received by the scope, and the flows between provinces; None without transfers."""
-    if import_optional("mediation_hub.transfers.models") is None:
-        return None
+def flows_for_scope(scope: Scope, date_from: date, date_to: date) -> dict[str, Any]:
+    """Transfers sent and received by the scope, and the flows between provinces."""
     in_counts = queries.median_in_counts()
     sides = {}
     for side in ("sent", "received"):
@@ -314,7 +324,9 @@ def flows_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | None
         }
     )
     names = dict(
-        db.session.execute(sa.select(Region.code, Region.name).where(Region.level == RegionLevel.province)).all()
+        db.session.execute(sa.select(Region.code, Region.name).where(Region.level == RegionLevel.province))
+        .tuples()
+        .all()
     )
     pairs = []
     for row in queries.transfer_flows(scope, date_from, date_to, by_province=True):
@@ -339,7 +351,7 @@ def flows_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | None
 
 def transfer_flows_report(
     actor: Actor, *, region_code: str | None = None, organization_id: int | None = None, date_from: date, date_to: date
-) -> dict:
+) -> dict[str, Any]:
     """Cross-region transfer figures for the actor's scope: sent, received, accepted, declined, expired,
     acceptance rate and median working days to answer, overall and per pair of provinces."""
     _check_period(date_from, date_to, date_to)
@@ -353,9 +365,10 @@ def transfer_flows_report(
     }
 
 
-def legal_aid_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | None:
-    """Applications filed, decided within the 7-day limit ÷ decided, granted ÷ decided; None without the module."""
-    if import_optional("mediation_hub.legal_aid.models") is None or scope.studio_id:
+def legal_aid_for_scope(scope: Scope, date_from: date, date_to: date) -> dict[str, Any] | None:
+    """Applications filed, decided within the 7-day limit ÷ decided, granted ÷ decided; None for a studio (studios
+    handle no legal aid)."""
+    if scope.studio_id:
         return None
     row = queries.legal_aid_counts(scope, date_from, date_to)
     return {
@@ -368,9 +381,9 @@ def legal_aid_for_scope(scope: Scope, date_from: date, date_to: date) -> dict | 
     }
 
 
-def overdue_for_scope(scope: Scope, as_of: date, limit: int = 50) -> dict:
+def overdue_for_scope(scope: Scope, as_of: date, limit: int = 50) -> dict[str, Any]:
     """Open cases past their time limit (and pending transfers past their answer-by date) on ``as_of``."""
-    categories = dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)).all())
+    categories = dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)).tuples().all())
     cases = [
         {
             "case_id": r.id,
@@ -386,7 +399,7 @@ def overdue_for_scope(scope: Scope, as_of: date, limit: int = 50) -> dict:
         for r in queries.overdue_cases(scope, as_of, limit)
     ]
     transfers = []
-    if import_optional("mediation_hub.transfers.models") is not None and not scope.studio_id:
+    if not scope.studio_id:
         transfers = [
             {
                 "transfer_id": r.id,
@@ -405,7 +418,7 @@ def overdue_for_scope(scope: Scope, as_of: date, limit: int = 50) -> dict:
 
 def overdue_report(
     actor: Actor, *, region_code: str | None = None, organization_id: int | None = None, as_of: date | None = None
-) -> dict:
+) -> dict[str, Any]:
     """The overdue list for the actor's scope."""
     scope = resolve_scope(actor, region_code=region_code, organization_id=organization_id)
     as_of = as_of or today_shanghai()
@@ -414,7 +427,7 @@ def overdue_report(
 
 def dashboard(
     actor: Actor, *, region_code: str | None, date_from: date, date_to: date, as_of: date | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Everything the officials' dashboard shows, for one region and period."""
     as_of = as_of or today_shanghai()
     _check_period(date_from, date_to, as_of)

@@ -15,6 +15,7 @@ import json
 import os
 import time
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -22,12 +23,13 @@ from flask import current_app
 from integrations.governance_reports import SECRET_PREFIX, DeliveryError, GovernanceReportClient, generate_secret
 from integrations.outbound import DestinationGuard, DestinationRefused
 
-from ..core.actor import Actor, Role
-from ..core.db import utcnow
+from ..core.actor import Actor
+from ..core.db import affected_rows, utcnow
 from ..core.messages import coded
 from ..core.pii import decrypt, encrypt
 from ..core.shanghai import SHANGHAI
-from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed, collect
+from ..core.uow import commit_batch
+from ..errors import NotFound, StateConflict, ValidationFailed, collect
 from ..extensions import db
 from ..regions.models import Region
 from ..registry.models import Organization, OrgKind
@@ -35,12 +37,12 @@ from ..registry.service import visible_organization_ids
 from . import service
 from .delivery_errors import REFUSAL_REASONS
 from .models import DeliveryAttempt, DeliveryStatus, Frequency, ReportDelivery, ReportSnapshot, ReportSubscription
+from .policy import POLICY
 from .queries import Scope
 
 DEFAULT_BACKOFF_SECONDS = (60, 300, 1800, 7200, 21600, 43200, 86400)  # 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h
 DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_TIMEOUT_SECONDS = 10.0
-MANAGERS = (Role.admin, Role.coordinator)
 # transition -> the delivery states it may start from
 ALLOWED_FROM = {"redeliver": (DeliveryStatus.failed,)}
 
@@ -102,8 +104,7 @@ def get_subscription(actor: Actor, subscription_id: int) -> ReportSubscription:
 def create_subscription(actor: Actor, data: dict) -> tuple[ReportSubscription, str]:
     """Subscribe a governance centre to a region's report. Returns the subscription and its signing secret
     (``whsec_…``, given or generated), which is shown once and stored encrypted."""
-    if not actor.has_role(*MANAGERS):
-        raise PermissionDenied(coded("officials_only", "只有协调人员或管理员可以管理报表订阅"))
+    POLICY.require(actor, "manage_subscriptions")
     errors: dict[str, list[str]] = {}
     org = db.session.scalar(
         sa.select(Organization).where(
@@ -114,8 +115,8 @@ def create_subscription(actor: Actor, data: dict) -> tuple[ReportSubscription, s
         collect(errors, "organization_id", coded("unknown_organization", "未知的组织"))
     elif org.kind != OrgKind.governance_centre:
         collect(errors, "organization_id", coded("not_governance_centre", "报表只推送给综治中心"))
-    region_code = data.get("region_code")
-    if db.session.get(Region, region_code or "") is None:
+    region_code: str = data.get("region_code") or ""
+    if db.session.get(Region, region_code) is None:
         collect(errors, "region_code", coded("unknown_region", "未知的行政区划代码"))
     elif not actor.sees_everything and not service.region_within(region_code, actor.region_code or ""):
         collect(errors, "region_code", coded("outside_region", "超出您的管辖范围"))
@@ -125,11 +126,12 @@ def create_subscription(actor: Actor, data: dict) -> tuple[ReportSubscription, s
     if not _valid_secret(secret):
         collect(errors, "secret", coded("invalid_secret", "签名密钥格式为 whsec_ 加 base64 编码"))
     try:
-        frequency = Frequency(data.get("frequency"))
+        frequency = Frequency(data.get("frequency") or "")  # none given: unknown, as any other
     except ValueError:
         collect(errors, "frequency", coded("unknown_frequency", "频率须为每周、每月或每季度"))
     if errors:
         raise ValidationFailed(errors)
+    assert org is not None  # else an error above
     sub = ReportSubscription(
         organization_id=org.id,
         region_code=region_code,
@@ -167,8 +169,7 @@ def _valid_secret(secret: str) -> bool:
 def set_subscription_active(actor: Actor, subscription_id: int, active: bool) -> ReportSubscription:
     """Pause or resume a subscription (snapshots already frozen are still delivered)."""
     sub = get_subscription(actor, subscription_id)
-    if not actor.has_role(*MANAGERS):
-        raise PermissionDenied(coded("officials_only", "只有协调人员或管理员可以管理报表订阅"))
+    POLICY.require(actor, "manage_subscriptions")
     sub.active = active
     db.session.flush()
     return sub
@@ -205,10 +206,9 @@ def _iso(value):
 
 def _insert_ignoring_duplicates(values: dict) -> int | None:
     """INSERT … ON CONFLICT (subscription_id, period_start) DO NOTHING RETURNING id (None if it existed)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = (
         insert(ReportSnapshot)
         .values(**values)
@@ -297,8 +297,7 @@ def get_delivery(actor: Actor, delivery_id: int) -> ReportDelivery:
 def redeliver(actor: Actor, delivery_id: int) -> ReportDelivery:
     """重新投递: put a failed delivery back in the outbox for a fresh round of attempts (the history stays)."""
     delivery = get_delivery(actor, delivery_id)
-    if not actor.has_role(*MANAGERS):
-        raise PermissionDenied(coded("officials_only", "只有协调人员或管理员可以重新投递"))
+    POLICY.require(actor, "redeliver")
     if delivery.status not in ALLOWED_FROM["redeliver"]:
         raise StateConflict(
             coded(
@@ -333,7 +332,8 @@ def report_client() -> GovernanceReportClient:
 
 
 def deliver_due(now: datetime, *, client: GovernanceReportClient | None = None, limit: int = 50) -> int:
-    """Attempt every due delivery once; returns the number of attempts made. Commits (claim, then result)."""
+    """Attempt every due delivery once; returns the number of attempts made. A job's step (``core.jobs``): it
+    commits part-way, each delivery's claim before its call and its attempt before the next call."""
     client = client or report_client()
     ids = db.session.scalars(
         sa.select(ReportDelivery.id)
@@ -341,7 +341,7 @@ def deliver_due(now: datetime, *, client: GovernanceReportClient | None = None, 
         .order_by(ReportDelivery.next_attempt_at, ReportDelivery.id)
         .limit(limit)
     ).all()
-    db.session.commit()
+    commit_batch()  # end the transaction that chose them: each delivery is claimed in a short one of its own
     return sum(1 for delivery_id in ids if deliver(delivery_id, now, client))
 
 
@@ -350,35 +350,39 @@ def deliver(delivery_id: int, now: datetime, client: GovernanceReportClient) -> 
     # The lease outlives the call (3 timeouts, at least a minute) so no other worker sends it meanwhile; when
     # this process dies after sending, the delivery is due again once the lease ends (same webhook-id).
     lease = timedelta(seconds=setting("REPORT_DELIVERY_CLAIM_SECONDS", max(60.0, 3 * client.timeout)))
-    claimed = db.session.execute(
-        sa.update(ReportDelivery).where(ReportDelivery.id == delivery_id, _due(now)).values(claimed_until=now + lease)
-    ).rowcount
+    claimed = affected_rows(
+        db.session.execute(
+            sa.update(ReportDelivery)
+            .where(ReportDelivery.id == delivery_id, _due(now))
+            .values(claimed_until=now + lease)
+        )
+    )
     if claimed != 1:
         db.session.rollback()
         return False
-    delivery = db.session.get(ReportDelivery, delivery_id)
+    delivery = db.session.get_one(ReportDelivery, delivery_id)  # claimed just now
     snapshot = delivery.snapshot
     sub = snapshot.subscription
     url, secret = sub.endpoint_url, decrypt(sub.secret_enc)
     message_id = f"report-snapshot-{snapshot.id}"
     body = json.dumps(snapshot.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    db.session.commit()  # the claim is visible to every worker before the call; no transaction during it
+    commit_batch()  # the claim is visible to every worker before the call; no transaction during it
     started = time.monotonic()
     try:
         result = client.send(url, secret, message_id, body)
-        outcome = {"succeeded": True, "status_code": result.status_code, "error": None}
+        outcome: dict[str, Any] = {"succeeded": True, "status_code": result.status_code, "error": None}
     except DeliveryError as exc:  # a fixed message and the status code: never the receiver's answer
         outcome = {"succeeded": False, "status_code": exc.status_code, "error": str(exc)[:2000]}
     duration_ms = int((time.monotonic() - started) * 1000)
     _record_attempt(delivery_id, now, duration_ms=duration_ms, **outcome)
-    db.session.commit()
+    commit_batch()  # the attempt is recorded before the next delivery's call
     return True
 
 
 def _record_attempt(
     delivery_id: int, now: datetime, *, succeeded: bool, status_code: int | None, error: str | None, duration_ms: int
 ) -> None:
-    delivery = db.session.get(ReportDelivery, delivery_id)
+    delivery = db.session.get_one(ReportDelivery, delivery_id)
     db.session.add(
         DeliveryAttempt(
             delivery_id=delivery_id,

@@ -13,11 +13,11 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..auth.current import current_actor
-from ..core.actor import Actor, Role
+from ..core.actor import Actor
 from ..core.dates import parse_date
 from ..core.messages import coded
 from ..core.shanghai import today_shanghai
-from ..errors import NotFound, PermissionDenied, ValidationFailed, collect
+from ..errors import NotFound, ValidationFailed, collect
 from ..extensions import db
 from ..regions.models import Region
 from ..registry.models import Organization, OrgKind
@@ -27,15 +27,15 @@ from .definitions import basis_note, definitions, null_rate_note
 from .delivery_errors import shown_delivery_error
 from .export import column_titles, dashboard_download
 from .models import FREQUENCY_LABELS, ReportDelivery, ReportSubscription
+from .policy import POLICY
 
 bp = Blueprint("reporting", __name__, url_prefix="/reporting", template_folder="templates")
-DASHBOARD_ROLES = (Role.coordinator, Role.admin)
 
 
-def _require_official() -> Actor:
+def _require(action: str) -> Actor:
+    """The current actor, if the reporting policy lets it do ``action`` (else a 403, before anything is read)."""
     actor = current_actor()
-    if not actor.has_role(*DASHBOARD_ROLES):
-        raise PermissionDenied(coded("officials_only", "统计看板供协调人员和管理员使用"))
+    POLICY.require(actor, action)
     return actor
 
 
@@ -208,7 +208,7 @@ def _render_dashboard(actor: Actor, data: dict | None, errors: dict[str, list[st
 def dashboard():
     """统计看板 for the user's region (or a region inside it), over a period; a bad filter re-shows the form with
     its message beside the field."""
-    actor = _require_official()
+    actor = _require("see_dashboard")
     data, errors, status = _dashboard_data(actor)
     return _render_dashboard(actor, data, errors, status)
 
@@ -217,7 +217,7 @@ def dashboard():
 def dashboard_download_xlsx():
     """The dashboard's figures as a workbook (one sheet per table, and the definitions); a bad filter shows the
     dashboard's form with its message, as the dashboard does."""
-    actor = _require_official()
+    actor = _require("see_dashboard")
     data, errors, status = _dashboard_data(actor)
     if data is None:
         return _render_dashboard(actor, data, errors, status)
@@ -267,13 +267,13 @@ def _render_subscriptions(actor: Actor, form: SubscriptionForm, status: int = 20
 @bp.get("/subscriptions")
 def subscription_list():
     """Governance centres' report subscriptions, and every delivery with its attempts."""
-    actor = _require_official()
+    actor = _require("manage_subscriptions")
     return _render_subscriptions(actor, _subscription_form(actor))
 
 
 @bp.post("/subscriptions")
 def create_subscription():
-    actor = _require_official()
+    actor = _require("manage_subscriptions")
     form = _subscription_form(actor, request.form)
     if not form.validate_on_submit():
         return _render_subscriptions(actor, form, 422)
@@ -285,7 +285,6 @@ def create_subscription():
         for field, messages in exc.errors.items():
             getattr(form, field, form.endpoint_url).errors = list(messages)
         return _render_subscriptions(actor, form, 422)
-    db.session.commit()
     flash(_("订阅已创建。签名密钥只显示这一次，请交给综治中心保存：%(secret)s", secret=secret), "warning")
     return redirect(url_for("reporting.subscription_list"))
 
@@ -293,8 +292,7 @@ def create_subscription():
 @bp.post("/deliveries/<int:delivery_id>/redeliver")
 def redeliver(delivery_id: int):
     """重新投递 a failed delivery."""
-    actor = _require_official()  # the CSRF token is checked app-wide (CSRFProtect) before this runs
+    actor = _require("redeliver")  # the CSRF token is checked app-wide (CSRFProtect) before this runs
     subscriptions.redeliver(actor, delivery_id)
-    db.session.commit()
     flash(_("已重新加入投递队列"))
     return redirect(url_for("reporting.subscription_list"))

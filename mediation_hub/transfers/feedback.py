@@ -1,7 +1,8 @@
 """The result fed back (联防联调): when a case that was handed over is concluded, every organisation that
 sent it away by an accepted transfer hears of it, with a link to its read-only view of the case.
 
-Called by the case's conclusion in the same transaction (the notice commits with the conclusion)."""
+Called by the notifications listener of ``case.concluded`` in the conclusion's transaction (the notice commits
+with the conclusion)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def sending_organization_ids(case: Case) -> list[int]:
 def notify_senders_of_conclusion(case: Case) -> int:
     """One notice to each organisation that sent the case away: who concluded it, when, with which outcome.
     Returns how many were written (a repeated call writes none)."""
+    assert case.concluded_on is not None and case.outcome is not None, "a concluded case"
     message = _(
         "%(organization)s 已于 %(date)s 办结贵机构转出的案件 %(number)s：%(outcome)s",
         organization=case.organization.name,

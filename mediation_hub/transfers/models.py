@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, enum_column, provisional_flag, utcnow
 from ..core.i18n import N_
-from ..extensions import db
+from ..extensions import Model
 
 
 class TransferMode(enum.StrEnum):
@@ -59,7 +60,7 @@ DECLINE_REASON_LABELS = {
 ANSWERED_STATUSES = (TransferStatus.accepted, TransferStatus.declined)
 
 
-class Transfer(db.Model):
+class Transfer(Model):
     """One request to move a case (or share it) with a partner organisation under an agreement."""
 
     __tablename__ = "transfers"
@@ -146,7 +147,7 @@ class Transfer(db.Model):
         return self.status == TransferStatus.pending and day > self.respond_by
 
 
-class CaseCoOrganization(db.Model):
+class CaseCoOrganization(Model):
     """A partner organisation co-mediating a case after accepting a joint request (the handler leads)."""
 
     __tablename__ = "case_co_organizations"
@@ -160,12 +161,12 @@ class CaseCoOrganization(db.Model):
     organization = relationship("Organization")
 
 
-def co_mediated_case_ids(organization_id: int | None) -> sa.Select:
+def co_mediated_case_ids(organization_id: int | None) -> sa.Select[tuple[int]]:
     """Ids of the cases an organisation co-mediates (for ``cases_visible_to``: ``Case.id.in_(...)``)."""
     return sa.select(CaseCoOrganization.case_id).where(CaseCoOrganization.organization_id == organization_id)
 
 
-def transferred_out_case_ids(organization_ids: sa.Select | int | None = None) -> sa.Select:
+def transferred_out_case_ids(organization_ids: sa.Select[Any] | int | None = None) -> sa.Select[tuple[int]]:
     """Ids of the cases handed over by an accepted transfer (mode ``transfer``) from the organisation
     ``organization_ids`` (an id, or a select of ids; None for any sender): the cases its users keep reading."""
     stmt = sa.select(Transfer.case_id).where(

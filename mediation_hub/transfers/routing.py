@@ -40,6 +40,7 @@ from ..extensions import db
 from ..regions.models import Region, RegionLevel
 from ..regions.service import subtree_condition
 from ..registry.models import MEDIATING_KINDS, Mediator, Organization
+from .policy import POLICY
 
 # Why there is no route (translated where it is returned, its machine code beside it).
 NO_AGREEMENT = N_("没有覆盖所涉地区的协议")
@@ -135,17 +136,17 @@ def is_partner_along(agreement: Agreement, case: Case, organization_id: int) -> 
     areas = other_areas(involved, _region(case.organization.region_code), area_unit(agreement))
     if not areas:
         return False
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(
             sa.exists().where(
                 Organization.id == organization_id, _partner_condition(agreement, areas, case.organization_id)
             )
         )
-    )
+    ).scalar_one()
 
 
 def _region(code: str) -> Region:
-    return db.session.get(Region, code)
+    return db.session.get_one(Region, code)  # an organisation's region (a foreign key): always there
 
 
 def open_case_load(organization_ids: list[int]) -> dict[int, int]:
@@ -157,7 +158,7 @@ def open_case_load(organization_ids: list[int]) -> dict[int, int]:
         .where(Case.organization_id.in_(organization_ids), Case.status.in_(OPEN_STATUSES))
         .group_by(Case.organization_id)
     )
-    return dict(rows.all())
+    return dict(rows.tuples().all())
 
 
 def _mediator_specialties(organization_ids: list[int]) -> dict[int, set[str]]:
@@ -232,7 +233,7 @@ def _county_of(region: Region) -> str | None:
 
 def category_names() -> dict[str, str]:
     """Every case category: code -> Chinese name."""
-    return dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)).all())
+    return dict(db.session.execute(sa.select(CaseCategory.code, CaseCategory.name)).tuples().all())
 
 
 def as_category_codes(values: list[str] | None, categories: dict[str, str]) -> set[str]:
@@ -380,8 +381,8 @@ def routes_for(case: Case, *, on: date | None = None, limit: int = ROUTE_LIMIT) 
 def routes_for_case(actor: Actor, case_id: int) -> dict:
     """The routes for a case the actor can see: ``{routes: [...], reason}`` (reason set when empty). An
     organisation that handed the case over only reads it: 403."""
-    from ..cases.service import get_case, require_may_act
+    from ..cases.service import get_case
 
     case = get_case(actor, case_id)
-    require_may_act(actor, case)
+    POLICY.require(actor, "see_routes", case)
     return routes_for(case)

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from ..calendars.schemas import provisional_field
+from ..core.calendar import provisional_field
 from ..core.pagination import PageArgs, page_schema
 from ..reference.fields import CodeOrName
 from .models import DeclineReason, TransferMode, TransferStatus

@@ -3,11 +3,16 @@
 Every answer changes the transfer with one conditional UPDATE (``WHERE id = :id AND status = 'pending'``),
 so whatever the number of concurrent answers exactly one wins and the others get a 409. Before it accepts,
 the receiving organisation sees only the minimum (case number, category, summary, dates, party names with
-masked numbers, regions); the case itself stays out of its scope until a transfer moves it there."""
+masked numbers, regions); the case itself stays out of its scope until a transfer moves it there.
+
+Each step writes its case event and emits a declared event (``transfers.events``: ``transfer.requested``,
+``transfer.answered`` …); the notices to either side and to the coordinators are written by its listeners
+(``notifications.listeners``) in the same transaction."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -17,20 +22,30 @@ from ..agreements.models import Agreement, AgreementScope
 from ..cases.events import record_event
 from ..cases.models import Case, CaseStatus
 from ..cases.rules import STATUS_LABELS as CASE_STATUS_LABELS
+from ..cases.service import change_handling_organization
 from ..core.actor import Actor, Role
 from ..core.business_dates import check_business_date
 from ..core.calendar import working_days_between, working_deadline
-from ..core.db import utcnow
+from ..core.db import affected_rows, utcnow
+from ..core.events import emit
 from ..core.i18n import N_
 from ..core.messages import coded
 from ..core.shanghai import SHANGHAI, today_shanghai
-from ..errors import NotFound, PermissionDenied, StateConflict, ValidationFailed, collect
+from ..errors import NotFound, StateConflict, ValidationFailed, collect
 from ..extensions import db
-from ..notifications.service import notify
 from ..regions.models import Region
 from ..regions.service import subtree_condition
-from ..registry.models import MEDIATING_KINDS, Mediator, Organization, Studio
+from ..registry.models import MEDIATING_KINDS, Organization
 from . import routing
+from .events import (
+    TransferAnswered,
+    TransferEscalated,
+    TransferExpired,
+    TransferRequested,
+    TransferWithdrawn,
+    event_code,
+    step_fields,
+)
 from .models import (
     MODE_LABELS,
     STATUS_LABELS,
@@ -40,6 +55,7 @@ from .models import (
     TransferMode,
     TransferStatus,
 )
+from .policy import POLICY
 
 # A case may be sent on only while it is being handled (DESIGN: accepted or in mediation).
 TRANSFERABLE_CASE_STATES = frozenset({CaseStatus.accepted, CaseStatus.in_mediation})
@@ -58,21 +74,12 @@ EVENT_SUFFIX = {
 }
 
 
-def transfer_link(transfer_id: int) -> str:
-    return f"/transfers/{transfer_id}"
-
-
-def event_code(mode: TransferMode, outcome: str) -> str:
-    """``transfer_accepted``, ``joint_requested`` …: the registered case event for a step of a request."""
-    return f"{'joint' if mode == TransferMode.joint else 'transfer'}_{outcome}"
-
-
 # --- scope -----------------------------------------------------------------------------------------------
 
 
-def _region_scope(actor: Actor) -> sa.ColumnElement[bool]:
-    """Transfers touching the actor's region: either side's organisation lies in its subtree."""
-    in_region = sa.select(Organization.id).where(subtree_condition(Organization.region_code, actor.region_code))
+def _region_scope(region_code: str) -> sa.ColumnElement[bool]:
+    """Transfers touching a region: either side's organisation lies in its subtree."""
+    in_region = sa.select(Organization.id).where(subtree_condition(Organization.region_code, region_code))
     return sa.or_(Transfer.from_organization_id.in_(in_region), Transfer.to_organization_id.in_(in_region))
 
 
@@ -86,11 +93,12 @@ def transfer_scope(actor: Actor) -> sa.ColumnElement[bool]:
             Transfer.from_organization_id == actor.organization_id, Transfer.to_organization_id == actor.organization_id
         )
     if actor.region_code:
-        return _region_scope(actor)
+        return _region_scope(actor.region_code)
     return sa.false()
 
 
-def transfers_visible_to(actor: Actor) -> sa.Select:
+def transfers_visible_to(actor: Actor) -> sa.Select[tuple[Transfer]]:
+    """The transfers the actor may see (``transfer_scope``)."""
     return sa.select(Transfer).where(transfer_scope(actor))
 
 
@@ -104,7 +112,7 @@ def get_transfer(actor: Actor, transfer_id: int) -> Transfer:
 
 def list_transfers(
     actor: Actor, *, direction: str | None = None, status: TransferStatus | None = None, case_id: int | None = None
-) -> sa.Select:
+) -> sa.Select[tuple[Transfer]]:
     """Transfers the actor sees; ``direction`` incoming/outgoing is relative to its organisation (or,
     for a coordinator, to its region); oldest answer-by date first for pending queues."""
     stmt = transfers_visible_to(actor)
@@ -137,13 +145,14 @@ def case_transfers(case_id: int) -> list[Transfer]:
 
 
 def co_organizations(case_id: int) -> list[CaseCoOrganization]:
+    """The organisations co-mediating a case (the caller has already checked the case is visible)."""
     return list(db.session.scalars(sa.select(CaseCoOrganization).where(CaseCoOrganization.case_id == case_id)))
 
 
 # --- the minimum view ------------------------------------------------------------------------------------
 
 
-def minimum_case_view(case: Case) -> dict:
+def minimum_case_view(case: Case) -> dict[str, Any]:
     """What a receiving organisation needs to decide: never a full ID number or phone."""
     involved = routing.involved_regions(case)
     return {
@@ -174,7 +183,7 @@ def minimum_case_view(case: Case) -> dict:
     }
 
 
-def transfer_view(actor: Actor, transfer_id: int) -> dict:
+def transfer_view(actor: Actor, transfer_id: int) -> dict[str, Any]:
     """A transfer with its minimum case view, for either side or a coordinator of their regions."""
     transfer = get_transfer(actor, transfer_id)
     return {"transfer": transfer, "case": minimum_case_view(transfer.case)}
@@ -183,7 +192,7 @@ def transfer_view(actor: Actor, transfer_id: int) -> dict:
 # --- requesting ------------------------------------------------------------------------------------------
 
 
-def _check_date(value: date | None, earliest: date, field: str, errors: dict) -> date:
+def _check_date(value: date | None, earliest: date, field: str, errors: dict[str, list[str]]) -> date:
     day = value or today_shanghai()
     if day > today_shanghai():
         collect(errors, field, coded("date_in_future", "日期不能晚于今天"))
@@ -193,7 +202,9 @@ def _check_date(value: date | None, earliest: date, field: str, errors: dict) ->
     return day
 
 
-def _check_agreement(code: str, case: Case, receiver: Organization | None, on: date, errors: dict) -> Agreement | None:
+def _check_agreement(
+    code: str, case: Case, receiver: Organization | None, on: date, errors: dict[str, list[str]]
+) -> Agreement | None:
     agreement = db.session.get(Agreement, code)
     if agreement is None:
         collect(errors, "agreement_code", coded("unknown_agreement", "未知的协议"))
@@ -226,16 +237,21 @@ def _check_agreement(code: str, case: Case, receiver: Organization | None, on: d
 
 def _covers(agreement: Agreement, region_code: str, on: date) -> bool:
     """Whether the agreement's members contain the region (status and dates are checked separately)."""
-    return db.session.scalar(
-        sa.select(
-            sa.exists().where(
-                Region.code == region_code, sa.or_(*(subtree_condition(Region.code, m) for m in agreement.member_codes))
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    Region.code == region_code,
+                    sa.or_(*(subtree_condition(Region.code, m) for m in agreement.member_codes)),
+                )
             )
         )
     )
 
 
-def _check_receiver(organization_id: int, case: Case, mode: TransferMode, errors: dict) -> Organization | None:
+def _check_receiver(
+    organization_id: int, case: Case, mode: TransferMode, errors: dict[str, list[str]]
+) -> Organization | None:
     receiver = db.session.get(Organization, organization_id)
     if receiver is None:
         collect(errors, "to_organization_id", coded("unknown_organization", "未知的组织"))
@@ -266,9 +282,8 @@ def request_transfer(
 
     mode = TransferMode(mode)
     case = get_case(actor, case_id)
-    if not actor.is_admin and actor.organization_id != case.organization_id:
-        # A case the actor sees (a coordinator's region) but does not handle: forbidden, as its transitions are.
-        raise PermissionDenied(coded("not_handling_organization", "只有承办组织可以转办或请求联合调解"))
+    # A case the actor sees (a coordinator's region) but does not handle: forbidden, as its transitions are.
+    POLICY.require(actor, "send", case)
     errors: dict[str, list[str]] = {}
     if case.status not in TRANSFERABLE_CASE_STATES:
         collect(
@@ -283,7 +298,7 @@ def request_transfer(
     requested_on = _check_date(requested_on, case.last_step_on, "requested_on", errors)
     receiver = _check_receiver(to_organization_id, case, mode, errors)
     agreement = _check_agreement(agreement_code, case, receiver, requested_on, errors)
-    if errors:
+    if errors or receiver is None or agreement is None:  # a missing receiver or agreement has its message in errors
         raise ValidationFailed(errors)
     _refuse_second_pending(case.id, mode)
     respond_by = working_deadline(requested_on, agreement.response_working_days, field="respond_by")
@@ -322,13 +337,7 @@ def request_transfer(
             "working_days": agreement.response_working_days,
         },
     )
-    notify(
-        kind=event_code(mode, "requested"),
-        organization_id=receiver.id,
-        link=transfer_link(transfer.id),
-        message=f"{case.organization.name} 请求{transfer.mode_label}案件 {case.number}（{case.category.name}），"
-        f"请于 {transfer.respond_by.isoformat()} 前答复",
-    )
+    emit(TransferRequested(**step_fields(transfer, requested_on), respond_by=transfer.respond_by))
     return transfer
 
 
@@ -352,7 +361,7 @@ def _refuse_second_pending(case_id: int, mode: TransferMode) -> None:
 # --- answering -------------------------------------------------------------------------------------------
 
 
-def _close(transfer: Transfer, action: str, target: TransferStatus, values: dict) -> None:
+def _close(transfer: Transfer, action: str, target: TransferStatus, values: dict[str, Any]) -> None:
     """Move a pending transfer to ``target`` with one conditional UPDATE; 409 when another answer won."""
     allowed = TRANSITIONS[action]
     if transfer.status not in allowed:
@@ -363,7 +372,7 @@ def _close(transfer: Transfer, action: str, target: TransferStatus, values: dict
         .values(status=target, version=Transfer.version + 1, **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected_rows(result) != 1:
         db.session.expire(transfer)
         raise StateConflict(_conflict_message(transfer.status, action))
     db.session.refresh(transfer)
@@ -383,7 +392,7 @@ def _conflict_message(status: TransferStatus, action: str) -> str:
     )
 
 
-def _answer_values(actor: Actor, transfer: Transfer, answered_on: date | None) -> dict:
+def _answer_values(actor: Actor, transfer: Transfer, answered_on: date | None) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     day = _check_date(answered_on, transfer.requested_on, "answered_on", errors)
     if errors:
@@ -396,23 +405,25 @@ def _answer_values(actor: Actor, transfer: Transfer, answered_on: date | None) -
     }
 
 
-def _require_side(actor: Actor, transfer: Transfer, organization_id: int, who: str) -> None:
-    if not actor.is_admin and actor.organization_id != organization_id:
-        if who == "接收组织":
-            raise PermissionDenied(coded("not_receiving_organization", "只有接收组织可以这样做"))
-        raise PermissionDenied(coded("not_sending_organization", "只有发起组织可以这样做"))
+def answered_day(transfer: Transfer) -> date:
+    """The day a transfer was answered (accepted, declined, withdrawn or expired)."""
+    day = transfer.answered_on
+    # Set on every transfer that is no longer pending (CHECK closed_has_time).
+    assert day is not None, f"transfer {transfer.id} is still pending"
+    return day
 
 
 def accept_transfer(actor: Actor, transfer_id: int, *, answered_on: date | None = None) -> Transfer:
     """The receiving organisation accepts. ``transfer``: the case's handling organisation becomes the
     receiver (state, history and number kept). ``joint``: the receiver co-mediates, the sender leads."""
     transfer = get_transfer(actor, transfer_id)
-    _require_side(actor, transfer, transfer.to_organization_id, "接收组织")
+    POLICY.require(actor, "answer", transfer)
     case = transfer.case
     if transfer.status in TRANSITIONS["accept"]:
         _require_case_still_with_sender(transfer, case)
     values = _answer_values(actor, transfer, answered_on)
     _close(transfer, "accept", TransferStatus.accepted, values)
+    day = answered_day(transfer)
     if transfer.mode == TransferMode.transfer:
         _move_case(actor, transfer, case)
     else:
@@ -420,7 +431,7 @@ def accept_transfer(actor: Actor, transfer_id: int, *, answered_on: date | None 
             CaseCoOrganization(
                 case_id=case.id,
                 organization_id=transfer.to_organization_id,
-                since=transfer.answered_on,
+                since=day,
                 transfer_id=transfer.id,
             )
         )
@@ -428,15 +439,10 @@ def accept_transfer(actor: Actor, transfer_id: int, *, answered_on: date | None 
             case,
             "joint_accepted",
             actor,
-            transfer.answered_on,
+            day,
             {"transfer_id": transfer.id, "co_organization_id": transfer.to_organization_id},
         )
-    notify(
-        kind=event_code(transfer.mode, "accepted"),
-        organization_id=transfer.from_organization_id,
-        link=transfer_link(transfer.id),
-        message=f"{transfer.to_organization.name} 已接收{transfer.mode_label}案件 {case.number}",
-    )
+    emit(TransferAnswered(**step_fields(transfer, day), accepted=True))
     return transfer
 
 
@@ -453,47 +459,20 @@ def _require_case_still_with_sender(transfer: Transfer, case: Case) -> None:
 
 def _move_case(actor: Actor, transfer: Transfer, case: Case) -> None:
     receiver = transfer.to_organization
+    day = answered_day(transfer)
     record_event(
         case,
         "transfer_accepted",
         actor,
-        transfer.answered_on,
+        day,
         {"transfer_id": transfer.id, "to_organization_id": receiver.id},
     )
-    removed = _drop_sender_assignments(case, receiver.id)
-    case.organization = receiver
     # A co-mediating partner that takes the case over now leads it rather than co-mediating.
     co = db.session.get(CaseCoOrganization, (case.id, receiver.id))
     if co is not None:
         db.session.delete(co)
-    record_event(
-        case,
-        "handling_organization_changed",
-        actor,
-        transfer.answered_on,
-        {
-            "transfer_id": transfer.id,
-            "from_organization_id": transfer.from_organization_id,
-            "to_organization_id": receiver.id,
-            **removed,
-        },
-    )
-
-
-def _drop_sender_assignments(case: Case, receiver_id: int) -> dict:
-    """The sender's studio and mediators stop handling the case; the event keeps who they were."""
-    removed: dict = {}
-    if case.studio_id is not None:
-        studio = db.session.get(Studio, case.studio_id)
-        if studio is None or studio.organization_id != receiver_id:
-            removed["studio_id"] = case.studio_id
-            case.studio_id = None
-    gone = [cm for cm in case.mediators if db.session.get(Mediator, cm.mediator_id).organization_id != receiver_id]
-    if gone:
-        removed["mediator_ids"] = [cm.mediator_id for cm in gone]
-        for cm in gone:
-            case.mediators.remove(cm)
-    return removed
+    # The case is the cases package's: it drops the sender's studio and mediators and records the change.
+    change_handling_organization(actor, case, receiver, on_date=day, reason={"transfer_id": transfer.id})
 
 
 def decline_transfer(
@@ -506,42 +485,36 @@ def decline_transfer(
 ) -> Transfer:
     """The receiving organisation declines with a reason from the list (``other`` needs a text)."""
     transfer = get_transfer(actor, transfer_id)
-    _require_side(actor, transfer, transfer.to_organization_id, "接收组织")
+    POLICY.require(actor, "answer", transfer)
     errors: dict[str, list[str]] = {}
+    reason: DeclineReason | None = None
     try:
-        reason_code = DeclineReason(reason_code)
+        reason = DeclineReason(reason_code)
     except ValueError:
         collect(errors, "reason_code", coded("unknown_reason", "未知的退回理由"))
     reason_text = (reason_text or "").strip() or None
-    if reason_code == DeclineReason.other and not reason_text:
+    if reason == DeclineReason.other and not reason_text:
         collect(errors, "reason_text", coded("reason_text_required", "选择“其他”时须说明理由"))
-    if errors:
+    if errors or reason is None:  # an unknown reason has its message in errors
         raise ValidationFailed(errors)
     values = _answer_values(actor, transfer, answered_on)
-    _close(
-        transfer, "decline", TransferStatus.declined, {**values, "reason_code": reason_code, "reason_text": reason_text}
-    )
+    _close(transfer, "decline", TransferStatus.declined, {**values, "reason_code": reason, "reason_text": reason_text})
+    day = answered_day(transfer)
     record_event(
         transfer.case,
         event_code(transfer.mode, "declined"),
         actor,
-        transfer.answered_on,
-        {"transfer_id": transfer.id, "reason_code": reason_code.value},
+        day,
+        {"transfer_id": transfer.id, "reason_code": reason.value},
     )
-    notify(
-        kind=event_code(transfer.mode, "declined"),
-        organization_id=transfer.from_organization_id,
-        link=transfer_link(transfer.id),
-        message=f"{transfer.to_organization.name} 退回了{transfer.mode_label}案件 {transfer.case.number}："
-        f"{transfer.reason_label}",
-    )
+    emit(TransferAnswered(**step_fields(transfer, day), accepted=False, reason_code=reason.value))
     return transfer
 
 
 def withdraw_transfer(actor: Actor, transfer_id: int) -> Transfer:
     """The sending organisation withdraws a request that has not been answered."""
     transfer = get_transfer(actor, transfer_id)
-    _require_side(actor, transfer, transfer.from_organization_id, "发起组织")
+    POLICY.require(actor, "withdraw", transfer)
     today = today_shanghai()
     _close(
         transfer,
@@ -549,15 +522,9 @@ def withdraw_transfer(actor: Actor, transfer_id: int) -> Transfer:
         TransferStatus.withdrawn,
         {"answered_at": utcnow(), "answered_on": max(today, transfer.requested_on), "answered_by_id": actor.user_id},
     )
-    record_event(
-        transfer.case, event_code(transfer.mode, "withdrawn"), actor, transfer.answered_on, {"transfer_id": transfer.id}
-    )
-    notify(
-        kind=event_code(transfer.mode, "withdrawn"),
-        organization_id=transfer.to_organization_id,
-        link=transfer_link(transfer.id),
-        message=f"{transfer.from_organization.name} 撤回了{transfer.mode_label}案件 {transfer.case.number}",
-    )
+    day = answered_day(transfer)
+    record_event(transfer.case, event_code(transfer.mode, "withdrawn"), actor, day, {"transfer_id": transfer.id})
+    emit(TransferWithdrawn(**step_fields(transfer, day)))
     return transfer
 
 
@@ -565,6 +532,7 @@ def withdraw_transfer(actor: Actor, transfer_id: int) -> Transfer:
 
 
 def shanghai_date(now: datetime) -> date:
+    """The calendar day in China of an aware moment."""
     return now.astimezone(SHANGHAI).date()
 
 
@@ -583,60 +551,21 @@ def expire_transfer(actor: Actor, transfer: Transfer, now: datetime) -> bool:
         today,
         {"transfer_id": transfer.id, "respond_by": transfer.respond_by.isoformat()},
     )
+    emit(TransferExpired(**step_fields(transfer, today), respond_by=transfer.respond_by))
     escalate(transfer)
     return True
 
 
 def escalate(transfer: Transfer) -> None:
-    """Notify the coordinators of the sender's and the receiver's province (once each) and both sides (once
-    each: ``expired_notices``)."""
-    case = transfer.case
-    message = (
-        f"{transfer.mode_label}请求 #{transfer.id}（案件 {case.number}，{transfer.from_organization.name} → "
-        f"{transfer.to_organization.name}）未在 {transfer.respond_by.isoformat()} 前答复，已超期"
-    )
-    provinces = dict.fromkeys(
-        p for p in (transfer.from_organization.region.province_code, transfer.to_organization.region.province_code) if p
-    )
-    for province in provinces:
-        notify(
-            kind="transfer_escalated",
-            region_code=province,
-            message=message,
-            link="/transfers/escalations",
-            dedupe_key=f"transfer-escalated:{transfer.id}:{province}",
-        )
-    expired_notices(transfer)
+    """Report an expired request to the coordinators of the sender's and the receiver's province
+    (``transfer.escalated``; its notices are written once each, however often it runs)."""
+    emit(TransferEscalated(**step_fields(transfer, answered_day(transfer)), respond_by=transfer.respond_by))
 
 
-def expired_notices(transfer: Transfer) -> None:
-    """Tell the sending and the receiving organisation, once each, that the request expired unanswered: the
-    sender keeps the case and may send it elsewhere; the receiver can no longer answer."""
-    case, kind, link = transfer.case, event_code(transfer.mode, "expired"), transfer_link(transfer.id)
-    day = transfer.respond_by.isoformat()
-    notify(
-        kind=kind,
-        organization_id=transfer.from_organization_id,
-        link=link,
-        dedupe_key=f"transfer-expired:{transfer.id}",
-        message=f"您发往{transfer.to_organization.name}的{transfer.mode_label}请求 #{transfer.id}（案件 "
-        f"{case.number}）未在 {day} 前得到答复，已超期失效；案件仍由本组织承办，可另选组织发送。",
-    )
-    notify(
-        kind=kind,
-        organization_id=transfer.to_organization_id,
-        link=link,
-        dedupe_key=f"transfer-expired:{transfer.id}:receiver",
-        message=f"{transfer.from_organization.name}发来的{transfer.mode_label}请求 #{transfer.id}（案件 "
-        f"{case.number}）未在 {day} 前答复，已超期失效，不能再接收或退回；已报双方协调人员。",
-    )
-
-
-def escalations(actor: Actor, *, today: date | None = None) -> sa.Select:
+def escalations(actor: Actor, *, today: date | None = None) -> sa.Select[tuple[Transfer]]:
     """Expired transfers and still-pending overdue ones touching the coordinator's region (most overdue
     first). Only coordinators and admins keep this list."""
-    if not actor.has_role(Role.coordinator):
-        raise PermissionDenied(coded("coordinators_only", "只有协调人员可查看超期升级列表"))
+    POLICY.require(actor, "see_escalations")
     today = today or today_shanghai()
     overdue = sa.or_(
         Transfer.status == TransferStatus.expired,
@@ -644,5 +573,5 @@ def escalations(actor: Actor, *, today: date | None = None) -> sa.Select:
     )
     stmt = sa.select(Transfer).where(overdue)
     if not actor.sees_everything:
-        stmt = stmt.where(_region_scope(actor) if actor.region_code else sa.false())
+        stmt = stmt.where(_region_scope(actor.region_code) if actor.region_code else sa.false())
     return stmt.order_by(Transfer.respond_by, Transfer.id)

@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 
 from ..auth.current import current_actor
 from ..cases.models import Case
-from ..core.actor import Role
 from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
 from ..errors import NotFound, StateConflict, ValidationFailed
@@ -17,6 +16,7 @@ from ..extensions import db
 from . import routing, service
 from .forms import AcceptTransferForm, DeclineTransferForm, RequestTransferForm, WithdrawTransferForm
 from .models import DECLINE_REASON_LABELS, MODE_LABELS, STATUS_LABELS, TransferMode, TransferStatus
+from .policy import POLICY
 
 bp = Blueprint("transfers", __name__, url_prefix="/transfers", template_folder="templates")
 QUEUE_SIZE = 50
@@ -46,9 +46,8 @@ def transfer_panel_for(case: Case) -> dict:
     """The data the case page's transfer panel shows to the current actor (the case is already visible)."""
     actor = current_actor()
     history = service.case_transfers(case.id)
-    can_send = (
-        actor.is_admin or (actor.role == Role.mediator and actor.organization_id == case.organization_id)
-    ) and case.status in service.TRANSFERABLE_CASE_STATES
+    # the service's own rule (POLICY "send"), so the form shows to exactly the users the endpoint lets send
+    can_send = POLICY.allows(actor, "send", case) and case.status in service.TRANSFERABLE_CASE_STATES
     pending_modes = {t.mode.value for t in history if t.status == TransferStatus.pending}
     return {
         "history": history,
@@ -76,7 +75,13 @@ def queue():
     for direction, title in (("incoming", _("收到的请求")), ("outgoing", _("发出的请求"))):
         page = paginate(service.list_transfers(actor, direction=direction, status=status), 1, QUEUE_SIZE)
         sections.append({"direction": direction, "title": title, "page": page})
-    return render_template("transfers/queue.html", sections=sections, status=status, statuses=list(TransferStatus))
+    return render_template(
+        "transfers/queue.html",
+        sections=sections,
+        status=status,
+        statuses=list(TransferStatus),
+        may_see_escalations=POLICY.allows(actor, "see_escalations"),
+    )
 
 
 @bp.get("/escalations")
@@ -97,8 +102,8 @@ def _render_transfer(
     view = service.transfer_view(actor, transfer_id)
     transfer = view["transfer"]
     pending = transfer.status == TransferStatus.pending
-    may_answer = pending and (actor.is_admin or actor.organization_id == transfer.to_organization_id)
-    may_withdraw = pending and (actor.is_admin or actor.organization_id == transfer.from_organization_id)
+    may_answer = pending and POLICY.allows(actor, "answer", transfer)
+    may_withdraw = pending and POLICY.allows(actor, "withdraw", transfer)
     return render_template(
         "transfers/detail.html",
         transfer=transfer,
@@ -157,7 +162,6 @@ def accept(transfer_id: int):
     except StateConflict as exc:
         db.session.rollback()
         return _render_transfer(transfer_id, error=exc.message, status=409)
-    db.session.commit()
     flash(_("已接收%(mode)s案件 %(number)s", mode=_(transfer.mode_label), number=transfer.case.number), "success")
     return redirect(url_for("transfers.transfer_detail", transfer_id=transfer_id))
 
@@ -178,7 +182,6 @@ def decline(transfer_id: int):
     except StateConflict as exc:
         db.session.rollback()
         return _render_transfer(transfer_id, error=exc.message, status=409)
-    db.session.commit()
     flash(_("已退回该请求"), "success")
     return redirect(url_for("transfers.transfer_detail", transfer_id=transfer_id))
 
@@ -192,7 +195,6 @@ def withdraw(transfer_id: int):
     except StateConflict as exc:
         db.session.rollback()
         return _render_transfer(transfer_id, error=exc.message, status=409)
-    db.session.commit()
     flash(_("已撤回该请求"), "success")
     return redirect(url_for("transfers.transfer_detail", transfer_id=transfer_id))
 
@@ -222,7 +224,6 @@ def request_transfer():
         messages = [m for ms in (exc.errors or {}).values() for m in ms] or [exc.message]
         flash(_("未能发出请求：") + _("；").join(messages), "error")
         return redirect(url_for("cases.case_detail", case_id=case_id, _anchor="transfers"))
-    db.session.commit()
     flash(
         _(
             "已向 %(organization)s 发出%(mode)s请求，答复期限 %(day)s",

@@ -34,6 +34,8 @@ def recount_case_deadlines(actor: Actor, year: int) -> list[DeadlineMove]:
     ).all()
     bases = _due_bases([case.id for case in running])
     for case in running:
+        # A running case was accepted (CHECK accepted_has_dates; the query also asked for its acceptance date).
+        assert case.accepted_on is not None, f"running case {case.id} has no acceptance date"
         start, days = bases.get(case.id) or (case.accepted_on, time_limit_days(case.organization.kind))
         moves.append(_settle(actor, case, "due_on", calendar_deadline(start, days), year))
     agreements = db.session.scalars(
@@ -50,11 +52,14 @@ def recount_case_deadlines(actor: Actor, year: int) -> list[DeadlineMove]:
         .order_by(Case.id)
     ).all()
     for case in agreements:
-        if case.confirmation_status == ConfirmationStatus.none and case.confirmation_deadline >= first:
-            fresh = calendar_deadline(case.concluded_on, confirmation_window_days())
+        concluded_on = case.concluded_on
+        assert concluded_on is not None, f"concluded case {case.id} has no date"  # CHECK concluded_has_outcome
+        window = case.confirmation_deadline
+        if case.confirmation_status == ConfirmationStatus.none and window is not None and window >= first:
+            fresh = calendar_deadline(concluded_on, confirmation_window_days())
             moves.append(_settle(actor, case, "confirmation_deadline", fresh, year))
         if case.follow_up_due_on is not None and case.follow_up_due_on >= first and not case.follow_ups:
-            fresh = calendar_deadline(case.concluded_on, follow_up_days())
+            fresh = calendar_deadline(concluded_on, follow_up_days())
             moves.append(_settle(actor, case, "follow_up_due_on", fresh, year))
     return moves
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from types import SimpleNamespace
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm.util import identity_key
@@ -14,7 +14,7 @@ from ...core.business_dates import check_business_date
 from ...core.messages import coded
 from ...core.pii import PersonalNumbersMixin, lookup_hash, normalise_id_number, normalise_phone, normalise_uscc
 from ...core.shanghai import today_shanghai
-from ...errors import PermissionDenied, StateConflict, ValidationFailed, collect
+from ...errors import StateConflict, ValidationFailed, collect
 from ...extensions import db
 from ...reference.lists import name_of
 from ...regions.models import Region
@@ -22,13 +22,22 @@ from ...registry.models import MEDIATING_KINDS, Mediator, Organization, Studio
 from ..events import record_event
 from ..models import Case, CaseCategory, CaseMediator, CaseSource, Gender, Party, PartyKind, PartyRole
 from ..numbering import next_case_number
+from ..policy import POLICY
 from ..rules import DUPLICATE_WINDOW_DAYS, OPEN_STATES, SUMMARY_MAX_LENGTH, is_cross_region, to_amount
-from .scope import CASE_HANDLER_ROLES, case_scope
+from .scope import case_scope
 
 SIDES = (PartyRole.applicant, PartyRole.respondent)
 
 
-def _check_region(code: str | None, field: str, errors: dict, *, required: bool) -> None:
+class HandlingOrganization(Protocol):
+    """What the content rules read of the handling organisation: its id (the bulk import passes only that, so a
+    batch does not reload the organisation after each commit)."""
+
+    @property
+    def id(self) -> int: ...
+
+
+def _check_region(code: str | None, field: str, errors: dict[str, list[str]], *, required: bool) -> None:
     if not code:
         if required:
             collect(errors, field, coded("region_required", "请选择行政区划"))
@@ -40,16 +49,15 @@ def _check_region(code: str | None, field: str, errors: dict, *, required: bool)
         collect(errors, field, coded("custom_region_not_allowed", "请选择具体的行政区划，而不是自定义区域"))
 
 
-def _handling_organization(actor: Actor, data: dict, errors: dict) -> Organization | None:
-    if not (actor.is_admin or actor.is_system or actor.role in CASE_HANDLER_ROLES):
-        raise PermissionDenied(coded("not_mediation_staff", "只有调解组织的工作人员可以登记案件"))
+def _handling_organization(actor: Actor, data: dict[str, Any], errors: dict[str, list[str]]) -> Organization | None:
+    POLICY.require(actor, "register")
     org_id = data.get("organization_id") or actor.organization_id
     if org_id is None:
         collect(errors, "organization_id", coded("organization_required", "请选择承办组织"))
         return None
     org = db.session.get(Organization, org_id)
-    if org is None or not (actor.is_admin or actor.is_system or org.id == actor.organization_id):
-        collect(errors, "organization_id", coded("not_own_organization", "只能为本组织登记案件"))
+    if org is None or not POLICY.allows(actor, "register_for", org):
+        collect(errors, "organization_id", POLICY.message("register_for"))
         return None
     problem = handling_organization_problem(org)
     if problem:
@@ -65,7 +73,7 @@ def handling_organization_problem(org: Organization) -> str | None:
     return None
 
 
-def _check_case_fields(data: dict, org: Organization | None, errors: dict) -> None:
+def _check_case_fields(data: dict[str, Any], org: HandlingOrganization | None, errors: dict[str, list[str]]) -> None:
     if not (data.get("summary") or "").strip():
         collect(errors, "summary", coded("summary_required", "请填写纠纷简要情况"))
     elif len(data["summary"]) > SUMMARY_MAX_LENGTH:
@@ -105,7 +113,7 @@ def _check_case_fields(data: dict, org: Organization | None, errors: dict) -> No
             )
 
 
-def _check_party(index: int, party: dict, errors: dict) -> dict:
+def _check_party(index: int, party: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
     """Normalise one party in place; messages go under ``parties.<index>.<field>``."""
     prefix = f"parties.{index}."
     if not (party.get("name") or "").strip():
@@ -147,7 +155,7 @@ PERSON_PARTICULARS = ("gender", "ethnicity", "occupation")
 PARTICULARS = (*PERSON_PARTICULARS, "address", "representative")
 
 
-def _check_particulars(prefix: str, kind: PartyKind, party: dict, errors: dict) -> None:
+def _check_particulars(prefix: str, kind: PartyKind, party: dict[str, Any], errors: dict[str, list[str]]) -> None:
     """The optional particulars a document prints, normalised in place (blank is None, 民族 as its Chinese
     name): 性别, 民族 and 职业 only for a natural person, 法定代表人 only for an organisation."""
     for key in PARTICULARS:
@@ -175,7 +183,7 @@ def _check_particulars(prefix: str, kind: PartyKind, party: dict, errors: dict) 
         party["ethnicity"] = name
 
 
-def _check_parties(parties: list[dict], errors: dict) -> list[dict]:
+def _check_parties(parties: list[dict[str, Any]], errors: dict[str, list[str]]) -> list[dict[str, Any]]:
     checked = [_check_party(i, dict(p), errors) for i, p in enumerate(parties)]
     roles = {PartyRole(p["role"]) for p in checked}
     if PartyRole.applicant not in roles or PartyRole.respondent not in roles:
@@ -183,16 +191,20 @@ def _check_parties(parties: list[dict], errors: dict) -> list[dict]:
     return checked
 
 
-def party_columns(position: int, data: dict) -> dict:
+class _Numbers(PersonalNumbersMixin):
+    """A party's number columns as ``PersonalNumbersMixin`` sets them, without a row to hold them."""
+
+
+def party_columns(position: int, data: dict[str, Any]) -> dict[str, Any]:
     """The column values of a checked party: its numbers encrypted, masked and hashed exactly as
     ``PersonalNumbersMixin`` stores them (registration builds the row from these; the bulk import inserts them)."""
     kind = PartyKind(data["kind"])
-    numbers = SimpleNamespace()
+    numbers = _Numbers()
     if kind == PartyKind.person:
-        PersonalNumbersMixin.set_id_number(numbers, data.get("id_number") or None)
+        numbers.set_id_number(data.get("id_number") or None)
     else:
-        PersonalNumbersMixin.set_id_number(numbers, data.get("uscc") or None, kind="uscc")
-    PersonalNumbersMixin.set_phone(numbers, data.get("phone") or None)
+        numbers.set_id_number(data.get("uscc") or None, kind="uscc")
+    numbers.set_phone(data.get("phone") or None)
     particulars = {key: data.get(key) or None for key in PARTICULARS}
     return {
         "position": position,
@@ -205,11 +217,11 @@ def party_columns(position: int, data: dict) -> dict:
     }
 
 
-def _build_party(position: int, data: dict) -> Party:
+def _build_party(position: int, data: dict[str, Any]) -> Party:
     return Party(**party_columns(position, data))
 
 
-def _party_hash(party: dict) -> str | None:
+def _party_hash(party: dict[str, Any]) -> str | None:
     if PartyKind(party["kind"]) == PartyKind.person:
         return lookup_hash("ric", party["id_number"]) if party.get("id_number") else None
     return lookup_hash("uscc", party["uscc"]) if party.get("uscc") else None
@@ -228,7 +240,7 @@ class DuplicateCheck:
     def __bool__(self) -> bool:
         return bool(self.case_ids)
 
-    def warnings(self) -> list[dict]:
+    def warnings(self) -> list[dict[str, Any]]:
         """The check as registration warnings: one per case the actor may see, one for the count of others."""
         items = [
             {
@@ -265,7 +277,7 @@ class PossibleDuplicate(StateConflict):
     """A registration names a party of an open recent case, and the caller has not confirmed it is another
     dispute (409 ``possible_duplicate``); ``check`` holds what was found."""
 
-    def __init__(self, check: DuplicateCheck):
+    def __init__(self, check: DuplicateCheck) -> None:
         super().__init__(
             coded(
                 "possible_duplicate",
@@ -277,7 +289,7 @@ class PossibleDuplicate(StateConflict):
 
 
 def possible_duplicates(
-    actor: Actor, parties: list[dict], *, exclude_case_id: int | None = None, today: date | None = None
+    actor: Actor, parties: list[dict[str, Any]], *, exclude_case_id: int | None = None, today: date | None = None
 ) -> DuplicateCheck:
     """Open cases registered in the last ``DUPLICATE_WINDOW_DAYS`` calendar days (Asia/Shanghai) where one of
     ``parties`` (checked: numbers normalised) is a party too, matched by the keyed hash of its ID number or USCC
@@ -301,11 +313,10 @@ def possible_duplicates(
     return DuplicateCheck(list(visible), len(case_ids) - len(visible), case_ids)
 
 
-def check_for_duplicates(actor: Actor, parties: list[dict]) -> DuplicateCheck:
+def check_for_duplicates(actor: Actor, parties: list[dict[str, Any]]) -> DuplicateCheck:
     """What registering ``parties`` would warn of, without registering anything (the API's check-duplicates and
     the page's warning). Numbers that do not read as valid are left out: registration itself reports them."""
-    if not (actor.is_admin or actor.is_system or actor.role in CASE_HANDLER_ROLES):
-        raise PermissionDenied(coded("not_mediation_staff", "只有调解组织的工作人员可以登记案件"))
+    POLICY.require(actor, "register")
     checked = []
     for party in parties:
         errors: dict[str, list[str]] = {}
@@ -315,7 +326,9 @@ def check_for_duplicates(actor: Actor, parties: list[dict]) -> DuplicateCheck:
     return possible_duplicates(actor, checked)
 
 
-def check_case_data(data: dict, org: Organization | None, errors: dict) -> dict:
+def check_case_data(
+    data: dict[str, Any], org: HandlingOrganization | None, errors: dict[str, list[str]]
+) -> dict[str, Any]:
     """The rules a registration's content must meet (case fields and parties, for an already chosen handling
     organisation): every failure is collected into ``errors``; returns the data normalised (amount, numbers).
 
@@ -328,7 +341,7 @@ def check_case_data(data: dict, org: Organization | None, errors: dict) -> dict:
     return data
 
 
-def _load_regions(codes: list) -> None:
+def _load_regions(codes: list[object]) -> None:
     """Load the regions a registration names that the session does not hold yet, in one query, and keep them for
     the session (reference data): the checks and the cross-region test then find them in the identity map
     instead of a round trip each (the map holds objects weakly, so they are kept in ``session.info``)."""
@@ -342,18 +355,18 @@ def _load_regions(codes: list) -> None:
         db.session.info.setdefault("registration_regions", []).extend(found)
 
 
-def validate_case_data(actor: Actor, data: dict) -> tuple[Organization, dict]:
+def validate_case_data(actor: Actor, data: dict[str, Any]) -> tuple[Organization, dict[str, Any]]:
     """Check a registration completely (who registers for which organisation, the fields, the parties) and
     raise one ValidationFailed listing every failure; return the handling organisation and the normalised data."""
     errors: dict[str, list[str]] = {}
     org = _handling_organization(actor, data, errors)
     data = check_case_data(data, org, errors)
-    if errors:
+    if errors or org is None:  # no handling organisation has its message in errors
         raise ValidationFailed(errors)
     return org, data
 
 
-def case_columns(actor: Actor, org: Organization, data: dict) -> dict:
+def case_columns(actor: Actor, org: HandlingOrganization, data: dict[str, Any]) -> dict[str, Any]:
     """The column values of a newly registered case from checked data (everything but its number)."""
     received_on: date = data.get("received_on") or today_shanghai()
     region_codes = [data["occurred_region_code"], *(p.get("region_code") for p in data["parties"])]
@@ -375,7 +388,9 @@ def case_columns(actor: Actor, org: Organization, data: dict) -> dict:
     }
 
 
-def register_case(actor: Actor, data: dict, *, stop_on_duplicate: bool = False) -> tuple[Case, list[dict]]:
+def register_case(
+    actor: Actor, data: dict[str, Any], *, stop_on_duplicate: bool = False
+) -> tuple[Case, list[dict[str, Any]]]:
     """Register a dispute with its parties (validated all at once; one 422 listing every field at fault),
     give it its number, derive ``cross_region``, write the ``registered`` event, and return the case with
     the duplicate warnings.

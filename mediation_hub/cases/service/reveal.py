@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from ...audit import service as audit
 from ...core.actor import Actor
-from ...core.messages import coded
 from ...core.shanghai import today_shanghai
-from ...errors import NotFound, PermissionDenied
+from ...errors import NotFound
 from ..events import record_event
-from .scope import get_case, is_of_handling_organization
+from ..policy import POLICY
+from .scope import get_case
 
 
-def reveal_party_numbers(actor: Actor, case_id: int, party_id: int, *, remote_addr: str | None = None) -> dict:
+def reveal_party_numbers(
+    actor: Actor, case_id: int, party_id: int, *, remote_addr: str | None = None
+) -> dict[str, int | str | None]:
     """The full ID number (or USCC) and phone of a party, for a user of the handling organisation only;
     recorded in the audit log and as a case event (neither holds the number)."""
     case = get_case(actor, case_id)
     party = next((p for p in case.parties if p.id == party_id), None)
     if party is None:
         raise NotFound("party")
-    if not is_of_handling_organization(actor, case):
-        raise PermissionDenied(coded("not_handling_organization", "只有承办组织的工作人员可以查看完整证件号码"))
+    POLICY.require(actor, "reveal_party", case)
     audit.record(
         actor,
         "reveal_id_number",

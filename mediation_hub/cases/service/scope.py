@@ -3,8 +3,8 @@
 Two scopes: what an actor *sees* in its lists (``case_scope``: the cases its organisation handles or
 co-mediates, or its region's) and what it may *read* (``readable_by``: that, plus the cases its organisation
 handed over by an accepted transfer, which the sender keeps as a read-only view, DESIGN "Lifecycles").
-``only_reads`` tells the one from the other for a case; ``require_may_act`` refuses (403) any action to an
-actor that only reads the case."""
+``only_reads`` tells the one from the other for a case. What an actor may do to a case it reads is
+``cases.policy``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from ...core.actor import ORGANIZATION_SCOPED_ROLES, Actor, Role
+from ...core.actor import ORGANIZATION_SCOPED_ROLES, Actor
 from ...core.messages import coded
 from ...core.pii import (
     lookup_hash,
@@ -26,7 +26,7 @@ from ...core.pii import (
     normalise_phone,
 )
 from ...core.shanghai import today_shanghai
-from ...errors import NotFound, PermissionDenied, ValidationFailed
+from ...errors import NotFound, ValidationFailed
 from ...extensions import db
 from ...regions.models import Region
 from ...regions.service import subtree_condition
@@ -41,8 +41,6 @@ from ...transfers.models import (
 from ..models import Case, CaseStatus, Party
 from ..rules import OPEN_STATES, RUNNING_STATES
 
-CASE_HANDLER_ROLES = (Role.mediator, Role.legal_aid_officer)
-
 
 def case_scope(actor: Actor) -> sa.ColumnElement[bool]:
     """SQL condition on Case for what the actor sees in its lists (and may work on, role permitting)."""
@@ -54,7 +52,10 @@ def case_scope(actor: Actor) -> sa.ColumnElement[bool]:
     return Case.organization_id.in_(_organizations_in_region(actor))
 
 
-def _organizations_in_region(actor: Actor) -> sa.Select:
+def _organizations_in_region(actor: Actor) -> sa.Select[tuple[int]]:
+    # Asked only for a region-scoped actor that does not see everything, so it has a region (Actor.sees_everything;
+    # a mediator or legal-aid officer always has an organisation, CHECK org_scoped_roles_have_org on users).
+    assert actor.region_code is not None, "a region-scoped actor without a region sees everything"
     return sa.select(Organization.id).where(subtree_condition(Organization.region_code, actor.region_code))
 
 
@@ -83,7 +84,7 @@ def transferred_out_condition(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.and_(case_scope(actor), Case.id.in_(transferred_out_case_ids(senders)))
 
 
-def cases_visible_to(actor: Actor) -> sa.Select:
+def cases_visible_to(actor: Actor) -> sa.Select[tuple[Case]]:
     """Cases the actor may see: all for admins and the system; the handling (or co-mediating)
     organisation's for mediators and legal-aid officers; the region subtree's for region-scoped roles."""
     return sa.select(Case).where(case_scope(actor))
@@ -125,12 +126,6 @@ def only_reads(actor: Actor, case: Case) -> bool:
     return case.id in read_only_ids(actor, [case.id])
 
 
-def require_may_act(actor: Actor, case: Case) -> None:
-    """403 for an actor that only reads the case (its organisation handed it over)."""
-    if only_reads(actor, case):
-        raise PermissionDenied(coded("case_read_only", "该案件已转出，本机构仅可查看"))
-
-
 @dataclass(frozen=True)
 class Handover:
     """How a case left the organisation that reads it now: the accepted transfer, its receiver and date."""
@@ -161,29 +156,13 @@ def handovers(actor: Actor, case_ids: list[int]) -> dict[int, Handover]:
         stmt = stmt.where(Transfer.from_organization_id == actor.organization_id)
     found: dict[int, Handover] = {}
     for t in db.session.scalars(stmt):  # oldest first: the latest of each case stays
+        # An accepted transfer has its answer date (CHECK closed_has_time on transfers).
+        assert t.answered_on is not None, f"accepted transfer {t.id} has no answer date"
         found[t.case_id] = Handover(t.id, t.to_organization_id, t.to_organization.name, t.answered_on)
     return found
 
 
-def can_handle(actor: Actor, case: Case) -> bool:
-    """Whether the actor may move the case through its lifecycle: admins, the system, and mediators
-    (or legal-aid officers) of the handling organisation."""
-    if actor.is_admin or actor.is_system:
-        return True
-    return actor.role in CASE_HANDLER_ROLES and actor.organization_id == case.organization_id
-
-
-def require_handler(actor: Actor, case: Case) -> None:
-    if not can_handle(actor, case):
-        raise PermissionDenied(coded("not_handling_organization", "只有承办组织的调解员可以办理该案件"))
-
-
-def is_of_handling_organization(actor: Actor, case: Case) -> bool:
-    """A user of the organisation that handles the case now (the only ones who may reveal numbers)."""
-    return actor.organization_id is not None and actor.organization_id == case.organization_id
-
-
-def worklist(actor: Actor) -> sa.Select:
+def worklist(actor: Actor) -> sa.Select[tuple[Case]]:
     """Open cases (registered, accepted, in mediation) of the actor's organisation (or, for actors without
     one, of their scope): the nearest due date first, registered cases by the day they were received."""
     stmt = sa.select(Case).where(Case.status.in_(OPEN_STATES))
@@ -195,6 +174,7 @@ def worklist(actor: Actor) -> sa.Select:
 
 
 def overdue_condition(today: date | None = None) -> sa.ColumnElement[bool]:
+    """SQL condition on Case: running and past its due date (``today``: Shanghai's by default)."""
     today = today or today_shanghai()
     return sa.and_(Case.status.in_(RUNNING_STATES), Case.due_on < today)
 
@@ -243,7 +223,9 @@ masked_text = mask_numbers_in_text  # the search box's text as it may travel: nu
 
 def carries_personal_number(q: str | None) -> bool:
     """Whether a search text is, or contains, a full ID number or phone (so it may not be put in a URL)."""
-    return bool(q) and (searched_number(q) is not None or masked_text(q) != q)
+    if not q:
+        return False
+    return searched_number(q) is not None or masked_text(q) != q
 
 
 def _party_number_condition(person_hash: str) -> sa.ColumnElement[bool]:
@@ -272,8 +254,8 @@ def _text_condition(q: str) -> sa.ColumnElement[bool]:
 def search_cases(
     actor: Actor,
     *,
-    status=None,
-    category=None,
+    status: CaseStatus | str | None = None,
+    category: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
     region_code: str | None = None,
@@ -283,7 +265,7 @@ def search_cases(
     organization_id: int | None = None,
     person_hash: str | None = None,
     transferred_out: bool | None = None,
-) -> sa.Select:
+) -> sa.Select[tuple[Case]]:
     """Cases in the actor's scope filtered by status, category, received date range, the handling
     organisation's region subtree, studio, overdue, text (number, summary, party name, ID number or phone)
     and ``person_hash``, the keyed hash of a party's ID number or phone (``searched_number(...).hash``: how

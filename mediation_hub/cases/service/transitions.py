@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from flask_babel import gettext
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,7 +19,6 @@ from ...core.messages import coded
 from ...errors import StateConflict, ValidationFailed, collect
 from ...extensions import db
 from ...registry.models import Mediator
-from ...transfers.feedback import notify_senders_of_conclusion
 from ..events import record_event
 from ..models import (
     AgreementForm,
@@ -31,6 +31,7 @@ from ..models import (
     MediationSession,
     Outcome,
 )
+from ..policy import POLICY
 from ..rules import (
     case_due_on,
     confirmation_deadline,
@@ -40,7 +41,11 @@ from ..rules import (
     time_limit_days,
     to_amount,
 )
-from .scope import get_case, require_handler
+from .scope import get_case
+
+_T = TypeVar("_T")
+# An amount as the pages, the API and the imports give it (``rules.to_amount`` reads each form).
+AmountGiven = Decimal | str | int | float | None
 
 MAX_EXTENSION_DAYS = 90
 # People's Mediation Law art. 26: the parties of a failed mediation are told of the other routes.
@@ -51,7 +56,7 @@ def _load(actor: Actor, case_id: int, action: str, version: int | None) -> Case:
     """The case, checked in order: visible (404), the actor's to handle (403), not stale (409), and the
     action allowed in its state (409)."""
     case = get_case(actor, case_id)
-    require_handler(actor, case)
+    POLICY.require(actor, "handle", case)
     if version is not None and version != case.version:
         raise StateConflict(
             coded(
@@ -65,7 +70,7 @@ def _load(actor: Actor, case_id: int, action: str, version: int | None) -> Case:
     return case
 
 
-def _date(value: date | None, field: str, case: Case, errors: dict) -> date | None:
+def _date(value: date | None, field: str, case: Case, errors: dict[str, list[str]]) -> date | None:
     try:
         return step_date(value, field, not_before=case.last_step_on)
     except ValidationFailed as exc:
@@ -74,17 +79,31 @@ def _date(value: date | None, field: str, case: Case, errors: dict) -> date | No
         return None
 
 
-def _raise(errors: dict) -> None:
+def _raise(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationFailed(errors)
 
 
-def _check_mediator(case: Case, mediator_id: int | None, errors: dict) -> None:
+def _valid(value: _T | None, errors: dict[str, list[str]]) -> _T:
+    """``value`` once every check passed; else the one 422 gathering ``errors``."""
+    _raise(errors)
+    # The checks (``_date``, ``check_conclusion``) give None only after putting the reason in errors.
+    assert value is not None, "a check gave None without saying why"
+    return value
+
+
+def _check_mediator(case: Case, mediator_id: int | None, errors: dict[str, list[str]]) -> None:
     if mediator_id is None:
         return
     mediator = db.session.get(Mediator, mediator_id)
     if mediator is None or mediator.organization_id != case.organization_id or not mediator.active:
         collect(errors, "mediator_id", coded("mediator_not_of_organization", "调解员须为承办组织在册调解员"))
+
+
+def _due_on(case: Case) -> date:
+    """The due date of a case accepted, in mediation or concluded (CHECK accepted_has_dates: set on acceptance)."""
+    assert case.due_on is not None, f"case {case.id} was accepted without a due date"
+    return case.due_on
 
 
 def _save(case: Case, day: date) -> None:
@@ -97,11 +116,12 @@ def _save(case: Case, day: date) -> None:
         raise StateConflict(coded("concurrent_change", "案件已被他人同时修改，请刷新后重试")) from exc
 
 
-def _text(value: str | None, field: str, message: str, errors: dict) -> str | None:
+def _text(value: str | None, field: str, message: str, errors: dict[str, list[str]]) -> str:
+    """A required text, stripped; blank puts ``message`` in errors (so the step stops before it is used)."""
     value = (value or "").strip()
     if not value:
         collect(errors, field, message)
-    return value or None
+    return value
 
 
 def _optional(value: str | None) -> str | None:
@@ -109,7 +129,9 @@ def _optional(value: str | None) -> str | None:
     return (value or "").strip().replace("\r\n", "\n") or None
 
 
-def _one_of(kind: type[enum.StrEnum], value, field: str, message: str, errors: dict) -> str | None:
+def _one_of(
+    kind: type[enum.StrEnum], value: str | None, field: str, message: str, errors: dict[str, list[str]]
+) -> str | None:
     """An optional value of ``kind`` as stored (its value), None when not given; a value not of ``kind`` is
     refused with ``message`` naming ``field``."""
     if value in (None, ""):
@@ -134,7 +156,7 @@ def accept_case(
     errors: dict[str, list[str]] = {}
     day = _date(accepted_on, "accepted_on", case, errors)
     _check_mediator(case, mediator_id, errors)
-    _raise(errors)
+    day = _valid(day, errors)
     due = case_due_on(day, case.organization.kind)
     case.status, case.accepted_on = CaseStatus.accepted, day
     case.due_on, case.due_on_provisional = due
@@ -163,8 +185,7 @@ def decline_case(
     case = _load(actor, case_id, "decline", version)
     errors: dict[str, list[str]] = {}
     reason = _text(reason, "reason", coded("reason_required", "请填写不予受理的理由"), errors)
-    day = _date(declined_on, "declined_on", case, errors)
-    _raise(errors)
+    day = _valid(_date(declined_on, "declined_on", case, errors), errors)
     case.status, case.declined_on, case.decline_reason = CaseStatus.declined, day, reason
     _save(case, day)
     record_event(case, "declined", actor, day, {"reason": reason})
@@ -190,7 +211,7 @@ def record_session(
     summary = _text(summary, "summary", coded("summary_required", "请填写调解情况"), errors)
     day = _date(held_on, "held_on", case, errors)
     _check_mediator(case, mediator_id, errors)
-    _raise(errors)
+    day = _valid(day, errors)
     session = MediationSession(
         case_id=case.id,
         held_on=day,
@@ -208,7 +229,13 @@ def record_session(
     return case
 
 
-def check_conclusion(outcome, amount, terms, performed, errors: dict) -> tuple[Outcome | None, Decimal | None]:
+def check_conclusion(
+    outcome: Outcome | str,
+    amount: AmountGiven,
+    terms: str | None,
+    performed: bool | None,
+    errors: dict[str, list[str]],
+) -> tuple[Outcome | None, Decimal | None]:
     """The outcome and the agreement-only fields of a conclusion (also used for imported history)."""
     try:
         outcome = Outcome(outcome)
@@ -225,7 +252,9 @@ def check_conclusion(outcome, amount, terms, performed, errors: dict) -> tuple[O
     return outcome, to_amount(amount, "agreement_amount_yuan", errors)
 
 
-def check_agreement_form(outcome: Outcome | None, agreement_form, errors: dict) -> str | None:
+def check_agreement_form(
+    outcome: Outcome | None, agreement_form: str | None, errors: dict[str, list[str]]
+) -> str | None:
     """How an agreement was made: written unless said to be oral (人民调解法 art. 28: an oral agreement is
     recorded by the mediator); nothing for another outcome, where giving one is refused."""
     form = _one_of(
@@ -246,9 +275,9 @@ def conclude_case(
     actor: Actor,
     case_id: int,
     *,
-    outcome,
+    outcome: Outcome | str,
     concluded_on: date | None = None,
-    agreement_amount_yuan=None,
+    agreement_amount_yuan: AmountGiven = None,
     terms: str | None = None,
     performed: bool | None = None,
     agreement_form: str | None = None,
@@ -259,33 +288,32 @@ def conclude_case(
     that the parties were told of other routes."""
     case = _load(actor, case_id, "conclude", version)
     errors: dict[str, list[str]] = {}
-    outcome, agreement_amount_yuan = check_conclusion(outcome, agreement_amount_yuan, terms, performed, errors)
-    agreement_form = check_agreement_form(outcome, agreement_form, errors)
-    day = _date(concluded_on, "concluded_on", case, errors)
-    _raise(errors)
-    data: dict = {"outcome": outcome.value}
-    if outcome == Outcome.agreement:
+    result, amount = check_conclusion(outcome, agreement_amount_yuan, terms, performed, errors)
+    form = check_agreement_form(result, agreement_form, errors)
+    day = _valid(_date(concluded_on, "concluded_on", case, errors), errors)
+    result = _valid(result, errors)
+    data: dict[str, Any] = {"outcome": result.value}
+    if result == Outcome.agreement:
         # both counted before the case changes: a query after a change would flush it outside _save's guard
         window, follow_up = confirmation_deadline(day), follow_up_due(day)
         case.confirmation_deadline, case.confirmation_deadline_provisional = window
         case.follow_up_due_on, case.follow_up_due_on_provisional = follow_up
-        case.agreement_amount_yuan = agreement_amount_yuan
+        case.agreement_amount_yuan = amount
         case.agreement_terms = (terms or "").strip() or None
         case.agreement_performed = performed
-        case.agreement_form = agreement_form
+        case.agreement_form = form
         data.update(
-            agreement_form=agreement_form,
-            confirmation_deadline=case.confirmation_deadline.isoformat(),
-            follow_up_due_on=case.follow_up_due_on.isoformat(),
-            agreement_amount_yuan=str(agreement_amount_yuan) if agreement_amount_yuan is not None else None,
+            agreement_form=form,
+            confirmation_deadline=window.day.isoformat(),
+            follow_up_due_on=follow_up.day.isoformat(),
+            agreement_amount_yuan=str(amount) if amount is not None else None,
         )
-    elif outcome in (Outcome.no_agreement, Outcome.referred):
+    elif result in (Outcome.no_agreement, Outcome.referred):
         data["note"] = OTHER_ROUTES_NOTE
-    case.status, case.outcome, case.concluded_on = CaseStatus.concluded, outcome, day
-    data["on_time"] = day <= case.due_on
+    case.status, case.outcome, case.concluded_on = CaseStatus.concluded, result, day
+    data["on_time"] = day <= _due_on(case)
     _save(case, day)
-    record_event(case, "concluded", actor, day, data)
-    notify_senders_of_conclusion(case)  # 联防联调: the organisations that handed it over hear the result
+    record_event(case, "concluded", actor, day, data)  # case.concluded: the senders hear the result (联防联调)
     return case
 
 
@@ -310,10 +338,10 @@ def extend_time_limit(
             "days",
             coded("extension_days_out_of_range", "延长天数须在 1 至 %(max)s 天之间", max=MAX_EXTENSION_DAYS),
         )
-    day = _date(extended_on, "extended_on", case, errors)
-    _raise(errors)
-    old_due = case.due_on
-    case.due_on, case.due_on_provisional = calendar_deadline(old_due, days, field="days")
+    day = _valid(_date(extended_on, "extended_on", case, errors), errors)
+    old_due = _due_on(case)
+    new_due = calendar_deadline(old_due, days, field="days")
+    case.due_on, case.due_on_provisional = new_due
     _save(case, day)
     record_event(
         case,
@@ -323,8 +351,8 @@ def extend_time_limit(
         {
             "days": days,
             "previous_due_on": old_due.isoformat(),
-            "due_on": case.due_on.isoformat(),
-            "due_on_provisional": case.due_on_provisional,
+            "due_on": new_due.day.isoformat(),
+            "due_on_provisional": new_due.provisional,
             "consent_note": consent_note,
         },
     )
@@ -338,17 +366,16 @@ def apply_for_confirmation(
     case = _load(actor, case_id, "apply_for_confirmation", version)
     errors: dict[str, list[str]] = {}
     day = _date(applied_on, "applied_on", case, errors)
-    if day is not None and day > case.confirmation_deadline:
+    window = case.confirmation_deadline
+    # Set when the agreement was concluded; the action's guard let only an agreement through.
+    assert window is not None, f"agreement case {case.id} has no confirmation window"
+    if day is not None and day > window:
         collect(
             errors,
             "applied_on",
-            coded(
-                "confirmation_window_passed",
-                "已超过司法确认申请期限 %(day)s",
-                day=case.confirmation_deadline.isoformat(),
-            ),
+            coded("confirmation_window_passed", "已超过司法确认申请期限 %(day)s", day=window.isoformat()),
         )
-    _raise(errors)
+    day = _valid(day, errors)
     case.confirmation_status, case.confirmation_applied_on = ConfirmationStatus.applied, day
     _save(case, day)
     record_event(case, "confirmation_applied", actor, day, {"court": (court or "").strip() or None})
@@ -363,8 +390,7 @@ def record_confirmation_result(
     errors: dict[str, list[str]] = {}
     if not isinstance(confirmed, bool):
         collect(errors, "confirmed", coded("confirmed_required", "请选择是否确认"))
-    day = _date(decided_on, "decided_on", case, errors)
-    _raise(errors)
+    day = _valid(_date(decided_on, "decided_on", case, errors), errors)
     case.confirmation_status = ConfirmationStatus.confirmed if confirmed else ConfirmationStatus.rejected
     case.confirmation_decided_on = day
     _save(case, day)
@@ -398,7 +424,7 @@ def record_follow_up(
         coded("unknown_follow_up_method", "回访方式须为 上门回访、电话回访 或 其他"),
         errors,
     )
-    _raise(errors)
+    day = _valid(day, errors)
     follow_up = FollowUp(
         case_id=case.id,
         visited_on=day,
