@@ -225,6 +225,7 @@ def test_without_javascript_the_forms_still_open_and_submit(chromium, live_serve
         page.fill("#username", username)
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)  # signed in before going on: no race with the POST
         page.goto(f"/cases/{case_id}")
         panel = open_action(page, "conclude")
         panel.locator("select[name='conclude-outcome']").select_option("withdrawn")

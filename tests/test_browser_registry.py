@@ -193,6 +193,7 @@ def test_region_filter_works_without_javascript(chromium, live_server):
         page.fill("#username", username)
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)  # signed in before going on: no race with the POST
         page.goto(f"/registry/organizations?q={tag}")
         assert page.locator("select[data-level]").count() == 0  # no script, no cascading selects
         page.fill("input[name=region_code]", "130600")

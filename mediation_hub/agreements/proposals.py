@@ -13,6 +13,8 @@ audit row; the regions whose confirmation is needed are notified."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
@@ -91,7 +93,7 @@ def _require_state(proposal: AgreementProposal, transition: str) -> None:
 # --- reading ------------------------------------------------------------------------------------------
 
 
-def _touching(region_code: str) -> sa.Select[tuple[str]] | sa.CompoundSelect:
+def _touching(region_code: str) -> sa.Select[tuple[str]] | sa.CompoundSelect[tuple[str]]:
     """Region codes touching ``region_code``: its ancestors and its subtree, and custom regions with a
     member among them (a custom region by its members)."""
     paths = service._region_paths(region_code, {}) or []
@@ -117,7 +119,9 @@ def _visible(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.or_(AgreementProposal.id.in_(concerned), AgreementProposal.proposed_by_id == actor.user_id)
 
 
-def list_proposals(actor: Actor, *, state: ProposalState | None = None, agreement_code: str | None = None) -> sa.Select:
+def list_proposals(
+    actor: Actor, *, state: ProposalState | None = None, agreement_code: str | None = None
+) -> sa.Select[tuple[AgreementProposal]]:
     """The proposals the actor may see, newest first, by state and agreement code."""
     stmt = sa.select(AgreementProposal).options(selectinload(AgreementProposal.regions)).where(_visible(actor))
     if state is not None:
@@ -145,7 +149,7 @@ def pending_for(actor: Actor, agreement_code: str) -> AgreementProposal | None:
 # --- proposing ----------------------------------------------------------------------------------------
 
 
-def propose_agreement(actor: Actor, data: dict) -> AgreementProposal:
+def propose_agreement(actor: Actor, data: dict[str, Any]) -> AgreementProposal:
     """Propose a new agreement (the fields of a direct create). It exists only once a coordinator of every
     member region has confirmed; 422 naming each broken rule, 409 when the code is taken or already proposed."""
     POLICY.require(actor, "keep", list(data.get("member_codes") or []))
@@ -154,7 +158,7 @@ def propose_agreement(actor: Actor, data: dict) -> AgreementProposal:
     return _open(actor, terms["code"], ProposalAction.create, terms, {}, terms["member_codes"])
 
 
-def propose_change(actor: Actor, code: str, data: dict) -> AgreementProposal:
+def propose_change(actor: Actor, code: str, data: dict[str, Any]) -> AgreementProposal:
     """Propose new terms, members or ``active`` flag for an agreement touching the proposer's region. Only the
     fields that differ are kept; the regions of the old and the new member sets must all confirm."""
     agreement = service.get_agreement(actor, code)
@@ -168,12 +172,12 @@ def propose_change(actor: Actor, code: str, data: dict) -> AgreementProposal:
     return _open(actor, agreement.code, ProposalAction.change, changes, before, regions)
 
 
-def _current(agreement: Agreement, key: str):
+def _current(agreement: Agreement, key: str) -> Any:
     return sorted(agreement.member_codes) if key == "member_codes" else getattr(agreement, key)
 
 
-def _differences(agreement: Agreement, data: dict) -> dict:
-    changes = {}
+def _differences(agreement: Agreement, data: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
     for key, value in data.items():
         if key == "member_codes":
             value = list(dict.fromkeys(value))
@@ -185,7 +189,12 @@ def _differences(agreement: Agreement, data: dict) -> dict:
 
 
 def _open(
-    actor: Actor, code: str, action: ProposalAction, changes: dict, before: dict, regions: list[str]
+    actor: Actor,
+    code: str,
+    action: ProposalAction,
+    changes: dict[str, Any],
+    before: dict[str, Any],
+    regions: list[str],
 ) -> AgreementProposal:
     _refuse_second_pending(code)
     proposal = AgreementProposal(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from flask_babel import lazy_gettext as _l
 
@@ -23,6 +23,9 @@ from ..core.actor import Actor
 from ..core.events import DomainEvent, emit
 from ..extensions import db
 from .models import Case, CaseEvent
+
+if TYPE_CHECKING:  # for the annotation; event_actor still imports it only when called
+    from ..auth.people import Person
 
 EVENT_CODES = {
     "registered": _l("登记"),
@@ -52,9 +55,25 @@ EVENT_CODES = {
 }
 
 
+class EventOrganization(Protocol):
+    """What an event row reads of the handling organisation: the model, or the bulk import's plain copy."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def region_code(self) -> str: ...
+
+
 def event_values(
-    case_id: int, organization, studio_id: int | None, code: str, actor: Actor, on_date: date, data: dict | None = None
-) -> dict:
+    case_id: int,
+    organization: EventOrganization,
+    studio_id: int | None,
+    code: str,
+    actor: Actor,
+    on_date: date,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The columns of one event row for a case handled by ``organization`` (record_event writes one row; the
     bulk import inserts many at once with exactly these values)."""
     if code not in EVENT_CODES:
@@ -72,11 +91,11 @@ def event_values(
     }
 
 
-def record_event(case: Case, code: str, actor: Actor, on_date: date, data: dict | None = None) -> CaseEvent:
+def record_event(case: Case, code: str, actor: Actor, on_date: date, data: dict[str, Any] | None = None) -> CaseEvent:
     """Append one event for ``case`` as it stands now and announce it (flush; the caller's unit of work commits)."""
     from ..registry.models import Organization
 
-    org = case.organization if case.organization is not None else db.session.get(Organization, case.organization_id)
+    org = case.organization if case.organization is not None else db.session.get_one(Organization, case.organization_id)
     return append_event(event_values(case.id, org, case.studio_id, code, actor, on_date, data))
 
 
@@ -94,7 +113,7 @@ def append_event(values: Mapping[str, Any]) -> CaseEvent:
     return event
 
 
-def event_actor(event: CaseEvent):
+def event_actor(event: CaseEvent) -> Person:
     """Who recorded the event as people read it: name and organisation (``auth.people.Person``), never the
     login name ``actor_name`` keeps for the record."""
     from ..auth.people import person_for_user

@@ -41,6 +41,7 @@ from .forms import (
     ACTION_FORMS,
     PARTY_KIND_LABELS,
     PARTY_ROLE_LABELS,
+    ActionForm,
     CaseFilterForm,
     PartyForm,
     RegisterCaseForm,
@@ -115,7 +116,7 @@ def _page_number() -> int:
 def _unread_notifications(actor: Actor, limit: int = 5) -> tuple[list[Notification], int]:
     """The newest unread notices addressed to the user (or their organisation), and how many there are."""
     rows = db.session.scalars(notifications.notifications_for(actor, unread_only=True).limit(limit)).all()
-    return rows, notifications.unread_count(actor)
+    return list(rows), notifications.unread_count(actor)
 
 
 @bp.get("/worklist")
@@ -167,7 +168,7 @@ def _registration_choices(form: RegisterCaseForm, actor: Actor) -> None:
             .order_by(Organization.name)
         ).all()
         form.organization_id.choices = [("", _("请选择"))] + [(o.id, o.name) for o in orgs]
-        org_filter = sa.true()
+        org_filter: sa.ColumnElement[bool] = sa.true()
     else:
         form.organization_id.choices = []
         org_filter = Studio.organization_id == actor.organization_id
@@ -209,11 +210,12 @@ SPARE_PARTY_FIELDSETS = 4
 def _party_slots(form: RegisterCaseForm) -> list[dict]:
     """The party fieldsets with the index in their field names (a re-shown form keeps the submitted
     numbering, gaps included), then spare ones numbered after them for "添加当事人"."""
-    slots = [
-        {"form": entry.form, "index": int(entry.name.rsplit("-", 1)[1]), "spare": False}
-        for entry in form.parties.entries
+    entries = form.parties.entries
+    indices = [int(entry.name.rsplit("-", 1)[1]) for entry in entries]
+    slots: list[dict] = [
+        {"form": entry.form, "index": index, "spare": False} for entry, index in zip(entries, indices, strict=True)
     ]
-    start = max(slot["index"] for slot in slots) + 1
+    start = max(indices) + 1
     for index in range(start, start + SPARE_PARTY_FIELDSETS):
         slots.append({"form": PartyForm(prefix=f"{form.parties.name}-{index}-"), "index": index, "spare": True})
     return slots
@@ -247,7 +249,15 @@ def _duplicates_digest(check: service.DuplicateCheck) -> str:
     candidate case ids (another organisation's included, which the page only counts; keyed, so the digest does
     not tell those ids)."""
     ids = ",".join(str(case_id) for case_id in sorted(check.case_ids))
-    return hmac.new(current_app.secret_key.encode(), f"duplicates:{ids}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_secret_key(), f"duplicates:{ids}".encode(), hashlib.sha256).hexdigest()
+
+
+def _secret_key() -> bytes:
+    """The app's SECRET_KEY as bytes (Flask takes either str or bytes)."""
+    secret = current_app.secret_key
+    if secret is None:
+        raise RuntimeError("SECRET_KEY is not set")
+    return secret.encode() if isinstance(secret, str) else secret
 
 
 def _register(actor: Actor, data: dict, seen: str | None) -> tuple[Case, list[dict]]:
@@ -341,15 +351,15 @@ def _signed_in_name() -> str | None:
     return name or None
 
 
-def _action_forms(case: Case, actions: list[str], bound: tuple[str, object] | None) -> dict:
+def _action_forms(case: Case, actions: list[str], bound: tuple[str, ActionForm] | None) -> dict[str, ActionForm]:
     forms = {}
     for action in actions:
-        fresh = not (bound and bound[0] == action)
-        if fresh:
-            form = ACTION_FORMS[action](prefix=action, formdata=None)
-            form.version.data = case.version
+        form: ActionForm
+        if bound is not None and bound[0] == action:
+            fresh, form = False, bound[1]
         else:
-            form = bound[1]
+            fresh, form = True, ACTION_FORMS[action](prefix=action, formdata=None)
+            form.version.data = str(case.version)  # a hidden field's data is text, as a posted form gives it back
         if action in ("accept", "record_session"):
             form.mediator_id.choices = _mediator_choices(case)
         if action == "record_session" and fresh:
@@ -407,7 +417,7 @@ def _render_case(
     *,
     status: int = 200,
     error: str | None = None,
-    bound: tuple[str, object] | None = None,
+    bound: tuple[str, ActionForm] | None = None,
     revealed: dict | None = None,
 ):
     actor = current_actor()
@@ -562,7 +572,7 @@ CASE_ACTIONS: dict[str, CaseAction] = {
 
 
 def _attach_action_errors(form, errors: dict) -> list[str]:
-    leftover = []
+    leftover: list[str] = []
     for key, messages in errors.items():
         if key in form and key != "version":
             form[key].errors = list(form[key].errors) + list(messages)
@@ -738,7 +748,7 @@ def export_case_list(fmt: str):
             actor, fmt=fmt, filters=filters, audit_filters=audit_filters(filters), remote_addr=request.remote_addr
         )
         if isinstance(export, ExportJob):
-            exports.start(current_app._get_current_object(), export.id)
+            exports.start(current_app._get_current_object(), export.id)  # type: ignore[attr-defined]  # the proxy's own method
     if isinstance(export, ExportJob):
         return redirect(url_for("exports.export_job", export_id=export.id), 303)
     return file_response(export.file, export.filename, export.mimetype)

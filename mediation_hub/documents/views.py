@@ -17,7 +17,7 @@ def _args() -> dict:
     try:
         return DocumentQuery().load(request.args.to_dict())
     except ValidationError as exc:
-        raise ValidationFailed(exc.messages) from exc
+        raise ValidationFailed(exc.messages_dict) from exc  # a schema's load errors are keyed by field
 
 
 @bp.get("/cases/<int:case_id>/documents/<kind>")

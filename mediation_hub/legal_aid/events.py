@@ -33,7 +33,7 @@ EVENT_CODES = {
 
 
 def record_event(
-    application: LegalAidApplication, code: str, actor: Actor, on_date: date, data: dict | None = None
+    application: LegalAidApplication, code: str, actor: Actor, on_date: date, data: dict[str, Any] | None = None
 ) -> LegalAidEvent:
     """Append one event for ``application`` at the centre now holding it and announce it (flush; the caller
     commits)."""

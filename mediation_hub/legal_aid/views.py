@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 
 from ..auth.current import current_actor
 from ..core.actor import Role
@@ -69,7 +70,8 @@ def _centre_names(ids) -> dict[int, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return dict(db.session.execute(sa.select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all())
+    rows = db.session.execute(sa.select(Organization.id, Organization.name).where(Organization.id.in_(ids)))
+    return {centre_id: name for centre_id, name in rows}
 
 
 def _page_number() -> int:
@@ -166,7 +168,7 @@ def file_application():
 
 
 # action -> its form class; each posts with the action as its field prefix
-ACTION_FORMS = {
+ACTION_FORMS: dict[str, type[FlaskForm]] = {
     "transfer": TransferForm,
     "accept": AcceptForm,
     "decide": DecideForm,

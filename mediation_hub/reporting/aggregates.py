@@ -33,10 +33,10 @@ bypass the cases functions (COPY, Core inserts) call ``rebuild_daily_stats(from,
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import click
 import sqlalchemy as sa
@@ -51,6 +51,12 @@ from ..extensions import Model, db
 from ..legal_aid.models import LegalAidApplication
 from ..regions.models import Region
 from ..transfers.models import Transfer
+
+if TYPE_CHECKING:  # for the annotations; the functions import from queries where they run, as before
+    from .queries import Scope
+
+# one piece of a report period: (table, its date column, first day, last day) -> the SELECT over it
+PieceSelect = Callable[[sa.Table, sa.ColumnElement[date], date, date], sa.Select[Any]]
 
 RATE_CODES = ("registered", "accepted", "declined", "concluded")
 COMPLETING_CODES = ("concluded", "declined")
@@ -236,11 +242,11 @@ class _Keys:
     studio_id: int
     category_code: str
 
-    def values(self) -> dict:
+    def values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in KEY_FIELDS}
 
 
-def _insert(connection, table):
+def _insert(connection: sa.Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
     dialect = connection.dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
@@ -278,15 +284,17 @@ class _Changes:
         "case_completion_cohorts",
     )
 
-    def __init__(self):
-        self.rows: dict[str, dict[tuple, dict]] = {name: {} for name in self.TABLE_ORDER}
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[tuple[tuple[str, Any], ...], dict[str, int]]] = {
+            name: {} for name in self.TABLE_ORDER
+        }
 
-    def add(self, table: str, key: dict, deltas: dict) -> None:
+    def add(self, table: str, key: dict[str, Any], deltas: dict[str, int]) -> None:
         counts = self.rows[table].setdefault(tuple(key.items()), {})
         for name, value in deltas.items():
             counts[name] = counts.get(name, 0) + value
 
-    def stats(self, at: _At, deltas: dict) -> None:
+    def stats(self, at: _At, deltas: dict[str, int]) -> None:
         keys, month = at.keys.values(), month_start(at.day)
         self.add("case_daily_stats", {"day": at.day, **keys}, deltas)
         self.add("case_monthly_stats", {"month": month, **keys}, deltas)
@@ -302,7 +310,7 @@ class _Changes:
             {"cases": delta},
         )
 
-    def write(self, connection) -> None:
+    def write(self, connection: sa.Connection) -> None:
         """One INSERT … ON CONFLICT DO UPDATE per table, rows in key order."""
         for name in self.TABLE_ORDER:
             rows = {key: counts for key, counts in self.rows[name].items() if any(counts.values())}
@@ -320,7 +328,7 @@ class _Changes:
             connection.execute(stmt)
 
 
-def _first_completion(case_id: int, before_id: int) -> sa.ScalarSelect:
+def _first_completion(case_id: int, before_id: int) -> sa.ScalarSelect[date | None]:
     """The earliest completing event of the case among those already accounted for (smaller ids)."""
     events = CaseEvent.__table__
     return (
@@ -330,7 +338,7 @@ def _first_completion(case_id: int, before_id: int) -> sa.ScalarSelect:
     )
 
 
-def apply_event(connection, event: CaseStepRecorded) -> None:
+def apply_event(connection: sa.Connection, event: CaseStepRecorded) -> None:
     """Account for one newly inserted rate event in the aggregates (same connection, same transaction).
 
     Events are applied in id order; each sees only the events of its case with smaller ids (``event_id``), so a
@@ -376,7 +384,7 @@ def apply_event(connection, event: CaseStepRecorded) -> None:
 
 
 def _move_completion(
-    connection, changes: _Changes, event: CaseStepRecorded, category_code: str, prior: date | None
+    connection: sa.Connection, changes: _Changes, event: CaseStepRecorded, category_code: str, prior: date | None
 ) -> None:
     """A completing event: the case's registrations now count as completed (or complete earlier)."""
     if prior is not None and prior <= event.on_date:
@@ -403,7 +411,7 @@ def _move_completion(
 # --- rebuild after bulk loads ----------------------------------------------------------------------------------
 
 
-def _first_done_subquery():
+def _first_done_subquery() -> sa.Subquery:
     events = CaseEvent.__table__
     return (
         sa.select(events.c.case_id, sa.func.min(events.c.on_date).label("first_done"))
@@ -439,7 +447,7 @@ def _rebuild_range(date_from: date | None, date_to: date | None) -> tuple[date, 
     return month_start(date_from), month_end(date_to)
 
 
-def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = None) -> dict:
+def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = None) -> dict[str, int]:
     """Recompute the aggregates for [from, to] (everything by default) from the event log; flush only.
 
     The range widens to whole months and to the registration days of cases completed inside it, so the
@@ -485,7 +493,9 @@ def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = No
                 index.create(db.session.connection(), checkfirst=True)
     db.session.flush()
     return {
-        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table).where(column.between(low, high)))
+        table.name: db.session.execute(
+            sa.select(sa.func.count()).select_from(table).where(column.between(low, high))
+        ).scalar_one()
         for table, column in (
             (daily, daily.c.day),
             (monthly, monthly.c.month),
@@ -496,13 +506,13 @@ def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = No
     }
 
 
-def _daily_select(low: date, high: date) -> sa.Select:
+def _daily_select(low: date, high: date) -> sa.Select[Any]:
     e, c = CaseEvent.__table__, Case.__table__
     done = _first_done_subquery()
     outcome = sa.func.coalesce(e.c.data["outcome"].as_string(), c.c.outcome)
     concluded = e.c.code == "concluded"
 
-    def count_if(condition):
+    def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.func.count().filter(condition)
 
     studio = sa.func.coalesce(e.c.studio_id, NO_STUDIO)
@@ -525,14 +535,14 @@ def _daily_select(low: date, high: date) -> sa.Select:
     )
 
 
-def _month_of(column) -> sa.ColumnElement:
+def _month_of(column: sa.ColumnElement[date]) -> sa.ColumnElement[date]:
     """The first day of the month of a date column (portable)."""
     if db.session.get_bind().dialect.name == "postgresql":
         return sa.cast(sa.func.date_trunc("month", column), sa.Date)
     return sa.func.date(column, "start of month")
 
 
-def _monthly_select(low: date, high: date) -> sa.Select:
+def _monthly_select(low: date, high: date) -> sa.Select[Any]:
     d = CaseDailyStat.__table__
     keys = (_month_of(d.c.day), *(d.c[name] for name in KEY_FIELDS))
     return (
@@ -543,7 +553,7 @@ def _monthly_select(low: date, high: date) -> sa.Select:
     )
 
 
-def _ancestor_pairs():
+def _ancestor_pairs() -> sa.CTE:
     """(code, ancestor) for every region and each of its ancestors, itself included: a recursive walk up
     ``parent_code`` (the same chain as the materialised path), joined by equality rather than a LIKE per row."""
     regions = Region.__table__
@@ -557,7 +567,7 @@ def _ancestor_pairs():
     return base.union_all(step)
 
 
-def _rollup_select(source: sa.Table, column: str, low: date, high: date) -> sa.Select:
+def _rollup_select(source: sa.Table, column: str, low: date, high: date) -> sa.Select[Any]:
     """Organisation-level rows summed into every ancestor region of their region."""
     pairs = _ancestor_pairs()
     keys = (source.c[column], pairs.c.ancestor, source.c.category_code)
@@ -570,7 +580,7 @@ def _rollup_select(source: sa.Table, column: str, low: date, high: date) -> sa.S
     )
 
 
-def _cohort_select(low: date, high: date) -> sa.Select:
+def _cohort_select(low: date, high: date) -> sa.Select[Any]:
     e, c = CaseEvent.__table__, Case.__table__
     done = _first_done_subquery()
     keys = (
@@ -608,7 +618,13 @@ def split_period(first: date, last: date) -> tuple[list[tuple[date, date]], tupl
     return days, (whole_from, month_start(whole_to))
 
 
-def _key(table, date_column, group_by: str | None, children, fallback_region):
+def _key(
+    table: sa.Table,
+    date_column: sa.ColumnElement[date],
+    group_by: str | None,
+    children: list[Region] | None,
+    fallback_region: str | None,
+) -> sa.ColumnElement[Any] | None:
     """The group key on an aggregate table (the same keys as ``queries.grouping_for`` on the log)."""
     from .queries import month_key, region_child_key
 
@@ -627,7 +643,7 @@ def _key(table, date_column, group_by: str | None, children, fallback_region):
     raise ValueError(f"unknown grouping {group_by!r}")
 
 
-def _scoped(stmt, table, scope, group_by: str | None):
+def _scoped(stmt: sa.Select[Any], table: sa.Table, scope: Scope, group_by: str | None) -> sa.Select[Any]:
     from ..regions.service import subtree_condition
 
     if scope.region_code:
@@ -644,13 +660,13 @@ def _scoped(stmt, table, scope, group_by: str | None):
 
 
 def rate_counts(
-    scope,
+    scope: Scope,
     date_from: date,
     date_to: date,
     as_of: date,
     group_by: str | None = None,
     *,
-    children=None,
+    children: list[Region] | None = None,
     fallback_region: str | None = None,
 ) -> Sequence[Any]:
     """The same rows as ``queries.rate_counts`` (one per group, or one), read from the aggregates.
@@ -666,7 +682,9 @@ def rate_counts(
     return _region_counts(scope, date_from, last, as_of, group_by, children, fallback_region)
 
 
-def _period_pieces(daily: sa.Table, monthly: sa.Table, first: date, last: date, select_for) -> list:
+def _period_pieces(
+    daily: sa.Table, monthly: sa.Table, first: date, last: date, select_for: PieceSelect
+) -> list[sa.Select[Any]]:
     """One SELECT per piece of the period: odd days from ``daily``, whole months from ``monthly``."""
     day_ranges, months = split_period(first, last)
     pieces = [select_for(daily, daily.c.day, low, high) for low, high in day_ranges]
@@ -675,7 +693,15 @@ def _period_pieces(daily: sa.Table, monthly: sa.Table, first: date, last: date, 
     return pieces
 
 
-def _correction(scope, first: date, last: date, as_of: date, group_by, children, fallback_region) -> sa.Select:
+def _correction(
+    scope: Scope,
+    first: date,
+    last: date,
+    as_of: date,
+    group_by: str | None,
+    children: list[Region] | None,
+    fallback_region: str | None,
+) -> sa.Select[Any]:
     """Cases registered in the period but completed only after ``as_of``: subtracted from ``completed``."""
     cohorts = CaseCompletionCohort.__table__
     key = _key(cohorts, cohorts.c.registered_on, group_by, children, fallback_region)
@@ -698,8 +724,16 @@ def _summed(pieces: list[sa.Select[Any]], group_by: str | None) -> Sequence[sa.R
     return [row for row in db.session.execute(stmt).all() if any(getattr(row, name) for name in STAT_FIELDS)]
 
 
-def _organization_counts(scope, first, last, as_of, group_by, children, fallback_region) -> Sequence[sa.Row[Any]]:
-    def select_for(table, date_column, low, high):
+def _organization_counts(
+    scope: Scope,
+    first: date,
+    last: date,
+    as_of: date,
+    group_by: str | None,
+    children: list[Region] | None,
+    fallback_region: str | None,
+) -> Sequence[sa.Row[Any]]:
+    def select_for(table: sa.Table, date_column: sa.ColumnElement[date], low: date, high: date) -> sa.Select[Any]:
         key = _key(table, date_column, group_by, children, fallback_region)
         stmt = sa.select(
             *([key.label("key")] if key is not None else []), *(table.c[name].label(name) for name in STAT_FIELDS)
@@ -711,7 +745,7 @@ def _organization_counts(scope, first, last, as_of, group_by, children, fallback
     return _summed(pieces, group_by)
 
 
-def _scope_regions(scope) -> list[str]:
+def _scope_regions(scope: Scope) -> list[str]:
     """The rollup rows that add up to the scope: the region itself, a custom region's members, or every root."""
     regions = Region.__table__
     if scope.region_code is None:
@@ -722,11 +756,20 @@ def _scope_regions(scope) -> list[str]:
     return [scope.region_code]
 
 
-def _region_counts(scope, first, last, as_of, group_by, children, fallback_region) -> Sequence[Any]:
+def _region_counts(
+    scope: Scope,
+    first: date,
+    last: date,
+    as_of: date,
+    group_by: str | None,
+    children: list[Region] | None,
+    fallback_region: str | None,
+) -> Sequence[Any]:
     codes = _scope_regions(scope)
     child_codes = [child.code for child in children or []] if group_by == "region" else []
 
-    def select_for(table, date_column, low, high):
+    def select_for(table: sa.Table, date_column: sa.ColumnElement[date], low: date, high: date) -> sa.Select[Any]:
+        key: sa.ColumnElement[Any] | None
         if group_by == "region":
             key = table.c.region_code
         else:
@@ -745,7 +788,7 @@ def _region_counts(scope, first, last, as_of, group_by, children, fallback_regio
     # itself) is the scope's total less the children's.
     rows = {row.key: _as_counts(row) for row in _summed(pieces, "region")}
     scope_total = _added(rows.get(code) for code in codes) if set(codes) - set(child_codes) else None
-    groups = {code: rows.get(code) for code in child_codes}
+    groups: dict[str | None, dict[str, int] | None] = {code: rows.get(code) for code in child_codes}
     if scope_total is not None:
         rest = {
             name: scope_total[name] - sum((groups[c] or {}).get(name, 0) for c in child_codes) for name in STAT_FIELDS
@@ -755,16 +798,17 @@ def _region_counts(scope, first, last, as_of, group_by, children, fallback_regio
         groups[row.key] = _added([groups.get(row.key), _as_counts(row)])
     return [
         _Counts(key, counts)
-        for key, counts in sorted(groups.items(), key=lambda kv: kv[0])
+        # the service always passes a fallback region ("" at worst), so a key is never None here
+        for key, counts in sorted(groups.items(), key=lambda kv: kv[0] or "")
         if counts and any(counts.values())
     ]
 
 
-def _as_counts(row) -> dict:
+def _as_counts(row: sa.Row[Any]) -> dict[str, int]:
     return {name: int(getattr(row, name)) for name in STAT_FIELDS}
 
 
-def _added(parts) -> dict:
+def _added(parts: Iterable[dict[str, int] | None]) -> dict[str, int]:
     total = dict.fromkeys(STAT_FIELDS, 0)
     for part in parts:
         for name, value in (part or {}).items():
@@ -775,7 +819,7 @@ def _added(parts) -> dict:
 class _Counts:
     """A grouped row (``key`` plus the counts as attributes), like the rows of the SQL paths."""
 
-    def __init__(self, key, counts: dict):
+    def __init__(self, key: str | None, counts: dict[str, int]) -> None:
         self.key = key
         self.__dict__.update(counts)
 
@@ -790,7 +834,7 @@ def _empty(group_by: str | None) -> Sequence[sa.Row[Any]]:
 
 
 @click.group("reports", help="Report aggregates.")
-def reports_group():
+def reports_group() -> None:
     pass
 
 
@@ -798,7 +842,7 @@ def reports_group():
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="first day (YYYY-MM-DD)")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="last day (YYYY-MM-DD)")
 @with_appcontext
-def rebuild_aggregates_command(date_from, date_to):
+def rebuild_aggregates_command(date_from: datetime | None, date_to: datetime | None) -> None:
     """Recompute the daily/monthly rate aggregates from the case event log (after a bulk load or import)."""
     with transaction():
         written = rebuild_daily_stats(date_from.date() if date_from else None, date_to.date() if date_to else None)

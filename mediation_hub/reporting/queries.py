@@ -53,14 +53,14 @@ class Grouping:
     key: sa.SQLColumnExpression[Any]
     needs_region: bool = False
     needs_case: bool = False
-    where: tuple = ()
+    where: tuple[sa.ColumnElement[bool], ...] = ()
 
 
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def event_scope(scope: Scope, event=CaseEvent) -> list[sa.ColumnElement[bool]]:
+def event_scope(scope: Scope, event: type[CaseEvent] = CaseEvent) -> list[sa.ColumnElement[bool]]:
     """Conditions on an event row for the report's scope (the handler at the event)."""
     conditions = []
     if scope.region_code:
@@ -72,12 +72,12 @@ def event_scope(scope: Scope, event=CaseEvent) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-def month_key(column) -> sa.ColumnElement:
+def month_key(column: sa.SQLColumnExpression[Any]) -> sa.ColumnElement[int]:
     """yyyymm as an integer, portable (EXTRACT on PostgreSQL, strftime on SQLite)."""
     return sa.cast(sa.extract("year", column) * 100 + sa.extract("month", column), sa.Integer)
 
 
-def region_child_key(children: list[Region], fallback: str | None) -> sa.ColumnElement:
+def region_child_key(children: list[Region], fallback: str | None) -> sa.ColumnElement[str | None]:
     """The child region an event's region lies under (a prefix test on the materialised path);
     events at the chosen region itself fall to ``fallback``."""
     whens = [(Region.path.startswith(child.path), sa.literal(child.code)) for child in children]
@@ -123,7 +123,7 @@ def rate_counts(
     is_concluded = e.code == "concluded"
     completed = sa.exists().where(done.case_id == e.case_id, done.code.in_(COMPLETING_CODES), done.on_date <= as_of)
 
-    def count_if(condition):
+    def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.func.count().filter(condition)
 
     columns = [
@@ -171,7 +171,8 @@ def scope_organization_ids(region_code: str) -> list[int]:
                 .order_by(Organization.id)
             )
         )
-    return cache[region_code]
+    ids: list[int] = cache[region_code]
+    return ids
 
 
 def in_scope_organizations(column: sa.SQLColumnExpression[int], region_code: str) -> sa.ColumnElement[bool]:
@@ -188,7 +189,7 @@ def in_scope_organizations(column: sa.SQLColumnExpression[int], region_code: str
 
 @sa.event.listens_for(Session, "after_flush")
 @sa.event.listens_for(Session, "after_soft_rollback")
-def _forget_scope_organizations(session, *_args) -> None:
+def _forget_scope_organizations(session: Session, *_args: object) -> None:
     session.info.pop(_SCOPE_ORGS, None)
 
 
@@ -239,7 +240,7 @@ def overdue_case_count(scope: Scope, as_of: date) -> int:
 TRANSFER_OUTCOMES = ("accepted", "declined", "expired", "withdrawn", "pending")
 
 
-def _org_in_scope(org_id_column, scope: Scope) -> sa.ColumnElement[bool]:
+def _org_in_scope(org_id_column: sa.SQLColumnExpression[int], scope: Scope) -> sa.ColumnElement[bool]:
     conditions = []
     if scope.region_code:
         conditions.append(in_scope_organizations(org_id_column, scope.region_code))
@@ -273,7 +274,9 @@ def median_in_counts() -> bool:
     return _dialect() == "postgresql"
 
 
-def _transfer_base(stmt, scope: Scope, date_from: date, date_to: date, side: str | None):
+def _transfer_base(
+    stmt: sa.Select[Any], scope: Scope, date_from: date, date_to: date, side: str | None
+) -> sa.Select[Any]:
     from ..transfers.models import Transfer
 
     stmt = stmt.select_from(Transfer).where(Transfer.requested_on >= date_from, Transfer.requested_on <= date_to)
@@ -285,7 +288,7 @@ def _transfer_base(stmt, scope: Scope, date_from: date, date_to: date, side: str
     return stmt.where(by_side.get(side, sa.or_(sent, received)))
 
 
-def _with_provinces(stmt):
+def _with_provinces(stmt: sa.Select[Any]) -> tuple[sa.Select[Any], tuple[sa.Label[str], sa.Label[str]]]:
     """Add the sender's and the receiver's province codes as columns (and the joins they need)."""
     from ..transfers.models import Transfer
 
@@ -374,7 +377,7 @@ def overdue_transfers(scope: Scope, as_of: date, limit: int = 50) -> Sequence[sa
 # --- legal aid ---------------------------------------------------------------------------------------------
 
 
-def legal_aid_counts(scope: Scope, date_from: date, date_to: date) -> sa.Row:
+def legal_aid_counts(scope: Scope, date_from: date, date_to: date) -> sa.Row[Any]:
     """Applications filed in the period at a centre in scope; decisions taken in the period by a centre in
     scope, how many by their decide-by date (7 days after receipt) and how many granted.
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -43,11 +44,12 @@ from .queries import Scope
 DEFAULT_BACKOFF_SECONDS = (60, 300, 1800, 7200, 21600, 43200, 86400)  # 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h
 DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_TIMEOUT_SECONDS = 10.0
+T = TypeVar("T")
 # transition -> the delivery states it may start from
 ALLOWED_FROM = {"redeliver": (DeliveryStatus.failed,)}
 
 
-def setting(name: str, default):
+def setting(name: str, default: T) -> T:
     """A delivery setting: the app config wins, then MEDIATION_HUB_<NAME> in the environment."""
     value = current_app.config.get(name)
     if value is None:
@@ -55,8 +57,9 @@ def setting(name: str, default):
     if value is None or value == "":
         return default
     if isinstance(default, tuple):
-        return tuple(int(v) for v in (value.split(",") if isinstance(value, str) else value))
-    return type(default)(value)
+        return cast(T, tuple(int(v) for v in (value.split(",") if isinstance(value, str) else value)))
+    # the default's own type reads the value (int, float): mypy cannot see that its constructor takes one
+    return cast(Callable[[object], T], type(default))(value)
 
 
 def destination_guard() -> DestinationGuard:
@@ -89,7 +92,7 @@ def last_ended_period(frequency: Frequency, today: date) -> tuple[date, date]:
 # --- subscriptions ---------------------------------------------------------------------------------------
 
 
-def subscriptions_visible_to(actor: Actor) -> sa.Select:
+def subscriptions_visible_to(actor: Actor) -> sa.Select[tuple[ReportSubscription]]:
     """Subscriptions of the governance centres the actor can see."""
     return sa.select(ReportSubscription).where(ReportSubscription.organization_id.in_(visible_organization_ids(actor)))
 
@@ -101,7 +104,7 @@ def get_subscription(actor: Actor, subscription_id: int) -> ReportSubscription:
     return sub
 
 
-def create_subscription(actor: Actor, data: dict) -> tuple[ReportSubscription, str]:
+def create_subscription(actor: Actor, data: dict[str, Any]) -> tuple[ReportSubscription, str]:
     """Subscribe a governance centre to a region's report. Returns the subscription and its signing secret
     (``whsec_…``, given or generated), which is shown once and stored encrypted."""
     POLICY.require(actor, "manage_subscriptions")
@@ -178,7 +181,7 @@ def set_subscription_active(actor: Actor, subscription_id: int, active: bool) ->
 # --- snapshots -------------------------------------------------------------------------------------------
 
 
-def snapshot_payload(sub: ReportSubscription, start: date, end: date) -> dict:
+def snapshot_payload(sub: ReportSubscription, start: date, end: date) -> dict[str, Any]:
     """The report a governance centre receives for one period, as plain JSON (dates as ISO text)."""
     scope = Scope(region_code=sub.region_code)
     report = service.report_for_scope(scope, start, end, end, "region")
@@ -195,16 +198,17 @@ def snapshot_payload(sub: ReportSubscription, start: date, end: date) -> dict:
         "transfers": service.flows_for_scope(scope, start, end),
         "legal_aid": service.legal_aid_for_scope(scope, start, end),
     }
-    return json.loads(json.dumps(payload, default=_iso, ensure_ascii=False))
+    as_json: dict[str, Any] = json.loads(json.dumps(payload, default=_iso, ensure_ascii=False))
+    return as_json
 
 
-def _iso(value):
+def _iso(value: object) -> str:
     if isinstance(value, date | datetime):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _insert_ignoring_duplicates(values: dict) -> int | None:
+def _insert_ignoring_duplicates(values: dict[str, Any]) -> int | None:
     """INSERT … ON CONFLICT (subscription_id, period_start) DO NOTHING RETURNING id (None if it existed)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
@@ -257,7 +261,7 @@ def freeze_due(now: datetime) -> int:
     return frozen
 
 
-def snapshots_visible_to(actor: Actor) -> sa.Select:
+def snapshots_visible_to(actor: Actor) -> sa.Select[tuple[ReportSnapshot]]:
     """Pull access: an administrator sees every snapshot; anyone else only the snapshots of subscriptions
     of their own organisation (the governance centre's integration account)."""
     stmt = sa.select(ReportSnapshot).join(ReportSubscription)
@@ -278,7 +282,7 @@ def get_snapshot(actor: Actor, snapshot_id: int) -> ReportSnapshot:
 # --- delivery --------------------------------------------------------------------------------------------
 
 
-def deliveries_visible_to(actor: Actor) -> sa.Select:
+def deliveries_visible_to(actor: Actor) -> sa.Select[tuple[ReportDelivery]]:
     return (
         sa.select(ReportDelivery)
         .join(ReportSnapshot)
@@ -312,7 +316,7 @@ def redeliver(actor: Actor, delivery_id: int) -> ReportDelivery:
     return delivery
 
 
-def _due(now: datetime):
+def _due(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         ReportDelivery.status == DeliveryStatus.pending,
         ReportDelivery.next_attempt_at <= now,

@@ -179,10 +179,8 @@ def chart_names() -> dict:
         "pending": _("待答复"),
     }
     # a phone's legend: the same series in short words (full names stay in the tooltip and the tables)
-    names["short"] = {
-        names[key]: short[key.removeprefix("month_")] for key in names if key.removeprefix("month_") in short
-    }
-    return names
+    legend = {names[key]: short[key.removeprefix("month_")] for key in names if key.removeprefix("month_") in short}
+    return {**names, "short": legend}
 
 
 def _render_dashboard(actor: Actor, data: dict | None, errors: dict[str, list[str]], status: int):

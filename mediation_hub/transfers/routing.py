@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -303,7 +304,7 @@ def _score(
     load: int,
     mediator_specialties: set[str],
     categories: dict[str, str],
-) -> dict:
+) -> dict[str, Any]:
     """One partner's route: its score, its specialty fit and its reasons (see the module docstring)."""
     reasons = [Reason("agreement_covers", _("同在%(agreement)s内", agreement=agreement.name))]
     org_specialties = organization_specialties(org, categories)
@@ -332,16 +333,16 @@ def _score(
     }
 
 
-def _rank(route: dict) -> tuple:
+def _rank(route: dict[str, Any]) -> tuple[int, float, int, str]:
     """The sort key: specialty fit, then score, then fewer open cases, then the name."""
     return (-FIT_RANK[route["specialty_fit"]], -route["score"], route["open_cases"], route["organization_name"])
 
 
-def _no_route(reason: str) -> dict:
+def _no_route(reason: str) -> dict[str, Any]:
     return {"routes": [], "reason": _(reason), "reason_code": NO_ROUTE_CODES[reason]}
 
 
-def routes_for(case: Case, *, on: date | None = None, limit: int = ROUTE_LIMIT) -> dict:
+def routes_for(case: Case, *, on: date | None = None, limit: int = ROUTE_LIMIT) -> dict[str, Any]:
     """Ranked partner organisations for ``case`` (already checked visible), or the reason there are none."""
     on = on or today_shanghai()
     involved = involved_regions(case)
@@ -355,7 +356,7 @@ def routes_for(case: Case, *, on: date | None = None, limit: int = ROUTE_LIMIT) 
         # Cities of one province that no pairing links are not a cross-region case.
         return _no_route(NO_AGREEMENT if crossing["province_code"] else NOT_CROSS_REGION)
     categories = category_names()
-    best: dict[int, dict] = {}
+    best: dict[int, dict[str, Any]] = {}
     for agreement, areas in plans:
         orgs = db.session.scalars(
             sa.select(Organization).where(_partner_condition(agreement, areas, case.organization_id))
@@ -378,7 +379,7 @@ def routes_for(case: Case, *, on: date | None = None, limit: int = ROUTE_LIMIT) 
     return {"routes": routes, "reason": None, "reason_code": None} if routes else _no_route(NO_PARTNER)
 
 
-def routes_for_case(actor: Actor, case_id: int) -> dict:
+def routes_for_case(actor: Actor, case_id: int) -> dict[str, Any]:
     """The routes for a case the actor can see: ``{routes: [...], reason}`` (reason set when empty). An
     organisation that handed the case over only reads it: 403."""
     from ..cases.service import get_case
