@@ -155,11 +155,21 @@ def issue_token(user: User, ttl: timedelta, *, name: str | None = None) -> tuple
     return clear, token
 
 
+@lru_cache(maxsize=1)
+def _token_with_user() -> sa.Select[tuple[ApiToken]]:
+    """The token with its user, by the token's hash (``token_hash``). Built once (on first use: the mappers are
+    configured by then), so every API request finds its compiled SQL by a cache key computed once (memoised on the
+    statement) instead of building both again."""
+    return (
+        sa.select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == sa.bindparam("token_hash", type_=sa.String))
+    )
+
+
 def user_for_token(clear: str, *, now: datetime | None = None) -> User | None:
     """The user a live token belongs to, or None for an unknown, expired or revoked token."""
-    token = db.session.scalar(
-        sa.select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _digest(clear))
-    )
+    token = db.session.scalar(_token_with_user(), {"token_hash": _digest(clear)})
     now = now or utcnow()
     if token is None or token.revoked_at is not None or token.expires_at <= now or not token.user.active:
         return None

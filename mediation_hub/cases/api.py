@@ -2,12 +2,12 @@
 
 Views translate; the service decides; each call commits once."""
 
-from flask import request
+from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
-from ..core.pagination import paginate
+from ..core.pagination import count_of
 from ..core.uow import as_committed
 from . import service
 from .schemas import (
@@ -30,6 +30,7 @@ from .schemas import (
     FollowUpIn,
     PartyRevealOut,
     SessionIn,
+    case_answer,
 )
 
 blp = Blueprint("cases_api", __name__, url_prefix="/api/v1", description="Dispute cases and their lifecycle")
@@ -47,12 +48,19 @@ def _as_read_by(actor, cases: list, *, transferred_out: bool = False) -> list:
     return cases
 
 
-def _page_of_cases(args: dict) -> dict:
+def _page_of_cases(args: dict) -> Response:
+    """A page of the case list: the count, then the page with everything it shows (two statements), built as
+    ``CasePage`` dumps it."""
     page, per_page = args.pop("page"), args.pop("per_page")
+    per_page = min(per_page or current_app.config["DEFAULT_PAGE_SIZE"], current_app.config["MAX_PAGE_SIZE"])
     actor = current_actor()
-    result = paginate(service.search_cases(actor, **args), page, per_page)
-    _as_read_by(actor, list(result["items"]), transferred_out=bool(args.get("transferred_out")))
-    return result
+    stmt = service.search_cases(actor, **args)
+    total = count_of(stmt)
+    reads = (
+        service.read_page(actor, stmt, page, per_page, handed_over=bool(args.get("transferred_out"))) if total else []
+    )
+    items = [case_answer(read, detail=False) for read in reads]
+    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
 
 
 @blp.route("/cases")
@@ -119,12 +127,14 @@ class CaseItem(MethodView):
     def get(self, case_id):
         """The case with its parties (masked), sessions and follow-ups. An organisation that handed the case
         over by an accepted transfer still reads it: ``read_only`` true, ``transferred_to`` set, no actions."""
-        actor = current_actor()
-        return _as_read_by(actor, [service.get_case(actor, case_id, detail=True)])[0]
+        return jsonify(case_answer(service.read_case(current_actor(), case_id), detail=True))
 
 
 def _transition(func, case_id: int, data: dict):
-    return as_committed(func(current_actor(), case_id, **data))
+    """Run a transition on the case loaded with its detail (``detail=True``): the service flushes the case and keeps
+    it whole (the mediator, session or follow-up it added), so the answer shows the state to be committed (version
+    included) without reading the case again."""
+    return func(current_actor(), case_id, detail=True, **data)
 
 
 @blp.route("/cases/<int:case_id>/accept")

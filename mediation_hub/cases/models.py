@@ -151,7 +151,10 @@ class Case(TimestampMixin, Model):
     parties: Mapped[list[Party]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="Party.position"
     )
-    mediators: Mapped[list[CaseMediator]] = relationship(cascade="all, delete-orphan")
+    # the lead mediator (the first named at registration) first, then by id: as the API's case detail lists them
+    mediators: Mapped[list[CaseMediator]] = relationship(
+        cascade="all, delete-orphan", order_by=lambda: (CaseMediator.lead.desc(), CaseMediator.mediator_id)
+    )
     events: Mapped[list[CaseEvent]] = relationship(order_by="CaseEvent.id", viewonly=True)
     sessions: Mapped[list[MediationSession]] = relationship(
         order_by="MediationSession.held_on, MediationSession.id", viewonly=True

@@ -1,6 +1,7 @@
 """Shapes of case input and output (business rules live in the service). Personal numbers go out masked."""
 
 import enum
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -543,3 +544,108 @@ class PartyRevealOut(Schema):
 
 
 CasePage = page_schema(CaseOut, "CasePage")
+
+
+# --- the case detail and the case list without marshmallow ----------------------------------------------------------
+#
+# GET /api/v1/cases/<id> and the case list build their answers here from ``service.CaseRead`` (one query, lists as
+# JSON rows): exactly what ``CaseDetailOut`` and ``CaseOut`` dump from the loaded models
+# (tests/test_query_counts.py compares them), at a fraction of the cost. The schemas still document the answers and
+# dump the transitions' answers.
+
+
+def _day(value: Any) -> str | None:
+    return None if value is None else value if isinstance(value, str) else value.isoformat()
+
+
+def _yuan(value: Decimal | None) -> str | None:
+    return None if value is None else format(Decimal(str(value)).quantize(_CENTS), "f")
+
+
+def _flag(value: Any) -> bool | None:  # a boolean as PostgreSQL (true/false) or SQLite (1/0) writes it in JSON
+    return None if value is None else bool(value)
+
+
+_CENTS = Decimal("0.01")
+
+
+def _party(row: dict[str, Any]) -> dict[str, Any]:
+    person = row["kind"] == PartyKind.person
+    return {
+        "id": row["id"],
+        "position": row["position"],
+        "role": row["role"],
+        "kind": row["kind"],
+        "name": row["name"],
+        "id_number": row["id_number_masked"] if person else None,
+        "uscc": row["id_number_masked"] if row["kind"] == PartyKind.organization else None,
+        "phone": row["phone_masked"],
+        "region_code": row["region_code"],
+        "gender": row["gender"],
+        "ethnicity": row["ethnicity"],
+        "occupation": row["occupation"],
+        "address": row["address"],
+        "representative": row["representative"],
+    }
+
+
+def case_answer(read: Any, *, detail: bool) -> dict[str, Any]:
+    """``CaseOut`` (``detail``: ``CaseDetailOut``) of a ``service.CaseRead``, built by hand."""
+    c = read.case
+    handover = read.handover
+    answer = {
+        "id": c.id,
+        "number": c.number,
+        "status": c.status.value,
+        "status_label": str(STATUS_LABELS[c.status]),
+        "outcome": c.outcome.value if c.outcome else None,
+        "outcome_label": str(OUTCOME_LABELS[c.outcome]) if c.outcome else None,
+        "organization_id": c.organization_id,
+        "organization_name": read.organization_name,
+        "studio_id": c.studio_id,
+        "mediator_ids": read.mediator_ids,
+        "category": c.category_code,
+        "category_name": read.category_name,
+        "source": c.source_code,
+        "source_name": read.source_name,
+        "summary": c.summary,
+        "received_on": _day(c.received_on),
+        "occurred_region_code": c.occurred_region_code,
+        "amount_yuan": _yuan(c.amount_yuan),
+        "accepted_on": _day(c.accepted_on),
+        "due_on": _day(c.due_on),
+        "due_on_provisional": c.due_on_provisional,
+        "declined_on": _day(c.declined_on),
+        "decline_reason": c.decline_reason,
+        "concluded_on": _day(c.concluded_on),
+        "cross_region": c.cross_region,
+        "major": c.major,
+        "overdue": is_overdue(c),
+        "agreement_amount_yuan": _yuan(c.agreement_amount_yuan),
+        "agreement_terms": c.agreement_terms,
+        "agreement_performed": c.agreement_performed,
+        "agreement_form": c.agreement_form,
+        "confirmation_status": c.confirmation_status.value,
+        "confirmation_deadline": _day(c.confirmation_deadline),
+        "confirmation_deadline_provisional": c.confirmation_deadline_provisional,
+        "confirmation_applied_on": _day(c.confirmation_applied_on),
+        "confirmation_decided_on": _day(c.confirmation_decided_on),
+        "follow_up_due_on": _day(c.follow_up_due_on),
+        "follow_up_due_on_provisional": c.follow_up_due_on_provisional,
+        "allowed_actions": [] if read.read_only else allowed_actions(c),
+        "read_only": read.read_only,
+        "transferred_to": None
+        if handover is None
+        else {
+            "transfer_id": handover.transfer_id,
+            "to_organization_id": handover.to_organization_id,
+            "to_organization_name": handover.to_organization_name,
+            "accepted_on": _day(handover.accepted_on),
+        },
+        "parties": [_party(p) for p in read.parties],
+        "version": c.version,
+    }
+    if detail:
+        answer["sessions"] = read.sessions
+        answer["follow_ups"] = [{**f, "performed": _flag(f["performed"])} for f in read.follow_ups]
+    return answer

@@ -123,7 +123,7 @@ def _unread_notifications(actor: Actor, limit: int = 5) -> tuple[list[Notificati
 def worklist():
     """Open cases of the user's organisation, nearest deadline first, overdue ones marked."""
     actor = current_actor()
-    page = paginate(service.worklist(actor), _page_number(), 50)
+    page = paginate(service.worklist(actor).options(*service.LIST_LOADING), _page_number(), 50)
     notes, unread = _unread_notifications(actor)
     notifications_url = (
         url_for("notifications.notification_list")
@@ -421,7 +421,7 @@ def _render_case(
     revealed: dict | None = None,
 ):
     actor = current_actor()
-    case = service.get_case(actor, case_id, detail=True)
+    case = service.get_case(actor, case_id, page=True)
     # An organisation that handed the case over reads it only: a banner, no actions, no reminders of work.
     read_only = service.only_reads(actor, case)
     handover = service.handovers(actor, [case.id]).get(case.id) if read_only else None
@@ -709,7 +709,7 @@ def case_list():
     actor = current_actor()
     form = _filter_form(actor)
     stmt = _filtered_cases(actor, form)
-    page = paginate(stmt, _page_number(), request.args.get("per_page", 20, type=int))
+    page = paginate(stmt.options(*service.LIST_LOADING), _page_number(), request.args.get("per_page", 20, type=int))
     today = today_shanghai()
     transferred_out = _transferred_out()
     handed = service.handovers(actor, [c.id for c in page["items"]]) if transferred_out else {}

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from marshmallow import fields
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, SessionTransaction, UOWTransaction, mapped_column
 
 from ..extensions import Model, db
 from .db import UTCDateTime, enum_column, utcnow
@@ -149,8 +149,57 @@ class CalendarNotCovered(ValidationFailed):
 # --- which years are covered -------------------------------------------------------------------------
 
 
+_YEARS = "calendar_year_statuses"  # session.info key: {year: status} as this transaction reads the table
+
+
 def year_statuses() -> dict[int, YearStatus]:
-    return dict(db.session.execute(sa.select(CalendarYear.year, CalendarYear.status)).tuples().all())
+    """Each year the calendar holds, with its status: read once per transaction (a request's deadlines each ask,
+    twice), kept in the session's ``info`` until the transaction ends or the calendar tables are written
+    (``_forget_years``). A copy: the caller may change it."""
+    cache: dict[int, YearStatus] | None = db.session.info.get(_YEARS)
+    if cache is None:
+        cache = dict(db.session.execute(sa.select(CalendarYear.year, CalendarYear.status)).tuples().all())
+        db.session.info[_YEARS] = cache
+    return dict(cache)
+
+
+def forget_years(session: Session | None = None) -> None:
+    """Drop the years ``year_statuses`` keeps: the calendar tables were written (or may have been)."""
+    (session or db.session()).info.pop(_YEARS, None)
+
+
+_CALENDAR_TABLES = frozenset({"calendar_days", "calendar_years"})
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_years_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    # any rollback, a savepoint's too: what was read inside it may be undone
+    forget_years(session)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_years_at_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction committed, rolled back or closed
+        forget_years(session)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _forget_years_on_flush(session: Session, flush_context: UOWTransaction) -> None:
+    # the rows of a year changed through the ORM (``write_year``'s record, or any other code's)
+    if any(isinstance(o, CalendarYear | CalendarDay) for o in (*session.new, *session.dirty, *session.deleted)):
+        forget_years(session)
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _forget_years_on_write(state: ORMExecuteState) -> None:
+    # an INSERT, UPDATE or DELETE of calendar rows through the session (``write_year``, tests, restores)
+    statement = state.statement
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(statement, "table", None)
+        if getattr(table, "name", None) in _CALENDAR_TABLES:
+            forget_years(state.session)
+    elif isinstance(statement, sa.TextClause) and "calendar_" in statement.text:
+        forget_years(state.session)
 
 
 def ensure_years(first: int, last: int, field: str = "date") -> set[int]:

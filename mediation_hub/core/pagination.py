@@ -31,9 +31,14 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
     )
 
 
+def count_of(stmt: sa.Select[Any]) -> int:
+    """How many rows ``stmt`` gives, counted in SQL."""
+    return db.session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+
 def paginate(stmt: sa.Select[Any], page: int = 1, per_page: int | None = None) -> dict[str, Any]:
     """Run ``stmt`` for one page and count the whole result in SQL."""
     per_page = min(per_page or current_app.config["DEFAULT_PAGE_SIZE"], current_app.config["MAX_PAGE_SIZE"])
-    total = db.session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    total = count_of(stmt)
     items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return {"items": items, "total": total, "page": page, "per_page": per_page, "pages": max(1, -(-total // per_page))}

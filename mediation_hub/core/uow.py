@@ -92,6 +92,14 @@ def as_committed(record: Record) -> Record:
     return record
 
 
+def flushed(record: Record) -> Record:
+    """``record`` as this transaction will commit it, for an answer made before the commit by a service that
+    keeps it whole (it refreshed what it changed behind the ORM's back, its related rows are loaded and unchanged):
+    flushed, nothing expired, so the answer reads no row again. Otherwise ``as_committed``."""
+    db.session.flush()
+    return record
+
+
 def _drop_ops(session: Session) -> None:
     session.info.pop(_ON_COMMIT, None)
     session.info.pop(_AFTER_COMMIT, None)
@@ -162,6 +170,18 @@ class HubFlask(Flask):
         response: Response = self.make_response(super().dispatch_request())
         end_request(response.status_code)
         return response
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's, remembered per function: it asks ``inspect`` whether each hook and view is a coroutine function,
+        a dozen times a request, for functions that never change."""
+        known: dict[Callable[..., Any], Callable[..., Any]] = self.__dict__.setdefault("_ensured_sync", {})
+        try:
+            return known[func]
+        except KeyError:
+            sync = known[func] = super().ensure_sync(func)
+            return sync
+        except TypeError:  # an unhashable callable: not remembered
+            return super().ensure_sync(func)
 
 
 # --- jobs and commands -----------------------------------------------------------------------------------------

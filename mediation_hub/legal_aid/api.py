@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from ..auth.current import current_actor
 from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
-from ..core.uow import as_committed
+from ..core.uow import flushed
 from . import service
 from .schemas import (
     ApplicationPage,
@@ -31,7 +31,10 @@ blp = Blueprint(
 
 
 def _detail(application):
-    """The application as the caller sees it, with the actions the caller may start now (``allowed_actions``)."""
+    """The application as the caller sees it, with the actions the caller may start now (``allowed_actions``).
+
+    Loaded with its detail (``detail=True``: its lists and the people named in them); a transition keeps it whole,
+    so the answer is the state the request commits and reads nothing after the write."""
     application.allowed_actions = service.allowed_actions(current_actor(), application)
     return application
 
@@ -55,7 +58,7 @@ class Applications(MethodView):
     def post(self, data):
         """File an application at a legal-aid centre (yours, for an officer)."""
         application = service.file_application(current_actor(), data)
-        return _detail(as_committed(application))
+        return _detail(flushed(application))  # a new row: its columns set, its hand-overs and event listed
 
 
 @blp.route("/applications/<int:application_id>")
@@ -63,7 +66,7 @@ class ApplicationItem(MethodView):
     @blp.response(200, LegalAidApplicationDetailOut)
     def get(self, application_id):
         """One application with its hand-overs and events."""
-        return _detail(service.get_application(current_actor(), application_id))
+        return _detail(service.get_application(current_actor(), application_id, detail=True))
 
 
 @blp.route("/applications/<int:application_id>/transfer")
@@ -72,8 +75,8 @@ class TransferApplication(MethodView):
     @blp.response(200, LegalAidApplicationDetailOut)
     def post(self, data, application_id):
         """Hand over to the competent centre under 通办 (never back to a centre that passed it on)."""
-        application = service.transfer_application(current_actor(), application_id, **data)
-        return _detail(as_committed(application))
+        application = service.transfer_application(current_actor(), application_id, **data, detail=True)
+        return _detail(flushed(application))
 
 
 @blp.route("/applications/<int:application_id>/accept")
@@ -82,8 +85,8 @@ class AcceptApplication(MethodView):
     @blp.response(200, LegalAidApplicationDetailOut)
     def post(self, data, application_id):
         """Accept at the competent centre; decide_by is 7 days after receipt (art. 43)."""
-        application = service.accept_application(current_actor(), application_id, **data)
-        return _detail(as_committed(application))
+        application = service.accept_application(current_actor(), application_id, **data, detail=True)
+        return _detail(flushed(application))
 
 
 @blp.route("/applications/<int:application_id>/decide")
@@ -92,8 +95,8 @@ class DecideApplication(MethodView):
     @blp.response(200, LegalAidApplicationDetailOut)
     def post(self, data, application_id):
         """Grant (assign_by 3 days later) or refuse with written reasons."""
-        application = service.decide_application(current_actor(), application_id, **data)
-        return _detail(as_committed(application))
+        application = service.decide_application(current_actor(), application_id, **data, detail=True)
+        return _detail(flushed(application))
 
 
 @blp.route("/applications/<int:application_id>/assign")
@@ -102,8 +105,8 @@ class AssignLawyer(MethodView):
     @blp.response(200, LegalAidApplicationDetailOut)
     def post(self, data, application_id):
         """Record the assigned lawyer."""
-        application = service.assign_lawyer(current_actor(), application_id, **data)
-        return _detail(as_committed(application))
+        application = service.assign_lawyer(current_actor(), application_id, **data, detail=True)
+        return _detail(flushed(application))
 
 
 @blp.route("/applications/<int:application_id>/close")
@@ -112,8 +115,8 @@ class CloseApplication(MethodView):
     @blp.response(200, LegalAidApplicationDetailOut)
     def post(self, data, application_id):
         """Close an assigned application."""
-        application = service.close_application(current_actor(), application_id, **data)
-        return _detail(as_committed(application))
+        application = service.close_application(current_actor(), application_id, **data, detail=True)
+        return _detail(flushed(application))
 
 
 @blp.route("/applications/<int:application_id>/supplement-request")
@@ -122,8 +125,8 @@ class RequestSupplement(MethodView):
     @blp.response(200, LegalAidApplicationDetailOut)
     def post(self, data, application_id):
         """Tell the applicant once which materials to supplement or what to explain (art. 43 para. 2)."""
-        application = service.request_supplement(current_actor(), application_id, **data)
-        return _detail(as_committed(application))
+        application = service.request_supplement(current_actor(), application_id, **data, detail=True)
+        return _detail(flushed(application))
 
 
 @blp.route("/applications/<int:application_id>/supplement-received")
@@ -132,5 +135,5 @@ class SupplementReceived(MethodView):
     @blp.response(200, LegalAidApplicationDetailOut)
     def post(self, data, application_id):
         """Record that the materials arrived; decide_by moves later by the days the applicant took."""
-        application = service.record_supplement_received(current_actor(), application_id, **data)
-        return _detail(as_committed(application))
+        application = service.record_supplement_received(current_actor(), application_id, **data, detail=True)
+        return _detail(flushed(application))

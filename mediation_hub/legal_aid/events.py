@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..core.actor import Actor
 from ..core.events import DomainEvent, emit
@@ -36,7 +38,8 @@ def record_event(
     application: LegalAidApplication, code: str, actor: Actor, on_date: date, data: dict[str, Any] | None = None
 ) -> LegalAidEvent:
     """Append one event for ``application`` at the centre now holding it and announce it (flush; the caller
-    commits)."""
+    commits). An application loaded with its events (``service.DETAIL_LOADING``) lists the new one last, as a new
+    read would, without reading them again."""
     if code not in EVENT_CODES:
         raise ValueError(f"unregistered legal-aid event code {code!r}")
     from ..registry.models import Organization
@@ -54,6 +57,8 @@ def record_event(
     )
     db.session.add(event)
     db.session.flush()
+    if "events" not in sa.inspect(application).unloaded:
+        set_committed_value(application, "events", [*application.events, event])
     emit(step_event(event))
     return event
 

@@ -15,16 +15,19 @@ sees applications held or filed by centres in their region (read-only); admins a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..agreements.models import Agreement, AgreementKind, AgreementScope
 from ..agreements.service import agreements_covering
+from ..auth.people import load_people
 from ..core.actor import Actor, Role
 from ..core.business_dates import check_business_date
 from ..core.calendar import calendar_deadline
@@ -96,12 +99,43 @@ def applications_visible_to(actor: Actor) -> sa.Select[tuple[LegalAidApplication
     return sa.select(LegalAidApplication).where(_scope(actor))
 
 
-def get_application(actor: Actor, application_id: int) -> LegalAidApplication:
-    """The application if the actor may see it, else NotFound."""
-    application = db.session.scalar(applications_visible_to(actor).where(LegalAidApplication.id == application_id))
+# What the application's detail shows beside its own columns, loaded with it in one statement: both centres (the
+# event a transition records and the 通办 rules read them), the hand-overs and the events (a few rows each: joined,
+# their product is a few dozen rows at most, instead of a query per list).
+DETAIL_LOADING = (
+    joinedload(LegalAidApplication.centre),
+    joinedload(LegalAidApplication.filed_centre),
+    joinedload(LegalAidApplication.handovers),
+    joinedload(LegalAidApplication.events),
+)
+
+
+def get_application(
+    actor: Actor, application_id: int, *, detail: bool = False, naming: Iterable[int | None] = ()
+) -> LegalAidApplication:
+    """The application if the actor may see it, else NotFound. ``detail``: loaded with what its detail shows
+    (``DETAIL_LOADING``), then the people named in it and the accounts ``naming`` gives (a transition's actor, whom
+    the event it adds names) in one statement (``auth.people.load_people``), so the detail reads nothing more."""
+    stmt = applications_visible_to(actor).where(LegalAidApplication.id == application_id)
+    if not detail:
+        application = db.session.scalar(stmt)
+    else:
+        application = db.session.scalars(stmt.options(*DETAIL_LOADING)).unique().first()
     if application is None:
         raise NotFound("legal-aid application")
+    if detail:
+        load_people(
+            [
+                *naming,
+                *(handover.by_user_id for handover in application.handovers),
+                *(event.actor_user_id for event in application.events),
+            ]
+        )
     return application
+
+
+def _loaded(application: LegalAidApplication, key: str) -> bool:
+    return key not in sa.inspect(application).unloaded
 
 
 def list_applications(
@@ -257,6 +291,16 @@ def _require_state(application: LegalAidApplication, action: str) -> None:
         )
 
 
+def _load(actor: Actor, application_id: int, action: str, detail: bool) -> LegalAidApplication:
+    """The application for a transition: visible (404), the actor's to handle (403), in a state the action starts
+    from (409). ``detail``: loaded with what its detail shows, for a caller answering with it (the API): the
+    transition keeps it whole (the rows it adds join the loaded lists), so the answer reads nothing after the write."""
+    application = get_application(actor, application_id, detail=detail, naming=[actor.user_id])
+    POLICY.require(actor, "handle", application)
+    _require_state(application, action)
+    return application
+
+
 def _step_date(
     value: date | None,
     application: LegalAidApplication | None,
@@ -371,8 +415,8 @@ def file_application(actor: Actor, data: dict[str, Any]) -> LegalAidApplication:
     application = LegalAidApplication(
         number=f"pending-{uuid.uuid4().hex}",
         status=S.filed,
-        centre_id=centre.id,
-        filed_centre_id=centre.id,
+        centre=centre,  # the relationships, not the keys: the answer shows the application with its centres loaded
+        filed_centre=centre,
         applicant_name=applicant["name"].strip(),
         applicant_region_code=applicant.get("region_code") or None,
         applicant_gender=applicant["gender"],
@@ -390,7 +434,8 @@ def file_application(actor: Actor, data: dict[str, Any]) -> LegalAidApplication:
     )
     application.set_id_number(applicant["id_number"])
     application.set_phone(applicant.get("phone"))
-    competent = is_competent(centre.id, application.matter_region_code)
+    competent_here = competent_centres(application.matter_region_code)  # before the write: nothing read after it
+    competent = any(c.id == centre.id for c in competent_here)
     if competent:
         application.received_on = filed_on
         application.decide_by, application.decide_by_provisional = decision_deadline(application)
@@ -398,8 +443,8 @@ def file_application(actor: Actor, data: dict[str, Any]) -> LegalAidApplication:
     db.session.flush()
     application.number = f"LA{filed_on.year}-{application.id:06d}"
     _save(application)
-    suggested = competent_centre(application.matter_region_code)
-    record_event(
+    suggested = competent_here[0] if competent_here else None  # what competent_centre() gives
+    event = record_event(
         application,
         "filed",
         actor,
@@ -411,6 +456,9 @@ def file_application(actor: Actor, data: dict[str, Any]) -> LegalAidApplication:
             "competent_centre_id": suggested.id if suggested else None,
         },
     )
+    # a new application: no hand-over, the one event above (the answer shows them without reading them back)
+    set_committed_value(application, "handovers", [])
+    set_committed_value(application, "events", [event])
     return application
 
 
@@ -434,11 +482,14 @@ def _transfer_rules(
             field,
             coded("target_not_competent", "目标中心对事项发生地没有管辖权（法律援助法第三十八条）%(hint)s", hint=hint),
         )
-    passed_on = set(
-        db.session.scalars(
-            sa.select(LegalAidHandover.from_centre_id).where(LegalAidHandover.application_id == application.id)
+    if _loaded(application, "handovers"):
+        passed_on = {handover.from_centre_id for handover in application.handovers}
+    else:
+        passed_on = set(
+            db.session.scalars(
+                sa.select(LegalAidHandover.from_centre_id).where(LegalAidHandover.application_id == application.id)
+            )
         )
-    )
     if target.id in passed_on:
         collect(errors, field, coded("no_send_back", "通办申请不得退回已转出该申请的中心"))
     regions = {
@@ -458,15 +509,18 @@ def _transfer_rules(
 
 
 def transfer_application(
-    actor: Actor, application_id: int, *, to_centre_id: int, transferred_on: date | None = None
+    actor: Actor,
+    application_id: int,
+    *,
+    to_centre_id: int,
+    transferred_on: date | None = None,
+    detail: bool = False,
 ) -> LegalAidApplication:
     """Hand an application over to the competent centre under a 通办 agreement (→ transferred).
 
     The receiving centre receives it that day, so its 7-day clock starts; the hardship declaration (or
     proof, or exempt group) travels with the application. Never back to a centre that passed it on."""
-    application = get_application(actor, application_id)
-    POLICY.require(actor, "handle", application)
-    _require_state(application, "transfer")
+    application = _load(actor, application_id, "transfer", detail)
     errors: dict[str, list[str]] = {}
     on = _step_date(transferred_on, application, "transferred_on", errors)
     target = _legal_aid_centre(to_centre_id)
@@ -476,22 +530,22 @@ def transfer_application(
 
     decide_by = decision_deadline(application, on, field="transferred_on")
     from_centre_id = application.centre_id
-    db.session.add(
-        LegalAidHandover(
-            application_id=application.id,
-            from_centre_id=from_centre_id,
-            to_centre_id=target.id,
-            agreement_code=agreement.code,
-            on_date=on,
-            by_user_id=actor.user_id,
-            by_name=actor.username,
-        )
+    handover = LegalAidHandover(
+        application_id=application.id,
+        from_centre_id=from_centre_id,
+        to_centre_id=target.id,
+        agreement_code=agreement.code,
+        on_date=on,
+        by_user_id=actor.user_id,
+        by_name=actor.username,
     )
-    application.centre_id, application.status = target.id, S.transferred
+    db.session.add(handover)
+    application.centre, application.status = target, S.transferred  # the relationship: centre_id follows on flush
     application.received_on, application.last_step_on = on, on
     application.decide_by, application.decide_by_provisional = decide_by
     _save(application)
-    db.session.expire(application, ["handovers", "centre"])
+    if _loaded(application, "handovers"):  # else read when asked, the one just flushed with them
+        set_committed_value(application, "handovers", [*application.handovers, handover])
     record_event(
         application,
         "transferred",
@@ -510,15 +564,18 @@ def transfer_application(
 
 
 def accept_application(
-    actor: Actor, application_id: int, *, received_on: date | None = None, accepted_on: date | None = None
+    actor: Actor,
+    application_id: int,
+    *,
+    received_on: date | None = None,
+    accepted_on: date | None = None,
+    detail: bool = False,
 ) -> LegalAidApplication:
     """Accept an application at the competent centre (→ accepted); ``decide_by`` = 7 days after receipt.
 
     ``received_on`` corrects the day the centre received it (default: the day it was filed there or the day
     it was handed over); it may not precede that day nor follow the acceptance."""
-    application = get_application(actor, application_id)
-    POLICY.require(actor, "handle", application)
-    _require_state(application, "accept")
+    application = _load(actor, application_id, "accept", detail)
     errors: dict[str, list[str]] = {}
     if not is_competent(application.centre_id, application.matter_region_code):
         proposed = competent_centre(application.matter_region_code)
@@ -549,12 +606,16 @@ def accept_application(
 
 
 def decide_application(
-    actor: Actor, application_id: int, *, granted: bool, reason: str | None = None, decided_on: date | None = None
+    actor: Actor,
+    application_id: int,
+    *,
+    granted: bool,
+    reason: str | None = None,
+    decided_on: date | None = None,
+    detail: bool = False,
 ) -> LegalAidApplication:
     """Grant (→ granted, lawyer to be assigned within 3 days) or refuse in writing with reasons (→ refused)."""
-    application = get_application(actor, application_id)
-    POLICY.require(actor, "handle", application)
-    _require_state(application, "decide")
+    application = _load(actor, application_id, "decide", detail)
     errors: dict[str, list[str]] = {}
     reason = (reason or "").strip() or None
     if not granted and reason is None:
@@ -578,12 +639,10 @@ def decide_application(
 
 
 def assign_lawyer(
-    actor: Actor, application_id: int, *, lawyer_name: str, assigned_on: date | None = None
+    actor: Actor, application_id: int, *, lawyer_name: str, assigned_on: date | None = None, detail: bool = False
 ) -> LegalAidApplication:
     """Record the lawyer assigned to a granted application (→ assigned)."""
-    application = get_application(actor, application_id)
-    POLICY.require(actor, "handle", application)
-    _require_state(application, "assign")
+    application = _load(actor, application_id, "assign", detail)
     errors: dict[str, list[str]] = {}
     name = (lawyer_name or "").strip()
     if not name:
@@ -605,12 +664,15 @@ def assign_lawyer(
 
 
 def close_application(
-    actor: Actor, application_id: int, *, closed_on: date | None = None, note: str | None = None
+    actor: Actor,
+    application_id: int,
+    *,
+    closed_on: date | None = None,
+    note: str | None = None,
+    detail: bool = False,
 ) -> LegalAidApplication:
     """Close an assigned application once the legal-aid matter is finished (→ closed)."""
-    application = get_application(actor, application_id)
-    POLICY.require(actor, "handle", application)
-    _require_state(application, "close")
+    application = _load(actor, application_id, "close", detail)
     errors: dict[str, list[str]] = {}
     closed = _step_date(closed_on, application, "closed_on", errors)
     raise_if(errors)
@@ -635,15 +697,14 @@ def request_supplement(
     items: str | list[str] | None,
     requested_on: date | None = None,
     due_on: date | None = None,
+    detail: bool = False,
 ) -> LegalAidApplication:
     """Tell the applicant, once, which materials to supplement or what to explain (Legal Aid Law art. 43 para. 2).
 
     ``items`` are the materials or points, one per line; ``due_on`` the day the applicant is asked to reply by
     (optional). The review clock stands still from the request until the materials arrive
     (``record_supplement_received``)."""
-    application = get_application(actor, application_id)
-    POLICY.require(actor, "handle", application)
-    _require_state(application, "request_supplement")
+    application = _load(actor, application_id, "request_supplement", detail)
     if application.supplement_requested_on is not None:
         raise StateConflict(
             coded(
@@ -676,16 +737,14 @@ def request_supplement(
 
 
 def record_supplement_received(
-    actor: Actor, application_id: int, *, received_on: date | None = None
+    actor: Actor, application_id: int, *, received_on: date | None = None, detail: bool = False
 ) -> LegalAidApplication:
     """Record the day the requested materials or explanation arrived (once, after the request).
 
     The days from the request to this day do not count toward the review period, so ``decide_by`` moves later by
     them (counted in ``deadlines.decision_deadline``), never earlier. Before the competent centre received the
     application there is no clock yet: the day is only recorded."""
-    application = get_application(actor, application_id)
-    POLICY.require(actor, "handle", application)
-    _require_state(application, "receive_supplement")
+    application = _load(actor, application_id, "receive_supplement", detail)
     if application.supplement_requested_on is None:
         raise StateConflict(coded("supplement_not_requested", "尚未通知申请人补充材料，不能登记收到补充材料"))
     if application.supplement_received_on is not None:
@@ -704,7 +763,8 @@ def record_supplement_received(
     application.supplement_received_on = received
     previous = application.decide_by
     if previous is not None:
-        fresh = decision_deadline(application)
+        with db.session.no_autoflush:  # one UPDATE below, not one before the calendar is read and one after
+            fresh = decision_deadline(application)
         if fresh.day > previous:
             application.decide_by, application.decide_by_provisional = fresh
     _save(application)

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
 from ..core.pagination import PageArgs, paginate
-from ..core.uow import as_committed
+from ..core.uow import flushed
 from . import routing, service
 from .schemas import (
     CaseTransferIn,
@@ -60,7 +60,7 @@ class Transfers(MethodView):
     def post(self, data):
         """Send a case along a route (``mode`` transfer) or ask a partner for joint mediation (``joint``)."""
         transfer = service.request_transfer(current_actor(), data.pop("case_id"), **data)
-        return as_committed(transfer)
+        return flushed(transfer)  # a new row: every column set by the service, its case and organisations loaded
 
 
 @blp.route("/transfers/<int:transfer_id>")
@@ -79,7 +79,7 @@ class TransferAccept(MethodView):
     def post(self, data, transfer_id):
         """The receiving organisation accepts; exactly one answer wins (409 for the others)."""
         transfer = service.accept_transfer(current_actor(), transfer_id, answered_on=data["answered_on"])
-        return as_committed(transfer)
+        return flushed(transfer)  # refreshed by the service's conditional UPDATE
 
 
 @blp.route("/transfers/<int:transfer_id>/decline")
@@ -89,7 +89,7 @@ class TransferDecline(MethodView):
     def post(self, data, transfer_id):
         """The receiving organisation declines with a reason code (``other`` needs ``reason_text``)."""
         transfer = service.decline_transfer(current_actor(), transfer_id, **data)
-        return as_committed(transfer)
+        return flushed(transfer)  # refreshed by the service's conditional UPDATE
 
 
 @blp.route("/transfers/<int:transfer_id>/withdraw")
@@ -98,7 +98,7 @@ class TransferWithdraw(MethodView):
     def post(self, transfer_id):
         """The sending organisation withdraws an unanswered request."""
         transfer = service.withdraw_transfer(current_actor(), transfer_id)
-        return as_committed(transfer)
+        return flushed(transfer)  # refreshed by the service's conditional UPDATE
 
 
 @blp.route("/escalations")

@@ -83,6 +83,8 @@ class InvolvedRegion:
 def involved_regions(case: Case) -> dict[str, InvolvedRegion]:
     """The case's parties' regions and its place of occurrence, with the roles standing in each."""
     found: dict[str, InvolvedRegion] = {}
+    # the regions and the ancestors their full names read, in one statement (the session holds them only weakly)
+    held = _with_ancestors({p.region_code for p in case.parties if p.region_code} | {case.occurred_region_code})
 
     def add(code: str | None, role: str) -> None:
         if not code:
@@ -103,7 +105,19 @@ def involved_regions(case: Case) -> dict[str, InvolvedRegion]:
     for party in case.parties:
         add(party.region_code, PARTY_ROLE_LABELS[party.role])
     add(case.occurred_region_code, PLACE_LABEL)
+    del held
     return found
+
+
+def _with_ancestors(codes: set[str]) -> list[Region]:
+    """The regions of ``codes`` with their parents, prefectures and provinces (what ``Region.full_name`` walks up
+    to), read in one statement into the session, so that the walk finds them there. Deeper ancestors (a village's
+    town) still load on their own."""
+    wanted = sa.select(Region).where(Region.code.in_(codes)).subquery()
+    above = sa.union(
+        sa.select(wanted.c.parent_code), sa.select(wanted.c.prefecture_code), sa.select(wanted.c.province_code)
+    )
+    return list(db.session.scalars(sa.select(Region).where(sa.or_(Region.code.in_(codes), Region.code.in_(above)))))
 
 
 def area_unit(agreement: Agreement) -> str:

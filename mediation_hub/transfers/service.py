@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..agreements.models import Agreement, AgreementScope
 from ..cases.events import record_event
@@ -97,14 +98,29 @@ def transfer_scope(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.false()
 
 
+# What a transfer's answer shows beside its own columns (the case number, both organisations' names), loaded with it
+# in the same statement instead of a lazy load each as the schema reads them.
+ANSWER_LOADING = (
+    joinedload(Transfer.case),
+    joinedload(Transfer.from_organization),
+    joinedload(Transfer.to_organization),
+)
+
+
 def transfers_visible_to(actor: Actor) -> sa.Select[tuple[Transfer]]:
-    """The transfers the actor may see (``transfer_scope``)."""
-    return sa.select(Transfer).where(transfer_scope(actor))
+    """The transfers the actor may see (``transfer_scope``), with what their answers show (``ANSWER_LOADING``)."""
+    return sa.select(Transfer).where(transfer_scope(actor)).options(*ANSWER_LOADING)
 
 
-def get_transfer(actor: Actor, transfer_id: int) -> Transfer:
-    """The transfer if the actor may see it, else NotFound."""
-    transfer = db.session.scalar(transfers_visible_to(actor).where(Transfer.id == transfer_id))
+def get_transfer(actor: Actor, transfer_id: int, *, minimum_case: bool = False) -> Transfer:
+    """The transfer if the actor may see it, else NotFound; ``minimum_case`` loads what the minimum view of its
+    case shows with it (the category, the parties)."""
+    stmt = transfers_visible_to(actor).where(Transfer.id == transfer_id)
+    if minimum_case:
+        stmt = stmt.options(
+            joinedload(Transfer.case).joinedload(Case.category), joinedload(Transfer.case).joinedload(Case.parties)
+        )
+    transfer = db.session.scalars(stmt).unique().first()
     if transfer is None:
         raise NotFound("transfer")
     return transfer
@@ -185,7 +201,7 @@ def minimum_case_view(case: Case) -> dict[str, Any]:
 
 def transfer_view(actor: Actor, transfer_id: int) -> dict[str, Any]:
     """A transfer with its minimum case view, for either side or a coordinator of their regions."""
-    transfer = get_transfer(actor, transfer_id)
+    transfer = get_transfer(actor, transfer_id, minimum_case=True)
     return {"transfer": transfer, "case": minimum_case_view(transfer.case)}
 
 
@@ -571,7 +587,7 @@ def escalations(actor: Actor, *, today: date | None = None) -> sa.Select[tuple[T
         Transfer.status == TransferStatus.expired,
         sa.and_(Transfer.status == TransferStatus.pending, Transfer.respond_by < today),
     )
-    stmt = sa.select(Transfer).where(overdue)
+    stmt = sa.select(Transfer).where(overdue).options(*ANSWER_LOADING)
     if not actor.sees_everything:
         stmt = stmt.where(_region_scope(actor.region_code) if actor.region_code else sa.false())
     return stmt.order_by(Transfer.respond_by, Transfer.id)

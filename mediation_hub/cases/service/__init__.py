@@ -32,6 +32,9 @@ from .registration import (
 from .reveal import reveal_party_numbers
 from .scope import (
     DETAIL_LOADING,
+    LIST_LOADING,
+    PAGE_LOADING,
+    CaseRead,
     Handover,
     SearchedNumber,
     carries_personal_number,
@@ -41,7 +44,9 @@ from .scope import (
     handovers,
     masked_text,
     only_reads,
+    read_case,
     read_only_ids,
+    read_page,
     readable_by,
     search_cases,
     searched_number,
@@ -62,7 +67,10 @@ from .transitions import (
 
 __all__ = [
     "DETAIL_LOADING",
+    "LIST_LOADING",
+    "PAGE_LOADING",
     "TRANSITIONS",
+    "CaseRead",
     "DuplicateCheck",
     "HandlingOrganization",
     "Handover",
@@ -97,7 +105,9 @@ __all__ = [
     "only_reads",
     "party_columns",
     "possible_duplicates",
+    "read_case",
     "read_only_ids",
+    "read_page",
     "readable_by",
     "record_confirmation_result",
     "record_follow_up",

@@ -9,11 +9,14 @@ handed over by an accepted transfer, which the sender keeps as a read-only view,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ...core.actor import ORGANIZATION_SCOPED_ROLES, Actor
 from ...core.messages import coded
@@ -38,7 +41,16 @@ from ...transfers.models import (
     co_mediated_case_ids,
     transferred_out_case_ids,
 )
-from ..models import Case, CaseStatus, Party
+from ..models import (
+    Case,
+    CaseCategory,
+    CaseMediator,
+    CaseSource,
+    CaseStatus,
+    FollowUp,
+    MediationSession,
+    Party,
+)
 from ..rules import OPEN_STATES, RUNNING_STATES
 
 
@@ -103,11 +115,28 @@ DETAIL_LOADING = (
 )
 
 
-def get_case(actor: Actor, case_id: int, *, detail: bool = False) -> Case:
+# What the case page shows besides: the studio, and each mediator's name (a query per mediator otherwise).
+PAGE_LOADING = (
+    joinedload(Case.organization),
+    joinedload(Case.category),
+    joinedload(Case.source),
+    joinedload(Case.studio),
+    selectinload(Case.mediators).joinedload(CaseMediator.mediator),
+    selectinload(Case.parties),
+    selectinload(Case.sessions),
+    selectinload(Case.follow_ups),
+)
+# What the case list and the worklist show of each case: its organisation's and category's names, its parties.
+LIST_LOADING = (joinedload(Case.organization), joinedload(Case.category), selectinload(Case.parties))
+
+
+def get_case(actor: Actor, case_id: int, *, detail: bool = False, page: bool = False) -> Case:
     """The case if the actor may read it (``readable_by``), else NotFound; ``detail`` loads what the case
-    detail shows with it. Whether the actor may also act on it is checked by each action."""
+    detail shows with it, ``page`` what the case page shows. Whether the actor may also act on it is checked by
+    each action."""
     stmt = sa.select(Case).where(readable_by(actor), Case.id == case_id)
-    case = db.session.scalar(stmt.options(*DETAIL_LOADING) if detail else stmt)
+    loading = PAGE_LOADING if page else DETAIL_LOADING if detail else ()
+    case = db.session.scalar(stmt.options(*loading))
     if case is None:
         raise NotFound("case")
     return case
@@ -251,6 +280,10 @@ def _text_condition(q: str) -> sa.ColumnElement[bool]:
     return sa.or_(*conditions)
 
 
+# The order of the case list: the most recently received first.
+LIST_ORDER = (Case.received_on.desc(), Case.id.desc())
+
+
 def search_cases(
     actor: Actor,
     *,
@@ -300,4 +333,209 @@ def search_cases(
         stmt = stmt.where(_text_condition(q))
     if person_hash:
         stmt = stmt.where(_party_number_condition(person_hash))
-    return stmt.order_by(Case.received_on.desc(), Case.id.desc())
+    return stmt.order_by(*LIST_ORDER)
+
+
+# --- reading a case for the API: one query per case detail, one per page of a list ---------------------------------
+#
+# The case detail and the case list answer from one statement each: the case row with its organisation, category and
+# source names, whether the caller only reads it (``only_reads``), its hand-over (``handovers``) and its lists as JSON
+# arrays built by the database (a correlated subquery per list). No ORM object per party, session or follow-up.
+
+_PARTY_COLUMNS = (
+    "id",
+    "position",
+    "role",
+    "kind",
+    "name",
+    "id_number_masked",
+    "phone_masked",
+    "region_code",
+    "gender",
+    "ethnicity",
+    "occupation",
+    "address",
+    "representative",
+)
+_SESSION_COLUMNS = ("id", "held_on", "summary", "mediator_id", "place", "attendees", "recorder")
+_FOLLOW_UP_COLUMNS = ("id", "visited_on", "summary", "performed", "method", "visitor")
+
+
+@dataclass
+class CaseRead:
+    """A case as the API shows it: the row, the names it shows, the caller's view of it and its lists (rows as
+    dicts of column values; dates as ISO text, booleans as the database gives them: true/false or 1/0)."""
+
+    case: Case
+    organization_name: str
+    category_name: str
+    source_name: str
+    read_only: bool
+    handover: Handover | None
+    parties: list[dict[str, Any]]
+    mediator_ids: list[int]
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _json_rows(table: sa.FromClause, names: tuple[str, ...], *order_by: str, postgresql: bool) -> sa.ScalarSelect[Any]:
+    """The rows of ``table`` belonging to the outer query's case, as one JSON array of objects, in ``order_by``
+    (column names; ``-name`` for descending)."""
+    columns = table.c
+    order = [columns[name[1:]].desc() if name.startswith("-") else columns[name] for name in order_by]
+    pairs = [part for name in names for part in (sa.literal_column(f"'{name}'"), columns[name])]
+    belongs = columns.case_id == Case.id
+    if postgresql:
+        aggregate = sa.func.json_agg(aggregate_order_by(sa.func.json_build_object(*pairs), *order))
+        found = sa.func.coalesce(aggregate, sa.literal_column("'[]'::json"))
+        return sa.select(sa.type_coerce(found, sa.JSON)).where(belongs).correlate(Case).scalar_subquery()
+    rows = (
+        sa.select(sa.func.json_object(*pairs).label("row")).where(belongs).order_by(*order).correlate(Case).subquery()
+    )
+    return sa.select(sa.type_coerce(sa.func.json_group_array(sa.func.json(rows.c.row)), sa.JSON)).scalar_subquery()
+
+
+def _latest_handover(actor: Actor) -> sa.ScalarSelect[int]:
+    """The id of the case's latest accepted transfer (mode transfer) sent by the actor's organisation (by any
+    organisation for actors without one), as ``handovers`` finds it."""
+    stmt = sa.select(Transfer.id).where(
+        Transfer.case_id == Case.id,
+        Transfer.status == TransferStatus.accepted,
+        Transfer.mode == TransferMode.transfer,
+    )
+    if _sends_cases(actor):
+        stmt = stmt.where(Transfer.from_organization_id == actor.organization_id)
+    return stmt.order_by(Transfer.answered_at.desc(), Transfer.id.desc()).limit(1).correlate(Case).scalar_subquery()
+
+
+def _reading_statement(
+    actor: Actor, stmt: sa.Select[tuple[Case]], *, detail: bool, handed_over: bool, postgresql: bool
+) -> sa.Select[Any]:
+    """``stmt`` (cases, filtered, ordered and limited) with everything the API shows of each case (``_reads``)."""
+    sends = _sends_cases(actor)
+    lists = [
+        _json_rows(Party.__table__, _PARTY_COLUMNS, "position", postgresql=postgresql),
+        # the lead mediator (the first named at registration) first
+        _json_rows(CaseMediator.__table__, ("mediator_id",), "-lead", "mediator_id", postgresql=postgresql),
+    ]
+    if detail:
+        lists.append(_json_rows(MediationSession.__table__, _SESSION_COLUMNS, "held_on", "id", postgresql=postgresql))
+        lists.append(_json_rows(FollowUp.__table__, _FOLLOW_UP_COLUMNS, "visited_on", "id", postgresql=postgresql))
+    receiver = aliased(Organization)
+    handover: list[sa.ColumnElement[Any]] = [sa.null()] * 4  # never read only, never a hand-over to name
+    if sends or handed_over:
+        handover = [
+            Transfer.id.expression,
+            Transfer.to_organization_id.expression,
+            receiver.name.expression,
+            Transfer.answered_on.expression,
+        ]
+    stmt = (
+        stmt.add_columns(
+            Organization.name,
+            CaseCategory.name,
+            CaseSource.name,
+            case_scope(actor) if sends else sa.true(),
+            *handover,
+            *lists,
+        )
+        .join(Organization, Organization.id == Case.organization_id)
+        .join(CaseCategory, CaseCategory.code == Case.category_code)
+        .join(CaseSource, CaseSource.code == Case.source_code)
+    )
+    if sends or handed_over:
+        stmt = stmt.outerjoin(Transfer, Transfer.id == _latest_handover(actor)).outerjoin(
+            receiver, receiver.id == Transfer.to_organization_id
+        )
+    return stmt
+
+
+def _postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _reading(actor: Actor, stmt: sa.Select[tuple[Case]], *, detail: bool, handed_over: bool = False) -> list[CaseRead]:
+    """Run ``stmt`` (cases, filtered, ordered and limited) with everything the API shows of each case.
+
+    ``handed_over``: name the hand-over of every case (the "已转出" list), not only of the cases read only."""
+    full = _reading_statement(actor, stmt, detail=detail, handed_over=handed_over, postgresql=_postgresql())
+    return _reads(db.session.execute(full), handed_over=handed_over)
+
+
+def _reads(rows: Iterable[sa.Row[Any]], *, handed_over: bool) -> list[CaseRead]:
+    """The rows of a ``_reading_statement`` as ``CaseRead``s."""
+    found = []
+    for row in rows:
+        case, organization, category, source, in_scope, transfer_id, to_id, to_name, accepted_on, *rows = row
+        read_only = not in_scope
+        handed = None
+        if transfer_id is not None and (read_only or handed_over):
+            handed = Handover(transfer_id, to_id, to_name, accepted_on)
+        parties, mediators, *more = rows
+        found.append(
+            CaseRead(
+                case,
+                organization,
+                category,
+                source,
+                read_only,
+                handed,
+                parties,
+                [m["mediator_id"] for m in mediators],
+                *more,
+            )
+        )
+    return found
+
+
+def read_case(actor: Actor, case_id: int) -> CaseRead:
+    """The case detail as the API shows it, if the actor may read the case (``readable_by``), else NotFound: one
+    statement (the scope check, the names, the caller's view, the hand-over and the four lists)."""
+    found = _reads(db.session.execute(_case_statement(actor), {"case_id": case_id}), handed_over=False)
+    if not found:
+        raise NotFound("case")
+    return found[0]
+
+
+# ``read_case``'s statements, kept built: building one (a few hundred SQL elements) and then its cache key, by which
+# SQLAlchemy finds the compiled SQL, cost more than the rest of the request's Python. A statement kept is built once
+# and its cache key with it (memoised on the statement); the case id is its one parameter. Kept per dialect and per
+# what the statement reads of the actor (``_statement_key``); a few hundred at most (one per organisation served).
+_CASE_STATEMENTS: dict[tuple[Any, ...], sa.Select[Any]] = {}
+_CASE_STATEMENTS_KEPT = 512
+
+
+def _statement_key(actor: Actor) -> tuple[Any, ...] | None:
+    """All that ``readable_by`` and ``_reading_statement`` take from ``actor``; None when the statement also
+    depends on rows (a region-scoped actor's subtree is read from the regions table): then it is built each time."""
+    if actor.sees_everything:
+        return ("all",)
+    if actor.role in ORGANIZATION_SCOPED_ROLES:
+        return ("organization", actor.organization_id, _sends_cases(actor))
+    return None
+
+
+def _case_statement(actor: Actor) -> sa.Select[Any]:
+    """``read_case``'s statement for ``actor``, the case id bound as ``case_id``."""
+    postgresql = _postgresql()
+    key = _statement_key(actor)
+    kept = None if key is None else _CASE_STATEMENTS.get((postgresql, *key))
+    if kept is not None:
+        return kept
+    stmt = sa.select(Case).where(readable_by(actor), Case.id == sa.bindparam("case_id", type_=sa.Integer))
+    built = _reading_statement(actor, stmt, detail=True, handed_over=False, postgresql=postgresql)
+    if key is not None:
+        if len(_CASE_STATEMENTS) >= _CASE_STATEMENTS_KEPT:
+            _CASE_STATEMENTS.clear()
+        _CASE_STATEMENTS[(postgresql, *key)] = built
+    return built
+
+
+def read_page(
+    actor: Actor, stmt: sa.Select[tuple[Case]], page: int, per_page: int, *, handed_over: bool = False
+) -> list[CaseRead]:
+    """One page of a case list (``search_cases``: ordered by ``LIST_ORDER``) as the API shows it: one statement.
+    The page is cut first (ids only), so a deep page builds the lists of its own cases only."""
+    ids = stmt.with_only_columns(Case.id).limit(per_page).offset((page - 1) * per_page).subquery()
+    page_stmt = sa.select(Case).join(ids, ids.c.id == Case.id).order_by(*LIST_ORDER)
+    return _reading(actor, page_stmt, detail=False, handed_over=handed_over)

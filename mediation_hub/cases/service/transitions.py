@@ -4,11 +4,14 @@ anything changes, each writing exactly one event. Every failure of the input is 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from flask_babel import gettext
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ...core.actor import Actor
@@ -44,6 +47,7 @@ from ..rules import (
 from .scope import get_case
 
 _T = TypeVar("_T")
+_Row = TypeVar("_Row", MediationSession, FollowUp)
 # An amount as the pages, the API and the imports give it (``rules.to_amount`` reads each form).
 AmountGiven = Decimal | str | int | float | None
 
@@ -52,10 +56,11 @@ MAX_EXTENSION_DAYS = 90
 OTHER_ROUTES_NOTE = N_("调解不成，已告知当事人可以依法通过仲裁、行政、司法等途径维护自己的权利")
 
 
-def _load(actor: Actor, case_id: int, action: str, version: int | None) -> Case:
+def _load(actor: Actor, case_id: int, action: str, version: int | None, detail: bool) -> Case:
     """The case, checked in order: visible (404), the actor's to handle (403), not stale (409), and the
-    action allowed in its state (409)."""
-    case = get_case(actor, case_id)
+    action allowed in its state (409). ``detail``: loaded with what the case detail shows (``DETAIL_LOADING``),
+    for a caller that answers with it (the API): the transition keeps it whole, so the answer reads nothing more."""
+    case = get_case(actor, case_id, detail=detail)
     POLICY.require(actor, "handle", case)
     if version is not None and version != case.version:
         raise StateConflict(
@@ -116,6 +121,14 @@ def _save(case: Case, day: date) -> None:
         raise StateConflict(coded("concurrent_change", "案件已被他人同时修改，请刷新后重试")) from exc
 
 
+def _shown_with(case: Case, collection: str, row: _Row, order: Callable[[_Row], tuple[date, int]]) -> None:
+    """Add a row just flushed to a read-only collection of the case (``sessions``, ``follow_ups``) if that is loaded
+    already (``detail``), in the collection's ``order_by``, as reading it again would give it: an answer built on
+    the case shows the row without a query. An unloaded collection is left to load from the flushed rows."""
+    if collection not in sa.inspect(case).unloaded:
+        set_committed_value(case, collection, sorted([*getattr(case, collection), row], key=order))
+
+
 def _text(value: str | None, field: str, message: str, errors: dict[str, list[str]]) -> str:
     """A required text, stripped; blank puts ``message`` in errors (so the step stops before it is used)."""
     value = (value or "").strip()
@@ -150,18 +163,22 @@ def accept_case(
     mediator_id: int | None = None,
     accepted_on: date | None = None,
     version: int | None = None,
+    detail: bool = False,
 ) -> Case:
     """受理: registered → accepted; ``due_on`` is the organisation kind's time limit from acceptance."""
-    case = _load(actor, case_id, "accept", version)
+    case = _load(actor, case_id, "accept", version, detail)
     errors: dict[str, list[str]] = {}
     day = _date(accepted_on, "accepted_on", case, errors)
     _check_mediator(case, mediator_id, errors)
     day = _valid(day, errors)
     due = case_due_on(day, case.organization.kind)
+    # read before the case changes: loading the mediators then would flush the change outside _save (a second UPDATE)
+    mediators = case.mediators
     case.status, case.accepted_on = CaseStatus.accepted, day
     case.due_on, case.due_on_provisional = due
-    if mediator_id is not None and mediator_id not in {m.mediator_id for m in case.mediators}:
-        case.mediators.append(CaseMediator(mediator_id=mediator_id, lead=not case.mediators))
+    if mediator_id is not None and mediator_id not in {m.mediator_id for m in mediators}:
+        mediators.append(CaseMediator(mediator_id=mediator_id, lead=not mediators))
+        mediators.sort(key=lambda m: (not m.lead, m.mediator_id))  # in the relationship's order (the answer shows it)
     _save(case, day)
     record_event(
         case,
@@ -179,10 +196,16 @@ def accept_case(
 
 
 def decline_case(
-    actor: Actor, case_id: int, *, reason: str, declined_on: date | None = None, version: int | None = None
+    actor: Actor,
+    case_id: int,
+    *,
+    reason: str,
+    declined_on: date | None = None,
+    version: int | None = None,
+    detail: bool = False,
 ) -> Case:
     """不予受理: registered → declined, with the reason."""
-    case = _load(actor, case_id, "decline", version)
+    case = _load(actor, case_id, "decline", version, detail)
     errors: dict[str, list[str]] = {}
     reason = _text(reason, "reason", coded("reason_required", "请填写不予受理的理由"), errors)
     day = _valid(_date(declined_on, "declined_on", case, errors), errors)
@@ -203,10 +226,11 @@ def record_session(
     attendees: str | None = None,
     recorder: str | None = None,
     version: int | None = None,
+    detail: bool = False,
 ) -> Case:
     """调解记录: accepted → in_mediation; a further session keeps the state. The place, the attendees (one per
     line) and the recorder are optional: the 调解记录 leaves them blank when not given."""
-    case = _load(actor, case_id, "record_session", version)
+    case = _load(actor, case_id, "record_session", version, detail)
     errors: dict[str, list[str]] = {}
     summary = _text(summary, "summary", coded("summary_required", "请填写调解情况"), errors)
     day = _date(held_on, "held_on", case, errors)
@@ -225,6 +249,7 @@ def record_session(
     db.session.add(session)
     case.status = CaseStatus.in_mediation
     _save(case, day)
+    _shown_with(case, "sessions", session, lambda s: (s.held_on, s.id))
     record_event(case, "session_recorded", actor, day, {"session_id": session.id, "mediator_id": mediator_id})
     return case
 
@@ -282,11 +307,12 @@ def conclude_case(
     performed: bool | None = None,
     agreement_form: str | None = None,
     version: int | None = None,
+    detail: bool = False,
 ) -> Case:
     """办结: accepted or in_mediation → concluded. An agreement opens the 30-day judicial-confirmation window
     and sets the follow-up date, and is written unless ``agreement_form`` says oral; a failed mediation records
     that the parties were told of other routes."""
-    case = _load(actor, case_id, "conclude", version)
+    case = _load(actor, case_id, "conclude", version, detail)
     errors: dict[str, list[str]] = {}
     result, amount = check_conclusion(outcome, agreement_amount_yuan, terms, performed, errors)
     form = check_agreement_form(result, agreement_form, errors)
@@ -325,9 +351,10 @@ def extend_time_limit(
     consent_note: str,
     extended_on: date | None = None,
     version: int | None = None,
+    detail: bool = False,
 ) -> Case:
     """延长期限 with the parties' consent: the new due date is ``days`` calendar days after the old one."""
-    case = _load(actor, case_id, "extend_time_limit", version)
+    case = _load(actor, case_id, "extend_time_limit", version, detail)
     errors: dict[str, list[str]] = {}
     consent_note = _text(
         consent_note, "consent_note", coded("consent_required", "延长期限须经当事人同意，请记录同意情况"), errors
@@ -360,10 +387,16 @@ def extend_time_limit(
 
 
 def apply_for_confirmation(
-    actor: Actor, case_id: int, *, applied_on: date | None = None, court: str | None = None, version: int | None = None
+    actor: Actor,
+    case_id: int,
+    *,
+    applied_on: date | None = None,
+    court: str | None = None,
+    version: int | None = None,
+    detail: bool = False,
 ) -> Case:
     """申请司法确认: only for an agreement, within its window (People's Mediation Law art. 33)."""
-    case = _load(actor, case_id, "apply_for_confirmation", version)
+    case = _load(actor, case_id, "apply_for_confirmation", version, detail)
     errors: dict[str, list[str]] = {}
     day = _date(applied_on, "applied_on", case, errors)
     window = case.confirmation_deadline
@@ -383,10 +416,16 @@ def apply_for_confirmation(
 
 
 def record_confirmation_result(
-    actor: Actor, case_id: int, *, confirmed: bool, decided_on: date | None = None, version: int | None = None
+    actor: Actor,
+    case_id: int,
+    *,
+    confirmed: bool,
+    decided_on: date | None = None,
+    version: int | None = None,
+    detail: bool = False,
 ) -> Case:
     """司法确认结果: the court confirmed the agreement or rejected the application."""
-    case = _load(actor, case_id, "record_confirmation_result", version)
+    case = _load(actor, case_id, "record_confirmation_result", version, detail)
     errors: dict[str, list[str]] = {}
     if not isinstance(confirmed, bool):
         collect(errors, "confirmed", coded("confirmed_required", "请选择是否确认"))
@@ -408,10 +447,11 @@ def record_follow_up(
     method: str | None = None,
     visitor: str | None = None,
     version: int | None = None,
+    detail: bool = False,
 ) -> Case:
     """回访 after the conclusion; for an agreement, whether it is being performed. How it was made (上门, 电话,
     其他) and who made it are optional: the 回访记录 leaves them blank when not given."""
-    case = _load(actor, case_id, "record_follow_up", version)
+    case = _load(actor, case_id, "record_follow_up", version, detail)
     errors: dict[str, list[str]] = {}
     summary = _text(summary, "summary", coded("summary_required", "请填写回访情况"), errors)
     day = _date(visited_on, "visited_on", case, errors)
@@ -438,6 +478,7 @@ def record_follow_up(
     if performed is not None:
         case.agreement_performed = performed
     _save(case, day)
+    _shown_with(case, "follow_ups", follow_up, lambda f: (f.visited_on, f.id))
     record_event(case, "follow_up_recorded", actor, day, {"follow_up_id": follow_up.id, "performed": performed})
     return case
 
