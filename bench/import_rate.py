@@ -2,6 +2,7 @@
 
     python -m bench.import_rate                       # 100k rows in 1 process, 100k and 1M with 2 workers
     python -m bench.import_rate --run 100000:1 --run 1000000:2 --database-url postgresql+psycopg://…/mh_bench_import
+    python -m bench.import_rate --rows 100000         # 100k rows only, in 1 process and with 2 workers
     python -m bench.import_rate --smoke               # 50 rows in 1 process, 200 with 2 workers, SQLite
 
 A csv in the documented layout (docs/IMPORT.md, Chinese headers) is written first: one case per row with an
@@ -11,14 +12,18 @@ resident memory (``ru_maxrss``) is the import's alone (and its workers', as the 
 ``:2`` the rows are checked in two worker processes (``import_file(workers=2)``, the command line's
 ``--workers 2``). The rate counts imported rows over the whole call
 (reading, checking, bulk inserts, commits per batch, the statistics it refreshes as the tables grow, the
-aggregate rebuild at the end). The baseline, in
-the same run and database: the same kind of rows registered one at a time through the cases service
-(``register_case`` + ``accept_case`` + ``conclude_case``), i.e. an import without batching.
+aggregate rebuild at the end). Two baselines, in the same run and database: on PostgreSQL, after each import,
+a raw ``COPY`` of the very rows it wrote (its cases, parties and events dumped with ``COPY TO`` into a spooled
+file, then copied, timed, into empty tables made ``LIKE`` the real ones with the same indexes, checks and
+foreign keys, in one transaction): the floor of what writing those rows costs, the import's rate as a share of
+it is the ratio the target asks for (≥ 25 %); and the same kind of rows registered one at a time through the
+cases service (``register_case`` + ``accept_case`` + ``conclude_case``), i.e. an import without batching.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import random
@@ -42,7 +47,23 @@ from bench.common import (
 )
 from bench.generate import CATEGORY_SHARES, SOURCE_SHARES, ric_number
 
-COLUMNS = ["rows", "workers", "imported", "failed", "seconds", "cases_per_s", "peak_rss_mb", "worker_rss_mb", "target"]
+COLUMNS = [
+    "rows",
+    "workers",
+    "imported",
+    "failed",
+    "seconds",
+    "cases_per_s",
+    "raw_copy_s",
+    "raw_copy_cases_per_s",
+    "import_vs_raw",
+    "peak_rss_mb",
+    "worker_rss_mb",
+    "target",
+]
+TARGET_RATE = 5_000  # cases per second
+TARGET_SHARE = 0.25  # of a raw COPY of the same rows
+COPIED_TABLES = ("cases", "parties", "case_events")
 STATUS = (("办结", 0.93), ("不予受理", 0.02), ("受理", 0.05))
 OUTCOME = (("达成协议", 0.97), ("未达成协议", 0.02), ("撤回", 0.01))
 REGIONS = ("130602", "130606", "130607", "130681", "130629")
@@ -192,6 +213,57 @@ def run_child(url: str, path: Path, organization_id: int, workers: int) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def raw_copy(url: str, tag: str) -> dict:
+    """Time a raw COPY of the rows an import wrote (its cases: source numbers ``tag-…``, their parties and events)
+    into empty tables with the same columns, indexes, checks and foreign keys; return the rows and seconds."""
+    import psycopg
+    import sqlalchemy as sa
+
+    dsn = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    of_run = f"SELECT id FROM cases WHERE source_system = 'bench' AND source_number LIKE '{tag}-%'"
+    selects = {
+        "cases": f"SELECT * FROM cases WHERE id IN ({of_run}) ORDER BY id",
+        "parties": f"SELECT * FROM parties WHERE case_id IN ({of_run}) ORDER BY id",
+        "case_events": f"SELECT * FROM case_events WHERE case_id IN ({of_run}) ORDER BY id",
+    }
+    counts: dict[str, int] = {}
+    with psycopg.connect(dsn, autocommit=True) as conn, contextlib.ExitStack() as spools:
+        dumps = {}
+        for table, select in selects.items():
+            spool = spools.enter_context(tempfile.SpooledTemporaryFile(max_size=64 * 2**20))
+            counts[table] = 0
+            with conn.cursor() as cursor, cursor.copy(f"COPY ({select}) TO STDOUT") as copy:
+                for block in copy:
+                    spool.write(block)
+                    counts[table] += bytes(block).count(b"\n")  # one line a row (text format escapes newlines)
+            spool.seek(0)
+            dumps[table] = spool
+        try:
+            for table in COPIED_TABLES:
+                conn.execute(f"DROP TABLE IF EXISTS raw_{table}")
+            for table in COPIED_TABLES:
+                conn.execute(f"CREATE TABLE raw_{table} (LIKE {table} INCLUDING ALL)")
+            for table in COPIED_TABLES:  # the same foreign keys, those to the cases pointing to the copy's
+                for (definition,) in conn.execute(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                    "AND contype = 'f'",
+                    (table,),
+                ).fetchall():
+                    definition = definition.replace("REFERENCES cases(", "REFERENCES raw_cases(")
+                    conn.execute(f"ALTER TABLE raw_{table} ADD {definition}")
+            started = time.perf_counter()
+            with conn.transaction(), conn.cursor() as cursor:
+                for table in COPIED_TABLES:
+                    with cursor.copy(f"COPY raw_{table} FROM STDIN") as copy:
+                        while block := dumps[table].read(1 << 20):
+                            copy.write(block)
+            seconds = time.perf_counter() - started
+        finally:
+            for table in reversed(COPIED_TABLES):
+                conn.execute(f"DROP TABLE IF EXISTS raw_{table}")
+    return {"seconds": seconds, **counts}
+
+
 def baseline(url: str, organization_id: int, rows: int) -> dict:
     """The same rows through the cases service one at a time (register, accept, conclude; a commit each)."""
     from bench.http_load import case_body
@@ -230,6 +302,9 @@ def main(argv=None) -> int:
         metavar="ROWS:WORKERS",
         help="an import of ROWS rows checked in WORKERS processes (repeatable)",
     )
+    parser.add_argument(
+        "--rows", type=int, help="one size only: ROWS rows in 1 process and with 2 workers (instead of --run)"
+    )
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--baseline-rows", type=int, default=2000)
     parser.add_argument("--smoke", action="store_true")
@@ -241,7 +316,11 @@ def main(argv=None) -> int:
         child(args.database_url, args.child, args.organization, args.workers)
         return 0
     runs = [tuple(int(part) for part in run.split(":")) for run in args.run] or (
-        [(50, 1), (200, 2)] if args.smoke else [(100_000, 1), (100_000, 2), (1_000_000, 2)]
+        [(args.rows, 1), (args.rows, 2)]
+        if args.rows
+        else [(50, 1), (200, 2)]
+        if args.smoke
+        else [(100_000, 1), (100_000, 2), (1_000_000, 2)]
     )
     work = Path(tempfile.mkdtemp(prefix="mh-bench-import-"))
     url, own_database = args.database_url, False
@@ -263,6 +342,19 @@ def main(argv=None) -> int:
             result["workers"] = workers
             results.append(result)
             path.unlink()
+            rate = result["cases_per_s"] or 0
+            target = "rate met (≥5,000/s)" if rate >= TARGET_RATE else "rate MISSED (<5,000/s)"
+            copied: dict = {}
+            if url.startswith("postgresql") and result["imported"]:
+                raw = raw_copy(url, f"R{index}")
+                share = raw["seconds"] / result["seconds"]  # = the import's rate ÷ the raw COPY's, same cases
+                copied = {
+                    "raw_copy_s": raw["seconds"],
+                    "raw_copy_cases_per_s": raw["cases"] / raw["seconds"],
+                    "import_vs_raw": f"{share:.1%}",
+                }
+                target += "; ratio " + ("met (≥25%)" if share >= TARGET_SHARE else "MISSED (<25%)")
+                result["raw_copy"] = raw
             rows.append(
                 {
                     "rows": f"{size:,}",
@@ -271,7 +363,8 @@ def main(argv=None) -> int:
                         k: result[k]
                         for k in ("imported", "failed", "seconds", "cases_per_s", "peak_rss_mb", "worker_rss_mb")
                     },
-                    "target": "met (≥5,000/s)" if (result["cases_per_s"] or 0) >= 5000 else "MISSED (<5,000/s)",
+                    **copied,
+                    "target": target,
                 }
             )
         # memory: the smallest and the largest import made with the same number of workers
@@ -317,6 +410,18 @@ def main(argv=None) -> int:
                 "peak_rss_mb: ru_maxrss of the import process; worker_rss_mb: the largest worker's",
                 "memory row: growth of the larger of the two peaks between the smallest and the largest "
                 "import with the same workers",
+                "raw_copy_s: COPY of the very rows the import wrote (cases, parties, events, dumped with COPY TO) "
+                "into empty tables LIKE the real ones (same indexes, checks, foreign keys), one transaction; "
+                "import_vs_raw: the import's rate as a share of the raw COPY's (target ≥ 25%; PostgreSQL only)",
+                "raw COPY rows: "
+                + (
+                    "; ".join(
+                        f"run {i}: " + ", ".join(f"{t} {r['raw_copy'][t]:,}" for t in COPIED_TABLES)
+                        for i, r in enumerate(results)
+                        if "raw_copy" in r
+                    )
+                    or "none (PostgreSQL only)"
+                ),
                 "first failures: " + "; ".join(results[-1].get("first_failures") or ["none"]),
             ],
         )

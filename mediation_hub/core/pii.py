@@ -30,12 +30,15 @@ from .shanghai import today_shanghai
 def normalise_id_number(value: str, *, today: date | None = None) -> str:
     """Return the compact ID number or raise ValueError with a message a person can act on."""
     try:
-        number = ric.compact(value or "").upper()
+        if value and len(value) == 18 and value.isascii() and value[:17].isdigit() and value[17] in _CHECK_CHARS:
+            number = value.upper()  # already compact: what ric.compact returns, without its per-character clean
+        else:
+            number = ric.compact(value or "").upper()
         if len(number) != 18:
             raise InvalidLength()
         if number[-1] != ric.calc_check_digit(number):
             raise InvalidChecksum()
-        born = ric.get_birth_date(number)
+        born = _birth_date(number)
         if not _known_region_prefix(number[:6]):
             raise InvalidComponent()
     except InvalidChecksum as exc:
@@ -49,6 +52,18 @@ def normalise_id_number(value: str, *, today: date | None = None) -> str:
     if born > (today or today_shanghai()):
         raise ValueError(coded("id_number_born_in_future", "身份证号码中的出生日期在未来"))
     return number
+
+
+_CHECK_CHARS = frozenset("0123456789Xx")
+
+
+def _birth_date(number: str) -> date:
+    """``ric.get_birth_date`` of a compact number (it would compact the number a second time)."""
+    year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise InvalidComponent() from None
 
 
 @lru_cache(maxsize=4096)

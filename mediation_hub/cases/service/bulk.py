@@ -2,9 +2,10 @@
 
 ``imports.service`` reads, checks and counts the rows of a file and decides when a batch commits; this module
 writes them, as cases, parties, events and the number counters are this package's tables. A batch is numbered
-with one counter update per year, then inserted with one executemany per table (the ORM's bulk path, and
-RETURNING in parameter order on SQLite, fall back to one statement per row); the new ids come back through the
-unique source number.
+with one counter update per year, then written with one ``COPY`` per table on PostgreSQL (the case ids reserved
+from their sequence first; ``COPY`` writes the same rows as the INSERTs at about twice their speed) and one
+executemany per table elsewhere (the ORM's bulk path, and RETURNING in parameter order on SQLite, fall back to
+one statement per row; the new ids come back through the unique source number).
 
 Events written in bulk reach no per-event listener: when an import ends, ``announce_imported`` emits one
 ``CasesImported`` for the span of days it touched (the report aggregates rebuild that span after the commit)."""
@@ -57,10 +58,31 @@ def insert_imported_cases(
 ) -> dict[str, int]:
     """Number ``items`` in the organisation's yearly sequences and insert their cases, parties and events in bulk
     (each item's ``case["number"]`` is set); flushes nothing else, commits nothing. Returns the new case ids by
-    source number. A unique violation (a source number imported meanwhile) fails the whole call."""
+    source number. A unique violation (a source number imported meanwhile) fails the whole call.
+
+    On PostgreSQL the rows go in with ``COPY`` on the session's own connection (same transaction), the case ids
+    reserved from the sequence first; elsewhere with one executemany per table. Both write the same rows."""
     _number(organization, items)
+    if copies():
+        ids = _reserved_case_ids(len(items))
+        _copy_rows(Case.__table__, [{**item.case, "id": case_id} for item, case_id in zip(items, ids, strict=True)])
+        by_number = {item.source_number: case_id for item, case_id in zip(items, ids, strict=True)}
+        parties, events = _dependent_rows(organization, items, by_number, actor)
+        _copy_rows(Party.__table__, parties)
+        _copy_rows(CaseEvent.__table__, events)
+        return by_number
     db.session.execute(sa.insert(Case.__table__), [item.case for item in items])
-    ids = _new_ids(organization.id, source_system, [item.source_number for item in items])
+    by_number = _new_ids(organization.id, source_system, [item.source_number for item in items])
+    parties, events = _dependent_rows(organization, items, by_number, actor)
+    db.session.execute(sa.insert(Party.__table__), parties)
+    db.session.execute(sa.insert(CaseEvent.__table__), events)
+    return by_number
+
+
+def _dependent_rows(
+    organization: HandlingOrganization, items: Sequence[ImportedCase], ids: dict[str, int], actor: Actor
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The parties' and the events' rows of the numbered ``items``, given their case ids by source number."""
     parties: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for item in items:
@@ -70,9 +92,76 @@ def insert_imported_cases(
             if code == "registered":
                 data = {"number": item.case["number"], **data}
             events.append(event_values(case_id, organization, None, code, actor, on_date, data))
-    db.session.execute(sa.insert(Party.__table__), parties)
-    db.session.execute(sa.insert(CaseEvent.__table__), events)
-    return ids
+    return parties, events
+
+
+# --- PostgreSQL: COPY on the session's connection ---------------------------------------------------------------
+
+
+def copies() -> bool:
+    """Whether the bulk path writes with COPY (PostgreSQL) rather than executemany INSERTs."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _reserved_case_ids(count: int) -> list[int]:
+    """``count`` new ids from the sequence of ``cases.id``, in ascending order (as an INSERT would take them)."""
+    ids = db.session.scalars(
+        sa.text("SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, :n)"), {"n": count}
+    )
+    return sorted(ids)
+
+
+def _copy_rows(table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """``COPY`` ``rows`` into ``table`` through the session's connection, with exactly the values an executemany
+    INSERT of the same dicts writes: the columns of the first row, then the Python-side defaults of the others
+    (each row its own, as the INSERT evaluates them), every value through its column type's bind processing and
+    psycopg's adaptation; columns with neither (``id`` of parties and events) take the server's default.
+
+    A refusal comes back as SQLAlchemy's exception (``IntegrityError`` for a violated constraint), like the
+    INSERT's; the caller rolls back, so nothing of the batch stays."""
+    if not rows:
+        return
+    import psycopg
+    from psycopg import sql
+
+    connection = db.session.connection()
+    dialect = connection.dialect
+    given = list(rows[0])
+    defaults = [
+        (column.name, column.default)
+        for column in table.columns
+        if column.name not in rows[0] and isinstance(column.default, sa.ColumnDefault)
+    ]
+    names = given + [name for name, _ in defaults]
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(name) for name in names)
+    )
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                values = [row[name] for name in given]
+                values.extend(_default_value(default) for _, default in defaults)
+                copy.write_row(
+                    [
+                        value if process is None else process(value)
+                        for value, process in zip(values, processors, strict=True)
+                    ]
+                )
+    except psycopg.Error as exc:
+        raise sa.exc.DBAPIError.instance(
+            statement.as_string(driver), None, exc, psycopg.Error, dialect=dialect
+        ) from exc
+
+
+def _default_value(default: sa.ColumnDefault) -> Any:
+    if default.is_clause_element:
+        raise TypeError("a SQL expression default cannot be written with COPY")
+    if default.is_callable:
+        return default.arg(None)  # SQLAlchemy wraps a callable of no arguments to take the execution context
+    return default.arg
 
 
 def _number(organization: HandlingOrganization, items: Sequence[ImportedCase]) -> None:
