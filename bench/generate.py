@@ -1420,6 +1420,7 @@ def finish(app, *, postgres: bool, indexes: bool = True, log=print) -> dict:
     (full rebuild), VACUUM ANALYZE. Each step commits, so a later failure keeps the earlier ones."""
     from mediation_hub.extensions import db
     from mediation_hub.reporting.aggregates import rebuild_daily_stats
+    from mediation_hub.reporting.flow_aggregates import rebuild_flow_stats
 
     timings: dict[str, float] = {}
     with app.app_context():
@@ -1437,6 +1438,7 @@ def finish(app, *, postgres: bool, indexes: bool = True, log=print) -> dict:
         if postgres:
             db.session.execute(sa.text("SET work_mem = '256MB'"))
         counts = rebuild_daily_stats()
+        counts.update(rebuild_flow_stats())
         db.session.commit()
         timings["aggregates_s"] = time.perf_counter() - t2
         log(f"aggregates: {counts} in {timings['aggregates_s']:.0f} s")

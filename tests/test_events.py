@@ -240,6 +240,7 @@ def test_the_events_command_lists_every_event_its_payload_and_its_listeners(app)
     assert blocks["transfer.answered  (mediation_hub.transfers.events.TransferAnswered)"] == [
         "payload: transfer_id: int, case_id: int, mode: TransferMode, from_organization_id: int, "
         "to_organization_id: int, on_date: date, accepted: bool, reason_code: str | None",
+        "-> reporting: mediation_hub.reporting.listeners.count_closed_transfer (in the transaction)",
         "-> notifications: mediation_hub.notifications.listeners.tell_the_sender_of_the_answer (in the transaction)",
     ]
     assert blocks["case.imported  (mediation_hub.cases.events.CasesImported)"] == [
@@ -252,5 +253,10 @@ def test_the_events_command_lists_every_event_its_payload_and_its_listeners(app)
         "-> notifications: mediation_hub.notifications.listeners.tell_the_senders_of_a_conclusion (in the transaction)",
     ]
     assert blocks["legal_aid.closed  (mediation_hub.legal_aid.events.LegalAidClosed)"][1:] == ["-> no listener"]
+    # the transfer and legal-aid month aggregates follow their tables on every flush, wired like the listeners
+    assert (
+        "after every flush  -> reporting: mediation_hub.reporting.listeners.count_flushed_flows (in the transaction)"
+        in (blocks)
+    )
     listed = {line.split()[0] for line in blocks}
     assert {"case.registered", "transfer.expired", "transfer.escalated", "legal_aid.decided"} <= listed

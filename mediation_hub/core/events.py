@@ -18,7 +18,12 @@ When an event is emitted:
   transaction: the rate aggregates count the step in the same commit as the step, or not at all;
 * an ``after_commit`` listener is queued on the unit of work (``core.uow.after_commit``) and runs once the
   transaction has committed: anything that talks to the world (an SMS, a peer hub, a thread) goes there, so
-  a rolled-back step never sends anything."""
+  a rolled-back step never sends anything.
+
+A registry may also follow a table whoever writes it through the ORM (``@listeners.on_flush()``): the function runs
+at the end of every flush, in the flushing transaction, with the session (its new, dirty and deleted objects still
+show what the flush wrote). The reporting package keeps its transfer and legal-aid month aggregates this way. Like
+every subscription it is wired by ``install`` (not by importing the module) and listed by ``mediation-hub events``."""
 
 from __future__ import annotations
 
@@ -26,6 +31,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from . import uow
 
@@ -55,12 +63,29 @@ class Subscription:
         return f"{self.listener.__module__}.{self.listener.__qualname__}"
 
 
+FlushListener = Callable[[Session], None]
+
+
+@dataclass(frozen=True)
+class FlushHook:
+    """A function that runs after every ORM flush (``Listeners.on_flush``)."""
+
+    listener: FlushListener
+    package: str
+    prepare: Callable[[], None] | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.listener.__module__}.{self.listener.__qualname__}"
+
+
 @dataclass
 class Listeners:
     """One package's subscriptions (its ``listeners.py`` makes one and decorates its functions)."""
 
     package: str
     subscriptions: list[Subscription] = field(default_factory=list)
+    flush_hooks: list[FlushHook] = field(default_factory=list)
 
     def on(self, *events: type[DomainEvent], after_commit: bool = False) -> Callable[[Listener], Listener]:
         """Subscribe the decorated function to ``events`` (in the transaction, or after it commits)."""
@@ -75,6 +100,16 @@ class Listeners:
 
         return subscribe
 
+    def on_flush(self, *, prepare: Callable[[], None] | None = None) -> Callable[[FlushListener], FlushListener]:
+        """Run the decorated function after every ORM flush, in the flushing transaction; ``prepare`` runs once
+        when the app wires the registry (e.g. asking the ORM to keep the old values the function compares)."""
+
+        def subscribe(listener: FlushListener) -> FlushListener:
+            self.flush_hooks.append(FlushHook(listener, self.package, prepare))
+            return listener
+
+        return subscribe
+
 
 class _Registry:
     """The subscriptions of the registries the app wired, looked up by the emitted event's class hierarchy."""
@@ -82,9 +117,17 @@ class _Registry:
     def __init__(self) -> None:
         self.installed = False
         self.subscriptions: tuple[Subscription, ...] = ()
+        self.flush_hooks: tuple[FlushHook, ...] = ()
 
     def install(self, registries: Iterable[Listeners]) -> None:
+        registries = list(registries)
         self.subscriptions = tuple(sub for registry in registries for sub in registry.subscriptions)
+        self.flush_hooks = tuple(hook for registry in registries for hook in registry.flush_hooks)
+        for hook in self.flush_hooks:
+            if hook.prepare is not None:
+                hook.prepare()
+        if self.flush_hooks and not sa.event.contains(Session, "after_flush", _after_flush):
+            sa.event.listen(Session, "after_flush", _after_flush)
         self.installed = True
 
     def for_event(self, event: DomainEvent) -> list[Subscription]:
@@ -96,6 +139,16 @@ class _Registry:
 
 
 _registry = _Registry()
+
+
+def _after_flush(session: Session, _flush_context: object) -> None:
+    for hook in _registry.flush_hooks:
+        hook.listener(session)
+
+
+def flush_hooks() -> tuple[FlushHook, ...]:
+    """The wired functions that run after every flush (``Listeners.on_flush``), in the order they run."""
+    return _registry.flush_hooks
 
 
 def install(registries: Iterable[Listeners]) -> None:

@@ -843,7 +843,12 @@ def reports_group() -> None:
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="last day (YYYY-MM-DD)")
 @with_appcontext
 def rebuild_aggregates_command(date_from: datetime | None, date_to: datetime | None) -> None:
-    """Recompute the daily/monthly rate aggregates from the case event log (after a bulk load or import)."""
+    """Recompute the daily/monthly rate aggregates from the case event log, and the transfer and legal-aid month
+    aggregates from their tables (after a bulk load or import)."""
+    from .flow_aggregates import rebuild_flow_stats
+
+    first, last = (date_from.date() if date_from else None), (date_to.date() if date_to else None)
     with transaction():
-        written = rebuild_daily_stats(date_from.date() if date_from else None, date_to.date() if date_to else None)
+        written = rebuild_daily_stats(first, last)
+        written.update(rebuild_flow_stats(first, last))
     click.echo("aggregates rebuilt: " + ", ".join(f"{k}={v}" for k, v in written.items()))

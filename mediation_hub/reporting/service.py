@@ -24,7 +24,7 @@ from ..regions.models import Region, RegionLevel
 from ..regions.service import children_of, get_region, is_within
 from ..registry.models import Organization, Studio
 from ..registry.service import visible_organization_ids
-from . import aggregates, queries
+from . import aggregates, flow_aggregates, queries
 from .queries import COUNT_FIELDS, Scope
 
 GROUPINGS = ("month", "category", "region", "organization", "studio")
@@ -296,7 +296,7 @@ def _months(first: date, last: date) -> Iterator[tuple[int, int]]:
 # --- transfers, legal aid, overdue ------------------------------------------------------------------------
 
 
-def _flow_stats(counts: sa.Row[Any], median: SupportsFloat | None) -> dict[str, Any]:
+def _flow_stats(counts: Any, median: SupportsFloat | None) -> dict[str, Any]:
     answered_or_expired = counts.accepted + counts.declined + counts.expired
     return {
         "total": counts.total,
@@ -307,37 +307,50 @@ def _flow_stats(counts: sa.Row[Any], median: SupportsFloat | None) -> dict[str, 
     }
 
 
-def flows_for_scope(scope: Scope, date_from: date, date_to: date) -> dict[str, Any]:
-    """Transfers sent and received by the scope, and the flows between provinces."""
-    in_counts = queries.median_in_counts()
-    sides = {}
-    for side in ("sent", "received"):
-        counts = queries.transfer_flows(scope, date_from, date_to, side)[0]
-        median = counts.median if in_counts else queries.transfer_medians(scope, date_from, date_to, side)[0].median
-        sides[side] = _flow_stats(counts, median)
-    medians = (
-        {}
-        if in_counts
-        else {
-            (r.from_province, r.to_province): r.median
-            for r in queries.transfer_medians(scope, date_from, date_to, by_province=True)
-        }
-    )
+def flows_for_scope(scope: Scope, date_from: date, date_to: date, source: str = "aggregates") -> dict[str, Any]:
+    """Transfers sent and received by the scope, and the flows between provinces.
+
+    ``source="aggregates"`` (the default) reads the month aggregates and the odd days of the period
+    (``flow_aggregates.scope_flows``: a real region's rollup rows in one statement, else the organisation rows);
+    ``"tables"`` counts the transfers table itself (the reference the tests compare with)."""
+    sides: dict[str, dict[str, Any]] = {}
+    rows: list[tuple[tuple[str, str], Any, Any]] = []
+    if source == "aggregates":
+        sent, received, by_pair = flow_aggregates.scope_flows(scope, date_from, date_to)
+        sides = {"sent": _flow_stats(sent, sent.median), "received": _flow_stats(received, received.median)}
+        for flow in by_pair:
+            rows.append(((flow.from_province or "", flow.to_province or ""), flow, flow.median))
+    else:
+        in_counts = queries.median_in_counts()
+        for side in ("sent", "received"):
+            counts = queries.transfer_flows(scope, date_from, date_to, side)[0]
+            median = counts.median if in_counts else queries.transfer_medians(scope, date_from, date_to, side)[0].median
+            sides[side] = _flow_stats(counts, median)
+        medians = (
+            {}
+            if in_counts
+            else {
+                (r.from_province, r.to_province): r.median
+                for r in queries.transfer_medians(scope, date_from, date_to, by_province=True)
+            }
+        )
+        for row in queries.transfer_flows(scope, date_from, date_to, by_province=True):
+            key = (row.from_province, row.to_province)
+            rows.append((key, row, row.median if in_counts else medians.get(key)))
     names = dict(
         db.session.execute(sa.select(Region.code, Region.name).where(Region.level == RegionLevel.province))
         .tuples()
         .all()
     )
     pairs = []
-    for row in queries.transfer_flows(scope, date_from, date_to, by_province=True):
-        key = (row.from_province, row.to_province)
+    for key, row, median in rows:
         pairs.append(
             {
                 "from_region_code": key[0],
                 "from_region_name": names.get(key[0], key[0]),
                 "to_region_code": key[1],
                 "to_region_name": names.get(key[1], key[1]),
-                **_flow_stats(row, row.median if in_counts else medians.get(key)),
+                **_flow_stats(row, median),
             }
         )
     return {
@@ -365,12 +378,18 @@ def transfer_flows_report(
     }
 
 
-def legal_aid_for_scope(scope: Scope, date_from: date, date_to: date) -> dict[str, Any] | None:
+def legal_aid_for_scope(
+    scope: Scope, date_from: date, date_to: date, source: str = "aggregates"
+) -> dict[str, Any] | None:
     """Applications filed, decided within the 7-day limit ÷ decided, granted ÷ decided; None for a studio (studios
-    handle no legal aid)."""
+    handle no legal aid). ``source``: the month aggregates (default) or ``"tables"`` (the reference)."""
     if scope.studio_id:
         return None
-    row = queries.legal_aid_counts(scope, date_from, date_to)
+    row: Any
+    if source == "aggregates":
+        row = flow_aggregates.legal_aid_counts(scope, date_from, date_to)
+    else:
+        row = queries.legal_aid_counts(scope, date_from, date_to)
     return {
         "applications": row.applications,
         "decided": row.decided,
