@@ -141,6 +141,32 @@ def scheduler_command(once):
         scheduler.shutdown(wait=False)
 
 
+@click.command("worker")
+@click.option(
+    "--queue",
+    "queues",
+    default="imports,exports",
+    show_default=True,
+    help="comma-separated queues to take jobs from, in order of priority",
+)
+@click.option("--burst", is_flag=True, help="run the jobs waiting now, then exit")
+@with_appcontext
+def worker_command(queues, burst):
+    """Run background jobs (imports, large exports) from the queue at MEDIATION_HUB_QUEUE_URL; start any number,
+    on any host. Each job runs in a work-horse forked for it, in an app context and unit of work of its own."""
+    from flask import current_app
+
+    from .core import background
+
+    names = [name.strip() for name in queues.split(",") if name.strip()]
+    unknown = [name for name in names if name not in background.QUEUES]
+    if not names or unknown:
+        raise click.BadParameter(f"queues are {', '.join(background.QUEUES)}", param_hint="--queue")
+    if not current_app.config.get("QUEUE_URL"):
+        raise click.UsageError("MEDIATION_HUB_QUEUE_URL is not set: without a queue the jobs run in the web process")
+    background.work(current_app._get_current_object(), names, burst=burst)
+
+
 @click.command("events")
 @with_appcontext
 def events_command() -> None:
@@ -157,12 +183,15 @@ def events_command() -> None:
             click.echo(f"    -> {sub.package}: {sub.where} ({when})")
         if not subscriptions:
             click.echo("    -> no listener")
+    for hook in events.flush_hooks():
+        click.echo(f"after every flush  -> {hook.package}: {hook.where} (in the transaction)")
 
 
 def register_cli(app) -> None:
     app.cli.add_command(seed_group)
     app.cli.add_command(users_group)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(worker_command)
     app.cli.add_command(events_command)
     from .calendars.cli import calendar_group
     from .imports.cli import import_group

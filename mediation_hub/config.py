@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -143,6 +144,13 @@ class Config:
         self.EXPORT_KEEP_HOURS = _int("EXPORT_KEEP_HOURS", 24)
         self.EXPORT_STALE_MINUTES = _int("EXPORT_STALE_MINUTES", 15)
         self.EXPORT_DIR = _env("EXPORT_DIR") or None
+        # Background work (core/background.py): with QUEUE_URL (redis://host:6379/0) imports and large exports are
+        # queued in Redis and run by `mediation-hub worker` processes (RQ); unset, they run in a thread of the web
+        # process that took the request (`make run` needs nothing else). QUEUE_PREFIX goes before the queue names
+        # (two hubs sharing one Redis); a job running longer than QUEUE_JOB_TIMEOUT_MINUTES is stopped.
+        self.QUEUE_URL = _env("QUEUE_URL") or None
+        self.QUEUE_PREFIX = _env("QUEUE_PREFIX", "") or ""
+        self.QUEUE_JOB_TIMEOUT_MINUTES = _int("QUEUE_JOB_TIMEOUT_MINUTES", 360)
         # The documents (mediation_hub/documents): the folders, colon-separated, the typesetter takes its fonts from
         # (nothing else on the system is used, so the same content prints the same bytes on every host)
         self.DOCUMENT_FONT_PATHS = _env(
@@ -186,6 +194,10 @@ class Config:
             raise ConfigError(
                 f"{PREFIX}EXPORT_STREAM_ROWS must be 0 or more, EXPORT_KEEP_HOURS and EXPORT_STALE_MINUTES at least 1"
             )
+        if self.QUEUE_URL and not self.QUEUE_URL.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(f"{PREFIX}QUEUE_URL must be a redis://, rediss:// or unix:// URL")
+        if not re.fullmatch(r"[A-Za-z0-9_-]*", self.QUEUE_PREFIX) or self.QUEUE_JOB_TIMEOUT_MINUTES < 1:
+            raise ConfigError(f"{PREFIX}QUEUE_PREFIX may hold letters, digits, - and _; QUEUE_JOB_TIMEOUT_MINUTES >= 1")
         if min(self.LOGIN_LOCK_AFTER, self.LOGIN_LOCK_MINUTES, self.LOGIN_LOCK_MEMORY_HOURS) < 1:
             raise ConfigError(f"{PREFIX}LOGIN_LOCK_AFTER, _MINUTES and _MEMORY_HOURS must be at least 1")
         if self.LOGIN_LOCK_MAX_MINUTES < self.LOGIN_LOCK_MINUTES:

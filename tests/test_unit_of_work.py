@@ -301,7 +301,7 @@ def test_a_transaction_rolls_back_when_its_block_raises(hub):
 
 
 def test_an_inline_background_run_is_a_unit_of_work_of_its_own(hub, probe_app):
-    background.start(probe_app, lambda job_id: write(f"job-{job_id}"), 7, name="probe", inline=True)
+    background.start(probe_app, lambda job_id: write(f"job-{job_id}"), 7, name="probe", queue="imports", inline=True)
     db.session.rollback()
     assert written("job-7") == 1
 

@@ -4,10 +4,11 @@
 file is built in the request (in memory, or a temporary file beyond a few MB) and the audit row is written
 once its last row is in; the request commits, then the finished file is sent with its length. Above that, a job
 is queued (``queue_case_list_export``, also what the API always does) and, once the request has committed it,
-``run_export`` writes the file in a thread of the same process (``core.background``, as the import runs), as a
-unit of work of its own that commits its claim and progress as it goes, under a temporary name in
-``EXPORT_DIR`` (``instance/exports``), renamed into place only when complete; the job becomes ``done`` and the
-audit row ``personal_data_exported`` is written in the same transaction. A job that fails or whose process
+``run_export`` writes the file in a ``mediation-hub worker`` process, or in a thread of the same process when no
+queue is configured (``core.background``, as the import runs), as a unit of work of its own that commits its
+claim and progress as it goes, under a temporary name in ``EXPORT_DIR`` (``instance/exports``), renamed into
+place only when complete; the job becomes ``done`` and the audit row ``personal_data_exported`` is written in
+the same transaction. A job that fails or whose process
 dies leaves no file anyone can download and no audit row. Only the user who asked sees the job and its file
 (404 for everybody else, administrators included); the file is deleted ``EXPORT_KEEP_HOURS`` after it is done
 (``exports.tasks``)."""
@@ -54,6 +55,7 @@ MAX_UNFINISHED_PER_USER = 3
 MESSAGE_MAX = 2000
 DATE_FILTERS = ("date_from", "date_to")
 INTERNAL_ERROR = N_("导出过程中出现内部错误，请重新导出")  # stored on the job; the page translates it
+ABANDONED_MESSAGE = N_("导出进程已中断，请重新导出")  # stored on the job; the page translates it
 
 
 def exports_dir() -> Path:
@@ -218,9 +220,29 @@ def start(app: Flask, export_id: int) -> None:
     once, in the caller's thread and session (which see the row before it is committed): the answer shows the
     finished job."""
     if app.config.get("EXPORT_RUN_INLINE"):
-        background.start(app, run_export, export_id, name="export-job", inline=True)
+        background.start(app, run_export, export_id, name="export-job", queue="exports", inline=True)
     else:
-        after_commit(partial(background.start, app, run_export, export_id, name="export-job"))
+        after_commit(
+            partial(background.start, app, run_export, export_id, name="export-job", queue="exports", lost=lost_export)
+        )
+
+
+def lost_export(export_id: int, retry: bool) -> None:
+    """A run of the job ended without finishing it (``core.background``: its worker killed): with ``retry`` it is
+    queued again and the file written anew (the dead run's partial file goes with the stray files,
+    ``exports.tasks``); without, it fails as abandoned. A job no longer running is left as it is."""
+    if retry:
+        db.session.execute(
+            sa.update(ExportJob)
+            .where(ExportJob.id == export_id, ExportJob.status == ExportStatus.running)
+            .values(status=ExportStatus.queued, rows_written=0)
+        )
+        return
+    db.session.execute(
+        sa.update(ExportJob)
+        .where(ExportJob.id == export_id, ExportJob.status.in_((ExportStatus.queued, ExportStatus.running)))
+        .values(status=ExportStatus.failed, message=ABANDONED_MESSAGE, finished_at=utcnow())
+    )
 
 
 def _record_export(

@@ -12,13 +12,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..core.db import affected_rows
-from ..core.i18n import N_
 from ..extensions import db
 from .models import ExportJob, ExportStatus
-from .service import FINAL_PREFIX, PARTIAL_PREFIX, exports_dir, keep_for
+from .service import ABANDONED_MESSAGE, FINAL_PREFIX, PARTIAL_PREFIX, exports_dir, keep_for
 
 log = logging.getLogger("mediation_hub.exports")
-ABANDONED_MESSAGE = N_("导出进程已中断，请重新导出")  # stored on the job; the page translates it
 _JOB_OF_FILE = re.compile(r"^(?:" + re.escape(PARTIAL_PREFIX) + "|" + re.escape(FINAL_PREFIX) + r")(\d+)-")
 
 
@@ -27,13 +25,12 @@ def _stale_limit(now: datetime) -> datetime:
 
 
 def fail_abandoned_exports(now: datetime) -> int:
-    """Mark as failed the jobs whose process stopped: running without a heartbeat, or never started, for
+    """Mark as failed the jobs whose process stopped: running without a heartbeat, or never started (no queue), for
     ``EXPORT_STALE_MINUTES`` (default 15). Returns how many."""
     limit = _stale_limit(now)
-    stale = sa.or_(
-        sa.and_(ExportJob.status == ExportStatus.running, ExportJob.heartbeat_at < limit),
-        sa.and_(ExportJob.status == ExportStatus.queued, ExportJob.created_at < limit),
-    )
+    stale = sa.and_(ExportJob.status == ExportStatus.running, ExportJob.heartbeat_at < limit)
+    if not current_app.config.get("QUEUE_URL"):  # in a queue a job may wait its turn; in-process, never started
+        stale = sa.or_(stale, sa.and_(ExportJob.status == ExportStatus.queued, ExportJob.created_at < limit))
     result = db.session.execute(
         sa.update(ExportJob)
         .where(stale)

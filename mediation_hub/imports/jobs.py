@@ -2,15 +2,18 @@
 
 ``create_job`` stores the upload under ``instance/imports/`` and checks its header at once (so a wrong file is
 refused on the spot; the upload is deleted again if the job row is never committed); once the caller's
-transaction has committed the job, ``start_job`` runs ``service.import_file`` in a thread of the same process
-with its own app context, database session and unit of work (``core.background``), committing the progress
-after every batch. Any process can then answer the progress page or the API from the table, so this works with
-the embedded SQLite and with several gunicorn workers on PostgreSQL alike.
+transaction has committed the job, ``start_job`` has ``service.import_file`` run with its own app context,
+database session and unit of work (``core.background``): in a ``mediation-hub worker`` process when
+``QUEUE_URL`` is set, else in a thread of the same process; it commits the progress after every batch. Any
+process can then answer the progress page or the API from the table.
 
-Limits (see docs/IMPORT.md): the import runs in the process that received the upload; if that process stops
-(a deploy, a worker recycled), ``imports.tasks.fail_abandoned_imports`` marks the job failed once its heartbeat
-is older than ``IMPORT_STALE_MINUTES`` and the file can simply be uploaded again (rows already imported are
-skipped). With several hosts, ``instance/imports`` must be shared storage for the error reports."""
+A run that dies (its worker killed) is resumed (``lost_job``): the job goes back to queued and runs again; the
+rows the dead run committed, batch by batch, are recognised as this job's own (same run, same row) and counted
+as imported, the others are imported now. After ``background.RESUMES`` lost runs the job fails with a clear
+message. Without a queue, if the process stops (a deploy, a worker recycled), ``imports.tasks.
+fail_abandoned_imports`` marks the job failed once its heartbeat is older than ``IMPORT_STALE_MINUTES`` and the
+file can simply be uploaded again (rows already imported are skipped). With several hosts, ``instance/imports``
+must be shared storage (the upload, the error reports)."""
 
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ from ..registry.service import organization_scope
 from .models import ImportJob, ImportStatus
 from .readers import SUFFIXES, UnusableFile
 from .service import ImportProgress, check_header, check_source_system, import_file, import_organization
+from .tasks import ABANDONED_MESSAGE
 
 log = logging.getLogger("mediation_hub.imports")
 FILENAME_MAX = 255
@@ -149,9 +153,32 @@ def start_job(app: Flask, job_id: int) -> None:
     rolled-back transaction) it runs at once, in the caller's thread and session, whose first batch commits the
     job row with it: the answer shows the finished job."""
     if app.config.get("IMPORT_RUN_INLINE"):
-        background.start(app, run_job, job_id, name="import-job", inline=True)
+        background.start(app, run_job, job_id, name="import-job", queue="imports", inline=True)
     else:
-        after_commit(partial(background.start, app, run_job, job_id, name="import-job"))
+        after_commit(partial(background.start, app, run_job, job_id, name="import-job", queue="imports", lost=lost_job))
+
+
+def lost_job(job_id: int, retry: bool) -> None:
+    """A run of the job ended without finishing it (``core.background``: its worker killed). With ``retry`` the
+    job goes back to queued and is resumed; without, it fails with the message of an abandoned import and its
+    upload is deleted. A job no longer running (it ended, or was given up) is left as it is."""
+    if retry:
+        db.session.execute(
+            sa.update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.status == ImportStatus.running)
+            .values(status=ImportStatus.queued)
+        )
+        return
+    upload = db.session.scalar(sa.select(ImportJob.upload_path).where(ImportJob.id == job_id))
+    given_up = affected_rows(
+        db.session.execute(
+            sa.update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.status.in_((ImportStatus.queued, ImportStatus.running)))
+            .values(status=ImportStatus.failed, message=ABANDONED_MESSAGE, finished_at=utcnow(), upload_path=None)
+        )
+    )
+    if given_up and upload:
+        after_commit(partial(Path(upload).unlink, missing_ok=True))
 
 
 def _claim(job_id: int) -> bool:
@@ -161,7 +188,9 @@ def _claim(job_id: int) -> bool:
         db.session.execute(
             sa.update(ImportJob)
             .where(ImportJob.id == job_id, ImportJob.status == ImportStatus.queued)
-            .values(status=ImportStatus.running, started_at=now, heartbeat_at=now)
+            .values(
+                status=ImportStatus.running, started_at=sa.func.coalesce(ImportJob.started_at, now), heartbeat_at=now
+            )
         )
     )
     commit_batch()  # every runner and the progress page see the claim before the first row is read
@@ -195,6 +224,8 @@ def _run_job(job_id: int) -> ImportStatus | None:
     job = db.session.get_one(ImportJob, job_id)  # claimed just now
     assert job.upload_path is not None  # removed only once the import has run
     upload, actor = Path(job.upload_path), _actor_of(job)
+    for unfinished in upload.parent.glob(f"errors-{job_id}-*.csv"):  # of a run that was lost (resumed now)
+        unfinished.unlink(missing_ok=True)
     errors_path = upload.with_name(f"errors-{job_id}-{uuid.uuid4().hex[:8]}.csv")
 
     def progress(step: ImportProgress) -> None:

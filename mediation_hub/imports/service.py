@@ -349,6 +349,7 @@ class _Batch:
     skipped: int
     settled: list[RowRejected]
     checked: _Checked
+    resumed: int = 0  # imported by an earlier, interrupted run of the same job (``run``): counted as imported
 
 
 class _Importer:
@@ -383,16 +384,18 @@ class _Importer:
         rows = [(number, self._values(cells)) for number, cells in batch]
         numbers = [cell_text(values.get("source_number")) for _, values in rows]
         earlier = self._already_imported({n for n in numbers if n})
-        to_check, settled, skipped = [], [], 0
+        to_check, settled, skipped, resumed = [], [], 0, 0
         for (row, values), source_number in zip(rows, numbers, strict=True):
             problem = self._source_number_problem(source_number, earlier)
             if problem == "skip":
                 skipped += 1
+            elif earlier.get(source_number) == (self.summary.run, row):  # this very row, by a killed run of the job
+                resumed += 1
             elif problem:
                 settled.append(RowRejected(row, source_number, {"source_number": [problem]}))
             else:
                 to_check.append((row, source_number, values))
-        return _Batch(len(rows), skipped, settled, self.checker.submit(to_check))
+        return _Batch(len(rows), skipped, settled, self.checker.submit(to_check), resumed)
 
     def finish_batch(self, batch: _Batch) -> None:
         """Report the batch's failures in row order of discovery and store its good rows. The first row with a
@@ -400,6 +403,7 @@ class _Importer:
         when this one began) fails as a duplicate."""
         self.summary.total += batch.rows
         self.summary.skipped += batch.skipped
+        self.summary.imported += batch.resumed
         for rejected in batch.settled:
             self.fail(rejected.row, rejected.source_number, rejected.errors)
         prepared: list[PreparedCase] = []

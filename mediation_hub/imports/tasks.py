@@ -18,13 +18,12 @@ ABANDONED_MESSAGE = (
 
 
 def fail_abandoned_imports(now: datetime) -> int:
-    """Mark as failed the jobs whose process stopped: running without a heartbeat, or never started, for
+    """Mark as failed the jobs whose process stopped: running without a heartbeat, or never started (no queue), for
     ``IMPORT_STALE_MINUTES`` (default 15). Returns how many."""
     limit = now - timedelta(minutes=int(current_app.config.get("IMPORT_STALE_MINUTES", 15)))
-    stale = sa.or_(
-        sa.and_(ImportJob.status == ImportStatus.running, ImportJob.heartbeat_at < limit),
-        sa.and_(ImportJob.status == ImportStatus.queued, ImportJob.created_at < limit),
-    )
+    stale = sa.and_(ImportJob.status == ImportStatus.running, ImportJob.heartbeat_at < limit)
+    if not current_app.config.get("QUEUE_URL"):  # in a queue a job may wait its turn; in-process, never started
+        stale = sa.or_(stale, sa.and_(ImportJob.status == ImportStatus.queued, ImportJob.created_at < limit))
     result = db.session.execute(
         sa.update(ImportJob)
         .where(stale)
