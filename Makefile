@@ -10,8 +10,8 @@ PORT ?= 5000
 TEST_WORKERS ?= 2
 export FLASK_APP := mediation_hub:create_app
 
-.PHONY: run test test-fast test-browser test-sqlite test-postgres typecheck lint install install-dev bench load clean \
-  translations fonts
+.PHONY: run test test-fast test-browser test-sqlite test-postgres typecheck lint install install-dev bench bench-quick \
+  load clean translations fonts wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ fonts:
 	    echo "== installing fonts-noto-cjk (the documents' typeface)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; \
 	  else echo "documents need a CJK font: sudo apt-get install fonts-noto-cjk (or fonts-wqy-zenhei)" >&2; fi; }
+
+## wrk: the HTTP load generator of the benchmarks (bench/wrk.py): Debian's wrk, installed here when missing and
+## this is root on Debian; elsewhere say how.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "== installing wrk (the benchmarks' HTTP load generator)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "the benchmarks need wrk: sudo apt-get install wrk" >&2; exit 1; fi; }
 
 install: $(STAMP)
 install-dev: $(DEV_STAMP)
@@ -127,11 +136,17 @@ load: $(DEV_STAMP)
 	$(BIN)/python -m bench.faults.postgres_restart --down 10 --after 20
 
 ## make bench: the benchmarks of docs/PERFORMANCE.md on the local PostgreSQL (databases mh_bench_1m and
-## mh_bench_10m, dropped at the end; about 30 GB and an hour or more on a 2-core machine); tables in
-## bench/results/. `make test` runs every benchmark in smoke mode (tests/test_bench_smoke.py).
+## mh_bench_10m, dropped at the end; about 30 GB and an hour or more on a 2-core machine): each figure beside its
+## baseline of the same run (hello-world and the bare endpoint under wrk, raw COPY, plain GROUP BY), the workers'
+## memory over 100,000 mixed requests, and what one hub holds (docs/SCALE.md); tables in bench/results/.
+## make bench-quick: the same at 100,000 cases (a 30,000-request memory soak), in under 15 minutes.
+## `make test` runs every benchmark in smoke mode (tests/test_bench_smoke.py).
 BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432
-bench: $(DEV_STAMP)
+bench: $(DEV_STAMP) wrk
 	$(BIN)/python -m bench.run_all --pg $(BENCH_PG)
+
+bench-quick: $(DEV_STAMP) wrk
+	$(BIN)/python -m bench.run_all --pg $(BENCH_PG) --quick
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache .mypy_cache .import_linter_cache

@@ -4,6 +4,8 @@ them (no authentication, scope, rules, numbering counter, duplicate check, audit
 
     gunicorn -w 2 bench.bare_app:app     (reads MEDIATION_HUB_DATABASE_URL and the PII keys, like the hub)
 
+GET /hello       the hello-world of the same stack: plain text, no database (the ceiling of gunicorn + Flask on
+                 this machine, which bench/http_load.py measures every endpoint against).
 GET /cases/<id>  loads the case with its organisation, category, source, mediators, parties, sessions and
                  follow-ups (with the hub's own loader options) and dumps the same fields (parties masked).
 POST /cases      validates the same shape with marshmallow, then inserts the case, its parties (ID number and
@@ -119,6 +121,10 @@ def create_bare_app() -> Flask:
 
     def load(case_id: int) -> Case | None:  # the same loading as the hub's case detail
         return db.session.scalar(sa.select(Case).where(Case.id == case_id).options(*DETAIL_LOADING))
+
+    @app.get("/hello")
+    def hello():
+        return "Hello, World!", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.get("/cases/<int:case_id>")
     def get_case(case_id: int):

@@ -236,7 +236,7 @@ def serve(
     base = f"http://127.0.0.1:{port}"
     try:
         try:
-            wait_for(base + ready_path, timeout=120)
+            wait_for(base + ready_path, timeout=300)  # a busy 2-core machine starts workers slowly
         except RuntimeError:
             proc.terminate()
             raise RuntimeError("server failed: " + Path(log.name).read_text(errors="replace")[-2000:]) from None

@@ -1,29 +1,35 @@
-"""GET and POST of a case through gunicorn (2 workers) under load, against a bare Flask-SQLAlchemy +
-marshmallow endpoint doing the same read / insert (bench/bare_app.py); and the workers' memory.
+"""The hub's API under load beside its baselines from the same run: the hello-world of the same stack, and a
+bare Flask-SQLAlchemy + marshmallow endpoint doing the same read / insert (bench/bare_app.py); and the workers'
+memory.
 
     python -m bench.http_load --database-url postgresql+psycopg://postgres@127.0.0.1:5432/mh_bench_1m
     python -m bench.http_load --smoke
 
-Both apps run under gunicorn with 2 sync workers on 127.0.0.1 against the same database. A bounded number of
-requests (``--get`` and ``--post``) is sent by ``--clients`` client processes at once (Python's http.client,
-a new connection per request as gunicorn's sync workers close them; ``wrk`` is not used so GET and POST are
-driven the same way). Both apps are up at once and the load alternates between them in ``--rounds``, so a
-change in the machine's background load hits both alike. Throughput = requests / wall time. The hub's calls
-carry a mediator's bearer token; GET reads cases of the mediator's organisation; POST registers a case with two
-parties (valid ID numbers, distinct per request). Worker memory: resident set of each gunicorn worker before
-and after the load.
+Both apps run under gunicorn with 2 sync workers on 127.0.0.1 against the same database, and wrk (Debian's
+package; bench/wrk.py) drives them with 8 connections for ``--duration`` seconds per endpoint. The endpoints,
+in this order in each of ``--rounds`` rounds (so a change in the machine's background load hits all alike):
+
+* hello:      ``GET /hello`` of the bare app: plain text, no database, the ceiling of gunicorn + Flask here;
+* bare GET:   ``GET /cases/<id>`` of the bare app: the same rows loaded and dumped as the hub's case detail;
+* hub GET:    ``GET /api/v1/cases/<id>`` with a mediator's bearer token, 1,000 cases of its organisation;
+* bare POST:  ``POST /cases`` of the bare app: the same case, parties and event rows inserted;
+* hub POST:   ``POST /api/v1/cases``: registration (two parties with valid ID numbers, never registered before);
+* hub accept: ``POST /api/v1/cases/<id>/accept`` (受理): each request accepts a different registered case of
+  the organisation (those the POST rounds registered, topped up through the service before the round).
+
+Throughput = requests / wrk's wall time, summed over the rounds; p50 is the median of the rounds' p50s, p99 the
+worst round's. Targets (issue 16): hub GET ≥ 25 % of hello's req/s, a transition (accept) ≥ 10 %.
+Worker memory: resident set of each gunicorn worker before and after the load.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
+import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -33,7 +39,6 @@ from bench.common import (
     child_pids,
     ensure_user,
     machine,
-    percentile,
     pg_version,
     rss_mb,
     serve,
@@ -41,56 +46,45 @@ from bench.common import (
     write_results,
 )
 from bench.generate import ric_number
+from bench.wrk import Req, run_wrk
 
 COLUMNS = [
     "endpoint",
+    "app",
     "requests",
-    "clients",
-    "hub_rps",
-    "bare_rps",
-    "hub_vs_bare",
-    "target",
-    "hub_p50_ms",
-    "hub_p95_ms",
-    "bare_p50_ms",
-    "bare_p95_ms",
+    "rps",
+    "p50_ms",
+    "p99_ms",
     "errors",
+    "vs_hello",
+    "vs_bare",
+    "target",
 ]
 MEMORY_COLUMNS = ["app", "workers", "rss_before_mb", "rss_after_mb", "growth_mb"]
-
-
-def _send(job: tuple) -> tuple[list[float], int]:
-    """One client process: its share of requests, one after another; returns latencies and error count."""
-    port, method, paths, bodies, token = job
-    latencies, errors = [], 0
-    headers = {"Accept": "application/json", "Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    for i, path in enumerate(paths):
-        body = json.dumps(bodies[i]).encode() if bodies else None
-        start = time.perf_counter()
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            if response.status >= 400:
-                errors += 1
-        except OSError:
-            errors += 1
-        finally:
-            connection.close()
-        latencies.append((time.perf_counter() - start) * 1000)
-    return latencies, errors
+# (key, app, what) in the order each round runs them
+ENDPOINTS = (
+    ("hello", "bare", "GET /hello (hello world)"),
+    ("bare_get", "bare", "GET /cases/ID (bare read)"),
+    ("hub_get", "hub", "GET /api/v1/cases/ID"),
+    ("bare_post", "bare", "POST /cases (bare insert)"),
+    ("hub_post", "hub", "POST /api/v1/cases (register)"),
+    ("hub_accept", "hub", "POST /api/v1/cases/ID/accept"),
+)
+TARGETS = {"hub_get": 0.25, "hub_accept": 0.10}  # of hello's req/s (issue 16)
+BASELINES = {"hub_get": "bare_get", "hub_post": "bare_post"}
+SUMMARY = "压测登记纠纷"
+APPLICANTS_BORN, RESPONDENTS_BORN = date(1935, 1, 1), date(1976, 1, 1)
 
 
 def case_body(organization_id: int, n: int, region: str) -> dict:
-    day = date(1970, 1, 1).toordinal() + n % 15000
+    """A registration whose two parties no other ``n`` shares (15 million distinct ID numbers per role), so
+    the duplicate check never stops it."""
+    day, sequence = timedelta(days=(n // 1000) % 15000), n % 1000
     return {
         "organization_id": organization_id,
         "category": "neighbour",
         "source": "party_application",
-        "summary": f"压测登记纠纷 {n}",
+        "summary": f"{SUMMARY} {n}",
         "received_on": date.today().isoformat(),
         "occurred_region_code": region,
         "parties": [
@@ -100,84 +94,74 @@ def case_body(organization_id: int, n: int, region: str) -> dict:
                 "name": "压测申请人",
                 "region_code": region,
                 "phone": f"139{n % 10**8:08d}",
-                "id_number": ric_number(region, date.fromordinal(day), n % 1000),
+                "id_number": ric_number(region, APPLICANTS_BORN + day, sequence),
             },
             {
                 "role": "respondent",
                 "kind": "person",
                 "name": "压测被申请人",
                 "region_code": region,
-                "id_number": ric_number(region, date.fromordinal(day + 7), (n + 500) % 1000),
+                "id_number": ric_number(region, RESPONDENTS_BORN + day, sequence),
             },
         ],
     }
+
+
+class Bodies:
+    """Registration bodies numbered on from the last one any earlier run left in the organisation (its parties
+    are then new: a registration with a party of an open case of the last 90 days would be answered 409)."""
+
+    def __init__(self, engine: sa.Engine, organization_id: int, region: str):
+        from mediation_hub.cases.models import Case
+
+        with engine.connect() as conn:
+            last = conn.scalar(
+                sa.select(sa.func.max(sa.cast(sa.func.substr(Case.summary, len(SUMMARY) + 2), sa.Integer))).where(
+                    Case.organization_id == organization_id, Case.summary.like(f"{SUMMARY} %")
+                )
+            )
+        self.next, self.organization_id, self.region = (last or 0) + 1, organization_id, region
+
+    def take(self, count: int) -> list[dict]:
+        start, self.next = self.next, self.next + count
+        return [case_body(self.organization_id, n, self.region) for n in range(start, start + count)]
+
+
+def registered_ids(engine: sa.Engine, organization_id: int) -> list[int]:
+    from mediation_hub.cases.models import Case, CaseStatus
+
+    with engine.connect() as conn:
+        return list(
+            conn.scalars(
+                sa.select(Case.id)
+                .where(Case.organization_id == organization_id, Case.status == CaseStatus.registered)
+                .order_by(Case.id)
+            )
+        )
+
+
+def register_through_service(app, bodies: list[dict], batch: int = 200) -> None:
+    """Register cases in-process through the service (what the API does, without HTTP), a batch per commit."""
+    from mediation_hub.cases.schemas import CaseIn
+    from mediation_hub.cases.service import register_case
+    from mediation_hub.core.actor import SYSTEM
+    from mediation_hub.core.uow import transaction
+    from mediation_hub.extensions import db
+
+    with app.app_context():
+        schema = CaseIn()
+        for start in range(0, len(bodies), batch):
+            with transaction():
+                for body in bodies[start : start + batch]:
+                    register_case(SYSTEM, schema.load(body))
+        db.session.remove()
 
 
 def workers_rss(master_pid: int) -> list[float]:
     return [rss_mb(pid) or 0.0 for pid in child_pids(master_pid)]
 
 
-def _merge(parts: list[dict]) -> dict:
-    """Rounds of one kind of request: total requests over total wall time; latencies pooled."""
-    requests = sum(p["requests"] for p in parts)
-    latencies = [ms for p in parts for ms in p["latencies"]]
-    return {
-        "rps": requests / sum(p["wall"] for p in parts),
-        "p50": percentile(latencies, 0.5),
-        "p95": percentile(latencies, 0.95),
-        "errors": sum(p["errors"] for p in parts),
-    }
-
-
-def _timed_load(port: int, method: str, paths: list[str], bodies, token, clients: int) -> dict:
-    jobs = [(port, method, paths[i::clients], bodies[i::clients] if bodies else None, token) for i in range(clients)]
-    started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=clients) as pool:
-        results = list(pool.map(_send, jobs))
-    return {
-        "requests": len(paths),
-        "wall": time.perf_counter() - started,
-        "latencies": [ms for part, _ in results for ms in part],
-        "errors": sum(e for _, e in results),
-    }
-
-
-def run_both(database_url: str, plans: dict, rounds: int) -> dict:
-    """Both apps served at once; the load alternates between them in ``rounds`` so that a change in the
-    machine's background load affects both alike."""
-    env = server_env(database_url)
-    results = {name: {"GET": [], "POST": []} for name in plans}
-    with (
-        serve("wsgi:app", env, workers=2) as (hub_base, hub_pid),
-        serve("bench.bare_app:app", env, workers=2) as (bare_base, bare_pid),
-    ):
-        ports = {"hub": int(hub_base.rsplit(":", 1)[1]), "bare": int(bare_base.rsplit(":", 1)[1])}
-        masters = {"hub": hub_pid, "bare": bare_pid}
-        for name, plan in plans.items():  # warm both workers (imports, pools)
-            _timed_load(ports[name], "GET", plan["get_paths"][:20], None, plan["token"], 2)
-        before = {name: workers_rss(masters[name]) for name in plans}
-        for r in range(rounds):
-            for method in ("GET", "POST"):
-                for name, plan in plans.items():
-                    paths = plan["get_paths" if method == "GET" else "post_paths"][r::rounds]
-                    bodies = plan["post_bodies"][r::rounds] if method == "POST" else None
-                    results[name][method].append(
-                        _timed_load(ports[name], method, paths, bodies, plan["token"], plan["clients"])
-                    )
-        after = {name: workers_rss(masters[name]) for name in plans}
-    return {
-        name: {
-            "GET": _merge(results[name]["GET"]),
-            "POST": _merge(results[name]["POST"]),
-            "memory": {"workers": len(after[name]), "before": sum(before[name]), "after": sum(after[name])},
-        }
-        for name in plans
-    }
-
-
-def measure(
-    database_url: str, gets: int, posts: int, clients: int, rounds: int = 4, seed: int = 0
-) -> tuple[list[dict], list[dict]]:
+def measure(database_url: str, *, duration: float, rounds: int, connections: int, threads: int) -> tuple[list, list]:
     app = bench_app(database_url)
     with app.app_context():
         from mediation_hub.cases.models import Case
@@ -196,62 +180,100 @@ def measure(
         ).all()
         db.session.remove()
     token = ensure_user(app, f"bench-mediator-{org_id}", "mediator", organization_id=org_id)
-    run_tag = int(time.time()) % 100000 * 1000 + seed
-    hub_plan = {
-        "clients": clients,
-        "token": token,
-        "get_paths": [f"/api/v1/cases/{case_ids[i % len(case_ids)]}" for i in range(gets)],
-        "post_paths": ["/api/v1/cases"] * posts,
-        "post_bodies": [case_body(org_id, run_tag + i, region) for i in range(posts)],
-    }
-    bare_plan = {
-        **hub_plan,
-        "token": None,
-        "get_paths": [p.replace("/api/v1", "") for p in hub_plan["get_paths"]],
-        "post_paths": ["/cases"] * posts,
-        "post_bodies": [case_body(org_id, run_tag + posts + i, region) for i in range(posts)],
-    }
-    measured = run_both(database_url, {"hub": hub_plan, "bare": bare_plan}, rounds)
-    hub, bare = measured["hub"], measured["bare"]
+    engine = sa.create_engine(database_url)
+    bodies = Bodies(engine, org_id, region)
+    load = {"duration": duration, "connections": connections, "threads": threads}
+    runs: dict[str, list[dict]] = {key: [] for key, _, _ in ENDPOINTS}
+    topped_up = 0
+    env = server_env(database_url)
+    with (
+        serve("wsgi:app", env, workers=2) as (hub, hub_pid),
+        serve("bench.bare_app:app", env, workers=2, ready_path="/hello") as (bare, bare_pid),
+    ):
+        gets = {
+            "bare_get": [Req("GET", f"/cases/{i}", auth="none") for i in case_ids],
+            "hub_get": [Req("GET", f"/api/v1/cases/{i}") for i in case_ids],
+        }
+        # warm both apps' workers (imports, pools, caches) before the memory reading and the first round
+        run_wrk(bare, [Req("GET", "/hello", auth="none"), *gets["bare_get"][:50]], **{**load, "duration": 1})
+        run_wrk(hub, gets["hub_get"][:50], token=token, **{**load, "duration": 1})
+        before = {"hub": workers_rss(hub_pid), "bare": workers_rss(bare_pid)}
+        for _ in range(rounds):
+            runs["hello"].append(run_wrk(bare, [Req("GET", "/hello", auth="none")], **load))
+            runs["bare_get"].append(run_wrk(bare, gets["bare_get"], **load))
+            runs["hub_get"].append(run_wrk(hub, gets["hub_get"], token=token, **load))
+            # a write is no faster than the read of the same app: enough one-use requests for that pace, and more
+            budget = {app: int(runs[f"{app}_get"][-1]["rps"] * duration * 1.3) + 100 for app in ("bare", "hub")}
+            bare_posts = [Req("POST", "/cases", body, auth="none") for body in bodies.take(budget["bare"])]
+            runs["bare_post"].append(run_wrk(bare, bare_posts, **load))
+            hub_posts = [Req("POST", "/api/v1/cases", body) for body in bodies.take(budget["hub"])]
+            runs["hub_post"].append(run_wrk(hub, hub_posts, token=token, **load))
+            waiting = registered_ids(engine, org_id)
+            if len(waiting) < budget["hub"]:
+                missing = budget["hub"] - len(waiting)
+                register_through_service(app, bodies.take(missing))
+                topped_up += missing
+                waiting = registered_ids(engine, org_id)
+            accepts = [Req("POST", f"/api/v1/cases/{i}/accept", {}) for i in waiting]
+            runs["hub_accept"].append(run_wrk(hub, accepts, token=token, **load))
+        after = {"hub": workers_rss(hub_pid), "bare": workers_rss(bare_pid)}
+    engine.dispose()
+    merged = {key: _merge(parts) for key, parts in runs.items()}
+    hello = merged["hello"]["rps"]
     rows = []
-    for method, count, target in (("GET", gets, 0.70), ("POST", posts, 0.40)):
-        ratio = hub[method]["rps"] / bare[method]["rps"]
+    for key, app_name, what in ENDPOINTS:
+        result = merged[key]
+        ratio = result["rps"] / hello if hello else 0.0
+        baseline = merged.get(BASELINES.get(key, ""))
+        target = TARGETS.get(key)
         rows.append(
             {
-                "endpoint": f"{method} case",
-                "requests": count,
-                "clients": clients,
-                "hub_rps": hub[method]["rps"],
-                "bare_rps": bare[method]["rps"],
-                "hub_vs_bare": f"{ratio:.0%}",
-                "target": f"{'met' if ratio >= target else 'MISSED'} (≥{target:.0%})",
-                "hub_p50_ms": hub[method]["p50"],
-                "hub_p95_ms": hub[method]["p95"],
-                "bare_p50_ms": bare[method]["p50"],
-                "bare_p95_ms": bare[method]["p95"],
-                "errors": hub[method]["errors"] + bare[method]["errors"],
+                "endpoint": what,
+                "app": app_name,
+                "requests": result["requests"],
+                "rps": result["rps"],
+                "p50_ms": result["p50_ms"],
+                "p99_ms": result["p99_ms"],
+                "errors": f"{result['errors']} ({', '.join(result['statuses'])})" if result["errors"] else 0,
+                "vs_hello": f"{ratio:.1%}",
+                "vs_bare": f"{result['rps'] / baseline['rps']:.0%}" if baseline and baseline["rps"] else "—",
+                "target": f"{'met' if ratio >= target else 'MISSED'} (≥{target:.0%} of hello)" if target else "—",
             }
         )
     memory = [
         {
             "app": name,
-            "workers": result["memory"]["workers"],
-            "rss_before_mb": result["memory"]["before"],
-            "rss_after_mb": result["memory"]["after"],
-            "growth_mb": result["memory"]["after"] - result["memory"]["before"],
+            "workers": len(after[key]),
+            "rss_before_mb": sum(before[key]),
+            "rss_after_mb": sum(after[key]),
+            "growth_mb": sum(after[key]) - sum(before[key]),
         }
-        for name, result in (("hub (wsgi:app)", hub), ("bare (bench.bare_app:app)", bare))
+        for key, name in (("hub", "hub (wsgi:app)"), ("bare", "bare (bench.bare_app:app)"))
     ]
+    if topped_up:
+        print(f"(registered {topped_up:,} more cases through the service for the accept rounds)")
     return rows, memory
+
+
+def _merge(parts: list[dict]) -> dict:
+    """Rounds of one endpoint: total requests over total time; the median p50 and the worst p99."""
+    return {
+        "requests": sum(p["requests"] for p in parts),
+        "rps": sum(p["requests"] for p in parts) / sum(p["seconds"] for p in parts),
+        "p50_ms": statistics.median(p["p50_ms"] for p in parts),
+        "p99_ms": max(p["p99_ms"] for p in parts),
+        "errors": sum(p["errors"] for p in parts),
+        "statuses": sorted({code for p in parts for code in p["statuses"]}),
+    }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url")
-    parser.add_argument("--get", type=int, default=2000)
-    parser.add_argument("--post", type=int, default=600)
-    parser.add_argument("--clients", type=int, default=6)
-    parser.add_argument("--rounds", type=int, default=4, help="alternations between the two apps")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of wrk per endpoint and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over all the endpoints")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -262,22 +284,27 @@ def main(argv=None) -> int:
         if not url:
             url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='mh-bench-')) / 'http.db'}"
             run(url, Spec(cases=300, start=date(2025, 1, 1), end=date(2025, 12, 31)), log=lambda *_: None)
-        # SQLite takes one writer at a time: one client, so the smoke run measures requests, not lock waits
-        args.get, args.post, args.clients = min(args.get, 12), min(args.post, 3), 1
+        # SQLite takes one writer at a time: one connection, so the smoke run measures requests, not lock waits
+        args.duration, args.rounds, args.connections, args.threads = 3, 1, 1, 1
     if not url:
         parser.error("give --database-url (a database filled by bench.generate) or --smoke")
     started = time.perf_counter()
-    rows, memory = measure(url, args.get, args.post, args.clients, args.rounds if not args.smoke else 1)
+    rows, memory = measure(
+        url, duration=args.duration, rounds=args.rounds, connections=args.connections, threads=args.threads
+    )
     facts = {**machine(), "postgresql": pg_version(url), "wall_s": round(time.perf_counter() - started, 1)}
     notes = [
+        f"wrk -t{args.threads} -c{args.connections}, {args.duration:g} s per endpoint and round, {args.rounds} rounds "
+        "(hello, bare GET, hub GET, bare POST, hub POST, hub accept in each); gunicorn 2 sync workers per app",
         "hub: wsgi:app (auth, scope, rules, numbering, duplicate check, aggregates, audit where due)",
-        "bare: bench/bare_app.py (marshmallow + Flask-SQLAlchemy, same rows written/read, nothing else)",
-        "clients are processes on the same 2-core machine as the servers and PostgreSQL",
+        "bare: bench/bare_app.py (marshmallow + Flask-SQLAlchemy, same rows written/read, nothing else; /hello: text)",
+        "p50: median of the rounds' p50; p99: the worst round's; errors: answers ≥ 400 and socket errors",
+        "wrk runs on the same 2-core machine as the servers and PostgreSQL",
     ]
     suffix = "-smoke" if args.smoke else ""
     write_results(
         "http_load" + suffix,
-        "GET/POST a case under load: hub vs bare endpoint",
+        "The API under load beside hello-world and the bare endpoint (wrk)",
         rows,
         columns=COLUMNS,
         facts=facts,

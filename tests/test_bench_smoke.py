@@ -1,9 +1,9 @@
 """Every benchmark script runs in its smoke mode (tiny data, SQLite, a few requests) so none of them rots; and
 the data generator is deterministic for a seed.
 
-The scripts run as the documented commands (``python -m bench.<name> --smoke``), all four at once in
-subprocesses: they start gunicorn, sign in, import, and write their result tables; the assertions read those
-tables back."""
+The scripts run as the documented commands (``python -m bench.<name> --smoke``), all six at once in
+subprocesses: they start gunicorn, drive it with wrk, sign in, import, and write their result tables; the
+assertions read those tables back."""
 
 from __future__ import annotations
 
@@ -38,12 +38,12 @@ def smoke_database(tmp_path_factory):
     return url
 
 
-SCRIPTS = ("rates", "dashboard", "http_load", "import_rate")
+SCRIPTS = ("rates", "dashboard", "http_load", "import_rate", "memory_soak", "scale")
 
 
 @pytest.fixture(scope="module")
 def smoke_results(smoke_database, tmp_path_factory):
-    """Run the four benchmark scripts at once (each mostly waits: server start-up, child processes), then
+    """Run the six benchmark scripts at once (each mostly waits: server start-up, child processes), then
     read each one's result tables; {script: {table name: result}}."""
     outs = {name: tmp_path_factory.mktemp(name) for name in SCRIPTS}
     source = Path(smoke_database.removeprefix("sqlite:///"))
@@ -70,7 +70,7 @@ def smoke_results(smoke_database, tmp_path_factory):
     results = {}
     for name, process in processes.items():
         try:
-            stdout, stderr = process.communicate(timeout=300)
+            stdout, stderr = process.communicate(timeout=600)
         except subprocess.TimeoutExpired:
             process.kill()
             stdout, stderr = process.communicate()
@@ -115,12 +115,51 @@ def test_dashboard_smoke(smoke_results):
 
 
 def test_http_load_smoke(smoke_results):
+    """Every endpoint beside hello-world, none failing; the targets judged against hello's req/s."""
     results = script_tables(smoke_results, "http_load")
-    rows = results["http_load"]["rows"]
-    assert [row["endpoint"] for row in rows] == ["GET case", "POST case"]
-    assert all(row["errors"] == 0 and row["hub_rps"] > 0 and row["bare_rps"] > 0 for row in rows)
+    rows = {row["endpoint"]: row for row in results["http_load"]["rows"]}
+    assert list(rows) == [
+        "GET /hello (hello world)",
+        "GET /cases/ID (bare read)",
+        "GET /api/v1/cases/ID",
+        "POST /cases (bare insert)",
+        "POST /api/v1/cases (register)",
+        "POST /api/v1/cases/ID/accept",
+    ]
+    assert all(row["errors"] == 0 and row["requests"] > 0 and row["rps"] > 0 for row in rows.values())
+    hello, read, accept = (
+        rows["GET /hello (hello world)"],
+        rows["GET /api/v1/cases/ID"],
+        rows["POST /api/v1/cases/ID/accept"],
+    )
+    assert hello["vs_hello"] == "100.0%"
+    assert read["vs_hello"] == f"{read['rps'] / hello['rps']:.1%}"
+    assert read["target"] == f"{'met' if read['rps'] >= 0.25 * hello['rps'] else 'MISSED'} (≥25% of hello)"
+    assert accept["target"] == f"{'met' if accept['rps'] >= 0.10 * hello['rps'] else 'MISSED'} (≥10% of hello)"
+    assert read["vs_bare"].endswith("%") and rows["POST /api/v1/cases (register)"]["vs_bare"].endswith("%")
     memory = results["worker_memory"]["rows"]
     assert [row["workers"] for row in memory] == [2, 2] and all(row["rss_after_mb"] > 0 for row in memory)
+
+
+def test_memory_soak_smoke(smoke_results):
+    """A reading before the load and after every chunk, for each of the 2 workers; no request failed."""
+    result = script_tables(smoke_results, "memory_soak")["memory_soak"]
+    rows = result["rows"]
+    assert rows[0]["requests"] == 0 and len(rows) >= 4
+    assert [row["requests"] for row in rows] == sorted({row["requests"] for row in rows})
+    assert rows[-1]["requests"] >= 240 - 60 // 4
+    assert all(row["worker_1_rss_mb"] > 0 and row["worker_2_rss_mb"] > 0 for row in rows)
+    assert result["machine"]["errors"] == 0
+    assert result["notes"][0].startswith(("verdict: settles", "verdict: GROWS"))
+
+
+def test_scale_smoke(smoke_results):
+    rows = {row["figure"]: row for row in script_tables(smoke_results, "scale")["scale"]["rows"]}  # tables: "  name"
+    assert rows["cases"]["value"] == 300
+    assert rows["database size"]["value"] > 0 and rows["cases"]["database"] == "smoke.db"
+    assert rows["cases written"]["unit"] == "cases/s"
+    for figure in ("cases written", "rate reports", "rate reports by month"):
+        assert rows[figure]["value"] > 0 and ", 0 errors;" in rows[figure]["note"]
 
 
 def test_import_rate_smoke(smoke_results):
