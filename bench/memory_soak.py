@@ -178,8 +178,9 @@ def soak(database_url: str, *, total: int, chunk: int, connections: int, threads
         readings.append({"requests": 0, "rss": [rss_mb(pid) or 0.0 for pid in workers]})
         while total - done > chunk // 4:  # wrk runs for a time: stop when less than a quarter chunk is left
             size = min(chunk, total - done)
-            # one-use requests for half as many again as the chunk should send (a quicker pace than expected)
-            requests = chunk_requests(rng, size + size // 2, case_ids, registered_ids(engine, org_id), bodies, rates)
+            # one-use requests for twice what the chunk should send, and some: wrk runs for whole seconds and the
+            # pace moves between chunks; a list sent twice would answer its repeated acceptances 409
+            requests = chunk_requests(rng, 2 * size + 100, case_ids, registered_ids(engine, org_id), bodies, rates)
             if pace is None:  # a probe list long enough for 2 s at any pace this machine reaches
                 probe_list = chunk_requests(
                     rng, 3000, case_ids, registered_ids(engine, org_id), bodies, rates
@@ -189,9 +190,7 @@ def soak(database_url: str, *, total: int, chunk: int, connections: int, threads
                 )
                 pace = probe["rps"]
                 count(probe)
-                requests = chunk_requests(
-                    rng, size + size // 2, case_ids, registered_ids(engine, org_id), bodies, rates
-                )
+                requests = chunk_requests(rng, 2 * size + 100, case_ids, registered_ids(engine, org_id), bodies, rates)
                 size = max(0, size - probe["requests"])
             if size:
                 result = run_wrk(
