@@ -139,7 +139,7 @@ load: $(DEV_STAMP)
 ## mh_bench_10m, dropped at the end; about 30 GB and an hour or more on a 2-core machine): each figure beside its
 ## baseline of the same run (hello-world and the bare endpoint under wrk, raw COPY, plain GROUP BY), the workers'
 ## memory over 100,000 mixed requests, and what one hub holds (docs/SCALE.md); tables in bench/results/.
-## make bench-quick: the same at 100,000 cases (a 30,000-request memory soak), in under 15 minutes.
+## make bench-quick: the same at 100,000 cases (a 30,000-request memory soak): 22 minutes here (docs/PERFORMANCE.md)
 ## `make test` runs every benchmark in smoke mode (tests/test_bench_smoke.py).
 BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432
 bench: $(DEV_STAMP) wrk
