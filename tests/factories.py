@@ -18,8 +18,11 @@ _seq = itertools.count(1)
 PASSWORD = "correct-horse-battery"
 
 
-def valid_id_number(region: str = "110105", born: date = date(1980, 5, 17), sequence: int | None = None) -> str:
-    """A resident ID number with a correct check digit."""
+def valid_id_number(region: str = "110105", born: date | None = None, sequence: int | None = None) -> str:
+    """A resident ID number with a correct check digit. Born 1980-05-17 when a test names the sequence, a day later
+    when the factory counts it: a counted number never equals one a test chose (``sequence=777``) and searches for."""
+    if born is None:
+        born = date(1980, 5, 17) if sequence is not None else date(1980, 5, 18)
     body = f"{region}{born:%Y%m%d}{(sequence if sequence is not None else next(_seq) % 1000):03d}"
     return body + ric.calc_check_digit(body + "0")
 
