@@ -82,9 +82,28 @@ def run_worker(queue, *queues: str) -> subprocess.CompletedProcess:
     return result
 
 
-def start_worker(queue, *queues: str) -> subprocess.Popen:
+# A worker whose import stores each batch only after a pause (its work-horses are forks of it, so they inherit the
+# pause): a test can then kill a run between two committed batches however fast the machine imports 3,000 rows.
+PAUSED_WORKER = """
+import importlib, sys, time
+import mediation_hub
+for name in mediation_hub.MODEL_MODULES:  # every model first, as create_app loads them
+    importlib.import_module(f"mediation_hub.{name}")
+from mediation_hub.imports import service
+pause, store = float(sys.argv.pop(1)), service._Importer.finish_batch
+def finish_batch(self, batch):
+    time.sleep(pause)
+    store(self, batch)
+service._Importer.finish_batch = finish_batch
+from mediation_hub.cli import main
+sys.argv[0] = "mediation-hub"
+main()
+"""
+
+
+def start_worker(queue, *queues: str, batch_pause: float = 0.5) -> subprocess.Popen:
     return subprocess.Popen(
-        [WORKER, "worker", "--burst", "--queue", ",".join(queues)],
+        [sys.executable, "-c", PAUSED_WORKER, str(batch_pause), "worker", "--burst", "--queue", ",".join(queues)],
         env=queue.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
