@@ -389,6 +389,7 @@ COLUMNS = {
         "outcome",
         "accepted_on",
         "due_on",
+        "original_due_on",
         "declined_on",
         "decline_reason",
         "last_step_on",
@@ -683,7 +684,7 @@ class CaseGenerator:
         events: list[tuple] = []  # (code, ordinal, org, studio_id, data)
         handler, handler_studio = org, studio
         status, outcome = "registered", None
-        accepted = due = declined = concluded = None
+        accepted = due = original_due = declined = concluded = None
         events.append(
             (
                 "registered",
@@ -713,6 +714,7 @@ class CaseGenerator:
                     )
                 if planned > due and rng.random() < 0.5 and accepted < due - 2 <= self.end:
                     extended_on, old_due = due - 2, due
+                    original_due = due
                     due = cal.add_calendar(due, 15)
                     events.append(
                         (
@@ -752,6 +754,7 @@ class CaseGenerator:
             outcome,
             accepted,
             due,
+            original_due,
             declined,
             concluded,
             last_step,
@@ -796,6 +799,7 @@ class CaseGenerator:
         outcome,
         accepted,
         due,
+        original_due,
         declined,
         concluded,
         last_step,
@@ -827,6 +831,7 @@ class CaseGenerator:
                 outcome or N,
                 iso[accepted],
                 iso[due],
+                iso[original_due],
                 iso[declined],
                 DECLINE_REASON if declined else N,
                 iso[last_step],

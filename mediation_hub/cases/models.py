@@ -121,6 +121,9 @@ class Case(TimestampMixin, Model):
     due_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
     # Each deadline records whether it was counted over a day of a provisional calendar year (core.calendar).
     due_on_provisional: Mapped[bool] = provisional_flag()
+    # The due date before the first extension the parties consented to (NULL: never extended, due_on is the
+    # original): reports count on time against both (DESIGN.md "Rates").
+    original_due_on: Mapped[date | None] = mapped_column(sa.Date)
     declined_on: Mapped[date | None] = mapped_column(sa.Date)
     decline_reason: Mapped[str | None] = mapped_column(sa.Text)
     last_step_on: Mapped[date] = mapped_column(sa.Date, nullable=False)  # no later step may be dated before it

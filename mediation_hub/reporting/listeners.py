@@ -1,7 +1,8 @@
 """What reporting does when a case step happens: the rate aggregates follow the case event log.
 
 A rate event (registered, accepted, declined, concluded) is counted in the transaction that records it, so the
-aggregates hold exactly what the log holds, or nothing of a step that rolled back. An import writes its rows in
+aggregates hold exactly what the log holds, or nothing of a step that rolled back; so is a case handed over
+(``case.handling_organization_changed``: moved out of the sender, into the receiver). An import writes its rows in
 bulk and announces them once (``case.imported``): the aggregates of that span are rebuilt after it commits.
 
 The transfer and legal-aid month aggregates (``flow_aggregates``) follow their tables: every ORM flush that inserts,
@@ -18,7 +19,15 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..cases.events import CaseAccepted, CaseConcluded, CaseDeclined, CaseRegistered, CasesImported, CaseStepRecorded
+from ..cases.events import (
+    CaseAccepted,
+    CaseConcluded,
+    CaseDeclined,
+    CaseHandlingOrganizationChanged,
+    CaseRegistered,
+    CasesImported,
+    CaseStepRecorded,
+)
 from ..core.events import Listeners
 from ..core.uow import transaction
 from ..extensions import db
@@ -34,6 +43,12 @@ listeners = Listeners("reporting")
 def count_rate_event(event: CaseStepRecorded) -> None:
     """Add the step to the daily, monthly and region aggregates and the completion cohorts (same transaction)."""
     aggregates.apply_event(db.session.connection(), event)
+
+
+@listeners.on(CaseHandlingOrganizationChanged)
+def count_moved_case(event: CaseStepRecorded) -> None:
+    """A transfer accepted handed the case over: out of the sender's counts, into the receiver's (same transaction)."""
+    aggregates.apply_move(db.session.connection(), event)
 
 
 @listeners.on(TransferAnswered, TransferWithdrawn, TransferExpired)

@@ -50,6 +50,9 @@ class ReportSubscription(Model):
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), nullable=False, index=True)
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), nullable=False)
     frequency: Mapped[Frequency] = mapped_column(enum_column(Frequency, "report_frequency"), nullable=False)
+    # handled (承办: where the cases were handled) or occurred (属地: where the disputes arose, a governance
+    # centre's default): the basis of every snapshot the subscription receives
+    basis: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="handled", server_default="handled")
     endpoint_url: Mapped[str] = mapped_column(sa.String(500), nullable=False)
     secret_enc: Mapped[str] = mapped_column(sa.Text, nullable=False)  # core.pii.encrypt of "whsec_…"
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
@@ -58,6 +61,8 @@ class ReportSubscription(Model):
 
     organization = relationship("Organization")
     region = relationship("Region")
+
+    __table_args__ = (sa.CheckConstraint("basis IN ('handled', 'occurred')", name="basis_known"),)
 
     @property
     def frequency_label(self) -> str:

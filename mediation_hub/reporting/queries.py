@@ -30,7 +30,11 @@ from ..registry.models import Organization
 RATE_EVENT_CODES = ("registered", "accepted", "declined", "concluded")
 COMPLETING_CODES = ("concluded", "declined")
 OUTCOMES = ("agreement", "no_agreement", "withdrawn", "referred")
-COUNT_FIELDS = ("received", "accepted", "declined", "concluded", *OUTCOMES, "concluded_on_time", "completed")
+TIME_FIELDS = ("concluded_on_time", "concluded_on_time_original", "concluded_extended")
+COUNT_FIELDS = ("received", "accepted", "declined", "concluded", *OUTCOMES, *TIME_FIELDS, "completed")
+# handled (承办): each event counts for the organisation that handled the case then; occurred (属地): for the place
+# where the dispute arose, whoever handled it (DESIGN.md "Rates")
+BASES = ("handled", "occurred")
 
 # The extra indexes these queries need are declared in reporting/models.py (attached to case_events
 # and transfers).
@@ -60,8 +64,13 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def event_scope(scope: Scope, event: type[CaseEvent] = CaseEvent) -> list[sa.ColumnElement[bool]]:
-    """Conditions on an event row for the report's scope (the handler at the event)."""
+def event_scope(
+    scope: Scope, event: type[CaseEvent] = CaseEvent, basis: str = "handled"
+) -> list[sa.ColumnElement[bool]]:
+    """Conditions on an event row for the report's scope: the handler at the event, or on the occurred basis the
+    place of the case's dispute (a region scope only)."""
+    if basis == "occurred":
+        return [subtree_condition(Case.occurred_region_code, scope.region_code)] if scope.region_code else []
     conditions = []
     if scope.region_code:
         conditions.append(subtree_condition(event.region_code, scope.region_code))
@@ -87,9 +96,14 @@ def region_child_key(children: list[Region], fallback: str | None) -> sa.ColumnE
 
 
 def grouping_for(
-    group_by: str | None, *, children: list[Region] | None = None, fallback_region: str | None = None
+    group_by: str | None,
+    *,
+    children: list[Region] | None = None,
+    fallback_region: str | None = None,
+    basis: str = "handled",
 ) -> Grouping | None:
-    """The group key for ``group_by`` (month | category | region | organization | studio)."""
+    """The group key for ``group_by`` (month | category | region | organization | studio); on the occurred basis
+    a region group is the child region the dispute's place lies under."""
     if group_by is None:
         return None
     if group_by == "month":
@@ -97,7 +111,9 @@ def grouping_for(
     if group_by == "category":
         return Grouping(Case.category_code, needs_case=True)
     if group_by == "region":
-        return Grouping(region_child_key(children or [], fallback_region), needs_region=True)
+        return Grouping(
+            region_child_key(children or [], fallback_region), needs_region=True, needs_case=basis == "occurred"
+        )
     if group_by == "organization":
         return Grouping(CaseEvent.organization_id)
     if group_by == "studio":
@@ -106,7 +122,12 @@ def grouping_for(
 
 
 def rate_counts(
-    scope: Scope, date_from: date, date_to: date, as_of: date, grouping: Grouping | None = None
+    scope: Scope,
+    date_from: date,
+    date_to: date,
+    as_of: date,
+    grouping: Grouping | None = None,
+    basis: str = "handled",
 ) -> Sequence[sa.Row[Any]]:
     """One row per group (or one row) with every count the rates need, counted on the event log itself.
 
@@ -121,6 +142,7 @@ def rate_counts(
     until = min(date_to, as_of)
     outcome = sa.func.coalesce(e.data["outcome"].as_string(), Case.outcome)
     is_concluded = e.code == "concluded"
+    timed = sa.and_(is_concluded, Case.due_on.is_not(None))
     completed = sa.exists().where(done.case_id == e.case_id, done.code.in_(COMPLETING_CODES), done.on_date <= as_of)
 
     def count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -132,21 +154,73 @@ def rate_counts(
         count_if(e.code == "declined").label("declined"),
         count_if(is_concluded).label("concluded"),
         *(count_if(sa.and_(is_concluded, outcome == name)).label(name) for name in OUTCOMES),
-        count_if(sa.and_(is_concluded, Case.due_on.is_not(None), e.on_date <= Case.due_on)).label("concluded_on_time"),
+        count_if(sa.and_(timed, e.on_date <= Case.due_on)).label("concluded_on_time"),
+        count_if(sa.and_(timed, e.on_date <= sa.func.coalesce(Case.original_due_on, Case.due_on))).label(
+            "concluded_on_time_original"
+        ),
+        count_if(sa.and_(is_concluded, Case.original_due_on.is_not(None))).label("concluded_extended"),
         count_if(sa.and_(e.code == "registered", completed)).label("completed"),
     ]
     stmt = (
         sa.select(*columns)
         .select_from(e)
         .join(Case, Case.id == e.case_id)
-        .where(e.code.in_(RATE_EVENT_CODES), e.on_date >= date_from, e.on_date <= until, *event_scope(scope))
+        .where(
+            e.code.in_(RATE_EVENT_CODES), e.on_date >= date_from, e.on_date <= until, *event_scope(scope, basis=basis)
+        )
     )
     if grouping is not None:
         if grouping.needs_region:
-            stmt = stmt.join(Region, Region.code == e.region_code)
+            place = Case.occurred_region_code if basis == "occurred" else e.region_code
+            stmt = stmt.join(Region, Region.code == place)
         key: sa.Label[Any] = grouping.key.label("key")
         stmt = stmt.add_columns(key).where(*grouping.where).group_by(key).order_by(key)
     return db.session.execute(stmt).all()
+
+
+def move_counts(scope: Scope, date_from: date, date_to: date) -> dict[str, int]:
+    """Cases handed into and out of the scope by accepted transfers in the period, counted on the event log (the
+    reference for ``aggregates.move_counts``): into it when the receiver lies in the scope and the sender does not,
+    out of it the other way round."""
+    from .aggregates import moves_subquery
+
+    moves = moves_subquery(date_from, date_to)
+
+    def side(name: str) -> sa.ColumnElement[bool]:
+        conditions = []
+        if scope.region_code:
+            conditions.append(subtree_condition(moves.c[f"{name}_region_code"], scope.region_code))
+        if scope.organization_id:
+            conditions.append(moves.c[f"{name}_organization_id"] == scope.organization_id)
+        if scope.studio_id:
+            conditions.append(moves.c[f"{name}_studio_id"] == scope.studio_id)
+        return sa.and_(*conditions) if conditions else sa.true()
+
+    row = db.session.execute(
+        sa.select(
+            sa.func.count().filter(sa.and_(side("to"), sa.not_(side("from")))).label("transferred_in"),
+            sa.func.count().filter(sa.and_(side("from"), sa.not_(side("to")))).label("transferred_out"),
+        ).select_from(moves)
+    ).one()
+    return {"transferred_in": int(row.transferred_in), "transferred_out": int(row.transferred_out)}
+
+
+def open_count(scope: Scope, day: date, basis: str = "handled") -> int:
+    """Cases open at the end of ``day`` under the scope, counted on the event log (the reference for
+    ``aggregates.open_count``): registered, less concluded or declined, plus handed in, less handed out."""
+    e = CaseEvent
+    signs = sa.case((e.code == "registered", 1), else_=-1)
+    stmt = (
+        sa.select(sa.func.coalesce(sa.func.sum(signs), 0))
+        .select_from(e)
+        .join(Case, Case.id == e.case_id)
+        .where(e.code.in_(("registered", *COMPLETING_CODES)), e.on_date <= day, *event_scope(scope, basis=basis))
+    )
+    total = int(db.session.scalar(stmt) or 0)
+    if basis == "handled":
+        moved = move_counts(scope, date(1900, 1, 1), day)
+        total += moved["transferred_in"] - moved["transferred_out"]
+    return total
 
 
 # --- cases past their time limit ------------------------------------------------------------------------

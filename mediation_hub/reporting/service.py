@@ -8,7 +8,7 @@ the scope, names the groups and turns counts into rates."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, SupportsFloat
 
 import sqlalchemy as sa
@@ -22,10 +22,10 @@ from ..errors import NotFound, ValidationFailed, collect
 from ..extensions import db
 from ..regions.models import Region, RegionLevel
 from ..regions.service import children_of, get_region, is_within
-from ..registry.models import Organization, Studio
+from ..registry.models import Organization, OrgKind, Studio
 from ..registry.service import visible_organization_ids
 from . import aggregates, flow_aggregates, queries
-from .queries import COUNT_FIELDS, Scope
+from .queries import BASES, COUNT_FIELDS, Scope
 
 GROUPINGS = ("month", "category", "region", "organization", "studio")
 # rate name -> (numerator count, denominator count)
@@ -33,6 +33,7 @@ RATES = {
     "success_rate": ("agreement", "concluded"),
     "completion_rate": ("completed", "received"),
     "on_time_rate": ("concluded_on_time", "concluded"),
+    "on_time_original_rate": ("concluded_on_time_original", "concluded"),
 }
 PASS_THROUGH_LEVELS = ("市辖区", "县")
 # Where rates are counted: "aggregates" (daily/monthly tables, the default) or "events" (the event log itself,
@@ -125,6 +126,35 @@ def region_children(code: str | None) -> list[Region]:
     return children
 
 
+def default_basis(actor: Actor) -> str:
+    """A governance centre (综治中心) answers for its territory: its people see the occurred basis unless they ask;
+    everyone else the handled one."""
+    if actor.organization_id is not None:
+        kind = db.session.scalar(sa.select(Organization.kind).where(Organization.id == actor.organization_id))
+        if kind == OrgKind.governance_centre:
+            return "occurred"
+    return "handled"
+
+
+def check_basis(scope: Scope, basis: str, group_by: str | None = None) -> None:
+    """The occurred basis counts places, not organisations: it takes a region scope and no grouping by
+    organisation or studio (a 422 naming the field at fault)."""
+    errors: dict[str, list[str]] = {}
+    if basis not in BASES:
+        collect(errors, "basis", coded("unknown_basis", "统计口径须为承办（handled）或属地（occurred）"))
+    elif basis == "occurred":
+        if scope.organization_id or scope.studio_id:
+            collect(
+                errors,
+                "basis",
+                coded("occurred_needs_region", "属地口径按纠纷发生地统计，只能按地区查看，不能限定组织或工作室"),
+            )
+        if group_by in ("organization", "studio"):
+            collect(errors, "group_by", coded("occurred_grouping", "属地口径不能按组织或工作室分组"))
+    if errors:
+        raise ValidationFailed(errors)
+
+
 def _check_period(date_from: date, date_to: date, as_of: date) -> None:
     errors: dict[str, list[str]] = {}
     if date_to < date_from:
@@ -170,36 +200,83 @@ def rates_report(
     date_to: date,
     as_of: date | None = None,
     group_by: str | None = None,
+    basis: str | None = None,
 ) -> dict[str, Any]:
-    """The rates report ``{scope, from, to, as_of, group_by, totals, groups}`` (DESIGN.md "Rates").
+    """The rates report ``{scope, basis, from, to, as_of, counted_to, group_by, totals, groups, case_flows}``
+    (DESIGN.md "Rates").
 
-    Each event counts where the case was handled when it happened; a rate is null when its denominator
-    is 0. ``as_of`` (default today in Asia/Shanghai) is the day whose state the report shows."""
+    Each event counts where the case was handled when it happened (``basis`` handled, the default) or where the
+    dispute arose (occurred, a governance centre's default); a rate is null when its denominator is 0. ``as_of``
+    (default today in Asia/Shanghai) is the day whose state the report shows: nothing after it is counted, and
+    ``counted_to`` (the earlier of ``to`` and ``as_of``) says so."""
     as_of = as_of or today_shanghai()
     _check_period(date_from, date_to, as_of)
     if group_by is not None and group_by not in GROUPINGS:
         raise ValidationFailed({"group_by": [f"one of {', '.join(GROUPINGS)}"]})
     scope = resolve_scope(actor, region_code=region_code, organization_id=organization_id, studio_id=studio_id)
-    return report_for_scope(scope, date_from, date_to, as_of, group_by)
+    basis = basis or default_basis(actor)
+    check_basis(scope, basis, group_by)
+    return report_for_scope(scope, date_from, date_to, as_of, group_by, basis=basis)
 
 
 def report_for_scope(
-    scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str | None, *, source: str | None = None
+    scope: Scope,
+    date_from: date,
+    date_to: date,
+    as_of: date,
+    group_by: str | None,
+    *,
+    source: str | None = None,
+    basis: str = "handled",
 ) -> dict[str, Any]:
-    """The rates report for an already-checked scope (also used to freeze snapshots).
+    """The rates report for an already-checked scope and basis (also used to freeze snapshots).
 
     ``source`` "aggregates" (the daily/monthly tables, fast) or "events" (the event log itself, the
     reference the aggregates are tested against); both give the same numbers."""
-    totals = rate_rows(scope, date_from, date_to, as_of, None, source=source)[0]
-    groups = _groups(scope, date_from, date_to, as_of, group_by, source=source) if group_by else []
+    totals = with_rates(_counts(rate_rows(scope, date_from, date_to, as_of, None, source=source, basis=basis)[0]))
+    groups = _groups(scope, date_from, date_to, as_of, group_by, source=source, basis=basis) if group_by else []
+    counted_to = min(date_to, as_of)
     return {
         "scope": describe_scope(scope),
+        "basis": basis,
         "from": date_from,
         "to": date_to,
         "as_of": as_of,
+        "counted_to": counted_to,
         "group_by": group_by,
-        "totals": with_rates(_counts(totals)),
+        "totals": totals,
         "groups": groups,
+        "case_flows": case_flows(scope, date_from, counted_to, totals, basis=basis, source=source),
+    }
+
+
+def case_flows(
+    scope: Scope,
+    date_from: date,
+    counted_to: date,
+    totals: Mapping[str, Any],
+    *,
+    basis: str = "handled",
+    source: str | None = None,
+) -> dict[str, int]:
+    """The flows that reconcile the figures (DESIGN.md "Rates"): open at the start of the period, registered,
+    handed in and out by accepted transfers, concluded, declined, open at ``counted_to``; so that
+    open_at_start + registered + transferred_in − transferred_out = concluded + declined + open_at_end."""
+    before = date_from - timedelta(days=1)
+    if (source or RATES_SOURCE) == "events":
+        moved = queries.move_counts(scope, date_from, counted_to) if basis == "handled" and scope != Scope() else {}
+        start, end = queries.open_count(scope, before, basis), queries.open_count(scope, counted_to, basis)
+    else:
+        moved = aggregates.move_counts(scope, date_from, counted_to, basis)
+        start, end = aggregates.open_count(scope, before, basis), aggregates.open_count(scope, counted_to, basis)
+    return {
+        "open_at_start": start,
+        "registered": totals["received"],
+        "transferred_in": moved.get("transferred_in", 0),
+        "transferred_out": moved.get("transferred_out", 0),
+        "concluded": totals["concluded"],
+        "declined": totals["declined"],
+        "open_at_end": end,
     }
 
 
@@ -213,21 +290,29 @@ def rate_rows(
     children: list[Region] | None = None,
     fallback_region: str | None = None,
     source: str | None = None,
+    basis: str = "handled",
 ) -> Sequence[sa.Row[Any]]:
     """The count rows of a rates report, from the aggregates or (``source="events"``) from the event log."""
     source = source or RATES_SOURCE
     if source == "events":
-        grouping = queries.grouping_for(group_by, children=children, fallback_region=fallback_region)
-        return queries.rate_counts(scope, date_from, date_to, as_of, grouping)
+        grouping = queries.grouping_for(group_by, children=children, fallback_region=fallback_region, basis=basis)
+        return queries.rate_counts(scope, date_from, date_to, as_of, grouping, basis=basis)
     if source != "aggregates":
         raise ValueError(f"unknown rates source {source!r}")
     return aggregates.rate_counts(
-        scope, date_from, date_to, as_of, group_by, children=children, fallback_region=fallback_region
+        scope, date_from, date_to, as_of, group_by, children=children, fallback_region=fallback_region, basis=basis
     )
 
 
 def _groups(
-    scope: Scope, date_from: date, date_to: date, as_of: date, group_by: str, *, source: str | None = None
+    scope: Scope,
+    date_from: date,
+    date_to: date,
+    as_of: date,
+    group_by: str,
+    *,
+    source: str | None = None,
+    basis: str = "handled",
 ) -> list[dict[str, Any]]:
     children = region_children(scope.region_code) if group_by == "region" else None
     rows = {
@@ -241,6 +326,7 @@ def _groups(
             children=children,
             fallback_region=scope.region_code or "",
             source=source,
+            basis=basis,
         )
     }
     if group_by == "month":
@@ -445,23 +531,35 @@ def overdue_report(
 
 
 def dashboard(
-    actor: Actor, *, region_code: str | None, date_from: date, date_to: date, as_of: date | None = None
+    actor: Actor,
+    *,
+    region_code: str | None,
+    date_from: date,
+    date_to: date,
+    as_of: date | None = None,
+    basis: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the officials' dashboard shows, for one region and period."""
+    """Everything the officials' dashboard shows, for one region, period and basis (属地 or 承办; studios only
+    on the handled basis: a place has no studios)."""
     as_of = as_of or today_shanghai()
     _check_period(date_from, date_to, as_of)
     scope = resolve_scope(actor, region_code=region_code)
-    report = report_for_scope(scope, date_from, date_to, as_of, None)
+    basis = basis or default_basis(actor)
+    check_basis(scope, basis)
+    report = report_for_scope(scope, date_from, date_to, as_of, None, basis=basis)
     return {
         "scope": report["scope"],
+        "basis": basis,
         "from": date_from,
         "to": date_to,
         "as_of": as_of,
+        "counted_to": report["counted_to"],
         "totals": report["totals"],
-        "by_category": _groups(scope, date_from, date_to, as_of, "category"),
-        "by_month": _groups(scope, date_from, date_to, as_of, "month"),
-        "by_region": _groups(scope, date_from, date_to, as_of, "region"),
-        "by_studio": _groups(scope, date_from, date_to, as_of, "studio"),
+        "case_flows": report["case_flows"],
+        "by_category": _groups(scope, date_from, date_to, as_of, "category", basis=basis),
+        "by_month": _groups(scope, date_from, date_to, as_of, "month", basis=basis),
+        "by_region": _groups(scope, date_from, date_to, as_of, "region", basis=basis),
+        "by_studio": _groups(scope, date_from, date_to, as_of, "studio") if basis == "handled" else [],
         "flows": flows_for_scope(scope, date_from, date_to),
         "legal_aid": legal_aid_for_scope(scope, date_from, date_to),
         "overdue": overdue_for_scope(scope, as_of),

@@ -368,6 +368,8 @@ def extend_time_limit(
     day = _valid(_date(extended_on, "extended_on", case, errors), errors)
     old_due = _due_on(case)
     new_due = calendar_deadline(old_due, days, field="days")
+    if case.original_due_on is None:  # the first extension: keep the limit the case was accepted with
+        case.original_due_on = old_due
     case.due_on, case.due_on_provisional = new_due
     _save(case, day)
     record_event(
