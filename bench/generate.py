@@ -537,6 +537,7 @@ class Spec:
     start: date = date(2016, 1, 1)
     end: date = date(2025, 12, 31)
     label: str = ""  # appended to organisation and studio names, for a second data set in one database
+    cross_share: float = CROSS_REGION_SHARE  # cases with a party in another province (tests raise it: more transfers)
 
 
 class CaseGenerator:
@@ -572,6 +573,7 @@ class CaseGenerator:
             "handover": first_handover_id,
         }
         self.counters: dict[tuple[int, int], int] = {}
+        self.cross_share = spec.cross_share
         first, last = spec.start.toordinal(), spec.end.toordinal()
         self.days = list(range(first, last + 1))
         # Fewer disputes are registered on rest days.
@@ -674,7 +676,7 @@ class CaseGenerator:
         year = self.year[received]
         seq = self.counters[(org.id, year)] = self.counters.get((org.id, year), 0) + 1
         number = f"MH-{org.region_code}-{org.id}-{year}-{seq:06d}"
-        cross = rng.random() < CROSS_REGION_SHARE
+        cross = rng.random() < self.cross_share
         other_county = None
         if cross:
             provinces = [p for p in PROVINCES if p != org.province]

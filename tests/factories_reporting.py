@@ -38,9 +38,12 @@ def _event(case: Case, code: str, on: date, org: Organization, studio_id: int | 
 @pytest.fixture
 def make_case_history():
     """``make_case_history(org, registered=date, accepted=None, due=None, concluded=None, outcome=None,
-    declined=None, moved=[(date, new_org)], category="neighbour", studio=None)``.
+    declined=None, moved=[(date, new_org)], category="neighbour", studio=None, occurred=None, original_due=None)``.
 
-    ``moved`` lists transfers accepted by another organisation; events after a move count for it."""
+    ``moved`` lists transfers accepted by another organisation; events after a move count for it (each move is
+    the ``transfer_accepted`` row of the sender and the ``handling_organization_changed`` row of the receiver, as
+    the transfers service writes them). ``occurred``: where the dispute arose (default the organisation's region);
+    ``original_due``: the due date before an extension (``due`` is then the extended one)."""
 
     def build(
         org: Organization,
@@ -54,6 +57,8 @@ def make_case_history():
         moved: list[tuple[date, Organization]] = (),
         category: str = "neighbour",
         studio=None,
+        occurred: str | None = None,
+        original_due: date | None = None,
     ):
         n = next(_seq)
         final_org = moved[-1][1] if moved else org
@@ -76,10 +81,11 @@ def make_case_history():
             source_code="party_application",
             summary=f"统计测试纠纷{n}",
             received_on=registered,
-            occurred_region_code=org.region_code,
+            occurred_region_code=occurred or org.region_code,
             status=status,
             accepted_on=accepted,
             due_on=due,
+            original_due_on=original_due,
             declined_on=declined,
             concluded_on=concluded,
             outcome=Outcome(outcome) if outcome else None,
@@ -103,9 +109,16 @@ def make_case_history():
             ("declined", declined, None),
             ("concluded", concluded, {"outcome": outcome}),
         ]
-        steps += [("transfer_accepted", moved_on, {"to_organization_id": new.id}) for moved_on, new in moved]
-        for code, on, data in sorted((s for s in steps if s[1]), key=lambda s: (s[1], s[0] != "registered")):
-            _event(case, code, on, handler_on(on), studio_id, data)
+        senders = [org, *(new for _on, new in moved)]
+        moves = []
+        for (moved_on, new), sender in zip(moved, senders, strict=False):
+            moves.append(("transfer_accepted", moved_on, {"to_organization_id": new.id}, sender))
+            change = {"from_organization_id": sender.id, "to_organization_id": new.id}
+            moves.append(("handling_organization_changed", moved_on, change, new))
+        rows = [(code, on, data, handler_on(on)) for code, on, data in steps if on] + moves
+        for code, on, data, handler in sorted(rows, key=lambda s: (s[1], s[0] != "registered")):
+            # the receiver's row carries no studio: the sender's studio stops handling the case
+            _event(case, code, on, handler, None if code == "handling_organization_changed" else studio_id, data)
         db.session.flush()
         return case
 
