@@ -71,10 +71,11 @@ def _after_first_write(sent: list[str]) -> list[str]:
 TRANSITIONS = [
     # the mediator's check, working days (calendar years, read once per transaction, first working day), UPDATE case,
     # INSERT mediator, INSERT event, the rate aggregates (the event's keys, then daily, monthly, region daily, region
-    # monthly upserts)
-    ("accept", CaseStatus.registered, {"accepted_on": "2026-03-02", "with_mediator": True}, 1 + 2 + 1 + 1 + 1 + 5),
-    # UPDATE case, INSERT event, the rate aggregates (keys, first completion, five upserts with the completion cohort)
-    ("decline", CaseStatus.registered, {"reason": "已进入诉讼程序", "declined_on": "2026-03-02"}, 1 + 1 + 7),
+    # monthly, place daily, place monthly upserts)
+    ("accept", CaseStatus.registered, {"accepted_on": "2026-03-02", "with_mediator": True}, 1 + 2 + 1 + 1 + 1 + 7),
+    # UPDATE case, INSERT event, the rate aggregates (keys, first completion, eight upserts with the completion cohorts
+    # and the place rows)
+    ("decline", CaseStatus.registered, {"reason": "已进入诉讼程序", "declined_on": "2026-03-02"}, 1 + 1 + 10),
     # INSERT session, UPDATE case, INSERT event (no rate counts a session)
     ("sessions", CaseStatus.accepted, {"held_on": "2026-03-03", "summary": "面对面调解"}, 3),
     # the new due date (calendar: years, last day), UPDATE case, INSERT event
@@ -85,13 +86,13 @@ TRANSITIONS = [
         4,
     ),
     # two deadlines (calendar: the years once, then each deadline's day), UPDATE case, INSERT event, the aggregates
-    # (keys, first completion, five upserts with the completion cohort), the senders of accepted transfers (联防联调
-    # feedback)
+    # (keys, first completion, eight upserts with the completion cohorts and the place rows), the senders of accepted
+    # transfers (联防联调 feedback)
     (
         "conclude",
         CaseStatus.in_mediation,
         {"outcome": "agreement", "agreement_amount_yuan": 3000, "terms": "赔偿维修费", "concluded_on": "2026-03-04"},
-        3 + 1 + 1 + 7 + 1,
+        3 + 1 + 1 + 10 + 1,
     ),
     # UPDATE case, INSERT event
     ("confirmation", CaseStatus.concluded, {"court": "朝阳区人民法院", "applied_on": "2026-03-05"}, 2),
@@ -233,8 +234,9 @@ def test_a_page_of_transfers_is_read_with_two_statements(transfer_parties, state
 # conditional UPDATE and the refresh it needs, then what the step writes (events, notices, the transfer statistics)
 ANSWERS = [
     # + INSERT event, co-mediation check, the sender's mediators, INSERT handling event, UPDATE case, transfer
-    #   statistics (read; upsert of the organisations' month row, upsert of the regions' month rows), INSERT notice
-    ("accept", {"answered_on": "2025-09-30"}, 1 + 2 + 2 + 9),
+    #   statistics (read; upsert of the organisations' month row, upsert of the regions' month rows), INSERT notice,
+    #   the case handed over in the rate aggregates (the sender's row, four upserts: organisations and regions)
+    ("accept", {"answered_on": "2025-09-30"}, 1 + 2 + 2 + 9 + 5),
     # + INSERT event, transfer statistics (read, organisation upsert, region upsert), INSERT notice
     ("decline", {"reason_code": "outside_competence", "answered_on": "2025-09-30"}, 1 + 2 + 2 + 5),
 ]

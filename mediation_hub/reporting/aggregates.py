@@ -524,28 +524,31 @@ def apply_move(connection: sa.Connection, event: CaseStepRecorded) -> None:
     if event.code != MOVED_IN_CODE:
         return
     events, cases = CaseEvent.__table__, Case.__table__
-    sender = connection.execute(
+    category_of = sa.select(cases.c.category_code).where(cases.c.id == event.case_id).scalar_subquery()
+    sender = connection.execute(  # one statement: the sender's row, the case's category, both regions' paths
         sa.select(
-            events.c.organization_id, events.c.region_code, events.c.studio_id, _path_of(events.c.region_code)
+            events.c.organization_id,
+            events.c.region_code,
+            events.c.studio_id,
+            _path_of(events.c.region_code).label("path"),
+            category_of.label("category_code"),
+            _path_of(event.region_code).label("receiver_path"),
         ).where(events.c.id == _sent_event_id(event.case_id, event.event_id))
     ).first()
     if sender is None:  # a change of handler without a transfer: nothing was handed over between two keys
         return
-    case = connection.execute(
-        sa.select(cases.c.category_code, _path_of(event.region_code)).where(cases.c.id == event.case_id)
-    ).one()
-    category = case.category_code
+    category = sender.category_code
     changes = _Changes()
     changes.move(
         _At(
             event.on_date,
             _Keys(sender.organization_id, sender.region_code, sender.studio_id or NO_STUDIO, category),
-            _ancestors(sender[3], sender.region_code),
+            _ancestors(sender.path, sender.region_code),
         ),
         _At(
             event.on_date,
             _Keys(event.organization_id, event.region_code, event.studio_id or NO_STUDIO, category),
-            _ancestors(case[1], event.region_code),
+            _ancestors(sender.receiver_path, event.region_code),
         ),
     )
     changes.write(connection)
