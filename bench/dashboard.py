@@ -8,7 +8,9 @@ signed-in coordinator: routing, the dashboard service (totals, by category, mont
 transfer flows, legal aid, overdue list), template rendering, measured with Flask's test client in this
 process (no network). The baseline, in the same run and database, is the same page with the rates counted
 from the event log (``reporting.service.RATES_SOURCE = "events"``), i.e. without the aggregates. Each part of
-the dashboard is also timed on its own, to show where the time goes.
+the dashboard is also timed on its own, to show where the time goes. The page is timed on both bases, handled
+(承办, where the cases were handled) and occurred (属地, where the disputes arose: ``&basis=occurred``), against the
+same target.
 """
 
 from __future__ import annotations
@@ -53,27 +55,36 @@ def measure(database_url: str, runs: int, baseline_runs: int) -> list[dict]:
         db.session.remove()
     client = signed_in_client(app, username)
 
-    def page():
-        response = client.get(url)
+    def page(basis: str = "handled"):
+        response = client.get(f"{url}&basis={basis}")
         if response.status_code != 200:
             raise RuntimeError(f"dashboard answered {response.status_code}")
 
-    page_ms = timed(page, repeat=runs, warmup=2)
-    rows.append(
-        {
-            "cases": label,
-            "what": "dashboard page (aggregates)",
-            "runs": runs,
-            "p50_ms": percentile(page_ms, 0.5),
-            "p95_ms": percentile(page_ms, 0.95),
-            "target": "met (≤150)" if percentile(page_ms, 0.95) <= 150 else "MISSED (>150)",
-        }
-    )
+    page_ms = {}
+    for basis in ("handled", "occurred"):
+        page_ms[basis] = timed(lambda basis=basis: page(basis), repeat=runs, warmup=2)
+        rows.append(
+            {
+                "cases": label,
+                "what": f"dashboard page (aggregates), basis {basis}",
+                "runs": runs,
+                "p50_ms": percentile(page_ms[basis], 0.5),
+                "p95_ms": percentile(page_ms[basis], 0.95),
+                "target": "met (≤150)" if percentile(page_ms[basis], 0.95) <= 150 else "MISSED (>150)",
+            }
+        )
     with app.app_context():
         scope = Scope(region_code=PROVINCE)
         as_of = date.today()
         parts = {
-            "  totals": lambda: service.report_for_scope(scope, *YEAR, as_of, None),
+            "  totals (with the flows)": lambda: service.report_for_scope(scope, *YEAR, as_of, None),
+            "  totals (with the flows), occurred": lambda: service.report_for_scope(
+                scope, *YEAR, as_of, None, basis="occurred"
+            ),
+            "  flows alone (open at either end, moves)": lambda: service.case_flows(
+                scope, YEAR[0], YEAR[1], {"received": 0, "concluded": 0, "declined": 0}
+            ),
+            "  by region, occurred": lambda: service._groups(scope, *YEAR, as_of, "region", basis="occurred"),
             "  by category": lambda: service._groups(scope, *YEAR, as_of, "category"),
             "  by month": lambda: service._groups(scope, *YEAR, as_of, "month"),
             "  by region": lambda: service._groups(scope, *YEAR, as_of, "region"),
@@ -113,7 +124,7 @@ def measure(database_url: str, runs: int, baseline_runs: int) -> list[dict]:
             "runs": baseline_runs,
             "p50_ms": percentile(baseline_ms, 0.5),
             "p95_ms": percentile(baseline_ms, 0.95),
-            "target": f"page is {percentile(baseline_ms, 0.5) / percentile(page_ms, 0.5):.0f}× faster",
+            "target": f"page is {percentile(baseline_ms, 0.5) / percentile(page_ms['handled'], 0.5):.0f}× faster",
         }
     )
     return rows

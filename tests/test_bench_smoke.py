@@ -98,10 +98,10 @@ def test_rates_smoke(smoke_results):
     result = script_tables(smoke_results, "rates")["rates"]
     totals = result["rows"][0]
     assert totals["api_p50_ms"] > 0 and totals["baseline_p50_ms"] > 0 and totals["received"] > 0
-    assert {row["query"] for row in result["rows"]} == {
-        "rates 130000 2025",
-        "rates 130000 2025 by month",
-        "rates 130000 2025 by region",
+    assert {(row["basis"], row["query"]) for row in result["rows"]} == {
+        (basis, query)
+        for basis in ("handled", "occurred")
+        for query in ("rates 130000 2025", "rates 130000 2025 by month", "rates 130000 2025 by region")
     }
     out = smoke_results["rates"]["out"]
     assert next(out.glob("rates-smoke-*.md")).read_text(encoding="utf-8").startswith("# Rates")
@@ -110,7 +110,8 @@ def test_rates_smoke(smoke_results):
 def test_dashboard_smoke(smoke_results):
     rows = script_tables(smoke_results, "dashboard")["dashboard"]["rows"]
     names = [row["what"].strip() for row in rows]
-    assert names[0] == "dashboard page (aggregates)" and "overdue list" in names and names[-1].startswith("baseline")
+    assert names[:2] == ["dashboard page (aggregates), basis handled", "dashboard page (aggregates), basis occurred"]
+    assert "overdue list" in names and "by region, occurred" in names and names[-1].startswith("baseline")
     assert all(row["p50_ms"] > 0 for row in rows)
 
 
