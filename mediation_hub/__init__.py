@@ -38,6 +38,7 @@ EVENT_MODULES = ("cases.events", "transfers.events", "legal_aid.events")
 LISTENER_REGISTRIES = ("reporting.listeners", "notifications.listeners")
 # Every package's permission policy (``core.policy``: actions × roles × scope; each module has ``POLICY``).
 POLICY_MODULES = (
+    "regions.policy",
     "registry.policy",
     "auth.policy",
     "audit.policy",

@@ -195,10 +195,12 @@ def register_cli(app) -> None:
     app.cli.add_command(events_command)
     from .calendars.cli import calendar_group
     from .imports.cli import import_group
+    from .regions.cli import regions_group
     from .reporting.aggregates import reports_group
 
     app.cli.add_command(import_group)
     app.cli.add_command(calendar_group)
+    app.cli.add_command(regions_group)
     app.cli.add_command(reports_group)
 
 

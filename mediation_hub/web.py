@@ -17,6 +17,7 @@ from .core.i18n import N_
 from .extensions import login
 from .imports.policy import POLICY as IMPORTS
 from .privacy.policy import POLICY as PRIVACY
+from .regions.policy import POLICY as REGIONS
 from .reporting.policy import POLICY as REPORTING
 
 VIEW_MODULES = (
@@ -56,6 +57,7 @@ NAVIGATION: list[tuple[str, str, Collection[Role] | None]] = [
     (N_("调解员"), "registry.mediator_list", (Role.registry_admin, Role.admin, Role.coordinator, Role.mediator)),
     (N_("调解工作室"), "registry.studio_list", None),
     (N_("工作日历"), "calendar.calendar_years", CALENDARS.roles("maintain")),
+    (N_("乡镇和村"), "regions.places", REGIONS.roles("maintain_places")),
     (N_("个人信息请求"), "privacy.person_request", PRIVACY.roles("person_request")),
     (N_("账户"), "auth.user_list", AUTH.roles("manage_accounts")),
     (N_("审计日志"), "audit.audit_log", AUDIT.roles("read_log")),

@@ -230,6 +230,15 @@ def import_upload(v: Values) -> dict:
     return {"organization_id": str(v.org), "file": (import_file(), "历史案件.csv")}
 
 
+def places_upload(v: Values) -> dict:
+    """A multipart upload of a places csv: one new town under the side's county."""
+    import io
+
+    return {
+        "file": (io.BytesIO(f"代码,名称,上级代码\n{v.county}998000,矩阵测试镇,{v.county}\n".encode()), "places.csv")
+    }
+
+
 API_ROWS = [
     api("GET", "/api/v1/openapi.json", **everyone(200), anonymous=200),
     api("GET", "/api/v1/docs", **everyone(200), anonymous=200),
@@ -254,6 +263,14 @@ API_ROWS = [
     api("GET", "/api/v1/reference/<list_name>", "/api/v1/reference/case-categories", **everyone(200)),
     api("GET", "/api/v1/regions", **everyone(200)),
     api("GET", "/api/v1/regions/<code>", "/api/v1/regions/{county}", **everyone(200)),
+    # Towns and villages from a csv: administrators only.
+    api(
+        "POST",
+        "/api/v1/regions/places",
+        body=places_upload,
+        follows=policy("regions.maintain_places"),
+        **everyone(403, admin=200),
+    ),
     api("GET", "/api/v1/organizations", **everyone(200)),
     api(
         "POST",
@@ -1109,6 +1126,15 @@ PAGE_ROWS = [
         **everyone(403, admin=200),
     ),  # without "confirm" the page previews the load: nothing is saved
     page("GET", "regions.region_children", "/regions/children?parent={province}", **everyone(200)),
+    page("GET", "regions.places", "/regions/places", follows=policy("regions.maintain_places"), **ADMIN_ONLY),
+    page(
+        "POST",
+        "regions.places",
+        "/regions/places",
+        follows=policy("regions.maintain_places"),
+        body=places_upload,
+        **everyone(403, admin=302),
+    ),  # loaded, back to the page with the counts
     page("GET", "registry.organization_list", "/registry/organizations", **everyone(200)),
     page("GET", "registry.organization_detail", "/registry/organizations/{org}", **READS_CASE),
     page(

@@ -30,7 +30,9 @@ SPOOL_BYTES = 1 * MB  # an unsized body above this waits in an (unnamed) tempora
 CHUNK_BYTES = 64 * KB
 
 # Endpoints with a limit other than MAX_JSON_KB; tests/test_security_limits.py checks that each exists.
-UPLOAD_ENDPOINTS = frozenset({"imports.import_upload", "imports_api.ImportCases"})
+UPLOAD_ENDPOINTS = frozenset(
+    {"imports.import_upload", "imports_api.ImportCases", "regions.places", "regions_api.Places"}
+)
 ANONYMOUS_ENDPOINTS = frozenset({"auth.login", "auth_api.Token"})
 
 TOO_LARGE = N_("请求内容过大（上限 %(limit)s）")

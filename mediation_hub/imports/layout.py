@@ -48,7 +48,7 @@ def _party_columns(prefix: str, label: str) -> list[Column]:
             f"{prefix}_region_code",
             f"{label}地区代码",
             False,
-            N_("住所地行政区划代码（6 位）"),
+            N_("住所地的 6 位行政区划代码或 9/12 位乡镇、村代码"),
             (f"{label}行政区划代码",),
         ),
     ]
@@ -65,7 +65,13 @@ COLUMNS: list[Column] = [
     Column("category", "纠纷类型", True, N_("纠纷类别名称（如 婚姻家庭、邻里）或代码"), ("纠纷类别",)),
     Column("source", "案件来源", True, N_("来源名称（如 当事人申请、法院委派/委托）或代码")),
     Column("summary", "纠纷简要情况", True, N_("纠纷的简要情况（最多 5000 字）"), ("简要案情",)),
-    Column("occurred_region_code", "发生地行政区划代码", True, N_("纠纷发生地的行政区划代码（6 位）"), ("发生地代码",)),
+    Column(
+        "occurred_region_code",
+        "发生地行政区划代码",
+        True,
+        N_("纠纷发生地的 6 位行政区划代码或 9/12 位乡镇、村代码"),
+        ("发生地代码",),
+    ),
     Column("amount_yuan", "涉及金额(元)", False, N_("涉及金额，元，最多两位小数"), ("涉及金额",)),
     Column("major", "重大纠纷", False, N_("是 / 否（空白为否）")),
     Column("status", "状态", False, N_("登记 / 受理 / 调解中 / 办结 / 不予受理（空白为登记）"), ("案件状态",)),

@@ -37,7 +37,9 @@ def required_message() -> str:
 
 
 SIDES = ("applicant", "respondent")
-MAX_PINNED_REGIONS = 20_000  # more than every division down to towns; codes a file invents are not kept forever
+# More places (counties, towns, villages) than one organisation's file names; a code past it is looked up by its rows
+# each time, and codes a file invents are not kept forever.
+MAX_PINNED_REGIONS = 20_000
 
 # Which history columns belong to which state; a value in any other is an error (it would be lost).
 HISTORY_COLUMNS = (

@@ -19,3 +19,10 @@ class RegionQuery(PageArgs):
 
 
 RegionPage = page_schema(RegionSchema, "RegionPage")
+
+
+class PlacesImportedOut(Schema):
+    added = fields.Integer(metadata={"description": "towns and villages added"})
+    updated = fields.Integer(
+        metadata={"description": "held towns and villages whose name changed (a row as held counts in neither)"}
+    )

@@ -1,4 +1,5 @@
-// Region picker: cascading selects (province → prefecture → county → …) over a plain text input that
+// Region picker: cascading selects (province → prefecture → county → town → village, as deep as the hub holds
+// places: a county without towns ends the chain) over a plain text input that
 // holds the region code. Without JavaScript the text input is used directly; with it, the input is
 // hidden at once and kept in step with the deepest chosen select. Children come from /regions/children.
 //
@@ -55,7 +56,7 @@
         if (!regions.length) { return; }
         var select = document.createElement("select");
         select.setAttribute("data-level", String(level));
-        select.setAttribute("aria-label", picker.getAttribute("data-label-" + Math.min(level, 3)) || placeholder);
+        select.setAttribute("aria-label", picker.getAttribute("data-label-" + Math.min(level, 4)) || placeholder);
         var empty = document.createElement("option");
         empty.value = "";
         empty.textContent = placeholder;
