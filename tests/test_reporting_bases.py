@@ -321,6 +321,12 @@ def test_a_governance_centre_sees_the_occurred_basis_unless_it_asks(make_org, ma
     official = make_user(role=Role.coordinator, organization=centre, region_code="130602").to_actor()
     assert rates_report(official, as_of=END_OF_MARCH, **MARCH)["basis"] == "occurred"
     assert rates_report(official, as_of=END_OF_MARCH, basis="handled", **MARCH)["basis"] == "handled"
+    # asked about an organisation (or grouped by one), the centre's official gets the handled basis; so does a
+    # mediator working at the centre, whose reports are always its own organisation's
+    assert rates_report(official, organization_id=centre.id, as_of=END_OF_MARCH, **MARCH)["basis"] == "handled"
+    assert rates_report(official, group_by="organization", as_of=END_OF_MARCH, **MARCH)["basis"] == "handled"
+    mediator = make_user(role=Role.mediator, organization=centre).to_actor()
+    assert rates_report(mediator, as_of=END_OF_MARCH, **MARCH)["basis"] == "handled"
     bureau = make_org(kind=OrgKind.justice_bureau, region_code="130602")
     other = make_user(role=Role.coordinator, organization=bureau, region_code="130602").to_actor()
     assert rates_report(other, as_of=END_OF_MARCH, **MARCH)["basis"] == "handled"

@@ -126,10 +126,14 @@ def region_children(code: str | None) -> list[Region]:
     return children
 
 
-def default_basis(actor: Actor) -> str:
-    """A governance centre (综治中心) answers for its territory: its people see the occurred basis unless they ask;
-    everyone else the handled one."""
-    if actor.organization_id is not None:
+def default_basis(actor: Actor, scope: Scope | None = None, group_by: str | None = None) -> str:
+    """The basis a question is answered on when it names none: a governance centre (综治中心) answers for its
+    territory, so its people see the occurred basis; everyone else, and any question about an organisation or a
+    studio (its scope, a mediator's own organisation, or a grouping by them, which exist only where cases are
+    handled), the handled one."""
+    if scope is not None and (scope.organization_id or scope.studio_id or group_by in ("organization", "studio")):
+        return "handled"
+    if actor.organization_id is not None and actor.role not in ORGANIZATION_SCOPED_ROLES:
         kind = db.session.scalar(sa.select(Organization.kind).where(Organization.id == actor.organization_id))
         if kind == OrgKind.governance_centre:
             return "occurred"
@@ -141,7 +145,7 @@ def check_basis(scope: Scope, basis: str, group_by: str | None = None) -> None:
     organisation or studio (a 422 naming the field at fault)."""
     errors: dict[str, list[str]] = {}
     if basis not in BASES:
-        collect(errors, "basis", coded("unknown_basis", "统计口径须为承办（handled）或属地（occurred）"))
+        collect(errors, "basis", coded("unknown_basis", "统计口径须为属地或承办"))
     elif basis == "occurred":
         if scope.organization_id or scope.studio_id:
             collect(
@@ -214,7 +218,7 @@ def rates_report(
     if group_by is not None and group_by not in GROUPINGS:
         raise ValidationFailed({"group_by": [f"one of {', '.join(GROUPINGS)}"]})
     scope = resolve_scope(actor, region_code=region_code, organization_id=organization_id, studio_id=studio_id)
-    basis = basis or default_basis(actor)
+    basis = basis or default_basis(actor, scope, group_by)
     check_basis(scope, basis, group_by)
     return report_for_scope(scope, date_from, date_to, as_of, group_by, basis=basis)
 
@@ -544,7 +548,7 @@ def dashboard(
     as_of = as_of or today_shanghai()
     _check_period(date_from, date_to, as_of)
     scope = resolve_scope(actor, region_code=region_code)
-    basis = basis or default_basis(actor)
+    basis = basis or default_basis(actor, scope)
     check_basis(scope, basis)
     report = report_for_scope(scope, date_from, date_to, as_of, None, basis=basis)
     return {
