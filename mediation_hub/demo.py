@@ -34,6 +34,13 @@ DEMO_CASELOADS = [
     ("滨海新区塘沽街道人民调解委员会", 14, 0.1),
     ("天津市劳动争议人民调解委员会", 10, 0.0),
 ]
+# Where a caseload's disputes arise when not in its organisation's own district (the occurred basis, 属地): the 容城
+# committee's in the villages of 容城镇, the municipal committees' in the districts of the hospitals and firms.
+DEMO_OCCURRENCES = {
+    "容城县容城镇人民调解委员会": ["130629100201", "130629100202", "130629100000", "130629"],
+    "北京市医疗纠纷人民调解委员会": ["110105", "110101", "110108"],
+    "天津市劳动争议人民调解委员会": ["120116", "120101"],
+}
 CATEGORY_MIX = [
     ("marriage_family", 24),
     ("neighbour", 22),
@@ -100,7 +107,7 @@ def _register(rng: random.Random, org: Organization, received: date, respondent_
         ),
         "summary": SUMMARIES[category],
         "received_on": received,
-        "occurred_region_code": org.region_code,
+        "occurred_region_code": rng.choice(DEMO_OCCURRENCES.get(org.name, [org.region_code])),
         "amount_yuan": rng.choice([None, 800, 3500, 12000]),
         "major": False,
         "parties": [

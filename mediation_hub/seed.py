@@ -13,7 +13,8 @@ from .cases.reference import load_case_reference
 from .core.actor import Role
 from .demo import demo_id_number, seed_demo_activity
 from .extensions import db
-from .regions.service import load_divisions
+from .regions.models import Region
+from .regions.service import add_local_region, load_divisions
 from .registry.models import Mediator, Organization, OrgKind, Studio
 
 
@@ -55,6 +56,7 @@ DEMO_ORGANIZATIONS = [
     ("bd_legal_aid", "保定市法律援助中心", OrgKind.legal_aid_centre, "130602", "hb_bureau"),
     ("rc_committee", "容城县容城镇人民调解委员会", OrgKind.people_mediation_committee, "130629", None),
     ("rc_governance", "容城县综治中心", OrgKind.governance_centre, "130629", None),
+    ("rcz_governance", "容城县容城镇综治中心", OrgKind.governance_centre, "130629100000", None),
     ("sjz_bureau", "石家庄市长安区司法局", OrgKind.justice_bureau, "130102", None),
     ("sjz_committee", "长安区建北街道人民调解委员会", OrgKind.people_mediation_committee, "130102", "sjz_bureau"),
     ("sjz_legal_aid", "石家庄市长安区法律援助中心", OrgKind.legal_aid_centre, "130102", "sjz_bureau"),
@@ -110,11 +112,23 @@ DEMO_USERS = [
     ("legal_aid_hb", "保定法援", Role.legal_aid_officer, "bd_legal_aid", None),
     ("coordinator", "河北省协调官员", Role.coordinator, None, "130000"),
     ("coordinator_bj", "北京市协调官员", Role.coordinator, None, "110000"),
+    ("governance", "容城镇综治中心", Role.coordinator, "rcz_governance", "130629100000"),
+]
+
+# A town of 容城县 and two of its villages, as an administrator would load them from the 统计用区划代码 (demo names):
+# the town's governance centre answers for the disputes that arise there, whoever mediates them.
+DEMO_PLACES = [
+    ("130629100000", "容城镇", "130629"),
+    ("130629100201", "东关村", "130629100000"),
+    ("130629100202", "西关村", "130629100000"),
 ]
 
 
 def seed_demo() -> dict:
     """Organisations, mediators, studios and one account per role across Beijing, Tianjin and Hebei."""
+    for code, name, parent in DEMO_PLACES:
+        if db.session.get(Region, code) is None:
+            add_local_region(code, name, parent)
     orgs: dict[str, Organization] = {}
     for key, name, kind, region, parent in DEMO_ORGANIZATIONS:
         org = db.session.scalar(sa.select(Organization).where(Organization.name == name))
