@@ -44,6 +44,7 @@ __all__ = [
     "error_body",
     "field_label",
     "handle_http_error",
+    "input_location",
     "not_found_message",
     "raise_if",
     "refused_value",
@@ -108,6 +109,13 @@ def error_body(
         body["errors"] = located_errors
         body["error_codes"] = codes_of(located_errors)
     return body
+
+
+def input_location() -> str:
+    """Where the fields a service refuses came from, as webargs names it: a GET (or HEAD) carries no body, so its
+    inputs are query parameters (a report's ``as_of``, ``basis``, ``group_by``); any other request's, its JSON
+    body. A refusal is filed where the client sent the value, whichever layer found the fault."""
+    return "query" if request.method in ("GET", "HEAD") else "json"
 
 
 def handle_http_error(exc: HTTPException) -> ResponseReturnValue:
@@ -220,8 +228,9 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             # ``details``: more members of the body that an error documents itself (e.g. the candidates of a
             # possible duplicate registration, cases/api.py), set by the API view that raises it
+            located = {input_location(): exc.errors} if exc.errors else None
             body = {
-                **error_body(exc.status, exc.title, exc.message, exc.errors),
+                **error_body(exc.status, exc.title, exc.message, located, located=True),
                 **(getattr(exc, "details", None) or {}),
             }
             return jsonify(body), exc.status

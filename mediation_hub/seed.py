@@ -126,9 +126,9 @@ DEMO_PLACES = [
 
 def seed_demo() -> dict:
     """Organisations, mediators, studios and one account per role across Beijing, Tianjin and Hebei."""
-    for code, name, parent in DEMO_PLACES:
-        if db.session.get(Region, code) is None:
-            add_local_region(code, name, parent)
+    for place_code, place_name, parent_code in DEMO_PLACES:
+        if db.session.get(Region, place_code) is None:
+            add_local_region(place_code, place_name, parent_code)
     orgs: dict[str, Organization] = {}
     for key, name, kind, region, parent in DEMO_ORGANIZATIONS:
         org = db.session.scalar(sa.select(Organization).where(Organization.name == name))

@@ -105,3 +105,60 @@ def test_chart_tooltips_show_under_the_strict_style_policy(page, sign_in, make_o
     page.wait_for_timeout(200)
     # every chart with figures showed its tooltip (no transfers and no studio here: those two are empty)
     assert set(page.evaluate("() => Object.keys(window.__tips)")) >= {"chart-category", "chart-month", "chart-region"}
+
+
+@pytest.mark.browser
+def test_switching_between_place_and_handler_changes_the_figures(page, sign_in, make_org, make_user, make_case_history):
+    """An administrator reads Hebei's 登记数 on 承办, clicks 属地 and sees the place's figure, then clicks back.
+
+    March 2026: bd 竞秀区 (130602) handles A (arose in 北京东城 110101, concluded 03-20 with an agreement), B (arose in
+    竞秀区) and H (arose in 北京朝阳 110105); bj 朝阳 (110105) handles D, which arose in 竞秀区.
+    承办 河北: registered A B H = 3, concluded A: success 1/1 = 100.0 %.
+    属地 河北: registered B D = 2, nothing concluded: success "—"."""
+    tag = uuid.uuid4().hex[:8]
+    bd = make_org(name=f"竞秀口径调委会{tag}", region_code="130602")
+    bj = make_org(name=f"朝阳口径调委会{tag}", region_code="110105")
+    make_case_history(
+        bd, registered=d(3, 2), accepted=d(3, 3), concluded=d(3, 20), outcome="agreement", occurred="110101"
+    )
+    make_case_history(bd, registered=d(3, 5), accepted=d(3, 6))
+    make_case_history(bj, registered=d(3, 6), accepted=d(3, 7), occurred="130602")
+    make_case_history(bd, registered=d(3, 12), accepted=d(3, 13), occurred="110105")
+    admin = make_user(role=Role.admin, username=f"admin-basis-{tag}").username
+    db.session.commit()
+    db.session.remove()
+
+    sign_in(admin, PASSWORD)
+    page.goto(f"/reporting?{QUERY}")
+    received, success = page.locator("#kpi-received .value"), page.locator("#kpi-success_rate .value")
+    expect(page.locator("#basis-title")).to_have_text("承办口径：按承办组织统计")
+    expect(received).to_have_text("3")
+    expect(success).to_have_text("100.0%")
+    expect(page.locator("#table-studio")).to_be_visible()
+
+    switch = page.get_by_role("navigation", name="统计口径")
+    switch.get_by_role("link", name="属地", exact=True).click()
+    expect(page.locator("#basis-title")).to_have_text("属地口径：按纠纷发生地统计")
+    expect(received).to_have_text("2")
+    expect(success).to_have_text("—")
+    expect(switch.get_by_role("link", name="属地", exact=True)).to_have_attribute("aria-current", "page")
+    expect(page.locator("#studios-hidden")).to_be_visible()
+    expect(page.locator("#table-studio")).to_have_count(0)
+    # the period and as-of date stayed as they were
+    expect(page.locator("#from")).to_have_value("2026-03-01")
+    expect(page.locator("#as_of")).to_have_value("2026-03-31")
+    # 查看 keeps the basis shown
+    page.get_by_role("button", name="查看").click()
+    expect(page.locator("#basis-title")).to_have_text("属地口径：按纠纷发生地统计")
+    expect(received).to_have_text("2")
+
+    # a definition opens from the keyboard: Tab to the ⓘ of 按原期限办结率, Enter
+    summary = page.locator("#kpi-on_time_original_rate details.rate-info > summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#kpi-on_time_original_rate .rate-def-name")).to_contain_text("按原期限办结数 ÷ 办结数")
+
+    switch.get_by_role("link", name="承办", exact=True).click()
+    expect(page.locator("#basis-title")).to_have_text("承办口径：按承办组织统计")
+    expect(received).to_have_text("3")
+    expect(success).to_have_text("100.0%")

@@ -165,7 +165,7 @@ def test_coordinator_taps_a_rate_and_reads_its_definition(screen, coordinator):
     definition.wait_for(state="visible")
     text = definition.inner_text()
     assert "调解成功率 = 达成协议数 ÷ 办结数" in text
-    assert "分子：本期办结、结果为达成调解协议的案件数" in text and "分母：本期办结的案件数" in text
+    assert "分子：本期办结的案件中，双方达成调解协议的件数" in text and "分母：本期办结的全部案件数" in text
     box = definition.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1  # readable without scrolling sideways
 
@@ -173,7 +173,7 @@ def test_coordinator_taps_a_rate_and_reads_its_definition(screen, coordinator):
     completion = page.locator("#kpi-completion_rate")
     _press(name, completion.locator("details.rate-info > summary"))
     completion.locator(".rate-def").wait_for(state="visible")
-    assert "到统计截止日已办结或不予受理" in completion.locator(".rate-def").inner_text()
+    assert "到统计截止日已经办结或决定不予受理" in completion.locator(".rate-def").inner_text()
     expect(definition).to_be_hidden()
 
     # the same definition beside the month table's completion column, whose header says it is by registration month

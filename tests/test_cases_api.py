@@ -322,4 +322,5 @@ def test_a_stale_data_error_reaching_the_app_is_a_409_not_a_500(app):
 def test_list_with_an_unknown_region_is_a_422(mediator_api):
     api, _ = mediator_api
     response = api.get("/api/v1/cases?region_code=999999")
-    assert response.status_code == 422 and list(response.json["errors"]["json"]) == ["region_code"]
+    # the service refuses it, but the client sent it in the query string: filed there (errors.input_location)
+    assert response.status_code == 422 and list(response.json["errors"]["query"]) == ["region_code"]

@@ -46,10 +46,13 @@ MONTH_HEADERS = [
     "本月撤回数",
     "本月转其他途径数",
     "本月按期办结数",
+    "本月按原期限办结数",
+    "本月延期办结数",
     "本月登记的案件中已办结或不予受理数",
     "调解成功率（本月办结的案件）",
     "调处办结率（按登记月份）",
     "按期办结率（本月办结的案件）",
+    "按原期限办结率（本月办结的案件）",
 ]
 
 
@@ -94,19 +97,19 @@ def _cells(html: str, table_id: str, key: str) -> list[str]:
         (
             "success_rate",
             "调解成功率</strong> = 达成协议数 ÷ 办结数",
-            "分子：本期办结、结果为达成调解协议的案件数",
-            "分母：本期办结的案件数",
+            "分子：本期办结的案件中，双方达成调解协议的件数",
+            "分母：本期办结的全部案件数",
         ),
         (
             "completion_rate",
             "调处办结率</strong> = 已办结或不予受理数 ÷ 登记数",
-            "到统计截止日已办结或不予受理",
+            "到统计截止日已经办结或决定不予受理",
             "分母：本期登记的案件数",
         ),
         (
             "on_time_rate",
             "按期办结率</strong> = 按期办结数 ÷ 办结数",
-            "在办理期限内办结的案件数",
+            "在办理期限内办结的件数",
             "分母：本期办结的案件数",
         ),
     ],
@@ -127,7 +130,7 @@ def test_each_kpi_rate_has_its_definition_in_a_details(
 def test_on_time_definition_says_extended_limits_count(six_cases, coordinator_client):
     html = coordinator_client.get(f"/reporting?{HEBEI}").get_data(as_text=True)
     on_time = re.search(r'data-definition="on_time_rate">.*?</details>', html, re.S).group(0)
-    assert "经当事人同意延长的按延长后的期限计算" in on_time
+    assert "经当事人同意延长的，按延长后的期限计算" in on_time
 
 
 def test_every_rate_column_and_count_has_its_definition(six_cases, coordinator_client):
@@ -137,11 +140,32 @@ def test_every_rate_column_and_count_has_its_definition(six_cases, coordinator_c
         "success_rate",
         "completion_rate",
         "on_time_rate",
+        "on_time_original_rate",
+        "concluded_extended",
         "received",
         "concluded",
+        "agreement",
+        "completed",
+        "overdue",
+        # the flows block (流转核对)
+        "open_at_start",
+        "transferred_in",
+        "transferred_out",
+        "declined",
+        "open_at_end",
+        # the transfers and legal-aid tables
+        "transfers_total",
+        "transfers_accepted",
+        "transfers_declined",
+        "transfers_expired",
+        "transfers_pending",
         "acceptance_rate",
         "median_working_days",
+        "applications",
+        "decided",
+        "decided_in_time",
         "in_time_rate",
+        "granted",
         "grant_rate",
     }
     for table in ("table-category", "table-month", "table-region", "table-studio"):
@@ -150,8 +174,9 @@ def test_every_rate_column_and_count_has_its_definition(six_cases, coordinator_c
             "success_rate",
             "completion_rate",
             "on_time_rate",
+            "on_time_original_rate",
         }, table
-    assert "统计口径：按承办组织" in html
+    assert "承办口径：按承办组织统计" in html
 
 
 # --- month rows labelled --------------------------------------------------------------------------------------
@@ -160,10 +185,10 @@ def test_every_rate_column_and_count_has_its_definition(six_cases, coordinator_c
 def test_month_rows_say_which_figures_are_of_the_month_and_which_of_its_registrations(six_cases, coordinator_client):
     html = coordinator_client.get(f"/reporting?{HEBEI}").get_data(as_text=True)
     head = re.search(r'<table id="table-month".*?</thead>', html, re.S).group(0)
-    assert re.search(r'colspan="5"[^>]*>本月发生<', head) and re.search(r'colspan="2"[^>]*>按登记月份<', head)
+    assert re.search(r'colspan="6"[^>]*>本月发生<', head) and re.search(r'colspan="2"[^>]*>按登记月份<', head)
     columns = [
         re.sub(r"<details.*?</details>|<[^>]+>", "", th, flags=re.S).strip()
-        for th in re.findall(r'<th class="num" scope="col">(.*?)</th>', head, re.S)
+        for th in re.findall(r'<th class="num" scope="col"[^>]*>(.*?)</th>', head, re.S)
     ]
     assert columns == [
         "本月登记数",
@@ -171,13 +196,34 @@ def test_month_rows_say_which_figures_are_of_the_month_and_which_of_its_registra
         "本月达成协议数",
         "调解成功率（本月办结的案件）",
         "按期办结率（本月办结的案件）",
+        "按原期限办结率（本月办结的案件）",
         "本月登记的案件中已办结或不予受理数",
         "调处办结率（按登记月份）",
     ]
-    # the hand count of the module docstring
-    assert _cells(html, "table-month", "2026-01") == ["2026年1月", "0", "0", "0", "—", "—", "0", "—"]
-    assert _cells(html, "table-month", "2026-02") == ["2026年2月", "3", "1", "0", "0.0%", "0.0%", "2", "66.7%"]
-    assert _cells(html, "table-month", "2026-03") == ["2026年3月", "3", "3", "2", "66.7%", "100.0%", "3", "100.0%"]
+    # the hand count of the module docstring (no limit was extended: the original limits give the same rate)
+    assert _cells(html, "table-month", "2026-01") == ["2026年1月", "0", "0", "0", "—", "—", "—", "0", "—"]
+    assert _cells(html, "table-month", "2026-02") == [
+        "2026年2月",
+        "3",
+        "1",
+        "0",
+        "0.0%",
+        "0.0%",
+        "0.0%",
+        "2",
+        "66.7%",
+    ]
+    assert _cells(html, "table-month", "2026-03") == [
+        "2026年3月",
+        "3",
+        "3",
+        "2",
+        "66.7%",
+        "100.0%",
+        "100.0%",
+        "3",
+        "100.0%",
+    ]
     assert "到统计截止日 2026-03-31 已办结或不予受理" in html
 
 
@@ -276,12 +322,13 @@ def test_dashboard_xlsx_month_sheet_has_numbers_percent_cells_and_empty_rates(si
     by_month = {row[0].value: dict(zip(MONTH_HEADERS, row, strict=True)) for row in rows[1:]}
     assert list(by_month) == ["2026年1月", "2026年2月", "2026年3月"]
     january, february, march = by_month.values()
-    assert [january[h].value for h in MONTH_HEADERS[1:11]] == [0] * 10
-    for header in MONTH_HEADERS[11:]:  # no denominator: an empty cell, not "—" and not 0
+    assert [january[h].value for h in MONTH_HEADERS[1:13]] == [0] * 12
+    for header in MONTH_HEADERS[13:]:  # no denominator: an empty cell, not "—" and not 0
         assert january[header].value is None, header
-    expected = {  # (本月登记, 本月办结, 达成协议, 本月按期办结, 已办结或不予受理, 成功率, 调处办结率, 按期办结率)
-        "2026年2月": (3, 1, 0, 0, 2, 0 / 1, 2 / 3, 0 / 1),
-        "2026年3月": (3, 3, 2, 3, 3, 2 / 3, 3 / 3, 3 / 3),
+    expected = {  # (本月登记, 本月办结, 达成协议, 本月按期办结, 已办结或不予受理, 成功率, 调处办结率, 按期办结率,
+        #  按原期限办结率: no limit was extended, so the same as 按期办结率)
+        "2026年2月": (3, 1, 0, 0, 2, 0 / 1, 2 / 3, 0 / 1, 0 / 1),
+        "2026年3月": (3, 3, 2, 3, 3, 2 / 3, 3 / 3, 3 / 3, 3 / 3),
     }
     for month, row in (("2026年2月", february), ("2026年3月", march)):
         counts = [
@@ -294,7 +341,7 @@ def test_dashboard_xlsx_month_sheet_has_numbers_percent_cells_and_empty_rates(si
                 "本月登记的案件中已办结或不予受理数",
             )
         ]
-        rates = [row[h] for h in MONTH_HEADERS[11:]]
+        rates = [row[h] for h in MONTH_HEADERS[13:]]
         assert [c.value for c in counts] == list(expected[month][:5])
         assert all(c.data_type == "n" and isinstance(c.value, int) for c in counts)
         assert [c.value for c in rates] == pytest.approx(expected[month][5:])
@@ -336,6 +383,6 @@ def test_api_xlsx_and_csv_by_month_have_the_same_labels(six_cases, api_as):
     assert (completion.value, completion.number_format) == (pytest.approx(2 / 3), "0.0%")
     text = api.get(url + "&format=csv").data.decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text)))
-    assert lines[0] == MONTH_HEADERS
-    january = dict(zip(MONTH_HEADERS, lines[1], strict=True))
+    assert lines[0] == [*MONTH_HEADERS, "统计口径", "统计截至"]  # each row says its basis and the day counted to
+    january = dict(zip(lines[0], lines[1], strict=True))
     assert (january["月份"], january["本月登记数"], january["调解成功率（本月办结的案件）"]) == ("2026年1月", "0", "")

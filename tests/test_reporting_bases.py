@@ -233,8 +233,10 @@ def test_the_flow_identity_holds_and_open_cases_are_the_cases_table(bases, basis
         == flows["concluded"] + flows["declined"] + flows["open_at_end"]
     )
     # the stock at the end of March is what the cases table holds open today (nothing happened after March)
-    open_now = sa.select(sa.func.count()).select_from(Case).where(
-        Case.status.in_((CaseStatus.registered, CaseStatus.accepted, CaseStatus.in_mediation))
+    open_now = (
+        sa.select(sa.func.count())
+        .select_from(Case)
+        .where(Case.status.in_((CaseStatus.registered, CaseStatus.accepted, CaseStatus.in_mediation)))
     )
     if code is not None:
         region = db.session.get(Region, code)

@@ -4,6 +4,7 @@ to a local receiver that checks the Standard Webhooks signature; retries with ba
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from datetime import date, timedelta
@@ -25,6 +26,7 @@ from mediation_hub.reporting.models import (
     Frequency,
     ReportDelivery,
     ReportSnapshot,
+    ReportSubscription,
 )
 from mediation_hub.reporting.tasks import deliver_due_reports, freeze_due_snapshots
 from tests.factories_reporting import d
@@ -316,3 +318,135 @@ def test_redeliver_only_from_failed(subscribe):
     delivery = db.session.scalar(sa.select(ReportDelivery))
     with pytest.raises(StateConflict):
         subscriptions.redeliver(SYSTEM, delivery.id)
+
+
+# --- the basis of a subscription (issue 17) ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def beijing_centre(make_org, make_case_history):
+    """北京市综治中心, and two March cases: A handled by the 保定竞秀区 committee though the dispute arose in 北京东城
+    (110101), registered 03-02, agreement 03-20; C handled by the 北京朝阳 committee (110105), where it arose,
+    registered 03-06, no agreement 03-25."""
+    bd, bj = make_org(region_code="130602"), make_org(region_code="110105")
+    make_case_history(
+        bd, registered=d(3, 2), accepted=d(3, 3), concluded=d(3, 20), outcome="agreement", occurred="110101"
+    )
+    make_case_history(bj, registered=d(3, 6), accepted=d(3, 7), concluded=d(3, 25), outcome="no_agreement")
+    return make_org(name="北京市综治中心(测试)", kind=OrgKind.governance_centre, region_code="110000")
+
+
+def _subscribe_beijing(centre, **extra):
+    return subscriptions.create_subscription(
+        SYSTEM,
+        {
+            "organization_id": centre.id,
+            "region_code": "110000",
+            "frequency": "monthly",
+            "endpoint_url": "http://127.0.0.1:9/unused",
+            **extra,
+        },
+    )
+
+
+def test_a_governance_centre_subscribes_by_place_and_its_snapshot_counts_by_place(beijing_centre):
+    by_place, _ = _subscribe_beijing(beijing_centre)
+    by_handler, _ = _subscribe_beijing(beijing_centre, basis="handled")
+    assert (by_place.basis, by_handler.basis) == ("occurred", "handled")
+    assert freeze_due_snapshots(at(FIRST_OF_APRIL)) == 2
+    frozen = {s.subscription_id: s.payload for s in db.session.scalars(sa.select(ReportSnapshot))}
+    place, handler = frozen[by_place.id], frozen[by_handler.id]
+    assert (place["basis"], place["counted_to"], place["rates"]["basis"]) == ("occurred", "2026-03-31", "occurred")
+    # by place: A (arose in 东城, handled in 保定) and C; concluded both, one agreement
+    totals = place["rates"]["totals"]
+    assert (totals["received"], totals["concluded"], totals["agreement"], totals["success_rate"]) == (2, 2, 1, 0.5)
+    groups = {g["key"]: g["received"] for g in place["rates"]["groups"] if g["received"]}
+    assert groups == {"110101": 1, "110105": 1}  # 东城区 and 朝阳区
+    assert [(g["key"], g["received"]) for g in place["by_category"]] == [("neighbour", 2)]
+    assert place["rates"]["case_flows"]["transferred_in"] == place["rates"]["case_flows"]["transferred_out"] == 0
+    # by handler: C only (A is 保定's)
+    assert handler["basis"] == "handled" and handler["rates"]["totals"]["received"] == 1
+    assert {g["key"]: g["received"] for g in handler["rates"]["groups"] if g["received"]} == {"110105": 1}
+    assert [(g["key"], g["received"]) for g in handler["by_category"]] == [("neighbour", 1)]
+
+
+def test_the_pull_api_says_each_snapshots_basis(beijing_centre, make_user, api_as):
+    by_place, _ = _subscribe_beijing(beijing_centre)
+    by_handler, _ = _subscribe_beijing(beijing_centre, basis="handled")
+    freeze_due_snapshots(at(FIRST_OF_APRIL))
+    own = api_as(make_user(role=Role.coordinator, organization=beijing_centre, region_code="110000"))
+    listed = own.get("/api/v1/reports/snapshots").json["items"]
+    assert sorted((s["subscription_id"], s["basis"], s["counted_to"]) for s in listed) == [
+        (by_place.id, "occurred", "2026-03-31"),
+        (by_handler.id, "handled", "2026-03-31"),
+    ]
+    [place_id] = [s["id"] for s in listed if s["subscription_id"] == by_place.id]
+    item = own.get(f"/api/v1/reports/snapshots/{place_id}").json
+    assert (item["basis"], item["payload"]["basis"], item["payload"]["rates"]["totals"]["received"]) == (
+        "occurred",
+        "occurred",
+        2,
+    )
+
+
+def test_a_snapshot_frozen_before_bases_reads_as_handled(subscribe, make_user, centre, api_as):
+    subscribe("http://127.0.0.1:9/unused")
+    freeze_due_snapshots(at(FIRST_OF_APRIL))
+    snapshot = db.session.scalar(sa.select(ReportSnapshot))
+    snapshot.payload = {k: v for k, v in snapshot.payload.items() if k not in ("basis", "counted_to")}
+    db.session.flush()
+    own = api_as(make_user(role=Role.coordinator, organization=centre, region_code="130629"))
+    [listed] = own.get("/api/v1/reports/snapshots").json["items"]
+    assert (listed["basis"], listed["counted_to"]) == ("handled", "2026-03-31")  # the period's end
+
+
+def test_the_subscriptions_api_takes_and_shows_the_basis(beijing_centre, api_as):
+    api = api_as(role=Role.admin)
+    body = {
+        "organization_id": beijing_centre.id,
+        "region_code": "110000",
+        "frequency": "monthly",
+        "endpoint_url": "https://zz.example.cn/hub/reports",
+    }
+    default = api.post("/api/v1/report-subscriptions", json=body)
+    assert default.status_code == 201 and default.json["basis"] == "occurred"  # a governance centre's default
+    handled = api.post("/api/v1/report-subscriptions", json={**body, "basis": "handled"})
+    assert handled.status_code == 201 and handled.json["basis"] == "handled"
+    listed = api.get("/api/v1/report-subscriptions").json["items"]
+    assert [s["basis"] for s in listed] == ["occurred", "handled"]
+    assert api.get(f"/api/v1/report-subscriptions/{handled.json['id']}").json["basis"] == "handled"
+    refused = api.post("/api/v1/report-subscriptions", json={**body, "basis": "somewhere"})
+    assert refused.status_code == 422 and refused.json["error_codes"] == {"json": {"basis": ["not_one_of"]}}
+
+
+def test_the_default_basis_is_the_place_for_a_governance_centre_only(make_org):
+    centre = make_org(kind=OrgKind.governance_centre, region_code="110000")
+    committee = make_org(region_code="110105")
+    assert subscriptions.subscription_basis(centre, None) == "occurred"
+    assert subscriptions.subscription_basis(committee, None) == "handled"
+    assert subscriptions.subscription_basis(centre, "handled") == "handled"
+    with pytest.raises(ValidationFailed) as refused:
+        _subscribe_beijing(centre, basis="somewhere")
+    assert list(refused.value.errors) == ["basis"]
+
+
+def test_the_subscriptions_page_offers_and_lists_the_basis(beijing_centre, make_user, signed_in):
+    client = signed_in(make_user(role=Role.admin))
+    page = client.get("/reporting/subscriptions").get_data(as_text=True)
+    assert '<option selected value="occurred">属地口径：按纠纷发生地统计</option>' in page
+    assert '<option value="handled">承办口径：按承办组织统计</option>' in page
+    form = {
+        "organization_id": beijing_centre.id,
+        "region_code": "110000",
+        "frequency": "monthly",
+        "endpoint_url": "https://zz.example.cn/hub/reports",
+    }
+    assert client.post("/reporting/subscriptions", data={**form, "basis": "handled"}).status_code == 302
+    assert client.post("/reporting/subscriptions", data=form).status_code == 302  # no basis sent: the place
+    assert client.post("/reporting/subscriptions", data={**form, "basis": "x"}).status_code == 422
+    assert [s.basis for s in db.session.scalars(sa.select(ReportSubscription).order_by(ReportSubscription.id))] == [
+        "handled",
+        "occurred",
+    ]
+    listed = client.get("/reporting/subscriptions").get_data(as_text=True)
+    assert re.findall(r'<td class="basis">([^<]*)</td>', listed) == ["承办", "属地"]

@@ -81,6 +81,7 @@ def test_dashboard_xlsx_has_the_same_figures(reporting_cases, make_user, signed_
     workbook = load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames == [
         "合计",
+        "流转核对",
         "按纠纷类别",
         "月度趋势",
         "下级地区",

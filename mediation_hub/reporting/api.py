@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from ..auth.current import current_actor
 from ..core.pagination import paginate
+from ..core.shanghai import today_shanghai
 from ..core.uow import as_committed
 from . import service, subscriptions
 from .export import report_download
@@ -50,7 +51,9 @@ class Rates(MethodView):
     )
     @blp.alt_response(200, description=DOWNLOADS, schema=DOWNLOAD, content_type="text/csv", success=True)
     def get(self, args):
-        """Rates for a region subtree, an organisation or a studio over a period (DESIGN.md "Rates")."""
+        """Rates for a region subtree, an organisation or a studio over a period (DESIGN.md "Rates"), on the
+        handled basis (承办) or the occurred one (属地: region scopes only); the answer names its ``basis`` and
+        ``counted_to``, with the ``case_flows`` that reconcile the counts."""
         fmt = args.pop("format")
         args["date_from"], args["date_to"] = service.default_period(args["date_from"], args["date_to"])
         report = service.rates_report(current_actor(), **args)
@@ -63,9 +66,14 @@ class Flows(MethodView):
     @blp.response(200, FlowsOut)
     def get(self, args):
         """Cross-region transfers (sent, received, accepted, declined, expired, acceptance rate, median
-        working days to answer) and legal-aid figures for the caller's scope."""
+        working days to answer) and legal-aid figures for the caller's scope.
+
+        Transfers have no basis: a transfer is between two organisations, so it counts for both sides where
+        they are. ``counted_to`` is the earlier of ``to`` and today (Asia/Shanghai): the transfers sent in the
+        period up to that day, each with its answer as it stands today (the flows have no ``as_of``)."""
         args["date_from"], args["date_to"] = service.default_period(args["date_from"], args["date_to"])
-        return service.transfer_flows_report(current_actor(), **args)
+        report = service.transfer_flows_report(current_actor(), **args)
+        return {**report, "counted_to": min(args["date_to"], today_shanghai())}
 
 
 @blp.route("/reports/overdue")

@@ -8,21 +8,16 @@ from ..core.messages import coded
 from ..core.pagination import PageArgs, page_schema
 from ..core.shanghai import today_shanghai
 from .models import DeliveryStatus, Frequency
-from .service import GROUPINGS, default_period
+from .queries import BASES, COUNT_FIELDS
+from .service import GROUPINGS, RATES, default_period
 
-COUNTS = (
-    "received",
-    "accepted",
-    "declined",
-    "concluded",
-    "agreement",
-    "no_agreement",
-    "withdrawn",
-    "referred",
-    "concluded_on_time",
-    "completed",
+# The counts and rates of a RateBlock are the service's own lists, so an answer never leaves one out.
+COUNTS = COUNT_FIELDS
+RATE_NAMES = tuple(RATES)
+BASIS_DESCRIPTION = (
+    "handled (承办): each event counts where the case was handled then; occurred (属地): where the dispute arose, "
+    "whoever handled it (region scopes only). Default: occurred for a governance centre's people, else handled"
 )
-RATE_NAMES = ("success_rate", "completion_rate", "on_time_rate")
 
 
 class PeriodArgs(Schema):
@@ -55,6 +50,9 @@ class RatesQuery(PeriodArgs):
     studio_id = fields.Integer(load_default=None)
     as_of = fields.Date(load_default=None)
     group_by = fields.String(load_default=None, validate=validate.OneOf(GROUPINGS))
+    basis = fields.String(
+        load_default=None, validate=validate.OneOf(BASES), metadata={"description": BASIS_DESCRIPTION}
+    )
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "xlsx", "csv")))
 
     @validates_schema
@@ -121,20 +119,42 @@ class ReportScope(Schema):
     studio_name = fields.String(allow_none=True)
 
 
+class CaseFlows(Schema):
+    """The flows that reconcile a report (DESIGN.md "Rates"): open_at_start + registered + transferred_in −
+    transferred_out = concluded + declined + open_at_end."""
+
+    open_at_start = fields.Integer(metadata={"description": "open at the end of the day before from"})
+    registered = fields.Integer()
+    transferred_in = fields.Integer(metadata={"description": "handed in across the scope's boundary; 0 (occurred)"})
+    transferred_out = fields.Integer(metadata={"description": "handed out across the boundary; 0 (occurred)"})
+    concluded = fields.Integer()
+    declined = fields.Integer()
+    open_at_end = fields.Integer(metadata={"description": "open at counted_to"})
+
+
+COUNTED_TO = "the last day counted: the earlier of to and as_of"
+
+
 class RatesReportOut(Schema):
     scope = fields.Nested(ReportScope)
+    basis = fields.String(metadata={"description": BASIS_DESCRIPTION})
     from_ = fields.Date(data_key="from", attribute="from")
     to = fields.Date()
     as_of = fields.Date()
+    counted_to = fields.Date(metadata={"description": COUNTED_TO})
     group_by = fields.String(allow_none=True)
     totals = fields.Nested(RateBlock)
     groups = fields.List(fields.Nested(RateGroup))
+    case_flows = fields.Nested(CaseFlows)
 
 
 class FlowsOut(Schema):
     scope = fields.Nested(ReportScope)
     from_ = fields.Date(data_key="from", attribute="from")
     to = fields.Date()
+    counted_to = fields.Date(
+        metadata={"description": "the earlier of to and today: transfers sent up to it, answers as they stand"}
+    )
     flows = fields.Raw(allow_none=True, metadata={"description": "sent, received, outgoing, incoming, pairs"})
     legal_aid = fields.Raw(allow_none=True)
 
@@ -185,6 +205,14 @@ class SubscriptionIn(Schema):
         validate=validate.Length(max=200),
         metadata={"description": "whsec_<base64>; generated when omitted"},
     )
+    basis = fields.String(
+        load_default=None,
+        validate=validate.OneOf(BASES),
+        metadata={
+            "description": "the basis of every snapshot: occurred (属地) or handled (承办); when omitted, occurred "
+            "for a governance centre, else handled"
+        },
+    )
     active = fields.Boolean(load_default=True)
 
 
@@ -199,6 +227,7 @@ class SubscriptionOut(Schema):
     region_code = fields.String()
     region_name = fields.Function(lambda s: s.region.full_name)
     frequency = fields.Function(lambda s: s.frequency.value)
+    basis = fields.String(metadata={"description": "occurred (属地) or handled (承办)"})
     endpoint_url = fields.String()
     active = fields.Boolean()
     created_at = fields.DateTime()
@@ -244,6 +273,16 @@ class SnapshotSummaryOut(Schema):
     subscription_id = fields.Integer()
     period_start = fields.Date()
     period_end = fields.Date()
+    # Read from the frozen payload, which says what it counted: a snapshot frozen before the payload named its
+    # basis was counted on the handled one, up to the period's end.
+    basis = fields.Function(
+        lambda s: s.payload.get("basis", "handled"),
+        metadata={"type": "string", "description": "the basis the snapshot was counted on"},
+    )
+    counted_to = fields.Function(
+        lambda s: s.payload.get("counted_to") or s.period_end.isoformat(),
+        metadata={"type": "string", "format": "date", "description": COUNTED_TO},
+    )
     created_at = fields.DateTime()
 
 

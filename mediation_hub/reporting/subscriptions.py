@@ -39,7 +39,7 @@ from . import service
 from .delivery_errors import REFUSAL_REASONS
 from .models import DeliveryAttempt, DeliveryStatus, Frequency, ReportDelivery, ReportSnapshot, ReportSubscription
 from .policy import POLICY
-from .queries import Scope
+from .queries import BASES, Scope
 
 DEFAULT_BACKOFF_SECONDS = (60, 300, 1800, 7200, 21600, 43200, 86400)  # 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h
 DEFAULT_MAX_ATTEMPTS = 8
@@ -104,9 +104,18 @@ def get_subscription(actor: Actor, subscription_id: int) -> ReportSubscription:
     return sub
 
 
+def subscription_basis(org: Organization | None, asked: str | None) -> str:
+    """The basis a subscription's snapshots are counted on: the one asked for, else occurred (属地) for a
+    governance centre, which answers for its territory, and handled (承办) for anyone else."""
+    if asked:
+        return asked
+    return "occurred" if org is not None and org.kind == OrgKind.governance_centre else "handled"
+
+
 def create_subscription(actor: Actor, data: dict[str, Any]) -> tuple[ReportSubscription, str]:
-    """Subscribe a governance centre to a region's report. Returns the subscription and its signing secret
-    (``whsec_…``, given or generated), which is shown once and stored encrypted."""
+    """Subscribe a governance centre to a region's report on a basis (``subscription_basis``). Returns the
+    subscription and its signing secret (``whsec_…``, given or generated), which is shown once and stored
+    encrypted."""
     POLICY.require(actor, "manage_subscriptions")
     errors: dict[str, list[str]] = {}
     org = db.session.scalar(
@@ -132,6 +141,9 @@ def create_subscription(actor: Actor, data: dict[str, Any]) -> tuple[ReportSubsc
         frequency = Frequency(data.get("frequency") or "")  # none given: unknown, as any other
     except ValueError:
         collect(errors, "frequency", coded("unknown_frequency", "频率须为每周、每月或每季度"))
+    basis = subscription_basis(org, data.get("basis"))
+    if basis not in BASES:
+        collect(errors, "basis", coded("unknown_basis", "统计口径须为属地或承办"))
     if errors:
         raise ValidationFailed(errors)
     assert org is not None  # else an error above
@@ -139,6 +151,7 @@ def create_subscription(actor: Actor, data: dict[str, Any]) -> tuple[ReportSubsc
         organization_id=org.id,
         region_code=region_code,
         frequency=frequency,
+        basis=basis,
         endpoint_url=url,
         secret_enc=encrypt(secret),
         active=data.get("active", True),
@@ -182,9 +195,11 @@ def set_subscription_active(actor: Actor, subscription_id: int, active: bool) ->
 
 
 def snapshot_payload(sub: ReportSubscription, start: date, end: date) -> dict[str, Any]:
-    """The report a governance centre receives for one period, as plain JSON (dates as ISO text)."""
+    """The report a governance centre receives for one period, as plain JSON (dates as ISO text), counted on the
+    subscription's basis (the rates and the categories; transfers and legal aid have none) up to the period's
+    end, and saying so: ``basis`` and ``counted_to``."""
     scope = Scope(region_code=sub.region_code)
-    report = service.report_for_scope(scope, start, end, end, "region")
+    report = service.report_for_scope(scope, start, end, end, "region", basis=sub.basis)
     payload = {
         "type": "mediation_hub.rates_report",
         "version": 1,
@@ -192,9 +207,11 @@ def snapshot_payload(sub: ReportSubscription, start: date, end: date) -> dict[st
         "organization_id": sub.organization_id,
         "region_code": sub.region_code,
         "frequency": sub.frequency.value,
+        "basis": sub.basis,
         "period": {"start": start, "end": end},
+        "counted_to": report["counted_to"],
         "rates": report,
-        "by_category": service._groups(scope, start, end, end, "category"),
+        "by_category": service._groups(scope, start, end, end, "category", basis=sub.basis),
         "transfers": service.flows_for_scope(scope, start, end),
         "legal_aid": service.legal_aid_for_scope(scope, start, end),
     }

@@ -1,5 +1,6 @@
-"""Pages: the officials' dashboard (rates, categories, monthly trend, regions, cross-region flows, studios,
-overdue work) with an xlsx of the same figures; report subscriptions and their deliveries (重新投递)."""
+"""Pages: the officials' dashboard (rates on the handled or the occurred basis, the flows that reconcile them,
+categories, monthly trend, regions, cross-region flows, studios, overdue work) with an xlsx of the same figures;
+report subscriptions and their deliveries (重新投递)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,21 @@ from ..regions.models import Region
 from ..registry.models import Organization, OrgKind
 from ..registry.service import organizations_visible_to
 from . import service, subscriptions
-from .definitions import basis_note, definitions, null_rate_note
+from .definitions import (
+    BASIS_TITLES,
+    FLOW_FIGURES,
+    SECTION_FIGURES,
+    basis_name,
+    basis_note,
+    basis_title,
+    definitions,
+    flow_identity,
+    flow_note,
+    flows_balance,
+    null_rate_note,
+)
 from .delivery_errors import shown_delivery_error
-from .export import column_titles, dashboard_download
+from .export import column_titles, dashboard_download, flow_titles, section_titles
 from .models import FREQUENCY_LABELS, ReportDelivery, ReportSubscription
 from .policy import POLICY
 
@@ -39,7 +52,9 @@ def _require(action: str) -> Actor:
     return actor
 
 
-FILTER_FIELDS = ("region_code", "from", "to", "as_of")
+FILTER_FIELDS = ("region_code", "from", "to", "as_of", "basis")
+# the switch's order: the place first, as a governance centre reads it
+BASES = ("occurred", "handled")
 
 
 def _date_arg(name: str, errors: dict) -> date | None:
@@ -53,10 +68,24 @@ def _date_arg(name: str, errors: dict) -> date | None:
         return None
 
 
-def _filters() -> tuple[dict, dict[str, list[str]]]:
+def _basis_arg(actor: Actor, errors: dict) -> str:
+    """属地 (occurred) or 承办 (handled) from the query string; none asked for: the actor's default (a governance
+    centre's people see their territory)."""
+    raw = (request.args.get("basis") or "").strip()
+    if not raw:
+        return service.default_basis(actor)
+    if raw not in BASES:
+        collect(errors, "basis", coded("unknown_basis", "统计口径须为属地或承办"))
+        return service.default_basis(actor)
+    return raw
+
+
+def _filters(actor: Actor) -> tuple[dict, dict[str, list[str]]]:
     """The dashboard's filters from the query string (a missing end is today, a missing start the first of January
-    of the end's year, a missing as-of date today), and every problem with them by form field, found at once."""
+    of the end's year, a missing as-of date today, a missing basis the actor's default), and every problem with
+    them by form field, found at once."""
     errors: dict[str, list[str]] = {}
+    basis = _basis_arg(actor, errors)
     dates = {name: _date_arg(name, errors) for name in ("from", "to", "as_of")}
     region_code = (request.args.get("region_code") or "").strip() or None
     if region_code is not None and db.session.get(Region, region_code) is None:
@@ -85,14 +114,20 @@ def _filters() -> tuple[dict, dict[str, list[str]]]:
                 start=date_from.isoformat(),
             ),
         )
-    return {"region_code": region_code, "date_from": date_from, "date_to": date_to, "as_of": dates["as_of"]}, errors
+    return {
+        "region_code": region_code,
+        "date_from": date_from,
+        "date_to": date_to,
+        "as_of": dates["as_of"],
+        "basis": basis,
+    }, errors
 
 
 def _dashboard_data(actor: Actor) -> tuple[dict | None, dict[str, list[str]], int]:
     """The dashboard's figures, or the filter errors by field and the status to answer them with: 422 for a
     filter that cannot be right, 404 for a region outside the actor's scope (convention 9: the same status as the
     API), both shown beside the field on the dashboard's form rather than on an error page."""
-    args, errors = _filters()
+    args, errors = _filters(actor)
     if errors:
         return None, errors, 422
     try:
@@ -105,16 +140,36 @@ def _dashboard_data(actor: Actor) -> tuple[dict | None, dict[str, list[str]], in
         return None, {name if name in FILTER_FIELDS else "form": list(msgs) for name, msgs in exc.errors.items()}, 422
 
 
-def _filter_values(data: dict | None) -> dict:
-    """What the form shows: the figures' own scope and period, or after an error what the person typed."""
+def _filter_values(actor: Actor, data: dict | None, errors: dict[str, list[str]]) -> dict:
+    """What the form shows: the figures' own scope, period and basis, or after an error what the person typed (a
+    basis that is neither is replaced by the default, so the form does not send it again)."""
     if data is None:
-        return {name: request.args.get(name, "") for name in FILTER_FIELDS}
+        values = {name: request.args.get(name, "") for name in FILTER_FIELDS}
+        if errors.get("basis") or not values["basis"]:
+            values["basis"] = service.default_basis(actor)
+        return values
     return {
         "region_code": data["scope"]["region_code"] or "",
         "from": data["from"].isoformat(),
         "to": data["to"].isoformat(),
         "as_of": data["as_of"].isoformat(),
+        "basis": data["basis"],
     }
+
+
+def _basis_links(values: dict) -> list[dict]:
+    """The 属地 / 承办 switch: the same region, period and as-of date on the other basis (plain links, no script)."""
+    kept = {name: values[name] for name in ("region_code", "from", "to", "as_of") if values.get(name)}
+    return [
+        {
+            "basis": basis,
+            "name": basis_name(basis),
+            "title": basis_title(basis),
+            "url": url_for("reporting.dashboard", **kept, basis=basis),
+            "current": basis == values["basis"],
+        }
+        for basis in BASES
+    ]
 
 
 def _series(groups: list[dict]) -> dict:
@@ -183,20 +238,36 @@ def chart_names() -> dict:
     return {**names, "short": legend}
 
 
+def _flows_view(data: dict | None) -> dict | None:
+    """The flows block (流转核对): the identity written out with the numbers, and whether its sides agree."""
+    if data is None:
+        return None
+    flows = data["case_flows"]
+    return {"identity": flow_identity(flows), "balanced": flows_balance(flows), "note": flow_note()}
+
+
 def _render_dashboard(actor: Actor, data: dict | None, errors: dict[str, list[str]], status: int):
+    values = _filter_values(actor, data, errors)
     return render_template(
         "reporting/dashboard.html",
         data=data,
         charts=chart_data(data) if data else None,
         errors=errors,
-        values=_filter_values(data),
+        values=values,
+        basis_links=_basis_links(values),
         regions=service.region_choices(actor),
         national=actor.sees_everything,
         definitions=definitions(),
-        basis_note=basis_note(),
+        basis_title=basis_title(values["basis"]),
+        basis_note=basis_note(values["basis"]),
         null_rate_note=null_rate_note(),
         titles=column_titles(None),
         month_titles=column_titles("month"),
+        flow_titles=flow_titles(),
+        flow_figures=FLOW_FIGURES,
+        flows_check=_flows_view(data),
+        section_titles=section_titles(),
+        section_figures=SECTION_FIGURES,
         case_link="cases.case_detail" in current_app.view_functions,
         escalations_link="transfers.escalations" in current_app.view_functions,
     ), status
@@ -231,6 +302,10 @@ class SubscriptionForm(FlaskForm):
     frequency = SelectField(
         _l("频率"), choices=[(f, _l(label)) for f, label in FREQUENCY_LABELS.items()], validators=[DataRequired()]
     )
+    # a governance centre answers for its territory: 属地 unless it asks for 承办 (subscriptions.subscription_basis)
+    basis = SelectField(
+        _l("统计口径"), choices=[(b, _l(title)) for b, title in BASIS_TITLES.items()], default="occurred"
+    )
     endpoint_url = StringField(_l("接收地址（https://…）"), validators=[DataRequired(), Length(max=500)])
     secret = StringField(_l("签名密钥（留空自动生成）"), validators=[Optional(), Length(max=200)])
 
@@ -258,6 +333,7 @@ def _render_subscriptions(actor: Actor, form: SubscriptionForm, status: int = 20
         deliveries=deliveries,
         form=form,
         frequency_labels={f: _(label) for f, label in FREQUENCY_LABELS.items()},
+        basis_name=basis_name,
         shown_error=shown_delivery_error,
     ), status
 
@@ -275,7 +351,8 @@ def create_subscription():
     form = _subscription_form(actor, request.form)
     if not form.validate_on_submit():
         return _render_subscriptions(actor, form, 422)
-    data = {k: form.data[k] for k in ("organization_id", "region_code", "frequency", "endpoint_url", "secret")}
+    fields = ("organization_id", "region_code", "frequency", "basis", "endpoint_url", "secret")
+    data = {k: form.data[k] for k in fields}
     try:
         _sub, secret = subscriptions.create_subscription(actor, data)
     except ValidationFailed as exc:
