@@ -124,11 +124,16 @@ DEMO_PLACES = [
 ]
 
 
-def seed_demo() -> dict:
-    """Organisations, mediators, studios and one account per role across Beijing, Tianjin and Hebei."""
+def seed_demo_places() -> None:
+    """The demo's town and villages (idempotent): the town's governance centre is registered there."""
     for place_code, place_name, parent_code in DEMO_PLACES:
         if db.session.get(Region, place_code) is None:
             add_local_region(place_code, place_name, parent_code)
+
+
+def seed_demo() -> dict:
+    """Organisations, mediators, studios and one account per role across Beijing, Tianjin and Hebei."""
+    seed_demo_places()
     orgs: dict[str, Organization] = {}
     for key, name, kind, region, parent in DEMO_ORGANIZATIONS:
         org = db.session.scalar(sa.select(Organization).where(Organization.name == name))

@@ -184,8 +184,9 @@ def seed_organizations() -> None:
     """The demo organisations alone (``seed demo`` also hashes passwords and writes months of activity)."""
     from mediation_hub.extensions import db
     from mediation_hub.registry.models import Organization
-    from mediation_hub.seed import DEMO_ORGANIZATIONS
+    from mediation_hub.seed import DEMO_ORGANIZATIONS, seed_demo_places
 
+    seed_demo_places()  # a demo governance centre stands in a town
     ids: dict[str, int] = {}
     for key, name, kind, region, parent in DEMO_ORGANIZATIONS:
         org = Organization(name=name, kind=kind, region_code=region, parent_id=ids.get(parent), specialties=[])
