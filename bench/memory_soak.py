@@ -176,8 +176,10 @@ def soak(database_url: str, *, total: int, chunk: int, connections: int, threads
         )
         workers = child_pids(master)
         readings.append({"requests": 0, "rss": [rss_mb(pid) or 0.0 for pid in workers]})
-        while total - done > chunk // 4:  # wrk runs for a time: stop when less than a quarter chunk is left
-            size = min(chunk, total - done)
+        # wrk runs for a time: stop when less than a quarter chunk is left, but read the workers after two chunks at
+        # least (the first one's 2-second probe may send nearly everything a short run asks for)
+        while total - done > chunk // 4 or len(readings) < 3:
+            size = max(min(chunk, total - done), chunk // 4)
             # one-use requests for twice what the chunk should send, and some: wrk runs for whole seconds and the
             # pace moves between chunks; a list sent twice would answer its repeated acceptances 409
             requests = chunk_requests(rng, 2 * size + 100, case_ids, registered_ids(engine, org_id), bodies, rates)
