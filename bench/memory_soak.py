@@ -176,13 +176,13 @@ def soak(database_url: str, *, total: int, chunk: int, connections: int, threads
         )
         workers = child_pids(master)
         readings.append({"requests": 0, "rss": [rss_mb(pid) or 0.0 for pid in workers]})
-        # wrk runs for a time: stop when less than a quarter chunk is left, but read the workers after two chunks at
-        # least (the first one's 2-second probe may send nearly everything a short run asks for)
-        while total - done > chunk // 4 or len(readings) < 3:
-            size = max(min(chunk, total - done), chunk // 4)
-            # one-use requests for twice what the chunk should send, and some: wrk runs for whole seconds and the
-            # pace moves between chunks; a list sent twice would answer its repeated acceptances 409
-            requests = chunk_requests(rng, 2 * size + 100, case_ids, registered_ids(engine, org_id), bodies, rates)
+        while total - done > chunk // 4:  # wrk runs for a time: stop when less than a quarter chunk is left
+            size = min(chunk, total - done)
+            # one-use requests for twice what the chunk should send, and some: wrk runs for whole seconds (one at
+            # least) and the pace moves between chunks; a list sent twice would answer its repeated acceptances 409
+            requests = chunk_requests(
+                rng, _list_length(size, pace), case_ids, registered_ids(engine, org_id), bodies, rates
+            )
             if pace is None:  # a probe list long enough for 2 s at any pace this machine reaches
                 probe_list = chunk_requests(
                     rng, 3000, case_ids, registered_ids(engine, org_id), bodies, rates
@@ -192,8 +192,10 @@ def soak(database_url: str, *, total: int, chunk: int, connections: int, threads
                 )
                 pace = probe["rps"]
                 count(probe)
-                requests = chunk_requests(rng, 2 * size + 100, case_ids, registered_ids(engine, org_id), bodies, rates)
                 size = max(0, size - probe["requests"])
+                requests = chunk_requests(
+                    rng, _list_length(size, pace), case_ids, registered_ids(engine, org_id), bodies, rates
+                )
             if size:
                 result = run_wrk(
                     base,
@@ -213,6 +215,13 @@ def soak(database_url: str, *, total: int, chunk: int, connections: int, threads
     engine.dispose()
     pace = done / seconds if seconds else 0.0
     return {"readings": readings, "errors": errors, "statuses": statuses, "pace": pace, "workers": len(workers)}
+
+
+def _list_length(size: int, pace: float | None) -> int:
+    """How many one-use requests a chunk of ``size`` needs: twice what it should send in the time wrk runs (at
+    least one second at the pace), and some."""
+    expected = max(size, (pace or 0.0) * max(1.0, size / pace) if pace else size)
+    return int(2 * expected) + 100
 
 
 def verdict(readings: list[dict]) -> str:
