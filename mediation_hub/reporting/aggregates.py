@@ -663,8 +663,16 @@ def rebuild_daily_stats(date_from: date | None = None, date_to: date | None = No
             _place_cohort_select(low, high),
         ),
     )
+    postgres = connection.dialect.name == "postgresql"
+    if everything and postgres:
+        # after a bulk load the planner has no statistics of the rows just written: it would take a grouping of
+        # millions of events for one row and join it to every region's ancestors in a nested loop (hours at 10M)
+        for source in ("case_events", "cases", "regions"):
+            db.session.execute(sa.text(f"ANALYZE {source}"))
     for name, columns, select in fills:
         db.session.execute(db.metadata.tables[name].insert().from_select(columns, select))
+        if everything and postgres:  # the next fills read this one (monthly from daily, rollups from both)
+            db.session.execute(sa.text(f"ANALYZE {name}"))
     if everything:
         for table, _column in tables:
             for index in table.indexes:
