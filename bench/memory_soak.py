@@ -176,8 +176,11 @@ def soak(database_url: str, *, total: int, chunk: int, connections: int, threads
         )
         workers = child_pids(master)
         readings.append({"requests": 0, "rss": [rss_mb(pid) or 0.0 for pid in workers]})
-        while total - done > chunk // 4:  # wrk runs for a time: stop when less than a quarter chunk is left
-            size = min(chunk, total - done)
+        # wrk runs for a time: stop when less than a quarter chunk is left, but not before three chunks have been
+        # read (the verdict compares the last three readings; a fast machine's 2-second probe may send nearly all a
+        # short run asks for, and a chunk then runs its one-second minimum past the total)
+        while total - done > chunk // 4 or len(readings) < 4:
+            size = max(min(chunk, total - done), chunk // 4)
             # one-use requests for twice what the chunk should send, and some: wrk runs for whole seconds (one at
             # least) and the pace moves between chunks; a list sent twice would answer its repeated acceptances 409
             requests = chunk_requests(
