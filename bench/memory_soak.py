@@ -167,6 +167,16 @@ def soak(database_url: str, *, total: int, chunk: int, connections: int, threads
         for code, n in result["statuses"].items():
             statuses[code] = statuses.get(code, 0) + n
 
+    offered: set[int] = set()
+
+    def build(count: int) -> list[Req]:
+        """A list of ``count`` requests whose acceptances are of cases no earlier list carried: when wrk stops, the
+        acceptances it had in flight may still be running, and their cases still look registered to the next list."""
+        waiting = [case_id for case_id in registered_ids(engine, org_id) if case_id not in offered]
+        requests = chunk_requests(rng, count, case_ids, waiting, bodies, rates)
+        offered.update(int(req.path.split("/")[4]) for req in requests if req.path.endswith("/accept"))
+        return requests
+
     with serve("wsgi:app", server_env(database_url), workers=2) as (base, master):
         cookie = sign_in(base, username)
         waiting = iter(registered_ids(engine, org_id))
@@ -181,28 +191,26 @@ def soak(database_url: str, *, total: int, chunk: int, connections: int, threads
         # short run asks for, and a chunk then runs its one-second minimum past the total)
         while total - done > chunk // 4 or len(readings) < 4:
             size = max(min(chunk, total - done), chunk // 4)
-            # one-use requests for twice what the chunk should send, and some: wrk runs for whole seconds (one at
-            # least) and the pace moves between chunks; a list sent twice would answer its repeated acceptances 409
-            requests = chunk_requests(
-                rng, _list_length(size, pace), case_ids, registered_ids(engine, org_id), bodies, rates
-            )
-            if pace is None:  # a probe list long enough for 2 s at any pace this machine reaches
-                probe_list = chunk_requests(
-                    rng, 3000, case_ids, registered_ids(engine, org_id), bodies, rates
-                )  # the first chunk: learn the pace from a short run, counted like the others
+            if pace is None:  # the first chunk: learn the pace from a short run, counted like the others
                 probe = run_wrk(
-                    base, probe_list, duration=2, connections=connections, threads=threads, token=token, cookie=cookie
+                    # a probe list long enough for 2 s at any pace this machine reaches
+                    base,
+                    build(3000),
+                    duration=2,
+                    connections=connections,
+                    threads=threads,
+                    token=token,
+                    cookie=cookie,
                 )
                 pace = probe["rps"]
                 count(probe)
                 size = max(0, size - probe["requests"])
-                requests = chunk_requests(
-                    rng, _list_length(size, pace), case_ids, registered_ids(engine, org_id), bodies, rates
-                )
+            # one-use requests for twice what the chunk should send, and some: wrk runs for whole seconds (one at
+            # least) and the pace moves between chunks; a list sent twice would answer its repeated acceptances 409
             if size:
                 result = run_wrk(
                     base,
-                    requests,
+                    build(_list_length(size, pace)),
                     duration=max(1.0, size / pace),
                     connections=connections,
                     threads=threads,
