@@ -13,27 +13,27 @@ stored message with ``mediation_hub.reporting.delivery_errors``."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .outbound import REFUSALS, DestinationGuard, DestinationRefused, OutboundFailure, post
+from .outbound import REFUSALS, DestinationGuard, DestinationRefused, OutboundFailure, post_reading
+from .webhook_signing import SECRET_PREFIX, generate_secret, sign, signature_header, verify
 
-SECRET_PREFIX = "whsec_"  # noqa: S105 - the format prefix, not a secret
+__all__ = ["SECRET_PREFIX", "DeliveryError", "GovernanceReportClient", "generate_secret", "sign", "verify"]
 
 
 class DeliveryError(Exception):
     """The endpoint did not accept the report (refused destination, network error, timeout or a non-2xx
     answer). The message is one of the fixed texts below: safe to store and to show."""
 
-    def __init__(self, message: str, status_code: int | None = None, code: str = "delivery_failed"):
+    def __init__(
+        self, message: str, status_code: int | None = None, code: str = "delivery_failed", answer: bytes = b""
+    ):
         super().__init__(message)
         self.status_code = status_code
         self.code = code
+        self.answer = answer  # the first bytes of a refusing answer, when the client reads them (``read_limit``)
 
 
 FAILURES = {
@@ -58,40 +58,6 @@ def timeout_message(timeout: float) -> str:
     return f"超时：{timeout:g} 秒内无应答"
 
 
-def generate_secret() -> str:
-    """A new signing secret in the Standard Webhooks format (``whsec_`` + base64 of 24 random bytes)."""
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
-
-
-def _key(secret: str) -> bytes:
-    if not secret.startswith(SECRET_PREFIX):
-        raise ValueError("a signing secret starts with whsec_")
-    return base64.b64decode(secret[len(SECRET_PREFIX) :])
-
-
-def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """The ``webhook-signature`` header value for this message."""
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    digest = hmac.new(_key(secret), signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
-
-
-def verify(
-    secret: str, headers: Mapping[str, str], body: bytes, *, tolerance: int = 300, now: float | None = None
-) -> bool:
-    """What a receiver does: check the timestamp is recent and one of the signatures matches."""
-    try:
-        timestamp = int(headers["webhook-timestamp"])
-        message_id = headers["webhook-id"]
-        offered = headers["webhook-signature"].split()
-    except (KeyError, ValueError):
-        return False
-    if abs((now or time.time()) - timestamp) > tolerance:
-        return False
-    expected = sign(secret, message_id, timestamp, body)
-    return any(hmac.compare_digest(expected, candidate) for candidate in offered)
-
-
 @dataclass
 class DeliveryResult:
     status_code: int
@@ -108,29 +74,35 @@ class GovernanceReportClient:
         guard: DestinationGuard | None = None,
         user_agent: str = "mediation-hub/1 (report delivery)",
         ca_certs: str | None = None,
+        read_limit: int = 0,
     ):
         self.timeout = timeout
+        self.read_limit = read_limit  # bytes of a refusing answer to keep (a peer hub's reason); 0: none
         self.guard = guard or DestinationGuard()
         self.user_agent = user_agent
         self.ca_certs = ca_certs  # a CA bundle file; certifi's when None
 
-    def send(self, url: str, secret: str, message_id: str, body: bytes) -> DeliveryResult:
-        """Deliver; raise DeliveryError unless the endpoint answers 2xx."""
+    def send(self, url: str, secret: str | Sequence[str], message_id: str, body: bytes) -> DeliveryResult:
+        """Deliver, signed with ``secret`` (or each of several during a rotation); raise DeliveryError unless the
+        endpoint answers 2xx (with the first ``read_limit`` bytes of a refusal in ``answer``)."""
         try:
             destination = self.guard.check(url)
         except DestinationRefused as exc:
             raise DeliveryError(refused_message(exc.reason), code=f"destination_{exc.reason}") from None
         timestamp = int(time.time())
+        signing = [secret] if isinstance(secret, str) else list(secret)
         headers = {
             "content-type": "application/json",
             "user-agent": self.user_agent,
             "webhook-id": message_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(secret, message_id, timestamp, body),
+            "webhook-signature": signature_header(signing, message_id, timestamp, body),
         }
         started = time.monotonic()
         try:
-            status_code = post(destination, body, headers, timeout=self.timeout, ca_certs=self.ca_certs)
+            status_code, answer = post_reading(
+                destination, body, headers, timeout=self.timeout, ca_certs=self.ca_certs, read_limit=self.read_limit
+            )
         except OutboundFailure as exc:
             if exc.kind == "timeout":
                 raise DeliveryError(timeout_message(self.timeout), code="timeout") from None
@@ -138,5 +110,5 @@ class GovernanceReportClient:
         duration_ms = int((time.monotonic() - started) * 1000)
         if not 200 <= status_code < 300:
             code = "redirect_refused" if 300 <= status_code < 400 else "answer_rejected"
-            raise DeliveryError(status_message(status_code), status_code=status_code, code=code)
+            raise DeliveryError(status_message(status_code), status_code=status_code, code=code, answer=answer)
         return DeliveryResult(status_code=status_code, duration_ms=duration_ms)

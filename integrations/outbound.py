@@ -252,6 +252,20 @@ def post(
     """POST ``body`` to a vetted destination and return the status code, without following a redirect or
     reading the answer's body. Connects only to the vetted addresses, in turn while one refuses the
     connection; raises OutboundFailure (timeout, tls or connection) when none answers."""
+    return post_reading(destination, body, headers, timeout=timeout, ca_certs=ca_certs, read_limit=0)[0]
+
+
+def post_reading(
+    destination: Destination,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    ca_certs: str | None = None,
+    read_limit: int = 2048,
+) -> tuple[int, bytes]:
+    """``post``, also returning the first ``read_limit`` bytes of the answer (a peer hub's refusal code; the
+    caller keeps only what it validates of them)."""
     for address in destination.addresses:
         pool = _pool(destination, address, timeout, ca_certs)
         try:
@@ -266,8 +280,9 @@ def post(
                 assert_same_host=False,
             )
             status = response.status
-            response.close()  # the body stays unread: nothing of it is kept or shown
-            return status
+            answer = response.read(read_limit) if read_limit else b""
+            response.close()  # the rest of the body stays unread: nothing of it is kept or shown
+            return status, answer
         except NewConnectionError:  # nothing listens there (a subclass of the connect timeout: test it first)
             continue
         except Urllib3Timeout:

@@ -35,7 +35,7 @@ MODEL_MODULES = (
 # Every module that declares domain events (``mediation-hub events`` lists them all, listened to or not).
 EVENT_MODULES = ("cases.events", "transfers.events", "legal_aid.events")
 # The listener registries, in the order their listeners run for one event (each module has ``listeners``).
-LISTENER_REGISTRIES = ("reporting.listeners", "notifications.listeners")
+LISTENER_REGISTRIES = ("reporting.listeners", "notifications.listeners", "federation.listeners")
 # Every package's permission policy (``core.policy``: actions × roles × scope; each module has ``POLICY``).
 POLICY_MODULES = (
     "regions.policy",

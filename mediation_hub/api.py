@@ -19,6 +19,10 @@ PUBLIC_API_CALLS = {
     ("GET", f"{API_PREFIX}/docs"),
     ("HEAD", f"{API_PREFIX}/openapi.json"),
     ("POST", f"{API_PREFIX}/auth/token"),
+    # another hub's signed message: the signature of a known peer is its authentication (federation/api.py)
+    ("POST", f"{API_PREFIX}/federation/inbox"),
+    ("GET", f"{API_PREFIX}/federation/types"),
+    ("HEAD", f"{API_PREFIX}/federation/types"),
 }
 # Each domain's api.py exposes ``blp``.
 API_MODULES = (
@@ -38,6 +42,7 @@ API_MODULES = (
     "exports.api",
     "reference.api",
     "documents.api",
+    "federation.api",
 )
 
 
@@ -104,6 +109,9 @@ def register_api(app: Flask) -> None:
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)
     app.before_request(_authenticate_api_request)
+    from .federation.api import register_schemas
+
+    register_schemas(api.spec)
 
     docs = Blueprint("api_docs", __name__)
 

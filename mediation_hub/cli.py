@@ -21,8 +21,10 @@ def refuse(exc) -> NoReturn:
     from .extensions import db
 
     db.session.rollback()
-    for field, messages in exc.errors.items():
+    for field, messages in (exc.errors or {}).items():
         click.echo(f"{field}: {'; '.join(messages)}", err=True)
+    if not exc.errors:  # a conflict or a missing record: its one message
+        click.echo(exc.message, err=True)
     raise SystemExit(2) from exc
 
 
@@ -145,7 +147,7 @@ def scheduler_command(once):
 @click.option(
     "--queue",
     "queues",
-    default="imports,exports",
+    default="imports,exports,federation",
     show_default=True,
     help="comma-separated queues to take jobs from, in order of priority",
 )
@@ -194,6 +196,7 @@ def register_cli(app) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(events_command)
     from .calendars.cli import calendar_group
+    from .federation.cli import federation_group, peers_group
     from .imports.cli import import_group
     from .regions.cli import regions_group
     from .reporting.aggregates import reports_group
@@ -202,6 +205,8 @@ def register_cli(app) -> None:
     app.cli.add_command(calendar_group)
     app.cli.add_command(regions_group)
     app.cli.add_command(reports_group)
+    app.cli.add_command(peers_group)
+    app.cli.add_command(federation_group)
 
 
 cli = FlaskGroup(create_app=_create_app, help="Mediation Hub (调解协同中枢) command line.")

@@ -125,6 +125,23 @@ class Config:
         self.WEBHOOK_ALLOWED_HOSTS = _allowed_hosts("WEBHOOK_ALLOWED_HOSTS")
         # A PEM bundle of the CAs that sign receivers' certificates, when a governance centre uses its own CA.
         self.WEBHOOK_CA_BUNDLE = _env("WEBHOOK_CA_BUNDLE") or None
+        # Federation (federation/, docs/FEDERATION.md): this hub's id among its peers (``hebei``) and the address
+        # they reach it at; a message's signature is stale after FEDERATION_TOLERANCE_SECONDS; a peer that has not
+        # answered for FEDERATION_UNREACHABLE_MINUTES is reported to the administrators.
+        self.HUB_ID = _env("HUB_ID", "hub") or "hub"
+        self.PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000") or "http://127.0.0.1:5000"
+        self.FEDERATION_TOLERANCE_SECONDS = _int("FEDERATION_TOLERANCE_SECONDS", 300)
+        self.FEDERATION_TIMEOUT_SECONDS = _int("FEDERATION_TIMEOUT_SECONDS", 10)
+        self.FEDERATION_UNREACHABLE_MINUTES = _int("FEDERATION_UNREACHABLE_MINUTES", 60)
+        # The waits between attempts at a message (seconds; the last repeats) and how long it is tried before it is
+        # set aside as undeliverable (hours). Fault tests shorten both.
+        self.FEDERATION_BACKOFF_SECONDS = tuple(
+            int(part) for part in (_env("FEDERATION_BACKOFF_SECONDS", "5,60,600,3600,21600") or "").split(",") if part
+        )
+        self.FEDERATION_GIVE_UP_HOURS = _int("FEDERATION_GIVE_UP_HOURS", 72)
+        # Whether a message is sent at once after the commit that wrote it (a thread, or the RQ queue); the
+        # scheduler's sweep sends what is left either way.
+        self.FEDERATION_SEND_AT_ONCE = _bool("FEDERATION_SEND_AT_ONCE", True)
         # Request and upload sizes (core/limits.py, imports/limits.py; docs/IMPORT.md): a JSON or form body, an
         # import upload, and what an uploaded workbook may hold: rows (Excel's own maximum) and columns of csv and
         # xlsx, the bytes of an xlsx unpacked and its distinct texts (openpyxl keeps them all in memory).

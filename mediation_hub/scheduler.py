@@ -187,6 +187,27 @@ JOBS: list[Job] = [
         description="删除过期的导出文件；进程中断的导出标记为失败",
     ),
     Job(
+        "federation.deliver",
+        "mediation_hub.federation.tasks:deliver_outbox",
+        "interval",
+        {"minutes": 1},
+        description="向对端平台发送到期的联邦消息（提交后即发，此处补发与重试）",
+    ),
+    Job(
+        "federation.directory",
+        "mediation_hub.federation.tasks:share_directory",
+        "interval",
+        {"hours": 1},
+        description="向对端平台发送有变化的组织目录",
+    ),
+    Job(
+        "federation.unreachable",
+        "mediation_hub.federation.tasks:report_unreachable_peers",
+        "interval",
+        {"minutes": 5},
+        description="对端平台超过一小时无法连接时通知管理员",
+    ),
+    Job(
         "auth.sessions",
         "mediation_hub.auth.tasks:prune_sessions",
         "cron",

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mediation_hub.background")
 RESUMES = 2  # runs after the first when a run is lost (a killed horse, a dead worker)
-QUEUES = ("imports", "exports")
+QUEUES = ("imports", "exports", "federation")
 
 _worker_app: Flask | None = None  # the app of this worker process (``work``), inherited by its horses
 _connections: dict[str, Redis] = {}

@@ -857,3 +857,81 @@ def erase_applicant_batch(condition: sa.ColumnElement[bool], *, limit: int) -> l
             .values(applicant_name=ERASED_NAME, version=app.version + 1, **CLEARED_NUMBERS, **CLEARED_APPLICANT)
         )
     return ids
+
+
+# --- applications handed over between hubs (federation) ---------------------------------------------------------
+
+
+def receive_forwarded_application(
+    actor: Actor,
+    data: dict[str, Any],
+    *,
+    number: str,
+    centre: Organization,
+    from_centre: Organization,
+    filed_centre: Organization,
+    agreement_code: str,
+    forwarded_on: date,
+) -> LegalAidApplication:
+    """An application another hub handed to ``centre`` (this hub's competent centre) under a 通办 agreement: held
+    here as ``transferred``, received that day (its 7-day clock starts), with the hand-over from the sending centre
+    as this hub knows it. The applicant's numbers are encrypted with this hub's keys."""
+    errors: dict[str, list[str]] = {}
+    if centre.is_remote or centre.kind != OrgKind.legal_aid_centre or not centre.active:
+        collect(errors, "to_centre_id", coded("target_not_legal_aid_centre", "目标机构不是有效的法律援助中心"))
+    if db.session.get(Agreement, agreement_code) is None:
+        collect(errors, "agreement_code", coded("unknown_agreement", "未知的协议"))
+    if db.session.get(Region, data["matter_region_code"]) is None:
+        collect(errors, "matter_region_code", coded("unknown_region", "未知的地区"))
+    raise_if(errors)
+    application = LegalAidApplication(
+        number=number,
+        status=S.transferred,
+        centre=centre,
+        filed_centre=filed_centre,
+        applicant_name=data["applicant_name"],
+        applicant_region_code=data.get("applicant_region_code"),
+        applicant_gender=data.get("applicant_gender"),
+        applicant_ethnicity=data.get("applicant_ethnicity"),
+        applicant_address=data.get("applicant_address"),
+        applicant_occupation=data.get("applicant_occupation"),
+        matter_category=data["matter_category"],
+        matter_region_code=data["matter_region_code"],
+        hardship=Hardship(data["hardship"]),
+        exempt_group=data.get("exempt_group"),
+        summary=data["summary"],
+        filed_on=data["filed_on"],
+        received_on=forwarded_on,
+        last_step_on=forwarded_on,
+    )
+    application.set_id_number(data.get("applicant_id_number"))
+    application.set_phone(data.get("applicant_phone"))
+    application.decide_by, application.decide_by_provisional = decision_deadline(application, forwarded_on)
+    db.session.add(application)
+    db.session.flush()
+    db.session.add(
+        LegalAidHandover(
+            application_id=application.id,
+            from_centre_id=from_centre.id,
+            to_centre_id=centre.id,
+            agreement_code=agreement_code,
+            on_date=forwarded_on,
+            by_name=actor.username,
+        )
+    )
+    db.session.flush()
+    record_event(
+        application,
+        "transferred",
+        actor,
+        forwarded_on,
+        {
+            "from_centre_id": from_centre.id,
+            "to_centre_id": centre.id,
+            "agreement_code": agreement_code,
+            "hardship": application.hardship.value,
+            "exempt_group": application.exempt_group,
+            "decide_by": application.decide_by.isoformat() if application.decide_by else None,
+        },
+    )
+    return application

@@ -60,15 +60,28 @@ class Organization(TimestampMixin, Model):
     # 文书代字: the short name in the organisation's document numbers, "保竞" in （2026）保竞调字第 12 号
     document_code: Mapped[str | None] = mapped_column(sa.String(12))
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True, nullable=False)
+    # An organisation of another hub (federation): the peer's hub id and its id there, kept by that hub's directory
+    # snapshots; None for this hub's own organisations. A remote organisation has no accounts here.
+    hub_id: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    remote_id: Mapped[int | None] = mapped_column(sa.Integer)
 
     region: Mapped[Region] = relationship()
     parent: Mapped[Organization | None] = relationship(remote_side=[id])
 
-    __table_args__ = (sa.UniqueConstraint("region_code", "name", name="uq_organizations_region_name"),)
+    __table_args__ = (
+        sa.UniqueConstraint("region_code", "name", name="uq_organizations_region_name"),
+        sa.UniqueConstraint("hub_id", "remote_id", name="uq_organizations_hub_remote"),
+        sa.CheckConstraint("(hub_id IS NULL) = (remote_id IS NULL)", name="remote_has_both_ids"),
+    )
 
     @property
     def kind_label(self) -> str:
         return ORG_KIND_LABELS[self.kind]
+
+    @property
+    def is_remote(self) -> bool:
+        """Whether the organisation lives on another hub (its cases reach it by federation messages)."""
+        return self.hub_id is not None
 
 
 class Mediator(PersonalNumbersMixin, TimestampMixin, Model):

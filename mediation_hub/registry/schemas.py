@@ -56,6 +56,9 @@ class OrganizationOut(Schema):
     address = fields.String(allow_none=True)
     document_code = fields.String(allow_none=True)
     active = fields.Boolean()
+    hub_id = fields.String(
+        allow_none=True, metadata={"description": "another hub's organisation (federation directory); null: this hub's"}
+    )
 
 
 class OrganizationQuery(PageArgs):

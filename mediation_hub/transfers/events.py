@@ -67,6 +67,14 @@ class TransferWithdrawn(TransferStep):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TransferWithdrawalAsked(TransferStep):
+    """The sending organisation asked to withdraw a request whose receiver is on another hub: that hub owns the
+    answer, so the request stays pending here until it says withdrawn (or what answer won there)."""
+
+    name: ClassVar[str] = "transfer.withdrawal_asked"
+
+
+@dataclass(frozen=True, kw_only=True)
 class TransferExpired(TransferStep):
     """The request was not answered by ``respond_by``: it expired; the case stays with the sender."""
 

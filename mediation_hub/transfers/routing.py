@@ -335,6 +335,7 @@ def _score(
     return {
         "organization_id": org.id,
         "organization_name": org.name,
+        "hub_id": org.hub_id,  # another hub's organisation (federation): the request travels there
         "region_code": org.region_code,
         "region_name": org.region.full_name,
         "agreement_code": agreement.code,

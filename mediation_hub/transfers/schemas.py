@@ -25,6 +25,9 @@ class RouteOut(Schema):
 
     organization_id = fields.Integer()
     organization_name = fields.String()
+    hub_id = fields.String(
+        allow_none=True, metadata={"description": "the hub the organisation lives on when it is another one"}
+    )
     region_code = fields.String()
     region_name = fields.String()
     agreement_code = fields.String()

@@ -43,11 +43,13 @@ from .events import (
     TransferEscalated,
     TransferExpired,
     TransferRequested,
+    TransferWithdrawalAsked,
     TransferWithdrawn,
     event_code,
     step_fields,
 )
 from .models import (
+    ANSWERED_STATUSES,
     MODE_LABELS,
     STATUS_LABELS,
     CaseCoOrganization,
@@ -434,6 +436,7 @@ def accept_transfer(actor: Actor, transfer_id: int, *, answered_on: date | None 
     receiver (state, history and number kept). ``joint``: the receiver co-mediates, the sender leads."""
     transfer = get_transfer(actor, transfer_id)
     POLICY.require(actor, "answer", transfer)
+    _require_local_receiver(transfer)
     case = transfer.case
     if transfer.status in TRANSITIONS["accept"]:
         _require_case_still_with_sender(transfer, case)
@@ -460,6 +463,18 @@ def accept_transfer(actor: Actor, transfer_id: int, *, answered_on: date | None 
         )
     emit(TransferAnswered(**step_fields(transfer, day), accepted=True))
     return transfer
+
+
+def _require_local_receiver(transfer: Transfer) -> None:
+    """A request to an organisation of another hub is answered there (it owns the answer), never here."""
+    if transfer.to_organization.is_remote:
+        raise StateConflict(
+            coded(
+                "answered_on_receiving_hub",
+                "接收组织在 %(hub)s 平台，由该平台答复此请求",
+                hub=transfer.to_organization.hub_id,
+            )
+        )
 
 
 def _require_case_still_with_sender(transfer: Transfer, case: Case) -> None:
@@ -502,6 +517,7 @@ def decline_transfer(
     """The receiving organisation declines with a reason from the list (``other`` needs a text)."""
     transfer = get_transfer(actor, transfer_id)
     POLICY.require(actor, "answer", transfer)
+    _require_local_receiver(transfer)
     errors: dict[str, list[str]] = {}
     reason: DeclineReason | None = None
     try:
@@ -532,6 +548,10 @@ def withdraw_transfer(actor: Actor, transfer_id: int) -> Transfer:
     transfer = get_transfer(actor, transfer_id)
     POLICY.require(actor, "withdraw", transfer)
     today = today_shanghai()
+    if transfer.to_organization.is_remote and transfer.status == TransferStatus.pending:
+        # The receiving hub owns the answer: ask it; the request closes here when its answer comes back.
+        emit(TransferWithdrawalAsked(**step_fields(transfer, max(today, transfer.requested_on))))
+        return transfer
     _close(
         transfer,
         "withdraw",
@@ -591,3 +611,145 @@ def escalations(actor: Actor, *, today: date | None = None) -> sa.Select[tuple[T
     if not actor.sees_everything:
         stmt = stmt.where(_region_scope(actor.region_code) if actor.region_code else sa.false())
     return stmt.order_by(Transfer.respond_by, Transfer.id)
+
+
+# --- requests between hubs (federation) --------------------------------------------------------------------
+
+
+def receive_remote_request(
+    actor: Actor,
+    case: Case,
+    *,
+    to_organization: Organization,
+    agreement_code: str,
+    mode: TransferMode,
+    requested_on: date,
+    respond_by: date,
+    note: str | None,
+) -> Transfer:
+    """The receiving hub's copy of a request sent from another hub (``case`` is the copy of the case, handled by
+    the sender's organisation as this hub knows it): pending, answered here by ``respond_by`` (the sender's
+    count under the agreement), expired and escalated here when it is not."""
+    errors: dict[str, list[str]] = {}
+    if not to_organization.active or to_organization.kind not in MEDIATING_KINDS or to_organization.is_remote:
+        collect(errors, "to_organization_id", coded("not_mediation_organization", "接收方须为在册的调解组织"))
+    if db.session.get(Agreement, agreement_code) is None:
+        collect(errors, "agreement_code", coded("unknown_agreement", "未知的协议"))
+    if respond_by < requested_on:
+        collect(errors, "respond_by", coded("respond_by_before_request", "答复期限早于请求日期"))
+    raise_if_errors(errors)
+    _refuse_second_pending(case.id, mode)
+    transfer = Transfer(
+        case_id=case.id,
+        from_organization_id=case.organization_id,
+        to_organization_id=to_organization.id,
+        agreement_code=agreement_code,
+        mode=mode,
+        status=TransferStatus.pending,
+        requested_at=utcnow(),
+        requested_on=requested_on,
+        respond_by=respond_by,
+        respond_by_provisional=False,
+        note=note,
+    )
+    db.session.add(transfer)
+    db.session.flush()
+    record_event(
+        case,
+        event_code(mode, "requested"),
+        actor,
+        requested_on,
+        {
+            "transfer_id": transfer.id,
+            "to_organization_id": to_organization.id,
+            "agreement_code": agreement_code,
+            "respond_by": respond_by.isoformat(),
+        },
+    )
+    emit(TransferRequested(**step_fields(transfer, requested_on), respond_by=transfer.respond_by))
+    return transfer
+
+
+def raise_if_errors(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def mirror_answer(
+    actor: Actor,
+    transfer: Transfer,
+    outcome: TransferStatus,
+    day: date,
+    *,
+    reason_code: str | None = None,
+    reason_text: str | None = None,
+) -> bool:
+    """The sending hub records the answer the receiving hub gave (it owns it): the same steps, events and notices
+    as a local answer; ``accepted`` moves the case to the receiver (or makes it a co-mediator). False when the
+    request was not pending here any more (the answer is already mirrored)."""
+    if transfer.status != TransferStatus.pending:
+        return False
+    day = max(day, transfer.requested_on)
+    values: dict[str, Any] = {"answered_at": utcnow(), "answered_on": day, "answered_by_id": None}
+    if outcome in ANSWERED_STATUSES:
+        values["working_days_to_answer"] = working_days_between(transfer.requested_on, day, field="answered_on")
+    if outcome == TransferStatus.declined:
+        try:
+            reason = DeclineReason(reason_code or DeclineReason.other)
+        except ValueError:
+            reason = DeclineReason.other
+        values |= {
+            "reason_code": reason,
+            "reason_text": reason_text or (None if reason != DeclineReason.other else "未说明"),
+        }
+    action = {
+        TransferStatus.accepted: "accept",
+        TransferStatus.declined: "decline",
+        TransferStatus.expired: "expire",
+        TransferStatus.withdrawn: "withdraw",
+    }[outcome]
+    try:
+        _close(transfer, action, outcome, values)
+    except StateConflict:
+        return False
+    case = transfer.case
+    if outcome == TransferStatus.accepted:
+        if transfer.mode == TransferMode.transfer:
+            _move_case(actor, transfer, case)
+        else:
+            db.session.add(
+                CaseCoOrganization(
+                    case_id=case.id, organization_id=transfer.to_organization_id, since=day, transfer_id=transfer.id
+                )
+            )
+            record_event(
+                case,
+                "joint_accepted",
+                actor,
+                day,
+                {"transfer_id": transfer.id, "co_organization_id": transfer.to_organization_id},
+            )
+        emit(TransferAnswered(**step_fields(transfer, day), accepted=True))
+    elif outcome == TransferStatus.declined:
+        record_event(
+            case,
+            event_code(transfer.mode, "declined"),
+            actor,
+            day,
+            {"transfer_id": transfer.id, "reason_code": str(values["reason_code"])},
+        )
+        emit(TransferAnswered(**step_fields(transfer, day), accepted=False, reason_code=str(values["reason_code"])))
+    elif outcome == TransferStatus.expired:
+        record_event(
+            case,
+            event_code(transfer.mode, "expired"),
+            actor,
+            day,
+            {"transfer_id": transfer.id, "respond_by": transfer.respond_by.isoformat()},
+        )
+        emit(TransferExpired(**step_fields(transfer, day), respond_by=transfer.respond_by))
+        escalate(transfer)
+    else:
+        record_event(case, event_code(transfer.mode, "withdrawn"), actor, day, {"transfer_id": transfer.id})
+        emit(TransferWithdrawn(**step_fields(transfer, day)))
+    return True

@@ -16,6 +16,7 @@ from .bulk import (
     insert_imported_cases,
 )
 from .erasure import erase_party_batch
+from .federated import create_case_copy, find_case_copy, receive_case_file
 from .handling import change_handling_organization
 from .registration import (
     DuplicateCheck,
@@ -91,10 +92,12 @@ __all__ = [
     "check_conclusion",
     "check_for_duplicates",
     "conclude_case",
+    "create_case_copy",
     "decline_case",
     "erase_party_batch",
     "estimated_case_rows",
     "extend_time_limit",
+    "find_case_copy",
     "get_case",
     "handling_organization_problem",
     "handovers",
@@ -109,6 +112,7 @@ __all__ = [
     "read_only_ids",
     "read_page",
     "readable_by",
+    "receive_case_file",
     "record_confirmation_result",
     "record_follow_up",
     "record_session",

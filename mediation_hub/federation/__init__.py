@@ -1,0 +1,1 @@
+"""Federation between hubs: peers, signed messages, outbox and inbox (docs/FEDERATION.md)."""
