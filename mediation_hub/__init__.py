@@ -50,6 +50,7 @@ POLICY_MODULES = (
     "reporting.policy",
     "imports.policy",
     "privacy.policy",
+    "federation.policy",
 )
 
 

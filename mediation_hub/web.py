@@ -15,6 +15,7 @@ from .calendars.policy import POLICY as CALENDARS
 from .core.actor import Role
 from .core.i18n import N_
 from .extensions import login
+from .federation.policy import POLICY as FEDERATION
 from .imports.policy import POLICY as IMPORTS
 from .privacy.policy import POLICY as PRIVACY
 from .regions.policy import POLICY as REGIONS
@@ -36,6 +37,7 @@ VIEW_MODULES = (
     "audit.views",
     "exports.views",
     "documents.views",
+    "federation.views",
 )
 PUBLIC_ENDPOINTS = {"static", "favicon", "auth.login", "api_docs.api_docs"}
 
@@ -61,6 +63,7 @@ NAVIGATION: list[tuple[str, str, Collection[Role] | None]] = [
     (N_("个人信息请求"), "privacy.person_request", PRIVACY.roles("person_request")),
     (N_("账户"), "auth.user_list", AUTH.roles("manage_accounts")),
     (N_("审计日志"), "audit.audit_log", AUDIT.roles("read_log")),
+    (N_("平台互联"), "federation.overview", FEDERATION.roles("manage")),
     (N_("通知"), "notifications.notification_list", None),
 ]
 

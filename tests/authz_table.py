@@ -979,6 +979,16 @@ API_ROWS = [
         body=lambda v: {"id_number": v.person_id_number},
         **everyone(403, admin=200),
     ),
+    # Between hubs (federation/api.py): no bearer token; a known peer's signature is the authentication, so an
+    # unsigned body is refused (401) whoever sends it, token or not; the message types are published to anyone.
+    api(
+        "POST",
+        "/api/v1/federation/inbox",
+        body=lambda v: {"id": "msg_unsigned", "from_hub": "nobody", "type": "directory.snapshot"},
+        **everyone(401),
+        anonymous=401,
+    ),
+    api("GET", "/api/v1/federation/types", **everyone(200), anonymous=200),
 ]
 
 # --- pages ------------------------------------------------------------------------------------------------
@@ -1116,6 +1126,15 @@ PAGE_ROWS = [
         **everyone(302),
     ),
     page("GET", "audit.audit_log", "/audit", follows=policy("audit.read_log"), **ADMIN_ONLY),
+    # Federation between hubs: administrators only (peers themselves are added with the command line).
+    page("GET", "federation.overview", "/federation", follows=policy("federation.manage"), **ADMIN_ONLY),
+    page(
+        "POST",
+        "federation.send_again",
+        "/federation/messages/{set_aside_message}/send-again",
+        follows=policy("federation.manage"),
+        **everyone(403, admin=302),
+    ),
     page("GET", "calendar.calendar_years", "/calendar", follows=policy("calendars.maintain"), **ADMIN_ONLY),
     page(
         "POST",

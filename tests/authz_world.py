@@ -26,6 +26,7 @@ from mediation_hub.core.db import utcnow
 from mediation_hub.core.shanghai import today_shanghai
 from mediation_hub.exports import service as exports
 from mediation_hub.extensions import db
+from mediation_hub.federation.models import OutboxMessage, OutboxStatus
 from mediation_hub.imports import jobs as import_jobs
 from mediation_hub.legal_aid import service as legal_aid
 from mediation_hub.notifications.service import notify
@@ -119,6 +120,7 @@ def _build_side(scope: str, f, tianjin_org, tianjin_centre, recent: date) -> dic
     other_user = f.make_user(role=Role.mediator, organization=org)
     export_job = export_of(other_user)
     notice = notify(kind="test", message=f"{label}的通知", organization_id=org.id, region_code=county)
+    set_aside = set_aside_message(scope)
     db.session.flush()
     accepted = db.session.get(type(cases["accepted"]), cases["accepted"].id)
     return {
@@ -149,6 +151,7 @@ def _build_side(scope: str, f, tianjin_org, tianjin_centre, recent: date) -> dic
         "import_job": job.id,
         "export_job": export_job,
         "notification": notice.id,
+        "set_aside_message": set_aside,
         "agreement": "JJJ-MEDIATION" if scope == "in" else "GD-PAIR-GZ",
         **_agreements(scope),
         **_proposals(scope),
@@ -158,6 +161,28 @@ def _build_side(scope: str, f, tianjin_org, tianjin_centre, recent: date) -> dic
         "case_accepted_number": cases["accepted"].number,
         "la_accepted_number": applications["accepted"].number,
     }
+
+
+def set_aside_message(scope: str) -> str:
+    """A message to a peer hub set aside as undeliverable (its peer was removed), for an administrator to send
+    again from the federation page; returns its id."""
+    message_id = f"msg_matrix_{scope}"
+    envelope = {"id": message_id, "type": "directory.snapshot", "version": 1, "payload": {"organizations": []}}
+    db.session.add(
+        OutboxMessage(
+            id=message_id,
+            to_hub=f"matrix-{scope}",
+            type="directory.snapshot",
+            version=1,
+            conversation_id=f"directory/matrix-{scope}",
+            sequence=1,
+            envelope=envelope,
+            status=OutboxStatus.undeliverable,
+            attempts=3,
+            last_error="peer_removed",
+        )
+    )
+    return message_id
 
 
 def export_of(user) -> int:
@@ -271,8 +296,10 @@ def matrix_transaction(app, tmp_path_factory):
     (by the first test that asks for it) and every cell runs in a SAVEPOINT inside it. Imports and exports run
     in the request (a background thread would not see the transaction) and keep their files in a temporary
     folder."""
-    saved = {key: app.config.get(key) for key in ("IMPORT_RUN_INLINE", "IMPORT_DIR", "EXPORT_RUN_INLINE", "EXPORT_DIR")}
+    keys = ("IMPORT_RUN_INLINE", "IMPORT_DIR", "EXPORT_RUN_INLINE", "EXPORT_DIR", "FEDERATION_SEND_AT_ONCE")
+    saved = {key: app.config.get(key) for key in keys}
     app.config.update(
+        FEDERATION_SEND_AT_ONCE=False,  # a message sent again stays queued: no sender thread outside the transaction
         IMPORT_RUN_INLINE=True,
         IMPORT_DIR=str(tmp_path_factory.mktemp("imports")),
         EXPORT_RUN_INLINE=True,

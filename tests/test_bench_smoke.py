@@ -240,3 +240,35 @@ def test_generator_is_deterministic_for_a_seed(app):
     assert digest(3) != digest(4)
     assert digest(3, cases=400) != digest(3, cases=401)
     assert "cases" in BULK_TABLES
+
+
+@pytest.mark.load
+def test_federation_smoke(tmp_path):
+    """bench.federation with 20 transfers (5 per commit, at most 10 waiting) on SQLite: two hubs as servers, the
+    figures printed and written, every message applied once on the receiving hub, beside the baseline of as many
+    signed POSTs to the bare endpoint."""
+    options = ("--count", "20", "--batch", "5", "--window", "10", "--out", str(tmp_path))
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.federation", *options],
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "| transfer.offered hebei → beijing: commit → applied | sqlite | 20 |" in completed.stdout
+    assert "| baseline: signed POST to a bare endpoint, one thread |" in completed.stdout
+    result = json.loads(next(tmp_path.glob("federation-20-*.json")).read_text(encoding="utf-8"))
+    federation, baseline = result["rows"]
+    assert federation["applied_once"] == "20/20" and federation["once"] is True
+    assert (federation["applied"], federation["transfers_there"], federation["cases_there"]) == (20, 20, 20)
+    assert federation["msgs_per_s"] > 0 and 0 < federation["p50_ms"] <= federation["p95_ms"] <= federation["max_ms"]
+    assert federation["to_2xx_p95_ms"] > 0 and federation["body_bytes"] > 0
+    assert baseline["messages"] == 20 and baseline["msgs_per_s"] > 0 and baseline["p95_ms"] > 0
+    assert baseline["body_bytes"] == federation["body_bytes"]  # the same bodies
+    assert federation["vs_baseline"] == f"{federation['msgs_per_s'] / baseline['msgs_per_s']:.1%}"
+    assert result["machine"]["database"] == "sqlite" and result["machine"]["server_tracebacks"] == 0
+    assert (
+        next(tmp_path.glob("federation-20-*.md")).read_text(encoding="utf-8").startswith("# Federation: 20 transfers")
+    )

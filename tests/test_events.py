@@ -242,6 +242,8 @@ def test_the_events_command_lists_every_event_its_payload_and_its_listeners(app)
         "to_organization_id: int, on_date: date, accepted: bool, reason_code: str | None",
         "-> reporting: mediation_hub.reporting.listeners.count_closed_transfer (in the transaction)",
         "-> notifications: mediation_hub.notifications.listeners.tell_the_sender_of_the_answer (in the transaction)",
+        # the answer that won on this hub goes back to the hub the request came from (or, mirrored, the file goes)
+        "-> federation: mediation_hub.federation.listeners.answer_or_hand_over (in the transaction)",
     ]
     assert blocks["case.imported  (mediation_hub.cases.events.CasesImported)"] == [
         "payload: first_day: date, last_day: date",
@@ -251,6 +253,7 @@ def test_the_events_command_lists_every_event_its_payload_and_its_listeners(app)
     assert concluded[1:] == [
         "-> reporting: mediation_hub.reporting.listeners.count_rate_event (in the transaction)",
         "-> notifications: mediation_hub.notifications.listeners.tell_the_senders_of_a_conclusion (in the transaction)",
+        "-> federation: mediation_hub.federation.listeners.feed_back_outcome (in the transaction)",
     ]
     assert blocks["legal_aid.closed  (mediation_hub.legal_aid.events.LegalAidClosed)"][1:] == ["-> no listener"]
     # the transfer and legal-aid month aggregates follow their tables on every flush, wired like the listeners

@@ -87,18 +87,26 @@ VISIBLE_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 SKIPPED_ELEMENTS = {"script", "style", "noscript", "template"}
 
 
+VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
 class VisibleText(HTMLParser):
-    """The text a person sees: text nodes (not scripts or styles), the visible attributes, buttons' values."""
+    """The text a person sees: text nodes (not scripts or styles), the visible attributes, buttons' values. The
+    text of an element marked ``translate="no"`` (HTML's mark for an identifier, an address or a command: a hub's
+    id, ``mediation-hub peers add …``) is left out; its attributes are still read."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skipping = 0
+        self._untranslated = 0  # depth inside an element marked translate="no"
 
     def handle_starttag(self, tag, attrs):
         if tag in SKIPPED_ELEMENTS:
             self._skipping += 1
         attributes = dict(attrs)
+        if tag not in VOID_ELEMENTS and (self._untranslated or attributes.get("translate") == "no"):
+            self._untranslated += 1
         self.parts.extend(attributes[name] for name in VISIBLE_ATTRIBUTES if attributes.get(name))
         if (
             tag in ("input", "button")
@@ -110,9 +118,11 @@ class VisibleText(HTMLParser):
     def handle_endtag(self, tag):
         if tag in SKIPPED_ELEMENTS and self._skipping:
             self._skipping -= 1
+        if self._untranslated and tag not in VOID_ELEMENTS:
+            self._untranslated -= 1
 
     def handle_data(self, data):
-        if not self._skipping and data.strip():
+        if not self._skipping and not self._untranslated and data.strip():
             self.parts.append(data.strip())
 
 
@@ -598,3 +608,12 @@ def test_visible_text_skips_scripts_and_reads_attributes():
         '<input type="text" value="typed"><img alt="图标"><a href="/cases?x=y">案件</a>'
     )
     assert visible_text(html) == ["提示", "文字", "Save", "图标", "案件"]
+
+
+def test_visible_text_leaves_out_what_is_marked_not_to_translate():
+    html = (
+        '<p>本平台标识 <code translate="no">hebei</code></p>'
+        '<td translate="no">peer_removed<br><span>connect_failed</span></td><td>已送达</td>'
+        '<span class="badge">对方 <span translate="no">beijing</span> 平台</span>'
+    )
+    assert visible_text(html) == ["本平台标识", "已送达", "对方", "平台"]

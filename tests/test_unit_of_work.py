@@ -30,8 +30,14 @@ from mediation_hub.extensions import db
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_PACKAGES = ("mediation_hub", "integrations")
 # The packages whose long jobs commit batch by batch (imports, rebuilt aggregates and report deliveries, export
-# progress) and core, which defines commit_batch.
-BATCH_PACKAGES = ("mediation_hub/imports/", "mediation_hub/reporting/", "mediation_hub/exports/", "mediation_hub/core/")
+# progress, the federation sender's claim before a call and its outcome after) and core, which defines commit_batch.
+BATCH_PACKAGES = (
+    "mediation_hub/imports/",
+    "mediation_hub/reporting/",
+    "mediation_hub/exports/",
+    "mediation_hub/federation/",
+    "mediation_hub/core/",
+)
 PROBE = "uow-probe"
 
 

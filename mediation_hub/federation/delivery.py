@@ -119,15 +119,21 @@ def send_one(message_id: str, now: datetime | None = None) -> str | None:
     message = db.session.get_one(OutboxMessage, message_id)
     peer = db.session.get(Peer, message.to_hub)
     body = json.dumps(message.envelope, ensure_ascii=False, separators=(",", ":")).encode()
+    target = (peer.url + "/api/v1/federation/inbox", secrets_in_use(peer, now), _client(peer)) if peer else None
+    # No transaction stays open during the call: on SQLite a writing transaction holds the hub's one write lock,
+    # and a slow peer would hold up every other write for as long as it takes to answer.
+    db.session.rollback()
     error: DeliveryError | None = None
-    if peer is None:
+    if target is None:
         error = DeliveryError("对端平台已移除", code="unknown_peer")
     else:
+        url, signing, client = target
         try:
-            _client(peer).send(peer.url + "/api/v1/federation/inbox", secrets_in_use(peer, now), message.id, body)
+            client.send(url, signing, message_id, body)
         except DeliveryError as exc:
             error = exc
-    _record(message, peer, error, utcnow())
+    message = db.session.get_one(OutboxMessage, message_id)
+    _record(message, db.session.get(Peer, message.to_hub), error, utcnow())
     commit_batch()
     return message.status.value
 

@@ -17,8 +17,8 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..legal_aid import service as legal_aid
 from ..legal_aid.models import LegalAidApplication
-from ..regions.models import Region
-from ..registry.models import Organization, OrgKind
+from ..registry import service as registry
+from ..registry.models import Organization
 from ..transfers import service as transfers
 from ..transfers.models import Transfer, TransferMode, TransferStatus
 from .models import FederatedLink, LinkKind
@@ -32,54 +32,15 @@ Handler = Callable[[str, str, dict[str, Any]], None]
 
 def remote_organization(peer: str, ref: dict[str, Any]) -> Organization:
     """The local record of a peer's organisation (created from the reference when no snapshot brought it yet)."""
-    org = db.session.scalar(
-        sa.select(Organization).where(Organization.hub_id == peer, Organization.remote_id == ref["id"])
-    )
-    with db.session.no_autoflush:
-        if org is None:
-            org = Organization(hub_id=peer, remote_id=ref["id"], specialties=[], active=True)
-            _update_organization(org, peer, ref)
-            db.session.add(org)
-        else:
-            _update_organization(org, peer, ref)
-    db.session.flush()
-    return org
-
-
-def _update_organization(org: Organization, peer: str, ref: dict[str, Any]) -> None:
-    try:
-        kind = OrgKind(ref["kind"])
-    except ValueError:
-        raise ValidationFailed({"kind": [coded("unknown_kind", "未知的组织类别")]}) from None
-    if db.session.get(Region, ref["region_code"]) is None:
-        raise ValidationFailed({"region_code": [coded("unknown_region", "未知的地区")]})
-    name = ref["name"]
-    clash = db.session.scalar(
-        sa.select(Organization.id).where(
-            Organization.region_code == ref["region_code"], Organization.name == name, Organization.id != org.id
-        )
-    )
-    if clash is not None:  # a local organisation of that name and place: keep both, the hub named
-        name = f"{name}（{peer}）"[:120]
-    org.name, org.kind, org.region_code = name, kind, ref["region_code"]
-    if "specialties" in ref:
-        org.specialties = list(ref["specialties"])
+    return registry.upsert_remote_organization(peer, ref)
 
 
 def apply_directory(peer: str, conversation_id: str, payload: dict[str, Any]) -> None:
     """``directory.snapshot``: the peer's organisations that take cross-region work, replacing the last snapshot:
     new ones appear in routing with their hub named, changed ones change, missing ones are made inactive."""
-    seen: set[int] = set()
     for ref in payload["organizations"]:
-        org = remote_organization(peer, ref)
-        org.active = True
-        seen.add(ref["id"])
-    db.session.execute(
-        sa.update(Organization)
-        .where(Organization.hub_id == peer, Organization.remote_id.not_in(seen) if seen else sa.true())
-        .values(active=False)
-        .execution_options(synchronize_session=False)
-    )
+        registry.upsert_remote_organization(peer, ref)
+    registry.deactivate_remote_organizations(peer, [ref["id"] for ref in payload["organizations"]])
 
 
 # --- transfers and joint mediation -------------------------------------------------------------------------------

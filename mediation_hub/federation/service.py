@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +29,7 @@ from integrations.webhook_signing import SECRET_PREFIX, verify_any
 
 from ..core.actor import Actor, Role
 from ..core.db import utcnow
+from ..core.i18n import N_
 from ..core.messages import coded
 from ..core.pii import decrypt, encrypt
 from ..core.uow import after_commit
@@ -246,18 +248,18 @@ def authenticate(body: bytes, headers: dict[str, str], now: datetime | None = No
     except (ValueError, UnicodeDecodeError):
         envelope = None
     if not isinstance(envelope, dict):
-        raise FederationRefusal(401, "not_signed_envelope", "不是签名的消息")
+        raise FederationRefusal(401, "not_signed_envelope", N_("不是签名的消息"))
     peer = db.session.get(Peer, str(envelope.get("from_hub") or "")[:40])
     if peer is None:
-        raise FederationRefusal(401, "unknown_peer", "未知的对端平台")
+        raise FederationRefusal(401, "unknown_peer", N_("未知的对端平台"))
     moment = now or utcnow()
     tolerance = int(current_app.config["FEDERATION_TOLERANCE_SECONDS"])
     if not verify_any(secrets_in_use(peer, moment), headers, body, tolerance=tolerance, now=moment.timestamp()):
-        raise FederationRefusal(401, "bad_signature", "签名无效或已过期")
+        raise FederationRefusal(401, "bad_signature", N_("签名无效或已过期"))
     if headers.get("webhook-id") != envelope.get("id"):
-        raise FederationRefusal(401, "bad_signature", "签名无效或已过期")
+        raise FederationRefusal(401, "bad_signature", N_("签名无效或已过期"))
     if envelope.get("to_hub") != hub_id():
-        raise FederationRefusal(403, "wrong_hub", "消息不是发给本平台的")
+        raise FederationRefusal(403, "wrong_hub", N_("消息不是发给本平台的"))
     return envelope
 
 
@@ -266,19 +268,21 @@ def validate(envelope: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         loaded = EnvelopeSchema().load(envelope)
     except ValidationError as exc:
-        raise FederationRefusal(422, "bad_envelope", "消息格式不正确", _messages(exc)) from None
+        raise FederationRefusal(422, "bad_envelope", N_("消息格式不正确"), _messages(exc)) from None
     schema = TYPES.get((loaded["type"], loaded["version"]))
     if schema is None:
         raise FederationRefusal(
             422,
             "unknown_message_type",
-            "不支持的消息类型或版本 %(type)s v%(version)s",
+            N_("不支持的消息类型或版本 %(type)s v%(version)s"),
             {"type": [f"{loaded['type']} v{loaded['version']}"]},
+            type=loaded["type"],
+            version=loaded["version"],
         )
     try:
         payload = schema().load(loaded["payload"])
     except ValidationError as exc:
-        raise FederationRefusal(422, "bad_payload", "消息内容不符合其类型的格式", _messages(exc)) from None
+        raise FederationRefusal(422, "bad_payload", N_("消息内容不符合其类型的格式"), _messages(exc)) from None
     return loaded, payload
 
 
@@ -354,12 +358,12 @@ def _apply(row: InboxMessage, payload: dict[str, Any], moment: datetime) -> None
             db.session.flush()
     except (ValidationFailed, NotFound, StateConflict) as exc:
         raise FederationRefusal(
-            422, "cannot_apply", "消息无法在本平台执行：%(reason)s", exc.errors, reason=exc.message
+            422, "cannot_apply", N_("消息无法在本平台执行：%(reason)s"), exc.errors, reason=exc.message
         ) from exc
     except IntegrityError as exc:  # a rule of this hub's schema the message breaks (a number already taken …)
         log.warning("message %s (%s) breaks a constraint here (%s)", row.id, row.type, type(exc.orig).__name__)
         raise FederationRefusal(
-            422, "cannot_apply", "消息无法在本平台执行：%(reason)s", reason="与本平台已有数据冲突"
+            422, "cannot_apply", N_("消息无法在本平台执行：%(reason)s"), reason=gettext("与本平台已有数据冲突")
         ) from None
     row.status = InboxStatus.applied
     row.applied_at = moment

@@ -16,6 +16,7 @@ from ..core.shanghai import today_shanghai
 from ..documents import service as documents
 from ..errors import StateConflict, ValidationFailed
 from ..extensions import db
+from ..federation.models import FederatedLink
 from ..regions.models import Region
 from ..registry.models import Organization, OrgKind
 from . import service
@@ -221,7 +222,27 @@ def application_detail(application_id: int):
         regions=_region_names([application.matter_region_code, application.applicant_region_code]),
         Status=ApplicationStatus,
         documents=documents.list_documents(actor, documents.LEGAL_AID, application.id),
+        federation=_federation_facts(application.id),
     )
+
+
+def _federation_facts(application_id: int) -> dict | None:
+    """An application handed over between hubs: the other hub and the decision its centre fed back (None until
+    one came; its ``status`` is granted or refused, which ``granted`` says); None for an application that never
+    left this hub."""
+    link = db.session.scalar(sa.select(FederatedLink).where(FederatedLink.application_id == application_id))
+    if link is None:
+        return None
+    fed_back = link.outcome or {}
+    decision = None
+    if fed_back.get("decided_on"):
+        decision = {
+            "decided_on": fed_back["decided_on"],
+            "granted": bool(fed_back.get("granted")),
+            "refusal_reason": fed_back.get("refusal_reason"),
+            "centre": fed_back.get("centre"),
+        }
+    return {"hub": link.peer_hub, "outgoing": link.outgoing, "decision": decision}
 
 
 def _act(application_id: int, action: str, call):

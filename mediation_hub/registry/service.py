@@ -16,7 +16,7 @@ from ..core.business_dates import check_business_date
 from ..core.messages import coded, message_of
 from ..core.pii import ERASED_NAME, normalise_id_number, normalise_phone, normalise_uscc
 from ..core.shanghai import today_shanghai
-from ..errors import NotFound, ValidationFailed, collect
+from ..errors import NotFound, StateConflict, ValidationFailed, collect
 from ..extensions import db
 from ..regions.models import Region
 from ..regions.service import subtree_condition
@@ -149,12 +149,68 @@ def update_organization(actor: Actor, organization_id: int, data: dict[str, Any]
     """Change an organisation's fields."""
     org = get_organization(actor, organization_id)
     POLICY.require(actor, "edit")
+    if org.is_remote:
+        raise StateConflict(
+            coded("remote_organization", "该组织属于 %(hub)s 平台，由其目录维护，不能在本平台修改", hub=org.hub_id)
+        )
     data = _check_organization(actor, dict(data), org)
     for key, value in data.items():
         if key in _ORG_FIELDS:
             setattr(org, key, value)
     db.session.flush()
     return org
+
+
+# --- organisations of other hubs (federation) ----------------------------------------------------------
+
+
+def upsert_remote_organization(hub_id: str, ref: dict[str, Any]) -> Organization:
+    """This hub's record of another hub's organisation (``ref``: its id there, name, kind, region_code and
+    optionally specialties), created or brought up to date and made active. A local organisation of the same name
+    and place keeps its name; the remote one gets the hub named after its own. 422 for an unknown kind or region."""
+    errors: dict[str, list[str]] = {}
+    try:
+        kind = OrgKind(ref["kind"])
+    except ValueError:
+        collect(errors, "kind", coded("unknown_kind", "未知的组织类别"))
+    if db.session.get(Region, ref["region_code"]) is None:
+        collect(errors, "region_code", coded("unknown_region", "未知的地区"))
+    if errors:
+        raise ValidationFailed(errors)
+    org = db.session.scalar(
+        sa.select(Organization).where(Organization.hub_id == hub_id, Organization.remote_id == ref["id"])
+    )
+    name = ref["name"]
+    clash = db.session.scalar(
+        sa.select(Organization.id).where(
+            Organization.region_code == ref["region_code"],
+            Organization.name == name,
+            Organization.id != (org.id if org is not None else -1),
+        )
+    )
+    if clash is not None:
+        name = f"{name}（{hub_id}）"[:120]
+    if org is None:
+        org = Organization(hub_id=hub_id, remote_id=ref["id"], name=name, kind=kind, region_code=ref["region_code"])
+        org.specialties = list(ref.get("specialties") or [])
+        db.session.add(org)
+    else:
+        org.name, org.kind, org.region_code = name, kind, ref["region_code"]
+        if "specialties" in ref:
+            org.specialties = list(ref["specialties"])
+    org.active = True
+    db.session.flush()
+    return org
+
+
+def deactivate_remote_organizations(hub_id: str, keep_remote_ids: Iterable[int]) -> int:
+    """Make inactive another hub's organisations its latest directory no longer lists; returns how many."""
+    keep = list(keep_remote_ids)
+    stmt = sa.update(Organization).where(Organization.hub_id == hub_id, Organization.active.is_(True))
+    if keep:
+        stmt = stmt.where(Organization.remote_id.not_in(keep))
+    result = db.session.execute(stmt.values(active=False).execution_options(synchronize_session="fetch"))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- mediators ---------------------------------------------------------------------------------------

@@ -4,15 +4,19 @@ call one service function, commit once and redirect."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.current import current_actor
 from ..cases.models import Case
+from ..cases.rules import OUTCOME_LABELS as CASE_OUTCOME_LABELS
+from ..cases.rules import STATUS_LABELS as CASE_STATUS_LABELS
 from ..core.pagination import paginate
 from ..core.shanghai import today_shanghai
 from ..errors import NotFound, StateConflict, ValidationFailed
 from ..extensions import db
+from ..federation.models import FederatedLink, OutboxMessage, OutboxStatus
 from . import routing, service
 from .forms import AcceptTransferForm, DeclineTransferForm, RequestTransferForm, WithdrawTransferForm
 from .models import DECLINE_REASON_LABELS, MODE_LABELS, STATUS_LABELS, TransferMode, TransferStatus
@@ -102,7 +106,9 @@ def _render_transfer(
     view = service.transfer_view(actor, transfer_id)
     transfer = view["transfer"]
     pending = transfer.status == TransferStatus.pending
-    may_answer = pending and POLICY.allows(actor, "answer", transfer)
+    # a request to another hub's organisation is answered there (the service refuses a local answer: 409)
+    answered_remotely = pending and transfer.to_organization.is_remote
+    may_answer = pending and not answered_remotely and POLICY.allows(actor, "answer", transfer)
     may_withdraw = pending and POLICY.allows(actor, "withdraw", transfer)
     return render_template(
         "transfers/detail.html",
@@ -111,12 +117,65 @@ def _render_transfer(
         error=error,
         may_answer=may_answer,
         may_withdraw=may_withdraw,
+        answered_remotely=answered_remotely,
+        federation=_federation_facts(transfer),
         case_link=_case_link(actor, transfer.case_id),
         accept_form=accept_form or AcceptTransferForm(),
         decline_form=decline_form or DeclineTransferForm(),
         withdraw_form=WithdrawTransferForm(),
         overdue=transfer.overdue_on(today_shanghai()),
     ), status
+
+
+def _federation_facts(transfer) -> dict | None:
+    """What the page shows of a request between hubs: the other hub, whether the case's file has been handed
+    over, and the result the other hub fed back; None for a request within this hub."""
+    link = db.session.scalar(sa.select(FederatedLink).where(FederatedLink.transfer_id == transfer.id))
+    if link is None:
+        return None
+    fed_back = link.outcome or {}
+    outcome = None
+    if fed_back.get("status"):  # the file alone (its history) is no outcome yet
+        outcome = {
+            "status": _label(CASE_STATUS_LABELS, fed_back["status"]),
+            "outcome": _label(CASE_OUTCOME_LABELS, fed_back.get("outcome")),
+            "concluded_on": fed_back.get("concluded_on"),
+            "organization": fed_back.get("organization"),
+        }
+    return {"hub": link.peer_hub, "file": _file_handover(link, transfer), "outcome": outcome}
+
+
+def _label(labels: dict, code: str | None) -> str | None:
+    """The label of a code another hub sent, in the request's language (the code itself if this hub lacks it)."""
+    return next((str(label) for key, label in labels.items() if key.value == code), code)
+
+
+def _file_handover(link: FederatedLink, transfer) -> dict | None:
+    """Where the file of an accepted request stands: ``handed_over`` (arrived on the receiving hub at ``at``, or on
+    the sending hub its ``case.handover`` message delivered at ``at``), ``awaited`` (the receiving hub waits for it),
+    ``sending`` (the sending hub is still sending it) or ``set_aside`` (undeliverable or refused: an administrator
+    sends it again); None before acceptance."""
+    if link.handed_over_at is not None:
+        return {"state": "handed_over", "at": link.handed_over_at}
+    if transfer.status != TransferStatus.accepted:
+        return None
+    if not link.outgoing:
+        return {"state": "awaited"}
+    message = db.session.scalar(
+        sa.select(OutboxMessage)
+        .where(
+            OutboxMessage.to_hub == link.peer_hub,
+            OutboxMessage.conversation_id == link.conversation_id,
+            OutboxMessage.type == "case.handover",
+        )
+        .order_by(OutboxMessage.sequence.desc())
+        .limit(1)
+    )
+    if message is None or message.status == OutboxStatus.pending:
+        return {"state": "sending"}
+    if message.status == OutboxStatus.delivered:
+        return {"state": "handed_over", "at": message.delivered_at}
+    return {"state": "set_aside"}
 
 
 def _case_link(actor, case_id: int) -> str | None:
