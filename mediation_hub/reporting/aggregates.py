@@ -50,6 +50,7 @@ from ..core.uow import transaction
 from ..extensions import Model, db
 from ..legal_aid.models import LegalAidApplication
 from ..regions.models import Region
+from ..registry.models import Organization
 from ..transfers.models import Transfer
 
 if TYPE_CHECKING:  # for the annotations; the functions import from queries where they run, as before
@@ -421,6 +422,14 @@ def _first_completion(case_id: int, before_id: int) -> sa.ScalarSelect[date | No
     )
 
 
+def _remote_of(organization_id: sa.ColumnElement[int] | int) -> sa.ScalarSelect[bool]:
+    """Whether the organisation is another hub's (federation): it lies outside every region of this hub's counts,
+    so a case handed to or from it moves across the boundary of each of the local side's regions, the whole
+    country included."""
+    organizations = Organization.__table__
+    return sa.select(organizations.c.hub_id.is_not(None)).where(organizations.c.id == organization_id).scalar_subquery()
+
+
 def _path_of(code: sa.ColumnElement[str] | str) -> sa.ScalarSelect[str]:
     regions = Region.__table__
     return sa.select(regions.c.path).where(regions.c.code == code).scalar_subquery()
@@ -533,6 +542,8 @@ def apply_move(connection: sa.Connection, event: CaseStepRecorded) -> None:
             _path_of(events.c.region_code).label("path"),
             category_of.label("category_code"),
             _path_of(event.region_code).label("receiver_path"),
+            _remote_of(events.c.organization_id).label("sender_remote"),
+            _remote_of(event.organization_id).label("receiver_remote"),
         ).where(events.c.id == _sent_event_id(event.case_id, event.event_id))
     ).first()
     if sender is None:  # a change of handler without a transfer: nothing was handed over between two keys
@@ -543,12 +554,12 @@ def apply_move(connection: sa.Connection, event: CaseStepRecorded) -> None:
         _At(
             event.on_date,
             _Keys(sender.organization_id, sender.region_code, sender.studio_id or NO_STUDIO, category),
-            _ancestors(sender.path, sender.region_code),
+            () if sender.sender_remote else _ancestors(sender.path, sender.region_code),
         ),
         _At(
             event.on_date,
             _Keys(event.organization_id, event.region_code, event.studio_id or NO_STUDIO, category),
-            _ancestors(sender.receiver_path, event.region_code),
+            () if sender.receiver_remote else _ancestors(sender.receiver_path, event.region_code),
         ),
     )
     changes.write(connection)
@@ -729,6 +740,8 @@ def moves_subquery(low: date, high: date) -> sa.Subquery:
             sent.c.organization_id.label("from_organization_id"),
             sent.c.region_code.label("from_region_code"),
             sa.func.coalesce(sent.c.studio_id, NO_STUDIO).label("from_studio_id"),
+            _remote_of(moved.c.organization_id).label("to_remote"),
+            _remote_of(sent.c.organization_id).label("from_remote"),
         )
         .select_from(
             moved.join(sent, sent.c.id == _sent_event_id(moved.c.case_id, moved.c.id)).join(
@@ -838,7 +851,10 @@ def _rollup_select(column: str, low: date, high: date) -> sa.Select[Any]:
                 .join(ancestor, ancestor.c.code == pairs.c.ancestor)
                 .join(other_region, other_region.c.code == m.c[f"{other}_region_code"])
             )
-            .where(~other_region.c.path.startswith(ancestor.c.path))
+            .where(
+                sa.not_(m.c[f"{side}_remote"]),
+                sa.or_(m.c[f"{other}_remote"], ~other_region.c.path.startswith(ancestor.c.path)),
+            )
         )
     return _regrouped(parts, 3, (*STAT_FIELDS, *MOVE_FIELDS))
 
@@ -1198,18 +1214,41 @@ def _field_sums(scope: Scope, first: date, last: date, names: Sequence[str], bas
 
 def move_counts(scope: Scope, first: date, last: date, basis: str = "handled") -> dict[str, int]:
     """Cases handed into and out of the scope by accepted transfers in [first, last] (moves inside it are
-    neither). None on the occurred basis (a dispute's place never moves) or for the whole country; a custom region
-    (雄安新区: the union of three counties) is counted on the event log, since its members' rollups count the moves
-    between them."""
+        neither). None on the occurred basis (a dispute's place never moves); for the whole country only the moves to
+    and from another hub's organisations (federation: ``_moves_across_the_hub``); a custom region
+        (雄安新区: the union of three counties) is counted on the event log, since its members' rollups count the moves
+        between them."""
     from .queries import Scope
     from .queries import move_counts as counted_on_the_log
 
-    if basis == "occurred" or scope == Scope():
+    if basis == "occurred":
         return dict.fromkeys(MOVE_FIELDS, 0)
+    if scope == Scope():
+        return _moves_across_the_hub(first, last)
     region = db.session.get(Region, scope.region_code) if scope.region_code else None
     if region is not None and region.level == "custom":
         return counted_on_the_log(scope, first, last)
     return _field_sums(scope, first, last, MOVE_FIELDS, basis)
+
+
+def _moves_across_the_hub(first: date, last: date) -> dict[str, int]:
+    """The whole country's moves on this hub: only cases handed to or from another hub's organisation (federation)
+    cross its boundary. Counted on the log through the few remote organisations: a ``transfer_accepted`` row of a
+    remote sender is a case handed in, a ``handling_organization_changed`` row of a remote receiver one handed out."""
+    events, organizations = CaseEvent.__table__, Organization.__table__
+    row = db.session.execute(
+        sa.select(
+            sa.func.count().filter(events.c.code == MOVED_OUT_CODE).label("transferred_in"),
+            sa.func.count().filter(events.c.code == MOVED_IN_CODE).label("transferred_out"),
+        )
+        .select_from(organizations.join(events, events.c.organization_id == organizations.c.id))
+        .where(
+            organizations.c.hub_id.is_not(None),
+            events.c.code.in_((MOVED_OUT_CODE, MOVED_IN_CODE)),
+            events.c.on_date.between(first, last),
+        )
+    ).one()
+    return {"transferred_in": int(row.transferred_in), "transferred_out": int(row.transferred_out)}
 
 
 def open_count(scope: Scope, day: date, basis: str = "handled") -> int:

@@ -187,7 +187,10 @@ def move_counts(scope: Scope, date_from: date, date_to: date) -> dict[str, int]:
     moves = moves_subquery(date_from, date_to)
 
     def side(name: str) -> sa.ColumnElement[bool]:
-        conditions = []
+        conditions: list[sa.ColumnElement[bool]] = []
+        if not (scope.organization_id or scope.studio_id):
+            # another hub's organisation lies outside every region of this hub, the whole country included
+            conditions.append(sa.not_(moves.c[f"{name}_remote"]))
         if scope.region_code:
             conditions.append(subtree_condition(moves.c[f"{name}_region_code"], scope.region_code))
         if scope.organization_id:

@@ -268,7 +268,8 @@ def case_flows(
     open_at_start + registered + transferred_in − transferred_out = concluded + declined + open_at_end."""
     before = date_from - timedelta(days=1)
     if (source or RATES_SOURCE) == "events":
-        moved = queries.move_counts(scope, date_from, counted_to) if basis == "handled" and scope != Scope() else {}
+        # the whole country's moves are those to and from other hubs' organisations (queries.move_counts)
+        moved = queries.move_counts(scope, date_from, counted_to) if basis == "handled" else {}
         start, end = queries.open_count(scope, before, basis), queries.open_count(scope, counted_to, basis)
     else:
         moved = aggregates.move_counts(scope, date_from, counted_to, basis)
