@@ -57,7 +57,6 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
-import json
 import os
 import shutil
 import statistics
@@ -68,6 +67,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from cryptography.fernet import Fernet
 
 AGREEMENT = "JJJ-MEDIATION"
 SENDER, RECEIVER = "hebei", "beijing"
@@ -407,7 +408,7 @@ def wait_applied(count: int, outbox: Reader, inbox: Reader, stall_seconds: float
         time.sleep(0.2)
 
 
-def collect(outbox: Reader, inbox: Reader, committed: dict[int, datetime]) -> dict[str, Any]:
+def collect(outbox: Reader, inbox: Reader, committed: dict[int, datetime], pii_key: str) -> dict[str, Any]:
     """Latencies and the applied-once checks from the two databases."""
     import sqlalchemy as sa
 
@@ -422,7 +423,7 @@ def collect(outbox: Reader, inbox: Reader, committed: dict[int, datetime]) -> di
             OutboxMessage.created_at,
             OutboxMessage.delivered_at,
             OutboxMessage.attempts,
-            OutboxMessage.envelope,
+            OutboxMessage.envelope_enc,
         ).where(OutboxMessage.type == "transfer.offered")
     )
     taken = {
@@ -445,7 +446,8 @@ def collect(outbox: Reader, inbox: Reader, committed: dict[int, datetime]) -> di
         to_applied.append((applied - commit).total_seconds())
         from_created.append((applied - as_utc(row.created_at)).total_seconds())
         to_2xx.append((as_utc(row.delivered_at) - commit).total_seconds())
-        bodies.append(json.dumps(row.envelope, ensure_ascii=False, separators=(",", ":")).encode())
+        # the outbox keeps the envelope encrypted with the sending hub's key (federation.models.EncryptedEnvelope)
+        bodies.append(Fernet(pii_key.encode()).decrypt(row.envelope_enc.encode()))
     remote_sender = sa.select(Organization.id).where(Organization.hub_id == SENDER).scalar_subquery()
     transfers_there = inbox.scalar(
         sa.select(sa.func.count(Transfer.id)).where(Transfer.from_organization_id.in_(remote_sender))
@@ -541,7 +543,7 @@ def run(count: int, database: str, batch: int, window: int) -> tuple[list[dict[s
         wait_applied(count, outbox, inbox)
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
         log(f"all {count} applied on {RECEIVER}")
-        result = collect(outbox, inbox, committed)
+        result = collect(outbox, inbox, committed, sender.keys["PII_KEY"])
         errors = sum(hub_log(workdir, name).count("Traceback") for name in hubs)
     except BaseException:
         for name in hubs:

@@ -169,3 +169,19 @@ def test_the_listener_keeps_the_rows_a_rebuild_writes(hebei_hub):
     maintained = aggregate_rows()
     rebuild_daily_stats()
     assert aggregate_rows() == maintained
+
+
+def test_the_file_sent_after_acceptance_is_encrypted_in_the_outbox(hebei_hub):
+    """G's acceptance, mirrored, queued its file (full numbers) for beijing: kept encrypted at rest, in clear only
+    in the envelope the sender signs and sends."""
+    import sqlalchemy as sa
+
+    from mediation_hub.federation.models import OutboxMessage
+
+    message = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.type == "case.handover")).one()
+    numbers = {p["id_number"] for p in message.envelope["payload"]["parties"]}
+    case_parties = db.session.scalars(
+        sa.select(Party).where(Party.case_id == message.envelope["payload"]["transfer_id"])
+    )
+    assert numbers and all(len(n) == 18 for n in numbers)
+    assert not any(n in message.envelope_enc for n in numbers)

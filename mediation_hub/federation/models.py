@@ -3,12 +3,13 @@
 
 A message is written to ``federation_outbox`` in the transaction of the change it reports and sent after the
 commit (``federation.delivery``); a receiver stores it in ``federation_inbox`` keyed by its id in the transaction
-that applies it. Both tables keep the envelope as sent, so "send again" and the administrators' page need nothing
-else. docs/FEDERATION.md describes the protocol."""
+that applies it. Both tables keep the envelope as sent (encrypted: ``EncryptedEnvelope``), so "send again" needs
+nothing else. docs/FEDERATION.md describes the protocol."""
 
 from __future__ import annotations
 
 import enum
+import json
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.db import UTCDateTime, enum_column, utcnow
 from ..core.i18n import N_
+from ..core.pii import decrypt, encrypt
 from ..extensions import Model
+
+
+class EncryptedEnvelope:
+    """The envelope as sent or taken, kept encrypted at rest (``core.pii``, this hub's key): a case's file and a
+    legal-aid application carry full ID numbers and phones, which are never stored in clear."""
+
+    envelope_enc: Mapped[str] = mapped_column(sa.Text, nullable=False)
+
+    @property
+    def envelope(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(decrypt(self.envelope_enc))
+        return value
+
+    @envelope.setter
+    def envelope(self, value: dict[str, Any]) -> None:
+        self.envelope_enc = encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 class Peer(Model):
@@ -56,7 +74,7 @@ OUTBOX_STATUS_LABELS = {
 }
 
 
-class OutboxMessage(Model):
+class OutboxMessage(EncryptedEnvelope, Model):
     """One message owed to a peer. ``claimed_until``: a sender holds it until then (any process, any host: the
     claim is a conditional UPDATE), so one message is never sent twice at once."""
 
@@ -68,7 +86,6 @@ class OutboxMessage(Model):
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     conversation_id: Mapped[str] = mapped_column(sa.String(80), nullable=False)
     sequence: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    envelope: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus, "federation_outbox_status"), nullable=False, default=OutboxStatus.pending
     )
@@ -96,7 +113,7 @@ class InboxStatus(enum.StrEnum):
     held = "held"  # arrived before an earlier message of its conversation: applied once that one is
 
 
-class InboxMessage(Model):
+class InboxMessage(EncryptedEnvelope, Model):
     """One message taken from a peer, stored in the transaction that applied it (or holds it for its turn)."""
 
     __tablename__ = "federation_inbox"
@@ -107,7 +124,6 @@ class InboxMessage(Model):
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     conversation_id: Mapped[str] = mapped_column(sa.String(80), nullable=False)
     sequence: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    envelope: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
     status: Mapped[InboxStatus] = mapped_column(enum_column(InboxStatus, "federation_inbox_status"), nullable=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

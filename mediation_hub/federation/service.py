@@ -32,7 +32,7 @@ from ..core.db import utcnow
 from ..core.i18n import N_
 from ..core.messages import coded
 from ..core.pii import decrypt, encrypt
-from ..core.uow import after_commit
+from ..core.uow import after_commit, on_rollback
 from ..errors import DomainError, NotFound, StateConflict, ValidationFailed, collect, raise_if
 from ..extensions import db
 from .models import Conversation, InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, Peer
@@ -197,6 +197,7 @@ def _wake_after_commit() -> None:
 
     after_commit(wake)
     after_commit(forget)
+    on_rollback(forget)
 
 
 def send_again(message_id: str) -> OutboxMessage:

@@ -37,7 +37,7 @@ def upgrade():
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("conversation_id", sa.String(length=80), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
-        sa.Column("envelope", sa.JSON(), nullable=False),
+        sa.Column("envelope_enc", sa.Text(), nullable=False),
         sa.Column(
             "status",
             sa.Enum(
@@ -61,7 +61,7 @@ def upgrade():
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("conversation_id", sa.String(length=80), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
-        sa.Column("envelope", sa.JSON(), nullable=False),
+        sa.Column("envelope_enc", sa.Text(), nullable=False),
         sa.Column(
             "status",
             sa.Enum(
