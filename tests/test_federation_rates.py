@@ -180,8 +180,5 @@ def test_the_file_sent_after_acceptance_is_encrypted_in_the_outbox(hebei_hub):
 
     message = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.type == "case.handover")).one()
     numbers = {p["id_number"] for p in message.envelope["payload"]["parties"]}
-    case_parties = db.session.scalars(
-        sa.select(Party).where(Party.case_id == message.envelope["payload"]["transfer_id"])
-    )
     assert numbers and all(len(n) == 18 for n in numbers)
     assert not any(n in message.envelope_enc for n in numbers)
