@@ -131,8 +131,13 @@ def _check_role_and_scope(
     if organization_id is not None:
         from ..registry.models import Organization
 
-        if db.session.get(Organization, organization_id) is None:
+        org = db.session.get(Organization, organization_id)
+        if org is None:
             errors["organization"] = [coded("unknown_organization", "未知的组织")]
+        elif org.is_remote:  # another hub's organisation: its people sign in on their own hub
+            errors["organization"] = [
+                coded("remote_organization_account", "该组织属于 %(hub)s 平台，其人员在该平台登录", hub=org.hub_id)
+            ]
     if region_code is not None:
         from ..regions.models import Region
 
