@@ -109,15 +109,15 @@ TRANSITIONS = [
     # competence (region, groupings, centres), the decision deadline (calendar years, day), UPDATE, INSERT event
     ("accept", ("transfer",), "bd", {"accepted_on": "2025-09-12"}, 3 + 2 + 1 + 1),
     # the assignment deadline (calendar years, day), UPDATE, the report aggregates (the centres' keys, two upserts),
-    # INSERT event
-    ("decide", ("transfer", "accept"), "bd", {"granted": True, "decided_on": "2025-09-15"}, 2 + 1 + 3 + 1),
-    # UPDATE, the report aggregates (the centres' keys, two upserts), INSERT event
+    # INSERT event, the application's federation link (a decision goes back to the hub it came from)
+    ("decide", ("transfer", "accept"), "bd", {"granted": True, "decided_on": "2025-09-15"}, 2 + 1 + 3 + 1 + 1),
+    # UPDATE, the report aggregates (the centres' keys, two upserts), INSERT event, the federation link
     (
         "decide",
         ("transfer", "accept"),
         "bd",
         {"granted": False, "reason": "不符合经济困难标准", "decided_on": "2025-09-15"},
-        1 + 3 + 1,
+        1 + 3 + 1 + 1,
     ),
     # UPDATE, INSERT event
     ("assign", ("transfer", "accept", "grant"), "bd", {"lawyer_name": "王律师", "assigned_on": "2025-09-16"}, 2),

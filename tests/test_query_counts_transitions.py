@@ -87,12 +87,12 @@ TRANSITIONS = [
     ),
     # two deadlines (calendar: the years once, then each deadline's day), UPDATE case, INSERT event, the aggregates
     # (keys, first completion, eight upserts with the completion cohorts and the place rows), the senders of accepted
-    # transfers (联防联调 feedback)
+    # transfers (联防联调 feedback), the case's federation links (an outcome goes back to another hub)
     (
         "conclude",
         CaseStatus.in_mediation,
         {"outcome": "agreement", "agreement_amount_yuan": 3000, "terms": "赔偿维修费", "concluded_on": "2026-03-04"},
-        3 + 1 + 1 + 10 + 1,
+        3 + 1 + 1 + 10 + 1 + 1,
     ),
     # UPDATE case, INSERT event
     ("confirmation", CaseStatus.concluded, {"court": "朝阳区人民法院", "applied_on": "2026-03-05"}, 2),
@@ -235,10 +235,11 @@ def test_a_page_of_transfers_is_read_with_two_statements(transfer_parties, state
 ANSWERS = [
     # + INSERT event, co-mediation check, the sender's mediators, INSERT handling event, UPDATE case, transfer
     #   statistics (read; upsert of the organisations' month row, upsert of the regions' month rows), INSERT notice,
-    #   the case handed over in the rate aggregates (the sender's row, four upserts: organisations and regions)
-    ("accept", {"answered_on": "2025-09-30"}, 1 + 2 + 2 + 9 + 5),
-    # + INSERT event, transfer statistics (read, organisation upsert, region upsert), INSERT notice
-    ("decline", {"reason_code": "outside_competence", "answered_on": "2025-09-30"}, 1 + 2 + 2 + 5),
+    #   the case handed over in the rate aggregates (the sender's row, four upserts: organisations and regions), the
+    #   request's federation link (an answer to another hub's request goes back there)
+    ("accept", {"answered_on": "2025-09-30"}, 1 + 2 + 2 + 9 + 5 + 1),
+    # + INSERT event, transfer statistics (read, organisation upsert, region upsert), INSERT notice, the federation link
+    ("decline", {"reason_code": "outside_competence", "answered_on": "2025-09-30"}, 1 + 2 + 2 + 5 + 1),
 ]
 
 
@@ -251,7 +252,9 @@ def test_a_transfer_answer_reads_nothing_again(transfer_parties, statements, act
     assert response.status_code == 200, response.json
     sent = statements.take()
     assert len(sent) == TOKEN + own, "\n".join(s[:160] for s in sent)
-    assert not [s for s in sent if re.match(r"SELECT .* FROM organizations\b", s)]  # loaded with the transfer
+    # loaded with the transfer (a subquery of another statement, such as the rate aggregates' "is the sender another
+    # hub's organisation", is no read of its own)
+    assert not [s for s in sent if re.match(r"SELECT [^()]* FROM organizations\b", s)]
     answer = response.json
     assert answer["case_number"] == transfer_parties["number"]
     assert answer["status"] == {"accept": "accepted", "decline": "declined"}[action]

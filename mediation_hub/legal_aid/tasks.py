@@ -42,11 +42,14 @@ def flag_overdue_legal_aid(now: datetime) -> int:
 
     Each notice carries a dedupe key naming the application, the clock and its deadline, so running the
     job again writes nothing new (and a deadline moved by a later receipt date is flagged afresh).
-    Returns the number of notifications written."""
+    An application handed to another hub's centre is that hub's to watch. Returns the number of notifications
+    written."""
     today = now.astimezone(SHANGHAI).date()
     written = 0
     for application in db.session.scalars(overdue_applications(SYSTEM, today)):
         centre = application.centre
+        if centre.is_remote:  # held by another hub's centre (通办 across hubs): its clocks are watched there
+            continue
         for clock, deadline, message in _notices(application, today):
             key = f"legal-aid-overdue:{application.id}:{clock}:{deadline.isoformat()}"
             link = f"/legal-aid/applications/{application.id}"

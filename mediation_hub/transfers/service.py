@@ -442,7 +442,13 @@ def accept_transfer(actor: Actor, transfer_id: int, *, answered_on: date | None 
         _require_case_still_with_sender(transfer, case)
     values = _answer_values(actor, transfer, answered_on)
     _close(transfer, "accept", TransferStatus.accepted, values)
-    day = answered_day(transfer)
+    _accepted(actor, transfer, case, answered_day(transfer))
+    return transfer
+
+
+def _accepted(actor: Actor, transfer: Transfer, case: Case, day: date) -> None:
+    """What an acceptance does once the request is closed: ``transfer`` moves the case to the receiver, ``joint``
+    makes the receiver a co-mediator; then ``transfer.answered``."""
     if transfer.mode == TransferMode.transfer:
         _move_case(actor, transfer, case)
     else:
@@ -462,7 +468,6 @@ def accept_transfer(actor: Actor, transfer_id: int, *, answered_on: date | None 
             {"transfer_id": transfer.id, "co_organization_id": transfer.to_organization_id},
         )
     emit(TransferAnswered(**step_fields(transfer, day), accepted=True))
-    return transfer
 
 
 def _require_local_receiver(transfer: Transfer) -> None:
@@ -531,7 +536,11 @@ def decline_transfer(
         raise ValidationFailed(errors)
     values = _answer_values(actor, transfer, answered_on)
     _close(transfer, "decline", TransferStatus.declined, {**values, "reason_code": reason, "reason_text": reason_text})
-    day = answered_day(transfer)
+    _declined(actor, transfer, answered_day(transfer), reason)
+    return transfer
+
+
+def _declined(actor: Actor, transfer: Transfer, day: date, reason: DeclineReason) -> None:
     record_event(
         transfer.case,
         event_code(transfer.mode, "declined"),
@@ -540,7 +549,6 @@ def decline_transfer(
         {"transfer_id": transfer.id, "reason_code": reason.value},
     )
     emit(TransferAnswered(**step_fields(transfer, day), accepted=False, reason_code=reason.value))
-    return transfer
 
 
 def withdraw_transfer(actor: Actor, transfer_id: int) -> Transfer:
@@ -558,10 +566,13 @@ def withdraw_transfer(actor: Actor, transfer_id: int) -> Transfer:
         TransferStatus.withdrawn,
         {"answered_at": utcnow(), "answered_on": max(today, transfer.requested_on), "answered_by_id": actor.user_id},
     )
-    day = answered_day(transfer)
+    _withdrawn(actor, transfer, answered_day(transfer))
+    return transfer
+
+
+def _withdrawn(actor: Actor, transfer: Transfer, day: date) -> None:
     record_event(transfer.case, event_code(transfer.mode, "withdrawn"), actor, day, {"transfer_id": transfer.id})
     emit(TransferWithdrawn(**step_fields(transfer, day)))
-    return transfer
 
 
 # --- expiry and escalation -------------------------------------------------------------------------------
@@ -580,16 +591,20 @@ def expire_transfer(actor: Actor, transfer: Transfer, now: datetime) -> bool:
         _close(transfer, "expire", TransferStatus.expired, {"answered_at": now, "answered_on": today})
     except StateConflict:
         return False
+    _expired(actor, transfer, today)
+    return True
+
+
+def _expired(actor: Actor, transfer: Transfer, day: date) -> None:
     record_event(
         transfer.case,
         event_code(transfer.mode, "expired"),
         actor,
-        today,
+        day,
         {"transfer_id": transfer.id, "respond_by": transfer.respond_by.isoformat()},
     )
-    emit(TransferExpired(**step_fields(transfer, today), respond_by=transfer.respond_by))
+    emit(TransferExpired(**step_fields(transfer, day), respond_by=transfer.respond_by))
     escalate(transfer)
-    return True
 
 
 def escalate(transfer: Transfer) -> None:
@@ -712,44 +727,12 @@ def mirror_answer(
         _close(transfer, action, outcome, values)
     except StateConflict:
         return False
-    case = transfer.case
     if outcome == TransferStatus.accepted:
-        if transfer.mode == TransferMode.transfer:
-            _move_case(actor, transfer, case)
-        else:
-            db.session.add(
-                CaseCoOrganization(
-                    case_id=case.id, organization_id=transfer.to_organization_id, since=day, transfer_id=transfer.id
-                )
-            )
-            record_event(
-                case,
-                "joint_accepted",
-                actor,
-                day,
-                {"transfer_id": transfer.id, "co_organization_id": transfer.to_organization_id},
-            )
-        emit(TransferAnswered(**step_fields(transfer, day), accepted=True))
+        _accepted(actor, transfer, transfer.case, day)
     elif outcome == TransferStatus.declined:
-        record_event(
-            case,
-            event_code(transfer.mode, "declined"),
-            actor,
-            day,
-            {"transfer_id": transfer.id, "reason_code": str(values["reason_code"])},
-        )
-        emit(TransferAnswered(**step_fields(transfer, day), accepted=False, reason_code=str(values["reason_code"])))
+        _declined(actor, transfer, day, values["reason_code"])
     elif outcome == TransferStatus.expired:
-        record_event(
-            case,
-            event_code(transfer.mode, "expired"),
-            actor,
-            day,
-            {"transfer_id": transfer.id, "respond_by": transfer.respond_by.isoformat()},
-        )
-        emit(TransferExpired(**step_fields(transfer, day), respond_by=transfer.respond_by))
-        escalate(transfer)
+        _expired(actor, transfer, day)
     else:
-        record_event(case, event_code(transfer.mode, "withdrawn"), actor, day, {"transfer_id": transfer.id})
-        emit(TransferWithdrawn(**step_fields(transfer, day)))
+        _withdrawn(actor, transfer, day)
     return True

@@ -250,11 +250,14 @@ def withdraw(transfer_id: int):
     if not WithdrawTransferForm().validate_on_submit():
         return _render_transfer(transfer_id, error=_("表单已失效，请重试"), status=400)
     try:
-        service.withdraw_transfer(current_actor(), transfer_id)
+        transfer = service.withdraw_transfer(current_actor(), transfer_id)
     except StateConflict as exc:
         db.session.rollback()
         return _render_transfer(transfer_id, error=exc.message, status=409)
-    flash(_("已撤回该请求"), "success")
+    if transfer.status == TransferStatus.pending:  # another hub's organisation: that hub answers the withdrawal
+        flash(_("已请对方平台撤回该请求，对方确认后状态更新"), "success")
+    else:
+        flash(_("已撤回该请求"), "success")
     return redirect(url_for("transfers.transfer_detail", transfer_id=transfer_id))
 
 
