@@ -181,6 +181,9 @@ def test_the_job_list_names_every_periodic_task():
         "calendar.watch": "mediation_hub.calendars.tasks:watch_calendar",
         "exports.cleanup": "mediation_hub.exports.tasks:clean_up_exports",
         "auth.sessions": "mediation_hub.auth.tasks:prune_sessions",
+        "federation.deliver": "mediation_hub.federation.tasks:deliver_outbox",
+        "federation.directory": "mediation_hub.federation.tasks:share_directory",
+        "federation.unreachable": "mediation_hub.federation.tasks:report_unreachable_peers",
     }
 
 
