@@ -28,10 +28,10 @@ pending, so the sender does not run dry (``sender_idle_batches`` counts the batc
 and the latency is that of a bounded queue, not of a 10,000-message backlog (``--window 0`` commits every request
 up front: then the latency is the backlog's).
 
-On SQLite the requests and the sender take turns: a hub's database has one writer at a time, a batch of requests
-holds the write lock while it is built, and ``send_one`` holds it from the claim's commit to the outcome's, across
-the POST to the peer (its read of the message opens a BEGIN IMMEDIATE transaction outside a request). The messages/s
-then count the requests' time as well; the sender's own pace is the median gap between two deliveries
+On SQLite the requests and the sender take turns for the write lock: a hub's database has one writer at a time and
+a batch of requests holds it while it is built; ``send_one`` takes it for its claim and for recording the outcome,
+never across the POST to the peer (it ends its reading transaction before the call). The messages/s then count the
+requests' time as well; the sender's own pace is the median gap between two deliveries
 (``send_cycle_ms_median``, split into the sender's side and the receiver's). On PostgreSQL they run side by side.
 
 Figures (both hubs on this machine, so their UTC clocks are one clock):

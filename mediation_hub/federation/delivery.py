@@ -115,14 +115,14 @@ def send_one(message_id: str, now: datetime | None = None) -> str | None:
     if not claim(message_id, now):
         db.session.rollback()
         return None
-    commit_batch()
     message = db.session.get_one(OutboxMessage, message_id)
     peer = db.session.get(Peer, message.to_hub)
     body = json.dumps(message.envelope, ensure_ascii=False, separators=(",", ":")).encode()
     target = (peer.url + "/api/v1/federation/inbox", secrets_in_use(peer, now), _client(peer)) if peer else None
-    # No transaction stays open during the call: on SQLite a writing transaction holds the hub's one write lock,
-    # and a slow peer would hold up every other write for as long as it takes to answer.
-    db.session.rollback()
+    # The claim commits with what the call needs read, and no transaction stays open during the call: on SQLite a
+    # writing transaction holds the hub's one write lock, and a slow peer would hold up every other write for as
+    # long as it takes to answer. Nothing of the expired rows is touched until the call is over.
+    commit_batch()
     error: DeliveryError | None = None
     if target is None:
         error = DeliveryError("对端平台已移除", code="unknown_peer")
