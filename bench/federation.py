@@ -650,8 +650,9 @@ def main(argv: list[str] | None = None) -> int:
             f"service in this process, {args.batch} per commit, at most {args.window or 'all'} waiting in the outbox",
             "sender: the 河北 server's own federation.deliver job (federation.delivery.deliver_due → send_one), "
             "one sender draining the outbox; this process never sends (FEDERATION_SEND_AT_ONCE off)",
-            "on SQLite the requests and the sender share the hub's one write lock (send_one holds it across the "
-            "POST): messages/s include the requests' turns; send_cycle_ms_median is the sender's own pace "
+            "on SQLite the requests and the sender take turns at the hub's one write lock (send_one takes it for "
+            "the claim and for the outcome, never across the POST): messages/s include the requests' turns; "
+            "send_cycle_ms_median is the sender's own pace "
             "(median gap between two deliveries = sender_side + receiver_side)",
             "messages/s: N / (last applied_at on 北京 − first batch commit on 河北); commit → applied: 北京's "
             "federation_inbox.applied_at (stamped on arrival) − the batch's COMMIT; to_2xx: 河北's "
