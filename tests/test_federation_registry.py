@@ -3,7 +3,7 @@ a request to one is offered with the minimum view, and its answer, expiry and wi
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -97,3 +97,20 @@ def test_an_application_held_by_another_hubs_centre_is_watched_there(make_applic
     baoding.hub_id = baoding.remote_id = None
     db.session.flush()
     assert flag_overdue_legal_aid(late) == 2  # the centre and its province's coordinators
+
+
+def test_a_peer_heard_from_is_noted_at_most_once_a_minute():
+    from mediation_hub.federation.models import Peer
+    from mediation_hub.federation.service import _contact
+
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    peer = Peer(hub_id="beijing", url="http://127.0.0.1:9", secret_enc="x")
+    _contact(peer, start)
+    assert peer.last_contact_at == start
+    _contact(peer, start + timedelta(seconds=60))  # within the minute: the row is left alone
+    assert peer.last_contact_at == start
+    _contact(peer, start + timedelta(seconds=61))
+    assert peer.last_contact_at == start + timedelta(seconds=61)
+    peer.failing_since = start
+    _contact(peer, start + timedelta(seconds=62))  # heard from while failing: written at once, the failure ends
+    assert (peer.last_contact_at, peer.failing_since) == (start + timedelta(seconds=62), None)

@@ -40,6 +40,7 @@ from .protocol import CURRENT_VERSION, HUB_ID, TYPES, EnvelopeSchema
 
 log = logging.getLogger("mediation_hub.federation")
 ROTATION_OVERLAP = timedelta(hours=24)  # how long the previous secret stays valid after a rotation
+CONTACT_RESOLUTION = timedelta(minutes=1)  # how often a peer's last contact is written
 URL = re.compile(r"^https?://[^\s/?#@]+(/[^\s?#]*)?$")
 
 
@@ -287,6 +288,15 @@ def validate(envelope: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return loaded, payload
 
 
+def _contact(peer: Peer, moment: datetime) -> None:
+    """Note that the peer was heard from: at most once a minute, so that messages arriving side by side do not
+    queue on the peer's row (an UPDATE locks it to the end of the transaction on PostgreSQL)."""
+    last = peer.last_contact_at
+    if last is None or utc(last) < moment - CONTACT_RESOLUTION or peer.failing_since is not None:
+        peer.last_contact_at = moment
+        peer.failing_since = None
+
+
 def _messages(exc: ValidationError) -> dict[str, Any]:
     return dict(exc.messages) if isinstance(exc.messages, dict) else {"_schema": list(exc.messages)}
 
@@ -297,9 +307,7 @@ def receive(body: bytes, headers: dict[str, str], now: datetime | None = None) -
     envelope = authenticate(body, headers, now)
     loaded, payload = validate(envelope)
     moment = now or utcnow()
-    peer = db.session.get_one(Peer, loaded["from_hub"])
-    peer.last_contact_at = moment
-    peer.failing_since = None
+    _contact(db.session.get_one(Peer, loaded["from_hub"]), moment)
     if db.session.get(InboxMessage, loaded["id"]) is not None:
         return Receipt(loaded["id"], "duplicate")
     conversation = _lock_conversation(loaded["from_hub"], loaded["conversation_id"])
