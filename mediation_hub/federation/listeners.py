@@ -46,6 +46,17 @@ def _ref(org: Organization) -> dict[str, Any]:
     return {"id": org.id, "name": org.name, "kind": org.kind.value, "region_code": org.region_code}
 
 
+def _start(kind: LinkKind, peer: str, record_id: int, type_: str, payload: dict[str, Any], **ids: int) -> None:
+    """Open a conversation with ``peer`` about a local record (the transfer or the application ``record_id``; ``ids``
+    the link's columns: ``transfer_id=…, case_id=…`` or ``application_id=…``): the link that names it, and its first
+    message. The peer's id of the record is never needed here (the conversation names it), so the link keeps 0."""
+    conversation = conversation_of(kind.value, record_id)
+    db.session.add(
+        FederatedLink(kind=kind, peer_hub=peer, conversation_id=conversation, outgoing=True, remote_id=0, **ids)
+    )
+    queue_message(peer, type_, conversation, payload)
+
+
 def _link_for_transfer(transfer_id: int) -> FederatedLink | None:
     return db.session.scalar(sa.select(FederatedLink).where(FederatedLink.transfer_id == transfer_id))
 
@@ -59,7 +70,6 @@ def offer_to_remote(event: TransferStep) -> None:
     assert receiver.hub_id is not None and receiver.remote_id is not None
     transfer = db.session.get_one(Transfer, event.transfer_id)
     case = transfer.case
-    conversation = conversation_of("transfer", transfer.id)
     payload = {
         "transfer_id": transfer.id,
         "mode": transfer.mode.value,
@@ -94,18 +104,8 @@ def offer_to_remote(event: TransferStep) -> None:
             ],
         },
     }
-    db.session.add(
-        FederatedLink(
-            kind=LinkKind.transfer,
-            peer_hub=receiver.hub_id,
-            conversation_id=conversation,
-            outgoing=True,
-            transfer_id=transfer.id,
-            case_id=case.id,
-            remote_id=0,  # the receiving hub's id is never needed here: the conversation names the request
-        )
-    )
-    queue_message(receiver.hub_id, "transfer.offered", conversation, payload)
+    ids = {"transfer_id": transfer.id, "case_id": case.id}
+    _start(LinkKind.transfer, receiver.hub_id, transfer.id, "transfer.offered", payload, **ids)
 
 
 @listeners.on(TransferWithdrawalAsked)
@@ -209,7 +209,6 @@ def forward_application(event: ApplicationStep) -> None:
         return
     assert centre.hub_id is not None and centre.remote_id is not None
     application = db.session.get_one(LegalAidApplication, event.application_id)
-    conversation = conversation_of("legal_aid", application.id)
     from_centre = db.session.get_one(Organization, int(event.data.get("from_centre_id") or application.filed_centre_id))
     payload = {
         "application_id": application.id,
@@ -234,17 +233,8 @@ def forward_application(event: ApplicationStep) -> None:
         "summary": application.summary,
         "filed_on": application.filed_on,
     }
-    db.session.add(
-        FederatedLink(
-            kind=LinkKind.legal_aid,
-            peer_hub=centre.hub_id,
-            conversation_id=conversation,
-            outgoing=True,
-            application_id=application.id,
-            remote_id=0,
-        )
-    )
-    queue_message(centre.hub_id, "legal_aid.forwarded", conversation, payload)
+    ids = {"application_id": application.id}
+    _start(LinkKind.legal_aid, centre.hub_id, application.id, "legal_aid.forwarded", payload, **ids)
 
 
 @listeners.on(LegalAidDecided)
