@@ -196,7 +196,8 @@ def test_the_page_lists_the_messages_set_aside_newest_attempt_first(admin, peers
         "message-type": "案卷移交 case.handover",
         "message-conversation": "transfer/hub/41",
         "attempts": "14",
-        "last-error": "connect_failed: 无法连接接收方",
+        # the fixed text the failed call stored after its code, then the code itself
+        "last-error": "无法连接接收方 connect_failed",
         "last-attempt": "2026-12-07 09:50",
         "message-status": "无法送达",
         "message-action": "重新发送",
@@ -450,3 +451,21 @@ def test_the_system_may_manage_federation_as_the_policy_says():
     from mediation_hub.federation.policy import POLICY
 
     assert POLICY.roles("manage") == {Role.admin} and POLICY.allows(SYSTEM, "manage")
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        (None, "—"),
+        ("unknown_message_type", "对方不支持该消息类型或版本"),
+        ("http_410", "对方拒收（HTTP 410）"),
+        ("answer_rejected: HTTP 503：接收方未接受", "HTTP 503：接收方未接受"),
+        ("timeout: 超时：10 秒内无应答", "超时：10 秒内无应答"),
+        ("connection_failed", "发送失败"),
+    ],
+)
+def test_a_set_aside_messages_error_is_shown_in_words(app, stored, shown):
+    from mediation_hub.federation.views import error_label
+
+    with app.test_request_context("/federation"):
+        assert error_label(stored) == shown

@@ -14,6 +14,7 @@ from ..auth.current import current_actor
 from ..core.i18n import N_
 from ..errors import StateConflict
 from ..extensions import db
+from ..reporting.delivery_errors import shown_delivery_error
 from . import service
 from .policy import POLICY
 
@@ -31,6 +32,33 @@ TYPE_LABELS = {
 }
 
 
+# Why a message was set aside, as the administrators read it: the peer's refusal code, or the sender's own.
+ERROR_LABELS = {
+    "peer_removed": N_("对端平台已移除"),
+    "unknown_peer": N_("对方不认识本平台（请核对双方的平台标识与密钥）"),
+    "bad_signature": N_("签名未通过对方校验（请核对密钥）"),
+    "wrong_hub": N_("消息发往了错误的平台"),
+    "not_signed_envelope": N_("对方认为消息未签名"),
+    "bad_envelope": N_("消息格式不被对方接受"),
+    "unknown_message_type": N_("对方不支持该消息类型或版本"),
+    "bad_payload": N_("消息内容不符合对方要求的格式"),
+    "cannot_apply": N_("消息无法在对方平台执行（如对方缺少协议或地区数据）"),
+}
+
+
+def error_label(last_error: str | None) -> str:
+    """The stored error in the reader's language: a known code's label, an HTTP refusal, or the fixed Chinese text a
+    failed call recorded after its code (``timeout: 超时：10 秒内无应答``, translated as report deliveries' are)."""
+    if not last_error:
+        return "—"
+    code, _sep, text = last_error.partition(": ")
+    if code in ERROR_LABELS:
+        return _(ERROR_LABELS[code])
+    if code.startswith("http_") and code[5:].isdigit():
+        return _("对方拒收（HTTP %(status)s）", status=code[5:])
+    return shown_delivery_error(text) if text else _("发送失败")
+
+
 class SendAgainForm(FlaskForm):
     """Nothing but the CSRF token: the message is named by the address the form posts to."""
 
@@ -46,6 +74,7 @@ def overview():
         peers=service.status(),
         set_aside=service.set_aside(),
         type_labels=TYPE_LABELS,
+        error_label=error_label,
         form=SendAgainForm(),
     )
 
